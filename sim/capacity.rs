@@ -1,0 +1,268 @@
+//! Capacity: reserved pools (dedicated units with a FIFO queue) and shared
+//! on-demand pools (account quotas, load-dependent latency).
+//!
+//! A reserved pool is a FIFO multi-server queue with `slots` servers. A request
+//! holds a slot for weighted_tokens / slot_rate, where slot_rate is the pool's
+//! throughput (units x tokens per minute per unit) divided by the slots, so a
+//! busy pool serves exactly its rated throughput. Service times are known at
+//! admission, so the wait of each request follows from the earliest time a slot
+//! frees up (Kiefer-Wolfowitz workload recursion for FIFO G/G/c): no completion
+//! event is needed, and the event set stays small.
+
+use std::collections::{BinaryHeap, VecDeque};
+use std::cmp::Reverse;
+
+use crate::engine::{SimTime, US_PER_HOUR, US_PER_MIN};
+use crate::scenario::{OnDemand, Reserved};
+
+/// A request admitted by a reserved pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admission {
+    pub start: SimTime,
+    pub end: SimTime,
+    /// Requests admitted earlier and still waiting for a slot when this one arrived.
+    pub queue_ahead: u32,
+}
+
+impl Admission {
+    pub fn wait(&self, now: SimTime) -> SimTime {
+        self.start - now
+    }
+}
+
+pub struct ReservedPool {
+    /// Time each slot becomes free (min-heap).
+    free_at: BinaryHeap<Reverse<SimTime>>,
+    /// Start times of admitted requests not yet started, in FIFO (= start) order.
+    waiting: VecDeque<SimTime>,
+    us_per_weighted_token: f64,
+    output_weight: f64,
+    max_queue: Option<u32>,
+    max_wait_us: Option<u64>,
+}
+
+impl ReservedPool {
+    pub fn new(r: &Reserved) -> Self {
+        let slots = r.slots() as usize;
+        let slot_tokens_per_us = r.units as f64 * r.tpm_per_unit / slots as f64 / US_PER_MIN as f64;
+        ReservedPool {
+            free_at: std::iter::repeat_n(Reverse(0), slots).collect(),
+            waiting: VecDeque::new(),
+            us_per_weighted_token: 1.0 / slot_tokens_per_us,
+            output_weight: r.output_weight,
+            max_queue: r.max_queue,
+            max_wait_us: r.max_wait_us,
+        }
+    }
+
+    pub fn weighted_tokens(&self, input: u32, output: u32) -> f64 {
+        input as f64 + self.output_weight * output as f64
+    }
+
+    /// Admits a request arriving at `now` (calls must come in time order), or
+    /// returns None when the queue bound or the wait bound would be exceeded.
+    pub fn try_admit(&mut self, now: SimTime, input: u32, output: u32) -> Option<Admission> {
+        while self.waiting.front().is_some_and(|&s| s <= now) {
+            self.waiting.pop_front();
+        }
+        let Reverse(free) = *self.free_at.peek()?;
+        let start = free.max(now);
+        let queue_ahead = self.waiting.len() as u32;
+        if start > now {
+            if self.max_queue.is_some_and(|m| queue_ahead >= m)
+                || self.max_wait_us.is_some_and(|m| start - now > m)
+            {
+                return None;
+            }
+            self.waiting.push_back(start);
+        }
+        let service = (self.weighted_tokens(input, output) * self.us_per_weighted_token).round() as u64;
+        let end = start + service.max(1);
+        self.free_at.pop();
+        self.free_at.push(Reverse(end));
+        Some(Admission {
+            start,
+            end,
+            queue_ahead,
+        })
+    }
+}
+
+/// A token bucket: `capacity` tokens, refilled at `capacity` per minute.
+#[derive(Debug, Clone)]
+pub struct TokenBucket {
+    capacity: f64,
+    per_us: f64,
+    level: f64,
+    last: SimTime,
+}
+
+impl TokenBucket {
+    pub fn per_minute(capacity: f64) -> Self {
+        TokenBucket {
+            capacity,
+            per_us: capacity / US_PER_MIN as f64,
+            level: capacity,
+            last: 0,
+        }
+    }
+
+    fn refill(&mut self, now: SimTime) {
+        if now > self.last {
+            self.level = (self.level + (now - self.last) as f64 * self.per_us).min(self.capacity);
+            self.last = now;
+        }
+    }
+
+    pub fn has(&mut self, now: SimTime, amount: f64) -> bool {
+        self.refill(now);
+        self.level >= amount
+    }
+
+    pub fn take(&mut self, amount: f64) {
+        self.level -= amount;
+    }
+}
+
+/// Why an on-demand deployment answered 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttle {
+    Rpm,
+    Tpm,
+}
+
+pub struct OnDemandPool {
+    rpm: Option<TokenBucket>,
+    tpm: Option<TokenBucket>,
+    shared_pool_tpm: f64,
+    background: [f64; 24],
+    max_util: f64,
+    minute: u64,
+    tokens_this_minute: u64,
+    tokens_last_minute: u64,
+}
+
+impl OnDemandPool {
+    pub fn new(o: &OnDemand) -> Self {
+        OnDemandPool {
+            rpm: o.rpm.map(TokenBucket::per_minute),
+            tpm: o.tpm.map(TokenBucket::per_minute),
+            shared_pool_tpm: o.shared_pool_tpm,
+            background: o.background,
+            max_util: o.max_pool_utilization,
+            minute: 0,
+            tokens_this_minute: 0,
+            tokens_last_minute: 0,
+        }
+    }
+
+    /// Checks the account quotas and, if they allow it, admits the request.
+    /// Quotas count the request's input plus output tokens.
+    pub fn try_admit(&mut self, now: SimTime, input: u32, output: u32) -> Result<(), Throttle> {
+        let tokens = input as u64 + output as u64;
+        if let Some(b) = &mut self.rpm {
+            if !b.has(now, 1.0) {
+                return Err(Throttle::Rpm);
+            }
+        }
+        if let Some(b) = &mut self.tpm {
+            if !b.has(now, tokens as f64) {
+                return Err(Throttle::Tpm);
+            }
+            b.take(tokens as f64);
+        }
+        if let Some(b) = &mut self.rpm {
+            b.take(1.0);
+        }
+        self.roll_minute(now);
+        self.tokens_this_minute += tokens;
+        Ok(())
+    }
+
+    fn roll_minute(&mut self, now: SimTime) {
+        let m = now / US_PER_MIN;
+        if m != self.minute {
+            self.tokens_last_minute = if m == self.minute + 1 {
+                self.tokens_this_minute
+            } else {
+                0
+            };
+            self.tokens_this_minute = 0;
+            self.minute = m;
+        }
+    }
+
+    /// Utilization of the shared pool at `now`: other tenants' load for the hour
+    /// of day plus your tokens of the last complete minute, capped.
+    pub fn utilization(&mut self, now: SimTime) -> f64 {
+        self.roll_minute(now);
+        let hod = ((now / US_PER_HOUR) % 24) as usize;
+        let yours = self.tokens_last_minute as f64 / self.shared_pool_tpm;
+        (self.background[hod] + yours).min(self.max_util)
+    }
+
+    /// Processor-sharing slowdown of prefill at pool utilization rho: a job of
+    /// size x takes x / (1 - rho) in an M/G/1-PS queue (Kleinrock 1976, 4.4).
+    pub fn slowdown(rho: f64) -> f64 {
+        1.0 / (1.0 - rho)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn reserved(units: u32, tpm: f64, max_queue: Option<u32>) -> Reserved {
+        Reserved {
+            units,
+            tpm_per_unit: tpm,
+            output_weight: 3.0,
+            concurrency_per_unit: 1,
+            term: "hourly".into(),
+            price_per_unit_hour: BTreeMap::from([("hourly".to_string(), 1.0)]),
+            max_queue,
+            max_wait_us: None,
+        }
+    }
+
+    #[test]
+    fn service_time_follows_throughput() {
+        // 1 unit of 60,000 weighted tokens/min = 1 token per ms.
+        let mut p = ReservedPool::new(&reserved(1, 60_000.0, None));
+        let a = p.try_admit(0, 700, 100).unwrap();
+        assert_eq!((a.start, a.end), (0, 1_000_000), "700 + 3 x 100 tokens = 1 s");
+        let b = p.try_admit(500_000, 1000, 0).unwrap();
+        assert_eq!((b.start, b.end, b.queue_ahead), (1_000_000, 2_000_000, 0));
+        let c = p.try_admit(600_000, 1000, 0).unwrap();
+        assert_eq!((c.start, c.queue_ahead), (2_000_000, 1));
+    }
+
+    #[test]
+    fn queue_bound_rejects() {
+        let mut p = ReservedPool::new(&reserved(1, 60_000.0, Some(0)));
+        assert!(p.try_admit(0, 1000, 0).is_some());
+        assert!(p.try_admit(10, 1000, 0).is_none(), "no waiting allowed");
+        assert!(p.try_admit(1_000_000, 1000, 0).is_some(), "slot free again");
+    }
+
+    #[test]
+    fn two_slots_serve_in_parallel() {
+        let mut p = ReservedPool::new(&reserved(2, 60_000.0, None));
+        let a = p.try_admit(0, 1000, 0).unwrap();
+        let b = p.try_admit(0, 1000, 0).unwrap();
+        assert_eq!((a.start, b.start), (0, 0));
+        assert_eq!(p.try_admit(0, 1000, 0).unwrap().start, a.end);
+    }
+
+    #[test]
+    fn token_bucket_throttles_and_refills() {
+        let mut b = TokenBucket::per_minute(60.0);
+        for _ in 0..60 {
+            assert!(b.has(0, 1.0));
+            b.take(1.0);
+        }
+        assert!(!b.has(0, 1.0));
+        assert!(b.has(1_000_000, 1.0), "one token per second refills");
+    }
+}

@@ -1,0 +1,318 @@
+//! Streaming metrics: counters, hourly buckets and TTFT histograms, per
+//! replication, merged across replications in replication order.
+//!
+//! Percentiles come from HdrHistogram with 3 significant digits: any recorded
+//! value is reported within 0.1% of itself (values in microseconds, 1 us to
+//! 30 days). Memory is fixed by the number of classes, deployments and
+//! simulated hours, never by the number of requests.
+
+use hdrhistogram::Histogram;
+
+use crate::engine::{SimTime, US_PER_HOUR};
+
+/// Significant decimal digits kept by the TTFT histograms.
+pub const HIST_SIGFIG: u8 = 3;
+const HIST_MAX_US: u64 = 30 * 24 * US_PER_HOUR;
+
+/// A TTFT histogram in microseconds.
+#[derive(Debug, Clone)]
+pub struct Hist(Histogram<u64>);
+
+impl Default for Hist {
+    fn default() -> Self {
+        Hist(Histogram::new_with_bounds(1, HIST_MAX_US, HIST_SIGFIG).expect("static histogram bounds"))
+    }
+}
+
+impl Hist {
+    #[inline]
+    pub fn record(&mut self, us: SimTime) {
+        self.0.saturating_record(us.clamp(1, HIST_MAX_US));
+    }
+
+    pub fn merge(&mut self, other: &Hist) {
+        // Same bounds on both sides, so adding cannot fail.
+        self.0.add(&other.0).expect("histograms with equal bounds");
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.len()
+    }
+
+    /// Percentile (0..=100) in milliseconds, or None when empty.
+    pub fn percentile_ms(&self, p: f64) -> Option<f64> {
+        (self.count() > 0).then(|| self.0.value_at_percentile(p) as f64 / 1000.0)
+    }
+
+    pub fn mean_ms(&self) -> Option<f64> {
+        (self.count() > 0).then(|| self.0.mean() / 1000.0)
+    }
+
+    pub fn max_ms(&self) -> Option<f64> {
+        (self.count() > 0).then(|| self.0.max() as f64 / 1000.0)
+    }
+
+    /// Fraction of recorded values <= `ms`.
+    pub fn fraction_at_or_below_ms(&self, ms: f64) -> f64 {
+        if self.count() == 0 {
+            return 0.0;
+        }
+        let us = (ms * 1000.0).max(0.0) as u64;
+        self.0.count_between(0, us) as f64 / self.count() as f64
+    }
+}
+
+/// Per-class counters. Every arrival ends in exactly one of served, throttled,
+/// failed or in flight.
+#[derive(Debug, Clone, Default)]
+pub struct ClassStats {
+    pub arrived: u64,
+    pub served: u64,
+    /// Served by a deployment other than the first of the route.
+    pub spilled: u64,
+    /// Every attempt was answered 429 (quota or full reserved queue).
+    pub throttled: u64,
+    /// Started but given up by the client (TTFT above the client timeout).
+    pub failed: u64,
+    /// Waiting for a retry when the horizon was reached.
+    pub in_flight: u64,
+    pub retries: u64,
+    /// Served with TTFT at or under the class SLA target.
+    pub within_sla: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub ttft: Hist,
+}
+
+/// Per-deployment counters.
+#[derive(Debug, Clone, Default)]
+pub struct DeploymentStats {
+    /// Requests the deployment accepted (and billed, for on-demand).
+    pub served: u64,
+    /// 429 answers (quota or full queue).
+    pub rejected: u64,
+    /// 429 answers after which the request went on to the next deployment.
+    pub spilled_out: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub ttft: Hist,
+    /// Sum of waits for a reserved slot, microseconds.
+    pub wait_sum_us: u128,
+    /// Admissions that had to wait (wait > 0).
+    pub waited: u64,
+    /// Sum over admissions of the queue length each found on arrival.
+    pub queue_seen_sum: u64,
+    /// Slot-microseconds busy within the horizon (reserved pools).
+    pub busy_us: u128,
+}
+
+/// One simulated hour of one deployment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HourCell {
+    pub requests: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub busy_us: u64,
+    pub rejected: u64,
+    pub spilled: u64,
+}
+
+/// Everything one replication measured.
+#[derive(Debug, Clone)]
+pub struct RepMetrics {
+    pub classes: Vec<ClassStats>,
+    pub deployments: Vec<DeploymentStats>,
+    pub hours: u32,
+    /// `hourly[hour * deployments + d]`.
+    pub hourly: Vec<HourCell>,
+    /// `arrivals[hour * classes + c]`.
+    pub arrivals: Vec<u64>,
+}
+
+impl RepMetrics {
+    pub fn new(classes: usize, deployments: usize, hours: u32) -> Self {
+        RepMetrics {
+            classes: vec![ClassStats::default(); classes],
+            deployments: vec![DeploymentStats::default(); deployments],
+            hours,
+            hourly: vec![HourCell::default(); hours as usize * deployments],
+            arrivals: vec![0; hours as usize * classes],
+        }
+    }
+
+    #[inline]
+    pub fn cell(&mut self, hour: usize, d: usize) -> &mut HourCell {
+        let n = self.deployments.len();
+        &mut self.hourly[hour * n + d]
+    }
+
+    pub fn hour_cell(&self, hour: usize, d: usize) -> &HourCell {
+        &self.hourly[hour * self.deployments.len() + d]
+    }
+
+    pub fn arrivals_in(&self, hour: usize, c: usize) -> u64 {
+        self.arrivals[hour * self.classes.len() + c]
+    }
+
+    /// Adds `[start, end)` slot-busy time of deployment `d` to its hours, clipped
+    /// at the horizon.
+    pub fn add_busy(&mut self, d: usize, start: SimTime, end: SimTime) {
+        let horizon = self.hours as u64 * US_PER_HOUR;
+        let end = end.min(horizon);
+        if start >= end {
+            return;
+        }
+        self.deployments[d].busy_us += (end - start) as u128;
+        let mut t = start;
+        while t < end {
+            let h = t / US_PER_HOUR;
+            let stop = ((h + 1) * US_PER_HOUR).min(end);
+            self.cell(h as usize, d).busy_us += stop - t;
+            t = stop;
+        }
+    }
+
+    /// TTFT of all classes together.
+    pub fn overall_ttft(&self) -> Hist {
+        let mut h = Hist::default();
+        for c in &self.classes {
+            h.merge(&c.ttft);
+        }
+        h
+    }
+
+    /// Adds another replication's metrics into this one.
+    pub fn merge(&mut self, o: &RepMetrics) {
+        for (a, b) in self.classes.iter_mut().zip(&o.classes) {
+            a.arrived += b.arrived;
+            a.served += b.served;
+            a.spilled += b.spilled;
+            a.throttled += b.throttled;
+            a.failed += b.failed;
+            a.in_flight += b.in_flight;
+            a.retries += b.retries;
+            a.within_sla += b.within_sla;
+            a.input_tokens += b.input_tokens;
+            a.output_tokens += b.output_tokens;
+            a.ttft.merge(&b.ttft);
+        }
+        for (a, b) in self.deployments.iter_mut().zip(&o.deployments) {
+            a.served += b.served;
+            a.rejected += b.rejected;
+            a.spilled_out += b.spilled_out;
+            a.input_tokens += b.input_tokens;
+            a.output_tokens += b.output_tokens;
+            a.ttft.merge(&b.ttft);
+            a.wait_sum_us += b.wait_sum_us;
+            a.waited += b.waited;
+            a.queue_seen_sum += b.queue_seen_sum;
+            a.busy_us += b.busy_us;
+        }
+        for (a, b) in self.hourly.iter_mut().zip(&o.hourly) {
+            a.requests += b.requests;
+            a.input_tokens += b.input_tokens;
+            a.output_tokens += b.output_tokens;
+            a.busy_us += b.busy_us;
+            a.rejected += b.rejected;
+            a.spilled += b.spilled;
+        }
+        for (a, b) in self.arrivals.iter_mut().zip(&o.arrivals) {
+            *a += b;
+        }
+    }
+}
+
+/// Mean and two-sided 95% confidence interval (Student t) of replication values.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct MeanCi {
+    pub mean: f64,
+    pub ci95_low: f64,
+    pub ci95_high: f64,
+    pub n: usize,
+}
+
+impl MeanCi {
+    pub fn of(values: &[f64]) -> Option<MeanCi> {
+        let n = values.len();
+        if n == 0 {
+            return None;
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let half = if n > 1 {
+            let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+            t975(n - 1) * (var / n as f64).sqrt()
+        } else {
+            0.0
+        };
+        Some(MeanCi {
+            mean,
+            ci95_low: mean - half,
+            ci95_high: mean + half,
+            n,
+        })
+    }
+
+    pub fn half_width(&self) -> f64 {
+        (self.ci95_high - self.ci95_low) / 2.0
+    }
+}
+
+/// 97.5% quantile of Student's t with `df` degrees of freedom (table to 30,
+/// then the Cornish-Fisher expansion, within 1e-3 of the exact value).
+pub fn t975(df: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::NAN,
+        1..=30 => T[df - 1],
+        _ => {
+            let z: f64 = 1.959_964;
+            let v = df as f64;
+            z + (z.powi(3) + z) / (4.0 * v) + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hist_percentiles_within_precision() {
+        let mut h = Hist::default();
+        for v in 1..=100_000u64 {
+            h.record(v * 10);
+        }
+        let p99 = h.percentile_ms(99.0).unwrap();
+        assert!((p99 / 990.0 - 1.0).abs() < 1e-3, "{p99}");
+        let p50 = h.percentile_ms(50.0).unwrap();
+        assert!((p50 / 500.0 - 1.0).abs() < 1e-3, "{p50}");
+    }
+
+    #[test]
+    fn busy_time_splits_across_hours_and_clips() {
+        let mut m = RepMetrics::new(1, 1, 2);
+        m.add_busy(0, US_PER_HOUR - 10, US_PER_HOUR + 30);
+        m.add_busy(0, 2 * US_PER_HOUR - 5, 2 * US_PER_HOUR + 100);
+        assert_eq!(m.hour_cell(0, 0).busy_us, 10);
+        assert_eq!(m.hour_cell(1, 0).busy_us, 35);
+        assert_eq!(m.deployments[0].busy_us, 45);
+    }
+
+    #[test]
+    fn mean_ci_matches_hand_computation() {
+        let ci = MeanCi::of(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        // sd = 1.29099, se = 0.645497, t(3) = 3.182
+        assert!((ci.mean - 2.5).abs() < 1e-12);
+        assert!((ci.half_width() - 3.182 * 0.645_497).abs() < 1e-4);
+    }
+
+    #[test]
+    fn t_quantile_is_continuous_past_the_table() {
+        assert!((t975(30) - t975(31)).abs() < 0.01);
+        assert!((t975(1000) - 1.962).abs() < 1e-3);
+    }
+}

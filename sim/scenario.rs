@@ -1,0 +1,975 @@
+//! The scenario file: serde types for the TOML (stage one, a cheap parse that
+//! only checks shapes), then validation into the domain types the simulation runs
+//! on (stage two, where every value is checked and every error names its key).
+//!
+//! Units are in the key names: `_ms`, `_rps`, `_per_1m`, `_tpm`, `_hours`.
+//! `docs/scenario.md` lists every key, its unit, default and allowed range.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::InputError;
+use crate::traffic::{shape_profile, ArrivalProcess, ArrivalSpec, TokenDist};
+
+// ---------------------------------------------------------------------------
+// Stage one: the file as written.
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub scenario: RawHeader,
+    #[serde(default)]
+    pub client: Option<RawClient>,
+    #[serde(default)]
+    pub class: Vec<RawClass>,
+    #[serde(default)]
+    pub deployment: Vec<RawDeployment>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeader {
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    pub horizon_hours: f64,
+    #[serde(default)]
+    pub seed: u64,
+    pub replications: Option<u32>,
+    pub start_weekday: Option<String>,
+    pub percentiles: Option<Vec<f64>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawClient {
+    pub max_attempts: Option<u32>,
+    pub backoff_base_ms: Option<f64>,
+    pub backoff_max_ms: Option<f64>,
+    pub jitter: Option<String>,
+    pub timeout_ms: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClass {
+    pub name: String,
+    pub model: String,
+    pub route: Vec<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    pub sla: Option<RawSla>,
+    pub arrivals: RawArrivals,
+    pub input_tokens: RawTokens,
+    pub output_tokens: RawTokens,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSla {
+    pub ttft_ms: f64,
+    pub percentile: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArrivals {
+    pub process: Option<String>,
+    pub mean_rps: f64,
+    pub hourly: Option<Vec<f64>>,
+    pub peak_hour: Option<f64>,
+    pub peak_to_trough: Option<f64>,
+    pub weekday: Option<Vec<f64>>,
+    pub overdispersion: Option<f64>,
+    pub burst_interval_s: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTokens {
+    pub dist: String,
+    pub value: Option<f64>,
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
+    pub mean: Option<f64>,
+    /// `[[percentile, tokens], ...]`, percentiles rising from 0 to 100.
+    pub quantiles: Option<Vec<[f64; 2]>>,
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeployment {
+    pub name: String,
+    pub platform: String,
+    pub model: String,
+    pub region: Option<String>,
+    pub latency: RawLatency,
+    pub on_demand: Option<RawOnDemand>,
+    pub reserved: Option<RawReserved>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLatency {
+    pub median_ms: f64,
+    pub p99_ms: f64,
+    #[serde(default)]
+    pub prefill_ms_per_1k_input: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOnDemand {
+    pub input_per_1m: f64,
+    pub output_per_1m: f64,
+    pub rpm: Option<f64>,
+    pub tpm: Option<f64>,
+    pub shared_pool_tpm: Option<f64>,
+    pub background_utilization: Option<f64>,
+    pub background_hourly: Option<Vec<f64>>,
+    pub background_peak_hour: Option<f64>,
+    pub background_peak_to_trough: Option<f64>,
+    pub max_pool_utilization: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReserved {
+    pub units: f64,
+    pub tpm_per_unit: f64,
+    pub output_weight: Option<f64>,
+    pub concurrency_per_unit: Option<f64>,
+    pub term: String,
+    pub price_per_unit_hour: BTreeMap<String, f64>,
+    pub max_queue: Option<f64>,
+    pub max_wait_ms: Option<f64>,
+}
+
+// ---------------------------------------------------------------------------
+// Stage two: the domain types.
+// ---------------------------------------------------------------------------
+
+/// A validated scenario. Times are integer microseconds.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub horizon_hours: u32,
+    pub seed: u64,
+    pub replications: u32,
+    /// 0 = Monday .. 6 = Sunday: the weekday of simulated hour 0.
+    pub start_weekday: u8,
+    pub percentiles: Vec<f64>,
+    pub client: ClientPolicy,
+    pub classes: Vec<Class>,
+    pub deployments: Vec<Deployment>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientPolicy {
+    pub max_attempts: u32,
+    pub backoff_base_us: u64,
+    pub backoff_max_us: u64,
+    pub jitter: Jitter,
+    pub timeout_us: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jitter {
+    /// Wait a uniform time in [0, backoff] (AWS "full jitter").
+    Full,
+    /// Wait backoff/2 plus a uniform time in [0, backoff/2].
+    Equal,
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub name: String,
+    pub model: String,
+    /// Indices into `Scenario::deployments`, in the order they are tried.
+    pub route: Vec<usize>,
+    pub tags: BTreeMap<String, String>,
+    pub sla: Option<Sla>,
+    pub arrivals: ArrivalSpec,
+    pub input_tokens: TokenDist,
+    pub output_tokens: TokenDist,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sla {
+    pub ttft_us: u64,
+    /// The percentile that must stay under `ttft_us`, in (0, 100].
+    pub percentile: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    pub name: String,
+    pub platform: String,
+    pub model: String,
+    pub region: Option<String>,
+    pub latency: Latency,
+    pub pool: Pool,
+}
+
+/// Time to first token, apart from queueing: a lognormal base (network, gateway,
+/// scheduling) plus prefill time proportional to the prompt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Latency {
+    pub median_ms: f64,
+    pub p99_ms: f64,
+    pub prefill_ms_per_1k_input: f64,
+}
+
+#[derive(Debug, Clone)]
+pub enum Pool {
+    OnDemand(OnDemand),
+    Reserved(Reserved),
+}
+
+impl Pool {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Pool::OnDemand(_) => "on_demand",
+            Pool::Reserved(_) => "reserved",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnDemand {
+    pub input_per_1m: f64,
+    pub output_per_1m: f64,
+    pub rpm: Option<f64>,
+    pub tpm: Option<f64>,
+    /// Capacity of the shared pool your traffic competes in, tokens per minute.
+    pub shared_pool_tpm: f64,
+    /// Other tenants' load as a fraction of the pool, by hour of day (mean =
+    /// `background_utilization`).
+    pub background: [f64; 24],
+    pub max_pool_utilization: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reserved {
+    pub units: u32,
+    /// Input-equivalent tokens per minute per unit.
+    pub tpm_per_unit: f64,
+    /// One output token costs this many input tokens of capacity.
+    pub output_weight: f64,
+    /// Requests one unit serves at once; the pool has `units * concurrency_per_unit` slots.
+    pub concurrency_per_unit: u32,
+    pub term: String,
+    pub price_per_unit_hour: BTreeMap<String, f64>,
+    /// Requests allowed to wait for a slot; beyond it they spill (None = no bound).
+    pub max_queue: Option<u32>,
+    /// Longest wait for a slot before spilling (None = no bound).
+    pub max_wait_us: Option<u64>,
+}
+
+impl Reserved {
+    pub fn slots(&self) -> u32 {
+        self.units.saturating_mul(self.concurrency_per_unit)
+    }
+    /// Price per unit-hour of the chosen term.
+    pub fn unit_hour_price(&self) -> f64 {
+        self.price_per_unit_hour
+            .get(&self.term)
+            .copied()
+            .unwrap_or(0.0)
+    }
+    /// Weighted tokens per hour the pool can serve.
+    pub fn capacity_per_hour(&self) -> f64 {
+        self.units as f64 * self.tpm_per_unit * 60.0
+    }
+}
+
+pub const TERMS: &[&str] = &["hourly", "monthly", "yearly", "1-month", "6-month"];
+pub const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+pub const DEFAULT_PERCENTILES: &[f64] = &[50.0, 90.0, 95.0, 99.0, 99.9];
+pub const MAX_HORIZON_HOURS: f64 = 24.0 * 366.0 * 2.0;
+
+impl Scenario {
+    /// Reads, parses and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, InputError> {
+        let text = std::fs::read_to_string(path).map_err(|source| InputError::Read {
+            file: path.to_path_buf(),
+            source,
+        })?;
+        Scenario::from_toml(&text, path)
+    }
+
+    /// Parses and validates scenario text; `file` is only used in messages.
+    pub fn from_toml(text: &str, file: &Path) -> Result<Scenario, InputError> {
+        let raw: RawScenario = parse_toml(text, file)?;
+        validate(raw, file)
+    }
+
+    pub fn horizon_us(&self) -> u64 {
+        self.horizon_hours as u64 * crate::engine::US_PER_HOUR
+    }
+
+    pub fn deployment_index(&self, name: &str) -> Option<usize> {
+        self.deployments.iter().position(|d| d.name == name)
+    }
+}
+
+/// Parses TOML into any serde type, with the key path and line of the error.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, file: &Path) -> Result<T, InputError> {
+    let de = toml::Deserializer::new(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let (line, column) = inner
+            .span()
+            .map(|s| line_col(text, s.start))
+            .unwrap_or((1, 1));
+        InputError::Parse {
+            file: file.to_path_buf(),
+            line,
+            column,
+            path: if path.is_empty() { ".".into() } else { path },
+            message: inner.message().trim().to_string(),
+        }
+    })
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    (line, column)
+}
+
+/// Collects the file name so each check only states the key and the rule.
+pub struct Checker<'a> {
+    pub file: &'a Path,
+}
+
+impl Checker<'_> {
+    pub fn err(&self, path: impl Into<String>, message: impl Into<String>) -> InputError {
+        InputError::Invalid {
+            file: self.file.to_path_buf(),
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A finite number in [lo, hi] (inclusive bounds; use `f64::INFINITY` for none).
+    pub fn range(&self, path: &str, v: f64, lo: f64, hi: f64) -> Result<f64, InputError> {
+        if v.is_finite() && v >= lo && v <= hi {
+            Ok(v)
+        } else {
+            let allowed = match (lo, hi) {
+                (lo, hi) if hi == f64::INFINITY => format!("a finite number >= {lo}"),
+                (lo, hi) => format!("a number from {lo} to {hi}"),
+            };
+            Err(self.err(path, format!("must be {allowed}, got {v}")))
+        }
+    }
+
+    /// A finite number > 0.
+    pub fn positive(&self, path: &str, v: f64) -> Result<f64, InputError> {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(self.err(path, format!("must be a finite number > 0, got {v}")))
+        }
+    }
+
+    /// A whole number >= lo.
+    pub fn whole(&self, path: &str, v: f64, lo: u32) -> Result<u32, InputError> {
+        if v.is_finite() && v.fract() == 0.0 && v >= lo as f64 && v <= u32::MAX as f64 {
+            Ok(v as u32)
+        } else {
+            Err(self.err(path, format!("must be a whole number >= {lo}, got {v}")))
+        }
+    }
+
+    pub fn percentile(&self, path: &str, v: f64) -> Result<f64, InputError> {
+        if v.is_finite() && v > 0.0 && v <= 100.0 {
+            Ok(v)
+        } else {
+            Err(self.err(
+                path,
+                format!("a percentile must be greater than 0 and at most 100, got {v}"),
+            ))
+        }
+    }
+
+    /// 24 non-negative hour-of-day multipliers, normalised to mean 1.
+    pub fn hourly(&self, path: &str, v: &[f64]) -> Result<[f64; 24], InputError> {
+        if v.len() != 24 {
+            return Err(self.err(
+                path,
+                format!("must list 24 hour-of-day multipliers (hour 0 first), got {}", v.len()),
+            ));
+        }
+        normalised(self, path, v)
+            .map(|n| std::array::from_fn(|i| n[i]))
+    }
+
+    pub fn one_of(&self, path: &str, v: &str, allowed: &[&str]) -> Result<usize, InputError> {
+        allowed.iter().position(|a| *a == v).ok_or_else(|| {
+            self.err(
+                path,
+                format!("unknown value \"{v}\"; allowed: {}", allowed.join(", ")),
+            )
+        })
+    }
+}
+
+fn normalised(c: &Checker, path: &str, v: &[f64]) -> Result<Vec<f64>, InputError> {
+    for (i, x) in v.iter().enumerate() {
+        c.range(&format!("{path}[{i}]"), *x, 0.0, f64::INFINITY)?;
+    }
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    if mean <= 0.0 {
+        return Err(c.err(path, "multipliers must not all be zero"));
+    }
+    Ok(v.iter().map(|x| x / mean).collect())
+}
+
+fn ms_to_us(ms: f64) -> u64 {
+    (ms * 1000.0).round() as u64
+}
+
+fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
+    let c = Checker { file };
+    let h = &raw.scenario;
+    let name = match &h.name {
+        Some(n) => n.clone(),
+        None => file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".into()),
+    };
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.')
+    {
+        return Err(c.err(
+            "scenario.name",
+            format!("must be non-empty and use only letters, digits, '_', '-' and '.' (it names the results folder), got \"{name}\""),
+        ));
+    }
+    let horizon = c.range("scenario.horizon_hours", h.horizon_hours, 1.0, MAX_HORIZON_HOURS)?;
+    if horizon.fract() != 0.0 {
+        return Err(c.err(
+            "scenario.horizon_hours",
+            format!("must be a whole number of hours (costs are billed per hour), got {horizon}"),
+        ));
+    }
+    let replications = h.replications.unwrap_or(1);
+    if replications == 0 || replications > 10_000 {
+        return Err(c.err(
+            "scenario.replications",
+            format!("must be from 1 to 10000, got {replications}"),
+        ));
+    }
+    let start_weekday = match &h.start_weekday {
+        Some(w) => c.one_of("scenario.start_weekday", &w.to_lowercase(), WEEKDAYS)? as u8,
+        None => 0,
+    };
+    let mut percentiles = h
+        .percentiles
+        .clone()
+        .unwrap_or_else(|| DEFAULT_PERCENTILES.to_vec());
+    if percentiles.is_empty() {
+        return Err(c.err("scenario.percentiles", "must list at least one percentile"));
+    }
+    for (i, p) in percentiles.iter().enumerate() {
+        c.percentile(&format!("scenario.percentiles[{i}]"), *p)?;
+    }
+    percentiles.sort_by(f64::total_cmp);
+    percentiles.dedup();
+
+    let client = validate_client(&c, raw.client.unwrap_or_default())?;
+
+    if raw.deployment.is_empty() {
+        return Err(c.err("deployment", "the scenario needs at least one [[deployment]]"));
+    }
+    let mut deployments = Vec::with_capacity(raw.deployment.len());
+    for (i, d) in raw.deployment.iter().enumerate() {
+        let p = format!("deployment[{i}]");
+        if deployments.iter().any(|x: &Deployment| x.name == d.name) {
+            return Err(c.err(format!("{p}.name"), format!("duplicate deployment name \"{}\"", d.name)));
+        }
+        deployments.push(validate_deployment(&c, &p, d)?);
+    }
+
+    if raw.class.is_empty() {
+        return Err(c.err(
+            "class",
+            "the scenario needs at least one [[class]] of requests (none given)",
+        ));
+    }
+    let mut classes = Vec::with_capacity(raw.class.len());
+    for (i, k) in raw.class.iter().enumerate() {
+        let p = format!("class[{i}]");
+        if classes.iter().any(|x: &Class| x.name == k.name) {
+            return Err(c.err(format!("{p}.name"), format!("duplicate class name \"{}\"", k.name)));
+        }
+        classes.push(validate_class(&c, &p, k, &deployments)?);
+    }
+
+    Ok(Scenario {
+        name,
+        description: h.description.clone(),
+        horizon_hours: horizon as u32,
+        seed: h.seed,
+        replications,
+        start_weekday,
+        percentiles,
+        client,
+        classes,
+        deployments,
+    })
+}
+
+fn validate_client(c: &Checker, r: RawClient) -> Result<ClientPolicy, InputError> {
+    let max_attempts = r.max_attempts.unwrap_or(3);
+    if !(1..=100).contains(&max_attempts) {
+        return Err(c.err(
+            "client.max_attempts",
+            format!("must be from 1 to 100 (1 = no retries), got {max_attempts}"),
+        ));
+    }
+    let base = c.range("client.backoff_base_ms", r.backoff_base_ms.unwrap_or(500.0), 0.0, 3.6e6)?;
+    let max = c.range("client.backoff_max_ms", r.backoff_max_ms.unwrap_or(8000.0), 0.0, 3.6e6)?;
+    if max < base {
+        return Err(c.err(
+            "client.backoff_max_ms",
+            format!("must be >= client.backoff_base_ms ({base}), got {max}"),
+        ));
+    }
+    let jitter = match r.jitter.as_deref().unwrap_or("full") {
+        "full" => Jitter::Full,
+        "equal" => Jitter::Equal,
+        "none" => Jitter::None,
+        other => {
+            return Err(c.err(
+                "client.jitter",
+                format!("unknown value \"{other}\"; allowed: full, equal, none"),
+            ))
+        }
+    };
+    let timeout_us = match r.timeout_ms {
+        Some(t) => Some(ms_to_us(c.positive("client.timeout_ms", t)?)),
+        None => None,
+    };
+    Ok(ClientPolicy {
+        max_attempts,
+        backoff_base_us: ms_to_us(base),
+        backoff_max_us: ms_to_us(max),
+        jitter,
+        timeout_us,
+    })
+}
+
+fn validate_deployment(c: &Checker, p: &str, d: &RawDeployment) -> Result<Deployment, InputError> {
+    if d.name.is_empty() {
+        return Err(c.err(format!("{p}.name"), "must not be empty"));
+    }
+    let l = &d.latency;
+    let median_ms = c.range(&format!("{p}.latency.median_ms"), l.median_ms, 0.0, 3.6e6)?;
+    let p99_ms = c.range(&format!("{p}.latency.p99_ms"), l.p99_ms, 0.0, 3.6e6)?;
+    if p99_ms < median_ms || (median_ms == 0.0 && p99_ms > 0.0) {
+        return Err(c.err(
+            format!("{p}.latency.p99_ms"),
+            format!("must be >= latency.median_ms ({median_ms}), and 0 when the median is 0; got {p99_ms}"),
+        ));
+    }
+    let prefill = c.range(
+        &format!("{p}.latency.prefill_ms_per_1k_input"),
+        l.prefill_ms_per_1k_input,
+        0.0,
+        1e5,
+    )?;
+    let latency = Latency {
+        median_ms,
+        p99_ms,
+        prefill_ms_per_1k_input: prefill,
+    };
+    let pool = match (&d.on_demand, &d.reserved) {
+        (Some(o), None) => Pool::OnDemand(validate_on_demand(c, &format!("{p}.on_demand"), o)?),
+        (None, Some(r)) => Pool::Reserved(validate_reserved(c, &format!("{p}.reserved"), r)?),
+        _ => {
+            return Err(c.err(
+                p,
+                "must have exactly one of [deployment.on_demand] or [deployment.reserved]",
+            ))
+        }
+    };
+    Ok(Deployment {
+        name: d.name.clone(),
+        platform: d.platform.clone(),
+        model: d.model.clone(),
+        region: d.region.clone(),
+        latency,
+        pool,
+    })
+}
+
+fn validate_on_demand(c: &Checker, p: &str, o: &RawOnDemand) -> Result<OnDemand, InputError> {
+    let inf = f64::INFINITY;
+    let input_per_1m = c.range(&format!("{p}.input_per_1m"), o.input_per_1m, 0.0, inf)?;
+    let output_per_1m = c.range(&format!("{p}.output_per_1m"), o.output_per_1m, 0.0, inf)?;
+    let rpm = o.rpm.map(|v| c.positive(&format!("{p}.rpm"), v)).transpose()?;
+    let tpm = o.tpm.map(|v| c.positive(&format!("{p}.tpm"), v)).transpose()?;
+    let bg_mean = c.range(
+        &format!("{p}.background_utilization"),
+        o.background_utilization.unwrap_or(0.0),
+        0.0,
+        1.0,
+    )?;
+    let max_util = c.range(
+        &format!("{p}.max_pool_utilization"),
+        o.max_pool_utilization.unwrap_or(0.95),
+        0.0,
+        0.999,
+    )?;
+    // Without a pool size the pool is taken as far larger than your traffic.
+    let shared_pool_tpm = match o.shared_pool_tpm {
+        Some(v) => c.positive(&format!("{p}.shared_pool_tpm"), v)?,
+        None => inf,
+    };
+    let shape = profile(
+        c,
+        p,
+        ("background_hourly", &o.background_hourly),
+        ("background_peak_hour", o.background_peak_hour),
+        ("background_peak_to_trough", o.background_peak_to_trough),
+    )?;
+    let background = std::array::from_fn(|h| (shape[h] * bg_mean).min(max_util));
+    Ok(OnDemand {
+        input_per_1m,
+        output_per_1m,
+        rpm,
+        tpm,
+        shared_pool_tpm,
+        background,
+        max_pool_utilization: max_util,
+    })
+}
+
+/// An hour-of-day profile given as 24 multipliers, as a peak/trough shape, or flat.
+fn profile(
+    c: &Checker,
+    p: &str,
+    hourly: (&str, &Option<Vec<f64>>),
+    peak_hour: (&str, Option<f64>),
+    ratio: (&str, Option<f64>),
+) -> Result<[f64; 24], InputError> {
+    match (hourly.1, peak_hour.1, ratio.1) {
+        (Some(v), None, None) => c.hourly(&format!("{p}.{}", hourly.0), v),
+        (None, peak, Some(r)) => {
+            let r = c.range(&format!("{p}.{}", ratio.0), r, 1.0, 1e6)?;
+            let peak = c.range(&format!("{p}.{}", peak_hour.0), peak.unwrap_or(14.0), 0.0, 23.999)?;
+            Ok(shape_profile(peak, r))
+        }
+        (None, Some(_), None) => Err(c.err(
+            format!("{p}.{}", ratio.0),
+            format!("is needed with {} (the peak-to-trough ratio, >= 1)", peak_hour.0),
+        )),
+        (None, None, None) => Ok([1.0; 24]),
+        (Some(_), _, _) => Err(c.err(
+            format!("{p}.{}", hourly.0),
+            format!(
+                "give either {} or {} with {}, not both",
+                hourly.0, peak_hour.0, ratio.0
+            ),
+        )),
+    }
+}
+
+fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, InputError> {
+    let units = c.whole(&format!("{p}.units"), r.units, 1)?;
+    let tpm_per_unit = c.positive(&format!("{p}.tpm_per_unit"), r.tpm_per_unit)?;
+    let output_weight = c.range(&format!("{p}.output_weight"), r.output_weight.unwrap_or(1.0), 0.0, 1e3)?;
+    let concurrency_per_unit = c.whole(
+        &format!("{p}.concurrency_per_unit"),
+        r.concurrency_per_unit.unwrap_or(1.0),
+        1,
+    )?;
+    if units as u64 * concurrency_per_unit as u64 > 10_000_000 {
+        return Err(c.err(
+            format!("{p}.concurrency_per_unit"),
+            "units x concurrency_per_unit must be at most 10,000,000 slots",
+        ));
+    }
+    c.one_of(&format!("{p}.term"), &r.term, TERMS)?;
+    if r.price_per_unit_hour.is_empty() {
+        return Err(c.err(
+            format!("{p}.price_per_unit_hour"),
+            format!("must give a price per unit-hour for at least the chosen term \"{}\"", r.term),
+        ));
+    }
+    for (term, price) in &r.price_per_unit_hour {
+        let kp = format!("{p}.price_per_unit_hour.{term}");
+        c.one_of(&kp, term, TERMS)?;
+        c.range(&kp, *price, 0.0, f64::INFINITY)?;
+    }
+    if !r.price_per_unit_hour.contains_key(&r.term) {
+        return Err(c.err(
+            format!("{p}.price_per_unit_hour"),
+            format!(
+                "has no price for the chosen term \"{}\" (it has: {})",
+                r.term,
+                r.price_per_unit_hour.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    let max_queue = r
+        .max_queue
+        .map(|v| c.whole(&format!("{p}.max_queue"), v, 0))
+        .transpose()?;
+    let max_wait_us = r
+        .max_wait_ms
+        .map(|v| c.range(&format!("{p}.max_wait_ms"), v, 0.0, 3.6e6).map(ms_to_us))
+        .transpose()?;
+    Ok(Reserved {
+        units,
+        tpm_per_unit,
+        output_weight,
+        concurrency_per_unit,
+        term: r.term.clone(),
+        price_per_unit_hour: r.price_per_unit_hour.clone(),
+        max_queue,
+        max_wait_us,
+    })
+}
+
+fn validate_class(
+    c: &Checker,
+    p: &str,
+    k: &RawClass,
+    deployments: &[Deployment],
+) -> Result<Class, InputError> {
+    if k.name.is_empty() {
+        return Err(c.err(format!("{p}.name"), "must not be empty"));
+    }
+    if k.route.is_empty() {
+        return Err(c.err(
+            format!("{p}.route"),
+            "must name at least one deployment, in the order they are tried",
+        ));
+    }
+    let mut route = Vec::with_capacity(k.route.len());
+    for (j, name) in k.route.iter().enumerate() {
+        let rp = format!("{p}.route[{j}]");
+        let Some(idx) = deployments.iter().position(|d| &d.name == name) else {
+            let known: Vec<&str> = deployments.iter().map(|d| d.name.as_str()).collect();
+            return Err(c.err(
+                rp,
+                format!("unknown deployment \"{name}\"; defined deployments: {}", known.join(", ")),
+            ));
+        };
+        if route.contains(&idx) {
+            return Err(c.err(rp, format!("deployment \"{name}\" appears twice in the route")));
+        }
+        let d = &deployments[idx];
+        if d.model != k.model {
+            return Err(c.err(
+                rp,
+                format!(
+                    "deployment \"{name}\" serves model \"{}\", but the class needs \"{}\"",
+                    d.model, k.model
+                ),
+            ));
+        }
+        route.push(idx);
+    }
+    for key in k.tags.keys() {
+        if key.is_empty() {
+            return Err(c.err(format!("{p}.tags"), "tag names must not be empty"));
+        }
+    }
+    let sla = match &k.sla {
+        Some(s) => Some(Sla {
+            ttft_us: ms_to_us(c.positive(&format!("{p}.sla.ttft_ms"), s.ttft_ms)?),
+            percentile: c.percentile(&format!("{p}.sla.percentile"), s.percentile.unwrap_or(99.0))?,
+        }),
+        None => None,
+    };
+    Ok(Class {
+        name: k.name.clone(),
+        model: k.model.clone(),
+        route,
+        tags: k.tags.clone(),
+        sla,
+        arrivals: validate_arrivals(c, &format!("{p}.arrivals"), &k.arrivals)?,
+        input_tokens: validate_tokens(c, &format!("{p}.input_tokens"), &k.input_tokens)?,
+        output_tokens: validate_tokens(c, &format!("{p}.output_tokens"), &k.output_tokens)?,
+    })
+}
+
+fn validate_arrivals(c: &Checker, p: &str, a: &RawArrivals) -> Result<ArrivalSpec, InputError> {
+    let process = match a.process.as_deref().unwrap_or("poisson") {
+        "poisson" => ArrivalProcess::Poisson,
+        "deterministic" => ArrivalProcess::Deterministic,
+        other => {
+            return Err(c.err(
+                format!("{p}.process"),
+                format!("unknown value \"{other}\"; allowed: poisson, deterministic"),
+            ))
+        }
+    };
+    let mean_rps = c.positive(&format!("{p}.mean_rps"), a.mean_rps)?;
+    if mean_rps > 1e6 {
+        return Err(c.err(format!("{p}.mean_rps"), format!("must be at most 1e6 requests/s, got {mean_rps}")));
+    }
+    let hourly = profile(
+        c,
+        p,
+        ("hourly", &a.hourly),
+        ("peak_hour", a.peak_hour),
+        ("peak_to_trough", a.peak_to_trough),
+    )?;
+    let weekday = match &a.weekday {
+        Some(v) if v.len() == 7 => {
+            let n = normalised(c, &format!("{p}.weekday"), v)?;
+            std::array::from_fn(|i| n[i])
+        }
+        Some(v) => {
+            return Err(c.err(
+                format!("{p}.weekday"),
+                format!("must list 7 day-of-week factors, Monday first, got {}", v.len()),
+            ))
+        }
+        None => [1.0; 7],
+    };
+    let overdispersion = c.range(&format!("{p}.overdispersion"), a.overdispersion.unwrap_or(0.0), 0.0, 100.0)?;
+    let burst_interval_s = a.burst_interval_s.unwrap_or(60);
+    if burst_interval_s == 0 || 3600 % burst_interval_s != 0 {
+        return Err(c.err(
+            format!("{p}.burst_interval_s"),
+            format!("must divide an hour (3600 s) evenly, e.g. 10, 60, 300, 3600; got {burst_interval_s}"),
+        ));
+    }
+    if process == ArrivalProcess::Deterministic && overdispersion > 0.0 {
+        return Err(c.err(
+            format!("{p}.overdispersion"),
+            "must be 0 for process = \"deterministic\"",
+        ));
+    }
+    Ok(ArrivalSpec {
+        process,
+        mean_rps,
+        hourly,
+        weekday,
+        overdispersion,
+        burst_interval_s,
+    })
+}
+
+fn validate_tokens(c: &Checker, p: &str, t: &RawTokens) -> Result<TokenDist, InputError> {
+    let field = |k: &str| format!("{p}.{k}");
+    let present: Vec<&str> = [
+        ("value", t.value.is_some()),
+        ("median", t.median.is_some()),
+        ("p90", t.p90.is_some()),
+        ("mean", t.mean.is_some()),
+        ("quantiles", t.quantiles.is_some()),
+    ]
+    .iter()
+    .filter(|(_, on)| *on)
+    .map(|(k, _)| *k)
+    .collect();
+    let expect = |needed: &[&str]| -> Result<(), InputError> {
+        for k in &present {
+            if !needed.contains(k) {
+                return Err(c.err(
+                    field(k),
+                    format!("is not used with dist = \"{}\" (it takes: {})", t.dist, needed.join(", ")),
+                ));
+            }
+        }
+        for k in needed {
+            if !present.contains(k) {
+                return Err(c.err(field(k), format!("is required with dist = \"{}\"", t.dist)));
+            }
+        }
+        Ok(())
+    };
+    let max = match t.max {
+        Some(m) => c.whole(&field("max"), m, 1)?,
+        None => 10_000_000,
+    };
+    let dist = match t.dist.as_str() {
+        "fixed" => {
+            expect(&["value"])?;
+            TokenDist::Fixed(c.whole(&field("value"), t.value.unwrap_or(0.0), 0)?.min(max))
+        }
+        "lognormal" => {
+            expect(&["median", "p90"])?;
+            let median = c.positive(&field("median"), t.median.unwrap_or(0.0))?;
+            let p90 = c.positive(&field("p90"), t.p90.unwrap_or(0.0))?;
+            if p90 < median {
+                return Err(c.err(field("p90"), format!("must be >= median ({median}), got {p90}")));
+            }
+            TokenDist::lognormal(median, p90, max)
+        }
+        "exponential" => {
+            expect(&["mean"])?;
+            TokenDist::Exponential {
+                mean: c.positive(&field("mean"), t.mean.unwrap_or(0.0))?,
+                max,
+            }
+        }
+        "empirical" => {
+            expect(&["quantiles"])?;
+            let q = t.quantiles.as_deref().unwrap_or(&[]);
+            if q.len() < 2 {
+                return Err(c.err(
+                    field("quantiles"),
+                    "needs at least two [percentile, tokens] points, from percentile 0 to 100",
+                ));
+            }
+            let mut points = Vec::with_capacity(q.len());
+            for (i, [pct, v]) in q.iter().enumerate() {
+                let ip = format!("{}[{i}]", field("quantiles"));
+                c.range(&ip, *pct, 0.0, 100.0)?;
+                c.range(&ip, *v, 0.0, f64::INFINITY)?;
+                if let Some((lp, lv)) = points.last().copied() {
+                    if *pct <= lp || *v < lv {
+                        return Err(c.err(
+                            ip,
+                            "percentiles must rise strictly and token counts must not fall",
+                        ));
+                    }
+                }
+                points.push((*pct / 100.0, *v));
+            }
+            if points[0].0 != 0.0 || points[points.len() - 1].0 != 1.0 {
+                return Err(c.err(
+                    field("quantiles"),
+                    "must start at percentile 0 and end at percentile 100",
+                ));
+            }
+            TokenDist::Empirical { points, max }
+        }
+        other => {
+            return Err(c.err(
+                field("dist"),
+                format!("unknown value \"{other}\"; allowed: fixed, lognormal, exponential, empirical"),
+            ))
+        }
+    };
+    Ok(dist)
+}
+
