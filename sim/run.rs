@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::capacity::{OnDemandPool, ReservedPool};
 use crate::engine::{EventQueue, SimTime, US_PER_HOUR};
 use crate::metrics::RepMetrics;
-use crate::rng::{stream, Purpose, SimRng};
+use crate::rng::{key_of, stream, Purpose, SimRng};
 use crate::routing::backoff;
 use crate::scenario::{Pool, Scenario};
 use crate::traffic::{ArrivalGen, Z99};
@@ -118,9 +118,8 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
     let mut streams: Vec<ClassStreams> = sc
         .classes
         .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let i = i as u32;
+        .map(|c| {
+            let i = key_of(&c.random_stream);
             let mut arrival_rng = stream(sc.seed, rep, Purpose::Arrivals, i);
             let arrivals = ArrivalGen::new(&c.arrivals, sc.start_weekday, &mut arrival_rng);
             ClassStreams {

@@ -59,6 +59,7 @@ pub struct RawClass {
     pub name: String,
     pub model: String,
     pub route: Vec<String>,
+    pub random_stream: Option<String>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     pub sla: Option<RawSla>,
@@ -193,6 +194,9 @@ pub struct Class {
     pub model: String,
     /// Indices into `Scenario::deployments`, in the order they are tried.
     pub route: Vec<usize>,
+    /// Name of the random streams the class draws arrivals and tokens from
+    /// (default: the class name). Classes sharing it see identical traffic.
+    pub random_stream: String,
     pub tags: BTreeMap<String, String>,
     pub sla: Option<Sla>,
     pub arrivals: ArrivalSpec,
@@ -810,6 +814,7 @@ fn validate_class(
         name: k.name.clone(),
         model: k.model.clone(),
         route,
+        random_stream: k.random_stream.clone().unwrap_or_else(|| k.name.clone()),
         tags: k.tags.clone(),
         sla,
         arrivals: validate_arrivals(c, &format!("{p}.arrivals"), &k.arrivals)?,

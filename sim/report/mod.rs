@@ -1,1 +1,130 @@
-//! Output.
+//! Output: CSV, JSON, Markdown and PNG. Nothing else in llmcap writes files.
+//!
+//! Exporters (`tables`, `markdown`, `summary`) turn results into bytes; charts
+//! (`plots`, one file per chart) draw into the staging folder; `output` owns the
+//! folder and moves it into place when everything is written.
+
+pub mod markdown;
+pub mod output;
+pub mod plots;
+pub mod summary;
+pub mod tables;
+
+use std::path::PathBuf;
+
+use crate::error::OutputError;
+use crate::run::RunResults;
+use crate::scenario::{Pool, Scenario};
+use output::Staging;
+use plots::{ttft_cdf::CdfSeries, Series};
+use summary::{Manifest, Summary};
+
+/// The files every run writes, in the order they are written.
+pub const RUN_FILES: &[&str] = &[
+    "summary.json",
+    "ttft_percentiles.csv",
+    "ttft_cdf.csv",
+    "hourly.csv",
+    "arrivals.csv",
+    "ttft_cdf.png",
+    "hourly_cost.png",
+    "traffic.png",
+    "report.md",
+];
+
+/// Writes every output of a run into `staging` and moves it into place.
+pub fn write_run(
+    staging: Staging,
+    sc: &Scenario,
+    results: &RunResults,
+    manifest: Manifest,
+) -> Result<(PathBuf, Summary), OutputError> {
+    let summary = Summary::build(sc, results, manifest);
+    let pooled = results.pooled();
+    let json = serde_json::to_vec_pretty(&summary).map_err(|e| OutputError::Encode {
+        what: "summary.json",
+        message: e.to_string(),
+    })?;
+    staging.write("summary.json", &json)?;
+    staging.write("ttft_percentiles.csv", &tables::ttft_percentiles(&summary)?)?;
+    let cdf = tables::cdf_series(sc, &pooled);
+    staging.write("ttft_cdf.csv", &tables::ttft_cdf(&cdf)?)?;
+    let rows = tables::hourly_rows(sc, results, &pooled);
+    staging.write("hourly.csv", &tables::hourly(sc, &rows)?)?;
+    staging.write("arrivals.csv", &tables::arrivals(sc, results, &pooled)?)?;
+
+    // Charts. The CDF shows the overall curve, each deployment, and each class
+    // when there is more than one.
+    let cdf_series: Vec<CdfSeries> = cdf
+        .iter()
+        .filter(|(scope, _, _)| scope != "class" || sc.classes.len() > 1)
+        .map(|(scope, name, pts)| CdfSeries {
+            label: match scope.as_str() {
+                "overall" => "all requests".to_string(),
+                "class" => format!("class {name}"),
+                _ => name.clone(),
+            },
+            points: pts.clone(),
+        })
+        .collect();
+    let sla = (sc.classes.len() == 1)
+        .then(|| sc.classes[0].sla.map(|s| s.ttft_us as f64 / 1000.0))
+        .flatten();
+    plots::ttft_cdf::draw(
+        &staging.dir().join("ttft_cdf.png"),
+        &format!("{}: time to first token", sc.name),
+        &cdf_series,
+        sla,
+    )?;
+
+    let hours = pooled.hours as usize;
+    let mut stacks = Vec::new();
+    let mut utilization = Vec::new();
+    for (d, dep) in sc.deployments.iter().enumerate() {
+        let of = |f: &dyn Fn(&tables::HourlyRow) -> f64| -> Vec<f64> {
+            (0..hours).map(|h| f(&rows[h * sc.deployments.len() + d])).collect()
+        };
+        match dep.pool {
+            Pool::Reserved(_) => {
+                stacks.push(Series {
+                    label: format!("{} (reserved)", dep.name),
+                    values: of(&|r| r.cost_reserved),
+                });
+                utilization.push(Series {
+                    label: format!("{} utilization", dep.name),
+                    values: of(&|r| r.utilization.unwrap_or(0.0)),
+                });
+            }
+            Pool::OnDemand(_) => stacks.push(Series {
+                label: format!("{} (on-demand)", dep.name),
+                values: of(&|r| r.cost_on_demand),
+            }),
+        }
+    }
+    plots::hourly_cost::draw(
+        &staging.dir().join("hourly_cost.png"),
+        &format!("{}: cost per simulated hour", sc.name),
+        &stacks,
+        &utilization,
+    )?;
+
+    let reps = results.replications.len() as f64;
+    let classes: Vec<Series> = sc
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(c, class)| Series {
+            label: class.name.clone(),
+            values: (0..hours).map(|h| pooled.arrivals_in(h, c) as f64 / reps).collect(),
+        })
+        .collect();
+    plots::traffic::draw(
+        &staging.dir().join("traffic.png"),
+        &format!("{}: arrivals per simulated hour", sc.name),
+        &classes,
+    )?;
+
+    staging.write("report.md", markdown::render(sc, &summary).as_bytes())?;
+    let dest = staging.commit()?;
+    Ok((dest, summary))
+}

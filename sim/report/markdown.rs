@@ -1,0 +1,225 @@
+//! `report.md`: a short review document with the assumptions, the headline
+//! numbers and the charts. Text only; no I/O.
+
+use std::fmt::Write;
+
+use crate::metrics::MeanCi;
+use crate::report::summary::{Percentile, Summary};
+use crate::scenario::{Pool, Scenario, WEEKDAYS};
+use crate::traffic::ArrivalProcess;
+
+fn ci(v: &Option<MeanCi>, decimals: usize, unit: &str) -> String {
+    match v {
+        Some(c) if c.n > 1 => format!(
+            "{:.decimals$}{unit} (95% CI {:.decimals$}–{:.decimals$})",
+            c.mean, c.ci95_low, c.ci95_high
+        ),
+        Some(c) => format!("{:.decimals$}{unit}", c.mean),
+        None => "–".into(),
+    }
+}
+
+fn money(v: &Option<MeanCi>) -> String {
+    match v {
+        Some(c) if c.n > 1 => format!("${:.2} (95% CI ${:.2}–${:.2})", c.mean, c.ci95_low, c.ci95_high),
+        Some(c) => format!("${:.2}", c.mean),
+        None => "–".into(),
+    }
+}
+
+fn pct_label(p: f64) -> String {
+    format!("p{}", p)
+}
+
+fn percentile_cell(p: &Percentile) -> String {
+    match p.replications {
+        Some(c) if c.n > 1 => format!("{:.0} ± {:.0}", c.mean, c.half_width()),
+        Some(c) => format!("{:.0}", c.mean),
+        None => "–".into(),
+    }
+}
+
+/// Renders the report.
+pub fn render(sc: &Scenario, s: &Summary) -> String {
+    let mut o = String::new();
+    let m = &s.manifest;
+    let _ = writeln!(o, "# llmcap report: {}\n", sc.name);
+    if !sc.description.is_empty() {
+        let _ = writeln!(o, "{}\n", sc.description);
+    }
+    let _ = writeln!(
+        o,
+        "Scenario `{}` (SHA-256 `{}`), seed {}, {} replication(s) of {} simulated hours ({:.1} days, starting {}), llmcap {}. \
+         Counts are means per replication; ± and CIs are 95% confidence intervals over replications. {}.\n",
+        m.scenario_file,
+        &m.scenario_sha256[..16.min(m.scenario_sha256.len())],
+        m.seed,
+        m.replications,
+        m.horizon_hours,
+        m.horizon_hours as f64 / 24.0,
+        WEEKDAYS[sc.start_weekday as usize],
+        m.llmcap_version,
+        m.ttft_histogram
+    );
+
+    let _ = writeln!(o, "## Headline\n");
+    let r = &s.requests;
+    let _ = writeln!(o, "| metric | value |\n| --- | --- |");
+    let _ = writeln!(o, "| requests arrived | {:.0} |", r.arrived);
+    let share = |x: f64| if r.arrived > 0.0 { 100.0 * x / r.arrived } else { 0.0 };
+    let _ = writeln!(o, "| served | {:.0} ({:.3}%) |", r.served, share(r.served));
+    let _ = writeln!(o, "| served after spilling to a later deployment | {:.0} ({:.3}%) |", r.spilled, share(r.spilled));
+    let _ = writeln!(o, "| throttled (429 on every attempt) | {:.0} ({:.3}%) |", r.throttled, share(r.throttled));
+    let _ = writeln!(o, "| failed (client timeout) | {:.0} ({:.3}%) |", r.failed, share(r.failed));
+    let _ = writeln!(o, "| in flight at the horizon | {:.0} |", r.in_flight);
+    let _ = writeln!(o, "| client retries | {:.0} |", r.retries);
+    for p in &s.ttft_ms {
+        let _ = writeln!(o, "| TTFT {} | {} |", pct_label(p.percentile), ci(&p.replications, 1, " ms"));
+    }
+    for sla in &s.sla {
+        let _ = writeln!(
+            o,
+            "| SLA `{}`: p{} ≤ {:.0} ms | {} — attainment {}, p{} = {} |",
+            sla.class,
+            sla.percentile,
+            sla.target_ms,
+            if sla.met { "**met**" } else { "**missed**" },
+            ci(&sla.attainment.map(|c| MeanCi { mean: c.mean * 100.0, ci95_low: c.ci95_low * 100.0, ci95_high: c.ci95_high * 100.0, n: c.n }), 3, "%"),
+            sla.percentile,
+            ci(&sla.ttft_at_percentile_ms, 1, " ms"),
+        );
+    }
+    let _ = writeln!(o, "| total cost over the horizon | {} |", money(&s.cost.total_usd));
+    let _ = writeln!(o, "| on-demand cost | {} |", money(&s.cost.on_demand_usd));
+    let _ = writeln!(o, "| reserved cost (billed whether used or not) | {} |", money(&s.cost.reserved_usd));
+    let _ = writeln!(o, "| effective cost per 1M tokens (input + output) | {} |", money(&s.cost.per_1m_tokens_usd));
+    let _ = writeln!(o, "| cost per 1k requests served | {} |", money(&s.cost.per_1k_requests_usd));
+    if let Some(u) = &s.reserved_utilization {
+        let scaled = MeanCi { mean: u.mean * 100.0, ci95_low: u.ci95_low * 100.0, ci95_high: u.ci95_high * 100.0, n: u.n };
+        let _ = writeln!(o, "| mean reserved utilization | {} |", ci(&Some(scaled), 1, "%"));
+    }
+    let _ = writeln!(o);
+
+    let _ = writeln!(o, "## Deployments\n");
+    let mut header = String::from("| deployment | platform / model | pool | served | 429s | cost |");
+    let mut rule = String::from("| --- | --- | --- | ---: | ---: | ---: |");
+    for p in &sc.percentiles {
+        let _ = write!(header, " TTFT {} (ms) |", pct_label(*p));
+        rule.push_str(" ---: |");
+    }
+    let _ = writeln!(o, "{header}\n{rule}");
+    for d in &s.deployments {
+        let mut line = format!(
+            "| {} | {} / {} | {} | {:.0} | {:.0} | {} |",
+            d.name, d.platform, d.model, d.pool, d.served, d.rejected_429, money(&d.cost_usd)
+        );
+        for p in &d.ttft_ms {
+            let _ = write!(line, " {} |", percentile_cell(p));
+        }
+        let _ = writeln!(o, "{line}");
+    }
+    let _ = writeln!(o);
+    for d in s.deployments.iter().filter(|d| d.pool == "reserved") {
+        let _ = writeln!(
+            o,
+            "- `{}`: utilization {}; mean wait for a slot {:.1} ms; {:.2}% of admitted requests waited; mean queue seen on arrival {:.3}.",
+            d.name,
+            ci(&d.reserved_utilization.map(|c| MeanCi { mean: c.mean * 100.0, ci95_low: c.ci95_low * 100.0, ci95_high: c.ci95_high * 100.0, n: c.n }), 1, "%"),
+            d.mean_queue_wait_ms.unwrap_or(0.0),
+            100.0 * d.share_waited.unwrap_or(0.0),
+            d.mean_queue_length_seen.unwrap_or(0.0),
+        );
+    }
+    let _ = writeln!(o);
+
+    let _ = writeln!(o, "## Charts\n");
+    let _ = writeln!(o, "TTFT distribution per deployment and class (log scale):\n\n![TTFT CDF](ttft_cdf.png)\n");
+    let _ = writeln!(o, "Cost per simulated hour by deployment and pool, with reserved utilization:\n\n![hourly cost](hourly_cost.png)\n");
+    let _ = writeln!(o, "Arrivals per simulated hour by request class:\n\n![traffic](traffic.png)\n");
+
+    let _ = writeln!(o, "## Assumptions (from the scenario file)\n");
+    let _ = writeln!(o, "### Request classes\n");
+    for c in &sc.classes {
+        let a = &c.arrivals;
+        let peak = a.hourly.iter().cloned().fold(0.0, f64::max);
+        let trough = a.hourly.iter().cloned().fold(f64::INFINITY, f64::min);
+        let _ = writeln!(
+            o,
+            "- **{}** (model `{}`, route {}): {} arrivals, mean {} req/s (expected {:.0} over the horizon); hour-of-day peak/trough {:.2}/{:.2} of the mean; day-of-week factors {}; overdispersion {}{}. Input tokens: {}. Output tokens: {}.{}{}",
+            c.name,
+            c.model,
+            c.route.iter().map(|&d| format!("`{}`", sc.deployments[d].name)).collect::<Vec<_>>().join(" → "),
+            match a.process { ArrivalProcess::Poisson => "Poisson", ArrivalProcess::Deterministic => "deterministic" },
+            a.mean_rps,
+            a.expected_arrivals(sc.horizon_hours, sc.start_weekday),
+            peak,
+            trough,
+            a.weekday.iter().map(|w| format!("{w:.2}")).collect::<Vec<_>>().join(", "),
+            a.overdispersion,
+            if a.overdispersion > 0.0 { format!(" per {} s interval", a.burst_interval_s) } else { String::new() },
+            c.input_tokens.describe(),
+            c.output_tokens.describe(),
+            c.sla.map(|s| format!(" SLA: p{} TTFT ≤ {:.0} ms.", s.percentile, s.ttft_us as f64 / 1000.0)).unwrap_or_default(),
+            if c.tags.is_empty() { String::new() } else {
+                format!(" Tags: {}.", c.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
+            },
+        );
+    }
+    let _ = writeln!(o, "\n### Deployments\n");
+    for d in &sc.deployments {
+        let l = &d.latency;
+        let pool = match &d.pool {
+            Pool::OnDemand(p) => format!(
+                "on-demand at ${}/1M input and ${}/1M output tokens; quotas: {} RPM, {} TPM; shared pool {} TPM with other tenants' load {:.0}–{:.0}% by hour (capped at {:.0}%)",
+                p.input_per_1m,
+                p.output_per_1m,
+                p.rpm.map(|v| format!("{v:.0}")).unwrap_or("no".into()),
+                p.tpm.map(|v| format!("{v:.0}")).unwrap_or("no".into()),
+                if p.shared_pool_tpm.is_finite() { format!("{:.0}", p.shared_pool_tpm) } else { "unbounded".into() },
+                100.0 * p.background.iter().cloned().fold(f64::INFINITY, f64::min),
+                100.0 * p.background.iter().cloned().fold(0.0, f64::max),
+                100.0 * p.max_pool_utilization,
+            ),
+            Pool::Reserved(r) => format!(
+                "reserved: {} units × {} input-equivalent TPM (output weight {}), {} slots, term `{}` at ${}/unit-hour (${:.2}/hour billed whether used or not); queue bound {}, wait bound {}",
+                r.units,
+                r.tpm_per_unit,
+                r.output_weight,
+                r.slots(),
+                r.term,
+                r.unit_hour_price(),
+                r.units as f64 * r.unit_hour_price(),
+                r.max_queue.map(|q| q.to_string()).unwrap_or("none".into()),
+                r.max_wait_us.map(|w| format!("{} ms", w as f64 / 1000.0)).unwrap_or("none".into()),
+            ),
+        };
+        let _ = writeln!(
+            o,
+            "- **{}** ({} `{}`{}): {}. Base latency median {} ms, p99 {} ms; prefill {} ms per 1k input tokens.",
+            d.name,
+            d.platform,
+            d.model,
+            d.region.as_ref().map(|r| format!(", {r}")).unwrap_or_default(),
+            pool,
+            l.median_ms,
+            l.p99_ms,
+            l.prefill_ms_per_1k_input
+        );
+    }
+    let c = &sc.client;
+    let _ = writeln!(
+        o,
+        "\nClient: up to {} attempt(s), backoff {} ms doubling to {} ms, {:?} jitter{}.\n",
+        c.max_attempts,
+        c.backoff_base_us as f64 / 1000.0,
+        c.backoff_max_us as f64 / 1000.0,
+        c.jitter,
+        c.timeout_us.map(|t| format!(", timeout {} ms", t as f64 / 1000.0)).unwrap_or_default()
+    );
+    let _ = writeln!(
+        o,
+        "The model behind these numbers (queueing formulas, what is and is not simulated) is in llmcap's `docs/model.md`. \
+         Files beside this report: `summary.json`, `ttft_percentiles.csv`, `ttft_cdf.csv`, `hourly.csv`, `arrivals.csv`."
+    );
+    o
+}

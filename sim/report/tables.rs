@@ -1,0 +1,231 @@
+//! CSV tables. Each function turns results into bytes and does no I/O.
+//! Values per hour are means per replication.
+
+use crate::cost::{hour_cost, hour_utilization};
+use crate::error::OutputError;
+use crate::metrics::{Hist, RepMetrics};
+use crate::report::summary::{Percentile, Summary};
+use crate::run::RunResults;
+use crate::scenario::{Scenario, WEEKDAYS};
+
+/// Fixed-decimal formatting, so files are stable and readable.
+pub fn num(v: f64, decimals: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.decimals$}")
+    } else {
+        String::new()
+    }
+}
+
+fn opt(v: Option<f64>, decimals: usize) -> String {
+    v.map(|v| num(v, decimals)).unwrap_or_default()
+}
+
+fn finish(w: csv::Writer<Vec<u8>>, what: &'static str) -> Result<Vec<u8>, OutputError> {
+    w.into_inner().map_err(|e| OutputError::Encode {
+        what,
+        message: e.to_string(),
+    })
+}
+
+fn row<I, T>(w: &mut csv::Writer<Vec<u8>>, what: &'static str, record: I) -> Result<(), OutputError>
+where
+    I: IntoIterator<Item = T>,
+    T: AsRef<[u8]>,
+{
+    w.write_record(record).map_err(|e| OutputError::Encode {
+        what,
+        message: e.to_string(),
+    })
+}
+
+/// `ttft_percentiles.csv`: overall, per class and per deployment.
+pub fn ttft_percentiles(summary: &Summary) -> Result<Vec<u8>, OutputError> {
+    const WHAT: &str = "ttft_percentiles.csv";
+    let mut w = csv::Writer::from_writer(Vec::new());
+    row(
+        &mut w,
+        WHAT,
+        ["scope", "name", "percentile", "pooled_ms", "mean_ms", "ci95_low_ms", "ci95_high_ms", "replications"],
+    )?;
+    let mut emit = |scope: &str, name: &str, ps: &[Percentile]| -> Result<(), OutputError> {
+        for p in ps {
+            let r = p.replications;
+            row(
+                &mut w,
+                WHAT,
+                [
+                    scope.to_string(),
+                    name.to_string(),
+                    num(p.percentile, 3),
+                    opt(p.pooled, 3),
+                    opt(r.map(|r| r.mean), 3),
+                    opt(r.map(|r| r.ci95_low), 3),
+                    opt(r.map(|r| r.ci95_high), 3),
+                    r.map(|r| r.n.to_string()).unwrap_or_else(|| "0".into()),
+                ],
+            )?;
+        }
+        Ok(())
+    };
+    emit("overall", "all", &summary.ttft_ms)?;
+    for c in &summary.classes {
+        emit("class", &c.name, &c.ttft_ms)?;
+    }
+    for d in &summary.deployments {
+        emit("deployment", &d.name, &d.ttft_ms)?;
+    }
+    finish(w, WHAT)
+}
+
+/// Points of an empirical CDF on a log-spaced TTFT grid (pooled histogram).
+pub fn cdf_points(h: &Hist, points: usize) -> Vec<(f64, f64)> {
+    let (Some(lo), Some(hi)) = (h.percentile_ms(0.0), h.max_ms()) else {
+        return Vec::new();
+    };
+    let lo = lo.max(0.001);
+    let hi = hi.max(lo * 1.0001);
+    let (llo, lhi) = (lo.ln(), hi.ln());
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(points);
+    for i in 0..points {
+        let ms = (llo + (lhi - llo) * i as f64 / (points - 1) as f64).exp();
+        let f = h.fraction_at_or_below_ms(ms);
+        if out.last().is_none_or(|&(_, pf)| f > pf) || i == points - 1 {
+            out.push((ms, f));
+        }
+    }
+    out
+}
+
+/// The CDF series written to `ttft_cdf.csv` and drawn in `ttft_cdf.png`:
+/// overall, per class, per deployment.
+pub fn cdf_series(sc: &Scenario, pooled: &RepMetrics) -> Vec<(String, String, Vec<(f64, f64)>)> {
+    const POINTS: usize = 200;
+    let mut v = vec![("overall".to_string(), "all".to_string(), cdf_points(&pooled.overall_ttft(), POINTS))];
+    for (c, class) in sc.classes.iter().enumerate() {
+        v.push(("class".into(), class.name.clone(), cdf_points(&pooled.classes[c].ttft, POINTS)));
+    }
+    for (d, dep) in sc.deployments.iter().enumerate() {
+        v.push(("deployment".into(), dep.name.clone(), cdf_points(&pooled.deployments[d].ttft, POINTS)));
+    }
+    v
+}
+
+/// `ttft_cdf.csv`.
+pub fn ttft_cdf(series: &[(String, String, Vec<(f64, f64)>)]) -> Result<Vec<u8>, OutputError> {
+    const WHAT: &str = "ttft_cdf.csv";
+    let mut w = csv::Writer::from_writer(Vec::new());
+    row(&mut w, WHAT, ["scope", "name", "ttft_ms", "cumulative_fraction"])?;
+    for (scope, name, pts) in series {
+        for (ms, f) in pts {
+            row(&mut w, WHAT, [scope.clone(), name.clone(), num(*ms, 3), num(*f, 6)])?;
+        }
+    }
+    finish(w, WHAT)
+}
+
+/// One value per hour and deployment, mean over replications.
+pub struct HourlyRow {
+    pub hour: usize,
+    pub deployment: usize,
+    pub requests: f64,
+    pub input_tokens: f64,
+    pub output_tokens: f64,
+    pub cost_on_demand: f64,
+    pub cost_reserved: f64,
+    pub utilization: Option<f64>,
+    pub rejected: f64,
+    pub spilled: f64,
+}
+
+pub fn hourly_rows(sc: &Scenario, results: &RunResults, pooled: &RepMetrics) -> Vec<HourlyRow> {
+    let reps = results.replications.len() as f64;
+    let mut rows = Vec::with_capacity(pooled.hours as usize * sc.deployments.len());
+    for h in 0..pooled.hours as usize {
+        for (d, dep) in sc.deployments.iter().enumerate() {
+            let cell = pooled.hour_cell(h, d);
+            // Costs are linear in the counts, so the cost of the pooled cell over
+            // the replications is the mean cost; reserved cost is the same every hour.
+            let cost = hour_cost(dep, cell);
+            rows.push(HourlyRow {
+                hour: h,
+                deployment: d,
+                requests: cell.requests as f64 / reps,
+                input_tokens: cell.input_tokens as f64 / reps,
+                output_tokens: cell.output_tokens as f64 / reps,
+                cost_on_demand: cost.on_demand / reps,
+                cost_reserved: cost.reserved,
+                utilization: hour_utilization(dep, cell).map(|u| u / reps),
+                rejected: cell.rejected as f64 / reps,
+                spilled: cell.spilled as f64 / reps,
+            });
+        }
+    }
+    rows
+}
+
+/// `hourly.csv`.
+pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError> {
+    const WHAT: &str = "hourly.csv";
+    let mut w = csv::Writer::from_writer(Vec::new());
+    row(
+        &mut w,
+        WHAT,
+        [
+            "hour", "day", "hour_of_day", "weekday", "deployment", "platform", "pool", "requests",
+            "input_tokens", "output_tokens", "cost_on_demand_usd", "cost_reserved_usd",
+            "cost_total_usd", "reserved_utilization", "throttled_429", "spilled",
+        ],
+    )?;
+    for r in rows {
+        let dep = &sc.deployments[r.deployment];
+        let day = r.hour / 24;
+        row(
+            &mut w,
+            WHAT,
+            [
+                r.hour.to_string(),
+                day.to_string(),
+                (r.hour % 24).to_string(),
+                WEEKDAYS[(day + sc.start_weekday as usize) % 7].to_string(),
+                dep.name.clone(),
+                dep.platform.clone(),
+                dep.pool.kind().to_string(),
+                num(r.requests, 2),
+                num(r.input_tokens, 1),
+                num(r.output_tokens, 1),
+                num(r.cost_on_demand, 4),
+                num(r.cost_reserved, 4),
+                num(r.cost_on_demand + r.cost_reserved, 4),
+                opt(r.utilization, 6),
+                num(r.rejected, 2),
+                num(r.spilled, 2),
+            ],
+        )?;
+    }
+    finish(w, WHAT)
+}
+
+/// `arrivals.csv`: arrivals per hour and class, mean over replications.
+pub fn arrivals(sc: &Scenario, results: &RunResults, pooled: &RepMetrics) -> Result<Vec<u8>, OutputError> {
+    const WHAT: &str = "arrivals.csv";
+    let reps = results.replications.len() as f64;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    row(&mut w, WHAT, ["hour", "class", "arrivals", "expected"])?;
+    for h in 0..pooled.hours as usize {
+        for (c, class) in sc.classes.iter().enumerate() {
+            let expected = class.arrivals.rate_in_hour(h as u64, sc.start_weekday) * 3600.0;
+            row(
+                &mut w,
+                WHAT,
+                [
+                    h.to_string(),
+                    class.name.clone(),
+                    num(pooled.arrivals_in(h, c) as f64 / reps, 2),
+                    num(expected, 2),
+                ],
+            )?;
+        }
+    }
+    finish(w, WHAT)
+}
