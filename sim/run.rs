@@ -198,29 +198,30 @@ fn attempt(
     let last = class.route.len() - 1;
     for (pos, &d) in class.route.iter().enumerate() {
         let dm = &mut deps[d];
-        let base = dm.median_us * (dm.sigma * req.z).exp();
-        let prefill = dm.prefill_us_per_token * req.input as f64;
-        let service_latency = match &mut dm.pool {
-            PoolState::Reserved(pool) => match pool.try_admit(now, req.input, req.output) {
-                Some(a) => {
-                    let wait = a.wait(now);
-                    let ds = &mut m.deployments[d];
-                    ds.wait_sum_us += wait as u128;
-                    ds.waited += (wait > 0) as u64;
-                    ds.queue_seen_sum += a.queue_ahead as u64;
-                    m.add_busy(d, a.start, a.end);
-                    Some(wait as f64 + base + prefill)
-                }
-                None => None,
-            },
-            PoolState::OnDemand(pool) => match pool.try_admit(now, req.input, req.output) {
-                Ok(()) => {
-                    let rho = pool.utilization(now);
-                    Some(base + prefill * OnDemandPool::slowdown(rho))
-                }
-                Err(_) => None,
-            },
+        // (queue wait, prefill slowdown) when admitted.
+        let admitted = match &mut dm.pool {
+            PoolState::Reserved(pool) => pool.try_admit(now, req.input, req.output).map(|a| {
+                let wait = a.wait(now);
+                let ds = &mut m.deployments[d];
+                ds.wait_sum_us += wait as u128;
+                ds.waited += (wait > 0) as u64;
+                ds.queue_seen_sum += a.queue_ahead as u64;
+                m.add_busy(d, a.start, a.end);
+                (wait as f64, 1.0)
+            }),
+            PoolState::OnDemand(pool) => pool
+                .try_admit(now, req.input, req.output)
+                .ok()
+                .map(|()| (0.0, OnDemandPool::slowdown(pool.utilization(now)))),
         };
+        let service_latency = admitted.map(|(wait, slowdown)| {
+            let base = if dm.sigma > 0.0 {
+                dm.median_us * (dm.sigma * req.z).exp()
+            } else {
+                dm.median_us
+            };
+            wait + base + dm.prefill_us_per_token * req.input as f64 * slowdown
+        });
         let Some(latency) = service_latency else {
             m.deployments[d].rejected += 1;
             let cell = m.cell(hour, d);
