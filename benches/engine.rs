@@ -38,7 +38,9 @@ fn event_queue(c: &mut Criterion) {
             }
             for _ in 0..1_000_000 {
                 let (t, e) = q.pop().expect("queue holds 64 events");
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 q.schedule(t + (x >> 44), e);
             }
             q.len()

@@ -9,8 +9,8 @@
 //! frees up (Kiefer-Wolfowitz workload recursion for FIFO G/G/c): no completion
 //! event is needed, and the event set stays small.
 
-use std::collections::{BinaryHeap, VecDeque};
 use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use crate::engine::{SimTime, US_PER_HOUR, US_PER_MIN};
 use crate::scenario::{OnDemand, Reserved};
@@ -76,7 +76,8 @@ impl ReservedPool {
             }
             self.waiting.push_back(start);
         }
-        let service = (self.weighted_tokens(input, output) * self.us_per_weighted_token).round() as u64;
+        let service =
+            (self.weighted_tokens(input, output) * self.us_per_weighted_token).round() as u64;
         let end = start + service.max(1);
         self.free_at.pop();
         self.free_at.push(Reverse(end));
@@ -231,7 +232,11 @@ mod tests {
         // 1 unit of 60,000 weighted tokens/min = 1 token per ms.
         let mut p = ReservedPool::new(&reserved(1, 60_000.0, None));
         let a = p.try_admit(0, 700, 100).unwrap();
-        assert_eq!((a.start, a.end), (0, 1_000_000), "700 + 3 x 100 tokens = 1 s");
+        assert_eq!(
+            (a.start, a.end),
+            (0, 1_000_000),
+            "700 + 3 x 100 tokens = 1 s"
+        );
         let b = p.try_admit(500_000, 1000, 0).unwrap();
         assert_eq!((b.start, b.end, b.queue_ahead), (1_000_000, 2_000_000, 0));
         let c = p.try_admit(600_000, 1000, 0).unwrap();

@@ -118,17 +118,28 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
         sc.seed
     );
     for c in &sc.classes {
-        let route: Vec<&str> = c.route.iter().map(|&d| sc.deployments[d].name.as_str()).collect();
+        let route: Vec<&str> = c
+            .route
+            .iter()
+            .map(|&d| sc.deployments[d].name.as_str())
+            .collect();
         println!(
             "  class {}: {} req/s mean, ~{:.0} requests per replication, route {}",
             c.name,
             c.arrivals.mean_rps,
-            c.arrivals.expected_arrivals(sc.horizon_hours, sc.start_weekday),
+            c.arrivals
+                .expected_arrivals(sc.horizon_hours, sc.start_weekday),
             route.join(" -> ")
         );
     }
     for d in &sc.deployments {
-        println!("  deployment {}: {} {} ({})", d.name, d.platform, d.model, d.pool.kind());
+        println!(
+            "  deployment {}: {} {} ({})",
+            d.name,
+            d.platform,
+            d.model,
+            d.pool.kind()
+        );
     }
     Ok(())
 }
@@ -154,7 +165,12 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         .unwrap_or_else(|| Path::new("results").join(&sc.name));
     // Fail on an unwritable destination before spending time on the run.
     let staging = Staging::create(&dest)
-        .with_context(|| format!("--out {}: the output folder cannot be written", dest.display()))
+        .with_context(|| {
+            format!(
+                "--out {}: the output folder cannot be written",
+                dest.display()
+            )
+        })
         .map_err(input)?;
 
     let started = Instant::now();
@@ -165,10 +181,12 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         let bar = progress_bar(total, a.quiet);
         while !worker.is_finished() {
             std::thread::sleep(Duration::from_millis(100));
-            if started.elapsed() > Duration::from_secs(1) && bar.is_hidden() && !a.quiet {
-                if std::io::stderr().is_terminal() {
-                    bar.set_draw_target(ProgressDrawTarget::stderr());
-                }
+            if started.elapsed() > Duration::from_secs(1)
+                && bar.is_hidden()
+                && !a.quiet
+                && std::io::stderr().is_terminal()
+            {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
             }
             bar.set_position(progress.load(Ordering::Relaxed).min(total));
         }
@@ -226,9 +244,9 @@ fn run(a: RunArgs) -> Result<(), Failure> {
 fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
     if !quiet {
-        if let Ok(style) =
-            ProgressStyle::with_template("{spinner} simulated hours {pos}/{len} [{bar:40}] {percent}% eta {eta}")
-        {
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} simulated hours {pos}/{len} [{bar:40}] {percent}% eta {eta}",
+        ) {
             bar.set_style(style.progress_chars("=> "));
         }
     }

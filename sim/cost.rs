@@ -27,7 +27,12 @@ pub fn token_cost(input: u64, output: u64, input_per_1m: f64, output_per_1m: f64
 pub fn hour_cost(d: &Deployment, cell: &HourCell) -> HourCost {
     match &d.pool {
         Pool::OnDemand(o) => HourCost {
-            on_demand: token_cost(cell.input_tokens, cell.output_tokens, o.input_per_1m, o.output_per_1m),
+            on_demand: token_cost(
+                cell.input_tokens,
+                cell.output_tokens,
+                o.input_per_1m,
+                o.output_per_1m,
+            ),
             reserved: 0.0,
         },
         Pool::Reserved(r) => HourCost {
@@ -66,7 +71,9 @@ pub fn reserved_utilization(sc: &Scenario, m: &RepMetrics, d: usize) -> Option<f
 /// Utilization of deployment `d` in one hour (reserved pools only).
 pub fn hour_utilization(d: &Deployment, cell: &HourCell) -> Option<f64> {
     match &d.pool {
-        Pool::Reserved(r) => Some(cell.busy_us as f64 / (r.slots() as f64 * crate::engine::US_PER_HOUR as f64)),
+        Pool::Reserved(r) => {
+            Some(cell.busy_us as f64 / (r.slots() as f64 * crate::engine::US_PER_HOUR as f64))
+        }
         Pool::OnDemand(_) => None,
     }
 }

@@ -12,8 +12,7 @@ fn main() {
         Ok(()) => {}
         Err(f) => {
             // A closed pipe (e.g. `llmcap validate x.toml | head -1`) is not an error.
-            if f
-                .error
+            if f.error
                 .chain()
                 .filter_map(|c| c.downcast_ref::<std::io::Error>())
                 .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)

@@ -20,7 +20,10 @@ pub struct Hist(Histogram<u64>);
 
 impl Default for Hist {
     fn default() -> Self {
-        Hist(Histogram::new_with_bounds(1, HIST_MAX_US, HIST_SIGFIG).expect("static histogram bounds"))
+        Hist(
+            Histogram::new_with_bounds(1, HIST_MAX_US, HIST_SIGFIG)
+                .expect("static histogram bounds"),
+        )
     }
 }
 
@@ -271,7 +274,8 @@ pub fn t975(df: usize) -> f64 {
         _ => {
             let z: f64 = 1.959_964;
             let v = df as f64;
-            z + (z.powi(3) + z) / (4.0 * v) + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
+            z + (z.powi(3) + z) / (4.0 * v)
+                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
         }
     }
 }

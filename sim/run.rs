@@ -74,7 +74,8 @@ enum Event {
 }
 
 enum PoolState {
-    OnDemand(OnDemandPool),
+    // Boxed: the on-demand state (quota buckets, hourly background) is larger.
+    OnDemand(Box<OnDemandPool>),
     Reserved(ReservedPool),
 }
 
@@ -102,7 +103,7 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
         .iter()
         .map(|d| DeploymentModel {
             pool: match &d.pool {
-                Pool::OnDemand(o) => PoolState::OnDemand(OnDemandPool::new(o)),
+                Pool::OnDemand(o) => PoolState::OnDemand(Box::new(OnDemandPool::new(o))),
                 Pool::Reserved(r) => PoolState::Reserved(ReservedPool::new(r)),
             },
             median_us: d.latency.median_ms * 1000.0,

@@ -332,7 +332,10 @@ impl Scenario {
 }
 
 /// Parses TOML into any serde type, with the key path and line of the error.
-pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, file: &Path) -> Result<T, InputError> {
+pub fn parse_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &Path,
+) -> Result<T, InputError> {
     let de = toml::Deserializer::new(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -354,7 +357,10 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, file: &Path) -> Re
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |i| before.len() - i - 1)
+        + 1;
     (line, column)
 }
 
@@ -419,11 +425,13 @@ impl Checker<'_> {
         if v.len() != 24 {
             return Err(self.err(
                 path,
-                format!("must list 24 hour-of-day multipliers (hour 0 first), got {}", v.len()),
+                format!(
+                    "must list 24 hour-of-day multipliers (hour 0 first), got {}",
+                    v.len()
+                ),
             ));
         }
-        normalised(self, path, v)
-            .map(|n| std::array::from_fn(|i| n[i]))
+        normalised(self, path, v).map(|n| std::array::from_fn(|i| n[i]))
     }
 
     pub fn one_of(&self, path: &str, v: &str, allowed: &[&str]) -> Result<usize, InputError> {
@@ -471,7 +479,12 @@ fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
             format!("must be non-empty and use only letters, digits, '_', '-' and '.' (it names the results folder), got \"{name}\""),
         ));
     }
-    let horizon = c.range("scenario.horizon_hours", h.horizon_hours, 1.0, MAX_HORIZON_HOURS)?;
+    let horizon = c.range(
+        "scenario.horizon_hours",
+        h.horizon_hours,
+        1.0,
+        MAX_HORIZON_HOURS,
+    )?;
     if horizon.fract() != 0.0 {
         return Err(c.err(
             "scenario.horizon_hours",
@@ -505,13 +518,19 @@ fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
     let client = validate_client(&c, raw.client.unwrap_or_default())?;
 
     if raw.deployment.is_empty() {
-        return Err(c.err("deployment", "the scenario needs at least one [[deployment]]"));
+        return Err(c.err(
+            "deployment",
+            "the scenario needs at least one [[deployment]]",
+        ));
     }
     let mut deployments = Vec::with_capacity(raw.deployment.len());
     for (i, d) in raw.deployment.iter().enumerate() {
         let p = format!("deployment[{i}]");
         if deployments.iter().any(|x: &Deployment| x.name == d.name) {
-            return Err(c.err(format!("{p}.name"), format!("duplicate deployment name \"{}\"", d.name)));
+            return Err(c.err(
+                format!("{p}.name"),
+                format!("duplicate deployment name \"{}\"", d.name),
+            ));
         }
         deployments.push(validate_deployment(&c, &p, d)?);
     }
@@ -526,7 +545,10 @@ fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
     for (i, k) in raw.class.iter().enumerate() {
         let p = format!("class[{i}]");
         if classes.iter().any(|x: &Class| x.name == k.name) {
-            return Err(c.err(format!("{p}.name"), format!("duplicate class name \"{}\"", k.name)));
+            return Err(c.err(
+                format!("{p}.name"),
+                format!("duplicate class name \"{}\"", k.name),
+            ));
         }
         classes.push(validate_class(&c, &p, k, &deployments)?);
     }
@@ -553,8 +575,18 @@ fn validate_client(c: &Checker, r: RawClient) -> Result<ClientPolicy, InputError
             format!("must be from 1 to 100 (1 = no retries), got {max_attempts}"),
         ));
     }
-    let base = c.range("client.backoff_base_ms", r.backoff_base_ms.unwrap_or(500.0), 0.0, 3.6e6)?;
-    let max = c.range("client.backoff_max_ms", r.backoff_max_ms.unwrap_or(8000.0), 0.0, 3.6e6)?;
+    let base = c.range(
+        "client.backoff_base_ms",
+        r.backoff_base_ms.unwrap_or(500.0),
+        0.0,
+        3.6e6,
+    )?;
+    let max = c.range(
+        "client.backoff_max_ms",
+        r.backoff_max_ms.unwrap_or(8000.0),
+        0.0,
+        3.6e6,
+    )?;
     if max < base {
         return Err(c.err(
             "client.backoff_max_ms",
@@ -633,8 +665,14 @@ fn validate_on_demand(c: &Checker, p: &str, o: &RawOnDemand) -> Result<OnDemand,
     let inf = f64::INFINITY;
     let input_per_1m = c.range(&format!("{p}.input_per_1m"), o.input_per_1m, 0.0, inf)?;
     let output_per_1m = c.range(&format!("{p}.output_per_1m"), o.output_per_1m, 0.0, inf)?;
-    let rpm = o.rpm.map(|v| c.positive(&format!("{p}.rpm"), v)).transpose()?;
-    let tpm = o.tpm.map(|v| c.positive(&format!("{p}.tpm"), v)).transpose()?;
+    let rpm = o
+        .rpm
+        .map(|v| c.positive(&format!("{p}.rpm"), v))
+        .transpose()?;
+    let tpm = o
+        .tpm
+        .map(|v| c.positive(&format!("{p}.tpm"), v))
+        .transpose()?;
     let bg_mean = c.range(
         &format!("{p}.background_utilization"),
         o.background_utilization.unwrap_or(0.0),
@@ -683,12 +721,20 @@ fn profile(
         (Some(v), None, None) => c.hourly(&format!("{p}.{}", hourly.0), v),
         (None, peak, Some(r)) => {
             let r = c.range(&format!("{p}.{}", ratio.0), r, 1.0, 1e6)?;
-            let peak = c.range(&format!("{p}.{}", peak_hour.0), peak.unwrap_or(14.0), 0.0, 23.999)?;
+            let peak = c.range(
+                &format!("{p}.{}", peak_hour.0),
+                peak.unwrap_or(14.0),
+                0.0,
+                23.999,
+            )?;
             Ok(shape_profile(peak, r))
         }
         (None, Some(_), None) => Err(c.err(
             format!("{p}.{}", ratio.0),
-            format!("is needed with {} (the peak-to-trough ratio, >= 1)", peak_hour.0),
+            format!(
+                "is needed with {} (the peak-to-trough ratio, >= 1)",
+                peak_hour.0
+            ),
         )),
         (None, None, None) => Ok([1.0; 24]),
         (Some(_), _, _) => Err(c.err(
@@ -704,7 +750,12 @@ fn profile(
 fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, InputError> {
     let units = c.whole(&format!("{p}.units"), r.units, 1)?;
     let tpm_per_unit = c.positive(&format!("{p}.tpm_per_unit"), r.tpm_per_unit)?;
-    let output_weight = c.range(&format!("{p}.output_weight"), r.output_weight.unwrap_or(1.0), 0.0, 1e3)?;
+    let output_weight = c.range(
+        &format!("{p}.output_weight"),
+        r.output_weight.unwrap_or(1.0),
+        0.0,
+        1e3,
+    )?;
     let concurrency_per_unit = c.whole(
         &format!("{p}.concurrency_per_unit"),
         r.concurrency_per_unit.unwrap_or(1.0),
@@ -720,7 +771,10 @@ fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, 
     if r.price_per_unit_hour.is_empty() {
         return Err(c.err(
             format!("{p}.price_per_unit_hour"),
-            format!("must give a price per unit-hour for at least the chosen term \"{}\"", r.term),
+            format!(
+                "must give a price per unit-hour for at least the chosen term \"{}\"",
+                r.term
+            ),
         ));
     }
     for (term, price) in &r.price_per_unit_hour {
@@ -734,7 +788,11 @@ fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, 
             format!(
                 "has no price for the chosen term \"{}\" (it has: {})",
                 r.term,
-                r.price_per_unit_hour.keys().cloned().collect::<Vec<_>>().join(", ")
+                r.price_per_unit_hour
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     }
@@ -744,7 +802,10 @@ fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, 
         .transpose()?;
     let max_wait_us = r
         .max_wait_ms
-        .map(|v| c.range(&format!("{p}.max_wait_ms"), v, 0.0, 3.6e6).map(ms_to_us))
+        .map(|v| {
+            c.range(&format!("{p}.max_wait_ms"), v, 0.0, 3.6e6)
+                .map(ms_to_us)
+        })
         .transpose()?;
     Ok(Reserved {
         units,
@@ -780,11 +841,17 @@ fn validate_class(
             let known: Vec<&str> = deployments.iter().map(|d| d.name.as_str()).collect();
             return Err(c.err(
                 rp,
-                format!("unknown deployment \"{name}\"; defined deployments: {}", known.join(", ")),
+                format!(
+                    "unknown deployment \"{name}\"; defined deployments: {}",
+                    known.join(", ")
+                ),
             ));
         };
         if route.contains(&idx) {
-            return Err(c.err(rp, format!("deployment \"{name}\" appears twice in the route")));
+            return Err(c.err(
+                rp,
+                format!("deployment \"{name}\" appears twice in the route"),
+            ));
         }
         let d = &deployments[idx];
         if d.model != k.model {
@@ -806,7 +873,8 @@ fn validate_class(
     let sla = match &k.sla {
         Some(s) => Some(Sla {
             ttft_us: ms_to_us(c.positive(&format!("{p}.sla.ttft_ms"), s.ttft_ms)?),
-            percentile: c.percentile(&format!("{p}.sla.percentile"), s.percentile.unwrap_or(99.0))?,
+            percentile: c
+                .percentile(&format!("{p}.sla.percentile"), s.percentile.unwrap_or(99.0))?,
         }),
         None => None,
     };
@@ -836,7 +904,10 @@ fn validate_arrivals(c: &Checker, p: &str, a: &RawArrivals) -> Result<ArrivalSpe
     };
     let mean_rps = c.positive(&format!("{p}.mean_rps"), a.mean_rps)?;
     if mean_rps > 1e6 {
-        return Err(c.err(format!("{p}.mean_rps"), format!("must be at most 1e6 requests/s, got {mean_rps}")));
+        return Err(c.err(
+            format!("{p}.mean_rps"),
+            format!("must be at most 1e6 requests/s, got {mean_rps}"),
+        ));
     }
     let hourly = profile(
         c,
@@ -853,12 +924,20 @@ fn validate_arrivals(c: &Checker, p: &str, a: &RawArrivals) -> Result<ArrivalSpe
         Some(v) => {
             return Err(c.err(
                 format!("{p}.weekday"),
-                format!("must list 7 day-of-week factors, Monday first, got {}", v.len()),
+                format!(
+                    "must list 7 day-of-week factors, Monday first, got {}",
+                    v.len()
+                ),
             ))
         }
         None => [1.0; 7],
     };
-    let overdispersion = c.range(&format!("{p}.overdispersion"), a.overdispersion.unwrap_or(0.0), 0.0, 100.0)?;
+    let overdispersion = c.range(
+        &format!("{p}.overdispersion"),
+        a.overdispersion.unwrap_or(0.0),
+        0.0,
+        100.0,
+    )?;
     let burst_interval_s = a.burst_interval_s.unwrap_or(60);
     if burst_interval_s == 0 || 3600 % burst_interval_s != 0 {
         return Err(c.err(
@@ -900,7 +979,11 @@ fn validate_tokens(c: &Checker, p: &str, t: &RawTokens) -> Result<TokenDist, Inp
             if !needed.contains(k) {
                 return Err(c.err(
                     field(k),
-                    format!("is not used with dist = \"{}\" (it takes: {})", t.dist, needed.join(", ")),
+                    format!(
+                        "is not used with dist = \"{}\" (it takes: {})",
+                        t.dist,
+                        needed.join(", ")
+                    ),
                 ));
             }
         }
@@ -918,14 +1001,20 @@ fn validate_tokens(c: &Checker, p: &str, t: &RawTokens) -> Result<TokenDist, Inp
     let dist = match t.dist.as_str() {
         "fixed" => {
             expect(&["value"])?;
-            TokenDist::Fixed(c.whole(&field("value"), t.value.unwrap_or(0.0), 0)?.min(max))
+            TokenDist::Fixed(
+                c.whole(&field("value"), t.value.unwrap_or(0.0), 0)?
+                    .min(max),
+            )
         }
         "lognormal" => {
             expect(&["median", "p90"])?;
             let median = c.positive(&field("median"), t.median.unwrap_or(0.0))?;
             let p90 = c.positive(&field("p90"), t.p90.unwrap_or(0.0))?;
             if p90 < median {
-                return Err(c.err(field("p90"), format!("must be >= median ({median}), got {p90}")));
+                return Err(c.err(
+                    field("p90"),
+                    format!("must be >= median ({median}), got {p90}"),
+                ));
             }
             TokenDist::lognormal(median, p90, max)
         }
@@ -971,10 +1060,11 @@ fn validate_tokens(c: &Checker, p: &str, t: &RawTokens) -> Result<TokenDist, Inp
         other => {
             return Err(c.err(
                 field("dist"),
-                format!("unknown value \"{other}\"; allowed: fixed, lognormal, exponential, empirical"),
+                format!(
+                    "unknown value \"{other}\"; allowed: fixed, lognormal, exponential, empirical"
+                ),
             ))
         }
     };
     Ok(dist)
 }
-

@@ -118,7 +118,9 @@ impl ArrivalGen {
 
     fn enter_segment(&mut self, start_us: u64, rng: &mut SimRng) {
         self.seg_end_us = start_us + self.segment_us;
-        let base = self.spec.rate_in_hour(start_us / US_PER_HOUR, self.start_weekday);
+        let base = self
+            .spec
+            .rate_in_hour(start_us / US_PER_HOUR, self.start_weekday);
         self.rate = match &self.gamma {
             Some(g) => base * g.sample(rng),
             None => base,
@@ -153,10 +155,20 @@ impl ArrivalGen {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TokenDist {
     Fixed(u32),
-    LogNormal { mu: f64, sigma: f64, max: u32 },
-    Exponential { mean: f64, max: u32 },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+        max: u32,
+    },
+    Exponential {
+        mean: f64,
+        max: u32,
+    },
     /// Inverse CDF by linear interpolation between (quantile in [0,1], tokens) points.
-    Empirical { points: Vec<(f64, f64)>, max: u32 },
+    Empirical {
+        points: Vec<(f64, f64)>,
+        max: u32,
+    },
 }
 
 impl TokenDist {
@@ -213,14 +225,20 @@ impl TokenDist {
             ),
             TokenDist::Exponential { mean, .. } => format!("exponential, mean {mean:.0}"),
             TokenDist::Empirical { points, .. } => {
-                format!("empirical, {} quantile points, median {:.0}", points.len(), interpolate(points, 0.5))
+                format!(
+                    "empirical, {} quantile points, median {:.0}",
+                    points.len(),
+                    interpolate(points, 0.5)
+                )
             }
         }
     }
 }
 
 fn interpolate(points: &[(f64, f64)], u: f64) -> f64 {
-    let i = points.partition_point(|(q, _)| *q <= u).clamp(1, points.len() - 1);
+    let i = points
+        .partition_point(|(q, _)| *q <= u)
+        .clamp(1, points.len() - 1);
     let (q0, v0) = points[i - 1];
     let (q1, v1) = points[i];
     if q1 <= q0 {

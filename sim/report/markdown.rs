@@ -21,7 +21,10 @@ fn ci(v: &Option<MeanCi>, decimals: usize, unit: &str) -> String {
 
 fn money(v: &Option<MeanCi>) -> String {
     match v {
-        Some(c) if c.n > 1 => format!("${:.2} (95% CI ${:.2}–${:.2})", c.mean, c.ci95_low, c.ci95_high),
+        Some(c) if c.n > 1 => format!(
+            "${:.2} (95% CI ${:.2}–${:.2})",
+            c.mean, c.ci95_low, c.ci95_high
+        ),
         Some(c) => format!("${:.2}", c.mean),
         None => "–".into(),
     }
@@ -66,15 +69,41 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
     let r = &s.requests;
     let _ = writeln!(o, "| metric | value |\n| --- | --- |");
     let _ = writeln!(o, "| requests arrived | {:.0} |", r.arrived);
-    let share = |x: f64| if r.arrived > 0.0 { 100.0 * x / r.arrived } else { 0.0 };
+    let share = |x: f64| {
+        if r.arrived > 0.0 {
+            100.0 * x / r.arrived
+        } else {
+            0.0
+        }
+    };
     let _ = writeln!(o, "| served | {:.0} ({:.3}%) |", r.served, share(r.served));
-    let _ = writeln!(o, "| served after spilling to a later deployment | {:.0} ({:.3}%) |", r.spilled, share(r.spilled));
-    let _ = writeln!(o, "| throttled (429 on every attempt) | {:.0} ({:.3}%) |", r.throttled, share(r.throttled));
-    let _ = writeln!(o, "| failed (client timeout) | {:.0} ({:.3}%) |", r.failed, share(r.failed));
+    let _ = writeln!(
+        o,
+        "| served after spilling to a later deployment | {:.0} ({:.3}%) |",
+        r.spilled,
+        share(r.spilled)
+    );
+    let _ = writeln!(
+        o,
+        "| throttled (429 on every attempt) | {:.0} ({:.3}%) |",
+        r.throttled,
+        share(r.throttled)
+    );
+    let _ = writeln!(
+        o,
+        "| failed (client timeout) | {:.0} ({:.3}%) |",
+        r.failed,
+        share(r.failed)
+    );
     let _ = writeln!(o, "| in flight at the horizon | {:.0} |", r.in_flight);
     let _ = writeln!(o, "| client retries | {:.0} |", r.retries);
     for p in &s.ttft_ms {
-        let _ = writeln!(o, "| TTFT {} | {} |", pct_label(p.percentile), ci(&p.replications, 1, " ms"));
+        let _ = writeln!(
+            o,
+            "| TTFT {} | {} |",
+            pct_label(p.percentile),
+            ci(&p.replications, 1, " ms")
+        );
     }
     for sla in &s.sla {
         let _ = writeln!(
@@ -84,24 +113,59 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
             sla.percentile,
             sla.target_ms,
             if sla.met { "**met**" } else { "**missed**" },
-            ci(&sla.attainment.map(|c| MeanCi { mean: c.mean * 100.0, ci95_low: c.ci95_low * 100.0, ci95_high: c.ci95_high * 100.0, n: c.n }), 3, "%"),
+            ci(
+                &sla.attainment.map(|c| MeanCi {
+                    mean: c.mean * 100.0,
+                    ci95_low: c.ci95_low * 100.0,
+                    ci95_high: c.ci95_high * 100.0,
+                    n: c.n
+                }),
+                3,
+                "%"
+            ),
             sla.percentile,
             ci(&sla.ttft_at_percentile_ms, 1, " ms"),
         );
     }
-    let _ = writeln!(o, "| total cost over the horizon | {} |", money(&s.cost.total_usd));
+    let _ = writeln!(
+        o,
+        "| total cost over the horizon | {} |",
+        money(&s.cost.total_usd)
+    );
     let _ = writeln!(o, "| on-demand cost | {} |", money(&s.cost.on_demand_usd));
-    let _ = writeln!(o, "| reserved cost (billed whether used or not) | {} |", money(&s.cost.reserved_usd));
-    let _ = writeln!(o, "| effective cost per 1M tokens (input + output) | {} |", money(&s.cost.per_1m_tokens_usd));
-    let _ = writeln!(o, "| cost per 1k requests served | {} |", money(&s.cost.per_1k_requests_usd));
+    let _ = writeln!(
+        o,
+        "| reserved cost (billed whether used or not) | {} |",
+        money(&s.cost.reserved_usd)
+    );
+    let _ = writeln!(
+        o,
+        "| effective cost per 1M tokens (input + output) | {} |",
+        money(&s.cost.per_1m_tokens_usd)
+    );
+    let _ = writeln!(
+        o,
+        "| cost per 1k requests served | {} |",
+        money(&s.cost.per_1k_requests_usd)
+    );
     if let Some(u) = &s.reserved_utilization {
-        let scaled = MeanCi { mean: u.mean * 100.0, ci95_low: u.ci95_low * 100.0, ci95_high: u.ci95_high * 100.0, n: u.n };
-        let _ = writeln!(o, "| mean reserved utilization | {} |", ci(&Some(scaled), 1, "%"));
+        let scaled = MeanCi {
+            mean: u.mean * 100.0,
+            ci95_low: u.ci95_low * 100.0,
+            ci95_high: u.ci95_high * 100.0,
+            n: u.n,
+        };
+        let _ = writeln!(
+            o,
+            "| mean reserved utilization | {} |",
+            ci(&Some(scaled), 1, "%")
+        );
     }
     let _ = writeln!(o);
 
     let _ = writeln!(o, "## Deployments\n");
-    let mut header = String::from("| deployment | platform / model | pool | served | 429s | cost |");
+    let mut header =
+        String::from("| deployment | platform / model | pool | served | 429s | cost |");
     let mut rule = String::from("| --- | --- | --- | ---: | ---: | ---: |");
     for p in &sc.percentiles {
         let _ = write!(header, " TTFT {} (ms) |", pct_label(*p));
@@ -111,7 +175,13 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
     for d in &s.deployments {
         let mut line = format!(
             "| {} | {} / {} | {} | {:.0} | {:.0} | {} |",
-            d.name, d.platform, d.model, d.pool, d.served, d.rejected_429, money(&d.cost_usd)
+            d.name,
+            d.platform,
+            d.model,
+            d.pool,
+            d.served,
+            d.rejected_429,
+            money(&d.cost_usd)
         );
         for p in &d.ttft_ms {
             let _ = write!(line, " {} |", percentile_cell(p));
@@ -133,9 +203,15 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
     let _ = writeln!(o);
 
     let _ = writeln!(o, "## Charts\n");
-    let _ = writeln!(o, "TTFT distribution per deployment and class (log scale):\n\n![TTFT CDF](ttft_cdf.png)\n");
+    let _ = writeln!(
+        o,
+        "TTFT distribution per deployment and class (log scale):\n\n![TTFT CDF](ttft_cdf.png)\n"
+    );
     let _ = writeln!(o, "Cost per simulated hour by deployment and pool, with reserved utilization:\n\n![hourly cost](hourly_cost.png)\n");
-    let _ = writeln!(o, "Arrivals per simulated hour by request class:\n\n![traffic](traffic.png)\n");
+    let _ = writeln!(
+        o,
+        "Arrivals per simulated hour by request class:\n\n![traffic](traffic.png)\n"
+    );
 
     let _ = writeln!(o, "## Assumptions (from the scenario file)\n");
     let _ = writeln!(o, "### Request classes\n");
@@ -214,7 +290,9 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         c.backoff_base_us as f64 / 1000.0,
         c.backoff_max_us as f64 / 1000.0,
         c.jitter,
-        c.timeout_us.map(|t| format!(", timeout {} ms", t as f64 / 1000.0)).unwrap_or_default()
+        c.timeout_us
+            .map(|t| format!(", timeout {} ms", t as f64 / 1000.0))
+            .unwrap_or_default()
     );
     let _ = writeln!(
         o,

@@ -57,14 +57,14 @@ pub fn write_run(
     // when there is more than one.
     let cdf_series: Vec<CdfSeries> = cdf
         .iter()
-        .filter(|(scope, _, _)| scope != "class" || sc.classes.len() > 1)
-        .map(|(scope, name, pts)| CdfSeries {
-            label: match scope.as_str() {
+        .filter(|c| c.scope != "class" || sc.classes.len() > 1)
+        .map(|c| CdfSeries {
+            label: match c.scope {
                 "overall" => "all requests".to_string(),
-                "class" => format!("class {name}"),
-                _ => name.clone(),
+                "class" => format!("class {}", c.name),
+                _ => c.name.clone(),
             },
-            points: pts.clone(),
+            points: c.points.clone(),
         })
         .collect();
     let sla = (sc.classes.len() == 1)
@@ -82,7 +82,9 @@ pub fn write_run(
     let mut utilization = Vec::new();
     for (d, dep) in sc.deployments.iter().enumerate() {
         let of = |f: &dyn Fn(&tables::HourlyRow) -> f64| -> Vec<f64> {
-            (0..hours).map(|h| f(&rows[h * sc.deployments.len() + d])).collect()
+            (0..hours)
+                .map(|h| f(&rows[h * sc.deployments.len() + d]))
+                .collect()
         };
         match dep.pool {
             Pool::Reserved(_) => {
@@ -115,7 +117,9 @@ pub fn write_run(
         .enumerate()
         .map(|(c, class)| Series {
             label: class.name.clone(),
-            values: (0..hours).map(|h| pooled.arrivals_in(h, c) as f64 / reps).collect(),
+            values: (0..hours)
+                .map(|h| pooled.arrivals_in(h, c) as f64 / reps)
+                .collect(),
         })
         .collect();
     plots::traffic::draw(

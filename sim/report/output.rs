@@ -35,10 +35,12 @@ impl Staging {
                 source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
             });
         }
-        std::fs::create_dir_all(&parent).map_err(io(&parent, "cannot create the output folder's parent"))?;
+        std::fs::create_dir_all(&parent)
+            .map_err(io(&parent, "cannot create the output folder's parent"))?;
         let dir = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(io(&dir, "cannot clear an old staging folder"))?;
+            std::fs::remove_dir_all(&dir)
+                .map_err(io(&dir, "cannot clear an old staging folder"))?;
         }
         std::fs::create_dir(&dir).map_err(io(&dir, "cannot create the output folder"))?;
         Ok(Staging {

@@ -150,7 +150,8 @@ pub fn percentiles(
 
 fn requests_of(results: &RunResults, f: impl Fn(&RepMetrics) -> ClassStatsSum) -> Requests {
     let sums = per_rep(results, f);
-    let m = |g: fn(&ClassStatsSum) -> u64| mean(&sums.iter().map(|s| g(s) as f64).collect::<Vec<_>>());
+    let m =
+        |g: fn(&ClassStatsSum) -> u64| mean(&sums.iter().map(|s| g(s) as f64).collect::<Vec<_>>());
     Requests {
         arrived: m(|s| s.arrived),
         served: m(|s| s.served),
@@ -193,7 +194,10 @@ fn rep_cost(sc: &Scenario, m: &RepMetrics) -> (f64, f64) {
 }
 
 fn billed_tokens(m: &RepMetrics) -> u64 {
-    m.deployments.iter().map(|d| d.input_tokens + d.output_tokens).sum()
+    m.deployments
+        .iter()
+        .map(|d| d.input_tokens + d.output_tokens)
+        .sum()
 }
 
 /// Capacity-weighted mean utilization of all reserved deployments in one replication.
@@ -214,7 +218,13 @@ impl Summary {
         let pooled = results.pooled();
         let overall_pooled = pooled.overall_ttft();
         let ci = |f: &dyn Fn(&RepMetrics) -> Option<f64>| {
-            MeanCi::of(&results.replications.iter().filter_map(f).collect::<Vec<_>>())
+            MeanCi::of(
+                &results
+                    .replications
+                    .iter()
+                    .filter_map(f)
+                    .collect::<Vec<_>>(),
+            )
         };
 
         let requests = requests_of(results, |m| {
@@ -282,8 +292,10 @@ impl Summary {
                         s
                     }),
                     ttft_ms: percentiles(sc, results, &c.ttft, |m| m.classes[i].ttft.clone()),
-                    mean_input_tokens: (c.served > 0).then(|| c.input_tokens as f64 / c.served as f64),
-                    mean_output_tokens: (c.served > 0).then(|| c.output_tokens as f64 / c.served as f64),
+                    mean_input_tokens: (c.served > 0)
+                        .then(|| c.input_tokens as f64 / c.served as f64),
+                    mean_output_tokens: (c.served > 0)
+                        .then(|| c.output_tokens as f64 / c.served as f64),
                 }
             })
             .collect();

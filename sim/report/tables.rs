@@ -46,7 +46,16 @@ pub fn ttft_percentiles(summary: &Summary) -> Result<Vec<u8>, OutputError> {
     row(
         &mut w,
         WHAT,
-        ["scope", "name", "percentile", "pooled_ms", "mean_ms", "ci95_low_ms", "ci95_high_ms", "replications"],
+        [
+            "scope",
+            "name",
+            "percentile",
+            "pooled_ms",
+            "mean_ms",
+            "ci95_low_ms",
+            "ci95_high_ms",
+            "replications",
+        ],
     )?;
     let mut emit = |scope: &str, name: &str, ps: &[Percentile]| -> Result<(), OutputError> {
         for p in ps {
@@ -97,28 +106,54 @@ pub fn cdf_points(h: &Hist, points: usize) -> Vec<(f64, f64)> {
     out
 }
 
-/// The CDF series written to `ttft_cdf.csv` and drawn in `ttft_cdf.png`:
+/// One empirical TTFT CDF: (ttft_ms, cumulative fraction) points.
+pub struct CdfCurve {
+    /// "overall", "class" or "deployment".
+    pub scope: &'static str,
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// The CDF curves written to `ttft_cdf.csv` and drawn in `ttft_cdf.png`:
 /// overall, per class, per deployment.
-pub fn cdf_series(sc: &Scenario, pooled: &RepMetrics) -> Vec<(String, String, Vec<(f64, f64)>)> {
+pub fn cdf_series(sc: &Scenario, pooled: &RepMetrics) -> Vec<CdfCurve> {
     const POINTS: usize = 200;
-    let mut v = vec![("overall".to_string(), "all".to_string(), cdf_points(&pooled.overall_ttft(), POINTS))];
+    let curve = |scope, name: &str, h: &Hist| CdfCurve {
+        scope,
+        name: name.to_string(),
+        points: cdf_points(h, POINTS),
+    };
+    let mut v = vec![curve("overall", "all", &pooled.overall_ttft())];
     for (c, class) in sc.classes.iter().enumerate() {
-        v.push(("class".into(), class.name.clone(), cdf_points(&pooled.classes[c].ttft, POINTS)));
+        v.push(curve("class", &class.name, &pooled.classes[c].ttft));
     }
     for (d, dep) in sc.deployments.iter().enumerate() {
-        v.push(("deployment".into(), dep.name.clone(), cdf_points(&pooled.deployments[d].ttft, POINTS)));
+        v.push(curve("deployment", &dep.name, &pooled.deployments[d].ttft));
     }
     v
 }
 
 /// `ttft_cdf.csv`.
-pub fn ttft_cdf(series: &[(String, String, Vec<(f64, f64)>)]) -> Result<Vec<u8>, OutputError> {
+pub fn ttft_cdf(series: &[CdfCurve]) -> Result<Vec<u8>, OutputError> {
     const WHAT: &str = "ttft_cdf.csv";
     let mut w = csv::Writer::from_writer(Vec::new());
-    row(&mut w, WHAT, ["scope", "name", "ttft_ms", "cumulative_fraction"])?;
-    for (scope, name, pts) in series {
-        for (ms, f) in pts {
-            row(&mut w, WHAT, [scope.clone(), name.clone(), num(*ms, 3), num(*f, 6)])?;
+    row(
+        &mut w,
+        WHAT,
+        ["scope", "name", "ttft_ms", "cumulative_fraction"],
+    )?;
+    for CdfCurve {
+        scope,
+        name,
+        points,
+    } in series
+    {
+        for (ms, f) in points {
+            row(
+                &mut w,
+                WHAT,
+                [scope.to_string(), name.clone(), num(*ms, 3), num(*f, 6)],
+            )?;
         }
     }
     finish(w, WHAT)
@@ -172,9 +207,22 @@ pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError>
         &mut w,
         WHAT,
         [
-            "hour", "day", "hour_of_day", "weekday", "deployment", "platform", "pool", "requests",
-            "input_tokens", "output_tokens", "cost_on_demand_usd", "cost_reserved_usd",
-            "cost_total_usd", "reserved_utilization", "throttled_429", "spilled",
+            "hour",
+            "day",
+            "hour_of_day",
+            "weekday",
+            "deployment",
+            "platform",
+            "pool",
+            "requests",
+            "input_tokens",
+            "output_tokens",
+            "cost_on_demand_usd",
+            "cost_reserved_usd",
+            "cost_total_usd",
+            "reserved_utilization",
+            "throttled_429",
+            "spilled",
         ],
     )?;
     for r in rows {
@@ -207,7 +255,11 @@ pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError>
 }
 
 /// `arrivals.csv`: arrivals per hour and class, mean over replications.
-pub fn arrivals(sc: &Scenario, results: &RunResults, pooled: &RepMetrics) -> Result<Vec<u8>, OutputError> {
+pub fn arrivals(
+    sc: &Scenario,
+    results: &RunResults,
+    pooled: &RepMetrics,
+) -> Result<Vec<u8>, OutputError> {
     const WHAT: &str = "arrivals.csv";
     let reps = results.replications.len() as f64;
     let mut w = csv::Writer::from_writer(Vec::new());

@@ -1,0 +1,263 @@
+//! Cost per simulated hour, stacked by deployment and pool, with the
+//! utilization of reserved capacity as lines on a second (right) axis.
+
+use std::path::Path;
+
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+
+use super::{
+    area_legend, chart_err, draw_stacks, font, hours_of, stack_tops, steps, Canvas, HourAxis,
+    LegendEntry, LinearAxis, Series, Swatch, Ticked, AXIS_COLOR, AXIS_DESC_SIZE, GRID_BOLD,
+    GRID_LIGHT, MARGIN, MARGIN_RIGHT, MARGIN_TOP, PALETTE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
+};
+use crate::error::OutputError;
+
+const MAX_Y_TICKS: usize = 8;
+/// The utilization axis goes a little past 100 % so a saturated pool's line
+/// does not vanish into the frame.
+const UTIL_TOP: f64 = 105.0;
+/// Extra width of the white outline under each utilization line.
+const HALO_WIDTH: u32 = 2;
+
+/// Draws hourly cost to a PNG at `path`.
+///
+/// `stacks`: cost in USD per simulated hour, one series per (deployment,
+/// pool), one value per hour; drawn as stacked areas, the first at the
+/// bottom. `utilization`: reserved utilization per hour as a fraction
+/// (0..=1), one series per reserved deployment, drawn as lines against the
+/// right axis in percent; may be empty, and then there is no right axis.
+pub fn draw(
+    path: &Path,
+    title: &str,
+    stacks: &[Series],
+    utilization: &[Series],
+) -> Result<(), OutputError> {
+    let err = chart_err(path);
+    let hours = hours_of(stacks).max(hours_of(utilization));
+
+    let mut legend = area_legend(stacks);
+    legend.extend(utilization.iter().enumerate().map(|(j, s)| LegendEntry {
+        label: format!("{} (right axis)", s.label),
+        color: util_color(j),
+        swatch: Swatch::Line,
+    }));
+    let canvas = Canvas::new(path, title, &legend)?;
+
+    let tops = stack_tops(stacks, hours);
+    let max = tops
+        .last()
+        .map(|t| t.iter().copied().fold(0.0, f64::max))
+        .unwrap_or(0.0);
+    let y = LinearAxis::up_to(max, MAX_Y_TICKS);
+    let x = HourAxis::new(hours);
+    let with_util = !utilization.is_empty();
+
+    let mut chart = ChartBuilder::on(&canvas.plot)
+        .margin(MARGIN)
+        .margin_top(MARGIN_TOP)
+        .margin_right(if with_util { MARGIN } else { MARGIN_RIGHT })
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA)
+        .right_y_label_area_size(if with_util { Y_LABEL_AREA } else { 0 })
+        .build_cartesian_2d(x.coord(), y.coord())
+        .map_err(&err)?
+        .set_secondary_coord(
+            x.coord(),
+            Ticked::new(
+                RangedCoordf64::from(0.0..UTIL_TOP),
+                (0..=5).map(|i| f64::from(i) * 20.0).collect(),
+                Vec::new(),
+            ),
+        );
+    chart
+        .configure_mesh()
+        .x_desc(x.desc())
+        .y_desc("cost per hour (USD)")
+        .label_style(font(TICK_SIZE))
+        .axis_desc_style(font(AXIS_DESC_SIZE))
+        .axis_style(AXIS_COLOR)
+        .bold_line_style(GRID_BOLD)
+        .light_line_style(GRID_LIGHT)
+        .x_label_formatter(&|v| x.label(*v))
+        .y_label_formatter(&|v| y.label(*v))
+        .draw()
+        .map_err(&err)?;
+    if with_util {
+        chart
+            .configure_secondary_axes()
+            .y_desc("reserved utilization (%)")
+            .label_style(font(TICK_SIZE))
+            .axis_desc_style(font(AXIS_DESC_SIZE))
+            .axis_style(AXIS_COLOR)
+            .y_label_formatter(&|v| format!("{v:.0}%"))
+            .draw()
+            .map_err(&err)?;
+    }
+
+    draw_stacks(&mut *chart, stacks, &x, y.top).map_err(&err)?;
+    for (j, s) in utilization.iter().enumerate() {
+        let percent: Vec<f64> = s
+            .values
+            .iter()
+            .map(|v| {
+                if v.is_finite() {
+                    (v * 100.0).clamp(0.0, 100.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        // A white halo under the line sets it apart from areas of any colour.
+        let outline = steps(&percent);
+        chart
+            .draw_secondary_series([
+                PathElement::new(
+                    outline.clone(),
+                    WHITE.stroke_width(x.line_width() + HALO_WIDTH),
+                ),
+                PathElement::new(outline, util_color(j).stroke_width(x.line_width())),
+            ])
+            .map_err(&err)?;
+    }
+
+    if hours == 0 || stacks.is_empty() {
+        let area = chart.plotting_area().get_pixel_range();
+        canvas.note_centered(path, area, "no cost recorded")?;
+    }
+    drop(chart);
+    canvas.finish(path)
+}
+
+/// Utilization lines take colours from the end of the palette (black first)
+/// so they stand out from the stacked areas, which take them from the start.
+fn util_color(j: usize) -> RGBColor {
+    PALETTE[PALETTE.len() - 1 - j % PALETTE.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A week of a diurnal workload: reserved capacity at a flat $45/h, and
+    /// on-demand spillover that peaks in the afternoon.
+    pub(crate) fn week(hours: usize) -> (Vec<Series>, Vec<Series>) {
+        let load = |h: usize| {
+            let hour = (h % 24) as f64;
+            let weekend = matches!((h / 24) % 7, 5 | 6);
+            let day = (-((hour - 15.0) / 4.0).powi(2)).exp();
+            let scale = if weekend { 0.5 } else { 1.0 };
+            0.2 + 0.8 * day * scale + 0.01 * ((h * 7919) % 13) as f64 / 13.0
+        };
+        let reserved = Series {
+            label: "ptu (reserved)".into(),
+            values: vec![45.0; hours],
+        };
+        let spill = Series {
+            label: "paygo (on-demand spillover)".into(),
+            values: (0..hours)
+                .map(|h| (load(h) - 0.6).max(0.0) * 150.0)
+                .collect(),
+        };
+        let util = Series {
+            label: "ptu utilization".into(),
+            values: (0..hours).map(|h| (load(h) / 0.6).min(1.0)).collect(),
+        };
+        (vec![reserved, spill], vec![util])
+    }
+
+    #[test]
+    fn draws_a_deterministic_png() {
+        let dir = tempfile::tempdir().unwrap();
+        let (stacks, util) = week(168);
+        let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
+        draw(&a, "Hourly cost", &stacks, &util).unwrap();
+        draw(&b, "Hourly cost", &stacks, &util).unwrap();
+        let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+        assert!(a.len() > 10_000, "only {} bytes", a.len());
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn empty_inputs_still_draw() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.png");
+        draw(&path, "Hourly cost", &[], &[]).unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() > 10_000);
+        let (stacks, _) = week(24);
+        draw(&path, "Hourly cost", &stacks, &[]).unwrap();
+        let hollow = [Series {
+            label: "nothing".into(),
+            values: vec![],
+        }];
+        draw(&path, "Hourly cost", &hollow, &hollow).unwrap();
+    }
+
+    #[test]
+    fn unwritable_path_is_a_chart_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("cost.png");
+        let e = draw(&path, "t", &[], &[]).unwrap_err();
+        assert!(matches!(e, OutputError::Chart { .. }), "{e}");
+    }
+
+    /// Renders the example charts to /tmp/llmcap_charts/ for a visual check:
+    /// `cargo test --lib plots -- --ignored`.
+    #[test]
+    #[ignore]
+    fn render_examples() {
+        let dir = Path::new("/tmp/llmcap_charts");
+        std::fs::create_dir_all(dir).unwrap();
+        for hours in [24, 168, 720] {
+            let (stacks, util) = week(hours);
+            let path = dir.join(format!("hourly_cost_{hours}h.png"));
+            draw(&path, &format!("Cost per hour, {hours} h"), &stacks, &util).unwrap();
+        }
+        draw(
+            &dir.join("hourly_cost_empty.png"),
+            "Cost per hour",
+            &[],
+            &[],
+        )
+        .unwrap();
+
+        // Many pools, long names, a long title and costs in the thousands.
+        let (mut stacks, mut util) = week(336);
+        for (i, name) in [
+            "bedrock-claude-eu-west (reserved)",
+            "vertex-gemini (on-demand)",
+        ]
+        .iter()
+        .enumerate()
+        {
+            stacks.push(Series {
+                label: name.to_string(),
+                values: stacks[1]
+                    .values
+                    .iter()
+                    .map(|v| v * (0.5 + i as f64))
+                    .collect(),
+            });
+        }
+        for (k, s) in stacks.clone().iter().enumerate() {
+            stacks.push(Series {
+                label: format!("{} copy {k}", s.label),
+                values: s.values.iter().map(|v| v * 30.0).collect(),
+            });
+        }
+        util.push(Series {
+            label: "bedrock-claude-eu-west utilization".into(),
+            values: util[0].values.iter().map(|v| v * 0.7).collect(),
+        });
+        draw(
+            &dir.join("hourly_cost_crowded.png"),
+            &format!(
+                "A very long scenario name that keeps going and going: cost per simulated hour, {} deployments",
+                stacks.len()
+            ),
+            &stacks,
+            &util,
+        )
+        .unwrap();
+    }
+}

@@ -1,0 +1,652 @@
+//! PNG charts, one file per chart (the criterion.rs layout): plain data in, a
+//! file out. Sizes, fonts and colours live at the top of this file so every
+//! chart looks the same; the helpers below (canvas with title and legend, the
+//! hour axis, nice linear ticks, stacked steps) are shared by the charts.
+//!
+//! Text is drawn with the embedded DejaVu Sans (see `DejaVuSans.LICENSE.txt`),
+//! never a system font, so a chart renders the same on every machine and the
+//! same inputs give byte-identical files.
+
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::error::OutputError;
+
+pub mod hourly_cost;
+pub mod traffic;
+pub mod ttft_cdf;
+
+/// Width of every chart, in pixels.
+pub const WIDTH: u32 = 1400;
+/// Height of every chart, in pixels.
+pub const HEIGHT: u32 = 800;
+
+/// The font family registered by [`register_font`]; used for all text.
+const FONT: &str = "sans-serif";
+const TITLE_SIZE: f64 = 28.0;
+const AXIS_DESC_SIZE: f64 = 20.0;
+const TICK_SIZE: f64 = 16.0;
+const LEGEND_SIZE: f64 = 18.0;
+const NOTE_SIZE: f64 = 24.0;
+
+/// Height of the band holding the title.
+const TITLE_HEIGHT: u32 = 56;
+/// Height of one row of the legend band under the title.
+const LEGEND_ROW_HEIGHT: u32 = 30;
+/// Left edge of the legend; lines up with the left of the plotting area.
+const LEGEND_LEFT: i32 = MARGIN as i32 + Y_LABEL_AREA as i32;
+const LEGEND_SWATCH: i32 = 30;
+const LEGEND_GAP: i32 = 36;
+
+/// Space around the chart and for the axes (tick labels plus description).
+const MARGIN: u32 = 20;
+const MARGIN_TOP: u32 = 36;
+/// Right margin when there is no right axis: room for half the last x label.
+const MARGIN_RIGHT: u32 = 44;
+const X_LABEL_AREA: u32 = 70;
+const Y_LABEL_AREA: u32 = 88;
+
+/// Okabe-Ito, the colour-blind-safe palette, in the order series use it.
+/// Lines that must stand apart from filled areas take colours from the end
+/// (black first).
+pub const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(213, 94, 0),    // vermillion (after sky blue: close to orange)
+    RGBColor(240, 228, 66),  // yellow
+    RGBColor(0, 0, 0),       // black
+];
+const TEXT_COLOR: RGBColor = RGBColor(30, 30, 30);
+const NOTE_COLOR: RGBColor = RGBColor(110, 110, 110);
+const AXIS_COLOR: RGBColor = RGBColor(60, 60, 60);
+const GRID_BOLD: RGBColor = RGBColor(205, 205, 205);
+const GRID_LIGHT: RGBColor = RGBColor(235, 235, 235);
+/// Opacity of stacked areas over the white background: light enough that
+/// lines drawn on top stay readable, dark enough to tell the colours apart.
+const AREA_OPACITY: f64 = 0.75;
+const LINE_WIDTH: u32 = 3;
+/// Lines over long horizons are thinner so the daily cycles stay apart.
+const LINE_WIDTH_LONG: u32 = 2;
+const LONG_HORIZON_HOURS: usize = 240;
+/// Day boundaries redrawn over the stacked areas, which hide the grid.
+const DAY_LINE: RGBAColor = RGBAColor(255, 255, 255, 0.6);
+
+/// A named series of numbers, e.g. one value per simulated hour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub label: String,
+    pub values: Vec<f64>,
+}
+
+static FONT_ONCE: Once = Once::new();
+
+/// Registers the embedded DejaVu Sans as the family `"sans-serif"`. Safe to call
+/// any number of times; every chart calls it before drawing.
+pub fn register_font() {
+    FONT_ONCE.call_once(|| {
+        // The bytes are compiled in and known to parse; were they ever broken,
+        // drawing text would fail with "font unavailable", which every chart
+        // reports as an `OutputError::Chart`, so nothing is lost by ignoring
+        // the result here.
+        let _ = plotters::style::register_font(
+            FONT,
+            FontStyle::Normal,
+            include_bytes!("DejaVuSans.ttf"),
+        );
+    });
+}
+
+/// Turns any plotters error into our error for `path`.
+fn chart_err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> OutputError + '_ {
+    move |e| OutputError::Chart {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+fn font(size: f64) -> TextStyle<'static> {
+    (FONT, size).into_font().color(&TEXT_COLOR)
+}
+
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+type DrawError = DrawingAreaErrorKind<<BitMapBackend<'static> as DrawingBackend>::ErrorType>;
+
+/// An axis with the tick positions we chose: `bold` get a label and a grid
+/// line, `light` only a faint grid line. (plotters' own `WithKeyPoints` does
+/// the same but loses the custom label formatter on `f64` axes.)
+struct Ticked<R> {
+    inner: R,
+    bold: Vec<f64>,
+    light: Vec<f64>,
+}
+
+impl<R> Ticked<R> {
+    fn new(inner: R, bold: Vec<f64>, light: Vec<f64>) -> Self {
+        Ticked { inner, bold, light }
+    }
+}
+
+impl<R: Ranged<ValueType = f64>> Ranged for Ticked<R> {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            self.light.clone()
+        } else {
+            self.bold.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+
+    fn axis_pixel_range(&self, limit: (i32, i32)) -> std::ops::Range<i32> {
+        self.inner.axis_pixel_range(limit)
+    }
+}
+
+/// How a legend entry shows its series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Swatch {
+    Area,
+    Line,
+}
+
+#[derive(Debug, Clone)]
+struct LegendEntry {
+    label: String,
+    color: RGBColor,
+    swatch: Swatch,
+}
+
+/// The whole image, and the part left for the chart once the title and the
+/// legend have their bands. The legend sits above the plotting area so it can
+/// never cover data.
+struct Canvas<'a> {
+    root: Area<'a>,
+    plot: Area<'a>,
+}
+
+impl<'a> Canvas<'a> {
+    fn new(path: &'a Path, title: &str, legend: &[LegendEntry]) -> Result<Self, OutputError> {
+        register_font();
+        let err = chart_err(path);
+        let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+
+        // Shrink a long title until it fits rather than clip it.
+        let mut size = TITLE_SIZE;
+        let max_width = WIDTH - 2 * MARGIN;
+        while size > 12.0
+            && root.estimate_text_size(title, &font(size)).map_err(&err)?.0 > max_width
+        {
+            size -= 2.0;
+        }
+        let title_style = font(size).pos(Pos::new(HPos::Center, VPos::Center));
+        root.draw_text(
+            title,
+            &title_style,
+            ((WIDTH / 2) as i32, (TITLE_HEIGHT / 2) as i32),
+        )
+        .map_err(&err)?;
+
+        let (_, rest) = root.split_vertically(TITLE_HEIGHT);
+        let rows = legend_rows(&root, legend).map_err(&err)?;
+        let legend_height = rows.len() as u32 * LEGEND_ROW_HEIGHT;
+        let (legend_area, plot) = rest.split_vertically(legend_height);
+        for (i, row) in rows.iter().enumerate() {
+            let y = i as i32 * LEGEND_ROW_HEIGHT as i32 + LEGEND_ROW_HEIGHT as i32 / 2;
+            for (x, entry) in row {
+                draw_legend_entry(&legend_area, entry, *x, y).map_err(&err)?;
+            }
+        }
+        Ok(Canvas { root, plot })
+    }
+
+    /// Writes "no data" style text in the middle of the plotting area.
+    fn note_centered(
+        &self,
+        path: &Path,
+        (xs, ys): (std::ops::Range<i32>, std::ops::Range<i32>),
+        text: &str,
+    ) -> Result<(), OutputError> {
+        let style = (FONT, NOTE_SIZE)
+            .into_font()
+            .color(&NOTE_COLOR)
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        let err = chart_err(path);
+        let at = ((xs.start + xs.end) / 2, (ys.start + ys.end) / 2);
+        // A white box keeps the note readable over grid lines.
+        let (w, h) = self.root.estimate_text_size(text, &style).map_err(&err)?;
+        let (half_w, half_h) = (w as i32 / 2 + 12, h as i32 / 2 + 8);
+        self.root
+            .draw(&Rectangle::new(
+                [
+                    (at.0 - half_w, at.1 - half_h),
+                    (at.0 + half_w, at.1 + half_h),
+                ],
+                WHITE.filled(),
+            ))
+            .map_err(&err)?;
+        self.root.draw_text(text, &style, at).map_err(&err)
+    }
+
+    fn finish(self, path: &Path) -> Result<(), OutputError> {
+        self.root.present().map_err(chart_err(path))
+    }
+}
+
+/// One row of the legend: each entry with its x.
+type LegendRow<'e> = Vec<(i32, &'e LegendEntry)>;
+
+/// Lays legend entries out left to right, wrapping to a new row when the
+/// next entry would run past the right edge.
+fn legend_rows<'e>(
+    root: &Area<'_>,
+    entries: &'e [LegendEntry],
+) -> Result<Vec<LegendRow<'e>>, DrawError> {
+    let style = font(LEGEND_SIZE);
+    let right = (WIDTH - MARGIN) as i32;
+    let mut rows: Vec<LegendRow> = Vec::new();
+    let mut x = LEGEND_LEFT;
+    for entry in entries {
+        let (text_w, _) = root.estimate_text_size(&entry.label, &style)?;
+        let width = LEGEND_SWATCH + 8 + text_w as i32;
+        let row_is_empty = rows.last().is_none_or(|r| r.is_empty());
+        if rows.is_empty() || (!row_is_empty && x + width > right) {
+            rows.push(Vec::new());
+            x = LEGEND_LEFT;
+        }
+        if let Some(row) = rows.last_mut() {
+            row.push((x, entry));
+        }
+        x += width + LEGEND_GAP;
+    }
+    Ok(rows)
+}
+
+fn draw_legend_entry(
+    area: &Area<'_>,
+    entry: &LegendEntry,
+    x: i32,
+    y: i32,
+) -> Result<(), DrawError> {
+    match entry.swatch {
+        Swatch::Area => area.draw(&Rectangle::new(
+            [(x, y - 8), (x + LEGEND_SWATCH, y + 8)],
+            entry.color.mix(AREA_OPACITY).filled(),
+        ))?,
+        Swatch::Line => area.draw(&PathElement::new(
+            vec![(x, y), (x + LEGEND_SWATCH, y)],
+            entry.color.stroke_width(LINE_WIDTH),
+        ))?,
+    }
+    let style = font(LEGEND_SIZE).pos(Pos::new(HPos::Left, VPos::Center));
+    area.draw_text(&entry.label, &style, (x + LEGEND_SWATCH + 8, y))
+}
+
+/// Formats `v` with `decimals` digits after the point and a comma between
+/// thousands: `12345.6` -> `"12,345.6"`.
+fn format_number(v: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s.as_str(), None),
+    };
+    let mut out = String::new();
+    // "-0" would be silly on an axis.
+    if v < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        out.push('-');
+    }
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
+/// The number of decimals needed to print multiples of `step` exactly.
+fn decimals_for(step: f64) -> usize {
+    (0..6)
+        .find(|&d| {
+            let scaled = step * 10f64.powi(d as i32);
+            (scaled - scaled.round()).abs() < 1e-6 * scaled.abs().max(1.0)
+        })
+        .unwrap_or(6)
+}
+
+/// A linear axis from 0 with "nice" ticks (1, 2, 2.5 or 5 times a power of
+/// ten) and labels with thousands separators, or k / M suffixes when the
+/// numbers get long.
+#[derive(Debug, Clone)]
+struct LinearAxis {
+    top: f64,
+    ticks: Vec<f64>,
+    divisor: f64,
+    suffix: &'static str,
+    decimals: usize,
+}
+
+impl LinearAxis {
+    /// An axis from 0 to a little above `max` with at most `max_ticks` intervals.
+    fn up_to(max: f64, max_ticks: usize) -> Self {
+        let max = if max.is_finite() && max > 0.0 {
+            max
+        } else {
+            1.0
+        };
+        // Headroom so the highest value does not sit on the frame.
+        let target = max * 1.05;
+        let raw = target / max_ticks.max(1) as f64;
+        let mag = 10f64.powf(raw.log10().floor());
+        let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+            .iter()
+            .map(|m| m * mag)
+            .find(|s| *s >= raw * (1.0 - 1e-9))
+            .unwrap_or(10.0 * mag);
+        let n = (target / step - 1e-9).ceil().max(1.0) as usize;
+        let top = step * n as f64;
+        let ticks = (0..=n).map(|i| step * i as f64).collect();
+        let (divisor, suffix) = if top >= 1e7 {
+            (1e6, "M")
+        } else if top >= 1e4 {
+            (1e3, "k")
+        } else {
+            (1.0, "")
+        };
+        LinearAxis {
+            top,
+            ticks,
+            divisor,
+            suffix,
+            decimals: decimals_for(step / divisor),
+        }
+    }
+
+    fn coord(&self) -> Ticked<RangedCoordf64> {
+        Ticked::new((0.0..self.top).into(), self.ticks.clone(), Vec::new())
+    }
+
+    fn label(&self, v: f64) -> String {
+        if v.abs() < 1e-12 {
+            return "0".to_string();
+        }
+        format!(
+            "{}{}",
+            format_number(v / self.divisor, self.decimals),
+            self.suffix
+        )
+    }
+}
+
+/// The x axis of the hourly charts: hours up to two days, day boundaries
+/// beyond that (one grid line per day, labels every few days for long runs).
+#[derive(Debug, Clone)]
+struct HourAxis {
+    hours: usize,
+    bold: Vec<f64>,
+    light: Vec<f64>,
+    in_days: bool,
+}
+
+impl HourAxis {
+    const MAX_LABELS: usize = 16;
+
+    /// The axis for `hours` hours; with no hours at all, an empty day.
+    fn new(hours: usize) -> Self {
+        let hours = if hours == 0 { 24 } else { hours };
+        let multiples = |step: usize, unit: usize| -> Vec<f64> {
+            (0..=hours / (step * unit))
+                .map(|i| (i * step * unit) as f64)
+                .collect()
+        };
+        if hours <= 48 {
+            let step = [1, 2, 3, 6, 12, 24]
+                .into_iter()
+                .find(|s| hours / s <= Self::MAX_LABELS)
+                .unwrap_or(24);
+            let light = if step > 1 {
+                multiples(1, 1)
+            } else {
+                Vec::new()
+            };
+            HourAxis {
+                hours,
+                bold: multiples(step, 1),
+                light,
+                in_days: false,
+            }
+        } else {
+            let days = hours / 24;
+            let mut step = [1, 2, 5, 7, 14, 28]
+                .into_iter()
+                .find(|s| days / s <= Self::MAX_LABELS)
+                .unwrap_or(28);
+            while days / step > Self::MAX_LABELS {
+                step *= 2;
+            }
+            // Faint lines every 6 h while a day is wide enough to read the time
+            // of day from them; else one per day while they stay ~8 px apart.
+            let light = if days <= 10 {
+                multiples(6, 1)
+            } else if days <= 150 {
+                multiples(1, 24)
+            } else {
+                Vec::new()
+            };
+            HourAxis {
+                hours,
+                bold: multiples(step, 24),
+                light,
+                in_days: true,
+            }
+        }
+    }
+
+    fn coord(&self) -> Ticked<RangedCoordf64> {
+        Ticked::new(
+            (0.0..self.hours as f64).into(),
+            self.bold.clone(),
+            self.light.clone(),
+        )
+    }
+
+    fn desc(&self) -> &'static str {
+        if self.in_days {
+            "simulated time (days; grid line at each day boundary)"
+        } else {
+            "simulated time (hours)"
+        }
+    }
+
+    /// Width of lines drawn against this axis.
+    fn line_width(&self) -> u32 {
+        if self.hours > LONG_HORIZON_HOURS {
+            LINE_WIDTH_LONG
+        } else {
+            LINE_WIDTH
+        }
+    }
+
+    fn label(&self, v: f64) -> String {
+        if self.in_days {
+            format_number((v / 24.0).round(), 0)
+        } else {
+            format_number(v.round(), 0)
+        }
+    }
+}
+
+/// The number of hours a set of hourly series covers (the longest one).
+fn hours_of(series: &[Series]) -> usize {
+    series.iter().map(|s| s.values.len()).max().unwrap_or(0)
+}
+
+/// Value `i` of a series as something safe to stack: missing, NaN or negative
+/// values count as 0.
+fn value_at(s: &Series, i: usize) -> f64 {
+    match s.values.get(i) {
+        Some(v) if v.is_finite() && *v > 0.0 => *v,
+        _ => 0.0,
+    }
+}
+
+/// Cumulative tops of stacked series: `tops[k][i]` is the sum of series
+/// `0..=k` at hour `i`.
+fn stack_tops(series: &[Series], hours: usize) -> Vec<Vec<f64>> {
+    let mut below = vec![0.0; hours];
+    series
+        .iter()
+        .map(|s| {
+            for (i, b) in below.iter_mut().enumerate() {
+                *b += value_at(s, i);
+            }
+            below.clone()
+        })
+        .collect()
+}
+
+/// A step outline over hours: value `i` holds from hour `i` to hour `i + 1`.
+fn steps(values: &[f64]) -> Vec<(f64, f64)> {
+    values
+        .iter()
+        .enumerate()
+        .flat_map(|(i, v)| [(i as f64, *v), ((i + 1) as f64, *v)])
+        .collect()
+}
+
+/// The polygon between two step outlines (upper left to right, then lower
+/// right to left).
+fn band(lower: &[f64], upper: &[f64]) -> Vec<(f64, f64)> {
+    let mut pts = steps(upper);
+    pts.extend(steps(lower).into_iter().rev());
+    pts
+}
+
+/// Draws stacked step areas, the first series at the bottom, each with a thin
+/// outline in its own colour; then the day boundaries over them, up to `top`.
+fn draw_stacks<X, Y>(
+    chart: &mut ChartContext<'_, BitMapBackend<'_>, Cartesian2d<X, Y>>,
+    series: &[Series],
+    axis: &HourAxis,
+    top: f64,
+) -> Result<(), DrawError>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let hours = hours_of(series);
+    let tops = stack_tops(series, hours);
+    let zero = vec![0.0; hours];
+    for (k, upper) in tops.iter().enumerate() {
+        let lower = if k == 0 { &zero } else { &tops[k - 1] };
+        let color = PALETTE[k % PALETTE.len()];
+        chart.draw_series(std::iter::once(Polygon::new(
+            band(lower, upper),
+            color.mix(AREA_OPACITY).filled(),
+        )))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            steps(upper),
+            color.stroke_width(1),
+        )))?;
+    }
+    if axis.in_days {
+        let days = (1..=axis.hours / 24).map(|d| (d * 24) as f64);
+        chart.draw_series(days.map(|h| PathElement::new(vec![(h, 0.0), (h, top)], DAY_LINE)))?;
+    }
+    Ok(())
+}
+
+fn area_legend(series: &[Series]) -> Vec<LegendEntry> {
+    series
+        .iter()
+        .enumerate()
+        .map(|(k, s)| LegendEntry {
+            label: s.label.clone(),
+            color: PALETTE[k % PALETTE.len()],
+            swatch: Swatch::Area,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_get_thousands_separators() {
+        assert_eq!(format_number(0.0, 0), "0");
+        assert_eq!(format_number(999.0, 0), "999");
+        assert_eq!(format_number(1000.0, 0), "1,000");
+        assert_eq!(format_number(1234567.25, 2), "1,234,567.25");
+        assert_eq!(format_number(-12345.0, 0), "-12,345");
+        assert_eq!(format_number(-0.0001, 1), "0.0");
+    }
+
+    #[test]
+    fn linear_axis_has_nice_ticks_and_headroom() {
+        let a = LinearAxis::up_to(105.0, 8);
+        assert!(a.top >= 105.0 * 1.05 - 1e-9);
+        assert_eq!(a.ticks.first(), Some(&0.0));
+        assert!(a.ticks.len() <= 9);
+        assert_eq!(a.label(20.0), "20");
+        let big = LinearAxis::up_to(48_000.0, 8);
+        assert_eq!(big.suffix, "k");
+        assert!(big.ticks.iter().all(|t| !big.label(*t).contains('.')));
+        let small = LinearAxis::up_to(0.3, 8);
+        assert_eq!(small.label(0.05), "0.05");
+        let none = LinearAxis::up_to(0.0, 8);
+        assert_eq!(none.top, 1.05f64.max(none.top));
+    }
+
+    #[test]
+    fn hour_axis_switches_to_days_and_keeps_labels_few() {
+        let day = HourAxis::new(24);
+        assert!(!day.in_days);
+        assert!(day.bold.len() <= HourAxis::MAX_LABELS + 1);
+        for hours in [49, 168, 720, 2160, 8760] {
+            let a = HourAxis::new(hours);
+            assert!(a.in_days);
+            assert!(a.bold.len() <= HourAxis::MAX_LABELS + 1, "{hours}");
+            assert!(a.bold.iter().all(|h| h % 24.0 == 0.0));
+        }
+        assert_eq!(HourAxis::new(168).label(48.0), "2");
+    }
+
+    #[test]
+    fn stacks_accumulate_and_ignore_bad_values() {
+        let s = [
+            Series {
+                label: "a".into(),
+                values: vec![1.0, f64::NAN, 2.0],
+            },
+            Series {
+                label: "b".into(),
+                values: vec![1.0, 1.0],
+            },
+        ];
+        let tops = stack_tops(&s, 3);
+        assert_eq!(tops, vec![vec![1.0, 0.0, 2.0], vec![2.0, 1.0, 2.0]]);
+    }
+}

@@ -1,0 +1,145 @@
+//! Arrivals per simulated hour, stacked by request class.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use super::{
+    area_legend, chart_err, draw_stacks, font, hours_of, stack_tops, Canvas, HourAxis, LinearAxis,
+    Series, AXIS_COLOR, AXIS_DESC_SIZE, GRID_BOLD, GRID_LIGHT, MARGIN, MARGIN_RIGHT, MARGIN_TOP,
+    TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
+};
+use crate::error::OutputError;
+
+const MAX_Y_TICKS: usize = 8;
+
+/// Draws arrivals per hour to a PNG at `path`: one series per request class,
+/// one value per simulated hour, drawn as stacked areas (the first class at
+/// the bottom).
+pub fn draw(path: &Path, title: &str, classes: &[Series]) -> Result<(), OutputError> {
+    let err = chart_err(path);
+    let hours = hours_of(classes);
+    let canvas = Canvas::new(path, title, &area_legend(classes))?;
+
+    let tops = stack_tops(classes, hours);
+    let max = tops
+        .last()
+        .map(|t| t.iter().copied().fold(0.0, f64::max))
+        .unwrap_or(0.0);
+    let y = LinearAxis::up_to(max, MAX_Y_TICKS);
+    let x = HourAxis::new(hours);
+
+    let mut chart = ChartBuilder::on(&canvas.plot)
+        .margin(MARGIN)
+        .margin_top(MARGIN_TOP)
+        .margin_right(MARGIN_RIGHT)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d(x.coord(), y.coord())
+        .map_err(&err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x.desc())
+        .y_desc("arrivals per hour (requests)")
+        .label_style(font(TICK_SIZE))
+        .axis_desc_style(font(AXIS_DESC_SIZE))
+        .axis_style(AXIS_COLOR)
+        .bold_line_style(GRID_BOLD)
+        .light_line_style(GRID_LIGHT)
+        .x_label_formatter(&|v| x.label(*v))
+        .y_label_formatter(&|v| y.label(*v))
+        .draw()
+        .map_err(&err)?;
+
+    draw_stacks(&mut chart, classes, &x, y.top).map_err(&err)?;
+
+    if hours == 0 {
+        let area = chart.plotting_area().get_pixel_range();
+        canvas.note_centered(path, area, "no arrivals")?;
+    }
+    drop(chart);
+    canvas.finish(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two classes over `hours`: interactive chat with a daytime peak and a
+    /// weekend dip, and a nightly batch job.
+    fn classes(hours: usize) -> Vec<Series> {
+        let chat = (0..hours)
+            .map(|h| {
+                let hour = (h % 24) as f64;
+                let weekend = matches!((h / 24) % 7, 5 | 6);
+                let day = (-((hour - 14.0) / 4.5).powi(2)).exp();
+                let scale = if weekend { 0.45 } else { 1.0 };
+                (2_000.0 + 16_000.0 * day * scale + ((h * 7919) % 17) as f64 * 40.0).round()
+            })
+            .collect();
+        let batch = (0..hours)
+            .map(|h| if (h % 24) < 5 { 9_000.0 } else { 300.0 })
+            .collect();
+        vec![
+            Series {
+                label: "chat".into(),
+                values: chat,
+            },
+            Series {
+                label: "nightly batch".into(),
+                values: batch,
+            },
+        ]
+    }
+
+    #[test]
+    fn draws_a_deterministic_png() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
+        draw(&a, "Arrivals", &classes(168)).unwrap();
+        draw(&b, "Arrivals", &classes(168)).unwrap();
+        let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+        assert!(a.len() > 10_000, "only {} bytes", a.len());
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn empty_inputs_still_draw() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.png");
+        draw(&path, "Arrivals", &[]).unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() > 10_000);
+        let hollow = [Series {
+            label: "nothing".into(),
+            values: vec![],
+        }];
+        draw(&path, "Arrivals", &hollow).unwrap();
+    }
+
+    #[test]
+    fn unwritable_path_is_a_chart_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("traffic.png");
+        let e = draw(&path, "t", &classes(3)).unwrap_err();
+        assert!(matches!(e, OutputError::Chart { .. }), "{e}");
+    }
+
+    /// Renders example charts to /tmp/llmcap_charts/ for a visual check:
+    /// `cargo test --lib plots -- --ignored`.
+    #[test]
+    #[ignore]
+    fn render_examples() {
+        let dir = Path::new("/tmp/llmcap_charts");
+        std::fs::create_dir_all(dir).unwrap();
+        for hours in [24, 168, 720] {
+            let path = dir.join(format!("traffic_{hours}h.png"));
+            draw(
+                &path,
+                &format!("Arrivals per hour, {hours} h"),
+                &classes(hours),
+            )
+            .unwrap();
+        }
+        draw(&dir.join("traffic_empty.png"), "Arrivals per hour", &[]).unwrap();
+    }
+}

@@ -1,0 +1,352 @@
+//! Distribution of time to first token: one cumulative curve per series on a
+//! log-scale time axis, with the SLA target as a dashed vertical line.
+
+use std::path::Path;
+
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{
+    chart_err, decimals_for, font, format_number, Canvas, LegendEntry, Swatch, Ticked, AXIS_COLOR,
+    AXIS_DESC_SIZE, FONT, GRID_BOLD, GRID_LIGHT, LINE_WIDTH, MARGIN, MARGIN_RIGHT, MARGIN_TOP,
+    PALETTE, TICK_SIZE, WIDTH, X_LABEL_AREA, Y_LABEL_AREA,
+};
+use crate::error::OutputError;
+
+/// One cumulative distribution: `(ttft_ms, fraction)` points with
+/// `ttft_ms > 0` and `fraction` in `0..=1`, sorted by `ttft_ms`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CdfSeries {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A series ready to draw: its usable points and its colour.
+struct Curve<'a> {
+    color: RGBColor,
+    label: &'a str,
+    points: Vec<(f64, f64)>,
+}
+
+/// The x range used when there is nothing to show.
+const EMPTY_RANGE_MS: (f64, f64) = (10.0, 10_000.0);
+/// Top of the y axis: a little above 1 so curves that reach 1 stay visible.
+const Y_TOP: f64 = 1.03;
+const SLA_COLOR: RGBColor = RGBColor(90, 90, 90);
+/// Below this many pixels between 1 and 2 on the axis, only powers of ten get
+/// labels (their 2 and 5 still get grid lines).
+const MIN_LABEL_GAP_PX: f64 = 70.0;
+
+/// Draws the TTFT distribution of each series to a PNG at `path`. Series with
+/// no usable points are left out; with none left, the axes are drawn with a
+/// "no requests served" note.
+pub fn draw(
+    path: &Path,
+    title: &str,
+    series: &[CdfSeries],
+    sla_ms: Option<f64>,
+) -> Result<(), OutputError> {
+    let err = chart_err(path);
+    let sla_ms = sla_ms.filter(|s| s.is_finite() && *s > 0.0);
+
+    // Keep what a log axis can show; colours follow the caller's order, so a
+    // series keeps its colour whether or not its neighbours are empty.
+    let curves: Vec<Curve> = series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Curve {
+            color: PALETTE[i % PALETTE.len()],
+            label: &s.label,
+            points: s
+                .points
+                .iter()
+                .filter(|(x, y)| x.is_finite() && *x > 0.0 && y.is_finite())
+                .map(|&(x, y)| (x, y.clamp(0.0, 1.0)))
+                .collect(),
+        })
+        .filter(|c| !c.points.is_empty())
+        .collect();
+
+    let legend: Vec<LegendEntry> = curves
+        .iter()
+        .map(|c| LegendEntry {
+            label: c.label.to_string(),
+            color: c.color,
+            swatch: Swatch::Line,
+        })
+        .collect();
+    let canvas = Canvas::new(path, title, &legend)?;
+
+    let (lo, hi) = x_range(
+        curves.iter().flat_map(|c| c.points.iter().map(|p| p.0)),
+        sla_ms,
+    );
+    let (bold, light) = log_ticks(lo, hi);
+    let mut chart = ChartBuilder::on(&canvas.plot)
+        .margin(MARGIN)
+        .margin_top(MARGIN_TOP)
+        .margin_right(MARGIN_RIGHT)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d(
+            Ticked::new(LogCoord::from((lo..hi).log_scale()), bold, light),
+            Ticked::new(
+                RangedCoordf64::from(0.0..Y_TOP),
+                (0..=10).map(|i| f64::from(i) / 10.0).collect(),
+                Vec::new(),
+            ),
+        )
+        .map_err(&err)?;
+    chart
+        .configure_mesh()
+        .x_desc("TTFT (ms)")
+        .y_desc("cumulative fraction of requests")
+        .label_style(font(TICK_SIZE))
+        .axis_desc_style(font(AXIS_DESC_SIZE))
+        .axis_style(AXIS_COLOR)
+        .bold_line_style(GRID_BOLD)
+        .light_line_style(GRID_LIGHT)
+        .x_label_formatter(&|v| format_ms(*v))
+        .y_label_formatter(&|v| format!("{v:.1}"))
+        .draw()
+        .map_err(&err)?;
+
+    if let Some(sla) = sla_ms {
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(sla, 0.0), (sla, Y_TOP)],
+                12,
+                8,
+                SLA_COLOR.stroke_width(2),
+            ))
+            .map_err(&err)?;
+        // The label goes above the plotting area, where no curve can be.
+        let (x, top) = chart.backend_coord(&(sla, Y_TOP));
+        let label = format!("SLA {} ms", format_number(sla, decimals_for(sla).min(2)));
+        let style = (FONT, TICK_SIZE)
+            .into_font()
+            .color(&SLA_COLOR)
+            .pos(Pos::new(HPos::Center, VPos::Bottom));
+        canvas
+            .root
+            .draw_text(&label, &style, (x, top - 6))
+            .map_err(&err)?;
+    }
+
+    for c in &curves {
+        chart
+            .draw_series(LineSeries::new(
+                c.points.iter().copied(),
+                c.color.stroke_width(LINE_WIDTH),
+            ))
+            .map_err(&err)?;
+    }
+
+    if curves.is_empty() {
+        let area = chart.plotting_area().get_pixel_range();
+        canvas.note_centered(path, area, "no requests served")?;
+    }
+    drop(chart);
+    canvas.finish(path)
+}
+
+/// The x range: from a 1-2-5 value at or below the fastest request to one at
+/// or above the slowest (a default range when there are none), widened to
+/// show the SLA line with room for its label.
+fn x_range(xs: impl Iterator<Item = f64>, sla_ms: Option<f64>) -> (f64, f64) {
+    let (mut min, mut max) = (f64::INFINITY, 0.0f64);
+    for x in xs {
+        min = min.min(x);
+        max = max.max(x);
+    }
+    if !min.is_finite() || max <= 0.0 {
+        (min, max) = EMPTY_RANGE_MS;
+    }
+    if let Some(sla) = sla_ms {
+        min = min.min(sla);
+        // Keep the SLA label ("SLA 800 ms", ~90 px) inside the image.
+        max = max.max(sla * 1.3);
+    }
+    let lo = floor_125(min);
+    let mut hi = ceil_125(max);
+    if hi <= lo {
+        hi = ceil_125(lo * 1.01);
+    }
+    (lo, hi)
+}
+
+fn split_decade(v: f64) -> (f64, f64) {
+    let p = 10f64.powf(v.log10().floor());
+    (v / p, p)
+}
+
+/// The largest of 1, 2, 5 times a power of ten at or below `v`.
+fn floor_125(v: f64) -> f64 {
+    let (m, p) = split_decade(v);
+    let k = [5.0, 2.0, 1.0]
+        .into_iter()
+        .find(|k| *k <= m * (1.0 + 1e-9))
+        .unwrap_or(1.0);
+    k * p
+}
+
+/// The smallest of 1, 2, 5 times a power of ten at or above `v`.
+fn ceil_125(v: f64) -> f64 {
+    let (m, p) = split_decade(v);
+    let k = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .find(|k| *k >= m * (1.0 - 1e-9))
+        .unwrap_or(10.0);
+    k * p
+}
+
+/// Labelled ticks (1-2-5, or only powers of ten when the axis is crowded) and
+/// grid-only ticks (every integer multiple of a power of ten) in `lo..=hi`.
+fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
+    let plot_px = f64::from(WIDTH - MARGIN - MARGIN_RIGHT - Y_LABEL_AREA);
+    let decades = (hi / lo).log10().max(1e-9);
+    let gap_1_to_2 = plot_px / decades * 2f64.log10();
+    let labelled: &[f64] = if gap_1_to_2 >= MIN_LABEL_GAP_PX {
+        &[1.0, 2.0, 5.0]
+    } else {
+        &[1.0]
+    };
+    let (mut bold, mut light) = (Vec::new(), Vec::new());
+    let (_, mut p) = split_decade(lo);
+    while p <= hi * (1.0 + 1e-9) {
+        for k in 1..=9 {
+            let v = f64::from(k) * p;
+            if v < lo * (1.0 - 1e-9) || v > hi * (1.0 + 1e-9) {
+                continue;
+            }
+            if labelled.contains(&f64::from(k)) {
+                bold.push(v);
+            } else {
+                light.push(v);
+            }
+        }
+        p *= 10.0;
+    }
+    (bold, light)
+}
+
+/// Tick label for a time in ms: `1,000`, `20`, `0.5`.
+fn format_ms(v: f64) -> String {
+    if v >= 1.0 {
+        format_number(v.round(), 0)
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake_cdf(median_ms: f64, spread: f64, n: usize) -> Vec<(f64, f64)> {
+        // A log-logistic curve: simple, smooth and monotone.
+        (0..n)
+            .map(|i| {
+                let q = (i as f64 + 0.5) / n as f64;
+                (median_ms * (q / (1.0 - q)).powf(spread), q)
+            })
+            .collect()
+    }
+
+    fn sample() -> Vec<CdfSeries> {
+        vec![
+            CdfSeries {
+                label: "chat via ptu".into(),
+                points: fake_cdf(180.0, 0.35, 400),
+            },
+            CdfSeries {
+                label: "chat via paygo".into(),
+                points: fake_cdf(450.0, 0.3, 400),
+            },
+            CdfSeries {
+                label: "batch summarize".into(),
+                points: fake_cdf(1200.0, 0.25, 400),
+            },
+        ]
+    }
+
+    #[test]
+    fn draws_a_deterministic_png() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
+        draw(&a, "Time to first token", &sample(), Some(800.0)).unwrap();
+        draw(&b, "Time to first token", &sample(), Some(800.0)).unwrap();
+        let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+        assert!(a.len() > 10_000, "only {} bytes", a.len());
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn empty_series_are_skipped_and_all_empty_still_draws() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.png");
+        let empty = vec![CdfSeries {
+            label: "nothing".into(),
+            points: vec![],
+        }];
+        draw(&path, "Time to first token", &empty, Some(800.0)).unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() > 10_000);
+        draw(&path, "Time to first token", &[], None).unwrap();
+        assert!(path.exists());
+
+        let mut some = sample();
+        some.insert(1, empty[0].clone());
+        draw(&path, "Time to first token", &some, None).unwrap();
+    }
+
+    #[test]
+    fn unwritable_path_is_a_chart_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("cdf.png");
+        let e = draw(&path, "t", &sample(), None).unwrap_err();
+        assert!(matches!(e, OutputError::Chart { .. }), "{e}");
+    }
+
+    #[test]
+    fn ticks_are_1_2_5_and_cover_the_data() {
+        let (lo, hi) = x_range([40.0, 5000.0].into_iter(), Some(800.0));
+        assert_eq!((lo, hi), (20.0, 5000.0));
+        let (bold, light) = log_ticks(lo, hi);
+        assert_eq!(
+            bold,
+            vec![20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0]
+        );
+        assert!(light.contains(&30.0) && light.contains(&4000.0));
+        let (bold, _) = log_ticks(0.1, 1e6);
+        assert!(bold
+            .iter()
+            .all(|v| (v.log10() - v.log10().round()).abs() < 1e-9));
+        assert_eq!(format_ms(1000.0), "1,000");
+        assert_eq!(format_ms(0.5), "0.5");
+    }
+
+    /// Renders example charts to /tmp/llmcap_charts/ for a visual check:
+    /// `cargo test --lib plots -- --ignored`.
+    #[test]
+    #[ignore]
+    fn render_examples() {
+        let dir = Path::new("/tmp/llmcap_charts");
+        std::fs::create_dir_all(dir).unwrap();
+        draw(
+            &dir.join("ttft_cdf.png"),
+            "Time to first token by route",
+            &sample(),
+            Some(800.0),
+        )
+        .unwrap();
+        draw(
+            &dir.join("ttft_cdf_empty.png"),
+            "Time to first token",
+            &[],
+            Some(800.0),
+        )
+        .unwrap();
+    }
+}
