@@ -2,9 +2,9 @@
 //! replication, merged across replications in replication order.
 //!
 //! Percentiles come from HdrHistogram with 3 significant digits: any recorded
-//! value is reported within 0.1% of itself (values in microseconds, 1 us to
-//! 30 days). Memory is fixed by the number of classes, deployments and
-//! simulated hours, never by the number of requests.
+//! value is reported within 0.1% of itself (values in microseconds, 0 to 30
+//! days). Memory is fixed by the number of classes, deployments and simulated
+//! hours, never by the number of requests.
 
 use hdrhistogram::Histogram;
 
@@ -30,7 +30,7 @@ impl Default for Hist {
 impl Hist {
     #[inline]
     pub fn record(&mut self, us: SimTime) {
-        self.0.saturating_record(us.clamp(1, HIST_MAX_US));
+        self.0.saturating_record(us.min(HIST_MAX_US));
     }
 
     pub fn merge(&mut self, other: &Hist) {
