@@ -36,8 +36,9 @@ pub struct RawHeader {
     #[serde(default)]
     pub description: String,
     pub horizon_hours: f64,
+    /// TOML integers are signed 64-bit, so seeds go from 0 to 2^63 - 1.
     #[serde(default)]
-    pub seed: u64,
+    pub seed: i64,
     pub replications: Option<u32>,
     pub start_weekday: Option<String>,
     pub percentiles: Option<Vec<f64>>,
@@ -491,6 +492,15 @@ fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
             format!("must be a whole number of hours (costs are billed per hour), got {horizon}"),
         ));
     }
+    let seed = u64::try_from(h.seed).map_err(|_| {
+        c.err(
+            "scenario.seed",
+            format!(
+                "must be a whole number from 0 to 9223372036854775807, got {}",
+                h.seed
+            ),
+        )
+    })?;
     let replications = h.replications.unwrap_or(1);
     if replications == 0 || replications > 10_000 {
         return Err(c.err(
@@ -557,7 +567,7 @@ fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
         name,
         description: h.description.clone(),
         horizon_hours: horizon as u32,
-        seed: h.seed,
+        seed,
         replications,
         start_weekday,
         percentiles,

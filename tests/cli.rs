@@ -1,0 +1,358 @@
+//! The real binary: exit codes, error messages, output files, determinism.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn llmcap() -> Command {
+    Command::cargo_bin("llmcap").expect("the llmcap binary is built")
+}
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+const SMALL: &str = r#"
+[scenario]
+name = "small"
+horizon_hours = 3
+seed = 11
+replications = 3
+
+[[class]]
+name = "chat"
+model = "gpt-4o"
+route = ["ptu", "paygo"]
+sla = { ttft_ms = 1500, percentile = 99 }
+arrivals = { mean_rps = 3.0, peak_hour = 1, peak_to_trough = 2.0 }
+input_tokens = { dist = "lognormal", median = 800, p90 = 3000 }
+output_tokens = { dist = "lognormal", median = 200, p90 = 600 }
+
+[[deployment]]
+name = "ptu"
+platform = "azure-openai"
+model = "gpt-4o"
+latency = { median_ms = 300, p99_ms = 800, prefill_ms_per_1k_input = 100 }
+reserved = { units = 15, tpm_per_unit = 2500, output_weight = 3, term = "monthly", max_wait_ms = 200, price_per_unit_hour = { monthly = 0.3562 } }
+
+[[deployment]]
+name = "paygo"
+platform = "azure-openai"
+model = "gpt-4o"
+latency = { median_ms = 450, p99_ms = 2500, prefill_ms_per_1k_input = 100 }
+on_demand = { input_per_1m = 2.5, output_per_1m = 10.0, rpm = 600, tpm = 400000, shared_pool_tpm = 5000000, background_utilization = 0.5 }
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn run_writes_every_output_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(tmp.path(), "small.toml", SMALL);
+    let out = tmp.path().join("out");
+    llmcap()
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    for f in llmcap::report::RUN_FILES {
+        let p = out.join(f);
+        assert!(
+            p.metadata().map(|m| m.len() > 0).unwrap_or(false),
+            "{f} missing or empty"
+        );
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["manifest"]["seed"], 11);
+    assert_eq!(summary["manifest"]["replications"], 3);
+    assert_eq!(
+        summary["manifest"]["scenario_sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+    let r = &summary["requests"];
+    let total = ["served", "throttled", "failed", "in_flight"]
+        .iter()
+        .map(|k| r[k].as_f64().unwrap())
+        .sum::<f64>();
+    assert!(
+        (total - r["arrived"].as_f64().unwrap()).abs() < 1e-6,
+        "conservation in summary.json"
+    );
+    let hourly = std::fs::read_to_string(out.join("hourly.csv")).unwrap();
+    assert_eq!(
+        hourly.lines().count(),
+        1 + 3 * 2,
+        "one row per hour and deployment"
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("![TTFT CDF](ttft_cdf.png)"));
+    // No staging folder left beside the results.
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn one_thread_and_four_threads_give_identical_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(tmp.path(), "small.toml", SMALL);
+    let mut dirs = Vec::new();
+    for threads in ["1", "4"] {
+        let out = tmp.path().join(format!("t{threads}"));
+        llmcap()
+            .args([
+                "run",
+                sc.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--quiet",
+            ])
+            .args(["--threads", threads, "--replications", "5"])
+            .assert()
+            .success();
+        dirs.push(out);
+    }
+    for f in llmcap::report::RUN_FILES {
+        let a = std::fs::read(dirs[0].join(f)).unwrap();
+        let b = std::fs::read(dirs[1].join(f)).unwrap();
+        if *f == "summary.json" {
+            // The manifest records the thread count; everything else must match.
+            let strip = |bytes: &[u8]| {
+                let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                assert!(v["manifest"]["threads"].is_u64());
+                v["manifest"].as_object_mut().unwrap().remove("threads");
+                v
+            };
+            assert_eq!(strip(&a), strip(&b), "{f}");
+        } else {
+            assert!(a == b, "{f} differs between 1 and 4 threads");
+        }
+    }
+}
+
+#[test]
+fn validate_accepts_every_shipped_scenario() {
+    for entry in std::fs::read_dir(repo("scenarios")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            llmcap()
+                .args(["validate", p.to_str().unwrap()])
+                .assert()
+                .success()
+                .stdout(predicate::str::contains("valid scenario"));
+        }
+    }
+}
+
+#[test]
+fn every_shipped_scenario_runs_a_short_horizon() {
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(repo("scenarios")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let out = tmp.path().join(p.file_stem().unwrap());
+        llmcap()
+            .args([
+                "run",
+                p.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--quiet",
+            ])
+            .args(["--horizon-hours", "2", "--replications", "2"])
+            .assert()
+            .success();
+        assert!(out.join("report.md").exists(), "{}", p.display());
+    }
+}
+
+/// Runs `llmcap run` on a scenario that differs from SMALL by `edit`, and checks
+/// the exit code, that stderr names the file, the key path and the rule, and
+/// that no results folder is left.
+fn rejects(edit: impl Fn(&str) -> String, key: &str, allowed: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(tmp.path(), "bad.toml", &edit(SMALL));
+    let out = tmp.path().join("results");
+    llmcap()
+        .args(["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.toml"))
+        .stderr(predicate::str::contains(key))
+        .stderr(predicate::str::contains(allowed));
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("bad.toml")],
+        "nothing but the scenario may remain"
+    );
+}
+
+#[test]
+fn malformed_toml_is_rejected_with_line() {
+    rejects(
+        |s| s.replace("horizon_hours = 3", "horizon_hours = = 3"),
+        "bad.toml:4:",
+        "",
+    );
+}
+
+#[test]
+fn unknown_key_is_rejected() {
+    rejects(
+        |s| s.replace("seed = 11", "seed = 11\nhorizn = 4"),
+        "scenario",
+        "unknown field `horizn`",
+    );
+}
+
+#[test]
+fn negative_rate_is_rejected() {
+    rejects(
+        |s| s.replace("mean_rps = 3.0", "mean_rps = -3.0"),
+        "class[0].arrivals.mean_rps",
+        "finite number > 0",
+    );
+}
+
+#[test]
+fn nan_rate_is_rejected() {
+    rejects(
+        |s| s.replace("mean_rps = 3.0", "mean_rps = nan"),
+        "class[0].arrivals.mean_rps",
+        "finite number > 0",
+    );
+}
+
+#[test]
+fn zero_units_is_rejected() {
+    rejects(
+        |s| s.replace("units = 15", "units = 0"),
+        "deployment[0].reserved.units",
+        "whole number >= 1",
+    );
+}
+
+#[test]
+fn unknown_deployment_in_route_is_rejected() {
+    rejects(
+        |s| s.replace(r#"route = ["ptu", "paygo"]"#, r#"route = ["ptu", "payg"]"#),
+        "class[0].route[1]",
+        "unknown deployment \"payg\"; defined deployments: ptu, paygo",
+    );
+}
+
+#[test]
+fn percentile_out_of_range_is_rejected() {
+    rejects(
+        |s| s.replace("percentile = 99 }", "percentile = 120 }"),
+        "class[0].sla.percentile",
+        "greater than 0 and at most 100",
+    );
+    rejects(
+        |s| {
+            s.replace(
+                "replications = 3",
+                "replications = 3\npercentiles = [50, -1]",
+            )
+        },
+        "scenario.percentiles[1]",
+        "greater than 0 and at most 100",
+    );
+}
+
+#[test]
+fn empty_class_list_is_rejected() {
+    rejects(
+        |s| {
+            let start = s.find("[[class]]").unwrap();
+            let end = s.find("[[deployment]]").unwrap();
+            format!("{}{}", &s[..start], &s[end..])
+        },
+        "class",
+        "at least one [[class]]",
+    );
+}
+
+#[test]
+fn model_mismatch_in_route_is_rejected() {
+    rejects(
+        |s| {
+            s.replacen(
+                "model = \"gpt-4o\"\nlatency = { median_ms = 450",
+                "model = \"gpt-4.1\"\nlatency = { median_ms = 450",
+                1,
+            )
+        },
+        "class[0].route[1]",
+        "serves model \"gpt-4.1\", but the class needs \"gpt-4o\"",
+    );
+}
+
+#[test]
+fn unwritable_output_folder_is_rejected_before_running() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(tmp.path(), "small.toml", SMALL);
+    let blocker = write(tmp.path(), "file", "not a folder");
+    let out = blocker.join("sub");
+    llmcap()
+        .args(["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--out"))
+        .stderr(predicate::str::contains("cannot be written"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn missing_file_and_usage_errors_exit_2() {
+    llmcap()
+        .args(["run", "does/not/exist.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("does/not/exist.toml"));
+    llmcap().args(["run"]).assert().code(2);
+    llmcap().args(["frobnicate"]).assert().code(2);
+    llmcap()
+        .args(["run", "--threads", "0", "x.toml"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn help_is_available_for_every_command() {
+    for cmd in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["validate", "--help"],
+    ] {
+        llmcap()
+            .args(&cmd)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Usage"));
+    }
+}

@@ -1,0 +1,824 @@
+//! Invariants that must hold for any valid scenario (proptest).
+//!
+//! Scenarios are generated as TOML text and go through the same parser and
+//! validation as a user's file. Every scenario has an on-demand deployment with
+//! tight quotas (so 429s, spills and client retries happen) and a reserved one
+//! with optional queue and wait bounds; each class routes to one or both, in
+//! either order. Horizons are short (1-6 hours at a few requests per second), so
+//! each case runs in milliseconds in release.
+
+use std::fmt::Write;
+
+use llmcap::cost;
+use llmcap::metrics::{ClassStats, Hist, RepMetrics};
+use llmcap::run::run;
+use llmcap::scenario::{Class, Pool, Scenario};
+use llmcap::traffic::TokenDist;
+use proptest::prelude::*;
+
+use crate::common::scenario;
+
+/// Percentiles at which histograms are compared and checked for monotonicity.
+const PERCENTILES: &[f64] = &[
+    0.0, 1.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 99.99, 100.0,
+];
+
+// ---------------------------------------------------------------------------
+// Generated scenarios.
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct Spec {
+    hours: u32,
+    replications: u32,
+    seed: u64,
+    client: ClientSpec,
+    on_demand: OnDemandSpec,
+    reserved: ReservedSpec,
+    classes: Vec<ClassSpec>,
+}
+
+#[derive(Debug, Clone)]
+struct ClientSpec {
+    max_attempts: u32,
+    backoff_base_ms: u32,
+    backoff_max_ms: u32,
+    jitter: &'static str,
+    timeout_ms: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+struct LatencySpec {
+    median_ms: u32,
+    /// p99 = median x this (1 = no spread).
+    p99_over_median: u32,
+    prefill_ms_per_1k: u32,
+}
+
+#[derive(Debug, Clone)]
+struct OnDemandSpec {
+    latency: LatencySpec,
+    rpm: Option<u32>,
+    tpm: Option<u32>,
+    /// Shared pool size (tokens per minute), other tenants' mean load, and a
+    /// peak-to-trough ratio for that load.
+    shared_pool: Option<(u32, f64, Option<u32>)>,
+}
+
+#[derive(Debug, Clone)]
+struct ReservedSpec {
+    latency: LatencySpec,
+    units: u32,
+    tpm_per_unit: u32,
+    output_weight: f64,
+    concurrency_per_unit: u32,
+    term: &'static str,
+    max_queue: Option<u32>,
+    max_wait_ms: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Route {
+    OnDemand,
+    Reserved,
+    OnDemandThenReserved,
+    ReservedThenOnDemand,
+}
+
+impl Route {
+    fn names(self) -> &'static str {
+        match self {
+            Route::OnDemand => r#"["paygo"]"#,
+            Route::Reserved => r#"["ptu"]"#,
+            Route::OnDemandThenReserved => r#"["paygo", "ptu"]"#,
+            Route::ReservedThenOnDemand => r#"["ptu", "paygo"]"#,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Tokens {
+    Fixed(u32),
+    LogNormal { median: u32, p90: u32 },
+    Exponential(u32),
+    Empirical([u32; 3]),
+}
+
+impl Tokens {
+    fn toml(&self) -> String {
+        match self {
+            Tokens::Fixed(v) => format!(r#"{{ dist = "fixed", value = {v} }}"#),
+            Tokens::LogNormal { median, p90 } => {
+                format!(r#"{{ dist = "lognormal", median = {median}, p90 = {p90} }}"#)
+            }
+            Tokens::Exponential(mean) => format!(r#"{{ dist = "exponential", mean = {mean} }}"#),
+            Tokens::Empirical([a, b, c]) => format!(
+                r#"{{ dist = "empirical", quantiles = [[0, {a}], [50, {b}], [100, {c}]] }}"#
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct ClassSpec {
+    /// Mean arrival rate in tenths of a request per second.
+    rps_tenths: u32,
+    deterministic: bool,
+    route: Route,
+    input: Tokens,
+    output: Tokens,
+    peak_to_trough: Option<u32>,
+    overdispersion: Option<f64>,
+    sla_ms: Option<u32>,
+}
+
+impl Spec {
+    fn toml(&self) -> String {
+        let mut s = String::new();
+        let c = &self.client;
+        writeln!(
+            s,
+            "[scenario]\nname = \"prop\"\nhorizon_hours = {}\nseed = {}\nreplications = {}\n",
+            self.hours, self.seed, self.replications
+        )
+        .unwrap();
+        writeln!(
+            s,
+            "[client]\nmax_attempts = {}\nbackoff_base_ms = {}\nbackoff_max_ms = {}\njitter = \"{}\"",
+            c.max_attempts, c.backoff_base_ms, c.backoff_max_ms, c.jitter
+        )
+        .unwrap();
+        if let Some(t) = c.timeout_ms {
+            writeln!(s, "timeout_ms = {t}").unwrap();
+        }
+
+        let o = &self.on_demand;
+        writeln!(
+            s,
+            "\n[[deployment]]\nname = \"paygo\"\nplatform = \"azure-openai\"\nmodel = \"m\""
+        )
+        .unwrap();
+        writeln!(s, "latency = {}", latency_toml(&o.latency)).unwrap();
+        writeln!(
+            s,
+            "[deployment.on_demand]\ninput_per_1m = 2.5\noutput_per_1m = 10.0"
+        )
+        .unwrap();
+        if let Some(rpm) = o.rpm {
+            writeln!(s, "rpm = {rpm}").unwrap();
+        }
+        if let Some(tpm) = o.tpm {
+            writeln!(s, "tpm = {tpm}").unwrap();
+        }
+        if let Some((pool, bg, ratio)) = o.shared_pool {
+            writeln!(
+                s,
+                "shared_pool_tpm = {pool}\nbackground_utilization = {bg:?}"
+            )
+            .unwrap();
+            if let Some(r) = ratio {
+                writeln!(
+                    s,
+                    "background_peak_hour = 15\nbackground_peak_to_trough = {r}"
+                )
+                .unwrap();
+            }
+        }
+
+        let r = &self.reserved;
+        writeln!(
+            s,
+            "\n[[deployment]]\nname = \"ptu\"\nplatform = \"azure-openai\"\nmodel = \"m\""
+        )
+        .unwrap();
+        writeln!(s, "latency = {}", latency_toml(&r.latency)).unwrap();
+        writeln!(
+            s,
+            "[deployment.reserved]\nunits = {}\ntpm_per_unit = {}\noutput_weight = {:?}\nconcurrency_per_unit = {}\nterm = \"{}\"",
+            r.units, r.tpm_per_unit, r.output_weight, r.concurrency_per_unit, r.term
+        )
+        .unwrap();
+        writeln!(
+            s,
+            "price_per_unit_hour = {{ hourly = 2.0, monthly = 1.4, yearly = 1.1 }}"
+        )
+        .unwrap();
+        if let Some(q) = r.max_queue {
+            writeln!(s, "max_queue = {q}").unwrap();
+        }
+        if let Some(w) = r.max_wait_ms {
+            writeln!(s, "max_wait_ms = {w}").unwrap();
+        }
+
+        for (i, k) in self.classes.iter().enumerate() {
+            writeln!(
+                s,
+                "\n[[class]]\nname = \"c{i}\"\nmodel = \"m\"\nroute = {}",
+                k.route.names()
+            )
+            .unwrap();
+            writeln!(s, "tags = {{ team = \"t{}\" }}", i % 2).unwrap();
+            if let Some(ms) = k.sla_ms {
+                writeln!(s, "sla = {{ ttft_ms = {ms} }}").unwrap();
+            }
+            let process = if k.deterministic {
+                "deterministic"
+            } else {
+                "poisson"
+            };
+            let mut arrivals = format!(
+                "process = \"{process}\", mean_rps = {:?}",
+                k.rps_tenths as f64 / 10.0
+            );
+            if let Some(r) = k.peak_to_trough {
+                write!(arrivals, ", peak_hour = 14, peak_to_trough = {r}").unwrap();
+            }
+            if let Some(od) = k.overdispersion {
+                write!(
+                    arrivals,
+                    ", overdispersion = {od:?}, burst_interval_s = 300"
+                )
+                .unwrap();
+            }
+            writeln!(s, "arrivals = {{ {arrivals} }}").unwrap();
+            writeln!(
+                s,
+                "input_tokens = {}\noutput_tokens = {}",
+                k.input.toml(),
+                k.output.toml()
+            )
+            .unwrap();
+        }
+        s
+    }
+
+    fn scenario(&self) -> Scenario {
+        scenario(&self.toml())
+    }
+}
+
+fn latency_toml(l: &LatencySpec) -> String {
+    format!(
+        "{{ median_ms = {}, p99_ms = {}, prefill_ms_per_1k_input = {} }}",
+        l.median_ms,
+        l.median_ms * l.p99_over_median,
+        l.prefill_ms_per_1k
+    )
+}
+
+fn latency() -> impl Strategy<Value = LatencySpec> {
+    (prop_oneof![Just(0u32), 50u32..=2000], 1u32..=5, 0u32..=40).prop_map(
+        |(median_ms, k, prefill)| LatencySpec {
+            median_ms,
+            p99_over_median: k,
+            prefill_ms_per_1k: prefill,
+        },
+    )
+}
+
+fn tokens(max: u32) -> impl Strategy<Value = Tokens> {
+    prop_oneof![
+        (0..=max).prop_map(Tokens::Fixed),
+        (10..=max, 1u32..=6).prop_map(|(median, k)| Tokens::LogNormal {
+            median,
+            p90: median * k
+        }),
+        (10..=max).prop_map(Tokens::Exponential),
+        (0..=max / 4, 0..=max, 0..=4 * max).prop_map(|(a, b, c)| Tokens::Empirical([
+            a,
+            a + b,
+            a + b + c
+        ])),
+    ]
+}
+
+fn client() -> impl Strategy<Value = ClientSpec> {
+    (
+        1u32..=4,
+        50u32..=2000,
+        1u32..=8,
+        prop::sample::select(vec!["full", "equal", "none"]),
+        prop::option::of(200u32..=30_000),
+    )
+        .prop_map(|(max_attempts, base, k, jitter, timeout_ms)| ClientSpec {
+            max_attempts,
+            backoff_base_ms: base,
+            backoff_max_ms: base * k,
+            jitter,
+            timeout_ms,
+        })
+}
+
+fn on_demand() -> impl Strategy<Value = OnDemandSpec> {
+    (
+        latency(),
+        prop::option::weighted(0.8, 6u32..=200),
+        prop::option::weighted(0.6, 2_000u32..=200_000),
+        prop::option::of((20_000u32..=2_000_000, 0u32..=90, prop::option::of(1u32..=5))),
+    )
+        .prop_map(|(latency, rpm, tpm, pool)| OnDemandSpec {
+            latency,
+            rpm,
+            tpm,
+            shared_pool: pool.map(|(p, bg, r)| (p, bg as f64 / 100.0, r)),
+        })
+}
+
+fn reserved() -> impl Strategy<Value = ReservedSpec> {
+    (
+        latency(),
+        1u32..=4,
+        2_000u32..=100_000,
+        0u32..=6,
+        1u32..=4,
+        prop::sample::select(vec!["hourly", "monthly", "yearly"]),
+        prop::option::of(0u32..=20),
+        prop::option::of(0u32..=5_000),
+    )
+        .prop_map(
+            |(latency, units, tpm, w, conc, term, max_queue, max_wait_ms)| ReservedSpec {
+                latency,
+                units,
+                tpm_per_unit: tpm,
+                output_weight: w as f64 / 2.0,
+                concurrency_per_unit: conc,
+                term,
+                max_queue,
+                max_wait_ms,
+            },
+        )
+}
+
+fn class() -> impl Strategy<Value = ClassSpec> {
+    (
+        2u32..=30,
+        prop::bool::weighted(0.15),
+        prop::sample::select(vec![
+            Route::OnDemand,
+            Route::Reserved,
+            Route::OnDemandThenReserved,
+            Route::ReservedThenOnDemand,
+        ]),
+        tokens(3000),
+        tokens(800),
+        prop::option::of(1u32..=6),
+        prop::option::of(1u32..=20),
+        prop::option::of(100u32..=20_000),
+    )
+        .prop_map(
+            |(rps, deterministic, route, input, output, ratio, od, sla_ms)| ClassSpec {
+                rps_tenths: rps,
+                deterministic,
+                route,
+                input,
+                output,
+                peak_to_trough: ratio,
+                // Overdispersion is only allowed with Poisson arrivals.
+                overdispersion: od.filter(|_| !deterministic).map(|k| k as f64 / 10.0),
+                sla_ms,
+            },
+        )
+}
+
+/// A random valid scenario with `replications` in the given range.
+fn spec(replications: std::ops::RangeInclusive<u32>) -> impl Strategy<Value = Spec> {
+    (
+        1u32..=6,
+        replications,
+        0..=i64::MAX as u64, // TOML integers are i64
+        client(),
+        on_demand(),
+        reserved(),
+        prop::collection::vec(class(), 1..=3),
+    )
+        .prop_map(
+            |(hours, replications, seed, client, on_demand, reserved, classes)| Spec {
+                hours,
+                replications,
+                seed,
+                client,
+                on_demand,
+                reserved,
+                classes,
+            },
+        )
+}
+
+// ---------------------------------------------------------------------------
+// Checks.
+// ---------------------------------------------------------------------------
+
+/// Percentiles are defined exactly when the histogram is not empty, are never
+/// negative and never fall as p rises.
+fn check_percentiles(what: &str, h: &Hist) {
+    let values: Vec<Option<f64>> = PERCENTILES.iter().map(|&p| h.percentile_ms(p)).collect();
+    if h.count() == 0 {
+        assert!(
+            values.iter().all(Option::is_none),
+            "{what}: empty histogram has percentiles"
+        );
+        return;
+    }
+    let values: Vec<f64> = values
+        .into_iter()
+        .map(|v| v.expect("non-empty histogram"))
+        .collect();
+    assert!(values[0] >= 0.0, "{what}: negative percentile {values:?}");
+    for (w, p) in values.windows(2).zip(PERCENTILES.windows(2)) {
+        assert!(
+            w[0] <= w[1],
+            "{what}: p{} = {} > p{} = {} ms",
+            p[0],
+            w[0],
+            p[1],
+            w[1]
+        );
+    }
+    assert!(
+        values[values.len() - 1] <= h.max_ms().unwrap() + 1e-9,
+        "{what}: p100 above max"
+    );
+}
+
+/// Every invariant that holds within one replication (or the pooled replications).
+fn check_invariants(sc: &Scenario, m: &RepMetrics) {
+    let hours = sc.horizon_hours as usize;
+    let nd = sc.deployments.len();
+    assert_eq!(m.hours, sc.horizon_hours);
+    assert_eq!(m.hourly.len(), hours * nd);
+    assert_eq!(m.arrivals.len(), hours * sc.classes.len());
+
+    // Conservation: every arrival ends in exactly one state.
+    for (ci, (class, c)) in sc.classes.iter().zip(&m.classes).enumerate() {
+        let name = &class.name;
+        assert_eq!(
+            c.arrived,
+            c.served + c.throttled + c.failed + c.in_flight,
+            "class {name}: arrived != served + throttled + failed + in flight ({c:?})"
+        );
+        let per_hour: u64 = (0..hours).map(|h| m.arrivals_in(h, ci)).sum();
+        assert_eq!(per_hour, c.arrived, "class {name}: hourly arrivals");
+        assert_eq!(
+            c.ttft.count(),
+            c.served,
+            "class {name}: one TTFT per served request"
+        );
+        assert!(
+            c.spilled <= c.served && c.within_sla <= c.served,
+            "class {name}: {c:?}"
+        );
+        if class.sla.is_none() {
+            assert_eq!(c.within_sla, 0);
+        }
+        if class.route.len() == 1 {
+            assert_eq!(c.spilled, 0, "class {name}: nowhere to spill to");
+        }
+        if sc.client.max_attempts == 1 {
+            assert_eq!(
+                (c.retries, c.in_flight),
+                (0, 0),
+                "class {name}: retries without attempts left"
+            );
+        }
+        assert!(c.retries <= (sc.client.max_attempts as u64 - 1) * c.arrived);
+        if sc.client.timeout_us.is_none() {
+            assert_eq!(c.failed, 0, "class {name}: failed without a client timeout");
+        }
+        check_percentiles(&format!("class {name} TTFT"), &c.ttft);
+    }
+
+    // Deployments against their hourly cells.
+    for (d, (dep, ds)) in sc.deployments.iter().zip(&m.deployments).enumerate() {
+        let name = &dep.name;
+        let sum = |f: fn(&llmcap::metrics::HourCell) -> u64| {
+            (0..hours).map(|h| f(m.hour_cell(h, d))).sum::<u64>()
+        };
+        assert_eq!(
+            sum(|c| c.requests),
+            ds.served,
+            "deployment {name}: hourly requests"
+        );
+        assert_eq!(
+            sum(|c| c.input_tokens),
+            ds.input_tokens,
+            "deployment {name}: hourly input tokens"
+        );
+        assert_eq!(
+            sum(|c| c.output_tokens),
+            ds.output_tokens,
+            "deployment {name}: hourly output tokens"
+        );
+        assert_eq!(
+            sum(|c| c.rejected),
+            ds.rejected,
+            "deployment {name}: hourly 429s"
+        );
+        assert_eq!(
+            sum(|c| c.spilled),
+            ds.spilled_out,
+            "deployment {name}: hourly spills"
+        );
+        assert_eq!(
+            sum(|c| c.busy_us) as u128,
+            ds.busy_us,
+            "deployment {name}: hourly busy time"
+        );
+        assert!(ds.spilled_out <= ds.rejected);
+        check_percentiles(&format!("deployment {name} TTFT"), &ds.ttft);
+
+        // Cost and utilization.
+        for h in 0..hours {
+            let cell = m.hour_cell(h, d);
+            let cost = cost::hour_cost(dep, cell);
+            assert!(
+                cost.on_demand.is_finite()
+                    && cost.on_demand >= 0.0
+                    && cost.reserved.is_finite()
+                    && cost.reserved >= 0.0,
+                "deployment {name}, hour {h}: cost {cost:?}"
+            );
+            match &dep.pool {
+                Pool::Reserved(r) => {
+                    assert_eq!(
+                        cost.reserved,
+                        r.units as f64 * r.unit_hour_price(),
+                        "billed used or not"
+                    );
+                }
+                Pool::OnDemand(_) => {
+                    assert_eq!(cost.reserved, 0.0);
+                    assert_eq!(cell.busy_us, 0, "on-demand pools have no slots");
+                }
+            }
+        }
+    }
+    for total in cost::deployment_totals(sc, m) {
+        assert!(
+            total.total() >= 0.0 && total.total().is_finite(),
+            "{total:?}"
+        );
+    }
+    // Each served or timed-out request was admitted by exactly one deployment,
+    // once; timed-out requests are billed (in the hourly cells) but are not in
+    // the class's served tokens.
+    let served: u64 = m.classes.iter().map(|c| c.served).sum();
+    let failed: u64 = m.classes.iter().map(|c| c.failed).sum();
+    let admitted: u64 = m.deployments.iter().map(|d| d.served).sum();
+    assert_eq!(admitted, served + failed, "admissions = served + timed out");
+    let dep_ttft: u64 = m.deployments.iter().map(|d| d.ttft.count()).sum();
+    assert_eq!(
+        dep_ttft, served,
+        "deployments record TTFT of served requests only"
+    );
+    let hourly_in: u64 = m.hourly.iter().map(|c| c.input_tokens).sum();
+    let hourly_out: u64 = m.hourly.iter().map(|c| c.output_tokens).sum();
+    let class_in: u64 = m.classes.iter().map(|c| c.input_tokens).sum();
+    let class_out: u64 = m.classes.iter().map(|c| c.output_tokens).sum();
+    if failed == 0 {
+        assert_eq!(
+            (hourly_in, hourly_out),
+            (class_in, class_out),
+            "tokens billed = tokens served"
+        );
+    } else {
+        assert!(
+            hourly_in >= class_in && hourly_out >= class_out,
+            "billed tokens include timed-out requests"
+        );
+    }
+    // With fixed token counts the timed-out requests' tokens are known exactly.
+    let fixed = |d: &TokenDist| match d {
+        TokenDist::Fixed(v) => Some(*v as u64),
+        _ => None,
+    };
+    for (billed, dist_of, served_of) in [
+        (
+            hourly_in,
+            (|k: &Class| &k.input_tokens) as fn(&Class) -> &TokenDist,
+            (|c: &ClassStats| c.input_tokens) as fn(&ClassStats) -> u64,
+        ),
+        (
+            hourly_out,
+            |k: &Class| &k.output_tokens,
+            |c: &ClassStats| c.output_tokens,
+        ),
+    ] {
+        let per_request: Option<Vec<u64>> = sc.classes.iter().map(|k| fixed(dist_of(k))).collect();
+        if let Some(v) = per_request {
+            for (c, v) in m.classes.iter().zip(&v) {
+                assert_eq!(
+                    served_of(c),
+                    c.served * v,
+                    "class tokens = served x fixed tokens"
+                );
+            }
+            let expected: u64 = m
+                .classes
+                .iter()
+                .zip(&v)
+                .map(|(c, v)| (c.served + c.failed) * v)
+                .sum();
+            assert_eq!(
+                billed, expected,
+                "billed tokens = (served + timed out) x fixed tokens"
+            );
+        }
+    }
+    check_percentiles("all classes TTFT", &m.overall_ttft());
+
+    // Every refused pass down a route is one 429 from each deployment on it;
+    // a pass that succeeds at position k adds k 429s (k > 0 only when spilled).
+    let refused_passes: u64 = sc
+        .classes
+        .iter()
+        .zip(&m.classes)
+        .map(|(k, c)| (c.retries + c.throttled) * k.route.len() as u64 + c.spilled)
+        .sum();
+    let rejected: u64 = m.deployments.iter().map(|d| d.rejected).sum();
+    assert!(
+        rejected >= refused_passes,
+        "429s {rejected} < refused passes x route length {refused_passes}"
+    );
+    if sc.classes.iter().all(|k| k.route.len() == 1) {
+        assert_eq!(
+            rejected, refused_passes,
+            "single-deployment routes: every 429 is a refused pass"
+        );
+    }
+}
+
+/// Reserved utilization, per hour and over the horizon, is in [0, 1]. Both
+/// divide by one replication's capacity, so this applies to single
+/// replications, not pooled ones.
+fn check_utilization(sc: &Scenario, m: &RepMetrics) {
+    for (d, dep) in sc.deployments.iter().enumerate() {
+        for h in 0..sc.horizon_hours as usize {
+            if let Some(u) = cost::hour_utilization(dep, m.hour_cell(h, d)) {
+                assert!(
+                    (0.0..=1.0).contains(&u),
+                    "deployment {}, hour {h}: utilization {u}",
+                    dep.name
+                );
+            }
+        }
+        if let Some(u) = cost::reserved_utilization(sc, m, d) {
+            assert!(
+                (0.0..=1.0).contains(&u),
+                "deployment {}: utilization {u}",
+                dep.name
+            );
+        }
+    }
+}
+
+fn assert_same_hist(what: &str, a: &Hist, b: &Hist) {
+    assert_eq!(a.count(), b.count(), "{what}: count");
+    assert_eq!(a.max_ms(), b.max_ms(), "{what}: max");
+    assert_eq!(a.mean_ms(), b.mean_ms(), "{what}: mean");
+    for &p in PERCENTILES {
+        assert_eq!(a.percentile_ms(p), b.percentile_ms(p), "{what}: p{p}");
+    }
+}
+
+/// Two replications' metrics are identical, counter by counter.
+fn assert_same_metrics(what: &str, a: &RepMetrics, b: &RepMetrics) {
+    assert_eq!(a.hours, b.hours);
+    assert_eq!(a.arrivals, b.arrivals, "{what}: hourly arrivals");
+    assert_eq!(a.hourly, b.hourly, "{what}: hourly cells");
+    for (i, (x, y)) in a.classes.iter().zip(&b.classes).enumerate() {
+        let counters = |c: &ClassStats| {
+            [
+                c.arrived,
+                c.served,
+                c.spilled,
+                c.throttled,
+                c.failed,
+                c.in_flight,
+                c.retries,
+                c.within_sla,
+                c.input_tokens,
+                c.output_tokens,
+            ]
+        };
+        assert_eq!(counters(x), counters(y), "{what}: class {i} counters");
+        assert_same_hist(&format!("{what}: class {i} TTFT"), &x.ttft, &y.ttft);
+    }
+    for (i, (x, y)) in a.deployments.iter().zip(&b.deployments).enumerate() {
+        let counters = |d: &llmcap::metrics::DeploymentStats| {
+            [
+                d.served as u128,
+                d.rejected as u128,
+                d.spilled_out as u128,
+                d.input_tokens as u128,
+                d.output_tokens as u128,
+                d.wait_sum_us,
+                d.waited as u128,
+                d.queue_seen_sum as u128,
+                d.busy_us,
+            ]
+        };
+        assert_eq!(counters(x), counters(y), "{what}: deployment {i} counters");
+        assert_same_hist(&format!("{what}: deployment {i} TTFT"), &x.ttft, &y.ttft);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Properties.
+// ---------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn invariants_hold_for_random_scenarios(spec in spec(1..=3)) {
+        let sc = spec.scenario();
+        let results = run(&sc, 0, None);
+        prop_assert_eq!(results.replications.len(), spec.replications as usize);
+        for m in &results.replications {
+            check_invariants(&sc, m);
+            check_utilization(&sc, m);
+        }
+        // Merging keeps every invariant.
+        check_invariants(&sc, &results.pooled());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn one_thread_and_many_threads_give_identical_results(spec in spec(3..=5)) {
+        let sc = spec.scenario();
+        let one = run(&sc, 1, None);
+        let many = run(&sc, 4, None);
+        prop_assert_eq!(one.replications.len(), many.replications.len());
+        for (r, (a, b)) in one.replications.iter().zip(&many.replications).enumerate() {
+            assert_same_metrics(&format!("replication {r}"), a, b);
+        }
+        assert_same_metrics("pooled", &one.pooled(), &many.pooled());
+    }
+
+    #[test]
+    fn same_seed_same_results_other_seed_other_arrivals(spec in spec(1..=2), rps in 10u32..=30) {
+        // At least 3 hours at 1 request/s or more: two seeds giving the same
+        // arrival count in every hour of every class is then below 1e-7.
+        let mut spec = spec;
+        spec.hours = spec.hours.max(3);
+        for c in &mut spec.classes {
+            c.rps_tenths = rps;
+            c.deterministic = false;
+        }
+        let sc = spec.scenario();
+        let a = run(&sc, 0, None);
+        let b = run(&sc, 0, None);
+        for (r, (x, y)) in a.replications.iter().zip(&b.replications).enumerate() {
+            assert_same_metrics(&format!("replication {r}"), x, y);
+        }
+        let mut other = sc.clone();
+        other.seed = sc.seed.wrapping_add(1);
+        let c = run(&other, 0, None);
+        for (r, (x, y)) in a.replications.iter().zip(&c.replications).enumerate() {
+            prop_assert_ne!(&x.arrivals, &y.arrivals, "replication {}: seeds {} and {}", r, sc.seed, other.seed);
+        }
+    }
+
+    #[test]
+    fn timed_out_requests_are_billed_but_not_served(
+        spec in spec(1..=2),
+        timeout_ms in 100u32..=3_000,
+        tokens in prop::collection::vec((0u32..=3000, 0u32..=800), 3),
+    ) {
+        // Fixed token counts make the tokens of timed-out requests known, and a
+        // short client timeout makes them common.
+        let mut spec = spec;
+        spec.client.timeout_ms = Some(timeout_ms);
+        for (c, &(input, output)) in spec.classes.iter_mut().zip(&tokens) {
+            c.input = Tokens::Fixed(input);
+            c.output = Tokens::Fixed(output);
+        }
+        let sc = spec.scenario();
+        let results = run(&sc, 0, None);
+        for m in &results.replications {
+            check_invariants(&sc, m);
+        }
+        check_invariants(&sc, &results.pooled());
+    }
+
+    #[test]
+    fn reserved_units_do_not_change_arrivals(spec in spec(1..=3), extra in 1u32..=8) {
+        // Common random numbers: arrivals have their own stream per
+        // (seed, replication, class), so capacity cannot change them.
+        let small = spec.scenario();
+        let mut bigger = spec.clone();
+        bigger.reserved.units += extra;
+        let big = bigger.scenario();
+        let a = run(&small, 0, None);
+        let b = run(&big, 0, None);
+        for (r, (x, y)) in a.replications.iter().zip(&b.replications).enumerate() {
+            prop_assert_eq!(&x.arrivals, &y.arrivals, "replication {}", r);
+            for (cx, cy) in x.classes.iter().zip(&y.classes) {
+                prop_assert_eq!(cx.arrived, cy.arrived);
+            }
+        }
+    }
+}
