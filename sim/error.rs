@@ -7,7 +7,7 @@ use std::path::PathBuf;
 /// An error in a scenario file (or another input file such as a profile).
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("{file}: cannot read the file: {source}")]
+    #[error("{file}: cannot read the file")]
     Read {
         file: PathBuf,
         #[source]
@@ -43,7 +43,7 @@ impl InputError {
 /// An error while writing results.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("{path}: {what}: {source}")]
+    #[error("{path}: {what}")]
     Io {
         path: PathBuf,
         what: &'static str,

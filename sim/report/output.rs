@@ -42,7 +42,7 @@ impl Staging {
             std::fs::remove_dir_all(&dir)
                 .map_err(io(&dir, "cannot clear an old staging folder"))?;
         }
-        std::fs::create_dir(&dir).map_err(io(&dir, "cannot create the output folder"))?;
+        std::fs::create_dir(&dir).map_err(io(dest, "cannot create the output folder"))?;
         Ok(Staging {
             dest: dest.to_path_buf(),
             dir,
