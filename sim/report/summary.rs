@@ -123,10 +123,6 @@ fn per_rep<T>(results: &RunResults, f: impl Fn(&RepMetrics) -> T) -> Vec<T> {
     results.replications.iter().map(f).collect()
 }
 
-fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len().max(1) as f64
-}
-
 /// Percentiles of a histogram chosen per replication by `pick`.
 pub fn percentiles(
     sc: &Scenario,
@@ -148,42 +144,28 @@ pub fn percentiles(
         .collect()
 }
 
-fn requests_of(results: &RunResults, f: impl Fn(&RepMetrics) -> ClassStatsSum) -> Requests {
-    let sums = per_rep(results, f);
-    let m =
-        |g: fn(&ClassStatsSum) -> u64| mean(&sums.iter().map(|s| g(s) as f64).collect::<Vec<_>>());
-    Requests {
-        arrived: m(|s| s.arrived),
-        served: m(|s| s.served),
-        spilled: m(|s| s.spilled),
-        throttled: m(|s| s.throttled),
-        failed: m(|s| s.failed),
-        in_flight: m(|s| s.in_flight),
-        retries: m(|s| s.retries),
+impl Requests {
+    fn add(&mut self, c: &ClassStats, weight: f64) {
+        self.arrived += c.arrived as f64 * weight;
+        self.served += c.served as f64 * weight;
+        self.spilled += c.spilled as f64 * weight;
+        self.throttled += c.throttled as f64 * weight;
+        self.failed += c.failed as f64 * weight;
+        self.in_flight += c.in_flight as f64 * weight;
+        self.retries += c.retries as f64 * weight;
     }
 }
 
-#[derive(Default)]
-struct ClassStatsSum {
-    arrived: u64,
-    served: u64,
-    spilled: u64,
-    throttled: u64,
-    failed: u64,
-    in_flight: u64,
-    retries: u64,
-}
-
-impl ClassStatsSum {
-    fn add(&mut self, c: &ClassStats) {
-        self.arrived += c.arrived;
-        self.served += c.served;
-        self.spilled += c.spilled;
-        self.throttled += c.throttled;
-        self.failed += c.failed;
-        self.in_flight += c.in_flight;
-        self.retries += c.retries;
+/// Request counts per replication (mean) of the classes `which` selects.
+fn requests_of(results: &RunResults, which: impl Fn(usize) -> bool) -> Requests {
+    let weight = 1.0 / results.replications.len() as f64;
+    let mut r = Requests::default();
+    for m in &results.replications {
+        for (_, c) in m.classes.iter().enumerate().filter(|(i, _)| which(*i)) {
+            r.add(c, weight);
+        }
     }
+    r
 }
 
 /// Cost totals of one replication: (on-demand, reserved) summed over deployments.
@@ -227,11 +209,7 @@ impl Summary {
             )
         };
 
-        let requests = requests_of(results, |m| {
-            let mut s = ClassStatsSum::default();
-            m.classes.iter().for_each(|c| s.add(c));
-            s
-        });
+        let requests = requests_of(results, |_| true);
 
         let sla = sc
             .classes
@@ -286,11 +264,7 @@ impl Summary {
                 ClassSummary {
                     name: class.name.clone(),
                     model: class.model.clone(),
-                    requests: requests_of(results, |m| {
-                        let mut s = ClassStatsSum::default();
-                        s.add(&m.classes[i]);
-                        s
-                    }),
+                    requests: requests_of(results, |j| j == i),
                     ttft_ms: percentiles(sc, results, &c.ttft, |m| m.classes[i].ttft.clone()),
                     mean_input_tokens: (c.served > 0)
                         .then(|| c.input_tokens as f64 / c.served as f64),
