@@ -75,8 +75,12 @@ pub struct ClassStats {
     pub spilled: u64,
     /// Every attempt was answered 429 (quota or full reserved queue).
     pub throttled: u64,
-    /// Started but given up by the client (TTFT above the client timeout).
+    /// Given up by the client at its timeout: admitted with TTFT above it, or
+    /// refused with the next backoff ending past it.
     pub failed: u64,
+    /// The part of `failed` never admitted: refused, with the next backoff
+    /// ending past the client timeout.
+    pub abandoned: u64,
     /// Waiting for a retry when the horizon was reached.
     pub in_flight: u64,
     pub retries: u64,
@@ -192,6 +196,7 @@ impl RepMetrics {
             a.spilled += b.spilled;
             a.throttled += b.throttled;
             a.failed += b.failed;
+            a.abandoned += b.abandoned;
             a.in_flight += b.in_flight;
             a.retries += b.retries;
             a.within_sla += b.within_sla;

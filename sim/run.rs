@@ -263,7 +263,17 @@ fn attempt(
         m.classes[ci].throttled += 1;
         return None;
     }
-    m.classes[ci].retries += 1;
     let wait = backoff(&sc.client, req.failed_attempts, &mut streams[ci].retry_rng);
+    // A client whose deadline passes during the backoff gives up instead of retrying.
+    if sc
+        .client
+        .timeout_us
+        .is_some_and(|t| now + wait - req.arrived > t)
+    {
+        m.classes[ci].failed += 1;
+        m.classes[ci].abandoned += 1;
+        return None;
+    }
+    m.classes[ci].retries += 1;
     Some((now + wait, req))
 }

@@ -562,9 +562,13 @@ fn check_invariants(sc: &Scenario, m: &RepMetrics) {
     // once; timed-out requests are billed (in the hourly cells) but are not in
     // the class's served tokens.
     let served: u64 = m.classes.iter().map(|c| c.served).sum();
-    let failed: u64 = m.classes.iter().map(|c| c.failed).sum();
+    let timed_out: u64 = m.classes.iter().map(|c| c.failed - c.abandoned).sum();
     let admitted: u64 = m.deployments.iter().map(|d| d.served).sum();
-    assert_eq!(admitted, served + failed, "admissions = served + timed out");
+    assert_eq!(
+        admitted,
+        served + timed_out,
+        "admissions = served + timed out"
+    );
     let dep_ttft: u64 = m.deployments.iter().map(|d| d.ttft.count()).sum();
     assert_eq!(
         dep_ttft, served,
@@ -574,7 +578,7 @@ fn check_invariants(sc: &Scenario, m: &RepMetrics) {
     let hourly_out: u64 = m.hourly.iter().map(|c| c.output_tokens).sum();
     let class_in: u64 = m.classes.iter().map(|c| c.input_tokens).sum();
     let class_out: u64 = m.classes.iter().map(|c| c.output_tokens).sum();
-    if failed == 0 {
+    if timed_out == 0 {
         assert_eq!(
             (hourly_in, hourly_out),
             (class_in, class_out),
@@ -616,7 +620,7 @@ fn check_invariants(sc: &Scenario, m: &RepMetrics) {
                 .classes
                 .iter()
                 .zip(&v)
-                .map(|(c, v)| (c.served + c.failed) * v)
+                .map(|(c, v)| (c.served + c.failed - c.abandoned) * v)
                 .sum();
             assert_eq!(
                 billed, expected,
@@ -632,7 +636,7 @@ fn check_invariants(sc: &Scenario, m: &RepMetrics) {
         .classes
         .iter()
         .zip(&m.classes)
-        .map(|(k, c)| (c.retries + c.throttled) * k.route.len() as u64 + c.spilled)
+        .map(|(k, c)| (c.retries + c.throttled + c.abandoned) * k.route.len() as u64 + c.spilled)
         .sum();
     let rejected: u64 = m.deployments.iter().map(|d| d.rejected).sum();
     assert!(
@@ -693,6 +697,7 @@ fn assert_same_metrics(what: &str, a: &RepMetrics, b: &RepMetrics) {
                 c.spilled,
                 c.throttled,
                 c.failed,
+                c.abandoned,
                 c.in_flight,
                 c.retries,
                 c.within_sla,

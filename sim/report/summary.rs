@@ -80,7 +80,8 @@ pub struct Cost {
     pub total_usd: Option<MeanCi>,
     pub on_demand_usd: Option<MeanCi>,
     pub reserved_usd: Option<MeanCi>,
-    /// Total cost / (input + output tokens billed) x 1e6.
+    /// Total cost / (input + output tokens of every admitted request, on-demand
+    /// and reserved, timed-out ones included) x 1e6.
     pub per_1m_tokens_usd: Option<MeanCi>,
     /// Total cost / requests served x 1000.
     pub per_1k_requests_usd: Option<MeanCi>,

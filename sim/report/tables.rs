@@ -221,7 +221,7 @@ pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError>
             "cost_reserved_usd",
             "cost_total_usd",
             "reserved_utilization",
-            "throttled_429",
+            "rejected_429",
             "spilled",
         ],
     )?;
