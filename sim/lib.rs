@@ -14,7 +14,8 @@
 //!    its own random streams ([`rng`]).
 //! 4. **Observation** ([`metrics`], [`report`]): streaming histograms and hourly
 //!    buckets, merged in replication order; `report` is the only module that
-//!    writes files.
+//!    writes files. [`theory`] holds the closed forms the report checks the
+//!    simulation against.
 //!
 //! ```
 //! use llmcap::scenario::Scenario;
@@ -52,4 +53,5 @@ pub mod rng;
 pub mod routing;
 pub mod run;
 pub mod scenario;
+pub mod theory;
 pub mod traffic;

@@ -464,3 +464,52 @@ fn dd1_overloaded_waits_grow_by_the_excess_service() {
     // to the end of the hour in each replication.
     assert_eq!(d.busy_us, 2 * (3_600_000_000 - 100_000));
 }
+
+/// The report's M/M/c cross-check (`llmcap::theory`) must agree with this
+/// file's independent Erlang C, recognise the shipped M/M/c scenario, and stay
+/// silent where the pool is not M/M/c.
+#[test]
+fn report_cross_check_recognises_mmc_pools_only() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let load = |f: &str| llmcap::scenario::Scenario::load(&root.join(f)).expect("shipped scenario");
+    let sc = load("scenarios/queueing_check.toml");
+    let p = llmcap::theory::mmc_prediction(&sc, 0).expect("queueing_check is M/M/c");
+    // 8 slots of 1000 tokens/s, mean 1000 tokens, 6 arrivals/s.
+    assert_eq!(p.servers, 8);
+    assert_rel("mu", p.mu, 1.0, 1e-12);
+    assert_rel("P(wait)", p.p_wait, erlang_c(8, 6.0), 1e-12);
+    assert_rel(
+        "Wq (ms)",
+        p.mean_wait_ms,
+        erlang_c(8, 6.0) / 2.0 * 1000.0,
+        1e-12,
+    );
+    // The shipped scenario, run as shipped, lands within 3% of it.
+    let m = run(&sc, 0, None).pooled();
+    let d = &m.deployments[0];
+    let served = d.served as f64;
+    assert_rel(
+        "simulated P(wait)",
+        d.waited as f64 / served,
+        p.p_wait,
+        0.03,
+    );
+    assert_rel(
+        "simulated Wq",
+        d.wait_sum_us as f64 / served / 1000.0,
+        p.mean_wait_ms,
+        0.03,
+    );
+    for f in [
+        "scenarios/baseline.toml",
+        "scenarios/ondemand_vs_reserved.toml",
+    ] {
+        let sc = load(f);
+        for d in 0..sc.deployments.len() {
+            assert!(
+                llmcap::theory::mmc_prediction(&sc, d).is_none(),
+                "{f}: deployment {d} is not an M/M/c queue"
+            );
+        }
+    }
+}

@@ -201,6 +201,34 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         );
     }
     let _ = writeln!(o);
+    for d in &s.deployments {
+        let Some(t) = &d.mmc_theory else { continue };
+        let sim = |v: Option<f64>| v.unwrap_or(0.0);
+        let dev = |sim: f64, theory: f64| 100.0 * (sim - theory) / theory;
+        let _ = writeln!(
+            o,
+            "### Queueing-theory check: `{}` is an M/M/{} queue\n\n\
+             λ = {} req/s, μ = {:.4} per slot per s, ρ = {:.4}. Erlang C against the simulation:\n\n\
+             | quantity | theory | simulated | difference |\n| --- | ---: | ---: | ---: |\n\
+             | P(wait) | {:.4} | {:.4} | {:+.2}% |\n\
+             | mean wait in queue Wq (ms) | {:.2} | {:.2} | {:+.2}% |\n\
+             | mean queue length Lq = λ·Wq | {:.4} | {:.4} | {:+.2}% |\n",
+            d.name,
+            t.servers,
+            t.lambda,
+            t.mu,
+            t.rho,
+            t.p_wait,
+            sim(d.share_waited),
+            dev(sim(d.share_waited), t.p_wait),
+            t.mean_wait_ms,
+            sim(d.mean_queue_wait_ms),
+            dev(sim(d.mean_queue_wait_ms), t.mean_wait_ms),
+            t.mean_queue_length,
+            sim(d.mean_queue_length_seen),
+            dev(sim(d.mean_queue_length_seen), t.mean_queue_length),
+        );
+    }
 
     let _ = writeln!(o, "## Charts\n");
     let _ = writeln!(

@@ -12,6 +12,7 @@ use crate::cost::{deployment_totals, reserved_utilization};
 use crate::metrics::{ClassStats, Hist, MeanCi, RepMetrics, HIST_SIGFIG};
 use crate::run::RunResults;
 use crate::scenario::{Pool, Scenario};
+use crate::theory::{mmc_prediction, MmcPrediction};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
@@ -118,6 +119,9 @@ pub struct DeploymentSummary {
     pub share_waited: Option<f64>,
     /// Reserved pools: mean number waiting, as seen by arriving requests.
     pub mean_queue_length_seen: Option<f64>,
+    /// When the scenario makes this pool an M/M/c queue: what Erlang C predicts
+    /// for the three quantities above.
+    pub mmc_theory: Option<MmcPrediction>,
 }
 
 fn per_rep<T>(results: &RunResults, f: impl Fn(&RepMetrics) -> T) -> Vec<T> {
@@ -302,6 +306,7 @@ impl Summary {
                     share_waited: (reserved && admitted > 0.0).then(|| s.waited as f64 / admitted),
                     mean_queue_length_seen: (reserved && admitted > 0.0)
                         .then(|| s.queue_seen_sum as f64 / admitted),
+                    mmc_theory: mmc_prediction(sc, d),
                 }
             })
             .collect();
