@@ -260,6 +260,16 @@ impl MeanCi {
         })
     }
 
+    /// The same interval in other units (e.g. x 100 for percent).
+    pub fn scaled(self, k: f64) -> MeanCi {
+        MeanCi {
+            mean: self.mean * k,
+            ci95_low: self.ci95_low * k,
+            ci95_high: self.ci95_high * k,
+            n: self.n,
+        }
+    }
+
     pub fn half_width(&self) -> f64 {
         (self.ci95_high - self.ci95_low) / 2.0
     }

@@ -19,13 +19,50 @@ fn ci(v: &Option<MeanCi>, decimals: usize, unit: &str) -> String {
     }
 }
 
+/// A whole number with thousands separators: 1209447.4 -> "1,209,447".
+pub fn int(v: f64) -> String {
+    let digits = format!("{:.0}", v.abs());
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if v < 0.0 && digits != "0" {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// Dollars with cents and thousands separators.
+pub fn usd(v: f64) -> String {
+    let cents = format!("{:.2}", v.abs());
+    let (whole, frac) = cents.split_once('.').unwrap_or((&cents, "00"));
+    let whole: f64 = whole.parse().unwrap_or(0.0);
+    format!("{}${}.{frac}", if v < 0.0 { "-" } else { "" }, int(whole))
+}
+
 fn money(v: &Option<MeanCi>) -> String {
     match v {
-        Some(c) if c.n > 1 => format!(
-            "${:.2} (95% CI ${:.2}–${:.2})",
-            c.mean, c.ci95_low, c.ci95_high
+        Some(c) if c.n > 1 && c.half_width() > 0.0 => format!(
+            "{} (95% CI {}–{})",
+            usd(c.mean),
+            usd(c.ci95_low),
+            usd(c.ci95_high)
         ),
-        Some(c) => format!("${:.2}", c.mean),
+        Some(c) => usd(c.mean),
+        None => "–".into(),
+    }
+}
+
+/// Dollars ± the CI half-width, for tables.
+fn money_short(v: &Option<MeanCi>) -> String {
+    match v {
+        Some(c) if c.n > 1 && c.half_width() > 0.0 => {
+            format!("{} ± {}", usd(c.mean), usd(c.half_width()))
+        }
+        Some(c) => usd(c.mean),
         None => "–".into(),
     }
 }
@@ -36,8 +73,8 @@ fn pct_label(p: f64) -> String {
 
 fn percentile_cell(p: &Percentile) -> String {
     match p.replications {
-        Some(c) if c.n > 1 => format!("{:.0} ± {:.0}", c.mean, c.half_width()),
-        Some(c) => format!("{:.0}", c.mean),
+        Some(c) if c.n > 1 => format!("{} ± {}", int(c.mean), int(c.half_width())),
+        Some(c) => int(c.mean),
         None => "–".into(),
     }
 }
@@ -68,7 +105,7 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
     let _ = writeln!(o, "## Headline\n");
     let r = &s.requests;
     let _ = writeln!(o, "| metric | value |\n| --- | --- |");
-    let _ = writeln!(o, "| requests arrived | {:.0} |", r.arrived);
+    let _ = writeln!(o, "| requests arrived | {} |", int(r.arrived));
     let share = |x: f64| {
         if r.arrived > 0.0 {
             100.0 * x / r.arrived
@@ -76,27 +113,32 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
             0.0
         }
     };
-    let _ = writeln!(o, "| served | {:.0} ({:.3}%) |", r.served, share(r.served));
     let _ = writeln!(
         o,
-        "| served after spilling to a later deployment | {:.0} ({:.3}%) |",
-        r.spilled,
+        "| served | {} ({:.3}%) |",
+        int(r.served),
+        share(r.served)
+    );
+    let _ = writeln!(
+        o,
+        "| served after spilling to a later deployment | {} ({:.3}%) |",
+        int(r.spilled),
         share(r.spilled)
     );
     let _ = writeln!(
         o,
-        "| throttled (429 on every attempt) | {:.0} ({:.3}%) |",
-        r.throttled,
+        "| throttled (429 on every attempt) | {} ({:.3}%) |",
+        int(r.throttled),
         share(r.throttled)
     );
     let _ = writeln!(
         o,
-        "| failed (client timeout) | {:.0} ({:.3}%) |",
-        r.failed,
+        "| failed (client timeout) | {} ({:.3}%) |",
+        int(r.failed),
         share(r.failed)
     );
-    let _ = writeln!(o, "| in flight at the horizon | {:.0} |", r.in_flight);
-    let _ = writeln!(o, "| client retries | {:.0} |", r.retries);
+    let _ = writeln!(o, "| in flight at the horizon | {} |", int(r.in_flight));
+    let _ = writeln!(o, "| client retries | {} |", int(r.retries));
     for p in &s.ttft_ms {
         let _ = writeln!(
             o,
@@ -113,16 +155,7 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
             sla.percentile,
             sla.target_ms,
             if sla.met { "**met**" } else { "**missed**" },
-            ci(
-                &sla.attainment.map(|c| MeanCi {
-                    mean: c.mean * 100.0,
-                    ci95_low: c.ci95_low * 100.0,
-                    ci95_high: c.ci95_high * 100.0,
-                    n: c.n
-                }),
-                3,
-                "%"
-            ),
+            ci(&sla.attainment.map(|c| c.scaled(100.0)), 3, "%"),
             sla.percentile,
             ci(&sla.ttft_at_percentile_ms, 1, " ms"),
         );
@@ -148,17 +181,11 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         "| cost per 1k requests served | {} |",
         money(&s.cost.per_1k_requests_usd)
     );
-    if let Some(u) = &s.reserved_utilization {
-        let scaled = MeanCi {
-            mean: u.mean * 100.0,
-            ci95_low: u.ci95_low * 100.0,
-            ci95_high: u.ci95_high * 100.0,
-            n: u.n,
-        };
+    if let Some(u) = s.reserved_utilization {
         let _ = writeln!(
             o,
             "| mean reserved utilization | {} |",
-            ci(&Some(scaled), 1, "%")
+            ci(&Some(u.scaled(100.0)), 1, "%")
         );
     }
     let _ = writeln!(o);
@@ -174,14 +201,14 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
     let _ = writeln!(o, "{header}\n{rule}");
     for d in &s.deployments {
         let mut line = format!(
-            "| {} | {} / {} | {} | {:.0} | {:.0} | {} |",
+            "| {} | {} / {} | {} | {} | {} | {} |",
             d.name,
             d.platform,
             d.model,
             d.pool,
-            d.served,
-            d.rejected_429,
-            money(&d.cost_usd)
+            int(d.served),
+            int(d.rejected_429),
+            money_short(&d.cost_usd)
         );
         for p in &d.ttft_ms {
             let _ = write!(line, " {} |", percentile_cell(p));
@@ -194,7 +221,7 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
             o,
             "- `{}`: utilization {}; mean wait for a slot {:.1} ms; {:.2}% of admitted requests waited; mean queue seen on arrival {:.3}.",
             d.name,
-            ci(&d.reserved_utilization.map(|c| MeanCi { mean: c.mean * 100.0, ci95_low: c.ci95_low * 100.0, ci95_high: c.ci95_high * 100.0, n: c.n }), 1, "%"),
+            ci(&d.reserved_utilization.map(|c| c.scaled(100.0)), 1, "%"),
             d.mean_queue_wait_ms.unwrap_or(0.0),
             100.0 * d.share_waited.unwrap_or(0.0),
             d.mean_queue_length_seen.unwrap_or(0.0),
@@ -249,13 +276,13 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         let trough = a.hourly.iter().cloned().fold(f64::INFINITY, f64::min);
         let _ = writeln!(
             o,
-            "- **{}** (model `{}`, route {}): {} arrivals, mean {} req/s (expected {:.0} over the horizon); hour-of-day peak/trough {:.2}/{:.2} of the mean; day-of-week factors {}; overdispersion {}{}. Input tokens: {}. Output tokens: {}.{}{}",
+            "- **{}** (model `{}`, route {}): {} arrivals, mean {} req/s (expected {} over the horizon); hour-of-day peak/trough {:.2}/{:.2} of the mean; day-of-week factors {}; overdispersion {}{}. Input tokens: {}. Output tokens: {}.{}{}",
             c.name,
             c.model,
             c.route.iter().map(|&d| format!("`{}`", sc.deployments[d].name)).collect::<Vec<_>>().join(" → "),
             match a.process { ArrivalProcess::Poisson => "Poisson", ArrivalProcess::Deterministic => "deterministic" },
             a.mean_rps,
-            a.expected_arrivals(sc.horizon_hours, sc.start_weekday),
+            int(a.expected_arrivals(sc.horizon_hours, sc.start_weekday)),
             peak,
             trough,
             a.weekday.iter().map(|w| format!("{w:.2}")).collect::<Vec<_>>().join(", "),
@@ -277,9 +304,9 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
                 "on-demand at ${}/1M input and ${}/1M output tokens; quotas: {} RPM, {} TPM; shared pool {} TPM with other tenants' load {:.0}–{:.0}% by hour (capped at {:.0}%)",
                 p.input_per_1m,
                 p.output_per_1m,
-                p.rpm.map(|v| format!("{v:.0}")).unwrap_or("no".into()),
-                p.tpm.map(|v| format!("{v:.0}")).unwrap_or("no".into()),
-                if p.shared_pool_tpm.is_finite() { format!("{:.0}", p.shared_pool_tpm) } else { "unbounded".into() },
+                p.rpm.map(int).unwrap_or("no".into()),
+                p.tpm.map(int).unwrap_or("no".into()),
+                if p.shared_pool_tpm.is_finite() { int(p.shared_pool_tpm) } else { "unbounded".into() },
                 100.0 * p.background.iter().cloned().fold(f64::INFINITY, f64::min),
                 100.0 * p.background.iter().cloned().fold(0.0, f64::max),
                 100.0 * p.max_pool_utilization,
@@ -328,4 +355,20 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
          Files beside this report: `summary.json`, `ttft_percentiles.csv`, `ttft_cdf.csv`, `hourly.csv`, `arrivals.csv`."
     );
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(int(0.0), "0");
+        assert_eq!(int(999.4), "999");
+        assert_eq!(int(1000.0), "1,000");
+        assert_eq!(int(1_209_447.4), "1,209,447");
+        assert_eq!(int(-12_345.0), "-12,345");
+        assert_eq!(usd(10_655.129), "$10,655.13");
+        assert_eq!(usd(0.5), "$0.50");
+    }
 }
