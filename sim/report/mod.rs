@@ -53,11 +53,16 @@ pub fn write_run(
     staging.write("hourly.csv", &tables::hourly(sc, &rows)?)?;
     staging.write("arrivals.csv", &tables::arrivals(sc, results, &pooled)?)?;
 
-    // Charts. The CDF shows the overall curve, each deployment, and each class
-    // when there is more than one.
+    // Charts. The CDF shows each deployment, the overall curve when there is
+    // more than one deployment, and each class when there is more than one (a
+    // single curve would hide under its identical twin).
     let cdf_series: Vec<CdfSeries> = cdf
         .iter()
-        .filter(|c| c.scope != "class" || sc.classes.len() > 1)
+        .filter(|c| match c.scope {
+            "overall" => sc.deployments.len() > 1,
+            "class" => sc.classes.len() > 1,
+            _ => true,
+        })
         .map(|c| CdfSeries {
             label: match c.scope {
                 "overall" => "all requests".to_string(),
