@@ -50,6 +50,8 @@ pub enum OutputError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path}: refusing to write results here: {reason}")]
+    Refused { path: PathBuf, reason: &'static str },
     #[error("{path}: cannot draw the chart: {message}")]
     Chart { path: PathBuf, message: String },
     #[error("cannot encode {what}: {message}")]

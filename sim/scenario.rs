@@ -471,13 +471,14 @@ fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
             .unwrap_or_else(|| "scenario".into()),
     };
     if name.is_empty()
+        || name.starts_with('.')
         || !name
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.')
     {
         return Err(c.err(
             "scenario.name",
-            format!("must be non-empty and use only letters, digits, '_', '-' and '.' (it names the results folder), got \"{name}\""),
+            format!("must be non-empty, not start with '.', and use only letters, digits, '_', '-' and '.' (it names the results folder), got \"{name}\""),
         ));
     }
     let horizon = c.range(

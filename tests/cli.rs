@@ -356,3 +356,55 @@ fn help_is_available_for_every_command() {
             .stdout(predicate::str::contains("Usage"));
     }
 }
+
+#[test]
+fn never_replaces_a_folder_llmcap_did_not_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(tmp.path(), "small.toml", SMALL);
+    let precious = tmp.path().join("precious");
+    std::fs::create_dir(&precious).unwrap();
+    std::fs::write(precious.join("notes.txt"), "keep me").unwrap();
+    for out in [precious.to_str().unwrap(), ".", ".."] {
+        llmcap()
+            .current_dir(tmp.path())
+            .args(["run", sc.to_str().unwrap(), "--out", out, "--quiet"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("refusing to write results here"));
+    }
+    assert_eq!(
+        std::fs::read_to_string(precious.join("notes.txt")).unwrap(),
+        "keep me"
+    );
+    assert!(sc.exists());
+    // A folder llmcap wrote is replaced by the next run.
+    let out = tmp.path().join("out");
+    for seed in ["1", "2"] {
+        llmcap()
+            .args([
+                "run",
+                sc.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--quiet",
+                "--seed",
+                seed,
+            ])
+            .assert()
+            .success();
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["manifest"]["seed"], 2);
+}
+
+#[test]
+fn scenario_names_cannot_escape_the_results_folder() {
+    for name in [".", "..", ".hidden"] {
+        rejects(
+            |s| s.replace("name = \"small\"", &format!("name = \"{name}\"")),
+            "scenario.name",
+            "not start with '.'",
+        );
+    }
+}
