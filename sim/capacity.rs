@@ -20,7 +20,8 @@ use crate::scenario::{OnDemand, Reserved};
 pub struct Admission {
     pub start: SimTime,
     pub end: SimTime,
-    /// Requests admitted earlier and still waiting for a slot when this one arrived.
+    /// Requests admitted earlier and still waiting for a slot when this one
+    /// arrived; exact below `MAX_TRACKED_QUEUE`, a lower bound at it.
     pub queue_ahead: u32,
 }
 
@@ -29,6 +30,12 @@ impl Admission {
         self.start - now
     }
 }
+
+/// Waiting requests whose start times are kept to count the queue. A bounded
+/// queue (`max_queue`) never exceeds it; an unbounded one that does is hopelessly
+/// overloaded, and beyond it the queue length seen by arrivals is reported as
+/// saturated instead of growing memory with every request.
+pub const MAX_TRACKED_QUEUE: usize = 1 << 20;
 
 pub struct ReservedPool {
     /// Time each slot becomes free (min-heap).
@@ -74,11 +81,15 @@ impl ReservedPool {
             {
                 return None;
             }
-            self.waiting.push_back(start);
+            if self.waiting.len() < MAX_TRACKED_QUEUE {
+                self.waiting.push_back(start);
+            }
         }
         let service =
             (self.weighted_tokens(input, output) * self.us_per_weighted_token).round() as u64;
-        let end = start + service.max(1);
+        // `as` saturates, and so does the addition: an absurdly slow pool stays
+        // busy "forever" instead of wrapping around.
+        let end = start.saturating_add(service.max(1));
         self.free_at.pop();
         self.free_at.push(Reverse(end));
         Some(Admission {

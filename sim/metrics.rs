@@ -2,7 +2,7 @@
 //! replication, merged across replications in replication order.
 //!
 //! Percentiles come from HdrHistogram with 3 significant digits: any recorded
-//! value is reported within 0.1% of itself (values in microseconds, 0 to 30
+//! value is reported within 0.1% of itself (values in microseconds, 0 to 1000
 //! days). Memory is fixed by the number of classes, deployments and simulated
 //! hours, never by the number of requests.
 
@@ -12,7 +12,8 @@ use crate::engine::{SimTime, US_PER_HOUR};
 
 /// Significant decimal digits kept by the TTFT histograms.
 pub const HIST_SIGFIG: u8 = 3;
-const HIST_MAX_US: u64 = 30 * 24 * US_PER_HOUR;
+/// Longer than the longest horizon (two years), so no TTFT is ever clamped.
+const HIST_MAX_US: u64 = 1000 * 24 * US_PER_HOUR;
 
 /// A TTFT histogram in microseconds.
 #[derive(Debug, Clone)]
@@ -111,6 +112,12 @@ pub struct DeploymentStats {
     pub queue_seen_sum: u64,
     /// Slot-microseconds busy within the horizon (reserved pools).
     pub busy_us: u128,
+    /// Requests admitted to the reserved queue whose slot only frees up at or
+    /// after the horizon (counted in flight, not served): the pool is overloaded.
+    pub queued_at_horizon: u64,
+    /// The queue outgrew `capacity::MAX_TRACKED_QUEUE`, so `queue_seen_sum` is
+    /// only a lower bound.
+    pub queue_saturated: bool,
 }
 
 /// One simulated hour of one deployment.
@@ -215,6 +222,8 @@ impl RepMetrics {
             a.waited += b.waited;
             a.queue_seen_sum += b.queue_seen_sum;
             a.busy_us += b.busy_us;
+            a.queued_at_horizon += b.queued_at_horizon;
+            a.queue_saturated |= b.queue_saturated;
         }
         for (a, b) in self.hourly.iter_mut().zip(&o.hourly) {
             a.requests += b.requests;

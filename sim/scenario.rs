@@ -760,7 +760,7 @@ fn profile(
 
 fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, InputError> {
     let units = c.whole(&format!("{p}.units"), r.units, 1)?;
-    let tpm_per_unit = c.positive(&format!("{p}.tpm_per_unit"), r.tpm_per_unit)?;
+    let tpm_per_unit = c.range(&format!("{p}.tpm_per_unit"), r.tpm_per_unit, 1.0, 1e12)?;
     let output_weight = c.range(
         &format!("{p}.output_weight"),
         r.output_weight.unwrap_or(1.0),
@@ -809,7 +809,19 @@ fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, 
     }
     let max_queue = r
         .max_queue
-        .map(|v| c.whole(&format!("{p}.max_queue"), v, 0))
+        .map(|v| {
+            let q = c.whole(&format!("{p}.max_queue"), v, 0)?;
+            if q as usize > crate::capacity::MAX_TRACKED_QUEUE {
+                return Err(c.err(
+                    format!("{p}.max_queue"),
+                    format!(
+                        "must be at most {} requests (leave it out for no bound), got {q}",
+                        crate::capacity::MAX_TRACKED_QUEUE
+                    ),
+                ));
+            }
+            Ok(q)
+        })
         .transpose()?;
     let max_wait_us = r
         .max_wait_ms
@@ -1051,7 +1063,7 @@ fn validate_tokens(c: &Checker, p: &str, t: &RawTokens) -> Result<TokenDist, Inp
                 c.range(&ip, *pct, 0.0, 100.0)?;
                 c.range(&ip, *v, 0.0, f64::INFINITY)?;
                 if let Some((lp, lv)) = points.last().copied() {
-                    if *pct <= lp || *v < lv {
+                    if *pct / 100.0 <= lp || *v < lv {
                         return Err(c.err(
                             ip,
                             "percentiles must rise strictly and token counts must not fall",

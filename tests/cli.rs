@@ -408,3 +408,72 @@ fn scenario_names_cannot_escape_the_results_folder() {
         );
     }
 }
+
+#[test]
+fn empirical_quantiles_must_rise() {
+    rejects(
+        |s| {
+            s.replace(
+                r#"input_tokens = { dist = "lognormal", median = 800, p90 = 3000 }"#,
+                r#"input_tokens = { dist = "empirical", quantiles = [[0, 10], [50, 100], [30, 200], [100, 1000]] }"#,
+            )
+        },
+        "class[0].input_tokens.quantiles[2]",
+        "percentiles must rise strictly",
+    );
+}
+
+#[test]
+fn an_overloaded_pool_reports_requests_still_queued_not_served() {
+    // 1 unit of 60,000 weighted tokens/min serves 1 request of 1,000 tokens per
+    // second; 3 arrive per second, with no queue bound: the queue grows all run.
+    let text = SMALL
+        .replace(r#"route = ["ptu", "paygo"]"#, r#"route = ["ptu"]"#)
+        .replace("mean_rps = 3.0, peak_hour = 1, peak_to_trough = 2.0", "mean_rps = 3.0")
+        .replace(r#"{ dist = "lognormal", median = 800, p90 = 3000 }"#, r#"{ dist = "fixed", value = 1000 }"#)
+        .replace(r#"{ dist = "lognormal", median = 200, p90 = 600 }"#, r#"{ dist = "fixed", value = 0 }"#)
+        .replace(
+            "units = 15, tpm_per_unit = 2500, output_weight = 3, term = \"monthly\", max_wait_ms = 200,",
+            "units = 1, tpm_per_unit = 60000, output_weight = 3, term = \"monthly\",",
+        );
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(tmp.path(), "overload.toml", &text);
+    let out = tmp.path().join("out");
+    llmcap()
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .args(["--replications", "1"])
+        .assert()
+        .success();
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let r = &s["requests"];
+    let (arrived, served, in_flight) = (
+        r["arrived"].as_f64().unwrap(),
+        r["served"].as_f64().unwrap(),
+        r["in_flight"].as_f64().unwrap(),
+    );
+    // 3 hours at 1 request/s of capacity: at most ~10,800 start within the run.
+    assert!(served <= 3.0 * 3600.0 + 1.0, "served {served}");
+    assert!((arrived - served - in_flight).abs() < 1e-9);
+    assert!(
+        in_flight > arrived / 2.0,
+        "two thirds of the arrivals cannot be served"
+    );
+    assert_eq!(
+        s["deployments"][0]["queued_at_horizon"].as_f64().unwrap(),
+        in_flight
+    );
+    // No TTFT can exceed the run itself.
+    let p999 = s["ttft_ms"].as_array().unwrap().last().unwrap()["pooled"]
+        .as_f64()
+        .unwrap();
+    assert!(p999 < 3.0 * 3_600_000.0 * 1.001, "p99.9 {p999} ms");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("**Overloaded:**"));
+}

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use crate::capacity::MAX_TRACKED_QUEUE;
 use crate::metrics::MeanCi;
 use crate::report::summary::{Percentile, Summary};
 use crate::scenario::{Pool, Scenario, WEEKDAYS};
@@ -133,9 +134,11 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
     );
     let _ = writeln!(
         o,
-        "| failed (client timeout) | {} ({:.3}%) |",
+        "| failed (client timeout) | {} ({:.3}%): {} too slow once admitted, {} given up during backoff |",
         int(r.failed),
-        share(r.failed)
+        share(r.failed),
+        int(r.failed - r.abandoned),
+        int(r.abandoned)
     );
     let _ = writeln!(o, "| in flight at the horizon | {} |", int(r.in_flight));
     let _ = writeln!(o, "| client retries | {} |", int(r.retries));
@@ -219,12 +222,22 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
     for d in s.deployments.iter().filter(|d| d.pool == "reserved") {
         let _ = writeln!(
             o,
-            "- `{}`: utilization {}; mean wait for a slot {:.1} ms; {:.2}% of admitted requests waited; mean queue seen on arrival {:.3}.",
+            "- `{}`: utilization {}; mean wait for a slot {:.1} ms; {:.2}% of admitted requests waited; mean queue seen on arrival {}.{}",
             d.name,
             ci(&d.reserved_utilization.map(|c| c.scaled(100.0)), 1, "%"),
             d.mean_queue_wait_ms.unwrap_or(0.0),
             100.0 * d.share_waited.unwrap_or(0.0),
-            d.mean_queue_length_seen.unwrap_or(0.0),
+            d.mean_queue_length_seen
+                .map(|q| format!("{q:.3}"))
+                .unwrap_or_else(|| format!("over {} (not tracked further)", int(MAX_TRACKED_QUEUE as f64))),
+            if d.queued_at_horizon > 0.0 {
+                format!(
+                    " **Overloaded:** {} request(s) per replication were still waiting for a slot when the run ended (counted in flight); add units, a queue or wait bound, or a spillover deployment.",
+                    int(d.queued_at_horizon)
+                )
+            } else {
+                String::new()
+            },
         );
     }
     let _ = writeln!(o);

@@ -48,6 +48,9 @@ pub struct Requests {
     pub spilled: f64,
     pub throttled: f64,
     pub failed: f64,
+    /// The part of `failed` never admitted: the client's timeout passed during
+    /// a backoff.
+    pub abandoned: f64,
     pub in_flight: f64,
     pub retries: f64,
 }
@@ -119,6 +122,9 @@ pub struct DeploymentSummary {
     pub share_waited: Option<f64>,
     /// Reserved pools: mean number waiting, as seen by arriving requests.
     pub mean_queue_length_seen: Option<f64>,
+    /// Reserved pools: requests still waiting for a slot at the horizon (mean
+    /// per replication; counted in flight). Non-zero means the pool is overloaded.
+    pub queued_at_horizon: f64,
     /// When the scenario makes this pool an M/M/c queue: what Erlang C predicts
     /// for the three quantities above.
     pub mmc_theory: Option<MmcPrediction>,
@@ -156,6 +162,7 @@ impl Requests {
         self.spilled += c.spilled as f64 * weight;
         self.throttled += c.throttled as f64 * weight;
         self.failed += c.failed as f64 * weight;
+        self.abandoned += c.abandoned as f64 * weight;
         self.in_flight += c.in_flight as f64 * weight;
         self.retries += c.retries as f64 * weight;
     }
@@ -304,8 +311,9 @@ impl Summary {
                     mean_queue_wait_ms: (reserved && admitted > 0.0)
                         .then(|| s.wait_sum_us as f64 / admitted / 1000.0),
                     share_waited: (reserved && admitted > 0.0).then(|| s.waited as f64 / admitted),
-                    mean_queue_length_seen: (reserved && admitted > 0.0)
+                    mean_queue_length_seen: (reserved && admitted > 0.0 && !s.queue_saturated)
                         .then(|| s.queue_seen_sum as f64 / admitted),
+                    queued_at_horizon: s.queued_at_horizon as f64 / reps,
                     mmc_theory: mmc_prediction(sc, d),
                 }
             })
