@@ -11,7 +11,11 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
-use llmcap::report::{self, output::Staging, summary::Manifest};
+use llmcap::report::{
+    self,
+    output::Staging,
+    summary::{Manifest, RepDigest},
+};
 use llmcap::scenario::Scenario;
 
 #[derive(Debug, Parser)]
@@ -177,10 +181,15 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     let progress = AtomicU64::new(0);
     let total = sc.horizon_hours as u64 * sc.replications as u64;
     let results = std::thread::scope(|s| {
-        let worker = s.spawn(|| llmcap::run::run(&sc, threads, Some(&progress)));
+        let worker = s.spawn(|| {
+            let started = Instant::now();
+            let out =
+                llmcap::run::run_each(&sc, threads, Some(&progress), |m| RepDigest::of(&sc, m));
+            (out, started.elapsed())
+        });
         let bar = progress_bar(total, a.quiet);
         while !worker.is_finished() {
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(25));
             if started.elapsed() > Duration::from_secs(1)
                 && bar.is_hidden()
                 && !a.quiet
@@ -194,7 +203,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         worker.join()
     })
     .map_err(|_| runtime(anyhow::anyhow!("the simulation thread panicked")))?;
-    let simulated_in = started.elapsed();
+    let ((pooled, digests), simulated_in) = results;
 
     let manifest = Manifest {
         llmcap_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -211,7 +220,8 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         threads,
         ttft_histogram: report::summary::histogram_precision(),
     };
-    let (dest, summary) = report::write_run(staging, &sc, &results, manifest).map_err(runtime)?;
+    let (dest, summary) =
+        report::write_run(staging, &sc, &pooled, &digests, manifest).map_err(runtime)?;
     if !a.quiet {
         let r = &summary.requests;
         let p99 = summary

@@ -22,36 +22,73 @@ use crate::traffic::ArrivalGen;
 #[derive(Debug, Clone)]
 pub struct RunResults {
     pub replications: Vec<RepMetrics>,
+    merged: RepMetrics,
 }
 
 impl RunResults {
     /// All replications added together.
     pub fn pooled(&self) -> RepMetrics {
-        let mut it = self.replications.iter();
-        let mut total = it.next().cloned().expect("at least one replication");
-        for r in it {
-            total.merge(r);
-        }
-        total
+        self.merged.clone()
     }
 }
 
-/// Runs every replication of `sc` on `threads` threads (0 = rayon's default).
-/// `progress` counts simulated hours completed, summed over replications.
+/// Runs every replication of `sc` on `threads` threads (0 = rayon's default)
+/// and keeps each replication's full metrics. For many replications prefer
+/// [`run_each`], whose memory does not grow with the replication count.
 pub fn run(sc: &Scenario, threads: usize, progress: Option<&AtomicU64>) -> RunResults {
+    let (merged, replications) = run_each(sc, threads, progress, |m| m.clone());
+    RunResults {
+        replications,
+        merged,
+    }
+}
+
+/// Runs every replication of `sc` on `threads` threads (0 = rayon's default),
+/// turning each into a `T` with `keep` as soon as it is done. Returns all
+/// replications added together, and the `T`s in replication order.
+/// Replications run in batches of a few per thread and are merged in
+/// replication order, so the results do not depend on `threads`, and memory
+/// holds one batch of full metrics at a time. `progress` counts simulated
+/// hours completed, summed over replications.
+pub fn run_each<T: Send>(
+    sc: &Scenario,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+    keep: impl Fn(&RepMetrics) -> T + Sync,
+) -> (RepMetrics, Vec<T>) {
     let work = || {
-        (0..sc.replications)
-            .into_par_iter()
-            .map(|r| run_replication(sc, r, progress))
-            .collect::<Vec<_>>()
+        let batch = (rayon::current_num_threads() * 2).max(1) as u32;
+        let mut merged: Option<RepMetrics> = None;
+        let mut kept = Vec::with_capacity(sc.replications as usize);
+        for first in (0..sc.replications).step_by(batch as usize) {
+            let last = (first + batch).min(sc.replications);
+            let done: Vec<(RepMetrics, T)> = (first..last)
+                .into_par_iter()
+                .map(|r| {
+                    let m = run_replication(sc, r, progress);
+                    let t = keep(&m);
+                    (m, t)
+                })
+                .collect();
+            for (m, t) in done {
+                match &mut merged {
+                    Some(total) => total.merge(&m),
+                    None => merged = Some(m),
+                }
+                kept.push(t);
+            }
+        }
+        let merged = merged.unwrap_or_else(|| {
+            RepMetrics::new(sc.classes.len(), sc.deployments.len(), sc.horizon_hours)
+        });
+        (merged, kept)
     };
-    let replications = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(work),
         // Building a pool only fails when threads cannot be spawned; run on the
         // caller's pool instead (same results, by construction).
         Err(_) => work(),
-    };
-    RunResults { replications }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

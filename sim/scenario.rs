@@ -288,10 +288,6 @@ impl Reserved {
             .copied()
             .unwrap_or(0.0)
     }
-    /// Weighted tokens per hour the pool can serve.
-    pub fn capacity_per_hour(&self) -> f64 {
-        self.units as f64 * self.tpm_per_unit * 60.0
-    }
 }
 
 pub const TERMS: &[&str] = &["hourly", "monthly", "yearly", "1-month", "6-month"];
@@ -325,10 +321,6 @@ impl Scenario {
 
     pub fn horizon_us(&self) -> u64 {
         self.horizon_hours as u64 * crate::engine::US_PER_HOUR
-    }
-
-    pub fn deployment_index(&self, name: &str) -> Option<usize> {
-        self.deployments.iter().position(|d| d.name == name)
     }
 }
 

@@ -201,19 +201,6 @@ impl TokenDist {
         }
     }
 
-    /// The distribution's mean before rounding and clamping (for reports).
-    pub fn nominal_mean(&self) -> f64 {
-        match self {
-            TokenDist::Fixed(v) => *v as f64,
-            TokenDist::LogNormal { mu, sigma, .. } => (mu + sigma * sigma / 2.0).exp(),
-            TokenDist::Exponential { mean, .. } => *mean,
-            TokenDist::Empirical { points, .. } => points
-                .windows(2)
-                .map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0)
-                .sum(),
-        }
-    }
-
     /// A one-line description for reports.
     pub fn describe(&self) -> String {
         match self {

@@ -13,11 +13,11 @@ pub mod tables;
 use std::path::PathBuf;
 
 use crate::error::OutputError;
-use crate::run::RunResults;
+use crate::metrics::RepMetrics;
 use crate::scenario::{Pool, Scenario};
 use output::Staging;
 use plots::{ttft_cdf::CdfSeries, Series};
-use summary::{Manifest, Summary};
+use summary::{Manifest, RepDigest, Summary};
 
 /// The files every run writes, in the order they are written.
 pub const RUN_FILES: &[&str] = &[
@@ -36,22 +36,22 @@ pub const RUN_FILES: &[&str] = &[
 pub fn write_run(
     staging: Staging,
     sc: &Scenario,
-    results: &RunResults,
+    pooled: &RepMetrics,
+    reps: &[RepDigest],
     manifest: Manifest,
 ) -> Result<(PathBuf, Summary), OutputError> {
-    let summary = Summary::build(sc, results, manifest);
-    let pooled = results.pooled();
+    let summary = Summary::build(sc, pooled, reps, manifest);
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| OutputError::Encode {
         what: "summary.json",
         message: e.to_string(),
     })?;
     staging.write("summary.json", &json)?;
     staging.write("ttft_percentiles.csv", &tables::ttft_percentiles(&summary)?)?;
-    let cdf = tables::cdf_series(sc, &pooled);
+    let cdf = tables::cdf_series(sc, pooled);
     staging.write("ttft_cdf.csv", &tables::ttft_cdf(&cdf)?)?;
-    let rows = tables::hourly_rows(sc, results, &pooled);
+    let rows = tables::hourly_rows(sc, reps.len(), pooled);
     staging.write("hourly.csv", &tables::hourly(sc, &rows)?)?;
-    staging.write("arrivals.csv", &tables::arrivals(sc, results, &pooled)?)?;
+    staging.write("arrivals.csv", &tables::arrivals(sc, reps.len(), pooled)?)?;
 
     // Charts. The CDF shows each deployment, the overall curve when there is
     // more than one deployment, and each class when there is more than one (a
@@ -115,7 +115,7 @@ pub fn write_run(
         &utilization,
     )?;
 
-    let reps = results.replications.len() as f64;
+    let n = reps.len() as f64;
     let classes: Vec<Series> = sc
         .classes
         .iter()
@@ -123,7 +123,7 @@ pub fn write_run(
         .map(|(c, class)| Series {
             label: class.name.clone(),
             values: (0..hours)
-                .map(|h| pooled.arrivals_in(h, c) as f64 / reps)
+                .map(|h| pooled.arrivals_in(h, c) as f64 / n)
                 .collect(),
         })
         .collect();

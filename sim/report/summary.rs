@@ -10,7 +10,6 @@ use serde::Serialize;
 
 use crate::cost::{deployment_totals, reserved_utilization};
 use crate::metrics::{ClassStats, Hist, MeanCi, RepMetrics, HIST_SIGFIG};
-use crate::run::RunResults;
 use crate::scenario::{Pool, Scenario};
 use crate::theory::{mmc_prediction, MmcPrediction};
 
@@ -130,22 +129,101 @@ pub struct DeploymentSummary {
     pub mmc_theory: Option<MmcPrediction>,
 }
 
-fn per_rep<T>(results: &RunResults, f: impl Fn(&RepMetrics) -> T) -> Vec<T> {
-    results.replications.iter().map(f).collect()
+/// What the summary needs from one replication: a few numbers per class and
+/// deployment, no histograms, so memory does not grow with replications.
+#[derive(Debug, Clone)]
+pub struct RepDigest {
+    classes: Vec<ClassDigest>,
+    deployments: Vec<DeploymentDigest>,
+    /// Overall TTFT at the scenario's percentiles.
+    overall_ttft: Vec<Option<f64>>,
+    on_demand_usd: f64,
+    reserved_usd: f64,
+    billed_tokens: u64,
+    served: u64,
+    reserved_utilization: Option<f64>,
 }
 
-/// Percentiles of a histogram chosen per replication by `pick`.
-pub fn percentiles(
+#[derive(Debug, Clone)]
+struct ClassDigest {
+    requests: Requests,
+    within_sla: u64,
+    ttft: Vec<Option<f64>>,
+    /// TTFT at the class's SLA percentile.
+    sla_ttft: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+struct DeploymentDigest {
+    ttft: Vec<Option<f64>>,
+    cost_usd: f64,
+    utilization: Option<f64>,
+}
+
+fn at_percentiles(sc: &Scenario, h: &Hist) -> Vec<Option<f64>> {
+    sc.percentiles.iter().map(|&p| h.percentile_ms(p)).collect()
+}
+
+impl RepDigest {
+    pub fn of(sc: &Scenario, m: &RepMetrics) -> RepDigest {
+        let costs = deployment_totals(sc, m);
+        let mut busy = 0.0;
+        let mut capacity = 0.0;
+        for (d, dep) in sc.deployments.iter().enumerate() {
+            if let Pool::Reserved(r) = &dep.pool {
+                busy += m.deployments[d].busy_us as f64;
+                capacity += r.slots() as f64 * sc.horizon_us() as f64;
+            }
+        }
+        RepDigest {
+            classes: sc
+                .classes
+                .iter()
+                .zip(&m.classes)
+                .map(|(class, c)| ClassDigest {
+                    requests: Requests::of(c),
+                    within_sla: c.within_sla,
+                    ttft: at_percentiles(sc, &c.ttft),
+                    sla_ttft: class.sla.and_then(|s| c.ttft.percentile_ms(s.percentile)),
+                })
+                .collect(),
+            deployments: (0..sc.deployments.len())
+                .map(|d| DeploymentDigest {
+                    ttft: at_percentiles(sc, &m.deployments[d].ttft),
+                    cost_usd: costs[d].total(),
+                    utilization: reserved_utilization(sc, m, d),
+                })
+                .collect(),
+            overall_ttft: at_percentiles(sc, &m.overall_ttft()),
+            on_demand_usd: costs.iter().map(|c| c.on_demand).sum(),
+            reserved_usd: costs.iter().map(|c| c.reserved).sum(),
+            billed_tokens: m
+                .deployments
+                .iter()
+                .map(|d| d.input_tokens + d.output_tokens)
+                .sum(),
+            served: m.classes.iter().map(|c| c.served).sum(),
+            reserved_utilization: (capacity > 0.0).then(|| busy / capacity),
+        }
+    }
+
+    fn total_usd(&self) -> f64 {
+        self.on_demand_usd + self.reserved_usd
+    }
+}
+
+/// Percentiles: per replication (mean and CI of `pick`) and pooled.
+fn percentiles(
     sc: &Scenario,
-    results: &RunResults,
+    reps: &[RepDigest],
     pooled: &Hist,
-    pick: impl Fn(&RepMetrics) -> Hist,
+    pick: impl Fn(&RepDigest) -> &Vec<Option<f64>>,
 ) -> Vec<Percentile> {
-    let hists = per_rep(results, pick);
     sc.percentiles
         .iter()
-        .map(|&p| {
-            let values: Vec<f64> = hists.iter().filter_map(|h| h.percentile_ms(p)).collect();
+        .enumerate()
+        .map(|(i, &p)| {
+            let values: Vec<f64> = reps.iter().filter_map(|r| pick(r)[i]).collect();
             Percentile {
                 percentile: p,
                 replications: MeanCi::of(&values),
@@ -156,72 +234,60 @@ pub fn percentiles(
 }
 
 impl Requests {
-    fn add(&mut self, c: &ClassStats, weight: f64) {
-        self.arrived += c.arrived as f64 * weight;
-        self.served += c.served as f64 * weight;
-        self.spilled += c.spilled as f64 * weight;
-        self.throttled += c.throttled as f64 * weight;
-        self.failed += c.failed as f64 * weight;
-        self.abandoned += c.abandoned as f64 * weight;
-        self.in_flight += c.in_flight as f64 * weight;
-        self.retries += c.retries as f64 * weight;
-    }
-}
-
-/// Request counts per replication (mean) of the classes `which` selects.
-fn requests_of(results: &RunResults, which: impl Fn(usize) -> bool) -> Requests {
-    let weight = 1.0 / results.replications.len() as f64;
-    let mut r = Requests::default();
-    for m in &results.replications {
-        for (_, c) in m.classes.iter().enumerate().filter(|(i, _)| which(*i)) {
-            r.add(c, weight);
+    fn of(c: &ClassStats) -> Requests {
+        Requests {
+            arrived: c.arrived as f64,
+            served: c.served as f64,
+            spilled: c.spilled as f64,
+            throttled: c.throttled as f64,
+            failed: c.failed as f64,
+            abandoned: c.abandoned as f64,
+            in_flight: c.in_flight as f64,
+            retries: c.retries as f64,
         }
     }
-    r
-}
 
-/// Cost totals of one replication: (on-demand, reserved) summed over deployments.
-fn rep_cost(sc: &Scenario, m: &RepMetrics) -> (f64, f64) {
-    deployment_totals(sc, m)
-        .iter()
-        .fold((0.0, 0.0), |(o, r), c| (o + c.on_demand, r + c.reserved))
-}
-
-fn billed_tokens(m: &RepMetrics) -> u64 {
-    m.deployments
-        .iter()
-        .map(|d| d.input_tokens + d.output_tokens)
-        .sum()
-}
-
-/// Capacity-weighted mean utilization of all reserved deployments in one replication.
-fn rep_reserved_utilization(sc: &Scenario, m: &RepMetrics) -> Option<f64> {
-    let mut busy = 0.0;
-    let mut capacity = 0.0;
-    for (d, dep) in sc.deployments.iter().enumerate() {
-        if let Pool::Reserved(r) = &dep.pool {
-            busy += m.deployments[d].busy_us as f64;
-            capacity += r.slots() as f64 * sc.horizon_us() as f64;
+    /// Applies `f` to every count.
+    fn map(self, f: impl Fn(f64, f64) -> f64, o: &Requests) -> Requests {
+        Requests {
+            arrived: f(self.arrived, o.arrived),
+            served: f(self.served, o.served),
+            spilled: f(self.spilled, o.spilled),
+            throttled: f(self.throttled, o.throttled),
+            failed: f(self.failed, o.failed),
+            abandoned: f(self.abandoned, o.abandoned),
+            in_flight: f(self.in_flight, o.in_flight),
+            retries: f(self.retries, o.retries),
         }
     }
-    (capacity > 0.0).then(|| busy / capacity)
+}
+
+/// Request counts per replication (mean) of the classes `which` selects. The
+/// sums are of whole numbers (exact), divided once.
+fn requests_of(reps: &[RepDigest], which: impl Fn(usize) -> bool) -> Requests {
+    let n = reps.len() as f64;
+    let total = reps
+        .iter()
+        .flat_map(|rep| rep.classes.iter().enumerate())
+        .filter(|(i, _)| which(*i))
+        .fold(Requests::default(), |acc, (_, c)| {
+            acc.map(|a, b| a + b, &c.requests)
+        });
+    total.map(|a, _| a / n, &Requests::default())
 }
 
 impl Summary {
-    pub fn build(sc: &Scenario, results: &RunResults, manifest: Manifest) -> Summary {
-        let pooled = results.pooled();
-        let overall_pooled = pooled.overall_ttft();
-        let ci = |f: &dyn Fn(&RepMetrics) -> Option<f64>| {
-            MeanCi::of(
-                &results
-                    .replications
-                    .iter()
-                    .filter_map(f)
-                    .collect::<Vec<_>>(),
-            )
+    /// `pooled` holds all replications added together; `reps` one digest per
+    /// replication, in replication order.
+    pub fn build(
+        sc: &Scenario,
+        pooled: &RepMetrics,
+        reps: &[RepDigest],
+        manifest: Manifest,
+    ) -> Summary {
+        let ci = |f: &dyn Fn(&RepDigest) -> Option<f64>| {
+            MeanCi::of(&reps.iter().filter_map(f).collect::<Vec<_>>())
         };
-
-        let requests = requests_of(results, |_| true);
 
         let sla = sc
             .classes
@@ -229,11 +295,6 @@ impl Summary {
             .enumerate()
             .filter_map(|(i, class)| {
                 let s = class.sla?;
-                let attainment = ci(&|m: &RepMetrics| {
-                    let c = &m.classes[i];
-                    (c.arrived > 0).then(|| c.within_sla as f64 / c.arrived as f64)
-                });
-                let at = ci(&|m: &RepMetrics| m.classes[i].ttft.percentile_ms(s.percentile));
                 let c = &pooled.classes[i];
                 let met = c.arrived > 0
                     && (c.within_sla as f64 / c.arrived as f64) * 100.0 >= s.percentile - 1e-9;
@@ -241,29 +302,25 @@ impl Summary {
                     class: class.name.clone(),
                     target_ms: s.ttft_us as f64 / 1000.0,
                     percentile: s.percentile,
-                    ttft_at_percentile_ms: at,
-                    attainment,
+                    ttft_at_percentile_ms: ci(&|r| r.classes[i].sla_ttft),
+                    attainment: ci(&|r| {
+                        let c = &r.classes[i];
+                        (c.requests.arrived > 0.0).then(|| c.within_sla as f64 / c.requests.arrived)
+                    }),
                     met,
                 })
             })
             .collect();
 
         let cost = Cost {
-            total_usd: ci(&|m| {
-                let (o, r) = rep_cost(sc, m);
-                Some(o + r)
+            total_usd: ci(&|r| Some(r.total_usd())),
+            on_demand_usd: ci(&|r| Some(r.on_demand_usd)),
+            reserved_usd: ci(&|r| Some(r.reserved_usd)),
+            per_1m_tokens_usd: ci(&|r| {
+                (r.billed_tokens > 0).then(|| r.total_usd() / r.billed_tokens as f64 * 1e6)
             }),
-            on_demand_usd: ci(&|m| Some(rep_cost(sc, m).0)),
-            reserved_usd: ci(&|m| Some(rep_cost(sc, m).1)),
-            per_1m_tokens_usd: ci(&|m| {
-                let (o, r) = rep_cost(sc, m);
-                let t = billed_tokens(m);
-                (t > 0).then(|| (o + r) / t as f64 * 1e6)
-            }),
-            per_1k_requests_usd: ci(&|m| {
-                let (o, r) = rep_cost(sc, m);
-                let served: u64 = m.classes.iter().map(|c| c.served).sum();
-                (served > 0).then(|| (o + r) / served as f64 * 1e3)
+            per_1k_requests_usd: ci(&|r| {
+                (r.served > 0).then(|| r.total_usd() / r.served as f64 * 1e3)
             }),
         };
 
@@ -276,8 +333,8 @@ impl Summary {
                 ClassSummary {
                     name: class.name.clone(),
                     model: class.model.clone(),
-                    requests: requests_of(results, |j| j == i),
-                    ttft_ms: percentiles(sc, results, &c.ttft, |m| m.classes[i].ttft.clone()),
+                    requests: requests_of(reps, |j| j == i),
+                    ttft_ms: percentiles(sc, reps, &c.ttft, |r| &r.classes[i].ttft),
                     mean_input_tokens: (c.served > 0)
                         .then(|| c.input_tokens as f64 / c.served as f64),
                     mean_output_tokens: (c.served > 0)
@@ -286,7 +343,7 @@ impl Summary {
             })
             .collect();
 
-        let reps = results.replications.len() as f64;
+        let n = reps.len() as f64;
         let deployments = sc
             .deployments
             .iter()
@@ -300,20 +357,20 @@ impl Summary {
                     platform: dep.platform.clone(),
                     model: dep.model.clone(),
                     pool: dep.pool.kind(),
-                    served: s.served as f64 / reps,
-                    rejected_429: s.rejected as f64 / reps,
-                    spilled_out: s.spilled_out as f64 / reps,
-                    input_tokens: s.input_tokens as f64 / reps,
-                    output_tokens: s.output_tokens as f64 / reps,
-                    ttft_ms: percentiles(sc, results, &s.ttft, |m| m.deployments[d].ttft.clone()),
-                    cost_usd: ci(&|m| Some(deployment_totals(sc, m)[d].total())),
-                    reserved_utilization: ci(&|m| reserved_utilization(sc, m, d)),
+                    served: s.served as f64 / n,
+                    rejected_429: s.rejected as f64 / n,
+                    spilled_out: s.spilled_out as f64 / n,
+                    input_tokens: s.input_tokens as f64 / n,
+                    output_tokens: s.output_tokens as f64 / n,
+                    ttft_ms: percentiles(sc, reps, &s.ttft, |r| &r.deployments[d].ttft),
+                    cost_usd: ci(&|r| Some(r.deployments[d].cost_usd)),
+                    reserved_utilization: ci(&|r| r.deployments[d].utilization),
                     mean_queue_wait_ms: (reserved && admitted > 0.0)
                         .then(|| s.wait_sum_us as f64 / admitted / 1000.0),
                     share_waited: (reserved && admitted > 0.0).then(|| s.waited as f64 / admitted),
                     mean_queue_length_seen: (reserved && admitted > 0.0 && !s.queue_saturated)
                         .then(|| s.queue_seen_sum as f64 / admitted),
-                    queued_at_horizon: s.queued_at_horizon as f64 / reps,
+                    queued_at_horizon: s.queued_at_horizon as f64 / n,
                     mmc_theory: mmc_prediction(sc, d),
                 }
             })
@@ -321,11 +378,11 @@ impl Summary {
 
         Summary {
             manifest,
-            requests,
-            ttft_ms: percentiles(sc, results, &overall_pooled, |m| m.overall_ttft()),
+            requests: requests_of(reps, |_| true),
+            ttft_ms: percentiles(sc, reps, &pooled.overall_ttft(), |r| &r.overall_ttft),
             sla,
             cost,
-            reserved_utilization: ci(&|m| rep_reserved_utilization(sc, m)),
+            reserved_utilization: ci(&|r| r.reserved_utilization),
             classes,
             deployments,
         }

@@ -5,7 +5,6 @@ use crate::cost::{hour_cost, hour_utilization};
 use crate::error::OutputError;
 use crate::metrics::{Hist, RepMetrics};
 use crate::report::summary::{Percentile, Summary};
-use crate::run::RunResults;
 use crate::scenario::{Scenario, WEEKDAYS};
 
 /// Fixed-decimal formatting, so files are stable and readable.
@@ -173,8 +172,8 @@ pub struct HourlyRow {
     pub spilled: f64,
 }
 
-pub fn hourly_rows(sc: &Scenario, results: &RunResults, pooled: &RepMetrics) -> Vec<HourlyRow> {
-    let reps = results.replications.len() as f64;
+pub fn hourly_rows(sc: &Scenario, replications: usize, pooled: &RepMetrics) -> Vec<HourlyRow> {
+    let reps = replications as f64;
     let mut rows = Vec::with_capacity(pooled.hours as usize * sc.deployments.len());
     for h in 0..pooled.hours as usize {
         for (d, dep) in sc.deployments.iter().enumerate() {
@@ -257,11 +256,11 @@ pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError>
 /// `arrivals.csv`: arrivals per hour and class, mean over replications.
 pub fn arrivals(
     sc: &Scenario,
-    results: &RunResults,
+    replications: usize,
     pooled: &RepMetrics,
 ) -> Result<Vec<u8>, OutputError> {
     const WHAT: &str = "arrivals.csv";
-    let reps = results.replications.len() as f64;
+    let reps = replications as f64;
     let mut w = csv::Writer::from_writer(Vec::new());
     row(&mut w, WHAT, ["hour", "class", "arrivals", "expected"])?;
     for h in 0..pooled.hours as usize {
