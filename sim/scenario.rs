@@ -319,6 +319,23 @@ impl Scenario {
         validate(raw, file)
     }
 
+    /// Groups of classes that share a random stream: the same traffic under
+    /// alternative set-ups, so totals over all classes add alternatives up.
+    pub fn alternatives(&self) -> Vec<Vec<&str>> {
+        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+        for c in &self.classes {
+            match groups.iter_mut().find(|(s, _)| *s == c.random_stream) {
+                Some((_, names)) => names.push(&c.name),
+                None => groups.push((&c.random_stream, vec![&c.name])),
+            }
+        }
+        groups
+            .into_iter()
+            .filter(|(_, names)| names.len() > 1)
+            .map(|(_, names)| names)
+            .collect()
+    }
+
     pub fn horizon_us(&self) -> u64 {
         self.horizon_hours as u64 * crate::engine::US_PER_HOUR
     }

@@ -90,8 +90,8 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
     }
     let _ = writeln!(
         o,
-        "Scenario `{}` (SHA-256 `{}`), seed {}, {} replication(s) of {} simulated hours ({:.1} days, starting {}), llmcap {}. \
-         Counts are means per replication; ± and CIs are 95% confidence intervals over replications. {}.\n",
+        "Scenario `{}` (SHA-256 `{}`), seed {}, {} replication(s) of {} simulated hour(s) ({:.1} days, starting {}), llmcap {}. \
+         Counts are means per replication{}. {}.\n",
         m.scenario_file,
         &m.scenario_sha256[..16.min(m.scenario_sha256.len())],
         m.seed,
@@ -100,10 +100,23 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         m.horizon_hours as f64 / 24.0,
         WEEKDAYS[sc.start_weekday as usize],
         m.llmcap_version,
+        if m.replications > 1 {
+            "; ± and CIs are 95% confidence intervals over replications"
+        } else {
+            " (one replication: no confidence intervals; use more replications for them)"
+        },
         m.ttft_histogram
     );
 
     let _ = writeln!(o, "## Headline\n");
+    for group in sc.alternatives() {
+        let _ = writeln!(
+            o,
+            "> Classes {} share one random stream: they are the same traffic under alternative set-ups. \
+             Totals below add the alternatives together; compare them per class and per deployment.\n",
+            group.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        );
+    }
     let r = &s.requests;
     let _ = writeln!(o, "| metric | value |\n| --- | --- |");
     let _ = writeln!(o, "| requests arrived | {} |", int(r.arrived));
@@ -157,7 +170,11 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
             sla.class,
             sla.percentile,
             sla.target_ms,
-            if sla.met { "**met**" } else { "**missed**" },
+            match (sla.met, sla.attainment.is_some()) {
+                (_, false) => "no requests arrived",
+                (true, true) => "**met**",
+                (false, true) => "**missed**",
+            },
             ci(&sla.attainment.map(|c| c.scaled(100.0)), 3, "%"),
             sla.percentile,
             ci(&sla.ttft_at_percentile_ms, 1, " ms"),
@@ -192,6 +209,36 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         );
     }
     let _ = writeln!(o);
+
+    if sc.classes.len() > 1 {
+        let _ = writeln!(o, "## Classes\n");
+        let mut header =
+            String::from("| class | arrived | served | spilled | throttled | failed | in flight |");
+        let mut rule = String::from("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for p in &sc.percentiles {
+            let _ = write!(header, " TTFT {} (ms) |", pct_label(*p));
+            rule.push_str(" ---: |");
+        }
+        let _ = writeln!(o, "{header}\n{rule}");
+        for c in &s.classes {
+            let r = &c.requests;
+            let mut line = format!(
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                c.name,
+                int(r.arrived),
+                int(r.served),
+                int(r.spilled),
+                int(r.throttled),
+                int(r.failed),
+                int(r.in_flight)
+            );
+            for p in &c.ttft_ms {
+                let _ = write!(line, " {} |", percentile_cell(p));
+            }
+            let _ = writeln!(o, "{line}");
+        }
+        let _ = writeln!(o);
+    }
 
     let _ = writeln!(o, "## Deployments\n");
     let mut header =

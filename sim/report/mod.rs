@@ -54,13 +54,32 @@ pub fn write_run(
     staging.write("arrivals.csv", &tables::arrivals(sc, reps.len(), pooled)?)?;
 
     // Charts. The CDF shows each deployment, the overall curve when there is
-    // more than one deployment, and each class when there is more than one (a
-    // single curve would hide under its identical twin).
+    // more than one deployment (and no classes are alternatives of each other),
+    // and each class whose curve is not identical to
+    // a deployment's (a class routed to one deployment that no other class
+    // uses would hide under its twin).
+    let twin = |c: usize| {
+        let route = &sc.classes[c].route;
+        route.len() == 1
+            && sc
+                .classes
+                .iter()
+                .filter(|k| k.route.contains(&route[0]))
+                .count()
+                == 1
+    };
     let cdf_series: Vec<CdfSeries> = cdf
         .iter()
         .filter(|c| match c.scope {
-            "overall" => sc.deployments.len() > 1,
-            "class" => sc.classes.len() > 1,
+            "overall" => sc.deployments.len() > 1 && sc.alternatives().is_empty(),
+            "class" => {
+                sc.classes.len() > 1
+                    && sc
+                        .classes
+                        .iter()
+                        .position(|k| k.name == c.name)
+                        .is_some_and(|i| !twin(i))
+            }
             _ => true,
         })
         .map(|c| CdfSeries {
@@ -72,9 +91,15 @@ pub fn write_run(
             points: c.points.clone(),
         })
         .collect();
-    let sla = (sc.classes.len() == 1)
-        .then(|| sc.classes[0].sla.map(|s| s.ttft_us as f64 / 1000.0))
-        .flatten();
+    // One SLA line when every class with an SLA shares its target.
+    let mut targets: Vec<u64> = sc
+        .classes
+        .iter()
+        .filter_map(|c| c.sla.map(|s| s.ttft_us))
+        .collect();
+    targets.sort_unstable();
+    targets.dedup();
+    let sla = (targets.len() == 1).then(|| targets[0] as f64 / 1000.0);
     plots::ttft_cdf::draw(
         &staging.dir().join("ttft_cdf.png"),
         &format!("{}: time to first token", sc.name),

@@ -221,7 +221,7 @@ pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError>
             "cost_total_usd",
             "reserved_utilization",
             "rejected_429",
-            "spilled",
+            "spilled_429",
         ],
     )?;
     for r in rows {
