@@ -48,8 +48,8 @@ pub struct RunArgs {
     /// Output folder [default: results/<scenario name>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Override the scenario's seed.
-    #[arg(long)]
+    /// Override the scenario's seed (0 to 2^63 - 1, as in the scenario file).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     pub seed: Option<u64>,
     /// Override the scenario's number of replications.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10000))]
@@ -109,8 +109,15 @@ fn load(path: &Path) -> Result<(Scenario, Vec<u8>), Failure> {
     Ok((sc, bytes))
 }
 
+fn warn(path: &Path, sc: &Scenario) {
+    for w in sc.warnings() {
+        eprintln!("warning: {}: {w}", path.display());
+    }
+}
+
 fn validate(a: ValidateArgs) -> Result<(), Failure> {
     let (sc, _) = load(&a.scenario)?;
+    warn(&a.scenario, &sc);
     println!(
         "{}: valid scenario \"{}\": {} class(es), {} deployment(s), {} h horizon, {} replication(s), seed {}",
         a.scenario.display(),
@@ -158,6 +165,9 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     }
     if let Some(h) = a.horizon_hours {
         sc.horizon_hours = h;
+    }
+    if !a.quiet {
+        warn(&a.scenario, &sc);
     }
     let threads = a
         .threads

@@ -319,6 +319,40 @@ impl Scenario {
         validate(raw, file)
     }
 
+    /// Things that are valid but probably not what the author meant, each
+    /// naming its key.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        for (i, c) in self.classes.iter().enumerate() {
+            let a = &c.arrivals;
+            let flat = a.weekday.iter().all(|f| (f - 1.0).abs() < 1e-12);
+            if !flat && self.horizon_hours % 168 != 0 {
+                let mean = a.expected_arrivals(self.horizon_hours, self.start_weekday)
+                    / (self.horizon_hours as f64 * 3600.0);
+                w.push(format!(
+                    "class[{i}].arrivals.weekday: the factors average to 1 over whole weeks, but the horizon is {} h, so this run's mean rate is {mean:.3} req/s rather than mean_rps = {}",
+                    self.horizon_hours, a.mean_rps
+                ));
+            }
+            if let (TokenDist::Fixed(inp), TokenDist::Fixed(out)) =
+                (&c.input_tokens, &c.output_tokens)
+            {
+                for &d in &c.route {
+                    if let Pool::OnDemand(o) = &self.deployments[d].pool {
+                        if o.tpm.is_some_and(|t| (*inp as f64 + *out as f64) > t) {
+                            w.push(format!(
+                                "class[{i}]: each request needs {} tokens, more than deployment \"{}\"'s tpm quota, so it always answers 429",
+                                inp + out,
+                                self.deployments[d].name
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        w
+    }
+
     /// Groups of classes that share a random stream: the same traffic under
     /// alternative set-ups, so totals over all classes add alternatives up.
     pub fn alternatives(&self) -> Vec<Vec<&str>> {

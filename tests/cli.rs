@@ -477,3 +477,31 @@ fn an_overloaded_pool_reports_requests_still_queued_not_served() {
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("**Overloaded:**"));
 }
+
+#[test]
+fn warnings_name_their_key_without_failing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = SMALL.replace(
+        "peak_hour = 1, peak_to_trough = 2.0",
+        "peak_hour = 1, peak_to_trough = 2.0, weekday = [2, 1, 1, 1, 1, 1, 1]",
+    );
+    let sc = write(tmp.path(), "weekday.toml", &text);
+    llmcap()
+        .args(["validate", sc.to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning: "))
+        .stderr(predicate::str::contains("class[0].arrivals.weekday"))
+        .stderr(predicate::str::contains("horizon is 3 h"));
+    // A whole number of weeks averages the factors out: no warning.
+    let weeks = write(
+        tmp.path(),
+        "weeks.toml",
+        &text.replace("horizon_hours = 3", "horizon_hours = 168"),
+    );
+    llmcap()
+        .args(["validate", weeks.to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning").not());
+}

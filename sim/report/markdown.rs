@@ -372,11 +372,12 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
                 100.0 * p.max_pool_utilization,
             ),
             Pool::Reserved(r) => format!(
-                "reserved: {} units × {} input-equivalent TPM (output weight {}), {} slots, term `{}` at ${}/unit-hour (${:.2}/hour billed whether used or not); queue bound {}, wait bound {}",
+                "reserved: {} units × {} input-equivalent TPM (output weight {}), {} slots ({} per unit: an assumption that shapes how waits build up, not prefill speed; see docs/model.md), term `{}` at ${}/unit-hour (${:.2}/hour billed whether used or not); queue bound {}, wait bound {}",
                 r.units,
                 r.tpm_per_unit,
                 r.output_weight,
                 r.slots(),
+                r.concurrency_per_unit,
                 r.term,
                 r.unit_hour_price(),
                 r.units as f64 * r.unit_hour_price(),
@@ -396,6 +397,13 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
             l.p99_ms,
             l.prefill_ms_per_1k_input
         );
+    }
+    let warnings = sc.warnings();
+    if !warnings.is_empty() {
+        let _ = writeln!(o, "\n### Warnings\n");
+        for w in &warnings {
+            let _ = writeln!(o, "- {w}");
+        }
     }
     let c = &sc.client;
     let _ = writeln!(
