@@ -215,8 +215,8 @@ fn rejects(edit: impl Fn(&str) -> String, key: &str, allowed: &str) {
 fn malformed_toml_is_rejected_with_line() {
     rejects(
         |s| s.replace("horizon_hours = 3", "horizon_hours = = 3"),
-        "bad.toml:4:",
-        "",
+        "bad.toml:4:17:",
+        "invalid string",
     );
 }
 
@@ -292,7 +292,7 @@ fn empty_class_list_is_rejected() {
             let end = s.find("[[deployment]]").unwrap();
             format!("{}{}", &s[..start], &s[end..])
         },
-        "class",
+        "bad.toml: class: ",
         "at least one [[class]]",
     );
 }
