@@ -42,17 +42,30 @@ pub fn hour_cost(d: &Deployment, cell: &HourCell) -> HourCost {
     }
 }
 
-/// Total cost per deployment over the horizon of one replication.
+/// Total cost per deployment over the horizon of one replication (or of pooled
+/// replications, for on-demand). Costs are linear in tokens and hours, so the
+/// totals come from the token totals and the hour count directly: the same as
+/// adding up `hour_cost` over the hours, without the rounding noise.
 pub fn deployment_totals(sc: &Scenario, m: &RepMetrics) -> Vec<HourCost> {
-    let mut totals = vec![HourCost::default(); sc.deployments.len()];
-    for h in 0..m.hours as usize {
-        for (d, dep) in sc.deployments.iter().enumerate() {
-            let c = hour_cost(dep, m.hour_cell(h, d));
-            totals[d].on_demand += c.on_demand;
-            totals[d].reserved += c.reserved;
-        }
-    }
-    totals
+    sc.deployments
+        .iter()
+        .zip(&m.deployments)
+        .map(|(dep, s)| match &dep.pool {
+            Pool::OnDemand(o) => HourCost {
+                on_demand: token_cost(
+                    s.input_tokens,
+                    s.output_tokens,
+                    o.input_per_1m,
+                    o.output_per_1m,
+                ),
+                reserved: 0.0,
+            },
+            Pool::Reserved(r) => HourCost {
+                on_demand: 0.0,
+                reserved: r.units as f64 * r.unit_hour_price() * m.hours as f64,
+            },
+        })
+        .collect()
 }
 
 /// Reserved utilization of deployment `d`: weighted tokens served / weighted
@@ -81,6 +94,28 @@ pub fn hour_utilization(d: &Deployment, cell: &HourCell) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn totals_equal_the_sum_of_hourly_costs() {
+        let sc = crate::scenario::Scenario::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml"),
+        )
+        .unwrap();
+        let mut sc = sc;
+        sc.horizon_hours = 6;
+        let m = crate::run::run_replication(&sc, 0, None);
+        let totals = deployment_totals(&sc, &m);
+        for (d, dep) in sc.deployments.iter().enumerate() {
+            let hourly: f64 = (0..6)
+                .map(|h| hour_cost(dep, m.hour_cell(h, d)).total())
+                .sum();
+            assert!(
+                (hourly - totals[d].total()).abs() < 1e-9 * hourly.max(1.0),
+                "{}",
+                dep.name
+            );
+        }
+    }
 
     #[test]
     fn gpt4o_list_price_example() {
