@@ -719,9 +719,10 @@ fn validate_on_demand(c: &Checker, p: &str, o: &RawOnDemand) -> Result<OnDemand,
     let inf = f64::INFINITY;
     let input_per_1m = c.range(&format!("{p}.input_per_1m"), o.input_per_1m, 0.0, inf)?;
     let output_per_1m = c.range(&format!("{p}.output_per_1m"), o.output_per_1m, 0.0, inf)?;
+    // A bucket smaller than one request would refuse everything.
     let rpm = o
         .rpm
-        .map(|v| c.positive(&format!("{p}.rpm"), v))
+        .map(|v| c.range(&format!("{p}.rpm"), v, 1.0, f64::INFINITY))
         .transpose()?;
     let tpm = o
         .tpm

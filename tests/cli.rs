@@ -181,7 +181,12 @@ fn every_shipped_scenario_runs_a_short_horizon() {
             .args(["--horizon-hours", "2", "--replications", "2"])
             .assert()
             .success();
-        assert!(out.join("report.md").exists(), "{}", p.display());
+        let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+        assert!(
+            !report.contains("Overloaded"),
+            "{}: a shipped pool is overloaded",
+            p.display()
+        );
     }
 }
 
@@ -244,6 +249,15 @@ fn nan_rate_is_rejected() {
         |s| s.replace("mean_rps = 3.0", "mean_rps = nan"),
         "class[0].arrivals.mean_rps",
         "finite number > 0",
+    );
+}
+
+#[test]
+fn rpm_below_one_request_is_rejected() {
+    rejects(
+        |s| s.replace("rpm = 600", "rpm = 0.5"),
+        "deployment[1].on_demand.rpm",
+        "must be a finite number >= 1",
     );
 }
 

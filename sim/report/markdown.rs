@@ -4,6 +4,10 @@
 use std::fmt::Write;
 
 use crate::capacity::MAX_TRACKED_QUEUE;
+
+/// A backlog at the horizon longer than this (seconds of work at full capacity)
+/// is reported as an overloaded pool rather than a busy one.
+const OVERLOAD_BACKLOG_S: f64 = 60.0;
 use crate::metrics::MeanCi;
 use crate::report::summary::{Percentile, Summary};
 use crate::scenario::{Pool, Scenario, WEEKDAYS};
@@ -277,13 +281,17 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
             d.mean_queue_length_seen
                 .map(|q| format!("{q:.3}"))
                 .unwrap_or_else(|| format!("over {} (not tracked further)", int(MAX_TRACKED_QUEUE as f64))),
-            if d.queued_at_horizon > 0.0 {
-                format!(
-                    " **Overloaded:** {} request(s) per replication were still waiting for a slot when the run ended (counted in flight); add units, a queue or wait bound, or a spillover deployment.",
-                    int(d.queued_at_horizon)
-                )
-            } else {
-                String::new()
+            match d.backlog_at_horizon_s {
+                Some(b) if b >= OVERLOAD_BACKLOG_S => format!(
+                    " **Overloaded:** {} request(s) per replication were still waiting for a slot when the run ended (counted in flight), {:.0} s of work at full capacity; add units, a queue or wait bound, or a spillover deployment.",
+                    int(d.queued_at_horizon),
+                    b
+                ),
+                _ if d.queued_at_horizon > 0.0 => format!(
+                    " {:.1} request(s) per replication were still waiting for a slot when the run ended (counted in flight).",
+                    d.queued_at_horizon
+                ),
+                _ => String::new(),
             },
         );
     }

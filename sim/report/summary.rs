@@ -124,6 +124,10 @@ pub struct DeploymentSummary {
     /// Reserved pools: requests still waiting for a slot at the horizon (mean
     /// per replication; counted in flight). Non-zero means the pool is overloaded.
     pub queued_at_horizon: f64,
+    /// Reserved pools: seconds of work the requests queued at the horizon hold,
+    /// at full capacity (queued x mean service time / slots). A backlog of
+    /// minutes or more means the pool is overloaded, not just busy.
+    pub backlog_at_horizon_s: Option<f64>,
     /// When the scenario makes this pool an M/M/c queue: what Erlang C predicts
     /// for the three quantities above.
     pub mmc_theory: Option<MmcPrediction>,
@@ -371,6 +375,14 @@ impl Summary {
                     mean_queue_length_seen: (reserved && admitted > 0.0 && !s.queue_saturated)
                         .then(|| s.queue_seen_sum as f64 / admitted),
                     queued_at_horizon: s.queued_at_horizon as f64 / n,
+                    backlog_at_horizon_s: match &dep.pool {
+                        Pool::Reserved(r) if admitted > 0.0 => Some(
+                            s.queued_at_horizon as f64 / n * (s.busy_us as f64 / admitted)
+                                / r.slots() as f64
+                                / 1e6,
+                        ),
+                        _ => None,
+                    },
                     mmc_theory: mmc_prediction(sc, d),
                 }
             })
