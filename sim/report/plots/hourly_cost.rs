@@ -168,14 +168,8 @@ mod tests {
 
     #[test]
     fn draws_a_deterministic_png() {
-        let dir = tempfile::tempdir().unwrap();
         let (stacks, util) = week(168);
-        let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
-        draw(&a, "Hourly cost", &stacks, &util).unwrap();
-        draw(&b, "Hourly cost", &stacks, &util).unwrap();
-        let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
-        assert!(a.len() > 10_000, "only {} bytes", a.len());
-        assert_eq!(a, b);
+        super::super::assert_deterministic(|p| draw(p, "Hourly cost", &stacks, &util));
     }
 
     #[test]

@@ -302,7 +302,8 @@ fn draw_legend_entry(
 
 /// Formats `v` with `decimals` digits after the point and a comma between
 /// thousands: `12345.6` -> `"12,345.6"`.
-fn format_number(v: f64, decimals: usize) -> String {
+/// `v` with `decimals` decimals and thousands separators: 1234567.25 -> "1,234,567.25".
+pub fn format_number(v: f64, decimals: usize) -> String {
     let s = format!("{:.*}", decimals, v.abs());
     let (int, frac) = match s.split_once('.') {
         Some((i, f)) => (i, Some(f)),
@@ -588,6 +589,21 @@ fn area_legend(series: &[Series]) -> Vec<LegendEntry> {
             swatch: Swatch::Area,
         })
         .collect()
+}
+
+/// Test helper: `draw` into two files must give the same non-trivial PNG.
+#[cfg(test)]
+pub(crate) fn assert_deterministic(draw: impl Fn(&Path) -> Result<(), OutputError>) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
+    draw(&a).expect("first drawing");
+    draw(&b).expect("second drawing");
+    let (a, b) = (
+        std::fs::read(a).expect("a.png"),
+        std::fs::read(b).expect("b.png"),
+    );
+    assert!(a.len() > 10_000, "only {} bytes", a.len());
+    assert_eq!(a, b);
 }
 
 #[cfg(test)]

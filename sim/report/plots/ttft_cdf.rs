@@ -274,13 +274,9 @@ mod tests {
 
     #[test]
     fn draws_a_deterministic_png() {
-        let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
-        draw(&a, "Time to first token", &sample(), Some(800.0)).unwrap();
-        draw(&b, "Time to first token", &sample(), Some(800.0)).unwrap();
-        let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
-        assert!(a.len() > 10_000, "only {} bytes", a.len());
-        assert_eq!(a, b);
+        super::super::assert_deterministic(|p| {
+            draw(p, "Time to first token", &sample(), Some(800.0))
+        });
     }
 
     #[test]
