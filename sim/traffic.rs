@@ -164,7 +164,7 @@ pub enum TokenDist {
         mean: f64,
         max: u32,
     },
-    /// Inverse CDF by linear interpolation between (quantile in [0,1], tokens) points.
+    /// Inverse CDF by linear interpolation between (quantile in 0..=1, tokens) points.
     Empirical {
         points: Vec<(f64, f64)>,
         max: u32,

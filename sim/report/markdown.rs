@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::capacity::MAX_TRACKED_QUEUE;
-use crate::report::plots::format_number;
+use crate::report::plots::{format_number, Bucket};
 
 /// A backlog at the horizon longer than this (seconds of work at full capacity)
 /// is reported as an overloaded pool rather than a busy one.
@@ -317,10 +317,11 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         o,
         "TTFT distribution per deployment and class (log scale):\n\n![TTFT CDF](ttft_cdf.png)\n"
     );
-    let _ = writeln!(o, "Cost per simulated hour by deployment and pool, with reserved utilization:\n\n![hourly cost](hourly_cost.png)\n");
+    let per = Bucket::for_horizon(sc.horizon_hours as usize).noun();
+    let _ = writeln!(o, "Cost per simulated {per} by deployment and pool, with reserved utilization:\n\n![hourly cost](hourly_cost.png)\n");
     let _ = writeln!(
         o,
-        "Arrivals per simulated hour by request class:\n\n![traffic](traffic.png)\n"
+        "Arrivals per simulated {per} by request class:\n\n![traffic](traffic.png)\n"
     );
 
     let _ = writeln!(o, "## Assumptions (from the scenario file)\n");

@@ -107,7 +107,10 @@ pub fn write_run(
         sla,
     )?;
 
+    // The time-series charts take hourly values and draw them per hour, or
+    // per day over long horizons; the titles name the same step.
     let hours = pooled.hours as usize;
+    let step = plots::Bucket::for_horizon(hours).noun();
     let mut stacks = Vec::new();
     let mut utilization = Vec::new();
     for (d, dep) in sc.deployments.iter().enumerate() {
@@ -135,7 +138,7 @@ pub fn write_run(
     }
     plots::hourly_cost::draw(
         &staging.dir().join("hourly_cost.png"),
-        &format!("{}: cost per simulated hour", sc.name),
+        &format!("{}: cost per simulated {step}", sc.name),
         &stacks,
         &utilization,
     )?;
@@ -154,7 +157,7 @@ pub fn write_run(
         .collect();
     plots::traffic::draw(
         &staging.dir().join("traffic.png"),
-        &format!("{}: arrivals per simulated hour", sc.name),
+        &format!("{}: arrivals per simulated {step}", sc.name),
         &classes,
     )?;
 

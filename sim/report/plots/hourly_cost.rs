@@ -1,5 +1,7 @@
-//! Cost per simulated hour, stacked by deployment and pool, with the
-//! utilization of reserved capacity as lines on a second (right) axis.
+//! Cost per simulated hour (per simulated day past
+//! [`HOURLY_MAX_HOURS`](super::HOURLY_MAX_HOURS)), stacked by deployment and
+//! pool, with the utilization of reserved capacity as lines on a second
+//! (right) axis.
 
 use std::path::Path;
 
@@ -7,9 +9,10 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::{
-    area_legend, chart_err, draw_stacks, font, hours_of, stack_tops, steps, Canvas, HourAxis,
-    LegendEntry, LinearAxis, Series, Swatch, Ticked, AXIS_COLOR, AXIS_DESC_SIZE, GRID_BOLD,
-    GRID_LIGHT, MARGIN, MARGIN_RIGHT, MARGIN_TOP, PALETTE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
+    area_legend, chart_err, draw_stacks, font, hours_of, stack_tops, Bucket, Canvas, Combine,
+    HourAxis, LegendEntry, LinearAxis, Series, Swatch, Ticked, AXIS_COLOR, AXIS_DESC_SIZE,
+    GRID_BOLD, GRID_LIGHT, MARGIN, MARGIN_RIGHT, MARGIN_TOP, PALETTE, TICK_SIZE, X_LABEL_AREA,
+    Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 
@@ -27,6 +30,10 @@ const HALO_WIDTH: u32 = 2;
 /// bottom. `utilization`: reserved utilization per hour as a fraction
 /// (0..=1), one series per reserved deployment, drawn as lines against the
 /// right axis in percent; may be empty, and then there is no right axis.
+///
+/// Past [`HOURLY_MAX_HOURS`](super::HOURLY_MAX_HOURS) hours the chart shows
+/// one value per simulated day ([`Bucket::for_horizon`]): the day's cost
+/// (sum of its hours) and its mean utilization, and says so on the axes.
 pub fn draw(
     path: &Path,
     title: &str,
@@ -35,8 +42,11 @@ pub fn draw(
 ) -> Result<(), OutputError> {
     let err = chart_err(path);
     let hours = hours_of(stacks).max(hours_of(utilization));
+    let x = HourAxis::new(hours);
+    let stacks = x.bucket.apply(stacks, Combine::Sum);
+    let utilization = x.bucket.apply(utilization, Combine::Mean);
 
-    let mut legend = area_legend(stacks);
+    let mut legend = area_legend(&stacks);
     legend.extend(utilization.iter().enumerate().map(|(j, s)| LegendEntry {
         label: format!("{} (right axis)", s.label),
         color: util_color(j),
@@ -44,13 +54,12 @@ pub fn draw(
     }));
     let canvas = Canvas::new(path, title, &legend)?;
 
-    let tops = stack_tops(stacks, hours);
+    let tops = stack_tops(&stacks, x.bucket.count(hours));
     let max = tops
         .last()
         .map(|t| t.iter().copied().fold(0.0, f64::max))
         .unwrap_or(0.0);
     let y = LinearAxis::up_to(max, MAX_Y_TICKS);
-    let x = HourAxis::new(hours);
     let with_util = !utilization.is_empty();
 
     let mut chart = ChartBuilder::on(&canvas.plot)
@@ -73,7 +82,7 @@ pub fn draw(
     chart
         .configure_mesh()
         .x_desc(x.desc())
-        .y_desc("cost per hour (USD)")
+        .y_desc(format!("cost per {} (USD)", x.bucket.noun()))
         .label_style(font(TICK_SIZE))
         .axis_desc_style(font(AXIS_DESC_SIZE))
         .axis_style(AXIS_COLOR)
@@ -86,7 +95,10 @@ pub fn draw(
     if with_util {
         chart
             .configure_secondary_axes()
-            .y_desc("reserved utilization (%)")
+            .y_desc(match x.bucket {
+                Bucket::Hour => "reserved utilization (%)",
+                Bucket::Day => "reserved utilization (daily mean, %)",
+            })
             .label_style(font(TICK_SIZE))
             .axis_desc_style(font(AXIS_DESC_SIZE))
             .axis_style(AXIS_COLOR)
@@ -95,7 +107,7 @@ pub fn draw(
             .map_err(&err)?;
     }
 
-    draw_stacks(&mut *chart, stacks, &x, y.top).map_err(&err)?;
+    draw_stacks(&mut *chart, &stacks, &x, y.top).map_err(&err)?;
     for (j, s) in utilization.iter().enumerate() {
         let percent: Vec<f64> = s
             .values
@@ -109,7 +121,7 @@ pub fn draw(
             })
             .collect();
         // A white halo under the line sets it apart from areas of any colour.
-        let outline = steps(&percent);
+        let outline = x.steps(&percent);
         chart
             .draw_secondary_series([
                 PathElement::new(
@@ -173,6 +185,48 @@ mod tests {
     }
 
     #[test]
+    fn draws_a_long_horizon_per_day_deterministically() {
+        // A year and 10 hours: 365 days and a partial one.
+        let (stacks, util) = week(8770);
+        super::super::assert_deterministic(|p| draw(p, "Cost per day", &stacks, &util));
+    }
+
+    #[test]
+    fn per_day_only_the_days_totals_and_means_matter() {
+        // Values in quarters and 64ths add up exactly in any order, so
+        // reversing the hours inside each day (the partial last one too)
+        // keeps every day's cost and mean utilization, and so the picture.
+        let (stacks, util) = week(8770);
+        let exact = |v: &[Series], q: f64| -> Vec<Series> {
+            v.iter()
+                .map(|s| Series {
+                    label: s.label.clone(),
+                    values: s.values.iter().map(|x| (x * q).round() / q).collect(),
+                })
+                .collect()
+        };
+        let reversed = |v: &[Series]| -> Vec<Series> {
+            v.iter()
+                .map(|s| Series {
+                    label: s.label.clone(),
+                    values: s
+                        .values
+                        .chunks(24)
+                        .flat_map(|d| d.iter().rev().copied())
+                        .collect(),
+                })
+                .collect()
+        };
+        let (stacks, util) = (exact(&stacks, 4.0), exact(&util, 64.0));
+        assert_ne!(stacks[1].values, reversed(&stacks)[1].values);
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
+        draw(&a, "t", &stacks, &util).unwrap();
+        draw(&b, "t", &reversed(&stacks), &reversed(&util)).unwrap();
+        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    }
+
+    #[test]
     fn empty_inputs_still_draw() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("empty.png");
@@ -202,10 +256,10 @@ mod tests {
     fn render_examples() {
         let dir = Path::new("/tmp/llmcap_charts");
         std::fs::create_dir_all(dir).unwrap();
-        for hours in [24, 168, 720] {
+        for hours in [24, 168, 720, 1000, 2160, 8760] {
             let (stacks, util) = week(hours);
             let path = dir.join(format!("hourly_cost_{hours}h.png"));
-            draw(&path, &format!("Cost per hour, {hours} h"), &stacks, &util).unwrap();
+            draw(&path, &format!("Cost, {hours} h"), &stacks, &util).unwrap();
         }
         draw(
             &dir.join("hourly_cost_empty.png"),

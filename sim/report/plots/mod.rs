@@ -3,10 +3,15 @@
 //! chart looks the same; the helpers below (canvas with title and legend, the
 //! hour axis, nice linear ticks, stacked steps) are shared by the charts.
 //!
+//! The time-series charts take one value per simulated hour; past
+//! [`HOURLY_MAX_HOURS`] they draw one value per simulated day instead
+//! ([`Bucket`], [`by_day`]), so a year stays readable.
+//!
 //! Text is drawn with the embedded DejaVu Sans (see `DejaVuSans.LICENSE.txt`),
 //! never a system font, so a chart renders the same on every machine and the
 //! same inputs give byte-identical files.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Once;
 
@@ -79,6 +84,96 @@ const LINE_WIDTH_LONG: u32 = 2;
 const LONG_HORIZON_HOURS: usize = 240;
 /// Day boundaries redrawn over the stacked areas, which hide the grid.
 const DAY_LINE: RGBAColor = RGBAColor(255, 255, 255, 0.6);
+/// Up to this many days the time axis has a grid line at every day boundary
+/// (also drawn over the areas); beyond, only the labelled ticks' grid lines.
+const DAY_LINES_MAX_DAYS: usize = 60;
+
+/// The longest horizon (31 days) the time-series charts draw hour by hour;
+/// longer horizons are drawn one value per simulated day.
+pub const HOURLY_MAX_HOURS: usize = 744;
+
+/// The time step of the time-series charts: one value per simulated hour, or
+/// per simulated day for horizons longer than [`HOURLY_MAX_HOURS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Hour,
+    Day,
+}
+
+impl Bucket {
+    /// The step a chart over `hours` simulated hours is drawn with.
+    pub fn for_horizon(hours: usize) -> Self {
+        if hours > HOURLY_MAX_HOURS {
+            Bucket::Day
+        } else {
+            Bucket::Hour
+        }
+    }
+
+    /// "hour" or "day", for titles and axis descriptions.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Bucket::Hour => "hour",
+            Bucket::Day => "day",
+        }
+    }
+
+    /// Simulated hours in one step.
+    fn hours(self) -> usize {
+        match self {
+            Bucket::Hour => 1,
+            Bucket::Day => 24,
+        }
+    }
+
+    /// The number of steps covering `hours` hours (a partial last day counts).
+    fn count(self, hours: usize) -> usize {
+        hours.div_ceil(self.hours())
+    }
+
+    /// Hourly series as one value per step: unchanged per hour, through
+    /// [`by_day`] per day.
+    fn apply(self, series: &[Series], how: Combine) -> Cow<'_, [Series]> {
+        match self {
+            Bucket::Hour => Cow::Borrowed(series),
+            Bucket::Day => Cow::Owned(
+                series
+                    .iter()
+                    .map(|s| Series {
+                        label: s.label.clone(),
+                        values: by_day(&s.values, how),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// How the hours of a day make the day's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combine {
+    /// Totals per hour (cost, arrivals): the day's total.
+    Sum,
+    /// Levels (utilization): the mean over the day's hours.
+    Mean,
+}
+
+/// One value per simulated day from one value per simulated hour: day `d`
+/// combines hours `24 d .. 24 d + 24`; a final partial day combines only the
+/// hours it has (its sum is over fewer hours, its mean divides by their
+/// number). A non-finite hour counts as 0, as the charts draw it.
+pub fn by_day(hourly: &[f64], how: Combine) -> Vec<f64> {
+    hourly
+        .chunks(24)
+        .map(|day| {
+            let sum: f64 = day.iter().filter(|v| v.is_finite()).sum();
+            match how {
+                Combine::Sum => sum,
+                Combine::Mean => sum / day.len() as f64,
+            }
+        })
+        .collect()
+}
 
 /// A named series of numbers, e.g. one value per simulated hour.
 #[derive(Debug, Clone, PartialEq)]
@@ -401,14 +496,19 @@ impl LinearAxis {
     }
 }
 
-/// The x axis of the hourly charts: hours up to two days, day boundaries
-/// beyond that (one grid line per day, labels every few days for long runs).
+/// The x axis of the time-series charts, in simulated hours: labelled in
+/// hours up to two days, in days beyond that (one grid line per day up to
+/// [`DAY_LINES_MAX_DAYS`], labels every few days for long runs). It also
+/// places values: one per [`Bucket`] of the horizon.
 #[derive(Debug, Clone)]
 struct HourAxis {
     hours: usize,
     bold: Vec<f64>,
     light: Vec<f64>,
     in_days: bool,
+    /// A grid line at every day boundary, redrawn over the areas.
+    day_lines: bool,
+    bucket: Bucket,
 }
 
 impl HourAxis {
@@ -416,6 +516,7 @@ impl HourAxis {
 
     /// The axis for `hours` hours; with no hours at all, an empty day.
     fn new(hours: usize) -> Self {
+        let bucket = Bucket::for_horizon(hours);
         let hours = if hours == 0 { 24 } else { hours };
         let multiples = |step: usize, unit: usize| -> Vec<f64> {
             (0..=hours / (step * unit))
@@ -437,6 +538,8 @@ impl HourAxis {
                 bold: multiples(step, 1),
                 light,
                 in_days: false,
+                day_lines: false,
+                bucket,
             }
         } else {
             let days = hours / 24;
@@ -448,10 +551,11 @@ impl HourAxis {
                 step *= 2;
             }
             // Faint lines every 6 h while a day is wide enough to read the time
-            // of day from them; else one per day while they stay ~8 px apart.
+            // of day from them; else one per day while they stay ~20 px apart.
+            let day_lines = days <= DAY_LINES_MAX_DAYS;
             let light = if days <= 10 {
                 multiples(6, 1)
-            } else if days <= 150 {
+            } else if day_lines {
                 multiples(1, 24)
             } else {
                 Vec::new()
@@ -461,6 +565,8 @@ impl HourAxis {
                 bold: multiples(step, 24),
                 light,
                 in_days: true,
+                day_lines,
+                bucket,
             }
         }
     }
@@ -474,11 +580,37 @@ impl HourAxis {
     }
 
     fn desc(&self) -> &'static str {
-        if self.in_days {
+        if self.day_lines {
             "simulated time (days; grid line at each day boundary)"
+        } else if self.in_days {
+            "simulated time (days)"
         } else {
             "simulated time (hours)"
         }
+    }
+
+    /// A step outline: value `i` holds over bucket `i`, from hour `i * w` to
+    /// hour `(i + 1) * w` (`w` the bucket's hours), the last one ending at the
+    /// horizon.
+    fn steps(&self, values: &[f64]) -> Vec<(f64, f64)> {
+        let w = self.bucket.hours();
+        values
+            .iter()
+            .enumerate()
+            .flat_map(|(i, v)| {
+                // Cut at the horizon (a partial last day), never to nothing.
+                let end = ((i + 1) * w).min(self.hours).max(i * w + 1);
+                [((i * w) as f64, *v), (end as f64, *v)]
+            })
+            .collect()
+    }
+
+    /// The polygon between two step outlines (upper left to right, then lower
+    /// right to left).
+    fn band(&self, lower: &[f64], upper: &[f64]) -> Vec<(f64, f64)> {
+        let mut pts = self.steps(upper);
+        pts.extend(self.steps(lower).into_iter().rev());
+        pts
     }
 
     /// Width of lines drawn against this axis.
@@ -528,25 +660,9 @@ fn stack_tops(series: &[Series], hours: usize) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// A step outline over hours: value `i` holds from hour `i` to hour `i + 1`.
-fn steps(values: &[f64]) -> Vec<(f64, f64)> {
-    values
-        .iter()
-        .enumerate()
-        .flat_map(|(i, v)| [(i as f64, *v), ((i + 1) as f64, *v)])
-        .collect()
-}
-
-/// The polygon between two step outlines (upper left to right, then lower
-/// right to left).
-fn band(lower: &[f64], upper: &[f64]) -> Vec<(f64, f64)> {
-    let mut pts = steps(upper);
-    pts.extend(steps(lower).into_iter().rev());
-    pts
-}
-
 /// Draws stacked step areas, the first series at the bottom, each with a thin
-/// outline in its own colour; then the day boundaries over them, up to `top`.
+/// outline in its own colour; then the day boundaries over them, up to `top`,
+/// when the axis has them. `series` hold one value per bucket of the axis.
 fn draw_stacks<X, Y>(
     chart: &mut ChartContext<'_, BitMapBackend<'_>, Cartesian2d<X, Y>>,
     series: &[Series],
@@ -564,15 +680,15 @@ where
         let lower = if k == 0 { &zero } else { &tops[k - 1] };
         let color = PALETTE[k % PALETTE.len()];
         chart.draw_series(std::iter::once(Polygon::new(
-            band(lower, upper),
+            axis.band(lower, upper),
             color.mix(AREA_OPACITY).filled(),
         )))?;
         chart.draw_series(std::iter::once(PathElement::new(
-            steps(upper),
+            axis.steps(upper),
             color.stroke_width(1),
         )))?;
     }
-    if axis.in_days {
+    if axis.day_lines {
         let days = (1..=axis.hours / 24).map(|d| (d * 24) as f64);
         chart.draw_series(days.map(|h| PathElement::new(vec![(h, 0.0), (h, top)], DAY_LINE)))?;
     }
@@ -648,6 +764,89 @@ mod tests {
             assert!(a.bold.iter().all(|h| h % 24.0 == 0.0));
         }
         assert_eq!(HourAxis::new(168).label(48.0), "2");
+    }
+
+    #[test]
+    fn by_day_sums_and_averages_with_a_partial_last_day() {
+        // Two full days and 6 hours of a third.
+        let hourly: Vec<f64> = (0..54).map(|h| h as f64).collect();
+        let sums = by_day(&hourly, Combine::Sum);
+        assert_eq!(
+            sums,
+            vec![276.0, 852.0, 48.0 + 49.0 + 50.0 + 51.0 + 52.0 + 53.0]
+        );
+        let means = by_day(&hourly, Combine::Mean);
+        assert_eq!(means, vec![11.5, 35.5, 50.5]);
+        // The partial day averages over its own hours, not 24.
+        assert_eq!(by_day(&[0.5; 30], Combine::Mean), vec![0.5, 0.5]);
+        assert_eq!(by_day(&[2.0; 30], Combine::Sum), vec![48.0, 12.0]);
+        // Non-finite hours count as 0 (but still count as hours).
+        let odd = [1.0, f64::NAN, 3.0, f64::INFINITY];
+        assert_eq!(by_day(&odd, Combine::Sum), vec![4.0]);
+        assert_eq!(by_day(&odd, Combine::Mean), vec![1.0]);
+        assert!(by_day(&[], Combine::Sum).is_empty());
+    }
+
+    #[test]
+    fn long_horizons_are_drawn_per_day() {
+        assert_eq!(Bucket::for_horizon(0), Bucket::Hour);
+        assert_eq!(Bucket::for_horizon(HOURLY_MAX_HOURS), Bucket::Hour);
+        assert_eq!(Bucket::for_horizon(HOURLY_MAX_HOURS + 1), Bucket::Day);
+        assert_eq!(Bucket::Day.count(8760), 365);
+        assert_eq!(Bucket::Day.count(8770), 366);
+        assert_eq!(Bucket::Hour.count(8770), 8770);
+
+        let s = [Series {
+            label: "a".into(),
+            values: vec![1.0; 50],
+        }];
+        assert!(matches!(
+            Bucket::Hour.apply(&s, Combine::Sum),
+            Cow::Borrowed(_)
+        ));
+        let daily = Bucket::Day.apply(&s, Combine::Sum);
+        assert_eq!(daily[0].label, "a");
+        assert_eq!(daily[0].values, vec![24.0, 24.0, 2.0]);
+    }
+
+    #[test]
+    fn steps_span_their_bucket_and_stop_at_the_horizon() {
+        // Per hour: value i from hour i to i + 1, as always.
+        let hourly = HourAxis::new(3);
+        assert_eq!(
+            hourly.steps(&[1.0, 2.0, 3.0]),
+            vec![
+                (0.0, 1.0),
+                (1.0, 1.0),
+                (1.0, 2.0),
+                (2.0, 2.0),
+                (2.0, 3.0),
+                (3.0, 3.0)
+            ]
+        );
+        // Per day, with a last day of 10 hours.
+        let daily = HourAxis::new(8770);
+        assert_eq!(daily.bucket, Bucket::Day);
+        let pts = daily.steps(&vec![5.0; 366]);
+        assert_eq!(pts.len(), 2 * 366);
+        assert_eq!(&pts[..2], &[(0.0, 5.0), (24.0, 5.0)]);
+        assert_eq!(&pts[pts.len() - 2..], &[(8760.0, 5.0), (8770.0, 5.0)]);
+    }
+
+    #[test]
+    fn day_lines_only_while_days_stay_wide() {
+        for hours in [49, 168, 744, 1440] {
+            let a = HourAxis::new(hours);
+            assert!(a.day_lines, "{hours}");
+            assert!(a.desc().contains("grid line at each day boundary"));
+        }
+        for hours in [1464, 2160, 8760] {
+            let a = HourAxis::new(hours);
+            assert!(!a.day_lines, "{hours}");
+            assert!(a.light.is_empty(), "{hours}");
+            assert_eq!(a.desc(), "simulated time (days)");
+        }
+        assert!(!HourAxis::new(48).day_lines);
     }
 
     #[test]

@@ -1,13 +1,14 @@
-//! Arrivals per simulated hour, stacked by request class.
+//! Arrivals per simulated hour (per simulated day past
+//! [`HOURLY_MAX_HOURS`](super::HOURLY_MAX_HOURS)), stacked by request class.
 
 use std::path::Path;
 
 use plotters::prelude::*;
 
 use super::{
-    area_legend, chart_err, draw_stacks, font, hours_of, stack_tops, Canvas, HourAxis, LinearAxis,
-    Series, AXIS_COLOR, AXIS_DESC_SIZE, GRID_BOLD, GRID_LIGHT, MARGIN, MARGIN_RIGHT, MARGIN_TOP,
-    TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
+    area_legend, chart_err, draw_stacks, font, hours_of, stack_tops, Canvas, Combine, HourAxis,
+    LinearAxis, Series, AXIS_COLOR, AXIS_DESC_SIZE, GRID_BOLD, GRID_LIGHT, MARGIN, MARGIN_RIGHT,
+    MARGIN_TOP, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 
@@ -15,19 +16,21 @@ const MAX_Y_TICKS: usize = 8;
 
 /// Draws arrivals per hour to a PNG at `path`: one series per request class,
 /// one value per simulated hour, drawn as stacked areas (the first class at
-/// the bottom).
+/// the bottom). Past [`HOURLY_MAX_HOURS`](super::HOURLY_MAX_HOURS) hours it
+/// shows arrivals per simulated day (the sum of the day's hours).
 pub fn draw(path: &Path, title: &str, classes: &[Series]) -> Result<(), OutputError> {
     let err = chart_err(path);
     let hours = hours_of(classes);
-    let canvas = Canvas::new(path, title, &area_legend(classes))?;
+    let x = HourAxis::new(hours);
+    let classes = x.bucket.apply(classes, Combine::Sum);
+    let canvas = Canvas::new(path, title, &area_legend(&classes))?;
 
-    let tops = stack_tops(classes, hours);
+    let tops = stack_tops(&classes, x.bucket.count(hours));
     let max = tops
         .last()
         .map(|t| t.iter().copied().fold(0.0, f64::max))
         .unwrap_or(0.0);
     let y = LinearAxis::up_to(max, MAX_Y_TICKS);
-    let x = HourAxis::new(hours);
 
     let mut chart = ChartBuilder::on(&canvas.plot)
         .margin(MARGIN)
@@ -40,7 +43,7 @@ pub fn draw(path: &Path, title: &str, classes: &[Series]) -> Result<(), OutputEr
     chart
         .configure_mesh()
         .x_desc(x.desc())
-        .y_desc("arrivals per hour (requests)")
+        .y_desc(format!("arrivals per {} (requests)", x.bucket.noun()))
         .label_style(font(TICK_SIZE))
         .axis_desc_style(font(AXIS_DESC_SIZE))
         .axis_style(AXIS_COLOR)
@@ -51,7 +54,7 @@ pub fn draw(path: &Path, title: &str, classes: &[Series]) -> Result<(), OutputEr
         .draw()
         .map_err(&err)?;
 
-    draw_stacks(&mut chart, classes, &x, y.top).map_err(&err)?;
+    draw_stacks(&mut chart, &classes, &x, y.top).map_err(&err)?;
 
     if hours == 0 {
         let area = chart.plotting_area().get_pixel_range();
@@ -98,6 +101,12 @@ mod tests {
     }
 
     #[test]
+    fn draws_a_long_horizon_per_day_deterministically() {
+        // A year and 10 hours: 365 days and a partial one.
+        super::super::assert_deterministic(|p| draw(p, "Arrivals per day", &classes(8770)));
+    }
+
+    #[test]
     fn empty_inputs_still_draw() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("empty.png");
@@ -125,14 +134,9 @@ mod tests {
     fn render_examples() {
         let dir = Path::new("/tmp/llmcap_charts");
         std::fs::create_dir_all(dir).unwrap();
-        for hours in [24, 168, 720] {
+        for hours in [24, 168, 720, 1000, 2160, 8760] {
             let path = dir.join(format!("traffic_{hours}h.png"));
-            draw(
-                &path,
-                &format!("Arrivals per hour, {hours} h"),
-                &classes(hours),
-            )
-            .unwrap();
+            draw(&path, &format!("Arrivals, {hours} h"), &classes(hours)).unwrap();
         }
         draw(&dir.join("traffic_empty.png"), "Arrivals per hour", &[]).unwrap();
     }
