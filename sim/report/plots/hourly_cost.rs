@@ -9,10 +9,9 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::{
-    area_legend, chart_err, draw_stacks, font, hours_of, stack_tops, Bucket, Canvas, Combine,
-    HourAxis, LegendEntry, LinearAxis, Series, Swatch, Ticked, AXIS_COLOR, AXIS_DESC_SIZE,
-    GRID_BOLD, GRID_LIGHT, MARGIN, MARGIN_RIGHT, MARGIN_TOP, PALETTE, TICK_SIZE, X_LABEL_AREA,
-    Y_LABEL_AREA,
+    area_legend, chart_err, draw_stacks, font, hours_of, house_style, stacked_axis, Bucket, Canvas,
+    Combine, HourAxis, LegendEntry, Series, Swatch, Ticked, AXIS_COLOR, AXIS_DESC_SIZE, MARGIN,
+    MARGIN_RIGHT, MARGIN_TOP, PALETTE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 
@@ -54,12 +53,7 @@ pub fn draw(
     }));
     let canvas = Canvas::new(path, title, &legend)?;
 
-    let tops = stack_tops(&stacks, x.bucket.count(hours));
-    let max = tops
-        .last()
-        .map(|t| t.iter().copied().fold(0.0, f64::max))
-        .unwrap_or(0.0);
-    let y = LinearAxis::up_to(max, MAX_Y_TICKS);
+    let y = stacked_axis(&stacks, x.bucket.count(hours), MAX_Y_TICKS);
     let with_util = !utilization.is_empty();
 
     let mut chart = ChartBuilder::on(&canvas.plot)
@@ -79,15 +73,9 @@ pub fn draw(
                 Vec::new(),
             ),
         );
-    chart
-        .configure_mesh()
+    house_style(&mut chart.configure_mesh())
         .x_desc(x.desc())
         .y_desc(format!("cost per {} (USD)", x.bucket.noun()))
-        .label_style(font(TICK_SIZE))
-        .axis_desc_style(font(AXIS_DESC_SIZE))
-        .axis_style(AXIS_COLOR)
-        .bold_line_style(GRID_BOLD)
-        .light_line_style(GRID_LIGHT)
         .x_label_formatter(&|v| x.label(*v))
         .y_label_formatter(&|v| y.label(*v))
         .draw()

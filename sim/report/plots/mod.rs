@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Once;
 
+use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -647,6 +648,31 @@ fn value_at(s: &Series, i: usize) -> f64 {
 
 /// Cumulative tops of stacked series: `tops[k][i]` is the sum of series
 /// `0..=k` at hour `i`.
+/// The y axis for stacked series: from 0 to the highest stack top.
+fn stacked_axis(series: &[Series], buckets: usize, max_ticks: usize) -> LinearAxis {
+    let max = stack_tops(series, buckets)
+        .last()
+        .map(|t| t.iter().copied().fold(0.0, f64::max))
+        .unwrap_or(0.0);
+    LinearAxis::up_to(max, max_ticks)
+}
+
+/// The house style of every chart's mesh: fonts, axis colour, grid lines.
+fn house_style<'m, 'a, 'b, X, Y, DB>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+    DB: DrawingBackend,
+{
+    mesh.label_style(font(TICK_SIZE))
+        .axis_desc_style(font(AXIS_DESC_SIZE))
+        .axis_style(AXIS_COLOR)
+        .bold_line_style(GRID_BOLD)
+        .light_line_style(GRID_LIGHT)
+}
+
 fn stack_tops(series: &[Series], hours: usize) -> Vec<Vec<f64>> {
     let mut below = vec![0.0; hours];
     series

@@ -6,9 +6,8 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::{
-    area_legend, chart_err, draw_stacks, font, hours_of, stack_tops, Canvas, Combine, HourAxis,
-    LinearAxis, Series, AXIS_COLOR, AXIS_DESC_SIZE, GRID_BOLD, GRID_LIGHT, MARGIN, MARGIN_RIGHT,
-    MARGIN_TOP, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
+    area_legend, chart_err, draw_stacks, hours_of, house_style, stacked_axis, Canvas, Combine,
+    HourAxis, Series, MARGIN, MARGIN_RIGHT, MARGIN_TOP, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 
@@ -25,12 +24,7 @@ pub fn draw(path: &Path, title: &str, classes: &[Series]) -> Result<(), OutputEr
     let classes = x.bucket.apply(classes, Combine::Sum);
     let canvas = Canvas::new(path, title, &area_legend(&classes))?;
 
-    let tops = stack_tops(&classes, x.bucket.count(hours));
-    let max = tops
-        .last()
-        .map(|t| t.iter().copied().fold(0.0, f64::max))
-        .unwrap_or(0.0);
-    let y = LinearAxis::up_to(max, MAX_Y_TICKS);
+    let y = stacked_axis(&classes, x.bucket.count(hours), MAX_Y_TICKS);
 
     let mut chart = ChartBuilder::on(&canvas.plot)
         .margin(MARGIN)
@@ -40,15 +34,9 @@ pub fn draw(path: &Path, title: &str, classes: &[Series]) -> Result<(), OutputEr
         .y_label_area_size(Y_LABEL_AREA)
         .build_cartesian_2d(x.coord(), y.coord())
         .map_err(&err)?;
-    chart
-        .configure_mesh()
+    house_style(&mut chart.configure_mesh())
         .x_desc(x.desc())
         .y_desc(format!("arrivals per {} (requests)", x.bucket.noun()))
-        .label_style(font(TICK_SIZE))
-        .axis_desc_style(font(AXIS_DESC_SIZE))
-        .axis_style(AXIS_COLOR)
-        .bold_line_style(GRID_BOLD)
-        .light_line_style(GRID_LIGHT)
         .x_label_formatter(&|v| x.label(*v))
         .y_label_formatter(&|v| y.label(*v))
         .draw()

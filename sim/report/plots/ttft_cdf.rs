@@ -8,9 +8,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    chart_err, decimals_for, font, format_number, Canvas, LegendEntry, Swatch, Ticked, AXIS_COLOR,
-    AXIS_DESC_SIZE, FONT, GRID_BOLD, GRID_LIGHT, LINE_WIDTH, MARGIN, MARGIN_RIGHT, MARGIN_TOP,
-    PALETTE, TICK_SIZE, WIDTH, X_LABEL_AREA, Y_LABEL_AREA,
+    chart_err, decimals_for, format_number, house_style, Canvas, LegendEntry, Swatch, Ticked, FONT,
+    LINE_WIDTH, MARGIN, MARGIN_RIGHT, MARGIN_TOP, PALETTE, TICK_SIZE, WIDTH, X_LABEL_AREA,
+    Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 
@@ -98,15 +98,9 @@ pub fn draw(
             ),
         )
         .map_err(&err)?;
-    chart
-        .configure_mesh()
+    house_style(&mut chart.configure_mesh())
         .x_desc("TTFT (ms)")
         .y_desc("cumulative fraction of requests")
-        .label_style(font(TICK_SIZE))
-        .axis_desc_style(font(AXIS_DESC_SIZE))
-        .axis_style(AXIS_COLOR)
-        .bold_line_style(GRID_BOLD)
-        .light_line_style(GRID_LIGHT)
         .x_label_formatter(&|v| format_ms(*v))
         .y_label_formatter(&|v| format!("{v:.1}"))
         .draw()
