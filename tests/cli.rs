@@ -44,6 +44,21 @@ latency = { median_ms = 450, p99_ms = 2500, prefill_ms_per_1k_input = 100 }
 on_demand = { input_per_1m = 2.5, output_per_1m = 10.0, rpm = 600, tpm = 400000, shared_pool_tpm = 5000000, background_utilization = 0.5 }
 "#;
 
+/// `llmcap run SCENARIO --out OUT --quiet EXTRA...` must succeed.
+fn run_ok(scenario: &Path, out: &Path, extra: &[&str]) {
+    llmcap()
+        .args([
+            "run",
+            scenario.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .args(extra)
+        .assert()
+        .success();
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -55,16 +70,7 @@ fn run_writes_every_output_file() {
     let tmp = tempfile::tempdir().unwrap();
     let sc = write(tmp.path(), "small.toml", SMALL);
     let out = tmp.path().join("out");
-    llmcap()
-        .args([
-            "run",
-            sc.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ])
-        .assert()
-        .success();
+    run_ok(&sc, &out, &[]);
     for f in llmcap::report::RUN_FILES {
         let p = out.join(f);
         assert!(
@@ -116,17 +122,7 @@ fn one_thread_and_four_threads_give_identical_files() {
     let mut dirs = Vec::new();
     for threads in ["1", "4"] {
         let out = tmp.path().join(format!("t{threads}"));
-        llmcap()
-            .args([
-                "run",
-                sc.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-                "--quiet",
-            ])
-            .args(["--threads", threads, "--replications", "5"])
-            .assert()
-            .success();
+        run_ok(&sc, &out, &["--threads", threads, "--replications", "5"]);
         dirs.push(out);
     }
     for f in llmcap::report::RUN_FILES {
@@ -175,17 +171,7 @@ fn every_shipped_scenario_runs_a_short_horizon() {
     let tmp = tempfile::tempdir().unwrap();
     for p in shipped_scenarios() {
         let out = tmp.path().join(p.file_stem().unwrap());
-        llmcap()
-            .args([
-                "run",
-                p.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-                "--quiet",
-            ])
-            .args(["--horizon-hours", "2", "--replications", "2"])
-            .assert()
-            .success();
+        run_ok(&p, &out, &["--horizon-hours", "2", "--replications", "2"]);
         let report = std::fs::read_to_string(out.join("report.md")).unwrap();
         assert!(
             !report.contains("Overloaded"),
@@ -399,18 +385,7 @@ fn never_replaces_a_folder_llmcap_did_not_write() {
     // A folder llmcap wrote is replaced by the next run.
     let out = tmp.path().join("out");
     for seed in ["1", "2"] {
-        llmcap()
-            .args([
-                "run",
-                sc.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-                "--quiet",
-                "--seed",
-                seed,
-            ])
-            .assert()
-            .success();
+        run_ok(&sc, &out, &["--seed", seed]);
     }
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
@@ -458,17 +433,7 @@ fn an_overloaded_pool_reports_requests_still_queued_not_served() {
     let tmp = tempfile::tempdir().unwrap();
     let sc = write(tmp.path(), "overload.toml", &text);
     let out = tmp.path().join("out");
-    llmcap()
-        .args([
-            "run",
-            sc.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ])
-        .args(["--replications", "1"])
-        .assert()
-        .success();
+    run_ok(&sc, &out, &["--replications", "1"]);
     let s: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     let r = &s["requests"];
