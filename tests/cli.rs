@@ -489,3 +489,28 @@ fn warnings_name_their_key_without_failing() {
         .success()
         .stderr(predicate::str::contains("warning").not());
 }
+
+#[test]
+fn classes_sharing_a_stream_see_identical_traffic_and_are_flagged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run_ok(
+        &repo("scenarios/ondemand_vs_reserved.toml"),
+        &out,
+        &["--horizon-hours", "3", "--replications", "2"],
+    );
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let classes = s["classes"].as_array().unwrap();
+    assert_eq!(classes.len(), 2);
+    assert_eq!(
+        classes[0]["requests"]["arrived"],
+        classes[1]["requests"]["arrived"]
+    );
+    assert_eq!(
+        classes[0]["mean_input_tokens"],
+        classes[1]["mean_input_tokens"]
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("Classes `on-demand`, `reserved` share one random stream"));
+}
