@@ -228,6 +228,8 @@ mod tests {
     fn reserved(units: u32, tpm: f64, max_queue: Option<u32>) -> Reserved {
         Reserved {
             units,
+            min_units: 1,
+            unit_step: 1,
             tpm_per_unit: tpm,
             output_weight: 3.0,
             concurrency_per_unit: 1,

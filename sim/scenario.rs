@@ -27,6 +27,34 @@ pub struct RawScenario {
     pub class: Vec<RawClass>,
     #[serde(default)]
     pub deployment: Vec<RawDeployment>,
+    pub sweep: Option<RawSweep>,
+    pub plan: Option<RawPlan>,
+}
+
+/// `[sweep]`: one key, many values (see `sweep`).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    pub key: String,
+    pub values: Option<Vec<f64>>,
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+    pub step: Option<f64>,
+    pub points: Option<f64>,
+    pub replications: Option<u32>,
+    pub compare: Option<String>,
+}
+
+/// `[plan]`: what `llmcap plan` may buy (see `plan`).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    pub deployment: Option<String>,
+    pub terms: Option<Vec<String>>,
+    pub max_units: Option<f64>,
+    pub confidence: Option<f64>,
+    pub replications: Option<u32>,
+    pub sla: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,6 +170,8 @@ pub struct RawOnDemand {
 #[serde(deny_unknown_fields)]
 pub struct RawReserved {
     pub units: f64,
+    pub min_units: Option<f64>,
+    pub unit_step: Option<f64>,
     pub tpm_per_unit: f64,
     pub output_weight: Option<f64>,
     pub concurrency_per_unit: Option<f64>,
@@ -169,6 +199,10 @@ pub struct Scenario {
     pub client: ClientPolicy,
     pub classes: Vec<Class>,
     pub deployments: Vec<Deployment>,
+    /// The `[sweep]` table as written; `sweep` checks it against the file.
+    pub sweep: Option<RawSweep>,
+    /// The `[plan]` table as written; `plan` checks it.
+    pub plan: Option<RawPlan>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -263,6 +297,10 @@ pub struct OnDemand {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reserved {
     pub units: u32,
+    /// The smallest number of units the vendor sells (Azure global PTUs: 15).
+    pub min_units: u32,
+    /// Units come in steps of this size above `min_units` (Azure global PTUs: 5).
+    pub unit_step: u32,
     /// Input-equivalent tokens per minute per unit.
     pub tpm_per_unit: f64,
     /// One output token costs this many input tokens of capacity.
@@ -278,6 +316,16 @@ pub struct Reserved {
 }
 
 impl Reserved {
+    /// Whether `units` is a number of units the vendor sells.
+    pub fn purchasable(&self, units: u32) -> bool {
+        units >= self.min_units && (units - self.min_units) % self.unit_step == 0
+    }
+    /// The purchasable numbers of units from `min_units` up to `max`.
+    pub fn grid(&self, max: u32) -> Vec<u32> {
+        (self.min_units..=max.max(self.min_units))
+            .step_by(self.unit_step as usize)
+            .collect()
+    }
     pub fn slots(&self) -> u32 {
         self.units.saturating_mul(self.concurrency_per_unit)
     }
@@ -316,6 +364,21 @@ impl Scenario {
     /// Parses and validates scenario text; `file` is only used in messages.
     pub fn from_toml(text: &str, file: &Path) -> Result<Scenario, InputError> {
         let raw: RawScenario = parse_toml(text, file)?;
+        validate(raw, file)
+    }
+
+    /// Validates a scenario already parsed into a TOML table (a sweep point);
+    /// `file` is only used in messages.
+    pub fn from_table(table: toml::Table, file: &Path) -> Result<Scenario, InputError> {
+        let raw: RawScenario =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let path = e.path().to_string();
+                InputError::Invalid {
+                    file: file.to_path_buf(),
+                    path: if path.is_empty() { ".".into() } else { path },
+                    message: e.into_inner().message().trim().to_string(),
+                }
+            })?;
         validate(raw, file)
     }
 
@@ -618,6 +681,8 @@ fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
         client,
         classes,
         deployments,
+        sweep: raw.sweep,
+        plan: raw.plan,
     })
 }
 
@@ -804,6 +869,19 @@ fn profile(
 
 fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, InputError> {
     let units = c.whole(&format!("{p}.units"), r.units, 1)?;
+    let min_units = c.whole(&format!("{p}.min_units"), r.min_units.unwrap_or(1.0), 1)?;
+    let unit_step = c.whole(&format!("{p}.unit_step"), r.unit_step.unwrap_or(1.0), 1)?;
+    if units < min_units || (units - min_units) % unit_step != 0 {
+        return Err(c.err(
+            format!("{p}.units"),
+            format!(
+                "must be a number of units the vendor sells: min_units = {min_units} plus a multiple of unit_step = {unit_step} (e.g. {}, {}, {}), got {units}",
+                min_units,
+                min_units + unit_step,
+                min_units + 2 * unit_step
+            ),
+        ));
+    }
     let tpm_per_unit = c.range(&format!("{p}.tpm_per_unit"), r.tpm_per_unit, 1.0, 1e12)?;
     let output_weight = c.range(
         &format!("{p}.output_weight"),
@@ -876,6 +954,8 @@ fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, 
         .transpose()?;
     Ok(Reserved {
         units,
+        min_units,
+        unit_step,
         tpm_per_unit,
         output_weight,
         concurrency_per_unit,

@@ -201,6 +201,48 @@ impl TokenDist {
         }
     }
 
+    /// The mean of [`TokenDist::sample`], from the parameters (closed forms for
+    /// the capped lognormal and exponential, exact integration of the
+    /// piecewise-linear empirical inverse CDF). Rounding to whole tokens and
+    /// the floor of 1 token are ignored: they move the mean by under a token.
+    pub fn mean(&self) -> f64 {
+        match self {
+            TokenDist::Fixed(v) => *v as f64,
+            TokenDist::LogNormal { mu, sigma, max } => {
+                // E[min(X, m)] = e^(mu + s^2/2) Phi((ln m - mu - s^2)/s) + m (1 - Phi((ln m - mu)/s))
+                let m = *max as f64;
+                let (s, lm) = (*sigma, m.ln());
+                if s == 0.0 {
+                    return mu.exp().min(m);
+                }
+                (mu + s * s / 2.0).exp() * normal_cdf((lm - mu - s * s) / s)
+                    + m * (1.0 - normal_cdf((lm - mu) / s))
+            }
+            TokenDist::Exponential { mean, max } => {
+                mean * (1.0 - (-(*max as f64) / mean).exp())
+            }
+            TokenDist::Empirical { points, max } => {
+                // Each linear piece, capped at max, integrated exactly.
+                let m = *max as f64;
+                points
+                    .windows(2)
+                    .map(|w| {
+                        let ((q0, v0), (q1, v1)) = (w[0], w[1]);
+                        let dq = q1 - q0;
+                        if v1 <= m {
+                            dq * (v0 + v1) / 2.0
+                        } else if v0 >= m {
+                            dq * m
+                        } else {
+                            let f = (m - v0) / (v1 - v0);
+                            dq * f * (v0 + m) / 2.0 + dq * (1.0 - f) * m
+                        }
+                    })
+                    .sum()
+            }
+        }
+    }
+
     /// A one-line description for reports.
     pub fn describe(&self) -> String {
         match self {
@@ -220,6 +262,24 @@ impl TokenDist {
             }
         }
     }
+}
+
+/// The standard normal CDF, from erfc (Numerical Recipes' erfcc, relative
+/// error under 1.2e-7 everywhere).
+pub fn normal_cdf(z: f64) -> f64 {
+    let x = -z / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.5 * x.abs());
+    let poly = -x * x - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let erfc = t * poly.exp();
+    let erfc = if x >= 0.0 { erfc } else { 2.0 - erfc };
+    0.5 * erfc
 }
 
 fn interpolate(points: &[(f64, f64)], u: f64) -> f64 {
@@ -261,6 +321,52 @@ mod tests {
             per_hour[(t / US_PER_HOUR) as usize] += 1;
         }
         per_hour
+    }
+
+    #[test]
+    fn normal_cdf_matches_tables() {
+        assert!((normal_cdf(0.0) - 0.5).abs() < 1e-7);
+        assert!((normal_cdf(Z90) - 0.9).abs() < 1e-7);
+        assert!((normal_cdf(-Z99) - 0.01).abs() < 1e-7);
+        assert!((normal_cdf(-1.959_963_985) - 0.025).abs() < 1e-7);
+    }
+
+    #[test]
+    fn token_means_match_sample_means() {
+        let dists = [
+            TokenDist::Fixed(300),
+            TokenDist::lognormal(1200.0, 4000.0, 128_000),
+            // A cap that bites: p90 far above max.
+            TokenDist::lognormal(250.0, 5000.0, 2_000),
+            TokenDist::Exponential {
+                mean: 500.0,
+                max: 800,
+            },
+            TokenDist::Empirical {
+                points: vec![(0.0, 10.0), (0.5, 100.0), (0.9, 1000.0), (1.0, 9000.0)],
+                max: 4000,
+            },
+        ];
+        for d in &dists {
+            let mut rng = stream(11, 0, Purpose::Tokens, 0);
+            let n = 400_000;
+            let mut sum = 0.0;
+            let mut sq = 0.0;
+            for _ in 0..n {
+                let x = d.sample(&mut rng) as f64;
+                sum += x;
+                sq += x * x;
+            }
+            let mean = sum / n as f64;
+            let se = ((sq / n as f64 - mean * mean) / n as f64).sqrt();
+            // Five standard errors plus one token for rounding.
+            assert!(
+                (d.mean() - mean).abs() < 5.0 * se + 1.0,
+                "{}: closed form {} vs sampled {mean} (se {se})",
+                d.describe(),
+                d.mean()
+            );
+        }
     }
 
     #[test]
