@@ -11,12 +11,15 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
+use llmcap::plan::{parse_sla, PlanSpec};
+use llmcap::report::sweep::SweepResult;
 use llmcap::report::{
     self,
     output::Staging,
     summary::{Manifest, RepDigest},
 };
-use llmcap::scenario::Scenario;
+use llmcap::scenario::{RawSweep, Scenario};
+use llmcap::sweep::{breakevens, run_points, PointSummary, Sweep, SweepSpec};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +42,109 @@ pub enum Command {
     Run(RunArgs),
     /// Check a scenario file and print what it describes, without running it.
     Validate(ValidateArgs),
+    /// Sweep one scenario key (units, demand, any number) and find the break-even
+    /// utilization: sweep.csv, sweep.json, breakeven.png, cost_vs_units.png,
+    /// sensitivity.png, report.md.
+    Sweep(SweepArgs),
+    /// Find the cheapest reserved capacity (units, term, with or without
+    /// spillover) that meets a TTFT SLA: plan.md, plan.csv, plan.json, cost_vs_units.png.
+    Plan(PlanArgs),
+}
+
+/// Options shared by the commands that simulate.
+#[derive(Debug, Args)]
+pub struct SimOptions {
+    /// Override the scenario's seed (0 to 2^63 - 1, as in the scenario file).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+    pub seed: Option<u64>,
+    /// Override the number of replications (per point, for sweeps and plans).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub replications: Option<u32>,
+    /// Override the horizon in hours.
+    #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(1..=17568))]
+    pub horizon_hours: Option<u32>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl SimOptions {
+    fn apply(&self, sc: &mut Scenario) {
+        if let Some(seed) = self.seed {
+            sc.seed = seed;
+        }
+        if let Some(r) = self.replications {
+            sc.replications = r;
+        }
+        if let Some(h) = self.horizon_hours {
+            sc.horizon_hours = h;
+        }
+    }
+
+    fn threads(&self) -> usize {
+        self.threads
+            .map(|t| t as usize)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The scenario file (TOML); its [sweep] table says what to sweep unless --key is given.
+    pub scenario: PathBuf,
+    /// Output folder [default: results/<scenario name>-sweep].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The key to sweep, e.g. deployment.ptu.reserved.units, class.chat.arrivals.mean_rps, demand_scale.
+    #[arg(long)]
+    pub key: Option<String>,
+    /// The values, comma-separated (instead of --from/--to/--step).
+    #[arg(long, value_delimiter = ',', num_args = 1.., allow_negative_numbers = true)]
+    pub values: Option<Vec<f64>>,
+    /// First value of a range.
+    #[arg(long, allow_negative_numbers = true)]
+    pub from: Option<f64>,
+    /// Last value of a range.
+    #[arg(long, allow_negative_numbers = true)]
+    pub to: Option<f64>,
+    /// Distance between values of a range.
+    #[arg(long, allow_negative_numbers = true)]
+    pub step: Option<f64>,
+    /// Number of evenly spaced values of a range (instead of --step).
+    #[arg(long)]
+    pub points: Option<u32>,
+    /// The on-demand deployment whose prices value the reserved tokens.
+    #[arg(long)]
+    pub compare: Option<String>,
+    #[command(flatten)]
+    pub sim: SimOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// The SLA every class must meet, e.g. "p99<=800ms" or "99% under 1s"
+    /// [default: [plan] sla, else each class's own sla].
+    #[arg(long)]
+    pub sla: Option<String>,
+    /// Output folder [default: results/<scenario name>-plan].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The reserved deployment to size [default: [plan] deployment, else the only reserved one].
+    #[arg(long)]
+    pub deployment: Option<String>,
+    /// Terms to consider, comma-separated [default: [plan] terms, else every priced term].
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub terms: Option<Vec<String>>,
+    /// Most units to consider [default: [plan] max_units, else twice the busiest hour's need].
+    #[arg(long)]
+    pub max_units: Option<u32>,
+    #[command(flatten)]
+    pub sim: SimOptions,
 }
 
 #[derive(Debug, Args)]
@@ -48,21 +154,8 @@ pub struct RunArgs {
     /// Output folder [default: results/<scenario name>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Override the scenario's seed (0 to 2^63 - 1, as in the scenario file).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
-    pub seed: Option<u64>,
-    /// Override the scenario's number of replications.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10000))]
-    pub replications: Option<u32>,
-    /// Override the horizon in hours (e.g. a short look before a long run).
-    #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(1..=17568))]
-    pub horizon_hours: Option<u32>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub threads: Option<u32>,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub sim: SimOptions,
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +188,8 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Run(a) => run(a),
         Command::Validate(a) => validate(a),
+        Command::Sweep(a) => sweep(a),
+        Command::Plan(a) => plan(a),
     }
 }
 
@@ -155,54 +250,40 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn run(a: RunArgs) -> Result<(), Failure> {
-    let (mut sc, bytes) = load(&a.scenario)?;
-    if let Some(seed) = a.seed {
-        sc.seed = seed;
-    }
-    if let Some(r) = a.replications {
-        sc.replications = r;
-    }
-    if let Some(h) = a.horizon_hours {
-        sc.horizon_hours = h;
-    }
-    if !a.quiet {
-        warn(&a.scenario, &sc);
-    }
-    let threads = a
-        .threads
-        .map(|t| t as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let dest = a
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(&sc.name));
-    // Fail on an unwritable destination before spending time on the run.
-    let staging = Staging::create(&dest)
+/// Creates the staging folder for `dest` (failing early on a bad --out).
+fn stage(dest: &Path) -> Result<Staging, Failure> {
+    Staging::create(dest)
         .with_context(|| {
             format!(
                 "--out {}: the output folder cannot be written",
                 dest.display()
             )
         })
-        .map_err(input)?;
+        .map_err(input)
+}
 
+/// Runs `work` on a worker thread while a progress bar (hidden unless the
+/// work takes over a second and stderr is a terminal) follows the simulated
+/// hours it counts, out of `total`. Returns its result and how long it took.
+fn with_progress<T: Send>(
+    total: u64,
+    quiet: bool,
+    work: impl FnOnce(&AtomicU64) -> T + Send,
+) -> Result<(T, Duration), Failure> {
     let started = Instant::now();
     let progress = AtomicU64::new(0);
-    let total = sc.horizon_hours as u64 * sc.replications as u64;
-    let results = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let worker = s.spawn(|| {
             let started = Instant::now();
-            let out =
-                llmcap::run::run_each(&sc, threads, Some(&progress), |m| RepDigest::of(&sc, m));
+            let out = work(&progress);
             (out, started.elapsed())
         });
-        let bar = progress_bar(total, a.quiet);
+        let bar = progress_bar(total, quiet);
         while !worker.is_finished() {
             std::thread::sleep(Duration::from_millis(25));
             if started.elapsed() > Duration::from_secs(1)
                 && bar.is_hidden()
-                && !a.quiet
+                && !quiet
                 && std::io::stderr().is_terminal()
             {
                 bar.set_draw_target(ProgressDrawTarget::stderr());
@@ -212,27 +293,50 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         bar.finish_and_clear();
         worker.join()
     })
-    .map_err(|_| runtime(anyhow::anyhow!("the simulation thread panicked")))?;
-    let ((pooled, digests), simulated_in) = results;
+    .map_err(|_| runtime(anyhow::anyhow!("the simulation thread panicked")))
+}
 
-    let manifest = Manifest {
+fn manifest(path: &Path, bytes: &[u8], sc: &Scenario, threads: usize) -> Manifest {
+    Manifest {
         llmcap_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario_name: sc.name.clone(),
-        scenario_file: a
-            .scenario
+        scenario_file: path
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        scenario_sha256: hex(&Sha256::digest(&bytes)),
+        scenario_sha256: hex(&Sha256::digest(bytes)),
         seed: sc.seed,
         replications: sc.replications,
         horizon_hours: sc.horizon_hours,
         threads,
         ttft_histogram: report::summary::histogram_precision(),
-    };
+    }
+}
+
+fn run(a: RunArgs) -> Result<(), Failure> {
+    let (mut sc, bytes) = load(&a.scenario)?;
+    a.sim.apply(&mut sc);
+    if !a.sim.quiet {
+        warn(&a.scenario, &sc);
+    }
+    let threads = a.sim.threads();
+    let dest = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&sc.name));
+    // Fail on an unwritable destination before spending time on the run.
+    let staging = stage(&dest)?;
+    let started = Instant::now();
+    let total = sc.horizon_hours as u64 * sc.replications as u64;
+    let results = with_progress(total, a.sim.quiet, |progress| {
+        llmcap::run::run_each(&sc, threads, Some(progress), |m| RepDigest::of(&sc, m))
+    })?;
+    let ((pooled, digests), simulated_in) = results;
+
+    let manifest = manifest(&a.scenario, &bytes, &sc, threads);
     let (dest, summary) =
         report::write_run(staging, &sc, &pooled, &digests, manifest).map_err(runtime)?;
-    if !a.quiet {
+    if !a.sim.quiet {
         let r = &summary.requests;
         let p99 = summary
             .ttft_ms
@@ -275,4 +379,228 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The scenario file as a TOML table (for sweeps, which change one key).
+fn load_table(path: &Path, bytes: &[u8]) -> Result<toml::Table, Failure> {
+    let text = String::from_utf8_lossy(bytes);
+    llmcap::scenario::parse_toml(&text, path).map_err(input)
+}
+
+/// The sweep to run: from the command line when --key or a value flag is
+/// given, else the scenario's [sweep] table.
+fn sweep_spec(a: &SweepArgs, sc: &Scenario) -> Result<SweepSpec, Failure> {
+    let from_cli = a.key.is_some()
+        || a.values.is_some()
+        || a.from.is_some()
+        || a.to.is_some()
+        || a.step.is_some()
+        || a.points.is_some();
+    if from_cli {
+        let key = a.key.clone().ok_or_else(|| {
+            input(anyhow::anyhow!(
+                "--key is required with --values, --from, --to, --step or --points (e.g. --key deployment.<name>.reserved.units)"
+            ))
+        })?;
+        let raw = RawSweep {
+            key,
+            values: a.values.clone(),
+            from: a.from,
+            to: a.to,
+            step: a.step,
+            points: a.points.map(f64::from),
+            replications: None,
+            compare: a.compare.clone(),
+        };
+        return SweepSpec::from_raw(&raw, &a.scenario, "--key").map_err(input);
+    }
+    let Some(raw) = &sc.sweep else {
+        return Err(input(anyhow::anyhow!(
+            "{}: sweep: the scenario has no [sweep] table and no --key was given; say what to sweep, e.g. --key deployment.<name>.reserved.units --from 15 --to 300 --step 5",
+            a.scenario.display()
+        )));
+    };
+    let mut raw = raw.clone();
+    if a.compare.is_some() {
+        raw.compare = a.compare.clone();
+    }
+    SweepSpec::from_raw(&raw, &a.scenario, "sweep").map_err(input)
+}
+
+fn sweep(a: SweepArgs) -> Result<(), Failure> {
+    let (sc, bytes) = load(&a.scenario)?;
+    let table = load_table(&a.scenario, &bytes)?;
+    let spec = sweep_spec(&a, &sc)?;
+    let sweep = Sweep::build(&table, &a.scenario, spec, |p| a.sim.apply(p)).map_err(input)?;
+    if !a.sim.quiet {
+        warn(&a.scenario, &sweep.points[0]);
+    }
+    let threads = a.sim.threads();
+    let dest = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(format!("{}-sweep", sc.name)));
+    let staging = stage(&dest)?;
+    let pair = sweep.pair.as_ref().ok().copied();
+    let (outcomes, took) = with_progress(sweep.total_hours(), a.sim.quiet, |progress| {
+        run_points(
+            &sweep.points,
+            pair.map(|p| p.reserved),
+            pair.map(|p| p.compare),
+            threads,
+            Some(progress),
+        )
+    })?;
+    let points = sweep
+        .spec
+        .values
+        .iter()
+        .zip(&outcomes)
+        .map(|(&v, (o, h))| PointSummary::of(v, o, h, pair.is_some()))
+        .collect();
+    let breakeven = breakevens(&sweep, &outcomes);
+    let base = &sweep.points[0];
+    let result = SweepResult::build(
+        &sweep,
+        points,
+        breakeven,
+        manifest(&a.scenario, &bytes, base, threads),
+    );
+    let dest = report::sweep::write_sweep(staging, base, &result).map_err(runtime)?;
+    if !a.sim.quiet {
+        for b in &result.breakeven {
+            eprintln!(
+                "{}: break-even utilization, {} term: simulated {}, closed form {:.1}%",
+                sc.name,
+                b.term,
+                b.simulated
+                    .map(|s| format!(
+                        "{:.1}% (95% CI {:.1}-{:.1})",
+                        s.mean * 100.0,
+                        s.ci95_low * 100.0,
+                        s.ci95_high * 100.0
+                    ))
+                    .unwrap_or_else(|| "none in the swept range".into()),
+                b.closed_form * 100.0
+            );
+        }
+        if let Some(why) = &result.no_breakeven {
+            eprintln!("{}: no break-even analysis: {why}", sc.name);
+        }
+        if let Some(i) = result.cheapest {
+            let p = &result.points[i];
+            eprintln!(
+                "{}: cheapest point {} = {}: ${:.2} per {} h",
+                sc.name,
+                result.key,
+                p.value,
+                p.total_usd.map_or(0.0, |c| c.mean),
+                base.horizon_hours
+            );
+        }
+        eprintln!(
+            "{} point(s) x {} replication(s) simulated in {:.2} s on {threads} thread(s)",
+            sweep.points.len(),
+            base.replications,
+            took.as_secs_f64()
+        );
+        println!("{}", dest.join("report.md").display());
+    }
+    Ok(())
+}
+
+/// The planning spec from the command line, then `[plan]`, then defaults.
+/// Errors name the flag or the key.
+fn plan_spec(a: &PlanArgs, sc: &Scenario) -> Result<PlanSpec, Failure> {
+    let raw = sc.plan.clone().unwrap_or_default();
+    let file = a.scenario.display();
+    let sla = match (&a.sla, &raw.sla) {
+        (Some(t), _) => Some(parse_sla(t).map_err(|e| input(anyhow::anyhow!("--sla {e}")))?),
+        (None, Some(t)) => {
+            Some(parse_sla(t).map_err(|e| input(anyhow::anyhow!("{file}: plan.sla: {e}")))?)
+        }
+        (None, None) => None,
+    };
+    let max_units = match (a.max_units, raw.max_units) {
+        (Some(m), _) => Some(m),
+        (None, Some(m)) => {
+            if !(m.is_finite() && m >= 1.0 && m.fract() == 0.0 && m <= 10_000_000.0) {
+                return Err(input(anyhow::anyhow!(
+                    "{file}: plan.max_units: must be a whole number from 1 to 10000000, got {m}"
+                )));
+            }
+            Some(m as u32)
+        }
+        (None, None) => None,
+    };
+    let terms = a.terms.clone().or(raw.terms.clone());
+    let deployment = a.deployment.clone().or(raw.deployment.clone());
+    llmcap::plan::spec(sc, sla, deployment.as_deref(), terms.as_deref(), max_units).map_err(
+        |(key, message)| {
+            let key = match key.as_str() {
+                "plan.deployment" if a.deployment.is_some() => "--deployment".to_string(),
+                "plan.terms" if a.terms.is_some() => "--terms".to_string(),
+                "plan.max_units" if a.max_units.is_some() => "--max-units".to_string(),
+                k if k.starts_with("--") => k.to_string(),
+                k => format!("{file}: {k}"),
+            };
+            input(anyhow::anyhow!("{key}: {message}"))
+        },
+    )
+}
+
+fn plan(a: PlanArgs) -> Result<(), Failure> {
+    let (mut sc, bytes) = load(&a.scenario)?;
+    a.sim.apply(&mut sc);
+    if a.sim.replications.is_none() {
+        if let Some(r) = sc.plan.as_ref().and_then(|p| p.replications) {
+            if r == 0 || r > 10_000 {
+                return Err(input(anyhow::anyhow!(
+                    "{}: plan.replications: must be from 1 to 10000, got {r}",
+                    a.scenario.display()
+                )));
+            }
+            sc.replications = r;
+        }
+    }
+    let spec = plan_spec(&a, &sc)?;
+    if !a.sim.quiet {
+        warn(&a.scenario, &sc);
+    }
+    let threads = a.sim.threads();
+    let dest = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(format!("{}-plan", sc.name)));
+    let staging = stage(&dest)?;
+    // The total is not known in advance (the search decides); show a spinner
+    // that counts simulated hours against one sweep of the grid.
+    let grid = match &sc.deployments[spec.reserved].pool {
+        llmcap::scenario::Pool::Reserved(r) => r.grid(spec.max_units).len() as u64,
+        llmcap::scenario::Pool::OnDemand(_) => 1,
+    };
+    let total = sc.horizon_hours as u64 * sc.replications as u64 * grid.min(40);
+    let (result, took) = with_progress(total, a.sim.quiet, |progress| {
+        llmcap::plan::plan(&sc, &spec, threads, Some(progress))
+    })?;
+    let dest = report::plan::write_plan(
+        staging,
+        &sc,
+        &result,
+        manifest(&a.scenario, &bytes, &sc, threads),
+    )
+    .map_err(runtime)?;
+    if !a.sim.quiet {
+        for line in report::plan::headline(&result) {
+            eprintln!("{}: {line}", sc.name);
+        }
+        eprintln!(
+            "{} configuration(s) x {} replication(s) simulated in {:.2} s on {threads} thread(s)",
+            result.evaluated.len(),
+            sc.replications,
+            took.as_secs_f64()
+        );
+        println!("{}", dest.join("plan.md").display());
+    }
+    Ok(())
 }

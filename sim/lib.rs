@@ -45,13 +45,16 @@
 
 pub mod capacity;
 pub mod cost;
+pub mod economics;
 pub mod engine;
 pub mod error;
 pub mod metrics;
+pub mod plan;
 pub mod report;
 pub mod rng;
 pub mod routing;
 pub mod run;
 pub mod scenario;
+pub mod sweep;
 pub mod theory;
 pub mod traffic;

@@ -370,8 +370,8 @@ impl Scenario {
     /// Validates a scenario already parsed into a TOML table (a sweep point);
     /// `file` is only used in messages.
     pub fn from_table(table: toml::Table, file: &Path) -> Result<Scenario, InputError> {
-        let raw: RawScenario =
-            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let raw: RawScenario = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| {
                 let path = e.path().to_string();
                 InputError::Invalid {
                     file: file.to_path_buf(),

@@ -218,9 +218,7 @@ impl TokenDist {
                 (mu + s * s / 2.0).exp() * normal_cdf((lm - mu - s * s) / s)
                     + m * (1.0 - normal_cdf((lm - mu) / s))
             }
-            TokenDist::Exponential { mean, max } => {
-                mean * (1.0 - (-(*max as f64) / mean).exp())
-            }
+            TokenDist::Exponential { mean, max } => mean * (1.0 - (-(*max as f64) / mean).exp()),
             TokenDist::Empirical { points, max } => {
                 // Each linear piece, capped at max, integrated exactly.
                 let m = *max as f64;

