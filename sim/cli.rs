@@ -469,8 +469,9 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
     let dest = report::sweep::write_sweep(staging, base, &result).map_err(runtime)?;
     if !a.sim.quiet {
         for b in &result.breakeven {
+            let band = report::sweep::LESSON_BAND;
             eprintln!(
-                "{}: break-even utilization, {} term: simulated {}, closed form {:.1}%",
+                "{}: break-even utilization, {} term: simulated {}, closed form {:.1}% ({} the {:.0}-{:.0}% band)",
                 sc.name,
                 b.term,
                 b.simulated
@@ -481,7 +482,10 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
                         s.ci95_high * 100.0
                     ))
                     .unwrap_or_else(|| "none in the swept range".into()),
-                b.closed_form * 100.0
+                b.closed_form * 100.0,
+                report::sweep::in_band(b.closed_form),
+                band.0 * 100.0,
+                band.1 * 100.0
             );
         }
         if let Some(why) = &result.no_breakeven {

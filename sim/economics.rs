@@ -212,7 +212,8 @@ pub struct Swing {
 /// Closed-form break-even of `pair` at the scenario's term, and how it moves
 /// when one input changes: the output/input token ratio (x0.5, x2), the
 /// reservation term (cheapest and dearest priced term), the unit price and
-/// the on-demand price (-25%, +25%) and the output weight (x0.5, x2).
+/// the on-demand price (-25%, +25%), the throughput per unit and the output
+/// weight (x0.5, x2).
 pub fn swings(sc: &Scenario, pair: Pair) -> Option<(f64, Vec<Swing>)> {
     let r = pair.reserved(sc);
     let od = pair.compare(sc);
@@ -272,6 +273,17 @@ pub fn swings(sc: &Scenario, pair: Pair) -> Option<(f64, Vec<Swing>)> {
         low: be(r, price, &scaled_od(0.75), mix),
         high_label: "+25%".into(),
         high: be(r, price, &scaled_od(1.25), mix),
+    });
+    let faster = |k: f64| Reserved {
+        tpm_per_unit: r.tpm_per_unit * k,
+        ..r.clone()
+    };
+    out.push(Swing {
+        input: "throughput per unit".into(),
+        low_label: format!("x0.5 ({:.0} TPM)", r.tpm_per_unit * 0.5),
+        low: be(&faster(0.5), price, od, mix),
+        high_label: format!("x2 ({:.0} TPM)", r.tpm_per_unit * 2.0),
+        high: be(&faster(2.0), price, od, mix),
     });
     let weighted = |k: f64| Reserved {
         output_weight: r.output_weight * k,

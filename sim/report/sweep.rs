@@ -206,7 +206,8 @@ fn pct(v: f64) -> String {
     }
 }
 
-fn in_band(v: f64) -> &'static str {
+/// Where `v` lies relative to [`LESSON_BAND`]: inside, below or above.
+pub fn in_band(v: f64) -> &'static str {
     if (LESSON_BAND.0..=LESSON_BAND.1).contains(&v) {
         "inside"
     } else if v < LESSON_BAND.0 {
