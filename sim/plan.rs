@@ -600,3 +600,43 @@ fn candidate(e: &Evaluated, term: &str, note: Option<String>) -> Candidate {
         note,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sla_forms() {
+        let want = SlaTarget {
+            percentile: 99.0,
+            ttft_ms: 800.0,
+        };
+        for s in [
+            "p99<=800ms",
+            "p99 < 0.8s",
+            "99% under 800ms",
+            "P99 <= 0.8 s",
+            "99% within 800 ms",
+        ] {
+            assert_eq!(parse_sla(s), Ok(want), "{s}");
+        }
+        assert_eq!(
+            parse_sla("99.9% <= 2 s"),
+            Ok(SlaTarget {
+                percentile: 99.9,
+                ttft_ms: 2000.0
+            })
+        );
+        for bad in [
+            "p99",
+            "99% under",
+            "p101<=1s",
+            "p99<=-5ms",
+            "p99<=800",
+            "p0<=1s",
+            "fast",
+        ] {
+            assert!(parse_sla(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -699,3 +699,154 @@ pub fn breakevens(sweep: &Sweep, outcomes: &[(Vec<RepOutcome>, Hist)]) -> Vec<Br
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> toml::Table {
+        toml::from_str(
+            r#"
+            [scenario]
+            horizon_hours = 1
+            [[class]]
+            name = "chat"
+            arrivals = { mean_rps = 2 }
+            [[class]]
+            name = "batch"
+            arrivals = { mean_rps = 0.5 }
+            [[deployment]]
+            name = "ptu"
+            platform = "azure-openai"
+            reserved = { units = 15, term = "monthly" }
+            "#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn keys_address_tables_by_name_or_index() {
+        let mut t = table();
+        set_key(&mut t, "deployment.ptu.reserved.units", 40.0).unwrap();
+        assert_eq!(
+            t["deployment"][0]["reserved"]["units"].as_integer(),
+            Some(40)
+        );
+        set_key(&mut t, "class[1].arrivals.mean_rps", 0.75).unwrap();
+        assert_eq!(t["class"][1]["arrivals"]["mean_rps"].as_float(), Some(0.75));
+        // A leaf the file leaves out is added to an existing table.
+        set_key(&mut t, "deployment.ptu.reserved.max_wait_ms", 250.0).unwrap();
+        assert_eq!(
+            t["deployment"][0]["reserved"]["max_wait_ms"].as_integer(),
+            Some(250)
+        );
+    }
+
+    #[test]
+    fn demand_scale_multiplies_every_class() {
+        let mut t = table();
+        set_key(&mut t, DEMAND_SCALE, 3.0).unwrap();
+        assert_eq!(t["class"][0]["arrivals"]["mean_rps"].as_float(), Some(6.0));
+        assert_eq!(t["class"][1]["arrivals"]["mean_rps"].as_float(), Some(1.5));
+        assert!(set_key(&mut t, DEMAND_SCALE, 0.0).is_err());
+    }
+
+    #[test]
+    fn bad_keys_say_what_is_wrong() {
+        let mut t = table();
+        let e = set_key(&mut t, "deployment.nope.reserved.units", 1.0).unwrap_err();
+        assert!(
+            e.contains("no element named \"nope\"") && e.contains("ptu"),
+            "{e}"
+        );
+        let e = set_key(&mut t, "deployment.ptu.platform", 1.0).unwrap_err();
+        assert!(e.contains("is a string, not a number"), "{e}");
+        let e = set_key(&mut t, "deployment.ptu.reserved", 1.0).unwrap_err();
+        assert!(e.contains("not a number"), "{e}");
+        let e = set_key(&mut t, "class[5].arrivals.mean_rps", 1.0).unwrap_err();
+        assert!(e.contains("out of range"), "{e}");
+        let e = set_key(&mut t, "client.max_attempts", 1.0).unwrap_err();
+        assert!(e.contains("\"client\" is not in the scenario"), "{e}");
+        let e = set_key(&mut t, "scenario..seed", 1.0).unwrap_err();
+        assert!(e.contains("empty part"), "{e}");
+    }
+
+    fn spec(raw: RawSweep) -> Result<SweepSpec, InputError> {
+        SweepSpec::from_raw(&raw, Path::new("s.toml"), "sweep")
+    }
+
+    #[test]
+    fn ranges_include_both_ends() {
+        let s = spec(RawSweep {
+            key: "demand_scale".into(),
+            from: Some(15.0),
+            to: Some(30.0),
+            step: Some(5.0),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.values, vec![15.0, 20.0, 25.0, 30.0]);
+        let s = spec(RawSweep {
+            key: "demand_scale".into(),
+            from: Some(0.5),
+            to: Some(2.0),
+            points: Some(4.0),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.values, vec![0.5, 1.0, 1.5, 2.0]);
+    }
+
+    #[test]
+    fn bad_ranges_name_the_key() {
+        let cases = [
+            (
+                RawSweep {
+                    key: "k".into(),
+                    from: Some(2.0),
+                    to: Some(1.0),
+                    step: Some(1.0),
+                    ..Default::default()
+                },
+                "sweep.to",
+            ),
+            (
+                RawSweep {
+                    key: "k".into(),
+                    from: Some(1.0),
+                    to: Some(2.0),
+                    step: Some(0.0),
+                    ..Default::default()
+                },
+                "sweep.step",
+            ),
+            (
+                RawSweep {
+                    key: "k".into(),
+                    values: Some(vec![]),
+                    ..Default::default()
+                },
+                "sweep.values",
+            ),
+            (
+                RawSweep {
+                    key: " ".into(),
+                    values: Some(vec![1.0]),
+                    ..Default::default()
+                },
+                "sweep.key",
+            ),
+            (
+                RawSweep {
+                    key: "k".into(),
+                    ..Default::default()
+                },
+                "sweep",
+            ),
+        ];
+        for (raw, path) in cases {
+            let e = spec(raw).unwrap_err();
+            assert_eq!(e.path(), path, "{e}");
+        }
+    }
+}

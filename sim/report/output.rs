@@ -124,17 +124,22 @@ fn check_replaceable(dest: &Path) -> Result<(), &'static str> {
     if empty || is_llmcap_results(dest) {
         Ok(())
     } else {
-        Err("the folder exists and was not written by llmcap (no summary.json with an llmcap manifest); choose another --out or remove it yourself")
+        Err("the folder exists and was not written by llmcap (no summary.json, sweep.json or plan.json with an llmcap manifest); choose another --out or remove it yourself")
     }
 }
 
-/// A folder holds llmcap results if its `summary.json` has a manifest with an
-/// `llmcap_version`.
+/// The JSON file each command writes, whose manifest marks a results folder.
+pub const MANIFEST_FILES: &[&str] = &["summary.json", "sweep.json", "plan.json"];
+
+/// A folder holds llmcap results if its `summary.json`, `sweep.json` or
+/// `plan.json` has a manifest with an `llmcap_version`.
 pub fn is_llmcap_results(dir: &Path) -> bool {
-    std::fs::read(dir.join("summary.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .is_some_and(|v| v["manifest"]["llmcap_version"].is_string())
+    MANIFEST_FILES.iter().any(|f| {
+        std::fs::read(dir.join(f))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v["manifest"]["llmcap_version"].is_string())
+    })
 }
 
 impl Drop for Staging {
