@@ -2,5 +2,7 @@
 
 mod cli;
 mod common;
+mod plan;
 mod properties;
 mod queueing;
+mod sweep;

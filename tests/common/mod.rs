@@ -28,3 +28,61 @@ pub fn assert_rel(what: &str, got: f64, want: f64, tol: f64) {
         tol * 100.0
     );
 }
+
+/// The real `llmcap` binary, built by cargo for the tests.
+pub fn llmcap() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("llmcap").expect("the llmcap binary is built")
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Parses a JSON file.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The names of the entries of `dir`, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Asserts that two results folders hold the same files with the same bytes,
+/// except `manifest.threads` in the JSON file `json` (which records the thread
+/// count and must be there).
+#[track_caller]
+pub fn assert_same_results(a: &Path, b: &Path, json: &str) {
+    let files = entries(a);
+    assert_eq!(files, entries(b), "the two folders hold different files");
+    assert!(files.iter().any(|f| f == json), "{json} missing: {files:?}");
+    for f in &files {
+        let (x, y) = (
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+        );
+        if f == json {
+            let strip = |bytes: &[u8]| {
+                let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                assert!(
+                    v["manifest"]["threads"].is_u64(),
+                    "{f}: no manifest.threads"
+                );
+                v["manifest"].as_object_mut().unwrap().remove("threads");
+                v
+            };
+            assert_eq!(strip(&x), strip(&y), "{f} differs beyond manifest.threads");
+        } else {
+            assert!(x == y, "{f} differs between the two thread counts");
+        }
+    }
+}
