@@ -24,7 +24,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::OutputError;
 
+pub mod breakeven;
+pub mod cost_vs_units;
 pub mod hourly_cost;
+pub mod sensitivity;
 pub mod traffic;
 pub mod ttft_cdf;
 
@@ -731,6 +734,412 @@ fn area_legend(series: &[Series]) -> Vec<LegendEntry> {
             swatch: Swatch::Area,
         })
         .collect()
+}
+
+// Helpers for the planning charts (break-even, cost against reserved units,
+// sensitivity): swatches they draw themselves, point markers, boxed labels and
+// an axis that need not start at 0.
+
+/// How a chart redraws a legend swatch that a plain [`Swatch`] cannot show.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum SwatchArt {
+    /// A light fill (bands, shaded ranges), drawn as the chart draws it.
+    Fill(RGBAColor),
+    /// A dashed line (reference lines).
+    Dashed(RGBColor),
+    /// A line with a marker on it (series whose points are marked).
+    LineMarker(Marker),
+    /// A marker alone (single marked points, or a marker style).
+    Marker(Marker),
+}
+
+/// The shape of a point marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Circle,
+    Square,
+    Diamond,
+    /// Pointing up: also marks a value beyond the top of the axis.
+    Triangle,
+}
+
+/// A point marker: filled, or hollow (white inside, coloured outline).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Marker {
+    shape: Shape,
+    color: RGBColor,
+    filled: bool,
+}
+
+/// Half the width of a point marker, in pixels.
+const MARKER_RADIUS: i32 = 6;
+
+/// Where [`Canvas::new`] put each legend entry's swatch: its left end and its
+/// vertical centre in pixels of the whole image, in the order of `legend`.
+fn legend_swatches(root: &Area<'_>, legend: &[LegendEntry]) -> Result<Vec<(i32, i32)>, DrawError> {
+    let rows = legend_rows(root, legend)?;
+    let row_h = LEGEND_ROW_HEIGHT as i32;
+    Ok(rows
+        .iter()
+        .enumerate()
+        .flat_map(|(i, row)| {
+            let y = TITLE_HEIGHT as i32 + i as i32 * row_h + row_h / 2;
+            row.iter().map(move |(x, _)| (*x, y))
+        })
+        .collect())
+}
+
+/// Redraws the swatches of the legend entries that have an art (`art[i]` for
+/// `legend[i]`): the plain swatch is painted over in white first.
+fn redraw_swatches(
+    root: &Area<'_>,
+    legend: &[LegendEntry],
+    art: &[Option<SwatchArt>],
+) -> Result<(), DrawError> {
+    let half = LEGEND_SWATCH / 2;
+    for ((x, y), art) in legend_swatches(root, legend)?.into_iter().zip(art) {
+        let Some(art) = art else { continue };
+        root.draw(&Rectangle::new(
+            [(x - 1, y - 11), (x + LEGEND_SWATCH + 1, y + 11)],
+            WHITE.filled(),
+        ))?;
+        match *art {
+            SwatchArt::Fill(color) => {
+                root.draw(&Rectangle::new(
+                    [(x, y - 8), (x + LEGEND_SWATCH, y + 8)],
+                    color.filled(),
+                ))?;
+                root.draw(&Rectangle::new(
+                    [(x, y - 8), (x + LEGEND_SWATCH, y + 8)],
+                    GRID_BOLD.stroke_width(1),
+                ))?;
+            }
+            SwatchArt::Dashed(color) => root.draw(&plotters::element::DashedPathElement::new(
+                vec![(x, y), (x + LEGEND_SWATCH, y)],
+                7,
+                5,
+                color.stroke_width(2),
+            ))?,
+            SwatchArt::LineMarker(m) => {
+                root.draw(&PathElement::new(
+                    vec![(x, y), (x + LEGEND_SWATCH, y)],
+                    m.color.stroke_width(LINE_WIDTH),
+                ))?;
+                draw_marker(root, (x + half, y), m)?;
+            }
+            SwatchArt::Marker(m) => draw_marker(root, (x + half, y), m)?,
+        }
+    }
+    Ok(())
+}
+
+/// Draws a point marker centred at `at` (pixels of `area`).
+fn draw_marker(area: &Area<'_>, at: (i32, i32), m: Marker) -> Result<(), DrawError> {
+    let r = MARKER_RADIUS;
+    let fill = if m.filled { m.color } else { WHITE };
+    let outline = m.color.stroke_width(2);
+    let (x, y) = at;
+    let corners = match m.shape {
+        Shape::Circle => {
+            area.draw(&Circle::new(at, r, fill.filled()))?;
+            return area.draw(&Circle::new(at, r, outline));
+        }
+        Shape::Square => vec![
+            (x - r, y - r),
+            (x + r, y - r),
+            (x + r, y + r),
+            (x - r, y + r),
+        ],
+        Shape::Diamond => {
+            let d = r + 2;
+            vec![(x, y - d), (x + d, y), (x, y + d), (x - d, y)]
+        }
+        Shape::Triangle => {
+            let d = r + 1;
+            vec![(x, y - d), (x + d, y + d - 2), (x - d, y + d - 2)]
+        }
+    };
+    area.draw(&Polygon::new(corners.clone(), fill.filled()))?;
+    let mut closed = corners;
+    closed.push(closed[0]);
+    area.draw(&PathElement::new(closed, outline))
+}
+
+/// A small text style in `color` anchored as `pos` says.
+fn label_style(size: f64, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
+    (FONT, size).into_font().color(&color).pos(Pos::new(h, v))
+}
+
+/// The pixel box `text` takes when drawn with `style` at `at`, padded by
+/// `pad` pixels: `(left, top, right, bottom)`.
+fn text_box(
+    area: &Area<'_>,
+    text: &str,
+    style: &TextStyle,
+    at: (i32, i32),
+    pad: i32,
+) -> Result<(i32, i32, i32, i32), DrawError> {
+    let (w, h) = area.estimate_text_size(text, style)?;
+    let (w, h) = (w as i32, h as i32);
+    let left = match style.pos.h_pos {
+        HPos::Left => at.0,
+        HPos::Center => at.0 - w / 2,
+        HPos::Right => at.0 - w,
+    };
+    let top = match style.pos.v_pos {
+        VPos::Top => at.1,
+        VPos::Center => at.1 - h / 2,
+        VPos::Bottom => at.1 - h,
+    };
+    Ok((left - pad, top - pad, left + w + pad, top + h + pad))
+}
+
+/// Draws `text` over a white box (so it reads over grid lines and curves),
+/// anchored at `at` (pixels of `area`) as `style` says.
+fn boxed_text(
+    area: &Area<'_>,
+    text: &str,
+    style: &TextStyle,
+    at: (i32, i32),
+) -> Result<(), DrawError> {
+    let (l, t, r, b) = text_box(area, text, style, at, 3)?;
+    area.draw(&Rectangle::new([(l, t), (r, b)], WHITE.mix(0.9).filled()))?;
+    area.draw_text(text, style, at)
+}
+
+/// A step of 1, 2, 2.5 or 5 times a power of ten, at least `raw`.
+fn nice_step(raw: f64) -> f64 {
+    let raw = if raw.is_finite() && raw > 0.0 {
+        raw
+    } else {
+        1.0
+    };
+    let mag = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0 * mag)
+}
+
+/// A linear axis over `lo..hi` (which need not include 0), widened to the
+/// nearest nice ticks, with at most about `max_ticks` intervals. A degenerate
+/// or non-finite range is widened around its value.
+#[derive(Debug, Clone)]
+struct SpanAxis {
+    lo: f64,
+    hi: f64,
+    ticks: Vec<f64>,
+    decimals: usize,
+}
+
+impl SpanAxis {
+    fn new(lo: f64, hi: f64, max_ticks: usize) -> Self {
+        let (mut lo, mut hi) = match (lo.is_finite(), hi.is_finite()) {
+            (true, true) => (lo.min(hi), lo.max(hi)),
+            (true, false) => (lo, lo),
+            (false, true) => (hi, hi),
+            (false, false) => (0.0, 1.0),
+        };
+        if hi - lo <= 1e-9 * lo.abs().max(1.0) {
+            let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+            (lo, hi) = (lo - pad, hi + pad);
+        }
+        let step = nice_step((hi - lo) / max_ticks.max(1) as f64);
+        let first = (lo / step + 1e-9).floor();
+        let last = (hi / step - 1e-9).ceil().max(first + 1.0);
+        let ticks = (0..=(last - first) as usize)
+            .map(|i| (first + i as f64) * step)
+            .collect();
+        SpanAxis {
+            lo: first * step,
+            hi: last * step,
+            ticks,
+            decimals: decimals_for(step),
+        }
+    }
+
+    fn coord(&self) -> Ticked<RangedCoordf64> {
+        Ticked::new((self.lo..self.hi).into(), self.ticks.clone(), Vec::new())
+    }
+
+    fn label(&self, v: f64) -> String {
+        format_number(v, self.decimals)
+    }
+}
+
+/// A fraction as a percentage with `decimals` decimals: 0.846 -> "84.6%".
+fn percent(v: f64, decimals: usize) -> String {
+    format!("{}%", format_number(v * 100.0, decimals))
+}
+
+/// Cuts a polyline to the box `xr` × `yr`: the pieces that lie inside, in
+/// order (a line leaving the box and coming back gives two pieces). A single
+/// point inside the box is a piece of one point.
+fn clip_polyline(points: &[(f64, f64)], xr: (f64, f64), yr: (f64, f64)) -> Vec<Vec<(f64, f64)>> {
+    let inside = |p: &(f64, f64)| p.0 >= xr.0 && p.0 <= xr.1 && p.1 >= yr.0 && p.1 <= yr.1;
+    if let [p] = points {
+        return if inside(p) {
+            vec![vec![*p]]
+        } else {
+            Vec::new()
+        };
+    }
+    let mut pieces = Vec::new();
+    let mut current: Vec<(f64, f64)> = Vec::new();
+    for w in points.windows(2) {
+        match clip_segment(w[0], w[1], xr, yr) {
+            Some((a, b)) => {
+                if current.last() != Some(&a) {
+                    if !current.is_empty() {
+                        pieces.push(std::mem::take(&mut current));
+                    }
+                    current.push(a);
+                }
+                current.push(b);
+            }
+            None => {
+                if !current.is_empty() {
+                    pieces.push(std::mem::take(&mut current));
+                }
+            }
+        }
+    }
+    if !current.is_empty() {
+        pieces.push(current);
+    }
+    pieces
+}
+
+/// The part of the segment `a`–`b` inside the box (Liang–Barsky), if any.
+fn clip_segment(
+    a: (f64, f64),
+    b: (f64, f64),
+    xr: (f64, f64),
+    yr: (f64, f64),
+) -> Option<((f64, f64), (f64, f64))> {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (p, q) in [
+        (-dx, a.0 - xr.0),
+        (dx, xr.1 - a.0),
+        (-dy, a.1 - yr.0),
+        (dy, yr.1 - a.1),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return None;
+            }
+        } else {
+            let t = q / p;
+            if p < 0.0 {
+                t0 = t0.max(t);
+            } else {
+                t1 = t1.min(t);
+            }
+        }
+    }
+    if t0 > t1 {
+        return None;
+    }
+    let at = |t: f64| {
+        if t == 0.0 {
+            a
+        } else if t == 1.0 {
+            b
+        } else {
+            (a.0 + t * dx, a.1 + t * dy)
+        }
+    };
+    Some((at(t0), at(t1)))
+}
+
+/// Short labels printed just above the plotting area (whose top is at pixel
+/// `top`), centred at their pixel x: `(x, text, colour)` in order of
+/// importance; a label that would overlap one already printed is skipped.
+fn labels_above(
+    root: &Area<'_>,
+    top: i32,
+    labels: &[(i32, String, RGBColor)],
+) -> Result<(), DrawError> {
+    let mut taken: Vec<(i32, i32)> = Vec::new();
+    for (x, text, color) in labels {
+        let style = label_style(TICK_SIZE, *color, HPos::Center, VPos::Bottom);
+        let at = (*x, top - 4);
+        let (l, _, r, _) = text_box(root, text, &style, at, 4)?;
+        if taken.iter().any(|(a, b)| l < *b && r > *a) {
+            continue;
+        }
+        taken.push((l, r));
+        root.draw_text(text, &style, at)?;
+    }
+    Ok(())
+}
+
+/// A pixel box: (left, top, right, bottom).
+type PixelBox = (i32, i32, i32, i32);
+
+/// Where a label may go: its anchor point and how the text hangs from it.
+type LabelSpot = (HPos, VPos, (i32, i32));
+
+/// Whether the polyline (pixels) passes through the box.
+fn crosses(line: &[(i32, i32)], b: PixelBox) -> bool {
+    let f = |p: (i32, i32)| (f64::from(p.0), f64::from(p.1));
+    let (xr, yr) = (
+        (f64::from(b.0), f64::from(b.2)),
+        (f64::from(b.1), f64::from(b.3)),
+    );
+    match line {
+        [p] => clip_segment(f(*p), f(*p), xr, yr).is_some(),
+        _ => line
+            .windows(2)
+            .any(|w| clip_segment(f(w[0]), f(w[1]), xr, yr).is_some()),
+    }
+}
+
+/// Draws `text` (boxed, in `color`) at the first of the `spots` where it
+/// stays inside `bounds`, clear of the boxes already `taken` and of the
+/// `lines` (pixel polylines); failing that, the first spot inside and clear of
+/// `taken`; failing that, the first spot. Records the box it took.
+fn place_label(
+    root: &Area<'_>,
+    text: &str,
+    color: RGBColor,
+    spots: &[LabelSpot],
+    bounds: (&std::ops::Range<i32>, &std::ops::Range<i32>),
+    taken: &mut Vec<PixelBox>,
+    lines: &[Vec<(i32, i32)>],
+) -> Result<(), DrawError> {
+    let (xs, ys) = bounds;
+    let mut boxes = Vec::with_capacity(spots.len());
+    for (h, v, at) in spots {
+        let style = label_style(TICK_SIZE, color, *h, *v);
+        let b = text_box(root, text, &style, *at, 3)?;
+        boxes.push((style, *at, b));
+    }
+    let inside =
+        |b: &PixelBox| b.0 >= xs.start && b.2 <= xs.end && b.1 >= ys.start && b.3 <= ys.end;
+    let free = |b: &PixelBox| {
+        taken
+            .iter()
+            .all(|t| b.2 <= t.0 || b.0 >= t.2 || b.3 <= t.1 || b.1 >= t.3)
+    };
+    // Lines and their markers are a few pixels wide: keep a margin.
+    let clear = |b: &PixelBox| {
+        let m = MARKER_RADIUS;
+        let wide = (b.0 - m, b.1 - m, b.2 + m, b.3 + m);
+        lines.iter().all(|l| !crosses(l, wide))
+    };
+    let pick = boxes
+        .iter()
+        .position(|(_, _, b)| inside(b) && free(b) && clear(b))
+        .or_else(|| boxes.iter().position(|(_, _, b)| inside(b) && free(b)))
+        .unwrap_or(0);
+    let Some((style, at, b)) = boxes.into_iter().nth(pick) else {
+        return Ok(());
+    };
+    taken.push(b);
+    boxed_text(root, text, &style, at)
 }
 
 /// Test helper: `draw` into two files must give the same non-trivial PNG.
