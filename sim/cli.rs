@@ -211,8 +211,35 @@ fn warn(path: &Path, sc: &Scenario) {
 }
 
 fn validate(a: ValidateArgs) -> Result<(), Failure> {
-    let (sc, _) = load(&a.scenario)?;
+    let (sc, bytes) = load(&a.scenario)?;
     warn(&a.scenario, &sc);
+    // [sweep] and [plan] are checked as `sweep` and `plan` would check them.
+    let sweep = match &sc.sweep {
+        Some(raw) => {
+            let spec = SweepSpec::from_raw(raw, &a.scenario, "sweep").map_err(input)?;
+            let table = load_table(&a.scenario, &bytes)?;
+            Some(Sweep::build(&table, &a.scenario, spec, |_| {}).map_err(input)?)
+        }
+        None => None,
+    };
+    if sc.plan.is_some() {
+        let args = PlanArgs {
+            scenario: a.scenario.clone(),
+            sla: None,
+            out: None,
+            deployment: None,
+            terms: None,
+            max_units: None,
+            sim: SimOptions {
+                seed: None,
+                replications: None,
+                horizon_hours: None,
+                threads: None,
+                quiet: true,
+            },
+        };
+        plan_spec(&args, &sc)?;
+    }
     println!(
         "{}: valid scenario \"{}\": {} class(es), {} deployment(s), {} h horizon, {} replication(s), seed {}",
         a.scenario.display(),
@@ -245,6 +272,23 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
             d.platform,
             d.model,
             d.pool.kind()
+        );
+    }
+    if let Some(sw) = sweep {
+        let v = &sw.spec.values;
+        println!(
+            "  sweep {}: {} point(s) from {} to {}; break-even: {}",
+            sw.spec.key,
+            v.len(),
+            v.first().copied().unwrap_or(0.0),
+            v.last().copied().unwrap_or(0.0),
+            match &sw.pair {
+                Ok(p) => format!(
+                    "{} against {}",
+                    sc.deployments[p.reserved].name, sc.deployments[p.compare].name
+                ),
+                Err(why) => format!("none ({why})"),
+            }
         );
     }
     Ok(())
@@ -412,7 +456,7 @@ fn sweep_spec(a: &SweepArgs, sc: &Scenario) -> Result<SweepSpec, Failure> {
             replications: None,
             compare: a.compare.clone(),
         };
-        return SweepSpec::from_raw(&raw, &a.scenario, "--key").map_err(input);
+        return SweepSpec::from_raw(&raw, &a.scenario, "--").map_err(input);
     }
     let Some(raw) = &sc.sweep else {
         return Err(input(anyhow::anyhow!(

@@ -91,7 +91,9 @@ pub fn parse_sla(text: &str) -> Result<SlaTarget, String> {
         .parse()
         .map_err(|_| format!("\"{text}\": the time \"{num}\" is not a number; {help}"))?;
     if !(v.is_finite() && v > 0.0) {
-        return Err(format!("\"{text}\": the time must be above 0"));
+        return Err(format!(
+            "\"{text}\": the time must be a finite number above 0, got {num}"
+        ));
     }
     Ok(SlaTarget {
         percentile,

@@ -37,98 +37,98 @@ pub struct SweepSpec {
     pub replications: Option<u32>,
     /// The on-demand deployment whose prices value the reserved tokens.
     pub compare: Option<String>,
+    /// How messages name the fields: "sweep" (the table) or "--" (flags).
+    pub at: String,
 }
 
 impl SweepSpec {
-    /// Checks a `[sweep]` table (or the same fields from the command line);
-    /// `at` is the key path used in messages (`sweep` or `--key`).
+    /// Checks a `[sweep]` table (`at` = "sweep") or the same fields from the
+    /// command line (`at` = "--"); messages name `sweep.step` or `--step`.
     pub fn from_raw(raw: &RawSweep, file: &Path, at: &str) -> Result<SweepSpec, InputError> {
         let c = Checker { file };
         let key = raw.key.trim();
         if key.is_empty() {
             return Err(c.err(
-                format!("{at}.key"),
+                name(at, "key"),
                 "must name a numeric key, e.g. \"deployment.ptu.reserved.units\" or \"demand_scale\"",
             ));
         }
         let range =
             raw.from.is_some() || raw.to.is_some() || raw.step.is_some() || raw.points.is_some();
-        let values =
-            match (&raw.values, range) {
-                (Some(_), true) => {
-                    return Err(c.err(
-                        at,
-                        "give either values = [...] or from / to with step or points, not both",
-                    ))
-                }
-                (Some(v), false) => {
-                    if v.is_empty() {
-                        return Err(c.err(format!("{at}.values"), "must list at least one value"));
-                    }
-                    for (i, x) in v.iter().enumerate() {
-                        if !x.is_finite() {
-                            return Err(c.err(
-                                format!("{at}.values[{i}]"),
-                                format!("must be a finite number, got {x}"),
-                            ));
-                        }
-                    }
-                    v.clone()
-                }
-                (None, false) => return Err(c.err(
+        let values = match (&raw.values, range) {
+            (Some(_), true) => {
+                return Err(c.err(
                     at,
-                    "needs the values to sweep: values = [...], or from, to and step (or points)",
-                )),
-                (None, true) => {
-                    let from = raw.from.ok_or_else(|| {
-                        c.err(format!("{at}.from"), "is missing (the first value)")
-                    })?;
-                    let to = raw
-                        .to
-                        .ok_or_else(|| c.err(format!("{at}.to"), "is missing (the last value)"))?;
-                    for (k, v) in [("from", from), ("to", to)] {
-                        if !v.is_finite() {
-                            return Err(c.err(
-                                format!("{at}.{k}"),
-                                format!("must be a finite number, got {v}"),
-                            ));
-                        }
-                    }
-                    if to < from {
+                    "give either values = [...] or from / to with step or points, not both",
+                ))
+            }
+            (Some(v), false) => {
+                if v.is_empty() {
+                    return Err(c.err(name(at, "values"), "must list at least one value"));
+                }
+                for (i, x) in v.iter().enumerate() {
+                    if !x.is_finite() {
                         return Err(c.err(
-                            format!("{at}.to"),
-                            format!("must be at least from = {from} (an empty range), got {to}"),
+                            format!("{}[{i}]", name(at, "values")),
+                            format!("must be a finite number, got {x}"),
                         ));
                     }
-                    match (raw.step, raw.points) {
+                }
+                v.clone()
+            }
+            (None, false) => {
+                return Err(c.err(
+                    at,
+                    "needs the values to sweep: values = [...], or from, to and step (or points)",
+                ))
+            }
+            (None, true) => {
+                let from = raw
+                    .from
+                    .ok_or_else(|| c.err(name(at, "from"), "is missing (the first value)"))?;
+                let to = raw
+                    .to
+                    .ok_or_else(|| c.err(name(at, "to"), "is missing (the last value)"))?;
+                for (k, v) in [("from", from), ("to", to)] {
+                    if !v.is_finite() {
+                        return Err(c.err(name(at, k), format!("must be a finite number, got {v}")));
+                    }
+                }
+                if to < from {
+                    return Err(c.err(
+                        name(at, "to"),
+                        format!("must be at least from = {from} (an empty range), got {to}"),
+                    ));
+                }
+                match (raw.step, raw.points) {
                     (Some(_), Some(_)) => {
                         return Err(c.err(at, "give step or points, not both"));
                     }
                     (None, None) => return Err(c.err(
-                        format!("{at}.step"),
+                        name(at, "step"),
                         "is missing: give step (the distance between values) or points (how many)",
                     )),
                     (Some(step), None) => {
                         if !(step.is_finite() && step > 0.0) {
                             return Err(c.err(
-                                format!("{at}.step"),
+                                name(at, "step"),
                                 format!("must be a number above 0, got {step}"),
                             ));
                         }
                         let n = ((to - from) / step + 1e-9).floor() + 1.0;
                         if n > MAX_POINTS as f64 {
                             return Err(c.err(
-                                format!("{at}.step"),
+                                name(at, "step"),
                                 format!("makes {n} points; at most {MAX_POINTS} are allowed"),
                             ));
                         }
                         (0..n as usize).map(|i| from + step * i as f64).collect()
                     }
                     (None, Some(points)) => {
-                        let n = c.whole(&format!("{at}.points"), points, 1)? as usize;
+                        let n = c.whole(&name(at, "points"), points, 1)? as usize;
                         if n > MAX_POINTS {
                             return Err(c.err(
-                                format!("{at}.points"),
+                                name(at, "points"),
                                 format!("must be at most {MAX_POINTS}, got {n}"),
                             ));
                         }
@@ -140,12 +140,12 @@ impl SweepSpec {
                         }
                     }
                 }
-                }
-            };
+            }
+        };
         if let Some(r) = raw.replications {
             if r == 0 || r > 10_000 {
                 return Err(c.err(
-                    format!("{at}.replications"),
+                    name(at, "replications"),
                     format!("must be from 1 to 10000, got {r}"),
                 ));
             }
@@ -155,6 +155,7 @@ impl SweepSpec {
             values,
             replications: raw.replications,
             compare: raw.compare.clone(),
+            at: at.to_string(),
         })
     }
 }
@@ -250,6 +251,16 @@ pub fn set_key(table: &mut toml::Table, key: &str, value: f64) -> Result<(), Str
     Err(format!("\"{key}\" names a table, not a number"))
 }
 
+/// The name of sweep field `k` in messages: `sweep.k` for the `[sweep]` table,
+/// `--k` on the command line (`at` = "--").
+fn name(at: &str, k: &str) -> String {
+    if at == "--" {
+        format!("--{k}")
+    } else {
+        format!("{at}.{k}")
+    }
+}
+
 fn split_index(part: &str) -> Result<(&str, Option<usize>), String> {
     match part.split_once('[') {
         None => Ok((part, None)),
@@ -315,14 +326,15 @@ impl Sweep {
         let mut points = Vec::with_capacity(spec.values.len());
         for &v in &spec.values {
             let mut t = table.clone();
+            let key = name(&spec.at, "key");
             set_key(&mut t, &spec.key, v).map_err(|message| InputError::Invalid {
                 file: file.to_path_buf(),
-                path: "sweep.key".into(),
+                path: format!("{key} = \"{}\"", spec.key),
                 message,
             })?;
             let mut sc = Scenario::from_table(t, file).map_err(|e| InputError::Invalid {
                 file: file.to_path_buf(),
-                path: format!("sweep.key = \"{}\" at {v}", spec.key),
+                path: format!("{key} = \"{}\" at {v}", spec.key),
                 message: e.to_string(),
             })?;
             if let Some(r) = spec.replications {
@@ -342,11 +354,11 @@ impl Sweep {
                     .any(|d| d.name == *name && matches!(d.pool, Pool::Reserved(_)))
             });
         let pair = Pair::find(&points[0], reserved, spec.compare.as_deref());
-        if let (Some(name), Err(e)) = (&spec.compare, &pair) {
+        if let (Some(compare), Err(e)) = (&spec.compare, &pair) {
             return Err(InputError::Invalid {
                 file: file.to_path_buf(),
-                path: "sweep.compare".into(),
-                message: format!("\"{name}\": {e}"),
+                path: name(&spec.at, "compare"),
+                message: format!("\"{compare}\": {e}"),
             });
         }
         Ok(Sweep { spec, points, pair })

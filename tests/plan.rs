@@ -282,7 +282,10 @@ fn bad_sla_strings_are_rejected() {
         ("p99", "write it as \"p99<=800ms\""),
         ("99% under", "the time needs a unit, ms or s"),
         ("p101<=1s", "the percentile must be in (0, 100], got 101"),
-        ("p99<=-5ms", "the time must be above 0"),
+        (
+            "p99<=-5ms",
+            "the time must be a finite number above 0, got -5",
+        ),
         ("p99<=800", "the time needs a unit, ms or s"),
     ] {
         plan_rejects(&text, &["--sla", s], &["--sla", &format!("\"{s}\""), why]);

@@ -81,6 +81,7 @@ fn spec(key: &str, values: &[f64]) -> SweepSpec {
         values: values.to_vec(),
         replications: None,
         compare: None,
+        at: "sweep".into(),
     }
 }
 
@@ -440,7 +441,7 @@ fn empty_ranges_are_rejected() {
     sweep_rejects(
         &no_sweep_table(),
         &["--key", UNITS, "--from", "50", "--to", "10", "--step", "5"],
-        &["to: must be at least from = 50 (an empty range), got 10"],
+        &["--to: must be at least from = 50 (an empty range), got 10"],
     );
     sweep_rejects(
         &with_sweep_table(&format!("key = \"{UNITS}\"\nfrom = 50\nto = 10\nstep = 5")),
@@ -455,7 +456,7 @@ fn zero_and_negative_steps_are_rejected() {
         sweep_rejects(
             &no_sweep_table(),
             &["--key", UNITS, "--from", "10", "--to", "50", "--step", step],
-            &[&format!("step: must be a number above 0, got {step}")],
+            &[&format!("--step: must be a number above 0, got {step}")],
         );
         sweep_rejects(
             &with_sweep_table(&format!(
@@ -478,7 +479,7 @@ fn unknown_keys_are_rejected() {
             "10,20",
         ],
         &[
-            "sweep.key",
+            "--key",
             "\"deployment\" has no element named \"nope\"",
             "(it has: ptu, paygo)",
         ],
@@ -487,7 +488,7 @@ fn unknown_keys_are_rejected() {
         &no_sweep_table(),
         &["--key", "class.x.y", "--values", "1"],
         &[
-            "sweep.key",
+            "--key",
             "\"class\" has no element named \"x\"",
             "(it has: chat)",
         ],
@@ -505,7 +506,7 @@ fn unknown_keys_are_rejected() {
         &no_sweep_table(),
         &["--key", "class[3].arrivals.mean_rps", "--values", "1"],
         &[
-            "sweep.key",
+            "--key",
             "\"class[3]\" has 1 element(s); index 3 is out of range",
         ],
     );
@@ -531,7 +532,7 @@ fn values_that_fail_validation_name_the_key_and_value() {
         &no_sweep_table(),
         &["--key", UNITS, "--values", "10,0"],
         &[
-            &format!("sweep.key = \"{UNITS}\" at 0"),
+            &format!("--key = \"{UNITS}\" at 0"),
             "deployment[0].reserved.units: must be a whole number >= 1, got 0",
         ],
     );
@@ -542,7 +543,7 @@ fn values_that_fail_validation_name_the_key_and_value() {
         &grid,
         &["--key", UNITS, "--values", "10,15,17"],
         &[
-            &format!("sweep.key = \"{UNITS}\" at 17"),
+            &format!("--key = \"{UNITS}\" at 17"),
             "min_units = 10 plus a multiple of unit_step = 5",
             "got 17",
         ],
@@ -550,7 +551,7 @@ fn values_that_fail_validation_name_the_key_and_value() {
     sweep_rejects(
         &grid,
         &["--key", UNITS, "--from", "10", "--to", "20", "--step", "1"],
-        &[&format!("sweep.key = \"{UNITS}\" at 11"), "got 11"],
+        &[&format!("--key = \"{UNITS}\" at 11"), "got 11"],
     );
     sweep_rejects(
         &no_sweep_table(),
@@ -561,7 +562,7 @@ fn values_that_fail_validation_name_the_key_and_value() {
         &no_sweep_table(),
         &["--key", "class.chat.arrivals.mean_rps", "--values", "-1"],
         &[
-            "sweep.key = \"class.chat.arrivals.mean_rps\" at -1",
+            "--key = \"class.chat.arrivals.mean_rps\" at -1",
             "class[0].arrivals.mean_rps: must be a finite number > 0, got -1",
         ],
     );
@@ -637,4 +638,71 @@ fn a_sweep_replaces_its_own_previous_results() {
         );
     }
     assert_eq!(read_json(&out.join("sweep.json"))["manifest"]["seed"], 2);
+}
+
+/// Every shipped scenario with a `[sweep]` runs it on a short horizon and
+/// writes every sweep file, with a closed-form break-even for every priced
+/// term, and `plan` runs on every shipped scenario with a reserved deployment
+/// and an SLA.
+#[test]
+fn shipped_sweeps_and_plans_run_a_short_horizon() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut swept = 0;
+    let mut planned = 0;
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    for p in files {
+        let text = std::fs::read_to_string(&p).unwrap();
+        let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+        let sc = llmcap::scenario::Scenario::load(&p).unwrap();
+        if text.contains("\n[sweep]") {
+            let out = tmp.path().join(format!("{name}-sweep"));
+            llmcap()
+                .args(["sweep", p.to_str().unwrap(), "--out", out.to_str().unwrap()])
+                .args(["--horizon-hours", "1", "--replications", "2", "--quiet"])
+                .assert()
+                .success();
+            for f in llmcap::report::sweep::SWEEP_FILES {
+                assert!(out.join(f).is_file(), "{name}: {f} missing");
+            }
+            let json = read_json(&out.join("sweep.json"));
+            let terms = json["breakeven"].as_array().unwrap();
+            let reserved = sc
+                .deployments
+                .iter()
+                .find_map(|d| match &d.pool {
+                    llmcap::scenario::Pool::Reserved(r) => Some(r),
+                    _ => None,
+                })
+                .unwrap();
+            assert_eq!(terms.len(), reserved.price_per_unit_hour.len(), "{name}");
+            for t in terms {
+                assert!(t["closed_form"].as_f64().unwrap() > 0.0, "{name}: {t}");
+            }
+            swept += 1;
+        }
+        let has_reserved = sc
+            .deployments
+            .iter()
+            .any(|d| matches!(d.pool, llmcap::scenario::Pool::Reserved(_)));
+        if has_reserved && sc.classes.iter().any(|c| c.sla.is_some()) {
+            let out = tmp.path().join(format!("{name}-plan"));
+            llmcap()
+                .args(["plan", p.to_str().unwrap(), "--out", out.to_str().unwrap()])
+                .args(["--horizon-hours", "1", "--replications", "2", "--quiet"])
+                .assert()
+                .success();
+            for f in llmcap::report::plan::PLAN_FILES {
+                assert!(out.join(f).is_file(), "{name}: {f} missing");
+            }
+            planned += 1;
+        }
+    }
+    assert!(swept >= 3, "the breakeven_* scenarios declare sweeps");
+    assert!(planned >= 1, "at least baseline is planned");
 }

@@ -10,10 +10,13 @@ use crate::metrics::MeanCi;
 use crate::plan::{Candidate, Mode, PlanResult};
 use crate::report::markdown::{int, usd};
 use crate::report::output::Staging;
-use crate::report::plots;
+use crate::report::plots::{
+    self,
+    cost_vs_units::{CostVsUnitsChart, UnitsPoint},
+};
 use crate::report::summary::Manifest;
 use crate::report::tables::{finish, num, opt, row};
-use crate::scenario::Scenario;
+use crate::scenario::{Pool, Scenario};
 
 /// The files a plan writes, in the order they are written.
 pub const PLAN_FILES: &[&str] = &["plan.json", "plan.csv", "cost_vs_units.png", "plan.md"];
@@ -334,7 +337,81 @@ pub fn write_plan(
     staging.commit()
 }
 
+/// `cost_vs_units.png`: the configurations of the chosen set-up (or, when the
+/// choice is all on-demand or nothing meets the SLA, of reserved + spillover)
+/// priced at the chosen term (else the first term).
 fn draw(staging: &Staging, sc: &Scenario, r: &PlanResult) -> Result<(), OutputError> {
-    let _ = (staging, sc, r, plots::WIDTH);
-    Ok(())
+    let chosen = r.chosen();
+    let mode = match chosen.map(|c| c.mode) {
+        Some(Mode::OnDemandOnly) | None => {
+            if r.evaluated
+                .iter()
+                .any(|e| e.mode == Mode::ReservedSpillover)
+            {
+                Mode::ReservedSpillover
+            } else {
+                Mode::ReservedOnly
+            }
+        }
+        Some(m) => m,
+    };
+    let configs: Vec<_> = r.evaluated.iter().filter(|e| e.mode == mode).collect();
+    let term = chosen
+        .filter(|c| c.mode == mode)
+        .map(|c| c.term.clone())
+        .or_else(|| {
+            configs
+                .first()
+                .and_then(|e| e.monthly_usd.keys().next().cloned())
+        })
+        .unwrap_or_default();
+    let price = sc
+        .deployments
+        .iter()
+        .find(|d| d.name == r.deployment)
+        .and_then(|d| match &d.pool {
+            Pool::Reserved(p) => p.price_per_unit_hour.get(&term).copied(),
+            Pool::OnDemand(_) => None,
+        })
+        .unwrap_or(0.0);
+    let points: Vec<UnitsPoint> = configs
+        .iter()
+        .filter_map(|e| {
+            let c = e.monthly_usd.get(&term)?;
+            Some(UnitsPoint {
+                units: e.units as f64,
+                cost: c.mean,
+                cost_ci: Some((c.ci95_low, c.ci95_high)),
+                reserved_cost: e.units as f64 * price * crate::plan::HOURS_PER_MONTH,
+                p99_ms: e.summary.ttft_p99_ms.map(|v| v.mean),
+                p99_ci: e.summary.ttft_p99_ms.map(|v| (v.ci95_low, v.ci95_high)),
+                meets_sla: e.summary.meets_sla,
+            })
+        })
+        .collect();
+    let marked = chosen
+        .filter(|c| c.mode == mode)
+        .and_then(|c| configs.iter().position(|e| e.units == c.units));
+    let chart = CostVsUnitsChart {
+        points,
+        cost_label: format!("cost, $ per month ({term} term)"),
+        on_demand_only_cost: r.all_on_demand.as_ref().map(|c| c.monthly_usd.mean),
+        // The planned SLA (--sla replaces the classes' own), when it is one p99 target.
+        sla_ms: r.sla.first().and_then(|s| {
+            r.sla
+                .iter()
+                .all(|x| x.percentile == 99.0 && x.ttft_ms == s.ttft_ms)
+                .then_some(s.ttft_ms)
+        }),
+        cheapest: marked,
+        chosen_label: chosen
+            .filter(|c| c.mode == mode)
+            .map(|c| format!("plan: {} units, {}", c.units, usd(c.monthly_usd.mean))),
+        x_label: format!("reserved units ({}, {})", r.deployment, mode.label()),
+    };
+    plots::cost_vs_units::draw(
+        &staging.dir().join("cost_vs_units.png"),
+        &format!("{}: configurations simulated by plan", sc.name),
+        &chart,
+    )
 }

@@ -11,7 +11,12 @@ use crate::error::OutputError;
 use crate::metrics::MeanCi;
 use crate::report::markdown::{ci, int, money, usd};
 use crate::report::output::Staging;
-use crate::report::plots;
+use crate::report::plots::{
+    self,
+    breakeven::{BreakevenChart, BreakevenPoint},
+    cost_vs_units::{CostVsUnitsChart, UnitsPoint},
+    sensitivity::{ReachCurve, SensitivityChart, TornadoBar},
+};
 use crate::report::summary::Manifest;
 use crate::report::tables::{finish, num, opt, row};
 use crate::scenario::Scenario;
@@ -480,6 +485,150 @@ pub fn write_sweep(
 }
 
 fn draw_charts(staging: &Staging, sc: &Scenario, r: &SweepResult) -> Result<(), OutputError> {
-    let _ = (staging, sc, r, HEADROOMS, plots::WIDTH);
+    let mean = |v: &Option<MeanCi>| v.map(|c| c.mean);
+    let bounds = |v: &Option<MeanCi>| v.map(|c| (c.ci95_low, c.ci95_high));
+    let be = r.at_term();
+    if r.no_breakeven.is_none() {
+        let chart = BreakevenChart {
+            points: r
+                .points
+                .iter()
+                .filter_map(|p| {
+                    Some(BreakevenPoint {
+                        utilization: mean(&p.utilization)?,
+                        on_demand_per_1m: mean(&p.on_demand_usd_per_1m_tokens)?,
+                        reserved_per_1m: mean(&p.reserved_usd_per_1m_tokens),
+                        total_per_1m: mean(&p.usd_per_1m_tokens)?,
+                    })
+                })
+                .collect(),
+            simulated: be
+                .and_then(|b| b.simulated)
+                .map(|s| (s.mean, s.ci95_low, s.ci95_high)),
+            closed_form: be.map(|b| b.closed_form),
+            band: LESSON_BAND,
+            term: r.term.clone().unwrap_or_default(),
+        };
+        plots::breakeven::draw(
+            &staging.dir().join("breakeven.png"),
+            &format!(
+                "{}: cost per 1M served tokens against reserved utilization",
+                sc.name
+            ),
+            &chart,
+        )?;
+    }
+    let units_sweep = r.key.ends_with(".reserved.units");
+    let hours = r.manifest.horizon_hours;
+    let cheapest_label = r.cheapest.map(|i| {
+        let p = &r.points[i];
+        format!(
+            "cheapest: {} = {}, {}",
+            if units_sweep { "units" } else { r.key.as_str() },
+            p.value,
+            p.total_usd.map(|c| usd(c.mean)).unwrap_or_default()
+        )
+    });
+    let chart = CostVsUnitsChart {
+        points: r
+            .points
+            .iter()
+            .map(|p| UnitsPoint {
+                units: p.value,
+                cost: mean(&p.total_usd).unwrap_or(f64::NAN),
+                cost_ci: bounds(&p.total_usd),
+                reserved_cost: mean(&p.reserved_usd).unwrap_or(0.0),
+                p99_ms: mean(&p.ttft_p99_ms),
+                p99_ci: bounds(&p.ttft_p99_ms),
+                meets_sla: p.meets_sla,
+            })
+            .collect(),
+        cost_label: format!("total cost, $ per {hours} h"),
+        // What every served token would cost on demand; only meaningful when
+        // demand is the same at every point.
+        on_demand_only_cost: if units_sweep {
+            r.points.first().and_then(|p| mean(&p.all_on_demand_usd))
+        } else {
+            None
+        },
+        sla_ms: common_p99_sla(sc),
+        cheapest: r.cheapest,
+        chosen_label: cheapest_label,
+        x_label: if units_sweep {
+            format!(
+                "reserved units ({})",
+                r.reserved_deployment.as_deref().unwrap_or("")
+            )
+        } else {
+            r.key.clone()
+        },
+    };
+    plots::cost_vs_units::draw(
+        &staging.dir().join("cost_vs_units.png"),
+        &format!(
+            "{}: cost and p99 TTFT against {}",
+            sc.name,
+            if units_sweep { "units" } else { &r.key }
+        ),
+        &chart,
+    )?;
+    if let Some((base, swings)) = &r.sensitivity {
+        let reach: Vec<ReachCurve> = HEADROOMS
+            .iter()
+            .map(|&h| ReachCurve {
+                label: if h == 0.0 {
+                    "sized for the peak".into()
+                } else {
+                    format!("sized for the peak + {:.0}% headroom", h * 100.0)
+                },
+                points: (2..=16)
+                    .map(|i| {
+                        let ratio = i as f64 / 2.0;
+                        (ratio, reachable_utilization(ratio, h))
+                    })
+                    .collect(),
+            })
+            .collect();
+        let simulated_reach = r.first_meeting_sla.and_then(|i| {
+            let u = mean(&r.points[i].utilization)?;
+            let pt = r.peak_to_trough.filter(|v| v.is_finite())?;
+            Some((pt, u, format!("SLA met from {}", r.points[i].value)))
+        });
+        let chart = SensitivityChart {
+            base: *base,
+            bars: swings
+                .iter()
+                .map(|s| TornadoBar {
+                    input: s.input.clone(),
+                    low_label: s.low_label.clone(),
+                    low: s.low,
+                    high_label: s.high_label.clone(),
+                    high: s.high,
+                })
+                .collect(),
+            band: LESSON_BAND,
+            reach,
+            simulated_reach,
+            breakeven_line: Some(*base),
+        };
+        plots::sensitivity::draw(
+            &staging.dir().join("sensitivity.png"),
+            &format!(
+                "{}: what moves the break-even ({} term)",
+                sc.name,
+                r.term.as_deref().unwrap_or("")
+            ),
+            &chart,
+        )?;
+    }
     Ok(())
+}
+
+/// The SLA target when every class with an SLA asks for p99 under the same
+/// target (the charts draw p99).
+pub fn common_p99_sla(sc: &Scenario) -> Option<f64> {
+    let mut slas = sc.classes.iter().filter_map(|c| c.sla);
+    let first = slas.next()?;
+    (first.percentile == 99.0 && slas.all(|s| s.percentile == 99.0 && s.ttft_us == first.ttft_us))
+        .then(|| first.ttft_us as f64 / 1000.0)
 }

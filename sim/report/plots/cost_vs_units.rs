@@ -56,6 +56,9 @@ pub struct CostVsUnitsChart {
     pub cheapest: Option<usize>,
     /// The marked point's label; by default "cheapest: 140 units, $9,870".
     pub chosen_label: Option<String>,
+    /// Description of the x axis; empty means "reserved units" (a sweep over
+    /// another key names the key).
+    pub x_label: String,
 }
 
 const MAX_X_TICKS: usize = 10;
@@ -235,8 +238,13 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
     } else {
         data.cost_label.as_str()
     };
+    let x_desc = if data.x_label.trim().is_empty() {
+        "reserved units"
+    } else {
+        data.x_label.as_str()
+    };
     house_style(&mut chart.configure_mesh())
-        .x_desc("reserved units")
+        .x_desc(x_desc)
         .y_desc(cost_desc)
         .x_label_formatter(&|v| x.label(*v))
         .y_label_formatter(&|v| cost_tick(&y, *v))
@@ -547,6 +555,7 @@ mod tests {
             sla_ms: Some(2_000.0),
             cheapest,
             chosen_label: None,
+            x_label: String::new(),
         }
     }
 
@@ -585,6 +594,7 @@ mod tests {
             sla_ms: None,
             cheapest: Some(3),
             chosen_label: None,
+            x_label: String::new(),
         });
         check(&CostVsUnitsChart {
             points: vec![],
@@ -603,6 +613,7 @@ mod tests {
         check(&CostVsUnitsChart {
             points: vec![one.clone()],
             cheapest: Some(0),
+            x_label: String::new(),
             chosen_label: Some("chosen: 100 units".into()),
             ..sample()
         });
@@ -623,6 +634,7 @@ mod tests {
             sla_ms: None,
             cheapest: Some(1),
             chosen_label: None,
+            x_label: String::new(),
         });
         // Cost in millions, p99 far above the SLA everywhere, no crossover
         // with the on-demand line, odd values.
