@@ -299,6 +299,50 @@ pub fn swings(sc: &Scenario, pair: Pair) -> Option<(f64, Vec<Swing>)> {
     Some((base, out))
 }
 
+/// How far each input alone would have to move for the closed-form
+/// break-even to reach `target` (e.g. the nearest edge of a reference band).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Levers {
+    pub target: f64,
+    /// Factor on the reserved unit price (e.g. 0.7 = 30% cheaper).
+    pub unit_price: f64,
+    /// Factor on both on-demand prices.
+    pub on_demand_price: f64,
+    /// Factor on the throughput per unit.
+    pub throughput: f64,
+    /// The output/input token ratio that would do it alone, if any exists.
+    pub output_ratio: Option<f64>,
+}
+
+/// The break-even is `price / (c x tpm x 60)`: linear in the unit price and
+/// inversely proportional to on-demand prices and throughput, so each factor
+/// is `target / base` or its inverse. The token mix moves `c` between the
+/// input price and output price / output weight; the ratio r solves
+/// `(p_in + r p_out) / (1 + w r) = c*` for the `c*` that gives `target`.
+pub fn levers(sc: &Scenario, pair: Pair, target: f64) -> Option<Levers> {
+    let r = pair.reserved(sc);
+    let od = pair.compare(sc);
+    let mix = TokenMix::of_deployment(sc, pair.reserved)?;
+    let price = r.unit_hour_price();
+    let base = closed_form(r, price, od, mix);
+    if !(base > 0.0 && target > 0.0) {
+        return None;
+    }
+    let c_star = price / (target * r.tpm_per_unit * 60.0) * 1e6; // $ per 1M weighted tokens
+    let (p_in, p_out, w) = (od.input_per_1m, od.output_per_1m, r.output_weight);
+    let denom = p_out - w * c_star;
+    let ratio = (denom != 0.0)
+        .then(|| (c_star - p_in) / denom)
+        .filter(|x| *x > 0.0 && x.is_finite());
+    Some(Levers {
+        target,
+        unit_price: target / base,
+        on_demand_price: base / target,
+        throughput: base / target,
+        output_ratio: ratio,
+    })
+}
+
 /// Average utilization of units sized for the peak of a cosine day with
 /// peak / trough `ratio`, plus `headroom` (0.2 = 20% above the peak):
 /// mean / (peak x (1 + headroom)) = (1 + 1/ratio) / 2 / (1 + headroom).
@@ -335,6 +379,45 @@ mod tests {
             .collect();
         assert_eq!(crossover(&obs), None);
         assert_eq!(crossover(&[]), None);
+    }
+
+    #[test]
+    fn levers_bring_the_closed_form_to_the_target() {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/breakeven_azure.toml"),
+        )
+        .unwrap();
+        let sc = Scenario::from_toml(&text, "b.toml".as_ref()).unwrap();
+        let pair = Pair::find(&sc, None, None).unwrap();
+        let l = levers(&sc, pair, 0.6).unwrap();
+        let r = pair.reserved(&sc).clone();
+        let od = pair.compare(&sc).clone();
+        let mix = TokenMix::of_deployment(&sc, pair.reserved).unwrap();
+        let price = r.unit_hour_price();
+        let at =
+            |r: &Reserved, price: f64, od: &OnDemand, mix: TokenMix| closed_form(r, price, od, mix);
+        assert!((at(&r, price * l.unit_price, &od, mix) - 0.6).abs() < 1e-9);
+        let od2 = OnDemand {
+            input_per_1m: od.input_per_1m * l.on_demand_price,
+            output_per_1m: od.output_per_1m * l.on_demand_price,
+            ..od.clone()
+        };
+        assert!((at(&r, price, &od2, mix) - 0.6).abs() < 1e-9);
+        let r2 = Reserved {
+            tpm_per_unit: r.tpm_per_unit * l.throughput,
+            ..r.clone()
+        };
+        assert!((at(&r2, price, &od, mix) - 0.6).abs() < 1e-9);
+        // Even all-output traffic ($10 / 3 per 1M weighted tokens) stays
+        // above 60% (71.2%, docs/model.md), so no mix alone gets there...
+        assert_eq!(l.output_ratio, None);
+        // ...but one reaches 75%.
+        let k = levers(&sc, pair, 0.75).unwrap().output_ratio.unwrap();
+        let mix2 = TokenMix {
+            input: mix.input,
+            output: mix.input * k,
+        };
+        assert!((at(&r, price, &od, mix2) - 0.75).abs() < 1e-9);
     }
 
     #[test]

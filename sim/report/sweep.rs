@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::economics::{reachable_utilization, swings, Swing};
+use crate::economics::{levers, reachable_utilization, swings, Levers, Swing};
 use crate::error::OutputError;
 use crate::metrics::MeanCi;
 use crate::report::markdown::{ci, int, money, usd};
@@ -54,6 +54,9 @@ pub struct SweepResult {
     pub expected_output_ratio: Option<f64>,
     /// Closed-form break-even at the scenario's term, and what moves it.
     pub sensitivity: Option<(f64, Vec<Swing>)>,
+    /// What alone would bring the closed form (at the scenario's term) to
+    /// the nearest edge of the lesson's band; None inside it.
+    pub levers: Option<Levers>,
     /// Peak / trough of the hour-of-day profile of the first class routed
     /// through the reserved pool.
     pub peak_to_trough: Option<f64>,
@@ -106,6 +109,17 @@ impl SweepResult {
                 .and_then(|p| crate::economics::TokenMix::of_deployment(base, p.reserved))
                 .map(|m| m.ratio()),
             sensitivity: pair.and_then(|p| swings(base, p)),
+            levers: pair.and_then(|p| {
+                let (be, _) = swings(base, p)?;
+                let target = if be > LESSON_BAND.1 {
+                    LESSON_BAND.1
+                } else if be < LESSON_BAND.0 {
+                    LESSON_BAND.0
+                } else {
+                    return None;
+                };
+                levers(base, p, target)
+            }),
             peak_to_trough: class.map(|c| {
                 let h = &c.arrivals.hourly;
                 let max = h.iter().copied().fold(0.0, f64::max);
@@ -456,6 +470,33 @@ fn explain(o: &mut String, r: &SweepResult, b: &Breakeven) {
                 b.closed_form * 100.0
             );
         }
+    }
+    if let Some(l) = &r.levers {
+        let change = |f: f64| {
+            if f >= 1.0 {
+                format!("{:.0}% higher", (f - 1.0) * 100.0)
+            } else {
+                format!("{:.0}% lower", (1.0 - f) * 100.0)
+            }
+        };
+        let _ = writeln!(
+            o,
+            "### What would bring it to {:.0}%
+",
+            l.target * 100.0
+        );
+        let _ = writeln!(
+            o,
+            "Each alone, the others at the scenario's values: a unit price {}, on-demand prices {}, or a throughput per unit {}; {}.\n",
+            change(l.unit_price),
+            change(l.on_demand_price),
+            change(l.throughput),
+            match (l.output_ratio, r.expected_output_ratio) {
+                (Some(k), Some(now)) => format!("or an output/input token ratio of {k:.2} (now {now:.2})"),
+                (Some(k), None) => format!("or an output/input token ratio of {k:.2}"),
+                (None, _) => "no token mix alone would do it".to_string(),
+            }
+        );
     }
     if let Some(pt) = r.peak_to_trough.filter(|v| v.is_finite()) {
         let _ = writeln!(
