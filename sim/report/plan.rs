@@ -67,6 +67,20 @@ pub fn headline(r: &PlanResult) -> Vec<String> {
         )),
         None => out.push("plan: no configuration meets the SLA (see plan.md)".into()),
     }
+    let chosen = r.chosen().map(|c| (c.mode, c.term.clone()));
+    for c in r
+        .candidates
+        .iter()
+        .filter(|c| c.meets_sla && Some((c.mode, c.term.clone())) != chosen)
+        .filter(|c| c.mode != Mode::OnDemandOnly)
+        .take(3)
+    {
+        out.push(format!(
+            "runner-up: {}: {} per month",
+            describe(c, r),
+            money_ci(&c.monthly_usd)
+        ));
+    }
     if let Some(od) = &r.all_on_demand {
         out.push(format!(
             "all on-demand: {} per month, {} the SLA",
