@@ -46,17 +46,7 @@ on_demand = { input_per_1m = 2.5, output_per_1m = 10.0, rpm = 600, tpm = 400000,
 
 /// `llmcap run SCENARIO --out OUT --quiet EXTRA...` must succeed.
 fn run_ok(scenario: &Path, out: &Path, extra: &[&str]) {
-    llmcap()
-        .args([
-            "run",
-            scenario.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ])
-        .args(extra)
-        .assert()
-        .success();
+    crate::common::command_ok("run", scenario, out, extra);
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

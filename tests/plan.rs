@@ -68,17 +68,7 @@ fn units_by_hand() -> u32 {
 
 /// `llmcap plan SCENARIO --out OUT --quiet EXTRA...` must succeed.
 fn plan_ok(scenario: &Path, out: &Path, extra: &[&str]) {
-    llmcap()
-        .args([
-            "plan",
-            scenario.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ])
-        .args(extra)
-        .assert()
-        .success();
+    crate::common::command_ok("plan", scenario, out, extra);
 }
 
 /// Plans `text` with `--sla "p99<=1s"` and returns plan.json.

@@ -55,17 +55,7 @@ step = 2
 
 /// `llmcap sweep SCENARIO --out OUT --quiet EXTRA...` must succeed.
 fn sweep_ok(scenario: &Path, out: &Path, extra: &[&str]) {
-    llmcap()
-        .args([
-            "sweep",
-            scenario.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ])
-        .args(extra)
-        .assert()
-        .success();
+    crate::common::command_ok("sweep", scenario, out, extra);
 }
 
 /// The sweep of `text` with `spec`, built through the library as the CLI does.

@@ -34,6 +34,22 @@ pub fn llmcap() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("llmcap").expect("the llmcap binary is built")
 }
 
+/// `llmcap COMMAND SCENARIO --out OUT --quiet EXTRA...` must succeed.
+#[track_caller]
+pub fn command_ok(command: &str, scenario: &Path, out: &Path, extra: &[&str]) {
+    llmcap()
+        .args([
+            command,
+            scenario.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .args(extra)
+        .assert()
+        .success();
+}
+
 /// Writes `text` to `dir/name` and returns the path.
 pub fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);
