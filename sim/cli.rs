@@ -49,6 +49,28 @@ pub enum Command {
     /// Find the cheapest reserved capacity (units, term, with or without
     /// spillover) that meets a TTFT SLA: plan.md, plan.csv, plan.json, cost_vs_units.png.
     Plan(PlanArgs),
+    /// List the platform catalog (offerings, prices, throughput, TTFT, compliance,
+    /// each with its source), or check it with --check.
+    Catalog(CatalogArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// Catalog files to read instead of the shipped catalog.
+    pub files: Vec<PathBuf>,
+    /// Check that every value has a source and an as-of date and is in range;
+    /// exit 2 and list every problem otherwise.
+    #[arg(long)]
+    pub check: bool,
+    /// Only this platform (e.g. azure-openai, bedrock, vertex-ai).
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Only offerings of this model (e.g. gpt-4o, claude-sonnet-4).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Print the offerings with every source as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options shared by the commands that simulate.
@@ -190,6 +212,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Validate(a) => validate(a),
         Command::Sweep(a) => sweep(a),
         Command::Plan(a) => plan(a),
+        Command::Catalog(a) => catalog(a),
     }
 }
 
@@ -650,5 +673,66 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
         );
         println!("{}", dest.join("plan.md").display());
     }
+    Ok(())
+}
+
+fn catalog(a: CatalogArgs) -> Result<(), Failure> {
+    use llmcap::catalog::Catalog;
+    let owned;
+    let cat: &Catalog = if a.files.is_empty() {
+        Catalog::shipped()
+    } else {
+        let mut texts = Vec::new();
+        for f in &a.files {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("{}: cannot read the catalog file", f.display()))
+                .map_err(input)?;
+            texts.push((f.clone(), text));
+        }
+        owned =
+            Catalog::parse(texts.iter().map(|(f, t)| (f.as_path(), t.as_str()))).map_err(input)?;
+        &owned
+    };
+    if a.check {
+        let problems = cat.check();
+        if !problems.is_empty() {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            return Err(input(anyhow::anyhow!(
+                "the catalog has {} problem(s)",
+                problems.len()
+            )));
+        }
+        println!(
+            "catalog ok: {} platform(s), {} offering(s), every value sourced and dated",
+            cat.files.len(),
+            cat.offerings().count()
+        );
+        return Ok(());
+    }
+    if let Some(p) = &a.platform {
+        if cat.platform(p).is_none() {
+            return Err(input(anyhow::anyhow!(
+                "--platform: unknown platform \"{p}\"; the catalog has: {}",
+                cat.platform_ids().join(", ")
+            )));
+        }
+    }
+    let keep = |platform: &str, model: &str| {
+        a.platform.as_deref().is_none_or(|p| p == platform)
+            && a.model.as_deref().is_none_or(|m| m == model)
+    };
+    if a.json {
+        let rows: Vec<serde_json::Value> = cat
+            .offerings()
+            .filter(|(p, o)| keep(&p.id, &o.model))
+            .map(|(p, o)| serde_json::json!({ "platform": p.id, "offering": format!("{}/{}", p.id, o.id), "data": o }))
+            .collect();
+        let text = serde_json::to_string_pretty(&rows).map_err(|e| runtime(anyhow::anyhow!(e)))?;
+        println!("{text}");
+        return Ok(());
+    }
+    print!("{}", llmcap::report::catalog::render(cat, &keep));
     Ok(())
 }

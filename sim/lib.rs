@@ -44,6 +44,7 @@
 //! ```
 
 pub mod capacity;
+pub mod catalog;
 pub mod cost;
 pub mod economics;
 pub mod engine;

@@ -4,6 +4,7 @@
 //! (`plots`, one file per chart) draw into the staging folder; `output` owns the
 //! folder and moves it into place when everything is written.
 
+pub mod catalog;
 pub mod markdown;
 pub mod output;
 pub mod plan;

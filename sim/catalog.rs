@@ -1,0 +1,572 @@
+//! The platform catalog: platforms, their offerings (a model sold on demand or
+//! as reserved units), prices, throughput, TTFT profiles, quotas, compliance and
+//! attribution. Data, not code: one TOML file per platform under
+//! `sim/catalog/`, embedded in the binary, every value with a source and an
+//! "as of" date (`llmcap catalog --check` enforces it).
+//!
+//! A scenario deployment may name an offering (`offering =
+//! "azure-openai/gpt-4o/global-provisioned"`): its values become the
+//! deployment's defaults, and any key the scenario writes overrides them.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::error::InputError;
+use crate::scenario::{parse_toml, TERMS};
+
+/// The shipped catalog files, embedded at build time.
+pub const SHIPPED: &[(&str, &str)] = &[
+    (
+        "sim/catalog/azure-openai.toml",
+        include_str!("catalog/azure-openai.toml"),
+    ),
+    (
+        "sim/catalog/bedrock.toml",
+        include_str!("catalog/bedrock.toml"),
+    ),
+    (
+        "sim/catalog/vertex-ai.toml",
+        include_str!("catalog/vertex-ai.toml"),
+    ),
+    (
+        "sim/catalog/anthropic.toml",
+        include_str!("catalog/anthropic.toml"),
+    ),
+    (
+        "sim/catalog/openai.toml",
+        include_str!("catalog/openai.toml"),
+    ),
+    (
+        "sim/catalog/gemini-api.toml",
+        include_str!("catalog/gemini-api.toml"),
+    ),
+];
+
+/// The platform name that is outside the catalog: any model, no checks.
+pub const CUSTOM_PLATFORM: &str = "custom";
+
+/// A value with where it comes from.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Sourced<T> {
+    pub value: T,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub as_of: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogFile {
+    pub platform: Platform,
+    #[serde(default)]
+    pub offering: Vec<Offering>,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Platform {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub attribution: Option<Sourced<String>>,
+    #[serde(default)]
+    pub compliance: Compliance,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Compliance {
+    pub hipaa_baa: Option<Sourced<bool>>,
+    pub soc2: Option<Sourced<bool>>,
+    pub iso27001: Option<Sourced<bool>>,
+    pub data_residency: Option<Sourced<Vec<String>>>,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Offering {
+    pub id: String,
+    pub model: String,
+    pub vendor_model_id: Option<Sourced<String>>,
+    pub kind: String,
+    pub regions: Sourced<Vec<String>>,
+    pub context_tokens: Option<Sourced<f64>>,
+    pub max_output_tokens: Option<Sourced<f64>>,
+    pub latency: OfferingLatency,
+    pub on_demand: Option<OfferingOnDemand>,
+    pub reserved: Option<OfferingReserved>,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferingLatency {
+    pub median_ms: Sourced<f64>,
+    pub p99_ms: Sourced<f64>,
+    pub prefill_ms_per_1k_input: Option<Sourced<f64>>,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferingOnDemand {
+    pub input_per_1m: Sourced<f64>,
+    pub output_per_1m: Sourced<f64>,
+    pub tpm: Option<Sourced<f64>>,
+    pub rpm: Option<Sourced<f64>>,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferingReserved {
+    pub tpm_per_unit: Sourced<f64>,
+    pub output_weight: Option<Sourced<f64>>,
+    pub min_units: Option<Sourced<f64>>,
+    pub unit_step: Option<Sourced<f64>>,
+    pub price_per_unit_hour: std::collections::BTreeMap<String, Sourced<f64>>,
+}
+
+/// Every platform of the catalog, in file order.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Catalog {
+    pub files: Vec<(PathBuf, CatalogFile)>,
+}
+
+impl Catalog {
+    /// The shipped catalog (parsed once).
+    pub fn shipped() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(|| {
+            Catalog::parse(SHIPPED.iter().map(|(f, t)| (Path::new(*f), *t)))
+                .expect("the shipped catalog parses (tests/catalog.rs checks it)")
+        })
+    }
+
+    /// Parses catalog files (name, text).
+    pub fn parse<'a>(
+        files: impl IntoIterator<Item = (&'a Path, &'a str)>,
+    ) -> Result<Catalog, InputError> {
+        let mut out = Vec::new();
+        for (file, text) in files {
+            let f: CatalogFile = parse_toml(text, file)?;
+            out.push((file.to_path_buf(), f));
+        }
+        Ok(Catalog { files: out })
+    }
+
+    pub fn platform(&self, id: &str) -> Option<&CatalogFile> {
+        self.files
+            .iter()
+            .map(|(_, f)| f)
+            .find(|f| f.platform.id == id)
+    }
+
+    pub fn platform_ids(&self) -> Vec<&str> {
+        self.files
+            .iter()
+            .map(|(_, f)| f.platform.id.as_str())
+            .collect()
+    }
+
+    /// Offering by full id "<platform>/<offering id>".
+    pub fn offering(&self, full_id: &str) -> Option<(&Platform, &Offering)> {
+        let (platform, id) = full_id.split_once('/')?;
+        let f = self.platform(platform)?;
+        f.offering
+            .iter()
+            .find(|o| o.id == id)
+            .map(|o| (&f.platform, o))
+    }
+
+    /// Every offering with its platform.
+    pub fn offerings(&self) -> impl Iterator<Item = (&Platform, &Offering)> {
+        self.files
+            .iter()
+            .flat_map(|(_, f)| f.offering.iter().map(move |o| (&f.platform, o)))
+    }
+
+    /// Models a platform sells (sorted, deduplicated).
+    pub fn models_of(&self, platform: &str) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .platform(platform)
+            .map(|f| f.offering.iter().map(|o| o.model.as_str()).collect())
+            .unwrap_or_default();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Every problem with the data: missing sources or dates, bad values,
+    /// duplicate ids, offerings of the wrong shape. Each names the file and
+    /// the key.
+    pub fn check(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut ids: Vec<&str> = Vec::new();
+        for (file, f) in &self.files {
+            let mut c = Check {
+                file,
+                problems: &mut problems,
+            };
+            let p = &f.platform;
+            if ids.contains(&p.id.as_str()) {
+                c.bad("platform.id", format!("duplicate platform id \"{}\"", p.id));
+            }
+            ids.push(&p.id);
+            if p.id == CUSTOM_PLATFORM {
+                c.bad(
+                    "platform.id",
+                    "\"custom\" is reserved for platforms outside the catalog",
+                );
+            }
+            c.one_of(
+                "platform.kind",
+                &p.kind,
+                &["hyperscaler", "vendor-api", "gateway"],
+            );
+            match &p.attribution {
+                Some(a) => c.sourced("platform.attribution", a),
+                None => c.bad(
+                    "platform.attribution",
+                    "is missing: how is cost attributed on this platform?",
+                ),
+            }
+            let cp = &p.compliance;
+            for (k, v) in [
+                ("hipaa_baa", &cp.hipaa_baa),
+                ("soc2", &cp.soc2),
+                ("iso27001", &cp.iso27001),
+            ] {
+                match v {
+                    Some(v) => c.sourced(&format!("platform.compliance.{k}"), v),
+                    None => c.bad(
+                        format!("platform.compliance.{k}"),
+                        "is missing (true or false, with a source)",
+                    ),
+                }
+            }
+            match &cp.data_residency {
+                Some(v) => c.sourced("platform.compliance.data_residency", v),
+                None => c.bad("platform.compliance.data_residency", "is missing"),
+            }
+            let mut seen: Vec<&str> = Vec::new();
+            for (i, o) in f.offering.iter().enumerate() {
+                let at = format!("offering[{i}] ({})", o.id);
+                if seen.contains(&o.id.as_str()) {
+                    c.bad(format!("{at}.id"), "duplicate offering id");
+                }
+                seen.push(&o.id);
+                if o.model.is_empty()
+                    || o.model
+                        .chars()
+                        .any(|ch| ch.is_ascii_uppercase() || ch == ' ')
+                {
+                    c.bad(
+                        format!("{at}.model"),
+                        format!(
+                            "\"{}\" is not a canonical model name (lowercase, hyphens)",
+                            o.model
+                        ),
+                    );
+                }
+                if let Some(v) = &o.vendor_model_id {
+                    c.sourced(&format!("{at}.vendor_model_id"), v);
+                }
+                c.sourced(&format!("{at}.regions"), &o.regions);
+                if o.regions.value.is_empty() {
+                    c.bad(format!("{at}.regions"), "must list at least one region");
+                }
+                for (k, v) in [
+                    ("context_tokens", &o.context_tokens),
+                    ("max_output_tokens", &o.max_output_tokens),
+                ] {
+                    if let Some(v) = v {
+                        c.number(&format!("{at}.{k}"), v, 1.0, 1e9);
+                    }
+                }
+                let l = &o.latency;
+                c.number(&format!("{at}.latency.median_ms"), &l.median_ms, 0.0, 3.6e6);
+                c.number(
+                    &format!("{at}.latency.p99_ms"),
+                    &l.p99_ms,
+                    l.median_ms.value,
+                    3.6e6,
+                );
+                if let Some(v) = &l.prefill_ms_per_1k_input {
+                    c.number(
+                        &format!("{at}.latency.prefill_ms_per_1k_input"),
+                        v,
+                        0.0,
+                        1e5,
+                    );
+                }
+                match (o.kind.as_str(), &o.on_demand, &o.reserved) {
+                    ("on_demand", Some(od), None) => {
+                        c.number(
+                            &format!("{at}.on_demand.input_per_1m"),
+                            &od.input_per_1m,
+                            0.0,
+                            1e6,
+                        );
+                        c.number(
+                            &format!("{at}.on_demand.output_per_1m"),
+                            &od.output_per_1m,
+                            0.0,
+                            1e6,
+                        );
+                        if let Some(v) = &od.tpm {
+                            c.number(&format!("{at}.on_demand.tpm"), v, 1.0, 1e12);
+                        }
+                        if let Some(v) = &od.rpm {
+                            c.number(&format!("{at}.on_demand.rpm"), v, 1.0, 1e12);
+                        }
+                    }
+                    ("reserved", None, Some(r)) => {
+                        c.number(
+                            &format!("{at}.reserved.tpm_per_unit"),
+                            &r.tpm_per_unit,
+                            1.0,
+                            1e12,
+                        );
+                        if let Some(v) = &r.output_weight {
+                            c.number(&format!("{at}.reserved.output_weight"), v, 0.0, 1e3);
+                        }
+                        for (k, v) in [("min_units", &r.min_units), ("unit_step", &r.unit_step)] {
+                            if let Some(v) = v {
+                                c.number(&format!("{at}.reserved.{k}"), v, 1.0, 1e7);
+                                if v.value.fract() != 0.0 {
+                                    c.bad(format!("{at}.reserved.{k}"), "must be a whole number");
+                                }
+                            }
+                        }
+                        if r.price_per_unit_hour.is_empty() {
+                            c.bad(
+                                format!("{at}.reserved.price_per_unit_hour"),
+                                "must price at least one term",
+                            );
+                        }
+                        for (term, v) in &r.price_per_unit_hour {
+                            let k = format!("{at}.reserved.price_per_unit_hour.{term}");
+                            if !TERMS.contains(&term.as_str()) {
+                                c.bad(
+                                    k.clone(),
+                                    format!("unknown term; allowed: {}", TERMS.join(", ")),
+                                );
+                            }
+                            c.number(&k, v, 0.0, 1e7);
+                        }
+                    }
+                    ("on_demand", _, _) => c.bad(
+                        at.clone(),
+                        "kind \"on_demand\" needs [offering.on_demand] and no [offering.reserved]",
+                    ),
+                    ("reserved", _, _) => c.bad(
+                        at.clone(),
+                        "kind \"reserved\" needs [offering.reserved] and no [offering.on_demand]",
+                    ),
+                    (k, _, _) => c.bad(
+                        format!("{at}.kind"),
+                        format!("\"{k}\" is not allowed; allowed: on_demand, reserved"),
+                    ),
+                }
+            }
+        }
+        problems
+    }
+}
+
+struct Check<'a> {
+    file: &'a Path,
+    problems: &'a mut Vec<String>,
+}
+
+impl Check<'_> {
+    fn bad(&mut self, key: impl AsRef<str>, message: impl AsRef<str>) {
+        self.problems.push(format!(
+            "{}: {}: {}",
+            self.file.display(),
+            key.as_ref(),
+            message.as_ref()
+        ));
+    }
+
+    fn one_of(&mut self, key: &str, v: &str, allowed: &[&str]) {
+        if !allowed.contains(&v) {
+            self.bad(
+                key,
+                format!("\"{v}\" is not allowed; allowed: {}", allowed.join(", ")),
+            );
+        }
+    }
+
+    fn sourced<T>(&mut self, key: &str, v: &Sourced<T>) {
+        if v.source.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            self.bad(
+                key,
+                "has no source (add source = \"<title and URL>\" or \"assumption: <why>\")",
+            );
+        }
+        match v.as_of.as_deref() {
+            None => self.bad(key, "has no as_of date (YYYY-MM or YYYY-MM-DD)"),
+            Some(d) if !valid_date(d) => self.bad(
+                key,
+                format!("as_of \"{d}\" is not a date (YYYY-MM or YYYY-MM-DD)"),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    fn number(&mut self, key: &str, v: &Sourced<f64>, lo: f64, hi: f64) {
+        self.sourced(key, v);
+        if !(v.value.is_finite() && v.value >= lo && v.value <= hi) {
+            self.bad(
+                key,
+                format!("must be a number from {lo} to {hi}, got {}", v.value),
+            );
+        }
+    }
+}
+
+/// YYYY-MM or YYYY-MM-DD with a plausible month and day.
+fn valid_date(d: &str) -> bool {
+    let parts: Vec<&str> = d.split('-').collect();
+    let num = |s: &str, len: usize, lo: u32, hi: u32| {
+        s.len() == len && s.parse::<u32>().is_ok_and(|v| (lo..=hi).contains(&v))
+    };
+    match parts.as_slice() {
+        [y, m] => num(y, 4, 1990, 2100) && num(m, 2, 1, 12),
+        [y, m, day] => num(y, 4, 1990, 2100) && num(m, 2, 1, 12) && num(day, 2, 1, 31),
+        _ => false,
+    }
+}
+
+impl Offering {
+    /// The deployment keys this offering supplies, as a TOML table in the
+    /// shape of a scenario `[[deployment]]` (the scenario's own keys win).
+    pub fn deployment_table(&self, platform: &str) -> toml::Table {
+        let mut t = toml::Table::new();
+        t.insert("platform".into(), platform.into());
+        t.insert("model".into(), self.model.clone().into());
+        if let Some(r) = self.regions.value.first() {
+            t.insert("region".into(), r.clone().into());
+        }
+        let mut lat = toml::Table::new();
+        lat.insert("median_ms".into(), self.latency.median_ms.value.into());
+        lat.insert("p99_ms".into(), self.latency.p99_ms.value.into());
+        if let Some(p) = &self.latency.prefill_ms_per_1k_input {
+            lat.insert("prefill_ms_per_1k_input".into(), p.value.into());
+        }
+        t.insert("latency".into(), lat.into());
+        if let Some(od) = &self.on_demand {
+            let mut o = toml::Table::new();
+            o.insert("input_per_1m".into(), od.input_per_1m.value.into());
+            o.insert("output_per_1m".into(), od.output_per_1m.value.into());
+            if let Some(v) = &od.tpm {
+                o.insert("tpm".into(), v.value.into());
+            }
+            if let Some(v) = &od.rpm {
+                o.insert("rpm".into(), v.value.into());
+            }
+            t.insert("on_demand".into(), o.into());
+        }
+        if let Some(r) = &self.reserved {
+            let mut o = toml::Table::new();
+            o.insert("tpm_per_unit".into(), r.tpm_per_unit.value.into());
+            for (k, v) in [
+                ("output_weight", &r.output_weight),
+                ("min_units", &r.min_units),
+                ("unit_step", &r.unit_step),
+            ] {
+                if let Some(v) = v {
+                    o.insert(k.into(), v.value.into());
+                }
+            }
+            let prices: toml::Table = r
+                .price_per_unit_hour
+                .iter()
+                .map(|(k, v)| (k.clone(), toml::Value::from(v.value)))
+                .collect();
+            o.insert("price_per_unit_hour".into(), prices.into());
+            t.insert("reserved".into(), o.into());
+        }
+        t
+    }
+}
+
+/// Deep merge: `over`'s keys win; tables present in both merge recursively.
+pub fn merge_under(base: toml::Table, over: toml::Table) -> toml::Table {
+    let mut out = base;
+    for (k, v) in over {
+        match (out.remove(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => {
+                out.insert(k, toml::Value::Table(merge_under(b, o)));
+            }
+            (_, v) => {
+                out.insert(k, v);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        for ok in ["2026-04", "2026-11-25", "1999-12-31"] {
+            assert!(valid_date(ok), "{ok}");
+        }
+        for bad in ["2026", "26-04", "2026-13", "2026-04-32", "April 2026", ""] {
+            assert!(!valid_date(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn merge_keeps_scenario_keys() {
+        let base: toml::Table = toml::from_str("a = 1\n[t]\nx = 1\ny = 2").unwrap();
+        let over: toml::Table = toml::from_str("b = 2\n[t]\ny = 3").unwrap();
+        let m = merge_under(base, over);
+        assert_eq!(m["a"].as_integer(), Some(1));
+        assert_eq!(m["b"].as_integer(), Some(2));
+        assert_eq!(m["t"]["x"].as_integer(), Some(1));
+        assert_eq!(m["t"]["y"].as_integer(), Some(3));
+    }
+
+    #[test]
+    fn missing_sources_fail_the_check() {
+        let text = r#"
+[platform]
+id = "x"
+name = "X"
+kind = "vendor-api"
+attribution = { value = "keys", source = "docs", as_of = "2026-01" }
+[platform.compliance]
+hipaa_baa = { value = false, source = "docs", as_of = "2026-01" }
+soc2 = { value = true, source = "docs", as_of = "2026-01" }
+iso27001 = { value = true, source = "docs", as_of = "2026-01" }
+data_residency = { value = ["us"], source = "docs", as_of = "2026-01" }
+[[offering]]
+id = "m/od"
+model = "m"
+kind = "on_demand"
+regions = { value = ["us"], source = "docs", as_of = "2026-01" }
+latency = { median_ms = { value = 400, source = "aa", as_of = "2026-01" }, p99_ms = { value = 900, as_of = "2026-01" } }
+on_demand = { input_per_1m = { value = 1, source = "p", as_of = "2026-01" }, output_per_1m = { value = 2, source = "", as_of = "Jan" } }
+"#;
+        let c = Catalog::parse([(Path::new("x.toml"), text)]).unwrap();
+        let p = c.check();
+        assert_eq!(p.len(), 3, "{p:#?}");
+        assert!(
+            p[0].contains("x.toml: offering[0] (m/od).latency.p99_ms: has no source"),
+            "{}",
+            p[0]
+        );
+        assert!(p[1].contains("output_per_1m: has no source"), "{}", p[1]);
+        assert!(p[2].contains("as_of \"Jan\" is not a date"), "{}", p[2]);
+    }
+}

@@ -1,0 +1,143 @@
+//! `llmcap catalog`: the catalog as a plain-text listing (no I/O).
+
+use std::fmt::Write;
+
+use crate::catalog::{Catalog, Offering, Sourced};
+use crate::report::plots::format_number;
+
+fn yes_no(v: &Option<Sourced<bool>>) -> &'static str {
+    match v.as_ref().map(|s| s.value) {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "?",
+    }
+}
+
+fn price(o: &Offering) -> String {
+    if let Some(od) = &o.on_demand {
+        let mut s = format!(
+            "${} in / ${} out per 1M",
+            format_number(od.input_per_1m.value, 2),
+            format_number(od.output_per_1m.value, 2)
+        );
+        if let Some(t) = &od.tpm {
+            let _ = write!(s, "; quota {} TPM", format_number(t.value, 0));
+        }
+        if let Some(r) = &od.rpm {
+            let _ = write!(s, ", {} RPM", format_number(r.value, 0));
+        }
+        return s;
+    }
+    if let Some(r) = &o.reserved {
+        let terms: Vec<String> = r
+            .price_per_unit_hour
+            .iter()
+            .map(|(t, v)| format!("{t} {}", format_number(v.value, 4)))
+            .collect();
+        return format!(
+            "{} TPM/unit, output x{}, min {} step {}; $/unit-hour: {}",
+            format_number(r.tpm_per_unit.value, 0),
+            r.output_weight.as_ref().map_or(1.0, |w| w.value),
+            r.min_units.as_ref().map_or(1.0, |w| w.value),
+            r.unit_step.as_ref().map_or(1.0, |w| w.value),
+            terms.join(", ")
+        );
+    }
+    String::new()
+}
+
+/// The listing, offerings filtered by `keep(platform, model)`.
+pub fn render(cat: &Catalog, keep: &dyn Fn(&str, &str) -> bool) -> String {
+    let mut o = String::new();
+    for (_, f) in &cat.files {
+        let p = &f.platform;
+        let offerings: Vec<&Offering> = f
+            .offering
+            .iter()
+            .filter(|x| keep(&p.id, &x.model))
+            .collect();
+        if offerings.is_empty() && !keep(&p.id, "") && !f.offering.is_empty() {
+            continue;
+        }
+        if !keep(
+            &p.id,
+            &offerings.first().map_or(String::new(), |x| x.model.clone()),
+        ) {
+            continue;
+        }
+        let c = &p.compliance;
+        let _ = writeln!(o, "{} — {} ({})", p.id, p.name, p.kind);
+        let _ = writeln!(
+            o,
+            "  compliance: HIPAA BAA {}, SOC 2 {}, ISO 27001 {}; data residency: {}",
+            yes_no(&c.hipaa_baa),
+            yes_no(&c.soc2),
+            yes_no(&c.iso27001),
+            c.data_residency
+                .as_ref()
+                .map_or("?".to_string(), |d| d.value.join(", "))
+        );
+        if let Some(a) = &p.attribution {
+            let _ = writeln!(o, "  attribution: {}", a.value);
+        }
+        if offerings.is_empty() {
+            let _ = writeln!(o, "  (no offerings)\n");
+            continue;
+        }
+        let rows: Vec<[String; 6]> = offerings
+            .iter()
+            .map(|x| {
+                [
+                    format!("{}/{}", p.id, x.id),
+                    x.model.clone(),
+                    x.kind.replace('_', "-"),
+                    x.regions.value.join(","),
+                    format!(
+                        "{} / {}",
+                        format_number(x.latency.median_ms.value, 0),
+                        format_number(x.latency.p99_ms.value, 0)
+                    ),
+                    price(x),
+                ]
+            })
+            .collect();
+        let head = [
+            "offering",
+            "model",
+            "kind",
+            "regions",
+            "TTFT p50 / p99 ms",
+            "price",
+        ];
+        let widths: Vec<usize> = (0..5)
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r[i].chars().count())
+                    .chain([head[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |cells: [&str; 6]| {
+            let mut s = String::from("  ");
+            for (i, cell) in cells.iter().enumerate() {
+                if i < 5 {
+                    let _ = write!(s, "{cell:<w$}  ", w = widths[i]);
+                } else {
+                    s.push_str(cell);
+                }
+            }
+            s.trim_end().to_string()
+        };
+        let _ = writeln!(o, "{}", line(head));
+        for r in &rows {
+            let _ = writeln!(o, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]));
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(
+        o,
+        "Every value has a source and an as-of date: `llmcap catalog --json` prints them; `llmcap catalog --check` validates the data."
+    );
+    o
+}
