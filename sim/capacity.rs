@@ -13,7 +13,10 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use crate::engine::{SimTime, US_PER_HOUR, US_PER_MIN};
-use crate::scenario::{OnDemand, Reserved};
+use rand_distr::{Distribution, Exp1};
+
+use crate::rng::{key_of, stream, Purpose};
+use crate::scenario::{OnDemand, OutageEffect, OutageSchedule, Reserved, Scenario};
 
 /// A request admitted by a reserved pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,6 +221,62 @@ impl OnDemandPool {
     pub fn slowdown(rho: f64) -> f64 {
         1.0 / (1.0 - rho)
     }
+}
+
+/// One outage window on one deployment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutageWindow {
+    pub start: SimTime,
+    pub end: SimTime,
+    pub effect: OutageEffect,
+}
+
+/// The outage windows of replication `rep`, per deployment, sorted by start.
+/// Scheduled windows are the same in every replication; random ones alternate
+/// exponential up times (mean MTBF) and down times (mean MTTR) from the start
+/// of the run, drawn from the outage's own stream (keyed by its name), so
+/// they do not change when other outages or the traffic change.
+pub fn outage_windows(sc: &Scenario, rep: u32) -> Vec<Vec<OutageWindow>> {
+    let horizon = sc.horizon_us();
+    let mut out: Vec<Vec<OutageWindow>> = vec![Vec::new(); sc.deployments.len()];
+    for o in &sc.outages {
+        let mut spans = Vec::new();
+        match o.schedule {
+            OutageSchedule::Window { start_us, end_us } => {
+                if end_us > start_us && start_us < horizon {
+                    spans.push((start_us, end_us.min(horizon)));
+                }
+            }
+            OutageSchedule::Random { mtbf_us, mttr_us } => {
+                let mut rng = stream(sc.seed, rep, Purpose::Outages, key_of(&o.name));
+                let mut t = 0.0;
+                loop {
+                    let up: f64 = Exp1.sample(&mut rng);
+                    t += up * mtbf_us;
+                    if t >= horizon as f64 {
+                        break;
+                    }
+                    let down: f64 = Exp1.sample(&mut rng);
+                    let end = (t + down * mttr_us).min(horizon as f64);
+                    spans.push((t as SimTime, end as SimTime));
+                    t = end;
+                }
+            }
+        }
+        for &d in &o.deployments {
+            for &(start, end) in &spans {
+                out[d].push(OutageWindow {
+                    start,
+                    end,
+                    effect: o.effect,
+                });
+            }
+        }
+    }
+    for w in &mut out {
+        w.sort_by_key(|x| (x.start, x.end));
+    }
+    out
 }
 
 #[cfg(test)]

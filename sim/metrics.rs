@@ -84,6 +84,12 @@ pub struct ClassStats {
     pub abandoned: u64,
     /// Waiting for a retry when the horizon was reached.
     pub in_flight: u64,
+    /// Given up after the last attempt met errors (an outage, or every
+    /// deployment in cooldown) rather than only 429s.
+    pub errored: u64,
+    /// Served by a deployment after another answered with an error (outage)
+    /// or was in cooldown: requests the failover saved.
+    pub rescued: u64,
     pub retries: u64,
     /// Served with TTFT at or under the class SLA target.
     pub within_sla: u64,
@@ -101,6 +107,16 @@ pub struct DeploymentStats {
     pub rejected: u64,
     /// 429 answers after which the request went on to the next deployment.
     pub spilled_out: u64,
+    /// Attempts answered with an error (full outage).
+    pub errors: u64,
+    /// Attempts that skipped the deployment because it was in cooldown.
+    pub skipped_cooldown: u64,
+    /// Times the gateway put the deployment in cooldown.
+    pub cooldowns: u64,
+    /// Requests served here after an error or cooldown elsewhere, and their tokens.
+    pub rescued: u64,
+    pub rescued_input_tokens: u64,
+    pub rescued_output_tokens: u64,
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub ttft: Hist,
@@ -124,6 +140,8 @@ pub struct DeploymentStats {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HourCell {
     pub requests: u64,
+    /// Attempts answered with an error (outage).
+    pub errors: u64,
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub busy_us: u64,
@@ -141,6 +159,62 @@ pub struct RepMetrics {
     pub hourly: Vec<HourCell>,
     /// `arrivals[hour * classes + c]`.
     pub arrivals: Vec<u64>,
+    /// Served TTFT per hour of service, all classes: `hour_ttft[hour * TTFT_BINS + bin]`.
+    pub hour_ttft: Vec<u32>,
+    /// Per hour: microseconds during which at least one outage was active.
+    pub incident_us: Vec<u64>,
+    /// Per hour: requests that ended unserved (throttled, errored, timed out,
+    /// given up), by the hour they ended.
+    pub hour_failed: Vec<u64>,
+    /// TTFT of requests that arrived while an outage was active / was not.
+    pub ttft_incident: Hist,
+    pub ttft_normal: Hist,
+}
+
+/// Bins of the hourly TTFT histograms: 8 per doubling of the time in
+/// microseconds (each at most 12.5% wide), from 1 us to 2^30 us (18 minutes;
+/// longer times land in the last bin). Integer arithmetic only, so recording
+/// stays cheap.
+pub const TTFT_BINS: usize = 30 * 8;
+
+/// The bin of a TTFT in microseconds.
+#[inline]
+pub fn ttft_bin(us: SimTime) -> usize {
+    if us < 8 {
+        return us as usize; // bins 0-7 hold 0-7 us exactly
+    }
+    let octave = 63 - us.leading_zeros() as usize; // >= 3
+    let sub = ((us >> (octave - 3)) & 7) as usize;
+    (octave * 8 + sub - 16).min(TTFT_BINS - 1)
+}
+
+/// The lower edge of a bin, microseconds.
+fn bin_floor_us(bin: usize) -> f64 {
+    if bin < 8 {
+        return bin as f64;
+    }
+    let i = bin + 16;
+    let (octave, sub) = (i / 8, i % 8);
+    ((8 + sub) as f64) * 2f64.powi(octave as i32 - 3)
+}
+
+/// The `p`th percentile (0-100) of binned TTFTs, in ms (the middle of its
+/// bin, so within 6.25%); None when empty.
+pub fn binned_percentile_ms(bins: &[u32], p: f64) -> Option<f64> {
+    let total: u64 = bins.iter().map(|&b| b as u64).sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = ((p / 100.0) * total as f64).ceil().max(1.0) as u64;
+    let mut seen = 0u64;
+    for (i, &b) in bins.iter().enumerate() {
+        seen += b as u64;
+        if seen >= rank {
+            let mid = (bin_floor_us(i) + bin_floor_us(i + 1)) / 2.0;
+            return Some(mid / 1000.0);
+        }
+    }
+    None
 }
 
 impl RepMetrics {
@@ -151,6 +225,11 @@ impl RepMetrics {
             hours,
             hourly: vec![HourCell::default(); hours as usize * deployments],
             arrivals: vec![0; hours as usize * classes],
+            hour_ttft: vec![0; hours as usize * TTFT_BINS],
+            incident_us: vec![0; hours as usize],
+            hour_failed: vec![0; hours as usize],
+            ttft_incident: Hist::default(),
+            ttft_normal: Hist::default(),
         }
     }
 
@@ -186,6 +265,19 @@ impl RepMetrics {
         }
     }
 
+    /// Adds the incident interval `[start, end)` to its hours, clipped at the horizon.
+    pub fn add_incident(&mut self, start: SimTime, end: SimTime) {
+        let horizon = self.hours as u64 * US_PER_HOUR;
+        let end = end.min(horizon);
+        let mut t = start;
+        while t < end {
+            let h = t / US_PER_HOUR;
+            let stop = ((h + 1) * US_PER_HOUR).min(end);
+            self.incident_us[h as usize] += stop - t;
+            t = stop;
+        }
+    }
+
     /// TTFT of all classes together.
     pub fn overall_ttft(&self) -> Hist {
         let mut h = Hist::default();
@@ -205,6 +297,8 @@ impl RepMetrics {
             a.failed += b.failed;
             a.abandoned += b.abandoned;
             a.in_flight += b.in_flight;
+            a.errored += b.errored;
+            a.rescued += b.rescued;
             a.retries += b.retries;
             a.within_sla += b.within_sla;
             a.input_tokens += b.input_tokens;
@@ -215,6 +309,12 @@ impl RepMetrics {
             a.served += b.served;
             a.rejected += b.rejected;
             a.spilled_out += b.spilled_out;
+            a.errors += b.errors;
+            a.skipped_cooldown += b.skipped_cooldown;
+            a.cooldowns += b.cooldowns;
+            a.rescued += b.rescued;
+            a.rescued_input_tokens += b.rescued_input_tokens;
+            a.rescued_output_tokens += b.rescued_output_tokens;
             a.input_tokens += b.input_tokens;
             a.output_tokens += b.output_tokens;
             a.ttft.merge(&b.ttft);
@@ -227,6 +327,7 @@ impl RepMetrics {
         }
         for (a, b) in self.hourly.iter_mut().zip(&o.hourly) {
             a.requests += b.requests;
+            a.errors += b.errors;
             a.input_tokens += b.input_tokens;
             a.output_tokens += b.output_tokens;
             a.busy_us += b.busy_us;
@@ -236,6 +337,17 @@ impl RepMetrics {
         for (a, b) in self.arrivals.iter_mut().zip(&o.arrivals) {
             *a += b;
         }
+        for (a, b) in self.hour_ttft.iter_mut().zip(&o.hour_ttft) {
+            *a = a.saturating_add(*b);
+        }
+        for (a, b) in self.incident_us.iter_mut().zip(&o.incident_us) {
+            *a += b;
+        }
+        for (a, b) in self.hour_failed.iter_mut().zip(&o.hour_failed) {
+            *a += b;
+        }
+        self.ttft_incident.merge(&o.ttft_incident);
+        self.ttft_normal.merge(&o.ttft_normal);
     }
 }
 
@@ -307,6 +419,37 @@ pub fn t975(df: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ttft_bins_are_contiguous_and_narrow() {
+        let mut last = 0;
+        for us in 0..200_000u64 {
+            let b = ttft_bin(us);
+            assert!(b == last || b == last + 1, "{us}: {last} -> {b}");
+            assert!(
+                bin_floor_us(b) <= us as f64 && (us as f64) < bin_floor_us(b + 1),
+                "{us} in bin {b}"
+            );
+            last = b;
+        }
+        for b in 8..TTFT_BINS {
+            assert!(bin_floor_us(b + 1) / bin_floor_us(b) <= 1.126);
+        }
+        assert_eq!(ttft_bin(u64::MAX), TTFT_BINS - 1);
+    }
+
+    #[test]
+    fn binned_percentiles_are_close() {
+        let mut bins = vec![0u32; TTFT_BINS];
+        for ms in 1..=1000u64 {
+            bins[ttft_bin(ms * 1000)] += 1;
+        }
+        for (p, want) in [(50.0, 500.0), (99.0, 990.0)] {
+            let got = binned_percentile_ms(&bins, p).unwrap();
+            assert!((got / want - 1.0).abs() < 0.07, "p{p}: {got} vs {want}");
+        }
+        assert_eq!(binned_percentile_ms(&[0; 4], 50.0), None);
+    }
 
     #[test]
     fn hist_percentiles_within_precision() {

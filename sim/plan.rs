@@ -323,6 +323,15 @@ fn configure(base: &Scenario, r: usize, mode: Mode, units: u32) -> Scenario {
         }
         Mode::OnDemandOnly => {
             sc.deployments.remove(r);
+            for o in &mut sc.outages {
+                o.deployments.retain(|&d| d != r);
+                for d in &mut o.deployments {
+                    if *d > r {
+                        *d -= 1;
+                    }
+                }
+            }
+            sc.outages.retain(|o| !o.deployments.is_empty());
             for c in &mut sc.classes {
                 c.route.retain(|&d| d != r);
                 for d in &mut c.route {

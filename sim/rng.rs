@@ -19,6 +19,7 @@ pub enum Purpose {
     Latency = 3,
     Retry = 4,
     Outages = 5,
+    Routing = 6,
 }
 
 /// SplitMix64 finaliser (Steele, Lea, Flood 2014): a bijective mixer, so distinct

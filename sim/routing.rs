@@ -1,16 +1,22 @@
-//! Routing: each class tries the deployments of its route in order. A 429 from
-//! one deployment (quota, or a full reserved queue) spills the request to the
-//! next; when every deployment refuses, the client backs off and retries the
-//! whole route, up to `max_attempts` attempts, unless its timeout would pass
-//! first.
+//! Routing: each class tries the deployments of its route in order (or with
+//! the first drawn by weight). A 429 from one deployment (quota, a full
+//! reserved queue, a partial outage) spills the request to the next; an error
+//! (a full outage) fails it over to the next; a deployment the gateway has
+//! put in cooldown is skipped. When every deployment refuses, the client backs
+//! off and retries the whole route, up to `max_attempts` attempts, unless its
+//! timeout would pass first.
+
+use std::collections::VecDeque;
 
 use rand::Rng;
 
-use crate::capacity::{OnDemandPool, ReservedPool, MAX_TRACKED_QUEUE};
+use crate::capacity::{
+    outage_windows, OnDemandPool, OutageWindow, ReservedPool, MAX_TRACKED_QUEUE,
+};
 use crate::engine::{SimTime, US_PER_HOUR};
-use crate::metrics::RepMetrics;
-use crate::rng::SimRng;
-use crate::scenario::{ClientPolicy, Jitter, Pool, Scenario};
+use crate::metrics::{ttft_bin, RepMetrics, TTFT_BINS};
+use crate::rng::{stream, Purpose, SimRng};
+use crate::scenario::{ClientPolicy, Cooldown, Jitter, OutageEffect, Pool, Routing, Scenario};
 use crate::traffic::Z99;
 
 /// One request, as it travels through attempts.
@@ -24,6 +30,8 @@ pub struct Request {
     pub output: u32,
     /// The request's standard-normal latency draw, shared by its attempts.
     pub z: f64,
+    /// An earlier attempt met an error or a deployment in cooldown.
+    pub met_error: bool,
 }
 
 enum PoolState {
@@ -55,6 +63,17 @@ impl DeploymentModel {
 pub struct Router {
     deps: Vec<DeploymentModel>,
     horizon: SimTime,
+    /// Outage windows per deployment, sorted by start.
+    windows: Vec<Vec<OutageWindow>>,
+    /// When at least one outage is active: sorted, disjoint intervals.
+    incidents: Vec<(SimTime, SimTime)>,
+    cooldown: Option<Cooldown>,
+    /// Recent failure times per deployment (within the cooldown window).
+    failures: Vec<VecDeque<SimTime>>,
+    cooldown_until: Vec<SimTime>,
+    gateway_us: u64,
+    /// Draws of partial outages' 429s.
+    effect_rng: SimRng,
 }
 
 /// What a deployment said to one request.
@@ -70,7 +89,8 @@ enum Answer {
 }
 
 impl Router {
-    pub fn new(sc: &Scenario) -> Self {
+    /// The router of replication `rep` (its outage windows are drawn here).
+    pub fn new(sc: &Scenario, rep: u32) -> Self {
         let deps = sc
             .deployments
             .iter()
@@ -88,9 +108,72 @@ impl Router {
                 prefill_us_per_token: d.latency.prefill_ms_per_1k_input,
             })
             .collect();
+        let windows = outage_windows(sc, rep);
+        let mut all: Vec<(SimTime, SimTime)> =
+            windows.iter().flatten().map(|w| (w.start, w.end)).collect();
+        all.sort_unstable();
+        let mut incidents: Vec<(SimTime, SimTime)> = Vec::new();
+        for (a, b) in all {
+            match incidents.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => incidents.push((a, b)),
+            }
+        }
+        let n = sc.deployments.len();
         Router {
             deps,
             horizon: sc.horizon_us(),
+            windows,
+            incidents,
+            cooldown: sc.gateway.cooldown,
+            failures: vec![VecDeque::new(); n],
+            cooldown_until: vec![0; n],
+            gateway_us: sc.gateway.latency_us,
+            effect_rng: stream(sc.seed, rep, Purpose::Outages, u64::MAX),
+        }
+    }
+
+    /// The merged incident intervals (for the hourly incident time).
+    pub fn incidents(&self) -> &[(SimTime, SimTime)] {
+        &self.incidents
+    }
+
+    fn in_incident(&self, t: SimTime) -> bool {
+        let i = self.incidents.partition_point(|w| w.1 <= t);
+        self.incidents.get(i).is_some_and(|w| w.0 <= t)
+    }
+
+    /// The outage effect on deployment `d` at `now` (a full outage wins).
+    fn outage(&self, d: usize, now: SimTime) -> Option<OutageEffect> {
+        let mut found = None;
+        for w in &self.windows[d] {
+            if w.start > now {
+                break;
+            }
+            if now < w.end {
+                match w.effect {
+                    OutageEffect::Full => return Some(OutageEffect::Full),
+                    e => found = Some(e),
+                }
+            }
+        }
+        found
+    }
+
+    /// Counts a failure of `d` for the gateway's cooldown.
+    fn failed(&mut self, d: usize, now: SimTime, m: &mut RepMetrics) {
+        let Some(c) = self.cooldown else {
+            return;
+        };
+        let q = &mut self.failures[d];
+        q.push_back(now);
+        while q.front().is_some_and(|&t| t + c.window_us <= now) {
+            q.pop_front();
+        }
+        if q.len() >= c.failures as usize {
+            q.clear();
+            self.cooldown_until[d] = now + c.duration_us;
+            m.deployments[d].cooldowns += 1;
         }
     }
 
@@ -137,27 +220,79 @@ impl Router {
         now: SimTime,
         mut req: Request,
         retry_rng: &mut SimRng,
+        route_rng: &mut SimRng,
     ) -> Option<(SimTime, Request)> {
         let ci = req.class as usize;
         let class = &sc.classes[ci];
         let hour = (now / US_PER_HOUR) as usize;
-        let last = class.route.len() - 1;
-        for (pos, &d) in class.route.iter().enumerate() {
+        // Weighted routing draws the first deployment; the rest keep route order.
+        let first = match &class.routing {
+            Routing::Weighted(w) => {
+                let total: f64 = w.iter().sum();
+                let mut x = route_rng.random::<f64>() * total;
+                let mut first = w.len() - 1;
+                for (i, wi) in w.iter().enumerate() {
+                    if x < *wi {
+                        first = i;
+                        break;
+                    }
+                    x -= wi;
+                }
+                first
+            }
+            _ => 0,
+        };
+        let route = &class.route;
+        let at = |k: usize| match k {
+            0 => route[first],
+            k if k <= first => route[k - 1],
+            k => route[k],
+        };
+        let last = route.len() - 1;
+        let mut errored = false;
+        let mut outcome = None;
+        for pos in 0..route.len() {
+            let d = at(pos);
+            if self.cooldown_until[d] > now {
+                m.deployments[d].skipped_cooldown += 1;
+                errored = true;
+                continue;
+            }
+            let mut factor = 1.0;
+            match self.outage(d, now) {
+                Some(OutageEffect::Full) => {
+                    m.deployments[d].errors += 1;
+                    m.cell(hour, d).errors += 1;
+                    self.failed(d, now, m);
+                    errored = true;
+                    continue;
+                }
+                Some(OutageEffect::Partial {
+                    latency_factor,
+                    error_rate,
+                }) => {
+                    if error_rate > 0.0 && self.effect_rng.random::<f64>() < error_rate {
+                        self.refused(m, hour, d, pos < last, now);
+                        continue;
+                    }
+                    factor = latency_factor;
+                }
+                None => {}
+            }
             let Answer::Admitted {
                 wait_us,
                 slowdown,
                 queued_past_horizon,
             } = self.ask(d, m, now, &req)
             else {
-                m.deployments[d].rejected += 1;
-                let cell = m.cell(hour, d);
-                cell.rejected += 1;
-                if pos < last {
-                    cell.spilled += 1;
-                    m.deployments[d].spilled_out += 1;
-                }
+                self.refused(m, hour, d, pos < last, now);
                 continue;
             };
+            outcome = Some((pos, d, wait_us, slowdown, queued_past_horizon, factor));
+            break;
+        }
+        let rescued = errored || req.met_error;
+        if let Some((pos, d, wait_us, slowdown, queued_past_horizon, factor)) = outcome {
             let cs = &mut m.classes[ci];
             if queued_past_horizon {
                 // Still waiting for a slot at the end of the run: neither served
@@ -166,10 +301,11 @@ impl Router {
                 m.deployments[d].queued_at_horizon += 1;
                 return None;
             }
-            let latency = self.deps[d].latency_us(&req, slowdown).round() as u64;
+            let latency = (self.deps[d].latency_us(&req, slowdown) * factor).round() as u64;
             let ttft = (now - req.arrived)
                 .saturating_add(wait_us)
-                .saturating_add(latency);
+                .saturating_add(latency)
+                .saturating_add(self.gateway_us);
             let cell = m.cell(hour, d);
             cell.requests += 1;
             cell.input_tokens += req.input as u64;
@@ -181,7 +317,14 @@ impl Router {
             let cs = &mut m.classes[ci];
             if sc.client.timeout_us.is_some_and(|t| ttft > t) {
                 cs.failed += 1;
+                m.hour_failed[hour] += 1;
                 return None;
+            }
+            if rescued {
+                ds.rescued += 1;
+                ds.rescued_input_tokens += req.input as u64;
+                ds.rescued_output_tokens += req.output as u64;
+                cs.rescued += 1;
             }
             ds.ttft.record(ttft);
             cs.ttft.record(ttft);
@@ -192,12 +335,29 @@ impl Router {
             if class.sla.is_some_and(|s| ttft <= s.ttft_us) {
                 cs.within_sla += 1;
             }
+            let b = hour * TTFT_BINS + ttft_bin(ttft);
+            m.hour_ttft[b] = m.hour_ttft[b].saturating_add(1);
+            // Without incidents every TTFT is "normal": the report reads the
+            // overall histogram instead of recording a third copy here.
+            if !self.incidents.is_empty() {
+                if self.in_incident(req.arrived) {
+                    m.ttft_incident.record(ttft);
+                } else {
+                    m.ttft_normal.record(ttft);
+                }
+            }
             return None;
         }
         req.failed_attempts += 1;
+        req.met_error |= errored;
         let cs = &mut m.classes[ci];
         if req.failed_attempts >= sc.client.max_attempts {
-            cs.throttled += 1;
+            if errored {
+                cs.errored += 1;
+            } else {
+                cs.throttled += 1;
+            }
+            m.hour_failed[hour] += 1;
             return None;
         }
         let wait = backoff(&sc.client, req.failed_attempts, retry_rng);
@@ -209,10 +369,23 @@ impl Router {
         {
             cs.failed += 1;
             cs.abandoned += 1;
+            m.hour_failed[hour] += 1;
             return None;
         }
         cs.retries += 1;
         Some((now + wait, req))
+    }
+
+    /// Books a 429 from `d` (spilled when a later deployment follows).
+    fn refused(&mut self, m: &mut RepMetrics, hour: usize, d: usize, spills: bool, now: SimTime) {
+        m.deployments[d].rejected += 1;
+        let cell = m.cell(hour, d);
+        cell.rejected += 1;
+        if spills {
+            cell.spilled += 1;
+            m.deployments[d].spilled_out += 1;
+        }
+        self.failed(d, now, m);
     }
 }
 

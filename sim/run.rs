@@ -103,13 +103,17 @@ struct ClassStreams {
     token_rng: SimRng,
     latency_rng: SimRng,
     retry_rng: SimRng,
+    route_rng: SimRng,
 }
 
 /// Runs replication `rep` of `sc` and returns what it measured.
 pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) -> RepMetrics {
     let horizon = sc.horizon_us();
     let mut m = RepMetrics::new(sc.classes.len(), sc.deployments.len(), sc.horizon_hours);
-    let mut router = Router::new(sc);
+    let mut router = Router::new(sc, rep);
+    for &(a, b) in router.incidents() {
+        m.add_incident(a, b);
+    }
     let mut queue = EventQueue::new();
     let mut streams: Vec<ClassStreams> = sc
         .classes
@@ -124,6 +128,7 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
                 token_rng: stream(sc.seed, rep, Purpose::Tokens, i),
                 latency_rng: stream(sc.seed, rep, Purpose::Latency, i),
                 retry_rng: stream(sc.seed, rep, Purpose::Retry, i),
+                route_rng: stream(sc.seed, rep, Purpose::Routing, i),
             }
         })
         .collect();
@@ -159,12 +164,15 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
                     input: class.input_tokens.sample(&mut s.token_rng),
                     output: class.output_tokens.sample(&mut s.token_rng),
                     z: StandardNormal.sample(&mut s.latency_rng),
+                    met_error: false,
                 }
             }
             Event::Retry(r) => r,
         };
-        let retry_rng = &mut streams[req.class as usize].retry_rng;
-        if let Some(retry) = router.attempt(sc, &mut m, now, req, retry_rng) {
+        let s = &mut streams[req.class as usize];
+        if let Some(retry) =
+            router.attempt(sc, &mut m, now, req, &mut s.retry_rng, &mut s.route_rng)
+        {
             queue.schedule(retry.0, Event::Retry(retry.1));
         }
     }

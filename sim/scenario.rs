@@ -29,6 +29,37 @@ pub struct RawScenario {
     pub deployment: Vec<RawDeployment>,
     pub sweep: Option<RawSweep>,
     pub plan: Option<RawPlan>,
+    pub gateway: Option<RawGateway>,
+    #[serde(default)]
+    pub outage: Vec<RawOutage>,
+}
+
+/// `[gateway]`: a router in front of every deployment (LiteLLM, Portkey,
+/// Azure API Management, an in-house proxy).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawGateway {
+    pub latency_ms: Option<f64>,
+    pub cooldown_failures: Option<f64>,
+    pub cooldown_window_s: Option<f64>,
+    pub cooldown_s: Option<f64>,
+}
+
+/// `[[outage]]`: a scheduled or random incident on some deployments.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutage {
+    pub name: Option<String>,
+    pub deployments: Option<Vec<String>>,
+    pub platform: Option<String>,
+    pub region: Option<String>,
+    pub start_hour: Option<f64>,
+    pub duration_hours: Option<f64>,
+    pub mtbf_hours: Option<f64>,
+    pub mttr_hours: Option<f64>,
+    pub effect: Option<String>,
+    pub latency_factor: Option<f64>,
+    pub error_rate: Option<f64>,
 }
 
 /// `[sweep]`: one key, many values (see `sweep`).
@@ -88,6 +119,9 @@ pub struct RawClass {
     pub name: String,
     pub model: String,
     pub route: Vec<String>,
+    pub routing: Option<String>,
+    pub weights: Option<Vec<f64>>,
+    pub substitutes: Option<Vec<String>>,
     pub random_stream: Option<String>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
@@ -134,6 +168,7 @@ pub struct RawTokens {
 #[serde(deny_unknown_fields)]
 pub struct RawDeployment {
     pub name: String,
+    pub offering: Option<String>,
     pub platform: String,
     pub model: String,
     pub region: Option<String>,
@@ -203,6 +238,71 @@ pub struct Scenario {
     pub sweep: Option<RawSweep>,
     /// The `[plan]` table as written; `plan` checks it.
     pub plan: Option<RawPlan>,
+    pub gateway: Gateway,
+    pub outages: Vec<Outage>,
+}
+
+/// The gateway in front of the deployments: a latency hop and a cooldown of
+/// failing deployments (`None` = no cooldown).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Gateway {
+    pub latency_us: u64,
+    pub cooldown: Option<Cooldown>,
+}
+
+/// After `failures` failures (errors or 429s) within `window_us`, a deployment
+/// is out of rotation for `duration_us` (LiteLLM's allowed_fails / cooldown_time).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cooldown {
+    pub failures: u32,
+    pub window_us: u64,
+    pub duration_us: u64,
+}
+
+/// How a class orders its route for each attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Routing {
+    /// The route as written.
+    Ordered,
+    /// First deployment drawn with these weights (one per route entry), then
+    /// the rest in route order.
+    Weighted(Vec<f64>),
+    /// Reserved first (already paid for), then on-demand by expected price
+    /// per request; the route is stored in that order.
+    Cheapest,
+    /// By expected TTFT with no queueing (base median + prefill of a mean
+    /// prompt, at the on-demand pool's mean background load); stored in that order.
+    Fastest,
+}
+
+/// An incident on some deployments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outage {
+    pub name: String,
+    /// Indices into `Scenario::deployments`.
+    pub deployments: Vec<usize>,
+    pub schedule: OutageSchedule,
+    pub effect: OutageEffect,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OutageSchedule {
+    /// One window, `[start_us, end_us)`.
+    Window { start_us: u64, end_us: u64 },
+    /// Up for exponential times with mean `mtbf_us`, down for exponential
+    /// times with mean `mttr_us`, from the start of the run.
+    Random { mtbf_us: f64, mttr_us: f64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OutageEffect {
+    /// Every request is answered with an error.
+    Full,
+    /// TTFT x `latency_factor`, and a share `error_rate` of requests answered 429.
+    Partial {
+        latency_factor: f64,
+        error_rate: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -227,6 +327,9 @@ pub enum Jitter {
 pub struct Class {
     pub name: String,
     pub model: String,
+    /// Models the route may use besides `model`.
+    pub substitutes: Vec<String>,
+    pub routing: Routing,
     /// Indices into `Scenario::deployments`, in the order they are tried.
     pub route: Vec<usize>,
     /// Name of the random streams the class draws arrivals and tokens from
@@ -249,6 +352,8 @@ pub struct Sla {
 #[derive(Debug, Clone)]
 pub struct Deployment {
     pub name: String,
+    /// The catalog offering it was built from, if any.
+    pub offering: Option<String>,
     pub platform: String,
     pub model: String,
     pub region: Option<String>,
@@ -670,6 +775,19 @@ fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
         classes.push(validate_class(&c, &p, k, &deployments)?);
     }
 
+    let gateway = validate_gateway(&c, raw.gateway.as_ref())?;
+    let mut outages = Vec::with_capacity(raw.outage.len());
+    for (i, o) in raw.outage.iter().enumerate() {
+        outages.push(validate_outage(
+            &c,
+            &format!("outage[{i}]"),
+            i,
+            o,
+            &deployments,
+            horizon,
+        )?);
+    }
+
     Ok(Scenario {
         name,
         description: h.description.clone(),
@@ -683,6 +801,166 @@ fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
         deployments,
         sweep: raw.sweep,
         plan: raw.plan,
+        gateway,
+        outages,
+    })
+}
+
+fn validate_gateway(c: &Checker, g: Option<&RawGateway>) -> Result<Gateway, InputError> {
+    let Some(g) = g else {
+        return Ok(Gateway::default());
+    };
+    let latency_us = ms_to_us(c.range(
+        "gateway.latency_ms",
+        g.latency_ms.unwrap_or(0.0),
+        0.0,
+        3.6e6,
+    )?);
+    let cooldown = match (g.cooldown_failures, g.cooldown_window_s, g.cooldown_s) {
+        (None, None, None) => None,
+        (Some(f), w, d) => Some(Cooldown {
+            failures: c.whole("gateway.cooldown_failures", f, 1)?,
+            window_us: ms_to_us(1000.0 * c.range("gateway.cooldown_window_s", w.unwrap_or(60.0), 0.001, 86_400.0)?),
+            duration_us: ms_to_us(1000.0 * c.range("gateway.cooldown_s", d.unwrap_or(60.0), 0.001, 86_400.0)?),
+        }),
+        (None, _, _) => {
+            return Err(c.err(
+                "gateway.cooldown_failures",
+                "is needed with cooldown_window_s / cooldown_s: the failures within the window that start a cooldown",
+            ))
+        }
+    };
+    Ok(Gateway {
+        latency_us,
+        cooldown,
+    })
+}
+
+fn validate_outage(
+    c: &Checker,
+    p: &str,
+    i: usize,
+    o: &RawOutage,
+    deployments: &[Deployment],
+    horizon_hours: f64,
+) -> Result<Outage, InputError> {
+    let name = o
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("outage {}", i + 1));
+    let targets: Vec<usize> = match (&o.deployments, &o.platform) {
+        (Some(names), None) => {
+            if names.is_empty() {
+                return Err(c.err(format!("{p}.deployments"), "must name at least one deployment"));
+            }
+            let mut v = Vec::new();
+            for (j, n) in names.iter().enumerate() {
+                let Some(d) = deployments.iter().position(|d| &d.name == n) else {
+                    let known: Vec<&str> = deployments.iter().map(|d| d.name.as_str()).collect();
+                    return Err(c.err(
+                        format!("{p}.deployments[{j}]"),
+                        format!("unknown deployment \"{n}\"; defined deployments: {}", known.join(", ")),
+                    ));
+                };
+                v.push(d);
+            }
+            v
+        }
+        (None, Some(platform)) => {
+            let v: Vec<usize> = (0..deployments.len())
+                .filter(|&d| {
+                    deployments[d].platform == *platform
+                        && o.region.as_ref().is_none_or(|r| deployments[d].region.as_ref() == Some(r))
+                })
+                .collect();
+            if v.is_empty() {
+                return Err(c.err(
+                    format!("{p}.platform"),
+                    format!(
+                        "no deployment is on platform \"{platform}\"{}",
+                        o.region.as_ref().map(|r| format!(" in region \"{r}\"")).unwrap_or_default()
+                    ),
+                ));
+            }
+            v
+        }
+        _ => {
+            return Err(c.err(
+                p,
+                "name the deployments it hits: deployments = [\"...\"], or platform = \"...\" (with an optional region), not both",
+            ))
+        }
+    };
+    if o.region.is_some() && o.platform.is_none() {
+        return Err(c.err(format!("{p}.region"), "needs platform"));
+    }
+    let schedule = match (o.start_hour, o.duration_hours, o.mtbf_hours, o.mttr_hours) {
+        (Some(s), Some(d), None, None) => {
+            let s = c.range(&format!("{p}.start_hour"), s, 0.0, horizon_hours)?;
+            let d = c.range(&format!("{p}.duration_hours"), d, 0.0, MAX_HORIZON_HOURS)?;
+            let start_us = ms_to_us(s * 3.6e6);
+            OutageSchedule::Window {
+                start_us,
+                end_us: start_us + ms_to_us(d * 3.6e6),
+            }
+        }
+        (None, None, Some(f), Some(r)) => OutageSchedule::Random {
+            mtbf_us: c.range(&format!("{p}.mtbf_hours"), f, 0.001, 1e7)? * 3.6e9,
+            mttr_us: c.range(&format!("{p}.mttr_hours"), r, 0.0001, 1e6)? * 3.6e9,
+        },
+        _ => {
+            return Err(c.err(
+                p,
+                "needs either start_hour and duration_hours (a scheduled window) or mtbf_hours and mttr_hours (random outages), not both",
+            ))
+        }
+    };
+    let effect = match o.effect.as_deref().unwrap_or("full") {
+        "full" => {
+            if o.latency_factor.is_some() || o.error_rate.is_some() {
+                return Err(c.err(
+                    format!("{p}.effect"),
+                    "latency_factor and error_rate belong to effect = \"partial\"; a full outage answers every request with an error",
+                ));
+            }
+            OutageEffect::Full
+        }
+        "partial" => {
+            let latency_factor = c.range(
+                &format!("{p}.latency_factor"),
+                o.latency_factor.unwrap_or(1.0),
+                1.0,
+                1000.0,
+            )?;
+            let error_rate = c.range(
+                &format!("{p}.error_rate"),
+                o.error_rate.unwrap_or(0.0),
+                0.0,
+                1.0,
+            )?;
+            if latency_factor == 1.0 && error_rate == 0.0 {
+                return Err(c.err(
+                    p,
+                    "a partial outage needs latency_factor > 1 or error_rate > 0 (otherwise it changes nothing)",
+                ));
+            }
+            OutageEffect::Partial {
+                latency_factor,
+                error_rate,
+            }
+        }
+        other => {
+            return Err(c.err(
+                format!("{p}.effect"),
+                format!("unknown value \"{other}\"; allowed: full, partial"),
+            ))
+        }
+    };
+    Ok(Outage {
+        name,
+        deployments: targets,
+        schedule,
+        effect,
     })
 }
 
@@ -772,6 +1050,7 @@ fn validate_deployment(c: &Checker, p: &str, d: &RawDeployment) -> Result<Deploy
     };
     Ok(Deployment {
         name: d.name.clone(),
+        offering: d.offering.clone(),
         platform: d.platform.clone(),
         model: d.model.clone(),
         region: d.region.clone(),
@@ -1001,12 +1280,19 @@ fn validate_class(
             ));
         }
         let d = &deployments[idx];
-        if d.model != k.model {
+        let substitutes = k.substitutes.as_deref().unwrap_or_default();
+        if d.model != k.model && !substitutes.contains(&d.model) {
             return Err(c.err(
                 rp,
                 format!(
-                    "deployment \"{name}\" serves model \"{}\", but the class needs \"{}\"",
-                    d.model, k.model
+                    "deployment \"{name}\" serves model \"{}\", but the class needs \"{}\"{}",
+                    d.model,
+                    k.model,
+                    if substitutes.is_empty() {
+                        " (list allowed stand-ins in the class's substitutes)".to_string()
+                    } else {
+                        format!(" or a substitute ({})", substitutes.join(", "))
+                    }
                 ),
             ));
         }
@@ -1025,16 +1311,92 @@ fn validate_class(
         }),
         None => None,
     };
+    let input_tokens = validate_tokens(c, &format!("{p}.input_tokens"), &k.input_tokens)?;
+    let output_tokens = validate_tokens(c, &format!("{p}.output_tokens"), &k.output_tokens)?;
+    let routing = match k.routing.as_deref().unwrap_or("ordered") {
+        "ordered" => Routing::Ordered,
+        "weighted" => {
+            let Some(w) = &k.weights else {
+                return Err(c.err(
+                    format!("{p}.weights"),
+                    format!(
+                        "routing = \"weighted\" needs weights, one per route entry ({})",
+                        route.len()
+                    ),
+                ));
+            };
+            if w.len() != route.len() {
+                return Err(c.err(
+                    format!("{p}.weights"),
+                    format!(
+                        "needs one weight per route entry ({}), got {}",
+                        route.len(),
+                        w.len()
+                    ),
+                ));
+            }
+            for (j, x) in w.iter().enumerate() {
+                c.range(&format!("{p}.weights[{j}]"), *x, 0.0, 1e9)?;
+            }
+            if w.iter().sum::<f64>() <= 0.0 {
+                return Err(c.err(format!("{p}.weights"), "must not all be 0"));
+            }
+            Routing::Weighted(w.clone())
+        }
+        "cheapest" => Routing::Cheapest,
+        "fastest" => Routing::Fastest,
+        other => {
+            return Err(c.err(
+                format!("{p}.routing"),
+                format!("unknown value \"{other}\"; allowed: ordered, weighted, cheapest, fastest"),
+            ))
+        }
+    };
+    if k.weights.is_some() && !matches!(routing, Routing::Weighted(_)) {
+        return Err(c.err(
+            format!("{p}.weights"),
+            "only applies with routing = \"weighted\"",
+        ));
+    }
+    let (mean_in, mean_out) = (input_tokens.mean(), output_tokens.mean());
+    // Static orders: a stable sort keeps the written order among equals.
+    match routing {
+        Routing::Cheapest => route.sort_by(|&a, &b| {
+            let price = |d: usize| match &deployments[d].pool {
+                Pool::Reserved(_) => 0.0,
+                Pool::OnDemand(o) => mean_in * o.input_per_1m + mean_out * o.output_per_1m,
+            };
+            price(a).total_cmp(&price(b))
+        }),
+        Routing::Fastest => route.sort_by(|&a, &b| {
+            let ttft = |d: usize| {
+                let dep = &deployments[d];
+                let slowdown = match &dep.pool {
+                    Pool::OnDemand(o) => {
+                        let bg = o.background.iter().sum::<f64>() / 24.0;
+                        crate::capacity::OnDemandPool::slowdown(bg.min(o.max_pool_utilization))
+                    }
+                    Pool::Reserved(_) => 1.0,
+                };
+                dep.latency.median_ms
+                    + dep.latency.prefill_ms_per_1k_input * mean_in / 1000.0 * slowdown
+            };
+            ttft(a).total_cmp(&ttft(b))
+        }),
+        _ => {}
+    }
     Ok(Class {
         name: k.name.clone(),
         model: k.model.clone(),
+        substitutes: k.substitutes.clone().unwrap_or_default(),
+        routing,
         route,
         random_stream: k.random_stream.clone().unwrap_or_else(|| k.name.clone()),
         tags: k.tags.clone(),
         sla,
         arrivals: validate_arrivals(c, &format!("{p}.arrivals"), &k.arrivals)?,
-        input_tokens: validate_tokens(c, &format!("{p}.input_tokens"), &k.input_tokens)?,
-        output_tokens: validate_tokens(c, &format!("{p}.output_tokens"), &k.output_tokens)?,
+        input_tokens,
+        output_tokens,
     })
 }
 

@@ -71,6 +71,124 @@ fn percentile_cell(p: &Percentile) -> String {
     }
 }
 
+/// Availability, incidents, failover and the cost of redundancy; only when
+/// the scenario has outages, a gateway cooldown or routes across platforms.
+fn resilience(o: &mut String, sc: &Scenario, s: &Summary) {
+    let multi = sc.classes.iter().any(|c| {
+        c.route
+            .iter()
+            .any(|&d| sc.deployments[d].platform != sc.deployments[c.route[0]].platform)
+    });
+    if sc.outages.is_empty() && sc.gateway.cooldown.is_none() && !multi {
+        return;
+    }
+    let r = &s.resilience;
+    let _ = writeln!(o, "## Availability and failover\n");
+    let _ = writeln!(o, "| metric | value |\n| --- | --- |");
+    let _ = writeln!(
+        o,
+        "| availability (served / arrived) | {} |",
+        ci(&r.availability.map(|c| c.scaled(100.0)), 3, "%")
+    );
+    if !sc.outages.is_empty() {
+        let _ = writeln!(
+            o,
+            "| hours with an outage, per replication | {:.2} |",
+            r.incident_hours
+        );
+    }
+    for (inside, outside) in r
+        .ttft_in_incident_ms
+        .iter()
+        .zip(&r.ttft_outside_incident_ms)
+    {
+        if sc.outages.is_empty() {
+            break;
+        }
+        let cell = |v: Option<f64>| v.map(|x| format!("{} ms", int(x))).unwrap_or("–".into());
+        let _ = writeln!(
+            o,
+            "| TTFT {} during outages / outside | {} / {} |",
+            pct_label(inside.percentile),
+            cell(inside.pooled),
+            cell(outside.pooled)
+        );
+    }
+    let shares: Vec<String> = r
+        .platform_share
+        .iter()
+        .map(|(p, v)| format!("{p} {:.1}%", v * 100.0))
+        .collect();
+    let _ = writeln!(
+        o,
+        "| served requests per platform | {} |",
+        shares.join(", ")
+    );
+    let _ = writeln!(
+        o,
+        "| requests rescued by failover, per replication | {} |",
+        int(r.rescued)
+    );
+    let _ = writeln!(
+        o,
+        "| their cost on the deployments that served them | {} |",
+        usd(r.rescued_cost_usd)
+    );
+    if !r.standby.is_empty() {
+        let _ = writeln!(
+            o,
+            "| standby reserved capacity ({}) | {} over the horizon |",
+            r.standby.join(", "),
+            usd(r.standby_reserved_usd)
+        );
+    }
+    let redundancy = r.rescued_cost_usd + r.standby_reserved_usd;
+    if r.rescued > 0.0 {
+        let _ = writeln!(
+            o,
+            "| cost of redundancy per rescued request | {} |",
+            usd(redundancy / r.rescued)
+        );
+    }
+    let _ = writeln!(o);
+    if !r.outages.is_empty() {
+        let _ = writeln!(o, "Outages:\n");
+        for x in &r.outages {
+            let _ = writeln!(
+                o,
+                "- **{}** on {}: {}, {}.",
+                x.name,
+                x.deployments.join(", "),
+                x.schedule,
+                x.effect
+            );
+        }
+        let _ = writeln!(o);
+    }
+    let rows: Vec<&crate::report::summary::DeploymentSummary> = s
+        .deployments
+        .iter()
+        .filter(|d| d.errors > 0.0 || d.cooldowns > 0.0 || d.rescued > 0.0)
+        .collect();
+    if !rows.is_empty() {
+        let _ = writeln!(o, "| deployment | errors | times in cooldown | attempts skipped in cooldown | rescued requests served |");
+        let _ = writeln!(o, "| --- | ---: | ---: | ---: | ---: |");
+        for d in rows {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                d.name,
+                int(d.errors),
+                int(d.cooldowns),
+                int(d.skipped_cooldown),
+                int(d.rescued)
+            );
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o, "Rescued requests would have failed without the fallback (the route, the gateway cooldown and the client's retries found them another deployment). The cost of redundancy counts the standby reserved units (reserved deployments that are never first on a route) and what the rescued requests cost where they were served; it leaves out any price difference against the primary, which was down.\n");
+}
+
 /// Renders the report.
 pub fn render(sc: &Scenario, s: &Summary) -> String {
     let mut o = String::new();
@@ -144,6 +262,20 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         int(r.failed - r.abandoned),
         int(r.abandoned)
     );
+    if r.errored > 0.0 || !sc.outages.is_empty() {
+        let _ = writeln!(
+            o,
+            "| failed on errors (outage or every deployment in cooldown) | {} ({:.3}%) |",
+            int(r.errored),
+            share(r.errored)
+        );
+        let _ = writeln!(
+            o,
+            "| rescued by failover (served after an error elsewhere) | {} ({:.3}%) |",
+            int(r.rescued),
+            share(r.rescued)
+        );
+    }
     let _ = writeln!(o, "| in flight at the horizon | {} |", int(r.in_flight));
     let _ = writeln!(o, "| client retries | {} |", int(r.retries));
     for p in &s.ttft_ms {
@@ -312,6 +444,8 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         );
     }
 
+    resilience(&mut o, sc, s);
+
     let _ = writeln!(o, "## Charts\n");
     let _ = writeln!(
         o,
@@ -322,6 +456,10 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
     let _ = writeln!(
         o,
         "Arrivals per simulated {per} by request class:\n\n![traffic](traffic.png)\n"
+    );
+    let _ = writeln!(
+        o,
+        "Per simulated {per}: share of served requests per platform, failed requests and p99 TTFT, outages shaded:\n\n![failover](failover.png)\n"
     );
 
     let _ = writeln!(o, "## Assumptions (from the scenario file)\n");

@@ -29,6 +29,7 @@ pub const RUN_FILES: &[&str] = &[
     "ttft_cdf.csv",
     "hourly.csv",
     "arrivals.csv",
+    "failover.csv",
     "ttft_cdf.png",
     "hourly_cost.png",
     "traffic.png",
@@ -55,6 +56,8 @@ pub fn write_run(
     let rows = tables::hourly_rows(sc, reps.len(), pooled);
     staging.write("hourly.csv", &tables::hourly(sc, &rows)?)?;
     staging.write("arrivals.csv", &tables::arrivals(sc, reps.len(), pooled)?)?;
+    let failover = tables::failover_rows(sc, reps.len(), pooled);
+    staging.write("failover.csv", &tables::failover(&failover)?)?;
 
     // Charts. The CDF shows each deployment, the overall curve when there is
     // more than one deployment (and no classes are alternatives of each other),

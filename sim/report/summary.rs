@@ -37,6 +37,41 @@ pub struct Summary {
     pub reserved_utilization: Option<MeanCi>,
     pub classes: Vec<ClassSummary>,
     pub deployments: Vec<DeploymentSummary>,
+    /// Availability, incidents and what redundancy costs and saves.
+    pub resilience: Resilience,
+}
+
+/// What outages did and what the failover saved.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resilience {
+    /// Served / arrived, per replication.
+    pub availability: Option<MeanCi>,
+    /// Hours with at least one outage active, mean per replication.
+    pub incident_hours: f64,
+    /// TTFT of requests that arrived during an outage / outside any.
+    pub ttft_in_incident_ms: Vec<Percentile>,
+    pub ttft_outside_incident_ms: Vec<Percentile>,
+    /// Requests served by a fallback after an error or a cooldown elsewhere
+    /// (mean per replication): failures the redundancy prevented.
+    pub rescued: f64,
+    /// What those requests cost on the deployments that served them (on-demand
+    /// prices; reserved capacity counts 0, it is paid for anyway), mean per replication.
+    pub rescued_cost_usd: f64,
+    /// Reserved deployments that are never first on a route (standby
+    /// capacity) and what they cost, mean per replication.
+    pub standby: Vec<String>,
+    pub standby_reserved_usd: f64,
+    /// Share of served requests per platform.
+    pub platform_share: Vec<(String, f64)>,
+    pub outages: Vec<OutageSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutageSummary {
+    pub name: String,
+    pub deployments: Vec<String>,
+    pub schedule: String,
+    pub effect: String,
 }
 
 /// Means per replication.
@@ -52,6 +87,10 @@ pub struct Requests {
     pub abandoned: f64,
     pub in_flight: f64,
     pub retries: f64,
+    /// Given up after errors (outages, deployments in cooldown) rather than 429s.
+    pub errored: f64,
+    /// Served by a fallback after an error or a cooldown elsewhere.
+    pub rescued: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -110,6 +149,14 @@ pub struct DeploymentSummary {
     pub served: f64,
     pub rejected_429: f64,
     pub spilled_out: f64,
+    /// Attempts answered with an error (full outage), mean per replication.
+    pub errors: f64,
+    /// Attempts that skipped it while the gateway had it in cooldown.
+    pub skipped_cooldown: f64,
+    /// Times the gateway put it in cooldown.
+    pub cooldowns: f64,
+    /// Requests it served after an error or cooldown elsewhere.
+    pub rescued: f64,
     pub input_tokens: f64,
     pub output_tokens: f64,
     pub ttft_ms: Vec<Percentile>,
@@ -248,6 +295,8 @@ impl Requests {
             abandoned: c.abandoned as f64,
             in_flight: c.in_flight as f64,
             retries: c.retries as f64,
+            errored: c.errored as f64,
+            rescued: c.rescued as f64,
         }
     }
 
@@ -262,6 +311,8 @@ impl Requests {
             abandoned: f(self.abandoned, o.abandoned),
             in_flight: f(self.in_flight, o.in_flight),
             retries: f(self.retries, o.retries),
+            errored: f(self.errored, o.errored),
+            rescued: f(self.rescued, o.rescued),
         }
     }
 }
@@ -364,6 +415,10 @@ impl Summary {
                     served: s.served as f64 / n,
                     rejected_429: s.rejected as f64 / n,
                     spilled_out: s.spilled_out as f64 / n,
+                    errors: s.errors as f64 / n,
+                    skipped_cooldown: s.skipped_cooldown as f64 / n,
+                    cooldowns: s.cooldowns as f64 / n,
+                    rescued: s.rescued as f64 / n,
                     input_tokens: s.input_tokens as f64 / n,
                     output_tokens: s.output_tokens as f64 / n,
                     ttft_ms: percentiles(sc, reps, &s.ttft, |r| &r.deployments[d].ttft),
@@ -388,8 +443,10 @@ impl Summary {
             })
             .collect();
 
+        let resilience = resilience(sc, pooled, reps);
         Summary {
             manifest,
+            resilience,
             requests: requests_of(reps, |_| true),
             ttft_ms: percentiles(sc, reps, &pooled.overall_ttft(), |r| &r.overall_ttft),
             sla,
@@ -398,6 +455,127 @@ impl Summary {
             classes,
             deployments,
         }
+    }
+}
+
+fn pooled_percentiles(sc: &Scenario, h: &Hist) -> Vec<Percentile> {
+    sc.percentiles
+        .iter()
+        .map(|&p| Percentile {
+            percentile: p,
+            replications: None,
+            pooled: h.percentile_ms(p),
+        })
+        .collect()
+}
+
+fn resilience(sc: &Scenario, pooled: &RepMetrics, reps: &[RepDigest]) -> Resilience {
+    use crate::scenario::{OutageEffect, OutageSchedule};
+    let n = reps.len().max(1) as f64;
+    let availability = MeanCi::of(
+        &reps
+            .iter()
+            .filter_map(|r| {
+                let arrived: f64 = r.classes.iter().map(|c| c.requests.arrived).sum();
+                (arrived > 0.0).then(|| r.served as f64 / arrived)
+            })
+            .collect::<Vec<_>>(),
+    );
+    let incident_hours = pooled.incident_us.iter().sum::<u64>() as f64 / 3.6e9 / n;
+    let (inside, outside) = if sc.outages.is_empty() {
+        (Hist::default(), pooled.overall_ttft())
+    } else {
+        (pooled.ttft_incident.clone(), pooled.ttft_normal.clone())
+    };
+    let rescued_cost_usd = sc
+        .deployments
+        .iter()
+        .zip(&pooled.deployments)
+        .map(|(d, s)| match &d.pool {
+            Pool::OnDemand(o) => crate::cost::token_cost(
+                s.rescued_input_tokens,
+                s.rescued_output_tokens,
+                o.input_per_1m,
+                o.output_per_1m,
+            ),
+            Pool::Reserved(_) => 0.0,
+        })
+        .sum::<f64>()
+        / n;
+    let standby_idx: Vec<usize> = (0..sc.deployments.len())
+        .filter(|&d| {
+            matches!(sc.deployments[d].pool, Pool::Reserved(_))
+                && sc.classes.iter().all(|c| c.route.first() != Some(&d))
+                && sc.classes.iter().any(|c| c.route.contains(&d))
+        })
+        .collect();
+    let standby_reserved_usd = standby_idx
+        .iter()
+        .map(|&d| match &sc.deployments[d].pool {
+            Pool::Reserved(r) => r.units as f64 * r.unit_hour_price() * sc.horizon_hours as f64,
+            Pool::OnDemand(_) => 0.0,
+        })
+        .sum();
+    let served: u64 = pooled.deployments.iter().map(|d| d.served).sum();
+    let mut platform_share: Vec<(String, f64)> = Vec::new();
+    for (d, dep) in sc.deployments.iter().enumerate() {
+        let share = if served > 0 {
+            pooled.deployments[d].served as f64 / served as f64
+        } else {
+            0.0
+        };
+        match platform_share.iter_mut().find(|(p, _)| *p == dep.platform) {
+            Some((_, s)) => *s += share,
+            None => platform_share.push((dep.platform.clone(), share)),
+        }
+    }
+    Resilience {
+        availability,
+        incident_hours,
+        ttft_in_incident_ms: pooled_percentiles(sc, &inside),
+        ttft_outside_incident_ms: pooled_percentiles(sc, &outside),
+        rescued: pooled.classes.iter().map(|c| c.rescued).sum::<u64>() as f64 / n,
+        rescued_cost_usd,
+        standby: standby_idx
+            .iter()
+            .map(|&d| sc.deployments[d].name.clone())
+            .collect(),
+        standby_reserved_usd,
+        platform_share,
+        outages: sc
+            .outages
+            .iter()
+            .map(|o| OutageSummary {
+                name: o.name.clone(),
+                deployments: o
+                    .deployments
+                    .iter()
+                    .map(|&d| sc.deployments[d].name.clone())
+                    .collect(),
+                schedule: match o.schedule {
+                    OutageSchedule::Window { start_us, end_us } => format!(
+                        "from hour {} for {} h",
+                        start_us as f64 / 3.6e9,
+                        (end_us - start_us) as f64 / 3.6e9
+                    ),
+                    OutageSchedule::Random { mtbf_us, mttr_us } => format!(
+                        "random: MTBF {} h, MTTR {} h",
+                        mtbf_us / 3.6e9,
+                        mttr_us / 3.6e9
+                    ),
+                },
+                effect: match o.effect {
+                    OutageEffect::Full => "full (errors)".into(),
+                    OutageEffect::Partial {
+                        latency_factor,
+                        error_rate,
+                    } => format!(
+                        "partial: TTFT x{latency_factor}, {:.0}% of requests 429",
+                        error_rate * 100.0
+                    ),
+                },
+            })
+            .collect(),
     }
 }
 

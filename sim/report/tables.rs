@@ -174,6 +174,7 @@ pub struct HourlyRow {
     pub utilization: Option<f64>,
     pub rejected: f64,
     pub spilled: f64,
+    pub errors: f64,
 }
 
 pub fn hourly_rows(sc: &Scenario, replications: usize, pooled: &RepMetrics) -> Vec<HourlyRow> {
@@ -196,6 +197,7 @@ pub fn hourly_rows(sc: &Scenario, replications: usize, pooled: &RepMetrics) -> V
                 utilization: hour_utilization(dep, cell).map(|u| u / reps),
                 rejected: cell.rejected as f64 / reps,
                 spilled: cell.spilled as f64 / reps,
+                errors: cell.errors as f64 / reps,
             });
         }
     }
@@ -226,6 +228,7 @@ pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError>
             "reserved_utilization",
             "rejected_429",
             "spilled_429",
+            "errors",
         ],
     )?;
     for r in rows {
@@ -251,8 +254,104 @@ pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError>
                 opt(r.utilization, 6),
                 num(r.rejected, 2),
                 num(r.spilled, 2),
+                num(r.errors, 2),
             ],
         )?;
+    }
+    finish(w, WHAT)
+}
+
+/// One simulated hour for `failover.csv` and `failover.png` (means per replication).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailoverHour {
+    /// Requests served within the client timeout.
+    pub served: f64,
+    /// Requests that ended unserved in this hour.
+    pub failed: f64,
+    /// p99 TTFT of the hour's served requests (binned, within 6.25%).
+    pub p99_ms: Option<f64>,
+    /// Share of the hour with an outage active.
+    pub incident: f64,
+    /// Share of the hour's admitted requests per platform (`FailoverRows::platforms`).
+    pub shares: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailoverRows {
+    pub platforms: Vec<String>,
+    pub hours: Vec<FailoverHour>,
+}
+
+pub fn failover_rows(sc: &Scenario, replications: usize, pooled: &RepMetrics) -> FailoverRows {
+    use crate::metrics::{binned_percentile_ms, TTFT_BINS};
+    let reps = replications.max(1) as f64;
+    let mut platforms: Vec<String> = Vec::new();
+    for d in &sc.deployments {
+        if !platforms.contains(&d.platform) {
+            platforms.push(d.platform.clone());
+        }
+    }
+    let hours = (0..pooled.hours as usize)
+        .map(|h| {
+            let bins = &pooled.hour_ttft[h * TTFT_BINS..(h + 1) * TTFT_BINS];
+            let served: u64 = bins.iter().map(|&b| b as u64).sum();
+            let mut by_platform = vec![0.0; platforms.len()];
+            for (d, dep) in sc.deployments.iter().enumerate() {
+                let i = platforms
+                    .iter()
+                    .position(|p| *p == dep.platform)
+                    .unwrap_or(0);
+                by_platform[i] += pooled.hour_cell(h, d).requests as f64;
+            }
+            let total: f64 = by_platform.iter().sum();
+            FailoverHour {
+                served: served as f64 / reps,
+                failed: pooled.hour_failed[h] as f64 / reps,
+                p99_ms: binned_percentile_ms(bins, 99.0),
+                incident: pooled.incident_us[h] as f64 / reps / crate::engine::US_PER_HOUR as f64,
+                shares: by_platform
+                    .iter()
+                    .map(|v| if total > 0.0 { v / total } else { 0.0 })
+                    .collect(),
+            }
+        })
+        .collect();
+    FailoverRows { platforms, hours }
+}
+
+/// `failover.csv`: per hour, served and failed requests, p99 TTFT, the share
+/// of the hour under an outage, and the share of traffic per platform.
+pub fn failover(f: &FailoverRows) -> Result<Vec<u8>, OutputError> {
+    const WHAT: &str = "failover.csv";
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "hour",
+        "served",
+        "failed",
+        "failure_rate",
+        "p99_ttft_ms",
+        "outage_share_of_hour",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(f.platforms.iter().map(|p| format!("share_{p}")));
+    row(&mut w, WHAT, &header)?;
+    for (h, x) in f.hours.iter().enumerate() {
+        let done = x.served + x.failed;
+        let mut rec = vec![
+            h.to_string(),
+            num(x.served, 2),
+            num(x.failed, 2),
+            if done > 0.0 {
+                num(x.failed / done, 6)
+            } else {
+                String::new()
+            },
+            opt(x.p99_ms, 1),
+            num(x.incident, 4),
+        ];
+        rec.extend(x.shares.iter().map(|v| num(*v, 4)));
+        row(&mut w, WHAT, &rec)?;
     }
     finish(w, WHAT)
 }
