@@ -468,6 +468,12 @@ impl Scenario {
 
     /// Parses and validates scenario text; `file` is only used in messages.
     pub fn from_toml(text: &str, file: &Path) -> Result<Scenario, InputError> {
+        let table: toml::Table = parse_toml(text, file)?;
+        if uses_offerings(&table) {
+            return Scenario::from_table(table, file);
+        }
+        // Without catalog offerings, parse the text itself so errors keep
+        // their line and column.
         let raw: RawScenario = parse_toml(text, file)?;
         validate(raw, file)
     }
@@ -475,6 +481,7 @@ impl Scenario {
     /// Validates a scenario already parsed into a TOML table (a sweep point);
     /// `file` is only used in messages.
     pub fn from_table(table: toml::Table, file: &Path) -> Result<Scenario, InputError> {
+        let table = apply_offerings(table, file)?;
         let raw: RawScenario = serde_path_to_error::deserialize(toml::Value::Table(table))
             .map_err(|e| {
                 let path = e.path().to_string();
@@ -541,6 +548,90 @@ impl Scenario {
     pub fn horizon_us(&self) -> u64 {
         self.horizon_hours as u64 * crate::engine::US_PER_HOUR
     }
+}
+
+fn uses_offerings(t: &toml::Table) -> bool {
+    t.get("deployment")
+        .and_then(|d| d.as_array())
+        .is_some_and(|a| a.iter().any(|d| d.get("offering").is_some()))
+}
+
+/// Fills each `[[deployment]]` that names a catalog `offering` with the
+/// offering's values, under the keys the scenario writes itself.
+fn apply_offerings(mut table: toml::Table, file: &Path) -> Result<toml::Table, InputError> {
+    let c = Checker { file };
+    let Some(toml::Value::Array(deps)) = table.get_mut("deployment") else {
+        return Ok(table);
+    };
+    let catalog = crate::catalog::Catalog::shipped();
+    for (i, d) in deps.iter_mut().enumerate() {
+        let Some(t) = d.as_table() else { continue };
+        let Some(id) = t.get("offering") else {
+            continue;
+        };
+        let at = format!("deployment[{i}].offering");
+        let Some(id) = id.as_str() else {
+            return Err(c.err(
+                at,
+                "must be a string such as \"azure-openai/gpt-4o/global-standard\"",
+            ));
+        };
+        let Some((platform, offering)) = catalog.offering(id) else {
+            let near: Vec<String> = catalog
+                .offerings()
+                .filter(|(p, o)| id.starts_with(&p.id) || id.contains(&o.model))
+                .map(|(p, o)| format!("{}/{}", p.id, o.id))
+                .take(12)
+                .collect();
+            return Err(c.err(
+                at,
+                format!(
+                    "unknown offering \"{id}\"; {} (llmcap catalog lists them all)",
+                    if near.is_empty() {
+                        format!("platforms: {}", catalog.platform_ids().join(", "))
+                    } else {
+                        format!("similar: {}", near.join(", "))
+                    }
+                ),
+            ));
+        };
+        for key in ["platform", "model"] {
+            let want = if key == "platform" {
+                &platform.id
+            } else {
+                &offering.model
+            };
+            if let Some(v) = t.get(key).and_then(|v| v.as_str()) {
+                if v != want {
+                    return Err(c.err(
+                        format!("deployment[{i}].{key}"),
+                        format!(
+                            "is \"{v}\", but offering \"{id}\" is {key} \"{want}\"; leave it out"
+                        ),
+                    ));
+                }
+            }
+        }
+        // The pool kind comes from the offering; the scenario may not switch it.
+        let other = if offering.reserved.is_some() {
+            "on_demand"
+        } else {
+            "reserved"
+        };
+        if t.contains_key(other) {
+            return Err(c.err(
+                format!("deployment[{i}].{other}"),
+                format!(
+                    "offering \"{id}\" is {}; it has no [{other}] keys",
+                    offering.kind
+                ),
+            ));
+        }
+        let merged =
+            crate::catalog::merge_under(offering.deployment_table(&platform.id), t.clone());
+        *d = toml::Value::Table(merged);
+    }
+    Ok(table)
 }
 
 /// Parses TOML into any serde type, with the key path and line of the error.
@@ -1018,6 +1109,7 @@ fn validate_deployment(c: &Checker, p: &str, d: &RawDeployment) -> Result<Deploy
     if d.name.is_empty() {
         return Err(c.err(format!("{p}.name"), "must not be empty"));
     }
+    check_catalog(c, p, d)?;
     let l = &d.latency;
     let median_ms = c.range(&format!("{p}.latency.median_ms"), l.median_ms, 0.0, 3.6e6)?;
     let p99_ms = c.range(&format!("{p}.latency.p99_ms"), l.p99_ms, 0.0, 3.6e6)?;
@@ -1057,6 +1149,39 @@ fn validate_deployment(c: &Checker, p: &str, d: &RawDeployment) -> Result<Deploy
         latency,
         pool,
     })
+}
+
+/// A deployment on a catalog platform must use a model that platform sells;
+/// platform "custom" is outside the catalog and unchecked.
+fn check_catalog(c: &Checker, p: &str, d: &RawDeployment) -> Result<(), InputError> {
+    use crate::catalog::{Catalog, CUSTOM_PLATFORM};
+    if d.platform == CUSTOM_PLATFORM {
+        return Ok(());
+    }
+    let cat = Catalog::shipped();
+    if cat.platform(&d.platform).is_none() {
+        return Err(c.err(
+            format!("{p}.platform"),
+            format!(
+                "unknown platform \"{}\"; the catalog has: {}, or \"{CUSTOM_PLATFORM}\" for a platform outside it",
+                d.platform,
+                cat.platform_ids().join(", ")
+            ),
+        ));
+    }
+    let models = cat.models_of(&d.platform);
+    if !models.contains(&d.model.as_str()) {
+        return Err(c.err(
+            format!("{p}.model"),
+            format!(
+                "platform \"{}\" does not sell model \"{}\" (catalog); it sells: {}. Use platform = \"{CUSTOM_PLATFORM}\" for a model outside the catalog",
+                d.platform,
+                d.model,
+                models.join(", ")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn validate_on_demand(c: &Checker, p: &str, o: &RawOnDemand) -> Result<OnDemand, InputError> {

@@ -43,7 +43,7 @@ output_tokens = {{ dist = "fixed", value = {OUTPUT} }}
 
 [[deployment]]
 name = "ptu"
-platform = "bedrock"
+platform = "custom"
 model = "m"
 latency = {{ median_ms = {BASE_MS}, p99_ms = {BASE_MS}, prefill_ms_per_1k_input = 0 }}
 reserved = {{ units = {min_units}, min_units = {min_units}, unit_step = {unit_step}, tpm_per_unit = {TPM_PER_UNIT}, concurrency_per_unit = {CONCURRENCY}, output_weight = {OUTPUT_WEIGHT}, term = "monthly", max_wait_ms = 0, price_per_unit_hour = {{ monthly = 1.0, yearly = 0.8 }} }}

@@ -155,7 +155,7 @@ impl Spec {
         let o = &self.on_demand;
         writeln!(
             s,
-            "\n[[deployment]]\nname = \"paygo\"\nplatform = \"azure-openai\"\nmodel = \"m\""
+            "\n[[deployment]]\nname = \"paygo\"\nplatform = \"custom\"\nmodel = \"m\""
         )
         .unwrap();
         writeln!(s, "latency = {}", latency_toml(&o.latency)).unwrap();
@@ -188,7 +188,7 @@ impl Spec {
         let r = &self.reserved;
         writeln!(
             s,
-            "\n[[deployment]]\nname = \"ptu\"\nplatform = \"azure-openai\"\nmodel = \"m\""
+            "\n[[deployment]]\nname = \"ptu\"\nplatform = \"custom\"\nmodel = \"m\""
         )
         .unwrap();
         writeln!(s, "latency = {}", latency_toml(&r.latency)).unwrap();

@@ -116,7 +116,7 @@ replications = {reps}
 
 [[deployment]]
 name = "pool"
-platform = "azure-openai"
+platform = "custom"
 model = "m"
 latency = {{ median_ms = 0, p99_ms = 0, prefill_ms_per_1k_input = 0 }}
 reserved = {{ units = {c}, tpm_per_unit = {TPM_PER_UNIT:?}, concurrency_per_unit = 1, term = "hourly", price_per_unit_hour = {{ hourly = 1.0 }} }}
@@ -385,7 +385,7 @@ max_attempts = 1
 
 [[deployment]]
 name = "pool"
-platform = "azure-openai"
+platform = "custom"
 model = "m"
 latency = { median_ms = 0, p99_ms = 0 }
 reserved = { units = 1, tpm_per_unit = 60000000.0, term = "hourly", price_per_unit_hour = { hourly = 1.0 }, max_queue = MAX_QUEUE }
@@ -410,7 +410,7 @@ replications = 2
 
 [[deployment]]
 name = "pool"
-platform = "azure-openai"
+platform = "custom"
 model = "m"
 latency = { median_ms = 0, p99_ms = 0 }
 reserved = { units = 1, tpm_per_unit = 60000000.0, term = "hourly", price_per_unit_hour = { hourly = 1.0 } }

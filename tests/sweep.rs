@@ -34,14 +34,14 @@ output_tokens = { dist = "lognormal", median = 200, p90 = 500, max = 1000000 }
 
 [[deployment]]
 name = "ptu"
-platform = "azure-openai"
+platform = "custom"
 model = "m"
 latency = { median_ms = 300, p99_ms = 800 }
 reserved = { units = 10, tpm_per_unit = 60000, output_weight = 3, term = "monthly", max_wait_ms = 500, price_per_unit_hour = { hourly = 12.0, monthly = 6.0, yearly = 4.5 } }
 
 [[deployment]]
 name = "paygo"
-platform = "azure-openai"
+platform = "custom"
 model = "m"
 latency = { median_ms = 450, p99_ms = 2500 }
 on_demand = { input_per_1m = 2.5, output_per_1m = 10.0 }
