@@ -411,13 +411,14 @@ fn run(a: RunArgs) -> Result<(), Failure> {
             .find(|p| p.percentile == 99.0)
             .and_then(|p| p.pooled);
         eprintln!(
-            "{}: {:.0} requests/replication, {:.0} served, {:.0} throttled, {:.0} failed; TTFT p99 {}; cost ${:.2}; \
+            "{}: {:.0} requests/replication, {:.0} served, {:.0} throttled, {:.0} failed, {:.0} errored; TTFT p99 {}; cost ${:.2}; \
              {} replication(s) simulated in {:.2} s ({:.2} M requests/s on {} thread(s)), {:.2} s in all",
             sc.name,
             r.arrived,
             r.served,
             r.throttled,
             r.failed,
+            r.errored,
             p99.map(|v| format!("{v:.0} ms")).unwrap_or("n/a".into()),
             summary.cost.total_usd.map(|c| c.mean).unwrap_or(0.0),
             sc.replications,
