@@ -26,6 +26,7 @@ use crate::error::OutputError;
 
 pub mod breakeven;
 pub mod cost_vs_units;
+pub mod failover;
 pub mod hourly_cost;
 pub mod sensitivity;
 pub mod traffic;
