@@ -33,6 +33,7 @@ pub const RUN_FILES: &[&str] = &[
     "ttft_cdf.png",
     "hourly_cost.png",
     "traffic.png",
+    "failover.png",
     "report.md",
 ];
 
@@ -165,6 +166,41 @@ pub fn write_run(
         &staging.dir().join("traffic.png"),
         &format!("{}: arrivals per simulated {step}", sc.name),
         &classes,
+    )?;
+
+    let failover_chart = plots::failover::FailoverChart {
+        shares: failover
+            .platforms
+            .iter()
+            .enumerate()
+            .map(|(i, p)| plots::failover::ShareSeries {
+                label: p.clone(),
+                values: failover.hours.iter().map(|h| h.shares[i]).collect(),
+            })
+            .collect(),
+        error_rate: failover
+            .hours
+            .iter()
+            .map(|h| {
+                let done = h.served + h.failed;
+                if done > 0.0 {
+                    h.failed / done
+                } else {
+                    0.0
+                }
+            })
+            .collect(),
+        p99_ms: failover.hours.iter().map(|h| h.p99_ms).collect(),
+        incident: failover.hours.iter().map(|h| h.incident).collect(),
+        sla_ms: sla,
+    };
+    plots::failover::draw(
+        &staging.dir().join("failover.png"),
+        &format!(
+            "{}: traffic per provider, failures and p99 TTFT per simulated {step}",
+            sc.name
+        ),
+        &failover_chart,
     )?;
 
     staging.write("report.md", markdown::render(sc, &summary).as_bytes())?;
