@@ -408,16 +408,27 @@ mod tests {
             ..r.clone()
         };
         assert!((at(&r2, price, &od, mix) - 0.6).abs() < 1e-9);
-        // Even all-output traffic ($10 / 3 per 1M weighted tokens) stays
-        // above 60% (71.2%, docs/model.md), so no mix alone gets there...
+        // gpt-4o's output weight (4) equals its output:input price ratio, so
+        // every mix costs $2.50 per 1M weighted tokens: no mix moves it.
         assert_eq!(l.output_ratio, None);
-        // ...but one reaches 75%.
-        let k = levers(&sc, pair, 0.75).unwrap().output_ratio.unwrap();
+        assert_eq!(levers(&sc, pair, 0.75).unwrap().output_ratio, None);
+        let (base, swings) = swings(&sc, pair).unwrap();
+        let ratio = swings.iter().find(|s| s.input.contains("ratio")).unwrap();
+        assert!((ratio.low - base).abs() < 1e-9 && (ratio.high - base).abs() < 1e-9);
+        // With the 2024 weight of 3, output tokens are dearer per unit of
+        // capacity: all-output traffic ($10 / 3) gives 71.2%, so a mix reaches 75%.
+        let mut sc3 = sc.clone();
+        if let Pool::Reserved(x) = &mut sc3.deployments[pair.reserved].pool {
+            x.output_weight = 3.0;
+        }
+        let r3 = pair.reserved(&sc3).clone();
+        let k = levers(&sc3, pair, 0.75).unwrap().output_ratio.unwrap();
         let mix2 = TokenMix {
             input: mix.input,
             output: mix.input * k,
         };
-        assert!((at(&r, price, &od, mix2) - 0.75).abs() < 1e-9);
+        assert!((at(&r3, price, &od, mix2) - 0.75).abs() < 1e-9);
+        assert_eq!(levers(&sc3, pair, 0.6).unwrap().output_ratio, None);
     }
 
     #[test]
