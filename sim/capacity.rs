@@ -89,7 +89,7 @@ impl ReservedPool {
             }
         }
         let service =
-            (self.weighted_tokens(input, output) * self.us_per_weighted_token).round() as u64;
+            (self.weighted_tokens(input, output) * self.us_per_weighted_token + 0.5) as u64;
         // `as` saturates, and so does the addition: an absurdly slow pool stays
         // busy "forever" instead of wrapping around.
         let end = start.saturating_add(service.max(1));

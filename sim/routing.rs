@@ -301,7 +301,9 @@ impl Router {
                 m.deployments[d].queued_at_horizon += 1;
                 return None;
             }
-            let latency = (self.deps[d].latency_us(&req, slowdown) * factor).round() as u64;
+            // Adding 0.5 and truncating rounds a non-negative value like f64::round,
+            // without the libm call (measurable at millions of requests per second).
+            let latency = (self.deps[d].latency_us(&req, slowdown) * factor + 0.5) as u64;
             let ttft = (now - req.arrived)
                 .saturating_add(wait_us)
                 .saturating_add(latency)

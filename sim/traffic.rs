@@ -183,7 +183,8 @@ impl TokenDist {
     }
 
     pub fn sample(&self, rng: &mut SimRng) -> u32 {
-        let clamp = |x: f64, max: u32| x.round().clamp(1.0, max as f64) as u32;
+        // x >= 0: adding 0.5 and truncating rounds like f64::round without a libm call.
+        let clamp = |x: f64, max: u32| ((x + 0.5) as u64).clamp(1, max as u64) as u32;
         match self {
             TokenDist::Fixed(v) => *v,
             TokenDist::LogNormal { mu, sigma, max } => {
