@@ -521,11 +521,15 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         };
         let _ = writeln!(
             o,
-            "- **{}** ({} `{}`{}): {}. Base latency median {} ms, p99 {} ms; prefill {} ms per 1k input tokens.",
+            "- **{}** ({} `{}`{}{}): {}. Base latency median {} ms, p99 {} ms; prefill {} ms per 1k input tokens.",
             d.name,
             d.platform,
             d.model,
             d.region.as_ref().map(|r| format!(", {r}")).unwrap_or_default(),
+            d.offering
+                .as_ref()
+                .map(|x| format!("; catalog offering `{x}`, values not written in the scenario taken from it (`llmcap catalog --json` has their sources)"))
+                .unwrap_or_default(),
             pool,
             l.median_ms,
             l.p99_ms,
