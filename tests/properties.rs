@@ -4,7 +4,8 @@
 //! validation as a user's file. Every scenario has an on-demand deployment with
 //! tight quotas (so 429s, spills and client retries happen) and a reserved one
 //! with optional queue and wait bounds; each class routes to one or both, in
-//! either order. Horizons are short (1-6 hours at a few requests per second), so
+//! either order. Up to two random outages (MTBF/MTTR, full or partial) hit one
+//! or both deployments, so errors and failover happen too. Horizons are short (1-6 hours at a few requests per second), so
 //! each case runs in milliseconds in release.
 
 use std::fmt::Write;
@@ -36,6 +37,20 @@ struct Spec {
     on_demand: OnDemandSpec,
     reserved: ReservedSpec,
     classes: Vec<ClassSpec>,
+    outages: Vec<OutageSpec>,
+}
+
+/// A random outage: `[[outage]]` with mtbf_hours / mttr_hours.
+#[derive(Debug, Clone)]
+struct OutageSpec {
+    /// "paygo", "ptu" or both.
+    deployments: &'static str,
+    /// Tenths of an hour.
+    mtbf_tenths: u32,
+    /// Hundredths of an hour.
+    mttr_hundredths: u32,
+    /// None = full; Some((latency_factor, error_rate in percent)) = partial.
+    partial: Option<(u32, u32)>,
 }
 
 #[derive(Debug, Clone)]
@@ -249,6 +264,24 @@ impl Spec {
             )
             .unwrap();
         }
+        for (i, o) in self.outages.iter().enumerate() {
+            writeln!(
+                s,
+                "\n[[outage]]\nname = \"o{i}\"\ndeployments = {}\nmtbf_hours = {:?}\nmttr_hours = {:?}",
+                o.deployments,
+                o.mtbf_tenths as f64 / 10.0,
+                o.mttr_hundredths as f64 / 100.0
+            )
+            .unwrap();
+            if let Some((factor, pct)) = o.partial {
+                writeln!(
+                    s,
+                    "effect = \"partial\"\nlatency_factor = {factor}\nerror_rate = {:?}",
+                    pct as f64 / 100.0
+                )
+                .unwrap();
+            }
+        }
         s
     }
 
@@ -380,6 +413,22 @@ fn class() -> impl Strategy<Value = ClassSpec> {
         )
 }
 
+fn outage() -> impl Strategy<Value = OutageSpec> {
+    (
+        prop::sample::select(vec![r#"["paygo"]"#, r#"["ptu"]"#, r#"["paygo", "ptu"]"#]),
+        5u32..=40,
+        2u32..=50,
+        prop::option::of((1u32..=4, 0u32..=60)),
+    )
+        .prop_map(|(deployments, mtbf, mttr, partial)| OutageSpec {
+            deployments,
+            mtbf_tenths: mtbf,
+            mttr_hundredths: mttr,
+            // A partial outage must change something.
+            partial: partial.map(|(f, e)| if f == 1 && e == 0 { (2, 0) } else { (f, e) }),
+        })
+}
+
 /// A random valid scenario with `replications` in the given range.
 fn spec(replications: std::ops::RangeInclusive<u32>) -> impl Strategy<Value = Spec> {
     (
@@ -390,9 +439,10 @@ fn spec(replications: std::ops::RangeInclusive<u32>) -> impl Strategy<Value = Sp
         on_demand(),
         reserved(),
         prop::collection::vec(class(), 1..=3),
+        prop::collection::vec(outage(), 0..=2),
     )
         .prop_map(
-            |(hours, replications, seed, client, on_demand, reserved, classes)| Spec {
+            |(hours, replications, seed, client, on_demand, reserved, classes, outages)| Spec {
                 hours,
                 replications,
                 seed,
@@ -400,6 +450,7 @@ fn spec(replications: std::ops::RangeInclusive<u32>) -> impl Strategy<Value = Sp
                 on_demand,
                 reserved,
                 classes,
+                outages,
             },
         )
 }
@@ -453,9 +504,17 @@ fn check_invariants(sc: &Scenario, m: &RepMetrics) {
         let name = &class.name;
         assert_eq!(
             c.arrived,
-            c.served + c.throttled + c.failed + c.in_flight,
-            "class {name}: arrived != served + throttled + failed + in flight ({c:?})"
+            c.served + c.throttled + c.failed + c.errored + c.in_flight,
+            "class {name}: arrived != served + throttled + failed + errored + in flight ({c:?})"
         );
+        assert!(c.rescued <= c.served, "class {name}: rescued {}", c.rescued);
+        if sc.outages.is_empty() && sc.gateway.cooldown.is_none() {
+            assert_eq!(
+                c.errored + c.rescued,
+                0,
+                "class {name}: errors without outages"
+            );
+        }
         let per_hour: u64 = (0..hours).map(|h| m.arrivals_in(h, ci)).sum();
         assert_eq!(per_hour, c.arrived, "class {name}: hourly arrivals");
         assert_eq!(
@@ -519,6 +578,12 @@ fn check_invariants(sc: &Scenario, m: &RepMetrics) {
             ds.spilled_out,
             "deployment {name}: hourly spills"
         );
+        assert_eq!(
+            sum(|c| c.errors),
+            ds.errors,
+            "deployment {name}: hourly errors"
+        );
+        assert!(ds.rescued <= ds.served, "deployment {name}: rescued");
         assert_eq!(
             sum(|c| c.busy_us) as u128,
             ds.busy_us,
@@ -630,24 +695,49 @@ fn check_invariants(sc: &Scenario, m: &RepMetrics) {
         }
     }
     check_percentiles("all classes TTFT", &m.overall_ttft());
+    // Requests that ended unserved, by hour: throttled, errored, timed out or given up.
+    let ended_unserved: u64 = m
+        .classes
+        .iter()
+        .map(|c| c.throttled + c.errored + c.failed)
+        .sum();
+    assert_eq!(
+        m.hour_failed.iter().sum::<u64>(),
+        ended_unserved,
+        "hourly failed requests"
+    );
+    // Served TTFTs split by whether an outage was active at arrival; a
+    // replication without incidents records neither.
+    let split = m.ttft_incident.count() + m.ttft_normal.count();
+    assert!(split <= served, "TTFT inside / outside incidents");
+    if sc.outages.is_empty() {
+        assert_eq!(split, 0);
+    }
 
-    // Every refused pass down a route is one 429 from each deployment on it;
-    // a pass that succeeds at position k adds k 429s (k > 0 only when spilled).
+    // Every refused pass down a route is one refusal (a 429, an error or a
+    // skip in cooldown) from each deployment on it; a pass that succeeds at
+    // position k adds k refusals (k > 0 only when spilled).
     let refused_passes: u64 = sc
         .classes
         .iter()
         .zip(&m.classes)
-        .map(|(k, c)| (c.retries + c.throttled + c.abandoned) * k.route.len() as u64 + c.spilled)
+        .map(|(k, c)| {
+            (c.retries + c.throttled + c.errored + c.abandoned) * k.route.len() as u64 + c.spilled
+        })
         .sum();
-    let rejected: u64 = m.deployments.iter().map(|d| d.rejected).sum();
+    let refusals: u64 = m
+        .deployments
+        .iter()
+        .map(|d| d.rejected + d.errors + d.skipped_cooldown)
+        .sum();
     assert!(
-        rejected >= refused_passes,
-        "429s {rejected} < refused passes x route length {refused_passes}"
+        refusals >= refused_passes,
+        "refusals {refusals} < refused passes x route length {refused_passes}"
     );
     if sc.classes.iter().all(|k| k.route.len() == 1) {
         assert_eq!(
-            rejected, refused_passes,
-            "single-deployment routes: every 429 is a refused pass"
+            refusals, refused_passes,
+            "single-deployment routes: every refusal is a refused pass"
         );
     }
 }
@@ -656,6 +746,18 @@ fn check_invariants(sc: &Scenario, m: &RepMetrics) {
 /// divide by one replication's capacity, so this applies to single
 /// replications, not pooled ones.
 fn check_utilization(sc: &Scenario, m: &RepMetrics) {
+    // Incident time is at most the hour, and TTFTs are split by incident
+    // whenever the replication had one.
+    let hour_us = llmcap::engine::US_PER_HOUR;
+    assert!(
+        m.incident_us.iter().all(|&us| us <= hour_us),
+        "{:?}",
+        m.incident_us
+    );
+    if m.incident_us.iter().sum::<u64>() > 0 {
+        let served: u64 = m.classes.iter().map(|c| c.served).sum();
+        assert_eq!(m.ttft_incident.count() + m.ttft_normal.count(), served);
+    }
     for (d, dep) in sc.deployments.iter().enumerate() {
         for h in 0..sc.horizon_hours as usize {
             if let Some(u) = cost::hour_utilization(dep, m.hour_cell(h, d)) {
@@ -690,6 +792,18 @@ fn assert_same_metrics(what: &str, a: &RepMetrics, b: &RepMetrics) {
     assert_eq!(a.hours, b.hours);
     assert_eq!(a.arrivals, b.arrivals, "{what}: hourly arrivals");
     assert_eq!(a.hourly, b.hourly, "{what}: hourly cells");
+    assert_eq!(a.incident_us, b.incident_us, "{what}: incident time");
+    assert_eq!(a.hour_failed, b.hour_failed, "{what}: hourly failed");
+    assert_same_hist(
+        &format!("{what}: TTFT in incidents"),
+        &a.ttft_incident,
+        &b.ttft_incident,
+    );
+    assert_same_hist(
+        &format!("{what}: TTFT outside"),
+        &a.ttft_normal,
+        &b.ttft_normal,
+    );
     for (i, (x, y)) in a.classes.iter().zip(&b.classes).enumerate() {
         let counters = |c: &ClassStats| {
             [
@@ -700,6 +814,8 @@ fn assert_same_metrics(what: &str, a: &RepMetrics, b: &RepMetrics) {
                 c.failed,
                 c.abandoned,
                 c.in_flight,
+                c.errored,
+                c.rescued,
                 c.retries,
                 c.within_sla,
                 c.input_tokens,
@@ -715,6 +831,10 @@ fn assert_same_metrics(what: &str, a: &RepMetrics, b: &RepMetrics) {
                 d.served as u128,
                 d.rejected as u128,
                 d.spilled_out as u128,
+                d.errors as u128,
+                d.skipped_cooldown as u128,
+                d.cooldowns as u128,
+                d.rescued as u128,
                 d.input_tokens as u128,
                 d.output_tokens as u128,
                 d.wait_sum_us,

@@ -1,7 +1,9 @@
 //! The integration tests, one binary (as ripgrep does); each module says on its first line what belongs in it.
 
+mod catalog;
 mod cli;
 mod common;
+mod failover;
 mod plan;
 mod properties;
 mod queueing;
