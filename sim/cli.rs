@@ -731,9 +731,17 @@ fn catalog(a: CatalogArgs) -> Result<(), Failure> {
             .map(|(p, o)| serde_json::json!({ "platform": p.id, "offering": format!("{}/{}", p.id, o.id), "data": o }))
             .collect();
         let text = serde_json::to_string_pretty(&rows).map_err(|e| runtime(anyhow::anyhow!(e)))?;
-        println!("{text}");
-        return Ok(());
+        return emit(&format!("{text}\n"));
     }
-    print!("{}", llmcap::report::catalog::render(cat, &keep));
-    Ok(())
+    emit(&llmcap::report::catalog::render(cat, &keep))
+}
+
+/// Writes to standard output; a closed pipe (`llmcap catalog | head`) comes
+/// back as an io::Error, which `main` treats as success, instead of a panic.
+fn emit(text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| runtime(anyhow::Error::new(e)))
 }

@@ -509,13 +509,14 @@ fn resilience(sc: &Scenario, pooled: &RepMetrics, reps: &[RepDigest]) -> Resilie
                 && sc.classes.iter().any(|c| c.route.contains(&d))
         })
         .collect();
+    // fold from +0.0: an empty f64 sum is -0.0, which JSON would show.
     let standby_reserved_usd = standby_idx
         .iter()
         .map(|&d| match &sc.deployments[d].pool {
             Pool::Reserved(r) => r.units as f64 * r.unit_hour_price() * sc.horizon_hours as f64,
             Pool::OnDemand(_) => 0.0,
         })
-        .sum();
+        .fold(0.0, |a, b| a + b);
     let served: u64 = pooled.deployments.iter().map(|d| d.served).sum();
     let mut platform_share: Vec<(String, f64)> = Vec::new();
     for (d, dep) in sc.deployments.iter().enumerate() {
