@@ -58,4 +58,5 @@ pub mod run;
 pub mod scenario;
 pub mod sweep;
 pub mod theory;
+pub mod trace;
 pub mod traffic;

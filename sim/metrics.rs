@@ -90,6 +90,8 @@ pub struct ClassStats {
     /// Served by a deployment after another answered with an error (outage)
     /// or was in cooldown: requests the failover saved.
     pub rescued: u64,
+    /// Unusable trace rows skipped (bad_rows = "skip").
+    pub trace_skipped: u64,
     pub retries: u64,
     /// Served with TTFT at or under the class SLA target.
     pub within_sla: u64,
@@ -299,6 +301,7 @@ impl RepMetrics {
             a.in_flight += b.in_flight;
             a.errored += b.errored;
             a.rescued += b.rescued;
+            a.trace_skipped += b.trace_skipped;
             a.retries += b.retries;
             a.within_sla += b.within_sla;
             a.input_tokens += b.input_tokens;

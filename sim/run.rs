@@ -16,7 +16,7 @@ use crate::metrics::RepMetrics;
 use crate::rng::{key_of, stream, Purpose, SimRng};
 use crate::routing::{Request, Router};
 use crate::scenario::Scenario;
-use crate::traffic::ArrivalGen;
+use crate::traffic::{ArrivalGen, TraceArrivals};
 
 /// The results of all replications, in replication order.
 #[derive(Debug, Clone)]
@@ -97,13 +97,37 @@ enum Event {
     Retry(Request),
 }
 
+// The synthetic generator is the hot path: kept inline; a trace reader is boxed.
+#[allow(clippy::large_enum_variant)]
+enum Source {
+    Synthetic(ArrivalGen),
+    Trace(Box<TraceArrivals>),
+}
+
 struct ClassStreams {
-    arrivals: ArrivalGen,
+    arrivals: Source,
+    /// Token counts of the scheduled next arrival, when it comes from a trace.
+    pending: Option<(u32, u32)>,
     arrival_rng: SimRng,
     token_rng: SimRng,
     latency_rng: SimRng,
     retry_rng: SimRng,
     route_rng: SimRng,
+}
+
+impl ClassStreams {
+    /// The time of the class's next arrival before `horizon`; a trace also
+    /// leaves the request's token counts in `pending`.
+    fn next(&mut self, horizon: u64) -> Option<u64> {
+        match &mut self.arrivals {
+            Source::Synthetic(g) => g.next(horizon, &mut self.arrival_rng),
+            Source::Trace(t) => {
+                let (at, input, output) = t.next(horizon, &mut self.arrival_rng)?;
+                self.pending = Some((input, output));
+                Some(at)
+            }
+        }
+    }
 }
 
 /// Runs replication `rep` of `sc` and returns what it measured.
@@ -121,9 +145,17 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
         .map(|c| {
             let i = key_of(&c.random_stream);
             let mut arrival_rng = stream(sc.seed, rep, Purpose::Arrivals, i);
-            let arrivals = ArrivalGen::new(&c.arrivals, sc.start_weekday, &mut arrival_rng);
+            let arrivals = match &c.trace {
+                Some(t) => Source::Trace(Box::new(TraceArrivals::new(t))),
+                None => Source::Synthetic(ArrivalGen::new(
+                    &c.arrivals,
+                    sc.start_weekday,
+                    &mut arrival_rng,
+                )),
+            };
             ClassStreams {
                 arrivals,
+                pending: None,
                 arrival_rng,
                 token_rng: stream(sc.seed, rep, Purpose::Tokens, i),
                 latency_rng: stream(sc.seed, rep, Purpose::Latency, i),
@@ -133,7 +165,7 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
         })
         .collect();
     for (i, s) in streams.iter_mut().enumerate() {
-        if let Some(t) = s.arrivals.next(horizon, &mut s.arrival_rng) {
+        if let Some(t) = s.next(horizon) {
             queue.schedule(t, Event::Arrival(i as u32));
         }
     }
@@ -152,7 +184,14 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
                 let ci = c as usize;
                 let class = &sc.classes[ci];
                 let s = &mut streams[ci];
-                if let Some(t) = s.arrivals.next(horizon, &mut s.arrival_rng) {
+                let (input, output) = match s.pending.take() {
+                    Some(tokens) => tokens,
+                    None => (
+                        class.input_tokens.sample(&mut s.token_rng),
+                        class.output_tokens.sample(&mut s.token_rng),
+                    ),
+                };
+                if let Some(t) = s.next(horizon) {
                     queue.schedule(t, Event::Arrival(c));
                 }
                 m.classes[ci].arrived += 1;
@@ -161,8 +200,8 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
                     class: c,
                     arrived: now,
                     failed_attempts: 0,
-                    input: class.input_tokens.sample(&mut s.token_rng),
-                    output: class.output_tokens.sample(&mut s.token_rng),
+                    input,
+                    output,
                     z: StandardNormal.sample(&mut s.latency_rng),
                     met_error: false,
                 }
@@ -174,6 +213,11 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
             router.attempt(sc, &mut m, now, req, &mut s.retry_rng, &mut s.route_rng)
         {
             queue.schedule(retry.0, Event::Retry(retry.1));
+        }
+    }
+    for (ci, s) in streams.iter().enumerate() {
+        if let Source::Trace(t) = &s.arrivals {
+            m.classes[ci].trace_skipped += t.skipped;
         }
     }
     for (_, e) in queue.into_pending() {

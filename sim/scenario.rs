@@ -127,8 +127,8 @@ pub struct RawClass {
     pub tags: BTreeMap<String, String>,
     pub sla: Option<RawSla>,
     pub arrivals: RawArrivals,
-    pub input_tokens: RawTokens,
-    pub output_tokens: RawTokens,
+    pub input_tokens: Option<RawTokens>,
+    pub output_tokens: Option<RawTokens>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,7 +142,21 @@ pub struct RawSla {
 #[serde(deny_unknown_fields)]
 pub struct RawArrivals {
     pub process: Option<String>,
-    pub mean_rps: f64,
+    pub mean_rps: Option<f64>,
+    /// Replay a trace file (relative to the scenario file) instead.
+    pub trace: Option<String>,
+    pub format: Option<String>,
+    pub time_column: Option<String>,
+    pub time_unit: Option<String>,
+    pub input_column: Option<String>,
+    pub output_column: Option<String>,
+    pub model_column: Option<String>,
+    pub model: Option<String>,
+    pub time_scale: Option<f64>,
+    pub rate_scale: Option<f64>,
+    pub offset_s: Option<f64>,
+    pub tile: Option<bool>,
+    pub bad_rows: Option<String>,
     pub hourly: Option<Vec<f64>>,
     pub peak_hour: Option<f64>,
     pub peak_to_trough: Option<f64>,
@@ -275,6 +289,56 @@ pub enum Routing {
     Fastest,
 }
 
+/// A trace a class replays.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceSource {
+    pub path: std::path::PathBuf,
+    pub format: crate::trace::TraceFormat,
+    /// Only rows whose model column equals this.
+    pub model: Option<String>,
+    /// Replay this many times faster (trace seconds / simulated seconds).
+    pub time_scale: f64,
+    /// Keep each request with probability k (k < 1), or repeat it
+    /// floor(k) times plus once more with probability frac(k).
+    pub rate_scale: f64,
+    /// Simulated time of the trace's first request, microseconds.
+    pub offset_us: u64,
+    /// Repeat the trace until the horizon.
+    pub tile: bool,
+    /// Skip unusable rows (counted) rather than stop.
+    pub skip_bad_rows: bool,
+    /// What a pass over the file found (at validation).
+    pub stats: TraceStats,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TraceStats {
+    /// Usable rows (after the model filter).
+    pub requests: u64,
+    pub first_s: f64,
+    pub last_s: f64,
+    pub mean_input: f64,
+    pub mean_output: f64,
+    pub bad_rows: u64,
+    /// The first bad rows, as "file:line: kind: message".
+    pub bad_examples: Vec<String>,
+}
+
+impl TraceSource {
+    /// Simulated length of one pass of the trace, microseconds: its span
+    /// scaled, plus one mean gap so a tiled copy does not start on the last request.
+    pub fn period_us(&self) -> u64 {
+        let st = &self.stats;
+        let span = (st.last_s - st.first_s).max(0.0);
+        let gap = if st.requests > 1 {
+            span / (st.requests - 1) as f64
+        } else {
+            1.0
+        };
+        (((span + gap) / self.time_scale) * 1e6).max(1.0) as u64
+    }
+}
+
 /// An incident on some deployments.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outage {
@@ -338,6 +402,9 @@ pub struct Class {
     pub tags: BTreeMap<String, String>,
     pub sla: Option<Sla>,
     pub arrivals: ArrivalSpec,
+    /// Arrivals and token counts replayed from a trace (then `arrivals` and
+    /// the token distributions summarise the trace for reports).
+    pub trace: Option<TraceSource>,
     pub input_tokens: TokenDist,
     pub output_tokens: TokenDist,
 }
@@ -1436,8 +1503,30 @@ fn validate_class(
         }),
         None => None,
     };
-    let input_tokens = validate_tokens(c, &format!("{p}.input_tokens"), &k.input_tokens)?;
-    let output_tokens = validate_tokens(c, &format!("{p}.output_tokens"), &k.output_tokens)?;
+    let trace = match &k.arrivals.trace {
+        Some(t) => Some(validate_trace(c, &format!("{p}.arrivals"), t, &k.arrivals)?),
+        None => None,
+    };
+    let tokens = |key: &str, raw: &Option<RawTokens>, mean: f64| -> Result<TokenDist, InputError> {
+        match (raw, &trace) {
+            (Some(_), Some(_)) => Err(c.err(
+                format!("{p}.{key}"),
+                "comes from the trace when arrivals.trace is set; leave it out",
+            )),
+            (Some(t), None) => validate_tokens(c, &format!("{p}.{key}"), t),
+            // A summary for reports and the closed form: the trace's mean.
+            (None, Some(_)) => Ok(TokenDist::Fixed(mean.round() as u32)),
+            (None, None) => Err(c.err(
+                format!("{p}.{key}"),
+                "is missing: give a token distribution, or replay a trace (arrivals.trace)",
+            )),
+        }
+    };
+    let (mi, mo) = trace
+        .as_ref()
+        .map_or((0.0, 0.0), |t| (t.stats.mean_input, t.stats.mean_output));
+    let input_tokens = tokens("input_tokens", &k.input_tokens, mi)?;
+    let output_tokens = tokens("output_tokens", &k.output_tokens, mo)?;
     let routing = match k.routing.as_deref().unwrap_or("ordered") {
         "ordered" => Routing::Ordered,
         "weighted" => {
@@ -1519,13 +1608,197 @@ fn validate_class(
         random_stream: k.random_stream.clone().unwrap_or_else(|| k.name.clone()),
         tags: k.tags.clone(),
         sla,
-        arrivals: validate_arrivals(c, &format!("{p}.arrivals"), &k.arrivals)?,
+        arrivals: match &trace {
+            Some(t) => trace_summary(t),
+            None => validate_arrivals(c, &format!("{p}.arrivals"), &k.arrivals)?,
+        },
+        trace,
         input_tokens,
         output_tokens,
     })
 }
 
+/// A flat arrival spec with the trace's mean rate, for reports.
+fn trace_summary(t: &TraceSource) -> ArrivalSpec {
+    let st = &t.stats;
+    let span = (t.period_us() as f64 / 1e6).max(1e-9);
+    ArrivalSpec {
+        process: ArrivalProcess::Poisson,
+        mean_rps: st.requests as f64 * t.rate_scale / span,
+        hourly: [1.0; 24],
+        weekday: [1.0; 7],
+        overdispersion: 0.0,
+        burst_interval_s: 60,
+    }
+}
+
+fn validate_trace(
+    c: &Checker,
+    p: &str,
+    file: &str,
+    a: &RawArrivals,
+) -> Result<TraceSource, InputError> {
+    use crate::trace::{CsvMapping, TimeUnit, TraceFormat, TraceReader, FORMATS, TIME_UNITS};
+    for (k, v) in [
+        ("mean_rps", a.mean_rps.is_some()),
+        ("process", a.process.is_some()),
+        ("hourly", a.hourly.is_some()),
+        ("peak_hour", a.peak_hour.is_some()),
+        ("peak_to_trough", a.peak_to_trough.is_some()),
+        ("weekday", a.weekday.is_some()),
+        ("overdispersion", a.overdispersion.is_some()),
+        ("burst_interval_s", a.burst_interval_s.is_some()),
+    ] {
+        if v {
+            return Err(c.err(
+                format!("{p}.{k}"),
+                "does not apply when arrivals come from a trace (use time_scale, rate_scale, offset_s, tile)",
+            ));
+        }
+    }
+    let format_name = a.format.as_deref().unwrap_or("");
+    c.one_of(&format!("{p}.format"), format_name, FORMATS)?;
+    let col = |k: &str, v: &Option<String>| -> Result<String, InputError> {
+        v.clone()
+            .ok_or_else(|| c.err(format!("{p}.{k}"), "is needed with format = \"csv\""))
+    };
+    let format = match format_name {
+        "azure" => TraceFormat::Azure,
+        "burstgpt" => TraceFormat::BurstGpt,
+        "mooncake" => TraceFormat::Mooncake,
+        _ => {
+            let unit = a.time_unit.as_deref().unwrap_or("s");
+            c.one_of(&format!("{p}.time_unit"), unit, TIME_UNITS)?;
+            TraceFormat::Csv(CsvMapping {
+                time: col("time_column", &a.time_column)?,
+                time_unit: TimeUnit::parse(unit).unwrap_or(TimeUnit::Seconds),
+                input: col("input_column", &a.input_column)?,
+                output: col("output_column", &a.output_column)?,
+                model: a.model_column.clone(),
+            })
+        }
+    };
+    if format_name != "csv" {
+        for (k, v) in [
+            ("time_column", &a.time_column),
+            ("time_unit", &a.time_unit),
+            ("input_column", &a.input_column),
+            ("output_column", &a.output_column),
+            ("model_column", &a.model_column),
+        ] {
+            if v.is_some() {
+                return Err(c.err(format!("{p}.{k}"), "only applies with format = \"csv\""));
+            }
+        }
+    }
+    if a.model.is_some()
+        && !matches!(&format, TraceFormat::BurstGpt)
+        && !matches!(&format, TraceFormat::Csv(m) if m.model.is_some())
+    {
+        return Err(c.err(
+            format!("{p}.model"),
+            "needs a trace with a model column (burstgpt, or csv with model_column)",
+        ));
+    }
+    let time_scale = c.range(
+        &format!("{p}.time_scale"),
+        a.time_scale.unwrap_or(1.0),
+        1e-6,
+        1e6,
+    )?;
+    let rate_scale = c.range(
+        &format!("{p}.rate_scale"),
+        a.rate_scale.unwrap_or(1.0),
+        0.0,
+        1000.0,
+    )?;
+    let offset_s = c.range(
+        &format!("{p}.offset_s"),
+        a.offset_s.unwrap_or(0.0),
+        0.0,
+        MAX_HORIZON_HOURS * 3600.0,
+    )?;
+    let skip_bad_rows = match a.bad_rows.as_deref().unwrap_or("stop") {
+        "stop" => false,
+        "skip" => true,
+        other => {
+            return Err(c.err(
+                format!("{p}.bad_rows"),
+                format!("unknown value \"{other}\"; allowed: stop, skip"),
+            ))
+        }
+    };
+    // Relative to the scenario file's folder.
+    let path = c
+        .file
+        .parent()
+        .map(|d| d.join(file))
+        .unwrap_or_else(|| std::path::PathBuf::from(file));
+    // One streaming pass: usable rows, span and mean tokens; bad rows stop
+    // here (with file and line) unless the scenario skips them.
+    let reader = TraceReader::open(&path, format.clone())
+        .map_err(|e| c.err(format!("{p}.trace"), format!("\"{file}\": {e}")))?;
+    let mut st = TraceStats::default();
+    let (mut sum_in, mut sum_out) = (0.0, 0.0);
+    for row in reader {
+        match row {
+            Ok(r) => {
+                if a.model
+                    .as_ref()
+                    .is_some_and(|m| r.model.as_ref() != Some(m))
+                {
+                    continue;
+                }
+                if st.requests == 0 {
+                    st.first_s = r.time_s;
+                }
+                st.last_s = r.time_s;
+                st.requests += 1;
+                sum_in += r.input as f64;
+                sum_out += r.output as f64;
+            }
+            Err(bad) => {
+                if !skip_bad_rows {
+                    return Err(c.err(
+                        format!("{p}.trace"),
+                        format!("{bad} (set bad_rows = \"skip\" to skip such rows)"),
+                    ));
+                }
+                st.bad_rows += 1;
+                if st.bad_examples.len() < 5 {
+                    st.bad_examples.push(bad.to_string());
+                }
+            }
+        }
+    }
+    if st.requests == 0 {
+        return Err(c.err(
+            format!("{p}.trace"),
+            format!("\"{file}\" has no usable rows"),
+        ));
+    }
+    st.mean_input = sum_in / st.requests as f64;
+    st.mean_output = sum_out / st.requests as f64;
+    Ok(TraceSource {
+        path,
+        format,
+        model: a.model.clone(),
+        time_scale,
+        rate_scale,
+        offset_us: ms_to_us(offset_s * 1000.0),
+        tile: a.tile.unwrap_or(false),
+        skip_bad_rows,
+        stats: st,
+    })
+}
+
 fn validate_arrivals(c: &Checker, p: &str, a: &RawArrivals) -> Result<ArrivalSpec, InputError> {
+    let Some(mean_rps) = a.mean_rps else {
+        return Err(c.err(
+            format!("{p}.mean_rps"),
+            "is missing: the mean arrival rate in requests/s (or replay a trace with arrivals.trace)",
+        ));
+    };
     let process = match a.process.as_deref().unwrap_or("poisson") {
         "poisson" => ArrivalProcess::Poisson,
         "deterministic" => ArrivalProcess::Deterministic,
@@ -1536,7 +1809,7 @@ fn validate_arrivals(c: &Checker, p: &str, a: &RawArrivals) -> Result<ArrivalSpe
             ))
         }
     };
-    let mean_rps = c.positive(&format!("{p}.mean_rps"), a.mean_rps)?;
+    let mean_rps = c.positive(&format!("{p}.mean_rps"), mean_rps)?;
     if mean_rps > 1e6 {
         return Err(c.err(
             format!("{p}.mean_rps"),

@@ -150,6 +150,90 @@ impl ArrivalGen {
     }
 }
 
+/// Replays a class's trace: arrival times (scaled, offset, tiled) and token
+/// counts, one record at a time from the file.
+pub struct TraceArrivals {
+    src: crate::scenario::TraceSource,
+    reader: Option<crate::trace::TraceReader>,
+    pass: u64,
+    current: (SimTime, u32, u32),
+    copies_left: u32,
+    /// Unusable rows skipped (only with bad_rows = "skip"; validation stops otherwise).
+    pub skipped: u64,
+}
+
+impl TraceArrivals {
+    pub fn new(src: &crate::scenario::TraceSource) -> Self {
+        TraceArrivals {
+            reader: crate::trace::TraceReader::open(&src.path, src.format.clone()).ok(),
+            src: src.clone(),
+            pass: 0,
+            current: (0, 0, 0),
+            copies_left: 0,
+            skipped: 0,
+        }
+    }
+
+    /// The next request before `horizon_us`: its time and input / output tokens.
+    /// A rate scale k keeps each record floor(k) times, plus once more with
+    /// probability frac(k), drawn from `rng` (so thinning is seeded).
+    pub fn next(&mut self, horizon_us: SimTime, rng: &mut SimRng) -> Option<(SimTime, u32, u32)> {
+        if self.copies_left > 0 {
+            self.copies_left -= 1;
+            return Some(self.current);
+        }
+        let mut empty_passes = 0;
+        loop {
+            let reader = self.reader.as_mut()?;
+            let rec = match reader.next() {
+                Some(Ok(r)) => r,
+                Some(Err(_)) => {
+                    self.skipped += 1;
+                    continue;
+                }
+                None => {
+                    if !self.src.tile || empty_passes > 0 {
+                        return None;
+                    }
+                    empty_passes += 1;
+                    self.pass += 1;
+                    self.reader =
+                        crate::trace::TraceReader::open(&self.src.path, self.src.format.clone())
+                            .ok();
+                    continue;
+                }
+            };
+            if self
+                .src
+                .model
+                .as_ref()
+                .is_some_and(|m| rec.model.as_ref() != Some(m))
+            {
+                continue;
+            }
+            empty_passes = 0;
+            let rel_s = (rec.time_s - self.src.stats.first_s).max(0.0) / self.src.time_scale;
+            let at = self.src.offset_us
+                + self.pass * self.src.period_us()
+                + (rel_s * US_PER_SEC as f64 + 0.5) as u64;
+            if at >= horizon_us {
+                return None;
+            }
+            let k = self.src.rate_scale;
+            let mut n = k.floor() as u32;
+            if k.fract() > 0.0 && rng.random::<f64>() < k.fract() {
+                n += 1;
+            }
+            if n == 0 {
+                continue;
+            }
+            self.current = (at, rec.input, rec.output);
+            self.copies_left = n - 1;
+            return Some(self.current);
+        }
+    }
+}
+
 /// A token-count distribution. Samples are whole numbers in [0, max]
 /// (at least 1 except for `Fixed(0)`).
 #[derive(Debug, Clone, PartialEq)]

@@ -465,6 +465,34 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
     let _ = writeln!(o, "## Assumptions (from the scenario file)\n");
     let _ = writeln!(o, "### Request classes\n");
     for c in &sc.classes {
+        if let Some(t) = &c.trace {
+            let st = &t.stats;
+            let _ = writeln!(
+                o,
+                "- **{}** (model `{}`, route {}): replays `{}` (format {}): {} usable requests over {:.0} s of trace{}, mean {:.0} input / {:.0} output tokens; time scale ×{}, rate scale ×{}, first request at {} s{}; {}.{}",
+                c.name,
+                c.model,
+                c.route.iter().map(|&d| format!("`{}`", sc.deployments[d].name)).collect::<Vec<_>>().join(" → "),
+                t.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                t.format.name(),
+                int(st.requests as f64),
+                st.last_s - st.first_s,
+                t.model.as_ref().map(|m| format!(" (model column = `{m}`)")).unwrap_or_default(),
+                st.mean_input,
+                st.mean_output,
+                t.time_scale,
+                t.rate_scale,
+                t.offset_us as f64 / 1e6,
+                if t.tile { ", tiled to the horizon" } else { "" },
+                if st.bad_rows > 0 {
+                    format!("{} unusable rows skipped (first: {})", st.bad_rows, st.bad_examples.first().cloned().unwrap_or_default())
+                } else {
+                    "no unusable rows".to_string()
+                },
+                c.sla.map(|s| format!(" SLA: p{} TTFT ≤ {:.0} ms.", s.percentile, s.ttft_us as f64 / 1000.0)).unwrap_or_default(),
+            );
+            continue;
+        }
         let a = &c.arrivals;
         let peak = a.hourly.iter().cloned().fold(0.0, f64::max);
         let trough = a.hourly.iter().cloned().fold(f64::INFINITY, f64::min);

@@ -91,6 +91,8 @@ pub struct Requests {
     pub errored: f64,
     /// Served by a fallback after an error or a cooldown elsewhere.
     pub rescued: f64,
+    /// Unusable trace rows skipped (classes replaying a trace with bad_rows = "skip").
+    pub trace_rows_skipped: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -297,6 +299,7 @@ impl Requests {
             retries: c.retries as f64,
             errored: c.errored as f64,
             rescued: c.rescued as f64,
+            trace_rows_skipped: c.trace_skipped as f64,
         }
     }
 
@@ -313,6 +316,7 @@ impl Requests {
             retries: f(self.retries, o.retries),
             errored: f(self.errored, o.errored),
             rescued: f(self.rescued, o.rescued),
+            trace_rows_skipped: f(self.trace_rows_skipped, o.trace_rows_skipped),
         }
     }
 }
