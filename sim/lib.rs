@@ -49,6 +49,7 @@ pub mod cost;
 pub mod economics;
 pub mod engine;
 pub mod error;
+pub mod fit;
 pub mod metrics;
 pub mod plan;
 pub mod report;

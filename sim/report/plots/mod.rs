@@ -27,6 +27,7 @@ use crate::error::OutputError;
 pub mod breakeven;
 pub mod cost_vs_units;
 pub mod failover;
+pub mod fit;
 pub mod hourly_cost;
 pub mod sensitivity;
 pub mod traffic;
