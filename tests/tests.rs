@@ -7,4 +7,5 @@ mod failover;
 mod plan;
 mod properties;
 mod queueing;
+mod replay;
 mod sweep;
