@@ -52,6 +52,40 @@ pub enum Command {
     /// List the platform catalog (offerings, prices, throughput, TTFT, compliance,
     /// each with its source), or check it with --check.
     Catalog(CatalogArgs),
+    /// Fit a synthetic workload (rate, burstiness, hour-of-day profile, token
+    /// distributions) to a trace: fit.toml (a [[class]] to paste), fit.json,
+    /// fit.md, fit.png.
+    Fit(FitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The trace file.
+    pub trace: PathBuf,
+    /// Its format: azure, burstgpt, mooncake or csv.
+    #[arg(long)]
+    pub format: String,
+    /// csv: the time column.
+    #[arg(long)]
+    pub time_column: Option<String>,
+    /// csv: the unit of the time column (s, ms, us, datetime) [default: s].
+    #[arg(long)]
+    pub time_unit: Option<String>,
+    /// csv: the input-token column.
+    #[arg(long)]
+    pub input_column: Option<String>,
+    /// csv: the output-token column.
+    #[arg(long)]
+    pub output_column: Option<String>,
+    /// Interval for counting arrivals (burstiness), seconds; must divide 3600.
+    #[arg(long, value_name = "SECONDS")]
+    pub interval: Option<f64>,
+    /// Output folder [default: results/<trace name>-fit].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +247,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Sweep(a) => sweep(a),
         Command::Plan(a) => plan(a),
         Command::Catalog(a) => catalog(a),
+        Command::Fit(a) => fit(a),
     }
 }
 
@@ -283,8 +318,7 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
             "  class {}: {} req/s mean, ~{:.0} requests per replication, route {}",
             c.name,
             c.arrivals.mean_rps,
-            c.arrivals
-                .expected_arrivals(sc.horizon_hours, sc.start_weekday),
+            c.expected_arrivals(sc.horizon_hours, sc.start_weekday),
             route.join(" -> ")
         );
     }
@@ -744,4 +778,53 @@ fn emit(text: &str) -> Result<(), Failure> {
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
         .map_err(|e| runtime(anyhow::Error::new(e)))
+}
+
+fn fit(a: FitArgs) -> Result<(), Failure> {
+    use llmcap::trace::{CsvMapping, TimeUnit, TraceFormat, FORMATS, TIME_UNITS};
+    let need = |flag: &str, v: &Option<String>| {
+        v.clone()
+            .ok_or_else(|| input(anyhow::anyhow!("--{flag} is needed with --format csv")))
+    };
+    let format = match a.format.as_str() {
+        "azure" => TraceFormat::Azure,
+        "burstgpt" => TraceFormat::BurstGpt,
+        "mooncake" => TraceFormat::Mooncake,
+        "csv" => {
+            let unit = a.time_unit.as_deref().unwrap_or("s");
+            let time_unit = TimeUnit::parse(unit).ok_or_else(|| {
+                input(anyhow::anyhow!(
+                    "--time-unit: unknown unit \"{unit}\"; allowed: {}",
+                    TIME_UNITS.join(", ")
+                ))
+            })?;
+            TraceFormat::Csv(CsvMapping {
+                time: need("time-column", &a.time_column)?,
+                time_unit,
+                input: need("input-column", &a.input_column)?,
+                output: need("output-column", &a.output_column)?,
+                model: None,
+            })
+        }
+        other => {
+            return Err(input(anyhow::anyhow!(
+                "--format: unknown format \"{other}\"; allowed: {}",
+                FORMATS.join(", ")
+            )))
+        }
+    };
+    let interval = a.interval.unwrap_or(llmcap::fit::DEFAULT_INTERVAL_S);
+    let f = llmcap::fit::fit(&a.trace, format, interval).map_err(input)?;
+    let dest = a.out.clone().unwrap_or_else(|| {
+        Path::new("results").join(format!("{}-fit", report::fit::class_name(&f)))
+    });
+    let staging = stage(&dest)?;
+    let dest = report::fit::write_fit(staging, &f).map_err(runtime)?;
+    if !a.quiet {
+        for line in report::fit::headline(&f) {
+            eprintln!("{line}");
+        }
+        println!("{}", dest.join("fit.md").display());
+    }
+    Ok(())
 }

@@ -322,6 +322,32 @@ pub struct TraceStats {
     pub bad_rows: u64,
     /// The first bad rows, as "file:line: kind: message".
     pub bad_examples: Vec<String>,
+    /// Requests the replay puts in each simulated hour of the horizon
+    /// (offset, time scale, tiling and the mean of the rate scale applied).
+    pub expected_per_hour: Vec<f64>,
+}
+
+impl Class {
+    /// Expected arrivals in simulated hour `hour`.
+    pub fn expected_in_hour(&self, hour: u64, start_weekday: u8) -> f64 {
+        match &self.trace {
+            Some(t) => t
+                .stats
+                .expected_per_hour
+                .get(hour as usize)
+                .copied()
+                .unwrap_or(0.0),
+            None => self.arrivals.rate_in_hour(hour, start_weekday) * 3600.0,
+        }
+    }
+
+    /// Expected arrivals over the first `hours` hours.
+    pub fn expected_arrivals(&self, hours: u32, start_weekday: u8) -> f64 {
+        match &self.trace {
+            Some(t) => t.stats.expected_per_hour.iter().take(hours as usize).sum(),
+            None => self.arrivals.expected_arrivals(hours, start_weekday),
+        }
+    }
 }
 
 impl TraceSource {
@@ -930,7 +956,7 @@ fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
                 format!("duplicate class name \"{}\"", k.name),
             ));
         }
-        classes.push(validate_class(&c, &p, k, &deployments)?);
+        classes.push(validate_class(&c, &p, k, &deployments, horizon as u32)?);
     }
 
     let gateway = validate_gateway(&c, raw.gateway.as_ref())?;
@@ -1442,6 +1468,7 @@ fn validate_class(
     p: &str,
     k: &RawClass,
     deployments: &[Deployment],
+    horizon_hours: u32,
 ) -> Result<Class, InputError> {
     if k.name.is_empty() {
         return Err(c.err(format!("{p}.name"), "must not be empty"));
@@ -1504,7 +1531,13 @@ fn validate_class(
         None => None,
     };
     let trace = match &k.arrivals.trace {
-        Some(t) => Some(validate_trace(c, &format!("{p}.arrivals"), t, &k.arrivals)?),
+        Some(t) => Some(validate_trace(
+            c,
+            &format!("{p}.arrivals"),
+            t,
+            &k.arrivals,
+            horizon_hours,
+        )?),
         None => None,
     };
     let tokens = |key: &str, raw: &Option<RawTokens>, mean: f64| -> Result<TokenDist, InputError> {
@@ -1637,6 +1670,7 @@ fn validate_trace(
     p: &str,
     file: &str,
     a: &RawArrivals,
+    horizon_hours: u32,
 ) -> Result<TraceSource, InputError> {
     use crate::trace::{CsvMapping, TimeUnit, TraceFormat, TraceReader, FORMATS, TIME_UNITS};
     for (k, v) in [
@@ -1740,6 +1774,9 @@ fn validate_trace(
         .map_err(|e| c.err(format!("{p}.trace"), format!("\"{file}\": {e}")))?;
     let mut st = TraceStats::default();
     let (mut sum_in, mut sum_out) = (0.0, 0.0);
+    // Requests per whole second after the first request (trace time), to
+    // place them in simulated hours once the period is known.
+    let mut per_second: Vec<u32> = Vec::new();
     for row in reader {
         match row {
             Ok(r) => {
@@ -1756,6 +1793,13 @@ fn validate_trace(
                 st.requests += 1;
                 sum_in += r.input as f64;
                 sum_out += r.output as f64;
+                let sec = (r.time_s - st.first_s).max(0.0) as usize;
+                if sec < 100_000_000 {
+                    if per_second.len() <= sec {
+                        per_second.resize(sec + 1, 0);
+                    }
+                    per_second[sec] += 1;
+                }
             }
             Err(bad) => {
                 if !skip_bad_rows {
@@ -1779,17 +1823,53 @@ fn validate_trace(
     }
     st.mean_input = sum_in / st.requests as f64;
     st.mean_output = sum_out / st.requests as f64;
-    Ok(TraceSource {
+    let tile = a.tile.unwrap_or(false);
+    if tile && st.last_s <= st.first_s {
+        return Err(c.err(
+            format!("{p}.tile"),
+            format!("\"{file}\": every usable row has the same time, so the trace has no length to repeat"),
+        ));
+    }
+    let mut src = TraceSource {
         path,
         format,
         model: a.model.clone(),
         time_scale,
         rate_scale,
         offset_us: ms_to_us(offset_s * 1000.0),
-        tile: a.tile.unwrap_or(false),
+        tile,
         skip_bad_rows,
         stats: st,
-    })
+    };
+    // Expected requests per simulated hour: each second's requests at
+    // offset + pass x period + second / time_scale (to the second).
+    let horizon_s = horizon_hours as f64 * 3600.0;
+    let period_s = src.period_us() as f64 / 1e6;
+    let offset = src.offset_us as f64 / 1e6;
+    let mut expected = vec![0.0; horizon_hours as usize];
+    let mut pass = 0u64;
+    loop {
+        let start = offset + pass as f64 * period_s;
+        if start >= horizon_s {
+            break;
+        }
+        for (sec, &n) in per_second.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let t = start + sec as f64 / time_scale;
+            if t >= horizon_s {
+                break;
+            }
+            expected[(t / 3600.0) as usize] += n as f64 * rate_scale;
+        }
+        pass += 1;
+        if !tile {
+            break;
+        }
+    }
+    src.stats.expected_per_hour = expected;
+    Ok(src)
 }
 
 fn validate_arrivals(c: &Checker, p: &str, a: &RawArrivals) -> Result<ArrivalSpec, InputError> {

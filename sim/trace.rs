@@ -208,11 +208,13 @@ impl TraceReader {
         for (want, required) in &wanted {
             match names.iter().position(|n| n == want) {
                 Some(i) => idx.push(Some(i)),
-                None if *required => return Err(self.invalid(format!(
+                None if *required => {
+                    return Err(self.invalid(format!(
                     "the header has no column \"{want}\" (it has: {}); is the format \"{}\" right?",
                     names.join(", "),
                     self.format.name()
-                ))),
+                )))
+                }
                 None => idx.push(None),
             }
         }

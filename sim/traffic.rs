@@ -188,7 +188,10 @@ impl TraceArrivals {
             let rec = match reader.next() {
                 Some(Ok(r)) => r,
                 Some(Err(_)) => {
-                    self.skipped += 1;
+                    // Counted once, not again on every tiling pass.
+                    if self.pass == 0 {
+                        self.skipped += 1;
+                    }
                     continue;
                 }
                 None => {

@@ -129,7 +129,7 @@ fn check_replaceable(dest: &Path) -> Result<(), &'static str> {
 }
 
 /// The JSON file each command writes, whose manifest marks a results folder.
-pub const MANIFEST_FILES: &[&str] = &["summary.json", "sweep.json", "plan.json"];
+pub const MANIFEST_FILES: &[&str] = &["summary.json", "sweep.json", "plan.json", "fit.json"];
 
 /// A folder holds llmcap results if its `summary.json`, `sweep.json` or
 /// `plan.json` has a manifest with an `llmcap_version`.

@@ -368,7 +368,7 @@ pub fn arrivals(
     row(&mut w, WHAT, ["hour", "class", "arrivals", "expected"])?;
     for h in 0..pooled.hours as usize {
         for (c, class) in sc.classes.iter().enumerate() {
-            let expected = class.arrivals.rate_in_hour(h as u64, sc.start_weekday) * 3600.0;
+            let expected = class.expected_in_hour(h as u64, sc.start_weekday);
             row(
                 &mut w,
                 WHAT,
