@@ -13,10 +13,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    chart_err, draw_stacks, format_number, house_style, label_style, redraw_swatches, Area, Bucket,
-    Canvas, DrawError, HourAxis, LegendEntry, LinearAxis, Series, Swatch, SwatchArt, Ticked,
-    AXIS_COLOR, AXIS_DESC_SIZE, MARGIN, MARGIN_RIGHT, PALETTE, TEXT_COLOR, X_LABEL_AREA,
-    Y_LABEL_AREA,
+    ceil_125, chart_err, draw_stacks, floor_125, format_number, house_style, label_style,
+    log_ticks, redraw_swatches, Area, Bucket, Canvas, DrawError, HourAxis, LegendEntry, LinearAxis,
+    Series, Swatch, SwatchArt, Ticked, AXIS_COLOR, AXIS_DESC_SIZE, MARGIN, MARGIN_RIGHT, PALETTE,
+    TEXT_COLOR, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 
@@ -325,7 +325,7 @@ pub fn draw(path: &Path, title: &str, data: &FailoverChart) -> Result<(), Output
     // The p99 panel: a log axis from the plotting height left for it.
     let p99_px = f64::from(heights[2]);
     let (lo, hi) = p99_range(b.p99_ms.iter().flatten().copied(), sla);
-    let (bold, light) = log_ticks(lo, hi, p99_px);
+    let (bold, light) = log_ticks(lo, hi, p99_px, MIN_LOG_LABEL_GAP_PX);
     let mut chart = ChartBuilder::on(&bottom)
         .margin_left(MARGIN)
         .margin_right(MARGIN_RIGHT)
@@ -491,61 +491,6 @@ fn p99_range(values: impl Iterator<Item = f64>, sla: Option<f64>) -> (f64, f64) 
     let lo = floor_125(min * 0.9);
     let hi = ceil_125(max * 1.1).max(ceil_125(lo * 1.01));
     (lo, hi)
-}
-
-fn split_decade(v: f64) -> (f64, f64) {
-    let p = 10f64.powf(v.log10().floor());
-    (v / p, p)
-}
-
-/// The largest of 1, 2, 5 times a power of ten at or below `v`.
-fn floor_125(v: f64) -> f64 {
-    let (m, p) = split_decade(v);
-    let k = [5.0, 2.0, 1.0]
-        .into_iter()
-        .find(|k| *k <= m * (1.0 + 1e-9))
-        .unwrap_or(1.0);
-    k * p
-}
-
-/// The smallest of 1, 2, 5 times a power of ten at or above `v`.
-fn ceil_125(v: f64) -> f64 {
-    let (m, p) = split_decade(v);
-    let k = [1.0, 2.0, 5.0, 10.0]
-        .into_iter()
-        .find(|k| *k >= m * (1.0 - 1e-9))
-        .unwrap_or(10.0);
-    k * p
-}
-
-/// Labelled ticks (1-2-5, or only powers of ten when `px` pixels of height
-/// make them crowded) and grid-only ticks (the other integer multiples of a
-/// power of ten) in `lo..=hi`.
-fn log_ticks(lo: f64, hi: f64, px: f64) -> (Vec<f64>, Vec<f64>) {
-    let decades = (hi / lo).log10().max(1e-9);
-    let gap_1_to_2 = px / decades * 2f64.log10();
-    let labelled: &[f64] = if gap_1_to_2 >= MIN_LOG_LABEL_GAP_PX {
-        &[1.0, 2.0, 5.0]
-    } else {
-        &[1.0]
-    };
-    let (mut bold, mut light) = (Vec::new(), Vec::new());
-    let (_, mut p) = split_decade(lo);
-    while p <= hi * (1.0 + 1e-9) {
-        for k in 1..=9 {
-            let v = f64::from(k) * p;
-            if v < lo * (1.0 - 1e-9) || v > hi * (1.0 + 1e-9) {
-                continue;
-            }
-            if labelled.contains(&f64::from(k)) {
-                bold.push(v);
-            } else {
-                light.push(v);
-            }
-        }
-        p *= 10.0;
-    }
-    (bold, light)
 }
 
 /// A time in ms for a tick or a label: `1,000 ms`, `20 ms`, `0.5 ms`.
@@ -789,10 +734,10 @@ mod tests {
     fn p99_ticks_are_1_2_5_and_cover_the_data_and_the_sla() {
         let (lo, hi) = p99_range([520.0, 2_000.0].into_iter(), Some(800.0));
         assert_eq!((lo, hi), (200.0, 5_000.0));
-        let (bold, light) = log_ticks(lo, hi, 200.0);
+        let (bold, light) = log_ticks(lo, hi, 200.0, MIN_LOG_LABEL_GAP_PX);
         assert_eq!(bold, vec![200.0, 500.0, 1_000.0, 2_000.0, 5_000.0]);
         assert!(light.contains(&300.0) && light.contains(&4_000.0));
-        let (bold, _) = log_ticks(1.0, 1e6, 200.0);
+        let (bold, _) = log_ticks(1.0, 1e6, 200.0, MIN_LOG_LABEL_GAP_PX);
         assert_eq!(bold.len(), 7);
         assert_eq!(p99_range(std::iter::empty(), None), EMPTY_P99_RANGE_MS);
         assert_eq!(format_ms(1_000.0), "1,000 ms");

@@ -1145,6 +1145,61 @@ fn place_label(
 }
 
 /// Test helper: `draw` into two files must give the same non-trivial PNG.
+fn split_decade(v: f64) -> (f64, f64) {
+    let p = 10f64.powf(v.log10().floor());
+    (v / p, p)
+}
+
+/// The largest of 1, 2, 5 times a power of ten at or below `v` (log axes).
+pub(crate) fn floor_125(v: f64) -> f64 {
+    let (m, p) = split_decade(v);
+    let k = [5.0, 2.0, 1.0]
+        .into_iter()
+        .find(|k| *k <= m * (1.0 + 1e-9))
+        .unwrap_or(1.0);
+    k * p
+}
+
+/// The smallest of 1, 2, 5 times a power of ten at or above `v` (log axes).
+pub(crate) fn ceil_125(v: f64) -> f64 {
+    let (m, p) = split_decade(v);
+    let k = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .find(|k| *k >= m * (1.0 - 1e-9))
+        .unwrap_or(10.0);
+    k * p
+}
+
+/// Ticks of a log axis over `px` pixels: labelled ones (1-2-5, or only powers
+/// of ten when 1 and 2 would be closer than `min_gap_px`) and grid-only ones
+/// (the other integer multiples of a power of ten) in `lo..=hi`.
+pub(crate) fn log_ticks(lo: f64, hi: f64, px: f64, min_gap_px: f64) -> (Vec<f64>, Vec<f64>) {
+    let decades = (hi / lo).log10().max(1e-9);
+    let gap_1_to_2 = px / decades * 2f64.log10();
+    let labelled: &[f64] = if gap_1_to_2 >= min_gap_px {
+        &[1.0, 2.0, 5.0]
+    } else {
+        &[1.0]
+    };
+    let (mut bold, mut light) = (Vec::new(), Vec::new());
+    let (_, mut p) = split_decade(lo);
+    while p <= hi * (1.0 + 1e-9) {
+        for k in 1..=9 {
+            let v = f64::from(k) * p;
+            if v < lo * (1.0 - 1e-9) || v > hi * (1.0 + 1e-9) {
+                continue;
+            }
+            if labelled.contains(&f64::from(k)) {
+                bold.push(v);
+            } else {
+                light.push(v);
+            }
+        }
+        p *= 10.0;
+    }
+    (bold, light)
+}
+
 #[cfg(test)]
 pub(crate) fn assert_deterministic(draw: impl Fn(&Path) -> Result<(), OutputError>) {
     let dir = tempfile::tempdir().expect("temporary folder");

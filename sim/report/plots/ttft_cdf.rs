@@ -8,9 +8,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    chart_err, decimals_for, format_number, house_style, Canvas, LegendEntry, Swatch, Ticked, FONT,
-    LINE_WIDTH, MARGIN, MARGIN_RIGHT, MARGIN_TOP, PALETTE, TICK_SIZE, WIDTH, X_LABEL_AREA,
-    Y_LABEL_AREA,
+    ceil_125, chart_err, decimals_for, floor_125, format_number, house_style, Canvas, LegendEntry,
+    Swatch, Ticked, FONT, LINE_WIDTH, MARGIN, MARGIN_RIGHT, MARGIN_TOP, PALETTE, TICK_SIZE, WIDTH,
+    X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 
@@ -170,59 +170,10 @@ fn x_range(xs: impl Iterator<Item = f64>, sla_ms: Option<f64>) -> (f64, f64) {
     (lo, hi)
 }
 
-fn split_decade(v: f64) -> (f64, f64) {
-    let p = 10f64.powf(v.log10().floor());
-    (v / p, p)
-}
-
-/// The largest of 1, 2, 5 times a power of ten at or below `v`.
-fn floor_125(v: f64) -> f64 {
-    let (m, p) = split_decade(v);
-    let k = [5.0, 2.0, 1.0]
-        .into_iter()
-        .find(|k| *k <= m * (1.0 + 1e-9))
-        .unwrap_or(1.0);
-    k * p
-}
-
-/// The smallest of 1, 2, 5 times a power of ten at or above `v`.
-fn ceil_125(v: f64) -> f64 {
-    let (m, p) = split_decade(v);
-    let k = [1.0, 2.0, 5.0, 10.0]
-        .into_iter()
-        .find(|k| *k >= m * (1.0 - 1e-9))
-        .unwrap_or(10.0);
-    k * p
-}
-
-/// Labelled ticks (1-2-5, or only powers of ten when the axis is crowded) and
-/// grid-only ticks (every integer multiple of a power of ten) in `lo..=hi`.
+/// Log-axis ticks over the plotting width.
 fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
     let plot_px = f64::from(WIDTH - MARGIN - MARGIN_RIGHT - Y_LABEL_AREA);
-    let decades = (hi / lo).log10().max(1e-9);
-    let gap_1_to_2 = plot_px / decades * 2f64.log10();
-    let labelled: &[f64] = if gap_1_to_2 >= MIN_LABEL_GAP_PX {
-        &[1.0, 2.0, 5.0]
-    } else {
-        &[1.0]
-    };
-    let (mut bold, mut light) = (Vec::new(), Vec::new());
-    let (_, mut p) = split_decade(lo);
-    while p <= hi * (1.0 + 1e-9) {
-        for k in 1..=9 {
-            let v = f64::from(k) * p;
-            if v < lo * (1.0 - 1e-9) || v > hi * (1.0 + 1e-9) {
-                continue;
-            }
-            if labelled.contains(&f64::from(k)) {
-                bold.push(v);
-            } else {
-                light.push(v);
-            }
-        }
-        p *= 10.0;
-    }
-    (bold, light)
+    super::log_ticks(lo, hi, plot_px, MIN_LABEL_GAP_PX)
 }
 
 /// Tick label for a time in ms: `1,000`, `20`, `0.5`.
