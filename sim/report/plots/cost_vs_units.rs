@@ -665,10 +665,7 @@ mod tests {
 
     #[test]
     fn unwritable_path_is_a_chart_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("missing").join("units.png");
-        let e = draw(&path, "t", &sample()).unwrap_err();
-        assert!(matches!(e, OutputError::Chart { .. }), "{e}");
+        crate::report::plots::assert_unwritable_is_chart_error(|p| draw(p, "t", &sample()));
     }
 
     /// Renders example charts to /tmp/llmcap_charts/ for a visual check:

@@ -724,10 +724,7 @@ mod tests {
 
     #[test]
     fn unwritable_path_is_a_chart_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("missing").join("failover.png");
-        let e = draw(&path, "t", &outage(48)).unwrap_err();
-        assert!(matches!(e, OutputError::Chart { .. }), "{e}");
+        crate::report::plots::assert_unwritable_is_chart_error(|p| draw(p, "t", &outage(48)));
     }
 
     #[test]

@@ -447,10 +447,7 @@ mod tests {
 
     #[test]
     fn unwritable_path_is_a_chart_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("missing").join("fit.png");
-        let e = draw(&path, "t", &sample(3)).unwrap_err();
-        assert!(matches!(e, OutputError::Chart { .. }), "{e}");
+        crate::report::plots::assert_unwritable_is_chart_error(|p| draw(p, "t", &sample(3)));
     }
 
     #[test]

@@ -1214,6 +1214,14 @@ pub(crate) fn assert_deterministic(draw: impl Fn(&Path) -> Result<(), OutputErro
     assert_eq!(a, b);
 }
 
+/// A chart drawn into a folder that does not exist fails with a chart error.
+#[cfg(test)]
+pub(crate) fn assert_unwritable_is_chart_error(draw: impl Fn(&Path) -> Result<(), OutputError>) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let e = draw(&dir.path().join("missing").join("chart.png")).unwrap_err();
+    assert!(matches!(e, OutputError::Chart { .. }), "{e}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
