@@ -151,6 +151,18 @@ pub struct HourCell {
     pub spilled: u64,
 }
 
+/// Tokens billed and reserved slot time used by one class on one deployment
+/// in one hour.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClassCell {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub busy_us: u64,
+}
+
+/// Most (hour, class, deployment) cells kept for cost by tag (24 MB).
+pub const MAX_CLASS_CELLS: usize = 1 << 20;
+
 /// Everything one replication measured.
 #[derive(Debug, Clone)]
 pub struct RepMetrics {
@@ -168,6 +180,10 @@ pub struct RepMetrics {
     /// Per hour: requests that ended unserved (throttled, errored, timed out,
     /// given up), by the hour they ended.
     pub hour_failed: Vec<u64>,
+    /// What each class used of each deployment per hour, for cost by tag:
+    /// `class_cells[(hour * classes + c) * deployments + d]`; empty when that
+    /// would exceed `MAX_CLASS_CELLS`.
+    pub class_cells: Vec<ClassCell>,
     /// TTFT of requests that arrived while an outage was active / was not.
     pub ttft_incident: Hist,
     pub ttft_normal: Hist,
@@ -230,6 +246,10 @@ impl RepMetrics {
             hour_ttft: vec![0; hours as usize * TTFT_BINS],
             incident_us: vec![0; hours as usize],
             hour_failed: vec![0; hours as usize],
+            class_cells: {
+                let n = hours as usize * classes * deployments;
+                vec![ClassCell::default(); if n <= MAX_CLASS_CELLS { n } else { 0 }]
+            },
             ttft_incident: Hist::default(),
             ttft_normal: Hist::default(),
         }
@@ -249,9 +269,16 @@ impl RepMetrics {
         self.arrivals[hour * self.classes.len() + c]
     }
 
-    /// Adds `[start, end)` slot-busy time of deployment `d` to its hours, clipped
-    /// at the horizon.
-    pub fn add_busy(&mut self, d: usize, start: SimTime, end: SimTime) {
+    /// The class cell of (hour, class, deployment), if cells are kept.
+    #[inline]
+    pub fn class_cell(&mut self, hour: usize, c: usize, d: usize) -> Option<&mut ClassCell> {
+        let (nc, nd) = (self.classes.len(), self.deployments.len());
+        self.class_cells.get_mut((hour * nc + c) * nd + d)
+    }
+
+    /// Adds `[start, end)` slot-busy time of deployment `d`, used by class `c`,
+    /// to its hours, clipped at the horizon.
+    pub fn add_busy(&mut self, d: usize, c: usize, start: SimTime, end: SimTime) {
         let horizon = self.hours as u64 * US_PER_HOUR;
         let end = end.min(horizon);
         if start >= end {
@@ -263,6 +290,9 @@ impl RepMetrics {
             let h = t / US_PER_HOUR;
             let stop = ((h + 1) * US_PER_HOUR).min(end);
             self.cell(h as usize, d).busy_us += stop - t;
+            if let Some(cc) = self.class_cell(h as usize, c, d) {
+                cc.busy_us += stop - t;
+            }
             t = stop;
         }
     }
@@ -348,6 +378,11 @@ impl RepMetrics {
         }
         for (a, b) in self.hour_failed.iter_mut().zip(&o.hour_failed) {
             *a += b;
+        }
+        for (a, b) in self.class_cells.iter_mut().zip(&o.class_cells) {
+            a.input_tokens += b.input_tokens;
+            a.output_tokens += b.output_tokens;
+            a.busy_us += b.busy_us;
         }
         self.ttft_incident.merge(&o.ttft_incident);
         self.ttft_normal.merge(&o.ttft_normal);
@@ -469,8 +504,8 @@ mod tests {
     #[test]
     fn busy_time_splits_across_hours_and_clips() {
         let mut m = RepMetrics::new(1, 1, 2);
-        m.add_busy(0, US_PER_HOUR - 10, US_PER_HOUR + 30);
-        m.add_busy(0, 2 * US_PER_HOUR - 5, 2 * US_PER_HOUR + 100);
+        m.add_busy(0, 0, US_PER_HOUR - 10, US_PER_HOUR + 30);
+        m.add_busy(0, 0, 2 * US_PER_HOUR - 5, 2 * US_PER_HOUR + 100);
         assert_eq!(m.hour_cell(0, 0).busy_us, 10);
         assert_eq!(m.hour_cell(1, 0).busy_us, 35);
         assert_eq!(m.deployments[0].busy_us, 45);

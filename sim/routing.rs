@@ -182,7 +182,7 @@ impl Router {
             PoolState::Reserved(pool) => match pool.try_admit(now, req.input, req.output) {
                 Some(a) => {
                     let wait = a.wait(now);
-                    m.add_busy(d, a.start, a.end);
+                    m.add_busy(d, req.class as usize, a.start, a.end);
                     let queued_past_horizon = a.start >= self.horizon;
                     if !queued_past_horizon {
                         let ds = &mut m.deployments[d];
@@ -312,6 +312,10 @@ impl Router {
             cell.requests += 1;
             cell.input_tokens += req.input as u64;
             cell.output_tokens += req.output as u64;
+            if let Some(cc) = m.class_cell(hour, ci, d) {
+                cc.input_tokens += req.input as u64;
+                cc.output_tokens += req.output as u64;
+            }
             let ds = &mut m.deployments[d];
             ds.served += 1;
             ds.input_tokens += req.input as u64;

@@ -504,3 +504,67 @@ fn classes_sharing_a_stream_see_identical_traffic_and_are_flagged() {
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("Classes `on-demand`, `reserved` share one random stream"));
 }
+
+/// cost_by_tag.csv splits every hour's cost by each tag dimension (and by
+/// class) without losing or inventing a cent: per hour and dimension its rows
+/// add up to the hour's total in hourly.csv; reserved cost follows the slot
+/// time each class used, and what no class used is its own row.
+#[test]
+fn cost_by_tag_adds_up_to_the_hourly_cost() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, extra) in [
+        (
+            "baseline",
+            vec!["--horizon-hours", "4", "--replications", "2"],
+        ),
+        (
+            "two_provider",
+            vec!["--horizon-hours", "3", "--replications", "2"],
+        ),
+        (
+            "ondemand_vs_reserved",
+            vec!["--horizon-hours", "3", "--replications", "2"],
+        ),
+    ] {
+        let out = tmp.path().join(name);
+        run_ok(&repo(&format!("scenarios/{name}.toml")), &out, &extra);
+        let mut hourly: std::collections::BTreeMap<u64, f64> = Default::default();
+        let mut r = csv::Reader::from_path(out.join("hourly.csv")).unwrap();
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            *hourly.entry(rec[0].parse().unwrap()).or_default() += rec[12].parse::<f64>().unwrap();
+        }
+        let mut by_tag: std::collections::BTreeMap<(u64, String), f64> = Default::default();
+        let mut idle = 0.0;
+        let mut r = csv::Reader::from_path(out.join("cost_by_tag.csv")).unwrap();
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            let cost: f64 = rec[7].parse().unwrap();
+            let od: f64 = rec[5].parse().unwrap();
+            let res: f64 = rec[6].parse().unwrap();
+            assert!((od + res - cost).abs() < 1e-3, "{name}: {rec:?}");
+            *by_tag
+                .entry((rec[0].parse().unwrap(), rec[1].to_string()))
+                .or_default() += cost;
+            if &rec[2] == "(idle reserved capacity)" {
+                assert_eq!(od, 0.0);
+                idle += res;
+            }
+        }
+        let dims: std::collections::BTreeSet<&str> =
+            by_tag.keys().map(|(_, d)| d.as_str()).collect();
+        assert!(
+            dims.contains("class") && dims.contains("team"),
+            "{name}: {dims:?}"
+        );
+        for ((h, dim), cost) in &by_tag {
+            let want = hourly[h];
+            assert!(
+                (cost - want).abs() < 1e-3 * want.max(1.0),
+                "{name}: hour {h}, {dim}: {cost} vs hourly {want}"
+            );
+        }
+        let has_reserved = name != "two_provider";
+        assert_eq!(idle > 0.0, has_reserved, "{name}: idle reserved {idle}");
+    }
+}

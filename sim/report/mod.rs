@@ -31,6 +31,7 @@ pub const RUN_FILES: &[&str] = &[
     "hourly.csv",
     "arrivals.csv",
     "failover.csv",
+    "cost_by_tag.csv",
     "ttft_cdf.png",
     "hourly_cost.png",
     "traffic.png",
@@ -60,6 +61,10 @@ pub fn write_run(
     staging.write("arrivals.csv", &tables::arrivals(sc, reps.len(), pooled)?)?;
     let failover = tables::failover_rows(sc, reps.len(), pooled);
     staging.write("failover.csv", &tables::failover(&failover)?)?;
+    staging.write(
+        "cost_by_tag.csv",
+        &tables::cost_by_tag(sc, reps.len(), pooled)?,
+    )?;
 
     // Charts. The CDF shows each deployment, the overall curve when there is
     // more than one deployment (and no classes are alternatives of each other),

@@ -261,6 +261,139 @@ pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError>
     finish(w, WHAT)
 }
 
+/// The value rows of `cost_by_tag.csv` use for classes without the tag, and
+/// for reserved capacity no request used.
+pub const UNTAGGED: &str = "(untagged)";
+pub const IDLE_RESERVED: &str = "(idle reserved capacity)";
+
+/// `cost_by_tag.csv`: the simulated cost of every hour split by each tag
+/// dimension (and by class): on-demand tokens at their deployment's prices;
+/// reserved hours in proportion to the slot time each class used, the unused
+/// rest in its own row. Per hour and dimension the rows add up to the hour's
+/// total cost in `hourly.csv`. Means per replication. Empty (header only)
+/// when the scenario is too large to keep per-class hourly cells.
+pub fn cost_by_tag(
+    sc: &Scenario,
+    replications: usize,
+    pooled: &RepMetrics,
+) -> Result<Vec<u8>, OutputError> {
+    use crate::scenario::Pool;
+    const WHAT: &str = "cost_by_tag.csv";
+    let reps = replications.max(1) as f64;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    row(
+        &mut w,
+        WHAT,
+        [
+            "hour",
+            "dimension",
+            "value",
+            "input_tokens",
+            "output_tokens",
+            "cost_on_demand_usd",
+            "cost_reserved_usd",
+            "cost_total_usd",
+        ],
+    )?;
+    let (nc, nd) = (sc.classes.len(), sc.deployments.len());
+    if pooled.class_cells.len() != pooled.hours as usize * nc * nd {
+        return finish(w, WHAT);
+    }
+    // Dimensions: "class", then every tag key in name order.
+    let mut dims: Vec<String> = vec!["class".into()];
+    let mut keys: Vec<&String> = sc.classes.iter().flat_map(|c| c.tags.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    dims.extend(keys.into_iter().cloned());
+    let value_of = |dim: &str, c: usize| -> String {
+        if dim == "class" {
+            sc.classes[c].name.clone()
+        } else {
+            sc.classes[c]
+                .tags
+                .get(dim)
+                .cloned()
+                .unwrap_or_else(|| UNTAGGED.to_string())
+        }
+    };
+    for h in 0..pooled.hours as usize {
+        // Per class: tokens and costs; and the idle reserved cost of the hour.
+        let mut per_class = vec![(0.0, 0.0, 0.0, 0.0); nc];
+        let mut idle = 0.0;
+        for (d, dep) in sc.deployments.iter().enumerate() {
+            match &dep.pool {
+                Pool::OnDemand(o) => {
+                    for (c, pc) in per_class.iter_mut().enumerate() {
+                        let cc = pooled.class_cells[(h * nc + c) * nd + d];
+                        pc.0 += cc.input_tokens as f64 / reps;
+                        pc.1 += cc.output_tokens as f64 / reps;
+                        pc.2 += crate::cost::token_cost(
+                            cc.input_tokens,
+                            cc.output_tokens,
+                            o.input_per_1m,
+                            o.output_per_1m,
+                        ) / reps;
+                    }
+                }
+                Pool::Reserved(r) => {
+                    let hour_cost = r.units as f64 * r.unit_hour_price();
+                    let capacity = r.slots() as f64 * crate::engine::US_PER_HOUR as f64 * reps;
+                    let mut used = 0.0;
+                    for (c, pc) in per_class.iter_mut().enumerate() {
+                        let cc = pooled.class_cells[(h * nc + c) * nd + d];
+                        pc.0 += cc.input_tokens as f64 / reps;
+                        pc.1 += cc.output_tokens as f64 / reps;
+                        let share = cc.busy_us as f64 / capacity;
+                        pc.3 += hour_cost * share;
+                        used += share;
+                    }
+                    idle += hour_cost * (1.0 - used).max(0.0);
+                }
+            }
+        }
+        for dim in &dims {
+            let mut values: Vec<(String, (f64, f64, f64, f64))> = Vec::new();
+            for (c, pc) in per_class.iter().enumerate() {
+                let v = value_of(dim, c);
+                match values.iter_mut().find(|(x, _)| *x == v) {
+                    Some((_, t)) => {
+                        t.0 += pc.0;
+                        t.1 += pc.1;
+                        t.2 += pc.2;
+                        t.3 += pc.3;
+                    }
+                    None => values.push((v, *pc)),
+                }
+            }
+            values.sort_by(|a, b| a.0.cmp(&b.0));
+            if sc
+                .deployments
+                .iter()
+                .any(|d| matches!(d.pool, Pool::Reserved(_)))
+            {
+                values.push((IDLE_RESERVED.to_string(), (0.0, 0.0, 0.0, idle)));
+            }
+            for (v, (i, o, od, res)) in values {
+                row(
+                    &mut w,
+                    WHAT,
+                    [
+                        h.to_string(),
+                        dim.clone(),
+                        v,
+                        num(i, 1),
+                        num(o, 1),
+                        num(od, 4),
+                        num(res, 4),
+                        num(od + res, 4),
+                    ],
+                )?;
+            }
+        }
+    }
+    finish(w, WHAT)
+}
+
 /// One simulated hour for `failover.csv` and `failover.png` (means per replication).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailoverHour {
