@@ -568,3 +568,82 @@ fn cost_by_tag_adds_up_to_the_hourly_cost() {
         assert_eq!(idle > 0.0, has_reserved, "{name}: idle reserved {idle}");
     }
 }
+
+/// focus.csv follows the FOCUS 1.0 column set and types, and bills exactly
+/// what hourly.csv costs.
+#[test]
+fn focus_export_has_the_focus_columns_and_the_simulated_bill() {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["baseline", "two_provider"] {
+        let out = tmp.path().join(name);
+        run_ok(
+            &repo(&format!("scenarios/{name}.toml")),
+            &out,
+            &["--horizon-hours", "25", "--replications", "2"],
+        );
+        let mut r = csv::Reader::from_path(out.join("focus.csv")).unwrap();
+        let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(header, llmcap::report::focus::COLUMNS, "{name}");
+        let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+        let is_time = |s: &str| {
+            s.len() == 20
+                && s.ends_with(":00:00Z")
+                && &s[4..5] == "-"
+                && &s[10..11] == "T"
+                && s[..4].parse::<u32>().is_ok()
+        };
+        let mut billed = 0.0;
+        let mut rows = 0;
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            rows += 1;
+            for n in [
+                "BilledCost",
+                "EffectiveCost",
+                "ListCost",
+                "ContractedCost",
+                "PricingQuantity",
+                "ListUnitPrice",
+                "ContractedUnitPrice",
+            ] {
+                let v: f64 = rec[col(n)]
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{n}: {:?}", &rec[col(n)]));
+                assert!(v >= 0.0, "{n} {v}");
+            }
+            billed += rec[col("BilledCost")].parse::<f64>().unwrap();
+            for n in [
+                "ChargePeriodStart",
+                "ChargePeriodEnd",
+                "BillingPeriodStart",
+                "BillingPeriodEnd",
+            ] {
+                assert!(is_time(&rec[col(n)]), "{n}: {}", &rec[col(n)]);
+            }
+            assert!(rec[col("ChargePeriodStart")] < rec[col("ChargePeriodEnd")]);
+            assert!(rec[col("BillingPeriodStart")] <= rec[col("ChargePeriodStart")]);
+            assert_eq!(&rec[col("ChargeCategory")], "Usage");
+            assert!(["Usage-Based", "Recurring"].contains(&&rec[col("ChargeFrequency")]));
+            assert!(["Standard", "Committed"].contains(&&rec[col("PricingCategory")]));
+            assert_eq!(&rec[col("BillingCurrency")], "USD");
+            let tags: serde_json::Value = serde_json::from_str(&rec[col("Tags")]).unwrap();
+            assert!(tags.is_object());
+            if &rec[col("PricingCategory")] == "Committed" {
+                assert!(["Used", "Unused"].contains(&&rec[col("CommitmentDiscountStatus")]));
+                assert_eq!(&rec[col("CommitmentDiscountType")], "Reservation");
+            } else {
+                assert_eq!(&rec[col("CommitmentDiscountStatus")], "");
+            }
+        }
+        assert!(rows > 0);
+        let mut total = 0.0;
+        let mut r = csv::Reader::from_path(out.join("hourly.csv")).unwrap();
+        for rec in r.records() {
+            total += rec.unwrap()[12].parse::<f64>().unwrap();
+        }
+        assert!(
+            (billed - total).abs() < 1e-3 * total.max(1.0),
+            "{name}: {billed} vs {total}"
+        );
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod fit;
+pub mod focus;
 pub mod markdown;
 pub mod output;
 pub mod plan;
@@ -32,6 +33,7 @@ pub const RUN_FILES: &[&str] = &[
     "arrivals.csv",
     "failover.csv",
     "cost_by_tag.csv",
+    "focus.csv",
     "ttft_cdf.png",
     "hourly_cost.png",
     "traffic.png",
@@ -65,6 +67,7 @@ pub fn write_run(
         "cost_by_tag.csv",
         &tables::cost_by_tag(sc, reps.len(), pooled)?,
     )?;
+    staging.write("focus.csv", &focus::focus(sc, reps.len(), pooled)?)?;
 
     // Charts. The CDF shows each deployment, the overall curve when there is
     // more than one deployment (and no classes are alternatives of each other),
