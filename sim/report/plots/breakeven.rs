@@ -432,11 +432,7 @@ mod tests {
         sorted
             .points
             .sort_by(|a, b| a.utilization.total_cmp(&b.utilization));
-        let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
-        draw(&a, "t", &data).unwrap();
-        draw(&b, "t", &sorted).unwrap();
-        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+        crate::report::plots::assert_same_png(|p| draw(p, "t", &data), |p| draw(p, "t", &sorted));
     }
 
     #[test]

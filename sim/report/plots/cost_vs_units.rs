@@ -571,11 +571,7 @@ mod tests {
         let mut shuffled = data.clone();
         shuffled.points.reverse();
         shuffled.cheapest = data.cheapest.map(|i| data.points.len() - 1 - i);
-        let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
-        draw(&a, "t", &data).unwrap();
-        draw(&b, "t", &shuffled).unwrap();
-        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+        crate::report::plots::assert_same_png(|p| draw(p, "t", &data), |p| draw(p, "t", &shuffled));
     }
 
     #[test]

@@ -207,11 +207,10 @@ mod tests {
         };
         let (stacks, util) = (exact(&stacks, 4.0), exact(&util, 64.0));
         assert_ne!(stacks[1].values, reversed(&stacks)[1].values);
-        let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
-        draw(&a, "t", &stacks, &util).unwrap();
-        draw(&b, "t", &reversed(&stacks), &reversed(&util)).unwrap();
-        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+        crate::report::plots::assert_same_png(
+            |p| draw(p, "t", &stacks, &util),
+            |p| draw(p, "t", &reversed(&stacks), &reversed(&util)),
+        );
     }
 
     #[test]

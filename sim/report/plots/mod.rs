@@ -1200,18 +1200,29 @@ pub(crate) fn log_ticks(lo: f64, hi: f64, px: f64, min_gap_px: f64) -> (Vec<f64>
     (bold, light)
 }
 
+/// Draws with `first` and `second` and asserts the PNGs are byte-identical;
+/// returns the bytes.
 #[cfg(test)]
-pub(crate) fn assert_deterministic(draw: impl Fn(&Path) -> Result<(), OutputError>) {
+pub(crate) fn assert_same_png(
+    first: impl Fn(&Path) -> Result<(), OutputError>,
+    second: impl Fn(&Path) -> Result<(), OutputError>,
+) -> Vec<u8> {
     let dir = tempfile::tempdir().expect("temporary folder");
     let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
-    draw(&a).expect("first drawing");
-    draw(&b).expect("second drawing");
+    first(&a).expect("first drawing");
+    second(&b).expect("second drawing");
     let (a, b) = (
         std::fs::read(a).expect("a.png"),
         std::fs::read(b).expect("b.png"),
     );
-    assert!(a.len() > 10_000, "only {} bytes", a.len());
     assert_eq!(a, b);
+    a
+}
+
+#[cfg(test)]
+pub(crate) fn assert_deterministic(draw: impl Fn(&Path) -> Result<(), OutputError>) {
+    let png = assert_same_png(&draw, &draw);
+    assert!(png.len() > 10_000, "only {} bytes", png.len());
 }
 
 /// A chart drawn into a folder that does not exist fails with a chart error.
