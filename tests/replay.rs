@@ -1279,3 +1279,62 @@ fn a_tiled_trace_of_one_instant_is_rejected_or_runs_quickly() {
         _ => panic!("`llmcap run` did not finish within 20 s: {run:?}"),
     }
 }
+
+/// `llmcap fit` from the command line: every file written from a shipped
+/// trace; a wrong format or a csv without its columns exits 2 naming the flag.
+#[test]
+fn fit_command_writes_its_files_and_checks_its_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/traces/azure2023_conv.csv");
+    let out = tmp.path().join("fit");
+    llmcap()
+        .args([
+            "fit",
+            trace.to_str().unwrap(),
+            "--format",
+            "azure",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    for f in llmcap::report::fit::FIT_FILES {
+        assert!(out.join(f).metadata().unwrap().len() > 0, "{f}");
+    }
+    let toml = std::fs::read_to_string(out.join("fit.toml")).unwrap();
+    assert!(toml.contains("mean_rps = 5.53"), "{toml}");
+    for (args, says) in [
+        (
+            vec!["--format", "parquet"],
+            "--format: unknown format \"parquet\"",
+        ),
+        (
+            vec!["--format", "csv"],
+            "--time-column is needed with --format csv",
+        ),
+        (
+            vec![
+                "--format",
+                "csv",
+                "--time-column",
+                "TIMESTAMP",
+                "--time-unit",
+                "days",
+            ],
+            "--time-unit: unknown unit \"days\"",
+        ),
+    ] {
+        let bad = tmp.path().join("bad");
+        llmcap()
+            .arg("fit")
+            .arg(&trace)
+            .args(&args)
+            .arg("--out")
+            .arg(&bad)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+        assert!(!bad.exists());
+    }
+}
