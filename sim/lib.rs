@@ -51,6 +51,7 @@ pub mod engine;
 pub mod error;
 pub mod fit;
 pub mod metrics;
+pub mod pick;
 pub mod plan;
 pub mod report;
 pub mod rng;

@@ -34,7 +34,7 @@ use crate::sweep::{run_points, PointSummary};
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
 /// A TTFT service-level objective: `percentile` of requests within `ttft_ms`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct SlaTarget {
     pub percentile: f64,
     pub ttft_ms: f64,
