@@ -56,6 +56,27 @@ pub enum Command {
     /// distributions) to a trace: fit.toml (a [[class]] to paste), fit.json,
     /// fit.md, fit.png.
     Fit(FitArgs),
+    /// Explain a cost change between two run folders: rank the class, tag,
+    /// deployment, price-component and hour deltas, check the traffic, and say
+    /// which platform's native attribution shows each: diff.csv, diff.md.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier results folder (written by `llmcap run`).
+    pub run_a: PathBuf,
+    /// The later results folder.
+    pub run_b: PathBuf,
+    /// Output folder [default: results/diff-<A folder>-vs-<B folder>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Rows of each kind in the printed summary.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub top: u32,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -248,6 +269,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Plan(a) => plan(a),
         Command::Catalog(a) => catalog(a),
         Command::Fit(a) => fit(a),
+        Command::Diff(a) => diff(a),
     }
 }
 
@@ -825,6 +847,24 @@ fn fit(a: FitArgs) -> Result<(), Failure> {
             eprintln!("{line}");
         }
         println!("{}", dest.join("fit.md").display());
+    }
+    Ok(())
+}
+
+fn diff(a: DiffArgs) -> Result<(), Failure> {
+    use llmcap::diff;
+    // Inputs are read before anything is created, so a bad folder writes nothing.
+    let (ra, rb) = diff::open(&a.run_a, &a.run_b).map_err(input)?;
+    let d = diff::diff(&ra, &rb, diff::catalog_view);
+    let dest = a.out.clone().unwrap_or_else(|| {
+        Path::new("results").join(format!("diff-{}-vs-{}", ra.label(), rb.label()))
+    });
+    let staging = stage(&dest)?;
+    let top = a.top as usize;
+    let dest = report::diff::write_diff(staging, &d, top).map_err(runtime)?;
+    if !a.quiet {
+        emit(&report::diff::summary(&d, top))?;
+        eprintln!("{}", dest.join("diff.md").display());
     }
     Ok(())
 }

@@ -46,6 +46,7 @@
 pub mod capacity;
 pub mod catalog;
 pub mod cost;
+pub mod diff;
 pub mod economics;
 pub mod engine;
 pub mod error;

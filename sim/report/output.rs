@@ -124,12 +124,18 @@ fn check_replaceable(dest: &Path) -> Result<(), &'static str> {
     if empty || is_llmcap_results(dest) {
         Ok(())
     } else {
-        Err("the folder exists and was not written by llmcap (no summary.json, sweep.json or plan.json with an llmcap manifest); choose another --out or remove it yourself")
+        Err("the folder exists and was not written by llmcap (no summary.json, sweep.json, plan.json, fit.json or diff.json with an llmcap manifest); choose another --out or remove it yourself")
     }
 }
 
 /// The JSON file each command writes, whose manifest marks a results folder.
-pub const MANIFEST_FILES: &[&str] = &["summary.json", "sweep.json", "plan.json", "fit.json"];
+pub const MANIFEST_FILES: &[&str] = &[
+    "summary.json",
+    "sweep.json",
+    "plan.json",
+    "fit.json",
+    "diff.json",
+];
 
 /// A folder holds llmcap results if its `summary.json`, `sweep.json` or
 /// `plan.json` has a manifest with an `llmcap_version`.
