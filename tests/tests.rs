@@ -3,6 +3,7 @@
 mod catalog;
 mod cli;
 mod common;
+mod diff;
 mod failover;
 mod plan;
 mod properties;

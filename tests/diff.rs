@@ -1,0 +1,283 @@
+//! `llmcap diff`: the shipped bill-jump pair explained, self-diffs, attribution verdicts, bad input folders.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use predicates::prelude::*;
+
+use crate::common::{command_ok, entries, llmcap};
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+/// Runs the shipped bill_jump_before / bill_jump_after scenarios on a short
+/// horizon into `dir`/before and `dir`/after.
+fn bill_jump(dir: &Path) -> (PathBuf, PathBuf) {
+    let mut out = Vec::new();
+    for name in ["bill_jump_before", "bill_jump_after"] {
+        let o = dir.join(name.trim_start_matches("bill_jump_"));
+        command_ok(
+            "run",
+            &repo(&format!("scenarios/{name}.toml")),
+            &o,
+            &["--horizon-hours", "6", "--replications", "2"],
+        );
+        out.push(o);
+    }
+    (out[0].clone(), out[1].clone())
+}
+
+#[derive(Debug)]
+struct CsvRow {
+    rank: usize,
+    kind: String,
+    key: String,
+    delta: f64,
+    share: f64,
+    native: String,
+    gateway: String,
+    note: String,
+}
+
+/// `llmcap diff A B --out OUT`, returning stdout and diff.csv's rows.
+fn diff_ok(a: &Path, b: &Path, out: &Path) -> (String, Vec<CsvRow>) {
+    let o = llmcap()
+        .args(["diff", a.to_str().unwrap(), b.to_str().unwrap(), "--out"])
+        .arg(out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&o.get_output().stdout).into_owned();
+    let mut r = csv::Reader::from_path(out.join("diff.csv")).unwrap();
+    assert_eq!(
+        r.headers().unwrap().iter().collect::<Vec<_>>(),
+        llmcap::report::diff::COLUMNS
+    );
+    let rows = r
+        .records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            CsvRow {
+                rank: rec[0].parse().unwrap(),
+                kind: rec[1].to_string(),
+                key: rec[2].to_string(),
+                delta: rec[5].parse().unwrap(),
+                share: rec[6].parse().unwrap(),
+                native: rec[7].to_string(),
+                gateway: rec[8].to_string(),
+                note: rec[9].to_string(),
+            }
+        })
+        .collect();
+    assert!(out.join("diff.md").exists());
+    (stdout, rows)
+}
+
+fn total_cost(dir: &Path) -> f64 {
+    let mut r = csv::Reader::from_path(dir.join("hourly.csv")).unwrap();
+    let col = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "cost_total_usd")
+        .unwrap();
+    r.records()
+        .map(|rec| rec.unwrap()[col].parse::<f64>().unwrap())
+        .sum()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+/// The lesson's case: same traffic, one feature's prompt grew. The changed
+/// feature ranks first with almost all of the change, requests do not move,
+/// and each kind's deltas add up to the total change.
+#[test]
+fn bill_jump_ranks_the_changed_feature_first_with_no_traffic_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = bill_jump(tmp.path());
+    let (stdout, rows) = diff_ok(&a, &b, &tmp.path().join("diff"));
+    let total = total_cost(&b) - total_cost(&a);
+    assert!(
+        total_cost(&b) / total_cost(&a) > 3.0,
+        "the shipped pair should show a ~4x jump"
+    );
+    assert!(stdout.contains("no traffic change"), "{stdout}");
+
+    let first = |kind: &str| rows.iter().find(|r| r.kind == kind && r.rank == 1).unwrap();
+    let class = first("class");
+    assert_eq!(class.key, "doc-summary");
+    assert!(class.share > 0.95, "{class:?}");
+    let tag = first("tag");
+    assert_eq!(tag.key, "feature=doc-summary");
+    assert!(tag.share > 0.95, "{tag:?}");
+    let comp = first("component");
+    assert!(
+        comp.key.contains("claude-sonnet-4 on-demand input tokens"),
+        "{comp:?}"
+    );
+    assert!(comp.note.contains("requests"), "{comp:?}");
+
+    // Requests: identical arrivals (same seed, same rates), so the volume
+    // part of every class's change is zero.
+    let sa = crate::common::read_json(&a.join("summary.json"));
+    let sb = crate::common::read_json(&b.join("summary.json"));
+    assert_eq!(sa["requests"]["arrived"], sb["requests"]["arrived"]);
+    for r in rows.iter().filter(|r| r.kind == "traffic") {
+        assert!(r.delta.abs() < 1e-6, "{r:?}");
+    }
+
+    // Each kind (each tag dimension) adds up to the total change.
+    let mut sums: BTreeMap<String, f64> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.kind != "traffic") {
+        let group = match r.kind.as_str() {
+            "tag" => format!("tag {}", r.key.split('=').next().unwrap()),
+            k => k.to_string(),
+        };
+        *sums.entry(group).or_default() += r.delta;
+    }
+    for k in [
+        "class",
+        "tag feature",
+        "tag team",
+        "deployment",
+        "component",
+        "hour",
+    ] {
+        let s = sums[k];
+        assert!(
+            (s - total).abs() < 1e-3 * total.abs().max(1.0),
+            "{k}: rows add up to {s}, total change {total}"
+        );
+    }
+}
+
+/// A run compared with itself: every delta and share is zero.
+#[test]
+fn self_diff_is_all_zeros() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, _) = bill_jump(tmp.path());
+    let (stdout, rows) = diff_ok(&a, &a, &tmp.path().join("self"));
+    assert!(!rows.is_empty());
+    for r in &rows {
+        assert_eq!(r.delta, 0.0, "{r:?}");
+        assert_eq!(r.share, 0.0, "{r:?}");
+    }
+    assert!(stdout.contains("(1.00x, +$0.00)"), "{stdout}");
+    let md = std::fs::read_to_string(tmp.path().join("self/diff.md")).unwrap();
+    assert!(md.contains("Nothing changed"), "{md}");
+}
+
+/// Which bill shows the tag row: native when the platform's mechanism splits
+/// the dimension (Bedrock application inference profiles), and not when the
+/// cost is resource-scoped on one shared deployment (Azure-style), where only
+/// a gateway would. A folder without attribution.csv says it does not know.
+#[test]
+fn tag_rows_say_which_attribution_reveals_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = bill_jump(tmp.path());
+    let header = "platform,dimension,mechanism,granularity_hours,cost_usd,native_usd,gateway_usd,unattributed_usd,native_share,with_gateway_share,unattributable_share,reason\n";
+    let case = |name: &str, native: f64, reason: &str| {
+        let mut dirs = Vec::new();
+        for (src, side) in [(&a, "a"), (&b, "b")] {
+            let d = tmp.path().join(format!("{name}-{side}"));
+            copy_dir(src, &d);
+            let mut text = header.to_string();
+            for dim in ["team", "product", "feature"] {
+                text.push_str(&format!(
+                    "bedrock,{dim},application inference profiles,24,100,{n},{g},0,{native},1,0,{reason}\n",
+                    n = 100.0 * native,
+                    g = 100.0 * (1.0 - native)
+                ));
+            }
+            std::fs::write(d.join("attribution.csv"), text).unwrap();
+            dirs.push(d);
+        }
+        let (_, rows) = diff_ok(&dirs[0], &dirs[1], &tmp.path().join(format!("{name}-diff")));
+        rows.into_iter()
+            .find(|r| r.kind == "tag" && r.key == "feature=doc-summary")
+            .unwrap()
+    };
+    let native = case("native", 1.0, "one profile per feature");
+    assert!(
+        native
+            .native
+            .starts_with("bedrock: native (application inference profiles, 24 h granularity"),
+        "{native:?}"
+    );
+    let shared = case("shared", 0.0, "resource-scoped: one shared deployment");
+    assert!(shared.native.starts_with("bedrock: no"), "{shared:?}");
+    assert!(
+        shared.native.contains("one shared deployment"),
+        "{shared:?}"
+    );
+    assert_eq!(shared.gateway, "yes");
+
+    // Without attribution.csv (an older llmcap): unknown, and said so.
+    for d in [&a, &b] {
+        let _ = std::fs::remove_file(d.join("attribution.csv"));
+    }
+    let (stdout, rows) = diff_ok(&a, &b, &tmp.path().join("old"));
+    let tag = rows
+        .iter()
+        .find(|r| r.kind == "tag" && r.key == "feature=doc-summary")
+        .unwrap();
+    assert!(
+        tag.native.contains("unknown (no attribution.csv"),
+        "{tag:?}"
+    );
+    assert!(stdout.contains("has no attribution.csv"), "{stdout}");
+}
+
+/// Bad input folders exit 2 with a message naming the path, and write nothing.
+#[test]
+fn bad_input_folders_exit_2_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, _) = bill_jump(tmp.path());
+    let not_ours = tmp.path().join("notes");
+    std::fs::create_dir(&not_ours).unwrap();
+    std::fs::write(not_ours.join("thesis.txt"), "x").unwrap();
+    let truncated = tmp.path().join("truncated");
+    copy_dir(&a, &truncated);
+    let text = std::fs::read_to_string(a.join("cost_by_tag.csv")).unwrap();
+    // Cut in the middle of a row, after its second field.
+    let mid = text[text.len() / 2..].find('\n').unwrap() + text.len() / 2 + 1;
+    let cut = mid + text[mid..].match_indices(',').nth(1).unwrap().0;
+    std::fs::write(truncated.join("cost_by_tag.csv"), &text[..cut]).unwrap();
+    let no_focus = tmp.path().join("nofocus");
+    copy_dir(&a, &no_focus);
+    std::fs::remove_file(no_focus.join("focus.csv")).unwrap();
+    let cases: [(PathBuf, &str); 4] = [
+        (tmp.path().join("missing"), "no such folder"),
+        (not_ours.clone(), "not an llmcap run folder"),
+        (truncated.join("cost_by_tag.csv"), "malformed CSV"),
+        (no_focus.join("focus.csv"), "cannot read the file"),
+    ];
+    let before = entries(tmp.path());
+    for (bad, why) in &cases {
+        let folder = if bad.extension().is_some() {
+            bad.parent().unwrap()
+        } else {
+            bad.as_path()
+        };
+        let out = tmp.path().join("out");
+        llmcap()
+            .args([
+                "diff",
+                a.to_str().unwrap(),
+                folder.to_str().unwrap(),
+                "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(bad.to_str().unwrap()))
+            .stderr(predicate::str::contains(*why));
+        assert_eq!(entries(tmp.path()), before, "{why}: something was written");
+    }
+}
