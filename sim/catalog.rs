@@ -44,6 +44,21 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The gateway's attribution model, embedded at build time.
+pub const GATEWAY: (&str, &str) = (
+    "sim/catalog/gateway.toml",
+    include_str!("catalog/gateway.toml"),
+);
+
+/// How a platform's own billing splits on-demand cost: each request carries
+/// its tags (Bedrock application inference profiles, Vertex request labels),
+/// cost per credential (API key / workspace / project), or per resource
+/// (a deployment and the tags on it).
+pub const ON_DEMAND_MECHANISMS: &[&str] = &["request", "credential", "resource"];
+/// How a platform bills reserved capacity: per reservation / resource, or not
+/// at all (it sells none).
+pub const RESERVED_MECHANISMS: &[&str] = &["resource", "none"];
+
 /// The platform name that is outside the catalog: any model, no checks.
 pub const CUSTOM_PLATFORM: &str = "custom";
 
@@ -75,8 +90,56 @@ pub struct Platform {
     pub name: String,
     pub kind: String,
     pub attribution: Option<Sourced<String>>,
+    /// The attribution mechanism as data (`llmcap run` computes
+    /// `attribution.csv` from it).
+    pub attribution_model: Option<AttributionModel>,
     #[serde(default)]
     pub compliance: Compliance,
+}
+
+/// What a platform's (or the gateway's) own cost reporting can split, and how
+/// soon and how finely it shows it.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributionModel {
+    /// Short name of the native mechanism.
+    pub mechanism: Sourced<String>,
+    /// One of [`ON_DEMAND_MECHANISMS`] ("request" for the gateway).
+    pub on_demand: Sourced<String>,
+    /// One of [`RESERVED_MECHANISMS`] ("request-share" for the gateway).
+    pub reserved: Sourced<String>,
+    /// Tag keys the request / credential mechanism carries; `"*"` = any key.
+    pub dimensions: Sourced<Vec<String>>,
+    /// Finest time bucket of the native cost report, hours (0 = per request,
+    /// the gateway only).
+    pub granularity_hours: Sourced<f64>,
+    /// How long until cost shows up there, hours.
+    pub latency_hours: Sourced<f64>,
+    /// What the bill shows with no setup at all.
+    pub default_view: Sourced<String>,
+}
+
+impl AttributionModel {
+    /// Whether the request / credential mechanism carries tag key `key`.
+    pub fn carries(&self, key: &str) -> bool {
+        self.dimensions.value.iter().any(|d| d == "*" || d == key)
+    }
+}
+
+/// `sim/catalog/gateway.toml`: a gateway that stamps tags on each request.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayFile {
+    pub gateway: Gateway,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gateway {
+    pub id: String,
+    pub name: String,
+    pub attribution: Sourced<String>,
+    pub attribution_model: AttributionModel,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -134,6 +197,8 @@ pub struct OfferingReserved {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Catalog {
     pub files: Vec<(PathBuf, CatalogFile)>,
+    /// The gateway's attribution model, if a gateway file was given.
+    pub gateway: Option<(PathBuf, GatewayFile)>,
 }
 
 impl Catalog {
@@ -141,21 +206,55 @@ impl Catalog {
     pub fn shipped() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
         CATALOG.get_or_init(|| {
-            Catalog::parse(SHIPPED.iter().map(|(f, t)| (Path::new(*f), *t)))
-                .expect("the shipped catalog parses (tests/catalog.rs checks it)")
+            Catalog::parse(
+                SHIPPED
+                    .iter()
+                    .chain([&GATEWAY])
+                    .map(|(f, t)| (Path::new(*f), *t)),
+            )
+            .expect("the shipped catalog parses (tests/catalog.rs checks it)")
         })
     }
 
-    /// Parses catalog files (name, text).
+    /// Parses catalog files (name, text): platform files, and at most one
+    /// gateway file (a file with a top-level `[gateway]` table).
     pub fn parse<'a>(
         files: impl IntoIterator<Item = (&'a Path, &'a str)>,
     ) -> Result<Catalog, InputError> {
         let mut out = Vec::new();
+        let mut gateway = None;
         for (file, text) in files {
-            let f: CatalogFile = parse_toml(text, file)?;
-            out.push((file.to_path_buf(), f));
+            let is_gateway = toml::from_str::<toml::Table>(text)
+                .is_ok_and(|t| t.contains_key("gateway") && !t.contains_key("platform"));
+            if is_gateway {
+                if gateway.is_some() {
+                    return Err(InputError::Invalid {
+                        file: file.to_path_buf(),
+                        path: "gateway".into(),
+                        message: "a second gateway file; give at most one".into(),
+                    });
+                }
+                let g: GatewayFile = parse_toml(text, file)?;
+                gateway = Some((file.to_path_buf(), g));
+            } else {
+                let f: CatalogFile = parse_toml(text, file)?;
+                out.push((file.to_path_buf(), f));
+            }
         }
-        Ok(Catalog { files: out })
+        Ok(Catalog {
+            files: out,
+            gateway,
+        })
+    }
+
+    /// The gateway's attribution model of the shipped catalog.
+    pub fn gateway() -> &'static Gateway {
+        &Catalog::shipped()
+            .gateway
+            .as_ref()
+            .expect("the shipped catalog has sim/catalog/gateway.toml")
+            .1
+            .gateway
     }
 
     pub fn platform(&self, id: &str) -> Option<&CatalogFile> {
@@ -232,6 +331,23 @@ impl Catalog {
                 None => c.bad(
                     "platform.attribution",
                     "is missing: how is cost attributed on this platform?",
+                ),
+            }
+            match &p.attribution_model {
+                Some(m) => {
+                    c.attribution_model("platform.attribution_model", m, false);
+                    if m.reserved.value == "none"
+                        && f.offering.iter().any(|o| o.kind == "reserved")
+                    {
+                        c.bad(
+                            "platform.attribution_model.reserved",
+                            "is \"none\" but the platform sells reserved offerings",
+                        );
+                    }
+                }
+                None => c.bad(
+                    "platform.attribution_model",
+                    "is missing: add [platform.attribution_model] (mechanism, on_demand, reserved, dimensions, granularity_hours, latency_hours, default_view)",
                 ),
             }
             let cp = &p.compliance;
@@ -374,6 +490,18 @@ impl Catalog {
                 }
             }
         }
+        if let Some((file, g)) = &self.gateway {
+            let mut c = Check {
+                file,
+                problems: &mut problems,
+            };
+            c.sourced("gateway.attribution", &g.gateway.attribution);
+            c.attribution_model(
+                "gateway.attribution_model",
+                &g.gateway.attribution_model,
+                true,
+            );
+        }
         problems
     }
 }
@@ -417,6 +545,51 @@ impl Check<'_> {
             ),
             Some(_) => {}
         }
+    }
+
+    /// A platform's (or, with `gateway`, the gateway's) attribution model.
+    fn attribution_model(&mut self, key: &str, m: &AttributionModel, gateway: bool) {
+        let (on_demand, reserved): (&[&str], &[&str]) = if gateway {
+            (&["request"], &["request-share"])
+        } else {
+            (ON_DEMAND_MECHANISMS, RESERVED_MECHANISMS)
+        };
+        self.sourced(&format!("{key}.mechanism"), &m.mechanism);
+        if m.mechanism.value.trim().is_empty() {
+            self.bad(format!("{key}.mechanism"), "must name the mechanism");
+        }
+        self.sourced(&format!("{key}.on_demand"), &m.on_demand);
+        self.one_of(&format!("{key}.on_demand"), &m.on_demand.value, on_demand);
+        self.sourced(&format!("{key}.reserved"), &m.reserved);
+        self.one_of(&format!("{key}.reserved"), &m.reserved.value, reserved);
+        let k = format!("{key}.dimensions");
+        self.sourced(&k, &m.dimensions);
+        let dims = &m.dimensions.value;
+        if dims.is_empty() {
+            self.bad(&k, "must list at least one tag key, or \"*\" for any key");
+        } else if dims.iter().any(|d| d == "*") && dims.len() > 1 {
+            self.bad(&k, "\"*\" (any key) stands alone");
+        }
+        for d in dims.iter().filter(|d| *d != "*") {
+            if d.is_empty() || d.chars().any(|ch| ch.is_whitespace()) {
+                self.bad(&k, format!("\"{d}\" is not a tag key"));
+            }
+        }
+        // Only a gateway reports per request (0 h).
+        let lo = if gateway { 0.0 } else { 1.0 / 60.0 };
+        self.number(
+            &format!("{key}.granularity_hours"),
+            &m.granularity_hours,
+            lo,
+            8784.0,
+        );
+        self.number(
+            &format!("{key}.latency_hours"),
+            &m.latency_hours,
+            0.0,
+            744.0,
+        );
+        self.sourced(&format!("{key}.default_view"), &m.default_view);
     }
 
     fn number(&mut self, key: &str, v: &Sourced<f64>, lo: f64, hi: f64) {
@@ -545,6 +718,14 @@ id = "x"
 name = "X"
 kind = "vendor-api"
 attribution = { value = "keys", source = "docs", as_of = "2026-01" }
+[platform.attribution_model]
+mechanism = { value = "keys", source = "docs", as_of = "2026-01" }
+on_demand = { value = "credential", source = "docs", as_of = "2026-01" }
+reserved = { value = "none", source = "docs", as_of = "2026-01" }
+dimensions = { value = ["team"], source = "docs", as_of = "2026-01" }
+granularity_hours = { value = 24, source = "docs", as_of = "2026-01" }
+latency_hours = { value = 4, source = "docs", as_of = "2026-01" }
+default_view = { value = "per key and day", source = "docs", as_of = "2026-01" }
 [platform.compliance]
 hipaa_baa = { value = false, source = "docs", as_of = "2026-01" }
 soc2 = { value = true, source = "docs", as_of = "2026-01" }

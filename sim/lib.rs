@@ -43,6 +43,7 @@
 //! assert_eq!(m.classes[0].arrived, m.classes[0].served);
 //! ```
 
+pub mod attribution;
 pub mod capacity;
 pub mod catalog;
 pub mod cost;

@@ -184,6 +184,11 @@ pub struct RepMetrics {
     /// `class_cells[(hour * classes + c) * deployments + d]`; empty when that
     /// would exceed `MAX_CLASS_CELLS`.
     pub class_cells: Vec<ClassCell>,
+    /// What each class used of each deployment over the whole horizon, for
+    /// cost attribution: `class_totals[c * deployments + d]`. Always kept
+    /// (classes x deployments cells), so attribution never depends on the size
+    /// limit of `class_cells`.
+    pub class_totals: Vec<ClassCell>,
     /// TTFT of requests that arrived while an outage was active / was not.
     pub ttft_incident: Hist,
     pub ttft_normal: Hist,
@@ -250,6 +255,7 @@ impl RepMetrics {
                 let n = hours as usize * classes * deployments;
                 vec![ClassCell::default(); if n <= MAX_CLASS_CELLS { n } else { 0 }]
             },
+            class_totals: vec![ClassCell::default(); classes * deployments],
             ttft_incident: Hist::default(),
             ttft_normal: Hist::default(),
         }
@@ -276,6 +282,25 @@ impl RepMetrics {
         self.class_cells.get_mut((hour * nc + c) * nd + d)
     }
 
+    /// Adds the tokens class `c` was billed on deployment `d` in `hour` to
+    /// its class cell (if kept) and to its horizon total.
+    #[inline]
+    pub fn add_class_tokens(&mut self, hour: usize, c: usize, d: usize, input: u64, output: u64) {
+        if let Some(cc) = self.class_cell(hour, c, d) {
+            cc.input_tokens += input;
+            cc.output_tokens += output;
+        }
+        let nd = self.deployments.len();
+        let t = &mut self.class_totals[c * nd + d];
+        t.input_tokens += input;
+        t.output_tokens += output;
+    }
+
+    /// What class `c` used of deployment `d` over the horizon.
+    pub fn class_total(&self, c: usize, d: usize) -> &ClassCell {
+        &self.class_totals[c * self.deployments.len() + d]
+    }
+
     /// Adds `[start, end)` slot-busy time of deployment `d`, used by class `c`,
     /// to its hours, clipped at the horizon.
     pub fn add_busy(&mut self, d: usize, c: usize, start: SimTime, end: SimTime) {
@@ -285,6 +310,8 @@ impl RepMetrics {
             return;
         }
         self.deployments[d].busy_us += (end - start) as u128;
+        let nd = self.deployments.len();
+        self.class_totals[c * nd + d].busy_us += end - start;
         let mut t = start;
         while t < end {
             let h = t / US_PER_HOUR;
@@ -379,7 +406,12 @@ impl RepMetrics {
         for (a, b) in self.hour_failed.iter_mut().zip(&o.hour_failed) {
             *a += b;
         }
-        for (a, b) in self.class_cells.iter_mut().zip(&o.class_cells) {
+        for (a, b) in self
+            .class_cells
+            .iter_mut()
+            .zip(&o.class_cells)
+            .chain(self.class_totals.iter_mut().zip(&o.class_totals))
+        {
             a.input_tokens += b.input_tokens;
             a.output_tokens += b.output_tokens;
             a.busy_us += b.busy_us;

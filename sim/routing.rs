@@ -312,10 +312,7 @@ impl Router {
             cell.requests += 1;
             cell.input_tokens += req.input as u64;
             cell.output_tokens += req.output as u64;
-            if let Some(cc) = m.class_cell(hour, ci, d) {
-                cc.input_tokens += req.input as u64;
-                cc.output_tokens += req.output as u64;
-            }
+            m.add_class_tokens(hour, ci, d, req.input as u64, req.output as u64);
             let ds = &mut m.deployments[d];
             ds.served += 1;
             ds.input_tokens += req.input as u64;

@@ -21,6 +21,14 @@ id = "x"
 name = "X"
 kind = "vendor-api"
 attribution = { value = "API keys per project", source = "docs", as_of = "2026-01" }
+[platform.attribution_model]
+mechanism = { value = "projects", source = "docs", as_of = "2026-01" }
+on_demand = { value = "credential", source = "docs", as_of = "2026-01" }
+reserved = { value = "none", source = "docs", as_of = "2026-01" }
+dimensions = { value = ["team", "product"], source = "docs", as_of = "2026-01" }
+granularity_hours = { value = 24, source = "docs", as_of = "2026-01" }
+latency_hours = { value = 1, source = "assumption: minutes", as_of = "2026-01" }
+default_view = { value = "per project and day", source = "docs", as_of = "2026-01" }
 [platform.compliance]
 hipaa_baa = { value = false, source = "docs", as_of = "2026-01" }
 soc2 = { value = true, source = "docs", as_of = "2026-01" }

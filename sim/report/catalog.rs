@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::catalog::{Catalog, Offering, Sourced};
+use crate::catalog::{AttributionModel, Catalog, Offering, Sourced};
 use crate::report::plots::format_number;
 
 fn yes_no(v: &Option<Sourced<bool>>) -> &'static str {
@@ -46,6 +46,38 @@ fn price(o: &Offering) -> String {
     String::new()
 }
 
+/// One line on what a platform's (or the gateway's) attribution splits.
+fn attribution_model(m: &AttributionModel) -> String {
+    let dims = if m.dimensions.value.iter().any(|d| d == "*") {
+        "any tag key".to_string()
+    } else {
+        m.dimensions.value.join(", ")
+    };
+    let g = m.granularity_hours.value;
+    let granularity = if g == 0.0 {
+        "per request".to_string()
+    } else if g == 1.0 {
+        "hourly".to_string()
+    } else if g == 24.0 {
+        "daily".to_string()
+    } else {
+        format!("every {} h", format_number(g, 2))
+    };
+    let latency = match m.latency_hours.value {
+        h if h == 0.0 => "at once".to_string(),
+        h => format!("within {} h", format_number(h, 0)),
+    };
+    let reserved = match m.reserved.value.as_str() {
+        "none" => "no reserved capacity".to_string(),
+        "request-share" => "reserved split by each request's share of use".to_string(),
+        r => format!("reserved per {r}"),
+    };
+    format!(
+        "{}: on-demand split per {}, {reserved}; carries {dims}; cost {granularity}, shows up {latency}; with no setup: {}",
+        m.mechanism.value, m.on_demand.value, m.default_view.value
+    )
+}
+
 /// The listing, offerings filtered by `keep(platform, model)`.
 pub fn render(cat: &Catalog, keep: &dyn Fn(&str, &str) -> bool) -> String {
     let mut o = String::new();
@@ -79,6 +111,9 @@ pub fn render(cat: &Catalog, keep: &dyn Fn(&str, &str) -> bool) -> String {
         );
         if let Some(a) = &p.attribution {
             let _ = writeln!(o, "  attribution: {}", a.value);
+        }
+        if let Some(m) = &p.attribution_model {
+            let _ = writeln!(o, "  attribution model: {}", attribution_model(m));
         }
         if offerings.is_empty() {
             let _ = writeln!(o, "  (no offerings)\n");
@@ -134,6 +169,16 @@ pub fn render(cat: &Catalog, keep: &dyn Fn(&str, &str) -> bool) -> String {
             let _ = writeln!(o, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]));
         }
         let _ = writeln!(o);
+    }
+    if let Some((_, g)) = cat.gateway.as_ref().filter(|_| keep("gateway", "")) {
+        let g = &g.gateway;
+        let _ = writeln!(o, "{} — {}", g.id, g.name);
+        let _ = writeln!(o, "  attribution: {}", g.attribution.value);
+        let _ = writeln!(
+            o,
+            "  attribution model: {}\n",
+            attribution_model(&g.attribution_model)
+        );
     }
     let _ = writeln!(
         o,
