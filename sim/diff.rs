@@ -36,6 +36,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::scenario::WEEKDAYS;
+use crate::trace::days_from_civil;
+
 /// Share of a platform's cost that its native mechanism must split by a
 /// dimension, in both runs, for a tag row to count as shown natively.
 pub const NATIVE_THRESHOLD: f64 = 0.9;
@@ -263,17 +266,6 @@ impl Table {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// Hours since 2001-01-01T00:00:00Z of a FOCUS timestamp `YYYY-MM-DDTHH:00:00Z`.
 fn focus_hour(s: &str) -> Option<i64> {
     let b = s.as_bytes();
@@ -289,16 +281,6 @@ fn focus_hour(s: &str) -> Option<i64> {
     }
     Some((days_from_civil(y, m, d) - days_from_civil(2001, 1, 1)) * 24 + h)
 }
-
-const WEEKDAYS: [&str; 7] = [
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
 
 impl RunFolder {
     /// Reads the manifest of `dir` (checks that it is an llmcap run folder).
