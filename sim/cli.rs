@@ -60,6 +60,22 @@ pub enum Command {
     /// deployment, price-component and hour deltas, check the traffic, and say
     /// which platform's native attribution shows each: diff.csv, diff.md.
     Diff(DiffArgs),
+    /// Recommend a primary platform, a fallback, a capacity plan, a routing
+    /// policy and a FinOps instrumentation plan for a workload profile, from
+    /// simulations of every eligible platform: pick.md, pick.json, design.toml.
+    /// Exits 1 when no platform can be recommended (pick.md says why).
+    Pick(PickArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PickArgs {
+    /// The workload profile (TOML; see docs/scenario.md, "Workload profiles").
+    pub profile: PathBuf,
+    /// Output folder [default: results/<profile name>-pick].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub sim: SimOptions,
 }
 
 #[derive(Debug, Args)]
@@ -270,6 +286,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Catalog(a) => catalog(a),
         Command::Fit(a) => fit(a),
         Command::Diff(a) => diff(a),
+        Command::Pick(a) => pick(a),
     }
 }
 
@@ -867,4 +884,77 @@ fn diff(a: DiffArgs) -> Result<(), Failure> {
         eprintln!("{}", dest.join("diff.md").display());
     }
     Ok(())
+}
+
+fn pick(a: PickArgs) -> Result<(), Failure> {
+    use llmcap::pick::Profile;
+    let bytes = std::fs::read(&a.profile)
+        .with_context(|| format!("{}: cannot read the profile", a.profile.display()))
+        .map_err(input)?;
+    let text = String::from_utf8(bytes.clone())
+        .map_err(|_| anyhow::anyhow!("{}: the profile is not UTF-8 text", a.profile.display()))
+        .map_err(input)?;
+    let mut profile = Profile::from_toml(&text, &a.profile).map_err(input)?;
+    if let Some(s) = a.sim.seed {
+        profile.seed = s as i64;
+    }
+    if let Some(r) = a.sim.replications {
+        profile.replications = r;
+    }
+    if let Some(h) = a.sim.horizon_hours {
+        profile.horizon_hours = h;
+        profile.outage_hours = profile.outage_hours.min(h as f64);
+    }
+    let threads = a.sim.threads();
+    let dest = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(format!("{}-pick", profile.name)));
+    let staging = stage(&dest)?;
+    let total = profile.horizon_hours as u64 * profile.replications as u64 * 40;
+    let (result, took) = with_progress(total, a.sim.quiet, |progress| {
+        llmcap::pick::pick(&profile, threads, Some(progress))
+    })?;
+    let result = result.map_err(runtime)?;
+    let manifest = Manifest {
+        llmcap_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario_name: profile.name.clone(),
+        scenario_file: a
+            .profile
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        scenario_sha256: hex(&Sha256::digest(&bytes)),
+        seed: profile.seed as u64,
+        replications: profile.replications,
+        horizon_hours: profile.horizon_hours,
+        threads,
+        ttft_histogram: report::summary::histogram_precision(),
+    };
+    let dest = report::pick::write_pick(staging, &result, manifest).map_err(runtime)?;
+    if !a.sim.quiet {
+        for line in report::pick::headline(&result) {
+            eprintln!("{}: {line}", profile.name);
+        }
+        eprintln!(
+            "simulated in {:.2} s on {threads} thread(s)",
+            took.as_secs_f64()
+        );
+        println!("{}", dest.join("pick.md").display());
+    }
+    if result.recommended() {
+        Ok(())
+    } else {
+        Err(runtime(anyhow::anyhow!(
+            "no recommendation for {}: {}",
+            result
+                .workloads
+                .iter()
+                .filter(|w| w.verdict != llmcap::pick::Verdict::Recommended)
+                .map(|w| w.workload.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            dest.join("pick.md").display()
+        )))
+    }
 }

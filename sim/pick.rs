@@ -21,6 +21,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::attribution::AttributionRow;
 use crate::catalog::{Catalog, Offering, Platform};
 use crate::economics::{closed_form, TokenMix};
 use crate::error::InputError;
@@ -55,6 +56,7 @@ struct RawHeader {
     baa: Option<bool>,
     residency: Option<String>,
     certifications: Option<Vec<String>>,
+    platform_kinds: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -73,6 +75,7 @@ struct RawWorkload {
     name: String,
     model: String,
     alternatives: Option<Vec<String>>,
+    substitutes: Option<Vec<String>>,
     requests_per_day: Option<f64>,
     tokens_per_month: Option<f64>,
     peak_hour: Option<f64>,
@@ -85,6 +88,9 @@ struct RawWorkload {
 
 /// Certifications a profile may ask for (fields of the catalog's compliance).
 pub const CERTIFICATIONS: &[&str] = &["soc2", "iso27001"];
+
+/// Platform kinds a profile may restrict itself to (the catalog's `kind`).
+pub const PLATFORM_KINDS: &[&str] = &["hyperscaler", "vendor-api"];
 
 /// The outage `pick` injects into each primary platform when it measures
 /// availability, unless the profile says otherwise: a 2-hour full outage, the
@@ -104,6 +110,8 @@ pub struct Profile {
     pub baa: bool,
     pub residency: Option<String>,
     pub certifications: Vec<String>,
+    /// Platform kinds allowed ("hyperscaler", "vendor-api"); empty = any.
+    pub platform_kinds: Vec<String>,
     pub horizon_hours: u32,
     pub replications: u32,
     pub seed: i64,
@@ -115,8 +123,11 @@ pub struct Profile {
 #[derive(Debug, Clone, Serialize)]
 pub struct Workload {
     pub name: String,
-    /// The model it needs first, then acceptable alternatives.
+    /// The model it needs first, then equally acceptable alternatives: any
+    /// of them may be the primary.
     pub models: Vec<String>,
+    /// Stand-ins for incidents only: they may serve the fallback route.
+    pub substitutes: Vec<String>,
     pub mean_rps: f64,
     pub peak_hour: f64,
     pub peak_to_trough: f64,
@@ -134,7 +145,10 @@ pub struct Workload {
 impl Workload {
     /// Tokens (input + output) per month at the mean rate.
     pub fn tokens_per_month(&self) -> f64 {
-        self.mean_rps * 3600.0 * HOURS_PER_MONTH * (self.mean_input_tokens + self.mean_output_tokens)
+        self.mean_rps
+            * 3600.0
+            * HOURS_PER_MONTH
+            * (self.mean_input_tokens + self.mean_output_tokens)
     }
 }
 
@@ -160,11 +174,22 @@ impl Profile {
         }
         let certifications = h.certifications.clone().unwrap_or_default();
         for (i, cert) in certifications.iter().enumerate() {
-            c.one_of(&format!("profile.certifications[{i}]"), cert, CERTIFICATIONS)?;
+            c.one_of(
+                &format!("profile.certifications[{i}]"),
+                cert,
+                CERTIFICATIONS,
+            )?;
+        }
+        let platform_kinds = h.platform_kinds.clone().unwrap_or_default();
+        for (i, k) in platform_kinds.iter().enumerate() {
+            c.one_of(&format!("profile.platform_kinds[{i}]"), k, PLATFORM_KINDS)?;
         }
         let residency = match &h.residency {
             Some(r) if r.trim().is_empty() => {
-                return Err(c.err("profile.residency", "must not be empty; leave it out for none"))
+                return Err(c.err(
+                    "profile.residency",
+                    "must not be empty; leave it out for none",
+                ))
             }
             Some(r) => Some(r.trim().to_lowercase()),
             None => None,
@@ -178,7 +203,9 @@ impl Profile {
         if horizon_hours > 24 * 31 {
             return Err(c.err(
                 "simulation.horizon_hours",
-                format!("must be at most 744 (pick simulates many configurations), got {horizon_hours}"),
+                format!(
+                    "must be at most 744 (pick simulates many configurations), got {horizon_hours}"
+                ),
             ));
         }
         let replications = s.replications.unwrap_or(3);
@@ -222,13 +249,30 @@ impl Profile {
             models.extend(w.alternatives.clone().unwrap_or_default());
             for (j, m) in models.iter().enumerate() {
                 if m.trim().is_empty() {
-                    let key = if j == 0 { at("model") } else { at(&format!("alternatives[{}]", j - 1)) };
+                    let key = if j == 0 {
+                        at("model")
+                    } else {
+                        at(&format!("alternatives[{}]", j - 1))
+                    };
                     return Err(c.err(key, "must not be empty"));
                 }
             }
+            let substitutes = w.substitutes.clone().unwrap_or_default();
+            for (j, m) in substitutes.iter().enumerate() {
+                if m.trim().is_empty() || models.contains(m) {
+                    return Err(c.err(
+                        at(&format!("substitutes[{j}]")),
+                        format!("\"{m}\" must be a model name other than model and alternatives"),
+                    ));
+                }
+            }
             let peak_hour = c.range(&at("peak_hour"), w.peak_hour.unwrap_or(14.0), 0.0, 23.0)?;
-            let peak_to_trough =
-                c.range(&at("peak_to_trough"), w.peak_to_trough.unwrap_or(1.0), 1.0, 1000.0)?;
+            let peak_to_trough = c.range(
+                &at("peak_to_trough"),
+                w.peak_to_trough.unwrap_or(1.0),
+                1.0,
+                1000.0,
+            )?;
             // The token distributions are checked (and their means computed)
             // by the scenario validator, through a one-class probe scenario.
             let probe = probe_class(w, peak_hour, peak_to_trough, file, i)?;
@@ -256,11 +300,17 @@ impl Profile {
             if mean_rps > 10_000.0 {
                 return Err(c.err(
                     at("requests_per_day"),
-                    format!("is {:.0} requests per second on average; pick simulates up to 10,000", mean_rps),
+                    format!(
+                        "is {:.0} requests per second on average; pick simulates up to 10,000",
+                        mean_rps
+                    ),
                 ));
             }
             let class = &probe.classes[0];
-            let weekday = WEEKDAYS.iter().position(|d| *d == start_weekday).unwrap_or(0) as u8;
+            let weekday = WEEKDAYS
+                .iter()
+                .position(|d| *d == start_weekday)
+                .unwrap_or(0) as u8;
             let per_rps = class.expected_in_hour(0, weekday) / 3600.0;
             let peak = (0..24u64)
                 .map(|h| class.expected_in_hour(h, weekday) / 3600.0)
@@ -274,6 +324,7 @@ impl Profile {
             workloads.push(Workload {
                 name: w.name.clone(),
                 models,
+                substitutes,
                 mean_rps,
                 peak_hour,
                 peak_to_trough,
@@ -299,6 +350,7 @@ impl Profile {
             baa: h.baa.unwrap_or(false),
             residency,
             certifications,
+            platform_kinds,
             horizon_hours,
             replications,
             seed,
@@ -323,7 +375,10 @@ fn probe_class(
     class.insert("name".into(), "probe".into());
     class.insert("model".into(), "probe".into());
     class.insert("route".into(), toml::Value::Array(vec!["probe".into()]));
-    class.insert("arrivals".into(), arrivals(1.0, peak_hour, peak_to_trough).into());
+    class.insert(
+        "arrivals".into(),
+        arrivals(1.0, peak_hour, peak_to_trough).into(),
+    );
     class.insert("input_tokens".into(), w.input_tokens.clone());
     class.insert("output_tokens".into(), w.output_tokens.clone());
     let mut dep = toml::Table::new();
@@ -345,13 +400,21 @@ fn probe_class(
     t.insert("class".into(), toml::Value::Array(vec![class.into()]));
     t.insert("deployment".into(), toml::Value::Array(vec![dep.into()]));
     Scenario::from_table(t, file).map_err(|e| match e {
-        InputError::Invalid { file, path, message } | InputError::Parse { file, path, message, .. } => {
-            InputError::Invalid {
-                file,
-                path: path.replacen("class[0]", &format!("workload[{i}]"), 1),
-                message,
-            }
+        InputError::Invalid {
+            file,
+            path,
+            message,
         }
+        | InputError::Parse {
+            file,
+            path,
+            message,
+            ..
+        } => InputError::Invalid {
+            file,
+            path: path.replacen("class[0]", &format!("workload[{i}]"), 1),
+            message,
+        },
         other => other,
     })
 }
@@ -468,6 +531,8 @@ impl Exclusion {
 pub struct Route {
     pub platform: String,
     pub model: String,
+    /// The model is one of the workload's substitutes: fallback only.
+    pub substitute: bool,
     /// Full offering ids ("bedrock/claude-sonnet-4/us-cris").
     pub on_demand: Option<String>,
     pub reserved: Option<String>,
@@ -502,7 +567,8 @@ fn platform_compliance(p: &Platform, profile: &Profile) -> Option<String> {
 /// Blended on-demand price of a workload's mean request, per request.
 fn od_price(o: &Offering, w: &Workload) -> f64 {
     o.on_demand.as_ref().map_or(f64::INFINITY, |od| {
-        (od.input_per_1m.value * w.mean_input_tokens + od.output_per_1m.value * w.mean_output_tokens)
+        (od.input_per_1m.value * w.mean_input_tokens
+            + od.output_per_1m.value * w.mean_output_tokens)
             / 1e6
     })
 }
@@ -530,16 +596,33 @@ pub fn routes(
         let sells: Vec<&Offering> = f
             .offering
             .iter()
-            .filter(|o| w.models.contains(&o.model))
+            .filter(|o| w.models.contains(&o.model) || w.substitutes.contains(&o.model))
             .collect();
+        let all: Vec<&String> = w.models.iter().chain(&w.substitutes).collect();
+        let all_text = all
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         if sells.is_empty() {
             out.push((
                 p.id.clone(),
                 Err(Exclusion::MissingModel(format!(
-                    "{} sells none of {} (it sells {})",
+                    "{} sells none of {all_text} (it sells {})",
                     p.name,
-                    w.models.join(", "),
                     catalog.models_of(&p.id).join(", ")
+                ))),
+            ));
+            continue;
+        }
+        if !profile.platform_kinds.is_empty() && !profile.platform_kinds.contains(&p.kind) {
+            out.push((
+                p.id.clone(),
+                Err(Exclusion::Compliance(format!(
+                    "{} is a {} platform; the profile allows only {}",
+                    p.name,
+                    p.kind,
+                    profile.platform_kinds.join(", ")
                 ))),
             ));
             continue;
@@ -569,7 +652,7 @@ pub fn routes(
                 Err(Exclusion::Residency(format!(
                     "{} sells {} only in {} (none inside \"{r}\"; global and data-zone deployments may process data anywhere in their zone)",
                     p.name,
-                    w.models.join(" / "),
+                    all_text,
                     regions.join(", ")
                 ))),
             ));
@@ -577,7 +660,7 @@ pub fn routes(
         }
         // Per model, in the workload's order of preference: the cheapest
         // on-demand and reserved offerings inside the residency.
-        for m in &w.models {
+        for m in all {
             let of: Vec<&Offering> = resident.iter().copied().filter(|o| &o.model == m).collect();
             if of.is_empty() {
                 continue;
@@ -595,6 +678,7 @@ pub fn routes(
                 Ok(Route {
                     platform: p.id.clone(),
                     model: m.clone(),
+                    substitute: w.substitutes.contains(m),
                     on_demand: od.map(|o| format!("{}/{}", p.id, o.id)),
                     reserved: res.map(|o| format!("{}/{}", p.id, o.id)),
                 }),
@@ -695,7 +779,10 @@ fn scenario_table(
     let mut h = toml::Table::new();
     h.insert("name".into(), name.into());
     h.insert("description".into(), description.into());
-    h.insert("horizon_hours".into(), (profile.horizon_hours as i64).into());
+    h.insert(
+        "horizon_hours".into(),
+        (profile.horizon_hours as i64).into(),
+    );
     h.insert("seed".into(), profile.seed.into());
     h.insert("replications".into(), (profile.replications as i64).into());
     h.insert("start_weekday".into(), profile.start_weekday.clone().into());
@@ -833,7 +920,9 @@ fn build(table: toml::Table, profile: &Profile) -> Result<Scenario, PickError> {
 /// Errors of `pick` itself (the profile is already valid).
 #[derive(Debug, thiserror::Error)]
 pub enum PickError {
-    #[error("a generated scenario did not validate (a bug in llmcap pick or its catalog data): {0}")]
+    #[error(
+        "a generated scenario did not validate (a bug in llmcap pick or its catalog data): {0}"
+    )]
     Internal(String),
 }
 
@@ -882,6 +971,9 @@ pub struct Evaluation {
     /// tried when none does).
     pub reserved: Option<Config>,
     pub breakeven: Vec<BreakEven>,
+    /// Why no reserved configuration was simulated, with what the
+    /// platform's cheapest published reserved commitment would cost.
+    pub reserved_note: Option<String>,
     /// Catalog notes on the offerings' lifecycle and region caveats.
     pub caveats: Vec<String>,
 }
@@ -908,7 +1000,15 @@ impl Evaluation {
     }
 }
 
-fn config_of(summary: &PointSummary, mode: Mode, units: u32, term: &str, monthly: MeanCi, label: String, utilization: Option<f64>) -> Config {
+fn config_of(
+    summary: &PointSummary,
+    mode: Mode,
+    units: u32,
+    term: &str,
+    monthly: MeanCi,
+    label: String,
+    utilization: Option<f64>,
+) -> Config {
     Config {
         label,
         mode,
@@ -932,7 +1032,9 @@ fn caveats(catalog: &Catalog, offering: &str) -> Vec<String> {
     };
     let mut out = Vec::new();
     let notes = [
-        o.on_demand.as_ref().and_then(|od| od.input_per_1m.note.clone()),
+        o.on_demand
+            .as_ref()
+            .and_then(|od| od.input_per_1m.note.clone()),
         o.regions.note.clone(),
     ];
     for n in notes.into_iter().flatten() {
@@ -1009,6 +1111,7 @@ fn evaluate(
         on_demand: None,
         reserved: None,
         breakeven: Vec::new(),
+        reserved_note: None,
         caveats: [route.on_demand.as_ref(), route.reserved.as_ref()]
             .into_iter()
             .flatten()
@@ -1044,9 +1147,22 @@ fn evaluate(
                 .expect("candidates come from evaluated configurations");
             let label = match c.mode {
                 Mode::OnDemandOnly => "on-demand only".to_string(),
-                m => format!("{} units of {offering}, {} term, {}", c.units, c.term, m.label()),
+                m => format!(
+                    "{} units of {offering}, {} term, {}",
+                    c.units,
+                    c.term,
+                    m.label()
+                ),
             };
-            config_of(&e.summary, c.mode, c.units, &c.term, c.monthly_usd, label, c.utilization)
+            config_of(
+                &e.summary,
+                c.mode,
+                c.units,
+                &c.term,
+                c.monthly_usd,
+                label,
+                c.utilization,
+            )
         };
         eval.reserved = reserved_best.map(to_config);
         eval.on_demand = result.all_on_demand.as_ref().map(to_config);
@@ -1089,8 +1205,50 @@ fn evaluate(
             "on-demand only".into(),
             None,
         ));
+        eval.reserved_note = Some(no_reserved_note(catalog, route, monthly.mean));
     }
     Ok(eval)
+}
+
+/// For a route without a reserved offering: say so, and price the
+/// platform's cheapest published reserved commitment (minimum units, cheapest
+/// term) against the workload's simulated on-demand cost.
+fn no_reserved_note(catalog: &Catalog, route: &Route, od_monthly: f64) -> String {
+    let mut note = format!(
+        "the catalog has no reserved offering of {} on {} with a public price",
+        route.model, route.platform
+    );
+    let cheapest = catalog
+        .platform(&route.platform)
+        .into_iter()
+        .flat_map(|f| f.offering.iter())
+        .filter_map(|o| {
+            let r = o.reserved.as_ref()?;
+            let (term, price) = r
+                .price_per_unit_hour
+                .iter()
+                .min_by(|a, b| a.1.value.total_cmp(&b.1.value))?;
+            let units = r.min_units.as_ref().map_or(1.0, |v| v.value);
+            Some((
+                o,
+                term.clone(),
+                price.value,
+                units,
+                price.value * units * HOURS_PER_MONTH,
+            ))
+        })
+        .min_by(|a, b| a.4.total_cmp(&b.4));
+    if let Some((o, term, price, units, monthly)) = cheapest {
+        note.push_str(&format!(
+            "; the platform's cheapest published reserved commitment ({}/{}, {term} term, {units} unit(s) at ${price:.2} per unit-hour) costs {} per month, {:.1}x this workload's simulated on-demand cost of {}",
+            route.platform,
+            o.id,
+            usd(monthly),
+            monthly / od_monthly.max(1e-9),
+            usd(od_monthly)
+        ));
+    }
+    note
 }
 
 // ---------------------------------------------------------------------------
@@ -1141,7 +1299,7 @@ impl WorkloadPick {
 pub struct DesignRun {
     pub label: String,
     pub monthly_usd: MeanCi,
-    /// Served / (served + throttled + failed), per replication.
+    /// Served / arrived, per replication (as summary.json's resilience).
     pub availability: MeanCi,
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
@@ -1162,6 +1320,8 @@ pub struct Design {
     pub with_fallback: DesignRun,
     /// The same design without the fallback deployments.
     pub single_provider: Option<DesignRun>,
+    /// Per platform of the design: how to attribute its cost.
+    pub finops: Vec<FinopsPlan>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1177,7 +1337,9 @@ pub struct PickResult {
 impl PickResult {
     /// A recommendation was made for every workload.
     pub fn recommended(&self) -> bool {
-        self.workloads.iter().all(|w| w.verdict == Verdict::Recommended)
+        self.workloads
+            .iter()
+            .all(|w| w.verdict == Verdict::Recommended)
     }
 }
 
@@ -1188,7 +1350,8 @@ fn sla_text(profile: &Profile) -> String {
     }
 }
 
-fn usd(v: f64) -> String {
+/// Whole dollars with thousands separators.
+pub fn usd(v: f64) -> String {
     let whole = v.round() as i64;
     let s = whole.abs().to_string();
     let mut out = String::new();
@@ -1203,12 +1366,21 @@ fn usd(v: f64) -> String {
 
 fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -> WorkloadPick {
     let key = |e: &Evaluation| {
-        e.best()
-            .map(|c| (c.monthly_usd.mean, c.ttft_sla_ms.map_or(f64::INFINITY, |t| t.mean)))
+        e.best().map(|c| {
+            (
+                c.monthly_usd.mean,
+                c.ttft_sla_ms.map_or(f64::INFINITY, |t| t.mean),
+            )
+        })
     };
+    let eligible: Vec<usize> = (0..picks.evaluations.len())
+        .filter(|&i| !picks.evaluations[i].route.substitute)
+        .collect();
     let mut best: Option<usize> = None;
-    for (i, e) in picks.evaluations.iter().enumerate() {
-        let Some((cost, ttft)) = key(e) else { continue };
+    for &i in &eligible {
+        let Some((cost, ttft)) = key(&picks.evaluations[i]) else {
+            continue;
+        };
         best = match best {
             None => Some(i),
             Some(b) => {
@@ -1224,124 +1396,171 @@ fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -> WorkloadP
     }
     picks.primary = best;
     let sla = sla_text(profile);
-    match best {
-        None => {
-            let why = if picks.evaluations.is_empty() {
-                String::new()
-            } else {
-                let closest: Vec<String> = picks
-                    .evaluations
-                    .iter()
-                    .filter_map(|e| {
-                        e.closest().map(|c| {
-                            format!(
-                                "{} {}: {} at the SLA percentile with {} ({:.1}% within target)",
-                                e.route.platform,
-                                e.route.model,
-                                c.ttft_sla_ms
-                                    .map_or("n/a".into(), |t| format!("{:.0} ms", t.mean)),
-                                c.label,
-                                c.attainment.map_or(0.0, |a| a.mean * 100.0)
-                            )
-                        })
-                    })
-                    .collect();
-                format!(
-                    "no simulated configuration meets {sla}; closest: {}",
-                    closest.join("; ")
-                )
-            };
-            picks.verdict = if picks.evaluations.is_empty() {
-                let any_model = picks
+    let Some(b) = best else {
+        picks.verdict = if eligible.is_empty() {
+            let sold_elsewhere = picks
+                .excluded
+                .iter()
+                .any(|(_, x)| matches!(x, Exclusion::Compliance(_) | Exclusion::Residency(_)));
+            if sold_elsewhere {
+                let why: Vec<String> = picks
                     .excluded
                     .iter()
-                    .any(|(_, x)| !matches!(x, Exclusion::MissingModel(_)));
-                if any_model {
-                    Verdict::NoCompliantPlatform(format!(
-                        "{} is sold, but by no platform that meets the profile's compliance and residency needs",
-                        w.models.join(" / ")
-                    ))
-                } else {
-                    let known: Vec<&str> = {
-                        let mut v: Vec<&str> = Catalog::shipped()
-                            .offerings()
-                            .map(|(_, o)| o.model.as_str())
-                            .collect();
-                        v.sort_unstable();
-                        v.dedup();
-                        v
-                    };
-                    Verdict::NoModel(format!(
-                        "no platform in the catalog sells {} (models it knows: {})",
-                        w.models.join(" or "),
-                        known.join(", ")
-                    ))
-                }
+                    .filter(|(_, x)| !matches!(x, Exclusion::MissingModel(_)))
+                    .map(|(p, x)| format!("{p}: {}", x.detail()))
+                    .collect();
+                Verdict::NoCompliantPlatform(format!(
+                    "{} is sold, but by no platform that meets the profile's needs ({})",
+                    w.models.join(" / "),
+                    why.join("; ")
+                ))
             } else {
-                Verdict::NoConfigurationMeetsSla(why)
-            };
-        }
-        Some(b) => {
-            picks.verdict = Verdict::Recommended;
-            let (bc, _) = key(&picks.evaluations[b]).expect("has best");
-            let chosen_platform = picks.evaluations[b].route.platform.clone();
-            for (i, e) in picks.evaluations.iter().enumerate() {
-                if i == b {
-                    continue;
-                }
-                let what = format!("{} via {}", e.route.model, e.route.platform);
-                let x = match e.best() {
-                    Some(c) => Exclusion::Cost(format!(
-                        "{what}: meets the SLA at {} per month with {}, {:+.1}% against the chosen {}",
-                        usd(c.monthly_usd.mean),
-                        c.label,
-                        (c.monthly_usd.mean / bc - 1.0) * 100.0,
-                        usd(bc)
-                    )),
-                    None => Exclusion::Sla(format!(
-                        "{what}: best simulated TTFT at the SLA percentile {} (target {sla})",
-                        e.closest()
-                            .and_then(|c| c.ttft_sla_ms)
-                            .map_or("n/a".into(), |t| format!("{:.0} ms", t.mean))
-                    )),
-                };
-                picks.excluded.push((e.route.platform.clone(), x));
+                let mut known: Vec<&str> = Catalog::shipped()
+                    .offerings()
+                    .map(|(_, o)| o.model.as_str())
+                    .collect();
+                known.sort_unstable();
+                known.dedup();
+                Verdict::NoModel(format!(
+                    "no platform in the catalog sells {} (models it knows: {})",
+                    w.models.join(" or "),
+                    known.join(", ")
+                ))
             }
-            // The fallback: another platform, on demand (a standby costs
-            // nothing until used), meeting the SLA if any does.
-            let mut fb: Vec<usize> = (0..picks.evaluations.len())
-                .filter(|&i| {
-                    picks.evaluations[i].route.platform != chosen_platform
-                        && picks.evaluations[i].on_demand.is_some()
+        } else {
+            let closest: Vec<String> = eligible
+                .iter()
+                .filter_map(|&i| {
+                    let e = &picks.evaluations[i];
+                    e.closest().map(|c| {
+                        format!(
+                            "{} {}: {} at the SLA percentile with {} ({:.2}% within target){}",
+                            e.route.platform,
+                            e.route.model,
+                            c.ttft_sla_ms
+                                .map_or("n/a".into(), |t| format!("{:.0} ms", t.mean)),
+                            c.label,
+                            c.attainment.map_or(0.0, |a| a.mean * 100.0),
+                            floor_note(e, profile)
+                        )
+                    })
                 })
                 .collect();
-            fb.sort_by(|&a, &b| {
-                let ca = picks.evaluations[a].on_demand.as_ref().expect("filtered");
-                let cb = picks.evaluations[b].on_demand.as_ref().expect("filtered");
-                cb.meets_sla
-                    .cmp(&ca.meets_sla)
-                    .then(ca.monthly_usd.mean.total_cmp(&cb.monthly_usd.mean))
-                    .then(
-                        ca.p99_ms
-                            .unwrap_or(f64::INFINITY)
-                            .total_cmp(&cb.p99_ms.unwrap_or(f64::INFINITY)),
-                    )
-            });
-            if profile.two_provider {
-                picks.fallback = fb.first().copied();
-                if picks.fallback.is_none() {
-                    picks.fallback_note = Some(format!(
-                        "the two-provider minimum cannot be met: under the profile's constraints only {chosen_platform} sells {} on demand; add an alternative model (workload.alternatives) that another platform sells, or waive it with two_provider = false",
-                        w.models.join(" / ")
-                    ));
-                }
-            } else {
-                picks.fallback_note =
-                    Some("the profile waives the two-provider minimum (two_provider = false)".into());
-            }
+            Verdict::NoConfigurationMeetsSla(format!(
+                "no simulated configuration meets {sla}; closest: {}",
+                closest.join("; ")
+            ))
+        };
+        for &i in &eligible {
+            let e = &picks.evaluations[i];
+            let x = Exclusion::Sla(format!(
+                "{} via {}: best simulated TTFT at the SLA percentile {} (target {sla})",
+                e.route.model,
+                e.route.platform,
+                e.closest()
+                    .and_then(|c| c.ttft_sla_ms)
+                    .map_or("n/a".into(), |t| format!("{:.0} ms", t.mean))
+            ));
+            picks.excluded.push((e.route.platform.clone(), x));
         }
+        return picks;
+    };
+    picks.verdict = Verdict::Recommended;
+    let (bc, _) = key(&picks.evaluations[b]).expect("has best");
+    let chosen_platform = picks.evaluations[b].route.platform.clone();
+    // The fallback: another platform, on demand (a standby costs nothing
+    // until used): meeting the SLA first, then the same model (no prompt
+    // porting), then the cheapest, then the fastest.
+    let mut fb: Vec<usize> = (0..picks.evaluations.len())
+        .filter(|&i| {
+            picks.evaluations[i].route.platform != chosen_platform
+                && picks.evaluations[i].on_demand.is_some()
+        })
+        .collect();
+    fb.sort_by(|&x, &y| {
+        let (ex, ey) = (&picks.evaluations[x], &picks.evaluations[y]);
+        let ca = ex.on_demand.as_ref().expect("filtered");
+        let cb = ey.on_demand.as_ref().expect("filtered");
+        cb.meets_sla
+            .cmp(&ca.meets_sla)
+            .then(ex.route.substitute.cmp(&ey.route.substitute))
+            .then(ca.monthly_usd.mean.total_cmp(&cb.monthly_usd.mean))
+            .then(
+                ca.p99_ms
+                    .unwrap_or(f64::INFINITY)
+                    .total_cmp(&cb.p99_ms.unwrap_or(f64::INFINITY)),
+            )
+    });
+    if profile.two_provider {
+        picks.fallback = fb.first().copied();
+        if picks.fallback.is_none() {
+            picks.fallback_note = Some(format!(
+                "the two-provider minimum cannot be met: under the profile's constraints only {chosen_platform} sells {} on demand; add a substitute model (workload.substitutes) that another platform sells, or waive it with two_provider = false",
+                w.models.iter().chain(&w.substitutes).cloned().collect::<Vec<_>>().join(" / ")
+            ));
+        }
+    } else {
+        picks.fallback_note =
+            Some("the profile waives the two-provider minimum (two_provider = false)".into());
+    }
+    for (i, e) in picks.evaluations.iter().enumerate() {
+        if i == b || Some(i) == picks.fallback {
+            continue;
+        }
+        let what = format!("{} via {}", e.route.model, e.route.platform);
+        let x = match (e.route.substitute, e.best()) {
+            (true, _) => Exclusion::Cost(format!(
+                "{what}: a substitute (fallback only), not the chosen fallback"
+            )),
+            (false, Some(c)) => Exclusion::Cost(format!(
+                "{what}: meets the SLA at {} per month with {}, {:+.1}% against the chosen {}",
+                usd(c.monthly_usd.mean),
+                c.label,
+                (c.monthly_usd.mean / bc - 1.0) * 100.0,
+                usd(bc)
+            )),
+            (false, None) => Exclusion::Sla(format!(
+                "{what}: best simulated TTFT at the SLA percentile {} (target {sla}){}",
+                e.closest()
+                    .and_then(|c| c.ttft_sla_ms)
+                    .map_or("n/a".into(), |t| format!("{:.0} ms", t.mean)),
+                floor_note(e, profile)
+            )),
+        };
+        picks.excluded.push((e.route.platform.clone(), x));
     }
     picks
+}
+
+/// When the catalog's own TTFT profile of an offering (unloaded) already
+/// exceeds the SLA target at its percentile, capacity cannot fix it: say so.
+fn floor_note(e: &Evaluation, profile: &Profile) -> String {
+    let Some(sla) = profile.sla else {
+        return String::new();
+    };
+    let catalog = Catalog::shipped();
+    let floors: Vec<String> = [e.route.reserved.as_ref(), e.route.on_demand.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|id| {
+            let (_, o) = catalog.offering(id)?;
+            let (p50, p99) = (o.latency.median_ms.value, o.latency.p99_ms.value);
+            let bound = if sla.percentile >= 99.0 { p99 } else { p50 };
+            (bound > sla.ttft_ms).then(|| {
+                format!(
+                    "{id} is {p50:.0} ms median / {p99:.0} ms p99 before any queueing (catalog)"
+                )
+            })
+        })
+        .collect();
+    if floors.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; no amount of capacity fixes it: {}, and more units remove queueing, not service time",
+            floors.join("; ")
+        )
+    }
 }
 
 /// Runs the whole pick. `progress` counts simulated hours.
@@ -1441,7 +1660,11 @@ fn design(
         if best.mode != Mode::ReservedOnly {
             if let Some(o) = &p.route.on_demand {
                 let name = dep_name(&p.route.platform, &p.route.model, "od");
-                od_users.entry(name.clone()).or_insert((o.clone(), Vec::new())).1.push(i);
+                od_users
+                    .entry(name.clone())
+                    .or_insert((o.clone(), Vec::new()))
+                    .1
+                    .push(i);
                 route.push(name);
             }
         }
@@ -1453,7 +1676,11 @@ fn design(
         if let Some(f) = wp.fallback() {
             let o = f.route.on_demand.clone().expect("fallbacks are on demand");
             let name = dep_name(&f.route.platform, &f.route.model, "od");
-            od_users.entry(name.clone()).or_insert((o, Vec::new())).1.push(i);
+            od_users
+                .entry(name.clone())
+                .or_insert((o, Vec::new()))
+                .1
+                .push(i);
             route.push(name);
             if f.route.model != p.route.model {
                 substitutes.push(f.route.model.clone());
@@ -1477,7 +1704,11 @@ fn design(
             })
             .sum::<f64>()
             / peak.max(1e-12);
-        deployments.push(od_spec(name.clone(), offering, &quota(catalog, offering, peak, tokens)));
+        deployments.push(od_spec(
+            name.clone(),
+            offering,
+            &quota(catalog, offering, peak, tokens),
+        ));
     }
     // One full outage of each primary platform, at the first day's peak,
     // one after the other.
@@ -1486,13 +1717,20 @@ fn design(
     if profile.outage_hours > 0.0 {
         let h = profile.horizon_hours as f64;
         let peak = profile.workloads[0].peak_hour;
-        let mut start = if h >= 24.0 + peak + profile.outage_hours { 24.0 + peak } else { ((h - profile.outage_hours) / 2.0).max(0.0).floor() };
+        let mut start = if h >= 24.0 + peak + profile.outage_hours {
+            24.0 + peak
+        } else {
+            ((h - profile.outage_hours) / 2.0).max(0.0).floor()
+        };
         for p in &primaries {
             if start + profile.outage_hours > h {
                 break;
             }
             let mut o = toml::Table::new();
-            o.insert("name".into(), format!("{p} full outage (assumption)").into());
+            o.insert(
+                "name".into(),
+                format!("{p} full outage (assumption)").into(),
+            );
             o.insert("platform".into(), p.clone().into());
             o.insert("start_hour".into(), start.into());
             o.insert("duration_hours".into(), profile.outage_hours.into());
@@ -1520,7 +1758,7 @@ fn design(
     );
     let scenario_toml = toml::to_string(&table).map_err(|e| PickError::Internal(e.to_string()))?;
     let sc = build(table, profile)?;
-    let with_fallback = design_run(&sc, "primary + fallback", threads, progress);
+    let (with_fallback, rows) = design_run(&sc, "primary + fallback", threads, progress);
     let has_fallback = picks.iter().any(|p| p.fallback.is_some());
     let single_provider = if has_fallback {
         let mut single = classes.clone();
@@ -1543,45 +1781,170 @@ fn design(
             true,
             &outages,
         );
-        Some(design_run(&build(t, profile)?, "primary only", threads, progress))
+        Some(design_run(&build(t, profile)?, "primary only", threads, progress).0)
     } else {
         None
     };
-    Ok(Design {
+    let mut design = Design {
         scenario_toml,
         deployments,
         outages: outage_text,
         with_fallback,
         single_provider,
-    })
+        finops: Vec::new(),
+    };
+    design.finops = finops(profile, &design, &rows);
+    Ok(design)
 }
 
-fn design_run(sc: &Scenario, label: &str, threads: usize, progress: Option<&AtomicU64>) -> DesignRun {
-    let mut out = run_points(std::slice::from_ref(sc), None, None, threads, progress);
-    let (reps, hist) = out.pop().expect("one point");
-    let summary = PointSummary::of(0.0, &reps, &hist, false);
+fn design_run(
+    sc: &Scenario,
+    label: &str,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> (DesignRun, Vec<AttributionRow>) {
+    let (pooled, kept) = crate::run::run_each(sc, threads, progress, |m| {
+        crate::sweep::RepOutcome::of(sc, None, None, m)
+    });
+    let summary = PointSummary::of(0.0, &kept, &pooled.overall_ttft(), false);
     let hours = sc.horizon_hours as f64;
-    let monthly: Vec<f64> = reps
+    let monthly: Vec<f64> = kept
         .iter()
         .map(|o| o.total_usd() / hours * HOURS_PER_MONTH)
         .collect();
-    let availability: Vec<f64> = reps
+    let availability: Vec<f64> = kept
         .iter()
-        .map(|o| {
-            let done = (o.served + o.throttled + o.failed).max(1) as f64;
-            o.served as f64 / done
-        })
+        .map(|o| o.served as f64 / o.arrived.max(1) as f64)
         .collect();
-    DesignRun {
-        label: label.to_string(),
-        monthly_usd: MeanCi::of(&monthly).expect("replications"),
-        availability: MeanCi::of(&availability).expect("replications"),
-        p50_ms: summary.pooled_p50_ms,
-        p99_ms: summary.pooled_p99_ms,
-        ttft_sla_ms: summary.sla_ttft_ms,
-        attainment: summary.sla_attainment,
-        meets_sla: summary.meets_sla.unwrap_or(false),
-        failed_share: summary.failed_share + summary.throttled_share,
+    let rows = crate::attribution::attribution(sc, &pooled, kept.len(), Catalog::shipped());
+    (
+        DesignRun {
+            label: label.to_string(),
+            monthly_usd: MeanCi::of(&monthly).expect("replications"),
+            availability: MeanCi::of(&availability).expect("replications"),
+            p50_ms: summary.pooled_p50_ms,
+            p99_ms: summary.pooled_p99_ms,
+            ttft_sla_ms: summary.sla_ttft_ms,
+            attainment: summary.sla_attainment,
+            meets_sla: summary.meets_sla.unwrap_or(false),
+            failed_share: summary.failed_share + summary.throttled_share,
+        },
+        rows,
+    )
+}
+
+// ---------------------------------------------------------------------------
+// FinOps instrumentation plan.
+// ---------------------------------------------------------------------------
+
+/// What to set up on one platform of the design so its cost splits by the
+/// workloads' tags, with the simulated shares that set-up reaches.
+#[derive(Debug, Clone, Serialize)]
+pub struct FinopsPlan {
+    pub platform: String,
+    pub mechanism: String,
+    pub granularity_hours: Option<f64>,
+    pub latency_hours: Option<f64>,
+    pub steps: Vec<String>,
+    /// The design's attribution rows of this platform (per tag dimension).
+    pub attribution: Vec<AttributionRow>,
+}
+
+fn finops(profile: &Profile, design: &Design, rows: &[AttributionRow]) -> Vec<FinopsPlan> {
+    let catalog = Catalog::shipped();
+    let mut keys: Vec<&String> = profile
+        .workloads
+        .iter()
+        .flat_map(|w| w.tags.keys())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let mut platforms: Vec<&str> = Vec::new();
+    for d in &design.deployments {
+        let p = d.offering.split('/').next().unwrap_or_default();
+        if !platforms.contains(&p) {
+            platforms.push(p);
+        }
+    }
+    let gateway = Catalog::gateway();
+    platforms
+        .into_iter()
+        .map(|p| {
+            let model = catalog.platform(p).and_then(|f| f.platform.attribution_model.as_ref());
+            let mine: Vec<AttributionRow> = rows.iter().filter(|r| r.platform == p).cloned().collect();
+            let mut steps = Vec::new();
+            let deps: Vec<&DeploymentSpec> = design
+                .deployments
+                .iter()
+                .filter(|d| d.offering.starts_with(&format!("{p}/")))
+                .collect();
+            if keys.is_empty() {
+                steps.push("the profile gives its workloads no tags (team, product, feature): add them, or every cost line stays per deployment".to_string());
+            }
+            if let Some(m) = model {
+                let carried: Vec<&str> = keys.iter().filter(|k| m.carries(k)).map(|k| k.as_str()).collect();
+                let missing: Vec<&str> = keys.iter().filter(|k| !m.carries(k)).map(|k| k.as_str()).collect();
+                match m.on_demand.value.as_str() {
+                    "request" if !carried.is_empty() => steps.push(format!(
+                        "on-demand traffic: use {} carrying {} on every call (one per combination the workloads use)",
+                        m.mechanism.value,
+                        carried.join(", ")
+                    )),
+                    "credential" if !carried.is_empty() => steps.push(format!(
+                        "on-demand traffic: one {} per value of {}",
+                        m.mechanism.value,
+                        carried.join(", ")
+                    )),
+                    "resource" => steps.push(format!(
+                        "on-demand traffic: {} split cost per deployment only; give each value of a dimension its own deployment, or let the gateway stamp {} on each request",
+                        m.mechanism.value,
+                        if keys.is_empty() { "the tags".to_string() } else { keys.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ") }
+                    )),
+                    _ => {}
+                }
+                if !missing.is_empty() && m.on_demand.value != "resource" {
+                    steps.push(format!(
+                        "{} cannot carry {}: the gateway must stamp it ({})",
+                        m.mechanism.value,
+                        missing.join(", "),
+                        gateway.attribution_model.mechanism.value
+                    ));
+                }
+                for d in deps.iter().filter(|d| d.units.is_some()) {
+                    steps.push(format!(
+                        "reserved capacity {} ({} units): one cost object; if workloads with different tags share it, split its used share by the gateway's per-request token logs and agree an allocation rule for idle capacity",
+                        d.name,
+                        d.units.unwrap_or(0)
+                    ));
+                }
+                steps.push(format!(
+                    "expect cost at {} granularity, about {} h after use ({})",
+                    hours_text(m.granularity_hours.value),
+                    m.latency_hours.value,
+                    m.default_view.value
+                ));
+            } else {
+                steps.push("the catalog has no attribution model for this platform: rely on the gateway".to_string());
+            }
+            FinopsPlan {
+                platform: p.to_string(),
+                mechanism: model.map_or(crate::attribution::NO_MECHANISM.to_string(), |m| m.mechanism.value.clone()),
+                granularity_hours: model.map(|m| m.granularity_hours.value),
+                latency_hours: model.map(|m| m.latency_hours.value),
+                steps,
+                attribution: mine,
+            }
+        })
+        .collect()
+}
+
+fn hours_text(h: f64) -> String {
+    if h == 0.0 {
+        "per-request".into()
+    } else if h >= 24.0 && (h / 24.0).fract() == 0.0 {
+        format!("{}-day", h / 24.0)
+    } else {
+        format!("{h}-hour")
     }
 }
 
@@ -1606,7 +1969,10 @@ mod tests {
     fn residency_rules() {
         assert!(region_within("us-east-1", "us-east"));
         assert!(region_within("eastus2", "us"));
-        assert!(!region_within("us", "us-east"), "a data zone is not an area");
+        assert!(
+            !region_within("us", "us-east"),
+            "a data zone is not an area"
+        );
         assert!(region_within("us", "us"));
         assert!(!region_within("global", "us"));
         assert!(!region_within("westus", "us-east"));

@@ -404,6 +404,8 @@ pub struct RepOutcome {
     pub served: u64,
     pub spilled: u64,
     pub throttled: u64,
+    /// Timed out or given up after errors (an outage, every deployment in
+    /// cooldown).
     pub failed: u64,
 }
 
@@ -447,7 +449,8 @@ impl RepOutcome {
             .iter()
             .zip(&m.classes)
             .map(|(c, s)| {
-                let done = s.served + s.throttled + s.failed;
+                // Requests lost to errors (outages) miss the SLA too.
+                let done = s.served + s.throttled + s.failed + s.errored;
                 c.sla
                     .and_then(|_| (done > 0).then(|| s.within_sla as f64 / done as f64))
             })
@@ -483,7 +486,7 @@ impl RepOutcome {
             served: m.classes.iter().map(|c| c.served).sum(),
             spilled: m.classes.iter().map(|c| c.spilled).sum(),
             throttled: m.classes.iter().map(|c| c.throttled).sum(),
-            failed: m.classes.iter().map(|c| c.failed).sum(),
+            failed: m.classes.iter().map(|c| c.failed + c.errored).sum(),
         }
     }
 

@@ -124,7 +124,7 @@ fn check_replaceable(dest: &Path) -> Result<(), &'static str> {
     if empty || is_llmcap_results(dest) {
         Ok(())
     } else {
-        Err("the folder exists and was not written by llmcap (no summary.json, sweep.json, plan.json, fit.json or diff.json with an llmcap manifest); choose another --out or remove it yourself")
+        Err("the folder exists and was not written by llmcap (no summary.json, sweep.json, plan.json, fit.json, diff.json or pick.json with an llmcap manifest); choose another --out or remove it yourself")
     }
 }
 
@@ -135,6 +135,7 @@ pub const MANIFEST_FILES: &[&str] = &[
     "plan.json",
     "fit.json",
     "diff.json",
+    "pick.json",
 ];
 
 /// A folder holds llmcap results if its `summary.json`, `sweep.json` or

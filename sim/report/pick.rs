@@ -1,0 +1,516 @@
+//! `llmcap pick` outputs: pick.md (the recommendation and its evidence),
+//! pick.json (everything simulated) and design.toml (the recommended design
+//! as a scenario `llmcap run` can replay).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crate::error::OutputError;
+use crate::pick::{usd, Config, Evaluation, PickResult, Verdict, WorkloadPick};
+use crate::plan::Mode;
+
+use super::output::Staging;
+use super::summary::Manifest;
+
+/// Writes pick.md, pick.json and design.toml (when there is a design).
+pub fn write_pick(
+    staging: Staging,
+    result: &PickResult,
+    manifest: Manifest,
+) -> Result<PathBuf, OutputError> {
+    #[derive(serde::Serialize)]
+    struct Json<'a> {
+        manifest: Manifest,
+        #[serde(flatten)]
+        result: &'a PickResult,
+    }
+    let json =
+        serde_json::to_vec_pretty(&Json { manifest, result }).map_err(|e| OutputError::Encode {
+            what: "pick.json",
+            message: e.to_string(),
+        })?;
+    staging.write("pick.json", &json)?;
+    if let Some(d) = &result.design {
+        let text = format!(
+            "# Written by llmcap pick from {}: the recommended design with a full outage of each\n# primary platform. Replay it with `llmcap run design.toml`.\n\n{}",
+            result.profile.file.display(),
+            d.scenario_toml
+        );
+        staging.write("design.toml", text.as_bytes())?;
+    }
+    staging.write("pick.md", render(result).as_bytes())?;
+    staging.commit()
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:.0} ms"))
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.2}%", v * 100.0)
+}
+
+fn sla_text(r: &PickResult) -> String {
+    match r.profile.sla {
+        Some(s) => format!("p{} TTFT <= {} ms", s.percentile, s.ttft_ms),
+        None => "none (a configuration only has to serve within the 60 s client timeout)".into(),
+    }
+}
+
+/// The one-line answers the CLI prints.
+pub fn headline(r: &PickResult) -> Vec<String> {
+    let mut out = Vec::new();
+    for w in &r.workloads {
+        match (&w.verdict, w.primary()) {
+            (Verdict::Recommended, Some(p)) => {
+                let best = p.best().expect("recommended");
+                let fb = w
+                    .fallback()
+                    .map(|f| {
+                        format!(
+                            "; fallback {} {} on demand",
+                            f.route.platform, f.route.model
+                        )
+                    })
+                    .unwrap_or_else(|| "; no fallback".into());
+                out.push(format!(
+                    "{}: {} {} ({}), {} per month{fb}",
+                    w.workload,
+                    p.route.platform,
+                    p.route.model,
+                    best.label,
+                    usd(best.monthly_usd.mean)
+                ));
+            }
+            (v, _) => out.push(format!(
+                "{}: no recommendation: {}",
+                w.workload,
+                verdict_text(v)
+            )),
+        }
+    }
+    if let Some(d) = &r.design {
+        out.push(format!(
+            "design: {} per month, availability {} with the fallback{} during the injected outages",
+            usd(d.with_fallback.monthly_usd.mean),
+            pct(d.with_fallback.availability.mean),
+            d.single_provider
+                .as_ref()
+                .map(|s| format!(" vs {} without", pct(s.availability.mean)))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(b) = &r.over_budget {
+        out.push(format!("over budget: {b}"));
+    }
+    out
+}
+
+fn verdict_text(v: &Verdict) -> String {
+    match v {
+        Verdict::Recommended => "recommended".into(),
+        Verdict::NoModel(s)
+        | Verdict::NoCompliantPlatform(s)
+        | Verdict::NoConfigurationMeetsSla(s) => s.clone(),
+    }
+}
+
+fn config_row(e: &Evaluation, c: &Config) -> String {
+    format!(
+        "| {} | {} | {} | {} ± {} | {} | {} | {} | {} | {} |",
+        e.route.platform,
+        e.route.model,
+        c.label,
+        usd(c.monthly_usd.mean),
+        usd(c.monthly_usd.half_width()),
+        ms(c.p50_ms),
+        ms(c.p99_ms),
+        c.ttft_sla_ms
+            .map_or("n/a".into(), |t| format!("{:.0} ms", t.mean)),
+        c.attainment.map_or("n/a".into(), |a| pct(a.mean)),
+        if c.meets_sla { "yes" } else { "no" }
+    )
+}
+
+/// pick.md.
+pub fn render(r: &PickResult) -> String {
+    let p = &r.profile;
+    let mut m = String::new();
+    let _ = writeln!(m, "# Platform pick: {}\n", p.name);
+    if !p.description.is_empty() {
+        let _ = writeln!(m, "{}\n", p.description);
+    }
+    let _ = writeln!(m, "## The profile\n");
+    let _ = writeln!(m, "- TTFT SLA: {}", sla_text(r));
+    let mut needs = Vec::new();
+    if p.baa {
+        needs.push("a HIPAA BAA".to_string());
+    }
+    if let Some(res) = &p.residency {
+        needs.push(format!("data residency in \"{res}\""));
+    }
+    for c in &p.certifications {
+        needs.push(c.to_uppercase());
+    }
+    let _ = writeln!(
+        m,
+        "- Compliance: {}",
+        if needs.is_empty() {
+            "none".into()
+        } else {
+            needs.join(", ")
+        }
+    );
+    let _ = writeln!(
+        m,
+        "- Budget: {}",
+        p.budget_usd_per_month
+            .map_or("none".into(), |b| format!("{} per month", usd(b)))
+    );
+    let _ = writeln!(
+        m,
+        "- Two-provider minimum: {}",
+        if p.two_provider { "yes" } else { "waived" }
+    );
+    let _ = writeln!(m, "\n| workload | models (first preferred) | requests/day | tokens/month | mean tokens in / out | peak req/s | tags |");
+    let _ = writeln!(m, "|---|---|---|---|---|---|---|");
+    for w in &p.workloads {
+        let _ = writeln!(
+            m,
+            "| {} | {} | {:.0} | {:.1}M | {:.0} / {:.0} | {:.2} | {} |",
+            w.name,
+            w.models.join(", "),
+            w.mean_rps * 86_400.0,
+            w.tokens_per_month() / 1e6,
+            w.mean_input_tokens,
+            w.mean_output_tokens,
+            w.peak_rps,
+            w.tags
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let _ = writeln!(
+        m,
+        "\nEvery number below comes from simulating this traffic ({} h horizon, {} replication(s), seed {}, {} first) against the catalog's offerings; monthly costs are the simulated horizon scaled to 730 h, ± the 95% confidence half-width over replications.\n",
+        p.horizon_hours, p.replications, p.seed, p.start_weekday
+    );
+
+    // The answer.
+    let _ = writeln!(m, "## Answer\n");
+    for w in &r.workloads {
+        answer(&mut m, w);
+    }
+    let _ = writeln!(m);
+    if let Some(b) = &r.over_budget {
+        let _ = writeln!(m, "**Over budget**: {b}.\n");
+    } else if let (Some(b), Some(d)) = (p.budget_usd_per_month, &r.design) {
+        let _ = writeln!(
+            m,
+            "Within budget: the design costs {} of the {} per month.\n",
+            usd(d.with_fallback.monthly_usd.mean),
+            usd(b)
+        );
+    }
+
+    if let Some(d) = &r.design {
+        let _ = writeln!(m, "## Capacity plan\n");
+        let _ = writeln!(m, "| deployment | offering | capacity |");
+        let _ = writeln!(m, "|---|---|---|");
+        for dep in &d.deployments {
+            let cap = match (dep.units, &dep.term) {
+                (Some(u), Some(t)) => format!("{u} reserved units, {t} term"),
+                _ => match (dep.tpm, dep.rpm) {
+                    (None, None) => "on demand, default quota".into(),
+                    (t, r) => format!(
+                        "on demand, quota raised to {} TPM / {} RPM",
+                        t.map_or("default".into(), |v| format!("{v:.0}")),
+                        r.map_or("default".into(), |v| format!("{v:.0}"))
+                    ),
+                },
+            };
+            let _ = writeln!(m, "| {} | {} | {cap} |", dep.name, dep.offering);
+        }
+        let _ = writeln!(m);
+        for w in &r.workloads {
+            for e in [w.primary(), w.fallback()].into_iter().flatten() {
+                if let Some(q) = &e.quota {
+                    if q.raised() {
+                        let _ = writeln!(
+                            m,
+                            "- Quota: {} {} peaks at {:.0} TPM / {:.0} RPM against the default {} TPM / {} RPM; request an increase before launch (the simulation assumes it).",
+                            e.route.platform,
+                            e.route.model,
+                            q.peak_tpm,
+                            q.peak_rpm,
+                            q.default_tpm.map_or("unlimited".into(), |v| format!("{v:.0}")),
+                            q.default_rpm.map_or("unlimited".into(), |v| format!("{v:.0}"))
+                        );
+                    }
+                }
+            }
+        }
+        let _ = writeln!(m, "\n### Reserved capacity and break-even\n");
+        for w in &r.workloads {
+            for e in &w.evaluations {
+                if !e.breakeven.is_empty() {
+                    let terms: Vec<String> = e
+                        .breakeven
+                        .iter()
+                        .map(|b| {
+                            let reach = if b.utilization >= 1.0 { " (never)" } else { "" };
+                            format!(
+                                "{} {:.1}%{reach} at ${:.4}/unit-hour",
+                                b.term,
+                                b.utilization * 100.0,
+                                b.unit_hour_usd
+                            )
+                        })
+                        .collect();
+                    let used = e
+                        .reserved
+                        .as_ref()
+                        .and_then(|c| c.utilization.map(|u| format!("; the simulated plan ({}) runs its units at {:.1}% utilization", c.label, u * 100.0)))
+                        .unwrap_or_default();
+                    let _ = writeln!(
+                        m,
+                        "- {} on {} ({}): break-even utilization against its on-demand price: {}{used}.",
+                        w.workload,
+                        e.route.platform,
+                        e.breakeven[0].offering,
+                        terms.join(", ")
+                    );
+                }
+                if let Some(n) = &e.reserved_note {
+                    let _ = writeln!(m, "- {} on {}: {}.", w.workload, e.route.platform, n);
+                }
+            }
+        }
+        let _ = writeln!(m, "\n## Routing policy\n");
+        for (w, wl) in r.workloads.iter().zip(&p.workloads) {
+            let Some(pe) = w.primary() else { continue };
+            let best = pe.best().expect("recommended");
+            let mut steps = Vec::new();
+            match best.mode {
+                Mode::ReservedSpillover => {
+                    steps.push(format!("{} reserved units first", best.units));
+                    steps.push(
+                        "on 429 or a full queue, spill to the same platform on demand".into(),
+                    );
+                }
+                Mode::ReservedOnly => {
+                    steps.push(format!("{} reserved units only (no spillover)", best.units))
+                }
+                Mode::OnDemandOnly => steps.push(format!("{} on demand", pe.route.platform)),
+            }
+            match w.fallback() {
+                Some(f) => steps.push(format!(
+                    "when the primary errors or is cooled down, fail over to {} {} on demand{}",
+                    f.route.platform,
+                    f.route.model,
+                    if f.route.model != pe.route.model {
+                        " (a substitute model: test prompts on both)"
+                    } else {
+                        ""
+                    }
+                )),
+                None => {}
+            }
+            let _ = writeln!(
+                m,
+                "- **{}** ({}): {}.",
+                wl.name,
+                pe.route.model,
+                steps.join("; then ")
+            );
+        }
+        let _ = writeln!(
+            m,
+            "- Gateway: one router in front of every deployment (e.g. LiteLLM): 3 failures in 60 s cool a deployment down for 5 s (LiteLLM defaults); clients retry twice with 0.5-8 s full-jitter backoff and time out at 60 s. These are the values the design simulation uses.\n"
+        );
+
+        let _ = writeln!(m, "## FinOps instrumentation plan\n");
+        for f in &d.finops {
+            let _ = writeln!(m, "**{}** (native: {}):\n", f.platform, f.mechanism);
+            for s in &f.steps {
+                let _ = writeln!(m, "- {s}");
+            }
+            if !f.attribution.is_empty() {
+                let _ = writeln!(
+                    m,
+                    "\n| dimension | cost (horizon) | native | with a gateway | unattributable |"
+                );
+                let _ = writeln!(m, "|---|---|---|---|---|");
+                for a in &f.attribution {
+                    let sh =
+                        |v: Option<f64>| v.map_or("n/a".into(), |v| format!("{:.0}%", v * 100.0));
+                    let _ = writeln!(
+                        m,
+                        "| {} | {} | {} | {} | {} |",
+                        a.dimension,
+                        usd(a.cost_usd),
+                        sh(a.native_share),
+                        sh(a.with_gateway_share),
+                        sh(a.unattributable_share)
+                    );
+                }
+            }
+            let _ = writeln!(m);
+        }
+
+        let _ = writeln!(m, "## Availability under the outage assumptions\n");
+        if d.outages.is_empty() {
+            let _ = writeln!(m, "No outage was injected (simulation.outage_hours = 0).\n");
+        } else {
+            let _ = writeln!(
+                m,
+                "Injected (assumption: a {} h full outage per primary platform, the order of the Azure OpenAI January 2025 incident as in scenarios/two_provider.toml): {}.\n",
+                p.outage_hours,
+                d.outages.join("; ")
+            );
+        }
+        let _ = writeln!(m, "| design | availability | TTFT p50 | TTFT p99 | SLA attainment (worst workload) | meets SLA | per month |");
+        let _ = writeln!(m, "|---|---|---|---|---|---|---|");
+        for run in [Some(&d.with_fallback), d.single_provider.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} | {} | {} | {} ± {} |",
+                run.label,
+                pct(run.availability.mean),
+                ms(run.p50_ms),
+                ms(run.p99_ms),
+                run.attainment.map_or("n/a".into(), |a| pct(a.mean)),
+                if run.meets_sla { "yes" } else { "no" },
+                usd(run.monthly_usd.mean),
+                usd(run.monthly_usd.half_width())
+            );
+        }
+        if let Some(s) = &d.single_provider {
+            let _ = writeln!(
+                m,
+                "\nThe fallback costs {} per month more in this simulation (it is on demand: it bills only what it serves), and keeps {} of requests that the primary alone loses.\n",
+                usd(d.with_fallback.monthly_usd.mean - s.monthly_usd.mean),
+                pct((d.with_fallback.availability.mean - s.availability.mean).max(0.0))
+            );
+        } else {
+            let _ = writeln!(m);
+        }
+    }
+
+    let _ = writeln!(m, "## Simulated evidence\n");
+    let _ = writeln!(m, "Each platform that sells a workload's model and meets the compliance needs, simulated on that workload alone: on demand, and the cheapest reserved plan that meets the SLA (or the closest when none does).\n");
+    let _ = writeln!(m, "| platform | model | configuration | per month | TTFT p50 | TTFT p99 | TTFT at SLA percentile | within SLA | meets SLA |");
+    let _ = writeln!(m, "|---|---|---|---|---|---|---|---|---|");
+    for w in &r.workloads {
+        if w.evaluations.is_empty() {
+            continue;
+        }
+        let _ = writeln!(m, "| **{}** | | | | | | | | |", w.workload);
+        for e in &w.evaluations {
+            for c in [e.on_demand.as_ref(), e.reserved.as_ref()]
+                .into_iter()
+                .flatten()
+            {
+                let _ = writeln!(m, "{}", config_row(e, c));
+            }
+        }
+    }
+    let _ = writeln!(m, "\n## Excluded platforms\n");
+    let _ = writeln!(m, "| workload | platform | failed on | why |");
+    let _ = writeln!(m, "|---|---|---|---|");
+    for w in &r.workloads {
+        for (platform, x) in &w.excluded {
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} |",
+                w.workload,
+                platform,
+                x.label(),
+                x.detail()
+            );
+        }
+    }
+    let caveats: Vec<&String> = r
+        .workloads
+        .iter()
+        .flat_map(|w| [w.primary(), w.fallback()].into_iter().flatten())
+        .flat_map(|e| e.caveats.iter())
+        .collect();
+    if !caveats.is_empty() {
+        let _ = writeln!(m, "\n## Caveats from the catalog\n");
+        let mut seen = Vec::new();
+        for c in caveats {
+            if !seen.contains(&c) {
+                let _ = writeln!(m, "- {c}.");
+                seen.push(c);
+            }
+        }
+    }
+    let _ = writeln!(m, "\n## Reproduce\n");
+    let _ = writeln!(
+        m,
+        "`llmcap pick {}` repeats every simulation (same seed, same results on any number of threads).{}",
+        p.file.display(),
+        if r.design.is_some() {
+            " `llmcap run design.toml` replays the recommended design with the injected outages and writes the full run report (TTFT distributions, hourly cost, failover, attribution)."
+        } else {
+            ""
+        }
+    );
+    m
+}
+
+fn answer(m: &mut String, w: &WorkloadPick) {
+    match (&w.verdict, w.primary()) {
+        (Verdict::Recommended, Some(p)) => {
+            let best = p.best().expect("recommended");
+            let _ = writeln!(
+                m,
+                "- **{}**: primary **{}** serving {} with {}: {} ± {} per month, TTFT p50 {} / p99 {}, {} of requests within the SLA.",
+                w.workload,
+                p.route.platform,
+                p.route.model,
+                best.label,
+                usd(best.monthly_usd.mean),
+                usd(best.monthly_usd.half_width()),
+                ms(best.p50_ms),
+                ms(best.p99_ms),
+                best.attainment.map_or("n/a".into(), |a| pct(a.mean))
+            );
+            match w.fallback() {
+                Some(f) => {
+                    let c = f.on_demand.as_ref().expect("fallbacks are on demand");
+                    let _ = writeln!(
+                        m,
+                        "  Fallback **{}** serving {} on demand (alone it would cost {} per month, TTFT p99 {}{}).",
+                        f.route.platform,
+                        f.route.model,
+                        usd(c.monthly_usd.mean),
+                        ms(c.p99_ms),
+                        if c.meets_sla { ", meets the SLA" } else { ", misses the SLA: a degraded mode during incidents" }
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        m,
+                        "  No fallback: {}.",
+                        w.fallback_note.clone().unwrap_or_default()
+                    );
+                }
+            }
+        }
+        (v, _) => {
+            let _ = writeln!(
+                m,
+                "- **{}**: **no recommendation.** {}.",
+                w.workload,
+                verdict_text(v)
+            );
+        }
+    }
+}
