@@ -445,6 +445,7 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
     }
 
     resilience(&mut o, sc, s);
+    crate::report::attribution::section(&mut o, &s.attribution);
 
     let _ = writeln!(o, "## Charts\n");
     let _ = writeln!(

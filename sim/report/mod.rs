@@ -4,13 +4,13 @@
 //! (`plots`, one file per chart) draw into the staging folder; `output` owns the
 //! folder and moves it into place when everything is written.
 
+pub mod attribution;
 pub mod catalog;
 pub mod diff;
 pub mod fit;
 pub mod focus;
 pub mod markdown;
 pub mod output;
-pub mod pick;
 pub mod plan;
 pub mod plots;
 pub mod summary;
@@ -36,10 +36,12 @@ pub const RUN_FILES: &[&str] = &[
     "failover.csv",
     "cost_by_tag.csv",
     "focus.csv",
+    "attribution.csv",
     "ttft_cdf.png",
     "hourly_cost.png",
     "traffic.png",
     "failover.png",
+    "attribution.png",
     "report.md",
 ];
 
@@ -70,6 +72,7 @@ pub fn write_run(
         &tables::cost_by_tag(sc, reps.len(), pooled)?,
     )?;
     staging.write("focus.csv", &focus::focus(sc, reps.len(), pooled)?)?;
+    staging.write("attribution.csv", &attribution::csv(&summary.attribution)?)?;
 
     // Charts. The CDF shows each deployment, the overall curve when there is
     // more than one deployment (and no classes are alternatives of each other),
@@ -212,6 +215,16 @@ pub fn write_run(
             sc.name
         ),
         &failover_chart,
+    )?;
+
+    plots::attribution::draw(
+        &staging.dir().join("attribution.png"),
+        &format!(
+            "{}: share of each platform's cost attributable by tag",
+            sc.name
+        ),
+        &attribution::bars(&summary.attribution),
+        "no class has tags: nothing to attribute",
     )?;
 
     staging.write("report.md", markdown::render(sc, &summary).as_bytes())?;

@@ -8,6 +8,8 @@
 
 use serde::Serialize;
 
+use crate::attribution::{attribution, AttributionRow};
+use crate::catalog::Catalog;
 use crate::cost::{deployment_totals, reserved_utilization};
 use crate::metrics::{ClassStats, Hist, MeanCi, RepMetrics, HIST_SIGFIG};
 use crate::scenario::{Pool, Scenario};
@@ -39,6 +41,9 @@ pub struct Summary {
     pub deployments: Vec<DeploymentSummary>,
     /// Availability, incidents and what redundancy costs and saves.
     pub resilience: Resilience,
+    /// Per platform and tag dimension: cost attributable natively, with a
+    /// gateway, and not at all (the rows of `attribution.csv`).
+    pub attribution: Vec<AttributionRow>,
 }
 
 /// What outages did and what the failover saved.
@@ -451,6 +456,7 @@ impl Summary {
         Summary {
             manifest,
             resilience,
+            attribution: attribution(sc, pooled, reps.len(), Catalog::shipped()),
             requests: requests_of(reps, |_| true),
             ttft_ms: percentiles(sc, reps, &pooled.overall_ttft(), |r| &r.overall_ttft),
             sla,

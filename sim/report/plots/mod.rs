@@ -24,6 +24,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::OutputError;
 
+pub mod attribution;
 pub mod breakeven;
 pub mod cost_vs_units;
 pub mod failover;
