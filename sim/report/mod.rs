@@ -11,6 +11,7 @@ pub mod fit;
 pub mod focus;
 pub mod markdown;
 pub mod output;
+pub mod pick;
 pub mod plan;
 pub mod plots;
 pub mod summary;
