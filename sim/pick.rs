@@ -641,6 +641,15 @@ pub fn routes(
             .collect();
         if resident.is_empty() {
             let r = profile.residency.as_deref().unwrap_or_default();
+            let known = residency_values();
+            let unknown = if known.iter().any(|k| k == r) {
+                String::new()
+            } else {
+                format!(
+                    "; no region in the catalog lies in \"{r}\" (residencies it knows: {})",
+                    known.join(", ")
+                )
+            };
             let mut regions: Vec<&str> = sells
                 .iter()
                 .flat_map(|o| o.regions.value.iter().map(String::as_str))
@@ -650,7 +659,7 @@ pub fn routes(
             out.push((
                 p.id.clone(),
                 Err(Exclusion::Residency(format!(
-                    "{} sells {} only in {} (none inside \"{r}\"; global and data-zone deployments may process data anywhere in their zone)",
+                    "{} sells {} only in {} (none inside \"{r}\"; global and data-zone deployments may process data anywhere in their zone){unknown}",
                     p.name,
                     all_text,
                     regions.join(", ")

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod diff;
 mod failover;
+mod pick;
 mod plan;
 mod properties;
 mod queueing;

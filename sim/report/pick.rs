@@ -260,7 +260,16 @@ pub fn render(r: &PickResult) -> String {
                         .breakeven
                         .iter()
                         .map(|b| {
-                            let reach = if b.utilization >= 1.0 { " (never)" } else { "" };
+                            let (lo, hi) = super::sweep::LESSON_BAND;
+                            let reach = if b.utilization >= 1.0 {
+                                " (never: above 100%)"
+                            } else if b.utilization > hi {
+                                " (above the lesson's 40-60% band)"
+                            } else if b.utilization < lo {
+                                " (below the lesson's 40-60% band)"
+                            } else {
+                                " (inside the lesson's 40-60% band)"
+                            };
                             format!(
                                 "{} {:.1}%{reach} at ${:.4}/unit-hour",
                                 b.term,

@@ -1,0 +1,374 @@
+//! `llmcap pick`: the lesson's profiles give the answers the simulations support; bad profiles get clear answers or errors.
+
+use std::path::{Path, PathBuf};
+
+use predicates::prelude::*;
+
+use crate::common::{entries, llmcap, read_json, write};
+
+fn profile(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/profiles")
+        .join(name)
+}
+
+/// Runs `llmcap pick` on a short horizon; returns (exit code, pick.md, pick.json).
+fn pick(profile: &Path, out: &Path, extra: &[&str]) -> (i32, String, serde_json::Value) {
+    let o = llmcap()
+        .args([
+            "pick",
+            profile.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    let code = o.status.code().unwrap_or(-1);
+    assert!(
+        code == 0 || code == 1,
+        "pick exited {code}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let md = std::fs::read_to_string(out.join("pick.md")).unwrap();
+    (code, md, read_json(&out.join("pick.json")))
+}
+
+fn workload<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    json["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["workload"] == name)
+        .unwrap_or_else(|| panic!("workload {name} in pick.json"))
+}
+
+fn chosen<'a>(w: &'a serde_json::Value, which: &str) -> &'a serde_json::Value {
+    let i = w[which]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{which} chosen: {w:#}"));
+    &w["evaluations"][i as usize]["route"]
+}
+
+#[test]
+fn claude_and_gpt4o_is_bedrock_plus_azure_failing_over_to_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p");
+    let (code, md, json) = pick(
+        &profile("claude_and_gpt4o.toml"),
+        &out,
+        &["--horizon-hours", "24", "--replications", "2"],
+    );
+    assert_eq!(code, 0, "{md}");
+    assert_eq!(
+        entries(&out),
+        ["design.toml", "pick.json", "pick.md"],
+        "the files pick writes"
+    );
+    let support = workload(&json, "support");
+    assert_eq!(chosen(support, "primary")["platform"], "bedrock");
+    assert_eq!(chosen(support, "primary")["model"], "claude-3-7-sonnet");
+    assert_eq!(chosen(support, "fallback")["platform"], "azure-openai");
+    let coding = workload(&json, "coding");
+    assert_eq!(chosen(coding, "primary")["platform"], "azure-openai");
+    assert_eq!(chosen(coding, "primary")["model"], "gpt-4o");
+    assert_eq!(chosen(coding, "fallback")["platform"], "bedrock");
+    // Vendor APIs are excluded by the profile's platform_kinds, with the reason.
+    assert!(md.contains("the profile allows only hyperscaler"), "{md}");
+    // The second provider is worth something during the injected outages.
+    let d = &json["design"];
+    let with = d["with_fallback"]["availability"]["mean"].as_f64().unwrap();
+    let without = d["single_provider"]["availability"]["mean"]
+        .as_f64()
+        .unwrap();
+    assert!(with > without + 0.01, "availability {with} vs {without}");
+    assert!(
+        with > 0.999,
+        "with the fallback nearly nothing is lost: {with}"
+    );
+    // The design replays as a scenario.
+    let run = dir.path().join("run");
+    llmcap()
+        .args(["run", out.join("design.toml").to_str().unwrap()])
+        .args(["--out", run.to_str().unwrap(), "--quiet"])
+        .assert()
+        .success();
+    let s = read_json(&run.join("summary.json"));
+    let a = s["resilience"]["availability"]["mean"].as_f64().unwrap();
+    assert!(
+        (a - with).abs() < 1e-9,
+        "design.toml replays: {a} vs {with}"
+    );
+    // Sections a planner needs are there.
+    for section in [
+        "## Answer",
+        "## Capacity plan",
+        "## Routing policy",
+        "## FinOps instrumentation plan",
+        "application inference profiles",
+        "## Availability under the outage assumptions",
+        "## Simulated evidence",
+        "## Excluded platforms",
+    ] {
+        assert!(md.contains(section), "pick.md lacks {section}");
+    }
+}
+
+#[test]
+fn healthcare_under_100ms_is_answered_as_unmeetable() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p");
+    let (code, md, json) = pick(
+        &profile("healthcare_us_east.toml"),
+        &out,
+        &["--horizon-hours", "6", "--replications", "2"],
+    );
+    assert_eq!(code, 1, "no recommendation exits 1");
+    let w = workload(&json, "clinical-notes");
+    assert_eq!(w["verdict"]["kind"], "no-configuration-meets-sla");
+    assert!(md.contains("no recommendation"), "{md}");
+    assert!(md.contains("no amount of capacity fixes it"), "{md}");
+    // Every platform the simulations tried was inside US East with a BAA;
+    // global deployments were excluded for residency.
+    for e in w["evaluations"].as_array().unwrap() {
+        for id in [&e["route"]["on_demand"], &e["route"]["reserved"]] {
+            if let Some(id) = id.as_str() {
+                assert!(!id.contains("global"), "{id} is not US East");
+            }
+        }
+    }
+    assert!(md.contains("| data residency |"), "{md}");
+    assert!(
+        !out.join("design.toml").exists(),
+        "no design without a recommendation"
+    );
+}
+
+#[test]
+fn claude_100m_tokens_direct_vs_bedrock() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p");
+    let (code, md, json) = pick(
+        &profile("claude_100m_tokens.toml"),
+        &out,
+        &["--horizon-hours", "24", "--replications", "2"],
+    );
+    assert_eq!(code, 0, "{md}");
+    let w = workload(&json, "claude");
+    let cost = |platform: &str| {
+        w["evaluations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["route"]["platform"] == platform)
+            .map(|e| e["on_demand"]["monthly_usd"]["mean"].as_f64().unwrap())
+            .unwrap_or_else(|| panic!("{platform} simulated"))
+    };
+    // Same list prices, same simulated traffic: the same bill, about 100M
+    // tokens at $3 / $15 per 1M.
+    let (direct, bedrock) = (cost("anthropic"), cost("bedrock"));
+    assert!(
+        (direct - bedrock).abs() < 1e-6 * direct,
+        "{direct} vs {bedrock}"
+    );
+    assert!(
+        direct > 300.0 && direct < 900.0,
+        "100M tokens/month of Claude Sonnet on demand: {direct}"
+    );
+    // Bedrock PT for Claude has no public price: said, and the cheapest
+    // published Bedrock commitment is priced against the on-demand bill.
+    assert!(
+        md.contains("no reserved offering of claude-3-7-sonnet on bedrock with a public price"),
+        "{md}"
+    );
+    assert!(
+        md.contains("cheapest published reserved commitment"),
+        "{md}"
+    );
+}
+
+#[test]
+fn llama_70b_lists_breakevens_per_term() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p");
+    let (code, md, json) = pick(
+        &profile("llama_70b_breakeven.toml"),
+        &out,
+        &["--horizon-hours", "4", "--replications", "2"],
+    );
+    assert_eq!(code, 0, "{md}");
+    let w = workload(&json, "batch-chat");
+    let be: Vec<&serde_json::Value> = w["evaluations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["breakeven"].as_array().unwrap())
+        .collect();
+    let find = |offering: &str, term: &str| {
+        be.iter()
+            .find(|b| b["offering"] == offering && b["term"] == term)
+            .and_then(|b| b["utilization"].as_f64())
+            .unwrap_or_else(|| panic!("break-even {offering} {term}"))
+    };
+    // The closed form the break-even docs report (docs/breakeven.md): the
+    // Llama 2 70B 6-month term is the only one in reach.
+    let six = find("bedrock/llama-2-70b-chat/provisioned", "6-month");
+    assert!(six > 0.6 && six < 1.0, "6-month {six}");
+    assert!(find("bedrock/llama-2-70b-chat/provisioned", "1-month") > 1.0);
+    assert!(find("azure-openai/llama-3.3-70b/global-provisioned", "hourly") > 1.0);
+    assert!(md.contains("lesson's 40-60% band"), "{md}");
+}
+
+const BASE: &str = r#"
+[profile]
+name = "bad"
+sla = "p99<=5s"
+
+[simulation]
+horizon_hours = 2
+replications = 2
+
+[[workload]]
+name = "w"
+model = "claude-3-7-sonnet"
+requests_per_day = 20000
+input_tokens = { dist = "fixed", value = 1000 }
+output_tokens = { dist = "fixed", value = 100 }
+"#;
+
+#[test]
+fn answers_for_profiles_nobody_can_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            BASE.replace("claude-3-7-sonnet", "gpt-7-ultra"),
+            "no-model",
+            "no platform in the catalog sells gpt-7-ultra",
+        ),
+        (
+            BASE.replace("[simulation]", "residency = \"mars\"\n[simulation]")
+                .replace("sla = ", "baa = true\nsla = "),
+            "no-compliant-platform",
+            "no region in the catalog lies in \"mars\"",
+        ),
+        (
+            BASE.replace("p99<=5s", "p99<=10ms"),
+            "no-configuration-meets-sla",
+            "no simulated configuration meets p99 <= 10 ms",
+        ),
+    ];
+    for (i, (text, kind, says)) in cases.iter().enumerate() {
+        let p = write(dir.path(), &format!("p{i}.toml"), text);
+        let out = dir.path().join(format!("out{i}"));
+        let (code, md, json) = pick(&p, &out, &[]);
+        assert_eq!(code, 1, "case {i}");
+        assert_eq!(json["workloads"][0]["verdict"]["kind"], *kind, "case {i}");
+        assert!(md.contains(says), "case {i}: pick.md lacks {says:?}:\n{md}");
+    }
+}
+
+#[test]
+fn two_provider_minimum_is_flagged_when_only_one_platform_sells_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    // Vertex AI and the Gemini API sell gemini-2.5-pro; among hyperscalers,
+    // Vertex alone.
+    let text = BASE
+        .replace("claude-3-7-sonnet", "gemini-2.5-pro")
+        .replace("p99<=5s", "p99<=60s")
+        .replace(
+            "[simulation]",
+            "platform_kinds = [\"hyperscaler\"]\n[simulation]",
+        );
+    let p = write(dir.path(), "p.toml", &text);
+    let out = dir.path().join("out");
+    let (code, md, json) = pick(&p, &out, &[]);
+    assert_eq!(code, 0, "{md}");
+    let w = &json["workloads"][0];
+    assert!(w["fallback"].is_null());
+    assert!(
+        md.contains("the two-provider minimum cannot be met"),
+        "{md}"
+    );
+    // Waived: no note about it missing.
+    let p = write(
+        dir.path(),
+        "q.toml",
+        &text.replace("[simulation]", "two_provider = false\n[simulation]"),
+    );
+    let (_, md, _) = pick(&p, &dir.path().join("out2"), &[]);
+    assert!(md.contains("waives the two-provider minimum"), "{md}");
+}
+
+#[test]
+fn malformed_profiles_exit_2_naming_file_and_key_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            BASE.replace("name = \"w\"", "name = \"w\"\ncolour = 1"),
+            "colour",
+        ),
+        (
+            BASE.replace("requests_per_day = 20000", ""),
+            "workload[0].requests_per_day",
+        ),
+        (
+            BASE.replace("requests_per_day = 20000", "requests_per_day = -5"),
+            "workload[0].requests_per_day",
+        ),
+        (
+            BASE.replace(
+                "input_tokens = { dist = \"fixed\", value = 1000 }",
+                "input_tokens = { dist = \"lognormal\", median = 1000 }",
+            ),
+            "workload[0].input_tokens",
+        ),
+        (BASE.replace("p99<=5s", "fast"), "profile.sla"),
+        (
+            BASE.replace(
+                "[simulation]",
+                "certifications = [\"fedramp\"]\n[simulation]",
+            ),
+            "profile.certifications[0]",
+        ),
+        (
+            BASE.replace("[simulation]", "platform_kinds = [\"cloud\"]\n[simulation]"),
+            "profile.platform_kinds[0]",
+        ),
+        ("[profile]\nname = \"x\"\n".to_string(), "workload"),
+    ];
+    for (i, (text, key)) in cases.iter().enumerate() {
+        let p = write(dir.path(), &format!("bad{i}.toml"), text);
+        let out = dir.path().join(format!("out{i}"));
+        llmcap()
+            .args(["pick", p.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("bad{i}.toml")))
+            .stderr(predicate::str::contains(*key));
+        assert!(!out.exists(), "case {i} wrote {}", out.display());
+    }
+}
+
+#[test]
+fn same_answer_on_one_and_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut md = Vec::new();
+    for t in ["1", "2"] {
+        let out = dir.path().join(t);
+        let (_, m, _) = pick(
+            &profile("claude_100m_tokens.toml"),
+            &out,
+            &[
+                "--horizon-hours",
+                "6",
+                "--replications",
+                "3",
+                "--threads",
+                t,
+            ],
+        );
+        md.push((m, std::fs::read(out.join("design.toml")).unwrap()));
+    }
+    assert_eq!(md[0], md[1]);
+}
