@@ -1272,6 +1272,11 @@ fn reveal(
                         Verdict::Unknown,
                         "unknown (no attribution.csv; rerun with this llmcap)".to_string(),
                     ),
+                    (Some(None), _) | (_, Some(None)) if dim == "class" => (
+                        Verdict::Unknown,
+                        "see the tag rows (class is llmcap's own grouping, not a billing dimension)"
+                            .to_string(),
+                    ),
                     (Some(None), _) | (_, Some(None)) => (
                         Verdict::Unknown,
                         format!("unknown (attribution.csv has no {dim} row for {p})"),
@@ -1502,7 +1507,18 @@ impl Diff {
     }
 }
 
-/// Each platform's native reporting from the shipped catalog.
-pub fn catalog_view(_platform: &str) -> Option<PlatformView> {
-    None
+/// Each platform's native reporting from the shipped catalog's attribution
+/// model (`None` for platforms it does not list).
+pub fn catalog_view(platform: &str) -> Option<PlatformView> {
+    let m = crate::catalog::Catalog::shipped()
+        .platform(platform)?
+        .platform
+        .attribution_model
+        .as_ref()?;
+    Some(PlatformView {
+        mechanism: m.mechanism.value.clone(),
+        granularity_hours: m.granularity_hours.value,
+        latency_hours: Some(m.latency_hours.value),
+        default_view: m.default_view.value.clone(),
+    })
 }

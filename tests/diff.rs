@@ -116,6 +116,12 @@ fn bill_jump_ranks_the_changed_feature_first_with_no_traffic_change() {
     let tag = first("tag");
     assert_eq!(tag.key, "feature=doc-summary");
     assert!(tag.share > 0.95, "{tag:?}");
+    // The runs carry attribution.csv: Bedrock's profiles split features natively.
+    assert!(
+        tag.native
+            .starts_with("bedrock: native (application inference profiles"),
+        "{tag:?}"
+    );
     let comp = first("component");
     assert!(
         comp.key.contains("claude-sonnet-4 on-demand input tokens"),
@@ -207,7 +213,7 @@ fn tag_rows_say_which_attribution_reveals_them() {
     assert!(
         native
             .native
-            .starts_with("bedrock: native (application inference profiles, 24 h granularity"),
+            .starts_with("bedrock: native (application inference profiles, "),
         "{native:?}"
     );
     let shared = case("shared", 0.0, "resource-scoped: one shared deployment");
