@@ -650,6 +650,9 @@ pub fn routes(
                     known.join(", ")
                 )
             };
+            let mut sold: Vec<&str> = sells.iter().map(|o| o.model.as_str()).collect();
+            sold.sort_unstable();
+            sold.dedup();
             let mut regions: Vec<&str> = sells
                 .iter()
                 .flat_map(|o| o.regions.value.iter().map(String::as_str))
@@ -661,7 +664,7 @@ pub fn routes(
                 Err(Exclusion::Residency(format!(
                     "{} sells {} only in {} (none inside \"{r}\"; global and data-zone deployments may process data anywhere in their zone){unknown}",
                     p.name,
-                    all_text,
+                    sold.join(", "),
                     regions.join(", ")
                 ))),
             ));
@@ -997,14 +1000,16 @@ impl Evaluation {
             .min_by(|a, b| a.monthly_usd.mean.total_cmp(&b.monthly_usd.mean))
     }
 
-    /// The configuration closest to the SLA (highest attainment).
+    /// The configuration closest to the SLA: the lowest TTFT at the SLA
+    /// percentile, then the highest attainment.
     pub fn closest(&self) -> Option<&Config> {
         [self.on_demand.as_ref(), self.reserved.as_ref()]
             .into_iter()
             .flatten()
-            .max_by(|a, b| {
+            .min_by(|a, b| {
+                let t = |c: &Config| c.ttft_sla_ms.map_or(f64::INFINITY, |t| t.mean);
                 let at = |c: &Config| c.attainment.map_or(0.0, |a| a.mean);
-                at(a).total_cmp(&at(b))
+                t(a).total_cmp(&t(b)).then(at(b).total_cmp(&at(a)))
             })
     }
 }
