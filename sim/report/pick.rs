@@ -314,8 +314,8 @@ pub fn render(r: &PickResult) -> String {
                 }
                 Mode::OnDemandOnly => steps.push(format!("{} on demand", pe.route.platform)),
             }
-            match w.fallback() {
-                Some(f) => steps.push(format!(
+            if let Some(f) = w.fallback() {
+                steps.push(format!(
                     "when the primary errors or is cooled down, fail over to {} {} on demand{}",
                     f.route.platform,
                     f.route.model,
@@ -324,8 +324,7 @@ pub fn render(r: &PickResult) -> String {
                     } else {
                         ""
                     }
-                )),
-                None => {}
+                ));
             }
             let _ = writeln!(
                 m,
