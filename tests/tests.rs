@@ -1,5 +1,6 @@
 //! The integration tests, one binary (as ripgrep does); each module says on its first line what belongs in it.
 
+mod attribution;
 mod catalog;
 mod cli;
 mod common;

@@ -132,10 +132,21 @@ pub fn section(o: &mut String, rows: &[AttributionRow]) {
                 .join(", ")
         };
         let first = of[0];
+        let how = if first.mechanism == crate::attribution::NO_MECHANISM {
+            "outside the catalog: no native attribution".to_string()
+        } else {
+            format!(
+                "{}, cost reported {}",
+                first.mechanism,
+                granularity(first.granularity_hours)
+            )
+        };
+        if of.iter().all(|r| r.cost_usd <= 0.0) {
+            let _ = writeln!(o, "- **{p}** ({how}): no cost in this run.");
+            continue;
+        }
         let mut s = format!(
-            "- **{p}** ({}, cost reported {}): natively attributes {}",
-            first.mechanism,
-            granularity(first.granularity_hours),
+            "- **{p}** ({how}): natively attributes {}",
             list(&|r| r.native_share)
         );
         let needs: Vec<&&AttributionRow> = of.iter().filter(|r| r.gateway_usd > 0.0).collect();
@@ -156,16 +167,11 @@ pub fn section(o: &mut String, rows: &[AttributionRow]) {
         if !lost.is_empty() {
             let _ = write!(
                 s,
-                "; unattributable even then: {}",
+                "; unattributable even then: {} (why: last column above)",
                 lost.iter()
-                    .map(|r| format!(
-                        "{} {} ({})",
-                        r.dimension,
-                        share(r.unattributable_share),
-                        r.reason
-                    ))
+                    .map(|r| format!("{} {}", r.dimension, share(r.unattributable_share)))
                     .collect::<Vec<_>>()
-                    .join("; ")
+                    .join(", ")
             );
         }
         let _ = writeln!(o, "{s}.");

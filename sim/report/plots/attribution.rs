@@ -10,7 +10,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
     chart_err, font, house_style, label_style, percent, Canvas, LegendEntry, Swatch, Ticked,
-    AREA_OPACITY, MARGIN, MARGIN_RIGHT, MARGIN_TOP, PALETTE, TICK_SIZE, X_LABEL_AREA,
+    AREA_OPACITY, MARGIN, MARGIN_RIGHT, MARGIN_TOP, NOTE_COLOR, PALETTE, TICK_SIZE, X_LABEL_AREA,
 };
 use crate::error::OutputError;
 
@@ -119,6 +119,14 @@ pub fn draw(path: &Path, title: &str, bars: &[Bar], empty_note: &str) -> Result<
                 }
             }
             x = x1;
+        }
+        if x == 0.0 {
+            let at = chart.backend_coord(&(0.0, (y0 + y1) / 2.0));
+            let text = label_style(TICK_SIZE, NOTE_COLOR, HPos::Left, VPos::Center);
+            canvas
+                .root
+                .draw_text("no cost in this run", &text, (at.0 + 10, at.1))
+                .map_err(&err)?;
         }
         // The bar's label, right-aligned against the axis.
         let (left, _) = chart.backend_coord(&(0.0, 0.0));
