@@ -329,50 +329,39 @@ fn the_catalog_check_covers_the_attribution_model() {
         .assert()
         .success();
     let tmp = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(&bedrock).unwrap();
-    let bad = text.replacen(
+    // `file` with `from` replaced by `to` fails the check with `message`.
+    let fails = |file: &Path, name: &str, from: &str, to: &str, message: &str| {
+        let text = std::fs::read_to_string(file).unwrap();
+        let bad = text.replacen(from, to, 1);
+        assert_ne!(bad, text, "{from} is not in {}", file.display());
+        let path = write(tmp.path(), name, &bad);
+        llmcap()
+            .args(["catalog", "--check"])
+            .arg(&path)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("{name}: {message}")));
+    };
+    fails(
+        &bedrock,
+        "bad.toml",
         "on_demand = { value = \"request\"",
         "on_demand = { value = \"per-call\"",
-        1,
+        "platform.attribution_model.on_demand: \"per-call\" is not allowed; allowed: request, credential, resource",
     );
-    assert_ne!(bad, text);
-    let path = write(tmp.path(), "bad.toml", &bad);
-    llmcap()
-        .args(["catalog", "--check"])
-        .arg(&path)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "bad.toml: platform.attribution_model.on_demand: \"per-call\" is not allowed; allowed: request, credential, resource",
-        ));
-    let missing = text.replacen(
+    fails(
+        &bedrock,
+        "zero.toml",
         "granularity_hours = { value = 1, ",
         "granularity_hours = { value = 0, ",
-        1,
+        "platform.attribution_model.granularity_hours: must be a number from",
     );
-    assert_ne!(missing, text);
-    let path = write(tmp.path(), "zero.toml", &missing);
-    llmcap()
-        .args(["catalog", "--check"])
-        .arg(&path)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "zero.toml: platform.attribution_model.granularity_hours: must be a number from",
-        ));
-    // The gateway's on-demand mechanism is "request" and nothing else.
-    let g = std::fs::read_to_string(&gateway).unwrap().replacen(
+    // The gateway splits reserved capacity by request share and nothing else.
+    fails(
+        &gateway,
+        "gw.toml",
         "reserved = { value = \"request-share\"",
         "reserved = { value = \"resource\"",
-        1,
+        "gateway.attribution_model.reserved: \"resource\" is not allowed; allowed: request-share",
     );
-    let path = write(tmp.path(), "gw.toml", &g);
-    llmcap()
-        .args(["catalog", "--check"])
-        .arg(&path)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "gw.toml: gateway.attribution_model.reserved: \"resource\" is not allowed; allowed: request-share",
-        ));
 }

@@ -74,12 +74,21 @@ fn share(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{:.0}%", v * 100.0))
 }
 
-fn granularity(h: Option<f64>) -> String {
+/// A cost report's time bucket in words: "per request", "hourly", "daily",
+/// "every 6 h" ("none" without a native report).
+pub(crate) fn granularity(h: Option<f64>) -> String {
     match h {
         None => "none".into(),
-        Some(h) if h == 1.0 => "hourly".into(),
-        Some(h) if h == 24.0 => "daily".into(),
-        Some(h) => format!("every {} h", format_number(h, 2)),
+        Some(h) if h <= 0.0 => "per request".into(),
+        Some(h) => {
+            if h == 1.0 {
+                "hourly".into()
+            } else if h == 24.0 {
+                "daily".into()
+            } else {
+                format!("every {} h", format_number(h, 2))
+            }
+        }
     }
 }
 

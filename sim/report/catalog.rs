@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use crate::catalog::{AttributionModel, Catalog, Offering, Sourced};
+use crate::report::attribution::granularity;
 use crate::report::plots::format_number;
 
 fn yes_no(v: &Option<Sourced<bool>>) -> &'static str {
@@ -53,19 +54,11 @@ fn attribution_model(m: &AttributionModel) -> String {
     } else {
         m.dimensions.value.join(", ")
     };
-    let g = m.granularity_hours.value;
-    let granularity = if g == 0.0 {
-        "per request".to_string()
-    } else if g == 1.0 {
-        "hourly".to_string()
-    } else if g == 24.0 {
-        "daily".to_string()
+    let granularity = granularity(Some(m.granularity_hours.value));
+    let latency = if m.latency_hours.value <= 0.0 {
+        "at once".to_string()
     } else {
-        format!("every {} h", format_number(g, 2))
-    };
-    let latency = match m.latency_hours.value {
-        h if h == 0.0 => "at once".to_string(),
-        h => format!("within {} h", format_number(h, 0)),
+        format!("within {} h", format_number(m.latency_hours.value, 0))
     };
     let reserved = match m.reserved.value.as_str() {
         "none" => "no reserved capacity".to_string(),
