@@ -1147,9 +1147,12 @@ fn evaluate(
                     .candidates
                     .iter()
                     .filter(|c| c.mode != Mode::OnDemandOnly)
-                    .max_by(|a, b| {
-                        let at = |c: &crate::plan::Candidate| c.attainment.map_or(0.0, |a| a.mean);
-                        at(a).total_cmp(&at(b))
+                    .min_by(|a, b| {
+                        let t = |c: &crate::plan::Candidate| {
+                            c.ttft_sla_ms.map_or(f64::INFINITY, |t| t.mean)
+                        };
+                        t(a).total_cmp(&t(b))
+                            .then(a.monthly_usd.mean.total_cmp(&b.monthly_usd.mean))
                     })
             });
         let offering = route.reserved.clone().unwrap_or_default();
@@ -1296,6 +1299,9 @@ pub struct WorkloadPick {
     pub fallback: Option<usize>,
     /// Why the two-provider minimum could not be met, when it could not.
     pub fallback_note: Option<String>,
+    /// When no configuration meets the SLA: the evaluation that came
+    /// closest (lowest TTFT at the SLA percentile).
+    pub closest: Option<usize>,
     pub verdict: Verdict,
 }
 
@@ -1305,6 +1311,9 @@ impl WorkloadPick {
     }
     pub fn fallback(&self) -> Option<&Evaluation> {
         self.fallback.map(|i| &self.evaluations[i])
+    }
+    pub fn closest(&self) -> Option<&Evaluation> {
+        self.closest.map(|i| &self.evaluations[i])
     }
 }
 
@@ -1460,6 +1469,16 @@ fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -> WorkloadP
                     })
                 })
                 .collect();
+            let ttft = |i: usize| {
+                picks.evaluations[i]
+                    .closest()
+                    .and_then(|c| c.ttft_sla_ms)
+                    .map_or(f64::INFINITY, |t| t.mean)
+            };
+            picks.closest = eligible
+                .iter()
+                .copied()
+                .min_by(|&a, &b| ttft(a).total_cmp(&ttft(b)));
             Verdict::NoConfigurationMeetsSla(format!(
                 "no simulated configuration meets {sla}; closest: {}",
                 closest.join("; ")
@@ -1593,6 +1612,7 @@ pub fn pick(
             primary: None,
             fallback: None,
             fallback_note: None,
+            closest: None,
             verdict: Verdict::Recommended,
         };
         for (platform, r) in routes(catalog, profile, w) {

@@ -201,7 +201,7 @@ pub fn render(r: &PickResult) -> String {
     // The answer.
     let _ = writeln!(m, "## Answer\n");
     for w in &r.workloads {
-        answer(&mut m, w);
+        answer(&mut m, r, w);
     }
     let _ = writeln!(m);
     if let Some(b) = &r.over_budget {
@@ -473,7 +473,7 @@ pub fn render(r: &PickResult) -> String {
     m
 }
 
-fn answer(m: &mut String, w: &WorkloadPick) {
+fn answer(m: &mut String, r: &PickResult, w: &WorkloadPick) {
     match (&w.verdict, w.primary()) {
         (Verdict::Recommended, Some(p)) => {
             let best = p.best().expect("recommended");
@@ -519,6 +519,76 @@ fn answer(m: &mut String, w: &WorkloadPick) {
                 w.workload,
                 verdict_text(v)
             );
+            if let (Some(e), Some(c)) = (w.closest(), w.closest().and_then(|e| e.closest())) {
+                best_effort(m, r, e, c);
+            }
         }
+    }
+}
+
+/// What the closest configuration offers when nothing meets the SLA: its
+/// numbers, and the features that meet the profile's other needs.
+fn best_effort(m: &mut String, r: &PickResult, e: &Evaluation, c: &Config) {
+    let catalog = crate::catalog::Catalog::shipped();
+    let _ = writeln!(
+        m,
+        "  Closest simulated: **{}** serving {} with {}: TTFT at the SLA percentile {} ({} within target), p50 {}, {} ± {} per month. Relaxing the SLA to about that TTFT is what this platform can promise.",
+        e.route.platform,
+        e.route.model,
+        c.label,
+        c.ttft_sla_ms.map_or("n/a".into(), |t| format!("{:.0} ms", t.mean)),
+        c.attainment.map_or("n/a".into(), |a| pct(a.mean)),
+        ms(c.p50_ms),
+        usd(c.monthly_usd.mean),
+        usd(c.monthly_usd.half_width())
+    );
+    let Some(f) = catalog.platform(&e.route.platform) else {
+        return;
+    };
+    let mut features = Vec::new();
+    let comp = &f.platform.compliance;
+    if r.profile.baa {
+        if let Some(b) = comp.hipaa_baa.as_ref().filter(|b| b.value) {
+            let src = b.source.as_deref().unwrap_or("catalog");
+            let short = src.split(", http").next().unwrap_or(src);
+            features.push(format!("a HIPAA BAA ({short})"));
+        }
+    }
+    if let Some(res) = &r.profile.residency {
+        let offering = if c.mode == crate::plan::Mode::OnDemandOnly {
+            e.route.on_demand.as_ref()
+        } else {
+            e.route.reserved.as_ref()
+        };
+        if let Some((_, o)) = offering.and_then(|id| catalog.offering(id)) {
+            let inside: Vec<&str> = o
+                .regions
+                .value
+                .iter()
+                .filter(|g| crate::pick::region_within(g, res))
+                .map(String::as_str)
+                .collect();
+            features.push(format!(
+                "a deployment inside \"{res}\" ({}: {})",
+                o.id,
+                inside.join(", ")
+            ));
+        }
+    }
+    if c.mode != crate::plan::Mode::OnDemandOnly {
+        features.push(format!(
+            "dedicated reserved capacity ({} units): no other tenant's load in the TTFT",
+            c.units
+        ));
+    }
+    for cert in &r.profile.certifications {
+        features.push(cert.to_uppercase());
+    }
+    if !features.is_empty() {
+        let _ = writeln!(
+            m,
+            "  What it offers for the profile's other needs: {}.",
+            features.join("; ")
+        );
     }
 }
