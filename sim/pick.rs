@@ -709,24 +709,54 @@ pub fn routes(
 /// `_constants.py`), full jitter, and a 60 s timeout counted as a failure
 /// (assumptions, as in scenarios/baseline.toml).
 fn client_table() -> toml::Table {
-    let mut c = toml::Table::new();
-    c.insert("max_attempts".into(), 3.into());
-    c.insert("backoff_base_ms".into(), 500.0.into());
-    c.insert("backoff_max_ms".into(), 8000.0.into());
-    c.insert("jitter".into(), "full".into());
-    c.insert("timeout_ms".into(), 60000.0.into());
-    c
+    let c = CLIENT;
+    let mut t = toml::Table::new();
+    t.insert("max_attempts".into(), (c.max_attempts as i64).into());
+    t.insert("backoff_base_ms".into(), c.backoff_base_ms.into());
+    t.insert("backoff_max_ms".into(), c.backoff_max_ms.into());
+    t.insert("jitter".into(), "full".into());
+    t.insert("timeout_ms".into(), c.timeout_ms.into());
+    t
 }
+
+/// The client and gateway values every generated scenario uses (see
+/// `client_table` and `gateway_table` for their sources); pick.md quotes them.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ClientGateway {
+    pub max_attempts: u32,
+    pub backoff_base_ms: f64,
+    pub backoff_max_ms: f64,
+    pub timeout_ms: f64,
+    pub gateway_latency_ms: f64,
+    pub cooldown_failures: u32,
+    pub cooldown_window_s: f64,
+    pub cooldown_s: f64,
+}
+
+pub const CLIENT: ClientGateway = ClientGateway {
+    max_attempts: 3,
+    backoff_base_ms: 500.0,
+    backoff_max_ms: 8000.0,
+    timeout_ms: 60_000.0,
+    gateway_latency_ms: 15.0,
+    cooldown_failures: 3,
+    cooldown_window_s: 60.0,
+    cooldown_s: 5.0,
+};
 
 /// The gateway of a two-provider design: LiteLLM router defaults
 /// (allowed_fails 3 per minute, cooldown 5 s; litellm/constants.py) and an
 /// assumed 15 ms proxy hop, as in scenarios/two_provider.toml.
 fn gateway_table() -> toml::Table {
+    let c = CLIENT;
     let mut g = toml::Table::new();
-    g.insert("latency_ms".into(), 15.0.into());
-    g.insert("cooldown_failures".into(), 3.into());
-    g.insert("cooldown_window_s".into(), 60.0.into());
-    g.insert("cooldown_s".into(), 5.0.into());
+    g.insert("latency_ms".into(), c.gateway_latency_ms.into());
+    g.insert(
+        "cooldown_failures".into(),
+        (c.cooldown_failures as i64).into(),
+    );
+    g.insert("cooldown_window_s".into(), c.cooldown_window_s.into());
+    g.insert("cooldown_s".into(), c.cooldown_s.into());
     g
 }
 
@@ -863,7 +893,7 @@ fn scenario_table(
 /// the requests within the client timeout.
 pub const NO_SLA: SlaTarget = SlaTarget {
     percentile: 50.0,
-    ttft_ms: 60_000.0,
+    ttft_ms: CLIENT.timeout_ms,
 };
 
 /// The on-demand quota a simulation assumes: the catalog's default, raised
@@ -1368,7 +1398,7 @@ impl PickResult {
 
 fn sla_text(profile: &Profile) -> String {
     match profile.sla {
-        Some(s) => format!("p{} <= {} ms", s.percentile, s.ttft_ms),
+        Some(s) => s.to_string(),
         None => "no SLA (served within the client timeout)".into(),
     }
 }

@@ -100,6 +100,20 @@ fn claude_and_gpt4o_is_bedrock_plus_azure_failing_over_to_each_other() {
         (a - with).abs() < 1e-9,
         "design.toml replays: {a} vs {with}"
     );
+    // The routing policy quotes the gateway the design simulated.
+    let design = std::fs::read_to_string(out.join("design.toml")).unwrap();
+    let c = llmcap::pick::CLIENT;
+    assert!(
+        design.contains(&format!("cooldown_failures = {}", c.cooldown_failures)),
+        "{design}"
+    );
+    assert!(
+        md.contains(&format!(
+            "{} failures in {} s cool a deployment down for {} s",
+            c.cooldown_failures, c.cooldown_window_s, c.cooldown_s
+        )),
+        "{md}"
+    );
     // Sections a planner needs are there.
     for section in [
         "## Answer",

@@ -53,7 +53,10 @@ fn pct(v: f64) -> String {
 fn sla_text(r: &PickResult) -> String {
     match r.profile.sla {
         Some(s) => format!("p{} TTFT <= {} ms", s.percentile, s.ttft_ms),
-        None => "none (a configuration only has to serve within the 60 s client timeout)".into(),
+        None => format!(
+            "none (a configuration only has to serve within the {} s client timeout)",
+            crate::pick::CLIENT.timeout_ms / 1000.0
+        ),
     }
 }
 
@@ -334,9 +337,18 @@ pub fn render(r: &PickResult) -> String {
                 steps.join("; then ")
             );
         }
+        let c = crate::pick::CLIENT;
         let _ = writeln!(
             m,
-            "- Gateway: one router in front of every deployment (e.g. LiteLLM): 3 failures in 60 s cool a deployment down for 5 s (LiteLLM defaults); clients retry twice with 0.5-8 s full-jitter backoff and time out at 60 s. These are the values the design simulation uses.\n"
+            "- Gateway: one router in front of every deployment (e.g. LiteLLM), {} ms per hop: {} failures in {} s cool a deployment down for {} s (LiteLLM defaults); clients make up to {} attempts with {}-{} s full-jitter backoff and time out at {} s. These are the values the design simulation uses.\n",
+            c.gateway_latency_ms,
+            c.cooldown_failures,
+            c.cooldown_window_s,
+            c.cooldown_s,
+            c.max_attempts,
+            c.backoff_base_ms / 1000.0,
+            c.backoff_max_ms / 1000.0,
+            c.timeout_ms / 1000.0
         );
 
         let _ = writeln!(m, "## FinOps instrumentation plan\n");
