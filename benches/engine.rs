@@ -5,14 +5,14 @@
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use llmcap::engine::EventQueue;
-use llmcap::scenario::Scenario;
+use llmcap::input::scenario::Scenario;
+use llmcap::model::engine::EventQueue;
 
 fn replication(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench_30d.toml");
     let mut sc = Scenario::load(&path).expect("the shipped benchmark scenario is valid");
     sc.horizon_hours = 1;
-    let requests = llmcap::run::run_replication(&sc, 0, None)
+    let requests = llmcap::analysis::run::run_replication(&sc, 0, None)
         .classes
         .iter()
         .map(|c| c.arrived)
@@ -21,7 +21,7 @@ fn replication(c: &mut Criterion) {
     g.throughput(Throughput::Elements(requests));
     g.sample_size(10);
     g.bench_function("bench_30d, 1 simulated hour", |b| {
-        b.iter(|| llmcap::run::run_replication(&sc, 0, None))
+        b.iter(|| llmcap::analysis::run::run_replication(&sc, 0, None))
     });
     g.finish();
 }

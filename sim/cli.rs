@@ -11,15 +11,15 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
-use llmcap::plan::{parse_sla, PlanSpec};
+use llmcap::analysis::plan::{parse_sla, PlanSpec};
+use llmcap::analysis::sweep::{breakevens, run_points, PointSummary, Sweep, SweepSpec};
+use llmcap::input::scenario::{RawSweep, Scenario};
 use llmcap::report::sweep::SweepResult;
 use llmcap::report::{
     self,
     output::Staging,
     summary::{Manifest, RepDigest},
 };
-use llmcap::scenario::{RawSweep, Scenario};
-use llmcap::sweep::{breakevens, run_points, PointSummary, Sweep, SweepSpec};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -469,7 +469,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let total = sc.horizon_hours as u64 * sc.replications as u64;
     let results = with_progress(total, a.sim.quiet, |progress| {
-        llmcap::run::run_each(&sc, threads, Some(progress), |m| RepDigest::of(&sc, m))
+        llmcap::analysis::run::run_each(&sc, threads, Some(progress), |m| RepDigest::of(&sc, m))
     })?;
     let ((pooled, digests), simulated_in) = results;
 
@@ -525,7 +525,7 @@ fn hex(bytes: &[u8]) -> String {
 /// The scenario file as a TOML table (for sweeps, which change one key).
 fn load_table(path: &Path, bytes: &[u8]) -> Result<toml::Table, Failure> {
     let text = String::from_utf8_lossy(bytes);
-    llmcap::scenario::parse_toml(&text, path).map_err(input)
+    llmcap::input::scenario::parse_toml(&text, path).map_err(input)
 }
 
 /// The sweep to run: from the command line when --key or a value flag is
@@ -680,8 +680,8 @@ fn plan_spec(a: &PlanArgs, sc: &Scenario) -> Result<PlanSpec, Failure> {
     };
     let terms = a.terms.clone().or(raw.terms.clone());
     let deployment = a.deployment.clone().or(raw.deployment.clone());
-    llmcap::plan::spec(sc, sla, deployment.as_deref(), terms.as_deref(), max_units).map_err(
-        |(key, message)| {
+    llmcap::analysis::plan::spec(sc, sla, deployment.as_deref(), terms.as_deref(), max_units)
+        .map_err(|(key, message)| {
             let key = match key.as_str() {
                 "plan.deployment" if a.deployment.is_some() => "--deployment".to_string(),
                 "plan.terms" if a.terms.is_some() => "--terms".to_string(),
@@ -690,8 +690,7 @@ fn plan_spec(a: &PlanArgs, sc: &Scenario) -> Result<PlanSpec, Failure> {
                 k => format!("{file}: {k}"),
             };
             input(anyhow::anyhow!("{key}: {message}"))
-        },
-    )
+        })
 }
 
 fn plan(a: PlanArgs) -> Result<(), Failure> {
@@ -721,12 +720,12 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
     // The total is not known in advance (the search decides); show a spinner
     // that counts simulated hours against one sweep of the grid.
     let grid = match &sc.deployments[spec.reserved].pool {
-        llmcap::scenario::Pool::Reserved(r) => r.grid(spec.max_units).len() as u64,
-        llmcap::scenario::Pool::OnDemand(_) => 1,
+        llmcap::input::scenario::Pool::Reserved(r) => r.grid(spec.max_units).len() as u64,
+        llmcap::input::scenario::Pool::OnDemand(_) => 1,
     };
     let total = sc.horizon_hours as u64 * sc.replications as u64 * grid.min(40);
     let (result, took) = with_progress(total, a.sim.quiet, |progress| {
-        llmcap::plan::plan(&sc, &spec, threads, Some(progress))
+        llmcap::analysis::plan::plan(&sc, &spec, threads, Some(progress))
     })?;
     let dest = report::plan::write_plan(
         staging,
@@ -751,7 +750,7 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
 }
 
 fn catalog(a: CatalogArgs) -> Result<(), Failure> {
-    use llmcap::catalog::Catalog;
+    use llmcap::input::catalog::Catalog;
     let owned;
     let cat: &Catalog = if a.files.is_empty() {
         Catalog::shipped()
@@ -820,7 +819,7 @@ fn emit(text: &str) -> Result<(), Failure> {
 }
 
 fn fit(a: FitArgs) -> Result<(), Failure> {
-    use llmcap::trace::{CsvMapping, TimeUnit, TraceFormat, FORMATS, TIME_UNITS};
+    use llmcap::input::trace::{CsvMapping, TimeUnit, TraceFormat, FORMATS, TIME_UNITS};
     let need = |flag: &str, v: &Option<String>| {
         v.clone()
             .ok_or_else(|| input(anyhow::anyhow!("--{flag} is needed with --format csv")))
@@ -852,8 +851,10 @@ fn fit(a: FitArgs) -> Result<(), Failure> {
             )))
         }
     };
-    let interval = a.interval.unwrap_or(llmcap::fit::DEFAULT_INTERVAL_S);
-    let f = llmcap::fit::fit(&a.trace, format, interval).map_err(input)?;
+    let interval = a
+        .interval
+        .unwrap_or(llmcap::analysis::fit::DEFAULT_INTERVAL_S);
+    let f = llmcap::analysis::fit::fit(&a.trace, format, interval).map_err(input)?;
     let dest = a.out.clone().unwrap_or_else(|| {
         Path::new("results").join(format!("{}-fit", report::fit::class_name(&f)))
     });
@@ -869,7 +870,7 @@ fn fit(a: FitArgs) -> Result<(), Failure> {
 }
 
 fn diff(a: DiffArgs) -> Result<(), Failure> {
-    use llmcap::diff;
+    use llmcap::analysis::diff;
     // Inputs are read before anything is created, so a bad folder writes nothing.
     let (ra, rb) = diff::open(&a.run_a, &a.run_b).map_err(input)?;
     let d = diff::diff(&ra, &rb, diff::catalog_view);
@@ -887,7 +888,7 @@ fn diff(a: DiffArgs) -> Result<(), Failure> {
 }
 
 fn pick(a: PickArgs) -> Result<(), Failure> {
-    use llmcap::pick::Profile;
+    use llmcap::analysis::pick::Profile;
     let bytes = std::fs::read(&a.profile)
         .with_context(|| format!("{}: cannot read the profile", a.profile.display()))
         .map_err(input)?;
@@ -913,7 +914,7 @@ fn pick(a: PickArgs) -> Result<(), Failure> {
     let staging = stage(&dest)?;
     let total = profile.horizon_hours as u64 * profile.replications as u64 * 40;
     let (result, took) = with_progress(total, a.sim.quiet, |progress| {
-        llmcap::pick::pick(&profile, threads, Some(progress))
+        llmcap::analysis::pick::pick(&profile, threads, Some(progress))
     })?;
     let result = result.map_err(runtime)?;
     let manifest = Manifest {
@@ -950,7 +951,7 @@ fn pick(a: PickArgs) -> Result<(), Failure> {
             result
                 .workloads
                 .iter()
-                .filter(|w| w.verdict != llmcap::pick::Verdict::Recommended)
+                .filter(|w| w.verdict != llmcap::analysis::pick::Verdict::Recommended)
                 .map(|w| w.workload.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),

@@ -1,24 +1,24 @@
 //! llmcap: a seeded discrete-event simulator for capacity planning on managed
 //! LLM platforms (AWS Bedrock, Azure OpenAI, Vertex AI, vendor APIs).
 //!
-//! Four stages, data flowing one way:
+//! Four stages, data flowing one way (each stage imports only the ones above it):
 //!
-//! 1. **Scenario** ([`scenario`]): a TOML file parsed with serde, then validated
-//!    into domain types; every error names the file, the key path and what is
-//!    allowed.
-//! 2. **Model** ([`traffic`], [`capacity`], [`routing`], [`cost`]): arrival
-//!    processes and request sampling, reserved and on-demand pools, routes with
-//!    spillover and client retries, prices.
-//! 3. **Execution** ([`engine`], [`run`]): an integer-microsecond event queue with
-//!    sequence-number tie-breaking; replications in parallel with rayon, each with
-//!    its own random streams ([`rng`]).
-//! 4. **Observation** ([`metrics`], [`report`]): streaming histograms and hourly
-//!    buckets, merged in replication order; `report` is the only module that
-//!    writes files. [`theory`] holds the closed forms the report checks the
-//!    simulation against.
+//! 1. **Input** ([`input`]): the scenario file parsed with serde, then validated
+//!    into domain types; the embedded platform catalog; trace readers. Every error
+//!    names the file, the key path and what is allowed.
+//! 2. **Model** ([`model`]): an integer-microsecond event queue with sequence-number
+//!    tie-breaking, random streams, arrivals, reserved and on-demand pools, routing
+//!    with spillover, retries and a gateway, streaming metrics.
+//! 3. **Analysis** ([`analysis`]): replications in parallel with rayon, sweeps,
+//!    break-even, plans, picks, diffs, fits, cost and attribution, queueing theory.
+//! 4. **Report** ([`report`]): the only module that writes files (CSV, JSON,
+//!    Markdown, FOCUS, PNG), through one staging owner.
+//!
+//! [`error`] holds the typed errors the stages return; `cli.rs` (in the binary)
+//! maps command-line flags onto the library. See docs/architecture.md.
 //!
 //! ```
-//! use llmcap::scenario::Scenario;
+//! use llmcap::input::scenario::Scenario;
 //! let toml = r#"
 //! [scenario]
 //! horizon_hours = 1
@@ -38,29 +38,13 @@
 //! output_tokens = { dist = "fixed", value = 100 }
 //! "#;
 //! let sc = Scenario::from_toml(toml, "example.toml".as_ref()).unwrap();
-//! let results = llmcap::run::run(&sc, 1, None);
+//! let results = llmcap::analysis::run::run(&sc, 1, None);
 //! let m = results.pooled();
 //! assert_eq!(m.classes[0].arrived, m.classes[0].served);
 //! ```
 
-pub mod attribution;
-pub mod capacity;
-pub mod catalog;
-pub mod cost;
-pub mod diff;
-pub mod economics;
-pub mod engine;
+pub mod analysis;
 pub mod error;
-pub mod fit;
-pub mod metrics;
-pub mod pick;
-pub mod plan;
+pub mod input;
+pub mod model;
 pub mod report;
-pub mod rng;
-pub mod routing;
-pub mod run;
-pub mod scenario;
-pub mod sweep;
-pub mod theory;
-pub mod trace;
-pub mod traffic;

@@ -319,8 +319,8 @@ fn a_scenario_without_tags_gets_a_header_and_a_chart_that_says_so() {
 fn the_catalog_check_covers_the_attribution_model() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (bedrock, gateway) = (
-        repo.join("sim/catalog/bedrock.toml"),
-        repo.join("sim/catalog/gateway.toml"),
+        repo.join("sim/input/catalog/bedrock.toml"),
+        repo.join("sim/input/catalog/gateway.toml"),
     );
     llmcap()
         .args(["catalog", "--check"])

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use llmcap::catalog::{Catalog, Offering, Platform};
-use llmcap::run::run;
-use llmcap::scenario::{Pool, Scenario, TERMS};
+use llmcap::analysis::run::run;
+use llmcap::input::catalog::{Catalog, Offering, Platform};
+use llmcap::input::scenario::{Pool, Scenario, TERMS};
 use predicates::prelude::*;
 
 use crate::common::{llmcap, write};
@@ -69,7 +69,7 @@ fn the_shipped_catalog_passes_its_check() {
             "catalog ok: {platforms} platform(s), {offerings} offering(s)"
         )));
     // The files on disk are the ones embedded in the binary.
-    let files: Vec<String> = llmcap::catalog::SHIPPED
+    let files: Vec<String> = llmcap::input::catalog::SHIPPED
         .iter()
         .map(|(f, text)| {
             let path = repo(f);

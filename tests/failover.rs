@@ -10,9 +10,9 @@
 
 use std::path::Path;
 
-use llmcap::metrics::{ClassStats, DeploymentStats, Hist, RepMetrics};
-use llmcap::run::run;
-use llmcap::scenario::{Routing, Scenario};
+use llmcap::analysis::run::run;
+use llmcap::input::scenario::{Routing, Scenario};
+use llmcap::model::metrics::{ClassStats, DeploymentStats, Hist, RepMetrics};
 use predicates::prelude::*;
 
 use crate::common::{assert_same_results, command_ok, llmcap, read_json, scenario, write};
@@ -742,8 +742,8 @@ fn random_outages_give_identical_files_on_one_and_four_threads() {
 #[test]
 fn random_outage_windows_depend_on_the_replication_not_on_other_outages() {
     let sc = scenario(RANDOM_OUTAGES);
-    let w0 = llmcap::capacity::outage_windows(&sc, 0);
-    let w1 = llmcap::capacity::outage_windows(&sc, 1);
+    let w0 = llmcap::model::capacity::outage_windows(&sc, 0);
+    let w1 = llmcap::model::capacity::outage_windows(&sc, 1);
     assert!(!w0[0].is_empty() && !w0[1].is_empty());
     assert_ne!(w0[0], w1[0], "replications draw different windows");
     for w in w0.iter().flatten() {
@@ -752,8 +752,11 @@ fn random_outage_windows_depend_on_the_replication_not_on_other_outages() {
     // Dropping outage "b slow" leaves the windows of "a flaps" as they were.
     let mut only_a = sc.clone();
     only_a.outages.truncate(1);
-    assert_eq!(llmcap::capacity::outage_windows(&only_a, 0)[0], w0[0]);
-    assert!(llmcap::capacity::outage_windows(&only_a, 0)[1].is_empty());
+    assert_eq!(
+        llmcap::model::capacity::outage_windows(&only_a, 0)[0],
+        w0[0]
+    );
+    assert!(llmcap::model::capacity::outage_windows(&only_a, 0)[1].is_empty());
 }
 
 /// `llmcap validate` on `text` exits 2 and the message names every string in `expect`.

@@ -102,7 +102,7 @@ fn claude_and_gpt4o_is_bedrock_plus_azure_failing_over_to_each_other() {
     );
     // The routing policy quotes the gateway the design simulated.
     let design = std::fs::read_to_string(out.join("design.toml")).unwrap();
-    let c = llmcap::pick::CLIENT;
+    let c = llmcap::analysis::pick::CLIENT;
     assert!(
         design.contains(&format!("cooldown_failures = {}", c.cooldown_failures)),
         "{design}"

@@ -1,8 +1,8 @@
-//! `llmcap plan` and `llmcap::plan`: answers known by hand, SLA parsing, input errors, determinism.
+//! `llmcap plan` and `llmcap::analysis::plan`: answers known by hand, SLA parsing, input errors, determinism.
 
 use std::path::Path;
 
-use llmcap::plan::parse_sla;
+use llmcap::analysis::plan::parse_sla;
 use predicates::prelude::*;
 
 use crate::common::{assert_same_results, entries, llmcap, read_json, write};

@@ -10,11 +10,11 @@
 
 use std::fmt::Write;
 
-use llmcap::cost;
-use llmcap::metrics::{ClassStats, Hist, RepMetrics};
-use llmcap::run::run;
-use llmcap::scenario::{Class, Pool, Scenario};
-use llmcap::traffic::TokenDist;
+use llmcap::analysis::cost;
+use llmcap::analysis::run::run;
+use llmcap::input::scenario::{Class, Pool, Scenario};
+use llmcap::model::metrics::{ClassStats, Hist, RepMetrics};
+use llmcap::model::traffic::TokenDist;
 use proptest::prelude::*;
 
 use crate::common::scenario;
@@ -550,7 +550,7 @@ fn check_invariants(sc: &Scenario, m: &RepMetrics) {
     // Deployments against their hourly cells.
     for (d, (dep, ds)) in sc.deployments.iter().zip(&m.deployments).enumerate() {
         let name = &dep.name;
-        let sum = |f: fn(&llmcap::metrics::HourCell) -> u64| {
+        let sum = |f: fn(&llmcap::model::metrics::HourCell) -> u64| {
             (0..hours).map(|h| f(m.hour_cell(h, d))).sum::<u64>()
         };
         assert_eq!(
@@ -748,7 +748,7 @@ fn check_invariants(sc: &Scenario, m: &RepMetrics) {
 fn check_utilization(sc: &Scenario, m: &RepMetrics) {
     // Incident time is at most the hour, and TTFTs are split by incident
     // whenever the replication had one.
-    let hour_us = llmcap::engine::US_PER_HOUR;
+    let hour_us = llmcap::model::engine::US_PER_HOUR;
     assert!(
         m.incident_us.iter().all(|&us| us <= hour_us),
         "{:?}",
@@ -826,7 +826,7 @@ fn assert_same_metrics(what: &str, a: &RepMetrics, b: &RepMetrics) {
         assert_same_hist(&format!("{what}: class {i} TTFT"), &x.ttft, &y.ttft);
     }
     for (i, (x, y)) in a.deployments.iter().zip(&b.deployments).enumerate() {
-        let counters = |d: &llmcap::metrics::DeploymentStats| {
+        let counters = |d: &llmcap::model::metrics::DeploymentStats| {
             [
                 d.served as u128,
                 d.rejected as u128,

@@ -26,8 +26,8 @@
 
 use std::sync::OnceLock;
 
-use llmcap::metrics::RepMetrics;
-use llmcap::run::run;
+use llmcap::analysis::run::run;
+use llmcap::model::metrics::RepMetrics;
 
 use crate::common::{assert_rel, rel_err, scenario};
 
@@ -476,15 +476,16 @@ fn dd1_overloaded_waits_grow_by_the_excess_service() {
     assert_eq!(d.busy_us, 2 * (3_600_000_000 - 100_000));
 }
 
-/// The report's M/M/c cross-check (`llmcap::theory`) must agree with this
+/// The report's M/M/c cross-check (`llmcap::analysis::theory`) must agree with this
 /// file's independent Erlang C, recognise the shipped M/M/c scenario, and stay
 /// silent where the pool is not M/M/c.
 #[test]
 fn report_cross_check_recognises_mmc_pools_only() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let load = |f: &str| llmcap::scenario::Scenario::load(&root.join(f)).expect("shipped scenario");
+    let load =
+        |f: &str| llmcap::input::scenario::Scenario::load(&root.join(f)).expect("shipped scenario");
     let sc = load("scenarios/queueing_check.toml");
-    let p = llmcap::theory::mmc_prediction(&sc, 0).expect("queueing_check is M/M/c");
+    let p = llmcap::analysis::theory::mmc_prediction(&sc, 0).expect("queueing_check is M/M/c");
     // 8 slots of 1000 tokens/s, mean 1000 tokens, 6 arrivals/s.
     assert_eq!(p.servers, 8);
     assert_rel("mu", p.mu, 1.0, 1e-12);
@@ -518,7 +519,7 @@ fn report_cross_check_recognises_mmc_pools_only() {
         let sc = load(f);
         for d in 0..sc.deployments.len() {
             assert!(
-                llmcap::theory::mmc_prediction(&sc, d).is_none(),
+                llmcap::analysis::theory::mmc_prediction(&sc, d).is_none(),
                 "{f}: deployment {d} is not an M/M/c queue"
             );
         }

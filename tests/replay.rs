@@ -10,11 +10,13 @@
 
 use std::path::{Path, PathBuf};
 
-use llmcap::rng::{stream, Purpose, SimRng};
-use llmcap::run::run;
-use llmcap::scenario::Scenario;
-use llmcap::trace::{BadRowKind, CsvMapping, TimeUnit, TraceFormat, TraceReader, TraceRecord};
-use llmcap::traffic::TraceArrivals;
+use llmcap::analysis::run::run;
+use llmcap::input::scenario::Scenario;
+use llmcap::input::trace::{
+    BadRowKind, CsvMapping, TimeUnit, TraceFormat, TraceReader, TraceRecord,
+};
+use llmcap::model::rng::{stream, Purpose, SimRng};
+use llmcap::model::traffic::TraceArrivals;
 use predicates::prelude::*;
 
 use crate::common::{assert_same_results, command_ok, llmcap, read_json, scenario, write};

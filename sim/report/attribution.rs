@@ -1,9 +1,9 @@
 //! `attribution.csv`, the "Cost attribution" section of `report.md` and the
-//! bars of `attribution.png`, from [`crate::attribution`]'s rows (no I/O).
+//! bars of `attribution.png`, from [`crate::analysis::attribution`]'s rows (no I/O).
 
 use std::fmt::Write;
 
-use crate::attribution::AttributionRow;
+use crate::analysis::attribution::AttributionRow;
 use crate::error::OutputError;
 use crate::report::plots::attribution::Bar;
 use crate::report::plots::format_number;
@@ -141,7 +141,7 @@ pub fn section(o: &mut String, rows: &[AttributionRow]) {
                 .join(", ")
         };
         let first = of[0];
-        let how = if first.mechanism == crate::attribution::NO_MECHANISM {
+        let how = if first.mechanism == crate::analysis::attribution::NO_MECHANISM {
             "outside the catalog: no native attribution".to_string()
         } else {
             format!(

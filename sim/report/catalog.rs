@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::catalog::{AttributionModel, Catalog, Offering, Sourced};
+use crate::input::catalog::{AttributionModel, Catalog, Offering, Sourced};
 use crate::report::attribution::granularity;
 use crate::report::plots::format_number;
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::diff::{Diff, Kind, Row, Verdict, NATIVE_THRESHOLD};
+use crate::analysis::diff::{Diff, Kind, Row, Verdict, NATIVE_THRESHOLD};
 use crate::error::OutputError;
 use crate::report::markdown::{int, usd};
 use crate::report::output::Staging;

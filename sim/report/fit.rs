@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::analysis::fit::{duration, sampled_cdf, Fit, TokenFit, PERCENTILES};
 use crate::error::OutputError;
-use crate::fit::{duration, sampled_cdf, Fit, TokenFit, PERCENTILES};
 use crate::report::markdown::int;
 use crate::report::output::Staging;
 use crate::report::plots::{
@@ -706,12 +706,14 @@ pub fn write_fit(staging: Staging, fit: &Fit) -> Result<PathBuf, OutputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fit::tests::{csv_format, gamma_poisson_trace, poisson_trace, shipped, write_trace};
-    use crate::fit::{fit, DEFAULT_INTERVAL_S};
-    use crate::rng::{stream, Purpose};
-    use crate::scenario::Scenario;
-    use crate::trace::TraceFormat;
-    use crate::traffic::{shape_profile, TokenDist};
+    use crate::analysis::fit::tests::{
+        csv_format, gamma_poisson_trace, poisson_trace, shipped, write_trace,
+    };
+    use crate::analysis::fit::{fit, DEFAULT_INTERVAL_S};
+    use crate::input::scenario::Scenario;
+    use crate::input::trace::TraceFormat;
+    use crate::model::rng::{stream, Purpose};
+    use crate::model::traffic::{shape_profile, TokenDist};
 
     fn traces() -> Vec<(&'static str, TraceFormat)> {
         vec![
@@ -839,7 +841,7 @@ on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}
     /// counts against the trace.
     fn simulate_and_compare(f: &Fit, hours: u32) {
         let sc = parse(&fit_toml(f), hours);
-        let results = crate::run::run(&sc, 0, None);
+        let results = crate::analysis::run::run(&sc, 0, None);
         let m = results.pooled();
         let c = &m.classes[0];
         let rate = c.arrived as f64 / (hours as f64 * 3600.0);

@@ -9,9 +9,9 @@
 //! `start_weekday` days: a nominal calendar, since a scenario has no date.
 
 use crate::error::OutputError;
-use crate::metrics::RepMetrics;
+use crate::input::scenario::{Pool, Scenario};
+use crate::model::metrics::RepMetrics;
 use crate::report::tables::{finish, num, row};
-use crate::scenario::{Pool, Scenario};
 
 /// The FOCUS version the columns follow.
 pub const FOCUS_VERSION: &str = "1.0";
@@ -272,7 +272,8 @@ pub fn focus(
                         .get("hourly")
                         .copied()
                         .unwrap_or(price);
-                    let capacity = r.slots() as f64 * crate::engine::US_PER_HOUR as f64 * reps;
+                    let capacity =
+                        r.slots() as f64 * crate::model::engine::US_PER_HOUR as f64 * reps;
                     let mut used = 0.0;
                     if per_class {
                         for c in 0..nc {
@@ -326,7 +327,7 @@ pub fn focus(
     finish(w, WHAT)
 }
 
-fn commitment_term(dep: &crate::scenario::Deployment) -> String {
+fn commitment_term(dep: &crate::input::scenario::Deployment) -> String {
     match &dep.pool {
         Pool::Reserved(r) => r.term.clone(),
         Pool::OnDemand(_) => String::new(),

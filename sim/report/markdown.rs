@@ -3,16 +3,16 @@
 
 use std::fmt::Write;
 
-use crate::capacity::MAX_TRACKED_QUEUE;
+use crate::model::capacity::MAX_TRACKED_QUEUE;
 use crate::report::plots::{format_number, Bucket};
 
 /// A backlog at the horizon longer than this (seconds of work at full capacity)
 /// is reported as an overloaded pool rather than a busy one.
 const OVERLOAD_BACKLOG_S: f64 = 60.0;
-use crate::metrics::MeanCi;
+use crate::input::scenario::{Pool, Scenario, WEEKDAYS};
+use crate::model::metrics::MeanCi;
+use crate::model::traffic::ArrivalProcess;
 use crate::report::summary::{Percentile, Summary};
-use crate::scenario::{Pool, Scenario, WEEKDAYS};
-use crate::traffic::ArrivalProcess;
 
 pub(crate) fn ci(v: &Option<MeanCi>, decimals: usize, unit: &str) -> String {
     match v {

@@ -21,8 +21,8 @@ pub mod tables;
 use std::path::PathBuf;
 
 use crate::error::OutputError;
-use crate::metrics::RepMetrics;
-use crate::scenario::{Pool, Scenario};
+use crate::input::scenario::{Pool, Scenario};
+use crate::model::metrics::RepMetrics;
 use output::Staging;
 use plots::{ttft_cdf::CdfSeries, Series};
 use summary::{Manifest, RepDigest, Summary};

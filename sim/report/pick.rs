@@ -5,9 +5,9 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use crate::analysis::pick::{usd, Config, Evaluation, PickResult, Verdict, WorkloadPick};
+use crate::analysis::plan::Mode;
 use crate::error::OutputError;
-use crate::pick::{usd, Config, Evaluation, PickResult, Verdict, WorkloadPick};
-use crate::plan::Mode;
 
 use super::output::Staging;
 use super::summary::Manifest;
@@ -55,7 +55,7 @@ fn sla_text(r: &PickResult) -> String {
         Some(s) => format!("p{} TTFT <= {} ms", s.percentile, s.ttft_ms),
         None => format!(
             "none (a configuration only has to serve within the {} s client timeout)",
-            crate::pick::CLIENT.timeout_ms / 1000.0
+            crate::analysis::pick::CLIENT.timeout_ms / 1000.0
         ),
     }
 }
@@ -337,7 +337,7 @@ pub fn render(r: &PickResult) -> String {
                 steps.join("; then ")
             );
         }
-        let c = crate::pick::CLIENT;
+        let c = crate::analysis::pick::CLIENT;
         let _ = writeln!(
             m,
             "- Gateway: one router in front of every deployment (e.g. LiteLLM), {} ms per hop: {} failures in {} s cool a deployment down for {} s (LiteLLM defaults); clients make up to {} attempts with {}-{} s full-jitter backoff and time out at {} s. These are the values the design simulation uses.\n",
@@ -541,7 +541,7 @@ fn answer(m: &mut String, r: &PickResult, w: &WorkloadPick) {
 /// What the closest configuration offers when nothing meets the SLA: its
 /// numbers, and the features that meet the profile's other needs.
 fn best_effort(m: &mut String, r: &PickResult, e: &Evaluation, c: &Config) {
-    let catalog = crate::catalog::Catalog::shipped();
+    let catalog = crate::input::catalog::Catalog::shipped();
     let _ = writeln!(
         m,
         "  Closest simulated: **{}** serving {} with {}: TTFT at the SLA percentile {} ({} within target), p50 {}, {} ± {} per month. Relaxing the SLA to about that TTFT is what this platform can promise.",
@@ -567,7 +567,7 @@ fn best_effort(m: &mut String, r: &PickResult, e: &Evaluation, c: &Config) {
         }
     }
     if let Some(res) = &r.profile.residency {
-        let offering = if c.mode == crate::plan::Mode::OnDemandOnly {
+        let offering = if c.mode == crate::analysis::plan::Mode::OnDemandOnly {
             e.route.on_demand.as_ref()
         } else {
             e.route.reserved.as_ref()
@@ -577,7 +577,7 @@ fn best_effort(m: &mut String, r: &PickResult, e: &Evaluation, c: &Config) {
                 .regions
                 .value
                 .iter()
-                .filter(|g| crate::pick::region_within(g, res))
+                .filter(|g| crate::analysis::pick::region_within(g, res))
                 .map(String::as_str)
                 .collect();
             features.push(format!(
@@ -587,7 +587,7 @@ fn best_effort(m: &mut String, r: &PickResult, e: &Evaluation, c: &Config) {
             ));
         }
     }
-    if c.mode != crate::plan::Mode::OnDemandOnly {
+    if c.mode != crate::analysis::plan::Mode::OnDemandOnly {
         features.push(format!(
             "dedicated reserved capacity ({} units): no other tenant's load in the TTFT",
             c.units

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::analysis::plan::{Candidate, Mode, PlanResult};
 use crate::error::OutputError;
-use crate::metrics::MeanCi;
-use crate::plan::{Candidate, Mode, PlanResult};
+use crate::input::scenario::{Pool, Scenario};
+use crate::model::metrics::MeanCi;
 use crate::report::markdown::{int, usd};
 use crate::report::output::Staging;
 use crate::report::plots::{
@@ -16,7 +17,6 @@ use crate::report::plots::{
 };
 use crate::report::summary::Manifest;
 use crate::report::tables::{finish, num, opt, row};
-use crate::scenario::{Pool, Scenario};
 
 /// The files a plan writes, in the order they are written.
 pub const PLAN_FILES: &[&str] = &["plan.json", "plan.csv", "cost_vs_units.png", "plan.md"];
@@ -396,7 +396,7 @@ fn draw(staging: &Staging, sc: &Scenario, r: &PlanResult) -> Result<(), OutputEr
                 units: e.units as f64,
                 cost: c.mean,
                 cost_ci: Some((c.ci95_low, c.ci95_high)),
-                reserved_cost: e.units as f64 * price * crate::plan::HOURS_PER_MONTH,
+                reserved_cost: e.units as f64 * price * crate::analysis::plan::HOURS_PER_MONTH,
                 p99_ms: e.summary.ttft_p99_ms.map(|v| v.mean),
                 p99_ci: e.summary.ttft_p99_ms.map(|v| (v.ci95_low, v.ci95_high)),
                 meets_sla: e.summary.meets_sla,

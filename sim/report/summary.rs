@@ -8,12 +8,12 @@
 
 use serde::Serialize;
 
-use crate::attribution::{attribution, AttributionRow};
-use crate::catalog::Catalog;
-use crate::cost::{deployment_totals, reserved_utilization};
-use crate::metrics::{ClassStats, Hist, MeanCi, RepMetrics, HIST_SIGFIG};
-use crate::scenario::{Pool, Scenario};
-use crate::theory::{mmc_prediction, MmcPrediction};
+use crate::analysis::attribution::{attribution, AttributionRow};
+use crate::analysis::cost::{deployment_totals, reserved_utilization};
+use crate::analysis::theory::{mmc_prediction, MmcPrediction};
+use crate::input::catalog::Catalog;
+use crate::input::scenario::{Pool, Scenario};
+use crate::model::metrics::{ClassStats, Hist, MeanCi, RepMetrics, HIST_SIGFIG};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
@@ -480,7 +480,7 @@ fn pooled_percentiles(sc: &Scenario, h: &Hist) -> Vec<Percentile> {
 }
 
 fn resilience(sc: &Scenario, pooled: &RepMetrics, reps: &[RepDigest]) -> Resilience {
-    use crate::scenario::{OutageEffect, OutageSchedule};
+    use crate::input::scenario::{OutageEffect, OutageSchedule};
     let n = reps.len().max(1) as f64;
     let availability = MeanCi::of(
         &reps
@@ -502,7 +502,7 @@ fn resilience(sc: &Scenario, pooled: &RepMetrics, reps: &[RepDigest]) -> Resilie
         .iter()
         .zip(&pooled.deployments)
         .map(|(d, s)| match &d.pool {
-            Pool::OnDemand(o) => crate::cost::token_cost(
+            Pool::OnDemand(o) => crate::analysis::cost::token_cost(
                 s.rescued_input_tokens,
                 s.rescued_output_tokens,
                 o.input_per_1m,

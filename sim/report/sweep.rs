@@ -6,9 +6,11 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::economics::{levers, reachable_utilization, swings, Levers, Swing};
+use crate::analysis::economics::{levers, reachable_utilization, swings, Levers, Swing};
+use crate::analysis::sweep::{Breakeven, PointSummary, Sweep};
 use crate::error::OutputError;
-use crate::metrics::MeanCi;
+use crate::input::scenario::Scenario;
+use crate::model::metrics::MeanCi;
 use crate::report::markdown::{ci, int, money, usd};
 use crate::report::output::Staging;
 use crate::report::plots::{
@@ -19,8 +21,6 @@ use crate::report::plots::{
 };
 use crate::report::summary::Manifest;
 use crate::report::tables::{finish, num, opt, row};
-use crate::scenario::Scenario;
-use crate::sweep::{Breakeven, PointSummary, Sweep};
 
 /// The files a sweep writes, in the order they are written.
 pub const SWEEP_FILES: &[&str] = &[
@@ -106,7 +106,7 @@ impl SweepResult {
             term: pair.map(|p| p.reserved(base).term.clone()),
             breakeven,
             expected_output_ratio: pair
-                .and_then(|p| crate::economics::TokenMix::of_deployment(base, p.reserved))
+                .and_then(|p| crate::analysis::economics::TokenMix::of_deployment(base, p.reserved))
                 .map(|m| m.ratio()),
             sensitivity: pair.and_then(|p| swings(base, p)),
             levers: pair.and_then(|p| {

@@ -1,11 +1,11 @@
 //! CSV tables. Each function turns results into bytes and does no I/O.
 //! Values per hour are means per replication.
 
-use crate::cost::{hour_cost, hour_utilization};
+use crate::analysis::cost::{hour_cost, hour_utilization};
 use crate::error::OutputError;
-use crate::metrics::{Hist, RepMetrics};
+use crate::input::scenario::{Scenario, WEEKDAYS};
+use crate::model::metrics::{Hist, RepMetrics};
 use crate::report::summary::{Percentile, Summary};
-use crate::scenario::{Scenario, WEEKDAYS};
 
 /// Fixed-decimal formatting, so files are stable and readable.
 pub fn num(v: f64, decimals: usize) -> String {
@@ -277,7 +277,7 @@ pub fn cost_by_tag(
     replications: usize,
     pooled: &RepMetrics,
 ) -> Result<Vec<u8>, OutputError> {
-    use crate::scenario::Pool;
+    use crate::input::scenario::Pool;
     const WHAT: &str = "cost_by_tag.csv";
     let reps = replications.max(1) as f64;
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -327,7 +327,7 @@ pub fn cost_by_tag(
                         let cc = pooled.class_cells[(h * nc + c) * nd + d];
                         pc.0 += cc.input_tokens as f64 / reps;
                         pc.1 += cc.output_tokens as f64 / reps;
-                        pc.2 += crate::cost::token_cost(
+                        pc.2 += crate::analysis::cost::token_cost(
                             cc.input_tokens,
                             cc.output_tokens,
                             o.input_per_1m,
@@ -337,7 +337,8 @@ pub fn cost_by_tag(
                 }
                 Pool::Reserved(r) => {
                     let hour_cost = r.units as f64 * r.unit_hour_price();
-                    let capacity = r.slots() as f64 * crate::engine::US_PER_HOUR as f64 * reps;
+                    let capacity =
+                        r.slots() as f64 * crate::model::engine::US_PER_HOUR as f64 * reps;
                     let mut used = 0.0;
                     for (c, pc) in per_class.iter_mut().enumerate() {
                         let cc = pooled.class_cells[(h * nc + c) * nd + d];
@@ -416,7 +417,7 @@ pub struct FailoverRows {
 }
 
 pub fn failover_rows(sc: &Scenario, replications: usize, pooled: &RepMetrics) -> FailoverRows {
-    use crate::metrics::{binned_percentile_ms, TTFT_BINS};
+    use crate::model::metrics::{binned_percentile_ms, TTFT_BINS};
     let reps = replications.max(1) as f64;
     let mut platforms: Vec<String> = Vec::new();
     for d in &sc.deployments {
@@ -441,7 +442,9 @@ pub fn failover_rows(sc: &Scenario, replications: usize, pooled: &RepMetrics) ->
                 served: served as f64 / reps,
                 failed: pooled.hour_failed[h] as f64 / reps,
                 p99_ms: binned_percentile_ms(bins, 99.0),
-                incident: pooled.incident_us[h] as f64 / reps / crate::engine::US_PER_HOUR as f64,
+                incident: pooled.incident_us[h] as f64
+                    / reps
+                    / crate::model::engine::US_PER_HOUR as f64,
                 shares: by_platform
                     .iter()
                     .map(|v| if total > 0.0 { v / total } else { 0.0 })

@@ -10,14 +10,16 @@ use std::collections::VecDeque;
 
 use rand::Rng;
 
-use crate::capacity::{
+use crate::input::scenario::{
+    ClientPolicy, Cooldown, Jitter, OutageEffect, Pool, Routing, Scenario,
+};
+use crate::model::capacity::{
     outage_windows, OnDemandPool, OutageWindow, ReservedPool, MAX_TRACKED_QUEUE,
 };
-use crate::engine::{SimTime, US_PER_HOUR};
-use crate::metrics::{ttft_bin, RepMetrics, TTFT_BINS};
-use crate::rng::{stream, Purpose, SimRng};
-use crate::scenario::{ClientPolicy, Cooldown, Jitter, OutageEffect, Pool, Routing, Scenario};
-use crate::traffic::Z99;
+use crate::model::engine::{SimTime, US_PER_HOUR};
+use crate::model::metrics::{ttft_bin, RepMetrics, TTFT_BINS};
+use crate::model::rng::{stream, Purpose, SimRng};
+use crate::model::traffic::Z99;
 
 /// One request, as it travels through attempts.
 #[derive(Debug, Clone, Copy)]
@@ -410,7 +412,7 @@ pub fn backoff(policy: &ClientPolicy, failed: u32, rng: &mut SimRng) -> SimTime 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{stream, Purpose};
+    use crate::model::rng::{stream, Purpose};
 
     fn policy(jitter: Jitter) -> ClientPolicy {
         ClientPolicy {

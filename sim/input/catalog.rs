@@ -1,7 +1,7 @@
 //! The platform catalog: platforms, their offerings (a model sold on demand or
 //! as reserved units), prices, throughput, TTFT profiles, quotas, compliance and
 //! attribution. Data, not code: one TOML file per platform under
-//! `sim/catalog/`, embedded in the binary, every value with a source and an
+//! `sim/input/catalog/`, embedded in the binary, every value with a source and an
 //! "as of" date (`llmcap catalog --check` enforces it).
 //!
 //! A scenario deployment may name an offering (`offering =
@@ -14,39 +14,39 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::error::InputError;
-use crate::scenario::{parse_toml, TERMS};
+use crate::input::scenario::{parse_toml, TERMS};
 
 /// The shipped catalog files, embedded at build time.
 pub const SHIPPED: &[(&str, &str)] = &[
     (
-        "sim/catalog/azure-openai.toml",
+        "sim/input/catalog/azure-openai.toml",
         include_str!("catalog/azure-openai.toml"),
     ),
     (
-        "sim/catalog/bedrock.toml",
+        "sim/input/catalog/bedrock.toml",
         include_str!("catalog/bedrock.toml"),
     ),
     (
-        "sim/catalog/vertex-ai.toml",
+        "sim/input/catalog/vertex-ai.toml",
         include_str!("catalog/vertex-ai.toml"),
     ),
     (
-        "sim/catalog/anthropic.toml",
+        "sim/input/catalog/anthropic.toml",
         include_str!("catalog/anthropic.toml"),
     ),
     (
-        "sim/catalog/openai.toml",
+        "sim/input/catalog/openai.toml",
         include_str!("catalog/openai.toml"),
     ),
     (
-        "sim/catalog/gemini-api.toml",
+        "sim/input/catalog/gemini-api.toml",
         include_str!("catalog/gemini-api.toml"),
     ),
 ];
 
 /// The gateway's attribution model, embedded at build time.
 pub const GATEWAY: (&str, &str) = (
-    "sim/catalog/gateway.toml",
+    "sim/input/catalog/gateway.toml",
     include_str!("catalog/gateway.toml"),
 );
 
@@ -126,7 +126,7 @@ impl AttributionModel {
     }
 }
 
-/// `sim/catalog/gateway.toml`: a gateway that stamps tags on each request.
+/// `sim/input/catalog/gateway.toml`: a gateway that stamps tags on each request.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayFile {
@@ -252,7 +252,7 @@ impl Catalog {
         &Catalog::shipped()
             .gateway
             .as_ref()
-            .expect("the shipped catalog has sim/catalog/gateway.toml")
+            .expect("the shipped catalog has sim/input/catalog/gateway.toml")
             .1
             .gateway
     }

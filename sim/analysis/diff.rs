@@ -36,8 +36,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::scenario::WEEKDAYS;
-use crate::trace::days_from_civil;
+use crate::input::scenario::WEEKDAYS;
+use crate::input::trace::days_from_civil;
 
 /// Share of a platform's cost that its native mechanism must split by a
 /// dimension, in both runs, for a tag row to count as shown natively.
@@ -1510,7 +1510,7 @@ impl Diff {
 /// Each platform's native reporting from the shipped catalog's attribution
 /// model (`None` for platforms it does not list).
 pub fn catalog_view(platform: &str) -> Option<PlatformView> {
-    let m = crate::catalog::Catalog::shipped()
+    let m = crate::input::catalog::Catalog::shipped()
         .platform(platform)?
         .platform
         .attribution_model

@@ -11,12 +11,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
-use crate::engine::{EventQueue, US_PER_HOUR};
-use crate::metrics::RepMetrics;
-use crate::rng::{key_of, stream, Purpose, SimRng};
-use crate::routing::{Request, Router};
-use crate::scenario::Scenario;
-use crate::traffic::{ArrivalGen, TraceArrivals};
+use crate::input::scenario::Scenario;
+use crate::model::engine::{EventQueue, US_PER_HOUR};
+use crate::model::metrics::RepMetrics;
+use crate::model::rng::{key_of, stream, Purpose, SimRng};
+use crate::model::routing::{Request, Router};
+use crate::model::traffic::{ArrivalGen, TraceArrivals};
 
 /// The results of all replications, in replication order.
 #[derive(Debug, Clone)]

@@ -17,11 +17,11 @@ use std::sync::atomic::AtomicU64;
 
 use rayon::prelude::*;
 
-use crate::cost::deployment_totals;
-use crate::economics::{Observation, Pair};
+use crate::analysis::cost::deployment_totals;
+use crate::analysis::economics::{Observation, Pair};
 use crate::error::InputError;
-use crate::metrics::{Hist, MeanCi, RepMetrics};
-use crate::scenario::{Checker, Pool, RawSweep, Scenario};
+use crate::input::scenario::{Checker, Pool, RawSweep, Scenario};
+use crate::model::metrics::{Hist, MeanCi, RepMetrics};
 
 /// The pseudo-key that scales every class's mean arrival rate.
 pub const DEMAND_SCALE: &str = "demand_scale";
@@ -421,7 +421,7 @@ impl RepOutcome {
         let costs = deployment_totals(sc, m);
         let value = |input: u64, output: u64| match compare.map(|d| &sc.deployments[d].pool) {
             Some(Pool::OnDemand(od)) => {
-                crate::cost::token_cost(input, output, od.input_per_1m, od.output_per_1m)
+                crate::analysis::cost::token_cost(input, output, od.input_per_1m, od.output_per_1m)
             }
             _ => 0.0,
         };
@@ -439,7 +439,7 @@ impl RepOutcome {
                     s.input_tokens,
                     s.output_tokens,
                     value(s.input_tokens, s.output_tokens),
-                    crate::cost::reserved_utilization(sc, m, d).unwrap_or(0.0),
+                    crate::analysis::cost::reserved_utilization(sc, m, d).unwrap_or(0.0),
                 )
             }
             None => (0.0, 0, 0, 0.0, 0.0),
@@ -538,7 +538,7 @@ pub fn run_points(
                 .par_iter()
                 .map(|&(p, r)| {
                     let sc = &points[p];
-                    let m = crate::run::run_replication(sc, r, progress);
+                    let m = crate::analysis::run::run_replication(sc, r, progress);
                     (p, RepOutcome::of(sc, focus, compare, &m), m.overall_ttft())
                 })
                 .collect();
@@ -677,7 +677,7 @@ pub fn breakevens(sweep: &Sweep, outcomes: &[(Vec<RepOutcome>, Hist)]) -> Vec<Br
     let base = &sweep.points[0];
     let r = pair.reserved(base);
     let od = pair.compare(base);
-    let Some(mix) = crate::economics::TokenMix::of_deployment(base, pair.reserved) else {
+    let Some(mix) = crate::analysis::economics::TokenMix::of_deployment(base, pair.reserved) else {
         return Vec::new();
     };
     let reps = outcomes.iter().map(|(o, _)| o.len()).min().unwrap_or(0);
@@ -699,14 +699,14 @@ pub fn breakevens(sweep: &Sweep, outcomes: &[(Vec<RepOutcome>, Hist)]) -> Vec<Br
                         })
                     })
                     .collect();
-                if let Some(u) = crate::economics::crossover(&obs) {
+                if let Some(u) = crate::analysis::economics::crossover(&obs) {
                     estimates.push(u);
                 }
             }
             Breakeven {
                 term: term.clone(),
                 price_per_unit_hour: price,
-                closed_form: crate::economics::closed_form(r, price, od, mix),
+                closed_form: crate::analysis::economics::closed_form(r, price, od, mix),
                 simulated: MeanCi::of(&estimates),
                 replications_with_crossover: estimates.len(),
                 replications: reps,

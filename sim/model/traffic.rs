@@ -14,8 +14,8 @@
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Gamma, StandardNormal};
 
-use crate::engine::{SimTime, US_PER_HOUR, US_PER_SEC};
-use crate::rng::SimRng;
+use crate::model::engine::{SimTime, US_PER_HOUR, US_PER_SEC};
+use crate::model::rng::SimRng;
 
 /// z such that P(Z <= z) = 0.90 for a standard normal.
 pub const Z90: f64 = 1.281_551_565_544_600_4;
@@ -153,8 +153,8 @@ impl ArrivalGen {
 /// Replays a class's trace: arrival times (scaled, offset, tiled) and token
 /// counts, one record at a time from the file.
 pub struct TraceArrivals {
-    src: crate::scenario::TraceSource,
-    reader: Option<crate::trace::TraceReader>,
+    src: crate::input::scenario::TraceSource,
+    reader: Option<crate::input::trace::TraceReader>,
     pass: u64,
     current: (SimTime, u32, u32),
     copies_left: u32,
@@ -163,9 +163,9 @@ pub struct TraceArrivals {
 }
 
 impl TraceArrivals {
-    pub fn new(src: &crate::scenario::TraceSource) -> Self {
+    pub fn new(src: &crate::input::scenario::TraceSource) -> Self {
         TraceArrivals {
-            reader: crate::trace::TraceReader::open(&src.path, src.format.clone()).ok(),
+            reader: crate::input::trace::TraceReader::open(&src.path, src.format.clone()).ok(),
             src: src.clone(),
             pass: 0,
             current: (0, 0, 0),
@@ -200,9 +200,11 @@ impl TraceArrivals {
                     }
                     empty_passes += 1;
                     self.pass += 1;
-                    self.reader =
-                        crate::trace::TraceReader::open(&self.src.path, self.src.format.clone())
-                            .ok();
+                    self.reader = crate::input::trace::TraceReader::open(
+                        &self.src.path,
+                        self.src.format.clone(),
+                    )
+                    .ok();
                     continue;
                 }
             };
@@ -383,7 +385,7 @@ fn interpolate(points: &[(f64, f64)], u: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{stream, Purpose};
+    use crate::model::rng::{stream, Purpose};
 
     fn spec(rps: f64) -> ArrivalSpec {
         ArrivalSpec {

@@ -8,7 +8,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::engine::{SimTime, US_PER_HOUR};
+use crate::model::engine::{SimTime, US_PER_HOUR};
 
 /// Significant decimal digits kept by the TTFT histograms.
 pub const HIST_SIGFIG: u8 = 3;

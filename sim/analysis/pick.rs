@@ -6,7 +6,7 @@
 //! `pick` filters the catalog by model and compliance, then *simulates* every
 //! remaining platform on that traffic: on-demand only, and, where the
 //! platform sells reserved capacity for the model, the cheapest reserved plan
-//! that meets the SLA ([`crate::plan`]). The cheapest configuration that meets
+//! that meets the SLA ([`crate::analysis::plan`]). The cheapest configuration that meets
 //! the SLA becomes the primary; a second platform (the two-provider minimum)
 //! becomes the on-demand fallback; and the whole design, with a full outage of
 //! each primary platform, is simulated once more with and without the
@@ -21,14 +21,14 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::attribution::AttributionRow;
-use crate::catalog::{Catalog, Offering, Platform};
-use crate::economics::{closed_form, TokenMix};
+use crate::analysis::attribution::AttributionRow;
+use crate::analysis::economics::{closed_form, TokenMix};
+use crate::analysis::plan::{parse_sla, Mode, SlaTarget, HOURS_PER_MONTH};
+use crate::analysis::sweep::{run_points, PointSummary};
 use crate::error::InputError;
-use crate::metrics::MeanCi;
-use crate::plan::{parse_sla, Mode, SlaTarget, HOURS_PER_MONTH};
-use crate::scenario::{parse_toml, Checker, Pool, Scenario, WEEKDAYS};
-use crate::sweep::{run_points, PointSummary};
+use crate::input::catalog::{Catalog, Offering, Platform};
+use crate::input::scenario::{parse_toml, Checker, Pool, Scenario, WEEKDAYS};
+use crate::model::metrics::MeanCi;
 
 // ---------------------------------------------------------------------------
 // The profile file.
@@ -383,7 +383,10 @@ fn probe_class(
     class.insert("output_tokens".into(), w.output_tokens.clone());
     let mut dep = toml::Table::new();
     dep.insert("name".into(), "probe".into());
-    dep.insert("platform".into(), crate::catalog::CUSTOM_PLATFORM.into());
+    dep.insert(
+        "platform".into(),
+        crate::input::catalog::CUSTOM_PLATFORM.into(),
+    );
     dep.insert("model".into(), "probe".into());
     let mut lat = toml::Table::new();
     lat.insert("median_ms".into(), 100.0.into());
@@ -430,7 +433,7 @@ fn arrivals(mean_rps: f64, peak_hour: f64, peak_to_trough: f64) -> toml::Table {
 }
 
 // ---------------------------------------------------------------------------
-// Regions (data: sim/catalog/regions.toml).
+// Regions (data: sim/input/catalog/regions.toml).
 // ---------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -455,8 +458,8 @@ pub fn regions() -> &'static [Region] {
     static REGIONS: OnceLock<Vec<Region>> = OnceLock::new();
     REGIONS.get_or_init(|| {
         parse_toml::<RegionsFile>(
-            include_str!("catalog/regions.toml"),
-            Path::new("sim/catalog/regions.toml"),
+            include_str!("../input/catalog/regions.toml"),
+            Path::new("sim/input/catalog/regions.toml"),
         )
         .expect("the shipped region map parses (tests check it)")
         .region
@@ -540,7 +543,8 @@ pub struct Route {
 
 fn platform_compliance(p: &Platform, profile: &Profile) -> Option<String> {
     let c = &p.compliance;
-    let has = |v: &Option<crate::catalog::Sourced<bool>>| v.as_ref().is_some_and(|s| s.value);
+    let has =
+        |v: &Option<crate::input::catalog::Sourced<bool>>| v.as_ref().is_some_and(|s| s.value);
     let mut missing = Vec::new();
     if profile.baa && !has(&c.hipaa_baa) {
         missing.push("a HIPAA BAA".to_string());
@@ -1164,9 +1168,9 @@ fn evaluate(
     };
     let hours = sc.horizon_hours as f64;
     if route.reserved.is_some() {
-        let spec = crate::plan::spec(&sc, Some(sla), Some("reserved"), None, None)
+        let spec = crate::analysis::plan::spec(&sc, Some(sla), Some("reserved"), None, None)
             .map_err(|(k, m)| PickError::Internal(format!("{k}: {m}")))?;
-        let result = crate::plan::plan(&sc, &spec, threads, progress);
+        let result = crate::analysis::plan::plan(&sc, &spec, threads, progress);
         let reserved_best = result
             .candidates
             .iter()
@@ -1178,7 +1182,7 @@ fn evaluate(
                     .iter()
                     .filter(|c| c.mode != Mode::OnDemandOnly)
                     .min_by(|a, b| {
-                        let t = |c: &crate::plan::Candidate| {
+                        let t = |c: &crate::analysis::plan::Candidate| {
                             c.ttft_sla_ms.map_or(f64::INFINITY, |t| t.mean)
                         };
                         t(a).total_cmp(&t(b))
@@ -1186,7 +1190,7 @@ fn evaluate(
                     })
             });
         let offering = route.reserved.clone().unwrap_or_default();
-        let to_config = |c: &crate::plan::Candidate| -> Config {
+        let to_config = |c: &crate::analysis::plan::Candidate| -> Config {
             let e = result
                 .evaluated
                 .iter()
@@ -1867,8 +1871,8 @@ fn design_run(
     threads: usize,
     progress: Option<&AtomicU64>,
 ) -> (DesignRun, Vec<AttributionRow>) {
-    let (pooled, kept) = crate::run::run_each(sc, threads, progress, |m| {
-        crate::sweep::RepOutcome::of(sc, None, None, m)
+    let (pooled, kept) = crate::analysis::run::run_each(sc, threads, progress, |m| {
+        crate::analysis::sweep::RepOutcome::of(sc, None, None, m)
     });
     let summary = PointSummary::of(0.0, &kept, &pooled.overall_ttft(), false);
     let hours = sc.horizon_hours as f64;
@@ -1880,7 +1884,8 @@ fn design_run(
         .iter()
         .map(|o| o.served as f64 / o.arrived.max(1) as f64)
         .collect();
-    let rows = crate::attribution::attribution(sc, &pooled, kept.len(), Catalog::shipped());
+    let rows =
+        crate::analysis::attribution::attribution(sc, &pooled, kept.len(), Catalog::shipped());
     (
         DesignRun {
             label: label.to_string(),
@@ -1992,7 +1997,7 @@ fn finops(profile: &Profile, design: &Design, rows: &[AttributionRow]) -> Vec<Fi
             }
             FinopsPlan {
                 platform: p.to_string(),
-                mechanism: model.map_or(crate::attribution::NO_MECHANISM.to_string(), |m| m.mechanism.value.clone()),
+                mechanism: model.map_or(crate::analysis::attribution::NO_MECHANISM.to_string(), |m| m.mechanism.value.clone()),
                 granularity_hours: model.map(|m| m.granularity_hours.value),
                 latency_hours: model.map(|m| m.latency_hours.value),
                 steps,
@@ -2022,7 +2027,7 @@ mod tests {
             for r in &o.regions.value {
                 assert!(
                     regions().iter().any(|x| &x.id == r),
-                    "region {r} of {} is not in sim/catalog/regions.toml",
+                    "region {r} of {} is not in sim/input/catalog/regions.toml",
                     o.id
                 );
             }

@@ -3,7 +3,7 @@
 //! much more a gateway that stamps tags on each request can split, and what
 //! nobody can attribute.
 //!
-//! The platforms' mechanisms are data ([`crate::catalog::AttributionModel`]
+//! The platforms' mechanisms are data ([`crate::input::catalog::AttributionModel`]
 //! in the catalog); the rules (docs/model.md, "Cost attribution"):
 //!
 //! - A deployment whose requests over the horizon all came from classes
@@ -30,10 +30,10 @@
 
 use serde::Serialize;
 
-use crate::catalog::{AttributionModel, Catalog, CUSTOM_PLATFORM};
-use crate::cost::token_cost;
-use crate::metrics::RepMetrics;
-use crate::scenario::{Pool, Scenario};
+use crate::analysis::cost::token_cost;
+use crate::input::catalog::{AttributionModel, Catalog, CUSTOM_PLATFORM};
+use crate::input::scenario::{Pool, Scenario};
+use crate::model::metrics::RepMetrics;
 
 /// The mechanism name of a platform outside the catalog.
 pub const NO_MECHANISM: &str = "none";

@@ -44,9 +44,9 @@ use rand::Rng;
 use serde::Serialize;
 
 use crate::error::InputError;
-use crate::rng::{key_of, stream, Purpose, SimRng};
-use crate::trace::{BadRow, BadRowKind, TraceFormat, TraceReader};
-use crate::traffic::{normal_cdf, TokenDist};
+use crate::input::trace::{BadRow, BadRowKind, TraceFormat, TraceReader};
+use crate::model::rng::{key_of, stream, Purpose, SimRng};
+use crate::model::traffic::{normal_cdf, TokenDist};
 
 /// The default interval for counting requests, seconds.
 pub const DEFAULT_INTERVAL_S: f64 = 60.0;
@@ -809,8 +809,8 @@ pub(crate) mod tests {
     use rand_distr::{Distribution, Exp1, Gamma, Poisson, StandardNormal};
 
     use super::*;
-    use crate::trace::{parse_datetime, CsvMapping, TimeUnit};
-    use crate::traffic::{shape_profile, Z90};
+    use crate::input::trace::{parse_datetime, CsvMapping, TimeUnit};
+    use crate::model::traffic::{shape_profile, Z90};
 
     pub(crate) fn shipped(file: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::InputError;
-use crate::traffic::{shape_profile, ArrivalProcess, ArrivalSpec, TokenDist};
+use crate::model::traffic::{shape_profile, ArrivalProcess, ArrivalSpec, TokenDist};
 
 // ---------------------------------------------------------------------------
 // Stage one: the file as written.
@@ -293,7 +293,7 @@ pub enum Routing {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceSource {
     pub path: std::path::PathBuf,
-    pub format: crate::trace::TraceFormat,
+    pub format: crate::input::trace::TraceFormat,
     /// Only rows whose model column equals this.
     pub model: Option<String>,
     /// Replay this many times faster (trace seconds / simulated seconds).
@@ -639,7 +639,7 @@ impl Scenario {
     }
 
     pub fn horizon_us(&self) -> u64 {
-        self.horizon_hours as u64 * crate::engine::US_PER_HOUR
+        self.horizon_hours as u64 * crate::model::engine::US_PER_HOUR
     }
 }
 
@@ -656,7 +656,7 @@ fn apply_offerings(mut table: toml::Table, file: &Path) -> Result<toml::Table, I
     let Some(toml::Value::Array(deps)) = table.get_mut("deployment") else {
         return Ok(table);
     };
-    let catalog = crate::catalog::Catalog::shipped();
+    let catalog = crate::input::catalog::Catalog::shipped();
     for (i, d) in deps.iter_mut().enumerate() {
         let Some(t) = d.as_table() else { continue };
         let Some(id) = t.get("offering") else {
@@ -721,7 +721,7 @@ fn apply_offerings(mut table: toml::Table, file: &Path) -> Result<toml::Table, I
             ));
         }
         let merged =
-            crate::catalog::merge_under(offering.deployment_table(&platform.id), t.clone());
+            crate::input::catalog::merge_under(offering.deployment_table(&platform.id), t.clone());
         *d = toml::Value::Table(merged);
     }
     Ok(table)
@@ -1247,7 +1247,7 @@ fn validate_deployment(c: &Checker, p: &str, d: &RawDeployment) -> Result<Deploy
 /// A deployment on a catalog platform must use a model that platform sells;
 /// platform "custom" is outside the catalog and unchecked.
 fn check_catalog(c: &Checker, p: &str, d: &RawDeployment) -> Result<(), InputError> {
-    use crate::catalog::{Catalog, CUSTOM_PLATFORM};
+    use crate::input::catalog::{Catalog, CUSTOM_PLATFORM};
     if d.platform == CUSTOM_PLATFORM {
         return Ok(());
     }
@@ -1430,12 +1430,12 @@ fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, 
         .max_queue
         .map(|v| {
             let q = c.whole(&format!("{p}.max_queue"), v, 0)?;
-            if q as usize > crate::capacity::MAX_TRACKED_QUEUE {
+            if q as usize > crate::model::capacity::MAX_TRACKED_QUEUE {
                 return Err(c.err(
                     format!("{p}.max_queue"),
                     format!(
                         "must be at most {} requests (leave it out for no bound), got {q}",
-                        crate::capacity::MAX_TRACKED_QUEUE
+                        crate::model::capacity::MAX_TRACKED_QUEUE
                     ),
                 ));
             }
@@ -1621,7 +1621,9 @@ fn validate_class(
                 let slowdown = match &dep.pool {
                     Pool::OnDemand(o) => {
                         let bg = o.background.iter().sum::<f64>() / 24.0;
-                        crate::capacity::OnDemandPool::slowdown(bg.min(o.max_pool_utilization))
+                        crate::model::capacity::OnDemandPool::slowdown(
+                            bg.min(o.max_pool_utilization),
+                        )
                     }
                     Pool::Reserved(_) => 1.0,
                 };
@@ -1672,7 +1674,9 @@ fn validate_trace(
     a: &RawArrivals,
     horizon_hours: u32,
 ) -> Result<TraceSource, InputError> {
-    use crate::trace::{CsvMapping, TimeUnit, TraceFormat, TraceReader, FORMATS, TIME_UNITS};
+    use crate::input::trace::{
+        CsvMapping, TimeUnit, TraceFormat, TraceReader, FORMATS, TIME_UNITS,
+    };
     for (k, v) in [
         ("mean_rps", a.mean_rps.is_some()),
         ("process", a.process.is_some()),

@@ -25,10 +25,10 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 
-use crate::economics::Pair;
-use crate::metrics::MeanCi;
-use crate::scenario::{Pool, Scenario, Sla};
-use crate::sweep::{run_points, PointSummary};
+use crate::analysis::economics::Pair;
+use crate::analysis::sweep::{run_points, PointSummary};
+use crate::input::scenario::{Pool, Scenario, Sla};
+use crate::model::metrics::MeanCi;
 
 /// Hours in a billing month, as the vendors count them.
 pub const HOURS_PER_MONTH: f64 = 730.0;

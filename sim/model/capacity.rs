@@ -12,11 +12,11 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use crate::engine::{SimTime, US_PER_HOUR, US_PER_MIN};
+use crate::model::engine::{SimTime, US_PER_HOUR, US_PER_MIN};
 use rand_distr::{Distribution, Exp1};
 
-use crate::rng::{key_of, stream, Purpose};
-use crate::scenario::{OnDemand, OutageEffect, OutageSchedule, Reserved, Scenario};
+use crate::input::scenario::{OnDemand, OutageEffect, OutageSchedule, Reserved, Scenario};
+use crate::model::rng::{key_of, stream, Purpose};
 
 /// A request admitted by a reserved pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

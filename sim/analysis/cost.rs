@@ -2,8 +2,8 @@
 //! or not. Costs are computed from integer token counts at the end, so the sum
 //! does not depend on the order requests were served in.
 
-use crate::metrics::{HourCell, RepMetrics};
-use crate::scenario::{Deployment, Pool, Scenario};
+use crate::input::scenario::{Deployment, Pool, Scenario};
+use crate::model::metrics::{HourCell, RepMetrics};
 
 /// Cost of one hour of one deployment, split by pool.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -84,9 +84,9 @@ pub fn reserved_utilization(sc: &Scenario, m: &RepMetrics, d: usize) -> Option<f
 /// Utilization of deployment `d` in one hour (reserved pools only).
 pub fn hour_utilization(d: &Deployment, cell: &HourCell) -> Option<f64> {
     match &d.pool {
-        Pool::Reserved(r) => {
-            Some(cell.busy_us as f64 / (r.slots() as f64 * crate::engine::US_PER_HOUR as f64))
-        }
+        Pool::Reserved(r) => Some(
+            cell.busy_us as f64 / (r.slots() as f64 * crate::model::engine::US_PER_HOUR as f64),
+        ),
         Pool::OnDemand(_) => None,
     }
 }
@@ -97,13 +97,13 @@ mod tests {
 
     #[test]
     fn totals_equal_the_sum_of_hourly_costs() {
-        let sc = crate::scenario::Scenario::load(
+        let sc = crate::input::scenario::Scenario::load(
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml"),
         )
         .unwrap();
         let mut sc = sc;
         sc.horizon_hours = 6;
-        let m = crate::run::run_replication(&sc, 0, None);
+        let m = crate::analysis::run::run_replication(&sc, 0, None);
         let totals = deployment_totals(&sc, &m);
         for (d, dep) in sc.deployments.iter().enumerate() {
             let hourly: f64 = (0..6)

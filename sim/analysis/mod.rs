@@ -1,0 +1,16 @@
+//! Stage 3, analysis: what is computed from simulated runs. Replications ([`run`]),
+//! parameter sweeps and break-even ([`sweep`], [`economics`]), capacity plans
+//! ([`plan`]), platform picks ([`pick`]), run-to-run differences ([`diff`]), trace
+//! fitting ([`fit`]), cost and tag attribution ([`cost`], [`attribution`]) and the
+//! queueing closed forms the simulation is checked against ([`theory`]).
+
+pub mod attribution;
+pub mod cost;
+pub mod diff;
+pub mod economics;
+pub mod fit;
+pub mod pick;
+pub mod plan;
+pub mod run;
+pub mod sweep;
+pub mod theory;
