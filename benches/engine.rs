@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use llmcap::input::scenario::Scenario;
+use llmcap::domain::Scenario;
 use llmcap::model::engine::EventQueue;
 
 fn replication(c: &mut Criterion) {

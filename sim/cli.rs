@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use llmcap::analysis::plan::{parse_sla, PlanSpec};
 use llmcap::analysis::sweep::{breakevens, run_points, PointSummary, Sweep, SweepSpec};
-use llmcap::input::scenario::{RawSweep, Scenario};
+use llmcap::domain::{RawSweep, Scenario};
 use llmcap::report::sweep::SweepResult;
 use llmcap::report::{
     self,
@@ -525,7 +525,7 @@ fn hex(bytes: &[u8]) -> String {
 /// The scenario file as a TOML table (for sweeps, which change one key).
 fn load_table(path: &Path, bytes: &[u8]) -> Result<toml::Table, Failure> {
     let text = String::from_utf8_lossy(bytes);
-    llmcap::input::scenario::parse_toml(&text, path).map_err(input)
+    llmcap::input::document::parse_toml(&text, path).map_err(input)
 }
 
 /// The sweep to run: from the command line when --key or a value flag is
@@ -720,8 +720,8 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
     // The total is not known in advance (the search decides); show a spinner
     // that counts simulated hours against one sweep of the grid.
     let grid = match &sc.deployments[spec.reserved].pool {
-        llmcap::input::scenario::Pool::Reserved(r) => r.grid(spec.max_units).len() as u64,
-        llmcap::input::scenario::Pool::OnDemand(_) => 1,
+        llmcap::domain::Pool::Reserved(r) => r.grid(spec.max_units).len() as u64,
+        llmcap::domain::Pool::OnDemand(_) => 1,
     };
     let total = sc.horizon_hours as u64 * sc.replications as u64 * grid.min(40);
     let (result, took) = with_progress(total, a.sim.quiet, |progress| {
@@ -819,7 +819,7 @@ fn emit(text: &str) -> Result<(), Failure> {
 }
 
 fn fit(a: FitArgs) -> Result<(), Failure> {
-    use llmcap::input::trace::{CsvMapping, TimeUnit, TraceFormat, FORMATS, TIME_UNITS};
+    use llmcap::domain::trace::{CsvMapping, TimeUnit, TraceFormat, FORMATS, TIME_UNITS};
     let need = |flag: &str, v: &Option<String>| {
         v.clone()
             .ok_or_else(|| input(anyhow::anyhow!("--{flag} is needed with --format csv")))

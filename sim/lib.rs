@@ -18,7 +18,7 @@
 //! maps command-line flags onto the library. See docs/architecture.md.
 //!
 //! ```
-//! use llmcap::input::scenario::Scenario;
+//! use llmcap::domain::Scenario;
 //! let toml = r#"
 //! [scenario]
 //! horizon_hours = 1
@@ -44,6 +44,7 @@
 //! ```
 
 pub mod analysis;
+pub mod domain;
 pub mod error;
 pub mod input;
 pub mod model;

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use llmcap::analysis::run::run;
+use llmcap::domain::{Pool, Scenario, TERMS};
 use llmcap::input::catalog::{Catalog, Offering, Platform};
-use llmcap::input::scenario::{Pool, Scenario, TERMS};
 use predicates::prelude::*;
 
 use crate::common::{llmcap, write};

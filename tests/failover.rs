@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use llmcap::analysis::run::run;
-use llmcap::input::scenario::{Routing, Scenario};
+use llmcap::domain::{Routing, Scenario};
 use llmcap::model::metrics::{ClassStats, DeploymentStats, Hist, RepMetrics};
 use predicates::prelude::*;
 

@@ -12,9 +12,9 @@ use std::fmt::Write;
 
 use llmcap::analysis::cost;
 use llmcap::analysis::run::run;
-use llmcap::input::scenario::{Class, Pool, Scenario};
+use llmcap::domain::TokenDist;
+use llmcap::domain::{Class, Pool, Scenario};
 use llmcap::model::metrics::{ClassStats, Hist, RepMetrics};
-use llmcap::model::traffic::TokenDist;
 use proptest::prelude::*;
 
 use crate::common::scenario;

@@ -482,8 +482,7 @@ fn dd1_overloaded_waits_grow_by_the_excess_service() {
 #[test]
 fn report_cross_check_recognises_mmc_pools_only() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let load =
-        |f: &str| llmcap::input::scenario::Scenario::load(&root.join(f)).expect("shipped scenario");
+    let load = |f: &str| llmcap::domain::Scenario::load(&root.join(f)).expect("shipped scenario");
     let sc = load("scenarios/queueing_check.toml");
     let p = llmcap::analysis::theory::mmc_prediction(&sc, 0).expect("queueing_check is M/M/c");
     // 8 slots of 1000 tokens/s, mean 1000 tokens, 6 arrivals/s.

@@ -11,10 +11,9 @@
 use std::path::{Path, PathBuf};
 
 use llmcap::analysis::run::run;
-use llmcap::input::scenario::Scenario;
-use llmcap::input::trace::{
-    BadRowKind, CsvMapping, TimeUnit, TraceFormat, TraceReader, TraceRecord,
-};
+use llmcap::domain::trace::{BadRowKind, CsvMapping, TimeUnit, TraceFormat, TraceRecord};
+use llmcap::domain::Scenario;
+use llmcap::input::trace::TraceReader;
 use llmcap::model::rng::{stream, Purpose, SimRng};
 use llmcap::model::traffic::TraceArrivals;
 use predicates::prelude::*;
@@ -204,7 +203,7 @@ fn arrivals_per_hour(sc: &Scenario) -> Vec<u64> {
 /// Every (time, input, output) the class-0 trace of `sc` replays before the horizon.
 fn replayed(sc: &Scenario, seed_key: u64) -> Vec<(u64, u32, u32)> {
     let src = sc.classes[0].trace.as_ref().expect("a trace class");
-    let mut t = TraceArrivals::new(src);
+    let mut t = TraceArrivals::new(src, llmcap::input::trace::open_rows);
     let mut rng: SimRng = stream(sc.seed, 0, Purpose::Arrivals, seed_key);
     let mut v = Vec::new();
     while let Some(x) = t.next(sc.horizon_us(), &mut rng) {

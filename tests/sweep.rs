@@ -61,7 +61,7 @@ fn sweep_ok(scenario: &Path, out: &Path, extra: &[&str]) {
 /// The sweep of `text` with `spec`, built through the library as the CLI does.
 fn build(text: &str, spec: SweepSpec) -> Sweep {
     let file = Path::new("inline.toml");
-    let table: toml::Table = llmcap::input::scenario::parse_toml(text, file).unwrap();
+    let table: toml::Table = llmcap::input::document::parse_toml(text, file).unwrap();
     Sweep::build(&table, file, spec, |_| {}).unwrap()
 }
 
@@ -649,7 +649,7 @@ fn shipped_sweeps_and_plans_run_a_short_horizon() {
     for p in files {
         let text = std::fs::read_to_string(&p).unwrap();
         let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-        let sc = llmcap::input::scenario::Scenario::load(&p).unwrap();
+        let sc = llmcap::domain::Scenario::load(&p).unwrap();
         if text.contains("\n[sweep]") {
             let out = tmp.path().join(format!("{name}-sweep"));
             llmcap()
@@ -666,7 +666,7 @@ fn shipped_sweeps_and_plans_run_a_short_horizon() {
                 .deployments
                 .iter()
                 .find_map(|d| match &d.pool {
-                    llmcap::input::scenario::Pool::Reserved(r) => Some(r),
+                    llmcap::domain::Pool::Reserved(r) => Some(r),
                     _ => None,
                 })
                 .unwrap();
@@ -679,7 +679,7 @@ fn shipped_sweeps_and_plans_run_a_short_horizon() {
         let has_reserved = sc
             .deployments
             .iter()
-            .any(|d| matches!(d.pool, llmcap::input::scenario::Pool::Reserved(_)));
+            .any(|d| matches!(d.pool, llmcap::domain::Pool::Reserved(_)));
         if has_reserved && sc.classes.iter().any(|c| c.sla.is_some()) {
             let out = tmp.path().join(format!("{name}-plan"));
             llmcap()

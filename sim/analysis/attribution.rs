@@ -31,8 +31,8 @@
 use serde::Serialize;
 
 use crate::analysis::cost::token_cost;
+use crate::domain::{Pool, Scenario};
 use crate::input::catalog::{AttributionModel, Catalog, CUSTOM_PLATFORM};
-use crate::input::scenario::{Pool, Scenario};
 use crate::model::metrics::RepMetrics;
 
 /// The mechanism name of a platform outside the catalog.

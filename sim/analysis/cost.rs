@@ -2,7 +2,7 @@
 //! or not. Costs are computed from integer token counts at the end, so the sum
 //! does not depend on the order requests were served in.
 
-use crate::input::scenario::{Deployment, Pool, Scenario};
+use crate::domain::{Deployment, Pool, Scenario};
 use crate::model::metrics::{HourCell, RepMetrics};
 
 /// Cost of one hour of one deployment, split by pool.
@@ -97,7 +97,7 @@ mod tests {
 
     #[test]
     fn totals_equal_the_sum_of_hourly_costs() {
-        let sc = crate::input::scenario::Scenario::load(
+        let sc = crate::domain::Scenario::load(
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml"),
         )
         .unwrap();

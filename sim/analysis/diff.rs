@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::input::scenario::WEEKDAYS;
+use crate::domain::WEEKDAYS;
 use crate::input::trace::days_from_civil;
 
 /// Share of a platform's cost that its native mechanism must split by a

@@ -16,7 +16,7 @@
 //! The simulated break-even is where the measured ratio (reserved cost / the
 //! on-demand price of the tokens the units served) crosses 1.
 
-use crate::input::scenario::{OnDemand, Pool, Reserved, Scenario};
+use crate::domain::{OnDemand, Pool, Reserved, Scenario};
 
 /// The token mix of the traffic a reserved deployment sees, in expectation.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -43,10 +43,11 @@ use std::path::Path;
 use rand::Rng;
 use serde::Serialize;
 
+use crate::domain::trace::{BadRow, BadRowKind, TraceFormat};
+use crate::domain::traffic::{normal_cdf, TokenDist};
 use crate::error::InputError;
-use crate::input::trace::{BadRow, BadRowKind, TraceFormat, TraceReader};
+use crate::input::trace::TraceReader;
 use crate::model::rng::{key_of, stream, Purpose, SimRng};
-use crate::model::traffic::{normal_cdf, TokenDist};
 
 /// The default interval for counting requests, seconds.
 pub const DEFAULT_INTERVAL_S: f64 = 60.0;
@@ -809,8 +810,9 @@ pub(crate) mod tests {
     use rand_distr::{Distribution, Exp1, Gamma, Poisson, StandardNormal};
 
     use super::*;
-    use crate::input::trace::{parse_datetime, CsvMapping, TimeUnit};
-    use crate::model::traffic::{shape_profile, Z90};
+    use crate::domain::trace::{CsvMapping, TimeUnit};
+    use crate::domain::traffic::{shape_profile, Z90};
+    use crate::input::trace::parse_datetime;
 
     pub(crate) fn shipped(file: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))

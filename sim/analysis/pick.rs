@@ -25,9 +25,10 @@ use crate::analysis::attribution::AttributionRow;
 use crate::analysis::economics::{closed_form, TokenMix};
 use crate::analysis::plan::{parse_sla, Mode, SlaTarget, HOURS_PER_MONTH};
 use crate::analysis::sweep::{run_points, PointSummary};
+use crate::domain::{Pool, Scenario, WEEKDAYS};
 use crate::error::InputError;
 use crate::input::catalog::{Catalog, Offering, Platform};
-use crate::input::scenario::{parse_toml, Checker, Pool, Scenario, WEEKDAYS};
+use crate::input::document::{parse_toml, Checker};
 use crate::model::metrics::MeanCi;
 
 // ---------------------------------------------------------------------------

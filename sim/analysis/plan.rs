@@ -27,7 +27,7 @@ use std::sync::atomic::AtomicU64;
 
 use crate::analysis::economics::Pair;
 use crate::analysis::sweep::{run_points, PointSummary};
-use crate::input::scenario::{Pool, Scenario, Sla};
+use crate::domain::{Pool, Scenario, Sla};
 use crate::model::metrics::MeanCi;
 
 /// Hours in a billing month, as the vendors count them.

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
-use crate::input::scenario::Scenario;
+use crate::domain::Scenario;
+use crate::input::trace::open_rows;
 use crate::model::engine::{EventQueue, US_PER_HOUR};
 use crate::model::metrics::RepMetrics;
 use crate::model::rng::{key_of, stream, Purpose, SimRng};
@@ -146,7 +147,7 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
             let i = key_of(&c.random_stream);
             let mut arrival_rng = stream(sc.seed, rep, Purpose::Arrivals, i);
             let arrivals = match &c.trace {
-                Some(t) => Source::Trace(Box::new(TraceArrivals::new(t))),
+                Some(t) => Source::Trace(Box::new(TraceArrivals::new(t, open_rows))),
                 None => Source::Synthetic(ArrivalGen::new(
                     &c.arrivals,
                     sc.start_weekday,

@@ -19,8 +19,9 @@ use rayon::prelude::*;
 
 use crate::analysis::cost::deployment_totals;
 use crate::analysis::economics::{Observation, Pair};
+use crate::domain::{Pool, RawSweep, Scenario};
 use crate::error::InputError;
-use crate::input::scenario::{Checker, Pool, RawSweep, Scenario};
+use crate::input::document::Checker;
 use crate::model::metrics::{Hist, MeanCi, RepMetrics};
 
 /// The pseudo-key that scales every class's mean arrival rate.

@@ -1,8 +1,8 @@
 //! Closed forms from queueing theory, used to cross-check simulated results in
 //! the report. (The test suite has its own independent implementations.)
 
-use crate::input::scenario::{Pool, Scenario};
-use crate::model::traffic::{ArrivalProcess, TokenDist};
+use crate::domain::{ArrivalProcess, TokenDist};
+use crate::domain::{Pool, Scenario};
 
 /// Erlang C: the probability that an arrival waits in an M/M/c queue with
 /// offered load `a` = lambda / mu (requires a < c). Computed with the stable

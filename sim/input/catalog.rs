@@ -13,8 +13,9 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use crate::domain::TERMS;
 use crate::error::InputError;
-use crate::input::scenario::{parse_toml, TERMS};
+use crate::input::document::parse_toml;
 
 /// The shipped catalog files, embedded at build time.
 pub const SHIPPED: &[(&str, &str)] = &[

@@ -1,7 +1,9 @@
 //! Stage 1, input: everything read from outside llmcap. The scenario file (raw serde
-//! types, then validation into domain types), the embedded platform catalog, and the
-//! trace readers. Every error names the file, the key path and what is allowed.
+//! types, then validation into the domain types of [`crate::domain`]), the embedded
+//! platform catalog, the trace readers, and the TOML helpers they share. Every error
+//! names the file, the key path and what is allowed.
 
 pub mod catalog;
+pub mod document;
 pub mod scenario;
 pub mod trace;

@@ -13,103 +13,10 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+use crate::domain::trace::{
+    BadRow, BadRowKind, TimeUnit, TraceFormat, TraceRecord, TraceRows, TraceSource,
+};
 use crate::error::InputError;
-
-/// How a trace file is laid out.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TraceFormat {
-    Azure,
-    BurstGpt,
-    Mooncake,
-    Csv(CsvMapping),
-}
-
-/// Column names of a generic CSV trace.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CsvMapping {
-    pub time: String,
-    pub time_unit: TimeUnit,
-    pub input: String,
-    pub output: String,
-    pub model: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeUnit {
-    Seconds,
-    Milliseconds,
-    Microseconds,
-    /// "YYYY-MM-DD HH:MM:SS[.fffffff]" (or with a "T"), read as UTC.
-    DateTime,
-}
-
-pub const FORMATS: &[&str] = &["azure", "burstgpt", "mooncake", "csv"];
-pub const TIME_UNITS: &[&str] = &["s", "ms", "us", "datetime"];
-
-impl TimeUnit {
-    pub fn parse(s: &str) -> Option<TimeUnit> {
-        Some(match s {
-            "s" => TimeUnit::Seconds,
-            "ms" => TimeUnit::Milliseconds,
-            "us" => TimeUnit::Microseconds,
-            "datetime" => TimeUnit::DateTime,
-            _ => return None,
-        })
-    }
-}
-
-/// One request of a trace.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TraceRecord {
-    /// Line number in the file (1 = the first line).
-    pub line: u64,
-    /// Seconds: since 1970-01-01 UTC for wall-clock formats, else as in the file.
-    pub time_s: f64,
-    pub input: u32,
-    pub output: u32,
-    pub model: Option<String>,
-}
-
-/// Why a row was not used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BadRowKind {
-    Time,
-    Tokens,
-    OutOfOrder,
-    Shape,
-}
-
-impl BadRowKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            BadRowKind::Time => "unparsable time",
-            BadRowKind::Tokens => "bad token count",
-            BadRowKind::OutOfOrder => "time before the previous row",
-            BadRowKind::Shape => "malformed row",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct BadRow {
-    pub file: PathBuf,
-    pub line: u64,
-    pub kind: BadRowKind,
-    pub message: String,
-}
-
-impl std::fmt::Display for BadRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}: {}: {}",
-            self.file.display(),
-            self.line,
-            self.kind.label(),
-            self.message
-        )
-    }
-}
 
 /// A streaming reader of one trace file.
 pub struct TraceReader {
@@ -122,24 +29,9 @@ pub struct TraceReader {
     last_time: Option<f64>,
 }
 
-impl TraceFormat {
-    /// Whether times are wall-clock (so a time of day is known).
-    pub fn wall_clock(&self) -> bool {
-        match self {
-            TraceFormat::Azure => true,
-            TraceFormat::Csv(m) => m.time_unit == TimeUnit::DateTime,
-            _ => false,
-        }
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            TraceFormat::Azure => "azure",
-            TraceFormat::BurstGpt => "burstgpt",
-            TraceFormat::Mooncake => "mooncake",
-            TraceFormat::Csv(_) => "csv",
-        }
-    }
+/// Opens `src` for one pass of its replay (a [`crate::domain::trace::TraceOpener`]).
+pub fn open_rows(src: &TraceSource) -> Result<TraceRows, InputError> {
+    Ok(Box::new(TraceReader::open(&src.path, src.format.clone())?))
 }
 
 impl TraceReader {

@@ -15,7 +15,8 @@ use std::collections::{BinaryHeap, VecDeque};
 use crate::model::engine::{SimTime, US_PER_HOUR, US_PER_MIN};
 use rand_distr::{Distribution, Exp1};
 
-use crate::input::scenario::{OnDemand, OutageEffect, OutageSchedule, Reserved, Scenario};
+use crate::domain::limits::MAX_TRACKED_QUEUE;
+use crate::domain::{OnDemand, OutageEffect, OutageSchedule, Reserved, Scenario};
 use crate::model::rng::{key_of, stream, Purpose};
 
 /// A request admitted by a reserved pool.
@@ -33,12 +34,6 @@ impl Admission {
         self.start - now
     }
 }
-
-/// Waiting requests whose start times are kept to count the queue. A bounded
-/// queue (`max_queue`) never exceeds it; an unbounded one that does is hopelessly
-/// overloaded, and beyond it the queue length seen by arrivals is reported as
-/// saturated instead of growing memory with every request.
-pub const MAX_TRACKED_QUEUE: usize = 1 << 20;
 
 pub struct ReservedPool {
     /// Time each slot becomes free (min-heap).
@@ -216,10 +211,9 @@ impl OnDemandPool {
         (self.background[hod] + yours).min(self.max_util)
     }
 
-    /// Processor-sharing slowdown of prefill at pool utilization rho: a job of
-    /// size x takes x / (1 - rho) in an M/G/1-PS queue (Kleinrock 1976, 4.4).
+    /// Prefill slowdown at pool utilization rho ([`crate::domain::prefill_slowdown`]).
     pub fn slowdown(rho: f64) -> f64 {
-        1.0 / (1.0 - rho)
+        crate::domain::prefill_slowdown(rho)
     }
 }
 

@@ -7,12 +7,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// Simulated time in microseconds since the start of the run.
-pub type SimTime = u64;
-
-pub const US_PER_SEC: u64 = 1_000_000;
-pub const US_PER_MIN: u64 = 60 * US_PER_SEC;
-pub const US_PER_HOUR: u64 = 3600 * US_PER_SEC;
+pub use crate::domain::time::{SimTime, US_PER_HOUR, US_PER_MIN, US_PER_SEC};
 
 struct Entry<E> {
     at: SimTime,

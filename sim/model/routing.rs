@@ -10,16 +10,13 @@ use std::collections::VecDeque;
 
 use rand::Rng;
 
-use crate::input::scenario::{
-    ClientPolicy, Cooldown, Jitter, OutageEffect, Pool, Routing, Scenario,
-};
-use crate::model::capacity::{
-    outage_windows, OnDemandPool, OutageWindow, ReservedPool, MAX_TRACKED_QUEUE,
-};
+use crate::domain::limits::MAX_TRACKED_QUEUE;
+use crate::domain::traffic::Z99;
+use crate::domain::{ClientPolicy, Cooldown, Jitter, OutageEffect, Pool, Routing, Scenario};
+use crate::model::capacity::{outage_windows, OnDemandPool, OutageWindow, ReservedPool};
 use crate::model::engine::{SimTime, US_PER_HOUR};
 use crate::model::metrics::{ttft_bin, RepMetrics, TTFT_BINS};
 use crate::model::rng::{stream, Purpose, SimRng};
-use crate::model::traffic::Z99;
 
 /// One request, as it travels through attempts.
 #[derive(Debug, Clone, Copy)]

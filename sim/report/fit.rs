@@ -710,10 +710,10 @@ mod tests {
         csv_format, gamma_poisson_trace, poisson_trace, shipped, write_trace,
     };
     use crate::analysis::fit::{fit, DEFAULT_INTERVAL_S};
-    use crate::input::scenario::Scenario;
-    use crate::input::trace::TraceFormat;
+    use crate::domain::trace::TraceFormat;
+    use crate::domain::traffic::{shape_profile, TokenDist};
+    use crate::domain::Scenario;
     use crate::model::rng::{stream, Purpose};
-    use crate::model::traffic::{shape_profile, TokenDist};
 
     fn traces() -> Vec<(&'static str, TraceFormat)> {
         vec![

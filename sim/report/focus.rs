@@ -8,8 +8,8 @@
 //! ("Unused"). Simulated hour 0 is dated 2001-01-01T00:00:00Z (a Monday) plus
 //! `start_weekday` days: a nominal calendar, since a scenario has no date.
 
+use crate::domain::{Pool, Scenario};
 use crate::error::OutputError;
-use crate::input::scenario::{Pool, Scenario};
 use crate::model::metrics::RepMetrics;
 use crate::report::tables::{finish, num, row};
 
@@ -327,7 +327,7 @@ pub fn focus(
     finish(w, WHAT)
 }
 
-fn commitment_term(dep: &crate::input::scenario::Deployment) -> String {
+fn commitment_term(dep: &crate::domain::Deployment) -> String {
     match &dep.pool {
         Pool::Reserved(r) => r.term.clone(),
         Pool::OnDemand(_) => String::new(),

@@ -3,15 +3,15 @@
 
 use std::fmt::Write;
 
-use crate::model::capacity::MAX_TRACKED_QUEUE;
+use crate::domain::limits::MAX_TRACKED_QUEUE;
 use crate::report::plots::{format_number, Bucket};
 
 /// A backlog at the horizon longer than this (seconds of work at full capacity)
 /// is reported as an overloaded pool rather than a busy one.
 const OVERLOAD_BACKLOG_S: f64 = 60.0;
-use crate::input::scenario::{Pool, Scenario, WEEKDAYS};
+use crate::domain::ArrivalProcess;
+use crate::domain::{Pool, Scenario, WEEKDAYS};
 use crate::model::metrics::MeanCi;
-use crate::model::traffic::ArrivalProcess;
 use crate::report::summary::{Percentile, Summary};
 
 pub(crate) fn ci(v: &Option<MeanCi>, decimals: usize, unit: &str) -> String {

@@ -20,8 +20,8 @@ pub mod tables;
 
 use std::path::PathBuf;
 
+use crate::domain::{Pool, Scenario};
 use crate::error::OutputError;
-use crate::input::scenario::{Pool, Scenario};
 use crate::model::metrics::RepMetrics;
 use output::Staging;
 use plots::{ttft_cdf::CdfSeries, Series};

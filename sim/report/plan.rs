@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::analysis::plan::{Candidate, Mode, PlanResult};
+use crate::domain::{Pool, Scenario};
 use crate::error::OutputError;
-use crate::input::scenario::{Pool, Scenario};
 use crate::model::metrics::MeanCi;
 use crate::report::markdown::{int, usd};
 use crate::report::output::Staging;

@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::analysis::attribution::{attribution, AttributionRow};
 use crate::analysis::cost::{deployment_totals, reserved_utilization};
 use crate::analysis::theory::{mmc_prediction, MmcPrediction};
+use crate::domain::{Pool, Scenario};
 use crate::input::catalog::Catalog;
-use crate::input::scenario::{Pool, Scenario};
 use crate::model::metrics::{ClassStats, Hist, MeanCi, RepMetrics, HIST_SIGFIG};
 
 #[derive(Debug, Clone, Serialize)]
@@ -480,7 +480,7 @@ fn pooled_percentiles(sc: &Scenario, h: &Hist) -> Vec<Percentile> {
 }
 
 fn resilience(sc: &Scenario, pooled: &RepMetrics, reps: &[RepDigest]) -> Resilience {
-    use crate::input::scenario::{OutageEffect, OutageSchedule};
+    use crate::domain::{OutageEffect, OutageSchedule};
     let n = reps.len().max(1) as f64;
     let availability = MeanCi::of(
         &reps

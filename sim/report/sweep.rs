@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::analysis::economics::{levers, reachable_utilization, swings, Levers, Swing};
 use crate::analysis::sweep::{Breakeven, PointSummary, Sweep};
+use crate::domain::Scenario;
 use crate::error::OutputError;
-use crate::input::scenario::Scenario;
 use crate::model::metrics::MeanCi;
 use crate::report::markdown::{ci, int, money, usd};
 use crate::report::output::Staging;

@@ -2,8 +2,8 @@
 //! Values per hour are means per replication.
 
 use crate::analysis::cost::{hour_cost, hour_utilization};
+use crate::domain::{Scenario, WEEKDAYS};
 use crate::error::OutputError;
-use crate::input::scenario::{Scenario, WEEKDAYS};
 use crate::model::metrics::{Hist, RepMetrics};
 use crate::report::summary::{Percentile, Summary};
 
@@ -277,7 +277,7 @@ pub fn cost_by_tag(
     replications: usize,
     pooled: &RepMetrics,
 ) -> Result<Vec<u8>, OutputError> {
-    use crate::input::scenario::Pool;
+    use crate::domain::Pool;
     const WHAT: &str = "cost_by_tag.csv";
     let reps = replications.max(1) as f64;
     let mut w = csv::Writer::from_writer(Vec::new());

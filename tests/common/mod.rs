@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use llmcap::input::scenario::Scenario;
+use llmcap::domain::Scenario;
 
 /// Parses and validates an inline scenario, panicking with the full error (and
 /// the text) if it is rejected: a test scenario that does not validate is a bug

@@ -1,0 +1,15 @@
+//! Limits on user-controlled sizes, shared by validation (which refuses inputs
+//! past them, naming the key) and the model (which relies on them).
+
+/// Waiting requests whose start times are kept to count the queue. A bounded
+/// queue (`max_queue`) never exceeds it; an unbounded one that does is hopelessly
+/// overloaded, and beyond it the queue length seen by arrivals is reported as
+/// saturated instead of growing memory with every request.
+pub const MAX_TRACKED_QUEUE: usize = 1 << 20;
+
+/// Longest horizon, hours: two leap years.
+pub const MAX_HORIZON_HOURS: f64 = 24.0 * 366.0 * 2.0;
+
+/// Slots of one reserved pool (units x concurrency_per_unit): each slot is a
+/// heap entry in the simulation.
+pub const MAX_SLOTS: u64 = 10_000_000;

@@ -1,0 +1,14 @@
+//! Domain types shared by the input stage (which builds them from files) and the
+//! model (which simulates them): the validated scenario, traffic specs, traces,
+//! simulated time and the limits on user-controlled sizes. This module imports
+//! neither `input` nor `model`, so data flows one way: input -> domain <- model.
+
+pub mod limits;
+pub mod scenario;
+pub mod time;
+pub mod trace;
+pub mod traffic;
+
+pub use scenario::*;
+pub use trace::{TraceSource, TraceStats};
+pub use traffic::{ArrivalProcess, ArrivalSpec, TokenDist};

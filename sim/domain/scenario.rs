@@ -1,0 +1,361 @@
+//! The validated scenario: the domain types the simulation runs on. Built by
+//! `input::scenario` (which checks every value), read by the model, the analyses
+//! and the reports. Times are integer microseconds.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::domain::time::US_PER_HOUR;
+use crate::domain::trace::TraceSource;
+use crate::domain::traffic::{ArrivalSpec, TokenDist};
+
+/// A validated scenario. Times are integer microseconds.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub horizon_hours: u32,
+    pub seed: u64,
+    pub replications: u32,
+    /// 0 = Monday .. 6 = Sunday: the weekday of simulated hour 0.
+    pub start_weekday: u8,
+    pub percentiles: Vec<f64>,
+    pub client: ClientPolicy,
+    pub classes: Vec<Class>,
+    pub deployments: Vec<Deployment>,
+    /// The `[sweep]` table as written; `sweep` checks it against the file.
+    pub sweep: Option<RawSweep>,
+    /// The `[plan]` table as written; `plan` checks it.
+    pub plan: Option<RawPlan>,
+    pub gateway: Gateway,
+    pub outages: Vec<Outage>,
+}
+
+/// The gateway in front of the deployments: a latency hop and a cooldown of
+/// failing deployments (`None` = no cooldown).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Gateway {
+    pub latency_us: u64,
+    pub cooldown: Option<Cooldown>,
+}
+
+/// After `failures` failures (errors or 429s) within `window_us`, a deployment
+/// is out of rotation for `duration_us` (LiteLLM's allowed_fails / cooldown_time).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cooldown {
+    pub failures: u32,
+    pub window_us: u64,
+    pub duration_us: u64,
+}
+
+/// How a class orders its route for each attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Routing {
+    /// The route as written.
+    Ordered,
+    /// First deployment drawn with these weights (one per route entry), then
+    /// the rest in route order.
+    Weighted(Vec<f64>),
+    /// Reserved first (already paid for), then on-demand by expected price
+    /// per request; the route is stored in that order.
+    Cheapest,
+    /// By expected TTFT with no queueing (base median + prefill of a mean
+    /// prompt, at the on-demand pool's mean background load); stored in that order.
+    Fastest,
+}
+
+impl Class {
+    /// Expected arrivals in simulated hour `hour`.
+    pub fn expected_in_hour(&self, hour: u64, start_weekday: u8) -> f64 {
+        match &self.trace {
+            Some(t) => t
+                .stats
+                .expected_per_hour
+                .get(hour as usize)
+                .copied()
+                .unwrap_or(0.0),
+            None => self.arrivals.rate_in_hour(hour, start_weekday) * 3600.0,
+        }
+    }
+
+    /// Expected arrivals over the first `hours` hours.
+    pub fn expected_arrivals(&self, hours: u32, start_weekday: u8) -> f64 {
+        match &self.trace {
+            Some(t) => t.stats.expected_per_hour.iter().take(hours as usize).sum(),
+            None => self.arrivals.expected_arrivals(hours, start_weekday),
+        }
+    }
+}
+
+/// An incident on some deployments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outage {
+    pub name: String,
+    /// Indices into `Scenario::deployments`.
+    pub deployments: Vec<usize>,
+    pub schedule: OutageSchedule,
+    pub effect: OutageEffect,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OutageSchedule {
+    /// One window, `[start_us, end_us)`.
+    Window { start_us: u64, end_us: u64 },
+    /// Up for exponential times with mean `mtbf_us`, down for exponential
+    /// times with mean `mttr_us`, from the start of the run.
+    Random { mtbf_us: f64, mttr_us: f64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OutageEffect {
+    /// Every request is answered with an error.
+    Full,
+    /// TTFT x `latency_factor`, and a share `error_rate` of requests answered 429.
+    Partial {
+        latency_factor: f64,
+        error_rate: f64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientPolicy {
+    pub max_attempts: u32,
+    pub backoff_base_us: u64,
+    pub backoff_max_us: u64,
+    pub jitter: Jitter,
+    pub timeout_us: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jitter {
+    /// Wait a uniform time in [0, backoff] (AWS "full jitter").
+    Full,
+    /// Wait backoff/2 plus a uniform time in [0, backoff/2].
+    Equal,
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub name: String,
+    pub model: String,
+    /// Models the route may use besides `model`.
+    pub substitutes: Vec<String>,
+    pub routing: Routing,
+    /// Indices into `Scenario::deployments`, in the order they are tried.
+    pub route: Vec<usize>,
+    /// Name of the random streams the class draws arrivals and tokens from
+    /// (default: the class name). Classes sharing it see identical traffic.
+    pub random_stream: String,
+    pub tags: BTreeMap<String, String>,
+    pub sla: Option<Sla>,
+    pub arrivals: ArrivalSpec,
+    /// Arrivals and token counts replayed from a trace (then `arrivals` and
+    /// the token distributions summarise the trace for reports).
+    pub trace: Option<TraceSource>,
+    pub input_tokens: TokenDist,
+    pub output_tokens: TokenDist,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sla {
+    pub ttft_us: u64,
+    /// The percentile that must stay under `ttft_us`, in (0, 100].
+    pub percentile: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    pub name: String,
+    /// The catalog offering it was built from, if any.
+    pub offering: Option<String>,
+    pub platform: String,
+    pub model: String,
+    pub region: Option<String>,
+    pub latency: Latency,
+    pub pool: Pool,
+}
+
+/// Time to first token, apart from queueing: a lognormal base (network, gateway,
+/// scheduling) plus prefill time proportional to the prompt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Latency {
+    pub median_ms: f64,
+    pub p99_ms: f64,
+    pub prefill_ms_per_1k_input: f64,
+}
+
+#[derive(Debug, Clone)]
+pub enum Pool {
+    OnDemand(OnDemand),
+    Reserved(Reserved),
+}
+
+impl Pool {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Pool::OnDemand(_) => "on_demand",
+            Pool::Reserved(_) => "reserved",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnDemand {
+    pub input_per_1m: f64,
+    pub output_per_1m: f64,
+    pub rpm: Option<f64>,
+    pub tpm: Option<f64>,
+    /// Capacity of the shared pool your traffic competes in, tokens per minute.
+    pub shared_pool_tpm: f64,
+    /// Other tenants' load as a fraction of the pool, by hour of day (mean =
+    /// `background_utilization`).
+    pub background: [f64; 24],
+    pub max_pool_utilization: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reserved {
+    pub units: u32,
+    /// The smallest number of units the vendor sells (Azure global PTUs: 15).
+    pub min_units: u32,
+    /// Units come in steps of this size above `min_units` (Azure global PTUs: 5).
+    pub unit_step: u32,
+    /// Input-equivalent tokens per minute per unit.
+    pub tpm_per_unit: f64,
+    /// One output token costs this many input tokens of capacity.
+    pub output_weight: f64,
+    /// Requests one unit serves at once; the pool has `units * concurrency_per_unit` slots.
+    pub concurrency_per_unit: u32,
+    pub term: String,
+    pub price_per_unit_hour: BTreeMap<String, f64>,
+    /// Requests allowed to wait for a slot; beyond it they spill (None = no bound).
+    pub max_queue: Option<u32>,
+    /// Longest wait for a slot before spilling (None = no bound).
+    pub max_wait_us: Option<u64>,
+}
+
+/// Processor-sharing slowdown of prefill at pool utilization rho: a job of
+/// size x takes x / (1 - rho) in an M/G/1-PS queue (Kleinrock 1976, 4.4).
+pub fn prefill_slowdown(rho: f64) -> f64 {
+    1.0 / (1.0 - rho)
+}
+
+impl Reserved {
+    /// Whether `units` is a number of units the vendor sells.
+    pub fn purchasable(&self, units: u32) -> bool {
+        units >= self.min_units && (units - self.min_units) % self.unit_step == 0
+    }
+    /// The purchasable numbers of units from `min_units` up to `max`.
+    pub fn grid(&self, max: u32) -> Vec<u32> {
+        (self.min_units..=max.max(self.min_units))
+            .step_by(self.unit_step as usize)
+            .collect()
+    }
+    pub fn slots(&self) -> u32 {
+        self.units.saturating_mul(self.concurrency_per_unit)
+    }
+    /// Price per unit-hour of the chosen term.
+    pub fn unit_hour_price(&self) -> f64 {
+        self.price_per_unit_hour
+            .get(&self.term)
+            .copied()
+            .unwrap_or(0.0)
+    }
+}
+
+pub const TERMS: &[&str] = &["hourly", "monthly", "yearly", "1-month", "6-month"];
+pub const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+pub const DEFAULT_PERCENTILES: &[f64] = &[50.0, 90.0, 95.0, 99.0, 99.9];
+
+impl Scenario {
+    /// Things that are valid but probably not what the author meant, each
+    /// naming its key.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        for (i, c) in self.classes.iter().enumerate() {
+            let a = &c.arrivals;
+            let flat = a.weekday.iter().all(|f| (f - 1.0).abs() < 1e-12);
+            if !flat && self.horizon_hours % 168 != 0 {
+                let mean = a.expected_arrivals(self.horizon_hours, self.start_weekday)
+                    / (self.horizon_hours as f64 * 3600.0);
+                w.push(format!(
+                    "class[{i}].arrivals.weekday: the factors average to 1 over whole weeks, but the horizon is {} h, so this run's mean rate is {mean:.3} req/s rather than mean_rps = {}",
+                    self.horizon_hours, a.mean_rps
+                ));
+            }
+            if let (TokenDist::Fixed(inp), TokenDist::Fixed(out)) =
+                (&c.input_tokens, &c.output_tokens)
+            {
+                for &d in &c.route {
+                    if let Pool::OnDemand(o) = &self.deployments[d].pool {
+                        if o.tpm.is_some_and(|t| (*inp as f64 + *out as f64) > t) {
+                            w.push(format!(
+                                "class[{i}]: each request needs {} tokens, more than deployment \"{}\"'s tpm quota, so it always answers 429",
+                                inp + out,
+                                self.deployments[d].name
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        w
+    }
+
+    /// Groups of classes that share a random stream: the same traffic under
+    /// alternative set-ups, so totals over all classes add alternatives up.
+    pub fn alternatives(&self) -> Vec<Vec<&str>> {
+        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+        for c in &self.classes {
+            match groups.iter_mut().find(|(s, _)| *s == c.random_stream) {
+                Some((_, names)) => names.push(&c.name),
+                None => groups.push((&c.random_stream, vec![&c.name])),
+            }
+        }
+        groups
+            .into_iter()
+            .filter(|(_, names)| names.len() > 1)
+            .map(|(_, names)| names)
+            .collect()
+    }
+
+    pub fn horizon_us(&self) -> u64 {
+        self.horizon_hours as u64 * US_PER_HOUR
+    }
+}
+
+/// `[sweep]`: one key, many values (see `sweep`).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    pub key: String,
+    pub values: Option<Vec<f64>>,
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+    pub step: Option<f64>,
+    pub points: Option<f64>,
+    pub replications: Option<u32>,
+    pub compare: Option<String>,
+}
+
+/// `[plan]`: what `llmcap plan` may buy (see `plan`).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    pub deployment: Option<String>,
+    pub terms: Option<Vec<String>>,
+    pub max_units: Option<f64>,
+    pub confidence: Option<f64>,
+    pub replications: Option<u32>,
+    pub sla: Option<String>,
+}

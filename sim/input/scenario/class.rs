@@ -1,0 +1,362 @@
+//! Validation of request classes: route, SLA, routing policy, arrivals and
+//! token distributions.
+
+use crate::domain::{ArrivalProcess, ArrivalSpec, Class, Deployment, Routing, Sla, TokenDist};
+use crate::error::InputError;
+use crate::input::document::{ms_to_us, normalised, Checker};
+use crate::input::scenario::raw::{RawArrivals, RawClass, RawTokens};
+use crate::input::scenario::route_order;
+use crate::input::scenario::trace_scan::{trace_summary, validate_trace};
+use crate::input::scenario::validate::profile;
+
+pub(super) fn validate_class(
+    c: &Checker,
+    p: &str,
+    k: &RawClass,
+    deployments: &[Deployment],
+    horizon_hours: u32,
+) -> Result<Class, InputError> {
+    if k.name.is_empty() {
+        return Err(c.err(format!("{p}.name"), "must not be empty"));
+    }
+    if k.route.is_empty() {
+        return Err(c.err(
+            format!("{p}.route"),
+            "must name at least one deployment, in the order they are tried",
+        ));
+    }
+    let mut route = Vec::with_capacity(k.route.len());
+    for (j, name) in k.route.iter().enumerate() {
+        let rp = format!("{p}.route[{j}]");
+        let Some(idx) = deployments.iter().position(|d| &d.name == name) else {
+            let known: Vec<&str> = deployments.iter().map(|d| d.name.as_str()).collect();
+            return Err(c.err(
+                rp,
+                format!(
+                    "unknown deployment \"{name}\"; defined deployments: {}",
+                    known.join(", ")
+                ),
+            ));
+        };
+        if route.contains(&idx) {
+            return Err(c.err(
+                rp,
+                format!("deployment \"{name}\" appears twice in the route"),
+            ));
+        }
+        let d = &deployments[idx];
+        let substitutes = k.substitutes.as_deref().unwrap_or_default();
+        if d.model != k.model && !substitutes.contains(&d.model) {
+            return Err(c.err(
+                rp,
+                format!(
+                    "deployment \"{name}\" serves model \"{}\", but the class needs \"{}\"{}",
+                    d.model,
+                    k.model,
+                    if substitutes.is_empty() {
+                        " (list allowed stand-ins in the class's substitutes)".to_string()
+                    } else {
+                        format!(" or a substitute ({})", substitutes.join(", "))
+                    }
+                ),
+            ));
+        }
+        route.push(idx);
+    }
+    for key in k.tags.keys() {
+        if key.is_empty() {
+            return Err(c.err(format!("{p}.tags"), "tag names must not be empty"));
+        }
+    }
+    let sla = match &k.sla {
+        Some(s) => Some(Sla {
+            ttft_us: ms_to_us(c.positive(&format!("{p}.sla.ttft_ms"), s.ttft_ms)?),
+            percentile: c
+                .percentile(&format!("{p}.sla.percentile"), s.percentile.unwrap_or(99.0))?,
+        }),
+        None => None,
+    };
+    let trace = match &k.arrivals.trace {
+        Some(t) => Some(validate_trace(
+            c,
+            &format!("{p}.arrivals"),
+            t,
+            &k.arrivals,
+            horizon_hours,
+        )?),
+        None => None,
+    };
+    let tokens = |key: &str, raw: &Option<RawTokens>, mean: f64| -> Result<TokenDist, InputError> {
+        match (raw, &trace) {
+            (Some(_), Some(_)) => Err(c.err(
+                format!("{p}.{key}"),
+                "comes from the trace when arrivals.trace is set; leave it out",
+            )),
+            (Some(t), None) => validate_tokens(c, &format!("{p}.{key}"), t),
+            // A summary for reports and the closed form: the trace's mean.
+            (None, Some(_)) => Ok(TokenDist::Fixed(mean.round() as u32)),
+            (None, None) => Err(c.err(
+                format!("{p}.{key}"),
+                "is missing: give a token distribution, or replay a trace (arrivals.trace)",
+            )),
+        }
+    };
+    let (mi, mo) = trace
+        .as_ref()
+        .map_or((0.0, 0.0), |t| (t.stats.mean_input, t.stats.mean_output));
+    let input_tokens = tokens("input_tokens", &k.input_tokens, mi)?;
+    let output_tokens = tokens("output_tokens", &k.output_tokens, mo)?;
+    let routing = match k.routing.as_deref().unwrap_or("ordered") {
+        "ordered" => Routing::Ordered,
+        "weighted" => {
+            let Some(w) = &k.weights else {
+                return Err(c.err(
+                    format!("{p}.weights"),
+                    format!(
+                        "routing = \"weighted\" needs weights, one per route entry ({})",
+                        route.len()
+                    ),
+                ));
+            };
+            if w.len() != route.len() {
+                return Err(c.err(
+                    format!("{p}.weights"),
+                    format!(
+                        "needs one weight per route entry ({}), got {}",
+                        route.len(),
+                        w.len()
+                    ),
+                ));
+            }
+            for (j, x) in w.iter().enumerate() {
+                c.range(&format!("{p}.weights[{j}]"), *x, 0.0, 1e9)?;
+            }
+            if w.iter().sum::<f64>() <= 0.0 {
+                return Err(c.err(format!("{p}.weights"), "must not all be 0"));
+            }
+            Routing::Weighted(w.clone())
+        }
+        "cheapest" => Routing::Cheapest,
+        "fastest" => Routing::Fastest,
+        other => {
+            return Err(c.err(
+                format!("{p}.routing"),
+                format!("unknown value \"{other}\"; allowed: ordered, weighted, cheapest, fastest"),
+            ))
+        }
+    };
+    if k.weights.is_some() && !matches!(routing, Routing::Weighted(_)) {
+        return Err(c.err(
+            format!("{p}.weights"),
+            "only applies with routing = \"weighted\"",
+        ));
+    }
+    route_order::sort(
+        &routing,
+        &mut route,
+        deployments,
+        &input_tokens,
+        &output_tokens,
+    );
+    Ok(Class {
+        name: k.name.clone(),
+        model: k.model.clone(),
+        substitutes: k.substitutes.clone().unwrap_or_default(),
+        routing,
+        route,
+        random_stream: k.random_stream.clone().unwrap_or_else(|| k.name.clone()),
+        tags: k.tags.clone(),
+        sla,
+        arrivals: match &trace {
+            Some(t) => trace_summary(t),
+            None => validate_arrivals(c, &format!("{p}.arrivals"), &k.arrivals)?,
+        },
+        trace,
+        input_tokens,
+        output_tokens,
+    })
+}
+
+fn validate_arrivals(c: &Checker, p: &str, a: &RawArrivals) -> Result<ArrivalSpec, InputError> {
+    let Some(mean_rps) = a.mean_rps else {
+        return Err(c.err(
+            format!("{p}.mean_rps"),
+            "is missing: the mean arrival rate in requests/s (or replay a trace with arrivals.trace)",
+        ));
+    };
+    let process = match a.process.as_deref().unwrap_or("poisson") {
+        "poisson" => ArrivalProcess::Poisson,
+        "deterministic" => ArrivalProcess::Deterministic,
+        other => {
+            return Err(c.err(
+                format!("{p}.process"),
+                format!("unknown value \"{other}\"; allowed: poisson, deterministic"),
+            ))
+        }
+    };
+    let mean_rps = c.positive(&format!("{p}.mean_rps"), mean_rps)?;
+    if mean_rps > 1e6 {
+        return Err(c.err(
+            format!("{p}.mean_rps"),
+            format!("must be at most 1e6 requests/s, got {mean_rps}"),
+        ));
+    }
+    let hourly = profile(
+        c,
+        p,
+        ("hourly", &a.hourly),
+        ("peak_hour", a.peak_hour),
+        ("peak_to_trough", a.peak_to_trough),
+    )?;
+    let weekday = match &a.weekday {
+        Some(v) if v.len() == 7 => {
+            let n = normalised(c, &format!("{p}.weekday"), v)?;
+            std::array::from_fn(|i| n[i])
+        }
+        Some(v) => {
+            return Err(c.err(
+                format!("{p}.weekday"),
+                format!(
+                    "must list 7 day-of-week factors, Monday first, got {}",
+                    v.len()
+                ),
+            ))
+        }
+        None => [1.0; 7],
+    };
+    let overdispersion = c.range(
+        &format!("{p}.overdispersion"),
+        a.overdispersion.unwrap_or(0.0),
+        0.0,
+        100.0,
+    )?;
+    let burst_interval_s = a.burst_interval_s.unwrap_or(60);
+    if burst_interval_s == 0 || 3600 % burst_interval_s != 0 {
+        return Err(c.err(
+            format!("{p}.burst_interval_s"),
+            format!("must divide an hour (3600 s) evenly, e.g. 10, 60, 300, 3600; got {burst_interval_s}"),
+        ));
+    }
+    if process == ArrivalProcess::Deterministic && overdispersion > 0.0 {
+        return Err(c.err(
+            format!("{p}.overdispersion"),
+            "must be 0 for process = \"deterministic\"",
+        ));
+    }
+    Ok(ArrivalSpec {
+        process,
+        mean_rps,
+        hourly,
+        weekday,
+        overdispersion,
+        burst_interval_s,
+    })
+}
+
+fn validate_tokens(c: &Checker, p: &str, t: &RawTokens) -> Result<TokenDist, InputError> {
+    let field = |k: &str| format!("{p}.{k}");
+    let present: Vec<&str> = [
+        ("value", t.value.is_some()),
+        ("median", t.median.is_some()),
+        ("p90", t.p90.is_some()),
+        ("mean", t.mean.is_some()),
+        ("quantiles", t.quantiles.is_some()),
+    ]
+    .iter()
+    .filter(|(_, on)| *on)
+    .map(|(k, _)| *k)
+    .collect();
+    let expect = |needed: &[&str]| -> Result<(), InputError> {
+        for k in &present {
+            if !needed.contains(k) {
+                return Err(c.err(
+                    field(k),
+                    format!(
+                        "is not used with dist = \"{}\" (it takes: {})",
+                        t.dist,
+                        needed.join(", ")
+                    ),
+                ));
+            }
+        }
+        for k in needed {
+            if !present.contains(k) {
+                return Err(c.err(field(k), format!("is required with dist = \"{}\"", t.dist)));
+            }
+        }
+        Ok(())
+    };
+    let max = match t.max {
+        Some(m) => c.whole(&field("max"), m, 1)?,
+        None => 10_000_000,
+    };
+    let dist = match t.dist.as_str() {
+        "fixed" => {
+            expect(&["value"])?;
+            TokenDist::Fixed(
+                c.whole(&field("value"), t.value.unwrap_or(0.0), 0)?
+                    .min(max),
+            )
+        }
+        "lognormal" => {
+            expect(&["median", "p90"])?;
+            let median = c.positive(&field("median"), t.median.unwrap_or(0.0))?;
+            let p90 = c.positive(&field("p90"), t.p90.unwrap_or(0.0))?;
+            if p90 < median {
+                return Err(c.err(
+                    field("p90"),
+                    format!("must be >= median ({median}), got {p90}"),
+                ));
+            }
+            TokenDist::lognormal(median, p90, max)
+        }
+        "exponential" => {
+            expect(&["mean"])?;
+            TokenDist::Exponential {
+                mean: c.positive(&field("mean"), t.mean.unwrap_or(0.0))?,
+                max,
+            }
+        }
+        "empirical" => {
+            expect(&["quantiles"])?;
+            let q = t.quantiles.as_deref().unwrap_or(&[]);
+            if q.len() < 2 {
+                return Err(c.err(
+                    field("quantiles"),
+                    "needs at least two [percentile, tokens] points, from percentile 0 to 100",
+                ));
+            }
+            let mut points = Vec::with_capacity(q.len());
+            for (i, [pct, v]) in q.iter().enumerate() {
+                let ip = format!("{}[{i}]", field("quantiles"));
+                c.range(&ip, *pct, 0.0, 100.0)?;
+                c.range(&ip, *v, 0.0, f64::INFINITY)?;
+                if let Some((lp, lv)) = points.last().copied() {
+                    if *pct / 100.0 <= lp || *v < lv {
+                        return Err(c.err(
+                            ip,
+                            "percentiles must rise strictly and token counts must not fall",
+                        ));
+                    }
+                }
+                points.push((*pct / 100.0, *v));
+            }
+            if points[0].0 != 0.0 || points[points.len() - 1].0 != 1.0 {
+                return Err(c.err(
+                    field("quantiles"),
+                    "must start at percentile 0 and end at percentile 100",
+                ));
+            }
+            TokenDist::Empirical { points, max }
+        }
+        other => {
+            return Err(c.err(
+                field("dist"),
+                format!(
+                    "unknown value \"{other}\"; allowed: fixed, lognormal, exponential, empirical"
+                ),
+            ))
+        }
+    };
+    Ok(dist)
+}

@@ -1,0 +1,195 @@
+//! The scenario file as written: serde types for the TOML, a cheap parse that only
+//! checks shapes. Validation ([`super::validate`]) turns them into the domain types.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::domain::{RawPlan, RawSweep};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub scenario: RawHeader,
+    #[serde(default)]
+    pub client: Option<RawClient>,
+    #[serde(default)]
+    pub class: Vec<RawClass>,
+    #[serde(default)]
+    pub deployment: Vec<RawDeployment>,
+    pub sweep: Option<RawSweep>,
+    pub plan: Option<RawPlan>,
+    pub gateway: Option<RawGateway>,
+    #[serde(default)]
+    pub outage: Vec<RawOutage>,
+}
+
+/// `[gateway]`: a router in front of every deployment (LiteLLM, Portkey,
+/// Azure API Management, an in-house proxy).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawGateway {
+    pub latency_ms: Option<f64>,
+    pub cooldown_failures: Option<f64>,
+    pub cooldown_window_s: Option<f64>,
+    pub cooldown_s: Option<f64>,
+}
+
+/// `[[outage]]`: a scheduled or random incident on some deployments.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutage {
+    pub name: Option<String>,
+    pub deployments: Option<Vec<String>>,
+    pub platform: Option<String>,
+    pub region: Option<String>,
+    pub start_hour: Option<f64>,
+    pub duration_hours: Option<f64>,
+    pub mtbf_hours: Option<f64>,
+    pub mttr_hours: Option<f64>,
+    pub effect: Option<String>,
+    pub latency_factor: Option<f64>,
+    pub error_rate: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeader {
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    pub horizon_hours: f64,
+    /// TOML integers are signed 64-bit, so seeds go from 0 to 2^63 - 1.
+    #[serde(default)]
+    pub seed: i64,
+    pub replications: Option<u32>,
+    pub start_weekday: Option<String>,
+    pub percentiles: Option<Vec<f64>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawClient {
+    pub max_attempts: Option<u32>,
+    pub backoff_base_ms: Option<f64>,
+    pub backoff_max_ms: Option<f64>,
+    pub jitter: Option<String>,
+    pub timeout_ms: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClass {
+    pub name: String,
+    pub model: String,
+    pub route: Vec<String>,
+    pub routing: Option<String>,
+    pub weights: Option<Vec<f64>>,
+    pub substitutes: Option<Vec<String>>,
+    pub random_stream: Option<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    pub sla: Option<RawSla>,
+    pub arrivals: RawArrivals,
+    pub input_tokens: Option<RawTokens>,
+    pub output_tokens: Option<RawTokens>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSla {
+    pub ttft_ms: f64,
+    pub percentile: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArrivals {
+    pub process: Option<String>,
+    pub mean_rps: Option<f64>,
+    /// Replay a trace file (relative to the scenario file) instead.
+    pub trace: Option<String>,
+    pub format: Option<String>,
+    pub time_column: Option<String>,
+    pub time_unit: Option<String>,
+    pub input_column: Option<String>,
+    pub output_column: Option<String>,
+    pub model_column: Option<String>,
+    pub model: Option<String>,
+    pub time_scale: Option<f64>,
+    pub rate_scale: Option<f64>,
+    pub offset_s: Option<f64>,
+    pub tile: Option<bool>,
+    pub bad_rows: Option<String>,
+    pub hourly: Option<Vec<f64>>,
+    pub peak_hour: Option<f64>,
+    pub peak_to_trough: Option<f64>,
+    pub weekday: Option<Vec<f64>>,
+    pub overdispersion: Option<f64>,
+    pub burst_interval_s: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTokens {
+    pub dist: String,
+    pub value: Option<f64>,
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
+    pub mean: Option<f64>,
+    /// `[[percentile, tokens], ...]`, percentiles rising from 0 to 100.
+    pub quantiles: Option<Vec<[f64; 2]>>,
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeployment {
+    pub name: String,
+    pub offering: Option<String>,
+    pub platform: String,
+    pub model: String,
+    pub region: Option<String>,
+    pub latency: RawLatency,
+    pub on_demand: Option<RawOnDemand>,
+    pub reserved: Option<RawReserved>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLatency {
+    pub median_ms: f64,
+    pub p99_ms: f64,
+    #[serde(default)]
+    pub prefill_ms_per_1k_input: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOnDemand {
+    pub input_per_1m: f64,
+    pub output_per_1m: f64,
+    pub rpm: Option<f64>,
+    pub tpm: Option<f64>,
+    pub shared_pool_tpm: Option<f64>,
+    pub background_utilization: Option<f64>,
+    pub background_hourly: Option<Vec<f64>>,
+    pub background_peak_hour: Option<f64>,
+    pub background_peak_to_trough: Option<f64>,
+    pub max_pool_utilization: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReserved {
+    pub units: f64,
+    pub min_units: Option<f64>,
+    pub unit_step: Option<f64>,
+    pub tpm_per_unit: f64,
+    pub output_weight: Option<f64>,
+    pub concurrency_per_unit: Option<f64>,
+    pub term: String,
+    pub price_per_unit_hour: BTreeMap<String, f64>,
+    pub max_queue: Option<f64>,
+    pub max_wait_ms: Option<f64>,
+}

@@ -1,0 +1,231 @@
+//! A class that replays a trace: the trace keys checked, then one streaming pass
+//! over the file for its usable rows, span, mean tokens and the requests the
+//! replay puts in each simulated hour.
+
+use crate::domain::limits::MAX_HORIZON_HOURS;
+use crate::domain::trace::{CsvMapping, TimeUnit, TraceFormat, FORMATS, TIME_UNITS};
+use crate::domain::{ArrivalProcess, ArrivalSpec, TraceSource, TraceStats};
+use crate::error::InputError;
+use crate::input::document::{ms_to_us, Checker};
+use crate::input::scenario::raw::RawArrivals;
+use crate::input::trace::TraceReader;
+
+/// A flat arrival spec with the trace's mean rate, for reports.
+pub(super) fn trace_summary(t: &TraceSource) -> ArrivalSpec {
+    let st = &t.stats;
+    let span = (t.period_us() as f64 / 1e6).max(1e-9);
+    ArrivalSpec {
+        process: ArrivalProcess::Poisson,
+        mean_rps: st.requests as f64 * t.rate_scale / span,
+        hourly: [1.0; 24],
+        weekday: [1.0; 7],
+        overdispersion: 0.0,
+        burst_interval_s: 60,
+    }
+}
+
+pub(super) fn validate_trace(
+    c: &Checker,
+    p: &str,
+    file: &str,
+    a: &RawArrivals,
+    horizon_hours: u32,
+) -> Result<TraceSource, InputError> {
+    for (k, v) in [
+        ("mean_rps", a.mean_rps.is_some()),
+        ("process", a.process.is_some()),
+        ("hourly", a.hourly.is_some()),
+        ("peak_hour", a.peak_hour.is_some()),
+        ("peak_to_trough", a.peak_to_trough.is_some()),
+        ("weekday", a.weekday.is_some()),
+        ("overdispersion", a.overdispersion.is_some()),
+        ("burst_interval_s", a.burst_interval_s.is_some()),
+    ] {
+        if v {
+            return Err(c.err(
+                format!("{p}.{k}"),
+                "does not apply when arrivals come from a trace (use time_scale, rate_scale, offset_s, tile)",
+            ));
+        }
+    }
+    let format_name = a.format.as_deref().unwrap_or("");
+    c.one_of(&format!("{p}.format"), format_name, FORMATS)?;
+    let col = |k: &str, v: &Option<String>| -> Result<String, InputError> {
+        v.clone()
+            .ok_or_else(|| c.err(format!("{p}.{k}"), "is needed with format = \"csv\""))
+    };
+    let format = match format_name {
+        "azure" => TraceFormat::Azure,
+        "burstgpt" => TraceFormat::BurstGpt,
+        "mooncake" => TraceFormat::Mooncake,
+        _ => {
+            let unit = a.time_unit.as_deref().unwrap_or("s");
+            c.one_of(&format!("{p}.time_unit"), unit, TIME_UNITS)?;
+            TraceFormat::Csv(CsvMapping {
+                time: col("time_column", &a.time_column)?,
+                time_unit: TimeUnit::parse(unit).unwrap_or(TimeUnit::Seconds),
+                input: col("input_column", &a.input_column)?,
+                output: col("output_column", &a.output_column)?,
+                model: a.model_column.clone(),
+            })
+        }
+    };
+    if format_name != "csv" {
+        for (k, v) in [
+            ("time_column", &a.time_column),
+            ("time_unit", &a.time_unit),
+            ("input_column", &a.input_column),
+            ("output_column", &a.output_column),
+            ("model_column", &a.model_column),
+        ] {
+            if v.is_some() {
+                return Err(c.err(format!("{p}.{k}"), "only applies with format = \"csv\""));
+            }
+        }
+    }
+    if a.model.is_some()
+        && !matches!(&format, TraceFormat::BurstGpt)
+        && !matches!(&format, TraceFormat::Csv(m) if m.model.is_some())
+    {
+        return Err(c.err(
+            format!("{p}.model"),
+            "needs a trace with a model column (burstgpt, or csv with model_column)",
+        ));
+    }
+    let time_scale = c.range(
+        &format!("{p}.time_scale"),
+        a.time_scale.unwrap_or(1.0),
+        1e-6,
+        1e6,
+    )?;
+    let rate_scale = c.range(
+        &format!("{p}.rate_scale"),
+        a.rate_scale.unwrap_or(1.0),
+        0.0,
+        1000.0,
+    )?;
+    let offset_s = c.range(
+        &format!("{p}.offset_s"),
+        a.offset_s.unwrap_or(0.0),
+        0.0,
+        MAX_HORIZON_HOURS * 3600.0,
+    )?;
+    let skip_bad_rows = match a.bad_rows.as_deref().unwrap_or("stop") {
+        "stop" => false,
+        "skip" => true,
+        other => {
+            return Err(c.err(
+                format!("{p}.bad_rows"),
+                format!("unknown value \"{other}\"; allowed: stop, skip"),
+            ))
+        }
+    };
+    // Relative to the scenario file's folder.
+    let path = c
+        .file
+        .parent()
+        .map(|d| d.join(file))
+        .unwrap_or_else(|| std::path::PathBuf::from(file));
+    // One streaming pass: usable rows, span and mean tokens; bad rows stop
+    // here (with file and line) unless the scenario skips them.
+    let reader = TraceReader::open(&path, format.clone())
+        .map_err(|e| c.err(format!("{p}.trace"), format!("\"{file}\": {e}")))?;
+    let mut st = TraceStats::default();
+    let (mut sum_in, mut sum_out) = (0.0, 0.0);
+    // Requests per whole second after the first request (trace time), to
+    // place them in simulated hours once the period is known.
+    let mut per_second: Vec<u32> = Vec::new();
+    for row in reader {
+        match row {
+            Ok(r) => {
+                if a.model
+                    .as_ref()
+                    .is_some_and(|m| r.model.as_ref() != Some(m))
+                {
+                    continue;
+                }
+                if st.requests == 0 {
+                    st.first_s = r.time_s;
+                }
+                st.last_s = r.time_s;
+                st.requests += 1;
+                sum_in += r.input as f64;
+                sum_out += r.output as f64;
+                let sec = (r.time_s - st.first_s).max(0.0) as usize;
+                if sec < 100_000_000 {
+                    if per_second.len() <= sec {
+                        per_second.resize(sec + 1, 0);
+                    }
+                    per_second[sec] += 1;
+                }
+            }
+            Err(bad) => {
+                if !skip_bad_rows {
+                    return Err(c.err(
+                        format!("{p}.trace"),
+                        format!("{bad} (set bad_rows = \"skip\" to skip such rows)"),
+                    ));
+                }
+                st.bad_rows += 1;
+                if st.bad_examples.len() < 5 {
+                    st.bad_examples.push(bad.to_string());
+                }
+            }
+        }
+    }
+    if st.requests == 0 {
+        return Err(c.err(
+            format!("{p}.trace"),
+            format!("\"{file}\" has no usable rows"),
+        ));
+    }
+    st.mean_input = sum_in / st.requests as f64;
+    st.mean_output = sum_out / st.requests as f64;
+    let tile = a.tile.unwrap_or(false);
+    if tile && st.last_s <= st.first_s {
+        return Err(c.err(
+            format!("{p}.tile"),
+            format!("\"{file}\": every usable row has the same time, so the trace has no length to repeat"),
+        ));
+    }
+    let mut src = TraceSource {
+        path,
+        format,
+        model: a.model.clone(),
+        time_scale,
+        rate_scale,
+        offset_us: ms_to_us(offset_s * 1000.0),
+        tile,
+        skip_bad_rows,
+        stats: st,
+    };
+    // Expected requests per simulated hour: each second's requests at
+    // offset + pass x period + second / time_scale (to the second).
+    let horizon_s = horizon_hours as f64 * 3600.0;
+    let period_s = src.period_us() as f64 / 1e6;
+    let offset = src.offset_us as f64 / 1e6;
+    let mut expected = vec![0.0; horizon_hours as usize];
+    let mut pass = 0u64;
+    loop {
+        let start = offset + pass as f64 * period_s;
+        if start >= horizon_s {
+            break;
+        }
+        for (sec, &n) in per_second.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let t = start + sec as f64 / time_scale;
+            if t >= horizon_s {
+                break;
+            }
+            expected[(t / 3600.0) as usize] += n as f64 * rate_scale;
+        }
+        pass += 1;
+        if !tile {
+            break;
+        }
+    }
+    src.stats.expected_per_hour = expected;
+    Ok(src)
+}

@@ -1,0 +1,490 @@
+//! Validation of the scenario's gateway, outages, client, deployments and pools.
+
+use crate::domain::limits::{MAX_HORIZON_HOURS, MAX_SLOTS, MAX_TRACKED_QUEUE};
+use crate::domain::traffic::shape_profile;
+use crate::domain::{
+    ClientPolicy, Cooldown, Deployment, Gateway, Jitter, Latency, OnDemand, Outage, OutageEffect,
+    OutageSchedule, Pool, Reserved, TERMS,
+};
+use crate::error::InputError;
+use crate::input::document::{ms_to_us, Checker};
+use crate::input::scenario::raw::{
+    RawClient, RawDeployment, RawGateway, RawOnDemand, RawOutage, RawReserved,
+};
+
+pub(super) fn validate_gateway(c: &Checker, g: Option<&RawGateway>) -> Result<Gateway, InputError> {
+    let Some(g) = g else {
+        return Ok(Gateway::default());
+    };
+    let latency_us = ms_to_us(c.range(
+        "gateway.latency_ms",
+        g.latency_ms.unwrap_or(0.0),
+        0.0,
+        3.6e6,
+    )?);
+    let cooldown = match (g.cooldown_failures, g.cooldown_window_s, g.cooldown_s) {
+        (None, None, None) => None,
+        (Some(f), w, d) => Some(Cooldown {
+            failures: c.whole("gateway.cooldown_failures", f, 1)?,
+            window_us: ms_to_us(1000.0 * c.range("gateway.cooldown_window_s", w.unwrap_or(60.0), 0.001, 86_400.0)?),
+            duration_us: ms_to_us(1000.0 * c.range("gateway.cooldown_s", d.unwrap_or(60.0), 0.001, 86_400.0)?),
+        }),
+        (None, _, _) => {
+            return Err(c.err(
+                "gateway.cooldown_failures",
+                "is needed with cooldown_window_s / cooldown_s: the failures within the window that start a cooldown",
+            ))
+        }
+    };
+    Ok(Gateway {
+        latency_us,
+        cooldown,
+    })
+}
+
+pub(super) fn validate_outage(
+    c: &Checker,
+    p: &str,
+    i: usize,
+    o: &RawOutage,
+    deployments: &[Deployment],
+    horizon_hours: f64,
+) -> Result<Outage, InputError> {
+    let name = o
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("outage {}", i + 1));
+    let targets: Vec<usize> = match (&o.deployments, &o.platform) {
+        (Some(names), None) => {
+            if names.is_empty() {
+                return Err(c.err(format!("{p}.deployments"), "must name at least one deployment"));
+            }
+            let mut v = Vec::new();
+            for (j, n) in names.iter().enumerate() {
+                let Some(d) = deployments.iter().position(|d| &d.name == n) else {
+                    let known: Vec<&str> = deployments.iter().map(|d| d.name.as_str()).collect();
+                    return Err(c.err(
+                        format!("{p}.deployments[{j}]"),
+                        format!("unknown deployment \"{n}\"; defined deployments: {}", known.join(", ")),
+                    ));
+                };
+                v.push(d);
+            }
+            v
+        }
+        (None, Some(platform)) => {
+            let v: Vec<usize> = (0..deployments.len())
+                .filter(|&d| {
+                    deployments[d].platform == *platform
+                        && o.region.as_ref().is_none_or(|r| deployments[d].region.as_ref() == Some(r))
+                })
+                .collect();
+            if v.is_empty() {
+                return Err(c.err(
+                    format!("{p}.platform"),
+                    format!(
+                        "no deployment is on platform \"{platform}\"{}",
+                        o.region.as_ref().map(|r| format!(" in region \"{r}\"")).unwrap_or_default()
+                    ),
+                ));
+            }
+            v
+        }
+        _ => {
+            return Err(c.err(
+                p,
+                "name the deployments it hits: deployments = [\"...\"], or platform = \"...\" (with an optional region), not both",
+            ))
+        }
+    };
+    if o.region.is_some() && o.platform.is_none() {
+        return Err(c.err(format!("{p}.region"), "needs platform"));
+    }
+    let schedule = match (o.start_hour, o.duration_hours, o.mtbf_hours, o.mttr_hours) {
+        (Some(s), Some(d), None, None) => {
+            let s = c.range(&format!("{p}.start_hour"), s, 0.0, horizon_hours)?;
+            let d = c.range(&format!("{p}.duration_hours"), d, 0.0, MAX_HORIZON_HOURS)?;
+            let start_us = ms_to_us(s * 3.6e6);
+            OutageSchedule::Window {
+                start_us,
+                end_us: start_us + ms_to_us(d * 3.6e6),
+            }
+        }
+        (None, None, Some(f), Some(r)) => OutageSchedule::Random {
+            mtbf_us: c.range(&format!("{p}.mtbf_hours"), f, 0.001, 1e7)? * 3.6e9,
+            mttr_us: c.range(&format!("{p}.mttr_hours"), r, 0.0001, 1e6)? * 3.6e9,
+        },
+        _ => {
+            return Err(c.err(
+                p,
+                "needs either start_hour and duration_hours (a scheduled window) or mtbf_hours and mttr_hours (random outages), not both",
+            ))
+        }
+    };
+    let effect = match o.effect.as_deref().unwrap_or("full") {
+        "full" => {
+            if o.latency_factor.is_some() || o.error_rate.is_some() {
+                return Err(c.err(
+                    format!("{p}.effect"),
+                    "latency_factor and error_rate belong to effect = \"partial\"; a full outage answers every request with an error",
+                ));
+            }
+            OutageEffect::Full
+        }
+        "partial" => {
+            let latency_factor = c.range(
+                &format!("{p}.latency_factor"),
+                o.latency_factor.unwrap_or(1.0),
+                1.0,
+                1000.0,
+            )?;
+            let error_rate = c.range(
+                &format!("{p}.error_rate"),
+                o.error_rate.unwrap_or(0.0),
+                0.0,
+                1.0,
+            )?;
+            if latency_factor == 1.0 && error_rate == 0.0 {
+                return Err(c.err(
+                    p,
+                    "a partial outage needs latency_factor > 1 or error_rate > 0 (otherwise it changes nothing)",
+                ));
+            }
+            OutageEffect::Partial {
+                latency_factor,
+                error_rate,
+            }
+        }
+        other => {
+            return Err(c.err(
+                format!("{p}.effect"),
+                format!("unknown value \"{other}\"; allowed: full, partial"),
+            ))
+        }
+    };
+    Ok(Outage {
+        name,
+        deployments: targets,
+        schedule,
+        effect,
+    })
+}
+
+pub(super) fn validate_client(c: &Checker, r: RawClient) -> Result<ClientPolicy, InputError> {
+    let max_attempts = r.max_attempts.unwrap_or(3);
+    if !(1..=100).contains(&max_attempts) {
+        return Err(c.err(
+            "client.max_attempts",
+            format!("must be from 1 to 100 (1 = no retries), got {max_attempts}"),
+        ));
+    }
+    let base = c.range(
+        "client.backoff_base_ms",
+        r.backoff_base_ms.unwrap_or(500.0),
+        0.0,
+        3.6e6,
+    )?;
+    let max = c.range(
+        "client.backoff_max_ms",
+        r.backoff_max_ms.unwrap_or(8000.0),
+        0.0,
+        3.6e6,
+    )?;
+    if max < base {
+        return Err(c.err(
+            "client.backoff_max_ms",
+            format!("must be >= client.backoff_base_ms ({base}), got {max}"),
+        ));
+    }
+    let jitter = match r.jitter.as_deref().unwrap_or("full") {
+        "full" => Jitter::Full,
+        "equal" => Jitter::Equal,
+        "none" => Jitter::None,
+        other => {
+            return Err(c.err(
+                "client.jitter",
+                format!("unknown value \"{other}\"; allowed: full, equal, none"),
+            ))
+        }
+    };
+    let timeout_us = match r.timeout_ms {
+        Some(t) => Some(ms_to_us(c.positive("client.timeout_ms", t)?)),
+        None => None,
+    };
+    Ok(ClientPolicy {
+        max_attempts,
+        backoff_base_us: ms_to_us(base),
+        backoff_max_us: ms_to_us(max),
+        jitter,
+        timeout_us,
+    })
+}
+
+pub(super) fn validate_deployment(
+    c: &Checker,
+    p: &str,
+    d: &RawDeployment,
+) -> Result<Deployment, InputError> {
+    if d.name.is_empty() {
+        return Err(c.err(format!("{p}.name"), "must not be empty"));
+    }
+    check_catalog(c, p, d)?;
+    let l = &d.latency;
+    let median_ms = c.range(&format!("{p}.latency.median_ms"), l.median_ms, 0.0, 3.6e6)?;
+    let p99_ms = c.range(&format!("{p}.latency.p99_ms"), l.p99_ms, 0.0, 3.6e6)?;
+    if p99_ms < median_ms || (median_ms == 0.0 && p99_ms > 0.0) {
+        return Err(c.err(
+            format!("{p}.latency.p99_ms"),
+            format!("must be >= latency.median_ms ({median_ms}), and 0 when the median is 0; got {p99_ms}"),
+        ));
+    }
+    let prefill = c.range(
+        &format!("{p}.latency.prefill_ms_per_1k_input"),
+        l.prefill_ms_per_1k_input,
+        0.0,
+        1e5,
+    )?;
+    let latency = Latency {
+        median_ms,
+        p99_ms,
+        prefill_ms_per_1k_input: prefill,
+    };
+    let pool = match (&d.on_demand, &d.reserved) {
+        (Some(o), None) => Pool::OnDemand(validate_on_demand(c, &format!("{p}.on_demand"), o)?),
+        (None, Some(r)) => Pool::Reserved(validate_reserved(c, &format!("{p}.reserved"), r)?),
+        _ => {
+            return Err(c.err(
+                p,
+                "must have exactly one of [deployment.on_demand] or [deployment.reserved]",
+            ))
+        }
+    };
+    Ok(Deployment {
+        name: d.name.clone(),
+        offering: d.offering.clone(),
+        platform: d.platform.clone(),
+        model: d.model.clone(),
+        region: d.region.clone(),
+        latency,
+        pool,
+    })
+}
+
+/// A deployment on a catalog platform must use a model that platform sells;
+/// platform "custom" is outside the catalog and unchecked.
+fn check_catalog(c: &Checker, p: &str, d: &RawDeployment) -> Result<(), InputError> {
+    use crate::input::catalog::{Catalog, CUSTOM_PLATFORM};
+    if d.platform == CUSTOM_PLATFORM {
+        return Ok(());
+    }
+    let cat = Catalog::shipped();
+    if cat.platform(&d.platform).is_none() {
+        return Err(c.err(
+            format!("{p}.platform"),
+            format!(
+                "unknown platform \"{}\"; the catalog has: {}, or \"{CUSTOM_PLATFORM}\" for a platform outside it",
+                d.platform,
+                cat.platform_ids().join(", ")
+            ),
+        ));
+    }
+    let models = cat.models_of(&d.platform);
+    if !models.contains(&d.model.as_str()) {
+        return Err(c.err(
+            format!("{p}.model"),
+            format!(
+                "platform \"{}\" does not sell model \"{}\" (catalog); it sells: {}. Use platform = \"{CUSTOM_PLATFORM}\" for a model outside the catalog",
+                d.platform,
+                d.model,
+                models.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_on_demand(c: &Checker, p: &str, o: &RawOnDemand) -> Result<OnDemand, InputError> {
+    let inf = f64::INFINITY;
+    let input_per_1m = c.range(&format!("{p}.input_per_1m"), o.input_per_1m, 0.0, inf)?;
+    let output_per_1m = c.range(&format!("{p}.output_per_1m"), o.output_per_1m, 0.0, inf)?;
+    // A bucket smaller than one request would refuse everything.
+    let rpm = o
+        .rpm
+        .map(|v| c.range(&format!("{p}.rpm"), v, 1.0, f64::INFINITY))
+        .transpose()?;
+    let tpm = o
+        .tpm
+        .map(|v| c.positive(&format!("{p}.tpm"), v))
+        .transpose()?;
+    let bg_mean = c.range(
+        &format!("{p}.background_utilization"),
+        o.background_utilization.unwrap_or(0.0),
+        0.0,
+        1.0,
+    )?;
+    let max_util = c.range(
+        &format!("{p}.max_pool_utilization"),
+        o.max_pool_utilization.unwrap_or(0.95),
+        0.0,
+        0.999,
+    )?;
+    // Without a pool size the pool is taken as far larger than your traffic.
+    let shared_pool_tpm = match o.shared_pool_tpm {
+        Some(v) => c.positive(&format!("{p}.shared_pool_tpm"), v)?,
+        None => inf,
+    };
+    let shape = profile(
+        c,
+        p,
+        ("background_hourly", &o.background_hourly),
+        ("background_peak_hour", o.background_peak_hour),
+        ("background_peak_to_trough", o.background_peak_to_trough),
+    )?;
+    let background = std::array::from_fn(|h| (shape[h] * bg_mean).min(max_util));
+    Ok(OnDemand {
+        input_per_1m,
+        output_per_1m,
+        rpm,
+        tpm,
+        shared_pool_tpm,
+        background,
+        max_pool_utilization: max_util,
+    })
+}
+
+/// An hour-of-day profile given as 24 multipliers, as a peak/trough shape, or flat.
+pub(super) fn profile(
+    c: &Checker,
+    p: &str,
+    hourly: (&str, &Option<Vec<f64>>),
+    peak_hour: (&str, Option<f64>),
+    ratio: (&str, Option<f64>),
+) -> Result<[f64; 24], InputError> {
+    match (hourly.1, peak_hour.1, ratio.1) {
+        (Some(v), None, None) => c.hourly(&format!("{p}.{}", hourly.0), v),
+        (None, peak, Some(r)) => {
+            let r = c.range(&format!("{p}.{}", ratio.0), r, 1.0, 1e6)?;
+            let peak = c.range(
+                &format!("{p}.{}", peak_hour.0),
+                peak.unwrap_or(14.0),
+                0.0,
+                23.999,
+            )?;
+            Ok(shape_profile(peak, r))
+        }
+        (None, Some(_), None) => Err(c.err(
+            format!("{p}.{}", ratio.0),
+            format!(
+                "is needed with {} (the peak-to-trough ratio, >= 1)",
+                peak_hour.0
+            ),
+        )),
+        (None, None, None) => Ok([1.0; 24]),
+        (Some(_), _, _) => Err(c.err(
+            format!("{p}.{}", hourly.0),
+            format!(
+                "give either {} or {} with {}, not both",
+                hourly.0, peak_hour.0, ratio.0
+            ),
+        )),
+    }
+}
+
+fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, InputError> {
+    let units = c.whole(&format!("{p}.units"), r.units, 1)?;
+    let min_units = c.whole(&format!("{p}.min_units"), r.min_units.unwrap_or(1.0), 1)?;
+    let unit_step = c.whole(&format!("{p}.unit_step"), r.unit_step.unwrap_or(1.0), 1)?;
+    if units < min_units || (units - min_units) % unit_step != 0 {
+        return Err(c.err(
+            format!("{p}.units"),
+            format!(
+                "must be a number of units the vendor sells: min_units = {min_units} plus a multiple of unit_step = {unit_step} (e.g. {}, {}, {}), got {units}",
+                min_units,
+                min_units + unit_step,
+                min_units + 2 * unit_step
+            ),
+        ));
+    }
+    let tpm_per_unit = c.range(&format!("{p}.tpm_per_unit"), r.tpm_per_unit, 1.0, 1e12)?;
+    let output_weight = c.range(
+        &format!("{p}.output_weight"),
+        r.output_weight.unwrap_or(1.0),
+        0.0,
+        1e3,
+    )?;
+    let concurrency_per_unit = c.whole(
+        &format!("{p}.concurrency_per_unit"),
+        r.concurrency_per_unit.unwrap_or(1.0),
+        1,
+    )?;
+    if units as u64 * concurrency_per_unit as u64 > MAX_SLOTS {
+        return Err(c.err(
+            format!("{p}.concurrency_per_unit"),
+            "units x concurrency_per_unit must be at most 10,000,000 slots",
+        ));
+    }
+    c.one_of(&format!("{p}.term"), &r.term, TERMS)?;
+    if r.price_per_unit_hour.is_empty() {
+        return Err(c.err(
+            format!("{p}.price_per_unit_hour"),
+            format!(
+                "must give a price per unit-hour for at least the chosen term \"{}\"",
+                r.term
+            ),
+        ));
+    }
+    for (term, price) in &r.price_per_unit_hour {
+        let kp = format!("{p}.price_per_unit_hour.{term}");
+        c.one_of(&kp, term, TERMS)?;
+        c.range(&kp, *price, 0.0, f64::INFINITY)?;
+    }
+    if !r.price_per_unit_hour.contains_key(&r.term) {
+        return Err(c.err(
+            format!("{p}.price_per_unit_hour"),
+            format!(
+                "has no price for the chosen term \"{}\" (it has: {})",
+                r.term,
+                r.price_per_unit_hour
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let max_queue = r
+        .max_queue
+        .map(|v| {
+            let q = c.whole(&format!("{p}.max_queue"), v, 0)?;
+            if q as usize > MAX_TRACKED_QUEUE {
+                return Err(c.err(
+                    format!("{p}.max_queue"),
+                    format!(
+                        "must be at most {} requests (leave it out for no bound), got {q}",
+                        MAX_TRACKED_QUEUE
+                    ),
+                ));
+            }
+            Ok(q)
+        })
+        .transpose()?;
+    let max_wait_us = r
+        .max_wait_ms
+        .map(|v| {
+            c.range(&format!("{p}.max_wait_ms"), v, 0.0, 3.6e6)
+                .map(ms_to_us)
+        })
+        .transpose()?;
+    Ok(Reserved {
+        units,
+        min_units,
+        unit_step,
+        tpm_per_unit,
+        output_weight,
+        concurrency_per_unit,
+        term: r.term.clone(),
+        price_per_unit_hour: r.price_per_unit_hour.clone(),
+        max_queue,
+        max_wait_us,
+    })
+}
