@@ -21,6 +21,9 @@ use llmcap::report::{
     summary::{Manifest, RepDigest},
 };
 
+mod traces;
+use traces::TraceArgs;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "llmcap",
@@ -213,6 +216,8 @@ pub struct SweepArgs {
     #[arg(long)]
     pub compare: Option<String>,
     #[command(flatten)]
+    pub traces: TraceArgs,
+    #[command(flatten)]
     pub sim: SimOptions,
 }
 
@@ -237,6 +242,8 @@ pub struct PlanArgs {
     #[arg(long)]
     pub max_units: Option<u32>,
     #[command(flatten)]
+    pub traces: TraceArgs,
+    #[command(flatten)]
     pub sim: SimOptions,
 }
 
@@ -248,6 +255,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
+    pub traces: TraceArgs,
+    #[command(flatten)]
     pub sim: SimOptions,
 }
 
@@ -255,6 +264,8 @@ pub struct RunArgs {
 pub struct ValidateArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
+    #[command(flatten)]
+    pub traces: TraceArgs,
 }
 
 /// A failure with its exit status: 2 for bad input or usage, 1 for run errors.
@@ -290,14 +301,25 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-fn load(path: &Path) -> Result<(Scenario, Vec<u8>), Failure> {
+fn load(path: &Path, traces: &TraceArgs) -> Result<(Scenario, Vec<u8>), Failure> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("{}: cannot read the scenario file", path.display()))
         .map_err(input)?;
     let text = String::from_utf8(bytes.clone())
         .map_err(|_| anyhow::anyhow!("{}: the scenario file is not UTF-8 text", path.display()))
         .map_err(input)?;
-    let sc = Scenario::from_toml(&text, path).map_err(input)?;
+    let sc = if traces.traces.is_empty() {
+        Scenario::from_toml(&text, path)
+    } else {
+        Scenario::from_table(load_table(path, &bytes, traces)?, path)
+    };
+    let sc = sc.map_err(|e| {
+        let table = llmcap::input::document::parse_toml::<toml::Table>(&text, path);
+        match table.ok().and_then(|t| traces::hint(&t, path)) {
+            Some(hint) => input(anyhow::anyhow!("{e}\nhint: {hint}")),
+            None => input(e),
+        }
+    })?;
     Ok((sc, bytes))
 }
 
@@ -308,13 +330,13 @@ fn warn(path: &Path, sc: &Scenario) {
 }
 
 fn validate(a: ValidateArgs) -> Result<(), Failure> {
-    let (sc, bytes) = load(&a.scenario)?;
+    let (sc, bytes) = load(&a.scenario, &a.traces)?;
     warn(&a.scenario, &sc);
     // [sweep] and [plan] are checked as `sweep` and `plan` would check them.
     let sweep = match &sc.sweep {
         Some(raw) => {
             let spec = SweepSpec::from_raw(raw, &a.scenario, "sweep").map_err(input)?;
-            let table = load_table(&a.scenario, &bytes)?;
+            let table = load_table(&a.scenario, &bytes, &a.traces)?;
             Some(Sweep::build(&table, &a.scenario, spec, |_| {}).map_err(input)?)
         }
         None => None,
@@ -327,6 +349,7 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
             deployment: None,
             terms: None,
             max_units: None,
+            traces: a.traces.clone(),
             sim: SimOptions {
                 seed: None,
                 replications: None,
@@ -454,7 +477,7 @@ fn manifest(path: &Path, bytes: &[u8], sc: &Scenario, threads: usize) -> Manifes
 }
 
 fn run(a: RunArgs) -> Result<(), Failure> {
-    let (mut sc, bytes) = load(&a.scenario)?;
+    let (mut sc, bytes) = load(&a.scenario, &a.traces)?;
     a.sim.apply(&mut sc);
     if !a.sim.quiet {
         warn(&a.scenario, &sc);
@@ -523,9 +546,11 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The scenario file as a TOML table (for sweeps, which change one key).
-fn load_table(path: &Path, bytes: &[u8]) -> Result<toml::Table, Failure> {
+fn load_table(path: &Path, bytes: &[u8], traces: &TraceArgs) -> Result<toml::Table, Failure> {
     let text = String::from_utf8_lossy(bytes);
-    llmcap::input::document::parse_toml(&text, path).map_err(input)
+    let mut table = llmcap::input::document::parse_toml(&text, path).map_err(input)?;
+    traces::apply(&mut table, path, &traces.traces).map_err(input)?;
+    Ok(table)
 }
 
 /// The sweep to run: from the command line when --key or a value flag is
@@ -569,8 +594,8 @@ fn sweep_spec(a: &SweepArgs, sc: &Scenario) -> Result<SweepSpec, Failure> {
 }
 
 fn sweep(a: SweepArgs) -> Result<(), Failure> {
-    let (sc, bytes) = load(&a.scenario)?;
-    let table = load_table(&a.scenario, &bytes)?;
+    let (sc, bytes) = load(&a.scenario, &a.traces)?;
+    let table = load_table(&a.scenario, &bytes, &a.traces)?;
     let spec = sweep_spec(&a, &sc)?;
     let sweep = Sweep::build(&table, &a.scenario, spec, |p| a.sim.apply(p)).map_err(input)?;
     if !a.sim.quiet {
@@ -694,7 +719,7 @@ fn plan_spec(a: &PlanArgs, sc: &Scenario) -> Result<PlanSpec, Failure> {
 }
 
 fn plan(a: PlanArgs) -> Result<(), Failure> {
-    let (mut sc, bytes) = load(&a.scenario)?;
+    let (mut sc, bytes) = load(&a.scenario, &a.traces)?;
     a.sim.apply(&mut sc);
     if a.sim.replications.is_none() {
         if let Some(r) = sc.plan.as_ref().and_then(|p| p.replications) {

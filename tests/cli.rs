@@ -133,8 +133,10 @@ fn one_thread_and_four_threads_give_identical_files() {
     }
 }
 
-/// Every scenario file shipped in scenarios/.
-fn shipped_scenarios() -> Vec<PathBuf> {
+/// Every scenario file shipped in scenarios/, with the flags it needs: a
+/// scenario that replays a public trace (not shipped) gets `--trace` to the copy
+/// in ../shared/traces/, and is skipped, saying so, when that is not there.
+fn shipped_scenarios() -> Vec<(PathBuf, Vec<String>)> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(repo("scenarios"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -142,14 +144,33 @@ fn shipped_scenarios() -> Vec<PathBuf> {
         .collect();
     v.sort();
     assert!(v.len() >= 3, "the shipped scenarios are missing");
-    v
+    v.into_iter()
+        .filter_map(|p| {
+            let doc: toml::Table = std::fs::read_to_string(&p).unwrap().parse().unwrap();
+            let mut args = Vec::new();
+            let classes = doc.get("class").and_then(|c| c.as_array());
+            for c in classes.into_iter().flatten() {
+                let Some(name) = c["arrivals"].get("trace").and_then(|t| t.as_str()) else {
+                    continue;
+                };
+                let file = Path::new(name).file_name().unwrap().to_str().unwrap();
+                let test = format!("shipped scenario {}", p.display());
+                let trace = crate::common::public_trace(file, &test)?;
+                let class = c["name"].as_str().unwrap();
+                args.push("--trace".to_string());
+                args.push(format!("{class}={}", trace.display()));
+            }
+            Some((p, args))
+        })
+        .collect()
 }
 
 #[test]
 fn validate_accepts_every_shipped_scenario() {
-    for p in shipped_scenarios() {
+    for (p, args) in shipped_scenarios() {
         llmcap()
             .args(["validate", p.to_str().unwrap()])
+            .args(&args)
             .assert()
             .success()
             .stdout(predicate::str::contains("valid scenario"));
@@ -159,9 +180,11 @@ fn validate_accepts_every_shipped_scenario() {
 #[test]
 fn every_shipped_scenario_runs_a_short_horizon() {
     let tmp = tempfile::tempdir().unwrap();
-    for p in shipped_scenarios() {
+    for (p, args) in shipped_scenarios() {
         let out = tmp.path().join(p.file_stem().unwrap());
-        run_ok(&p, &out, &["--horizon-hours", "2", "--replications", "2"]);
+        let mut extra = vec!["--horizon-hours", "2", "--replications", "2"];
+        extra.extend(args.iter().map(String::as_str));
+        run_ok(&p, &out, &extra);
         let report = std::fs::read_to_string(out.join("report.md")).unwrap();
         assert!(
             !report.contains("Overloaded"),

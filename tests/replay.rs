@@ -1,4 +1,4 @@
-//! Trace replay: the readers on the shipped traces, per-hour totals replayed exactly, time and rate scaling, offset, tiling, the model filter, bad rows (stop / skip) and the input checks of `[class.arrivals] trace`.
+//! Trace replay: the readers on the public traces (read from ../shared/traces/, skipped when it is not there) and the shipped sample, per-hour totals replayed exactly, time and rate scaling, offset, tiling, the model filter, bad rows (stop / skip) and the input checks of `[class.arrivals] trace`.
 //!
 //! The expected numbers come from reading the trace files here, with a parser
 //! of our own (timestamps as exact 100 ns ticks), never from llmcap's reader.
@@ -18,7 +18,9 @@ use llmcap::model::rng::{stream, Purpose, SimRng};
 use llmcap::model::traffic::TraceArrivals;
 use predicates::prelude::*;
 
-use crate::common::{assert_same_results, command_ok, llmcap, read_json, scenario, write};
+use crate::common::{
+    assert_same_results, command_ok, llmcap, public_trace, read_json, scenario, write,
+};
 
 const US_PER_HOUR: i64 = 3_600_000_000;
 
@@ -26,6 +28,7 @@ fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
+/// A trace in the repository (llmcap's own samples, not public data).
 fn shipped(name: &str) -> PathBuf {
     repo("scenarios/traces").join(name)
 }
@@ -83,11 +86,13 @@ fn azure_rows(path: &Path) -> Vec<Row> {
         .collect()
 }
 
-fn conv() -> Vec<Row> {
-    let rows = azure_rows(&shipped("azure2023_conv.csv"));
+/// The Azure conversation trace's path and rows (None, said, when it is not there).
+fn conv(test: &str) -> Option<(PathBuf, Vec<Row>)> {
+    let path = public_trace("azure2023_conv.csv", test)?;
+    let rows = azure_rows(&path);
     assert_eq!(rows.len(), 19_366, "the conversation trace's size");
     assert!(rows.windows(2).all(|w| w[0].ticks <= w[1].ticks), "sorted");
-    rows
+    Some((path, rows))
 }
 
 /// Simulated microseconds of a row `d` ticks after the trace's first, replayed
@@ -186,12 +191,9 @@ on_demand = {{ input_per_1m = 1.0, output_per_1m = 2.0 }}
     s
 }
 
-/// The Azure conversation trace's arrivals table, plus `more`.
-fn conv_arrivals(more: &str) -> String {
-    format!(
-        "trace = {}\nformat = \"azure\"\n{more}",
-        lit(&shipped("azure2023_conv.csv"))
-    )
+/// The arrivals table of the Azure conversation trace at `path`, plus `more`.
+fn conv_arrivals(path: &Path, more: &str) -> String {
+    format!("trace = {}\nformat = \"azure\"\n{more}", lit(path))
 }
 
 /// Arrivals per hour of class 0 in a single-replication run.
@@ -277,7 +279,9 @@ fn arrivals_csv(out: &Path, class: &str) -> (Vec<f64>, Vec<f64>) {
 
 #[test]
 fn azure_conv_replayed_four_times_slower_gives_the_traces_hourly_totals() {
-    let rows = conv();
+    let Some((path, rows)) = conv("azure_conv_replayed_four_times_slower_gives_the_traces_hourly_totals") else {
+        return;
+    };
     let t0 = rows[0].ticks;
     // time_scale = 0.25 = 1 / 4: the 58-minute trace covers ~3.9 simulated hours.
     let times: Vec<i64> = rows.iter().map(|r| replay_us(r.ticks - t0, 1, 4)).collect();
@@ -298,7 +302,7 @@ fn azure_conv_replayed_four_times_slower_gives_the_traces_hourly_totals() {
     let sc = write(
         tmp.path(),
         "replay.toml",
-        &replay_text(4, 7, &conv_arrivals("time_scale = 0.25")),
+        &replay_text(4, 7, &conv_arrivals(&path, "time_scale = 0.25")),
     );
     let out = tmp.path().join("out");
     command_ok("run", &sc, &out, &[]);
@@ -325,7 +329,7 @@ fn azure_conv_replayed_four_times_slower_gives_the_traces_hourly_totals() {
 }
 
 // ---------------------------------------------------------------------------
-// 2. The readers on the shipped samples.
+// 2. The readers on the public traces and the shipped sample.
 
 fn read_all(path: &Path, format: TraceFormat) -> Vec<TraceRecord> {
     TraceReader::open(path, format)
@@ -345,14 +349,18 @@ fn lines(path: &Path) -> Vec<String> {
 }
 
 #[test]
-fn every_format_reads_its_shipped_sample() {
+fn the_azure_reader_reads_every_row_of_the_public_traces() {
     // Azure: one record per data line, with the times and tokens read here.
-    for name in ["azure2023_conv.csv", "azure2023_code.csv"] {
-        let p = shipped(name);
+    let test = "the_azure_reader_reads_every_row_of_the_public_traces";
+    for (name, size) in [("azure2023_conv.csv", 19_366), ("azure2023_code.csv", 8_819)] {
+        let Some(p) = public_trace(name, test) else {
+            continue;
+        };
         let rows = azure_rows(&p);
         let recs = read_all(&p, TraceFormat::Azure);
         assert_eq!(recs.len(), lines(&p).len() - 1, "{name}: lines - header");
         assert_eq!(recs.len(), rows.len(), "{name}");
+        assert_eq!(recs.len(), size, "{name}: the size its README gives");
         for (i, (rec, row)) in recs.iter().zip(&rows).enumerate() {
             assert_eq!(rec.line, i as u64 + 2, "{name}: line numbers");
             assert_eq!(
@@ -371,10 +379,11 @@ fn every_format_reads_its_shipped_sample() {
             assert_eq!(rec.model, None);
         }
     }
-    assert_eq!(lines(&shipped("azure2023_code.csv")).len() - 1, 8_819);
 
     // A csv mapping over the code trace, with wall-clock times, reads the same records.
-    let p = shipped("azure2023_code.csv");
+    let Some(p) = public_trace("azure2023_code.csv", test) else {
+        return;
+    };
     let mapped = read_all(
         &p,
         TraceFormat::Csv(CsvMapping {
@@ -391,21 +400,33 @@ fn every_format_reads_its_shipped_sample() {
         read_all(&p, TraceFormat::Azure),
         "csv mapping = azure"
     );
+}
 
+#[test]
+fn the_mooncake_reader_reads_every_json_line() {
     // Mooncake: JSON lines without a header; timestamps in ms.
-    let p = shipped("mooncake_conversation_first2000.jsonl");
+    let Some(p) = public_trace(
+        "mooncake_fast25_conversation.jsonl",
+        "the_mooncake_reader_reads_every_json_line",
+    ) else {
+        return;
+    };
     let file_lines = lines(&p);
     let recs = read_all(&p, TraceFormat::Mooncake);
     assert_eq!(recs.len(), file_lines.len(), "one record per JSON line");
-    assert!(recs.len() >= 2000, "{}", recs.len());
+    assert_eq!(recs.len(), 12_031, "the size its README gives");
     for (rec, l) in recs.iter().zip(&file_lines) {
         let v: serde_json::Value = serde_json::from_str(l).unwrap();
         assert_eq!(rec.time_s, v["timestamp"].as_f64().unwrap() / 1000.0);
         assert_eq!(rec.input as u64, v["input_length"].as_u64().unwrap());
         assert_eq!(rec.output as u64, v["output_length"].as_u64().unwrap());
     }
-    assert_eq!(recs.last().unwrap().time_s, 669.0);
+    // 59 minutes, as its README says.
+    assert!((3500.0..3600.0).contains(&recs.last().unwrap().time_s));
+}
 
+#[test]
+fn the_burstgpt_reader_reads_the_shipped_sample() {
     // BurstGPT: 6 rows with their models; seconds.
     let recs = read_all(&shipped("burstgpt_sample.csv"), TraceFormat::BurstGpt);
     let got: Vec<(f64, u32, u32, Option<&str>)> = recs
@@ -423,14 +444,6 @@ fn every_format_reads_its_shipped_sample() {
             (214.0, 820, 312, Some("ChatGPT")),
         ]
     );
-}
-
-/// The file's name and traces/README.md say "first 2,000 lines" of the Mooncake trace.
-#[test]
-
-fn mooncake_sample_holds_the_first_2000_rows() {
-    let p = shipped("mooncake_conversation_first2000.jsonl");
-    assert_eq!(read_all(&p, TraceFormat::Mooncake).len(), 2000);
 }
 
 #[test]
@@ -693,12 +706,15 @@ fn skipped_bad_rows_are_counted_and_the_good_rows_replayed() {
 
 #[test]
 fn rate_scale_duplicates_and_thins_the_trace() {
-    let n = conv().len() as f64;
+    let Some((path, rows)) = conv("rate_scale_duplicates_and_thins_the_trace") else {
+        return;
+    };
+    let n = rows.len() as f64;
     let arrived = |seed: u64, k: &str| -> (u64, Vec<u64>) {
         let sc = scenario(&replay_text(
             1,
             seed,
-            &conv_arrivals(&format!("rate_scale = {k}")),
+            &conv_arrivals(&path, &format!("rate_scale = {k}")),
         ));
         let v = arrivals_per_hour(&sc);
         (v.iter().sum(), v)
@@ -737,9 +753,11 @@ fn rate_scale_duplicates_and_thins_the_trace() {
 fn rate_scale_half_keeps_whole_rows_with_their_tokens() {
     // The thinned replay is a subsequence of the trace: times and tokens of kept
     // rows are those of the rows, in order.
-    let rows = conv();
+    let Some((path, rows)) = conv("rate_scale_half_keeps_whole_rows_with_their_tokens") else {
+        return;
+    };
     let t0 = rows[0].ticks;
-    let sc = scenario(&replay_text(1, 9, &conv_arrivals("rate_scale = 0.5")));
+    let sc = scenario(&replay_text(1, 9, &conv_arrivals(&path, "rate_scale = 0.5")));
     let kept = replayed(&sc, 1);
     let mut it = rows.iter();
     for &(at, input, output) in &kept {
@@ -757,11 +775,13 @@ fn rate_scale_half_keeps_whole_rows_with_their_tokens() {
 
 #[test]
 fn time_scale_compresses_the_span_and_offset_shifts_it() {
-    let rows = conv();
+    let Some((path, rows)) = conv("time_scale_compresses_the_span_and_offset_shifts_it") else {
+        return;
+    };
     let t0 = rows[0].ticks;
     let span = rows.last().unwrap().ticks - t0;
     let times = |arrivals: &str| -> Vec<u64> {
-        let sc = scenario(&replay_text(2, 1, &conv_arrivals(arrivals)));
+        let sc = scenario(&replay_text(2, 1, &conv_arrivals(&path, arrivals)));
         let v = replayed(&sc, 1);
         assert_eq!(v.len(), rows.len(), "{arrivals}: every row replayed");
         v.iter().map(|x| x.0).collect()
@@ -803,7 +823,9 @@ fn time_scale_compresses_the_span_and_offset_shifts_it() {
 
 #[test]
 fn offset_s_moves_the_hourly_arrivals() {
-    let rows = conv();
+    let Some((path, rows)) = conv("offset_s_moves_the_hourly_arrivals") else {
+        return;
+    };
     let t0 = rows[0].ticks;
     // 1800 s later: the trace straddles hours 0 and 1; the last hour is empty.
     let exact = rows
@@ -823,7 +845,7 @@ fn offset_s_moves_the_hourly_arrivals() {
     let sc = write(
         tmp.path(),
         "offset.toml",
-        &replay_text(3, 1, &conv_arrivals("offset_s = 1800")),
+        &replay_text(3, 1, &conv_arrivals(&path, "offset_s = 1800")),
     );
     let out = tmp.path().join("out");
     command_ok("run", &sc, &out, &[]);
@@ -836,7 +858,9 @@ fn offset_s_moves_the_hourly_arrivals() {
 
 #[test]
 fn tile_repeats_the_trace_to_the_horizon_and_no_tile_stops_at_its_end() {
-    let rows = conv();
+    let Some((path, rows)) = conv("tile_repeats_the_trace_to_the_horizon_and_no_tile_stops_at_its_end") else {
+        return;
+    };
     let n = rows.len() as i64;
     let t0 = rows[0].ticks;
     let span = rows.last().unwrap().ticks - t0;
@@ -863,7 +887,7 @@ fn tile_repeats_the_trace_to_the_horizon_and_no_tile_stops_at_its_end() {
         "{want} rows in 3 h"
     );
 
-    let tiled = scenario(&replay_text(3, 1, &conv_arrivals("tile = true")));
+    let tiled = scenario(&replay_text(3, 1, &conv_arrivals(&path, "tile = true")));
     let sim_period = tiled.classes[0].trace.as_ref().unwrap().period_us() as i64;
     assert!(
         (sim_period - period).abs() <= 1,
@@ -891,7 +915,7 @@ fn tile_repeats_the_trace_to_the_horizon_and_no_tile_stops_at_its_end() {
     );
 
     for no_tile in ["", "tile = false"] {
-        let sc = scenario(&replay_text(3, 1, &conv_arrivals(no_tile)));
+        let sc = scenario(&replay_text(3, 1, &conv_arrivals(&path, no_tile)));
         let per_hour = arrivals_per_hour(&sc);
         assert_eq!(per_hour.iter().sum::<u64>(), n as u64, "{no_tile:?}");
         assert_eq!(&per_hour[1..], &[0, 0], "nothing after the trace ends");
@@ -942,7 +966,12 @@ on_demand = {{ input_per_1m = 1.0, output_per_1m = 2.0 }}
 fn trace_inputs_are_checked_and_name_their_key() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::copy(shipped("burstgpt_sample.csv"), tmp.path().join("b.csv")).unwrap();
-    std::fs::copy(shipped("azure2023_code.csv"), tmp.path().join("a.csv")).unwrap();
+    // An Azure-format trace: no model column.
+    write(
+        tmp.path(),
+        "a.csv",
+        &format!("{HEADER}2023-11-16 18:00:00,10,1\n2023-11-16 18:00:05,20,2\n"),
+    );
     let ok = "trace = \"b.csv\"\nformat = \"burstgpt\"";
     // The base is valid (so each case fails for its own reason).
     let sc = write(tmp.path(), "ok.toml", &two_classes(ok, ""));
@@ -1147,11 +1176,18 @@ fn the_model_filter_keeps_only_that_models_rows() {
 
 #[test]
 fn replay_azure_conv_is_identical_on_one_and_four_threads() {
+    let Some(trace) = public_trace(
+        "azure2023_conv.csv",
+        "replay_azure_conv_is_identical_on_one_and_four_threads",
+    ) else {
+        return;
+    };
+    let trace = trace.to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let sc = repo("scenarios/replay_azure_conv.toml");
     let (a, b) = (tmp.path().join("t1"), tmp.path().join("t4"));
-    command_ok("run", &sc, &a, &["--threads", "1"]);
-    command_ok("run", &sc, &b, &["--threads", "4"]);
+    command_ok("run", &sc, &a, &["--threads", "1", "--trace", trace]);
+    command_ok("run", &sc, &b, &["--threads", "4", "--trace", trace]);
     assert_same_results(&a, &b, "summary.json");
     let s = read_json(&a.join("summary.json"));
     let classes = s["classes"].as_array().expect("classes");
@@ -1286,7 +1322,12 @@ fn a_tiled_trace_of_one_instant_is_rejected_or_runs_quickly() {
 #[test]
 fn fit_command_writes_its_files_and_checks_its_flags() {
     let tmp = tempfile::tempdir().unwrap();
-    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/traces/azure2023_conv.csv");
+    let Some(trace) = public_trace(
+        "azure2023_conv.csv",
+        "fit_command_writes_its_files_and_checks_its_flags",
+    ) else {
+        return;
+    };
     let out = tmp.path().join("fit");
     llmcap()
         .args([
@@ -1338,4 +1379,76 @@ fn fit_command_writes_its_files_and_checks_its_flags() {
             .stderr(predicate::str::contains(says));
         assert!(!bad.exists());
     }
+}
+
+// ---------------------------------------------------------------------------
+// 8. --trace: the trace file from the command line.
+
+/// The shipped replay scenario on a fresh clone (no public trace next to it):
+/// exit 2 naming the key and saying how to give the file; nothing written.
+#[test]
+fn a_scenario_whose_public_trace_is_missing_says_how_to_give_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo("scenarios/replay_azure_conv.toml")).unwrap();
+    let sc = write(tmp.path(), "replay_azure_conv.toml", &text);
+    let out = tmp.path().join("out");
+    llmcap()
+        .args(["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("class[0].arrivals.trace"))
+        .stderr(predicate::str::contains("traces/azure2023_conv.csv"))
+        .stderr(predicate::str::contains("--trace [CLASS=]PATH"))
+        .stderr(predicate::str::contains("scripts/fetch_traces.sh"));
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn trace_flag_sets_the_file_of_every_class_or_of_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = shipped("burstgpt_sample.csv");
+    let sample = sample.to_str().unwrap();
+    // Class "replay" replays a file that is not there; "synthetic" draws its arrivals.
+    let text = two_classes("trace = \"missing.csv\"\nformat = \"burstgpt\"", "");
+    let sc = write(tmp.path(), "t.toml", &text);
+    let sc = sc.to_str().unwrap();
+    let arrived = |out: &Path| -> Vec<f64> {
+        read_json(&out.join("summary.json"))["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["requests"]["arrived"].as_f64().unwrap())
+            .collect()
+    };
+    for flag in [sample.to_string(), format!("replay={sample}")] {
+        let out = tmp.path().join("out");
+        let _ = std::fs::remove_dir_all(&out);
+        command_ok("run", Path::new(sc), &out, &["--trace", &flag]);
+        assert_eq!(arrived(&out)[1], 6.0, "--trace {flag}: the sample's 6 rows");
+        llmcap()
+            .args(["validate", sc, "--trace", &flag])
+            .assert()
+            .success();
+    }
+    for (flag, says) in [
+        (format!("synthetic={sample}"), "class \"synthetic\" of"),
+        (String::new(), "the path is empty"),
+    ] {
+        llmcap()
+            .args(["run", sc, "--trace", &flag, "--out"])
+            .arg(tmp.path().join("bad"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("--trace {flag}")))
+            .stderr(predicate::str::contains(says));
+    }
+    assert!(!tmp.path().join("bad").exists(), "nothing written");
+    // A scenario without a trace class.
+    llmcap()
+        .args(["validate", repo("scenarios/baseline.toml").to_str().unwrap()])
+        .args(["--trace", sample])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no class of"))
+        .stderr(predicate::str::contains("replays a trace"));
 }

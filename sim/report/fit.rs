@@ -707,7 +707,7 @@ pub fn write_fit(staging: Staging, fit: &Fit) -> Result<PathBuf, OutputError> {
 mod tests {
     use super::*;
     use crate::analysis::fit::tests::{
-        csv_format, gamma_poisson_trace, poisson_trace, shipped, write_trace,
+        csv_format, gamma_poisson_trace, poisson_trace, public_trace, shipped, write_trace,
     };
     use crate::analysis::fit::{fit, DEFAULT_INTERVAL_S};
     use crate::domain::trace::TraceFormat;
@@ -715,16 +715,20 @@ mod tests {
     use crate::domain::Scenario;
     use crate::model::rng::{stream, Purpose};
 
-    fn traces() -> Vec<(&'static str, TraceFormat)> {
-        vec![
+    /// The shipped sample and the public traces that are there (`test` says
+    /// which it skipped).
+    fn traces(test: &str) -> Vec<(std::path::PathBuf, TraceFormat)> {
+        let public = [
             ("azure2023_conv.csv", TraceFormat::Azure),
             ("azure2023_code.csv", TraceFormat::Azure),
-            (
-                "mooncake_conversation_first2000.jsonl",
-                TraceFormat::Mooncake,
-            ),
-            ("burstgpt_sample.csv", TraceFormat::BurstGpt),
-        ]
+            ("mooncake_fast25_conversation.jsonl", TraceFormat::Mooncake),
+        ];
+        let mut v: Vec<_> = public
+            .into_iter()
+            .filter_map(|(file, format)| Some((public_trace(file, test)?, format)))
+            .collect();
+        v.push((shipped("burstgpt_sample.csv"), TraceFormat::BurstGpt));
+        v
     }
 
     /// `fit.toml` under a minimal header and the deployment its route names.
@@ -777,8 +781,9 @@ on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}
 
     #[test]
     fn fit_toml_is_a_valid_class_for_every_shipped_trace() {
-        for (file, format) in traces() {
-            let f = fit(&shipped(file), format, DEFAULT_INTERVAL_S).unwrap();
+        for (path, format) in traces("report::fit::fit_toml_is_a_valid_class_for_every_shipped_trace") {
+            let file = path.display();
+            let f = fit(&path, format, DEFAULT_INTERVAL_S).unwrap();
             let toml = fit_toml(&f);
             let sc = parse(&toml, 1);
             assert_eq!(sc.classes.len(), 1);
@@ -881,9 +886,12 @@ on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}
 
     #[test]
     fn simulating_the_fit_regenerates_the_trace() {
-        let f = fit(&shipped("azure2023_conv.csv"), TraceFormat::Azure, 60.0).unwrap();
-        // k = 0.046 per minute: over 24 h the rate's sd is sqrt(k / 1440) = 0.6%.
-        simulate_and_compare(&f, 24);
+        let test = "report::fit::simulating_the_fit_regenerates_the_trace";
+        if let Some(path) = public_trace("azure2023_conv.csv", test) {
+            let f = fit(&path, TraceFormat::Azure, 60.0).unwrap();
+            // k = 0.046 per minute: over 24 h the rate's sd is sqrt(k / 1440) = 0.6%.
+            simulate_and_compare(&f, 24);
+        }
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("poisson.csv");
@@ -894,7 +902,13 @@ on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}
 
     #[test]
     fn write_fit_writes_every_file() {
-        let f = fit(&shipped("azure2023_code.csv"), TraceFormat::Azure, 60.0).unwrap();
+        let Some(path) = public_trace(
+            "azure2023_code.csv",
+            "report::fit::write_fit_writes_every_file",
+        ) else {
+            return;
+        };
+        let f = fit(&path, TraceFormat::Azure, 60.0).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("code-fit");
         let out = write_fit(Staging::create(&dest).unwrap(), &f).unwrap();
@@ -960,8 +974,8 @@ on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}
     #[test]
     #[ignore]
     fn render_examples() {
-        for (file, format) in traces() {
-            let f = fit(&shipped(file), format, DEFAULT_INTERVAL_S).unwrap();
+        for (path, format) in traces("report::fit::render_examples") {
+            let f = fit(&path, format, DEFAULT_INTERVAL_S).unwrap();
             let dest = Path::new("/tmp/llmcap_fit").join(class_name(&f));
             let staging = Staging::create(&dest).unwrap();
             write_fit(staging, &f).unwrap();

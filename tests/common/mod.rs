@@ -102,3 +102,23 @@ pub fn assert_same_results(a: &Path, b: &Path, json: &str) {
         }
     }
 }
+
+/// A public trace from `../shared/traces/` next to the checkout (CI has it; the
+/// project does not ship other projects' data), or None after saying on the
+/// terminal that `test` skipped what needs it.
+pub fn public_trace(name: &str, test: &str) -> Option<std::path::PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/traces")
+        .join(name);
+    if p.is_file() {
+        return Some(p);
+    }
+    // Straight to stderr: the test harness captures eprintln!, and a skip must be seen.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: needs {} (a public trace, not in the repository)",
+        p.display()
+    );
+    None
+}
