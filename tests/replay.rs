@@ -279,7 +279,9 @@ fn arrivals_csv(out: &Path, class: &str) -> (Vec<f64>, Vec<f64>) {
 
 #[test]
 fn azure_conv_replayed_four_times_slower_gives_the_traces_hourly_totals() {
-    let Some((path, rows)) = conv("azure_conv_replayed_four_times_slower_gives_the_traces_hourly_totals") else {
+    let Some((path, rows)) =
+        conv("azure_conv_replayed_four_times_slower_gives_the_traces_hourly_totals")
+    else {
         return;
     };
     let t0 = rows[0].ticks;
@@ -352,7 +354,10 @@ fn lines(path: &Path) -> Vec<String> {
 fn the_azure_reader_reads_every_row_of_the_public_traces() {
     // Azure: one record per data line, with the times and tokens read here.
     let test = "the_azure_reader_reads_every_row_of_the_public_traces";
-    for (name, size) in [("azure2023_conv.csv", 19_366), ("azure2023_code.csv", 8_819)] {
+    for (name, size) in [
+        ("azure2023_conv.csv", 19_366),
+        ("azure2023_code.csv", 8_819),
+    ] {
         let Some(p) = public_trace(name, test) else {
             continue;
         };
@@ -757,7 +762,11 @@ fn rate_scale_half_keeps_whole_rows_with_their_tokens() {
         return;
     };
     let t0 = rows[0].ticks;
-    let sc = scenario(&replay_text(1, 9, &conv_arrivals(&path, "rate_scale = 0.5")));
+    let sc = scenario(&replay_text(
+        1,
+        9,
+        &conv_arrivals(&path, "rate_scale = 0.5"),
+    ));
     let kept = replayed(&sc, 1);
     let mut it = rows.iter();
     for &(at, input, output) in &kept {
@@ -858,7 +867,9 @@ fn offset_s_moves_the_hourly_arrivals() {
 
 #[test]
 fn tile_repeats_the_trace_to_the_horizon_and_no_tile_stops_at_its_end() {
-    let Some((path, rows)) = conv("tile_repeats_the_trace_to_the_horizon_and_no_tile_stops_at_its_end") else {
+    let Some((path, rows)) =
+        conv("tile_repeats_the_trace_to_the_horizon_and_no_tile_stops_at_its_end")
+    else {
         return;
     };
     let n = rows.len() as i64;
@@ -1445,7 +1456,10 @@ fn trace_flag_sets_the_file_of_every_class_or_of_one() {
     assert!(!tmp.path().join("bad").exists(), "nothing written");
     // A scenario without a trace class.
     llmcap()
-        .args(["validate", repo("scenarios/baseline.toml").to_str().unwrap()])
+        .args([
+            "validate",
+            repo("scenarios/baseline.toml").to_str().unwrap(),
+        ])
         .args(["--trace", sample])
         .assert()
         .code(2)

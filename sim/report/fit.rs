@@ -781,7 +781,9 @@ on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}
 
     #[test]
     fn fit_toml_is_a_valid_class_for_every_shipped_trace() {
-        for (path, format) in traces("report::fit::fit_toml_is_a_valid_class_for_every_shipped_trace") {
+        for (path, format) in
+            traces("report::fit::fit_toml_is_a_valid_class_for_every_shipped_trace")
+        {
             let file = path.display();
             let f = fit(&path, format, DEFAULT_INTERVAL_S).unwrap();
             let toml = fit_toml(&f);
