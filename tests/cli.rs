@@ -133,10 +133,9 @@ fn one_thread_and_four_threads_give_identical_files() {
     }
 }
 
-/// Every scenario file shipped in scenarios/, with the flags it needs: a
-/// scenario that replays a public trace (not shipped) gets `--trace` to the copy
-/// in ../shared/traces/, and is skipped, saying so, when that is not there.
-fn shipped_scenarios() -> Vec<(PathBuf, Vec<String>)> {
+/// Every scenario file shipped in scenarios/, with the flags it needs (see
+/// [`crate::common::shipped_scenario`]).
+fn shipped_scenarios(test: &str) -> Vec<crate::common::Shipped> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(repo("scenarios"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -144,33 +143,17 @@ fn shipped_scenarios() -> Vec<(PathBuf, Vec<String>)> {
         .collect();
     v.sort();
     assert!(v.len() >= 3, "the shipped scenarios are missing");
-    v.into_iter()
-        .filter_map(|p| {
-            let doc: toml::Table = std::fs::read_to_string(&p).unwrap().parse().unwrap();
-            let mut args = Vec::new();
-            let classes = doc.get("class").and_then(|c| c.as_array());
-            for c in classes.into_iter().flatten() {
-                let Some(name) = c["arrivals"].get("trace").and_then(|t| t.as_str()) else {
-                    continue;
-                };
-                let file = Path::new(name).file_name().unwrap().to_str().unwrap();
-                let test = format!("shipped scenario {}", p.display());
-                let trace = crate::common::public_trace(file, &test)?;
-                let class = c["name"].as_str().unwrap();
-                args.push("--trace".to_string());
-                args.push(format!("{class}={}", trace.display()));
-            }
-            Some((p, args))
-        })
+    v.iter()
+        .filter_map(|p| crate::common::shipped_scenario(p, test))
         .collect()
 }
 
 #[test]
 fn validate_accepts_every_shipped_scenario() {
-    for (p, args) in shipped_scenarios() {
+    for s in shipped_scenarios("validate_accepts_every_shipped_scenario") {
         llmcap()
-            .args(["validate", p.to_str().unwrap()])
-            .args(&args)
+            .args(["validate", s.path.to_str().unwrap()])
+            .args(&s.args)
             .assert()
             .success()
             .stdout(predicate::str::contains("valid scenario"));
@@ -180,11 +163,12 @@ fn validate_accepts_every_shipped_scenario() {
 #[test]
 fn every_shipped_scenario_runs_a_short_horizon() {
     let tmp = tempfile::tempdir().unwrap();
-    for (p, args) in shipped_scenarios() {
+    for s in shipped_scenarios("every_shipped_scenario_runs_a_short_horizon") {
+        let p = &s.path;
         let out = tmp.path().join(p.file_stem().unwrap());
         let mut extra = vec!["--horizon-hours", "2", "--replications", "2"];
-        extra.extend(args.iter().map(String::as_str));
-        run_ok(&p, &out, &extra);
+        extra.extend(s.args.iter().map(String::as_str));
+        run_ok(p, &out, &extra);
         let report = std::fs::read_to_string(out.join("report.md")).unwrap();
         assert!(
             !report.contains("Overloaded"),

@@ -647,14 +647,19 @@ fn shipped_sweeps_and_plans_run_a_short_horizon() {
         .collect();
     files.sort();
     for p in files {
-        let text = std::fs::read_to_string(&p).unwrap();
+        let test = "shipped_sweeps_and_plans_run_a_short_horizon";
+        let Some(shipped) = crate::common::shipped_scenario(&p, test) else {
+            continue;
+        };
+        let text = &shipped.text;
         let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-        let sc = llmcap::domain::Scenario::load(&p).unwrap();
+        let sc = shipped.scenario();
         if text.contains("\n[sweep]") {
             let out = tmp.path().join(format!("{name}-sweep"));
             llmcap()
                 .args(["sweep", p.to_str().unwrap(), "--out", out.to_str().unwrap()])
                 .args(["--horizon-hours", "1", "--replications", "2", "--quiet"])
+                .args(&shipped.args)
                 .assert()
                 .success();
             for f in llmcap::report::sweep::SWEEP_FILES {
@@ -685,6 +690,7 @@ fn shipped_sweeps_and_plans_run_a_short_horizon() {
             llmcap()
                 .args(["plan", p.to_str().unwrap(), "--out", out.to_str().unwrap()])
                 .args(["--horizon-hours", "1", "--replications", "2", "--quiet"])
+                .args(&shipped.args)
                 .assert()
                 .success();
             for f in llmcap::report::plan::PLAN_FILES {

@@ -122,3 +122,48 @@ pub fn public_trace(name: &str, test: &str) -> Option<std::path::PathBuf> {
     );
     None
 }
+
+/// A shipped scenario ready to run here: the flags it needs (`--trace CLASS=PATH`
+/// for each class replaying a public trace, from ../shared/traces/) and its text
+/// with those paths put in (for the library).
+pub struct Shipped {
+    pub path: std::path::PathBuf,
+    pub args: Vec<String>,
+    pub text: String,
+}
+
+impl Shipped {
+    /// Validates the scenario (with its public traces).
+    pub fn scenario(&self) -> Scenario {
+        Scenario::from_toml(&self.text, &self.path)
+            .unwrap_or_else(|e| panic!("{}: {e}", self.path.display()))
+    }
+}
+
+/// `path` as a [`Shipped`] scenario, or None (said on the terminal, as
+/// [`public_trace`] does) when a public trace it replays is not there.
+pub fn shipped_scenario(path: &Path, test: &str) -> Option<Shipped> {
+    let mut text = std::fs::read_to_string(path).unwrap();
+    let doc: toml::Table = text.parse().unwrap();
+    let mut args = Vec::new();
+    let classes = doc.get("class").and_then(|c| c.as_array());
+    for c in classes.into_iter().flatten() {
+        let Some(trace) = c["arrivals"].get("trace").and_then(|t| t.as_str()) else {
+            continue;
+        };
+        if path.parent().unwrap().join(trace).is_file() {
+            continue; // shipped with the scenario (or fetched)
+        }
+        let file = Path::new(trace).file_name().unwrap().to_str().unwrap();
+        let public = public_trace(file, &format!("{test} ({})", path.display()))?;
+        let public = public.to_str().unwrap();
+        args.push("--trace".to_string());
+        args.push(format!("{}={public}", c["name"].as_str().unwrap()));
+        text = text.replace(&format!("\"{trace}\""), &format!("'{public}'"));
+    }
+    Some(Shipped {
+        path: path.to_path_buf(),
+        args,
+        text,
+    })
+}
