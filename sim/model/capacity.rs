@@ -273,10 +273,123 @@ pub fn outage_windows(sc: &Scenario, rep: u32) -> Vec<Vec<OutageWindow>> {
     out
 }
 
+/// One deployment's outage windows as disjoint segments, so the effect at a
+/// time is one binary search (O(log n)) instead of a scan from the first window
+/// (which made runs with frequent random outages quadratic in the horizon).
+/// Where windows overlap the effect is the one the scan gave: a full outage
+/// wins, else the active partial window that sorts last (by start, end, then
+/// scenario order).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutageTimeline {
+    /// Segment starts, increasing, each with the effect until the next start.
+    segments: Vec<(SimTime, Option<OutageEffect>)>,
+}
+
+impl OutageTimeline {
+    /// From windows sorted as `outage_windows` returns them.
+    pub fn new(windows: &[OutageWindow]) -> Self {
+        // Boundaries: (time, opens?, window index); closings first at a tie,
+        // since a window covers [start, end).
+        let mut edges: Vec<(SimTime, bool, usize)> = Vec::with_capacity(2 * windows.len());
+        for (i, w) in windows.iter().enumerate() {
+            if w.end > w.start {
+                edges.push((w.start, true, i));
+                edges.push((w.end, false, i));
+            }
+        }
+        edges.sort_unstable();
+        let mut full = 0usize;
+        let mut partial = std::collections::BTreeSet::new();
+        let mut segments: Vec<(SimTime, Option<OutageEffect>)> = Vec::new();
+        let mut k = 0;
+        while k < edges.len() {
+            let t = edges[k].0;
+            while k < edges.len() && edges[k].0 == t {
+                let (_, opens, i) = edges[k];
+                match (windows[i].effect, opens) {
+                    (OutageEffect::Full, true) => full += 1,
+                    (OutageEffect::Full, false) => full -= 1,
+                    (_, true) => {
+                        partial.insert(i);
+                    }
+                    (_, false) => {
+                        partial.remove(&i);
+                    }
+                }
+                k += 1;
+            }
+            let effect = if full > 0 {
+                Some(OutageEffect::Full)
+            } else {
+                partial.last().map(|&i| windows[i].effect)
+            };
+            match segments.last_mut() {
+                Some(last) if last.1 == effect => {}
+                Some(last) if last.0 == t => last.1 = effect,
+                _ => segments.push((t, effect)),
+            }
+        }
+        OutageTimeline { segments }
+    }
+
+    /// The outage effect at `now`, if any.
+    pub fn at(&self, now: SimTime) -> Option<OutageEffect> {
+        let i = self.segments.partition_point(|s| s.0 <= now);
+        i.checked_sub(1).and_then(|i| self.segments[i].1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    /// The scan the timeline replaces: the reference for its answers.
+    fn scan(windows: &[OutageWindow], now: SimTime) -> Option<OutageEffect> {
+        let mut found = None;
+        for w in windows {
+            if w.start > now {
+                break;
+            }
+            if now < w.end {
+                match w.effect {
+                    OutageEffect::Full => return Some(OutageEffect::Full),
+                    e => found = Some(e),
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn outage_timeline_answers_as_the_scan_did() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
+        for _ in 0..300 {
+            let n = rng.random_range(0..12);
+            let mut windows: Vec<OutageWindow> = (0..n)
+                .map(|_| {
+                    let start = rng.random_range(0..100);
+                    OutageWindow {
+                        start,
+                        end: start + rng.random_range(0..30),
+                        effect: match rng.random_range(0..3) {
+                            0 => OutageEffect::Full,
+                            f => OutageEffect::Partial {
+                                latency_factor: f as f64 + rng.random_range(0..3) as f64,
+                                error_rate: 0.1,
+                            },
+                        },
+                    }
+                })
+                .collect();
+            windows.sort_by_key(|x| (x.start, x.end));
+            let timeline = OutageTimeline::new(&windows);
+            for now in 0..140 {
+                assert_eq!(timeline.at(now), scan(&windows, now), "{windows:?} at {now}");
+            }
+        }
+    }
 
     fn reserved(units: u32, tpm: f64, max_queue: Option<u32>) -> Reserved {
         Reserved {

@@ -13,7 +13,7 @@ use rand::Rng;
 use crate::domain::limits::MAX_TRACKED_QUEUE;
 use crate::domain::traffic::Z99;
 use crate::domain::{ClientPolicy, Cooldown, Jitter, OutageEffect, Pool, Routing, Scenario};
-use crate::model::capacity::{outage_windows, OnDemandPool, OutageWindow, ReservedPool};
+use crate::model::capacity::{outage_windows, OnDemandPool, OutageTimeline, ReservedPool};
 use crate::model::engine::{SimTime, US_PER_HOUR};
 use crate::model::metrics::{ttft_bin, RepMetrics, TTFT_BINS};
 use crate::model::rng::{stream, Purpose, SimRng};
@@ -62,8 +62,8 @@ impl DeploymentModel {
 pub struct Router {
     deps: Vec<DeploymentModel>,
     horizon: SimTime,
-    /// Outage windows per deployment, sorted by start.
-    windows: Vec<Vec<OutageWindow>>,
+    /// Outage effects per deployment over time.
+    outages: Vec<OutageTimeline>,
     /// When at least one outage is active: sorted, disjoint intervals.
     incidents: Vec<(SimTime, SimTime)>,
     cooldown: Option<Cooldown>,
@@ -122,7 +122,7 @@ impl Router {
         Router {
             deps,
             horizon: sc.horizon_us(),
-            windows,
+            outages: windows.iter().map(|w| OutageTimeline::new(w)).collect(),
             incidents,
             cooldown: sc.gateway.cooldown,
             failures: vec![VecDeque::new(); n],
@@ -144,19 +144,7 @@ impl Router {
 
     /// The outage effect on deployment `d` at `now` (a full outage wins).
     fn outage(&self, d: usize, now: SimTime) -> Option<OutageEffect> {
-        let mut found = None;
-        for w in &self.windows[d] {
-            if w.start > now {
-                break;
-            }
-            if now < w.end {
-                match w.effect {
-                    OutageEffect::Full => return Some(OutageEffect::Full),
-                    e => found = Some(e),
-                }
-            }
-        }
-        found
+        self.outages[d].at(now)
     }
 
     /// Counts a failure of `d` for the gateway's cooldown.
