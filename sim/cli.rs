@@ -17,7 +17,7 @@ use llmcap::domain::{RawSweep, Scenario};
 use llmcap::report::sweep::SweepResult;
 use llmcap::report::{
     self,
-    output::Staging,
+    output::{StageOptions, Staging},
     summary::{Manifest, RepDigest},
 };
 
@@ -96,6 +96,9 @@ pub struct DiffArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// If another llmcap is writing to the same --out, wait for it instead of exiting 2.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +129,9 @@ pub struct FitArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// If another llmcap is writing to the same --out, wait for it instead of exiting 2.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Args)]
@@ -165,6 +171,9 @@ pub struct SimOptions {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// If another llmcap is writing to the same --out, wait for it instead of exiting 2.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 impl SimOptions {
@@ -356,6 +365,7 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
                 horizon_hours: None,
                 threads: None,
                 quiet: true,
+                wait: false,
             },
         };
         plan_spec(&args, &sc)?;
@@ -413,9 +423,10 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Creates the staging folder for `dest` (failing early on a bad --out).
-fn stage(dest: &Path) -> Result<Staging, Failure> {
-    Staging::create(dest)
+/// Creates the staging folder for `dest` (failing early on a bad --out, or
+/// one that holds an input the command reads).
+fn stage(dest: &Path, inputs: Vec<PathBuf>, wait: bool) -> Result<Staging, Failure> {
+    Staging::create_with(dest, &StageOptions { inputs, wait })
         .with_context(|| {
             format!(
                 "--out {}: the output folder cannot be written",
@@ -423,6 +434,14 @@ fn stage(dest: &Path) -> Result<Staging, Failure> {
             )
         })
         .map_err(input)
+}
+
+/// The files a scenario reads: itself and the traces its classes replay.
+fn scenario_inputs(file: &Path, sc: &Scenario) -> Vec<PathBuf> {
+    let traces = sc.classes.iter().filter_map(|c| c.trace.as_ref());
+    std::iter::once(file.to_path_buf())
+        .chain(traces.map(|t| t.path.clone()))
+        .collect()
 }
 
 /// Runs `work` on a worker thread while a progress bar (hidden unless the
@@ -488,7 +507,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&sc.name));
     // Fail on an unwritable destination before spending time on the run.
-    let staging = stage(&dest)?;
+    let staging = stage(&dest, scenario_inputs(&a.scenario, &sc), a.sim.wait)?;
     let started = Instant::now();
     let total = sc.horizon_hours as u64 * sc.replications as u64;
     let results = with_progress(total, a.sim.quiet, |progress| {
@@ -606,7 +625,7 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(format!("{}-sweep", sc.name)));
-    let staging = stage(&dest)?;
+    let staging = stage(&dest, scenario_inputs(&a.scenario, &sc), a.sim.wait)?;
     let pair = sweep.pair.as_ref().ok().copied();
     let (outcomes, took) = with_progress(sweep.total_hours(), a.sim.quiet, |progress| {
         run_points(
@@ -741,7 +760,7 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(format!("{}-plan", sc.name)));
-    let staging = stage(&dest)?;
+    let staging = stage(&dest, scenario_inputs(&a.scenario, &sc), a.sim.wait)?;
     // The total is not known in advance (the search decides); show a spinner
     // that counts simulated hours against one sweep of the grid.
     let grid = match &sc.deployments[spec.reserved].pool {
@@ -883,7 +902,7 @@ fn fit(a: FitArgs) -> Result<(), Failure> {
     let dest = a.out.clone().unwrap_or_else(|| {
         Path::new("results").join(format!("{}-fit", report::fit::class_name(&f)))
     });
-    let staging = stage(&dest)?;
+    let staging = stage(&dest, vec![a.trace.clone()], a.wait)?;
     let dest = report::fit::write_fit(staging, &f).map_err(runtime)?;
     if !a.quiet {
         for line in report::fit::headline(&f) {
@@ -902,7 +921,7 @@ fn diff(a: DiffArgs) -> Result<(), Failure> {
     let dest = a.out.clone().unwrap_or_else(|| {
         Path::new("results").join(format!("diff-{}-vs-{}", ra.label(), rb.label()))
     });
-    let staging = stage(&dest)?;
+    let staging = stage(&dest, vec![a.run_a.clone(), a.run_b.clone()], a.wait)?;
     let top = a.top as usize;
     let dest = report::diff::write_diff(staging, &d, top).map_err(runtime)?;
     if !a.quiet {
@@ -936,7 +955,7 @@ fn pick(a: PickArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(format!("{}-pick", profile.name)));
-    let staging = stage(&dest)?;
+    let staging = stage(&dest, vec![a.profile.clone()], a.sim.wait)?;
     let total = profile.horizon_hours as u64 * profile.replications as u64 * 40;
     let (result, took) = with_progress(total, a.sim.quiet, |progress| {
         llmcap::analysis::pick::pick(&profile, threads, Some(progress))

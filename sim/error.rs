@@ -51,7 +51,9 @@ pub enum OutputError {
         source: std::io::Error,
     },
     #[error("{path}: refusing to write results here: {reason}")]
-    Refused { path: PathBuf, reason: &'static str },
+    Refused { path: PathBuf, reason: String },
+    #[error("{path}: another llmcap process{} is writing to this folder; wait for it to finish or pass --wait", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    Busy { path: PathBuf, pid: Option<u32> },
     #[error("{path}: cannot draw the chart: {message}")]
     Chart { path: PathBuf, message: String },
     #[error("cannot encode {what}: {message}")]
