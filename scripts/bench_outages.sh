@@ -6,10 +6,14 @@
 #
 #   scripts/bench_outages.sh             # 8,760 h, 1 replication
 #   HOURS=720 scripts/bench_outages.sh   # a shorter horizon for a quick look
+#   BIN=target/release/llmcap scripts/bench_outages.sh   # an already built binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin=target/release/llmcap
+bin=${BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --quiet
+  bin=target/release/llmcap
+fi
 hours=${HOURS:-8760}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
