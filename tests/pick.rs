@@ -63,7 +63,12 @@ fn claude_and_gpt4o_is_bedrock_plus_azure_failing_over_to_each_other() {
     assert_eq!(code, 0, "{md}");
     assert_eq!(
         entries(&out),
-        ["design.toml", "llmcap-manifest.json", "pick.json", "pick.md"],
+        [
+            "design.toml",
+            "llmcap-manifest.json",
+            "pick.json",
+            "pick.md"
+        ],
         "the files pick writes"
     );
     let support = workload(&json, "support");

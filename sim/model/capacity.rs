@@ -386,7 +386,11 @@ mod tests {
             windows.sort_by_key(|x| (x.start, x.end));
             let timeline = OutageTimeline::new(&windows);
             for now in 0..140 {
-                assert_eq!(timeline.at(now), scan(&windows, now), "{windows:?} at {now}");
+                assert_eq!(
+                    timeline.at(now),
+                    scan(&windows, now),
+                    "{windows:?} at {now}"
+                );
             }
         }
     }

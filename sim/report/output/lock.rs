@@ -1,5 +1,5 @@
 //! The advisory lock on an output folder: `.NAME.lock` beside it, held (with
-//! `flock`, through `std::fs::File::lock`) from the moment a command claims the
+//! `flock(2)`; no lock on systems without it) from the moment a command claims the
 //! folder until its results are in place or abandoned. The holder writes its
 //! process id into the file so a second command can say who holds it.
 //!
@@ -7,7 +7,7 @@
 //! a file that is no longer at that path, so after locking it checks that the
 //! path still names the file it locked, and starts over if not.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -17,7 +17,8 @@ use crate::error::OutputError;
 #[derive(Debug)]
 pub struct DestLock {
     path: PathBuf,
-    file: File,
+    /// Held open for the lock's lifetime: closing it releases the lock.
+    _file: File,
 }
 
 impl DestLock {
@@ -37,10 +38,8 @@ impl DestLock {
                 .truncate(false)
                 .open(path)
                 .map_err(io)?;
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(TryLockError::WouldBlock) if wait => file.lock().map_err(io)?,
-                Err(TryLockError::WouldBlock) => {
+            if !flock(&file, false).map_err(io)? {
+                if !wait {
                     let mut text = String::new();
                     let _ = file.read_to_string(&mut text);
                     return Err(OutputError::Busy {
@@ -48,7 +47,7 @@ impl DestLock {
                         pid: text.trim().parse().ok(),
                     });
                 }
-                Err(TryLockError::Error(e)) => return Err(io(e)),
+                flock(&file, true).map_err(io)?;
             }
             if !same_file(path, &file) {
                 continue;
@@ -57,7 +56,7 @@ impl DestLock {
             write!(file, "{}", std::process::id()).map_err(io)?;
             return Ok(DestLock {
                 path: path.to_path_buf(),
-                file,
+                _file: file,
             });
         }
     }
@@ -67,9 +66,34 @@ impl Drop for DestLock {
     fn drop(&mut self) {
         // Removed while still held, so a waiter that locks the removed file
         // sees it is gone and takes the new one.
+        // Closing `file` (dropped after this) releases the lock.
         let _ = std::fs::remove_file(&self.path);
-        let _ = self.file.unlock();
     }
+}
+
+/// Takes an exclusive `flock` on `file`: `Ok(false)` if another holds it and
+/// `wait` is false, else blocks until it is free.
+#[cfg(unix)]
+fn flock(file: &File, wait: bool) -> std::io::Result<bool> {
+    use std::os::unix::io::AsRawFd;
+    let op = libc::LOCK_EX | if wait { 0 } else { libc::LOCK_NB };
+    loop {
+        // SAFETY: flock only reads the descriptor, which `file` keeps open.
+        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+            return Ok(true);
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EWOULDBLOCK) => return Ok(false),
+            Some(libc::EINTR) => continue,
+            _ => return Err(e),
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn flock(_file: &File, _wait: bool) -> std::io::Result<bool> {
+    Ok(true)
 }
 
 #[cfg(unix)]

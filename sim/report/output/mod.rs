@@ -179,8 +179,7 @@ fn resolve(dest: &Path) -> Result<PathBuf, String> {
         Some(n) if !n.to_string_lossy().starts_with('.') => {}
         _ => {
             return Err(
-                "the output folder must have a name of its own that does not start with '.'"
-                    .into(),
+                "the output folder must have a name of its own that does not start with '.'".into(),
             )
         }
     }
@@ -315,8 +314,10 @@ fn recover(parent: &Path, name: &str) -> Result<(), OutputError> {
     }
     for (_, staged) in partials {
         if staged.exists() {
-            std::fs::remove_dir_all(&staged)
-                .map_err(io(&staged, "cannot remove an interrupted command's staging folder"))?;
+            std::fs::remove_dir_all(&staged).map_err(io(
+                &staged,
+                "cannot remove an interrupted command's staging folder",
+            ))?;
         }
     }
     Ok(())

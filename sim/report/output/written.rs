@@ -90,7 +90,11 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let d = tmp.path();
         std::fs::write(d.join("summary.json"), "{}").unwrap();
-        assert_eq!(Written::foreign(d).unwrap(), ["summary.json"], "no manifest");
+        assert_eq!(
+            Written::foreign(d).unwrap(),
+            ["summary.json"],
+            "no manifest"
+        );
         let w = Written::of_dir(d).unwrap();
         std::fs::write(d.join(WRITTEN_FILE), serde_json::to_vec(&w).unwrap()).unwrap();
         assert!(Written::foreign(d).unwrap().is_empty());
