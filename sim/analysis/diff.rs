@@ -885,7 +885,7 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
                 "requests {:.0} -> {:.0} ({req_change}); b_usd = B's requests at A's cost per request; the other {} of this class's change is cost per request",
                 na,
                 nb,
-                crate::report::markdown::usd(cb - volume)
+                crate::report::format::usd_cents(cb - volume)
             ),
         ));
     }
@@ -1042,11 +1042,11 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
                 nb,
                 pra * 1e6,
                 prb * 1e6,
-                crate::report::fit::sig(pa, 4),
-                crate::report::fit::sig(pb, 4),
-                crate::report::markdown::usd(dr.from_requests),
-                crate::report::markdown::usd(dr.from_per_request),
-                crate::report::markdown::usd(dr.from_price)
+                crate::report::format::sig(pa, 4),
+                crate::report::format::sig(pb, 4),
+                crate::report::format::usd_cents(dr.from_requests),
+                crate::report::format::usd_cents(dr.from_per_request),
+                crate::report::format::usd_cents(dr.from_price)
             )
         } else {
             format!(
@@ -1198,7 +1198,7 @@ fn class_platforms(a: &RunFolder, b: &RunFolder, c: &str) -> BTreeSet<String> {
 }
 
 fn hours_text(h: f64) -> String {
-    crate::report::fit::sig(h, 3)
+    crate::report::format::sig(h, 3)
 }
 
 fn native_text(v: &PlatformView) -> String {
@@ -1361,7 +1361,7 @@ fn reveal(
                     format!(
                         "only inside day {}'s total (24 h granularity; the day changed by {})",
                         h / 24,
-                        crate::report::markdown::usd(day)
+                        crate::report::format::usd_cents(day)
                     )
                 } else {
                     format!(

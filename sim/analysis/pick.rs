@@ -30,6 +30,7 @@ use crate::error::InputError;
 use crate::input::catalog::{Catalog, Offering, Platform};
 use crate::input::document::{parse_toml, Checker};
 use crate::model::metrics::MeanCi;
+use crate::report::format::usd_whole;
 
 // ---------------------------------------------------------------------------
 // The profile file.
@@ -1295,9 +1296,9 @@ fn no_reserved_note(catalog: &Catalog, route: &Route, od_monthly: f64) -> String
             "; the platform's cheapest published reserved commitment ({}/{}, {term} term, {units} unit(s) at ${price:.2} per unit-hour) costs {} per month, {:.1}x this workload's simulated on-demand cost of {}",
             route.platform,
             o.id,
-            usd(monthly),
+            usd_whole(monthly),
             monthly / od_monthly.max(1e-9),
-            usd(od_monthly)
+            usd_whole(od_monthly)
         ));
     }
     note
@@ -1406,20 +1407,6 @@ fn sla_text(profile: &Profile) -> String {
         Some(s) => s.to_string(),
         None => "no SLA (served within the client timeout)".into(),
     }
-}
-
-/// Whole dollars with thousands separators.
-pub fn usd(v: f64) -> String {
-    let whole = v.round() as i64;
-    let s = whole.abs().to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    format!("{}${out}", if whole < 0 { "-" } else { "" })
 }
 
 fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -> WorkloadPick {
@@ -1582,10 +1569,10 @@ fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -> WorkloadP
             )),
             (false, Some(c)) => Exclusion::Cost(format!(
                 "{what}: meets the SLA at {} per month with {}, {:+.1}% against the chosen {}",
-                usd(c.monthly_usd.mean),
+                usd_whole(c.monthly_usd.mean),
                 c.label,
                 (c.monthly_usd.mean / bc - 1.0) * 100.0,
-                usd(bc)
+                usd_whole(bc)
             )),
             (false, None) => Exclusion::Sla(format!(
                 "{what}: best simulated TTFT at the SLA percentile {} (target {sla}){}",
@@ -1674,9 +1661,9 @@ pub fn pick(
             if cost > b {
                 result.over_budget = Some(format!(
                     "the design costs {} per month in simulation, {:.0}% over the budget of {}",
-                    usd(cost),
+                    usd_whole(cost),
                     (cost / b - 1.0) * 100.0,
-                    usd(b)
+                    usd_whole(b)
                 ));
             }
         }
@@ -2050,12 +2037,5 @@ mod tests {
         let v = residency_values();
         assert!(v.contains(&"us-east".to_string()) && v.contains(&"eu".to_string()));
         assert!(!v.contains(&"global".to_string()));
-    }
-
-    #[test]
-    fn usd_groups_thousands() {
-        assert_eq!(usd(1234567.4), "$1,234,567");
-        assert_eq!(usd(999.5), "$1,000");
-        assert_eq!(usd(-42.0), "-$42");
     }
 }

@@ -5,9 +5,9 @@ use std::fmt::Write;
 
 use crate::analysis::attribution::AttributionRow;
 use crate::error::OutputError;
+use crate::report::format::{fixed, fixed_opt, grouped};
 use crate::report::plots::attribution::Bar;
-use crate::report::plots::format_number;
-use crate::report::tables::{finish, num, opt, row};
+use crate::report::tables::{finish, row};
 
 /// The columns of `attribution.csv` (`llmcap diff` reads them by name).
 pub const COLUMNS: [&str; 12] = [
@@ -38,14 +38,14 @@ pub fn csv(rows: &[AttributionRow]) -> Result<Vec<u8>, OutputError> {
                 r.platform.clone(),
                 r.dimension.clone(),
                 r.mechanism.clone(),
-                opt(r.granularity_hours, 2),
-                num(r.cost_usd, 4),
-                num(r.native_usd, 4),
-                num(r.gateway_usd, 4),
-                num(r.unattributed_usd, 4),
-                opt(r.native_share, 6),
-                opt(r.with_gateway_share, 6),
-                opt(r.unattributable_share, 6),
+                fixed_opt(r.granularity_hours, 2),
+                fixed(r.cost_usd, 4),
+                fixed(r.native_usd, 4),
+                fixed(r.gateway_usd, 4),
+                fixed(r.unattributed_usd, 4),
+                fixed_opt(r.native_share, 6),
+                fixed_opt(r.with_gateway_share, 6),
+                fixed_opt(r.unattributable_share, 6),
                 r.reason.clone(),
             ],
         )?;
@@ -61,7 +61,7 @@ pub fn bars(rows: &[AttributionRow]) -> Vec<Bar> {
                 "{} · {} (${})",
                 r.platform,
                 r.dimension,
-                format_number(r.cost_usd, 0)
+                grouped(r.cost_usd, 0)
             ),
             native: r.native_share.unwrap_or(0.0),
             gateway: r.with_gateway_share.unwrap_or(0.0) - r.native_share.unwrap_or(0.0),
@@ -86,7 +86,7 @@ pub(crate) fn granularity(h: Option<f64>) -> String {
             } else if h == 24.0 {
                 "daily".into()
             } else {
-                format!("every {} h", format_number(h, 2))
+                format!("every {} h", grouped(h, 2))
             }
         }
     }
@@ -118,7 +118,7 @@ pub fn section(o: &mut String, rows: &[AttributionRow]) {
             r.platform,
             r.dimension,
             r.mechanism,
-            format_number(r.cost_usd, 2),
+            grouped(r.cost_usd, 2),
             share(r.native_share),
             share(r.with_gateway_share),
             share(r.unattributable_share),

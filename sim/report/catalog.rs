@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::input::catalog::{AttributionModel, Catalog, Offering, Sourced};
 use crate::report::attribution::granularity;
-use crate::report::plots::format_number;
+use crate::report::format::grouped;
 
 fn yes_no(v: &Option<Sourced<bool>>) -> &'static str {
     match v.as_ref().map(|s| s.value) {
@@ -18,14 +18,14 @@ fn price(o: &Offering) -> String {
     if let Some(od) = &o.on_demand {
         let mut s = format!(
             "${} in / ${} out per 1M",
-            format_number(od.input_per_1m.value, 2),
-            format_number(od.output_per_1m.value, 2)
+            grouped(od.input_per_1m.value, 2),
+            grouped(od.output_per_1m.value, 2)
         );
         if let Some(t) = &od.tpm {
-            let _ = write!(s, "; quota {} TPM", format_number(t.value, 0));
+            let _ = write!(s, "; quota {} TPM", grouped(t.value, 0));
         }
         if let Some(r) = &od.rpm {
-            let _ = write!(s, ", {} RPM", format_number(r.value, 0));
+            let _ = write!(s, ", {} RPM", grouped(r.value, 0));
         }
         return s;
     }
@@ -33,11 +33,11 @@ fn price(o: &Offering) -> String {
         let terms: Vec<String> = r
             .price_per_unit_hour
             .iter()
-            .map(|(t, v)| format!("{t} {}", format_number(v.value, 4)))
+            .map(|(t, v)| format!("{t} {}", grouped(v.value, 4)))
             .collect();
         return format!(
             "{} TPM/unit, output x{}, min {} step {}; $/unit-hour: {}",
-            format_number(r.tpm_per_unit.value, 0),
+            grouped(r.tpm_per_unit.value, 0),
             r.output_weight.as_ref().map_or(1.0, |w| w.value),
             r.min_units.as_ref().map_or(1.0, |w| w.value),
             r.unit_step.as_ref().map_or(1.0, |w| w.value),
@@ -58,7 +58,7 @@ fn attribution_model(m: &AttributionModel) -> String {
     let latency = if m.latency_hours.value <= 0.0 {
         "at once".to_string()
     } else {
-        format!("within {} h", format_number(m.latency_hours.value, 0))
+        format!("within {} h", grouped(m.latency_hours.value, 0))
     };
     let reserved = match m.reserved.value.as_str() {
         "none" => "no reserved capacity".to_string(),
@@ -122,8 +122,8 @@ pub fn render(cat: &Catalog, keep: &dyn Fn(&str, &str) -> bool) -> String {
                     x.regions.value.join(","),
                     format!(
                         "{} / {}",
-                        format_number(x.latency.median_ms.value, 0),
-                        format_number(x.latency.p99_ms.value, 0)
+                        grouped(x.latency.median_ms.value, 0),
+                        grouped(x.latency.p99_ms.value, 0)
                     ),
                     price(x),
                 ]

@@ -11,9 +11,9 @@ use serde::Serialize;
 
 use crate::analysis::diff::{Diff, Kind, Row, Verdict, NATIVE_THRESHOLD};
 use crate::error::OutputError;
-use crate::report::markdown::{int, usd};
+use crate::report::format::{count, fixed, usd_cents};
 use crate::report::output::Staging;
-use crate::report::tables::{finish, num, row};
+use crate::report::tables::{finish, row};
 
 /// The files a diff writes, in the order they are written.
 pub const DIFF_FILES: &[&str] = &["diff.json", "diff.csv", "diff.md"];
@@ -75,10 +75,10 @@ pub fn diff_csv(d: &Diff) -> Result<Vec<u8>, OutputError> {
                 r.rank.to_string(),
                 r.kind.name().to_string(),
                 r.key.clone(),
-                num(r.a_usd, 4),
-                num(r.b_usd, 4),
-                num(r.delta_usd, 4),
-                num(r.share_of_change, 4),
+                fixed(r.a_usd, 4),
+                fixed(r.b_usd, 4),
+                fixed(r.delta_usd, 4),
+                fixed(r.share_of_change, 4),
                 r.revealed_natively_by(),
                 r.revealed_with_gateway.clone(),
                 r.note.clone(),
@@ -90,9 +90,9 @@ pub fn diff_csv(d: &Diff) -> Result<Vec<u8>, OutputError> {
 
 fn signed_usd(v: f64) -> String {
     if v >= 0.0 {
-        format!("+{}", usd(v))
+        format!("+{}", usd_cents(v))
     } else {
-        usd(v)
+        usd_cents(v)
     }
 }
 
@@ -111,8 +111,8 @@ fn fold(d: &Diff) -> String {
 pub fn headline(d: &Diff) -> Vec<String> {
     let mut out = vec![format!(
         "cost {} -> {} per replication over {} h ({}, {})",
-        usd(d.a_total_usd),
-        usd(d.b_total_usd),
+        usd_cents(d.a_total_usd),
+        usd_cents(d.b_total_usd),
         d.hours,
         fold(d),
         signed_usd(d.delta_usd)
@@ -120,17 +120,21 @@ pub fn headline(d: &Diff) -> Vec<String> {
     let traffic = match d.request_change() {
         Some(c) if c.abs() < 0.005 => format!(
             "requests {} -> {} ({:+.1}%): no traffic change; the cost change is per request",
-            int(d.a_requests),
-            int(d.b_requests),
+            count(d.a_requests),
+            count(d.b_requests),
             c * 100.0
         ),
         Some(c) => format!(
             "requests {} -> {} ({:+.1}%)",
-            int(d.a_requests),
-            int(d.b_requests),
+            count(d.a_requests),
+            count(d.b_requests),
             c * 100.0
         ),
-        None => format!("requests {} -> {}", int(d.a_requests), int(d.b_requests)),
+        None => format!(
+            "requests {} -> {}",
+            count(d.a_requests),
+            count(d.b_requests)
+        ),
     };
     out.push(traffic);
     out
@@ -187,8 +191,8 @@ fn table(o: &mut String, rows: &[&Row]) {
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.rank,
             md_escape(&r.key),
-            usd(r.a_usd),
-            usd(r.b_usd),
+            usd_cents(r.a_usd),
+            usd_cents(r.b_usd),
             signed_usd(r.delta_usd),
             share(r.share_of_change),
             md_escape(&r.revealed_natively_by()),
@@ -199,7 +203,7 @@ fn table(o: &mut String, rows: &[&Row]) {
 }
 
 fn hours(h: f64) -> String {
-    crate::report::fit::sig(h, 3)
+    crate::report::format::sig(h, 3)
 }
 
 /// `diff.md`.

@@ -10,12 +10,11 @@ use serde::Serialize;
 
 use crate::analysis::fit::{duration, sampled_cdf, Fit, TokenFit, PERCENTILES};
 use crate::error::OutputError;
-use crate::report::markdown::int;
+use crate::report::format::{count, grouped, sig};
 use crate::report::output::Staging;
 use crate::report::plots::{
     self,
     fit::{FitChart, TokenCdf},
-    format_number,
 };
 
 /// The files a fit writes, in the order they are written.
@@ -72,22 +71,6 @@ pub fn class_name(fit: &Fit) -> String {
         .unwrap_or_else(|| "trace".into())
 }
 
-/// A number with `digits` significant digits, in plain decimal notation,
-/// without trailing zeros: 5.53142 -> "5.531", 1020.0 -> "1020", 0.0001234 -> "0.0001234".
-pub fn sig(v: f64, digits: usize) -> String {
-    if !v.is_finite() || v == 0.0 {
-        return "0".into();
-    }
-    let magnitude = v.abs().log10().floor() as i64;
-    let decimals = (digits as i64 - 1 - magnitude).clamp(0, 15) as usize;
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
 /// Token counts as written in TOML: whole numbers plainly, halves with one decimal.
 fn tokens(v: f64) -> String {
     sig(v, 12)
@@ -117,13 +100,13 @@ pub fn fit_toml(fit: &Fit) -> String {
     let _ = writeln!(
         o,
         "# Trace: {} requests over {}{}; {}.",
-        int(fit.requests as f64),
+        count(fit.requests as f64),
         duration(fit.span_s),
         when(fit),
         match fit.bad_rows.total {
             0 => "no bad rows".to_string(),
             1 => "1 bad row skipped".to_string(),
-            n => format!("{} bad rows skipped", int(n as f64)),
+            n => format!("{} bad rows skipped", count(n as f64)),
         }
     );
     let _ = writeln!(
@@ -169,8 +152,8 @@ pub fn fit_toml(fit: &Fit) -> String {
             format!("mean_rps = {}", sig(a.mean_rps, 5)),
             &format!(
                 "{} requests / {} s",
-                int(fit.requests as f64),
-                format_number(fit.span_s, 1)
+                count(fit.requests as f64),
+                grouped(fit.span_s, 1)
             )
         )
     );
@@ -240,8 +223,8 @@ pub fn fit_toml(fit: &Fit) -> String {
             o,
             "# KS distance to the trace {:.3}; mean {} tokens against the trace's {} ({}).",
             t.lognormal.ks,
-            int(t.lognormal.mean),
-            int(t.mean),
+            count(t.lognormal.mean),
+            count(t.mean),
             signed_pct(t.lognormal.mean, t.mean)
         );
         let _ = writeln!(
@@ -253,7 +236,7 @@ pub fn fit_toml(fit: &Fit) -> String {
             } else {
                 ""
             },
-            int(t.empirical_mean)
+            count(t.empirical_mean)
         );
         let _ = writeln!(o, "# dist = \"empirical\"");
         let q: Vec<String> = t
@@ -305,7 +288,7 @@ pub fn headline(fit: &Fit) -> Vec<String> {
     let mut out = vec![format!(
         "{}: {} requests over {}; mean {} req/s; overdispersion k = {} per {} s (variance/mean {}); hourly profile: {}",
         fit.trace,
-        int(fit.requests as f64),
+        count(fit.requests as f64),
         duration(fit.span_s),
         sig(a.mean_rps, 4),
         sig(a.overdispersion, 3),
@@ -320,7 +303,7 @@ pub fn headline(fit: &Fit) -> Vec<String> {
             "{kind} tokens: median {}, p90 {}, max {}; lognormal KS {:.3} ({}), empirical KS {:.3}",
             tokens(t.lognormal.median),
             tokens(t.lognormal.p90),
-            int(t.max as f64),
+            count(t.max as f64),
             t.lognormal.ks,
             ks_words(t.lognormal.ks),
             t.ks_empirical
@@ -329,7 +312,7 @@ pub fn headline(fit: &Fit) -> Vec<String> {
     if fit.bad_rows.total > 0 {
         out.push(format!(
             "{} bad rows skipped (see fit.md)",
-            int(fit.bad_rows.total as f64)
+            count(fit.bad_rows.total as f64)
         ));
     }
     out
@@ -390,7 +373,7 @@ pub fn render(fit: &Fit) -> String {
     let _ = writeln!(
         o,
         "- {} requests over {}{}.",
-        int(fit.requests as f64),
+        count(fit.requests as f64),
         duration(fit.span_s),
         when(fit)
     );
@@ -400,7 +383,7 @@ pub fn render(fit: &Fit) -> String {
         let _ = writeln!(
             o,
             "- {} bad rows skipped:\n",
-            int(fit.bad_rows.total as f64)
+            count(fit.bad_rows.total as f64)
         );
         let _ = writeln!(o, "| problem | rows | first lines | first message |");
         let _ = writeln!(o, "| --- | ---: | --- | --- |");
@@ -410,7 +393,7 @@ pub fn render(fit: &Fit) -> String {
                 o,
                 "| {} | {} | {}{} | {} |",
                 k.kind,
-                int(k.count as f64),
+                count(k.count as f64),
                 lines.join(", "),
                 if k.count > k.first_lines.len() as u64 {
                     ", …"
@@ -430,29 +413,29 @@ pub fn render(fit: &Fit) -> String {
         o,
         "| `mean_rps` | {} requests/s ({} requests / {} s) |",
         sig(a.mean_rps, 4),
-        int(fit.requests as f64),
-        format_number(fit.span_s, 1)
+        count(fit.requests as f64),
+        grouped(fit.span_s, 1)
     );
     let _ = writeln!(
         o,
         "| requests per {} s | mean {}, variance {}, over {} complete intervals |",
         a.interval_s,
-        format_number(a.count_mean, 1),
-        format_number(a.count_variance, 1),
-        int(a.intervals as f64)
+        grouped(a.count_mean, 1),
+        grouped(a.count_variance, 1),
+        count(a.intervals as f64)
     );
     let _ = writeln!(
         o,
         "| index of dispersion (variance / mean) | {} (1 for a Poisson process) |",
         a.index_of_dispersion
-            .map(|d| format_number(d, 2))
+            .map(|d| grouped(d, 2))
             .unwrap_or_else(|| "–".into())
     );
     if let Some(d) = a.dispersion_around_profile {
         let _ = writeln!(
             o,
             "| the same around the hour-of-day profile | {} |",
-            format_number(d, 2)
+            grouped(d, 2)
         );
     }
     let _ = writeln!(
@@ -506,8 +489,8 @@ pub fn render(fit: &Fit) -> String {
     let row = |o: &mut String, name: &str, f: &dyn Fn(&TokenFit) -> String| {
         let _ = writeln!(o, "| {name} | {} | {} |", f(i), f(out));
     };
-    row(&mut o, "mean", &|t| format_number(t.mean, 1));
-    row(&mut o, "requests with 0 tokens", &|t| int(t.zeros as f64));
+    row(&mut o, "mean", &|t| grouped(t.mean, 1));
+    row(&mut o, "requests with 0 tokens", &|t| count(t.zeros as f64));
     row(&mut o, "lognormal: median, p90", &|t| {
         format!(
             "{}, {}",
@@ -521,7 +504,7 @@ pub fn render(fit: &Fit) -> String {
     row(&mut o, "lognormal: mean (capped at max)", &|t| {
         format!(
             "{} ({})",
-            format_number(t.lognormal.mean, 1),
+            grouped(t.lognormal.mean, 1),
             signed_pct(t.lognormal.mean, t.mean)
         )
     });
@@ -531,7 +514,7 @@ pub fn render(fit: &Fit) -> String {
     row(&mut o, "empirical quantiles: mean", &|t| {
         format!(
             "{} ({})",
-            format_number(t.empirical_mean, 1),
+            grouped(t.empirical_mean, 1),
             signed_pct(t.empirical_mean, t.mean)
         )
     });
@@ -540,7 +523,7 @@ pub fn render(fit: &Fit) -> String {
     });
     if i.reservoir || out.reservoir {
         row(&mut o, "requests in the quantile sample", &|t| {
-            int(t.sampled as f64)
+            count(t.sampled as f64)
         });
     }
     let _ = writeln!(o);
@@ -580,7 +563,7 @@ pub fn render(fit: &Fit) -> String {
         if i.reservoir {
             format!(
                 " over a uniform sample of {} requests (fixed seed); means, minimum and maximum are exact",
-                int(i.sampled as f64)
+                count(i.sampled as f64)
             )
         } else {
             String::new()
@@ -602,7 +585,7 @@ pub fn render(fit: &Fit) -> String {
 
 fn fmt_tokens(v: f64) -> String {
     let whole = (v - v.round()).abs() < 1e-9;
-    format_number(v, if whole { 0 } else { 1 })
+    grouped(v, if whole { 0 } else { 1 })
 }
 
 fn arrivals_in_words(fit: &Fit) -> String {
@@ -615,22 +598,22 @@ fn arrivals_in_words(fit: &Fit) -> String {
         (Some(d), _) if a.overdispersion == 0.0 => format!(
             "The requests per {} s vary no more than a Poisson process's would (variance/mean {}), so arrivals are fitted as a Poisson process (k = 0).",
             a.interval_s,
-            format_number(d, 2)
+            grouped(d, 2)
         ),
         (Some(d), _) if a.dispersion_around_profile.is_some() => format!(
             "Around the hour-of-day profile, the requests per {} s vary {} times as much as a Poisson process's would (variance/mean {} without the profile): the traffic is bursty beyond its daily cycle. llmcap reproduces this by drawing each {} s interval's rate from a Gamma distribution around the profile, with a standard deviation of {}% of it (sqrt(k)).",
             a.interval_s,
-            format_number(a.dispersion_around_profile.unwrap_or(1.0), 1),
-            format_number(d, 1),
+            grouped(a.dispersion_around_profile.unwrap_or(1.0), 1),
+            grouped(d, 1),
             a.interval_s,
-            format_number(a.overdispersion.sqrt() * 100.0, 0)
+            grouped(a.overdispersion.sqrt() * 100.0, 0)
         ),
         (Some(d), _) => format!(
             "The requests per {} s vary {} times as much as a Poisson process's at the same rate would: the traffic is bursty. llmcap reproduces this by drawing each {} s interval's rate from a Gamma distribution around the mean, with a standard deviation of {}% of it (sqrt(k)).",
             a.interval_s,
-            format_number(d, 1),
+            grouped(d, 1),
             a.interval_s,
-            format_number(a.overdispersion.sqrt() * 100.0, 0)
+            grouped(a.overdispersion.sqrt() * 100.0, 0)
         ),
     };
     if a.hourly.is_none() && fit.span_s < 86_400.0 {
@@ -667,9 +650,9 @@ fn tokens_in_words(kind: &str, t: &TokenFit) -> String {
         ks_words(ln.ks),
         ln.ks,
         ln.ks * 100.0,
-        format_number(ln.mean, 0),
+        grouped(ln.mean, 0),
         versus(ln.mean, t.mean),
-        format_number(t.mean, 0)
+        grouped(t.mean, 0)
     );
     s.push_str(" (token cost scales with the mean).");
     if t.ks_empirical < ln.ks * 0.7 {
@@ -677,14 +660,14 @@ fn tokens_in_words(kind: &str, t: &TokenFit) -> String {
             s,
             " The trace's own quantiles (`dist = \"empirical\"`, commented out in `fit.toml`) follow it more closely (KS {:.3}, mean {}).",
             t.ks_empirical,
-            format_number(t.empirical_mean, 0)
+            grouped(t.empirical_mean, 0)
         );
     }
     if t.zeros > 0 {
         let _ = write!(
             s,
             " {} requests have 0 tokens; llmcap draws at least 1.",
-            int(t.zeros as f64)
+            count(t.zeros as f64)
         );
     }
     s

@@ -11,7 +11,8 @@
 use crate::domain::{Pool, Scenario};
 use crate::error::OutputError;
 use crate::model::metrics::RepMetrics;
-use crate::report::tables::{finish, num, row};
+use crate::report::format::fixed;
+use crate::report::tables::{finish, row};
 
 /// The FOCUS version the columns follow.
 pub const FOCUS_VERSION: &str = "1.0";
@@ -158,7 +159,7 @@ pub fn focus(
                             tags: String,
                             description: String|
              -> Result<(), OutputError> {
-                let c = num(cost, 6);
+                let c = fixed(cost, 6);
                 let (cd_cat, cd_id, cd_name, cd_status, cd_type) = match commitment {
                     Some(status) => (
                         "Usage".to_string(),
@@ -191,21 +192,21 @@ pub fn focus(
                         cd_name,
                         cd_status,
                         cd_type,
-                        num(quantity, 6),
+                        fixed(quantity, 6),
                         unit.into(),
                         c.clone(),
-                        num(contracted_unit, 6),
+                        fixed(contracted_unit, 6),
                         c.clone(),
                         prov.into(),
-                        num(quantity * list_unit, 6),
-                        num(list_unit, 6),
+                        fixed(quantity * list_unit, 6),
+                        fixed(list_unit, 6),
                         if commitment.is_some() {
                             "Committed"
                         } else {
                             "Standard"
                         }
                         .into(),
-                        num(quantity, 6),
+                        fixed(quantity, 6),
                         unit.into(),
                         prov.into(),
                         prov.into(),

@@ -4,60 +4,15 @@
 use std::fmt::Write;
 
 use crate::domain::limits::MAX_TRACKED_QUEUE;
-use crate::report::plots::{format_number, Bucket};
+use crate::report::format::{count, fixed_ci, usd_cents, usd_ci, usd_pm};
+use crate::report::plots::Bucket;
 
 /// A backlog at the horizon longer than this (seconds of work at full capacity)
 /// is reported as an overloaded pool rather than a busy one.
 const OVERLOAD_BACKLOG_S: f64 = 60.0;
 use crate::domain::ArrivalProcess;
 use crate::domain::{Pool, Scenario, WEEKDAYS};
-use crate::model::metrics::MeanCi;
 use crate::report::summary::{Percentile, Summary};
-
-pub(crate) fn ci(v: &Option<MeanCi>, decimals: usize, unit: &str) -> String {
-    match v {
-        Some(c) if c.n > 1 => format!(
-            "{:.decimals$}{unit} (95% CI {:.decimals$}–{:.decimals$})",
-            c.mean, c.ci95_low, c.ci95_high
-        ),
-        Some(c) => format!("{:.decimals$}{unit}", c.mean),
-        None => "–".into(),
-    }
-}
-
-/// A whole number with thousands separators: 1209447.4 -> "1,209,447".
-pub fn int(v: f64) -> String {
-    format_number(v, 0)
-}
-
-/// Dollars with cents and thousands separators.
-pub fn usd(v: f64) -> String {
-    format!("${}", format_number(v, 2))
-}
-
-pub(crate) fn money(v: &Option<MeanCi>) -> String {
-    match v {
-        Some(c) if c.n > 1 && c.half_width() > 0.0 => format!(
-            "{} (95% CI {}–{})",
-            usd(c.mean),
-            usd(c.ci95_low),
-            usd(c.ci95_high)
-        ),
-        Some(c) => usd(c.mean),
-        None => "–".into(),
-    }
-}
-
-/// Dollars ± the CI half-width, for tables.
-pub(crate) fn money_short(v: &Option<MeanCi>) -> String {
-    match v {
-        Some(c) if c.n > 1 && c.half_width() > 0.0 => {
-            format!("{} ± {}", usd(c.mean), usd(c.half_width()))
-        }
-        Some(c) => usd(c.mean),
-        None => "–".into(),
-    }
-}
 
 fn pct_label(p: f64) -> String {
     format!("p{}", p)
@@ -65,8 +20,8 @@ fn pct_label(p: f64) -> String {
 
 fn percentile_cell(p: &Percentile) -> String {
     match p.replications {
-        Some(c) if c.n > 1 => format!("{} ± {}", int(c.mean), int(c.half_width())),
-        Some(c) => int(c.mean),
+        Some(c) if c.n > 1 => format!("{} ± {}", count(c.mean), count(c.half_width())),
+        Some(c) => count(c.mean),
         None => "–".into(),
     }
 }
@@ -88,7 +43,7 @@ fn resilience(o: &mut String, sc: &Scenario, s: &Summary) {
     let _ = writeln!(
         o,
         "| availability (served / arrived) | {} |",
-        ci(&r.availability.map(|c| c.scaled(100.0)), 3, "%")
+        fixed_ci(&r.availability.map(|c| c.scaled(100.0)), 3, "%")
     );
     if !sc.outages.is_empty() {
         let _ = writeln!(
@@ -105,7 +60,7 @@ fn resilience(o: &mut String, sc: &Scenario, s: &Summary) {
         if sc.outages.is_empty() {
             break;
         }
-        let cell = |v: Option<f64>| v.map(|x| format!("{} ms", int(x))).unwrap_or("–".into());
+        let cell = |v: Option<f64>| v.map(|x| format!("{} ms", count(x))).unwrap_or("–".into());
         let _ = writeln!(
             o,
             "| TTFT {} during outages / outside | {} / {} |",
@@ -127,19 +82,19 @@ fn resilience(o: &mut String, sc: &Scenario, s: &Summary) {
     let _ = writeln!(
         o,
         "| requests rescued by failover, per replication | {} |",
-        int(r.rescued)
+        count(r.rescued)
     );
     let _ = writeln!(
         o,
         "| their cost on the deployments that served them | {} |",
-        usd(r.rescued_cost_usd)
+        usd_cents(r.rescued_cost_usd)
     );
     if !r.standby.is_empty() {
         let _ = writeln!(
             o,
             "| standby reserved capacity ({}) | {} over the horizon |",
             r.standby.join(", "),
-            usd(r.standby_reserved_usd)
+            usd_cents(r.standby_reserved_usd)
         );
     }
     let redundancy = r.rescued_cost_usd + r.standby_reserved_usd;
@@ -147,7 +102,7 @@ fn resilience(o: &mut String, sc: &Scenario, s: &Summary) {
         let _ = writeln!(
             o,
             "| cost of redundancy per rescued request | {} |",
-            usd(redundancy / r.rescued)
+            usd_cents(redundancy / r.rescued)
         );
     }
     let _ = writeln!(o);
@@ -178,10 +133,10 @@ fn resilience(o: &mut String, sc: &Scenario, s: &Summary) {
                 o,
                 "| {} | {} | {} | {} | {} |",
                 d.name,
-                int(d.errors),
-                int(d.cooldowns),
-                int(d.skipped_cooldown),
-                int(d.rescued)
+                count(d.errors),
+                count(d.cooldowns),
+                count(d.skipped_cooldown),
+                count(d.rescued)
             );
         }
         let _ = writeln!(o);
@@ -228,7 +183,7 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
     }
     let r = &s.requests;
     let _ = writeln!(o, "| metric | value |\n| --- | --- |");
-    let _ = writeln!(o, "| requests arrived | {} |", int(r.arrived));
+    let _ = writeln!(o, "| requests arrived | {} |", count(r.arrived));
     let share = |x: f64| {
         if r.arrived > 0.0 {
             100.0 * x / r.arrived
@@ -239,51 +194,51 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
     let _ = writeln!(
         o,
         "| served | {} ({:.3}%) |",
-        int(r.served),
+        count(r.served),
         share(r.served)
     );
     let _ = writeln!(
         o,
         "| served after spilling to a later deployment | {} ({:.3}%) |",
-        int(r.spilled),
+        count(r.spilled),
         share(r.spilled)
     );
     let _ = writeln!(
         o,
         "| throttled (429 on every attempt) | {} ({:.3}%) |",
-        int(r.throttled),
+        count(r.throttled),
         share(r.throttled)
     );
     let _ = writeln!(
         o,
         "| failed (client timeout) | {} ({:.3}%): {} too slow once admitted, {} given up during backoff |",
-        int(r.failed),
+        count(r.failed),
         share(r.failed),
-        int(r.failed - r.abandoned),
-        int(r.abandoned)
+        count(r.failed - r.abandoned),
+        count(r.abandoned)
     );
     if r.errored > 0.0 || !sc.outages.is_empty() {
         let _ = writeln!(
             o,
             "| failed on errors (outage or every deployment in cooldown) | {} ({:.3}%) |",
-            int(r.errored),
+            count(r.errored),
             share(r.errored)
         );
         let _ = writeln!(
             o,
             "| rescued by failover (served after an error elsewhere) | {} ({:.3}%) |",
-            int(r.rescued),
+            count(r.rescued),
             share(r.rescued)
         );
     }
-    let _ = writeln!(o, "| in flight at the horizon | {} |", int(r.in_flight));
-    let _ = writeln!(o, "| client retries | {} |", int(r.retries));
+    let _ = writeln!(o, "| in flight at the horizon | {} |", count(r.in_flight));
+    let _ = writeln!(o, "| client retries | {} |", count(r.retries));
     for p in &s.ttft_ms {
         let _ = writeln!(
             o,
             "| TTFT {} | {} |",
             pct_label(p.percentile),
-            ci(&p.replications, 1, " ms")
+            fixed_ci(&p.replications, 1, " ms")
         );
     }
     for sla in &s.sla {
@@ -298,37 +253,37 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
                 (true, true) => "**met**",
                 (false, true) => "**missed**",
             },
-            ci(&sla.attainment.map(|c| c.scaled(100.0)), 3, "%"),
+            fixed_ci(&sla.attainment.map(|c| c.scaled(100.0)), 3, "%"),
             sla.percentile,
-            ci(&sla.ttft_at_percentile_ms, 1, " ms"),
+            fixed_ci(&sla.ttft_at_percentile_ms, 1, " ms"),
         );
     }
     let _ = writeln!(
         o,
         "| total cost over the horizon | {} |",
-        money(&s.cost.total_usd)
+        usd_ci(&s.cost.total_usd)
     );
-    let _ = writeln!(o, "| on-demand cost | {} |", money(&s.cost.on_demand_usd));
+    let _ = writeln!(o, "| on-demand cost | {} |", usd_ci(&s.cost.on_demand_usd));
     let _ = writeln!(
         o,
         "| reserved cost (billed whether used or not) | {} |",
-        money(&s.cost.reserved_usd)
+        usd_ci(&s.cost.reserved_usd)
     );
     let _ = writeln!(
         o,
         "| effective cost per 1M tokens (input + output) | {} |",
-        money(&s.cost.per_1m_tokens_usd)
+        usd_ci(&s.cost.per_1m_tokens_usd)
     );
     let _ = writeln!(
         o,
         "| cost per 1k requests served | {} |",
-        money(&s.cost.per_1k_requests_usd)
+        usd_ci(&s.cost.per_1k_requests_usd)
     );
     if let Some(u) = s.reserved_utilization {
         let _ = writeln!(
             o,
             "| mean reserved utilization | {} |",
-            ci(&Some(u.scaled(100.0)), 1, "%")
+            fixed_ci(&Some(u.scaled(100.0)), 1, "%")
         );
     }
     let _ = writeln!(o);
@@ -348,12 +303,12 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
             let mut line = format!(
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 c.name,
-                int(r.arrived),
-                int(r.served),
-                int(r.spilled),
-                int(r.throttled),
-                int(r.failed),
-                int(r.in_flight)
+                count(r.arrived),
+                count(r.served),
+                count(r.spilled),
+                count(r.throttled),
+                count(r.failed),
+                count(r.in_flight)
             );
             for p in &c.ttft_ms {
                 let _ = write!(line, " {} |", percentile_cell(p));
@@ -379,9 +334,9 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
             d.platform,
             d.model,
             d.pool,
-            int(d.served),
-            int(d.rejected_429),
-            money_short(&d.cost_usd)
+            count(d.served),
+            count(d.rejected_429),
+            usd_pm(&d.cost_usd)
         );
         for p in &d.ttft_ms {
             let _ = write!(line, " {} |", percentile_cell(p));
@@ -394,16 +349,16 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
             o,
             "- `{}`: utilization {}; mean wait for a slot {:.1} ms; {:.2}% of admitted requests waited; mean queue seen on arrival {}.{}",
             d.name,
-            ci(&d.reserved_utilization.map(|c| c.scaled(100.0)), 1, "%"),
+            fixed_ci(&d.reserved_utilization.map(|c| c.scaled(100.0)), 1, "%"),
             d.mean_queue_wait_ms.unwrap_or(0.0),
             100.0 * d.share_waited.unwrap_or(0.0),
             d.mean_queue_length_seen
                 .map(|q| format!("{q:.3}"))
-                .unwrap_or_else(|| format!("over {} (not tracked further)", int(MAX_TRACKED_QUEUE as f64))),
+                .unwrap_or_else(|| format!("over {} (not tracked further)", count(MAX_TRACKED_QUEUE as f64))),
             match d.backlog_at_horizon_s {
                 Some(b) if b >= OVERLOAD_BACKLOG_S => format!(
                     " **Overloaded:** {} request(s) per replication were still waiting for a slot when the run ended (counted in flight), {:.0} s of work at full capacity; add units, a queue or wait bound, or a spillover deployment.",
-                    int(d.queued_at_horizon),
+                    count(d.queued_at_horizon),
                     b
                 ),
                 _ if d.queued_at_horizon > 0.0 => format!(
@@ -476,7 +431,7 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
                 c.route.iter().map(|&d| format!("`{}`", sc.deployments[d].name)).collect::<Vec<_>>().join(" → "),
                 t.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
                 t.format.name(),
-                int(st.requests as f64),
+                count(st.requests as f64),
                 st.last_s - st.first_s,
                 t.model.as_ref().map(|m| format!(" (model column = `{m}`)")).unwrap_or_default(),
                 st.mean_input,
@@ -505,7 +460,7 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
             c.route.iter().map(|&d| format!("`{}`", sc.deployments[d].name)).collect::<Vec<_>>().join(" → "),
             match a.process { ArrivalProcess::Poisson => "Poisson", ArrivalProcess::Deterministic => "deterministic" },
             a.mean_rps,
-            int(a.expected_arrivals(sc.horizon_hours, sc.start_weekday)),
+            count(a.expected_arrivals(sc.horizon_hours, sc.start_weekday)),
             peak,
             trough,
             a.weekday.iter().map(|w| format!("{w:.2}")).collect::<Vec<_>>().join(", "),
@@ -527,9 +482,9 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
                 "on-demand at ${}/1M input and ${}/1M output tokens; quotas: {} RPM, {} TPM; shared pool {} TPM with other tenants' load {:.0}–{:.0}% by hour (capped at {:.0}%)",
                 p.input_per_1m,
                 p.output_per_1m,
-                p.rpm.map(int).unwrap_or("no".into()),
-                p.tpm.map(int).unwrap_or("no".into()),
-                if p.shared_pool_tpm.is_finite() { int(p.shared_pool_tpm) } else { "unbounded".into() },
+                p.rpm.map(count).unwrap_or("no".into()),
+                p.tpm.map(count).unwrap_or("no".into()),
+                if p.shared_pool_tpm.is_finite() { count(p.shared_pool_tpm) } else { "unbounded".into() },
                 100.0 * p.background.iter().cloned().fold(f64::INFINITY, f64::min),
                 100.0 * p.background.iter().cloned().fold(0.0, f64::max),
                 100.0 * p.max_pool_utilization,
@@ -590,19 +545,4 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
          Files beside this report: `summary.json`, `ttft_percentiles.csv`, `ttft_cdf.csv`, `hourly.csv`, `arrivals.csv`."
     );
     o
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(int(0.0), "0");
-        assert_eq!(int(999.4), "999");
-        assert_eq!(int(1000.0), "1,000");
-        assert_eq!(int(1_209_447.4), "1,209,447");
-        assert_eq!(usd(10_655.129), "$10,655.13");
-        assert_eq!(usd(0.5), "$0.50");
-    }
 }

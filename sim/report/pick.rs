@@ -5,9 +5,10 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::analysis::pick::{usd, Config, Evaluation, PickResult, Verdict, WorkloadPick};
+use crate::analysis::pick::{Config, Evaluation, PickResult, Verdict, WorkloadPick};
 use crate::analysis::plan::Mode;
 use crate::error::OutputError;
+use crate::report::format::usd_whole;
 
 use super::output::Staging;
 use super::summary::Manifest;
@@ -82,7 +83,7 @@ pub fn headline(r: &PickResult) -> Vec<String> {
                     p.route.platform,
                     p.route.model,
                     best.label,
-                    usd(best.monthly_usd.mean)
+                    usd_whole(best.monthly_usd.mean)
                 ));
             }
             (v, _) => out.push(format!(
@@ -95,7 +96,7 @@ pub fn headline(r: &PickResult) -> Vec<String> {
     if let Some(d) = &r.design {
         out.push(format!(
             "design: {} per month, availability {} with the fallback{} during the injected outages",
-            usd(d.with_fallback.monthly_usd.mean),
+            usd_whole(d.with_fallback.monthly_usd.mean),
             pct(d.with_fallback.availability.mean),
             d.single_provider
                 .as_ref()
@@ -124,8 +125,8 @@ fn config_row(e: &Evaluation, c: &Config) -> String {
         e.route.platform,
         e.route.model,
         c.label,
-        usd(c.monthly_usd.mean),
-        usd(c.monthly_usd.half_width()),
+        usd_whole(c.monthly_usd.mean),
+        usd_whole(c.monthly_usd.half_width()),
         ms(c.p50_ms),
         ms(c.p99_ms),
         c.ttft_sla_ms
@@ -168,7 +169,7 @@ pub fn render(r: &PickResult) -> String {
         m,
         "- Budget: {}",
         p.budget_usd_per_month
-            .map_or("none".into(), |b| format!("{} per month", usd(b)))
+            .map_or("none".into(), |b| format!("{} per month", usd_whole(b)))
     );
     let _ = writeln!(
         m,
@@ -213,8 +214,8 @@ pub fn render(r: &PickResult) -> String {
         let _ = writeln!(
             m,
             "Within budget: the design costs {} of the {} per month.\n",
-            usd(d.with_fallback.monthly_usd.mean),
-            usd(b)
+            usd_whole(d.with_fallback.monthly_usd.mean),
+            usd_whole(b)
         );
     }
 
@@ -370,7 +371,7 @@ pub fn render(r: &PickResult) -> String {
                         m,
                         "| {} | {} | {} | {} | {} |",
                         a.dimension,
-                        usd(a.cost_usd),
+                        usd_whole(a.cost_usd),
                         sh(a.native_share),
                         sh(a.with_gateway_share),
                         sh(a.unattributable_share)
@@ -406,15 +407,15 @@ pub fn render(r: &PickResult) -> String {
                 ms(run.p99_ms),
                 run.attainment.map_or("n/a".into(), |a| pct(a.mean)),
                 if run.meets_sla { "yes" } else { "no" },
-                usd(run.monthly_usd.mean),
-                usd(run.monthly_usd.half_width())
+                usd_whole(run.monthly_usd.mean),
+                usd_whole(run.monthly_usd.half_width())
             );
         }
         if let Some(s) = &d.single_provider {
             let _ = writeln!(
                 m,
                 "\nThe fallback costs {} per month more in this simulation (it is on demand: it bills only what it serves), and keeps {} of requests that the primary alone loses.\n",
-                usd(d.with_fallback.monthly_usd.mean - s.monthly_usd.mean),
+                usd_whole(d.with_fallback.monthly_usd.mean - s.monthly_usd.mean),
                 pct((d.with_fallback.availability.mean - s.availability.mean).max(0.0))
             );
         } else {
@@ -496,8 +497,8 @@ fn answer(m: &mut String, r: &PickResult, w: &WorkloadPick) {
                 p.route.platform,
                 p.route.model,
                 best.label,
-                usd(best.monthly_usd.mean),
-                usd(best.monthly_usd.half_width()),
+                usd_whole(best.monthly_usd.mean),
+                usd_whole(best.monthly_usd.half_width()),
                 ms(best.p50_ms),
                 ms(best.p99_ms),
                 best.attainment.map_or("n/a".into(), |a| pct(a.mean))
@@ -510,7 +511,7 @@ fn answer(m: &mut String, r: &PickResult, w: &WorkloadPick) {
                         "  Fallback **{}** serving {} on demand (alone it would cost {} per month, TTFT p99 {}{}).",
                         f.route.platform,
                         f.route.model,
-                        usd(c.monthly_usd.mean),
+                        usd_whole(c.monthly_usd.mean),
                         ms(c.p99_ms),
                         if c.meets_sla { ", meets the SLA" } else { ", misses the SLA: a degraded mode during incidents" }
                     );
@@ -551,8 +552,8 @@ fn best_effort(m: &mut String, r: &PickResult, e: &Evaluation, c: &Config) {
         c.ttft_sla_ms.map_or("n/a".into(), |t| format!("{:.0} ms", t.mean)),
         c.attainment.map_or("n/a".into(), |a| pct(a.mean)),
         ms(c.p50_ms),
-        usd(c.monthly_usd.mean),
-        usd(c.monthly_usd.half_width())
+        usd_whole(c.monthly_usd.mean),
+        usd_whole(c.monthly_usd.half_width())
     );
     let Some(f) = catalog.platform(&e.route.platform) else {
         return;

@@ -9,14 +9,14 @@ use crate::analysis::plan::{Candidate, Mode, PlanResult};
 use crate::domain::{Pool, Scenario};
 use crate::error::OutputError;
 use crate::model::metrics::MeanCi;
-use crate::report::markdown::{int, usd};
+use crate::report::format::{count, fixed, fixed_opt, usd_cents};
 use crate::report::output::Staging;
 use crate::report::plots::{
     self,
     cost_vs_units::{CostVsUnitsChart, UnitsPoint},
 };
 use crate::report::summary::Manifest;
-use crate::report::tables::{finish, num, opt, row};
+use crate::report::tables::{finish, row};
 
 /// The files a plan writes, in the order they are written.
 pub const PLAN_FILES: &[&str] = &["plan.json", "plan.csv", "cost_vs_units.png", "plan.md"];
@@ -30,9 +30,9 @@ struct PlanJson<'a> {
 
 fn money_ci(c: &MeanCi) -> String {
     if c.n > 1 && c.half_width() > 0.0 {
-        format!("{} ± {}", usd(c.mean), usd(c.half_width()))
+        format!("{} ± {}", usd_cents(c.mean), usd_cents(c.half_width()))
     } else {
-        usd(c.mean)
+        usd_cents(c.mean)
     }
 }
 
@@ -131,7 +131,11 @@ pub fn plan_csv(r: &PlanResult) -> Result<Vec<u8>, OutputError> {
         let s = &e.summary;
         let cis = |v: &Option<MeanCi>, d: usize| -> [String; 3] {
             match v {
-                Some(c) => [num(c.mean, d), num(c.ci95_low, d), num(c.ci95_high, d)],
+                Some(c) => [
+                    fixed(c.mean, d),
+                    fixed(c.ci95_low, d),
+                    fixed(c.ci95_high, d),
+                ],
                 None => Default::default(),
             }
         };
@@ -147,10 +151,10 @@ pub fn plan_csv(r: &PlanResult) -> Result<Vec<u8>, OutputError> {
             .unwrap_or_default();
         rec.extend(cis(&s.sla_attainment, 5));
         rec.extend(cis(&s.sla_ttft_ms, 1));
-        rec.push(opt(e.utilization, 4));
-        rec.push(num(s.spilled_share, 5));
-        rec.push(num(s.throttled_share, 5));
-        rec.push(num(s.failed_share, 5));
+        rec.push(fixed_opt(e.utilization, 4));
+        rec.push(fixed(s.spilled_share, 5));
+        rec.push(fixed(s.throttled_share, 5));
+        rec.push(fixed(s.failed_share, 5));
         for t in &terms {
             rec.extend(cis(&e.monthly_usd.get(t).copied(), 2));
         }
@@ -193,7 +197,7 @@ pub fn render(sc: &Scenario, r: &PlanResult, m: &Manifest) -> String {
                 c.attainment
                     .map(|a| format!("{:.3}%", a.mean * 100.0))
                     .unwrap_or("–".into()),
-                c.ttft_sla_ms.map(|t| int(t.mean)).unwrap_or("–".into())
+                c.ttft_sla_ms.map(|t| count(t.mean)).unwrap_or("–".into())
             );
             if let Some(u) = c.utilization {
                 let _ = writeln!(
@@ -250,7 +254,7 @@ pub fn render(sc: &Scenario, r: &PlanResult, m: &Manifest) -> String {
             c.attainment
                 .map(|a| format!("{:.3}%", a.mean * 100.0))
                 .unwrap_or("–".into()),
-            c.ttft_sla_ms.map(|t| int(t.mean)).unwrap_or("–".into()),
+            c.ttft_sla_ms.map(|t| count(t.mean)).unwrap_or("–".into()),
             c.utilization
                 .map(|u| format!("{:.1}%", u * 100.0))
                 .unwrap_or("–".into()),
@@ -292,7 +296,7 @@ pub fn render(sc: &Scenario, r: &PlanResult, m: &Manifest) -> String {
             .map(|t| {
                 e.monthly_usd
                     .get(*t)
-                    .map(|c| usd(c.mean))
+                    .map(|c| usd_cents(c.mean))
                     .unwrap_or("–".into())
             })
             .collect();
@@ -420,7 +424,7 @@ fn draw(staging: &Staging, sc: &Scenario, r: &PlanResult) -> Result<(), OutputEr
         cheapest: marked,
         chosen_label: chosen
             .filter(|c| c.mode == mode)
-            .map(|c| format!("plan: {} units, {}", c.units, usd(c.monthly_usd.mean))),
+            .map(|c| format!("plan: {} units, {}", c.units, usd_cents(c.monthly_usd.mean))),
         x_label: format!("reserved units ({}, {})", r.deployment, mode.label()),
     };
     plots::cost_vs_units::draw(

@@ -11,7 +11,7 @@ use crate::analysis::sweep::{Breakeven, PointSummary, Sweep};
 use crate::domain::Scenario;
 use crate::error::OutputError;
 use crate::model::metrics::MeanCi;
-use crate::report::markdown::{ci, int, money, usd};
+use crate::report::format::{count, fixed, fixed_ci, fixed_opt, usd_cents, usd_ci};
 use crate::report::output::Staging;
 use crate::report::plots::{
     self,
@@ -20,7 +20,7 @@ use crate::report::plots::{
     sensitivity::{ReachCurve, SensitivityChart, TornadoBar},
 };
 use crate::report::summary::Manifest;
-use crate::report::tables::{finish, num, opt, row};
+use crate::report::tables::{finish, row};
 
 /// The files a sweep writes, in the order they are written.
 pub const SWEEP_FILES: &[&str] = &[
@@ -145,7 +145,11 @@ impl SweepResult {
 
 fn ci_cols(v: &Option<MeanCi>, d: usize) -> [String; 3] {
     match v {
-        Some(c) => [num(c.mean, d), num(c.ci95_low, d), num(c.ci95_high, d)],
+        Some(c) => [
+            fixed(c.mean, d),
+            fixed(c.ci95_low, d),
+            fixed(c.ci95_high, d),
+        ],
         None => [String::new(), String::new(), String::new()],
     }
 }
@@ -174,17 +178,17 @@ pub fn sweep_csv(r: &SweepResult) -> Result<Vec<u8>, OutputError> {
     );
     row(&mut w, WHAT, &header)?;
     for (i, p) in r.points.iter().enumerate() {
-        let mut rec = vec![r.key.clone(), num(p.value, 6), p.replications.to_string()];
+        let mut rec = vec![r.key.clone(), fixed(p.value, 6), p.replications.to_string()];
         for (_, (pick, d)) in columns() {
             rec.extend(ci_cols(&pick(p), d));
         }
-        rec.push(opt(r.marginal_utilization[i], 4));
-        rec.push(opt(p.pooled_p50_ms, 1));
-        rec.push(opt(p.pooled_p99_ms, 1));
+        rec.push(fixed_opt(r.marginal_utilization[i], 4));
+        rec.push(fixed_opt(p.pooled_p50_ms, 1));
+        rec.push(fixed_opt(p.pooled_p99_ms, 1));
         rec.push(p.meets_sla.map(|b| b.to_string()).unwrap_or_default());
-        rec.push(num(p.spilled_share, 5));
-        rec.push(num(p.throttled_share, 5));
-        rec.push(num(p.failed_share, 5));
+        rec.push(fixed(p.spilled_share, 5));
+        rec.push(fixed(p.throttled_share, 5));
+        rec.push(fixed(p.failed_share, 5));
         row(&mut w, WHAT, &rec)?;
     }
     finish(w, WHAT)
@@ -326,10 +330,10 @@ pub fn render(sc: &Scenario, r: &SweepResult) -> String {
             "`{}` = {}: total {} per {} h ({} reserved + {} on-demand), {} per 1M served tokens.",
             r.key,
             p.value,
-            money(&p.total_usd),
+            usd_ci(&p.total_usd),
             r.manifest.horizon_hours,
-            money(&p.reserved_usd),
-            money(&p.on_demand_usd),
+            usd_ci(&p.reserved_usd),
+            usd_ci(&p.on_demand_usd),
             p.usd_per_1m_tokens.map(|c| format!("${:.2}", c.mean)).unwrap_or("–".into()),
         );
         if let (Some(all), Some(total)) = (p.all_on_demand_usd, p.total_usd) {
@@ -337,7 +341,7 @@ pub fn render(sc: &Scenario, r: &SweepResult) -> String {
             let _ = writeln!(
                 o,
                 "The same tokens at on-demand prices: {}; the cheapest point {} {:.1}%.",
-                usd(all.mean),
+                usd_cents(all.mean),
                 if saving >= 0.0 { "saves" } else { "costs" },
                 saving.abs() * 100.0
             );
@@ -345,7 +349,7 @@ pub fn render(sc: &Scenario, r: &SweepResult) -> String {
         let _ = writeln!(
             o,
             "TTFT p99 {} ms; spilled {:.1}%, throttled {:.2}%.{}\n",
-            p.ttft_p99_ms.map(|c| int(c.mean)).unwrap_or("–".into()),
+            p.ttft_p99_ms.map(|c| count(c.mean)).unwrap_or("–".into()),
             p.spilled_share * 100.0,
             p.throttled_share * 100.0,
             match p.meets_sla {
@@ -362,8 +366,8 @@ pub fn render(sc: &Scenario, r: &SweepResult) -> String {
             "The first point meeting every class SLA: `{}` = {}, total {}, utilization {}.\n",
             r.key,
             p.value,
-            money(&p.total_usd),
-            ci(&p.utilization.map(|c| c.scaled(100.0)), 1, "%")
+            usd_ci(&p.total_usd),
+            fixed_ci(&p.utilization.map(|c| c.scaled(100.0)), 1, "%")
         );
     }
 
@@ -400,11 +404,11 @@ pub fn render(sc: &Scenario, r: &SweepResult) -> String {
             p.utilization
                 .map(|c| format!("{:.1}%", c.mean * 100.0))
                 .unwrap_or("–".into()),
-            p.total_usd.map(|c| usd(c.mean)).unwrap_or("–".into()),
+            p.total_usd.map(|c| usd_cents(c.mean)).unwrap_or("–".into()),
             p.usd_per_1m_tokens
                 .map(|c| format!("{:.3}", c.mean))
                 .unwrap_or("–".into()),
-            p.ttft_p99_ms.map(|c| int(c.mean)).unwrap_or("–".into()),
+            p.ttft_p99_ms.map(|c| count(c.mean)).unwrap_or("–".into()),
             p.sla_attainment
                 .map(|c| format!("{:.3}%", c.mean * 100.0))
                 .unwrap_or("–".into()),
@@ -567,7 +571,7 @@ fn draw_charts(staging: &Staging, sc: &Scenario, r: &SweepResult) -> Result<(), 
             "cheapest: {} = {}, {}",
             if units_sweep { "units" } else { r.key.as_str() },
             p.value,
-            p.total_usd.map(|c| usd(c.mean)).unwrap_or_default()
+            p.total_usd.map(|c| usd_cents(c.mean)).unwrap_or_default()
         )
     });
     let chart = CostVsUnitsChart {

@@ -5,20 +5,8 @@ use crate::analysis::cost::{hour_cost, hour_utilization};
 use crate::domain::{Scenario, WEEKDAYS};
 use crate::error::OutputError;
 use crate::model::metrics::{Hist, RepMetrics};
+use crate::report::format::{fixed, fixed_opt};
 use crate::report::summary::{Percentile, Summary};
-
-/// Fixed-decimal formatting, so files are stable and readable.
-pub fn num(v: f64, decimals: usize) -> String {
-    if v.is_finite() {
-        format!("{v:.decimals$}")
-    } else {
-        String::new()
-    }
-}
-
-pub(crate) fn opt(v: Option<f64>, decimals: usize) -> String {
-    v.map(|v| num(v, decimals)).unwrap_or_default()
-}
 
 pub(crate) fn finish(w: csv::Writer<Vec<u8>>, what: &'static str) -> Result<Vec<u8>, OutputError> {
     w.into_inner().map_err(|e| OutputError::Encode {
@@ -69,11 +57,11 @@ pub fn ttft_percentiles(summary: &Summary) -> Result<Vec<u8>, OutputError> {
                 [
                     scope.to_string(),
                     name.to_string(),
-                    num(p.percentile, 3),
-                    opt(p.pooled, 3),
-                    opt(r.map(|r| r.mean), 3),
-                    opt(r.map(|r| r.ci95_low), 3),
-                    opt(r.map(|r| r.ci95_high), 3),
+                    fixed(p.percentile, 3),
+                    fixed_opt(p.pooled, 3),
+                    fixed_opt(r.map(|r| r.mean), 3),
+                    fixed_opt(r.map(|r| r.ci95_low), 3),
+                    fixed_opt(r.map(|r| r.ci95_high), 3),
                     r.map(|r| r.n.to_string()).unwrap_or_else(|| "0".into()),
                 ],
             )?;
@@ -155,7 +143,7 @@ pub fn ttft_cdf(series: &[CdfCurve]) -> Result<Vec<u8>, OutputError> {
             row(
                 &mut w,
                 WHAT,
-                [scope.to_string(), name.clone(), num(*ms, 3), num(*f, 6)],
+                [scope.to_string(), name.clone(), fixed(*ms, 3), fixed(*f, 6)],
             )?;
         }
     }
@@ -245,16 +233,16 @@ pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError>
                 dep.name.clone(),
                 dep.platform.clone(),
                 dep.pool.kind().to_string(),
-                num(r.requests, 2),
-                num(r.input_tokens, 1),
-                num(r.output_tokens, 1),
-                num(r.cost_on_demand, 4),
-                num(r.cost_reserved, 4),
-                num(r.cost_on_demand + r.cost_reserved, 4),
-                opt(r.utilization, 6),
-                num(r.rejected, 2),
-                num(r.spilled, 2),
-                num(r.errors, 2),
+                fixed(r.requests, 2),
+                fixed(r.input_tokens, 1),
+                fixed(r.output_tokens, 1),
+                fixed(r.cost_on_demand, 4),
+                fixed(r.cost_reserved, 4),
+                fixed(r.cost_on_demand + r.cost_reserved, 4),
+                fixed_opt(r.utilization, 6),
+                fixed(r.rejected, 2),
+                fixed(r.spilled, 2),
+                fixed(r.errors, 2),
             ],
         )?;
     }
@@ -382,11 +370,11 @@ pub fn cost_by_tag(
                         h.to_string(),
                         dim.clone(),
                         v,
-                        num(i, 1),
-                        num(o, 1),
-                        num(od, 4),
-                        num(res, 4),
-                        num(od + res, 4),
+                        fixed(i, 1),
+                        fixed(o, 1),
+                        fixed(od, 4),
+                        fixed(res, 4),
+                        fixed(od + res, 4),
                     ],
                 )?;
             }
@@ -476,17 +464,17 @@ pub fn failover(f: &FailoverRows) -> Result<Vec<u8>, OutputError> {
         let done = x.served + x.failed;
         let mut rec = vec![
             h.to_string(),
-            num(x.served, 2),
-            num(x.failed, 2),
+            fixed(x.served, 2),
+            fixed(x.failed, 2),
             if done > 0.0 {
-                num(x.failed / done, 6)
+                fixed(x.failed / done, 6)
             } else {
                 String::new()
             },
-            opt(x.p99_ms, 1),
-            num(x.incident, 4),
+            fixed_opt(x.p99_ms, 1),
+            fixed(x.incident, 4),
         ];
-        rec.extend(x.shares.iter().map(|v| num(*v, 4)));
+        rec.extend(x.shares.iter().map(|v| fixed(*v, 4)));
         row(&mut w, WHAT, &rec)?;
     }
     finish(w, WHAT)
@@ -511,8 +499,8 @@ pub fn arrivals(
                 [
                     h.to_string(),
                     class.name.clone(),
-                    num(pooled.arrivals_in(h, c) as f64 / reps, 2),
-                    num(expected, 2),
+                    fixed(pooled.arrivals_in(h, c) as f64 / reps, 2),
+                    fixed(expected, 2),
                 ],
             )?;
         }

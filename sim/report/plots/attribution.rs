@@ -9,10 +9,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    chart_err, font, house_style, label_style, percent, Canvas, LegendEntry, Swatch, Ticked,
-    AREA_OPACITY, MARGIN, MARGIN_RIGHT, MARGIN_TOP, NOTE_COLOR, PALETTE, TICK_SIZE, X_LABEL_AREA,
+    chart_err, font, house_style, label_style, Canvas, LegendEntry, Swatch, Ticked, AREA_OPACITY,
+    MARGIN, MARGIN_RIGHT, MARGIN_TOP, NOTE_COLOR, PALETTE, TICK_SIZE, X_LABEL_AREA,
 };
 use crate::error::OutputError;
+use crate::report::format::percent;
 
 /// Bar colours: native green, gateway orange, unattributable grey.
 const NATIVE: RGBColor = PALETTE[2];

@@ -11,12 +11,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    boxed_text, chart_err, clip_polyline, draw_marker, format_number, house_style, label_style,
-    labels_above, percent, redraw_swatches, text_box, Canvas, LegendEntry, LinearAxis, Marker,
-    Shape, Swatch, SwatchArt, Ticked, LINE_WIDTH, MARGIN, MARGIN_RIGHT, MARGIN_TOP, MARKER_RADIUS,
-    PALETTE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
+    boxed_text, chart_err, clip_polyline, draw_marker, house_style, label_style, labels_above,
+    redraw_swatches, text_box, Canvas, LegendEntry, LinearAxis, Marker, Shape, Swatch, SwatchArt,
+    Ticked, LINE_WIDTH, MARGIN, MARGIN_RIGHT, MARGIN_TOP, MARKER_RADIUS, PALETTE, TICK_SIZE,
+    X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
+use crate::report::format::{grouped, percent, usd_3_digits};
 
 /// Costs at one achieved reserved utilization (one run of a sweep).
 #[derive(Debug, Clone, PartialEq)]
@@ -82,8 +83,8 @@ pub fn draw(path: &Path, title: &str, data: &BreakevenChart) -> Result<(), Outpu
     let band = clean_range(data.band);
     let band_label = format!(
         "lesson's {}–{}% band",
-        format_number(band.0 * 100.0, 0),
-        format_number(band.1 * 100.0, 0)
+        grouped(band.0 * 100.0, 0),
+        grouped(band.1 * 100.0, 0)
     );
 
     let mut legend: Vec<LegendEntry> = curves
@@ -225,7 +226,7 @@ pub fn draw(path: &Path, title: &str, data: &BreakevenChart) -> Result<(), Outpu
     let values: Vec<(i32, String, RGBColor)> = above
         .iter()
         .rev()
-        .map(|&(x, v, color)| (chart.backend_coord(&(x, top)).0, money(v), color))
+        .map(|&(x, v, color)| (chart.backend_coord(&(x, top)).0, usd_3_digits(v), color))
         .collect();
     let (_, ys) = chart.plotting_area().get_pixel_range();
     labels_above(&canvas.root, ys.start, &values).map_err(&err)?;
@@ -311,18 +312,6 @@ fn clean_range((a, b): (f64, f64)) -> (f64, f64) {
     }
 }
 
-/// "$3.90", "$78.0", "$1,234".
-fn money(v: f64) -> String {
-    let decimals = if v < 10.0 {
-        2
-    } else if v < 100.0 {
-        1
-    } else {
-        0
-    };
-    format!("${}", format_number(v, decimals))
-}
-
 /// Labels the break-even lines near the top of the plot, the simulated one on
 /// the first row and the closed form on the second, each on the side facing
 /// away from the other line when it fits there, clear of both lines and of
@@ -343,8 +332,8 @@ fn draw_breakeven_labels(
         let text = format!(
             "simulated {} ({}–{})",
             percent(e, 1),
-            format_number(lo * 100.0, 1),
-            format_number(hi * 100.0, 1)
+            grouped(lo * 100.0, 1),
+            grouped(hi * 100.0, 1)
         );
         let left = closed_form.is_none_or(|c| c >= e);
         labels.push((text, SIMULATED, left, (px(lo) - 1, px(hi) + 1)));

@@ -10,12 +10,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    chart_err, clip_polyline, decimals_for, draw_marker, font, format_number, house_style,
-    labels_above, place_label, redraw_swatches, Canvas, LegendEntry, LinearAxis, Marker, Shape,
-    Swatch, SwatchArt, AXIS_COLOR, AXIS_DESC_SIZE, LINE_WIDTH, MARGIN, MARGIN_RIGHT, MARGIN_TOP,
+    chart_err, clip_polyline, decimals_for, draw_marker, font, house_style, labels_above,
+    place_label, redraw_swatches, Canvas, LegendEntry, LinearAxis, Marker, Shape, Swatch,
+    SwatchArt, AXIS_COLOR, AXIS_DESC_SIZE, LINE_WIDTH, MARGIN, MARGIN_RIGHT, MARGIN_TOP,
     MARKER_RADIUS, PALETTE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
+use crate::report::format::{grouped, usd_cents_small};
 
 /// One configuration: a number of reserved units and what it gave.
 #[derive(Debug, Clone, PartialEq)]
@@ -262,7 +263,7 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
             .label_style(font(TICK_SIZE))
             .axis_desc_style(font(AXIS_DESC_SIZE))
             .axis_style(AXIS_COLOR)
-            .y_label_formatter(&|v| format_number(*v, decimals_for(y2.ticks[1])))
+            .y_label_formatter(&|v| grouped(*v, decimals_for(y2.ticks[1])))
             .draw()
             .map_err(&err)?;
     }
@@ -360,7 +361,7 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
                 filled: false,
             };
             draw_marker(&canvas.root, (px, py + MARKER_RADIUS + 2), m).map_err(&err)?;
-            above.push((px, format!("{} ms", format_number(v, 0)), LATENCY));
+            above.push((px, format!("{} ms", grouped(v, 0)), LATENCY));
         }
     }
 
@@ -413,8 +414,8 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
         let text = data.chosen_label.clone().unwrap_or_else(|| {
             format!(
                 "cheapest: {} units, {}",
-                format_number(r.p.units, decimals_for(r.p.units).min(1)),
-                money(r.p.cost)
+                grouped(r.p.units, decimals_for(r.p.units).min(1)),
+                usd_cents_small(r.p.cost)
             )
         });
         let g = RING_RADIUS + 8;
@@ -453,10 +454,14 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
     };
     let references = [
         sla.zip(sla_px)
-            .map(|(s, y)| (format!("SLA {} ms", format_number(s, 0)), LATENCY, y)),
-        on_demand
-            .zip(on_demand_px)
-            .map(|(v, y)| (format!("all on demand {}", money(v)), ON_DEMAND_LINE, y)),
+            .map(|(s, y)| (format!("SLA {} ms", grouped(s, 0)), LATENCY, y)),
+        on_demand.zip(on_demand_px).map(|(v, y)| {
+            (
+                format!("all on demand {}", usd_cents_small(v)),
+                ON_DEMAND_LINE,
+                y,
+            )
+        }),
     ];
     for (text, color, y) in references.into_iter().flatten() {
         place_label(
@@ -485,15 +490,10 @@ fn cost_tick(axis: &LinearAxis, v: f64) -> String {
     if v.abs() < 1e-12 {
         "$0".to_string()
     } else if axis.top >= 1e6 {
-        format!("${}M", format_number(v / 1e6, decimals_for(step / 1e6)))
+        format!("${}M", grouped(v / 1e6, decimals_for(step / 1e6)))
     } else {
-        format!("${}", format_number(v, decimals_for(step)))
+        format!("${}", grouped(v, decimals_for(step)))
     }
-}
-
-/// "$9,870", or "$12.35" for small amounts.
-fn money(v: f64) -> String {
-    format!("${}", format_number(v, if v.abs() < 100.0 { 2 } else { 0 }))
 }
 
 /// A vertical confidence-interval bar with caps between two pixel points.
@@ -656,7 +656,7 @@ mod tests {
         assert_eq!(cost_tick(&small, 0.0), "$0");
         let big = LinearAxis::up_to(3.2e6, MAX_Y_TICKS);
         assert_eq!(cost_tick(&big, 1.5e6), "$1.5M");
-        assert_eq!(money(9_870.4), "$9,870");
+        assert_eq!(usd_cents_small(9_870.4), "$9,870");
     }
 
     #[test]

@@ -13,12 +13,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    ceil_125, chart_err, draw_stacks, floor_125, format_number, house_style, label_style,
-    log_ticks, redraw_swatches, Area, Bucket, Canvas, DrawError, HourAxis, LegendEntry, LinearAxis,
-    Series, Swatch, SwatchArt, Ticked, AXIS_COLOR, AXIS_DESC_SIZE, MARGIN, MARGIN_RIGHT, PALETTE,
+    ceil_125, chart_err, draw_stacks, floor_125, house_style, label_style, log_ticks,
+    redraw_swatches, Area, Bucket, Canvas, DrawError, HourAxis, LegendEntry, LinearAxis, Series,
+    Swatch, SwatchArt, Ticked, AXIS_COLOR, AXIS_DESC_SIZE, MARGIN, MARGIN_RIGHT, PALETTE,
     TEXT_COLOR, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
+use crate::report::format::ms;
 
 /// One provider's (platform's) share of served requests per hour, 0..1.
 #[derive(Debug, Clone, PartialEq)]
@@ -231,7 +232,7 @@ pub fn draw(path: &Path, title: &str, data: &FailoverChart) -> Result<(), Output
     let mut art: Vec<Option<SwatchArt>> = vec![None; legend.len()];
     if let Some(sla) = sla {
         legend.push(LegendEntry {
-            label: format!("SLA {}", format_ms(sla)),
+            label: format!("SLA {}", ms(sla)),
             color: SLA_COLOR,
             swatch: Swatch::Line,
         });
@@ -341,7 +342,7 @@ pub fn draw(path: &Path, title: &str, data: &FailoverChart) -> Result<(), Output
     house_style(&mut chart.configure_mesh())
         .x_desc(x.desc())
         .x_label_formatter(&|v| x.label(*v))
-        .y_label_formatter(&|v| format_ms(*v))
+        .y_label_formatter(&|v| ms(*v))
         .draw()
         .map_err(&err)?;
     shade_outages(&canvas.root, &chart, &x, &b.incident).map_err(&err)?;
@@ -491,16 +492,6 @@ fn p99_range(values: impl Iterator<Item = f64>, sla: Option<f64>) -> (f64, f64) 
     let lo = floor_125(min * 0.9);
     let hi = ceil_125(max * 1.1).max(ceil_125(lo * 1.01));
     (lo, hi)
-}
-
-/// A time in ms for a tick or a label: `1,000 ms`, `20 ms`, `0.5 ms`.
-fn format_ms(v: f64) -> String {
-    if v >= 1.0 {
-        format!("{} ms", format_number(v.round(), 0))
-    } else {
-        let s = format!("{v:.3}");
-        format!("{} ms", s.trim_end_matches('0').trim_end_matches('.'))
-    }
 }
 
 #[cfg(test)]
@@ -737,8 +728,8 @@ mod tests {
         let (bold, _) = log_ticks(1.0, 1e6, 200.0, MIN_LOG_LABEL_GAP_PX);
         assert_eq!(bold.len(), 7);
         assert_eq!(p99_range(std::iter::empty(), None), EMPTY_P99_RANGE_MS);
-        assert_eq!(format_ms(1_000.0), "1,000 ms");
-        assert_eq!(format_ms(0.5), "0.5 ms");
+        assert_eq!(ms(1_000.0), "1,000 ms");
+        assert_eq!(ms(0.5), "0.5 ms");
         assert_eq!(error_axis(100.0).top, 105.0);
         assert_eq!(error_axis(0.0).ticks.first(), Some(&0.0));
     }

@@ -10,11 +10,12 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    ceil_125, chart_err, floor_125, format_number, house_style, label_style, log_ticks, Area,
-    Canvas, DrawError, LinearAxis, SpanAxis, Ticked, AXIS_DESC_SIZE, GRID_BOLD, LEGEND_SIZE,
-    LINE_WIDTH, MARGIN, MARGIN_RIGHT, PALETTE, TEXT_COLOR, WIDTH, X_LABEL_AREA, Y_LABEL_AREA,
+    ceil_125, chart_err, floor_125, house_style, label_style, log_ticks, Area, Canvas, DrawError,
+    LinearAxis, SpanAxis, Ticked, AXIS_DESC_SIZE, GRID_BOLD, LEGEND_SIZE, LINE_WIDTH, MARGIN,
+    MARGIN_RIGHT, PALETTE, TEXT_COLOR, WIDTH, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
+use crate::report::format::grouped;
 
 /// One token kind: the trace's CDF and the fitted one.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,7 +89,7 @@ pub fn draw(path: &Path, title: &str, data: &FitChart) -> Result<(), OutputError
     } else {
         60.0
     };
-    let interval = format_number(dt, 0);
+    let interval = grouped(dt, 0);
     // Each panel has its own legend above it, so the pairs stay together.
     let canvas = Canvas::new(path, title, &[])?;
     let (left, right) = canvas
@@ -241,7 +242,7 @@ fn draw_tokens(canvas: &Canvas<'_>, area: &Area<'_>, data: &FitChart) -> Result<
     house_style(&mut chart.configure_mesh())
         .x_desc("tokens per request (log scale)")
         .y_desc("cumulative fraction of requests")
-        .x_label_formatter(&|v| format_number(*v, 0))
+        .x_label_formatter(&|v| grouped(*v, 0))
         .y_label_formatter(&|v| format!("{v:.1}"))
         .draw()?;
     for (i, (trace, fitted)) in curves.iter().enumerate() {

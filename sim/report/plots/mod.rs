@@ -23,6 +23,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::OutputError;
+use crate::report::format::grouped;
 
 pub mod attribution;
 pub mod breakeven;
@@ -402,33 +403,6 @@ fn draw_legend_entry(
     area.draw_text(&entry.label, &style, (x + LEGEND_SWATCH + 8, y))
 }
 
-/// Formats `v` with `decimals` digits after the point and a comma between
-/// thousands: `12345.6` -> `"12,345.6"`.
-/// `v` with `decimals` decimals and thousands separators: 1234567.25 -> "1,234,567.25".
-pub fn format_number(v: f64, decimals: usize) -> String {
-    let s = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (s.as_str(), None),
-    };
-    let mut out = String::new();
-    // "-0" would be silly on an axis.
-    if v < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        out.push('-');
-    }
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(f);
-    }
-    out
-}
-
 /// The number of decimals needed to print multiples of `step` exactly.
 fn decimals_for(step: f64) -> usize {
     (0..6)
@@ -497,7 +471,7 @@ impl LinearAxis {
         }
         format!(
             "{}{}",
-            format_number(v / self.divisor, self.decimals),
+            grouped(v / self.divisor, self.decimals),
             self.suffix
         )
     }
@@ -631,9 +605,9 @@ impl HourAxis {
 
     fn label(&self, v: f64) -> String {
         if self.in_days {
-            format_number((v / 24.0).round(), 0)
+            grouped((v / 24.0).round(), 0)
         } else {
-            format_number(v.round(), 0)
+            grouped(v.round(), 0)
         }
     }
 }
@@ -967,13 +941,8 @@ impl SpanAxis {
     }
 
     fn label(&self, v: f64) -> String {
-        format_number(v, self.decimals)
+        grouped(v, self.decimals)
     }
-}
-
-/// A fraction as a percentage with `decimals` decimals: 0.846 -> "84.6%".
-fn percent(v: f64, decimals: usize) -> String {
-    format!("{}%", format_number(v * 100.0, decimals))
 }
 
 /// Cuts a polyline to the box `xr` × `yr`: the pieces that lie inside, in
@@ -1240,12 +1209,12 @@ mod tests {
 
     #[test]
     fn numbers_get_thousands_separators() {
-        assert_eq!(format_number(0.0, 0), "0");
-        assert_eq!(format_number(999.0, 0), "999");
-        assert_eq!(format_number(1000.0, 0), "1,000");
-        assert_eq!(format_number(1234567.25, 2), "1,234,567.25");
-        assert_eq!(format_number(-12345.0, 0), "-12,345");
-        assert_eq!(format_number(-0.0001, 1), "0.0");
+        assert_eq!(grouped(0.0, 0), "0");
+        assert_eq!(grouped(999.0, 0), "999");
+        assert_eq!(grouped(1000.0, 0), "1,000");
+        assert_eq!(grouped(1234567.25, 2), "1,234,567.25");
+        assert_eq!(grouped(-12345.0, 0), "-12,345");
+        assert_eq!(grouped(-0.0001, 1), "0.0");
     }
 
     #[test]

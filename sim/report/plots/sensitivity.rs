@@ -12,12 +12,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    chart_err, draw_marker, font, format_number, house_style, label_style, percent, place_label,
-    redraw_swatches, Area, Canvas, DrawError, LegendEntry, Marker, PixelBox, Shape, SpanAxis,
-    Swatch, SwatchArt, Ticked, AREA_OPACITY, AXIS_DESC_SIZE, LINE_WIDTH, MARGIN, MARGIN_RIGHT,
-    PALETTE, TEXT_COLOR, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
+    chart_err, draw_marker, font, house_style, label_style, place_label, redraw_swatches, Area,
+    Canvas, DrawError, LegendEntry, Marker, PixelBox, Shape, SpanAxis, Swatch, SwatchArt, Ticked,
+    AREA_OPACITY, AXIS_DESC_SIZE, LINE_WIDTH, MARGIN, MARGIN_RIGHT, PALETTE, TEXT_COLOR, TICK_SIZE,
+    X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
+use crate::report::format::{grouped, percent};
 
 /// A plotting area in pixels of the whole image: (x range, y range).
 type PixelRange = (Range<i32>, Range<i32>);
@@ -133,8 +134,8 @@ pub fn draw(path: &Path, title: &str, data: &SensitivityChart) -> Result<(), Out
         (
             format!(
                 "lesson's {}–{}% band",
-                format_number(band.0 * 100.0, 0),
-                format_number(band.1 * 100.0, 0)
+                grouped(band.0 * 100.0, 0),
+                grouped(band.1 * 100.0, 0)
             ),
             Some(SwatchArt::Fill(BAND)),
             BREAKEVEN,
@@ -602,7 +603,7 @@ fn draw_reach(
     if let Some((sx, sy, label)) = simulated {
         let at = chart.backend_coord(&(*sx, (sy * 100.0).clamp(0.0, UTIL_TOP)));
         draw_marker(root, at, simulated_marker())?;
-        let text = format!("{label}: {}×, {}", format_number(*sx, 1), percent(*sy, 0));
+        let text = format!("{label}: {}×, {}", grouped(*sx, 1), percent(*sy, 0));
         let g = 14;
         let spots = [
             (HPos::Left, VPos::Bottom, (at.0 + g, at.1 - g)),

@@ -8,11 +8,12 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    ceil_125, chart_err, decimals_for, floor_125, format_number, house_style, Canvas, LegendEntry,
-    Swatch, Ticked, FONT, LINE_WIDTH, MARGIN, MARGIN_RIGHT, MARGIN_TOP, PALETTE, TICK_SIZE, WIDTH,
-    X_LABEL_AREA, Y_LABEL_AREA,
+    ceil_125, chart_err, decimals_for, floor_125, house_style, Canvas, LegendEntry, Swatch, Ticked,
+    FONT, LINE_WIDTH, MARGIN, MARGIN_RIGHT, MARGIN_TOP, PALETTE, TICK_SIZE, WIDTH, X_LABEL_AREA,
+    Y_LABEL_AREA,
 };
 use crate::error::OutputError;
+use crate::report::format::{grouped, ms_tick};
 
 /// One cumulative distribution: `(ttft_ms, fraction)` points with
 /// `ttft_ms > 0` and `fraction` in `0..=1`, sorted by `ttft_ms`.
@@ -101,7 +102,7 @@ pub fn draw(
     house_style(&mut chart.configure_mesh())
         .x_desc("TTFT (ms)")
         .y_desc("cumulative fraction of requests")
-        .x_label_formatter(&|v| format_ms(*v))
+        .x_label_formatter(&|v| ms_tick(*v))
         .y_label_formatter(&|v| format!("{v:.1}"))
         .draw()
         .map_err(&err)?;
@@ -117,7 +118,7 @@ pub fn draw(
             .map_err(&err)?;
         // The label goes above the plotting area, where no curve can be.
         let (x, top) = chart.backend_coord(&(sla, Y_TOP));
-        let label = format!("SLA {} ms", format_number(sla, decimals_for(sla).min(2)));
+        let label = format!("SLA {} ms", grouped(sla, decimals_for(sla).min(2)));
         let style = (FONT, TICK_SIZE)
             .into_font()
             .color(&SLA_COLOR)
@@ -174,16 +175,6 @@ fn x_range(xs: impl Iterator<Item = f64>, sla_ms: Option<f64>) -> (f64, f64) {
 fn log_ticks(lo: f64, hi: f64) -> (Vec<f64>, Vec<f64>) {
     let plot_px = f64::from(WIDTH - MARGIN - MARGIN_RIGHT - Y_LABEL_AREA);
     super::log_ticks(lo, hi, plot_px, MIN_LABEL_GAP_PX)
-}
-
-/// Tick label for a time in ms: `1,000`, `20`, `0.5`.
-fn format_ms(v: f64) -> String {
-    if v >= 1.0 {
-        format_number(v.round(), 0)
-    } else {
-        let s = format!("{v:.3}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
 }
 
 #[cfg(test)]
@@ -261,8 +252,8 @@ mod tests {
         assert!(bold
             .iter()
             .all(|v| (v.log10() - v.log10().round()).abs() < 1e-9));
-        assert_eq!(format_ms(1000.0), "1,000");
-        assert_eq!(format_ms(0.5), "0.5");
+        assert_eq!(ms_tick(1000.0), "1,000");
+        assert_eq!(ms_tick(0.5), "0.5");
     }
 
     /// Renders example charts to /tmp/llmcap_charts/ for a visual check:
