@@ -677,10 +677,12 @@ fn tokens_in_words(kind: &str, t: &TokenFit) -> String {
 pub fn write_fit(staging: Staging, fit: &Fit) -> Result<PathBuf, OutputError> {
     staging.write("fit.json", &fit_json(fit)?)?;
     staging.write("fit.toml", fit_toml(fit).as_bytes())?;
-    plots::fit::draw(
-        &staging.dir().join("fit.png"),
-        &format!("{}: trace against llmcap's fitted traffic model", fit.trace),
-        &chart(fit),
+    staging.write(
+        plots::fit::FILE,
+        &plots::fit::png(
+            &format!("{}: trace against llmcap's fitted traffic model", fit.trace),
+            &chart(fit),
+        )?,
     )?;
     staging.write("fit.md", render(fit).as_bytes())?;
     staging.commit()

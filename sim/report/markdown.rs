@@ -147,6 +147,22 @@ fn resilience(o: &mut String, sc: &Scenario, s: &Summary) {
 /// Renders the report.
 pub fn render(sc: &Scenario, s: &Summary) -> String {
     let mut o = String::new();
+    header(&mut o, sc, s);
+    headline(&mut o, sc, s);
+    classes_table(&mut o, sc, s);
+    deployments_table(&mut o, sc, s);
+    queueing_checks(&mut o, s);
+    resilience(&mut o, sc, s);
+    crate::report::attribution::section(&mut o, &s.attribution);
+    charts(&mut o, sc);
+    class_assumptions(&mut o, sc);
+    deployment_assumptions(&mut o, sc);
+    closing(&mut o, sc);
+    o
+}
+
+/// The title, what was run and how to read the numbers.
+fn header(o: &mut String, sc: &Scenario, s: &Summary) {
     let m = &s.manifest;
     let _ = writeln!(o, "# llmcap report: {}\n", sc.name);
     if !sc.description.is_empty() {
@@ -171,7 +187,10 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         },
         m.ttft_histogram
     );
+}
 
+/// The headline table: requests, TTFT, SLAs, cost and utilization.
+fn headline(o: &mut String, sc: &Scenario, s: &Summary) {
     let _ = writeln!(o, "## Headline\n");
     for group in sc.alternatives() {
         let _ = writeln!(
@@ -287,7 +306,10 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         );
     }
     let _ = writeln!(o);
+}
 
+/// Per-class counts and TTFT percentiles, when there are several classes.
+fn classes_table(o: &mut String, sc: &Scenario, s: &Summary) {
     if sc.classes.len() > 1 {
         let _ = writeln!(o, "## Classes\n");
         let mut header =
@@ -317,7 +339,10 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         }
         let _ = writeln!(o);
     }
+}
 
+/// Per-deployment counts, cost and TTFT, then each reserved pool's utilization and queue.
+fn deployments_table(o: &mut String, sc: &Scenario, s: &Summary) {
     let _ = writeln!(o, "## Deployments\n");
     let mut header =
         String::from("| deployment | platform / model | pool | served | 429s | cost |");
@@ -370,6 +395,10 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         );
     }
     let _ = writeln!(o);
+}
+
+/// Erlang C against the simulation for every deployment that is an M/M/c queue.
+fn queueing_checks(o: &mut String, s: &Summary) {
     for d in &s.deployments {
         let Some(t) = &d.mmc_theory else { continue };
         let sim = |v: Option<f64>| v.unwrap_or(0.0);
@@ -398,10 +427,10 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
             dev(sim(d.mean_queue_length_seen), t.mean_queue_length),
         );
     }
+}
 
-    resilience(&mut o, sc, s);
-    crate::report::attribution::section(&mut o, &s.attribution);
-
+/// The charts beside the report.
+fn charts(o: &mut String, sc: &Scenario) {
     let _ = writeln!(o, "## Charts\n");
     let _ = writeln!(
         o,
@@ -417,7 +446,10 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         o,
         "Per simulated {per}: share of served requests per platform, failed requests and p99 TTFT, outages shaded:\n\n![failover](failover.png)\n"
     );
+}
 
+/// The request classes as the scenario describes them.
+fn class_assumptions(o: &mut String, sc: &Scenario) {
     let _ = writeln!(o, "## Assumptions (from the scenario file)\n");
     let _ = writeln!(o, "### Request classes\n");
     for c in &sc.classes {
@@ -474,6 +506,10 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
             },
         );
     }
+}
+
+/// The deployments as the scenario describes them.
+fn deployment_assumptions(o: &mut String, sc: &Scenario) {
     let _ = writeln!(o, "\n### Deployments\n");
     for d in &sc.deployments {
         let l = &d.latency;
@@ -520,6 +556,10 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
             l.prefill_ms_per_1k_input
         );
     }
+}
+
+/// Scenario warnings, the client's retry policy and where the model is documented.
+fn closing(o: &mut String, sc: &Scenario) {
     let warnings = sc.warnings();
     if !warnings.is_empty() {
         let _ = writeln!(o, "\n### Warnings\n");
@@ -544,5 +584,4 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
         "The model behind these numbers (queueing formulas, what is and is not simulated) is in llmcap's `docs/model.md`. \
          Files beside this report: `summary.json`, `ttft_percentiles.csv`, `ttft_cdf.csv`, `hourly.csv`, `arrivals.csv`."
     );
-    o
 }

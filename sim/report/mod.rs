@@ -123,11 +123,13 @@ pub fn write_run(
     targets.sort_unstable();
     targets.dedup();
     let sla = (targets.len() == 1).then(|| targets[0] as f64 / 1000.0);
-    plots::ttft_cdf::draw(
-        &staging.dir().join("ttft_cdf.png"),
-        &format!("{}: time to first token", sc.name),
-        &cdf_series,
-        sla,
+    staging.write(
+        plots::ttft_cdf::FILE,
+        &plots::ttft_cdf::png(
+            &format!("{}: time to first token", sc.name),
+            &cdf_series,
+            sla,
+        )?,
     )?;
 
     // The time-series charts take hourly values and draw them per hour, or
@@ -159,11 +161,13 @@ pub fn write_run(
             }),
         }
     }
-    plots::hourly_cost::draw(
-        &staging.dir().join("hourly_cost.png"),
-        &format!("{}: cost per simulated {step}", sc.name),
-        &stacks,
-        &utilization,
+    staging.write(
+        plots::hourly_cost::FILE,
+        &plots::hourly_cost::png(
+            &format!("{}: cost per simulated {step}", sc.name),
+            &stacks,
+            &utilization,
+        )?,
     )?;
 
     let n = reps.len() as f64;
@@ -178,10 +182,12 @@ pub fn write_run(
                 .collect(),
         })
         .collect();
-    plots::traffic::draw(
-        &staging.dir().join("traffic.png"),
-        &format!("{}: arrivals per simulated {step}", sc.name),
-        &classes,
+    staging.write(
+        plots::traffic::FILE,
+        &plots::traffic::png(
+            &format!("{}: arrivals per simulated {step}", sc.name),
+            &classes,
+        )?,
     )?;
 
     let failover_chart = plots::failover::FailoverChart {
@@ -210,23 +216,27 @@ pub fn write_run(
         incident: failover.hours.iter().map(|h| h.incident).collect(),
         sla_ms: sla,
     };
-    plots::failover::draw(
-        &staging.dir().join("failover.png"),
-        &format!(
-            "{}: traffic per provider, failures and p99 TTFT per simulated {step}",
-            sc.name
-        ),
-        &failover_chart,
+    staging.write(
+        plots::failover::FILE,
+        &plots::failover::png(
+            &format!(
+                "{}: traffic per provider, failures and p99 TTFT per simulated {step}",
+                sc.name
+            ),
+            &failover_chart,
+        )?,
     )?;
 
-    plots::attribution::draw(
-        &staging.dir().join("attribution.png"),
-        &format!(
-            "{}: share of each platform's cost attributable by tag",
-            sc.name
-        ),
-        &attribution::bars(&summary.attribution),
-        "no class has tags: nothing to attribute",
+    staging.write(
+        plots::attribution::FILE,
+        &plots::attribution::png(
+            &format!(
+                "{}: share of each platform's cost attributable by tag",
+                sc.name
+            ),
+            &attribution::bars(&summary.attribution),
+            "no class has tags: nothing to attribute",
+        )?,
     )?;
 
     staging.write("report.md", markdown::render(sc, &summary).as_bytes())?;

@@ -427,9 +427,11 @@ fn draw(staging: &Staging, sc: &Scenario, r: &PlanResult) -> Result<(), OutputEr
             .map(|c| format!("plan: {} units, {}", c.units, usd_cents(c.monthly_usd.mean))),
         x_label: format!("reserved units ({}, {})", r.deployment, mode.label()),
     };
-    plots::cost_vs_units::draw(
-        &staging.dir().join("cost_vs_units.png"),
-        &format!("{}: configurations simulated by plan", sc.name),
-        &chart,
+    staging.write(
+        plots::cost_vs_units::FILE,
+        &plots::cost_vs_units::png(
+            &format!("{}: configurations simulated by plan", sc.name),
+            &chart,
+        )?,
     )
 }

@@ -554,13 +554,15 @@ fn draw_charts(staging: &Staging, sc: &Scenario, r: &SweepResult) -> Result<(), 
             band: LESSON_BAND,
             term: r.term.clone().unwrap_or_default(),
         };
-        plots::breakeven::draw(
-            &staging.dir().join("breakeven.png"),
-            &format!(
-                "{}: cost per 1M served tokens against reserved utilization",
-                sc.name
-            ),
-            &chart,
+        staging.write(
+            plots::breakeven::FILE,
+            &plots::breakeven::png(
+                &format!(
+                    "{}: cost per 1M served tokens against reserved utilization",
+                    sc.name
+                ),
+                &chart,
+            )?,
         )?;
     }
     let units_sweep = r.key.ends_with(".reserved.units");
@@ -608,14 +610,16 @@ fn draw_charts(staging: &Staging, sc: &Scenario, r: &SweepResult) -> Result<(), 
             r.key.clone()
         },
     };
-    plots::cost_vs_units::draw(
-        &staging.dir().join("cost_vs_units.png"),
-        &format!(
-            "{}: cost and p99 TTFT against {}",
-            sc.name,
-            if units_sweep { "units" } else { &r.key }
-        ),
-        &chart,
+    staging.write(
+        plots::cost_vs_units::FILE,
+        &plots::cost_vs_units::png(
+            &format!(
+                "{}: cost and p99 TTFT against {}",
+                sc.name,
+                if units_sweep { "units" } else { &r.key }
+            ),
+            &chart,
+        )?,
     )?;
     if let Some((base, swings)) = &r.sensitivity {
         let reach: Vec<ReachCurve> = HEADROOMS
@@ -656,14 +660,16 @@ fn draw_charts(staging: &Staging, sc: &Scenario, r: &SweepResult) -> Result<(), 
             simulated_reach,
             breakeven_line: Some(*base),
         };
-        plots::sensitivity::draw(
-            &staging.dir().join("sensitivity.png"),
-            &format!(
-                "{}: what moves the break-even ({} term)",
-                sc.name,
-                r.term.as_deref().unwrap_or("")
-            ),
-            &chart,
+        staging.write(
+            plots::sensitivity::FILE,
+            &plots::sensitivity::png(
+                &format!(
+                    "{}: what moves the break-even ({} term)",
+                    sc.name,
+                    r.term.as_deref().unwrap_or("")
+                ),
+                &chart,
+            )?,
         )?;
     }
     Ok(())

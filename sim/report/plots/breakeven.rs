@@ -75,9 +75,21 @@ struct Curve {
     points: Vec<(f64, f64)>,
 }
 
-/// Draws the break-even chart to a PNG at `path`. Non-finite values are left
+/// The file this chart is written to in a results folder.
+pub const FILE: &str = "breakeven.png";
+
+/// Draws the break-even chart as PNG bytes. Non-finite values are left
 /// out; with no points left, the axes are drawn with a note.
-pub fn draw(path: &Path, title: &str, data: &BreakevenChart) -> Result<(), OutputError> {
+pub fn png(title: &str, data: &BreakevenChart) -> Result<Vec<u8>, OutputError> {
+    super::render(FILE, |pixels| draw(pixels, Path::new(FILE), title, data))
+}
+
+fn draw(
+    pixels: &mut [u8],
+    path: &Path,
+    title: &str,
+    data: &BreakevenChart,
+) -> Result<(), OutputError> {
     let err = chart_err(path);
     let curves = curves(data);
     let band = clean_range(data.band);
@@ -105,7 +117,7 @@ pub fn draw(path: &Path, title: &str, data: &BreakevenChart) -> Result<(), Outpu
         swatch: Swatch::Area,
     });
     art.push(Some(SwatchArt::Fill(BAND)));
-    let canvas = Canvas::new(path, title, &legend)?;
+    let canvas = Canvas::new(pixels, path, title, &legend)?;
     redraw_swatches(&canvas.root, &legend, &art).map_err(&err)?;
 
     // The y axis: up to the highest value, cut at a multiple of on demand.
@@ -411,7 +423,7 @@ mod tests {
     #[test]
     fn draws_a_deterministic_png() {
         let data = sample();
-        super::super::assert_deterministic(|p| draw(p, "Break-even", &data));
+        super::super::assert_deterministic(|| png("Break-even", &data));
     }
 
     #[test]
@@ -421,7 +433,7 @@ mod tests {
         sorted
             .points
             .sort_by(|a, b| a.utilization.total_cmp(&b.utilization));
-        crate::report::plots::assert_same_png(|p| draw(p, "t", &data), |p| draw(p, "t", &sorted));
+        crate::report::plots::assert_same_png(|| png("t", &data), || png("t", &sorted));
     }
 
     #[test]
@@ -429,7 +441,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("edge.png");
         let check = |data: &BreakevenChart| {
-            draw(&path, "Break-even", data).unwrap();
+            super::super::save(&path, png("Break-even", data));
             assert!(std::fs::metadata(&path).unwrap().len() > 10_000);
         };
         // Nothing at all.
@@ -515,11 +527,6 @@ mod tests {
         assert!(clip_polyline(&[], (0.0, 4.0), (0.0, 10.0)).is_empty());
     }
 
-    #[test]
-    fn unwritable_path_is_a_chart_error() {
-        crate::report::plots::assert_unwritable_is_chart_error(|p| draw(p, "t", &sample()));
-    }
-
     /// Renders example charts to /tmp/llmcap_charts/ for a visual check:
     /// `cargo test --lib plots -- --ignored`.
     #[test]
@@ -528,7 +535,7 @@ mod tests {
         let dir = Path::new("/tmp/llmcap_charts");
         std::fs::create_dir_all(dir).unwrap();
         let title = "gpt-4o: cost per 1M served tokens against reserved utilization";
-        draw(&dir.join("breakeven.png"), title, &sample()).unwrap();
+        super::super::save(dir.join("breakeven.png"), png(title, &sample()));
         let mut dear = sample();
         for p in &mut dear.points {
             p.reserved_per_1m = p.reserved_per_1m.map(|r| r * 1.3);
@@ -536,7 +543,7 @@ mod tests {
         dear.simulated = None;
         dear.closed_form = Some(1.0);
         dear.term = "hourly".into();
-        draw(&dir.join("breakeven_no_crossover.png"), title, &dear).unwrap();
+        super::super::save(dir.join("breakeven_no_crossover.png"), png(title, &dear));
         let mut cheap = sample();
         for p in &mut cheap.points {
             p.reserved_per_1m = p.reserved_per_1m.map(|r| r * 0.4);
@@ -544,7 +551,7 @@ mod tests {
         cheap.simulated = Some((0.345, 0.33, 0.36));
         cheap.closed_form = Some(0.339);
         cheap.term = "yearly".into();
-        draw(&dir.join("breakeven_yearly.png"), title, &cheap).unwrap();
+        super::super::save(dir.join("breakeven_yearly.png"), png(title, &cheap));
         let one = BreakevenChart {
             points: vec![BreakevenPoint {
                 utilization: 0.6,
@@ -554,18 +561,19 @@ mod tests {
             }],
             ..sample()
         };
-        draw(&dir.join("breakeven_one.png"), title, &one).unwrap();
-        draw(
-            &dir.join("breakeven_empty.png"),
-            title,
-            &BreakevenChart {
-                points: vec![],
-                simulated: None,
-                closed_form: None,
-                band: (0.4, 0.6),
-                term: String::new(),
-            },
-        )
-        .unwrap();
+        super::super::save(dir.join("breakeven_one.png"), png(title, &one));
+        super::super::save(
+            dir.join("breakeven_empty.png"),
+            png(
+                title,
+                &BreakevenChart {
+                    points: vec![],
+                    simulated: None,
+                    closed_form: None,
+                    band: (0.4, 0.6),
+                    term: String::new(),
+                },
+            ),
+        );
     }
 }

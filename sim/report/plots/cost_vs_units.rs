@@ -6,14 +6,16 @@
 
 use std::path::Path;
 
+use plotters::chart::DualCoordChartContext;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
     chart_err, clip_polyline, decimals_for, draw_marker, font, house_style, labels_above,
-    place_label, redraw_swatches, Canvas, LegendEntry, LinearAxis, Marker, Shape, Swatch,
-    SwatchArt, AXIS_COLOR, AXIS_DESC_SIZE, LINE_WIDTH, MARGIN, MARGIN_RIGHT, MARGIN_TOP,
-    MARKER_RADIUS, PALETTE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
+    place_label, redraw_swatches, Canvas, DrawError, LegendEntry, LinearAxis, Marker, Shape,
+    Swatch, SwatchArt, Ticked, AXIS_COLOR, AXIS_DESC_SIZE, LINE_WIDTH, MARGIN, MARGIN_RIGHT,
+    MARGIN_TOP, MARKER_RADIUS, PALETTE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 use crate::report::format::{grouped, usd_cents_small};
@@ -91,42 +93,115 @@ struct Row<'a> {
     p: &'a UnitsPoint,
 }
 
-/// Draws cost and p99 TTFT against reserved units to a PNG at `path`.
+/// The file this chart is written to in a results folder.
+pub const FILE: &str = "cost_vs_units.png";
+
+/// Draws cost and p99 TTFT against reserved units as PNG bytes.
 /// Points with non-finite units or cost are left out; with none left, the
 /// axes are drawn with a note.
-pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), OutputError> {
-    let err = chart_err(path);
-    let mut rows: Vec<Row> = data
-        .points
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.units.is_finite() && p.cost.is_finite())
-        .map(|(index, p)| Row { index, p })
-        .collect();
-    rows.sort_by(|a, b| a.p.units.total_cmp(&b.p.units));
-    let on_demand = data
-        .on_demand_only_cost
-        .filter(|v| v.is_finite() && *v >= 0.0);
-    let sla = data.sla_ms.filter(|v| v.is_finite() && *v > 0.0);
-    let p99s: Vec<Latency> = rows
-        .iter()
-        .filter_map(|r| {
-            let v = r.p.p99_ms.filter(|v| v.is_finite() && *v >= 0.0)?;
-            let ci = r.p.p99_ci.filter(|(a, b)| a.is_finite() && b.is_finite());
-            Some(Latency {
-                units: r.p.units,
-                p99: v,
-                ci,
-                misses_sla: r.p.meets_sla == Some(false),
-            })
-        })
-        .collect();
-    let with_latency = !p99s.is_empty() || sla.is_some();
-    let any_miss = rows.iter().any(|r| r.p.meets_sla == Some(false));
+pub fn png(title: &str, data: &CostVsUnitsChart) -> Result<Vec<u8>, OutputError> {
+    super::render(FILE, |pixels| draw(pixels, Path::new(FILE), title, data))
+}
 
-    // Legend, with the swatches this chart draws itself.
-    let any_cost_ci = rows.iter().any(|r| r.p.cost_ci.is_some());
-    let any_p99_ci = p99s.iter().any(|l| l.ci.is_some());
+fn draw(
+    pixels: &mut [u8],
+    path: &Path,
+    title: &str,
+    data: &CostVsUnitsChart,
+) -> Result<(), OutputError> {
+    let err = chart_err(path);
+    let d = Prepared::new(data);
+    let (entries, art) = legend(&d);
+    let canvas = Canvas::new(pixels, path, title, &entries)?;
+    redraw_swatches(&canvas.root, &entries, &art).map_err(&err)?;
+
+    let axes = Axes::new(&d);
+    let mut chart = ChartBuilder::on(&canvas.plot)
+        .margin(MARGIN)
+        .margin_top(MARGIN_TOP)
+        .margin_right(if d.with_latency { MARGIN } else { MARGIN_RIGHT })
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA)
+        .right_y_label_area_size(if d.with_latency { Y_LABEL_AREA } else { 0 })
+        .build_cartesian_2d(axes.x.coord(), axes.y.coord())
+        .map_err(&err)?
+        .set_secondary_coord(axes.x.coord(), axes.y2.coord());
+    draw_axes(&mut chart, data, &d, &axes).map_err(&err)?;
+    draw_cost_areas(&mut chart, &d.rows).map_err(&err)?;
+    draw_reference_lines(&mut chart, &d, &axes).map_err(&err)?;
+    let lines = draw_points(&canvas, &mut chart, &d, &axes).map_err(&err)?;
+    draw_labels(&canvas, &chart, data, &d, lines).map_err(&err)?;
+
+    if d.rows.is_empty() {
+        let area = chart.plotting_area().get_pixel_range();
+        canvas.note_centered(path, area, "no configurations to compare")?;
+    }
+    drop(chart);
+    canvas.finish(path)
+}
+
+type Chart<'a> = DualCoordChartContext<
+    'a,
+    BitMapBackend<'a>,
+    Cartesian2d<Ticked<RangedCoordf64>, Ticked<RangedCoordf64>>,
+    Cartesian2d<Ticked<RangedCoordf64>, Ticked<RangedCoordf64>>,
+>;
+
+/// The usable points and reference values of a chart.
+struct Prepared<'a> {
+    /// Points with finite units and cost, sorted by units.
+    rows: Vec<Row<'a>>,
+    on_demand: Option<f64>,
+    sla: Option<f64>,
+    p99s: Vec<Latency>,
+    with_latency: bool,
+    any_miss: bool,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(data: &'a CostVsUnitsChart) -> Self {
+        let mut rows: Vec<Row> = data
+            .points
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.units.is_finite() && p.cost.is_finite())
+            .map(|(index, p)| Row { index, p })
+            .collect();
+        rows.sort_by(|a, b| a.p.units.total_cmp(&b.p.units));
+        let on_demand = data
+            .on_demand_only_cost
+            .filter(|v| v.is_finite() && *v >= 0.0);
+        let sla = data.sla_ms.filter(|v| v.is_finite() && *v > 0.0);
+        let p99s: Vec<Latency> = rows
+            .iter()
+            .filter_map(|r| {
+                let v = r.p.p99_ms.filter(|v| v.is_finite() && *v >= 0.0)?;
+                let ci = r.p.p99_ci.filter(|(a, b)| a.is_finite() && b.is_finite());
+                Some(Latency {
+                    units: r.p.units,
+                    p99: v,
+                    ci,
+                    misses_sla: r.p.meets_sla == Some(false),
+                })
+            })
+            .collect();
+        let with_latency = !p99s.is_empty() || sla.is_some();
+        let any_miss = rows.iter().any(|r| r.p.meets_sla == Some(false));
+        Prepared {
+            rows,
+            on_demand,
+            sla,
+            p99s,
+            with_latency,
+            any_miss,
+        }
+    }
+}
+
+/// The legend, with the swatches this chart draws itself.
+fn legend(d: &Prepared) -> (Vec<LegendEntry>, Vec<Option<SwatchArt>>) {
+    let any_cost_ci = d.rows.iter().any(|r| r.p.cost_ci.is_some());
+    let any_p99_ci = d.p99s.iter().any(|l| l.ci.is_some());
     let mut legend: Vec<(String, Option<SwatchArt>)> = vec![
         (
             if any_cost_ci {
@@ -149,13 +224,13 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
             Some(SwatchArt::Fill(OTHER_AREA)),
         ),
     ];
-    if on_demand.is_some() {
+    if d.on_demand.is_some() {
         legend.push((
             "cost if all on demand".into(),
             Some(SwatchArt::Dashed(ON_DEMAND_LINE)),
         ));
     }
-    if with_latency {
+    if d.with_latency {
         legend.push((
             if any_p99_ci {
                 "p99 TTFT (right axis; bars: confidence interval)".into()
@@ -169,10 +244,10 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
             })),
         ));
     }
-    if sla.is_some() {
+    if d.sla.is_some() {
         legend.push(("SLA (right axis)".into(), Some(SwatchArt::Dashed(LATENCY))));
     }
-    if any_miss {
+    if d.any_miss {
         legend.push((
             "hollow: misses the SLA".into(),
             Some(SwatchArt::Marker(Marker {
@@ -182,7 +257,7 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
             })),
         ));
     }
-    let (entries, art): (Vec<LegendEntry>, Vec<Option<SwatchArt>>) = legend
+    legend
         .into_iter()
         .map(|(label, art)| {
             let entry = LegendEntry {
@@ -192,48 +267,63 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
             };
             (entry, art)
         })
-        .unzip();
-    let canvas = Canvas::new(path, title, &entries)?;
-    redraw_swatches(&canvas.root, &entries, &art).map_err(&err)?;
+        .unzip()
+}
 
-    // Axes.
-    let x = LinearAxis::up_to(
-        rows.iter().map(|r| r.p.units).fold(0.0, f64::max),
-        MAX_X_TICKS,
-    );
-    let cost_max = rows
-        .iter()
-        .flat_map(|r| {
-            let ci = r.p.cost_ci.map_or(0.0, |(a, b)| a.max(b));
-            [r.p.cost, ci, r.p.reserved_cost]
-        })
-        .chain(on_demand)
-        .filter(|v| v.is_finite())
-        .fold(0.0, f64::max);
-    let y = LinearAxis::up_to(cost_max, MAX_Y_TICKS);
-    let latency_max = p99s
-        .iter()
-        .flat_map(|l| [l.p99, l.ci.map_or(0.0, |(a, b)| a.max(b))])
-        .fold(0.0, f64::max);
-    let cut = sla.map_or(f64::INFINITY, |s| s * SLA_CUT_FACTOR);
-    let latency_top = match sla {
-        // Room above the SLA line for its label.
-        Some(s) => latency_max.min(cut).max(s * 1.15),
-        None => latency_max,
-    };
-    let y2 = LinearAxis::up_to(latency_top, MAX_Y_TICKS);
-    let latency_cut = p99s.iter().any(|l| l.p99 > y2.top);
+/// Units across, cost on the left, p99 TTFT on the right.
+struct Axes {
+    x: LinearAxis,
+    y: LinearAxis,
+    y2: LinearAxis,
+    /// Whether some p99 lies above the latency axis.
+    latency_cut: bool,
+}
 
-    let mut chart = ChartBuilder::on(&canvas.plot)
-        .margin(MARGIN)
-        .margin_top(MARGIN_TOP)
-        .margin_right(if with_latency { MARGIN } else { MARGIN_RIGHT })
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
-        .right_y_label_area_size(if with_latency { Y_LABEL_AREA } else { 0 })
-        .build_cartesian_2d(x.coord(), y.coord())
-        .map_err(&err)?
-        .set_secondary_coord(x.coord(), y2.coord());
+impl Axes {
+    fn new(d: &Prepared) -> Self {
+        let x = LinearAxis::up_to(
+            d.rows.iter().map(|r| r.p.units).fold(0.0, f64::max),
+            MAX_X_TICKS,
+        );
+        let cost_max = d
+            .rows
+            .iter()
+            .flat_map(|r| {
+                let ci = r.p.cost_ci.map_or(0.0, |(a, b)| a.max(b));
+                [r.p.cost, ci, r.p.reserved_cost]
+            })
+            .chain(d.on_demand)
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max);
+        let y = LinearAxis::up_to(cost_max, MAX_Y_TICKS);
+        let latency_max = d
+            .p99s
+            .iter()
+            .flat_map(|l| [l.p99, l.ci.map_or(0.0, |(a, b)| a.max(b))])
+            .fold(0.0, f64::max);
+        let cut = d.sla.map_or(f64::INFINITY, |s| s * SLA_CUT_FACTOR);
+        let latency_top = match d.sla {
+            // Room above the SLA line for its label.
+            Some(s) => latency_max.min(cut).max(s * 1.15),
+            None => latency_max,
+        };
+        let y2 = LinearAxis::up_to(latency_top, MAX_Y_TICKS);
+        let latency_cut = d.p99s.iter().any(|l| l.p99 > y2.top);
+        Axes {
+            x,
+            y,
+            y2,
+            latency_cut,
+        }
+    }
+}
+
+fn draw_axes(
+    chart: &mut Chart<'_>,
+    data: &CostVsUnitsChart,
+    d: &Prepared,
+    axes: &Axes,
+) -> Result<(), DrawError> {
     let cost_desc = if data.cost_label.trim().is_empty() {
         "total cost ($)"
     } else {
@@ -247,12 +337,11 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
     house_style(&mut chart.configure_mesh())
         .x_desc(x_desc)
         .y_desc(cost_desc)
-        .x_label_formatter(&|v| x.label(*v))
-        .y_label_formatter(&|v| cost_tick(&y, *v))
-        .draw()
-        .map_err(&err)?;
-    if with_latency {
-        let desc = if latency_cut {
+        .x_label_formatter(&|v| axes.x.label(*v))
+        .y_label_formatter(&|v| cost_tick(&axes.y, *v))
+        .draw()?;
+    if d.with_latency {
+        let desc = if axes.latency_cut {
             "p99 TTFT (ms; ▲ at the top: above the axis)"
         } else {
             "p99 TTFT (ms)"
@@ -263,12 +352,17 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
             .label_style(font(TICK_SIZE))
             .axis_desc_style(font(AXIS_DESC_SIZE))
             .axis_style(AXIS_COLOR)
-            .y_label_formatter(&|v| grouped(*v, decimals_for(y2.ticks[1])))
-            .draw()
-            .map_err(&err)?;
+            .y_label_formatter(&|v| grouped(*v, decimals_for(axes.y2.ticks[1])))
+            .draw()?;
     }
+    Ok(())
+}
 
-    // Cost areas: the reserved part at the bottom, the rest up to the total.
+/// Cost areas: the reserved part at the bottom, the rest up to the total.
+fn draw_cost_areas(chart: &mut Chart<'_>, rows: &[Row]) -> Result<(), DrawError> {
+    if rows.len() < 2 {
+        return Ok(());
+    }
     let reserved: Vec<(f64, f64)> = rows
         .iter()
         .map(|r| {
@@ -281,78 +375,80 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
         })
         .collect();
     let total: Vec<(f64, f64)> = rows.iter().map(|r| (r.p.units, r.p.cost)).collect();
-    if rows.len() > 1 {
-        let band = |upper: &[(f64, f64)], lower: &[(f64, f64)]| {
-            let mut pts = upper.to_vec();
-            pts.extend(lower.iter().rev());
-            pts
-        };
-        let zero: Vec<(f64, f64)> = reserved.iter().map(|(u, _)| (*u, 0.0)).collect();
-        chart
-            .draw_series([
-                Polygon::new(band(&reserved, &zero), RESERVED_AREA.filled()),
-                Polygon::new(band(&total, &reserved), OTHER_AREA.filled()),
-            ])
-            .map_err(&err)?;
-    }
+    let band = |upper: &[(f64, f64)], lower: &[(f64, f64)]| {
+        let mut pts = upper.to_vec();
+        pts.extend(lower.iter().rev());
+        pts
+    };
+    let zero: Vec<(f64, f64)> = reserved.iter().map(|(u, _)| (*u, 0.0)).collect();
+    chart.draw_series([
+        Polygon::new(band(&reserved, &zero), RESERVED_AREA.filled()),
+        Polygon::new(band(&total, &reserved), OTHER_AREA.filled()),
+    ])?;
+    Ok(())
+}
 
-    // Reference lines.
-    if let Some(v) = on_demand {
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(0.0, v), (x.top, v)],
-                10,
-                7,
-                ON_DEMAND_LINE.stroke_width(2),
-            ))
-            .map_err(&err)?;
+/// The all-on-demand cost and the SLA as dashed lines across the plot.
+fn draw_reference_lines(chart: &mut Chart<'_>, d: &Prepared, axes: &Axes) -> Result<(), DrawError> {
+    let top = axes.x.top;
+    if let Some(v) = d.on_demand {
+        chart.draw_series(DashedLineSeries::new(
+            vec![(0.0, v), (top, v)],
+            10,
+            7,
+            ON_DEMAND_LINE.stroke_width(2),
+        ))?;
     }
-    if let Some(s) = sla {
-        chart
-            .draw_secondary_series(DashedLineSeries::new(
-                vec![(0.0, s), (x.top, s)],
-                10,
-                7,
-                LATENCY.stroke_width(2),
-            ))
-            .map_err(&err)?;
+    if let Some(s) = d.sla {
+        chart.draw_secondary_series(DashedLineSeries::new(
+            vec![(0.0, s), (top, s)],
+            10,
+            7,
+            LATENCY.stroke_width(2),
+        ))?;
     }
+    Ok(())
+}
 
-    // Latency: line cut at the top of its axis, then the cost line, then
-    // whiskers and markers over both.
-    let latency_line: Vec<(f64, f64)> = p99s.iter().map(|l| (l.units, l.p99)).collect();
+/// Latency: line cut at the top of its axis, then the cost line, then
+/// whiskers and markers over both. Returns what labels must not cover: the
+/// curves, the whiskers and the reference lines (pixels).
+fn draw_points(
+    canvas: &Canvas<'_>,
+    chart: &mut Chart<'_>,
+    d: &Prepared,
+    axes: &Axes,
+) -> Result<Vec<Vec<(i32, i32)>>, DrawError> {
+    let (x, y2) = (&axes.x, &axes.y2);
+    let latency_line: Vec<(f64, f64)> = d.p99s.iter().map(|l| (l.units, l.p99)).collect();
     for piece in clip_polyline(&latency_line, (0.0, x.top), (0.0, y2.top)) {
-        chart
-            .draw_secondary_series(std::iter::once(PathElement::new(
-                piece,
-                LATENCY.stroke_width(LINE_WIDTH - 1),
-            )))
-            .map_err(&err)?;
+        chart.draw_secondary_series(std::iter::once(PathElement::new(
+            piece,
+            LATENCY.stroke_width(LINE_WIDTH - 1),
+        )))?;
     }
-    chart
-        .draw_series(std::iter::once(PathElement::new(
-            total,
-            COST.stroke_width(LINE_WIDTH),
-        )))
-        .map_err(&err)?;
+    let total: Vec<(f64, f64)> = d.rows.iter().map(|r| (r.p.units, r.p.cost)).collect();
+    chart.draw_series(std::iter::once(PathElement::new(
+        total,
+        COST.stroke_width(LINE_WIDTH),
+    )))?;
     let secondary = |p: (f64, f64)| chart.borrow_secondary().backend_coord(&p);
     let mut whiskers: Vec<Vec<(i32, i32)>> = Vec::new();
     let mut above: Vec<(i32, String, RGBColor)> = Vec::new();
-    for l in &p99s {
+    for l in &d.p99s {
         let (u, v, ci, miss) = (l.units, l.p99, l.ci, l.misses_sla);
         if let Some((a, b)) = ci {
             let (lo, hi) = (a.min(b).clamp(0.0, y2.top), a.max(b).clamp(0.0, y2.top));
-            draw_whisker(&canvas, secondary((u, lo)), secondary((u, hi)), LATENCY).map_err(&err)?;
+            draw_whisker(canvas, secondary((u, lo)), secondary((u, hi)), LATENCY)?;
         }
         let shape = Shape::Triangle;
-        let filled = !miss;
         if v <= y2.top {
             let m = Marker {
                 shape,
                 color: LATENCY,
-                filled,
+                filled: !miss,
             };
-            draw_marker(&canvas.root, secondary((u, v)), m).map_err(&err)?;
+            draw_marker(&canvas.root, secondary((u, v)), m)?;
         } else {
             let (px, py) = secondary((u, y2.top));
             let m = Marker {
@@ -360,17 +456,17 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
                 color: LATENCY,
                 filled: false,
             };
-            draw_marker(&canvas.root, (px, py + MARKER_RADIUS + 2), m).map_err(&err)?;
+            draw_marker(&canvas.root, (px, py + MARKER_RADIUS + 2), m)?;
             above.push((px, format!("{} ms", grouped(v, 0)), LATENCY));
         }
     }
 
     // Cost: whiskers and markers (hollow when the SLA is missed).
-    for r in &rows {
+    for r in &d.rows {
         if let Some((a, b)) = r.p.cost_ci.filter(|(a, b)| a.is_finite() && b.is_finite()) {
             let (lo, hi) = (a.min(b).max(0.0), a.max(b));
             let px = |v: f64| chart.backend_coord(&(r.p.units, v));
-            draw_whisker(&canvas, px(lo), px(hi), COST).map_err(&err)?;
+            draw_whisker(canvas, px(lo), px(hi), COST)?;
             whiskers.push(vec![px(lo), px(hi)]);
         }
         let m = Marker {
@@ -378,15 +474,14 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
             color: COST,
             filled: r.p.meets_sla != Some(false),
         };
-        draw_marker(&canvas.root, chart.backend_coord(&(r.p.units, r.p.cost)), m).map_err(&err)?;
+        draw_marker(&canvas.root, chart.backend_coord(&(r.p.units, r.p.cost)), m)?;
     }
 
     let (xs, ys) = chart.plotting_area().get_pixel_range();
-    labels_above(&canvas.root, ys.start, &above).map_err(&err)?;
+    labels_above(&canvas.root, ys.start, &above)?;
 
-    // What labels must not cover: the curves, the whiskers and the
-    // reference lines (pixels).
-    let mut lines: Vec<Vec<(i32, i32)>> = vec![rows
+    let mut lines: Vec<Vec<(i32, i32)>> = vec![d
+        .rows
         .iter()
         .map(|r| chart.backend_coord(&(r.p.units, r.p.cost)))
         .collect()];
@@ -395,22 +490,31 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
     }
     lines.extend(whiskers);
     let across = |y: i32| vec![(xs.start, y), (xs.end, y)];
-    let sla_px = sla.map(|s| secondary((0.0, s)).1);
-    let on_demand_px = on_demand.map(|v| chart.backend_coord(&(0.0, v)).1);
+    let sla_px = d.sla.map(|s| secondary((0.0, s)).1);
+    let on_demand_px = d.on_demand.map(|v| chart.backend_coord(&(0.0, v)).1);
     lines.extend(sla_px.into_iter().chain(on_demand_px).map(across));
+    Ok(lines)
+}
 
-    // Labels: the marked point first (it matters most), then the reference
-    // lines, each at the first free spot.
+/// Labels: the marked point first (it matters most), then the reference
+/// lines, each at the first free spot clear of `lines`.
+fn draw_labels(
+    canvas: &Canvas<'_>,
+    chart: &Chart<'_>,
+    data: &CostVsUnitsChart,
+    d: &Prepared,
+    lines: Vec<Vec<(i32, i32)>>,
+) -> Result<(), DrawError> {
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
     let mut taken = Vec::new();
     let chosen = data
         .cheapest
-        .and_then(|i| rows.iter().find(|r| r.index == i));
+        .and_then(|i| d.rows.iter().find(|r| r.index == i));
     if let Some(r) = chosen {
         let (x0, y0) = chart.backend_coord(&(r.p.units, r.p.cost));
         canvas
             .root
-            .draw(&Circle::new((x0, y0), RING_RADIUS, COST.stroke_width(2)))
-            .map_err(&err)?;
+            .draw(&Circle::new((x0, y0), RING_RADIUS, COST.stroke_width(2)))?;
         let text = data.chosen_label.clone().unwrap_or_else(|| {
             format!(
                 "cheapest: {} units, {}",
@@ -437,8 +541,7 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
             (&xs, &ys),
             &mut taken,
             &lines,
-        )
-        .map_err(&err)?;
+        )?;
     }
     let along = |y: i32| {
         let (l, r) = (xs.start + 8, xs.end - 8);
@@ -452,10 +555,15 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
             (HPos::Center, VPos::Top, (mid, y + 4)),
         ]
     };
+    let sla_px = d
+        .sla
+        .map(|s| chart.borrow_secondary().backend_coord(&(0.0, s)).1);
+    let on_demand_px = d.on_demand.map(|v| chart.backend_coord(&(0.0, v)).1);
     let references = [
-        sla.zip(sla_px)
+        d.sla
+            .zip(sla_px)
             .map(|(s, y)| (format!("SLA {} ms", grouped(s, 0)), LATENCY, y)),
-        on_demand.zip(on_demand_px).map(|(v, y)| {
+        d.on_demand.zip(on_demand_px).map(|(v, y)| {
             (
                 format!("all on demand {}", usd_cents_small(v)),
                 ON_DEMAND_LINE,
@@ -472,16 +580,9 @@ pub fn draw(path: &Path, title: &str, data: &CostVsUnitsChart) -> Result<(), Out
             (&xs, &ys),
             &mut taken,
             &lines,
-        )
-        .map_err(&err)?;
+        )?;
     }
-
-    if rows.is_empty() {
-        let area = chart.plotting_area().get_pixel_range();
-        canvas.note_centered(path, area, "no configurations to compare")?;
-    }
-    drop(chart);
-    canvas.finish(path)
+    Ok(())
 }
 
 /// A cost tick label: "$12,500", or "$1.5M" once the axis reaches millions.
@@ -502,7 +603,7 @@ fn draw_whisker(
     a: (i32, i32),
     b: (i32, i32),
     color: RGBColor,
-) -> Result<(), super::DrawError> {
+) -> Result<(), DrawError> {
     let style = color.stroke_width(2);
     canvas.root.draw(&PathElement::new(vec![a, b], style))?;
     for (x, y) in [a, b] {
@@ -562,7 +663,7 @@ mod tests {
     #[test]
     fn draws_a_deterministic_png() {
         let data = sample();
-        super::super::assert_deterministic(|p| draw(p, "Cost against units", &data));
+        super::super::assert_deterministic(|| png("Cost against units", &data));
     }
 
     #[test]
@@ -571,7 +672,7 @@ mod tests {
         let mut shuffled = data.clone();
         shuffled.points.reverse();
         shuffled.cheapest = data.cheapest.map(|i| data.points.len() - 1 - i);
-        crate::report::plots::assert_same_png(|p| draw(p, "t", &data), |p| draw(p, "t", &shuffled));
+        crate::report::plots::assert_same_png(|| png("t", &data), || png("t", &shuffled));
     }
 
     #[test]
@@ -579,7 +680,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("edge.png");
         let check = |data: &CostVsUnitsChart| {
-            draw(&path, "Cost against units", data).unwrap();
+            super::super::save(&path, png("Cost against units", data));
             assert!(std::fs::metadata(&path).unwrap().len() > 10_000);
         };
         // Nothing at all, and an index pointing nowhere.
@@ -659,11 +760,6 @@ mod tests {
         assert_eq!(usd_cents_small(9_870.4), "$9,870");
     }
 
-    #[test]
-    fn unwritable_path_is_a_chart_error() {
-        crate::report::plots::assert_unwritable_is_chart_error(|p| draw(p, "t", &sample()));
-    }
-
     /// Renders example charts to /tmp/llmcap_charts/ for a visual check:
     /// `cargo test --lib plots -- --ignored`.
     #[test]
@@ -672,7 +768,7 @@ mod tests {
         let dir = Path::new("/tmp/llmcap_charts");
         std::fs::create_dir_all(dir).unwrap();
         let title = "gpt-4o: weekly cost and p99 TTFT against reserved units";
-        draw(&dir.join("cost_vs_units.png"), title, &sample()).unwrap();
+        super::super::save(dir.join("cost_vs_units.png"), png(title, &sample()));
         let mut plain = sample();
         for p in &mut plain.points {
             p.cost_ci = None;
@@ -683,7 +779,7 @@ mod tests {
         plain.on_demand_only_cost = None;
         plain.cheapest = Some(5);
         plain.chosen_label = Some("chosen: 125 units".into());
-        draw(&dir.join("cost_vs_units_plain.png"), title, &plain).unwrap();
+        super::super::save(dir.join("cost_vs_units_plain.png"), png(title, &plain));
         let one = CostVsUnitsChart {
             points: vec![UnitsPoint {
                 units: 100.0,
@@ -697,15 +793,16 @@ mod tests {
             cheapest: Some(0),
             ..sample()
         };
-        draw(&dir.join("cost_vs_units_one.png"), title, &one).unwrap();
-        draw(
-            &dir.join("cost_vs_units_empty.png"),
-            title,
-            &CostVsUnitsChart {
-                points: vec![],
-                ..sample()
-            },
-        )
-        .unwrap();
+        super::super::save(dir.join("cost_vs_units_one.png"), png(title, &one));
+        super::super::save(
+            dir.join("cost_vs_units_empty.png"),
+            png(
+                title,
+                &CostVsUnitsChart {
+                    points: vec![],
+                    ..sample()
+                },
+            ),
+        );
     }
 }

@@ -196,7 +196,10 @@ fn outage_alpha(incident: f64) -> Option<f64> {
         .then(|| OUTAGE_MIN_ALPHA + (OUTAGE_MAX_ALPHA - OUTAGE_MIN_ALPHA) * incident.min(1.0))
 }
 
-/// Draws the failover chart to a PNG at `path`: a 1400×800 image with the
+/// The file this chart is written to in a results folder.
+pub const FILE: &str = "failover.png";
+
+/// Draws the failover chart as PNG bytes: a 1400×800 image with the
 /// title and legend on top and three panels sharing the time axis (labelled
 /// on the bottom one): the providers' shares of served requests as stacked
 /// areas (0–100 %), the failed share of finished requests (%), and the p99
@@ -210,7 +213,16 @@ fn outage_alpha(incident: f64) -> Option<f64> {
 /// Vectors of different lengths are read as the longest, the missing values
 /// as no traffic and no outage; non-finite values count as 0 (p99: as
 /// nothing served).
-pub fn draw(path: &Path, title: &str, data: &FailoverChart) -> Result<(), OutputError> {
+pub fn png(title: &str, data: &FailoverChart) -> Result<Vec<u8>, OutputError> {
+    super::render(FILE, |pixels| draw(pixels, Path::new(FILE), title, data))
+}
+
+fn draw(
+    pixels: &mut [u8],
+    path: &Path,
+    title: &str,
+    data: &FailoverChart,
+) -> Result<(), OutputError> {
     let err = chart_err(path);
     let hours = hours_of(data);
     let x = HourAxis::new(hours);
@@ -254,7 +266,7 @@ pub fn draw(path: &Path, title: &str, data: &FailoverChart) -> Result<(), Output
     } else {
         WHITE.mix(1.0)
     })));
-    let canvas = Canvas::new(path, title, &legend)?;
+    let canvas = Canvas::new(pixels, path, title, &legend)?;
     redraw_swatches(&canvas.root, &legend, &art).map_err(&err)?;
 
     // Three panels, the last with the time axis under it.
@@ -597,12 +609,12 @@ mod tests {
 
     #[test]
     fn draws_a_deterministic_png() {
-        super::super::assert_deterministic(|p| draw(p, "Failover", &outage(48)));
+        super::super::assert_deterministic(|| png("Failover", &outage(48)));
     }
 
     #[test]
     fn draws_a_long_horizon_per_day_deterministically() {
-        super::super::assert_deterministic(|p| draw(p, "Failover per day", &long(8770)));
+        super::super::assert_deterministic(|| png("Failover per day", &long(8770)));
     }
 
     #[test]
@@ -657,7 +669,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("edge.png");
         let check = |c: &FailoverChart| {
-            draw(&path, "Failover", c).unwrap();
+            super::super::save(&path, png("Failover", c));
             assert!(std::fs::metadata(&path).unwrap().len() > 10_000);
         };
         check(&FailoverChart::default());
@@ -714,11 +726,6 @@ mod tests {
     }
 
     #[test]
-    fn unwritable_path_is_a_chart_error() {
-        crate::report::plots::assert_unwritable_is_chart_error(|p| draw(p, "t", &outage(48)));
-    }
-
-    #[test]
     fn p99_ticks_are_1_2_5_and_cover_the_data_and_the_sla() {
         let (lo, hi) = p99_range([520.0, 2_000.0].into_iter(), Some(800.0));
         assert_eq!((lo, hi), (200.0, 5_000.0));
@@ -741,26 +748,25 @@ mod tests {
     fn render_examples() {
         let dir = Path::new("/tmp/llmcap_charts");
         std::fs::create_dir_all(dir).unwrap();
-        draw(
-            &dir.join("failover.png"),
-            "Failover: Bedrock outage in hours 30–32",
-            &outage(48),
-        )
-        .unwrap();
-        draw(&dir.join("failover_3h.png"), "Failover, 3 h", &outage(3)).unwrap();
+        super::super::save(
+            dir.join("failover.png"),
+            png("Failover: Bedrock outage in hours 30–32", &outage(48)),
+        );
+        super::super::save(
+            dir.join("failover_3h.png"),
+            png("Failover, 3 h", &outage(3)),
+        );
         for hours in [720, 2160] {
-            draw(
-                &dir.join(format!("failover_{hours}h.png")),
-                &format!("Failover, {hours} h"),
-                &long(hours),
-            )
-            .unwrap();
+            super::super::save(
+                dir.join(format!("failover_{hours}h.png")),
+                png(&format!("Failover, {hours} h"), &long(hours)),
+            );
         }
         let mut one = outage(48);
         one.shares.truncate(1);
         one.incident = vec![0.0; 48];
         one.sla_ms = None;
-        draw(&dir.join("failover_single.png"), "One provider", &one).unwrap();
+        super::super::save(dir.join("failover_single.png"), png("One provider", &one));
         // Six providers with long names and a long title: two legend rows.
         let mut crowded = long(336);
         for name in ["Anthropic API (direct)", "Gemini API", "OpenAI (direct)"] {
@@ -769,17 +775,10 @@ mod tests {
             crowded.shares.push(s);
         }
         crowded.shares[1].label = "Azure OpenAI (eastus2, provisioned)".into();
-        draw(
-            &dir.join("failover_crowded.png"),
-            "A long scenario name that keeps going: per-hour share of traffic by provider, errors and p99 TTFT during outages",
-            &crowded,
-        )
-        .unwrap();
-        draw(
-            &dir.join("failover_empty.png"),
-            "Failover",
-            &FailoverChart::default(),
-        )
-        .unwrap();
+        super::super::save(dir.join("failover_crowded.png"), png("A long scenario name that keeps going: per-hour share of traffic by provider, errors and p99 TTFT during outages", &crowded));
+        super::super::save(
+            dir.join("failover_empty.png"),
+            png("Failover", &FailoverChart::default()),
+        );
     }
 }

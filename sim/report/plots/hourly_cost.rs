@@ -22,7 +22,10 @@ const UTIL_TOP: f64 = 105.0;
 /// Extra width of the white outline under each utilization line.
 const HALO_WIDTH: u32 = 2;
 
-/// Draws hourly cost to a PNG at `path`.
+/// The file this chart is written to in a results folder.
+pub const FILE: &str = "hourly_cost.png";
+
+/// Draws hourly cost as PNG bytes.
 ///
 /// `stacks`: cost in USD per simulated hour, one series per (deployment,
 /// pool), one value per hour; drawn as stacked areas, the first at the
@@ -33,7 +36,14 @@ const HALO_WIDTH: u32 = 2;
 /// Past [`HOURLY_MAX_HOURS`](super::HOURLY_MAX_HOURS) hours the chart shows
 /// one value per simulated day ([`Bucket::for_horizon`]): the day's cost
 /// (sum of its hours) and its mean utilization, and says so on the axes.
-pub fn draw(
+pub fn png(title: &str, stacks: &[Series], utilization: &[Series]) -> Result<Vec<u8>, OutputError> {
+    super::render(FILE, |pixels| {
+        draw(pixels, Path::new(FILE), title, stacks, utilization)
+    })
+}
+
+fn draw(
+    pixels: &mut [u8],
     path: &Path,
     title: &str,
     stacks: &[Series],
@@ -51,7 +61,7 @@ pub fn draw(
         color: util_color(j),
         swatch: Swatch::Line,
     }));
-    let canvas = Canvas::new(path, title, &legend)?;
+    let canvas = Canvas::new(pixels, path, title, &legend)?;
 
     let y = stacked_axis(&stacks, x.bucket.count(hours), MAX_Y_TICKS);
     let with_util = !utilization.is_empty();
@@ -169,14 +179,14 @@ mod tests {
     #[test]
     fn draws_a_deterministic_png() {
         let (stacks, util) = week(168);
-        super::super::assert_deterministic(|p| draw(p, "Hourly cost", &stacks, &util));
+        super::super::assert_deterministic(|| png("Hourly cost", &stacks, &util));
     }
 
     #[test]
     fn draws_a_long_horizon_per_day_deterministically() {
         // A year and 10 hours: 365 days and a partial one.
         let (stacks, util) = week(8770);
-        super::super::assert_deterministic(|p| draw(p, "Cost per day", &stacks, &util));
+        super::super::assert_deterministic(|| png("Cost per day", &stacks, &util));
     }
 
     #[test]
@@ -208,8 +218,8 @@ mod tests {
         let (stacks, util) = (exact(&stacks, 4.0), exact(&util, 64.0));
         assert_ne!(stacks[1].values, reversed(&stacks)[1].values);
         crate::report::plots::assert_same_png(
-            |p| draw(p, "t", &stacks, &util),
-            |p| draw(p, "t", &reversed(&stacks), &reversed(&util)),
+            || png("t", &stacks, &util),
+            || png("t", &reversed(&stacks), &reversed(&util)),
         );
     }
 
@@ -217,20 +227,15 @@ mod tests {
     fn empty_inputs_still_draw() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("empty.png");
-        draw(&path, "Hourly cost", &[], &[]).unwrap();
+        super::super::save(&path, png("Hourly cost", &[], &[]));
         assert!(std::fs::metadata(&path).unwrap().len() > 10_000);
         let (stacks, _) = week(24);
-        draw(&path, "Hourly cost", &stacks, &[]).unwrap();
+        super::super::save(&path, png("Hourly cost", &stacks, &[]));
         let hollow = [Series {
             label: "nothing".into(),
             values: vec![],
         }];
-        draw(&path, "Hourly cost", &hollow, &hollow).unwrap();
-    }
-
-    #[test]
-    fn unwritable_path_is_a_chart_error() {
-        crate::report::plots::assert_unwritable_is_chart_error(|p| draw(p, "t", &[], &[]));
+        super::super::save(&path, png("Hourly cost", &hollow, &hollow));
     }
 
     /// Renders the example charts to /tmp/llmcap_charts/ for a visual check:
@@ -243,15 +248,12 @@ mod tests {
         for hours in [24, 168, 720, 1000, 2160, 8760] {
             let (stacks, util) = week(hours);
             let path = dir.join(format!("hourly_cost_{hours}h.png"));
-            draw(&path, &format!("Cost, {hours} h"), &stacks, &util).unwrap();
+            super::super::save(&path, png(&format!("Cost, {hours} h"), &stacks, &util));
         }
-        draw(
-            &dir.join("hourly_cost_empty.png"),
-            "Cost per hour",
-            &[],
-            &[],
-        )
-        .unwrap();
+        super::super::save(
+            dir.join("hourly_cost_empty.png"),
+            png("Cost per hour", &[], &[]),
+        );
 
         // Many pools, long names, a long title and costs in the thousands.
         let (mut stacks, mut util) = week(336);
@@ -281,15 +283,9 @@ mod tests {
             label: "bedrock-claude-eu-west utilization".into(),
             values: util[0].values.iter().map(|v| v * 0.7).collect(),
         });
-        draw(
-            &dir.join("hourly_cost_crowded.png"),
-            &format!(
+        super::super::save(dir.join("hourly_cost_crowded.png"), png(&format!(
                 "A very long scenario name that keeps going and going: cost per simulated hour, {} deployments",
                 stacks.len()
-            ),
-            &stacks,
-            &util,
-        )
-        .unwrap();
+            ), &stacks, &util));
     }
 }

@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Once;
 
+use image::ImageEncoder;
 use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
@@ -25,6 +26,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::error::OutputError;
 use crate::report::format::grouped;
 
+mod axes;
+mod labels;
+use axes::{ceil_125, decimals_for, floor_125, log_ticks, HourAxis, LinearAxis, SpanAxis};
+use labels::{boxed_text, label_style, labels_above, place_label, text_box, PixelBox};
 pub mod attribution;
 pub mod breakeven;
 pub mod cost_vs_units;
@@ -208,6 +213,24 @@ pub fn register_font() {
     });
 }
 
+/// Draws a chart with `draw` into an in-memory image and encodes it as PNG.
+/// Charts do no I/O: the caller writes the bytes through the staging folder.
+/// `file` names the chart in errors.
+fn render(
+    file: &str,
+    draw: impl FnOnce(&mut [u8]) -> Result<(), OutputError>,
+) -> Result<Vec<u8>, OutputError> {
+    let mut pixels = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
+    draw(&mut pixels)?;
+    let mut png = Vec::new();
+    // The encoder plotters uses when it writes a file itself, so the bytes are
+    // the same as before charts were rendered in memory.
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(&pixels, WIDTH, HEIGHT, image::ColorType::Rgb8)
+        .map_err(chart_err(Path::new(file)))?;
+    Ok(png)
+}
+
 /// Turns any plotters error into our error for `path`.
 fn chart_err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> OutputError + '_ {
     move |e| OutputError::Chart {
@@ -286,10 +309,15 @@ struct Canvas<'a> {
 }
 
 impl<'a> Canvas<'a> {
-    fn new(path: &'a Path, title: &str, legend: &[LegendEntry]) -> Result<Self, OutputError> {
+    fn new(
+        pixels: &'a mut [u8],
+        path: &Path,
+        title: &str,
+        legend: &[LegendEntry],
+    ) -> Result<Self, OutputError> {
         register_font();
         let err = chart_err(path);
-        let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = BitMapBackend::with_buffer(pixels, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(&err)?;
 
         // Shrink a long title until it fits rather than clip it.
@@ -401,215 +429,6 @@ fn draw_legend_entry(
     }
     let style = font(LEGEND_SIZE).pos(Pos::new(HPos::Left, VPos::Center));
     area.draw_text(&entry.label, &style, (x + LEGEND_SWATCH + 8, y))
-}
-
-/// The number of decimals needed to print multiples of `step` exactly.
-fn decimals_for(step: f64) -> usize {
-    (0..6)
-        .find(|&d| {
-            let scaled = step * 10f64.powi(d as i32);
-            (scaled - scaled.round()).abs() < 1e-6 * scaled.abs().max(1.0)
-        })
-        .unwrap_or(6)
-}
-
-/// A linear axis from 0 with "nice" ticks (1, 2, 2.5 or 5 times a power of
-/// ten) and labels with thousands separators, or k / M suffixes when the
-/// numbers get long.
-#[derive(Debug, Clone)]
-struct LinearAxis {
-    top: f64,
-    ticks: Vec<f64>,
-    divisor: f64,
-    suffix: &'static str,
-    decimals: usize,
-}
-
-impl LinearAxis {
-    /// An axis from 0 to a little above `max` with at most `max_ticks` intervals.
-    fn up_to(max: f64, max_ticks: usize) -> Self {
-        let max = if max.is_finite() && max > 0.0 {
-            max
-        } else {
-            1.0
-        };
-        // Headroom so the highest value does not sit on the frame.
-        let target = max * 1.05;
-        let raw = target / max_ticks.max(1) as f64;
-        let mag = 10f64.powf(raw.log10().floor());
-        let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-            .iter()
-            .map(|m| m * mag)
-            .find(|s| *s >= raw * (1.0 - 1e-9))
-            .unwrap_or(10.0 * mag);
-        let n = (target / step - 1e-9).ceil().max(1.0) as usize;
-        let top = step * n as f64;
-        let ticks = (0..=n).map(|i| step * i as f64).collect();
-        let (divisor, suffix) = if top >= 1e7 {
-            (1e6, "M")
-        } else if top >= 1e4 {
-            (1e3, "k")
-        } else {
-            (1.0, "")
-        };
-        LinearAxis {
-            top,
-            ticks,
-            divisor,
-            suffix,
-            decimals: decimals_for(step / divisor),
-        }
-    }
-
-    fn coord(&self) -> Ticked<RangedCoordf64> {
-        Ticked::new((0.0..self.top).into(), self.ticks.clone(), Vec::new())
-    }
-
-    fn label(&self, v: f64) -> String {
-        if v.abs() < 1e-12 {
-            return "0".to_string();
-        }
-        format!(
-            "{}{}",
-            grouped(v / self.divisor, self.decimals),
-            self.suffix
-        )
-    }
-}
-
-/// The x axis of the time-series charts, in simulated hours: labelled in
-/// hours up to two days, in days beyond that (one grid line per day up to
-/// [`DAY_LINES_MAX_DAYS`], labels every few days for long runs). It also
-/// places values: one per [`Bucket`] of the horizon.
-#[derive(Debug, Clone)]
-struct HourAxis {
-    hours: usize,
-    bold: Vec<f64>,
-    light: Vec<f64>,
-    in_days: bool,
-    /// A grid line at every day boundary, redrawn over the areas.
-    day_lines: bool,
-    bucket: Bucket,
-}
-
-impl HourAxis {
-    const MAX_LABELS: usize = 16;
-
-    /// The axis for `hours` hours; with no hours at all, an empty day.
-    fn new(hours: usize) -> Self {
-        let bucket = Bucket::for_horizon(hours);
-        let hours = if hours == 0 { 24 } else { hours };
-        let multiples = |step: usize, unit: usize| -> Vec<f64> {
-            (0..=hours / (step * unit))
-                .map(|i| (i * step * unit) as f64)
-                .collect()
-        };
-        if hours <= 48 {
-            let step = [1, 2, 3, 6, 12, 24]
-                .into_iter()
-                .find(|s| hours / s <= Self::MAX_LABELS)
-                .unwrap_or(24);
-            let light = if step > 1 {
-                multiples(1, 1)
-            } else {
-                Vec::new()
-            };
-            HourAxis {
-                hours,
-                bold: multiples(step, 1),
-                light,
-                in_days: false,
-                day_lines: false,
-                bucket,
-            }
-        } else {
-            let days = hours / 24;
-            let mut step = [1, 2, 5, 7, 14, 28]
-                .into_iter()
-                .find(|s| days / s <= Self::MAX_LABELS)
-                .unwrap_or(28);
-            while days / step > Self::MAX_LABELS {
-                step *= 2;
-            }
-            // Faint lines every 6 h while a day is wide enough to read the time
-            // of day from them; else one per day while they stay ~20 px apart.
-            let day_lines = days <= DAY_LINES_MAX_DAYS;
-            let light = if days <= 10 {
-                multiples(6, 1)
-            } else if day_lines {
-                multiples(1, 24)
-            } else {
-                Vec::new()
-            };
-            HourAxis {
-                hours,
-                bold: multiples(step, 24),
-                light,
-                in_days: true,
-                day_lines,
-                bucket,
-            }
-        }
-    }
-
-    fn coord(&self) -> Ticked<RangedCoordf64> {
-        Ticked::new(
-            (0.0..self.hours as f64).into(),
-            self.bold.clone(),
-            self.light.clone(),
-        )
-    }
-
-    fn desc(&self) -> &'static str {
-        if self.day_lines {
-            "simulated time (days; grid line at each day boundary)"
-        } else if self.in_days {
-            "simulated time (days)"
-        } else {
-            "simulated time (hours)"
-        }
-    }
-
-    /// A step outline: value `i` holds over bucket `i`, from hour `i * w` to
-    /// hour `(i + 1) * w` (`w` the bucket's hours), the last one ending at the
-    /// horizon.
-    fn steps(&self, values: &[f64]) -> Vec<(f64, f64)> {
-        let w = self.bucket.hours();
-        values
-            .iter()
-            .enumerate()
-            .flat_map(|(i, v)| {
-                // Cut at the horizon (a partial last day), never to nothing.
-                let end = ((i + 1) * w).min(self.hours).max(i * w + 1);
-                [((i * w) as f64, *v), (end as f64, *v)]
-            })
-            .collect()
-    }
-
-    /// The polygon between two step outlines (upper left to right, then lower
-    /// right to left).
-    fn band(&self, lower: &[f64], upper: &[f64]) -> Vec<(f64, f64)> {
-        let mut pts = self.steps(upper);
-        pts.extend(self.steps(lower).into_iter().rev());
-        pts
-    }
-
-    /// Width of lines drawn against this axis.
-    fn line_width(&self) -> u32 {
-        if self.hours > LONG_HORIZON_HOURS {
-            LINE_WIDTH_LONG
-        } else {
-            LINE_WIDTH
-        }
-    }
-
-    fn label(&self, v: f64) -> String {
-        if self.in_days {
-            grouped((v / 24.0).round(), 0)
-        } else {
-            grouped(v.round(), 0)
-        }
-    }
 }
 
 /// The number of hours a set of hourly series covers (the longest one).
@@ -842,109 +661,6 @@ fn draw_marker(area: &Area<'_>, at: (i32, i32), m: Marker) -> Result<(), DrawErr
     area.draw(&PathElement::new(closed, outline))
 }
 
-/// A small text style in `color` anchored as `pos` says.
-fn label_style(size: f64, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
-    (FONT, size).into_font().color(&color).pos(Pos::new(h, v))
-}
-
-/// The pixel box `text` takes when drawn with `style` at `at`, padded by
-/// `pad` pixels: `(left, top, right, bottom)`.
-fn text_box(
-    area: &Area<'_>,
-    text: &str,
-    style: &TextStyle,
-    at: (i32, i32),
-    pad: i32,
-) -> Result<(i32, i32, i32, i32), DrawError> {
-    let (w, h) = area.estimate_text_size(text, style)?;
-    let (w, h) = (w as i32, h as i32);
-    let left = match style.pos.h_pos {
-        HPos::Left => at.0,
-        HPos::Center => at.0 - w / 2,
-        HPos::Right => at.0 - w,
-    };
-    let top = match style.pos.v_pos {
-        VPos::Top => at.1,
-        VPos::Center => at.1 - h / 2,
-        VPos::Bottom => at.1 - h,
-    };
-    Ok((left - pad, top - pad, left + w + pad, top + h + pad))
-}
-
-/// Draws `text` over a white box (so it reads over grid lines and curves),
-/// anchored at `at` (pixels of `area`) as `style` says.
-fn boxed_text(
-    area: &Area<'_>,
-    text: &str,
-    style: &TextStyle,
-    at: (i32, i32),
-) -> Result<(), DrawError> {
-    let (l, t, r, b) = text_box(area, text, style, at, 3)?;
-    area.draw(&Rectangle::new([(l, t), (r, b)], WHITE.mix(0.9).filled()))?;
-    area.draw_text(text, style, at)
-}
-
-/// A step of 1, 2, 2.5 or 5 times a power of ten, at least `raw`.
-fn nice_step(raw: f64) -> f64 {
-    let raw = if raw.is_finite() && raw > 0.0 {
-        raw
-    } else {
-        1.0
-    };
-    let mag = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
-        .find(|s| *s >= raw * (1.0 - 1e-9))
-        .unwrap_or(10.0 * mag)
-}
-
-/// A linear axis over `lo..hi` (which need not include 0), widened to the
-/// nearest nice ticks, with at most about `max_ticks` intervals. A degenerate
-/// or non-finite range is widened around its value.
-#[derive(Debug, Clone)]
-struct SpanAxis {
-    lo: f64,
-    hi: f64,
-    ticks: Vec<f64>,
-    decimals: usize,
-}
-
-impl SpanAxis {
-    fn new(lo: f64, hi: f64, max_ticks: usize) -> Self {
-        let (mut lo, mut hi) = match (lo.is_finite(), hi.is_finite()) {
-            (true, true) => (lo.min(hi), lo.max(hi)),
-            (true, false) => (lo, lo),
-            (false, true) => (hi, hi),
-            (false, false) => (0.0, 1.0),
-        };
-        if hi - lo <= 1e-9 * lo.abs().max(1.0) {
-            let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
-            (lo, hi) = (lo - pad, hi + pad);
-        }
-        let step = nice_step((hi - lo) / max_ticks.max(1) as f64);
-        let first = (lo / step + 1e-9).floor();
-        let last = (hi / step - 1e-9).ceil().max(first + 1.0);
-        let ticks = (0..=(last - first) as usize)
-            .map(|i| (first + i as f64) * step)
-            .collect();
-        SpanAxis {
-            lo: first * step,
-            hi: last * step,
-            ticks,
-            decimals: decimals_for(step),
-        }
-    }
-
-    fn coord(&self) -> Ticked<RangedCoordf64> {
-        Ticked::new((self.lo..self.hi).into(), self.ticks.clone(), Vec::new())
-    }
-
-    fn label(&self, v: f64) -> String {
-        grouped(v, self.decimals)
-    }
-}
-
 /// Cuts a polyline to the box `xr` × `yr`: the pieces that lie inside, in
 /// order (a line leaving the box and coming back gives two pieces). A single
 /// point inside the box is a piece of one point.
@@ -1026,196 +742,35 @@ fn clip_segment(
     Some((at(t0), at(t1)))
 }
 
-/// Short labels printed just above the plotting area (whose top is at pixel
-/// `top`), centred at their pixel x: `(x, text, colour)` in order of
-/// importance; a label that would overlap one already printed is skipped.
-fn labels_above(
-    root: &Area<'_>,
-    top: i32,
-    labels: &[(i32, String, RGBColor)],
-) -> Result<(), DrawError> {
-    let mut taken: Vec<(i32, i32)> = Vec::new();
-    for (x, text, color) in labels {
-        let style = label_style(TICK_SIZE, *color, HPos::Center, VPos::Bottom);
-        let at = (*x, top - 4);
-        let (l, _, r, _) = text_box(root, text, &style, at, 4)?;
-        if taken.iter().any(|(a, b)| l < *b && r > *a) {
-            continue;
-        }
-        taken.push((l, r));
-        root.draw_text(text, &style, at)?;
-    }
-    Ok(())
-}
-
-/// A pixel box: (left, top, right, bottom).
-type PixelBox = (i32, i32, i32, i32);
-
-/// Where a label may go: its anchor point and how the text hangs from it.
-type LabelSpot = (HPos, VPos, (i32, i32));
-
-/// Whether the polyline (pixels) passes through the box.
-fn crosses(line: &[(i32, i32)], b: PixelBox) -> bool {
-    let f = |p: (i32, i32)| (f64::from(p.0), f64::from(p.1));
-    let (xr, yr) = (
-        (f64::from(b.0), f64::from(b.2)),
-        (f64::from(b.1), f64::from(b.3)),
-    );
-    match line {
-        [p] => clip_segment(f(*p), f(*p), xr, yr).is_some(),
-        _ => line
-            .windows(2)
-            .any(|w| clip_segment(f(w[0]), f(w[1]), xr, yr).is_some()),
-    }
-}
-
-/// Draws `text` (boxed, in `color`) at the first of the `spots` where it
-/// stays inside `bounds`, clear of the boxes already `taken` and of the
-/// `lines` (pixel polylines); failing that, the first spot inside and clear of
-/// `taken`; failing that, the first spot. Records the box it took.
-fn place_label(
-    root: &Area<'_>,
-    text: &str,
-    color: RGBColor,
-    spots: &[LabelSpot],
-    bounds: (&std::ops::Range<i32>, &std::ops::Range<i32>),
-    taken: &mut Vec<PixelBox>,
-    lines: &[Vec<(i32, i32)>],
-) -> Result<(), DrawError> {
-    let (xs, ys) = bounds;
-    let mut boxes = Vec::with_capacity(spots.len());
-    for (h, v, at) in spots {
-        let style = label_style(TICK_SIZE, color, *h, *v);
-        let b = text_box(root, text, &style, *at, 3)?;
-        boxes.push((style, *at, b));
-    }
-    let inside =
-        |b: &PixelBox| b.0 >= xs.start && b.2 <= xs.end && b.1 >= ys.start && b.3 <= ys.end;
-    let free = |b: &PixelBox| {
-        taken
-            .iter()
-            .all(|t| b.2 <= t.0 || b.0 >= t.2 || b.3 <= t.1 || b.1 >= t.3)
-    };
-    // Lines and their markers are a few pixels wide: keep a margin.
-    let clear = |b: &PixelBox| {
-        let m = MARKER_RADIUS;
-        let wide = (b.0 - m, b.1 - m, b.2 + m, b.3 + m);
-        lines.iter().all(|l| !crosses(l, wide))
-    };
-    let pick = boxes
-        .iter()
-        .position(|(_, _, b)| inside(b) && free(b) && clear(b))
-        .or_else(|| boxes.iter().position(|(_, _, b)| inside(b) && free(b)))
-        .unwrap_or(0);
-    let Some((style, at, b)) = boxes.into_iter().nth(pick) else {
-        return Ok(());
-    };
-    taken.push(b);
-    boxed_text(root, text, &style, at)
-}
-
-/// Test helper: `draw` into two files must give the same non-trivial PNG.
-fn split_decade(v: f64) -> (f64, f64) {
-    let p = 10f64.powf(v.log10().floor());
-    (v / p, p)
-}
-
-/// The largest of 1, 2, 5 times a power of ten at or below `v` (log axes).
-pub(crate) fn floor_125(v: f64) -> f64 {
-    let (m, p) = split_decade(v);
-    let k = [5.0, 2.0, 1.0]
-        .into_iter()
-        .find(|k| *k <= m * (1.0 + 1e-9))
-        .unwrap_or(1.0);
-    k * p
-}
-
-/// The smallest of 1, 2, 5 times a power of ten at or above `v` (log axes).
-pub(crate) fn ceil_125(v: f64) -> f64 {
-    let (m, p) = split_decade(v);
-    let k = [1.0, 2.0, 5.0, 10.0]
-        .into_iter()
-        .find(|k| *k >= m * (1.0 - 1e-9))
-        .unwrap_or(10.0);
-    k * p
-}
-
-/// Ticks of a log axis over `px` pixels: labelled ones (1-2-5, or only powers
-/// of ten when 1 and 2 would be closer than `min_gap_px`) and grid-only ones
-/// (the other integer multiples of a power of ten) in `lo..=hi`.
-pub(crate) fn log_ticks(lo: f64, hi: f64, px: f64, min_gap_px: f64) -> (Vec<f64>, Vec<f64>) {
-    let decades = (hi / lo).log10().max(1e-9);
-    let gap_1_to_2 = px / decades * 2f64.log10();
-    let labelled: &[f64] = if gap_1_to_2 >= min_gap_px {
-        &[1.0, 2.0, 5.0]
-    } else {
-        &[1.0]
-    };
-    let (mut bold, mut light) = (Vec::new(), Vec::new());
-    let (_, mut p) = split_decade(lo);
-    while p <= hi * (1.0 + 1e-9) {
-        for k in 1..=9 {
-            let v = f64::from(k) * p;
-            if v < lo * (1.0 - 1e-9) || v > hi * (1.0 + 1e-9) {
-                continue;
-            }
-            if labelled.contains(&f64::from(k)) {
-                bold.push(v);
-            } else {
-                light.push(v);
-            }
-        }
-        p *= 10.0;
-    }
-    (bold, light)
-}
-
-/// Draws with `first` and `second` and asserts the PNGs are byte-identical;
+/// Renders with `first` and `second` and asserts the PNGs are byte-identical;
 /// returns the bytes.
 #[cfg(test)]
 pub(crate) fn assert_same_png(
-    first: impl Fn(&Path) -> Result<(), OutputError>,
-    second: impl Fn(&Path) -> Result<(), OutputError>,
+    first: impl Fn() -> Result<Vec<u8>, OutputError>,
+    second: impl Fn() -> Result<Vec<u8>, OutputError>,
 ) -> Vec<u8> {
-    let dir = tempfile::tempdir().expect("temporary folder");
-    let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
-    first(&a).expect("first drawing");
-    second(&b).expect("second drawing");
-    let (a, b) = (
-        std::fs::read(a).expect("a.png"),
-        std::fs::read(b).expect("b.png"),
-    );
+    let a = first().expect("first drawing");
+    let b = second().expect("second drawing");
     assert_eq!(a, b);
     a
 }
 
 #[cfg(test)]
-pub(crate) fn assert_deterministic(draw: impl Fn(&Path) -> Result<(), OutputError>) {
-    let png = assert_same_png(&draw, &draw);
+pub(crate) fn assert_deterministic(render: impl Fn() -> Result<Vec<u8>, OutputError>) {
+    let png = assert_same_png(&render, &render);
     assert!(png.len() > 10_000, "only {} bytes", png.len());
 }
 
-/// A chart drawn into a folder that does not exist fails with a chart error.
+/// Writes a rendered chart to `path` (for tests that check the file or leave
+/// examples to look at).
 #[cfg(test)]
-pub(crate) fn assert_unwritable_is_chart_error(draw: impl Fn(&Path) -> Result<(), OutputError>) {
-    let dir = tempfile::tempdir().expect("temporary folder");
-    let e = draw(&dir.path().join("missing").join("chart.png")).unwrap_err();
-    assert!(matches!(e, OutputError::Chart { .. }), "{e}");
+pub(crate) fn save(path: impl AsRef<Path>, png: Result<Vec<u8>, OutputError>) {
+    std::fs::write(path, png.expect("chart renders")).expect("chart file written");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_get_thousands_separators() {
-        assert_eq!(grouped(0.0, 0), "0");
-        assert_eq!(grouped(999.0, 0), "999");
-        assert_eq!(grouped(1000.0, 0), "1,000");
-        assert_eq!(grouped(1234567.25, 2), "1,234,567.25");
-        assert_eq!(grouped(-12345.0, 0), "-12,345");
-        assert_eq!(grouped(-0.0001, 1), "0.0");
-    }
 
     #[test]
     fn linear_axis_has_nice_ticks_and_headroom() {

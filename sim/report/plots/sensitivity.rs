@@ -12,10 +12,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    chart_err, draw_marker, font, house_style, label_style, place_label, redraw_swatches, Area,
-    Canvas, DrawError, LegendEntry, Marker, PixelBox, Shape, SpanAxis, Swatch, SwatchArt, Ticked,
-    AREA_OPACITY, AXIS_DESC_SIZE, LINE_WIDTH, MARGIN, MARGIN_RIGHT, PALETTE, TEXT_COLOR, TICK_SIZE,
-    X_LABEL_AREA, Y_LABEL_AREA,
+    chart_err, draw_marker, font, house_style, label_style, place_label, redraw_swatches, text_box,
+    Area, Canvas, DrawError, LegendEntry, Marker, PixelBox, Shape, SpanAxis, Swatch, SwatchArt,
+    Ticked, AREA_OPACITY, AXIS_DESC_SIZE, LINE_WIDTH, MARGIN, MARGIN_RIGHT, PALETTE, TEXT_COLOR,
+    TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 use crate::report::format::{grouped, percent};
@@ -91,9 +91,21 @@ const NAMES_MAX_PX: u32 = 230;
 const NAMES_MIN_PX: u32 = 90;
 const UTIL_TOP: f64 = 105.0;
 
-/// Draws the sensitivity chart to a PNG at `path`. Non-finite values are
+/// The file this chart is written to in a results folder.
+pub const FILE: &str = "sensitivity.png";
+
+/// Draws the sensitivity chart as PNG bytes. Non-finite values are
 /// left out; an empty panel gets a note.
-pub fn draw(path: &Path, title: &str, data: &SensitivityChart) -> Result<(), OutputError> {
+pub fn png(title: &str, data: &SensitivityChart) -> Result<Vec<u8>, OutputError> {
+    super::render(FILE, |pixels| draw(pixels, Path::new(FILE), title, data))
+}
+
+fn draw(
+    pixels: &mut [u8],
+    path: &Path,
+    title: &str,
+    data: &SensitivityChart,
+) -> Result<(), OutputError> {
     let err = chart_err(path);
     let base = data.base.is_finite().then_some(data.base.max(0.0));
     let band = clean_band(data.band);
@@ -171,7 +183,7 @@ pub fn draw(path: &Path, title: &str, data: &SensitivityChart) -> Result<(), Out
             )
         })
         .unzip();
-    let canvas = Canvas::new(path, title, &entries)?;
+    let canvas = Canvas::new(pixels, path, title, &entries)?;
     redraw_swatches(&canvas.root, &entries, &art).map_err(&err)?;
 
     let (w, _) = canvas.plot.dim_in_pixel();
@@ -280,6 +292,17 @@ fn wrap(root: &Area<'_>, text: &str, max: u32) -> Result<Vec<String>, DrawError>
     })
 }
 
+/// A tornado row: the bar and its two ends in percent (cut at [`CLIP`]).
+type TornadoRow<'a> = (&'a TornadoBar, Option<f64>, Option<f64>);
+/// A bar-end label: where (percent, row centre), its lines, and whether it
+/// reads outward to the right.
+type BarLabel = (f64, f64, Vec<String>, bool);
+type Panel<'a> = ChartContext<
+    'a,
+    BitMapBackend<'a>,
+    Cartesian2d<Ticked<RangedCoordf64>, Ticked<RangedCoordf64>>,
+>;
+
 /// The left panel: one row per input, largest swing at the top. Returns the
 /// plotting area's pixels when it has no bars (for a note).
 fn draw_tornado(
@@ -290,65 +313,11 @@ fn draw_tornado(
     bars: &[TornadoBar],
 ) -> Result<Option<PixelRange>, DrawError> {
     let root = &canvas.root;
-    // Largest swing first; ties keep the caller's order.
-    let mut rows: Vec<(&TornadoBar, Option<f64>, Option<f64>)> = bars
-        .iter()
-        .map(|b| (b, bar_end(b.low), bar_end(b.high)))
-        .collect();
-    let swing = |r: &(&TornadoBar, Option<f64>, Option<f64>)| match (r.1, r.2) {
-        (Some(a), Some(b)) => (a - b).abs(),
-        (Some(a), None) | (None, Some(a)) => base.map_or(0.0, |c| (a - c * 100.0).abs()),
-        (None, None) => 0.0,
-    };
-    rows.sort_by(|a, b| swing(b).total_cmp(&swing(a)));
+    let rows = tornado_rows(bars, base);
     let n = rows.len();
-
-    // x: from a little left of the lowest value (room for its label) to 100 %
-    // plus room, or to the cut when something never breaks even.
     let base_pct = base.map(|b| b.min(CLIP) * 100.0);
-    let values = rows
-        .iter()
-        .flat_map(|r| [r.1, r.2])
-        .flatten()
-        .chain(base_pct)
-        .chain((band.1 > band.0).then_some(band.0 * 100.0));
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
-    let (lo, hi) = if lo.is_finite() {
-        (lo, hi)
-    } else {
-        (50.0, 100.0)
-    };
-    let x_hi = if hi > 100.0 {
-        CLIP * 100.0
-    } else {
-        ((hi + 30.0) / 10.0).ceil().clamp(11.0, 15.0) * 10.0
-    };
-    // Labelled every 25 % on a wide axis, else every 10 %; the axis starts on
-    // a labelled tick.
-    let wide = x_hi - (lo - 25.0).max(0.0) > 100.0;
-    let step = if wide { 25.0 } else { 10.0 };
-    let x_lo = ((lo - 25.0) / step).floor().max(0.0) * step;
-    let x_hi = (x_hi / step).ceil() * step;
-    let bold: Vec<f64> = (0..=((x_hi - x_lo) / step).floor() as usize)
-        .map(|i| x_lo + step * i as f64)
-        .collect();
-
-    // The names' area fits the longest name (wrapped to two lines if long).
-    let names: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| wrap(root, &r.0.input, NAMES_MAX_PX - 16))
-        .collect::<Result<_, _>>()?;
-    let widest = names
-        .iter()
-        .flatten()
-        .map(|l| root.estimate_text_size(l, &font(TICK_SIZE)).map(|s| s.0))
-        .collect::<Result<Vec<u32>, _>>()?
-        .into_iter()
-        .max()
-        .unwrap_or(0);
-    let names_px = (widest + 20).clamp(NAMES_MIN_PX, NAMES_MAX_PX);
+    let (x_lo, x_hi, bold) = tornado_x_axis(&rows, base_pct, band);
+    let (names, names_px) = name_lines(root, &rows)?;
 
     // y: slot i (from the bottom) holds row n-1-i; the strip at the top holds
     // the labels of the lines.
@@ -389,12 +358,99 @@ fn draw_tornado(
     }
     chart.draw_series(shades)?;
 
-    // Bars, each from the base to its end. When both ends lie on one side
-    // (an input that does not move the break-even monotonically, or both
-    // past the cut), the shorter bar is drawn thinner over the longer one and
-    // one label at the outer end names both.
     let origin = base_pct.unwrap_or(0.0);
-    let mut labels: Vec<(f64, f64, Vec<String>, bool)> = Vec::new();
+    let labels = draw_bars(&mut chart, &rows, origin, bar_half)?;
+    let strip = (x_lo, x_hi, y_top, slots);
+    let mut taken = draw_strip(root, &mut chart, base_pct, strip, (&xs, &ys))?;
+    draw_bar_labels(root, &chart, &labels, origin, &xs, &mut taken)?;
+    draw_names(root, &chart, &names, x_lo, xs.start)?;
+    Ok((n == 0).then_some((xs, ys)))
+}
+
+/// The bars with their ends in percent, largest swing first; ties keep the
+/// caller's order.
+fn tornado_rows(bars: &[TornadoBar], base: Option<f64>) -> Vec<TornadoRow<'_>> {
+    let mut rows: Vec<TornadoRow> = bars
+        .iter()
+        .map(|b| (b, bar_end(b.low), bar_end(b.high)))
+        .collect();
+    let swing = |r: &TornadoRow| match (r.1, r.2) {
+        (Some(a), Some(b)) => (a - b).abs(),
+        (Some(a), None) | (None, Some(a)) => base.map_or(0.0, |c| (a - c * 100.0).abs()),
+        (None, None) => 0.0,
+    };
+    rows.sort_by(|a, b| swing(b).total_cmp(&swing(a)));
+    rows
+}
+
+/// x: from a little left of the lowest value (room for its label) to 100 %
+/// plus room, or to the cut when something never breaks even. Labelled every
+/// 25 % on a wide axis, else every 10 %; the axis starts on a labelled tick.
+/// Returns (low, high, labelled ticks).
+fn tornado_x_axis(
+    rows: &[TornadoRow],
+    base_pct: Option<f64>,
+    band: (f64, f64),
+) -> (f64, f64, Vec<f64>) {
+    let values = rows
+        .iter()
+        .flat_map(|r| [r.1, r.2])
+        .flatten()
+        .chain(base_pct)
+        .chain((band.1 > band.0).then_some(band.0 * 100.0));
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let (lo, hi) = if lo.is_finite() {
+        (lo, hi)
+    } else {
+        (50.0, 100.0)
+    };
+    let x_hi = if hi > 100.0 {
+        CLIP * 100.0
+    } else {
+        ((hi + 30.0) / 10.0).ceil().clamp(11.0, 15.0) * 10.0
+    };
+    let wide = x_hi - (lo - 25.0).max(0.0) > 100.0;
+    let step = if wide { 25.0 } else { 10.0 };
+    let x_lo = ((lo - 25.0) / step).floor().max(0.0) * step;
+    let x_hi = (x_hi / step).ceil() * step;
+    let bold: Vec<f64> = (0..=((x_hi - x_lo) / step).floor() as usize)
+        .map(|i| x_lo + step * i as f64)
+        .collect();
+    (x_lo, x_hi, bold)
+}
+
+/// The rows' names wrapped to at most two lines, and the width of the names'
+/// area, which fits the longest line.
+fn name_lines(root: &Area<'_>, rows: &[TornadoRow]) -> Result<(Vec<Vec<String>>, u32), DrawError> {
+    let names: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| wrap(root, &r.0.input, NAMES_MAX_PX - 16))
+        .collect::<Result<_, _>>()?;
+    let widest = names
+        .iter()
+        .flatten()
+        .map(|l| root.estimate_text_size(l, &font(TICK_SIZE)).map(|s| s.0))
+        .collect::<Result<Vec<u32>, _>>()?
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+    Ok((names, (widest + 20).clamp(NAMES_MIN_PX, NAMES_MAX_PX)))
+}
+
+/// Bars, each from the base to its end. When both ends lie on one side
+/// (an input that does not move the break-even monotonically, or both
+/// past the cut), the shorter bar is drawn thinner over the longer one and
+/// one label at the outer end names both. Returns the labels to place.
+fn draw_bars(
+    chart: &mut Panel<'_>,
+    rows: &[TornadoRow],
+    origin: f64,
+    bar_half: f64,
+) -> Result<Vec<BarLabel>, DrawError> {
+    let n = rows.len();
+    let mut labels: Vec<BarLabel> = Vec::new();
     for (i, (bar, low, high)) in rows.iter().enumerate() {
         let centre = (n - 1 - i) as f64 + 0.5;
         let mut ends: Vec<(f64, RGBColor, &String, f64)> = [
@@ -433,29 +489,21 @@ fn draw_tornado(
             }
         }
     }
+    Ok(labels)
+}
 
-    // The base line and the labels of the lines, in the top strip.
+/// The base line and the labels of the lines, in the top strip: "never breaks
+/// even" over the shaded zone and the scenario's own break-even. Returns the
+/// boxes the labels took.
+fn draw_strip(
+    root: &Area<'_>,
+    chart: &mut Panel<'_>,
+    base_pct: Option<f64>,
+    (x_lo, x_hi, y_top, slots): (f64, f64, f64, f64),
+    bounds: (&Range<i32>, &Range<i32>),
+) -> Result<Vec<PixelBox>, DrawError> {
     let strip_y = chart.backend_coord(&(x_lo, y_top)).1 + (TORNADO_STRIP as i32) / 2;
     let mut taken: Vec<PixelBox> = Vec::new();
-    if x_hi > 100.0 {
-        let (a, b) = (
-            chart.backend_coord(&(100.0, 0.0)).0,
-            chart.backend_coord(&(x_hi, 0.0)).0,
-        );
-        let spots = [
-            (HPos::Center, VPos::Center, ((a + b) / 2, strip_y)),
-            (HPos::Right, VPos::Center, (b - 6, strip_y)),
-        ];
-        place_label(
-            root,
-            "never breaks even",
-            NOTE,
-            &spots,
-            (&xs, &ys),
-            &mut taken,
-            &[],
-        )?;
-    }
     if let Some(b) = base_pct {
         chart.draw_series(DashedLineSeries::new(
             vec![(b, 0.0), (b, slots)],
@@ -464,20 +512,60 @@ fn draw_tornado(
             BREAKEVEN.stroke_width(2),
         ))?;
         let px = chart.backend_coord(&(b, 0.0)).0;
-        let text = format!("scenario inputs: {}", percent(b / 100.0, 1));
+        // Past 100 % the label says so itself; "never breaks even" would
+        // only crowd it.
+        let text = if b > 100.0 {
+            format!(
+                "scenario inputs: {} – never breaks even",
+                percent(b / 100.0, 1)
+            )
+        } else {
+            format!("scenario inputs: {}", percent(b / 100.0, 1))
+        };
         let spots = [
             (HPos::Center, VPos::Center, (px, strip_y)),
             (HPos::Right, VPos::Center, (px - 6, strip_y)),
             (HPos::Left, VPos::Center, (px + 6, strip_y)),
         ];
-        place_label(root, &text, BREAKEVEN, &spots, (&xs, &ys), &mut taken, &[])?;
+        place_label(root, &text, BREAKEVEN, &spots, bounds, &mut taken, &[])?;
     }
+    if x_hi > 100.0 && base_pct.is_none_or(|b| b <= 100.0) {
+        let (a, b) = (
+            chart.backend_coord(&(100.0, 0.0)).0,
+            chart.backend_coord(&(x_hi, 0.0)).0,
+        );
+        let spots = [
+            (HPos::Center, VPos::Center, ((a + b) / 2, strip_y)),
+            (HPos::Right, VPos::Center, (b - 6, strip_y)),
+            (HPos::Left, VPos::Center, (a + 6, strip_y)),
+            (HPos::Center, VPos::Center, ((a + b) / 2, strip_y - 18)),
+        ];
+        place_label(
+            root,
+            "never breaks even",
+            NOTE,
+            &spots,
+            bounds,
+            &mut taken,
+            &[],
+        )?;
+    }
+    Ok(taken)
+}
 
-    // Bar-end labels: two lines (the setting, then the break-even) outside the
-    // bar when they fit in the plot, else inside the bar's end when it is
-    // long enough (dark text reads on both bar colours), else outside anyway.
+/// Bar-end labels: two lines (the setting, then the break-even) outside the
+/// bar when they fit in the plot, else inside the bar's end when it is long
+/// enough (dark text reads on both bar colours), else outside anyway.
+fn draw_bar_labels(
+    root: &Area<'_>,
+    chart: &Panel<'_>,
+    labels: &[BarLabel],
+    origin: f64,
+    xs: &Range<i32>,
+    taken: &mut Vec<PixelBox>,
+) -> Result<(), DrawError> {
     let origin_px = chart.backend_coord(&(origin, 0.0)).0;
-    for (end, centre, lines, outward_right) in &labels {
+    for (end, centre, lines, outward_right) in labels {
         let (px, py) = chart.backend_coord(&(*end, *centre));
         let style = |h: HPos| label_style(TICK_SIZE, TEXT_COLOR, h, VPos::Center);
         let width = lines
@@ -504,22 +592,33 @@ fn draw_tornado(
             (HPos::Right, px - gap)
         };
         for (k, text) in lines.iter().enumerate() {
-            root.draw_text(text, &style(h), (x0, py - 9 + 18 * k as i32))?;
+            let at = (x0, py - 9 + 18 * k as i32);
+            root.draw_text(text, &style(h), at)?;
+            taken.push(text_box(root, text, &style(h), at, 0)?);
         }
     }
+    Ok(())
+}
 
-    // The names, right-aligned against the axis, centred on their row.
+/// The names, right-aligned against the axis, centred on their row.
+fn draw_names(
+    root: &Area<'_>,
+    chart: &Panel<'_>,
+    names: &[Vec<String>],
+    x_lo: f64,
+    left: i32,
+) -> Result<(), DrawError> {
+    let n = names.len();
     for (i, lines) in names.iter().enumerate() {
         let centre = (n - 1 - i) as f64 + 0.5;
         let (_, py) = chart.backend_coord(&(x_lo, centre));
         let style = label_style(TICK_SIZE, TEXT_COLOR, HPos::Right, VPos::Center);
         let first = py - 9 * (lines.len() as i32 - 1);
         for (k, line) in lines.iter().enumerate() {
-            root.draw_text(line, &style, (xs.start - 10, first + 18 * k as i32))?;
+            root.draw_text(line, &style, (left - 10, first + 18 * k as i32))?;
         }
     }
-
-    Ok((n == 0).then_some((xs, ys)))
+    Ok(())
 }
 
 /// The right panel: average utilization reachable against peak-to-trough.
@@ -723,7 +822,7 @@ mod tests {
     #[test]
     fn draws_a_deterministic_png() {
         let data = sample();
-        super::super::assert_deterministic(|p| draw(p, "What moves the break-even", &data));
+        super::super::assert_deterministic(|| png("What moves the break-even", &data));
     }
 
     #[test]
@@ -734,7 +833,7 @@ mod tests {
         for c in &mut shuffled.reach {
             c.points.reverse();
         }
-        crate::report::plots::assert_same_png(|p| draw(p, "t", &data), |p| draw(p, "t", &shuffled));
+        crate::report::plots::assert_same_png(|| png("t", &data), || png("t", &shuffled));
     }
 
     #[test]
@@ -742,7 +841,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("edge.png");
         let check = |data: &SensitivityChart| {
-            draw(&path, "What moves the break-even", data).unwrap();
+            super::super::save(&path, png("What moves the break-even", data));
             assert!(std::fs::metadata(&path).unwrap().len() > 10_000);
         };
         // Nothing at all.
@@ -830,11 +929,6 @@ mod tests {
         assert_eq!(bar_end(f64::NAN), None);
     }
 
-    #[test]
-    fn unwritable_path_is_a_chart_error() {
-        crate::report::plots::assert_unwritable_is_chart_error(|p| draw(p, "t", &sample()));
-    }
-
     /// Renders example charts to /tmp/llmcap_charts/ for a visual check:
     /// `cargo test --lib plots -- --ignored`.
     #[test]
@@ -843,7 +937,7 @@ mod tests {
         let dir = Path::new("/tmp/llmcap_charts");
         std::fs::create_dir_all(dir).unwrap();
         let title = "gpt-4o, monthly term: what moves the break-even";
-        draw(&dir.join("sensitivity.png"), title, &sample()).unwrap();
+        super::super::save(dir.join("sensitivity.png"), png(title, &sample()));
         let mut within = sample();
         for b in &mut within.bars {
             b.low = b.low.min(0.95);
@@ -852,7 +946,7 @@ mod tests {
         within.bars.truncate(3);
         within.reach.truncate(1);
         within.simulated_reach = None;
-        draw(&dir.join("sensitivity_within_100.png"), title, &within).unwrap();
+        super::super::save(dir.join("sensitivity_within_100.png"), png(title, &within));
         let mut many = sample();
         for (i, name) in [
             "share of traffic that can be delayed to off-peak hours",
@@ -871,7 +965,7 @@ mod tests {
         }
         many.bars
             .push(bar("never at all", ("low", 2.5), ("high", 1.8)));
-        draw(&dir.join("sensitivity_many.png"), title, &many).unwrap();
+        super::super::save(dir.join("sensitivity_many.png"), png(title, &many));
         let edge = SensitivityChart {
             base: 1.3,
             bars: vec![bar("flat", ("low", 1.3), ("high", 1.3))],
@@ -883,19 +977,20 @@ mod tests {
             simulated_reach: Some((2.0, 0.5, "here".into())),
             breakeven_line: Some(1.3),
         };
-        draw(&dir.join("sensitivity_edge.png"), title, &edge).unwrap();
-        draw(
-            &dir.join("sensitivity_empty.png"),
-            title,
-            &SensitivityChart {
-                base: 0.849,
-                bars: vec![],
-                band: (0.4, 0.6),
-                reach: vec![],
-                simulated_reach: None,
-                breakeven_line: Some(0.849),
-            },
-        )
-        .unwrap();
+        super::super::save(dir.join("sensitivity_edge.png"), png(title, &edge));
+        super::super::save(
+            dir.join("sensitivity_empty.png"),
+            png(
+                title,
+                &SensitivityChart {
+                    base: 0.849,
+                    bars: vec![],
+                    band: (0.4, 0.6),
+                    reach: vec![],
+                    simulated_reach: None,
+                    breakeven_line: Some(0.849),
+                },
+            ),
+        );
     }
 }

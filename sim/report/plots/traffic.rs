@@ -13,16 +13,28 @@ use crate::error::OutputError;
 
 const MAX_Y_TICKS: usize = 8;
 
-/// Draws arrivals per hour to a PNG at `path`: one series per request class,
+/// The file this chart is written to in a results folder.
+pub const FILE: &str = "traffic.png";
+
+/// Draws arrivals per hour as PNG bytes: one series per request class,
 /// one value per simulated hour, drawn as stacked areas (the first class at
 /// the bottom). Past [`HOURLY_MAX_HOURS`](super::HOURLY_MAX_HOURS) hours it
 /// shows arrivals per simulated day (the sum of the day's hours).
-pub fn draw(path: &Path, title: &str, classes: &[Series]) -> Result<(), OutputError> {
+pub fn png(title: &str, classes: &[Series]) -> Result<Vec<u8>, OutputError> {
+    super::render(FILE, |pixels| draw(pixels, Path::new(FILE), title, classes))
+}
+
+fn draw(
+    pixels: &mut [u8],
+    path: &Path,
+    title: &str,
+    classes: &[Series],
+) -> Result<(), OutputError> {
     let err = chart_err(path);
     let hours = hours_of(classes);
     let x = HourAxis::new(hours);
     let classes = x.bucket.apply(classes, Combine::Sum);
-    let canvas = Canvas::new(path, title, &area_legend(&classes))?;
+    let canvas = Canvas::new(pixels, path, title, &area_legend(&classes))?;
 
     let y = stacked_axis(&classes, x.bucket.count(hours), MAX_Y_TICKS);
 
@@ -85,31 +97,26 @@ mod tests {
 
     #[test]
     fn draws_a_deterministic_png() {
-        super::super::assert_deterministic(|p| draw(p, "Arrivals", &classes(168)));
+        super::super::assert_deterministic(|| png("Arrivals", &classes(168)));
     }
 
     #[test]
     fn draws_a_long_horizon_per_day_deterministically() {
         // A year and 10 hours: 365 days and a partial one.
-        super::super::assert_deterministic(|p| draw(p, "Arrivals per day", &classes(8770)));
+        super::super::assert_deterministic(|| png("Arrivals per day", &classes(8770)));
     }
 
     #[test]
     fn empty_inputs_still_draw() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("empty.png");
-        draw(&path, "Arrivals", &[]).unwrap();
+        super::super::save(&path, png("Arrivals", &[]));
         assert!(std::fs::metadata(&path).unwrap().len() > 10_000);
         let hollow = [Series {
             label: "nothing".into(),
             values: vec![],
         }];
-        draw(&path, "Arrivals", &hollow).unwrap();
-    }
-
-    #[test]
-    fn unwritable_path_is_a_chart_error() {
-        crate::report::plots::assert_unwritable_is_chart_error(|p| draw(p, "t", &classes(3)));
+        super::super::save(&path, png("Arrivals", &hollow));
     }
 
     /// Renders example charts to /tmp/llmcap_charts/ for a visual check:
@@ -121,8 +128,8 @@ mod tests {
         std::fs::create_dir_all(dir).unwrap();
         for hours in [24, 168, 720, 1000, 2160, 8760] {
             let path = dir.join(format!("traffic_{hours}h.png"));
-            draw(&path, &format!("Arrivals, {hours} h"), &classes(hours)).unwrap();
+            super::super::save(&path, png(&format!("Arrivals, {hours} h"), &classes(hours)));
         }
-        draw(&dir.join("traffic_empty.png"), "Arrivals per hour", &[]).unwrap();
+        super::super::save(dir.join("traffic_empty.png"), png("Arrivals per hour", &[]));
     }
 }

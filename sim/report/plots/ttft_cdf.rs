@@ -39,10 +39,20 @@ const SLA_COLOR: RGBColor = RGBColor(90, 90, 90);
 /// labels (their 2 and 5 still get grid lines).
 const MIN_LABEL_GAP_PX: f64 = 70.0;
 
-/// Draws the TTFT distribution of each series to a PNG at `path`. Series with
+/// The file this chart is written to in a results folder.
+pub const FILE: &str = "ttft_cdf.png";
+
+/// Draws the TTFT distribution of each series as PNG bytes. Series with
 /// no usable points are left out; with none left, the axes are drawn with a
 /// "no requests served" note.
-pub fn draw(
+pub fn png(title: &str, series: &[CdfSeries], sla_ms: Option<f64>) -> Result<Vec<u8>, OutputError> {
+    super::render(FILE, |pixels| {
+        draw(pixels, Path::new(FILE), title, series, sla_ms)
+    })
+}
+
+fn draw(
+    pixels: &mut [u8],
     path: &Path,
     title: &str,
     series: &[CdfSeries],
@@ -77,7 +87,7 @@ pub fn draw(
             swatch: Swatch::Line,
         })
         .collect();
-    let canvas = Canvas::new(path, title, &legend)?;
+    let canvas = Canvas::new(pixels, path, title, &legend)?;
 
     let (lo, hi) = x_range(
         curves.iter().flat_map(|c| c.points.iter().map(|p| p.0)),
@@ -210,9 +220,7 @@ mod tests {
 
     #[test]
     fn draws_a_deterministic_png() {
-        super::super::assert_deterministic(|p| {
-            draw(p, "Time to first token", &sample(), Some(800.0))
-        });
+        super::super::assert_deterministic(|| png("Time to first token", &sample(), Some(800.0)));
     }
 
     #[test]
@@ -223,19 +231,14 @@ mod tests {
             label: "nothing".into(),
             points: vec![],
         }];
-        draw(&path, "Time to first token", &empty, Some(800.0)).unwrap();
+        super::super::save(&path, png("Time to first token", &empty, Some(800.0)));
         assert!(std::fs::metadata(&path).unwrap().len() > 10_000);
-        draw(&path, "Time to first token", &[], None).unwrap();
+        super::super::save(&path, png("Time to first token", &[], None));
         assert!(path.exists());
 
         let mut some = sample();
         some.insert(1, empty[0].clone());
-        draw(&path, "Time to first token", &some, None).unwrap();
-    }
-
-    #[test]
-    fn unwritable_path_is_a_chart_error() {
-        crate::report::plots::assert_unwritable_is_chart_error(|p| draw(p, "t", &sample(), None));
+        super::super::save(&path, png("Time to first token", &some, None));
     }
 
     #[test]
@@ -263,19 +266,13 @@ mod tests {
     fn render_examples() {
         let dir = Path::new("/tmp/llmcap_charts");
         std::fs::create_dir_all(dir).unwrap();
-        draw(
-            &dir.join("ttft_cdf.png"),
-            "Time to first token by route",
-            &sample(),
-            Some(800.0),
-        )
-        .unwrap();
-        draw(
-            &dir.join("ttft_cdf_empty.png"),
-            "Time to first token",
-            &[],
-            Some(800.0),
-        )
-        .unwrap();
+        super::super::save(
+            dir.join("ttft_cdf.png"),
+            png("Time to first token by route", &sample(), Some(800.0)),
+        );
+        super::super::save(
+            dir.join("ttft_cdf_empty.png"),
+            png("Time to first token", &[], Some(800.0)),
+        );
     }
 }

@@ -1,0 +1,134 @@
+//! Text labels inside charts: their styles, the pixel boxes they take, and
+//! placement that keeps them clear of each other and of the lines.
+
+use super::*;
+
+/// A small text style in `color` anchored as `pos` says.
+pub(super) fn label_style(size: f64, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
+    (FONT, size).into_font().color(&color).pos(Pos::new(h, v))
+}
+
+/// The pixel box `text` takes when drawn with `style` at `at`, padded by
+/// `pad` pixels: `(left, top, right, bottom)`.
+pub(super) fn text_box(
+    area: &Area<'_>,
+    text: &str,
+    style: &TextStyle,
+    at: (i32, i32),
+    pad: i32,
+) -> Result<(i32, i32, i32, i32), DrawError> {
+    let (w, h) = area.estimate_text_size(text, style)?;
+    let (w, h) = (w as i32, h as i32);
+    let left = match style.pos.h_pos {
+        HPos::Left => at.0,
+        HPos::Center => at.0 - w / 2,
+        HPos::Right => at.0 - w,
+    };
+    let top = match style.pos.v_pos {
+        VPos::Top => at.1,
+        VPos::Center => at.1 - h / 2,
+        VPos::Bottom => at.1 - h,
+    };
+    Ok((left - pad, top - pad, left + w + pad, top + h + pad))
+}
+
+/// Draws `text` over a white box (so it reads over grid lines and curves),
+/// anchored at `at` (pixels of `area`) as `style` says.
+pub(super) fn boxed_text(
+    area: &Area<'_>,
+    text: &str,
+    style: &TextStyle,
+    at: (i32, i32),
+) -> Result<(), DrawError> {
+    let (l, t, r, b) = text_box(area, text, style, at, 3)?;
+    area.draw(&Rectangle::new([(l, t), (r, b)], WHITE.mix(0.9).filled()))?;
+    area.draw_text(text, style, at)
+}
+
+/// Short labels printed just above the plotting area (whose top is at pixel
+/// `top`), centred at their pixel x: `(x, text, colour)` in order of
+/// importance; a label that would overlap one already printed is skipped.
+pub(super) fn labels_above(
+    root: &Area<'_>,
+    top: i32,
+    labels: &[(i32, String, RGBColor)],
+) -> Result<(), DrawError> {
+    let mut taken: Vec<(i32, i32)> = Vec::new();
+    for (x, text, color) in labels {
+        let style = label_style(TICK_SIZE, *color, HPos::Center, VPos::Bottom);
+        let at = (*x, top - 4);
+        let (l, _, r, _) = text_box(root, text, &style, at, 4)?;
+        if taken.iter().any(|(a, b)| l < *b && r > *a) {
+            continue;
+        }
+        taken.push((l, r));
+        root.draw_text(text, &style, at)?;
+    }
+    Ok(())
+}
+
+/// A pixel box: (left, top, right, bottom).
+pub(super) type PixelBox = (i32, i32, i32, i32);
+
+/// Where a label may go: its anchor point and how the text hangs from it.
+pub(super) type LabelSpot = (HPos, VPos, (i32, i32));
+
+/// Whether the polyline (pixels) passes through the box.
+pub(super) fn crosses(line: &[(i32, i32)], b: PixelBox) -> bool {
+    let f = |p: (i32, i32)| (f64::from(p.0), f64::from(p.1));
+    let (xr, yr) = (
+        (f64::from(b.0), f64::from(b.2)),
+        (f64::from(b.1), f64::from(b.3)),
+    );
+    match line {
+        [p] => clip_segment(f(*p), f(*p), xr, yr).is_some(),
+        _ => line
+            .windows(2)
+            .any(|w| clip_segment(f(w[0]), f(w[1]), xr, yr).is_some()),
+    }
+}
+
+/// Draws `text` (boxed, in `color`) at the first of the `spots` where it
+/// stays inside `bounds`, clear of the boxes already `taken` and of the
+/// `lines` (pixel polylines); failing that, the first spot inside and clear of
+/// `taken`; failing that, the first spot. Records the box it took.
+pub(super) fn place_label(
+    root: &Area<'_>,
+    text: &str,
+    color: RGBColor,
+    spots: &[LabelSpot],
+    bounds: (&std::ops::Range<i32>, &std::ops::Range<i32>),
+    taken: &mut Vec<PixelBox>,
+    lines: &[Vec<(i32, i32)>],
+) -> Result<(), DrawError> {
+    let (xs, ys) = bounds;
+    let mut boxes = Vec::with_capacity(spots.len());
+    for (h, v, at) in spots {
+        let style = label_style(TICK_SIZE, color, *h, *v);
+        let b = text_box(root, text, &style, *at, 3)?;
+        boxes.push((style, *at, b));
+    }
+    let inside =
+        |b: &PixelBox| b.0 >= xs.start && b.2 <= xs.end && b.1 >= ys.start && b.3 <= ys.end;
+    let free = |b: &PixelBox| {
+        taken
+            .iter()
+            .all(|t| b.2 <= t.0 || b.0 >= t.2 || b.3 <= t.1 || b.1 >= t.3)
+    };
+    // Lines and their markers are a few pixels wide: keep a margin.
+    let clear = |b: &PixelBox| {
+        let m = MARKER_RADIUS;
+        let wide = (b.0 - m, b.1 - m, b.2 + m, b.3 + m);
+        lines.iter().all(|l| !crosses(l, wide))
+    };
+    let pick = boxes
+        .iter()
+        .position(|(_, _, b)| inside(b) && free(b) && clear(b))
+        .or_else(|| boxes.iter().position(|(_, _, b)| inside(b) && free(b)))
+        .unwrap_or(0);
+    let Some((style, at, b)) = boxes.into_iter().nth(pick) else {
+        return Ok(());
+    };
+    taken.push(b);
+    boxed_text(root, text, &style, at)
+}
