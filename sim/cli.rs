@@ -12,8 +12,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use llmcap::analysis::plan::{parse_sla, PlanSpec};
-use llmcap::analysis::sweep::{breakevens, run_points, PointSummary, Sweep, SweepSpec};
-use llmcap::domain::{RawSweep, Scenario};
+use llmcap::analysis::sweep::{breakevens, run_points, PointSummary, Sweep};
+use llmcap::domain::{Scenario, SweepSpec};
+use llmcap::input::scenario::raw::RawSweep;
+use llmcap::input::scenario::Overrides;
 use llmcap::report::sweep::SweepResult;
 use llmcap::report::{
     self,
@@ -177,15 +179,13 @@ pub struct SimOptions {
 }
 
 impl SimOptions {
-    fn apply(&self, sc: &mut Scenario) {
-        if let Some(seed) = self.seed {
-            sc.seed = seed;
-        }
-        if let Some(r) = self.replications {
-            sc.replications = r;
-        }
-        if let Some(h) = self.horizon_hours {
-            sc.horizon_hours = h;
+    /// The flags that replace values of the scenario file before validation.
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            seed: self.seed,
+            replications: self.replications,
+            horizon_hours: self.horizon_hours,
+            plan: false,
         }
     }
 
@@ -310,7 +310,13 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-fn load(path: &Path, traces: &TraceArgs) -> Result<(Scenario, Vec<u8>), Failure> {
+/// Reads the scenario file, sets the --trace files and `overrides` in the
+/// document, and validates the result.
+fn load(
+    path: &Path,
+    traces: &TraceArgs,
+    overrides: &Overrides,
+) -> Result<(Scenario, Vec<u8>), Failure> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("{}: cannot read the scenario file", path.display()))
         .map_err(input)?;
@@ -318,9 +324,9 @@ fn load(path: &Path, traces: &TraceArgs) -> Result<(Scenario, Vec<u8>), Failure>
         .map_err(|_| anyhow::anyhow!("{}: the scenario file is not UTF-8 text", path.display()))
         .map_err(input)?;
     let sc = if traces.traces.is_empty() {
-        Scenario::from_toml(&text, path)
+        Scenario::from_toml_with(&text, path, overrides)
     } else {
-        Scenario::from_table(load_table(path, &bytes, traces)?, path)
+        Scenario::from_table_with(load_table(path, &bytes, traces)?, path, overrides)
     };
     let sc = sc.map_err(|e| {
         let table = llmcap::input::document::parse_toml::<toml::Table>(&text, path);
@@ -339,14 +345,16 @@ fn warn(path: &Path, sc: &Scenario) {
 }
 
 fn validate(a: ValidateArgs) -> Result<(), Failure> {
-    let (sc, bytes) = load(&a.scenario, &a.traces)?;
+    let (sc, bytes) = load(&a.scenario, &a.traces, &Overrides::default())?;
     warn(&a.scenario, &sc);
     // [sweep] and [plan] are checked as `sweep` and `plan` would check them.
     let sweep = match &sc.sweep {
-        Some(raw) => {
-            let spec = SweepSpec::from_raw(raw, &a.scenario, "sweep").map_err(input)?;
+        Some(spec) => {
             let table = load_table(&a.scenario, &bytes, &a.traces)?;
-            Some(Sweep::build(&table, &a.scenario, spec, |_| {}).map_err(input)?)
+            Some(
+                Sweep::build(&table, &a.scenario, spec.clone(), &Overrides::default())
+                    .map_err(input)?,
+            )
         }
         None => None,
     };
@@ -496,8 +504,7 @@ fn manifest(path: &Path, bytes: &[u8], sc: &Scenario, threads: usize) -> Manifes
 }
 
 fn run(a: RunArgs) -> Result<(), Failure> {
-    let (mut sc, bytes) = load(&a.scenario, &a.traces)?;
-    a.sim.apply(&mut sc);
+    let (sc, bytes) = load(&a.scenario, &a.traces, &a.sim.overrides())?;
     if !a.sim.quiet {
         warn(&a.scenario, &sc);
     }
@@ -599,24 +606,24 @@ fn sweep_spec(a: &SweepArgs, sc: &Scenario) -> Result<SweepSpec, Failure> {
         };
         return SweepSpec::from_raw(&raw, &a.scenario, "--").map_err(input);
     }
-    let Some(raw) = &sc.sweep else {
+    let Some(spec) = &sc.sweep else {
         return Err(input(anyhow::anyhow!(
             "{}: sweep: the scenario has no [sweep] table and no --key was given; say what to sweep, e.g. --key deployment.<name>.reserved.units --from 15 --to 300 --step 5",
             a.scenario.display()
         )));
     };
-    let mut raw = raw.clone();
+    let mut spec = spec.clone();
     if a.compare.is_some() {
-        raw.compare = a.compare.clone();
+        spec.compare = a.compare.clone();
     }
-    SweepSpec::from_raw(&raw, &a.scenario, "sweep").map_err(input)
+    Ok(spec)
 }
 
 fn sweep(a: SweepArgs) -> Result<(), Failure> {
-    let (sc, bytes) = load(&a.scenario, &a.traces)?;
+    let (sc, bytes) = load(&a.scenario, &a.traces, &a.sim.overrides())?;
     let table = load_table(&a.scenario, &bytes, &a.traces)?;
     let spec = sweep_spec(&a, &sc)?;
-    let sweep = Sweep::build(&table, &a.scenario, spec, |p| a.sim.apply(p)).map_err(input)?;
+    let sweep = Sweep::build(&table, &a.scenario, spec, &a.sim.overrides()).map_err(input)?;
     if !a.sim.quiet {
         warn(&a.scenario, &sweep.points[0]);
     }
@@ -698,30 +705,16 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The planning spec from the command line, then `[plan]`, then defaults.
-/// Errors name the flag or the key.
+/// The planning spec from the command line, then `[plan]` (checked when the
+/// scenario was validated), then defaults. Errors name the flag or the key.
 fn plan_spec(a: &PlanArgs, sc: &Scenario) -> Result<PlanSpec, Failure> {
     let raw = sc.plan.clone().unwrap_or_default();
     let file = a.scenario.display();
-    let sla = match (&a.sla, &raw.sla) {
-        (Some(t), _) => Some(parse_sla(t).map_err(|e| input(anyhow::anyhow!("--sla {e}")))?),
-        (None, Some(t)) => {
-            Some(parse_sla(t).map_err(|e| input(anyhow::anyhow!("{file}: plan.sla: {e}")))?)
-        }
-        (None, None) => None,
+    let sla = match &a.sla {
+        Some(t) => Some(parse_sla(t).map_err(|e| input(anyhow::anyhow!("--sla {e}")))?),
+        None => raw.sla,
     };
-    let max_units = match (a.max_units, raw.max_units) {
-        (Some(m), _) => Some(m),
-        (None, Some(m)) => {
-            if !(m.is_finite() && m >= 1.0 && m.fract() == 0.0 && m <= 10_000_000.0) {
-                return Err(input(anyhow::anyhow!(
-                    "{file}: plan.max_units: must be a whole number from 1 to 10000000, got {m}"
-                )));
-            }
-            Some(m as u32)
-        }
-        (None, None) => None,
-    };
+    let max_units = a.max_units.or(raw.max_units);
     let terms = a.terms.clone().or(raw.terms.clone());
     let deployment = a.deployment.clone().or(raw.deployment.clone());
     llmcap::analysis::plan::spec(sc, sla, deployment.as_deref(), terms.as_deref(), max_units)
@@ -738,19 +731,11 @@ fn plan_spec(a: &PlanArgs, sc: &Scenario) -> Result<PlanSpec, Failure> {
 }
 
 fn plan(a: PlanArgs) -> Result<(), Failure> {
-    let (mut sc, bytes) = load(&a.scenario, &a.traces)?;
-    a.sim.apply(&mut sc);
-    if a.sim.replications.is_none() {
-        if let Some(r) = sc.plan.as_ref().and_then(|p| p.replications) {
-            if r == 0 || r > 10_000 {
-                return Err(input(anyhow::anyhow!(
-                    "{}: plan.replications: must be from 1 to 10000, got {r}",
-                    a.scenario.display()
-                )));
-            }
-            sc.replications = r;
-        }
-    }
+    let overrides = Overrides {
+        plan: true,
+        ..a.sim.overrides()
+    };
+    let (sc, bytes) = load(&a.scenario, &a.traces, &overrides)?;
     let spec = plan_spec(&a, &sc)?;
     if !a.sim.quiet {
         warn(&a.scenario, &sc);
