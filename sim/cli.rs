@@ -12,7 +12,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use llmcap::analysis::plan::{parse_sla, PlanSpec};
-use llmcap::analysis::sweep::{breakevens, run_points, PointSummary, Sweep};
+use llmcap::analysis::sweep::{breakevens, run_points_each, PointSummary, Sweep};
+use llmcap::domain::limits::MAX_PLAN_UNITS;
 use llmcap::domain::{Scenario, SweepSpec};
 use llmcap::input::scenario::raw::RawSweep;
 use llmcap::input::scenario::Overrides;
@@ -159,7 +160,8 @@ pub struct CatalogArgs {
 #[derive(Debug, Args)]
 pub struct SimOptions {
     /// Override the scenario's seed (0 to 2^63 - 1, as in the scenario file).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+    // Negative numbers are read as values, so `--seed -1` is refused naming --seed.
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     pub seed: Option<u64>,
     /// Override the number of replications (per point, for sweeps and plans).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10000))]
@@ -248,7 +250,7 @@ pub struct PlanArgs {
     #[arg(long, value_delimiter = ',', num_args = 1..)]
     pub terms: Option<Vec<String>>,
     /// Most units to consider [default: [plan] max_units, else twice the busiest hour's need].
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_PLAN_UNITS as i64))]
     pub max_units: Option<u32>,
     #[command(flatten)]
     pub traces: TraceArgs,
@@ -402,6 +404,17 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
             route.join(" -> ")
         );
     }
+    let per_rep: f64 = sc
+        .classes
+        .iter()
+        .map(|c| c.expected_arrivals(sc.horizon_hours, sc.start_weekday))
+        .sum();
+    println!(
+        "  estimated work: ~{:.0} requests to simulate ({} replication(s) x ~{:.0} requests)",
+        per_rep * sc.replications as f64,
+        sc.replications,
+        per_rep
+    );
     for d in &sc.deployments {
         println!(
             "  deployment {}: {} {} ({})",
@@ -413,8 +426,17 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
     }
     if let Some(sw) = sweep {
         let v = &sw.spec.values;
+        let work: f64 = sw
+            .points
+            .iter()
+            .flat_map(|p| {
+                p.classes.iter().map(|c| {
+                    c.expected_arrivals(p.horizon_hours, p.start_weekday) * p.replications as f64
+                })
+            })
+            .sum();
         println!(
-            "  sweep {}: {} point(s) from {} to {}; break-even: {}",
+            "  sweep {}: {} point(s) from {} to {}, ~{work:.0} requests to simulate; break-even: {}",
             sw.spec.key,
             v.len(),
             v.first().copied().unwrap_or(0.0),
@@ -521,6 +543,9 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         llmcap::analysis::run::run_each(&sc, threads, Some(progress), |m| RepDigest::of(&sc, m))
     })?;
     let ((pooled, digests), simulated_in) = results;
+    if let Some(why) = &pooled.input_failure {
+        return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
+    }
 
     let manifest = manifest(&a.scenario, &bytes, &sc, threads);
     let (dest, summary) =
@@ -634,22 +659,25 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
         .unwrap_or_else(|| Path::new("results").join(format!("{}-sweep", sc.name)));
     let staging = stage(&dest, scenario_inputs(&a.scenario, &sc), a.sim.wait)?;
     let pair = sweep.pair.as_ref().ok().copied();
-    let (outcomes, took) = with_progress(sweep.total_hours(), a.sim.quiet, |progress| {
-        run_points(
+    // Each point is summarised as soon as it is done, so its TTFT histogram
+    // does not stay in memory for the whole sweep.
+    let values = &sweep.spec.values;
+    let (done, took) = with_progress(sweep.total_hours(), a.sim.quiet, |progress| {
+        run_points_each(
             &sweep.points,
             pair.map(|p| p.reserved),
             pair.map(|p| p.compare),
             threads,
             Some(progress),
+            |p, reps, hist| {
+                (
+                    PointSummary::of(values[p], &reps, hist, pair.is_some()),
+                    reps,
+                )
+            },
         )
     })?;
-    let points = sweep
-        .spec
-        .values
-        .iter()
-        .zip(&outcomes)
-        .map(|(&v, (o, h))| PointSummary::of(v, o, h, pair.is_some()))
-        .collect();
+    let (points, outcomes): (Vec<PointSummary>, Vec<_>) = done.into_iter().unzip();
     let breakeven = breakevens(&sweep, &outcomes);
     let base = &sweep.points[0];
     let result = SweepResult::build(

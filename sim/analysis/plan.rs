@@ -203,6 +203,18 @@ pub fn spec(
             ),
         ));
     }
+    // Checked before any allocation: each unit holds concurrency_per_unit slots.
+    let most = crate::domain::limits::MAX_SLOTS / r.concurrency_per_unit.max(1) as u64;
+    if max_units as u64 > most {
+        return Err((
+            "plan.max_units".into(),
+            format!(
+                "must be at most {most}: units x concurrency_per_unit ({}) may not exceed {} slots, got {max_units}",
+                r.concurrency_per_unit,
+                crate::domain::limits::MAX_SLOTS
+            ),
+        ));
+    }
     Ok(PlanSpec {
         sla,
         reserved,

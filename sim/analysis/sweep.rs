@@ -369,7 +369,8 @@ impl RepOutcome {
 /// parallel, in batches of a few per thread so memory holds one batch of full
 /// metrics at a time. Returns, per point, its outcomes in replication order
 /// and the TTFT histogram of all its replications together. The results do not
-/// depend on `threads` (0 = rayon's default).
+/// depend on `threads` (0 = rayon's default). For many points prefer
+/// [`run_points_each`], whose memory does not grow with the histograms.
 pub fn run_points(
     points: &[Scenario],
     focus: Option<usize>,
@@ -377,21 +378,38 @@ pub fn run_points(
     threads: usize,
     progress: Option<&AtomicU64>,
 ) -> Vec<(Vec<RepOutcome>, Hist)> {
+    run_points_each(
+        points,
+        focus,
+        compare,
+        threads,
+        progress,
+        |_, reps, hist| (reps, hist.clone()),
+    )
+}
+
+/// As [`run_points`], but each point is turned into a `T` by `keep` (its index,
+/// its outcomes in replication order, its pooled TTFT histogram) as soon as its
+/// last replication is done, so a point's histogram (about 300 KB) lives only
+/// while its replications run, not for the whole sweep.
+pub fn run_points_each<T: Send>(
+    points: &[Scenario],
+    focus: Option<usize>,
+    compare: Option<usize>,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+    keep: impl Fn(usize, Vec<RepOutcome>, &Hist) -> T + Sync,
+) -> Vec<T> {
     let jobs: Vec<(usize, u32)> = points
         .iter()
         .enumerate()
         .flat_map(|(p, sc)| (0..sc.replications).map(move |r| (p, r)))
         .collect();
     let work = || {
-        let mut out: Vec<(Vec<RepOutcome>, Hist)> = points
-            .iter()
-            .map(|sc| {
-                (
-                    Vec::with_capacity(sc.replications as usize),
-                    Hist::default(),
-                )
-            })
-            .collect();
+        // Points in progress: their outcomes so far and their histogram.
+        let mut open: std::collections::BTreeMap<usize, (Vec<RepOutcome>, Hist)> =
+            Default::default();
+        let mut kept: Vec<Option<T>> = points.iter().map(|_| None).collect();
         let batch = (rayon::current_num_threads() * 2).max(1);
         for chunk in jobs.chunks(batch) {
             let done: Vec<(usize, RepOutcome, Hist)> = chunk
@@ -403,11 +421,26 @@ pub fn run_points(
                 })
                 .collect();
             for (p, o, h) in done {
-                out[p].0.push(o);
-                out[p].1.merge(&h);
+                let entry = open.entry(p).or_insert_with(|| {
+                    (
+                        Vec::with_capacity(points[p].replications as usize),
+                        Hist::default(),
+                    )
+                });
+                entry.0.push(o);
+                entry.1.merge(&h);
+                if entry.0.len() == points[p].replications as usize {
+                    if let Some((reps, hist)) = open.remove(&p) {
+                        kept[p] = Some(keep(p, reps, &hist));
+                    }
+                }
             }
         }
-        out
+        // A point without replications still gets its (empty) result.
+        kept.into_iter()
+            .enumerate()
+            .map(|(p, t)| t.unwrap_or_else(|| keep(p, Vec::new(), &Hist::default())))
+            .collect()
     };
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(work),
@@ -530,7 +563,7 @@ pub struct Breakeven {
 /// Break-even per priced term of the pair's reserved deployment. Reserved cost
 /// is linear in the unit price, so one simulation serves every term: the cost
 /// ratio of term t is the simulated ratio x price(t) / price(simulated term).
-pub fn breakevens(sweep: &Sweep, outcomes: &[(Vec<RepOutcome>, Hist)]) -> Vec<Breakeven> {
+pub fn breakevens(sweep: &Sweep, outcomes: &[Vec<RepOutcome>]) -> Vec<Breakeven> {
     let Ok(pair) = sweep.pair else {
         return Vec::new();
     };
@@ -540,7 +573,7 @@ pub fn breakevens(sweep: &Sweep, outcomes: &[(Vec<RepOutcome>, Hist)]) -> Vec<Br
     let Some(mix) = crate::analysis::economics::TokenMix::of_deployment(base, pair.reserved) else {
         return Vec::new();
     };
-    let reps = outcomes.iter().map(|(o, _)| o.len()).min().unwrap_or(0);
+    let reps = outcomes.iter().map(|o| o.len()).min().unwrap_or(0);
     r.price_per_unit_hour
         .iter()
         .map(|(term, &price)| {
@@ -550,7 +583,7 @@ pub fn breakevens(sweep: &Sweep, outcomes: &[(Vec<RepOutcome>, Hist)]) -> Vec<Br
                     .points
                     .iter()
                     .zip(outcomes)
-                    .filter_map(|(sc, (o, _))| {
+                    .filter_map(|(sc, o)| {
                         let o = &o[rep];
                         let simulated = pair.reserved(sc).unit_hour_price();
                         (o.pair_value_usd > 0.0 && simulated > 0.0).then(|| Observation {

@@ -22,3 +22,8 @@ pub const MAX_PLAN_UNITS: u32 = 10_000_000;
 
 /// Replications of one scenario, sweep point or plan configuration.
 pub const MAX_REPLICATIONS: u32 = 10_000;
+
+/// Passes of a tiled trace over the horizon (each pass reads the file again):
+/// with a large `time_scale` a short trace would otherwise be replayed billions
+/// of times.
+pub const MAX_TILED_PASSES: f64 = 1e8;

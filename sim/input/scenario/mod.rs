@@ -13,6 +13,7 @@ use crate::error::InputError;
 use crate::input::document::{parse_toml, Checker};
 
 mod class;
+mod expected;
 mod offerings;
 mod options;
 pub mod raw;
@@ -144,6 +145,9 @@ fn validate(
         .as_ref()
         .map(|p| options::validate_plan(&c, p))
         .transpose()?;
+    // A scheduled outage may start anywhere in the horizon the file was
+    // written for: a shorter look (--horizon-hours) simply ends before it.
+    let written_horizon = raw.scenario.horizon_hours;
     overrides.apply(&mut raw);
     let h = &raw.scenario;
     let name = match &h.name {
@@ -256,7 +260,7 @@ fn validate(
             i,
             o,
             &deployments,
-            horizon,
+            horizon.max(written_horizon.min(MAX_HORIZON_HOURS)),
         )?);
     }
 
