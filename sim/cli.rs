@@ -12,8 +12,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use llmcap::analysis::plan::{parse_sla, PlanSpec};
-use llmcap::analysis::sweep::{breakevens, run_points, PointSummary, Sweep, SweepSpec};
-use llmcap::domain::{RawSweep, Scenario};
+use llmcap::analysis::sweep::{breakevens, run_points_each, PointSummary, Sweep};
+use llmcap::domain::limits::MAX_PLAN_UNITS;
+use llmcap::domain::{Scenario, SweepSpec};
+use llmcap::input::scenario::raw::RawSweep;
+use llmcap::input::scenario::Overrides;
 use llmcap::report::sweep::SweepResult;
 use llmcap::report::{
     self,
@@ -157,7 +160,8 @@ pub struct CatalogArgs {
 #[derive(Debug, Args)]
 pub struct SimOptions {
     /// Override the scenario's seed (0 to 2^63 - 1, as in the scenario file).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
+    // Negative numbers are read as values, so `--seed -1` is refused naming --seed.
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     pub seed: Option<u64>,
     /// Override the number of replications (per point, for sweeps and plans).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10000))]
@@ -177,15 +181,13 @@ pub struct SimOptions {
 }
 
 impl SimOptions {
-    fn apply(&self, sc: &mut Scenario) {
-        if let Some(seed) = self.seed {
-            sc.seed = seed;
-        }
-        if let Some(r) = self.replications {
-            sc.replications = r;
-        }
-        if let Some(h) = self.horizon_hours {
-            sc.horizon_hours = h;
+    /// The flags that replace values of the scenario file before validation.
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            seed: self.seed,
+            replications: self.replications,
+            horizon_hours: self.horizon_hours,
+            plan: false,
         }
     }
 
@@ -248,7 +250,7 @@ pub struct PlanArgs {
     #[arg(long, value_delimiter = ',', num_args = 1..)]
     pub terms: Option<Vec<String>>,
     /// Most units to consider [default: [plan] max_units, else twice the busiest hour's need].
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_PLAN_UNITS as i64))]
     pub max_units: Option<u32>,
     #[command(flatten)]
     pub traces: TraceArgs,
@@ -310,7 +312,13 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-fn load(path: &Path, traces: &TraceArgs) -> Result<(Scenario, Vec<u8>), Failure> {
+/// Reads the scenario file, sets the --trace files and `overrides` in the
+/// document, and validates the result.
+fn load(
+    path: &Path,
+    traces: &TraceArgs,
+    overrides: &Overrides,
+) -> Result<(Scenario, Vec<u8>), Failure> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("{}: cannot read the scenario file", path.display()))
         .map_err(input)?;
@@ -318,9 +326,9 @@ fn load(path: &Path, traces: &TraceArgs) -> Result<(Scenario, Vec<u8>), Failure>
         .map_err(|_| anyhow::anyhow!("{}: the scenario file is not UTF-8 text", path.display()))
         .map_err(input)?;
     let sc = if traces.traces.is_empty() {
-        Scenario::from_toml(&text, path)
+        Scenario::from_toml_with(&text, path, overrides)
     } else {
-        Scenario::from_table(load_table(path, &bytes, traces)?, path)
+        Scenario::from_table_with(load_table(path, &bytes, traces)?, path, overrides)
     };
     let sc = sc.map_err(|e| {
         let table = llmcap::input::document::parse_toml::<toml::Table>(&text, path);
@@ -339,14 +347,16 @@ fn warn(path: &Path, sc: &Scenario) {
 }
 
 fn validate(a: ValidateArgs) -> Result<(), Failure> {
-    let (sc, bytes) = load(&a.scenario, &a.traces)?;
+    let (sc, bytes) = load(&a.scenario, &a.traces, &Overrides::default())?;
     warn(&a.scenario, &sc);
     // [sweep] and [plan] are checked as `sweep` and `plan` would check them.
     let sweep = match &sc.sweep {
-        Some(raw) => {
-            let spec = SweepSpec::from_raw(raw, &a.scenario, "sweep").map_err(input)?;
+        Some(spec) => {
             let table = load_table(&a.scenario, &bytes, &a.traces)?;
-            Some(Sweep::build(&table, &a.scenario, spec, |_| {}).map_err(input)?)
+            Some(
+                Sweep::build(&table, &a.scenario, spec.clone(), &Overrides::default())
+                    .map_err(input)?,
+            )
         }
         None => None,
     };
@@ -394,6 +404,17 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
             route.join(" -> ")
         );
     }
+    let per_rep: f64 = sc
+        .classes
+        .iter()
+        .map(|c| c.expected_arrivals(sc.horizon_hours, sc.start_weekday))
+        .sum();
+    println!(
+        "  estimated work: ~{:.0} requests to simulate ({} replication(s) x ~{:.0} requests)",
+        per_rep * sc.replications as f64,
+        sc.replications,
+        per_rep
+    );
     for d in &sc.deployments {
         println!(
             "  deployment {}: {} {} ({})",
@@ -405,8 +426,17 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
     }
     if let Some(sw) = sweep {
         let v = &sw.spec.values;
+        let work: f64 = sw
+            .points
+            .iter()
+            .flat_map(|p| {
+                p.classes.iter().map(|c| {
+                    c.expected_arrivals(p.horizon_hours, p.start_weekday) * p.replications as f64
+                })
+            })
+            .sum();
         println!(
-            "  sweep {}: {} point(s) from {} to {}; break-even: {}",
+            "  sweep {}: {} point(s) from {} to {}, ~{work:.0} requests to simulate; break-even: {}",
             sw.spec.key,
             v.len(),
             v.first().copied().unwrap_or(0.0),
@@ -496,8 +526,7 @@ fn manifest(path: &Path, bytes: &[u8], sc: &Scenario, threads: usize) -> Manifes
 }
 
 fn run(a: RunArgs) -> Result<(), Failure> {
-    let (mut sc, bytes) = load(&a.scenario, &a.traces)?;
-    a.sim.apply(&mut sc);
+    let (sc, bytes) = load(&a.scenario, &a.traces, &a.sim.overrides())?;
     if !a.sim.quiet {
         warn(&a.scenario, &sc);
     }
@@ -514,6 +543,9 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         llmcap::analysis::run::run_each(&sc, threads, Some(progress), |m| RepDigest::of(&sc, m))
     })?;
     let ((pooled, digests), simulated_in) = results;
+    if let Some(why) = &pooled.input_failure {
+        return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
+    }
 
     let manifest = manifest(&a.scenario, &bytes, &sc, threads);
     let (dest, summary) =
@@ -599,24 +631,24 @@ fn sweep_spec(a: &SweepArgs, sc: &Scenario) -> Result<SweepSpec, Failure> {
         };
         return SweepSpec::from_raw(&raw, &a.scenario, "--").map_err(input);
     }
-    let Some(raw) = &sc.sweep else {
+    let Some(spec) = &sc.sweep else {
         return Err(input(anyhow::anyhow!(
             "{}: sweep: the scenario has no [sweep] table and no --key was given; say what to sweep, e.g. --key deployment.<name>.reserved.units --from 15 --to 300 --step 5",
             a.scenario.display()
         )));
     };
-    let mut raw = raw.clone();
+    let mut spec = spec.clone();
     if a.compare.is_some() {
-        raw.compare = a.compare.clone();
+        spec.compare = a.compare.clone();
     }
-    SweepSpec::from_raw(&raw, &a.scenario, "sweep").map_err(input)
+    Ok(spec)
 }
 
 fn sweep(a: SweepArgs) -> Result<(), Failure> {
-    let (sc, bytes) = load(&a.scenario, &a.traces)?;
+    let (sc, bytes) = load(&a.scenario, &a.traces, &a.sim.overrides())?;
     let table = load_table(&a.scenario, &bytes, &a.traces)?;
     let spec = sweep_spec(&a, &sc)?;
-    let sweep = Sweep::build(&table, &a.scenario, spec, |p| a.sim.apply(p)).map_err(input)?;
+    let sweep = Sweep::build(&table, &a.scenario, spec, &a.sim.overrides()).map_err(input)?;
     if !a.sim.quiet {
         warn(&a.scenario, &sweep.points[0]);
     }
@@ -627,22 +659,25 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
         .unwrap_or_else(|| Path::new("results").join(format!("{}-sweep", sc.name)));
     let staging = stage(&dest, scenario_inputs(&a.scenario, &sc), a.sim.wait)?;
     let pair = sweep.pair.as_ref().ok().copied();
-    let (outcomes, took) = with_progress(sweep.total_hours(), a.sim.quiet, |progress| {
-        run_points(
+    // Each point is summarised as soon as it is done, so its TTFT histogram
+    // does not stay in memory for the whole sweep.
+    let values = &sweep.spec.values;
+    let (done, took) = with_progress(sweep.total_hours(), a.sim.quiet, |progress| {
+        run_points_each(
             &sweep.points,
             pair.map(|p| p.reserved),
             pair.map(|p| p.compare),
             threads,
             Some(progress),
+            |p, reps, hist| {
+                (
+                    PointSummary::of(values[p], &reps, hist, pair.is_some()),
+                    reps,
+                )
+            },
         )
     })?;
-    let points = sweep
-        .spec
-        .values
-        .iter()
-        .zip(&outcomes)
-        .map(|(&v, (o, h))| PointSummary::of(v, o, h, pair.is_some()))
-        .collect();
+    let (points, outcomes): (Vec<PointSummary>, Vec<_>) = done.into_iter().unzip();
     let breakeven = breakevens(&sweep, &outcomes);
     let base = &sweep.points[0];
     let result = SweepResult::build(
@@ -698,30 +733,16 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The planning spec from the command line, then `[plan]`, then defaults.
-/// Errors name the flag or the key.
+/// The planning spec from the command line, then `[plan]` (checked when the
+/// scenario was validated), then defaults. Errors name the flag or the key.
 fn plan_spec(a: &PlanArgs, sc: &Scenario) -> Result<PlanSpec, Failure> {
     let raw = sc.plan.clone().unwrap_or_default();
     let file = a.scenario.display();
-    let sla = match (&a.sla, &raw.sla) {
-        (Some(t), _) => Some(parse_sla(t).map_err(|e| input(anyhow::anyhow!("--sla {e}")))?),
-        (None, Some(t)) => {
-            Some(parse_sla(t).map_err(|e| input(anyhow::anyhow!("{file}: plan.sla: {e}")))?)
-        }
-        (None, None) => None,
+    let sla = match &a.sla {
+        Some(t) => Some(parse_sla(t).map_err(|e| input(anyhow::anyhow!("--sla {e}")))?),
+        None => raw.sla,
     };
-    let max_units = match (a.max_units, raw.max_units) {
-        (Some(m), _) => Some(m),
-        (None, Some(m)) => {
-            if !(m.is_finite() && m >= 1.0 && m.fract() == 0.0 && m <= 10_000_000.0) {
-                return Err(input(anyhow::anyhow!(
-                    "{file}: plan.max_units: must be a whole number from 1 to 10000000, got {m}"
-                )));
-            }
-            Some(m as u32)
-        }
-        (None, None) => None,
-    };
+    let max_units = a.max_units.or(raw.max_units);
     let terms = a.terms.clone().or(raw.terms.clone());
     let deployment = a.deployment.clone().or(raw.deployment.clone());
     llmcap::analysis::plan::spec(sc, sla, deployment.as_deref(), terms.as_deref(), max_units)
@@ -738,19 +759,11 @@ fn plan_spec(a: &PlanArgs, sc: &Scenario) -> Result<PlanSpec, Failure> {
 }
 
 fn plan(a: PlanArgs) -> Result<(), Failure> {
-    let (mut sc, bytes) = load(&a.scenario, &a.traces)?;
-    a.sim.apply(&mut sc);
-    if a.sim.replications.is_none() {
-        if let Some(r) = sc.plan.as_ref().and_then(|p| p.replications) {
-            if r == 0 || r > 10_000 {
-                return Err(input(anyhow::anyhow!(
-                    "{}: plan.replications: must be from 1 to 10000, got {r}",
-                    a.scenario.display()
-                )));
-            }
-            sc.replications = r;
-        }
-    }
+    let overrides = Overrides {
+        plan: true,
+        ..a.sim.overrides()
+    };
+    let (sc, bytes) = load(&a.scenario, &a.traces, &overrides)?;
     let spec = plan_spec(&a, &sc)?;
     if !a.sim.quiet {
         warn(&a.scenario, &sc);

@@ -265,11 +265,13 @@ fn answers_for_profiles_nobody_can_serve() {
             "no-model",
             "no platform in the catalog sells gpt-7-ultra",
         ),
+        // (An unknown residency such as "mars" is refused before simulating:
+        // limits::an_unknown_residency_is_refused_before_simulating.)
         (
-            BASE.replace("[simulation]", "residency = \"mars\"\n[simulation]")
+            BASE.replace("[simulation]", "residency = \"apac\"\n[simulation]")
                 .replace("sla = ", "baa = true\nsla = "),
             "no-compliant-platform",
-            "no region in the catalog lies in \"mars\"",
+            "none inside \"apac\"",
         ),
         (
             BASE.replace("p99<=5s", "p99<=10ms"),

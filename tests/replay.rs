@@ -1243,6 +1243,35 @@ fn expected_arrivals_of_a_non_tiled_trace_are_its_rows() {
     );
 }
 
+/// Command-line overrides are applied before validation, so what validation
+/// derives comes from the final horizon: a tiled trace in a one-hour scenario
+/// run with --horizon-hours 3 expects arrivals in every one of the 3 hours
+/// (arrivals.csv's `expected` was 0.00 for hours 1 and 2 while requests arrived).
+#[test]
+fn horizon_override_reaches_a_tiled_traces_expected_arrivals() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 60 rows 10 s apart: one pass lasts 600 s, six passes an hour.
+    let rows: String = (0..60)
+        .map(|i| format!("2023-11-16 18:{:02}:{:02},10,1\n", i / 6, (i % 6) * 10))
+        .collect();
+    write(tmp.path(), "t.csv", &format!("{HEADER}{rows}"));
+    let sc = write(
+        tmp.path(),
+        "r.toml",
+        &bad_rows_scenario("t.csv", "azure", "tile = true"),
+    );
+    let out = tmp.path().join("out");
+    command_ok("run", &sc, &out, &["--horizon-hours", "3"]);
+    let (arrivals, expected) = arrivals_csv(&out, "c");
+    assert_eq!(arrivals, vec![360.0; 3], "6 passes of 60 rows an hour");
+    for (h, e) in expected.iter().enumerate() {
+        assert!(
+            (e - 360.0).abs() < 1.0,
+            "hour {h}: expected {e}, arrived 360"
+        );
+    }
+}
+
 /// With bad_rows = "skip", report.md counts the unusable rows of the file;
 /// summary.json's `trace_rows_skipped` should count the same rows, not once
 /// per pass of a tiled trace.

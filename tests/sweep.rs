@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use llmcap::analysis::sweep::{run_points, RepOutcome, Sweep, SweepSpec};
+use llmcap::analysis::sweep::{run_points, RepOutcome, Sweep};
+use llmcap::domain::SweepSpec;
 use predicates::prelude::*;
 
 use crate::common::{assert_same_results, entries, llmcap, read_json, write};
@@ -62,7 +63,7 @@ fn sweep_ok(scenario: &Path, out: &Path, extra: &[&str]) {
 fn build(text: &str, spec: SweepSpec) -> Sweep {
     let file = Path::new("inline.toml");
     let table: toml::Table = llmcap::input::document::parse_toml(text, file).unwrap();
-    Sweep::build(&table, file, spec, |_| {}).unwrap()
+    Sweep::build(&table, file, spec, &Default::default()).unwrap()
 }
 
 fn spec(key: &str, values: &[f64]) -> SweepSpec {

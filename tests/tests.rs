@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod diff;
 mod failover;
+mod limits;
 mod output;
 mod pick;
 mod plan;

@@ -193,7 +193,20 @@ impl Profile {
                     "must not be empty; leave it out for none",
                 ))
             }
-            Some(r) => Some(r.trim().to_lowercase()),
+            Some(r) => {
+                let r = r.trim().to_lowercase();
+                let known = residency_values();
+                if !known.contains(&r) {
+                    return Err(c.err(
+                        "profile.residency",
+                        format!(
+                            "unknown residency \"{r}\"; the catalog's regions lie in: {}",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+                Some(r)
+            }
             None => None,
         };
         let s = &raw.simulation;
@@ -228,7 +241,9 @@ impl Profile {
         c.one_of("simulation.start_weekday", &start_weekday, WEEKDAYS)?;
         let outage_hours = c.range(
             "simulation.outage_hours",
-            s.outage_hours.unwrap_or(DEFAULT_OUTAGE_HOURS),
+            // The default never exceeds a short horizon; a written value may not.
+            s.outage_hours
+                .unwrap_or(DEFAULT_OUTAGE_HOURS.min(horizon_hours as f64)),
             0.0,
             horizon_hours as f64,
         )?;

@@ -33,73 +33,8 @@ use crate::model::metrics::MeanCi;
 /// Hours in a billing month, as the vendors count them.
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
-/// A TTFT service-level objective: `percentile` of requests within `ttft_ms`.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct SlaTarget {
-    pub percentile: f64,
-    pub ttft_ms: f64,
-}
-
-impl std::fmt::Display for SlaTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "p{} <= {} ms", self.percentile, self.ttft_ms)
-    }
-}
-
-/// Parses "p99<=800ms", "p99 < 1s", "99% under 1s", "99.9% <= 2 s".
-pub fn parse_sla(text: &str) -> Result<SlaTarget, String> {
-    let s: String = text
-        .to_lowercase()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let help =
-        "write it as \"p99<=800ms\" or \"99% under 1s\" (percentile in (0, 100], time in ms or s)";
-    let (pct, rest) = if let Some(r) = s.strip_prefix('p') {
-        let end = r
-            .find(['<', 'u', 'w'])
-            .ok_or_else(|| format!("\"{text}\": {help}"))?;
-        (&r[..end], &r[end..])
-    } else {
-        let (p, r) = s
-            .split_once('%')
-            .ok_or_else(|| format!("\"{text}\": {help}"))?;
-        (p, r)
-    };
-    let time = ["<=", "<", "under", "within"]
-        .iter()
-        .find_map(|op| rest.strip_prefix(op))
-        .ok_or_else(|| format!("\"{text}\": {help}"))?;
-    let percentile: f64 = pct
-        .parse()
-        .map_err(|_| format!("\"{text}\": the percentile \"{pct}\" is not a number; {help}"))?;
-    if !(percentile > 0.0 && percentile <= 100.0) {
-        return Err(format!(
-            "\"{text}\": the percentile must be in (0, 100], got {percentile}"
-        ));
-    }
-    let (num, scale) = if let Some(n) = time.strip_suffix("ms") {
-        (n, 1.0)
-    } else if let Some(n) = time.strip_suffix('s') {
-        (n, 1000.0)
-    } else {
-        return Err(format!(
-            "\"{text}\": the time needs a unit, ms or s; {help}"
-        ));
-    };
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("\"{text}\": the time \"{num}\" is not a number; {help}"))?;
-    if !(v.is_finite() && v > 0.0) {
-        return Err(format!(
-            "\"{text}\": the time must be a finite number above 0, got {num}"
-        ));
-    }
-    Ok(SlaTarget {
-        percentile,
-        ttft_ms: v * scale,
-    })
-}
+pub use crate::domain::SlaTarget;
+pub use crate::input::scenario::parse_sla;
 
 /// How requests reach capacity in a candidate configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -265,6 +200,18 @@ pub fn spec(
             format!(
                 "must be at least the deployment's min_units = {}, got {max_units}",
                 r.min_units
+            ),
+        ));
+    }
+    // Checked before any allocation: each unit holds concurrency_per_unit slots.
+    let most = crate::domain::limits::MAX_SLOTS / r.concurrency_per_unit.max(1) as u64;
+    if max_units as u64 > most {
+        return Err((
+            "plan.max_units".into(),
+            format!(
+                "must be at most {most}: units x concurrency_per_unit ({}) may not exceed {} slots, got {max_units}",
+                r.concurrency_per_unit,
+                crate::domain::limits::MAX_SLOTS
             ),
         ));
     }

@@ -219,6 +219,9 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
     for (ci, s) in streams.iter().enumerate() {
         if let Source::Trace(t) = &s.arrivals {
             m.classes[ci].trace_skipped += t.skipped;
+            if m.input_failure.is_none() {
+                m.input_failure.clone_from(&t.failure);
+            }
         }
     }
     for (_, e) in queue.into_pending() {

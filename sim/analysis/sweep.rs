@@ -19,148 +19,13 @@ use rayon::prelude::*;
 
 use crate::analysis::cost::deployment_totals;
 use crate::analysis::economics::{Observation, Pair};
-use crate::domain::{Pool, RawSweep, Scenario};
+use crate::domain::{Pool, Scenario, SweepSpec};
 use crate::error::InputError;
-use crate::input::document::Checker;
+use crate::input::scenario::{option_name as name, Overrides};
 use crate::model::metrics::{Hist, MeanCi, RepMetrics};
 
 /// The pseudo-key that scales every class's mean arrival rate.
 pub const DEMAND_SCALE: &str = "demand_scale";
-/// Most points one sweep may have.
-pub const MAX_POINTS: usize = 10_000;
-
-/// A checked sweep: the key and its values, in the order given.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SweepSpec {
-    pub key: String,
-    pub values: Vec<f64>,
-    /// Replications per point (None = the scenario's).
-    pub replications: Option<u32>,
-    /// The on-demand deployment whose prices value the reserved tokens.
-    pub compare: Option<String>,
-    /// How messages name the fields: "sweep" (the table) or "--" (flags).
-    pub at: String,
-}
-
-impl SweepSpec {
-    /// Checks a `[sweep]` table (`at` = "sweep") or the same fields from the
-    /// command line (`at` = "--"); messages name `sweep.step` or `--step`.
-    pub fn from_raw(raw: &RawSweep, file: &Path, at: &str) -> Result<SweepSpec, InputError> {
-        let c = Checker { file };
-        let key = raw.key.trim();
-        if key.is_empty() {
-            return Err(c.err(
-                name(at, "key"),
-                "must name a numeric key, e.g. \"deployment.ptu.reserved.units\" or \"demand_scale\"",
-            ));
-        }
-        let range =
-            raw.from.is_some() || raw.to.is_some() || raw.step.is_some() || raw.points.is_some();
-        let values = match (&raw.values, range) {
-            (Some(_), true) => {
-                return Err(c.err(
-                    at,
-                    "give either values = [...] or from / to with step or points, not both",
-                ))
-            }
-            (Some(v), false) => {
-                if v.is_empty() {
-                    return Err(c.err(name(at, "values"), "must list at least one value"));
-                }
-                for (i, x) in v.iter().enumerate() {
-                    if !x.is_finite() {
-                        return Err(c.err(
-                            format!("{}[{i}]", name(at, "values")),
-                            format!("must be a finite number, got {x}"),
-                        ));
-                    }
-                }
-                v.clone()
-            }
-            (None, false) => {
-                return Err(c.err(
-                    at,
-                    "needs the values to sweep: values = [...], or from, to and step (or points)",
-                ))
-            }
-            (None, true) => {
-                let from = raw
-                    .from
-                    .ok_or_else(|| c.err(name(at, "from"), "is missing (the first value)"))?;
-                let to = raw
-                    .to
-                    .ok_or_else(|| c.err(name(at, "to"), "is missing (the last value)"))?;
-                for (k, v) in [("from", from), ("to", to)] {
-                    if !v.is_finite() {
-                        return Err(c.err(name(at, k), format!("must be a finite number, got {v}")));
-                    }
-                }
-                if to < from {
-                    return Err(c.err(
-                        name(at, "to"),
-                        format!("must be at least from = {from} (an empty range), got {to}"),
-                    ));
-                }
-                match (raw.step, raw.points) {
-                    (Some(_), Some(_)) => {
-                        return Err(c.err(at, "give step or points, not both"));
-                    }
-                    (None, None) => return Err(c.err(
-                        name(at, "step"),
-                        "is missing: give step (the distance between values) or points (how many)",
-                    )),
-                    (Some(step), None) => {
-                        if !(step.is_finite() && step > 0.0) {
-                            return Err(c.err(
-                                name(at, "step"),
-                                format!("must be a number above 0, got {step}"),
-                            ));
-                        }
-                        let n = ((to - from) / step + 1e-9).floor() + 1.0;
-                        if n > MAX_POINTS as f64 {
-                            return Err(c.err(
-                                name(at, "step"),
-                                format!("makes {n} points; at most {MAX_POINTS} are allowed"),
-                            ));
-                        }
-                        (0..n as usize).map(|i| from + step * i as f64).collect()
-                    }
-                    (None, Some(points)) => {
-                        let n = c.whole(&name(at, "points"), points, 1)? as usize;
-                        if n > MAX_POINTS {
-                            return Err(c.err(
-                                name(at, "points"),
-                                format!("must be at most {MAX_POINTS}, got {n}"),
-                            ));
-                        }
-                        if n == 1 {
-                            vec![from]
-                        } else {
-                            let step = (to - from) / (n - 1) as f64;
-                            (0..n).map(|i| from + step * i as f64).collect()
-                        }
-                    }
-                }
-            }
-        };
-        if let Some(r) = raw.replications {
-            if r == 0 || r > 10_000 {
-                return Err(c.err(
-                    name(at, "replications"),
-                    format!("must be from 1 to 10000, got {r}"),
-                ));
-            }
-        }
-        Ok(SweepSpec {
-            key: key.to_string(),
-            values,
-            replications: raw.replications,
-            compare: raw.compare.clone(),
-            at: at.to_string(),
-        })
-    }
-}
-
 /// Sets `key` to `value` in a parsed scenario file. Whole numbers are written
 /// as TOML integers, others as floats. A missing last key is added (validation
 /// then rejects it if the scenario has no such key); a missing table is an
@@ -252,16 +117,6 @@ pub fn set_key(table: &mut toml::Table, key: &str, value: f64) -> Result<(), Str
     Err(format!("\"{key}\" names a table, not a number"))
 }
 
-/// The name of sweep field `k` in messages: `sweep.k` for the `[sweep]` table,
-/// `--k` on the command line (`at` = "--").
-fn name(at: &str, k: &str) -> String {
-    if at == "--" {
-        format!("--{k}")
-    } else {
-        format!("{at}.{k}")
-    }
-}
-
 fn split_index(part: &str) -> Result<(&str, Option<usize>), String> {
     match part.split_once('[') {
         None => Ok((part, None)),
@@ -317,13 +172,19 @@ pub struct Sweep {
 
 impl Sweep {
     /// Builds the scenario of every point from the parsed file `table`.
-    /// `adjust` applies command-line overrides (seed, horizon) to each point.
+    /// `overrides` (command-line seed, replications, horizon) are applied to
+    /// each point's document before it is validated; the sweep's own
+    /// replications apply unless the command line gives some.
     pub fn build(
         table: &toml::Table,
         file: &Path,
         spec: SweepSpec,
-        adjust: impl Fn(&mut Scenario),
+        overrides: &Overrides,
     ) -> Result<Sweep, InputError> {
+        let overrides = Overrides {
+            replications: overrides.replications.or(spec.replications),
+            ..*overrides
+        };
         let mut points = Vec::with_capacity(spec.values.len());
         for &v in &spec.values {
             let mut t = table.clone();
@@ -333,15 +194,13 @@ impl Sweep {
                 path: format!("{key} = \"{}\"", spec.key),
                 message,
             })?;
-            let mut sc = Scenario::from_table(t, file).map_err(|e| InputError::Invalid {
-                file: file.to_path_buf(),
-                path: format!("{key} = \"{}\" at {v}", spec.key),
-                message: e.to_string(),
+            let sc = Scenario::from_table_with(t, file, &overrides).map_err(|e| {
+                InputError::Invalid {
+                    file: file.to_path_buf(),
+                    path: format!("{key} = \"{}\" at {v}", spec.key),
+                    message: e.to_string(),
+                }
             })?;
-            if let Some(r) = spec.replications {
-                sc.replications = r;
-            }
-            adjust(&mut sc);
             points.push(sc);
         }
         let reserved = spec
@@ -510,7 +369,8 @@ impl RepOutcome {
 /// parallel, in batches of a few per thread so memory holds one batch of full
 /// metrics at a time. Returns, per point, its outcomes in replication order
 /// and the TTFT histogram of all its replications together. The results do not
-/// depend on `threads` (0 = rayon's default).
+/// depend on `threads` (0 = rayon's default). For many points prefer
+/// [`run_points_each`], whose memory does not grow with the histograms.
 pub fn run_points(
     points: &[Scenario],
     focus: Option<usize>,
@@ -518,21 +378,38 @@ pub fn run_points(
     threads: usize,
     progress: Option<&AtomicU64>,
 ) -> Vec<(Vec<RepOutcome>, Hist)> {
+    run_points_each(
+        points,
+        focus,
+        compare,
+        threads,
+        progress,
+        |_, reps, hist| (reps, hist.clone()),
+    )
+}
+
+/// As [`run_points`], but each point is turned into a `T` by `keep` (its index,
+/// its outcomes in replication order, its pooled TTFT histogram) as soon as its
+/// last replication is done, so a point's histogram (about 300 KB) lives only
+/// while its replications run, not for the whole sweep.
+pub fn run_points_each<T: Send>(
+    points: &[Scenario],
+    focus: Option<usize>,
+    compare: Option<usize>,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+    keep: impl Fn(usize, Vec<RepOutcome>, &Hist) -> T + Sync,
+) -> Vec<T> {
     let jobs: Vec<(usize, u32)> = points
         .iter()
         .enumerate()
         .flat_map(|(p, sc)| (0..sc.replications).map(move |r| (p, r)))
         .collect();
     let work = || {
-        let mut out: Vec<(Vec<RepOutcome>, Hist)> = points
-            .iter()
-            .map(|sc| {
-                (
-                    Vec::with_capacity(sc.replications as usize),
-                    Hist::default(),
-                )
-            })
-            .collect();
+        // Points in progress: their outcomes so far and their histogram.
+        let mut open: std::collections::BTreeMap<usize, (Vec<RepOutcome>, Hist)> =
+            Default::default();
+        let mut kept: Vec<Option<T>> = points.iter().map(|_| None).collect();
         let batch = (rayon::current_num_threads() * 2).max(1);
         for chunk in jobs.chunks(batch) {
             let done: Vec<(usize, RepOutcome, Hist)> = chunk
@@ -544,11 +421,26 @@ pub fn run_points(
                 })
                 .collect();
             for (p, o, h) in done {
-                out[p].0.push(o);
-                out[p].1.merge(&h);
+                let entry = open.entry(p).or_insert_with(|| {
+                    (
+                        Vec::with_capacity(points[p].replications as usize),
+                        Hist::default(),
+                    )
+                });
+                entry.0.push(o);
+                entry.1.merge(&h);
+                if entry.0.len() == points[p].replications as usize {
+                    if let Some((reps, hist)) = open.remove(&p) {
+                        kept[p] = Some(keep(p, reps, &hist));
+                    }
+                }
             }
         }
-        out
+        // A point without replications still gets its (empty) result.
+        kept.into_iter()
+            .enumerate()
+            .map(|(p, t)| t.unwrap_or_else(|| keep(p, Vec::new(), &Hist::default())))
+            .collect()
     };
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(work),
@@ -671,7 +563,7 @@ pub struct Breakeven {
 /// Break-even per priced term of the pair's reserved deployment. Reserved cost
 /// is linear in the unit price, so one simulation serves every term: the cost
 /// ratio of term t is the simulated ratio x price(t) / price(simulated term).
-pub fn breakevens(sweep: &Sweep, outcomes: &[(Vec<RepOutcome>, Hist)]) -> Vec<Breakeven> {
+pub fn breakevens(sweep: &Sweep, outcomes: &[Vec<RepOutcome>]) -> Vec<Breakeven> {
     let Ok(pair) = sweep.pair else {
         return Vec::new();
     };
@@ -681,7 +573,7 @@ pub fn breakevens(sweep: &Sweep, outcomes: &[(Vec<RepOutcome>, Hist)]) -> Vec<Br
     let Some(mix) = crate::analysis::economics::TokenMix::of_deployment(base, pair.reserved) else {
         return Vec::new();
     };
-    let reps = outcomes.iter().map(|(o, _)| o.len()).min().unwrap_or(0);
+    let reps = outcomes.iter().map(|o| o.len()).min().unwrap_or(0);
     r.price_per_unit_hour
         .iter()
         .map(|(term, &price)| {
@@ -691,7 +583,7 @@ pub fn breakevens(sweep: &Sweep, outcomes: &[(Vec<RepOutcome>, Hist)]) -> Vec<Br
                     .points
                     .iter()
                     .zip(outcomes)
-                    .filter_map(|(sc, (o, _))| {
+                    .filter_map(|(sc, o)| {
                         let o = &o[rep];
                         let simulated = pair.reserved(sc).unit_hour_price();
                         (o.pair_value_usd > 0.0 && simulated > 0.0).then(|| Observation {
@@ -785,84 +677,5 @@ mod tests {
         assert!(e.contains("\"client\" is not in the scenario"), "{e}");
         let e = set_key(&mut t, "scenario..seed", 1.0).unwrap_err();
         assert!(e.contains("empty part"), "{e}");
-    }
-
-    fn spec(raw: RawSweep) -> Result<SweepSpec, InputError> {
-        SweepSpec::from_raw(&raw, Path::new("s.toml"), "sweep")
-    }
-
-    #[test]
-    fn ranges_include_both_ends() {
-        let s = spec(RawSweep {
-            key: "demand_scale".into(),
-            from: Some(15.0),
-            to: Some(30.0),
-            step: Some(5.0),
-            ..Default::default()
-        })
-        .unwrap();
-        assert_eq!(s.values, vec![15.0, 20.0, 25.0, 30.0]);
-        let s = spec(RawSweep {
-            key: "demand_scale".into(),
-            from: Some(0.5),
-            to: Some(2.0),
-            points: Some(4.0),
-            ..Default::default()
-        })
-        .unwrap();
-        assert_eq!(s.values, vec![0.5, 1.0, 1.5, 2.0]);
-    }
-
-    #[test]
-    fn bad_ranges_name_the_key() {
-        let cases = [
-            (
-                RawSweep {
-                    key: "k".into(),
-                    from: Some(2.0),
-                    to: Some(1.0),
-                    step: Some(1.0),
-                    ..Default::default()
-                },
-                "sweep.to",
-            ),
-            (
-                RawSweep {
-                    key: "k".into(),
-                    from: Some(1.0),
-                    to: Some(2.0),
-                    step: Some(0.0),
-                    ..Default::default()
-                },
-                "sweep.step",
-            ),
-            (
-                RawSweep {
-                    key: "k".into(),
-                    values: Some(vec![]),
-                    ..Default::default()
-                },
-                "sweep.values",
-            ),
-            (
-                RawSweep {
-                    key: " ".into(),
-                    values: Some(vec![1.0]),
-                    ..Default::default()
-                },
-                "sweep.key",
-            ),
-            (
-                RawSweep {
-                    key: "k".into(),
-                    ..Default::default()
-                },
-                "sweep",
-            ),
-        ];
-        for (raw, path) in cases {
-            let e = spec(raw).unwrap_err();
-            assert_eq!(e.path(), path, "{e}");
-        }
     }
 }

@@ -13,3 +13,17 @@ pub const MAX_HORIZON_HOURS: f64 = 24.0 * 366.0 * 2.0;
 /// Slots of one reserved pool (units x concurrency_per_unit): each slot is a
 /// heap entry in the simulation.
 pub const MAX_SLOTS: u64 = 10_000_000;
+
+/// Points of one sweep.
+pub const MAX_POINTS: usize = 10_000;
+
+/// Units `plan` may consider for one deployment (`--max-units`, `plan.max_units`).
+pub const MAX_PLAN_UNITS: u32 = 10_000_000;
+
+/// Replications of one scenario, sweep point or plan configuration.
+pub const MAX_REPLICATIONS: u32 = 10_000;
+
+/// Passes of a tiled trace over the horizon (each pass reads the file again):
+/// with a large `time_scale` a short trace would otherwise be replayed billions
+/// of times.
+pub const MAX_TILED_PASSES: f64 = 1e8;

@@ -4,11 +4,13 @@
 //! neither `input` nor `model`, so data flows one way: input -> domain <- model.
 
 pub mod limits;
+pub mod options;
 pub mod scenario;
 pub mod time;
 pub mod trace;
 pub mod traffic;
 
+pub use options::{PlanOptions, SlaTarget, SweepSpec};
 pub use scenario::*;
 pub use trace::{TraceSource, TraceStats};
 pub use traffic::{ArrivalProcess, ArrivalSpec, TokenDist};

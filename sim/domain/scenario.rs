@@ -4,8 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
+use crate::domain::options::{PlanOptions, SweepSpec};
 use crate::domain::time::US_PER_HOUR;
 use crate::domain::trace::TraceSource;
 use crate::domain::traffic::{ArrivalSpec, TokenDist};
@@ -24,10 +23,10 @@ pub struct Scenario {
     pub client: ClientPolicy,
     pub classes: Vec<Class>,
     pub deployments: Vec<Deployment>,
-    /// The `[sweep]` table as written; `sweep` checks it against the file.
-    pub sweep: Option<RawSweep>,
-    /// The `[plan]` table as written; `plan` checks it.
-    pub plan: Option<RawPlan>,
+    /// The `[sweep]` table, checked (its key is checked against the file by `sweep`).
+    pub sweep: Option<SweepSpec>,
+    /// The `[plan]` table, checked (against the deployments by `plan`).
+    pub plan: Option<PlanOptions>,
     pub gateway: Gateway,
     pub outages: Vec<Outage>,
 }
@@ -332,30 +331,4 @@ impl Scenario {
     pub fn horizon_us(&self) -> u64 {
         self.horizon_hours as u64 * US_PER_HOUR
     }
-}
-
-/// `[sweep]`: one key, many values (see `sweep`).
-#[derive(Debug, Deserialize, Default, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawSweep {
-    pub key: String,
-    pub values: Option<Vec<f64>>,
-    pub from: Option<f64>,
-    pub to: Option<f64>,
-    pub step: Option<f64>,
-    pub points: Option<f64>,
-    pub replications: Option<u32>,
-    pub compare: Option<String>,
-}
-
-/// `[plan]`: what `llmcap plan` may buy (see `plan`).
-#[derive(Debug, Deserialize, Default, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawPlan {
-    pub deployment: Option<String>,
-    pub terms: Option<Vec<String>>,
-    pub max_units: Option<f64>,
-    pub confidence: Option<f64>,
-    pub replications: Option<u32>,
-    pub sla: Option<String>,
 }

@@ -19,6 +19,13 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(
             .span()
             .map(|s| line_col(text, s.start))
             .unwrap_or((1, 1));
+        // Errors the TOML parser raises itself (an integer out of range) come
+        // without a path: read it from the text at the error.
+        let unknown = path.is_empty() || path == ".";
+        let path = match (unknown, inner.span()) {
+            (true, Some(_)) => key_path_at(text, line, column).unwrap_or_default(),
+            _ => path,
+        };
         InputError::Parse {
             file: file.to_path_buf(),
             line,
@@ -26,6 +33,53 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(
             path: if path.is_empty() { ".".into() } else { path },
             message: inner.message().trim().to_string(),
         }
+    })
+}
+
+/// The key path written at `line`:`column` (1-based): the table header above
+/// it (`[scenario]`, `[[class]]` counted from 0) and the key on the line, with
+/// the key of an inline table before it (`latency.median_ms`).
+fn key_path_at(text: &str, line: usize, column: usize) -> Option<String> {
+    let mut table = String::new();
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for l in text.lines().take(line.saturating_sub(1)) {
+        let l = l.trim();
+        if let Some(name) = l.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
+            let name = name.trim().to_string();
+            let n = counts.entry(name.clone()).or_insert(0);
+            table = format!("{name}[{n}]");
+            *n += 1;
+        } else if let Some(name) = l.strip_prefix('[').and_then(|r| r.split(']').next()) {
+            table = name.trim().to_string();
+        }
+    }
+    let at = text.lines().nth(line.checked_sub(1)?)?;
+    let before: String = at.chars().take(column.saturating_sub(1)).collect();
+    // Every `key =` before the column; the first is the line's key, the last
+    // the innermost inline-table key.
+    let keys: Vec<&str> = before
+        .split('=')
+        .collect::<Vec<_>>()
+        .split_last()?
+        .1
+        .iter()
+        .filter_map(|part| {
+            part.rsplit(|c: char| c == '{' || c == ',' || c.is_whitespace())
+                .find(|w| !w.is_empty())
+        })
+        .map(|k| k.trim_matches('"'))
+        .collect();
+    let key = match (keys.first(), keys.last()) {
+        (Some(first), Some(last)) if keys.len() > 1 && before.contains('{') => {
+            format!("{first}.{last}")
+        }
+        (Some(first), _) => first.to_string(),
+        _ => return None,
+    };
+    Some(if table.is_empty() {
+        key
+    } else {
+        format!("{table}.{key}")
     })
 }
 
@@ -132,4 +186,31 @@ pub fn normalised(c: &Checker, path: &str, v: &[f64]) -> Result<Vec<f64>, InputE
 
 pub fn ms_to_us(ms: f64) -> u64 {
     (ms * 1000.0).round() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_paths_are_read_from_the_text() {
+        let text = "[scenario]\nhorizon_hours = 12\n[[class]]\nname = \"a\"\n[[class]]\nlatency = { median_ms = 5, p99_ms = 9 }\n";
+        assert_eq!(
+            key_path_at(text, 2, 17).as_deref(),
+            Some("scenario.horizon_hours")
+        );
+        assert_eq!(
+            key_path_at(text, 6, 36).as_deref(),
+            Some("class[1].latency.p99_ms")
+        );
+        assert_eq!(key_path_at("seed = 1\n", 1, 8).as_deref(), Some("seed"));
+    }
+
+    /// An integer too large for TOML keeps its key path (it was ".").
+    #[test]
+    fn an_integer_out_of_range_names_its_key() {
+        let text = "[scenario]\nhorizon_hours = 18446744073709551616\n";
+        let e = parse_toml::<toml::Table>(text, Path::new("s.toml")).unwrap_err();
+        assert_eq!(e.path(), "scenario.horizon_hours", "{e}");
+    }
 }

@@ -192,6 +192,9 @@ pub struct RepMetrics {
     /// TTFT of requests that arrived while an outage was active / was not.
     pub ttft_incident: Hist,
     pub ttft_normal: Hist,
+    /// Why an input could not be used to the end (a replayed trace that
+    /// vanished or changed): the results are incomplete and must not be reported.
+    pub input_failure: Option<String>,
 }
 
 /// Bins of the hourly TTFT histograms: 8 per doubling of the time in
@@ -258,6 +261,7 @@ impl RepMetrics {
             class_totals: vec![ClassCell::default(); classes * deployments],
             ttft_incident: Hist::default(),
             ttft_normal: Hist::default(),
+            input_failure: None,
         }
     }
 
@@ -348,6 +352,9 @@ impl RepMetrics {
 
     /// Adds another replication's metrics into this one.
     pub fn merge(&mut self, o: &RepMetrics) {
+        if self.input_failure.is_none() {
+            self.input_failure.clone_from(&o.input_failure);
+        }
         for (a, b) in self.classes.iter_mut().zip(&o.classes) {
             a.arrived += b.arrived;
             a.served += b.served;

@@ -112,19 +112,54 @@ pub struct TraceArrivals {
     copies_left: u32,
     /// Unusable rows skipped (only with bad_rows = "skip"; validation stops otherwise).
     pub skipped: u64,
+    /// Usable rows read in the current pass.
+    rows_this_pass: u64,
+    /// Why the replay stopped early: the file could not be opened again, or it
+    /// is not what validation read (a bad row, another number of usable rows).
+    /// The run must fail rather than report the missing arrivals as a result.
+    pub failure: Option<String>,
 }
 
 impl TraceArrivals {
     pub fn new(src: &TraceSource, open: TraceOpener) -> Self {
-        TraceArrivals {
-            reader: open(src).ok(),
+        let mut t = TraceArrivals {
+            reader: None,
             open,
             src: src.clone(),
             pass: 0,
             current: (0, 0, 0),
             copies_left: 0,
             skipped: 0,
-        }
+            rows_this_pass: 0,
+            failure: None,
+        };
+        t.reopen();
+        t
+    }
+
+    /// Opens the file for the next pass, or records why it cannot be.
+    fn reopen(&mut self) {
+        self.rows_this_pass = 0;
+        self.reader = match (self.open)(&self.src) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.failure = Some(format!(
+                    "{}: the trace could not be read again during the run (it was read at validation): {e}",
+                    self.src.path.display()
+                ));
+                None
+            }
+        };
+    }
+
+    /// Stops the replay: the file is not what validation read.
+    fn changed(&mut self, what: String) -> Option<(SimTime, u32, u32)> {
+        self.failure = Some(format!(
+            "{}: the trace changed after validation: {what}",
+            self.src.path.display()
+        ));
+        self.reader = None;
+        None
     }
 
     /// The next request before `horizon_us`: its time and input / output tokens.
@@ -140,7 +175,10 @@ impl TraceArrivals {
             let reader = self.reader.as_mut()?;
             let rec = match reader.next() {
                 Some(Ok(r)) => r,
-                Some(Err(_)) => {
+                Some(Err(bad)) => {
+                    if !self.src.skip_bad_rows {
+                        return self.changed(bad.to_string());
+                    }
                     // Counted once, not again on every tiling pass.
                     if self.pass == 0 {
                         self.skipped += 1;
@@ -148,12 +186,19 @@ impl TraceArrivals {
                     continue;
                 }
                 None => {
+                    if self.rows_this_pass != self.src.stats.requests {
+                        let what = format!(
+                            "validation read {} usable rows, the replay {}",
+                            self.src.stats.requests, self.rows_this_pass
+                        );
+                        return self.changed(what);
+                    }
                     if !self.src.tile || empty_passes > 0 {
                         return None;
                     }
                     empty_passes += 1;
                     self.pass += 1;
-                    self.reader = (self.open)(&self.src).ok();
+                    self.reopen();
                     continue;
                 }
             };
@@ -165,6 +210,7 @@ impl TraceArrivals {
             {
                 continue;
             }
+            self.rows_this_pass += 1;
             empty_passes = 0;
             let rel_s = (rec.time_s - self.src.stats.first_s).max(0.0) / self.src.time_scale;
             let at = self.src.offset_us

@@ -7,46 +7,113 @@
 
 use std::path::Path;
 
-use crate::domain::limits::MAX_HORIZON_HOURS;
-use crate::domain::{Class, Deployment, Scenario, DEFAULT_PERCENTILES, WEEKDAYS};
+use crate::domain::limits::{MAX_HORIZON_HOURS, MAX_REPLICATIONS};
+use crate::domain::{Class, Deployment, Scenario, SweepSpec, DEFAULT_PERCENTILES, WEEKDAYS};
 use crate::error::InputError;
 use crate::input::document::{parse_toml, Checker};
 
 mod class;
+mod expected;
+mod offerings;
+mod options;
 pub mod raw;
 mod route_order;
 mod trace_scan;
 mod validate;
 
 use class::validate_class;
+use offerings::{apply_offerings, uses_offerings};
+pub use options::{option_name, parse_sla};
 use raw::RawScenario;
 use validate::{validate_client, validate_deployment, validate_gateway, validate_outage};
+
+/// Values given outside the file (command-line flags, a sweep's or a plan's
+/// replications) that replace the file's own before validation, so every value
+/// derived during validation (a trace's expected arrivals per hour, outage
+/// windows checked against the horizon) comes from the final inputs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// Replaces `scenario.seed` (0 to 2^63 - 1).
+    pub seed: Option<u64>,
+    /// Replaces `scenario.replications` (and `plan.replications`).
+    pub replications: Option<u32>,
+    /// Replaces `scenario.horizon_hours`.
+    pub horizon_hours: Option<u32>,
+    /// The command is `plan`: `[plan] replications`, when given, replaces
+    /// `scenario.replications` (unless `replications` above is set).
+    pub plan: bool,
+}
+
+impl Overrides {
+    /// Writes the overrides into the file as parsed, before validation.
+    fn apply(&self, raw: &mut RawScenario) {
+        let h = &mut raw.scenario;
+        if let Some(seed) = self.seed {
+            // Out-of-range seeds stay out of range, so validation names them.
+            h.seed = i64::try_from(seed).unwrap_or(-1);
+        }
+        if let Some(hours) = self.horizon_hours {
+            h.horizon_hours = hours as f64;
+        }
+        let plan_reps = if self.plan {
+            raw.plan.as_ref().and_then(|p| p.replications)
+        } else {
+            None
+        };
+        if let Some(r) = self.replications.or(plan_reps) {
+            h.replications = Some(r);
+        }
+    }
+}
 
 impl Scenario {
     /// Reads, parses and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, InputError> {
+        Scenario::load_with(path, &Overrides::default())
+    }
+
+    /// Reads a scenario file, applies `overrides` and validates the result.
+    pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Scenario, InputError> {
         let text = std::fs::read_to_string(path).map_err(|source| InputError::Read {
             file: path.to_path_buf(),
             source,
         })?;
-        Scenario::from_toml(&text, path)
+        Scenario::from_toml_with(&text, path, overrides)
     }
 
     /// Parses and validates scenario text; `file` is only used in messages.
     pub fn from_toml(text: &str, file: &Path) -> Result<Scenario, InputError> {
+        Scenario::from_toml_with(text, file, &Overrides::default())
+    }
+
+    /// Parses scenario text, applies `overrides` and validates the result.
+    pub fn from_toml_with(
+        text: &str,
+        file: &Path,
+        overrides: &Overrides,
+    ) -> Result<Scenario, InputError> {
         let table: toml::Table = parse_toml(text, file)?;
         if uses_offerings(&table) {
-            return Scenario::from_table(table, file);
+            return Scenario::from_table_with(table, file, overrides);
         }
         // Without catalog offerings, parse the text itself so errors keep
         // their line and column.
         let raw: RawScenario = parse_toml(text, file)?;
-        validate(raw, file)
+        validate(raw, file, overrides)
     }
 
     /// Validates a scenario already parsed into a TOML table (a sweep point);
     /// `file` is only used in messages.
     pub fn from_table(table: toml::Table, file: &Path) -> Result<Scenario, InputError> {
+        Scenario::from_table_with(table, file, &Overrides::default())
+    }
+
+    /// Applies `overrides` to a parsed scenario table and validates the result.
+    pub fn from_table_with(
+        table: toml::Table,
+        file: &Path,
+        overrides: &Overrides,
+    ) -> Result<Scenario, InputError> {
         let table = apply_offerings(table, file)?;
         let raw: RawScenario = serde_path_to_error::deserialize(toml::Value::Table(table))
             .map_err(|e| {
@@ -57,96 +124,31 @@ impl Scenario {
                     message: e.into_inner().message().trim().to_string(),
                 }
             })?;
-        validate(raw, file)
+        validate(raw, file, overrides)
     }
 }
 
-fn uses_offerings(t: &toml::Table) -> bool {
-    t.get("deployment")
-        .and_then(|d| d.as_array())
-        .is_some_and(|a| a.iter().any(|d| d.get("offering").is_some()))
-}
-
-/// Fills each `[[deployment]]` that names a catalog `offering` with the
-/// offering's values, under the keys the scenario writes itself.
-fn apply_offerings(mut table: toml::Table, file: &Path) -> Result<toml::Table, InputError> {
+fn validate(
+    mut raw: RawScenario,
+    file: &Path,
+    overrides: &Overrides,
+) -> Result<Scenario, InputError> {
     let c = Checker { file };
-    let Some(toml::Value::Array(deps)) = table.get_mut("deployment") else {
-        return Ok(table);
-    };
-    let catalog = crate::input::catalog::Catalog::shipped();
-    for (i, d) in deps.iter_mut().enumerate() {
-        let Some(t) = d.as_table() else { continue };
-        let Some(id) = t.get("offering") else {
-            continue;
-        };
-        let at = format!("deployment[{i}].offering");
-        let Some(id) = id.as_str() else {
-            return Err(c.err(
-                at,
-                "must be a string such as \"azure-openai/gpt-4o/global-standard\"",
-            ));
-        };
-        let Some((platform, offering)) = catalog.offering(id) else {
-            let near: Vec<String> = catalog
-                .offerings()
-                .filter(|(p, o)| id.starts_with(&p.id) || id.contains(&o.model))
-                .map(|(p, o)| format!("{}/{}", p.id, o.id))
-                .take(12)
-                .collect();
-            return Err(c.err(
-                at,
-                format!(
-                    "unknown offering \"{id}\"; {} (llmcap catalog lists them all)",
-                    if near.is_empty() {
-                        format!("platforms: {}", catalog.platform_ids().join(", "))
-                    } else {
-                        format!("similar: {}", near.join(", "))
-                    }
-                ),
-            ));
-        };
-        for key in ["platform", "model"] {
-            let want = if key == "platform" {
-                &platform.id
-            } else {
-                &offering.model
-            };
-            if let Some(v) = t.get(key).and_then(|v| v.as_str()) {
-                if v != want {
-                    return Err(c.err(
-                        format!("deployment[{i}].{key}"),
-                        format!(
-                            "is \"{v}\", but offering \"{id}\" is {key} \"{want}\"; leave it out"
-                        ),
-                    ));
-                }
-            }
-        }
-        // The pool kind comes from the offering; the scenario may not switch it.
-        let other = if offering.reserved.is_some() {
-            "on_demand"
-        } else {
-            "reserved"
-        };
-        if t.contains_key(other) {
-            return Err(c.err(
-                format!("deployment[{i}].{other}"),
-                format!(
-                    "offering \"{id}\" is {}; it has no [{other}] keys",
-                    offering.kind
-                ),
-            ));
-        }
-        let merged =
-            crate::input::catalog::merge_under(offering.deployment_table(&platform.id), t.clone());
-        *d = toml::Value::Table(merged);
-    }
-    Ok(table)
-}
-
-fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
-    let c = Checker { file };
+    // The options first: a plan's replications replace the scenario's.
+    let sweep = raw
+        .sweep
+        .as_ref()
+        .map(|s| SweepSpec::from_raw(s, file, "sweep"))
+        .transpose()?;
+    let plan = raw
+        .plan
+        .as_ref()
+        .map(|p| options::validate_plan(&c, p))
+        .transpose()?;
+    // A scheduled outage may start anywhere in the horizon the file was
+    // written for: a shorter look (--horizon-hours) simply ends before it.
+    let written_horizon = raw.scenario.horizon_hours;
+    overrides.apply(&mut raw);
     let h = &raw.scenario;
     let name = match &h.name {
         Some(n) => n.clone(),
@@ -188,10 +190,10 @@ fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
         )
     })?;
     let replications = h.replications.unwrap_or(1);
-    if replications == 0 || replications > 10_000 {
+    if replications == 0 || replications > MAX_REPLICATIONS {
         return Err(c.err(
             "scenario.replications",
-            format!("must be from 1 to 10000, got {replications}"),
+            format!("must be from 1 to {MAX_REPLICATIONS}, got {replications}"),
         ));
     }
     let start_weekday = match &h.start_weekday {
@@ -258,7 +260,7 @@ fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
             i,
             o,
             &deployments,
-            horizon,
+            horizon.max(written_horizon.min(MAX_HORIZON_HOURS)),
         )?);
     }
 
@@ -273,8 +275,8 @@ fn validate(raw: RawScenario, file: &Path) -> Result<Scenario, InputError> {
         client,
         classes,
         deployments,
-        sweep: raw.sweep,
-        plan: raw.plan,
+        sweep,
+        plan,
         gateway,
         outages,
     })

@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::domain::{RawPlan, RawSweep};
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
@@ -192,4 +190,30 @@ pub struct RawReserved {
     pub price_per_unit_hour: BTreeMap<String, f64>,
     pub max_queue: Option<f64>,
     pub max_wait_ms: Option<f64>,
+}
+
+/// `[sweep]`: one key, many values (see `sweep`).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    pub key: String,
+    pub values: Option<Vec<f64>>,
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+    pub step: Option<f64>,
+    pub points: Option<f64>,
+    pub replications: Option<u32>,
+    pub compare: Option<String>,
+}
+
+/// `[plan]`: what `llmcap plan` may buy (see `plan`).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    pub deployment: Option<String>,
+    pub terms: Option<Vec<String>>,
+    pub max_units: Option<f64>,
+    pub confidence: Option<f64>,
+    pub replications: Option<u32>,
+    pub sla: Option<String>,
 }

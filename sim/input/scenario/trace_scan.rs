@@ -2,11 +2,12 @@
 //! over the file for its usable rows, span, mean tokens and the requests the
 //! replay puts in each simulated hour.
 
-use crate::domain::limits::MAX_HORIZON_HOURS;
+use crate::domain::limits::{MAX_HORIZON_HOURS, MAX_TILED_PASSES};
 use crate::domain::trace::{CsvMapping, TimeUnit, TraceFormat, FORMATS, TIME_UNITS};
 use crate::domain::{ArrivalProcess, ArrivalSpec, TraceSource, TraceStats};
 use crate::error::InputError;
 use crate::input::document::{ms_to_us, Checker};
+use crate::input::scenario::expected::{expected_per_hour, Layout, SecondCounts};
 use crate::input::scenario::raw::RawArrivals;
 use crate::input::trace::TraceReader;
 
@@ -134,7 +135,7 @@ pub(super) fn validate_trace(
     let (mut sum_in, mut sum_out) = (0.0, 0.0);
     // Requests per whole second after the first request (trace time), to
     // place them in simulated hours once the period is known.
-    let mut per_second: Vec<u32> = Vec::new();
+    let mut per_second = SecondCounts::default();
     for row in reader {
         match row {
             Ok(r) => {
@@ -151,13 +152,7 @@ pub(super) fn validate_trace(
                 st.requests += 1;
                 sum_in += r.input as f64;
                 sum_out += r.output as f64;
-                let sec = (r.time_s - st.first_s).max(0.0) as usize;
-                if sec < 100_000_000 {
-                    if per_second.len() <= sec {
-                        per_second.resize(sec + 1, 0);
-                    }
-                    per_second[sec] += 1;
-                }
+                per_second.add((r.time_s - st.first_s).max(0.0) as u64);
             }
             Err(bad) => {
                 if !skip_bad_rows {
@@ -199,33 +194,26 @@ pub(super) fn validate_trace(
         skip_bad_rows,
         stats: st,
     };
-    // Expected requests per simulated hour: each second's requests at
-    // offset + pass x period + second / time_scale (to the second).
-    let horizon_s = horizon_hours as f64 * 3600.0;
-    let period_s = src.period_us() as f64 / 1e6;
-    let offset = src.offset_us as f64 / 1e6;
-    let mut expected = vec![0.0; horizon_hours as usize];
-    let mut pass = 0u64;
-    loop {
-        let start = offset + pass as f64 * period_s;
-        if start >= horizon_s {
-            break;
-        }
-        for (sec, &n) in per_second.iter().enumerate() {
-            if n == 0 {
-                continue;
-            }
-            let t = start + sec as f64 / time_scale;
-            if t >= horizon_s {
-                break;
-            }
-            expected[(t / 3600.0) as usize] += n as f64 * rate_scale;
-        }
-        pass += 1;
-        if !tile {
-            break;
-        }
+    let layout = Layout {
+        horizon_hours,
+        offset_s: src.offset_us as f64 / 1e6,
+        period_s: src.period_us() as f64 / 1e6,
+        time_scale,
+        rate_scale,
+        tile,
+    };
+    // Each pass is read from the file again: a bound on the work of a replay.
+    if layout.passes() > MAX_TILED_PASSES {
+        return Err(c.err(
+            format!("{p}.time_scale"),
+            format!(
+                "\"{file}\" tiled over {horizon_hours} h would be replayed {:.3e} times (one pass lasts {:.3e} s); at most {MAX_TILED_PASSES:.0e} passes are allowed: lower time_scale or the horizon",
+                layout.passes(),
+                layout.period_s
+            ),
+        ));
     }
+    let expected = expected_per_hour(&per_second, &layout);
     src.stats.expected_per_hour = expected;
     Ok(src)
 }

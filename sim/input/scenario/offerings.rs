@@ -1,0 +1,94 @@
+//! Deployments that name a catalog `offering` get the offering's values, under
+//! the keys the scenario writes itself, before the file is validated.
+
+use std::path::Path;
+
+use crate::error::InputError;
+use crate::input::document::Checker;
+
+pub(super) fn uses_offerings(t: &toml::Table) -> bool {
+    t.get("deployment")
+        .and_then(|d| d.as_array())
+        .is_some_and(|a| a.iter().any(|d| d.get("offering").is_some()))
+}
+
+/// Fills each `[[deployment]]` that names a catalog `offering` with the
+/// offering's values, under the keys the scenario writes itself.
+pub(super) fn apply_offerings(
+    mut table: toml::Table,
+    file: &Path,
+) -> Result<toml::Table, InputError> {
+    let c = Checker { file };
+    let Some(toml::Value::Array(deps)) = table.get_mut("deployment") else {
+        return Ok(table);
+    };
+    let catalog = crate::input::catalog::Catalog::shipped();
+    for (i, d) in deps.iter_mut().enumerate() {
+        let Some(t) = d.as_table() else { continue };
+        let Some(id) = t.get("offering") else {
+            continue;
+        };
+        let at = format!("deployment[{i}].offering");
+        let Some(id) = id.as_str() else {
+            return Err(c.err(
+                at,
+                "must be a string such as \"azure-openai/gpt-4o/global-standard\"",
+            ));
+        };
+        let Some((platform, offering)) = catalog.offering(id) else {
+            let near: Vec<String> = catalog
+                .offerings()
+                .filter(|(p, o)| id.starts_with(&p.id) || id.contains(&o.model))
+                .map(|(p, o)| format!("{}/{}", p.id, o.id))
+                .take(12)
+                .collect();
+            return Err(c.err(
+                at,
+                format!(
+                    "unknown offering \"{id}\"; {} (llmcap catalog lists them all)",
+                    if near.is_empty() {
+                        format!("platforms: {}", catalog.platform_ids().join(", "))
+                    } else {
+                        format!("similar: {}", near.join(", "))
+                    }
+                ),
+            ));
+        };
+        for key in ["platform", "model"] {
+            let want = if key == "platform" {
+                &platform.id
+            } else {
+                &offering.model
+            };
+            if let Some(v) = t.get(key).and_then(|v| v.as_str()) {
+                if v != want {
+                    return Err(c.err(
+                        format!("deployment[{i}].{key}"),
+                        format!(
+                            "is \"{v}\", but offering \"{id}\" is {key} \"{want}\"; leave it out"
+                        ),
+                    ));
+                }
+            }
+        }
+        // The pool kind comes from the offering; the scenario may not switch it.
+        let other = if offering.reserved.is_some() {
+            "on_demand"
+        } else {
+            "reserved"
+        };
+        if t.contains_key(other) {
+            return Err(c.err(
+                format!("deployment[{i}].{other}"),
+                format!(
+                    "offering \"{id}\" is {}; it has no [{other}] keys",
+                    offering.kind
+                ),
+            ));
+        }
+        let merged =
+            crate::input::catalog::merge_under(offering.deployment_table(&platform.id), t.clone());
+        *d = toml::Value::Table(merged);
+    }
+    Ok(table)
+}

@@ -1,0 +1,323 @@
+//! The `[sweep]` and `[plan]` tables (and the same options from the command
+//! line) checked into typed specs, so `sweep` and `plan` only run them.
+
+use std::path::Path;
+
+use crate::domain::limits::{MAX_PLAN_UNITS, MAX_POINTS, MAX_REPLICATIONS};
+use crate::domain::{PlanOptions, SlaTarget, SweepSpec};
+use crate::error::InputError;
+use crate::input::document::Checker;
+use crate::input::scenario::raw::{RawPlan, RawSweep};
+
+/// How messages name an option: `sweep.step` in the file (`at` = "sweep"),
+/// `--step` on the command line (`at` = "--").
+pub fn option_name(at: &str, k: &str) -> String {
+    if at == "--" {
+        format!("--{k}")
+    } else {
+        format!("{at}.{k}")
+    }
+}
+
+use option_name as name;
+
+impl SweepSpec {
+    /// Checks a `[sweep]` table (`at` = "sweep") or the same fields from the
+    /// command line (`at` = "--"); messages name `sweep.step` or `--step`.
+    pub fn from_raw(raw: &RawSweep, file: &Path, at: &str) -> Result<SweepSpec, InputError> {
+        let c = Checker { file };
+        let key = raw.key.trim();
+        if key.is_empty() {
+            return Err(c.err(
+                name(at, "key"),
+                "must name a numeric key, e.g. \"deployment.ptu.reserved.units\" or \"demand_scale\"",
+            ));
+        }
+        let range =
+            raw.from.is_some() || raw.to.is_some() || raw.step.is_some() || raw.points.is_some();
+        let values = match (&raw.values, range) {
+            (Some(_), true) => {
+                return Err(c.err(
+                    at,
+                    "give either values = [...] or from / to with step or points, not both",
+                ))
+            }
+            (Some(v), false) => {
+                if v.is_empty() {
+                    return Err(c.err(name(at, "values"), "must list at least one value"));
+                }
+                for (i, x) in v.iter().enumerate() {
+                    if !x.is_finite() {
+                        return Err(c.err(
+                            format!("{}[{i}]", name(at, "values")),
+                            format!("must be a finite number, got {x}"),
+                        ));
+                    }
+                }
+                v.clone()
+            }
+            (None, false) => {
+                return Err(c.err(
+                    at,
+                    "needs the values to sweep: values = [...], or from, to and step (or points)",
+                ))
+            }
+            (None, true) => {
+                let from = raw
+                    .from
+                    .ok_or_else(|| c.err(name(at, "from"), "is missing (the first value)"))?;
+                let to = raw
+                    .to
+                    .ok_or_else(|| c.err(name(at, "to"), "is missing (the last value)"))?;
+                for (k, v) in [("from", from), ("to", to)] {
+                    if !v.is_finite() {
+                        return Err(c.err(name(at, k), format!("must be a finite number, got {v}")));
+                    }
+                }
+                if to < from {
+                    return Err(c.err(
+                        name(at, "to"),
+                        format!("must be at least from = {from} (an empty range), got {to}"),
+                    ));
+                }
+                match (raw.step, raw.points) {
+                    (Some(_), Some(_)) => {
+                        return Err(c.err(at, "give step or points, not both"));
+                    }
+                    (None, None) => return Err(c.err(
+                        name(at, "step"),
+                        "is missing: give step (the distance between values) or points (how many)",
+                    )),
+                    (Some(step), None) => {
+                        if !(step.is_finite() && step > 0.0) {
+                            return Err(c.err(
+                                name(at, "step"),
+                                format!("must be a number above 0, got {step}"),
+                            ));
+                        }
+                        let n = ((to - from) / step + 1e-9).floor() + 1.0;
+                        if n > MAX_POINTS as f64 {
+                            return Err(c.err(
+                                name(at, "step"),
+                                format!("makes {n} points; at most {MAX_POINTS} are allowed"),
+                            ));
+                        }
+                        (0..n as usize).map(|i| from + step * i as f64).collect()
+                    }
+                    (None, Some(points)) => {
+                        let n = c.whole(&name(at, "points"), points, 1)? as usize;
+                        if n > MAX_POINTS {
+                            return Err(c.err(
+                                name(at, "points"),
+                                format!("must be at most {MAX_POINTS}, got {n}"),
+                            ));
+                        }
+                        if n == 1 {
+                            vec![from]
+                        } else {
+                            let step = (to - from) / (n - 1) as f64;
+                            (0..n).map(|i| from + step * i as f64).collect()
+                        }
+                    }
+                }
+            }
+        };
+        if let Some(r) = raw.replications {
+            if r == 0 || r > MAX_REPLICATIONS {
+                return Err(c.err(
+                    name(at, "replications"),
+                    format!("must be from 1 to {MAX_REPLICATIONS}, got {r}"),
+                ));
+            }
+        }
+        Ok(SweepSpec {
+            key: key.to_string(),
+            values,
+            replications: raw.replications,
+            compare: raw.compare.clone(),
+            at: at.to_string(),
+        })
+    }
+}
+
+/// Checks a `[plan]` table on its own (the deployment and terms are checked
+/// against the scenario by `analysis::plan::spec`).
+pub(super) fn validate_plan(c: &Checker, raw: &RawPlan) -> Result<PlanOptions, InputError> {
+    if let Some(x) = raw.confidence {
+        return Err(c.err(
+            "plan.confidence",
+            format!("is not supported: a configuration meets the SLA when the lower end of the 95% confidence interval of its attainment does; leave it out (got {x})"),
+        ));
+    }
+    let max_units = raw
+        .max_units
+        .map(|m| {
+            if !(m.is_finite() && m >= 1.0 && m.fract() == 0.0 && m <= MAX_PLAN_UNITS as f64) {
+                return Err(c.err(
+                    "plan.max_units",
+                    format!("must be a whole number from 1 to {MAX_PLAN_UNITS}, got {m}"),
+                ));
+            }
+            Ok(m as u32)
+        })
+        .transpose()?;
+    if let Some(r) = raw.replications {
+        if r == 0 || r > MAX_REPLICATIONS {
+            return Err(c.err(
+                "plan.replications",
+                format!("must be from 1 to {MAX_REPLICATIONS}, got {r}"),
+            ));
+        }
+    }
+    let sla = raw
+        .sla
+        .as_deref()
+        .map(|t| parse_sla(t).map_err(|e| c.err("plan.sla", e)))
+        .transpose()?;
+    Ok(PlanOptions {
+        deployment: raw.deployment.clone(),
+        terms: raw.terms.clone(),
+        max_units,
+        replications: raw.replications,
+        sla,
+    })
+}
+
+/// Parses "p99<=800ms", "p99 < 1s", "99% under 1s", "99.9% <= 2 s".
+pub fn parse_sla(text: &str) -> Result<SlaTarget, String> {
+    let s: String = text
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let help =
+        "write it as \"p99<=800ms\" or \"99% under 1s\" (percentile in (0, 100], time in ms or s)";
+    let (pct, rest) = if let Some(r) = s.strip_prefix('p') {
+        let end = r
+            .find(['<', 'u', 'w'])
+            .ok_or_else(|| format!("\"{text}\": {help}"))?;
+        (&r[..end], &r[end..])
+    } else {
+        let (p, r) = s
+            .split_once('%')
+            .ok_or_else(|| format!("\"{text}\": {help}"))?;
+        (p, r)
+    };
+    let time = ["<=", "<", "under", "within"]
+        .iter()
+        .find_map(|op| rest.strip_prefix(op))
+        .ok_or_else(|| format!("\"{text}\": {help}"))?;
+    let percentile: f64 = pct
+        .parse()
+        .map_err(|_| format!("\"{text}\": the percentile \"{pct}\" is not a number; {help}"))?;
+    if !(percentile > 0.0 && percentile <= 100.0) {
+        return Err(format!(
+            "\"{text}\": the percentile must be in (0, 100], got {percentile}"
+        ));
+    }
+    let (num, scale) = if let Some(n) = time.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = time.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        return Err(format!(
+            "\"{text}\": the time needs a unit, ms or s; {help}"
+        ));
+    };
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("\"{text}\": the time \"{num}\" is not a number; {help}"))?;
+    if !(v.is_finite() && v > 0.0) {
+        return Err(format!(
+            "\"{text}\": the time must be a finite number above 0, got {num}"
+        ));
+    }
+    Ok(SlaTarget {
+        percentile,
+        ttft_ms: v * scale,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(raw: RawSweep) -> Result<SweepSpec, InputError> {
+        SweepSpec::from_raw(&raw, Path::new("s.toml"), "sweep")
+    }
+
+    #[test]
+    fn ranges_include_both_ends() {
+        let s = spec(RawSweep {
+            key: "demand_scale".into(),
+            from: Some(15.0),
+            to: Some(30.0),
+            step: Some(5.0),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.values, vec![15.0, 20.0, 25.0, 30.0]);
+        let s = spec(RawSweep {
+            key: "demand_scale".into(),
+            from: Some(0.5),
+            to: Some(2.0),
+            points: Some(4.0),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.values, vec![0.5, 1.0, 1.5, 2.0]);
+    }
+
+    #[test]
+    fn bad_ranges_name_the_key() {
+        let cases = [
+            (
+                RawSweep {
+                    key: "k".into(),
+                    from: Some(2.0),
+                    to: Some(1.0),
+                    step: Some(1.0),
+                    ..Default::default()
+                },
+                "sweep.to",
+            ),
+            (
+                RawSweep {
+                    key: "k".into(),
+                    from: Some(1.0),
+                    to: Some(2.0),
+                    step: Some(0.0),
+                    ..Default::default()
+                },
+                "sweep.step",
+            ),
+            (
+                RawSweep {
+                    key: "k".into(),
+                    values: Some(vec![]),
+                    ..Default::default()
+                },
+                "sweep.values",
+            ),
+            (
+                RawSweep {
+                    key: " ".into(),
+                    values: Some(vec![1.0]),
+                    ..Default::default()
+                },
+                "sweep.key",
+            ),
+            (
+                RawSweep {
+                    key: "k".into(),
+                    ..Default::default()
+                },
+                "sweep",
+            ),
+        ];
+        for (raw, path) in cases {
+            let e = spec(raw).unwrap_err();
+            assert_eq!(e.path(), path, "{e}");
+        }
+    }
+}
