@@ -7,8 +7,8 @@
 #   HOURS=72 scripts/bench.sh   # a shorter horizon for a quick look
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin=target/release/llmcap
+source scripts/common.sh
+llmcap_build
 scenario=scenarios/bench_30d.toml
 hours=${HOURS:-720}
 out=$(mktemp -d)

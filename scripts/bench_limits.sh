@@ -7,8 +7,8 @@
 #   scripts/bench_limits.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin=target/release/llmcap
+source scripts/common.sh
+llmcap_build
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 printf 'TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:00:00,10,1\n2023-11-16 18:00:01,10,1\n' > "$work/trace.csv"

@@ -9,11 +9,8 @@
 #   BIN=target/release/llmcap scripts/bench_outages.sh   # an already built binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${BIN:-}
-if [ -z "$bin" ]; then
-  cargo build --release --quiet
-  bin=target/release/llmcap
-fi
+source scripts/common.sh
+llmcap_build
 hours=${HOURS:-8760}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

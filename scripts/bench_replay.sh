@@ -8,7 +8,8 @@
 #   ROWS=1000000 scripts/bench_replay.sh    # a small one, for comparison
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
+source scripts/common.sh
+llmcap_build
 rows=${ROWS:-50000000}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -39,11 +40,11 @@ latency = { median_ms = 300, p99_ms = 900 }
 on_demand = { input_per_1m = 1.0, output_per_1m = 2.0 }
 TOML
 echo "trace: $(du -h "$dir/trace.csv" | cut -f1), $rows requests over $hours h"
-python3 - "$dir" <<'PY'
+python3 - "$dir" "$bin" <<'PY'
 import resource, subprocess, sys, time
-d = sys.argv[1]
+d, binary = sys.argv[1], sys.argv[2]
 t0 = time.time()
-p = subprocess.run(["target/release/llmcap", "run", f"{d}/replay.toml", "--out", f"{d}/out", "--threads", "1"],
+p = subprocess.run([binary, "run", f"{d}/replay.toml", "--out", f"{d}/out", "--threads", "1"],
                    capture_output=True, text=True)
 if p.returncode != 0:
     sys.exit(p.stderr)

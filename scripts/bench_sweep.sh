@@ -7,11 +7,12 @@
 #   scripts/bench_sweep.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
+source scripts/common.sh
+llmcap_build
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 start=$(date +%s.%N)
-target/release/llmcap sweep scenarios/breakeven_azure.toml --out "$out/sweep" \
+"$bin" sweep scenarios/breakeven_azure.toml --out "$out/sweep" \
     --from 15 --to 260 --step 5 --key deployment.ptu.reserved.units --replications 10 2>&1 >/dev/null \
     | grep -E 'simulated in|break-even utilization, monthly'
 end=$(date +%s.%N)

@@ -7,8 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-cargo run --release --quiet -- run scenarios/baseline.toml --out "$out/baseline" --quiet
-cargo run --release --quiet -- sweep scenarios/breakeven_azure.toml --out "$out/azure" --quiet
+source scripts/common.sh
+llmcap_build
+"$bin" run scenarios/baseline.toml --out "$out/baseline" --quiet
+"$bin" sweep scenarios/breakeven_azure.toml --out "$out/azure" --quiet
 mkdir -p docs/img
 cp "$out/baseline/hourly_cost.png" docs/img/baseline_hourly_cost.png
 cp "$out/azure/cost_vs_units.png" docs/img/breakeven_azure_cost_vs_units.png

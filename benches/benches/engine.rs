@@ -9,7 +9,7 @@ use llmcap::domain::Scenario;
 use llmcap::model::engine::EventQueue;
 
 fn replication(c: &mut Criterion) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench_30d.toml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/bench_30d.toml");
     let mut sc = Scenario::load(&path).expect("the shipped benchmark scenario is valid");
     sc.horizon_hours = 1;
     let requests = llmcap::analysis::run::run_replication(&sc, 0, None)
