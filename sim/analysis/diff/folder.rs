@@ -1,0 +1,436 @@
+//! Reading a run folder: manifest, classes, deployments and the CSVs `diff` needs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::domain::WEEKDAYS;
+
+use super::table::{focus_hour, read, Table};
+
+/// What is wrong with an input folder; each message names the folder or file.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    #[error("{path}: no such folder (give a results folder written by `llmcap run`)")]
+    NoFolder { path: PathBuf },
+    #[error("{path}: not an llmcap run folder: {reason}")]
+    NotRun { path: PathBuf, reason: String },
+    #[error("{path}: cannot read the file")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Malformed { path: PathBuf, message: String },
+}
+
+pub(super) fn malformed(path: &Path, message: impl Into<String>) -> DiffError {
+    DiffError::Malformed {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// A price component of the bill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Component {
+    OnDemandInput,
+    OnDemandOutput,
+    ReservedUsed,
+    ReservedIdle,
+    /// Reserved unit-hours not split by use (runs without per-class cells).
+    Reserved,
+}
+
+impl Component {
+    pub fn label(self) -> &'static str {
+        match self {
+            Component::OnDemandInput => "on-demand input tokens",
+            Component::OnDemandOutput => "on-demand output tokens",
+            Component::ReservedUsed => "reserved unit-hours used",
+            Component::ReservedIdle => "reserved unit-hours idle",
+            Component::Reserved => "reserved unit-hours",
+        }
+    }
+
+    pub(super) fn per_request(self) -> bool {
+        matches!(self, Component::OnDemandInput | Component::OnDemandOutput)
+    }
+}
+
+/// One class of a run.
+#[derive(Debug, Clone, Default)]
+pub struct ClassRun {
+    pub model: String,
+    /// Arrivals per replication.
+    pub arrived: f64,
+    pub mean_input_tokens: f64,
+    pub mean_output_tokens: f64,
+}
+
+/// One deployment of a run.
+#[derive(Debug, Clone, Default)]
+pub struct DeploymentRun {
+    pub platform: String,
+    pub model: String,
+    pub pool: String,
+    /// Requests served per replication.
+    pub served: f64,
+}
+
+/// One row of `attribution.csv`.
+#[derive(Debug, Clone, Default)]
+pub struct AttributionRow {
+    pub mechanism: String,
+    pub granularity_hours: f64,
+    pub cost_usd: f64,
+    pub native_share: f64,
+    pub with_gateway_share: f64,
+    pub reason: String,
+}
+
+/// Quantity, cost and unit price of one price component (summed over hours).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Metered {
+    pub quantity: f64,
+    pub cost: f64,
+    /// ListUnitPrice x quantity, summed: divided by `quantity` it is the
+    /// quantity-weighted unit price.
+    pub priced: f64,
+    pub unit: &'static str,
+}
+
+/// What `diff` uses of one results folder, over its first `hours` hours.
+#[derive(Debug, Clone, Default)]
+pub struct RunFolder {
+    pub dir: PathBuf,
+    pub scenario: String,
+    pub seed: u64,
+    pub horizon_hours: u32,
+    pub replications: u32,
+    /// The hours read (the common horizon of the two runs).
+    pub hours: u32,
+    /// Weekday index (0 = Monday) of hour 0.
+    pub start_weekday: u32,
+    pub classes: BTreeMap<String, ClassRun>,
+    pub deployments: BTreeMap<String, DeploymentRun>,
+    /// Cost per hour and deployment.
+    pub hourly: BTreeMap<(u32, String), f64>,
+    /// Cost per (dimension, value); dimension "class" holds the classes.
+    pub tags: BTreeMap<(String, String), f64>,
+    /// Tag dimensions (not "class") in file order.
+    pub dimensions: Vec<String>,
+    /// Per deployment and component.
+    pub components: BTreeMap<(String, Component), Metered>,
+    /// Each class's tags (from focus.csv).
+    pub class_tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// Cost per class and deployment (from focus.csv).
+    pub class_deployments: BTreeMap<String, BTreeMap<String, f64>>,
+    /// `attribution.csv` per (platform, dimension), `None` if the run has none.
+    pub attribution: Option<BTreeMap<(String, String), AttributionRow>>,
+}
+
+impl RunFolder {
+    /// Reads the manifest of `dir` (checks that it is an llmcap run folder).
+    fn manifest(dir: &Path) -> Result<(RunFolder, serde_json::Value), DiffError> {
+        if !dir.exists() {
+            return Err(DiffError::NoFolder {
+                path: dir.to_path_buf(),
+            });
+        }
+        if !dir.is_dir() {
+            return Err(DiffError::NotRun {
+                path: dir.to_path_buf(),
+                reason: "it is a file, not a folder".into(),
+            });
+        }
+        let path = dir.join("summary.json");
+        if !path.exists() {
+            let other = crate::report::output::MANIFEST_FILES
+                .iter()
+                .find(|f| dir.join(f).exists());
+            return Err(DiffError::NotRun {
+                path: dir.to_path_buf(),
+                reason: match other {
+                    Some(f) => format!("it holds {f}, not the summary.json of `llmcap run`; diff compares two run folders"),
+                    None => "no summary.json (give a folder written by `llmcap run`)".into(),
+                },
+            });
+        }
+        let bytes = read(&path)?;
+        let v: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| malformed(&path, format!("malformed JSON: {e}")))?;
+        let m = &v["manifest"];
+        if !m["llmcap_version"].is_string() {
+            return Err(DiffError::NotRun {
+                path: dir.to_path_buf(),
+                reason: "summary.json has no llmcap manifest (manifest.llmcap_version)".into(),
+            });
+        }
+        let field = |key: &str| -> Result<u64, DiffError> {
+            m[key]
+                .as_u64()
+                .ok_or_else(|| malformed(&path, format!("manifest.{key}: expected a whole number")))
+        };
+        let run = RunFolder {
+            dir: dir.to_path_buf(),
+            scenario: m["scenario_name"].as_str().unwrap_or("").to_string(),
+            seed: field("seed")?,
+            horizon_hours: field("horizon_hours")? as u32,
+            replications: field("replications")? as u32,
+            ..Default::default()
+        };
+        Ok((run, v))
+    }
+
+    /// Reads the folder, keeping hours `0..hours`.
+    fn load(mut self, summary: &serde_json::Value, hours: u32) -> Result<RunFolder, DiffError> {
+        self.hours = hours;
+        let path = self.dir.join("summary.json");
+        let num = |v: &serde_json::Value, what: &str| -> Result<f64, DiffError> {
+            v.as_f64()
+                .ok_or_else(|| malformed(&path, format!("{what}: expected a number")))
+        };
+        let str_of = |v: &serde_json::Value, what: &str| -> Result<String, DiffError> {
+            v.as_str()
+                .map(String::from)
+                .ok_or_else(|| malformed(&path, format!("{what}: expected a string")))
+        };
+        let list = |key: &str| -> Result<&Vec<serde_json::Value>, DiffError> {
+            summary[key]
+                .as_array()
+                .ok_or_else(|| malformed(&path, format!("{key}: expected a list")))
+        };
+        for (i, c) in list("classes")?.iter().enumerate() {
+            let at = |k: &str| format!("classes[{i}].{k}");
+            self.classes.insert(
+                str_of(&c["name"], &at("name"))?,
+                ClassRun {
+                    model: c["model"].as_str().unwrap_or("").to_string(),
+                    arrived: num(&c["requests"]["arrived"], &at("requests.arrived"))?,
+                    mean_input_tokens: c["mean_input_tokens"].as_f64().unwrap_or(0.0),
+                    mean_output_tokens: c["mean_output_tokens"].as_f64().unwrap_or(0.0),
+                },
+            );
+        }
+        for (i, d) in list("deployments")?.iter().enumerate() {
+            let at = |k: &str| format!("deployments[{i}].{k}");
+            self.deployments.insert(
+                str_of(&d["name"], &at("name"))?,
+                DeploymentRun {
+                    platform: str_of(&d["platform"], &at("platform"))?,
+                    model: d["model"].as_str().unwrap_or("").to_string(),
+                    pool: d["pool"].as_str().unwrap_or("").to_string(),
+                    served: num(&d["served"], &at("served"))?,
+                },
+            );
+        }
+
+        let t = Table::open(
+            &self.dir.join("hourly.csv"),
+            &["hour", "weekday", "deployment", "cost_total_usd"],
+        )?;
+        for (i, rec) in t.rows.iter().enumerate() {
+            let h = t.hour(rec)?;
+            if i == 0 {
+                let w = t.text(rec, "weekday");
+                let w = WEEKDAYS.iter().position(|d| *d == w).ok_or_else(|| {
+                    malformed(
+                        &t.path,
+                        format!("line 2: column weekday: unknown weekday \"{w}\""),
+                    )
+                })?;
+                // Hour 0's weekday, whatever the first row's hour.
+                self.start_weekday = ((w as i64 - (h / 24) as i64).rem_euclid(7)) as u32;
+            }
+            if h < hours {
+                let dep = t.text(rec, "deployment").to_string();
+                *self.hourly.entry((h, dep)).or_default() += t.number(rec, "cost_total_usd")?;
+            }
+        }
+
+        let t = Table::open(
+            &self.dir.join("cost_by_tag.csv"),
+            &["hour", "dimension", "value", "cost_total_usd"],
+        )?;
+        for rec in &t.rows {
+            let h = t.hour(rec)?;
+            let dim = t.text(rec, "dimension").to_string();
+            if dim != "class" && !self.dimensions.contains(&dim) {
+                self.dimensions.push(dim.clone());
+            }
+            if h < hours {
+                let key = (dim, t.text(rec, "value").to_string());
+                *self.tags.entry(key).or_default() += t.number(rec, "cost_total_usd")?;
+            }
+        }
+
+        self.read_focus()?;
+        self.read_attribution()?;
+        Ok(self)
+    }
+
+    fn read_focus(&mut self) -> Result<(), DiffError> {
+        let t = Table::open(
+            &self.dir.join("focus.csv"),
+            &[
+                "BilledCost",
+                "ChargePeriodStart",
+                "CommitmentDiscountStatus",
+                "ConsumedQuantity",
+                "ListUnitPrice",
+                "ResourceName",
+                "SkuId",
+                "Tags",
+            ],
+        )?;
+        let day0 = self.start_weekday as i64 * 24;
+        for rec in &t.rows {
+            let start = t.text(rec, "ChargePeriodStart");
+            let h = focus_hour(start).ok_or_else(|| {
+                malformed(
+                    &t.path,
+                    format!(
+                        "line {}: column ChargePeriodStart: expected YYYY-MM-DDTHH:00:00Z, got \"{start}\"",
+                        t.line(rec)
+                    ),
+                )
+            })? - day0;
+            if h < 0 || h >= self.hours as i64 {
+                continue;
+            }
+            let dep = t.text(rec, "ResourceName").to_string();
+            let sku = t.text(rec, "SkuId");
+            let component = match t.text(rec, "CommitmentDiscountStatus") {
+                "Used"
+                    if t.text(rec, "ChargeDescription")
+                        .ends_with("used and unused") =>
+                {
+                    Component::Reserved
+                }
+                "Used" => Component::ReservedUsed,
+                "Unused" => Component::ReservedIdle,
+                _ if sku.ends_with("/input-tokens") => Component::OnDemandInput,
+                _ if sku.ends_with("/output-tokens") => Component::OnDemandOutput,
+                _ => {
+                    return Err(malformed(
+                        &t.path,
+                        format!(
+                            "line {}: column SkuId: \"{sku}\" is no price component llmcap writes",
+                            t.line(rec)
+                        ),
+                    ))
+                }
+            };
+            let cost = t.number(rec, "BilledCost")?;
+            let quantity = t.number(rec, "ConsumedQuantity")?;
+            let price = t.number(rec, "ListUnitPrice")?;
+            let m = self.components.entry((dep.clone(), component)).or_default();
+            m.cost += cost;
+            m.quantity += quantity;
+            m.priced += quantity * price;
+            m.unit = if component.per_request() {
+                "1M tokens"
+            } else {
+                "unit-hours"
+            };
+            let tags_text = t.text(rec, "Tags");
+            let mut tags: BTreeMap<String, String> =
+                serde_json::from_str(tags_text).map_err(|e| {
+                    malformed(
+                        &t.path,
+                        format!(
+                            "line {}: column Tags: not a JSON object of strings: {e}",
+                            t.line(rec)
+                        ),
+                    )
+                })?;
+            if let Some(class) = tags.remove("llmcap-class") {
+                *self
+                    .class_deployments
+                    .entry(class.clone())
+                    .or_default()
+                    .entry(dep)
+                    .or_default() += cost;
+                self.class_tags.insert(class, tags);
+            }
+        }
+        Ok(())
+    }
+
+    fn read_attribution(&mut self) -> Result<(), DiffError> {
+        let path = self.dir.join("attribution.csv");
+        if !path.exists() {
+            return Ok(());
+        }
+        let t = Table::open(
+            &path,
+            &[
+                "platform",
+                "dimension",
+                "mechanism",
+                "granularity_hours",
+                "cost_usd",
+                "native_share",
+                "with_gateway_share",
+                "reason",
+            ],
+        )?;
+        let mut rows = BTreeMap::new();
+        for rec in &t.rows {
+            let share = |name: &str| -> Result<f64, DiffError> {
+                // An empty share (no cost on that platform) counts as covered.
+                if t.text(rec, name).is_empty() {
+                    Ok(1.0)
+                } else {
+                    t.number(rec, name)
+                }
+            };
+            rows.insert(
+                (
+                    t.text(rec, "platform").to_string(),
+                    t.text(rec, "dimension").to_string(),
+                ),
+                AttributionRow {
+                    mechanism: t.text(rec, "mechanism").to_string(),
+                    granularity_hours: t.number(rec, "granularity_hours")?,
+                    cost_usd: t.number(rec, "cost_usd")?,
+                    native_share: share("native_share")?,
+                    with_gateway_share: share("with_gateway_share")?,
+                    reason: t.text(rec, "reason").to_string(),
+                },
+            );
+        }
+        self.attribution = Some(rows);
+        Ok(())
+    }
+
+    /// Total cost over the hours read.
+    pub fn total(&self) -> f64 {
+        self.hourly.values().sum()
+    }
+
+    /// Requests per replication, all classes.
+    pub fn requests(&self) -> f64 {
+        self.classes.values().map(|c| c.arrived).sum()
+    }
+
+    /// The folder's name, for labels.
+    pub fn label(&self) -> String {
+        self.dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.dir.display().to_string())
+    }
+}
+
+/// Reads both folders over their common hours.
+pub fn open(a: &Path, b: &Path) -> Result<(RunFolder, RunFolder), DiffError> {
+    let (ra, va) = RunFolder::manifest(a)?;
+    let (rb, vb) = RunFolder::manifest(b)?;
+    let hours = ra.horizon_hours.min(rb.horizon_hours);
+    Ok((ra.load(&va, hours)?, rb.load(&vb, hours)?))
+}

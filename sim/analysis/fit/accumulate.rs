@@ -1,0 +1,347 @@
+//! The one pass over the trace: counts per interval and hour of day, token samples, bad rows.
+
+use rand::Rng;
+
+use crate::domain::trace::{BadRow, BadRowKind};
+use crate::domain::traffic::TokenDist;
+use crate::model::rng::{key_of, stream, Purpose, SimRng};
+
+use super::result::{ArrivalFit, BadRowCount, BadRows, LogNormalFit, TokenFit};
+use super::stats::{argmax, argmin, cdf_points, ks_distance, min_max, quantile, sampled_cdf};
+use super::text::duration;
+use super::{
+    BAD_ROW_EXAMPLES, MAX_INTERVALS, MAX_OVERDISPERSION, PERCENTILES, PROFILE_MIN_SPAN_S,
+    RESERVOIR_SEED,
+};
+
+/// The running state of one pass over the trace.
+pub(super) struct Accumulator {
+    interval_s: f64,
+    wall_clock: bool,
+    pub(super) n: u64,
+    pub(super) first: f64,
+    pub(super) last: f64,
+    counts: Vec<u64>,
+    /// Requests per hour of day (UTC, or hours from the first request).
+    by_hour: [u64; 24],
+    pub(super) input: TokenAcc,
+    pub(super) output: TokenAcc,
+    /// Requests kept for the quantiles at most.
+    cap: usize,
+    rng: SimRng,
+    pub(super) bad: BadRows,
+}
+
+impl Accumulator {
+    pub(super) fn new(interval_s: f64, wall_clock: bool, cap: usize) -> Self {
+        Accumulator {
+            interval_s,
+            wall_clock,
+            n: 0,
+            first: 0.0,
+            last: 0.0,
+            counts: Vec::new(),
+            by_hour: [0; 24],
+            input: TokenAcc::default(),
+            output: TokenAcc::default(),
+            cap,
+            rng: stream(RESERVOIR_SEED, 0, Purpose::Tokens, key_of("fit")),
+            bad: BadRows::default(),
+        }
+    }
+
+    pub(super) fn add(&mut self, t: f64, input: u32, output: u32) -> Result<(), String> {
+        if self.n == 0 {
+            self.first = t;
+        }
+        self.last = t;
+        let i = ((t - self.first) / self.interval_s) as usize;
+        if i >= MAX_INTERVALS {
+            return Err(format!(
+                "the trace spans more than {} intervals of {} s ({:.0} days); use a longer interval",
+                MAX_INTERVALS,
+                self.interval_s,
+                MAX_INTERVALS as f64 * self.interval_s / 86_400.0
+            ));
+        }
+        if i >= self.counts.len() {
+            self.counts.resize(i + 1, 0);
+        }
+        self.counts[i] += 1;
+        self.by_hour[self.hour_of_day(t)] += 1;
+        self.n += 1;
+        // Algorithm R: the first `cap` requests, then request n replaces a
+        // random one with probability cap / n.
+        let slot = if self.input.samples.len() < self.cap {
+            None
+        } else {
+            let j = self.rng.random_range(0..self.n);
+            Some((j < self.cap as u64).then_some(j as usize))
+        };
+        self.input.add(input, slot);
+        self.output.add(output, slot);
+        Ok(())
+    }
+
+    fn hour_of_day(&self, t: f64) -> usize {
+        let base = if self.wall_clock { t } else { t - self.first };
+        ((base / 3600.0).floor() as i64).rem_euclid(24) as usize
+    }
+
+    pub(super) fn bad(&mut self, b: &BadRow) {
+        self.bad.total += 1;
+        let label = b.kind.label();
+        match self.bad.kinds.iter_mut().find(|k| k.kind == label) {
+            Some(k) => {
+                k.count += 1;
+                if k.first_lines.len() < BAD_ROW_EXAMPLES {
+                    k.first_lines.push(b.line);
+                }
+            }
+            None => self.bad.kinds.push(BadRowCount {
+                kind: label,
+                count: 1,
+                first_lines: vec![b.line],
+                first_message: b.message.clone(),
+            }),
+        }
+        // Keep a stable order: by kind.
+        self.bad.kinds.sort_by_key(|k| kind_order(k.kind));
+    }
+
+    /// Seconds of [first, last] in each hour of day.
+    fn exposure(&self) -> [f64; 24] {
+        let mut out = [0.0; 24];
+        let (a, b) = if self.wall_clock {
+            (self.first, self.last)
+        } else {
+            (0.0, self.last - self.first)
+        };
+        let mut h = (a / 3600.0).floor();
+        while h * 3600.0 < b {
+            let lo = (h * 3600.0).max(a);
+            let hi = ((h + 1.0) * 3600.0).min(b);
+            if hi > lo {
+                out[(h as i64).rem_euclid(24) as usize] += hi - lo;
+            }
+            h += 1.0;
+        }
+        out
+    }
+
+    pub(super) fn arrivals(&self, interval: u32, span: f64) -> ArrivalFit {
+        let mean_rps = self.n as f64 / span;
+        let dt = interval as f64;
+        // Complete intervals only: the last one stops at the last request.
+        let full = ((span / dt) as usize).min(self.counts.len());
+        let counts: Vec<u64> = self.counts[..full].to_vec();
+        let xs: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
+        let m = xs.iter().sum::<f64>() / full.max(1) as f64;
+        let var = if full > 1 {
+            xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (full - 1) as f64
+        } else {
+            0.0
+        };
+        let idc = (full > 1 && m > 0.0).then(|| var / m);
+
+        let basis = if self.wall_clock {
+            "UTC"
+        } else {
+            "hour 0 = the first request's hour"
+        };
+        let (hourly, hourly_note) = if span >= PROFILE_MIN_SPAN_S {
+            let exposure = self.exposure();
+            let rates: Vec<f64> = (0..24)
+                .map(|h| {
+                    if exposure[h] > 0.0 {
+                        self.by_hour[h] as f64 / exposure[h]
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let mean = rates.iter().sum::<f64>() / 24.0;
+            if mean > 0.0 {
+                let v: Vec<f64> = rates.iter().map(|r| r / mean).collect();
+                let (lo, hi) = min_max(&v);
+                let (peak, trough) = (argmax(&v), argmin(&v));
+                let note = format!(
+                    "fitted from {:.1} days of trace; peak at hour {peak} ({hi:.2}x the mean), trough at hour {trough} ({lo:.2}x)",
+                    span / 86_400.0,
+                );
+                (Some(v), note)
+            } else {
+                (None, "flat: no requests".to_string())
+            }
+        } else {
+            (
+                None,
+                format!(
+                    "flat: the trace covers {}, less than the 24 hours an hour-of-day profile needs",
+                    duration(span)
+                ),
+            )
+        };
+
+        // Expected count per interval under the fitted profile, scaled so
+        // the expected counts add up to the counted ones (the intervals need
+        // not cover whole days).
+        let shape: Vec<f64> = (0..full)
+            .map(|i| match &hourly {
+                Some(v) => {
+                    let t = self.first + (i as f64 + 0.5) * dt;
+                    v[self.hour_of_day(t)]
+                }
+                None => 1.0,
+            })
+            .collect();
+        let total: f64 = shape.iter().sum();
+        let scale = if total > 0.0 {
+            xs.iter().sum::<f64>() / total
+        } else {
+            m
+        };
+        let expected: Vec<f64> = shape.iter().map(|v| v * scale).collect();
+        let (mut k, mut note) = match (idc, &hourly) {
+            (None, _) => (
+                0.0,
+                Some(format!(
+                    "0: the trace has {full} complete interval(s) of {interval} s; at least 2 are needed to measure burstiness"
+                )),
+            ),
+            (Some(d), None) => ((d - 1.0) / m, None),
+            (Some(_), Some(_)) => {
+                let (mut num, mut den) = (0.0, 0.0);
+                for (x, e) in xs.iter().zip(&expected) {
+                    num += (x - e).powi(2) - e;
+                    den += e * e;
+                }
+                (if den > 0.0 { num / den } else { 0.0 }, None)
+            }
+        };
+        if note.is_none() && k <= 0.0 {
+            k = 0.0;
+            note = Some(
+                "0: the counts vary no more than a Poisson process's would (index of dispersion <= 1)"
+                    .into(),
+            );
+        }
+        if k > MAX_OVERDISPERSION {
+            note = Some(format!(
+                "capped at {MAX_OVERDISPERSION} (the largest a scenario accepts) from {k:.1}"
+            ));
+            k = MAX_OVERDISPERSION;
+        }
+        ArrivalFit {
+            mean_rps,
+            interval_s: interval,
+            intervals: full,
+            count_mean: m,
+            count_variance: var,
+            index_of_dispersion: idc,
+            dispersion_around_profile: (hourly.is_some() && full > 1).then(|| {
+                let den: f64 = expected.iter().sum();
+                let num: f64 = xs.iter().zip(&expected).map(|(x, e)| (x - e).powi(2)).sum();
+                if den > 0.0 {
+                    num / den
+                } else {
+                    0.0
+                }
+            }),
+            overdispersion: k,
+            overdispersion_note: note,
+            hourly,
+            hourly_basis: basis,
+            hourly_note,
+            counts,
+            expected,
+        }
+    }
+}
+
+fn kind_order(label: &str) -> usize {
+    [
+        BadRowKind::Time,
+        BadRowKind::Tokens,
+        BadRowKind::OutOfOrder,
+        BadRowKind::Shape,
+    ]
+    .iter()
+    .position(|k| k.label() == label)
+    .unwrap_or(usize::MAX)
+}
+
+/// Token counts of one kind.
+#[derive(Default)]
+pub(super) struct TokenAcc {
+    samples: Vec<u32>,
+    n: u64,
+    sum: f64,
+    min: u32,
+    max: u32,
+    zeros: u64,
+}
+
+impl TokenAcc {
+    /// `slot`: None = append; Some(None) = not sampled; Some(Some(j)) = replace j.
+    pub(super) fn add(&mut self, v: u32, slot: Option<Option<usize>>) {
+        if self.n == 0 {
+            self.min = v;
+        }
+        self.n += 1;
+        self.sum += v as f64;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+        if v == 0 {
+            self.zeros += 1;
+        }
+        match slot {
+            None => self.samples.push(v),
+            Some(Some(j)) => self.samples[j] = v,
+            Some(None) => {}
+        }
+    }
+
+    pub(super) fn finish(&mut self) -> TokenFit {
+        let mut s = std::mem::take(&mut self.samples);
+        s.sort_unstable();
+        // Rounded to 1/100 token, so the numbers print as they are stored.
+        let q = |p: f64| (quantile(&s, p) * 100.0).round() / 100.0;
+        let quantiles: Vec<[f64; 2]> = PERCENTILES.iter().map(|&p| [p, q(p / 100.0)]).collect();
+        let max = self.max.max(1);
+        // llmcap's lognormal needs median > 0 and p90 >= median; draws are
+        // at least 1 token anyway.
+        let median = q(0.5).max(1.0);
+        let p90 = q(0.9).max(median);
+        let lognormal = TokenDist::lognormal(median, p90, max);
+        let (mu, sigma) = match lognormal {
+            TokenDist::LogNormal { mu, sigma, .. } => (mu, sigma),
+            _ => (median.ln(), 0.0),
+        };
+        let empirical = TokenDist::Empirical {
+            points: quantiles.iter().map(|[p, v]| (p / 100.0, *v)).collect(),
+            max,
+        };
+        TokenFit {
+            requests: self.n,
+            sampled: s.len(),
+            reservoir: (s.len() as u64) < self.n,
+            mean: self.sum / self.n.max(1) as f64,
+            min: self.min,
+            max: self.max,
+            zeros: self.zeros,
+            lognormal: LogNormalFit {
+                median,
+                p90,
+                mu,
+                sigma,
+                mean: lognormal.mean(),
+                ks: ks_distance(&s, |k| sampled_cdf(&lognormal, k)),
+            },
+            empirical_mean: empirical.mean(),
+            ks_empirical: ks_distance(&s, |k| sampled_cdf(&empirical, k)),
+            quantiles,
+            cdf: cdf_points(&s),
+        }
+    }
+}

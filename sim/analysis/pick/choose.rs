@@ -1,0 +1,275 @@
+//! The decision per workload: primary, fallback, or why there is none.
+
+use serde::Serialize;
+
+use crate::input::catalog::Catalog;
+use crate::report::format::usd_whole;
+
+use super::candidates::Exclusion;
+use super::evaluate::Evaluation;
+use super::profile::{Profile, Workload};
+
+// ---------------------------------------------------------------------------
+// The decision.
+// ---------------------------------------------------------------------------
+
+/// Costs within this fraction of each other are a tie, broken by TTFT.
+pub const COST_TIE: f64 = 0.005;
+
+/// What `pick` could answer for one workload.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "kind", content = "why", rename_all = "kebab-case")]
+pub enum Verdict {
+    Recommended,
+    /// No platform in the catalog sells any of the models.
+    NoModel(String),
+    /// Platforms sell it, but none with the compliance or residency needed.
+    NoCompliantPlatform(String),
+    /// Simulated: no configuration of any remaining platform meets the SLA.
+    NoConfigurationMeetsSla(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadPick {
+    pub workload: String,
+    pub evaluations: Vec<Evaluation>,
+    /// Platforms (or routes) not chosen, and why.
+    pub excluded: Vec<(String, Exclusion)>,
+    /// Indices into `evaluations`.
+    pub primary: Option<usize>,
+    pub fallback: Option<usize>,
+    /// Why the two-provider minimum could not be met, when it could not.
+    pub fallback_note: Option<String>,
+    /// When no configuration meets the SLA: the evaluation that came
+    /// closest (lowest TTFT at the SLA percentile).
+    pub closest: Option<usize>,
+    pub verdict: Verdict,
+}
+
+impl WorkloadPick {
+    pub fn primary(&self) -> Option<&Evaluation> {
+        self.primary.map(|i| &self.evaluations[i])
+    }
+    pub fn fallback(&self) -> Option<&Evaluation> {
+        self.fallback.map(|i| &self.evaluations[i])
+    }
+    pub fn closest(&self) -> Option<&Evaluation> {
+        self.closest.map(|i| &self.evaluations[i])
+    }
+}
+
+fn sla_text(profile: &Profile) -> String {
+    match profile.sla {
+        Some(s) => s.to_string(),
+        None => "no SLA (served within the client timeout)".into(),
+    }
+}
+
+pub(super) fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -> WorkloadPick {
+    let key = |e: &Evaluation| {
+        e.best().map(|c| {
+            (
+                c.monthly_usd.mean,
+                c.ttft_sla_ms.map_or(f64::INFINITY, |t| t.mean),
+            )
+        })
+    };
+    let eligible: Vec<usize> = (0..picks.evaluations.len())
+        .filter(|&i| !picks.evaluations[i].route.substitute)
+        .collect();
+    let mut best: Option<usize> = None;
+    for &i in &eligible {
+        let Some((cost, ttft)) = key(&picks.evaluations[i]) else {
+            continue;
+        };
+        best = match best {
+            None => Some(i),
+            Some(b) => {
+                let (bc, bt) = key(&picks.evaluations[b]).expect("has best");
+                let tie = (cost - bc).abs() <= COST_TIE * bc.max(cost);
+                if (tie && ttft < bt) || (!tie && cost < bc) {
+                    Some(i)
+                } else {
+                    Some(b)
+                }
+            }
+        };
+    }
+    picks.primary = best;
+    let sla = sla_text(profile);
+    let Some(b) = best else {
+        picks.verdict = if eligible.is_empty() {
+            let sold_elsewhere = picks
+                .excluded
+                .iter()
+                .any(|(_, x)| matches!(x, Exclusion::Compliance(_) | Exclusion::Residency(_)));
+            if sold_elsewhere {
+                let why: Vec<String> = picks
+                    .excluded
+                    .iter()
+                    .filter(|(_, x)| !matches!(x, Exclusion::MissingModel(_)))
+                    .map(|(p, x)| format!("{p}: {}", x.detail()))
+                    .collect();
+                Verdict::NoCompliantPlatform(format!(
+                    "{} is sold, but by no platform that meets the profile's needs ({})",
+                    w.models.join(" / "),
+                    why.join("; ")
+                ))
+            } else {
+                let mut known: Vec<&str> = Catalog::shipped()
+                    .offerings()
+                    .map(|(_, o)| o.model.as_str())
+                    .collect();
+                known.sort_unstable();
+                known.dedup();
+                Verdict::NoModel(format!(
+                    "no platform in the catalog sells {} (models it knows: {})",
+                    w.models.join(" or "),
+                    known.join(", ")
+                ))
+            }
+        } else {
+            let closest: Vec<String> = eligible
+                .iter()
+                .filter_map(|&i| {
+                    let e = &picks.evaluations[i];
+                    e.closest().map(|c| {
+                        format!(
+                            "{} {}: {} at the SLA percentile with {} ({:.2}% within target){}",
+                            e.route.platform,
+                            e.route.model,
+                            c.ttft_sla_ms
+                                .map_or("n/a".into(), |t| format!("{:.0} ms", t.mean)),
+                            c.label,
+                            c.attainment.map_or(0.0, |a| a.mean * 100.0),
+                            floor_note(e, profile)
+                        )
+                    })
+                })
+                .collect();
+            let ttft = |i: usize| {
+                picks.evaluations[i]
+                    .closest()
+                    .and_then(|c| c.ttft_sla_ms)
+                    .map_or(f64::INFINITY, |t| t.mean)
+            };
+            picks.closest = eligible
+                .iter()
+                .copied()
+                .min_by(|&a, &b| ttft(a).total_cmp(&ttft(b)));
+            Verdict::NoConfigurationMeetsSla(format!(
+                "no simulated configuration meets {sla}; closest: {}",
+                closest.join("; ")
+            ))
+        };
+        for &i in &eligible {
+            let e = &picks.evaluations[i];
+            let x = Exclusion::Sla(format!(
+                "{} via {}: best simulated TTFT at the SLA percentile {} (target {sla})",
+                e.route.model,
+                e.route.platform,
+                e.closest()
+                    .and_then(|c| c.ttft_sla_ms)
+                    .map_or("n/a".into(), |t| format!("{:.0} ms", t.mean))
+            ));
+            picks.excluded.push((e.route.platform.clone(), x));
+        }
+        return picks;
+    };
+    picks.verdict = Verdict::Recommended;
+    let (bc, _) = key(&picks.evaluations[b]).expect("has best");
+    let chosen_platform = picks.evaluations[b].route.platform.clone();
+    // The fallback: another platform, on demand (a standby costs nothing
+    // until used): meeting the SLA first, then the same model (no prompt
+    // porting), then the cheapest, then the fastest.
+    let mut fb: Vec<usize> = (0..picks.evaluations.len())
+        .filter(|&i| {
+            picks.evaluations[i].route.platform != chosen_platform
+                && picks.evaluations[i].on_demand.is_some()
+        })
+        .collect();
+    fb.sort_by(|&x, &y| {
+        let (ex, ey) = (&picks.evaluations[x], &picks.evaluations[y]);
+        let ca = ex.on_demand.as_ref().expect("filtered");
+        let cb = ey.on_demand.as_ref().expect("filtered");
+        cb.meets_sla
+            .cmp(&ca.meets_sla)
+            .then(ex.route.substitute.cmp(&ey.route.substitute))
+            .then(ca.monthly_usd.mean.total_cmp(&cb.monthly_usd.mean))
+            .then(
+                ca.p99_ms
+                    .unwrap_or(f64::INFINITY)
+                    .total_cmp(&cb.p99_ms.unwrap_or(f64::INFINITY)),
+            )
+    });
+    if profile.two_provider {
+        picks.fallback = fb.first().copied();
+        if picks.fallback.is_none() {
+            picks.fallback_note = Some(format!(
+                "the two-provider minimum cannot be met: under the profile's constraints only {chosen_platform} sells {} on demand; add a substitute model (workload.substitutes) that another platform sells, or waive it with two_provider = false",
+                w.models.iter().chain(&w.substitutes).cloned().collect::<Vec<_>>().join(" / ")
+            ));
+        }
+    } else {
+        picks.fallback_note =
+            Some("the profile waives the two-provider minimum (two_provider = false)".into());
+    }
+    for (i, e) in picks.evaluations.iter().enumerate() {
+        if i == b || Some(i) == picks.fallback {
+            continue;
+        }
+        let what = format!("{} via {}", e.route.model, e.route.platform);
+        let x = match (e.route.substitute, e.best()) {
+            (true, _) => Exclusion::Cost(format!(
+                "{what}: a substitute (fallback only), not the chosen fallback"
+            )),
+            (false, Some(c)) => Exclusion::Cost(format!(
+                "{what}: meets the SLA at {} per month with {}, {:+.1}% against the chosen {}",
+                usd_whole(c.monthly_usd.mean),
+                c.label,
+                (c.monthly_usd.mean / bc - 1.0) * 100.0,
+                usd_whole(bc)
+            )),
+            (false, None) => Exclusion::Sla(format!(
+                "{what}: best simulated TTFT at the SLA percentile {} (target {sla}){}",
+                e.closest()
+                    .and_then(|c| c.ttft_sla_ms)
+                    .map_or("n/a".into(), |t| format!("{:.0} ms", t.mean)),
+                floor_note(e, profile)
+            )),
+        };
+        picks.excluded.push((e.route.platform.clone(), x));
+    }
+    picks
+}
+
+/// When the catalog's own TTFT profile of an offering (unloaded) already
+/// exceeds the SLA target at its percentile, capacity cannot fix it: say so.
+fn floor_note(e: &Evaluation, profile: &Profile) -> String {
+    let Some(sla) = profile.sla else {
+        return String::new();
+    };
+    let catalog = Catalog::shipped();
+    let floors: Vec<String> = [e.route.reserved.as_ref(), e.route.on_demand.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|id| {
+            let (_, o) = catalog.offering(id)?;
+            let (p50, p99) = (o.latency.median_ms.value, o.latency.p99_ms.value);
+            let bound = if sla.percentile >= 99.0 { p99 } else { p50 };
+            (bound > sla.ttft_ms).then(|| {
+                format!(
+                    "{id} is {p50:.0} ms median / {p99:.0} ms p99 before any queueing (catalog)"
+                )
+            })
+        })
+        .collect();
+    if floors.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; no amount of capacity fixes it: {}, and more units remove queueing, not service time",
+            floors.join("; ")
+        )
+    }
+}

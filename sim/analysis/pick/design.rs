@@ -1,0 +1,260 @@
+//! The recommended design: one scenario of every workload, simulated with and without the fallback.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+
+use serde::Serialize;
+
+use crate::analysis::attribution::AttributionRow;
+use crate::analysis::plan::{Mode, HOURS_PER_MONTH};
+use crate::analysis::sweep::PointSummary;
+use crate::domain::Scenario;
+use crate::input::catalog::Catalog;
+use crate::model::metrics::MeanCi;
+
+use super::choose::WorkloadPick;
+use super::finops::{finops, FinopsPlan};
+use super::profile::Profile;
+use super::scenario::{
+    build, od_spec, quota, scenario_table, ClassSpec, DeploymentSpec, PickError,
+};
+
+/// One simulation of the whole design.
+#[derive(Debug, Clone, Serialize)]
+pub struct DesignRun {
+    pub label: String,
+    pub monthly_usd: MeanCi,
+    /// Served / arrived, per replication (as summary.json's resilience).
+    pub availability: MeanCi,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub ttft_sla_ms: Option<MeanCi>,
+    pub attainment: Option<MeanCi>,
+    pub meets_sla: bool,
+    pub failed_share: f64,
+}
+
+/// The recommended design, as a scenario the planner can run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Design {
+    /// The scenario file text (`design.toml`).
+    pub scenario_toml: String,
+    pub deployments: Vec<DeploymentSpec>,
+    /// The outages injected ("<platform>: h a to h b").
+    pub outages: Vec<String>,
+    pub with_fallback: DesignRun,
+    /// The same design without the fallback deployments.
+    pub single_provider: Option<DesignRun>,
+    /// Per platform of the design: how to attribute its cost.
+    pub finops: Vec<FinopsPlan>,
+}
+
+fn dep_name(platform: &str, model: &str, kind: &str) -> String {
+    format!("{platform}-{model}-{kind}")
+}
+
+pub(super) fn design(
+    catalog: &Catalog,
+    profile: &Profile,
+    picks: &[WorkloadPick],
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> Result<Design, PickError> {
+    let mut deployments: Vec<DeploymentSpec> = Vec::new();
+    // On-demand deployments and the workloads that may reach them.
+    let mut od_users: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
+    let mut classes = Vec::new();
+    let mut single_routes = Vec::new();
+    let mut primaries: Vec<String> = Vec::new();
+    for (i, (wp, w)) in picks.iter().zip(&profile.workloads).enumerate() {
+        let p = wp.primary().expect("recommended");
+        let best = p.best().expect("recommended");
+        let mut route = Vec::new();
+        if best.mode != Mode::OnDemandOnly {
+            let name = dep_name(&p.route.platform, &p.route.model, "reserved");
+            route.push(name.clone());
+            deployments.push(DeploymentSpec {
+                name,
+                offering: p.route.reserved.clone().expect("reserved config"),
+                units: Some(best.units),
+                term: Some(best.term.clone()),
+                tpm: None,
+                rpm: None,
+            });
+        }
+        if best.mode != Mode::ReservedOnly {
+            if let Some(o) = &p.route.on_demand {
+                let name = dep_name(&p.route.platform, &p.route.model, "od");
+                od_users
+                    .entry(name.clone())
+                    .or_insert((o.clone(), Vec::new()))
+                    .1
+                    .push(i);
+                route.push(name);
+            }
+        }
+        if !primaries.contains(&p.route.platform) {
+            primaries.push(p.route.platform.clone());
+        }
+        single_routes.push(route.clone());
+        let mut substitutes = Vec::new();
+        if let Some(f) = wp.fallback() {
+            let o = f.route.on_demand.clone().expect("fallbacks are on demand");
+            let name = dep_name(&f.route.platform, &f.route.model, "od");
+            od_users
+                .entry(name.clone())
+                .or_insert((o, Vec::new()))
+                .1
+                .push(i);
+            route.push(name);
+            if f.route.model != p.route.model {
+                substitutes.push(f.route.model.clone());
+            }
+        }
+        classes.push(ClassSpec {
+            workload: w,
+            model: p.route.model.clone(),
+            substitutes,
+            route,
+        });
+    }
+    // Quotas sized for everything that may arrive at each on-demand deployment.
+    for (name, (offering, users)) in &od_users {
+        let peak: f64 = users.iter().map(|&i| profile.workloads[i].peak_rps).sum();
+        let tokens: f64 = users
+            .iter()
+            .map(|&i| {
+                let w = &profile.workloads[i];
+                w.peak_rps * (w.mean_input_tokens + w.mean_output_tokens)
+            })
+            .sum::<f64>()
+            / peak.max(1e-12);
+        deployments.push(od_spec(
+            name.clone(),
+            offering,
+            &quota(catalog, offering, peak, tokens),
+        ));
+    }
+    // One full outage of each primary platform, at the first day's peak,
+    // one after the other.
+    let mut outages = Vec::new();
+    let mut outage_text = Vec::new();
+    if profile.outage_hours > 0.0 {
+        let h = profile.horizon_hours as f64;
+        let peak = profile.workloads[0].peak_hour;
+        let mut start = if h >= 24.0 + peak + profile.outage_hours {
+            24.0 + peak
+        } else {
+            ((h - profile.outage_hours) / 2.0).max(0.0).floor()
+        };
+        for p in &primaries {
+            if start + profile.outage_hours > h {
+                break;
+            }
+            let mut o = toml::Table::new();
+            o.insert(
+                "name".into(),
+                format!("{p} full outage (assumption)").into(),
+            );
+            o.insert("platform".into(), p.clone().into());
+            o.insert("start_hour".into(), start.into());
+            o.insert("duration_hours".into(), profile.outage_hours.into());
+            o.insert("effect".into(), "full".into());
+            outages.push(o);
+            outage_text.push(format!(
+                "{p}: full outage from hour {start} to {}",
+                start + profile.outage_hours
+            ));
+            start += profile.outage_hours + 1.0;
+        }
+    }
+    let description = format!(
+        "llmcap pick design for profile {}: primary and fallback per workload behind a gateway, with a full outage of each primary platform",
+        profile.name
+    );
+    let table = scenario_table(
+        profile,
+        &format!("{}-design", profile.name),
+        &description,
+        &classes,
+        &deployments,
+        true,
+        &outages,
+    );
+    let scenario_toml = toml::to_string(&table).map_err(|e| PickError::Internal(e.to_string()))?;
+    let sc = build(table, profile)?;
+    let (with_fallback, rows) = design_run(&sc, "primary + fallback", threads, progress);
+    let has_fallback = picks.iter().any(|p| p.fallback.is_some());
+    let single_provider = if has_fallback {
+        let mut single = classes.clone();
+        for (c, r) in single.iter_mut().zip(&single_routes) {
+            c.route = r.clone();
+            c.substitutes.clear();
+        }
+        let used: Vec<&String> = single.iter().flat_map(|c| c.route.iter()).collect();
+        let deps: Vec<DeploymentSpec> = deployments
+            .iter()
+            .filter(|d| used.contains(&&d.name))
+            .cloned()
+            .collect();
+        let t = scenario_table(
+            profile,
+            &format!("{}-single", profile.name),
+            "",
+            &single,
+            &deps,
+            true,
+            &outages,
+        );
+        Some(design_run(&build(t, profile)?, "primary only", threads, progress).0)
+    } else {
+        None
+    };
+    let mut design = Design {
+        scenario_toml,
+        deployments,
+        outages: outage_text,
+        with_fallback,
+        single_provider,
+        finops: Vec::new(),
+    };
+    design.finops = finops(profile, &design, &rows);
+    Ok(design)
+}
+
+fn design_run(
+    sc: &Scenario,
+    label: &str,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> (DesignRun, Vec<AttributionRow>) {
+    let (pooled, kept) = crate::analysis::run::run_each(sc, threads, progress, |m| {
+        crate::analysis::sweep::RepOutcome::of(sc, None, None, m)
+    });
+    let summary = PointSummary::of(0.0, &kept, &pooled.overall_ttft(), false);
+    let hours = sc.horizon_hours as f64;
+    let monthly: Vec<f64> = kept
+        .iter()
+        .map(|o| o.total_usd() / hours * HOURS_PER_MONTH)
+        .collect();
+    let availability: Vec<f64> = kept
+        .iter()
+        .map(|o| o.served as f64 / o.arrived.max(1) as f64)
+        .collect();
+    let rows =
+        crate::analysis::attribution::attribution(sc, &pooled, kept.len(), Catalog::shipped());
+    (
+        DesignRun {
+            label: label.to_string(),
+            monthly_usd: MeanCi::of(&monthly).expect("replications"),
+            availability: MeanCi::of(&availability).expect("replications"),
+            p50_ms: summary.pooled_p50_ms,
+            p99_ms: summary.pooled_p99_ms,
+            ttft_sla_ms: summary.sla_ttft_ms,
+            attainment: summary.sla_attainment,
+            meets_sla: summary.meets_sla.unwrap_or(false),
+            failed_share: summary.failed_share + summary.throttled_share,
+        },
+        rows,
+    )
+}

@@ -1,0 +1,349 @@
+//! Simulation of the candidates: each route on demand and with its cheapest reserved plan.
+
+use std::sync::atomic::AtomicU64;
+
+use serde::Serialize;
+
+use crate::analysis::economics::{closed_form, TokenMix};
+use crate::analysis::plan::{Mode, HOURS_PER_MONTH};
+use crate::analysis::sweep::{run_points, PointSummary};
+use crate::domain::Pool;
+use crate::input::catalog::Catalog;
+use crate::model::metrics::MeanCi;
+use crate::report::format::usd_whole;
+
+use super::candidates::Route;
+use super::profile::{Profile, Workload};
+use super::scenario::{
+    build, od_spec, quota, scenario_table, ClassSpec, DeploymentSpec, PickError, QuotaNeed, NO_SLA,
+};
+
+// ---------------------------------------------------------------------------
+// Evaluation.
+// ---------------------------------------------------------------------------
+
+/// One simulated configuration of a route.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    /// "on-demand", or "<units> x <offering> <term> + spillover"/"only".
+    pub label: String,
+    pub mode: Mode,
+    pub units: u32,
+    pub term: String,
+    pub monthly_usd: MeanCi,
+    pub meets_sla: bool,
+    /// TTFT at the SLA percentile (worst class), and attainment.
+    pub ttft_sla_ms: Option<MeanCi>,
+    pub attainment: Option<MeanCi>,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub utilization: Option<f64>,
+    pub spilled_share: f64,
+    pub throttled_share: f64,
+}
+
+/// Break-even of a reserved offering against the route's on-demand prices.
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakEven {
+    pub offering: String,
+    pub term: String,
+    pub unit_hour_usd: f64,
+    /// Closed form: utilization at which reserved costs what on-demand does.
+    pub utilization: f64,
+}
+
+/// Everything simulated for one (workload, route).
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub route: Route,
+    pub quota: Option<QuotaNeed>,
+    /// On-demand only (None when the platform sells the model reserved only).
+    pub on_demand: Option<Config>,
+    /// The cheapest reserved configuration meeting the SLA (or the largest
+    /// tried when none does).
+    pub reserved: Option<Config>,
+    pub breakeven: Vec<BreakEven>,
+    /// Why no reserved configuration was simulated, with what the
+    /// platform's cheapest published reserved commitment would cost.
+    pub reserved_note: Option<String>,
+    /// Catalog notes on the offerings' lifecycle and region caveats.
+    pub caveats: Vec<String>,
+}
+
+impl Evaluation {
+    /// The cheapest configuration meeting the SLA.
+    pub fn best(&self) -> Option<&Config> {
+        [self.on_demand.as_ref(), self.reserved.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter(|c| c.meets_sla)
+            .min_by(|a, b| a.monthly_usd.mean.total_cmp(&b.monthly_usd.mean))
+    }
+
+    /// The configuration closest to the SLA: the lowest TTFT at the SLA
+    /// percentile, then the highest attainment.
+    pub fn closest(&self) -> Option<&Config> {
+        [self.on_demand.as_ref(), self.reserved.as_ref()]
+            .into_iter()
+            .flatten()
+            .min_by(|a, b| {
+                let t = |c: &Config| c.ttft_sla_ms.map_or(f64::INFINITY, |t| t.mean);
+                let at = |c: &Config| c.attainment.map_or(0.0, |a| a.mean);
+                t(a).total_cmp(&t(b)).then(at(b).total_cmp(&at(a)))
+            })
+    }
+}
+
+fn config_of(
+    summary: &PointSummary,
+    mode: Mode,
+    units: u32,
+    term: &str,
+    monthly: MeanCi,
+    label: String,
+    utilization: Option<f64>,
+) -> Config {
+    Config {
+        label,
+        mode,
+        units,
+        term: term.to_string(),
+        monthly_usd: monthly,
+        meets_sla: summary.meets_sla.unwrap_or(false),
+        ttft_sla_ms: summary.sla_ttft_ms,
+        attainment: summary.sla_attainment,
+        p50_ms: summary.pooled_p50_ms,
+        p99_ms: summary.pooled_p99_ms,
+        utilization,
+        spilled_share: summary.spilled_share,
+        throttled_share: summary.throttled_share,
+    }
+}
+
+fn caveats(catalog: &Catalog, offering: &str) -> Vec<String> {
+    let Some((_, o)) = catalog.offering(offering) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let notes = [
+        o.on_demand
+            .as_ref()
+            .and_then(|od| od.input_per_1m.note.clone()),
+        o.regions.note.clone(),
+    ];
+    for n in notes.into_iter().flatten() {
+        // Keep the sentences a planner must act on.
+        for s in n.split(". ") {
+            let l = s.to_lowercase();
+            if l.contains("lifecycle")
+                || l.contains("end-of-life")
+                || l.contains("retired")
+                || l.contains("another us region")
+                || l.contains("may serve")
+            {
+                out.push(format!("{offering}: {}", s.trim_end_matches('.')));
+            }
+        }
+    }
+    out
+}
+
+pub(super) fn evaluate(
+    catalog: &Catalog,
+    profile: &Profile,
+    w: &Workload,
+    route: &Route,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> Result<Evaluation, PickError> {
+    let tokens = w.mean_input_tokens + w.mean_output_tokens;
+    let quota = route
+        .on_demand
+        .as_ref()
+        .map(|o| quota(catalog, o, w.peak_rps, tokens));
+    let mut deployments = Vec::new();
+    let mut names = Vec::new();
+    if let Some(r) = &route.reserved {
+        let (_, o) = catalog.offering(r).expect("route offerings exist");
+        let rr = o.reserved.as_ref().expect("reserved offering");
+        let min = rr.min_units.as_ref().map_or(1.0, |v| v.value) as u32;
+        let term = rr
+            .price_per_unit_hour
+            .iter()
+            .min_by(|a, b| a.1.value.total_cmp(&b.1.value))
+            .map(|(t, _)| t.clone())
+            .unwrap_or_default();
+        deployments.push(DeploymentSpec {
+            name: "reserved".into(),
+            offering: r.clone(),
+            units: Some(min.max(1)),
+            term: Some(term),
+            tpm: None,
+            rpm: None,
+        });
+        names.push("reserved".to_string());
+    }
+    if let (Some(o), Some(q)) = (&route.on_demand, &quota) {
+        deployments.push(od_spec("on-demand".into(), o, q));
+        names.push("on-demand".to_string());
+    }
+    let class = ClassSpec {
+        workload: w,
+        model: route.model.clone(),
+        substitutes: Vec::new(),
+        route: names,
+    };
+    let name = format!("{}-{}-{}", profile.name, w.name, route.platform);
+    let sc = build(
+        scenario_table(profile, &name, "", &[class], &deployments, false, &[]),
+        profile,
+    )?;
+    let sla = profile.sla.unwrap_or(NO_SLA);
+    let mut eval = Evaluation {
+        route: route.clone(),
+        quota,
+        on_demand: None,
+        reserved: None,
+        breakeven: Vec::new(),
+        reserved_note: None,
+        caveats: [route.on_demand.as_ref(), route.reserved.as_ref()]
+            .into_iter()
+            .flatten()
+            .flat_map(|o| caveats(catalog, o))
+            .collect(),
+    };
+    let hours = sc.horizon_hours as f64;
+    if route.reserved.is_some() {
+        let spec = crate::analysis::plan::spec(&sc, Some(sla), Some("reserved"), None, None)
+            .map_err(|(k, m)| PickError::Internal(format!("{k}: {m}")))?;
+        let result = crate::analysis::plan::plan(&sc, &spec, threads, progress);
+        let reserved_best = result
+            .candidates
+            .iter()
+            .filter(|c| c.mode != Mode::OnDemandOnly)
+            .find(|c| c.meets_sla)
+            .or_else(|| {
+                result
+                    .candidates
+                    .iter()
+                    .filter(|c| c.mode != Mode::OnDemandOnly)
+                    .min_by(|a, b| {
+                        let t = |c: &crate::analysis::plan::Candidate| {
+                            c.ttft_sla_ms.map_or(f64::INFINITY, |t| t.mean)
+                        };
+                        t(a).total_cmp(&t(b))
+                            .then(a.monthly_usd.mean.total_cmp(&b.monthly_usd.mean))
+                    })
+            });
+        let offering = route.reserved.clone().unwrap_or_default();
+        let to_config = |c: &crate::analysis::plan::Candidate| -> Config {
+            let e = result
+                .evaluated
+                .iter()
+                .find(|e| e.mode == c.mode && e.units == c.units)
+                .expect("candidates come from evaluated configurations");
+            let label = match c.mode {
+                Mode::OnDemandOnly => "on-demand only".to_string(),
+                m => format!(
+                    "{} units of {offering}, {} term, {}",
+                    c.units,
+                    c.term,
+                    m.label()
+                ),
+            };
+            config_of(
+                &e.summary,
+                c.mode,
+                c.units,
+                &c.term,
+                c.monthly_usd,
+                label,
+                c.utilization,
+            )
+        };
+        eval.reserved = reserved_best.map(to_config);
+        eval.on_demand = result.all_on_demand.as_ref().map(to_config);
+        // Break-even per term against this route's on-demand prices.
+        if let (Some(od), Some(Pool::Reserved(r))) = (
+            sc.deployments.iter().find_map(|d| match &d.pool {
+                Pool::OnDemand(o) => Some(o),
+                Pool::Reserved(_) => None,
+            }),
+            sc.deployments.first().map(|d| &d.pool),
+        ) {
+            let mix = TokenMix {
+                input: w.mean_input_tokens,
+                output: w.mean_output_tokens,
+            };
+            for (term, price) in &r.price_per_unit_hour {
+                eval.breakeven.push(BreakEven {
+                    offering: offering.clone(),
+                    term: term.clone(),
+                    unit_hour_usd: *price,
+                    utilization: closed_form(r, *price, od, mix),
+                });
+            }
+        }
+    } else {
+        let mut out = run_points(std::slice::from_ref(&sc), None, Some(0), threads, progress);
+        let (reps, hist) = out.pop().expect("one point");
+        let summary = PointSummary::of(0.0, &reps, &hist, false);
+        let v: Vec<f64> = reps
+            .iter()
+            .map(|o| o.total_usd() / hours * HOURS_PER_MONTH)
+            .collect();
+        let monthly = MeanCi::of(&v).expect("at least one replication");
+        eval.on_demand = Some(config_of(
+            &summary,
+            Mode::OnDemandOnly,
+            0,
+            "on-demand",
+            monthly,
+            "on-demand only".into(),
+            None,
+        ));
+        eval.reserved_note = Some(no_reserved_note(catalog, route, monthly.mean));
+    }
+    Ok(eval)
+}
+
+/// For a route without a reserved offering: say so, and price the
+/// platform's cheapest published reserved commitment (minimum units, cheapest
+/// term) against the workload's simulated on-demand cost.
+fn no_reserved_note(catalog: &Catalog, route: &Route, od_monthly: f64) -> String {
+    let mut note = format!(
+        "the catalog has no reserved offering of {} on {} with a public price",
+        route.model, route.platform
+    );
+    let cheapest = catalog
+        .platform(&route.platform)
+        .into_iter()
+        .flat_map(|f| f.offering.iter())
+        .filter_map(|o| {
+            let r = o.reserved.as_ref()?;
+            let (term, price) = r
+                .price_per_unit_hour
+                .iter()
+                .min_by(|a, b| a.1.value.total_cmp(&b.1.value))?;
+            let units = r.min_units.as_ref().map_or(1.0, |v| v.value);
+            Some((
+                o,
+                term.clone(),
+                price.value,
+                units,
+                price.value * units * HOURS_PER_MONTH,
+            ))
+        })
+        .min_by(|a, b| a.4.total_cmp(&b.4));
+    if let Some((o, term, price, units, monthly)) = cheapest {
+        note.push_str(&format!(
+            "; the platform's cheapest published reserved commitment ({}/{}, {term} term, {units} unit(s) at ${price:.2} per unit-hour) costs {} per month, {:.1}x this workload's simulated on-demand cost of {}",
+            route.platform,
+            o.id,
+            usd_whole(monthly),
+            monthly / od_monthly.max(1e-9),
+            usd_whole(od_monthly)
+        ));
+    }
+    note
+}

@@ -1,0 +1,125 @@
+//! `llmcap pick`: a platform recommendation from a workload profile.
+//!
+//! A profile names the models a product needs, its traffic (daily requests or
+//! monthly tokens, with an hour-of-day shape and token lengths), a TTFT SLA,
+//! compliance needs (HIPAA BAA, data residency, certifications) and a budget.
+//! `pick` filters the catalog by model and compliance, then *simulates* every
+//! remaining platform on that traffic: on-demand only, and, where the
+//! platform sells reserved capacity for the model, the cheapest reserved plan
+//! that meets the SLA ([`crate::analysis::plan`]). The cheapest configuration that meets
+//! the SLA becomes the primary; a second platform (the two-provider minimum)
+//! becomes the on-demand fallback; and the whole design, with a full outage of
+//! each primary platform, is simulated once more with and without the
+//! fallback to measure what the second provider buys. Nothing is looked up
+//! from a table of answers: every number comes from the catalog's data and
+//! the simulations.
+
+mod candidates;
+mod choose;
+mod design;
+mod evaluate;
+mod finops;
+mod profile;
+mod regions;
+mod scenario;
+
+pub use candidates::{routes, Exclusion, Route};
+pub use choose::{Verdict, WorkloadPick, COST_TIE};
+pub use design::{Design, DesignRun};
+pub use evaluate::{BreakEven, Config, Evaluation};
+pub use finops::FinopsPlan;
+pub use profile::{Profile, Workload, CERTIFICATIONS, DEFAULT_OUTAGE_HOURS, PLATFORM_KINDS};
+pub use regions::{region_within, regions, residency_values, Region};
+pub use scenario::{ClientGateway, DeploymentSpec, PickError, QuotaNeed, CLIENT, NO_SLA};
+
+use std::sync::atomic::AtomicU64;
+
+use serde::Serialize;
+
+use crate::input::catalog::Catalog;
+use crate::report::format::usd_whole;
+
+use choose::choose;
+use design::design;
+use evaluate::evaluate;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PickResult {
+    pub profile: Profile,
+    pub workloads: Vec<WorkloadPick>,
+    pub design: Option<Design>,
+    /// Platforms (catalog ids) the design uses.
+    pub platforms: Vec<String>,
+    pub over_budget: Option<String>,
+}
+
+impl PickResult {
+    /// A recommendation was made for every workload.
+    pub fn recommended(&self) -> bool {
+        self.workloads
+            .iter()
+            .all(|w| w.verdict == Verdict::Recommended)
+    }
+}
+
+/// Runs the whole pick. `progress` counts simulated hours.
+pub fn pick(
+    profile: &Profile,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> Result<PickResult, PickError> {
+    let catalog = Catalog::shipped();
+    let mut workloads = Vec::new();
+    for w in &profile.workloads {
+        let mut picks = WorkloadPick {
+            workload: w.name.clone(),
+            evaluations: Vec::new(),
+            excluded: Vec::new(),
+            primary: None,
+            fallback: None,
+            fallback_note: None,
+            closest: None,
+            verdict: Verdict::Recommended,
+        };
+        for (platform, r) in routes(catalog, profile, w) {
+            match r {
+                Ok(route) => picks
+                    .evaluations
+                    .push(evaluate(catalog, profile, w, &route, threads, progress)?),
+                Err(x) => picks.excluded.push((platform, x)),
+            }
+        }
+        workloads.push(choose(profile, w, picks));
+    }
+    let mut result = PickResult {
+        profile: profile.clone(),
+        workloads,
+        design: None,
+        platforms: Vec::new(),
+        over_budget: None,
+    };
+    if result.recommended() {
+        let design = design(catalog, profile, &result.workloads, threads, progress)?;
+        if let Some(b) = profile.budget_usd_per_month {
+            let cost = design.with_fallback.monthly_usd.mean;
+            if cost > b {
+                result.over_budget = Some(format!(
+                    "the design costs {} per month in simulation, {:.0}% over the budget of {}",
+                    usd_whole(cost),
+                    (cost / b - 1.0) * 100.0,
+                    usd_whole(b)
+                ));
+            }
+        }
+        let mut platforms: Vec<String> = Vec::new();
+        for d in &design.deployments {
+            let p = d.offering.split('/').next().unwrap_or_default().to_string();
+            if !platforms.contains(&p) {
+                platforms.push(p);
+            }
+        }
+        result.platforms = platforms;
+        result.design = Some(design);
+    }
+    Ok(result)
+}

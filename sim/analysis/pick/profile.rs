@@ -1,0 +1,430 @@
+//! The profile file: raw TOML, validated into a [`Profile`] of [`Workload`]s.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::plan::{parse_sla, SlaTarget, HOURS_PER_MONTH};
+use crate::domain::{Scenario, WEEKDAYS};
+use crate::error::InputError;
+use crate::input::document::{parse_toml, Checker};
+
+use super::regions::residency_values;
+
+// ---------------------------------------------------------------------------
+// The profile file.
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    profile: RawHeader,
+    #[serde(default)]
+    simulation: RawSimulation,
+    #[serde(default)]
+    workload: Vec<RawWorkload>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeader {
+    name: Option<String>,
+    #[serde(default)]
+    description: String,
+    sla: Option<String>,
+    budget_usd_per_month: Option<f64>,
+    two_provider: Option<bool>,
+    baa: Option<bool>,
+    residency: Option<String>,
+    certifications: Option<Vec<String>>,
+    platform_kinds: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSimulation {
+    horizon_hours: Option<f64>,
+    replications: Option<u32>,
+    seed: Option<i64>,
+    start_weekday: Option<String>,
+    outage_hours: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorkload {
+    name: String,
+    model: String,
+    alternatives: Option<Vec<String>>,
+    substitutes: Option<Vec<String>>,
+    requests_per_day: Option<f64>,
+    tokens_per_month: Option<f64>,
+    peak_hour: Option<f64>,
+    peak_to_trough: Option<f64>,
+    input_tokens: toml::Value,
+    output_tokens: toml::Value,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+}
+
+/// Certifications a profile may ask for (fields of the catalog's compliance).
+pub const CERTIFICATIONS: &[&str] = &["soc2", "iso27001"];
+
+/// Platform kinds a profile may restrict itself to (the catalog's `kind`).
+pub const PLATFORM_KINDS: &[&str] = &["hyperscaler", "vendor-api"];
+
+/// The outage `pick` injects into each primary platform when it measures
+/// availability, unless the profile says otherwise: a 2-hour full outage, the
+/// assumption scenarios/two_provider.toml makes for the order of the Azure
+/// OpenAI January 2025 incident.
+pub const DEFAULT_OUTAGE_HOURS: f64 = 2.0;
+
+/// A validated profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    pub file: PathBuf,
+    pub sla: Option<SlaTarget>,
+    pub budget_usd_per_month: Option<f64>,
+    pub two_provider: bool,
+    pub baa: bool,
+    pub residency: Option<String>,
+    pub certifications: Vec<String>,
+    /// Platform kinds allowed ("hyperscaler", "vendor-api"); empty = any.
+    pub platform_kinds: Vec<String>,
+    pub horizon_hours: u32,
+    pub replications: u32,
+    pub seed: i64,
+    pub start_weekday: String,
+    pub outage_hours: f64,
+    pub workloads: Vec<Workload>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Workload {
+    pub name: String,
+    /// The model it needs first, then equally acceptable alternatives: any
+    /// of them may be the primary.
+    pub models: Vec<String>,
+    /// Stand-ins for incidents only: they may serve the fallback route.
+    pub substitutes: Vec<String>,
+    pub mean_rps: f64,
+    pub peak_hour: f64,
+    pub peak_to_trough: f64,
+    #[serde(skip)]
+    pub input_tokens: toml::Value,
+    #[serde(skip)]
+    pub output_tokens: toml::Value,
+    pub mean_input_tokens: f64,
+    pub mean_output_tokens: f64,
+    /// Peak-hour arrivals per second (of the hour-of-day profile).
+    pub peak_rps: f64,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Workload {
+    /// Tokens (input + output) per month at the mean rate.
+    pub fn tokens_per_month(&self) -> f64 {
+        self.mean_rps
+            * 3600.0
+            * HOURS_PER_MONTH
+            * (self.mean_input_tokens + self.mean_output_tokens)
+    }
+}
+
+impl Profile {
+    pub fn load(path: &Path) -> Result<Profile, InputError> {
+        let text = std::fs::read_to_string(path).map_err(|source| InputError::Read {
+            file: path.to_path_buf(),
+            source,
+        })?;
+        Profile::from_toml(&text, path)
+    }
+
+    pub fn from_toml(text: &str, file: &Path) -> Result<Profile, InputError> {
+        let raw: RawProfile = parse_toml(text, file)?;
+        let c = Checker { file };
+        let h = &raw.profile;
+        let sla = match &h.sla {
+            Some(s) => Some(parse_sla(s).map_err(|e| c.err("profile.sla", e))?),
+            None => None,
+        };
+        if let Some(b) = h.budget_usd_per_month {
+            c.positive("profile.budget_usd_per_month", b)?;
+        }
+        let certifications = h.certifications.clone().unwrap_or_default();
+        for (i, cert) in certifications.iter().enumerate() {
+            c.one_of(
+                &format!("profile.certifications[{i}]"),
+                cert,
+                CERTIFICATIONS,
+            )?;
+        }
+        let platform_kinds = h.platform_kinds.clone().unwrap_or_default();
+        for (i, k) in platform_kinds.iter().enumerate() {
+            c.one_of(&format!("profile.platform_kinds[{i}]"), k, PLATFORM_KINDS)?;
+        }
+        let residency = match &h.residency {
+            Some(r) if r.trim().is_empty() => {
+                return Err(c.err(
+                    "profile.residency",
+                    "must not be empty; leave it out for none",
+                ))
+            }
+            Some(r) => {
+                let r = r.trim().to_lowercase();
+                let known = residency_values();
+                if !known.contains(&r) {
+                    return Err(c.err(
+                        "profile.residency",
+                        format!(
+                            "unknown residency \"{r}\"; the catalog's regions lie in: {}",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+                Some(r)
+            }
+            None => None,
+        };
+        let s = &raw.simulation;
+        let horizon_hours = c.whole(
+            "simulation.horizon_hours",
+            s.horizon_hours.unwrap_or(72.0),
+            1,
+        )?;
+        if horizon_hours > 24 * 31 {
+            return Err(c.err(
+                "simulation.horizon_hours",
+                format!(
+                    "must be at most 744 (pick simulates many configurations), got {horizon_hours}"
+                ),
+            ));
+        }
+        let replications = s.replications.unwrap_or(3);
+        if !(1..=100).contains(&replications) {
+            return Err(c.err(
+                "simulation.replications",
+                format!("must be from 1 to 100, got {replications}"),
+            ));
+        }
+        let seed = s.seed.unwrap_or(1);
+        if seed < 0 {
+            return Err(c.err(
+                "simulation.seed",
+                format!("must be from 0 to 2^63 - 1, got {seed}"),
+            ));
+        }
+        let start_weekday = s.start_weekday.clone().unwrap_or_else(|| "monday".into());
+        c.one_of("simulation.start_weekday", &start_weekday, WEEKDAYS)?;
+        let outage_hours = c.range(
+            "simulation.outage_hours",
+            // The default never exceeds a short horizon; a written value may not.
+            s.outage_hours
+                .unwrap_or(DEFAULT_OUTAGE_HOURS.min(horizon_hours as f64)),
+            0.0,
+            horizon_hours as f64,
+        )?;
+        if raw.workload.is_empty() {
+            return Err(c.err(
+                "workload",
+                "a profile needs at least one [[workload]] (name, model, requests_per_day or tokens_per_month, input_tokens, output_tokens)",
+            ));
+        }
+        let mut workloads = Vec::new();
+        for (i, w) in raw.workload.iter().enumerate() {
+            let at = |k: &str| format!("workload[{i}].{k}");
+            if w.name.trim().is_empty() {
+                return Err(c.err(at("name"), "must not be empty"));
+            }
+            if raw.workload[..i].iter().any(|o| o.name == w.name) {
+                return Err(c.err(at("name"), format!("\"{}\" is used twice", w.name)));
+            }
+            let mut models = vec![w.model.clone()];
+            models.extend(w.alternatives.clone().unwrap_or_default());
+            for (j, m) in models.iter().enumerate() {
+                if m.trim().is_empty() {
+                    let key = if j == 0 {
+                        at("model")
+                    } else {
+                        at(&format!("alternatives[{}]", j - 1))
+                    };
+                    return Err(c.err(key, "must not be empty"));
+                }
+            }
+            let substitutes = w.substitutes.clone().unwrap_or_default();
+            for (j, m) in substitutes.iter().enumerate() {
+                if m.trim().is_empty() || models.contains(m) {
+                    return Err(c.err(
+                        at(&format!("substitutes[{j}]")),
+                        format!("\"{m}\" must be a model name other than model and alternatives"),
+                    ));
+                }
+            }
+            let peak_hour = c.range(&at("peak_hour"), w.peak_hour.unwrap_or(14.0), 0.0, 23.0)?;
+            let peak_to_trough = c.range(
+                &at("peak_to_trough"),
+                w.peak_to_trough.unwrap_or(1.0),
+                1.0,
+                1000.0,
+            )?;
+            // The token distributions are checked (and their means computed)
+            // by the scenario validator, through a one-class probe scenario.
+            let probe = probe_class(w, peak_hour, peak_to_trough, file, i)?;
+            let mean_in = probe.classes[0].input_tokens.mean();
+            let mean_out = probe.classes[0].output_tokens.mean();
+            let mean_rps = match (w.requests_per_day, w.tokens_per_month) {
+                (Some(r), None) => c.positive(&at("requests_per_day"), r)? / 86_400.0,
+                (None, Some(t)) => {
+                    c.positive(&at("tokens_per_month"), t)? / (HOURS_PER_MONTH * 3600.0)
+                        / (mean_in + mean_out)
+                }
+                (Some(_), Some(_)) => {
+                    return Err(c.err(
+                        at("requests_per_day"),
+                        "give requests_per_day or tokens_per_month, not both",
+                    ))
+                }
+                (None, None) => {
+                    return Err(c.err(
+                        at("requests_per_day"),
+                        "missing: give requests_per_day (requests per day) or tokens_per_month (input + output tokens per month)",
+                    ))
+                }
+            };
+            if mean_rps > 10_000.0 {
+                return Err(c.err(
+                    at("requests_per_day"),
+                    format!(
+                        "is {:.0} requests per second on average; pick simulates up to 10,000",
+                        mean_rps
+                    ),
+                ));
+            }
+            let class = &probe.classes[0];
+            let weekday = WEEKDAYS
+                .iter()
+                .position(|d| *d == start_weekday)
+                .unwrap_or(0) as u8;
+            let per_rps = class.expected_in_hour(0, weekday) / 3600.0;
+            let peak = (0..24u64)
+                .map(|h| class.expected_in_hour(h, weekday) / 3600.0)
+                .fold(0.0, f64::max);
+            let peak_rps = if per_rps > 0.0 || peak > 0.0 {
+                // The probe runs at 1 request/s on average.
+                mean_rps * peak
+            } else {
+                mean_rps
+            };
+            workloads.push(Workload {
+                name: w.name.clone(),
+                models,
+                substitutes,
+                mean_rps,
+                peak_hour,
+                peak_to_trough,
+                input_tokens: w.input_tokens.clone(),
+                output_tokens: w.output_tokens.clone(),
+                mean_input_tokens: mean_in,
+                mean_output_tokens: mean_out,
+                peak_rps,
+                tags: w.tags.clone(),
+            });
+        }
+        Ok(Profile {
+            name: h.name.clone().unwrap_or_else(|| {
+                file.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "profile".into())
+            }),
+            description: h.description.clone(),
+            file: file.to_path_buf(),
+            sla,
+            budget_usd_per_month: h.budget_usd_per_month,
+            two_provider: h.two_provider.unwrap_or(true),
+            baa: h.baa.unwrap_or(false),
+            residency,
+            certifications,
+            platform_kinds,
+            horizon_hours,
+            replications,
+            seed,
+            start_weekday,
+            outage_hours,
+            workloads,
+        })
+    }
+}
+
+/// A one-class scenario at 1 request/s on a custom deployment, to validate a
+/// workload's token distributions and shape with the scenario's own rules;
+/// its errors are renamed to the profile's keys.
+fn probe_class(
+    w: &RawWorkload,
+    peak_hour: f64,
+    peak_to_trough: f64,
+    file: &Path,
+    i: usize,
+) -> Result<Scenario, InputError> {
+    let mut class = toml::Table::new();
+    class.insert("name".into(), "probe".into());
+    class.insert("model".into(), "probe".into());
+    class.insert("route".into(), toml::Value::Array(vec!["probe".into()]));
+    class.insert(
+        "arrivals".into(),
+        arrivals(1.0, peak_hour, peak_to_trough).into(),
+    );
+    class.insert("input_tokens".into(), w.input_tokens.clone());
+    class.insert("output_tokens".into(), w.output_tokens.clone());
+    let mut dep = toml::Table::new();
+    dep.insert("name".into(), "probe".into());
+    dep.insert(
+        "platform".into(),
+        crate::input::catalog::CUSTOM_PLATFORM.into(),
+    );
+    dep.insert("model".into(), "probe".into());
+    let mut lat = toml::Table::new();
+    lat.insert("median_ms".into(), 100.0.into());
+    lat.insert("p99_ms".into(), 200.0.into());
+    dep.insert("latency".into(), lat.into());
+    let mut od = toml::Table::new();
+    od.insert("input_per_1m".into(), 1.0.into());
+    od.insert("output_per_1m".into(), 1.0.into());
+    dep.insert("on_demand".into(), od.into());
+    let mut t = toml::Table::new();
+    let mut header = toml::Table::new();
+    header.insert("horizon_hours".into(), 24.into());
+    t.insert("scenario".into(), header.into());
+    t.insert("class".into(), toml::Value::Array(vec![class.into()]));
+    t.insert("deployment".into(), toml::Value::Array(vec![dep.into()]));
+    Scenario::from_table(t, file).map_err(|e| match e {
+        InputError::Invalid {
+            file,
+            path,
+            message,
+        }
+        | InputError::Parse {
+            file,
+            path,
+            message,
+            ..
+        } => InputError::Invalid {
+            file,
+            path: path.replacen("class[0]", &format!("workload[{i}]"), 1),
+            message,
+        },
+        other => other,
+    })
+}
+
+pub(super) fn arrivals(mean_rps: f64, peak_hour: f64, peak_to_trough: f64) -> toml::Table {
+    let mut a = toml::Table::new();
+    a.insert("mean_rps".into(), mean_rps.into());
+    if peak_to_trough > 1.0 {
+        a.insert("peak_hour".into(), peak_hour.into());
+        a.insert("peak_to_trough".into(), peak_to_trough.into());
+    }
+    a
+}

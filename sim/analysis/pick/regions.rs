@@ -1,0 +1,99 @@
+//! Regions and data residency (data: sim/input/catalog/regions.toml).
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::input::document::parse_toml;
+
+// ---------------------------------------------------------------------------
+// Regions (data: sim/input/catalog/regions.toml).
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    pub id: String,
+    pub name: String,
+    pub geography: String,
+    pub area: Option<String>,
+    pub source: String,
+    pub as_of: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegionsFile {
+    region: Vec<Region>,
+}
+
+/// The shipped region map.
+pub fn regions() -> &'static [Region] {
+    static REGIONS: OnceLock<Vec<Region>> = OnceLock::new();
+    REGIONS.get_or_init(|| {
+        parse_toml::<RegionsFile>(
+            include_str!("../../input/catalog/regions.toml"),
+            Path::new("sim/input/catalog/regions.toml"),
+        )
+        .expect("the shipped region map parses (tests check it)")
+        .region
+    })
+}
+
+/// Every residency value a profile can ask for: geographies and areas.
+pub fn residency_values() -> Vec<String> {
+    let mut v: Vec<String> = regions()
+        .iter()
+        .flat_map(|r| std::iter::once(r.geography.clone()).chain(r.area.clone()))
+        .filter(|g| g != "global")
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Whether a region keeps data inside `residency` (a geography or an area).
+pub fn region_within(region: &str, residency: &str) -> bool {
+    regions().iter().any(|r| {
+        r.id == region
+            && r.geography != "global"
+            && (r.geography == residency || r.area.as_deref() == Some(residency))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::catalog::Catalog;
+
+    #[test]
+    fn every_catalog_region_is_mapped() {
+        for (_, o) in Catalog::shipped().offerings() {
+            for r in &o.regions.value {
+                assert!(
+                    regions().iter().any(|x| &x.id == r),
+                    "region {r} of {} is not in sim/input/catalog/regions.toml",
+                    o.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn residency_rules() {
+        assert!(region_within("us-east-1", "us-east"));
+        assert!(region_within("eastus2", "us"));
+        assert!(
+            !region_within("us", "us-east"),
+            "a data zone is not an area"
+        );
+        assert!(region_within("us", "us"));
+        assert!(!region_within("global", "us"));
+        assert!(!region_within("westus", "us-east"));
+        assert!(!region_within("nowhere", "us"));
+        let v = residency_values();
+        assert!(v.contains(&"us-east".to_string()) && v.contains(&"eu".to_string()));
+        assert!(!v.contains(&"global".to_string()));
+    }
+}
