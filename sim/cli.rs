@@ -94,7 +94,7 @@ pub struct DiffArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Rows of each kind in the printed summary.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub top: u32,
     /// Print nothing but errors.
     #[arg(long, short)]
@@ -124,7 +124,7 @@ pub struct FitArgs {
     #[arg(long)]
     pub output_column: Option<String>,
     /// Interval for counting arrivals (burstiness), seconds; must divide 3600.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub interval: Option<f64>,
     /// Output folder [default: results/<trace name>-fit].
     #[arg(long, value_name = "DIR")]
@@ -164,13 +164,13 @@ pub struct SimOptions {
     #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
     pub seed: Option<u64>,
     /// Override the number of replications (per point, for sweeps and plans).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub replications: Option<u32>,
     /// Override the horizon in hours.
-    #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(1..=17568))]
+    #[arg(long, allow_negative_numbers = true, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(1..=17568))]
     pub horizon_hours: Option<u32>,
     /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub threads: Option<u32>,
     /// Print nothing but errors.
     #[arg(long, short)]
@@ -221,7 +221,7 @@ pub struct SweepArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub step: Option<f64>,
     /// Number of evenly spaced values of a range (instead of --step).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub points: Option<u32>,
     /// The on-demand deployment whose prices value the reserved tokens.
     #[arg(long)]
@@ -250,7 +250,7 @@ pub struct PlanArgs {
     #[arg(long, value_delimiter = ',', num_args = 1..)]
     pub terms: Option<Vec<String>>,
     /// Most units to consider [default: [plan] max_units, else twice the busiest hour's need].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_PLAN_UNITS as i64))]
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=MAX_PLAN_UNITS as i64))]
     pub max_units: Option<u32>,
     #[command(flatten)]
     pub traces: TraceArgs,
@@ -527,6 +527,12 @@ fn manifest(path: &Path, bytes: &[u8], sc: &Scenario, threads: usize) -> Manifes
 
 fn run(a: RunArgs) -> Result<(), Failure> {
     let (sc, bytes) = load(&a.scenario, &a.traces, &a.sim.overrides())?;
+    // [sweep] is checked by every command that reads the file: its key must name a numeric key
+    // of this scenario (`validate` also validates every point; a run does not spend that time).
+    if let Some(spec) = &sc.sweep {
+        let table = load_table(&a.scenario, &bytes, &a.traces)?;
+        Sweep::check_first_point(&table, &a.scenario, spec, &a.sim.overrides()).map_err(input)?;
+    }
     if !a.sim.quiet {
         warn(&a.scenario, &sc);
     }
@@ -881,6 +887,22 @@ fn fit(a: FitArgs) -> Result<(), Failure> {
         v.clone()
             .ok_or_else(|| input(anyhow::anyhow!("--{flag} is needed with --format csv")))
     };
+    if a.format != "csv" {
+        // The column flags only mean something for a generic CSV; given with another format they
+        // would be ignored, so the user's intent is refused rather than guessed.
+        let given = [
+            ("--time-column", a.time_column.is_some()),
+            ("--time-unit", a.time_unit.is_some()),
+            ("--input-column", a.input_column.is_some()),
+            ("--output-column", a.output_column.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
+            return Err(input(anyhow::anyhow!(
+                "{flag}: only for --format csv; the {} format has fixed columns",
+                a.format
+            )));
+        }
+    }
     let format = match a.format.as_str() {
         "azure" => TraceFormat::Azure,
         "burstgpt" => TraceFormat::BurstGpt,

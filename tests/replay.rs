@@ -1073,8 +1073,8 @@ fn trace_inputs_are_checked_and_name_their_key() {
         (
             "trace = \"b.csv\"\nformat = \"burstgpt\"\nmodel = \"Claude\"",
             "",
-            "class[1].arrivals.trace",
-            "has no usable rows",
+            "class[1].arrivals.model",
+            "has no usable row with model \"Claude\"; models in the file: ChatGPT, GPT-4",
         ),
         (
             "trace = \"b.csv\"\nformat = \"azure\"",

@@ -568,14 +568,14 @@ fn values_and_a_range_together_are_rejected() {
     sweep_rejects(
         &no_sweep_table(),
         &["--key", UNITS, "--values", "10,20", "--from", "10"],
-        &["give either values = [...] or from / to with step or points, not both"],
+        &["--values: give either --values or --from / --to with --step or --points, not both"],
     );
     sweep_rejects(
         &with_sweep_table(&format!(
             "key = \"{UNITS}\"\nvalues = [10, 20]\nfrom = 10\nto = 20\nstep = 5"
         )),
         &[],
-        &["sweep: give either values = [...] or from / to with step or points, not both"],
+        &["sweep.values: give either sweep.values or sweep.from / sweep.to with sweep.step or sweep.points, not both"],
     );
     sweep_rejects(
         &no_sweep_table(),

@@ -1,6 +1,7 @@
 //! The integration tests, one binary (as ripgrep does); each module says on its first line what belongs in it.
 
 mod attribution;
+mod bad_input;
 mod catalog;
 mod cli;
 mod common;

@@ -224,6 +224,21 @@ impl Sweep {
         Ok(Sweep { spec, points, pair })
     }
 
+    /// Checks that the key of `spec` names a numeric key of the scenario document `table` by
+    /// validating the first point only (what `run` checks of a `[sweep]` table; `validate` and
+    /// `sweep` build every point). A key the scenario leaves out is added by `set_key`, so only
+    /// validating a point catches a misspelt one.
+    pub fn check_first_point(
+        table: &toml::Table,
+        file: &Path,
+        spec: &SweepSpec,
+        overrides: &Overrides,
+    ) -> Result<(), InputError> {
+        let mut first = spec.clone();
+        first.values.truncate(1);
+        Self::build(table, file, first, overrides).map(|_| ())
+    }
+
     /// Total simulated hours, for progress.
     pub fn total_hours(&self) -> u64 {
         self.points

@@ -55,6 +55,16 @@ pub fn apply(table: &mut toml::Table, file: &Path, overrides: &[String]) -> anyh
         if path.is_empty() {
             anyhow::bail!("--trace {o}: the path is empty; give [CLASS=]PATH");
         }
+        if !Path::new(path).exists() {
+            match o.split_once('=') {
+                Some((c, _)) if only.is_none() => anyhow::bail!(
+                    "--trace {o}: no file {o}, and \"{c}\" is not a class of {} (its classes: {})",
+                    file.display(),
+                    names.join(", ")
+                ),
+                _ => anyhow::bail!("--trace {o}: no such file: {path}"),
+            }
+        }
         let path = std::path::absolute(path)
             .map_err(|e| anyhow::anyhow!("--trace {o}: {e}"))?
             .to_string_lossy()

@@ -128,7 +128,19 @@ impl TraceReader {
         }
     }
 
+    /// The names of the time, input-token and output-token columns (keys for mooncake), for
+    /// messages.
+    fn column_names(&self) -> [&str; 3] {
+        match &self.format {
+            TraceFormat::Azure => ["TIMESTAMP", "ContextTokens", "GeneratedTokens"],
+            TraceFormat::BurstGpt => ["Timestamp", "Request tokens", "Response tokens"],
+            TraceFormat::Mooncake => ["timestamp", "input_length", "output_length"],
+            TraceFormat::Csv(m) => [&m.time, &m.input, &m.output],
+        }
+    }
+
     fn parse_row(&self, text: &str) -> Result<TraceRecord, BadRow> {
+        let [time_col, input_col, output_col] = self.column_names();
         let (time_s, input, output, model) = match &self.format {
             TraceFormat::Mooncake => {
                 let v: serde_json::Value = serde_json::from_str(text)
@@ -168,32 +180,36 @@ impl TraceReader {
                 let t = parse_time(raw_t, unit).ok_or_else(|| {
                     self.bad(
                         BadRowKind::Time,
-                        format!("\"{raw_t}\" is not a time ({unit:?})"),
+                        format!("column \"{time_col}\": \"{raw_t}\" is not a time ({unit:?})"),
                     )
                 })?;
-                let num = |i: usize, what: &str| -> Result<f64, BadRow> {
-                    let s = get(i)
-                        .ok_or_else(|| self.bad(BadRowKind::Shape, format!("no {what} column")))?;
+                let num = |i: usize, col: &str| -> Result<f64, BadRow> {
+                    let s = get(i).ok_or_else(|| {
+                        self.bad(
+                            BadRowKind::Shape,
+                            format!("{} fields, no column \"{col}\"", fields.len()),
+                        )
+                    })?;
                     s.parse::<f64>().map_err(|_| {
                         self.bad(
                             BadRowKind::Tokens,
-                            format!("{what} \"{s}\" is not a number"),
+                            format!("column \"{col}\": \"{s}\" is not a number"),
                         )
                     })
                 };
                 (
                     t,
-                    num(ii, "input tokens")?,
-                    num(oi, "output tokens")?,
+                    num(ii, input_col)?,
+                    num(oi, output_col)?,
                     mi.and_then(get).map(|s| s.to_string()),
                 )
             }
         };
-        for (what, v) in [("input", input), ("output", output)] {
+        for (what, col, v) in [("input", input_col, input), ("output", output_col, output)] {
             if !(v.is_finite() && v >= 0.0 && v <= u32::MAX as f64 && v.fract() == 0.0) {
                 return Err(self.bad(
                     BadRowKind::Tokens,
-                    format!("{what} tokens must be a whole number >= 0, got {v}"),
+                    format!("column \"{col}\": {what} tokens must be a whole number from 0 to {}, got {v}", u32::MAX),
                 ));
             }
         }

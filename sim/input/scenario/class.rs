@@ -327,8 +327,17 @@ fn validate_tokens(c: &Checker, p: &str, t: &RawTokens) -> Result<TokenDist, Inp
                 ));
             }
             let mut points = Vec::with_capacity(q.len());
-            for (i, [pct, v]) in q.iter().enumerate() {
+            for (i, pair) in q.iter().enumerate() {
                 let ip = format!("{}[{i}]", field("quantiles"));
+                let [pct, v] = pair.as_slice() else {
+                    return Err(c.err(
+                        ip,
+                        format!(
+                            "must be a [percentile, tokens] pair, got {} number(s)",
+                            pair.len()
+                        ),
+                    ));
+                };
                 c.range(&ip, *pct, 0.0, 100.0)?;
                 c.range(&ip, *v, 0.0, f64::INFINITY)?;
                 if let Some((lp, lv)) = points.last().copied() {

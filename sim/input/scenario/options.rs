@@ -38,8 +38,15 @@ impl SweepSpec {
         let values = match (&raw.values, range) {
             (Some(_), true) => {
                 return Err(c.err(
-                    at,
-                    "give either values = [...] or from / to with step or points, not both",
+                    name(at, "values"),
+                    format!(
+                        "give either {} or {} / {} with {} or {}, not both",
+                        name(at, "values"),
+                        name(at, "from"),
+                        name(at, "to"),
+                        name(at, "step"),
+                        name(at, "points")
+                    ),
                 ))
             }
             (Some(v), false) => {
@@ -58,8 +65,15 @@ impl SweepSpec {
             }
             (None, false) => {
                 return Err(c.err(
-                    at,
-                    "needs the values to sweep: values = [...], or from, to and step (or points)",
+                    name(at, "values"),
+                    format!(
+                        "is missing: give the values to sweep ({}), or {}, {} and {} (or {})",
+                        name(at, "values"),
+                        name(at, "from"),
+                        name(at, "to"),
+                        name(at, "step"),
+                        name(at, "points")
+                    ),
                 ))
             }
             (None, true) => {
@@ -312,7 +326,7 @@ mod tests {
                     key: "k".into(),
                     ..Default::default()
                 },
-                "sweep",
+                "sweep.values",
             ),
         ];
         for (raw, path) in cases {

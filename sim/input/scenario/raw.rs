@@ -135,8 +135,10 @@ pub struct RawTokens {
     pub median: Option<f64>,
     pub p90: Option<f64>,
     pub mean: Option<f64>,
-    /// `[[percentile, tokens], ...]`, percentiles rising from 0 to 100.
-    pub quantiles: Option<Vec<[f64; 2]>>,
+    /// `[[percentile, tokens], ...]`, percentiles rising from 0 to 100. Read as lists of any
+    /// length, not `[f64; 2]`: serde's fixed-size arrays ignore extra elements in TOML, so
+    /// `[0, 10, 3]` would pass silently; validation checks the length and names the pair.
+    pub quantiles: Option<Vec<Vec<f64>>>,
     pub max: Option<f64>,
 }
 

@@ -136,6 +136,8 @@ pub(super) fn validate_trace(
     // Requests per whole second after the first request (trace time), to
     // place them in simulated hours once the period is known.
     let mut per_second = SecondCounts::default();
+    // A few of the models the `model` filter left out, to name them if nothing is left.
+    let mut other_models = std::collections::BTreeSet::new();
     for row in reader {
         match row {
             Ok(r) => {
@@ -143,6 +145,9 @@ pub(super) fn validate_trace(
                     .as_ref()
                     .is_some_and(|m| r.model.as_ref() != Some(m))
                 {
+                    if other_models.len() < 10 {
+                        other_models.insert(r.model.unwrap_or_default());
+                    }
                     continue;
                 }
                 if st.requests == 0 {
@@ -169,6 +174,15 @@ pub(super) fn validate_trace(
         }
     }
     if st.requests == 0 {
+        if let (Some(m), false) = (&a.model, other_models.is_empty()) {
+            return Err(c.err(
+                format!("{p}.model"),
+                format!(
+                    "\"{file}\" has no usable row with model \"{m}\"; models in the file: {}",
+                    other_models.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
         return Err(c.err(
             format!("{p}.trace"),
             format!("\"{file}\" has no usable rows"),
