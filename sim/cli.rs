@@ -974,17 +974,7 @@ fn pick(a: PickArgs) -> Result<(), Failure> {
     let text = String::from_utf8(bytes.clone())
         .map_err(|_| anyhow::anyhow!("{}: the profile is not UTF-8 text", a.profile.display()))
         .map_err(input)?;
-    let mut profile = Profile::from_toml(&text, &a.profile).map_err(input)?;
-    if let Some(s) = a.sim.seed {
-        profile.seed = s as i64;
-    }
-    if let Some(r) = a.sim.replications {
-        profile.replications = r;
-    }
-    if let Some(h) = a.sim.horizon_hours {
-        profile.horizon_hours = h;
-        profile.outage_hours = profile.outage_hours.min(h as f64);
-    }
+    let profile = Profile::from_toml_with(&text, &a.profile, &a.sim.overrides()).map_err(input)?;
     let threads = a.sim.threads();
     let dest = a
         .out

@@ -11,6 +11,7 @@
 //! setup: run s.toml --out A --quiet  commands that must succeed first (e.g. the run folders of diff)
 //! remove: A/attribution.csv          files removed after the setup commands
 //! truncate: B/hourly.csv 200         files cut to that many bytes after the setup commands
+//! truncate: B/hourly.csv 2 lines     ... or to their first lines (a cut at a line boundary)
 //! -- s.toml --
 //! ...the file...
 //! -- @A/hourly.csv --
@@ -34,7 +35,8 @@ struct Case {
     stderr: Vec<String>,
     setup: Vec<Vec<String>>,
     remove: Vec<String>,
-    truncate: Vec<(String, u64)>,
+    /// (path, length, in lines rather than bytes)
+    truncate: Vec<(String, u64, bool)>,
     /// (path, text, written after the setup commands)
     files: Vec<(String, String, bool)>,
 }
@@ -96,9 +98,13 @@ fn parse(name: &str, text: &str) -> Case {
             "setup" => case.setup.push(split_args(value)),
             "remove" => case.remove.push(value.to_string()),
             "truncate" => {
-                let (p, n) = value.rsplit_once(' ').expect("truncate: PATH BYTES");
-                case.truncate
-                    .push((p.to_string(), n.parse().expect("truncate: PATH BYTES")));
+                let (value, lines) = match value.strip_suffix(" lines") {
+                    Some(v) => (v, true),
+                    None => (value, false),
+                };
+                let (p, n) = value.rsplit_once(' ').expect("truncate: PATH N [lines]");
+                let n = n.parse().expect("truncate: PATH N [lines]");
+                case.truncate.push((p.to_string(), n, lines));
             }
             _ => panic!("{name}: unknown header key {key:?}"),
         }
@@ -185,12 +191,17 @@ fn check(case: &Case) -> Result<(), String> {
     for r in &case.remove {
         std::fs::remove_file(dir.join(r)).map_err(|e| format!("remove {r}: {e}"))?;
     }
-    for (p, n) in &case.truncate {
-        let f = std::fs::OpenOptions::new()
-            .write(true)
-            .open(dir.join(p))
-            .map_err(|e| format!("truncate {p}: {e}"))?;
-        f.set_len(*n).unwrap();
+    for (p, n, lines) in &case.truncate {
+        let text = std::fs::read(dir.join(p)).map_err(|e| format!("truncate {p}: {e}"))?;
+        let len = if *lines {
+            let ends = text.iter().enumerate().filter(|(_, b)| **b == b'\n');
+            ends.map(|(i, _)| i + 1)
+                .nth((*n as usize).saturating_sub(1))
+                .unwrap_or(text.len())
+        } else {
+            (*n as usize).min(text.len())
+        };
+        std::fs::write(dir.join(p), &text[..len]).unwrap();
     }
     write_files(dir, case, true);
     let before = snapshot(dir);

@@ -193,12 +193,17 @@ fn tag_rows_say_which_attribution_reveals_them() {
         for (src, side) in [(&a, "a"), (&b, "b")] {
             let d = tmp.path().join(format!("{name}-{side}"));
             copy_dir(src, &d);
+            // Each dimension splits the run's whole bill (diff checks that it adds up).
+            let total = crate::common::read_json(&d.join("summary.json"))["cost"]["total_usd"]
+                ["mean"]
+                .as_f64()
+                .unwrap();
             let mut text = header.to_string();
             for dim in ["team", "product", "feature"] {
                 text.push_str(&format!(
-                    "bedrock,{dim},application inference profiles,24,100,{n},{g},0,{native},1,0,{reason}\n",
-                    n = 100.0 * native,
-                    g = 100.0 * (1.0 - native)
+                    "bedrock,{dim},application inference profiles,24,{total},{n},{g},0,{native},1,0,{reason}\n",
+                    n = total * native,
+                    g = total * (1.0 - native)
                 ));
             }
             std::fs::write(d.join("attribution.csv"), text).unwrap();
@@ -286,4 +291,54 @@ fn bad_input_folders_exit_2_and_write_nothing() {
             .stderr(predicate::str::contains(*why));
         assert_eq!(entries(tmp.path()), before, "{why}: something was written");
     }
+}
+
+/// Runs without tags write a header-only attribution.csv; two of them diff fine, and the
+/// request counts diff reports are the runs' own.
+#[test]
+fn untagged_runs_diff_fine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::new();
+    for seed in ["1", "2"] {
+        let o = tmp.path().join(format!("seed{seed}"));
+        command_ok(
+            "run",
+            &repo("scenarios/queueing_check.toml"),
+            &o,
+            &[
+                "--horizon-hours",
+                "2",
+                "--replications",
+                "1",
+                "--seed",
+                seed,
+            ],
+        );
+        let attribution = std::fs::read_to_string(o.join("attribution.csv")).unwrap();
+        assert_eq!(attribution.lines().count(), 1, "header only: {attribution}");
+        dirs.push(o);
+    }
+    let (stdout, rows) = diff_ok(&dirs[0], &dirs[1], &tmp.path().join("d"));
+    assert!(!rows.is_empty(), "{stdout}");
+    let arrived = |d: &Path| {
+        crate::common::read_json(&d.join("summary.json"))["requests"]["arrived"]
+            .as_f64()
+            .unwrap()
+    };
+    let (a, b) = (arrived(&dirs[0]), arrived(&dirs[1]));
+    let grouped = |v: f64| {
+        let s = format!("{v:.0}");
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    assert!(
+        stdout.contains(&format!("requests {} -> {}", grouped(a), grouped(b))),
+        "{stdout}"
+    );
 }

@@ -129,6 +129,8 @@ pub struct RunFolder {
     pub class_tags: BTreeMap<String, BTreeMap<String, String>>,
     /// Cost per class and deployment (from focus.csv).
     pub class_deployments: BTreeMap<String, BTreeMap<String, f64>>,
+    /// `cost.total_usd.mean` of summary.json: every cost file must add up to it.
+    pub total_usd: Option<f64>,
     /// `attribution.csv` per (platform, dimension), `None` if the run has none.
     pub attribution: Option<BTreeMap<(String, String), AttributionRow>>,
 }
@@ -229,12 +231,37 @@ impl RunFolder {
             );
         }
 
+        self.total_usd = summary["cost"]["total_usd"]["mean"].as_f64();
+
         let t = Table::open(
             &self.dir.join("hourly.csv"),
             &["hour", "weekday", "deployment", "cost_total_usd"],
         )?;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut all = 0.0;
         for (i, rec) in t.rows.iter().enumerate() {
             let h = t.hour(rec)?;
+            let dep = t.text(rec, "deployment");
+            if !self.deployments.contains_key(dep) {
+                return Err(malformed(
+                    &t.path,
+                    format!(
+                        "line {}: column deployment: \"{dep}\" is not a deployment of summary.json",
+                        t.line(rec)
+                    ),
+                ));
+            }
+            if h >= self.horizon_hours || !seen.insert((h, dep.to_string())) {
+                return Err(malformed(
+                    &t.path,
+                    format!(
+                        "line {}: hour {h} of deployment \"{dep}\" is outside the {} h horizon or written twice",
+                        t.line(rec),
+                        self.horizon_hours
+                    ),
+                ));
+            }
+            all += t.number(rec, "cost_total_usd")?;
             if i == 0 {
                 let w = t.text(rec, "weekday");
                 let w = WEEKDAYS.iter().position(|d| *d == w).ok_or_else(|| {
@@ -251,21 +278,49 @@ impl RunFolder {
                 *self.hourly.entry((h, dep)).or_default() += t.number(rec, "cost_total_usd")?;
             }
         }
+        let want = self.horizon_hours as usize * self.deployments.len();
+        if seen.len() != want {
+            return Err(malformed(
+                &t.path,
+                format!(
+                    "{} rows, but {} h x {} deployment(s) of summary.json make {want} (truncated?)",
+                    seen.len(),
+                    self.horizon_hours,
+                    self.deployments.len()
+                ),
+            ));
+        }
+        self.check_total(&t.path, "every row", all, t.rows.len(), 5e-5)?;
 
         let t = Table::open(
             &self.dir.join("cost_by_tag.csv"),
             &["hour", "dimension", "value", "cost_total_usd"],
         )?;
+        // Each dimension (class, then each tag) splits the whole bill.
+        let mut per_dimension: BTreeMap<String, (f64, usize)> = BTreeMap::new();
         for rec in &t.rows {
             let h = t.hour(rec)?;
             let dim = t.text(rec, "dimension").to_string();
             if dim != "class" && !self.dimensions.contains(&dim) {
                 self.dimensions.push(dim.clone());
             }
+            let e = per_dimension.entry(dim.clone()).or_default();
+            e.0 += t.number(rec, "cost_total_usd")?;
+            e.1 += 1;
             if h < hours {
                 let key = (dim, t.text(rec, "value").to_string());
                 *self.tags.entry(key).or_default() += t.number(rec, "cost_total_usd")?;
             }
+        }
+
+        if !per_dimension.contains_key("class") {
+            return Err(malformed(
+                &t.path,
+                "no row of dimension \"class\" (truncated?)",
+            ));
+        }
+        for (dim, (sum, n)) in &per_dimension {
+            self.check_total(&t.path, &format!("dimension \"{dim}\""), *sum, *n, 5e-5)?;
         }
 
         self.read_focus()?;
@@ -288,7 +343,9 @@ impl RunFolder {
             ],
         )?;
         let day0 = self.start_weekday as i64 * 24;
+        let mut all = 0.0;
         for rec in &t.rows {
+            all += t.number(rec, "BilledCost")?;
             let start = t.text(rec, "ChargePeriodStart");
             let h = focus_hour(start).ok_or_else(|| {
                 malformed(
@@ -358,6 +415,7 @@ impl RunFolder {
                 self.class_tags.insert(class, tags);
             }
         }
+        self.check_total(&t.path, "every row", all, t.rows.len(), 5e-7)?;
         Ok(())
     }
 
@@ -366,7 +424,8 @@ impl RunFolder {
         if !path.exists() {
             return Ok(());
         }
-        let t = Table::open(
+        // Header only: a run without tags has nothing to attribute.
+        let t = Table::open_header(
             &path,
             &[
                 "platform",
@@ -380,7 +439,13 @@ impl RunFolder {
             ],
         )?;
         let mut rows = BTreeMap::new();
+        let mut per_dimension: BTreeMap<String, (f64, usize)> = BTreeMap::new();
         for rec in &t.rows {
+            let e = per_dimension
+                .entry(t.text(rec, "dimension").to_string())
+                .or_default();
+            e.0 += t.number(rec, "cost_usd")?;
+            e.1 += 1;
             let share = |name: &str| -> Result<f64, DiffError> {
                 // An empty share (no cost on that platform) counts as covered.
                 if t.text(rec, name).is_empty() {
@@ -404,7 +469,45 @@ impl RunFolder {
                 },
             );
         }
+        // Each tag dimension splits the whole bill over platforms, so a truncated file shows as
+        // a dimension that is missing or does not add up.
+        for d in &self.dimensions {
+            let (sum, n) = per_dimension.get(d).copied().unwrap_or_default();
+            if n == 0 {
+                return Err(malformed(
+                    &t.path,
+                    format!("no row for tag dimension \"{d}\" of cost_by_tag.csv (truncated?)"),
+                ));
+            }
+            self.check_total(&t.path, &format!("dimension \"{d}\""), sum, n, 5e-5)?;
+        }
         self.attribution = Some(rows);
+        Ok(())
+    }
+
+    /// Checks that `sum` (the cost over every row of `what` in the file `path`, `rows` rows,
+    /// each rounded to within `rounding`) is the run's total cost from summary.json: a file cut
+    /// at a line boundary still parses, and only its sum shows that rows are missing.
+    fn check_total(
+        &self,
+        path: &Path,
+        what: &str,
+        sum: f64,
+        rows: usize,
+        rounding: f64,
+    ) -> Result<(), DiffError> {
+        let Some(total) = self.total_usd else {
+            return Ok(());
+        };
+        let tolerance = rounding * rows as f64 + 1e-9 * total.abs() + 1e-9;
+        if (sum - total).abs() > tolerance {
+            return Err(malformed(
+                path,
+                format!(
+                    "the costs of {what} add up to {sum:.6} USD but summary.json's cost.total_usd is {total:.6} (truncated or edited?)"
+                ),
+            ));
+        }
         Ok(())
     }
 

@@ -21,7 +21,17 @@ pub(super) struct Table {
 }
 
 impl Table {
+    /// Opens a CSV that must have rows after its header.
     pub(super) fn open(path: &Path, need: &[&str]) -> Result<Table, DiffError> {
+        let t = Table::open_header(path, need)?;
+        if t.rows.is_empty() {
+            return Err(malformed(path, "no rows after the header (truncated?)"));
+        }
+        Ok(t)
+    }
+
+    /// Opens a CSV that may hold only its header (`attribution.csv` of a run without tags).
+    pub(super) fn open_header(path: &Path, need: &[&str]) -> Result<Table, DiffError> {
         let bytes = read(path)?;
         let mut r = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
         let header: Vec<String> = r
@@ -45,9 +55,6 @@ impl Table {
                 malformed(path, format!("line {line}: malformed CSV: {e}"))
             })?;
             rows.push(rec);
-        }
-        if rows.is_empty() {
-            return Err(malformed(path, "no rows after the header (truncated?)"));
         }
         Ok(Table {
             path: path.to_path_buf(),

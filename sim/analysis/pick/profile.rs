@@ -9,6 +9,11 @@ use crate::analysis::plan::{parse_sla, SlaTarget, HOURS_PER_MONTH};
 use crate::domain::{Scenario, WEEKDAYS};
 use crate::error::InputError;
 use crate::input::document::{parse_toml, Checker};
+use crate::input::scenario::Overrides;
+
+/// The longest horizon a pick simulates (31 days): it runs every eligible platform and
+/// capacity configuration, so its horizon is bounded more tightly than a scenario's.
+pub const MAX_PICK_HOURS: u32 = 24 * 31;
 
 use super::regions::residency_values;
 
@@ -144,7 +149,28 @@ impl Profile {
     }
 
     pub fn from_toml(text: &str, file: &Path) -> Result<Profile, InputError> {
-        let raw: RawProfile = parse_toml(text, file)?;
+        Profile::from_toml_with(text, file, &Overrides::default())
+    }
+
+    /// As [`Profile::from_toml`], with the command line's `--seed`, `--replications` and
+    /// `--horizon-hours` put into `[simulation]` before validation (validation is the only
+    /// gate: a written `outage_hours` longer than an overridden horizon is refused, and an
+    /// override out of range is reported like the key it replaces).
+    pub fn from_toml_with(
+        text: &str,
+        file: &Path,
+        overrides: &Overrides,
+    ) -> Result<Profile, InputError> {
+        let mut raw: RawProfile = parse_toml(text, file)?;
+        if let Some(s) = overrides.seed {
+            raw.simulation.seed = Some(i64::try_from(s).unwrap_or(i64::MAX));
+        }
+        if let Some(r) = overrides.replications {
+            raw.simulation.replications = Some(r);
+        }
+        if let Some(h) = overrides.horizon_hours {
+            raw.simulation.horizon_hours = Some(h as f64);
+        }
         let c = Checker { file };
         let h = &raw.profile;
         let sla = match &h.sla {
@@ -190,19 +216,16 @@ impl Profile {
             None => None,
         };
         let s = &raw.simulation;
-        let horizon_hours = c.whole(
-            "simulation.horizon_hours",
-            s.horizon_hours.unwrap_or(72.0),
-            1,
-        )?;
-        if horizon_hours > 24 * 31 {
+        let horizon = s.horizon_hours.unwrap_or(72.0);
+        if !(horizon.fract() == 0.0 && (1.0..=MAX_PICK_HOURS as f64).contains(&horizon)) {
             return Err(c.err(
                 "simulation.horizon_hours",
                 format!(
-                    "must be at most 744 (pick simulates many configurations), got {horizon_hours}"
+                    "must be a whole number from 1 to {MAX_PICK_HOURS} (pick simulates many configurations), got {horizon}"
                 ),
             ));
         }
+        let horizon_hours = horizon as u32;
         let replications = s.replications.unwrap_or(3);
         if !(1..=100).contains(&replications) {
             return Err(c.err(
