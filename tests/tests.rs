@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod diff;
 mod failover;
+mod fuzz_smoke;
 mod limits;
 mod output;
 mod pick;
