@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use llmcap::analysis::plan::{parse_sla, PlanSpec};
 use llmcap::analysis::sweep::{breakevens, run_points_each, PointSummary, Sweep};
 use llmcap::domain::limits::MAX_PLAN_UNITS;
+use llmcap::domain::time;
 use llmcap::domain::{Scenario, SweepSpec};
 use llmcap::input::scenario::raw::RawSweep;
 use llmcap::input::scenario::Overrides;
@@ -187,6 +188,7 @@ impl SimOptions {
             seed: self.seed,
             replications: self.replications,
             horizon_hours: self.horizon_hours,
+            start_date: None,
             plan: false,
         }
     }
@@ -267,6 +269,10 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub traces: TraceArgs,
+    /// Override the scenario's start_date (YYYY-MM-DD): the date of simulated
+    /// hour 0, 00:00 UTC, which dates focus.csv; the date decides the weekday.
+    #[arg(long, value_name = "DATE")]
+    pub start_date: Option<String>,
     #[command(flatten)]
     pub sim: SimOptions,
 }
@@ -520,18 +526,23 @@ fn manifest(path: &Path, bytes: &[u8], sc: &Scenario, threads: usize) -> Manifes
         seed: sc.seed,
         replications: sc.replications,
         horizon_hours: sc.horizon_hours,
+        start_date: None,
         threads,
         ttft_histogram: report::summary::histogram_precision(),
     }
 }
 
 fn run(a: RunArgs) -> Result<(), Failure> {
-    let (sc, bytes) = load(&a.scenario, &a.traces, &a.sim.overrides())?;
+    let overrides = Overrides {
+        start_date: a.start_date.clone(),
+        ..a.sim.overrides()
+    };
+    let (sc, bytes) = load(&a.scenario, &a.traces, &overrides)?;
     // [sweep] is checked by every command that reads the file: its key must name a numeric key
     // of this scenario (`validate` also validates every point; a run does not spend that time).
     if let Some(spec) = &sc.sweep {
         let table = load_table(&a.scenario, &bytes, &a.traces)?;
-        Sweep::check_first_point(&table, &a.scenario, spec, &a.sim.overrides()).map_err(input)?;
+        Sweep::check_first_point(&table, &a.scenario, spec, &overrides).map_err(input)?;
     }
     if !a.sim.quiet {
         warn(&a.scenario, &sc);
@@ -553,7 +564,10 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
     }
 
-    let manifest = manifest(&a.scenario, &bytes, &sc, threads);
+    let manifest = Manifest {
+        start_date: Some(time::format_date(sc.start_date)),
+        ..manifest(&a.scenario, &bytes, &sc, threads)
+    };
     let (dest, summary) =
         report::write_run(staging, &sc, &pooled, &digests, manifest).map_err(runtime)?;
     if !a.sim.quiet {
@@ -695,9 +709,9 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
     let dest = report::sweep::write_sweep(staging, base, &result).map_err(runtime)?;
     if !a.sim.quiet {
         for b in &result.breakeven {
-            let band = report::sweep::LESSON_BAND;
+            let band = result.reference_band;
             eprintln!(
-                "{}: break-even utilization, {} term: simulated {}, closed form {:.1}% ({} the {:.0}-{:.0}% band)",
+                "{}: break-even utilization, {} term: simulated {}, closed form {:.1}% ({} the reference band {:.0}-{:.0}%)",
                 sc.name,
                 b.term,
                 b.simulated
@@ -709,7 +723,7 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
                     ))
                     .unwrap_or_else(|| "none in the swept range".into()),
                 b.closed_form * 100.0,
-                report::sweep::in_band(b.closed_form),
+                report::sweep::in_band(b.closed_form, band),
                 band.0 * 100.0,
                 band.1 * 100.0
             );
@@ -727,6 +741,9 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
                 p.total_usd.map_or(0.0, |c| c.mean),
                 base.horizon_hours
             );
+            if let Some(s) = report::sweep::versus_on_demand(&result) {
+                eprintln!("{}: {}", sc.name, s.replace("**", ""));
+            }
         }
         eprintln!(
             "{} point(s) x {} replication(s) simulated in {:.2} s on {threads} thread(s)",
@@ -998,6 +1015,7 @@ fn pick(a: PickArgs) -> Result<(), Failure> {
         seed: profile.seed as u64,
         replications: profile.replications,
         horizon_hours: profile.horizon_hours,
+        start_date: None,
         threads,
         ttft_histogram: report::summary::histogram_precision(),
     };

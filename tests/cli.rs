@@ -223,6 +223,25 @@ fn unknown_key_is_rejected() {
 }
 
 #[test]
+fn bad_start_dates_are_rejected() {
+    rejects(
+        |s| s.replace("seed = 11", "seed = 11\nstart_date = \"2026-02-30\""),
+        "scenario.start_date",
+        "calendar date YYYY-MM-DD",
+    );
+    rejects(
+        |s| {
+            s.replace(
+                "seed = 11",
+                "seed = 11\nstart_date = 2026-01-06\nstart_weekday = \"monday\"",
+            )
+        },
+        "scenario.start_weekday",
+        "start_date 2026-01-06 is a tuesday",
+    );
+}
+
+#[test]
 fn negative_rate_is_rejected() {
     rejects(
         |s| s.replace("mean_rps = 3.0", "mean_rps = -3.0"),
@@ -576,18 +595,23 @@ fn cost_by_tag_adds_up_to_the_hourly_cost() {
     }
 }
 
-/// focus.csv follows the FOCUS 1.0 column set and types, and bills exactly
+/// focus.csv follows the FOCUS 1.2 column set and the rules that matter to a
+/// FinOps tool (focus-validator checks the rest: scripts/check_focus.sh):
+/// nulls by charge category and commitment status, units in FOCUS's format,
+/// commitments billed on Purchase rows and amortised over covered usage, a
+/// calendar from `start_date`, and BilledCost and EffectiveCost each equal to
 /// what hourly.csv costs.
 #[test]
-fn focus_export_has_the_focus_columns_and_the_simulated_bill() {
+fn focus_export_follows_focus_1_2_and_bills_the_simulation() {
     let tmp = tempfile::tempdir().unwrap();
-    for name in ["baseline", "two_provider"] {
+    for (name, extra) in [
+        ("baseline", vec!["--start-date", "2026-03-30"]),
+        ("two_provider", vec![]),
+    ] {
         let out = tmp.path().join(name);
-        run_ok(
-            &repo(&format!("scenarios/{name}.toml")),
-            &out,
-            &["--horizon-hours", "25", "--replications", "2"],
-        );
+        let mut args = vec!["--horizon-hours", "25", "--replications", "2"];
+        args.extend(extra.iter().copied());
+        run_ok(&repo(&format!("scenarios/{name}.toml")), &out, &args);
         let mut r = csv::Reader::from_path(out.join("focus.csv")).unwrap();
         let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
         assert_eq!(header, llmcap::report::focus::COLUMNS, "{name}");
@@ -599,11 +623,31 @@ fn focus_export_has_the_focus_columns_and_the_simulated_bill() {
                 && &s[10..11] == "T"
                 && s[..4].parse::<u32>().is_ok()
         };
-        let mut billed = 0.0;
-        let mut rows = 0;
+        // FOCUS's unit format: "<count unit>", "<unit>-<plural time unit>" or
+        // "<quantity> <unit>" (e.g. "1000000 Tokens", "Unit-Hours").
+        let unit_ok = |u: &str| {
+            let word = |w: &str| {
+                w.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && w.chars().all(|c| c.is_ascii_alphanumeric())
+            };
+            match u.split_once(' ') {
+                Some((q, w)) => q.chars().all(|c| c.is_ascii_digit()) && word(w),
+                None => match u.split_once('-') {
+                    Some((w, t)) => word(w) && ["Hours", "Days", "Months", "Years"].contains(&t),
+                    None => word(u),
+                },
+            }
+        };
+        let (mut billed, mut effective) = (0.0, 0.0);
+        let (mut purchases, mut used, mut unused) = (0, 0, 0);
+        let mut first_start = String::new();
         for rec in r.records() {
             let rec = rec.unwrap();
-            rows += 1;
+            let v = |n: &str| rec[col(n)].to_string();
+            let num = |n: &str| {
+                v(n).parse::<f64>()
+                    .unwrap_or_else(|_| panic!("{name}: {n} {:?}", v(n)))
+            };
             for n in [
                 "BilledCost",
                 "EffectiveCost",
@@ -613,44 +657,115 @@ fn focus_export_has_the_focus_columns_and_the_simulated_bill() {
                 "ListUnitPrice",
                 "ContractedUnitPrice",
             ] {
-                let v: f64 = rec[col(n)]
-                    .parse()
-                    .unwrap_or_else(|_| panic!("{n}: {:?}", &rec[col(n)]));
-                assert!(v >= 0.0, "{n} {v}");
+                assert!(num(n) >= 0.0, "{name}: {n} {}", num(n));
             }
-            billed += rec[col("BilledCost")].parse::<f64>().unwrap();
+            billed += num("BilledCost");
+            effective += num("EffectiveCost");
             for n in [
                 "ChargePeriodStart",
                 "ChargePeriodEnd",
                 "BillingPeriodStart",
                 "BillingPeriodEnd",
             ] {
-                assert!(is_time(&rec[col(n)]), "{n}: {}", &rec[col(n)]);
+                assert!(is_time(&v(n)), "{n}: {}", v(n));
             }
-            assert!(rec[col("ChargePeriodStart")] < rec[col("ChargePeriodEnd")]);
-            assert!(rec[col("BillingPeriodStart")] <= rec[col("ChargePeriodStart")]);
-            assert_eq!(&rec[col("ChargeCategory")], "Usage");
-            assert!(["Usage-Based", "Recurring"].contains(&&rec[col("ChargeFrequency")]));
-            assert!(["Standard", "Committed"].contains(&&rec[col("PricingCategory")]));
-            assert_eq!(&rec[col("BillingCurrency")], "USD");
-            let tags: serde_json::Value = serde_json::from_str(&rec[col("Tags")]).unwrap();
+            if first_start.is_empty() || v("ChargePeriodStart") < first_start {
+                first_start = v("ChargePeriodStart");
+            }
+            assert!(v("ChargePeriodStart") < v("ChargePeriodEnd"));
+            assert!(v("BillingPeriodStart") <= v("ChargePeriodStart"));
+            assert_eq!(
+                v("InvoiceId"),
+                format!("llmcap-{}", &v("BillingPeriodStart")[..7])
+            );
+            assert_eq!(v("BillingCurrency"), "USD");
+            assert_eq!(v("ServiceSubcategory"), "Generative AI");
+            assert!(
+                unit_ok(&v("PricingUnit")),
+                "{name}: PricingUnit {:?}",
+                v("PricingUnit")
+            );
+            let tags: serde_json::Value = serde_json::from_str(&v("Tags")).unwrap();
             assert!(tags.is_object());
-            if &rec[col("PricingCategory")] == "Committed" {
-                assert!(["Used", "Unused"].contains(&&rec[col("CommitmentDiscountStatus")]));
-                assert_eq!(&rec[col("CommitmentDiscountType")], "Reservation");
-            } else {
-                assert_eq!(&rec[col("CommitmentDiscountStatus")], "");
+            let committed = !v("CommitmentDiscountId").is_empty();
+            assert_eq!(
+                v("PricingCategory"),
+                if committed { "Committed" } else { "Standard" }
+            );
+            match (
+                v("ChargeCategory").as_str(),
+                v("CommitmentDiscountStatus").as_str(),
+            ) {
+                ("Purchase", "") => {
+                    // The commitment's fee: billed here, amortised on usage rows.
+                    purchases += 1;
+                    assert!(committed);
+                    assert_eq!(v("ChargeFrequency"), "Recurring");
+                    assert_eq!(num("EffectiveCost"), 0.0);
+                    assert!(num("BilledCost") > 0.0);
+                    assert_eq!(v("ConsumedQuantity"), "");
+                    assert_eq!(v("ConsumedUnit"), "");
+                }
+                ("Usage", status) => {
+                    assert_eq!(v("ChargeFrequency"), "Usage-Based");
+                    if committed {
+                        assert_eq!(v("CommitmentDiscountType"), "Reservation");
+                        assert_eq!(
+                            num("BilledCost"),
+                            0.0,
+                            "{name}: covered usage is not billed"
+                        );
+                        assert!(!v("CommitmentDiscountQuantity").is_empty());
+                    } else {
+                        assert_eq!(num("BilledCost"), num("EffectiveCost"));
+                        assert_eq!(v("PricingUnit"), "1000000 Tokens");
+                        assert_eq!(v("ConsumedUnit"), "Tokens");
+                        let tokens = num("ConsumedQuantity");
+                        assert!((tokens / 1e6 - num("PricingQuantity")).abs() < 1e-6);
+                    }
+                    match status {
+                        "Used" => {
+                            used += 1;
+                            assert!(committed);
+                            assert!(unit_ok(&v("ConsumedUnit")));
+                            assert!(num("ConsumedQuantity") > 0.0);
+                        }
+                        "Unused" => {
+                            unused += 1;
+                            assert!(committed);
+                            assert_eq!(v("ConsumedQuantity"), "", "{name}: null on Unused");
+                            assert_eq!(v("ConsumedUnit"), "");
+                        }
+                        "" => {
+                            assert!(!committed);
+                            assert!(num("ConsumedQuantity") > 0.0);
+                        }
+                        other => panic!("{name}: CommitmentDiscountStatus {other}"),
+                    }
+                }
+                other => panic!("{name}: ChargeCategory / status {other:?}"),
             }
         }
-        assert!(rows > 0);
+        let has_reserved = name != "two_provider";
+        assert_eq!(purchases, if has_reserved { 25 } else { 0 }, "{name}");
+        assert_eq!(unused, purchases, "{name}: one Unused row per purchase");
+        assert_eq!(used > 0, has_reserved, "{name}");
+        let want_start = if name == "baseline" {
+            "2026-03-30T00:00:00Z"
+        } else {
+            "2026-01-05T00:00:00Z"
+        };
+        assert_eq!(first_start, want_start, "{name}");
         let mut total = 0.0;
         let mut r = csv::Reader::from_path(out.join("hourly.csv")).unwrap();
         for rec in r.records() {
             total += rec.unwrap()[12].parse::<f64>().unwrap();
         }
-        assert!(
-            (billed - total).abs() < 1e-3 * total.max(1.0),
-            "{name}: {billed} vs {total}"
-        );
+        for (what, sum) in [("BilledCost", billed), ("EffectiveCost", effective)] {
+            assert!(
+                (sum - total).abs() < 1e-3 * total.max(1.0),
+                "{name}: {what} {sum} vs hourly.csv {total}"
+            );
+        }
     }
 }

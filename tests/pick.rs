@@ -236,7 +236,8 @@ fn llama_70b_lists_breakevens_per_term() {
     assert!(six > 0.6 && six < 1.0, "6-month {six}");
     assert!(find("bedrock/llama-2-70b-chat/provisioned", "1-month") > 1.0);
     assert!(find("azure-openai/llama-3.3-70b/global-provisioned", "hourly") > 1.0);
-    assert!(md.contains("lesson's 40-60% band"), "{md}");
+    assert!(md.contains("the reference band 40–60%"), "{md}");
+    assert!(!md.contains("lesson"), "{md}");
 }
 
 const BASE: &str = r#"

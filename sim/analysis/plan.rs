@@ -27,7 +27,7 @@ use std::sync::atomic::AtomicU64;
 
 use crate::analysis::economics::Pair;
 use crate::analysis::sweep::{run_points, PointSummary};
-use crate::domain::{Pool, Scenario, Sla};
+use crate::domain::{term_hours, Pool, Scenario, Sla};
 use crate::model::metrics::MeanCi;
 
 /// Hours in a billing month, as the vendors count them.
@@ -100,6 +100,19 @@ pub struct Candidate {
     pub throttled_share: f64,
     /// Why this set-up has no candidate meeting the SLA, when it has none.
     pub note: Option<String>,
+    /// What the plan signs: units x the term's hours x the price per
+    /// unit-hour (None for on-demand and the hourly term, which commit to
+    /// nothing).
+    pub commitment: Option<Commitment>,
+}
+
+/// A reserved purchase's total obligation over its term.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Commitment {
+    pub units: u32,
+    pub term_hours: f64,
+    pub price_per_unit_hour: f64,
+    pub total_usd: f64,
 }
 
 /// The SLA one class was planned for.
@@ -123,6 +136,9 @@ pub struct PlanResult {
     /// Every configuration simulated, in the order of (mode, units).
     pub evaluated: Vec<Evaluated>,
     pub all_on_demand: Option<Candidate>,
+    /// Deployments whose own latency, before any queueing, already misses a
+    /// class's SLA (capacity cannot fix it).
+    pub latency_floors: Vec<LatencyFloor>,
 }
 
 impl PlanResult {
@@ -357,7 +373,10 @@ impl Planner<'_> {
                         .iter()
                         .map(|o| o.total_usd() / hours * HOURS_PER_MONTH)
                         .collect();
-                    BTreeMap::from([("on-demand".to_string(), MeanCi::of(&v).expect("reps"))])
+                    BTreeMap::from([(
+                        "on-demand".to_string(),
+                        MeanCi::within(&v, 0.0, f64::INFINITY).expect("reps"),
+                    )])
                 }
                 _ => {
                     let r = match &sc.deployments[self.spec.reserved].pool {
@@ -378,7 +397,10 @@ impl Planner<'_> {
                                         * HOURS_PER_MONTH
                                 })
                                 .collect();
-                            (t.clone(), MeanCi::of(&v).expect("reps"))
+                            (
+                                t.clone(),
+                                MeanCi::within(&v, 0.0, f64::INFINITY).expect("reps"),
+                            )
                         })
                         .collect()
                 }
@@ -475,6 +497,7 @@ pub fn plan(
         progress,
         cache: BTreeMap::new(),
     };
+    let floors = latency_floors(&sc, spec);
     let mut candidates = Vec::new();
     for mode in [Mode::ReservedSpillover, Mode::ReservedOnly] {
         if possible(&sc, spec.reserved, mode).is_err() {
@@ -487,10 +510,16 @@ pub fn plan(
                     candidates.push(candidate(
                         &e,
                         term,
-                        Some(format!(
-                            "misses the SLA even with {} units; raise [plan] max_units",
-                            grid[grid.len() - 1]
-                        )),
+                        Some(match floors.first() {
+                            Some(_) => format!(
+                                "misses the SLA even with {} units: a latency floor, no amount of capacity fixes it",
+                                grid[grid.len() - 1]
+                            ),
+                            None => format!(
+                                "misses the SLA even with {} units; raise [plan] max_units",
+                                grid[grid.len() - 1]
+                            ),
+                        }),
                     ));
                 }
             }
@@ -516,6 +545,20 @@ pub fn plan(
     if let Some(c) = &all_on_demand {
         candidates.push(c.clone());
     }
+    for c in candidates
+        .iter_mut()
+        .filter(|c| c.mode != Mode::OnDemandOnly)
+    {
+        c.commitment = term_hours(&c.term).map(|hours| {
+            let price = r.price_per_unit_hour.get(&c.term).copied().unwrap_or(0.0);
+            Commitment {
+                units: c.units,
+                term_hours: hours,
+                price_per_unit_hour: price,
+                total_usd: c.units as f64 * hours * price,
+            }
+        });
+    }
     candidates.sort_by(|a, b| {
         b.meets_sla
             .cmp(&a.meets_sla)
@@ -540,7 +583,63 @@ pub fn plan(
         candidates,
         evaluated: p.cache.into_values().collect(),
         all_on_demand,
+        latency_floors: floors,
     }
+}
+
+/// A deployment whose latency before any queueing already misses a class's
+/// SLA target.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LatencyFloor {
+    pub deployment: String,
+    pub median_ms: f64,
+    pub p99_ms: f64,
+    /// The gateway hop every request pays.
+    pub gateway_ms: f64,
+    pub class: String,
+    pub percentile: f64,
+    pub target_ms: f64,
+    /// The latency at the SLA percentile before queueing (at least).
+    pub floor_ms: f64,
+}
+
+/// The deployments of the plan whose latency before any queueing (the
+/// scenario's median or p99, whichever the SLA percentile reaches, plus the
+/// gateway hop) already exceeds an SLA target, judged as pick judges a catalog
+/// offering: more units remove queueing, not service time. Prefill time only
+/// adds to it.
+pub fn latency_floors(sc: &Scenario, spec: &PlanSpec) -> Vec<LatencyFloor> {
+    let gateway_ms = sc.gateway.latency_us as f64 / 1000.0;
+    let mut found = Vec::new();
+    for d in std::iter::once(spec.reserved).chain(spec.compare) {
+        let dep = &sc.deployments[d];
+        let (p50, p99) = (dep.latency.median_ms, dep.latency.p99_ms);
+        let floor = sc
+            .classes
+            .iter()
+            .filter(|c| c.route.contains(&d))
+            .find_map(|c| {
+                let sla = c.sla?;
+                let target_ms = sla.ttft_us as f64 / 1000.0;
+                let bound = match sla.percentile {
+                    p if p >= 99.0 => p99,
+                    p if p >= 50.0 => p50,
+                    _ => return None,
+                };
+                (bound + gateway_ms > target_ms).then(|| LatencyFloor {
+                    deployment: dep.name.clone(),
+                    median_ms: p50,
+                    p99_ms: p99,
+                    gateway_ms,
+                    class: c.name.clone(),
+                    percentile: sla.percentile,
+                    target_ms,
+                    floor_ms: bound + gateway_ms,
+                })
+            });
+        found.extend(floor);
+    }
+    found
 }
 
 fn candidate(e: &Evaluated, term: &str, note: Option<String>) -> Candidate {
@@ -556,6 +655,7 @@ fn candidate(e: &Evaluated, term: &str, note: Option<String>) -> Candidate {
         spilled_share: e.summary.spilled_share,
         throttled_share: e.summary.throttled_share,
         note,
+        commitment: None,
     }
 }
 

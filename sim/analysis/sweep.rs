@@ -183,7 +183,7 @@ impl Sweep {
     ) -> Result<Sweep, InputError> {
         let overrides = Overrides {
             replications: overrides.replications.or(spec.replications),
-            ..*overrides
+            ..overrides.clone()
         };
         let mut points = Vec::with_capacity(spec.values.len());
         for &v in &spec.values {
@@ -505,9 +505,14 @@ pub struct PointSummary {
 
 impl PointSummary {
     pub fn of(value: f64, reps: &[RepOutcome], pooled: &Hist, has_pair: bool) -> PointSummary {
-        let ci = |f: &dyn Fn(&RepOutcome) -> Option<f64>| {
-            MeanCi::of(&reps.iter().filter_map(f).collect::<Vec<f64>>())
+        // t intervals over replications, cut to the range of the quantity:
+        // costs, ratios and times are never below 0, shares never above 1.
+        let values = |f: &dyn Fn(&RepOutcome) -> Option<f64>| -> Vec<f64> {
+            reps.iter().filter_map(f).collect()
         };
+        let ci =
+            |f: &dyn Fn(&RepOutcome) -> Option<f64>| MeanCi::within(&values(f), 0.0, f64::INFINITY);
+        let share = |f: &dyn Fn(&RepOutcome) -> Option<f64>| MeanCi::within(&values(f), 0.0, 1.0);
         let per_1m = |usd: f64, tokens: u64| (tokens > 0).then(|| usd / tokens as f64 * 1e6);
         let sum = |f: &dyn Fn(&RepOutcome) -> u64| reps.iter().map(f).sum::<u64>() as f64;
         let arrived = sum(&|r| r.arrived).max(1.0);
@@ -515,7 +520,7 @@ impl PointSummary {
             value,
             replications: reps.len(),
             utilization: if has_pair {
-                ci(&|r| Some(r.pair_utilization))
+                share(&|r| Some(r.pair_utilization))
             } else {
                 None
             },
@@ -552,9 +557,9 @@ impl PointSummary {
             pooled_p50_ms: pooled.percentile_ms(50.0),
             pooled_p99_ms: pooled.percentile_ms(99.0),
             sla_ttft_ms: ci(&|r| r.worst_sla_ttft_ms()),
-            sla_attainment: ci(&|r| r.worst_attainment()),
-            sla_margin: ci(&|r| r.sla_margin),
-            meets_sla: ci(&|r| r.sla_margin).map(|m| m.ci95_low >= 0.0),
+            sla_attainment: share(&|r| r.worst_attainment()),
+            sla_margin: MeanCi::of(&values(&|r| r.sla_margin)),
+            meets_sla: MeanCi::of(&values(&|r| r.sla_margin)).map(|m| m.ci95_low >= 0.0),
             spilled_share: sum(&|r| r.spilled) / arrived,
             throttled_share: sum(&|r| r.throttled) / arrived,
             failed_share: sum(&|r| r.failed) / arrived,

@@ -19,7 +19,12 @@ pub struct Scenario {
     pub replications: u32,
     /// 0 = Monday .. 6 = Sunday: the weekday of simulated hour 0.
     pub start_weekday: u8,
+    /// The date of simulated hour 0 (00:00 UTC), in days since 1970-01-01:
+    /// the calendar of `focus.csv`. Its weekday is `start_weekday`.
+    pub start_date: i64,
     pub percentiles: Vec<f64>,
+    /// `[report] reference_band` as fractions (low, high).
+    pub reference_band: (f64, f64),
     pub client: ClientPolicy,
     pub classes: Vec<Class>,
     pub deployments: Vec<Deployment>,
@@ -265,6 +270,17 @@ impl Reserved {
 }
 
 pub const TERMS: &[&str] = &["hourly", "monthly", "yearly", "1-month", "6-month"];
+
+/// The hours a term commits to: a month is 730 h (8,760 / 12), a year
+/// 8,760 h. `hourly` commits to nothing (None).
+pub fn term_hours(term: &str) -> Option<f64> {
+    match term {
+        "monthly" | "1-month" => Some(730.0),
+        "6-month" => Some(6.0 * 730.0),
+        "yearly" => Some(8760.0),
+        _ => None,
+    }
+}
 pub const WEEKDAYS: &[&str] = &[
     "monday",
     "tuesday",
@@ -275,6 +291,12 @@ pub const WEEKDAYS: &[&str] = &[
     "sunday",
 ];
 pub const DEFAULT_PERCENTILES: &[f64] = &[50.0, 90.0, 95.0, 99.0, 99.9];
+
+/// The utilization band break-even results are compared with when a scenario
+/// sets no `[report] reference_band`: 40–60%, the range commonly quoted for
+/// when reserved LLM capacity pays off (docs/breakeven.md says where it comes
+/// from). A reference for the reader, never an input to any result.
+pub const DEFAULT_REFERENCE_BAND: (f64, f64) = (0.40, 0.60);
 
 impl Scenario {
     /// Things that are valid but probably not what the author meant, each

@@ -18,6 +18,8 @@ use crate::domain::trace::{
 };
 use crate::error::InputError;
 
+use crate::domain::time::days_from_civil;
+
 /// A streaming reader of one trace file.
 pub struct TraceReader {
     file: PathBuf,
@@ -313,17 +315,6 @@ pub fn parse_datetime(s: &str) -> Option<f64> {
         return None;
     }
     Some(days_from_civil(y, m, day) as f64 * 86_400.0 + (hh * 3600 + mm * 60) as f64 + ss)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -428,7 +428,10 @@ impl RepMetrics {
     }
 }
 
-/// Mean and two-sided 95% confidence interval (Student t) of replication values.
+/// Mean and two-sided 95% confidence interval of replication values: Student t
+/// over replications ([`MeanCi::of`]), the same truncated to the quantity's
+/// range ([`MeanCi::within`], costs and utilization), or a Wilson score
+/// interval for shares of requests ([`MeanCi::wilson`], availability).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct MeanCi {
     pub mean: f64,
@@ -455,6 +458,57 @@ impl MeanCi {
             ci95_low: mean - half,
             ci95_high: mean + half,
             n,
+        })
+    }
+
+    /// [`MeanCi::of`] with the interval cut to `[lo, hi]`, for quantities that
+    /// cannot leave that range (a cost is never below 0, a utilization never
+    /// above 1): with few replications the t interval can cross the bound.
+    pub fn within(values: &[f64], lo: f64, hi: f64) -> Option<MeanCi> {
+        MeanCi::of(values).map(|c| MeanCi {
+            ci95_low: c.ci95_low.clamp(lo, hi),
+            ci95_high: c.ci95_high.clamp(lo, hi),
+            ..c
+        })
+    }
+
+    /// A share of requests, from (successes, trials) per replication: the
+    /// pooled share and its Wilson score interval, which stays inside [0, 1].
+    /// Requests of one replication are not independent (an outage fails many
+    /// at once), so the sample size is the number of trials divided by the
+    /// design effect: the variance of the share between replications over the
+    /// binomial variance (Kish's effective sample size), never more than the
+    /// trials. `n` is the number of replications.
+    pub fn wilson(counts: &[(f64, f64)]) -> Option<MeanCi> {
+        let counts: Vec<(f64, f64)> = counts.iter().copied().filter(|c| c.1 > 0.0).collect();
+        let r = counts.len();
+        let trials: f64 = counts.iter().map(|c| c.1).sum();
+        if r == 0 {
+            return None;
+        }
+        let p = (counts.iter().map(|c| c.0).sum::<f64>() / trials).clamp(0.0, 1.0);
+        let binomial = p * (1.0 - p);
+        let shares: Vec<f64> = counts.iter().map(|c| c.0 / c.1).collect();
+        let mean = shares.iter().sum::<f64>() / r as f64;
+        let between = if r > 1 {
+            shares.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (r - 1) as f64 / r as f64
+        } else {
+            0.0
+        };
+        let n = if between > 0.0 && binomial > 0.0 {
+            (binomial / between).min(trials)
+        } else {
+            trials
+        };
+        let z = 1.959_964_f64;
+        let z2n = z * z / n;
+        let centre = (p + z2n / 2.0) / (1.0 + z2n);
+        let half = z / (1.0 + z2n) * (binomial / n + z2n / (4.0 * n)).sqrt();
+        Some(MeanCi {
+            mean: p,
+            ci95_low: (centre - half).max(0.0),
+            ci95_high: (centre + half).min(1.0),
+            n: r,
         })
     }
 
@@ -548,6 +602,42 @@ mod tests {
         assert_eq!(m.hour_cell(0, 0).busy_us, 10);
         assert_eq!(m.hour_cell(1, 0).busy_us, 35);
         assert_eq!(m.deployments[0].busy_us, 45);
+    }
+
+    #[test]
+    fn intervals_stay_in_their_range() {
+        // Availability of the issue: 99.853% whose t interval reached 100.123%.
+        let counts = [
+            (9_990.0, 10_000.0),
+            (9_999.0, 10_000.0),
+            (9_952.0, 10_000.0),
+            (10_000.0, 10_000.0),
+        ];
+        let w = MeanCi::wilson(&counts).unwrap();
+        let t = MeanCi::of(&counts.map(|c| c.0 / c.1)).unwrap();
+        assert!(t.ci95_high > 1.0, "the t interval leaves [0, 1]: {t:?}");
+        assert!(
+            w.ci95_low < w.mean && w.mean < w.ci95_high && w.ci95_high <= 1.0,
+            "{w:?}"
+        );
+        // Replications that disagree widen the interval past the binomial one.
+        let binomial = MeanCi::wilson(&[(39_941.0, 40_000.0)]).unwrap();
+        assert!(w.ci95_high - w.ci95_low > 3.0 * (binomial.ci95_high - binomial.ci95_low));
+        // Textbook Wilson: 8 of 10 -> [0.490, 0.943].
+        let w = MeanCi::wilson(&[(8.0, 10.0)]).unwrap();
+        assert!(
+            (w.ci95_low - 0.4902).abs() < 1e-3 && (w.ci95_high - 0.9433).abs() < 1e-3,
+            "{w:?}"
+        );
+        let all = MeanCi::wilson(&[(50.0, 50.0), (50.0, 50.0)]).unwrap();
+        assert_eq!(all.mean, 1.0);
+        assert!((all.ci95_high - 1.0).abs() < 1e-12, "{all:?}");
+        assert!(all.ci95_low < 1.0 && all.ci95_low > 0.95);
+        // A cost that is mostly 0: the t interval goes below 0, `within` does not.
+        let cost = MeanCi::within(&[0.0, 0.0, 0.0, 0.44], 0.0, f64::INFINITY).unwrap();
+        assert_eq!(cost.ci95_low, 0.0);
+        assert!(cost.ci95_high > cost.mean);
+        assert_eq!(MeanCi::wilson(&[(0.0, 0.0)]), None);
     }
 
     #[test]

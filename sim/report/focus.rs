@@ -1,31 +1,43 @@
 //! `focus.csv`: the simulated bill in the FinOps Open Cost and Usage
-//! Specification (FOCUS) version 1.0 column set, so it loads in FinOps tools.
+//! Specification (FOCUS) 1.2 column set, so it loads in FinOps tools and passes
+//! the FinOps Foundation's focus-validator (`scripts/check_focus.sh`).
 //!
-//! One row per simulated hour, deployment, class and price component: input
-//! and output tokens of on-demand deployments (PricingUnit "1M Tokens"), and
-//! reserved unit-hours split by the slot time each class used
-//! (CommitmentDiscountStatus "Used") with the unused rest on its own row
-//! ("Unused"). Simulated hour 0 is dated 2001-01-01T00:00:00Z (a Monday) plus
-//! `start_weekday` days: a nominal calendar, since a scenario has no date.
+//! Rows, per simulated hour and deployment:
+//! - on-demand: input and output tokens per class (ChargeCategory "Usage",
+//!   PricingUnit "1000000 Tokens", ConsumedUnit "Tokens");
+//! - reserved: the hour's fee for the units as a recurring "Purchase" (it
+//!   carries the BilledCost; its EffectiveCost is 0), and that fee amortised
+//!   over the hour as "Usage" rows with BilledCost 0: one per class for the slot
+//!   time it used (CommitmentDiscountStatus "Used") and one for the rest
+//!   ("Unused", ConsumedQuantity null). The spec's reservation examples bill
+//!   the same way: BilledCost on the purchase, EffectiveCost on covered usage.
+//!
+//! So BilledCost and EffectiveCost each add up to hourly.csv's cost. The rows
+//! are dated from `[scenario] start_date` (simulated hour 0 is 00:00 UTC that
+//! day); BillingPeriod is the calendar month, InvoiceId `llmcap-YYYY-MM`.
 
-use crate::domain::{Pool, Scenario};
+use crate::domain::time::{civil_from_days, US_PER_HOUR};
+use crate::domain::{Deployment, Pool, Reserved, Scenario};
 use crate::error::OutputError;
 use crate::model::metrics::RepMetrics;
 use crate::report::format::fixed;
 use crate::report::tables::{finish, row};
 
 /// The FOCUS version the columns follow.
-pub const FOCUS_VERSION: &str = "1.0";
+pub const FOCUS_VERSION: &str = "1.2";
 
-/// The FOCUS 1.0 columns, in the specification's (alphabetical) order.
+/// The FOCUS 1.2 columns, in the specification's (alphabetical) order.
 pub const COLUMNS: &[&str] = &[
     "AvailabilityZone",
     "BilledCost",
     "BillingAccountId",
     "BillingAccountName",
+    "BillingAccountType",
     "BillingCurrency",
     "BillingPeriodEnd",
     "BillingPeriodStart",
+    "CapacityReservationId",
+    "CapacityReservationStatus",
     "ChargeCategory",
     "ChargeClass",
     "ChargeDescription",
@@ -35,17 +47,24 @@ pub const COLUMNS: &[&str] = &[
     "CommitmentDiscountCategory",
     "CommitmentDiscountId",
     "CommitmentDiscountName",
+    "CommitmentDiscountQuantity",
     "CommitmentDiscountStatus",
     "CommitmentDiscountType",
+    "CommitmentDiscountUnit",
     "ConsumedQuantity",
     "ConsumedUnit",
     "ContractedCost",
     "ContractedUnitPrice",
     "EffectiveCost",
+    "InvoiceId",
     "InvoiceIssuerName",
     "ListCost",
     "ListUnitPrice",
     "PricingCategory",
+    "PricingCurrency",
+    "PricingCurrencyContractedUnitPrice",
+    "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice",
     "PricingQuantity",
     "PricingUnit",
     "ProviderName",
@@ -57,54 +76,57 @@ pub const COLUMNS: &[&str] = &[
     "ResourceType",
     "ServiceCategory",
     "ServiceName",
+    "ServiceSubcategory",
     "SkuId",
+    "SkuMeter",
+    "SkuPriceDetails",
     "SkuPriceId",
     "SubAccountId",
     "SubAccountName",
+    "SubAccountType",
     "Tags",
 ];
 
-/// Days since 1970-01-01 to (year, month, day) (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// Days since 1970-01-01 of 2001-01-01, a Monday.
-const EPOCH_DAYS: i64 = 11_323;
+/// Token prices are per million tokens; FOCUS's unit format spells the
+/// quantity out.
+pub const TOKEN_PRICING_UNIT: &str = "1000000 Tokens";
+/// Reserved capacity is priced and consumed per unit and hour.
+pub const RESERVED_UNIT: &str = "Unit-Hours";
+const BILLING_ACCOUNT: &str = "llmcap-simulation";
 
 fn stamp(days: i64, hour: u64) -> String {
     let (y, m, d) = civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}T{hour:02}:00:00Z")
 }
 
-/// ChargePeriodStart/End and BillingPeriodStart/End (the calendar month) of
-/// simulated hour `h`.
-fn periods(sc: &Scenario, h: usize) -> [String; 4] {
-    let day0 = EPOCH_DAYS + sc.start_weekday as i64;
-    let day = day0 + (h / 24) as i64;
-    let start = stamp(day, (h % 24) as u64);
-    let end = if h % 24 == 23 {
-        stamp(day + 1, 0)
-    } else {
-        stamp(day, (h % 24 + 1) as u64)
-    };
-    let (y, m, _) = civil_from_days(day);
-    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-    [
-        start,
-        end,
-        format!("{y:04}-{m:02}-01T00:00:00Z"),
-        format!("{ny:04}-{nm:02}-01T00:00:00Z"),
-    ]
+/// The calendar of one simulated hour.
+struct Hour {
+    start: String,
+    end: String,
+    billing_start: String,
+    billing_end: String,
+    invoice: String,
+}
+
+impl Hour {
+    fn of(sc: &Scenario, h: usize) -> Hour {
+        let day = sc.start_date + (h / 24) as i64;
+        let hour = (h % 24) as u64;
+        let end = if hour == 23 {
+            stamp(day + 1, 0)
+        } else {
+            stamp(day, hour + 1)
+        };
+        let (y, m, _) = civil_from_days(day);
+        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        Hour {
+            start: stamp(day, hour),
+            end,
+            billing_start: format!("{y:04}-{m:02}-01T00:00:00Z"),
+            billing_end: format!("{ny:04}-{nm:02}-01T00:00:00Z"),
+            invoice: format!("llmcap-{y:04}-{m:02}"),
+        }
+    }
 }
 
 fn provider(platform: &str) -> (&'static str, &'static str) {
@@ -117,6 +139,120 @@ fn provider(platform: &str) -> (&'static str, &'static str) {
         "openai" => ("OpenAI", "OpenAI API"),
         "gemini-api" => ("Google", "Gemini API"),
         _ => ("Custom", "LLM inference"),
+    }
+}
+
+/// What a reserved deployment's rows say about its commitment.
+struct Commitment<'a> {
+    reserved: &'a Reserved,
+    /// "Used" / "Unused" on usage rows, `None` on the purchase.
+    status: Option<&'static str>,
+    quantity: f64,
+}
+
+/// One row: what differs between rows of one deployment and hour.
+struct Charge<'a> {
+    purchase: bool,
+    billed: f64,
+    effective: f64,
+    list_unit: f64,
+    contracted_unit: f64,
+    pricing_quantity: f64,
+    pricing_unit: &'static str,
+    consumed: Option<(f64, &'static str)>,
+    commitment: Option<Commitment<'a>>,
+    /// "input" / "output" tokens, or `None` for reserved units.
+    tokens: Option<&'static str>,
+    description: String,
+    tags: String,
+}
+
+impl Charge<'_> {
+    /// The value of column `col` (an empty cell for null).
+    fn field(&self, col: &str, sc: &Scenario, dep: &Deployment, hour: &Hour) -> String {
+        let (prov, service) = provider(&dep.platform);
+        let cd = self.commitment.as_ref();
+        let term = cd.map(|c| c.reserved.term.as_str()).unwrap_or_default();
+        let sku = match self.tokens {
+            Some(kind) => format!("{}/{kind}-tokens", dep.model),
+            None => format!("{}/reserved-unit", dep.model),
+        };
+        let money = |v: f64| fixed(v, 6);
+        match col {
+            "BilledCost" => money(self.billed),
+            "BillingAccountId" => BILLING_ACCOUNT.into(),
+            "BillingAccountName" | "SubAccountId" | "SubAccountName" => sc.name.clone(),
+            "BillingAccountType" => "Simulation".into(),
+            "SubAccountType" => "Scenario".into(),
+            "BillingCurrency" | "PricingCurrency" => "USD".into(),
+            "BillingPeriodEnd" => hour.billing_end.clone(),
+            "BillingPeriodStart" => hour.billing_start.clone(),
+            "ChargeCategory" => if self.purchase { "Purchase" } else { "Usage" }.into(),
+            "ChargeDescription" => self.description.clone(),
+            "ChargeFrequency" => if self.purchase {
+                "Recurring"
+            } else {
+                "Usage-Based"
+            }
+            .into(),
+            "ChargePeriodEnd" => hour.end.clone(),
+            "ChargePeriodStart" => hour.start.clone(),
+            "CommitmentDiscountCategory" if cd.is_some() => "Usage".into(),
+            "CommitmentDiscountId" if cd.is_some() => {
+                format!("{}/{}/{term}", dep.platform, dep.name)
+            }
+            "CommitmentDiscountName" if cd.is_some() => {
+                format!("{} reservation ({term} term)", dep.name)
+            }
+            "CommitmentDiscountQuantity" => cd.map(|c| money(c.quantity)).unwrap_or_default(),
+            "CommitmentDiscountStatus" => cd.and_then(|c| c.status).unwrap_or_default().into(),
+            "CommitmentDiscountType" if cd.is_some() => "Reservation".into(),
+            "CommitmentDiscountUnit" if cd.is_some() => RESERVED_UNIT.into(),
+            "ConsumedQuantity" => self.consumed.map(|(q, _)| money(q)).unwrap_or_default(),
+            "ConsumedUnit" => self.consumed.map(|(_, u)| u.into()).unwrap_or_default(),
+            "ContractedCost" => money(self.pricing_quantity * self.contracted_unit),
+            "ContractedUnitPrice" | "PricingCurrencyContractedUnitPrice" => {
+                money(self.contracted_unit)
+            }
+            "EffectiveCost" | "PricingCurrencyEffectiveCost" => money(self.effective),
+            "InvoiceId" => hour.invoice.clone(),
+            "InvoiceIssuerName" | "ProviderName" | "PublisherName" => prov.into(),
+            "ListCost" => money(self.pricing_quantity * self.list_unit),
+            "ListUnitPrice" | "PricingCurrencyListUnitPrice" => money(self.list_unit),
+            "PricingCategory" => if cd.is_some() {
+                "Committed"
+            } else {
+                "Standard"
+            }
+            .into(),
+            "PricingQuantity" => money(self.pricing_quantity),
+            "PricingUnit" => self.pricing_unit.into(),
+            "RegionId" | "RegionName" => dep.region.clone().unwrap_or_default(),
+            "ResourceId" => format!("{}/{}", dep.platform, dep.name),
+            "ResourceName" => dep.name.clone(),
+            "ResourceType" => "Model deployment".into(),
+            "ServiceCategory" => "AI and Machine Learning".into(),
+            "ServiceName" => service.into(),
+            "ServiceSubcategory" => "Generative AI".into(),
+            "SkuId" => sku,
+            "SkuPriceId" if cd.is_some() => format!("{sku}/{term}"),
+            "SkuPriceId" => sku,
+            "SkuMeter" => match self.tokens {
+                Some("input") => "Input Tokens",
+                Some(_) => "Output Tokens",
+                None => "Reserved Units",
+            }
+            .into(),
+            "SkuPriceDetails" => match self.tokens {
+                Some(kind) => serde_json::json!({"Model": dep.model, "TokenType": kind}),
+                None => serde_json::json!({"Model": dep.model, "Term": term}),
+            }
+            .to_string(),
+            "Tags" => self.tags.clone(),
+            // AvailabilityZone, CapacityReservation*, ChargeClass, and the
+            // commitment columns of on-demand rows: null.
+            _ => String::new(),
+        }
     }
 }
 
@@ -143,96 +279,18 @@ pub fn focus(
             None => "{}".into(),
         }
     };
+    let classes: Vec<Option<usize>> = if per_class {
+        (0..nc).map(Some).collect()
+    } else {
+        vec![None]
+    };
     for h in 0..pooled.hours as usize {
-        let [start, end, bstart, bend] = periods(sc, h);
+        let hour = Hour::of(sc, h);
         for (d, dep) in sc.deployments.iter().enumerate() {
-            let (prov, service) = provider(&dep.platform);
-            let region = dep.region.clone().unwrap_or_default();
-            let mut emit = |cost: f64,
-                            list_unit: f64,
-                            contracted_unit: f64,
-                            quantity: f64,
-                            unit: &str,
-                            sku: String,
-                            category: &str,
-                            commitment: Option<&str>,
-                            tags: String,
-                            description: String|
-             -> Result<(), OutputError> {
-                let c = fixed(cost, 6);
-                let (cd_cat, cd_id, cd_name, cd_status, cd_type) = match commitment {
-                    Some(status) => (
-                        "Usage".to_string(),
-                        format!("{}/{}", dep.name, commitment_term(dep)),
-                        format!("{} reservation ({})", dep.name, commitment_term(dep)),
-                        status.to_string(),
-                        "Reservation".to_string(),
-                    ),
-                    None => Default::default(),
-                };
-                row(
-                    &mut w,
-                    WHAT,
-                    [
-                        String::new(),
-                        c.clone(),
-                        "llmcap-simulation".into(),
-                        sc.name.clone(),
-                        "USD".into(),
-                        bend.clone(),
-                        bstart.clone(),
-                        "Usage".into(),
-                        String::new(),
-                        description,
-                        category.into(),
-                        end.clone(),
-                        start.clone(),
-                        cd_cat,
-                        cd_id,
-                        cd_name,
-                        cd_status,
-                        cd_type,
-                        fixed(quantity, 6),
-                        unit.into(),
-                        c.clone(),
-                        fixed(contracted_unit, 6),
-                        c.clone(),
-                        prov.into(),
-                        fixed(quantity * list_unit, 6),
-                        fixed(list_unit, 6),
-                        if commitment.is_some() {
-                            "Committed"
-                        } else {
-                            "Standard"
-                        }
-                        .into(),
-                        fixed(quantity, 6),
-                        unit.into(),
-                        prov.into(),
-                        prov.into(),
-                        region.clone(),
-                        region.clone(),
-                        format!("{}/{}", dep.platform, dep.name),
-                        dep.name.clone(),
-                        "Model deployment".into(),
-                        "AI and Machine Learning".into(),
-                        service.into(),
-                        sku.clone(),
-                        sku,
-                        sc.name.clone(),
-                        sc.name.clone(),
-                        tags,
-                    ],
-                )
-            };
+            let mut charges = Vec::new();
             match &dep.pool {
                 Pool::OnDemand(o) => {
-                    let classes: Vec<Option<usize>> = if per_class {
-                        (0..nc).map(Some).collect()
-                    } else {
-                        vec![None]
-                    };
-                    for c in classes {
+                    for &c in &classes {
                         let (inp, out) = match c {
                             Some(c) => {
                                 let cc = pooled.class_cells[(h * nc + c) * nd + d];
@@ -250,89 +308,129 @@ pub fn focus(
                             if tokens == 0 {
                                 continue;
                             }
-                            let q = tokens as f64 / reps / 1e6;
-                            emit(
-                                q * price,
-                                price,
-                                price,
-                                q,
-                                "1M Tokens",
-                                format!("{}/{}-tokens", dep.model, kind),
-                                "Usage-Based",
-                                None,
-                                tags_of(c),
-                                format!("{} {kind} tokens, on demand", dep.model),
-                            )?;
+                            let tokens = tokens as f64 / reps;
+                            let q = tokens / 1e6;
+                            charges.push(Charge {
+                                purchase: false,
+                                billed: q * price,
+                                effective: q * price,
+                                list_unit: price,
+                                contracted_unit: price,
+                                pricing_quantity: q,
+                                pricing_unit: TOKEN_PRICING_UNIT,
+                                consumed: Some((tokens, "Tokens")),
+                                commitment: None,
+                                tokens: Some(kind),
+                                description: format!("{} {kind} tokens, on demand", dep.model),
+                                tags: tags_of(c),
+                            });
                         }
                     }
                 }
                 Pool::Reserved(r) => {
-                    let price = r.unit_hour_price();
-                    let list = r
-                        .price_per_unit_hour
-                        .get("hourly")
-                        .copied()
-                        .unwrap_or(price);
-                    let capacity =
-                        r.slots() as f64 * crate::model::engine::US_PER_HOUR as f64 * reps;
-                    let mut used = 0.0;
-                    if per_class {
-                        for c in 0..nc {
-                            let cc = pooled.class_cells[(h * nc + c) * nd + d];
-                            if cc.busy_us == 0 {
-                                continue;
-                            }
-                            let share = cc.busy_us as f64 / capacity;
-                            used += share;
-                            let q = r.units as f64 * share;
-                            emit(
-                                q * price,
-                                list,
-                                price,
-                                q,
-                                "Unit-Hours",
-                                format!("{}/reserved-unit", dep.model),
-                                "Recurring",
-                                Some("Used"),
-                                tags_of(Some(c)),
-                                format!("{} reserved units, {} term, used", dep.model, r.term),
-                            )?;
-                        }
-                    }
-                    let q = r.units as f64 * (1.0 - used).max(0.0);
-                    emit(
-                        q * price,
-                        list,
-                        price,
-                        q,
-                        "Unit-Hours",
-                        format!("{}/reserved-unit", dep.model),
-                        "Recurring",
-                        Some(if per_class { "Unused" } else { "Used" }),
-                        tags_of(None),
-                        format!(
-                            "{} reserved units, {} term, {}",
-                            dep.model,
-                            r.term,
-                            if per_class {
-                                "unused"
-                            } else {
-                                "used and unused"
-                            }
-                        ),
-                    )?;
+                    reserved_charges(sc, pooled, reps, h, d, r, &classes, &tags_of, &mut charges)
                 }
+            }
+            for ch in &charges {
+                row(
+                    &mut w,
+                    WHAT,
+                    COLUMNS.iter().map(|col| ch.field(col, sc, dep, &hour)),
+                )?;
             }
         }
     }
     finish(w, WHAT)
 }
 
-fn commitment_term(dep: &crate::domain::Deployment) -> String {
-    match &dep.pool {
-        Pool::Reserved(r) => r.term.clone(),
-        Pool::OnDemand(_) => String::new(),
+/// A reserved deployment's hour: the purchase (the fee, billed), then the fee
+/// amortised over the classes' slot time ("Used") and the rest ("Unused").
+#[allow(clippy::too_many_arguments)]
+fn reserved_charges<'a>(
+    sc: &Scenario,
+    pooled: &RepMetrics,
+    reps: f64,
+    h: usize,
+    d: usize,
+    r: &'a Reserved,
+    classes: &[Option<usize>],
+    tags_of: &dyn Fn(Option<usize>) -> String,
+    out: &mut Vec<Charge<'a>>,
+) {
+    let (nc, nd) = (sc.classes.len(), sc.deployments.len());
+    let model = &sc.deployments[d].model;
+    let price = r.unit_hour_price();
+    let list = r
+        .price_per_unit_hour
+        .get("hourly")
+        .copied()
+        .unwrap_or(price);
+    let units = r.units as f64;
+    let fee = units * price;
+    out.push(Charge {
+        purchase: true,
+        billed: fee,
+        effective: 0.0,
+        list_unit: list,
+        contracted_unit: price,
+        pricing_quantity: units,
+        pricing_unit: RESERVED_UNIT,
+        consumed: None,
+        commitment: Some(Commitment {
+            reserved: r,
+            status: None,
+            quantity: units,
+        }),
+        tokens: None,
+        description: format!("{model} reserved units, {} term: the hour's fee", r.term),
+        tags: "{}".into(),
+    });
+    // Each class's share of the slot time the units offer this hour.
+    let capacity = r.slots() as f64 * US_PER_HOUR as f64 * reps;
+    let shares: Vec<(Option<usize>, f64)> = classes
+        .iter()
+        .map(|&c| {
+            let busy = match c {
+                Some(c) => pooled.class_cells[(h * nc + c) * nd + d].busy_us,
+                None => pooled.hour_cell(h, d).busy_us,
+            };
+            (c, busy as f64 / capacity)
+        })
+        .filter(|&(_, s)| s > 0.0)
+        .collect();
+    // Slot time never exceeds the hour's, but guard the bill against rounding.
+    let used: f64 = shares.iter().map(|s| s.1).sum();
+    let scale = if used > 1.0 { 1.0 / used } else { 1.0 };
+    let amortised =
+        |q: f64, status: &'static str, consumed: bool, tags: String, what: &str| Charge {
+            purchase: false,
+            billed: 0.0,
+            effective: q * price,
+            list_unit: list,
+            contracted_unit: price,
+            pricing_quantity: q,
+            pricing_unit: RESERVED_UNIT,
+            consumed: consumed.then_some((q, RESERVED_UNIT)),
+            commitment: Some(Commitment {
+                reserved: r,
+                status: Some(status),
+                quantity: q,
+            }),
+            tokens: None,
+            description: format!("{model} reserved units, {} term, {what}", r.term),
+            tags,
+        };
+    for &(c, share) in &shares {
+        out.push(amortised(
+            units * share * scale,
+            "Used",
+            true,
+            tags_of(c),
+            "used",
+        ));
     }
+    let idle = units * (1.0 - used * scale).max(0.0);
+    out.push(amortised(idle, "Unused", false, "{}".into(), "unused"));
 }
 
 #[cfg(test)]
@@ -340,19 +438,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn calendar() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(EPOCH_DAYS), (2001, 1, 1));
-        assert_eq!(civil_from_days(EPOCH_DAYS + 31), (2001, 2, 1));
-        assert_eq!(civil_from_days(EPOCH_DAYS + 365), (2002, 1, 1));
-        assert_eq!(stamp(EPOCH_DAYS, 23), "2001-01-01T23:00:00Z");
-    }
-
-    #[test]
-    fn columns_are_focus_1_0_in_order() {
-        assert_eq!(COLUMNS.len(), 43);
+    fn columns_are_focus_1_2_in_order() {
+        assert_eq!(COLUMNS.len(), 57);
         let mut sorted = COLUMNS.to_vec();
         sorted.sort();
         assert_eq!(sorted, COLUMNS);
+    }
+
+    #[test]
+    fn calendar_months_and_invoices() {
+        let text = r#"
+[scenario]
+horizon_hours = 48
+start_date = 2026-01-31
+[[deployment]]
+name = "paygo"
+platform = "azure-openai"
+model = "gpt-4o"
+latency = { median_ms = 400, p99_ms = 1200 }
+on_demand = { input_per_1m = 2.5, output_per_1m = 10.0 }
+[[class]]
+name = "chat"
+model = "gpt-4o"
+route = ["paygo"]
+arrivals = { mean_rps = 2.0 }
+input_tokens = { dist = "fixed", value = 1000 }
+output_tokens = { dist = "fixed", value = 100 }
+"#;
+        let sc = Scenario::from_toml(text, "c.toml".as_ref()).unwrap();
+        assert_eq!(sc.start_weekday, 5, "2026-01-31 is a Saturday");
+        let h = Hour::of(&sc, 23);
+        assert_eq!(h.start, "2026-01-31T23:00:00Z");
+        assert_eq!(h.end, "2026-02-01T00:00:00Z");
+        assert_eq!(h.billing_start, "2026-01-01T00:00:00Z");
+        assert_eq!(h.billing_end, "2026-02-01T00:00:00Z");
+        assert_eq!(h.invoice, "llmcap-2026-01");
+        let h = Hour::of(&sc, 24);
+        assert_eq!(h.invoice, "llmcap-2026-02");
+        assert_eq!(h.billing_end, "2026-03-01T00:00:00Z");
     }
 }

@@ -95,6 +95,29 @@ pub fn usd_cents(v: f64) -> String {
     format!("${}", grouped(v, 2))
 }
 
+/// A comparison with both sides, for a sentence: "20.3% more than all
+/// on-demand: $51,352 vs $42,675 per month" (`other` = "all on-demand", `per`
+/// = "per month"). Whole dollars from $100 up, cents below.
+pub fn compared(a: f64, b: f64, other: &str, per: &str) -> String {
+    let whole = a.abs().max(b.abs()) >= 100.0;
+    let money = |v: f64| if whole { usd_whole(v) } else { usd_cents(v) };
+    let rel = if b != 0.0 {
+        (a / b - 1.0) * 100.0
+    } else {
+        f64::NAN
+    };
+    let how = if !rel.is_finite() {
+        format!("compared with {other}")
+    } else if rel.abs() < 0.05 {
+        format!("the same as {other}")
+    } else if rel > 0.0 {
+        format!("{}% more than {other}", grouped(rel, 1))
+    } else {
+        format!("{}% less than {other}", grouped(-rel, 1))
+    };
+    format!("{how}: {} vs {} {per}", money(a), money(b))
+}
+
 /// Whole dollars with thousands separators, rounding halves away from zero,
 /// the sign before the dollar sign: "$1,235", "-$42".
 pub fn usd_whole(v: f64) -> String {
@@ -271,5 +294,21 @@ mod tests {
         assert_eq!(ms_tick(0.125), "0.125");
         assert_eq!(ms(1455.0), "1,455 ms");
         assert_eq!(ms(0.25), "0.25 ms");
+    }
+
+    #[test]
+    fn comparisons_name_both_sides() {
+        assert_eq!(
+            compared(51_352.0, 42_675.0, "all on-demand", "per month"),
+            "20.3% more than all on-demand: $51,352 vs $42,675 per month"
+        );
+        assert_eq!(
+            compared(97.0, 100.0, "all on-demand", "per 48 h"),
+            "3.0% less than all on-demand: $97 vs $100 per 48 h"
+        );
+        assert_eq!(
+            compared(5.0, 5.001, "x", "per h"),
+            "the same as x: $5.00 vs $5.00 per h"
+        );
     }
 }

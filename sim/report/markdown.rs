@@ -170,7 +170,7 @@ fn header(o: &mut String, sc: &Scenario, s: &Summary) {
     }
     let _ = writeln!(
         o,
-        "Scenario `{}` (SHA-256 `{}`), seed {}, {} replication(s) of {} simulated hour(s) ({:.1} days, starting {}), llmcap {}. \
+        "Scenario `{}` (SHA-256 `{}`), seed {}, {} replication(s) of {} simulated hour(s) ({:.1} days, starting {} {} 00:00 UTC), llmcap {}. \
          Counts are means per replication{}. {}.\n",
         m.scenario_file,
         &m.scenario_sha256[..16.min(m.scenario_sha256.len())],
@@ -179,9 +179,12 @@ fn header(o: &mut String, sc: &Scenario, s: &Summary) {
         m.horizon_hours,
         m.horizon_hours as f64 / 24.0,
         WEEKDAYS[sc.start_weekday as usize],
+        crate::domain::time::format_date(sc.start_date),
         m.llmcap_version,
         if m.replications > 1 {
-            "; ± and CIs are 95% confidence intervals over replications"
+            "; ± and CIs are 95% confidence intervals over replications: Student t for times and \
+             costs (never below 0) and utilization (within 0–100%), Wilson score for shares of \
+             requests (availability, SLA attainment)"
         } else {
             " (one replication: no confidence intervals; use more replications for them)"
         },

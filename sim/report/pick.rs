@@ -264,15 +264,15 @@ pub fn render(r: &PickResult) -> String {
                         .breakeven
                         .iter()
                         .map(|b| {
-                            let (lo, hi) = super::sweep::LESSON_BAND;
+                            let band = crate::domain::DEFAULT_REFERENCE_BAND;
                             let reach = if b.utilization >= 1.0 {
-                                " (never: above 100%)"
-                            } else if b.utilization > hi {
-                                " (above the lesson's 40-60% band)"
-                            } else if b.utilization < lo {
-                                " (below the lesson's 40-60% band)"
+                                " (never breaks even)".to_string()
                             } else {
-                                " (inside the lesson's 40-60% band)"
+                                format!(
+                                    " ({} the reference band {})",
+                                    super::sweep::in_band(b.utilization, band),
+                                    super::sweep::band_text(band)
+                                )
                             };
                             format!(
                                 "{} {:.1}%{reach} at ${:.4}/unit-hour",

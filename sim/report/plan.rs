@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::analysis::plan::{Candidate, Mode, PlanResult};
+use crate::analysis::plan::{Candidate, Commitment, LatencyFloor, Mode, PlanResult};
 use crate::domain::{Pool, Scenario};
 use crate::error::OutputError;
 use crate::model::metrics::MeanCi;
-use crate::report::format::{count, fixed, fixed_opt, usd_cents};
+use crate::report::format::{compared, count, fixed, fixed_opt, usd_cents, usd_whole};
 use crate::report::output::Staging;
 use crate::report::plots::{
     self,
@@ -34,6 +34,37 @@ fn money_ci(c: &MeanCi) -> String {
     } else {
         usd_cents(c.mean)
     }
+}
+
+/// "$1,234,560 over the term (110 units x 8,760 h x $1.2813 per unit-hour)".
+pub fn signs(k: &Commitment) -> String {
+    format!(
+        "{} over the term ({} unit{} x {} h x ${:.4} per unit-hour)",
+        usd_whole(k.total_usd),
+        k.units,
+        if k.units == 1 { "" } else { "s" },
+        count(k.term_hours),
+        k.price_per_unit_hour
+    )
+}
+
+/// What a latency floor is, as a sentence.
+pub fn floor_sentence(f: &LatencyFloor) -> String {
+    format!(
+        "`{}` answers in {} ms median / {} ms p99 before any queueing{}, so class `{}` cannot meet p{} <= {} ms: its latency floor at that percentile is {} ms.",
+        f.deployment,
+        count(f.median_ms),
+        count(f.p99_ms),
+        if f.gateway_ms > 0.0 {
+            format!(" (plus {} ms at the gateway)", count(f.gateway_ms))
+        } else {
+            String::new()
+        },
+        f.class,
+        f.percentile,
+        count(f.target_ms),
+        count(f.floor_ms)
+    )
 }
 
 fn describe(c: &Candidate, r: &PlanResult) -> String {
@@ -61,10 +92,19 @@ pub fn headline(r: &PlanResult) -> Vec<String> {
     let mut out = Vec::new();
     match r.chosen() {
         Some(c) => out.push(format!(
-            "plan: {}: {} per month",
+            "plan: {}: {} per month{}",
             describe(c, r),
-            money_ci(&c.monthly_usd)
+            money_ci(&c.monthly_usd),
+            c.commitment
+                .map(|k| format!("; signs {}", signs(&k)))
+                .unwrap_or_default()
         )),
+        None if !r.latency_floors.is_empty() => {
+            out.push(
+                "plan: no configuration meets the SLA, and no amount of capacity fixes it:".into(),
+            );
+            out.extend(r.latency_floors.iter().map(floor_sentence));
+        }
         None => out.push("plan: no configuration meets the SLA (see plan.md)".into()),
     }
     let chosen = r.chosen().map(|c| (c.mode, c.term.clone()));
@@ -187,9 +227,12 @@ pub fn render(sc: &Scenario, r: &PlanResult, m: &Manifest) -> String {
         Some(c) => {
             let _ = writeln!(
                 o,
-                "**{}: {} per month.**\n",
+                "**{}: {} per month{}.**\n",
                 describe(c, r),
-                money_ci(&c.monthly_usd)
+                money_ci(&c.monthly_usd),
+                c.commitment
+                    .map(|k| format!("; it signs {}", signs(&k)))
+                    .unwrap_or_default()
             );
             let _ = writeln!(
                 o,
@@ -210,18 +253,29 @@ pub fn render(sc: &Scenario, r: &PlanResult, m: &Manifest) -> String {
             }
             if let Some(od) = &r.all_on_demand {
                 if od.mode != c.mode {
-                    let saving = 1.0 - c.monthly_usd.mean / od.monthly_usd.mean;
                     let _ = writeln!(
                         o,
-                        "- All on-demand would cost {} per month and {} the SLA; this plan {} {:.1}%.",
+                        "- All on-demand would cost {} per month and {} the SLA; this plan costs {}.",
                         money_ci(&od.monthly_usd),
                         if od.meets_sla { "meets" } else { "misses" },
-                        if saving >= 0.0 { "saves" } else { "costs" },
-                        saving.abs() * 100.0
+                        compared(c.monthly_usd.mean, od.monthly_usd.mean, "all on-demand", "per month")
                     );
                 }
             }
             let _ = writeln!(o);
+        }
+        None if !r.latency_floors.is_empty() => {
+            let _ = writeln!(
+                o,
+                "**No configuration meets the SLA, and no amount of capacity fixes it.** More units remove queueing, not service time:\n"
+            );
+            for f in &r.latency_floors {
+                let _ = writeln!(o, "- {}", floor_sentence(f));
+            }
+            let _ = writeln!(
+                o,
+                "\nRelax the SLA, or choose a deployment (model, region, platform) that answers faster; the table below shows how close each set-up came.\n"
+            );
         }
         None => {
             let _ = writeln!(
@@ -237,19 +291,25 @@ pub fn render(sc: &Scenario, r: &PlanResult, m: &Manifest) -> String {
     );
     let _ = writeln!(
         o,
-        "| plan | $ per month | meets SLA | worst attainment | TTFT at SLA pct (ms) | utilization | spilled | throttled |"
+        "| plan | $ per month | total commitment | meets SLA | worst attainment | TTFT at SLA pct (ms) | utilization | spilled | throttled |"
     );
-    let _ = writeln!(o, "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(
+        o,
+        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"
+    );
     for c in &r.candidates {
         let _ = writeln!(
             o,
-            "| {}{} | {} | {} | {} | {} | {} | {:.1}% | {:.2}% |",
+            "| {}{} | {} | {} | {} | {} | {} | {} | {:.1}% | {:.2}% |",
             describe(c, r),
             c.note
                 .as_ref()
                 .map(|n| format!(" ({n})"))
                 .unwrap_or_default(),
             money_ci(&c.monthly_usd),
+            c.commitment
+                .map(|k| format!("{} ({} h)", usd_whole(k.total_usd), count(k.term_hours)))
+                .unwrap_or_else(|| "none".into()),
             if c.meets_sla { "yes" } else { "no" },
             c.attainment
                 .map(|a| format!("{:.3}%", a.mean * 100.0))
@@ -267,7 +327,8 @@ pub fn render(sc: &Scenario, r: &PlanResult, m: &Manifest) -> String {
     let _ = writeln!(o, "## Every configuration simulated\n");
     let _ = writeln!(
         o,
-        "`plan.csv` has these rows with every confidence interval.\n"
+        "`plan.csv` has these rows with every 95% confidence interval (Student t over \
+         replications; costs never below 0, shares within 0–100%).\n"
     );
     let terms: Vec<&String> =
         r.evaluated

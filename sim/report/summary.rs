@@ -24,6 +24,10 @@ pub struct Manifest {
     pub seed: u64,
     pub replications: u32,
     pub horizon_hours: u32,
+    /// The date of simulated hour 0 (`YYYY-MM-DD`, UTC) when the outputs are
+    /// dated (focus.csv of a run); `diff` reads it to place focus.csv's rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
     pub threads: usize,
     pub ttft_histogram: String,
 }
@@ -349,8 +353,16 @@ impl Summary {
         reps: &[RepDigest],
         manifest: Manifest,
     ) -> Summary {
+        // Costs and times: t intervals over replications, never below 0.
         let ci = |f: &dyn Fn(&RepDigest) -> Option<f64>| {
-            MeanCi::of(&reps.iter().filter_map(f).collect::<Vec<_>>())
+            MeanCi::within(
+                &reps.iter().filter_map(f).collect::<Vec<_>>(),
+                0.0,
+                f64::INFINITY,
+            )
+        };
+        let share = |f: &dyn Fn(&RepDigest) -> Option<f64>| {
+            MeanCi::within(&reps.iter().filter_map(f).collect::<Vec<_>>(), 0.0, 1.0)
         };
 
         let sla = sc
@@ -367,10 +379,15 @@ impl Summary {
                     target_ms: s.ttft_us as f64 / 1000.0,
                     percentile: s.percentile,
                     ttft_at_percentile_ms: ci(&|r| r.classes[i].sla_ttft),
-                    attainment: ci(&|r| {
-                        let c = &r.classes[i];
-                        (c.requests.arrived > 0.0).then(|| c.within_sla as f64 / c.requests.arrived)
-                    }),
+                    attainment: MeanCi::wilson(
+                        &reps
+                            .iter()
+                            .map(|r| {
+                                let c = &r.classes[i];
+                                (c.within_sla as f64, c.requests.arrived)
+                            })
+                            .collect::<Vec<_>>(),
+                    ),
                     met,
                 })
             })
@@ -432,7 +449,7 @@ impl Summary {
                     output_tokens: s.output_tokens as f64 / n,
                     ttft_ms: percentiles(sc, reps, &s.ttft, |r| &r.deployments[d].ttft),
                     cost_usd: ci(&|r| Some(r.deployments[d].cost_usd)),
-                    reserved_utilization: ci(&|r| r.deployments[d].utilization),
+                    reserved_utilization: share(&|r| r.deployments[d].utilization),
                     mean_queue_wait_ms: (reserved && admitted > 0.0)
                         .then(|| s.wait_sum_us as f64 / admitted / 1000.0),
                     share_waited: (reserved && admitted > 0.0).then(|| s.waited as f64 / admitted),
@@ -461,7 +478,7 @@ impl Summary {
             ttft_ms: percentiles(sc, reps, &pooled.overall_ttft(), |r| &r.overall_ttft),
             sla,
             cost,
-            reserved_utilization: ci(&|r| r.reserved_utilization),
+            reserved_utilization: share(&|r| r.reserved_utilization),
             classes,
             deployments,
         }
@@ -482,12 +499,12 @@ fn pooled_percentiles(sc: &Scenario, h: &Hist) -> Vec<Percentile> {
 fn resilience(sc: &Scenario, pooled: &RepMetrics, reps: &[RepDigest]) -> Resilience {
     use crate::domain::{OutageEffect, OutageSchedule};
     let n = reps.len().max(1) as f64;
-    let availability = MeanCi::of(
+    let availability = MeanCi::wilson(
         &reps
             .iter()
-            .filter_map(|r| {
+            .map(|r| {
                 let arrived: f64 = r.classes.iter().map(|c| c.requests.arrived).sum();
-                (arrived > 0.0).then(|| r.served as f64 / arrived)
+                (r.served as f64, arrived)
             })
             .collect::<Vec<_>>(),
     );

@@ -11,7 +11,9 @@ use crate::analysis::sweep::{Breakeven, PointSummary, Sweep};
 use crate::domain::Scenario;
 use crate::error::OutputError;
 use crate::model::metrics::MeanCi;
-use crate::report::format::{count, fixed, fixed_ci, fixed_opt, usd_cents, usd_ci};
+use crate::report::format::{
+    compared, count, fixed, fixed_ci, fixed_opt, grouped, usd_cents, usd_ci,
+};
 use crate::report::output::Staging;
 use crate::report::plots::{
     self,
@@ -32,9 +34,6 @@ pub const SWEEP_FILES: &[&str] = &[
     "report.md",
 ];
 
-/// The reference band of the lesson the project grew from.
-pub const LESSON_BAND: (f64, f64) = (0.40, 0.60);
-
 /// Headroom above the peak in the "utilization you can reach" curves.
 const HEADROOMS: [f64; 3] = [0.0, 0.25, 0.5];
 
@@ -54,13 +53,16 @@ pub struct SweepResult {
     pub expected_output_ratio: Option<f64>,
     /// Closed-form break-even at the scenario's term, and what moves it.
     pub sensitivity: Option<(f64, Vec<Swing>)>,
+    /// The reference band break-even is compared with (`[report]
+    /// reference_band`, fractions).
+    pub reference_band: (f64, f64),
     /// What alone would bring the closed form (at the scenario's term) to
-    /// the nearest edge of the lesson's band; None inside it.
+    /// the nearest edge of the reference band; None inside it.
     pub levers: Option<Levers>,
     /// Peak / trough of the hour-of-day profile of the first class routed
     /// through the reserved pool.
     pub peak_to_trough: Option<f64>,
-    /// The point with the lowest mean total cost.
+    /// The point with the lowest mean total cost (units sweeps only).
     pub cheapest: Option<usize>,
     /// The first point (in sweep order) meeting every class SLA.
     pub first_meeting_sla: Option<usize>,
@@ -89,9 +91,12 @@ impl SweepResult {
                 (b.value != a.value).then(|| (ub * b.value - ua * a.value) / (b.value - a.value))
             })
             .collect();
+        // Only the number of units is a choice with a cheapest value: a sweep
+        // of demand or prices just shows what each setting costs.
         let cheapest = points
             .iter()
             .enumerate()
+            .filter(|_| units_sweep)
             .filter_map(|(i, p)| Some((i, p.total_usd?.mean)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(i, _)| i);
@@ -109,12 +114,14 @@ impl SweepResult {
                 .and_then(|p| crate::analysis::economics::TokenMix::of_deployment(base, p.reserved))
                 .map(|m| m.ratio()),
             sensitivity: pair.and_then(|p| swings(base, p)),
+            reference_band: base.reference_band,
             levers: pair.and_then(|p| {
                 let (be, _) = swings(base, p)?;
-                let target = if be > LESSON_BAND.1 {
-                    LESSON_BAND.1
-                } else if be < LESSON_BAND.0 {
-                    LESSON_BAND.0
+                let band = base.reference_band;
+                let target = if be > band.1 {
+                    band.1
+                } else if be < band.0 {
+                    band.0
                 } else {
                     return None;
                 };
@@ -223,17 +230,40 @@ fn columns() -> Vec<(&'static str, (Pick, usize))> {
 
 fn pct(v: f64) -> String {
     if v > 1.0 {
-        format!("{:.1}% (never: above 100%)", v * 100.0)
+        format!("{:.1}% (never breaks even)", v * 100.0)
     } else {
         format!("{:.1}%", v * 100.0)
     }
 }
 
-/// Where `v` lies relative to [`LESSON_BAND`]: inside, below or above.
-pub fn in_band(v: f64) -> &'static str {
-    if (LESSON_BAND.0..=LESSON_BAND.1).contains(&v) {
+/// The cheapest point against the same tokens all on demand, as a sentence;
+/// "Buy none" when even the cheapest point costs more.
+pub fn versus_on_demand(r: &SweepResult) -> Option<String> {
+    let p = &r.points[r.cheapest?];
+    let (all, total) = (p.all_on_demand_usd?.mean, p.total_usd?.mean);
+    let per = format!("per {} h", r.manifest.horizon_hours);
+    let cmp = compared(total, all, "the same tokens all on demand", &per);
+    Some(if total > all {
+        format!(
+            "**Buy none**: even the cheapest point ({} unit{}) costs {cmp}, so no number of reserved units in the swept range pays off.",
+            p.value,
+            if p.value == 1.0 { "" } else { "s" }
+        )
+    } else {
+        format!("The cheapest point costs {cmp}.")
+    })
+}
+
+/// "40–60%".
+pub fn band_text((lo, hi): (f64, f64)) -> String {
+    format!("{}–{}%", grouped(lo * 100.0, 0), grouped(hi * 100.0, 0))
+}
+
+/// Where `v` lies relative to `band`: inside, below or above.
+pub fn in_band(v: f64, band: (f64, f64)) -> &'static str {
+    if (band.0..=band.1).contains(&v) {
         "inside"
-    } else if v < LESSON_BAND.0 {
+    } else if v < band.0 {
         "below"
     } else {
         "above"
@@ -272,6 +302,7 @@ pub fn render(sc: &Scenario, r: &SweepResult) -> String {
         (None, Some(b)) => {
             let res = r.reserved_deployment.as_deref().unwrap_or("");
             let cmp = r.compare_deployment.as_deref().unwrap_or("");
+            let band = band_text(r.reference_band);
             let _ = writeln!(
                 o,
                 "Reserved deployment `{res}` against the on-demand prices of `{cmp}`. Break-even is the average utilization at which the reserved units cost exactly what the tokens they served would have cost on demand; above it, reserved is cheaper.\n"
@@ -287,12 +318,13 @@ pub fn render(sc: &Scenario, r: &SweepResult) -> String {
             };
             let _ = writeln!(
                 o,
-                "**At the scenario's term ({}): simulated {sim}; closed form {}, {} the lesson's 40–60% band.**\n",
+                "**At the scenario's term ({}): simulated {sim}; closed form {}, {} the reference band ({}).**\n",
                 b.term,
                 pct(b.closed_form),
-                in_band(b.closed_form)
+                in_band(b.closed_form, r.reference_band),
+                band
             );
-            let _ = writeln!(o, "| term | $ per unit-hour | closed form | simulated (95% CI) | replications with a crossover | vs 40–60% |");
+            let _ = writeln!(o, "| term | $ per unit-hour | closed form | simulated (95% CI) | replications with a crossover | vs the reference band {band} |");
             let _ = writeln!(o, "| --- | ---: | ---: | ---: | ---: | --- |");
             for b in &r.breakeven {
                 let sim = match &b.simulated {
@@ -313,7 +345,7 @@ pub fn render(sc: &Scenario, r: &SweepResult) -> String {
                     pct(b.closed_form),
                     b.replications_with_crossover,
                     b.replications,
-                    in_band(b.closed_form)
+                    in_band(b.closed_form, r.reference_band)
                 );
             }
             let _ = writeln!(o);
@@ -336,15 +368,8 @@ pub fn render(sc: &Scenario, r: &SweepResult) -> String {
             usd_ci(&p.on_demand_usd),
             p.usd_per_1m_tokens.map(|c| format!("${:.2}", c.mean)).unwrap_or("–".into()),
         );
-        if let (Some(all), Some(total)) = (p.all_on_demand_usd, p.total_usd) {
-            let saving = 1.0 - total.mean / all.mean;
-            let _ = writeln!(
-                o,
-                "The same tokens at on-demand prices: {}; the cheapest point {} {:.1}%.",
-                usd_cents(all.mean),
-                if saving >= 0.0 { "saves" } else { "costs" },
-                saving.abs() * 100.0
-            );
+        if let Some(sentence) = versus_on_demand(r) {
+            let _ = writeln!(o, "{sentence}");
         }
         let _ = writeln!(
             o,
@@ -384,7 +409,8 @@ pub fn render(sc: &Scenario, r: &SweepResult) -> String {
     let _ = writeln!(o, "## Points\n");
     let _ = writeln!(
         o,
-        "Means over replications; `sweep.csv` has every column with its 95% CI.\n"
+        "Means over replications; `sweep.csv` has every column with its 95% confidence \
+         interval (Student t over replications; costs never below 0, shares within 0–100%).\n"
     );
     let _ = writeln!(o, "| {} | utilization | total cost | $ per 1M tokens | TTFT p99 (ms) | SLA attainment | spilled | throttled |", r.key);
     let _ = writeln!(
@@ -429,10 +455,12 @@ pub fn render(sc: &Scenario, r: &SweepResult) -> String {
     o
 }
 
-/// Why simulated and closed form differ, and what the break-even means when
-/// traffic is not flat.
-fn explain(o: &mut String, r: &SweepResult, b: &Breakeven) {
-    let _ = writeln!(o, "### Why simulated and closed form differ\n");
+/// Why simulated and closed form differ, what the break-even means when
+/// traffic is not flat, and what would move it into the reference band; each
+/// section only when it has something to say.
+fn explain(out: &mut String, r: &SweepResult, b: &Breakeven) {
+    let mut why = String::new();
+    let o = &mut why;
     if let (Some(s), Some(exp)) = (&b.simulated, r.expected_output_ratio) {
         let diff = (s.mean - b.closed_form) * 100.0;
         // The point nearest the crossover shows the mix the units served.
@@ -463,6 +491,8 @@ fn explain(o: &mut String, r: &SweepResult, b: &Breakeven) {
         }
         let _ = writeln!(o, "Utilization is measured the same way in both (weighted tokens served / weighted tokens the units could serve), so the break-even utilization itself does not depend on the shape of the traffic: what the shape changes is the utilization the units can reach.\n");
     }
+    let mut shape = String::new();
+    let o = &mut shape;
     if let Some(i) = r.cheapest {
         let p = &r.points[i];
         if let (Some(u), Some(m)) = (p.utilization, r.marginal_utilization[i]) {
@@ -475,6 +505,24 @@ fn explain(o: &mut String, r: &SweepResult, b: &Breakeven) {
             );
         }
     }
+    if let Some(pt) = r.peak_to_trough.filter(|v| v.is_finite()) {
+        let _ = writeln!(
+            o,
+            "Units sized for the peak of this traffic (peak/trough {pt:.1}) average at most {:.0}% utilization over a day ({:.0}% with 25% headroom for the SLA).\n",
+            reachable_utilization(pt, 0.0) * 100.0,
+            reachable_utilization(pt, 0.25) * 100.0
+        );
+    }
+    for (title, body) in [
+        ("Why simulated and closed form differ", &why),
+        ("When traffic varies over the day", &shape),
+    ] {
+        if !body.is_empty() {
+            let _ = writeln!(out, "### {title}\n");
+            out.push_str(body);
+        }
+    }
+    let o = out;
     if let Some(l) = &r.levers {
         let change = |f: f64| {
             if f >= 1.0 {
@@ -485,8 +533,7 @@ fn explain(o: &mut String, r: &SweepResult, b: &Breakeven) {
         };
         let _ = writeln!(
             o,
-            "### What would bring it to {:.0}%
-",
+            "### What would bring the closed form to {:.0}% (the nearest edge of the reference band)\n",
             l.target * 100.0
         );
         let _ = writeln!(
@@ -500,14 +547,6 @@ fn explain(o: &mut String, r: &SweepResult, b: &Breakeven) {
                 (Some(k), None) => format!("or an output/input token ratio of {k:.2}"),
                 (None, _) => "no token mix alone would do it".to_string(),
             }
-        );
-    }
-    if let Some(pt) = r.peak_to_trough.filter(|v| v.is_finite()) {
-        let _ = writeln!(
-            o,
-            "Units sized for the peak of this traffic (peak/trough {pt:.1}) average at most {:.0}% utilization over a day ({:.0}% with 25% headroom for the SLA).\n",
-            reachable_utilization(pt, 0.0) * 100.0,
-            reachable_utilization(pt, 0.25) * 100.0
         );
     }
 }
@@ -551,7 +590,7 @@ fn draw_charts(staging: &Staging, sc: &Scenario, r: &SweepResult) -> Result<(), 
                 .and_then(|b| b.simulated)
                 .map(|s| (s.mean, s.ci95_low, s.ci95_high)),
             closed_form: be.map(|b| b.closed_form),
-            band: LESSON_BAND,
+            band: r.reference_band,
             term: r.term.clone().unwrap_or_default(),
         };
         staging.write(
@@ -655,7 +694,7 @@ fn draw_charts(staging: &Staging, sc: &Scenario, r: &SweepResult) -> Result<(), 
                     high: s.high,
                 })
                 .collect(),
-            band: LESSON_BAND,
+            band: r.reference_band,
             reach,
             simulated_reach,
             breakeven_line: Some(*base),

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::domain::time::{days_from_civil, parse_date};
 use crate::domain::WEEKDAYS;
 
 use super::table::{focus_hour, read, Table};
@@ -115,6 +116,9 @@ pub struct RunFolder {
     pub hours: u32,
     /// Weekday index (0 = Monday) of hour 0.
     pub start_weekday: u32,
+    /// The date of hour 0 (days since 1970-01-01), from the manifest; `None`
+    /// for folders written before runs had a calendar.
+    pub start_date: Option<i64>,
     pub classes: BTreeMap<String, ClassRun>,
     pub deployments: BTreeMap<String, DeploymentRun>,
     /// Cost per hour and deployment.
@@ -183,6 +187,15 @@ impl RunFolder {
             seed: field("seed")?,
             horizon_hours: field("horizon_hours")? as u32,
             replications: field("replications")? as u32,
+            start_date: match &m["start_date"] {
+                serde_json::Value::Null => None,
+                d => Some(d.as_str().and_then(parse_date).ok_or_else(|| {
+                    malformed(
+                        &path,
+                        format!("manifest.start_date: expected YYYY-MM-DD, got {d}"),
+                    )
+                })?),
+            },
             ..Default::default()
         };
         Ok((run, v))
@@ -333,19 +346,32 @@ impl RunFolder {
             &self.dir.join("focus.csv"),
             &[
                 "BilledCost",
+                "ChargeCategory",
                 "ChargePeriodStart",
                 "CommitmentDiscountStatus",
-                "ConsumedQuantity",
+                "EffectiveCost",
                 "ListUnitPrice",
+                "PricingQuantity",
                 "ResourceName",
                 "SkuId",
                 "Tags",
             ],
         )?;
-        let day0 = self.start_weekday as i64 * 24;
+        // Hour 0: the run's start_date (manifest), or for folders written
+        // before llmcap had a calendar, 2001-01-01 plus the start weekday.
+        let day0 = match self.start_date {
+            Some(d) => d,
+            None => days_from_civil(2001, 1, 1) + self.start_weekday as i64,
+        } * 24;
         let mut all = 0.0;
         for rec in &t.rows {
+            // Every row's BilledCost adds up to the run's cost (the check
+            // below); a commitment's purchase is billed once, and its cost per
+            // class is the amortised EffectiveCost of the usage rows it covers.
             all += t.number(rec, "BilledCost")?;
+            if t.text(rec, "ChargeCategory") == "Purchase" {
+                continue;
+            }
             let start = t.text(rec, "ChargePeriodStart");
             let h = focus_hour(start).ok_or_else(|| {
                 malformed(
@@ -382,8 +408,8 @@ impl RunFolder {
                     ))
                 }
             };
-            let cost = t.number(rec, "BilledCost")?;
-            let quantity = t.number(rec, "ConsumedQuantity")?;
+            let cost = t.number(rec, "EffectiveCost")?;
+            let quantity = t.number(rec, "PricingQuantity")?;
             let price = t.number(rec, "ListUnitPrice")?;
             let m = self.components.entry((dep.clone(), component)).or_default();
             m.cost += cost;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::input::trace::days_from_civil;
+use crate::domain::time::days_from_civil;
 
 use super::folder::{malformed, DiffError};
 
@@ -103,7 +103,7 @@ impl Table {
     }
 }
 
-/// Hours since 2001-01-01T00:00:00Z of a FOCUS timestamp `YYYY-MM-DDTHH:00:00Z`.
+/// Hours since 1970-01-01T00:00:00Z of a FOCUS timestamp `YYYY-MM-DDTHH:00:00Z`.
 pub(super) fn focus_hour(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || !s.ends_with('Z') {
@@ -116,5 +116,5 @@ pub(super) fn focus_hour(s: &str) -> Option<i64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) || h > 23 {
         return None;
     }
-    Some((days_from_civil(y, m, d) - days_from_civil(2001, 1, 1)) * 24 + h)
+    Some(days_from_civil(y, m, d) * 24 + h)
 }

@@ -8,7 +8,10 @@
 use std::path::Path;
 
 use crate::domain::limits::{MAX_HORIZON_HOURS, MAX_REPLICATIONS};
-use crate::domain::{Class, Deployment, Scenario, SweepSpec, DEFAULT_PERCENTILES, WEEKDAYS};
+use crate::domain::time;
+use crate::domain::{
+    Class, Deployment, Scenario, SweepSpec, DEFAULT_PERCENTILES, DEFAULT_REFERENCE_BAND, WEEKDAYS,
+};
 use crate::error::InputError;
 use crate::input::document::{parse_toml, Checker};
 
@@ -31,7 +34,7 @@ use validate::{validate_client, validate_deployment, validate_gateway, validate_
 /// replications) that replace the file's own before validation, so every value
 /// derived during validation (a trace's expected arrivals per hour, outage
 /// windows checked against the horizon) comes from the final inputs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
     /// Replaces `scenario.seed` (0 to 2^63 - 1).
     pub seed: Option<u64>,
@@ -39,6 +42,9 @@ pub struct Overrides {
     pub replications: Option<u32>,
     /// Replaces `scenario.horizon_hours`.
     pub horizon_hours: Option<u32>,
+    /// Replaces `scenario.start_date` (`YYYY-MM-DD`) and drops `scenario.start_weekday`,
+    /// which the date decides.
+    pub start_date: Option<String>,
     /// The command is `plan`: `[plan] replications`, when given, replaces
     /// `scenario.replications` (unless `replications` above is set).
     pub plan: bool,
@@ -55,6 +61,10 @@ impl Overrides {
         if let Some(hours) = self.horizon_hours {
             h.horizon_hours = hours as f64;
         }
+        if let Some(date) = &self.start_date {
+            h.start_date = Some(toml::Value::String(date.clone()));
+            h.start_weekday = None;
+        }
         let plan_reps = if self.plan {
             raw.plan.as_ref().and_then(|p| p.replications)
         } else {
@@ -63,6 +73,46 @@ impl Overrides {
         if let Some(r) = self.replications.or(plan_reps) {
             h.replications = Some(r);
         }
+    }
+}
+
+/// `scenario.start_date` and `scenario.start_weekday`: the date of simulated
+/// hour 0 (days since 1970-01-01) and its weekday (0 = Monday). Either decides
+/// the other; both must agree.
+fn calendar(c: &Checker, h: &raw::RawHeader) -> Result<(i64, u8), InputError> {
+    let weekday = match &h.start_weekday {
+        Some(w) => Some(c.one_of("scenario.start_weekday", &w.to_lowercase(), WEEKDAYS)? as u8),
+        None => None,
+    };
+    let Some(v) = &h.start_date else {
+        let monday = time::parse_date(time::DEFAULT_START_DATE).unwrap_or_default();
+        let w = weekday.unwrap_or(0);
+        return Ok((monday + w as i64, w));
+    };
+    let text = match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
+        other => other.to_string(),
+    };
+    let days = time::parse_date(&text).ok_or_else(|| {
+        c.err(
+            "scenario.start_date",
+            format!(
+                "must be a calendar date YYYY-MM-DD from 1970 on (e.g. \"{}\"), got {text}",
+                time::DEFAULT_START_DATE
+            ),
+        )
+    })?;
+    let date_weekday = time::weekday(days);
+    match weekday {
+        Some(w) if w != date_weekday => Err(c.err(
+            "scenario.start_weekday",
+            format!(
+                "is {}, but start_date {text} is a {}; give only start_date (it decides the weekday)",
+                WEEKDAYS[w as usize], WEEKDAYS[date_weekday as usize]
+            ),
+        )),
+        _ => Ok((days, date_weekday)),
     }
 }
 
@@ -196,10 +246,7 @@ fn validate(
             format!("must be from 1 to {MAX_REPLICATIONS}, got {replications}"),
         ));
     }
-    let start_weekday = match &h.start_weekday {
-        Some(w) => c.one_of("scenario.start_weekday", &w.to_lowercase(), WEEKDAYS)? as u8,
-        None => 0,
-    };
+    let (start_date, start_weekday) = calendar(&c, h)?;
     let mut percentiles = h
         .percentiles
         .clone()
@@ -213,6 +260,22 @@ fn validate(
     percentiles.sort_by(f64::total_cmp);
     percentiles.dedup();
 
+    let reference_band = match raw.report.as_ref().and_then(|r| r.reference_band.as_ref()) {
+        None => DEFAULT_REFERENCE_BAND,
+        Some(b) => match b.as_slice() {
+            [lo, hi] if lo.is_finite() && hi.is_finite() && 0.0 <= *lo && lo < hi && *hi <= 100.0 => {
+                (lo / 100.0, hi / 100.0)
+            }
+            _ => {
+                return Err(c.err(
+                    "report.reference_band",
+                    format!(
+                        "must be [low, high] in percent with 0 <= low < high <= 100 (e.g. [40, 60]), got {b:?}"
+                    ),
+                ))
+            }
+        },
+    };
     let client = validate_client(&c, raw.client.unwrap_or_default())?;
 
     if raw.deployment.is_empty() {
@@ -271,7 +334,9 @@ fn validate(
         seed,
         replications,
         start_weekday,
+        start_date,
         percentiles,
+        reference_band,
         client,
         classes,
         deployments,

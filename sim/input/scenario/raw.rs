@@ -20,6 +20,15 @@ pub struct RawScenario {
     pub gateway: Option<RawGateway>,
     #[serde(default)]
     pub outage: Vec<RawOutage>,
+    pub report: Option<RawReport>,
+}
+
+/// `[report]`: how the outputs present the results.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawReport {
+    /// Percent, [low, high].
+    pub reference_band: Option<Vec<f64>>,
 }
 
 /// `[gateway]`: a router in front of every deployment (LiteLLM, Portkey,
@@ -62,6 +71,8 @@ pub struct RawHeader {
     pub seed: i64,
     pub replications: Option<u32>,
     pub start_weekday: Option<String>,
+    /// `"YYYY-MM-DD"` or a TOML local date; checked by validation.
+    pub start_date: Option<toml::Value>,
     pub percentiles: Option<Vec<f64>>,
 }
 

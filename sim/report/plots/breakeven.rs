@@ -47,7 +47,7 @@ pub struct BreakevenChart {
     /// line.
     pub closed_form: Option<f64>,
     /// A shaded reference band of utilization (0..=1), e.g. (0.40, 0.60),
-    /// labelled "lesson's 40–60% band".
+    /// labelled "reference band 40–60%" (`[report] reference_band`).
     pub band: (f64, f64),
     /// The commitment term of the reserved price, e.g. "monthly"; shown in
     /// the legend.
@@ -94,7 +94,7 @@ fn draw(
     let curves = curves(data);
     let band = clean_range(data.band);
     let band_label = format!(
-        "lesson's {}–{}% band",
+        "reference band {}–{}%",
         grouped(band.0 * 100.0, 0),
         grouped(band.1 * 100.0, 0)
     );
@@ -242,7 +242,15 @@ fn draw(
         .collect();
     let (_, ys) = chart.plotting_area().get_pixel_range();
     labels_above(&canvas.root, ys.start, &values).map_err(&err)?;
-    draw_breakeven_labels(&canvas, &chart, simulated, closed_form, top).map_err(&err)?;
+    let closed_value = data.closed_form.filter(|v| v.is_finite());
+    draw_breakeven_labels(
+        &canvas,
+        &chart,
+        simulated,
+        closed_form.zip(closed_value),
+        top,
+    )
+    .map_err(&err)?;
 
     if curves.iter().all(|c| c.points.is_empty()) {
         let area = chart.plotting_area().get_pixel_range();
@@ -332,7 +340,8 @@ fn draw_breakeven_labels(
     canvas: &Canvas<'_>,
     chart: &Chart<'_, '_>,
     simulated: Option<(f64, f64, f64)>,
-    closed_form: Option<f64>,
+    // (where the line is drawn, 0..=1; the value, which may exceed 1)
+    closed_form: Option<(f64, f64)>,
     top: f64,
 ) -> Result<(), super::DrawError> {
     let (xs, ys) = chart.plotting_area().get_pixel_range();
@@ -347,12 +356,17 @@ fn draw_breakeven_labels(
             grouped(lo * 100.0, 1),
             grouped(hi * 100.0, 1)
         );
-        let left = closed_form.is_none_or(|c| c >= e);
+        let left = closed_form.is_none_or(|(c, _)| c >= e);
         labels.push((text, SIMULATED, left, (px(lo) - 1, px(hi) + 1)));
     }
-    if let Some(c) = closed_form {
+    if let Some((c, value)) = closed_form {
         let left = simulated.is_some_and(|(e, _, _)| e > c);
-        let text = format!("closed form {}", percent(c, 1));
+        // Past 100% the line sits at the right edge; the label gives the value.
+        let text = if value > 1.0 {
+            format!("closed form {} – never breaks even", percent(value, 1))
+        } else {
+            format!("closed form {}", percent(c, 1))
+        };
         labels.push((text, CLOSED_FORM, left, (px(c) - 1, px(c) + 1)));
     }
     // A label clears every span near its own, so it never sits on a line.

@@ -145,7 +145,7 @@ fn draw(
         ),
         (
             format!(
-                "lesson's {}–{}% band",
+                "reference band {}–{}%",
                 grouped(band.0 * 100.0, 0),
                 grouped(band.1 * 100.0, 0)
             ),
