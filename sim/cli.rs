@@ -697,7 +697,14 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
             },
         )
     })?;
-    let (points, outcomes): (Vec<PointSummary>, Vec<_>) = done.into_iter().unzip();
+    let (points, outcomes): (Vec<PointSummary>, Vec<Vec<_>>) = done.into_iter().unzip();
+    if let Some(why) = outcomes
+        .iter()
+        .flatten()
+        .find_map(|o| o.input_failure.as_ref())
+    {
+        return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
+    }
     let breakeven = breakevens(&sweep, &outcomes);
     let base = &sweep.points[0];
     let result = SweepResult::build(
@@ -807,6 +814,9 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
     let (result, took) = with_progress(total, a.sim.quiet, |progress| {
         llmcap::analysis::plan::plan(&sc, &spec, threads, Some(progress))
     })?;
+    if let Some(why) = &result.input_failure {
+        return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
+    }
     let dest = report::plan::write_plan(
         staging,
         &sc,

@@ -287,3 +287,46 @@ output_tokens = { dist = "fixed", value = 10 }
         &["p.toml", "profile.residency", "mars-north", "eu"],
     );
 }
+
+/// sweep and plan notice a trace that vanished after validation as run does: exit 1 naming the
+/// file, nothing written. (pick simulates synthetic traffic only: it replays no trace.)
+#[test]
+fn sweep_and_plan_fail_when_the_trace_vanishes() {
+    use llmcap::analysis::plan::{plan, spec};
+    use llmcap::analysis::sweep::run_points;
+    let tmp = tempfile::tempdir().unwrap();
+    let rows: String = (0..10)
+        .map(|i| format!("2023-11-16 18:00:{:02},10,1\n", i))
+        .collect();
+    let trace = write(tmp.path(), "trace.csv", &format!("{HEADER}{rows}"));
+    let reserved = replay(1, "tile = true").replace(
+        "on_demand = { input_per_1m = 1.0, output_per_1m = 2.0 }",
+        "reserved = { units = 1, tpm_per_unit = 100000, term = \"hourly\", price_per_unit_hour = { hourly = 1.0 } }",
+    );
+    let file = write(tmp.path(), "r.toml", &reserved);
+    let sc = Scenario::load(&file).unwrap();
+    let fine = run_points(std::slice::from_ref(&sc), None, None, 1, None);
+    assert!(fine[0].0.iter().all(|o| o.input_failure.is_none()));
+    let plan_spec = spec(
+        &sc,
+        Some(llmcap::domain::SlaTarget {
+            percentile: 99.0,
+            ttft_ms: 5000.0,
+        }),
+        None,
+        None,
+        None,
+    );
+    std::fs::remove_file(&trace).unwrap();
+    let points = run_points(std::slice::from_ref(&sc), None, None, 1, None);
+    let why = points[0].0[0].input_failure.clone().expect("sweep notices");
+    assert!(why.contains("trace.csv"), "{why}");
+    let r = plan(
+        &sc,
+        &plan_spec.expect("a reserved deployment to size"),
+        1,
+        None,
+    );
+    let why = r.input_failure.expect("plan notices");
+    assert!(why.contains("trace.csv"), "{why}");
+}

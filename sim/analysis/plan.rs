@@ -139,6 +139,10 @@ pub struct PlanResult {
     /// Deployments whose own latency, before any queueing, already misses a
     /// class's SLA (capacity cannot fix it).
     pub latency_floors: Vec<LatencyFloor>,
+    /// Why a simulated configuration's inputs failed it (a replayed trace that vanished or
+    /// changed after validation): the plan must not be reported (so never in plan.json).
+    #[serde(skip)]
+    pub input_failure: Option<String>,
 }
 
 impl PlanResult {
@@ -345,6 +349,7 @@ struct Planner<'a> {
     threads: usize,
     progress: Option<&'a AtomicU64>,
     cache: BTreeMap<(Mode, u32), Evaluated>,
+    input_failure: Option<String>,
 }
 
 impl Planner<'_> {
@@ -365,6 +370,9 @@ impl Planner<'_> {
                 self.progress,
             );
             let (reps, hist) = out.pop().expect("one point");
+            if self.input_failure.is_none() {
+                self.input_failure = reps.iter().find_map(|r| r.input_failure.clone());
+            }
             let summary = PointSummary::of(units as f64, &reps, &hist, focus.is_some());
             let hours = sc.horizon_hours as f64;
             let monthly_usd = match mode {
@@ -496,6 +504,7 @@ pub fn plan(
         threads,
         progress,
         cache: BTreeMap::new(),
+        input_failure: None,
     };
     let floors = latency_floors(&sc, spec);
     let mut candidates = Vec::new();
@@ -584,6 +593,7 @@ pub fn plan(
         evaluated: p.cache.into_values().collect(),
         all_on_demand,
         latency_floors: floors,
+        input_failure: p.input_failure,
     }
 }
 

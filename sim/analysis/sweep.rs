@@ -282,6 +282,12 @@ pub struct RepOutcome {
     /// Timed out or given up after errors (an outage, every deployment in
     /// cooldown).
     pub failed: u64,
+    /// Still waiting for a reserved slot at the end of the horizon: arrived = served +
+    /// throttled + failed + in_flight.
+    pub in_flight: u64,
+    /// Why the replication's inputs failed it (a replayed trace that vanished or changed
+    /// after validation); its numbers must not be reported.
+    pub input_failure: Option<String>,
 }
 
 impl RepOutcome {
@@ -362,6 +368,8 @@ impl RepOutcome {
             spilled: m.classes.iter().map(|c| c.spilled).sum(),
             throttled: m.classes.iter().map(|c| c.throttled).sum(),
             failed: m.classes.iter().map(|c| c.failed + c.errored).sum(),
+            in_flight: m.classes.iter().map(|c| c.in_flight).sum(),
+            input_failure: m.input_failure.clone(),
         }
     }
 
