@@ -16,6 +16,7 @@ use llmcap::analysis::sweep::{breakevens, run_points_each, PointSummary, Sweep};
 use llmcap::domain::limits::MAX_PLAN_UNITS;
 use llmcap::domain::time;
 use llmcap::domain::{Scenario, SweepSpec};
+use llmcap::error::InputError;
 use llmcap::input::scenario::raw::RawSweep;
 use llmcap::input::scenario::Overrides;
 use llmcap::report::sweep::SweepResult;
@@ -767,7 +768,6 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
 /// scenario was validated), then defaults. Errors name the flag or the key.
 fn plan_spec(a: &PlanArgs, sc: &Scenario) -> Result<PlanSpec, Failure> {
     let raw = sc.plan.clone().unwrap_or_default();
-    let file = a.scenario.display();
     let sla = match &a.sla {
         Some(t) => Some(parse_sla(t).map_err(|e| input(anyhow::anyhow!("--sla {e}")))?),
         None => raw.sla,
@@ -775,17 +775,28 @@ fn plan_spec(a: &PlanArgs, sc: &Scenario) -> Result<PlanSpec, Failure> {
     let max_units = a.max_units.or(raw.max_units);
     let terms = a.terms.clone().or(raw.terms.clone());
     let deployment = a.deployment.clone().or(raw.deployment.clone());
-    llmcap::analysis::plan::spec(sc, sla, deployment.as_deref(), terms.as_deref(), max_units)
-        .map_err(|(key, message)| {
-            let key = match key.as_str() {
-                "plan.deployment" if a.deployment.is_some() => "--deployment".to_string(),
-                "plan.terms" if a.terms.is_some() => "--terms".to_string(),
-                "plan.max_units" if a.max_units.is_some() => "--max-units".to_string(),
-                k if k.starts_with("--") => k.to_string(),
-                k => format!("{file}: {k}"),
-            };
-            input(anyhow::anyhow!("{key}: {message}"))
-        })
+    llmcap::analysis::plan::spec(
+        sc,
+        &a.scenario,
+        sla,
+        deployment.as_deref(),
+        terms.as_deref(),
+        max_units,
+    )
+    .map_err(|e| {
+        // A value from the command line is named by its flag, not by the file's key.
+        let flag = match e.path() {
+            "plan.deployment" if a.deployment.is_some() => Some("--deployment".to_string()),
+            "plan.terms" if a.terms.is_some() => Some("--terms".to_string()),
+            "plan.max_units" if a.max_units.is_some() => Some("--max-units".to_string()),
+            k if k.starts_with("--") => Some(k.to_string()),
+            _ => None,
+        };
+        if let (Some(flag), InputError::Invalid { message, .. }) = (&flag, &e) {
+            return input(anyhow::anyhow!("{flag}: {message}"));
+        }
+        input(e)
+    })
 }
 
 fn plan(a: PlanArgs) -> Result<(), Failure> {

@@ -2,7 +2,7 @@
 //! the key path inside it and what is allowed, so the user can fix it without
 //! reading the source.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// An error in a scenario file (or another input file such as a profile).
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +37,52 @@ impl InputError {
             InputError::Read { .. } => "",
             InputError::Parse { path, .. } | InputError::Invalid { path, .. } => path,
         }
+    }
+}
+
+/// A value that is not allowed, found by code that does not know which file
+/// or key it came from (an SLA text, a swept key, a deployment name, a trace
+/// row). Its message says what was found and what is allowed; the caller that
+/// knows the file and the key path turns it into an [`InputError`] with
+/// [`ValueError::at`], so bad input has one shape wherever it is found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ValueError {
+    pub message: String,
+}
+
+impl ValueError {
+    pub fn new(message: impl Into<String>) -> ValueError {
+        ValueError {
+            message: message.into(),
+        }
+    }
+
+    /// The error located in `file` at key path `path`.
+    pub fn at(self, file: &Path, path: impl Into<String>) -> InputError {
+        InputError::Invalid {
+            file: file.to_path_buf(),
+            path: path.into(),
+            message: self.message,
+        }
+    }
+
+    /// Whether the message contains `text` (for tests and callers that
+    /// branch on a known reason).
+    pub fn contains(&self, text: &str) -> bool {
+        self.message.contains(text)
+    }
+}
+
+impl From<String> for ValueError {
+    fn from(message: String) -> ValueError {
+        ValueError { message }
+    }
+}
+
+impl From<&str> for ValueError {
+    fn from(message: &str) -> ValueError {
+        ValueError::new(message)
     }
 }
 

@@ -17,6 +17,7 @@
 //! on-demand price of the tokens the units served) crosses 1.
 
 use crate::domain::{OnDemand, Pool, Reserved, Scenario};
+use crate::error::ValueError;
 
 /// The token mix of the traffic a reserved deployment sees, in expectation.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -98,7 +99,7 @@ impl Pair {
         sc: &Scenario,
         reserved: Option<&str>,
         compare: Option<&str>,
-    ) -> Result<Pair, String> {
+    ) -> Result<Pair, ValueError> {
         let is_reserved = |d: usize| matches!(sc.deployments[d].pool, Pool::Reserved(_));
         let is_od = |d: usize| matches!(sc.deployments[d].pool, Pool::OnDemand(_));
         let by_name = |name: &str| sc.deployments.iter().position(|d| d.name == name);
@@ -106,7 +107,7 @@ impl Pair {
             Some(name) => {
                 let d = by_name(name).ok_or_else(|| format!("no deployment named \"{name}\""))?;
                 if !is_reserved(d) {
-                    return Err(format!("deployment \"{name}\" is on-demand, not reserved"));
+                    return Err(format!("deployment \"{name}\" is on-demand, not reserved").into());
                 }
                 d
             }
@@ -132,7 +133,7 @@ impl Pair {
                 if !is_od(d) {
                     return Err(format!(
                         "deployment \"{name}\" is reserved; compare needs an on-demand deployment"
-                    ));
+                    ).into());
                 }
                 d
             }

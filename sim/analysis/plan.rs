@@ -23,11 +23,13 @@
 //! so every evaluated configuration is priced under every term.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
 use crate::analysis::economics::Pair;
 use crate::analysis::sweep::{run_points, PointSummary};
 use crate::domain::{term_hours, Pool, Scenario, Sla};
+use crate::error::{InputError, ValueError};
 use crate::model::metrics::MeanCi;
 
 /// Hours in a billing month, as the vendors count them.
@@ -153,21 +155,24 @@ impl PlanResult {
 }
 
 /// Builds a planning spec from `[plan]` and the command line, or explains
-/// what is missing (`Err((key, message))`).
+/// what is missing: an error in `file` at `plan.deployment`, `plan.terms`,
+/// `plan.max_units` or `--sla` (the caller names a flag instead of the key
+/// when the value came from the command line).
 pub fn spec(
     sc: &Scenario,
+    file: &Path,
     sla: Option<SlaTarget>,
     deployment: Option<&str>,
     terms: Option<&[String]>,
     max_units: Option<u32>,
-) -> Result<PlanSpec, (String, String)> {
+) -> Result<PlanSpec, InputError> {
     let (reserved, compare) = match Pair::find(sc, deployment, None) {
         Ok(p) => (p.reserved, Some(p.compare)),
         // Reserved only needs no on-demand deployment.
         Err(e) => match deployment {
             Some(name) => match sc.deployments.iter().position(|d| d.name == name) {
                 Some(d) if matches!(sc.deployments[d].pool, Pool::Reserved(_)) => (d, None),
-                _ => return Err(("plan.deployment".into(), e)),
+                _ => return Err(e.at(file, "plan.deployment")),
             },
             None => match sc
                 .deployments
@@ -175,7 +180,7 @@ pub fn spec(
                 .position(|d| matches!(d.pool, Pool::Reserved(_)))
             {
                 Some(d) => (d, None),
-                None => return Err(("plan.deployment".into(), e)),
+                None => return Err(e.at(file, "plan.deployment")),
             },
         },
     };
@@ -188,52 +193,44 @@ pub fn spec(
         Some(t) => {
             for term in t {
                 if !r.price_per_unit_hour.contains_key(term) {
-                    return Err((
-                        "plan.terms".into(),
-                        format!(
+                    return Err(ValueError::from(format!(
                             "\"{term}\" has no price in deployment \"{}\"'s price_per_unit_hour (it has: {})",
                             sc.deployments[reserved].name,
                             r.price_per_unit_hour.keys().cloned().collect::<Vec<_>>().join(", ")
-                        ),
-                    ));
+                        )).at(file, "plan.terms"));
                 }
             }
             if t.is_empty() {
-                return Err(("plan.terms".into(), "must list at least one term".into()));
+                return Err(ValueError::new("must list at least one term").at(file, "plan.terms"));
             }
             t.to_vec()
         }
     };
     if sla.is_none() && sc.classes.iter().all(|c| c.sla.is_none()) {
-        return Err((
-            "--sla".into(),
-            "plan needs an SLA: give --sla \"p99<=800ms\", [plan] sla, or a class sla".into(),
-        ));
+        return Err(ValueError::new(
+            "plan needs an SLA: give --sla \"p99<=800ms\", [plan] sla, or a class sla",
+        )
+        .at(file, "--sla"));
     }
     let max_units = match max_units {
         Some(m) => m,
         None => default_max_units(sc, reserved),
     };
     if max_units < r.min_units {
-        return Err((
-            "plan.max_units".into(),
-            format!(
-                "must be at least the deployment's min_units = {}, got {max_units}",
-                r.min_units
-            ),
-        ));
+        return Err(ValueError::from(format!(
+            "must be at least the deployment's min_units = {}, got {max_units}",
+            r.min_units
+        ))
+        .at(file, "plan.max_units"));
     }
     // Checked before any allocation: each unit holds concurrency_per_unit slots.
     let most = crate::domain::limits::MAX_SLOTS / r.concurrency_per_unit.max(1) as u64;
     if max_units as u64 > most {
-        return Err((
-            "plan.max_units".into(),
-            format!(
+        return Err(ValueError::from(format!(
                 "must be at most {most}: units x concurrency_per_unit ({}) may not exceed {} slots, got {max_units}",
                 r.concurrency_per_unit,
                 crate::domain::limits::MAX_SLOTS
-            ),
-        ));
+            )).at(file, "plan.max_units"));
     }
     Ok(PlanSpec {
         sla,
@@ -312,8 +309,8 @@ fn configure(base: &Scenario, r: usize, mode: Mode, units: u32) -> Scenario {
     sc
 }
 
-/// Whether a set-up can run at all, and if not, why.
-fn possible(base: &Scenario, r: usize, mode: Mode) -> Result<(), String> {
+/// Why a set-up cannot run at all, or `None` when it can.
+fn impossible(base: &Scenario, r: usize, mode: Mode) -> Option<String> {
     match mode {
         Mode::ReservedSpillover => {
             let spills = base.classes.iter().any(|c| {
@@ -323,23 +320,22 @@ fn possible(base: &Scenario, r: usize, mode: Mode) -> Result<(), String> {
                     .is_some_and(|at| at + 1 < c.route.len())
             });
             if spills {
-                Ok(())
+                None
             } else {
-                Err("no route continues after the reserved deployment".into())
+                Some("no route continues after the reserved deployment".into())
             }
         }
-        Mode::ReservedOnly => Ok(()),
-        Mode::OnDemandOnly => match base
+        Mode::ReservedOnly => None,
+        Mode::OnDemandOnly => base
             .classes
             .iter()
             .find(|c| c.route.iter().all(|&d| d == r))
-        {
-            Some(c) => Err(format!(
-                "class \"{}\" has no deployment but the reserved one",
-                c.name
-            )),
-            None => Ok(()),
-        },
+            .map(|c| {
+                format!(
+                    "class \"{}\" has no deployment but the reserved one",
+                    c.name
+                )
+            }),
     }
 }
 
@@ -509,7 +505,7 @@ pub fn plan(
     let floors = latency_floors(&sc, spec);
     let mut candidates = Vec::new();
     for mode in [Mode::ReservedSpillover, Mode::ReservedOnly] {
-        if possible(&sc, spec.reserved, mode).is_err() {
+        if impossible(&sc, spec.reserved, mode).is_some() {
             continue;
         }
         match p.fewest(mode, &grid) {
@@ -545,9 +541,9 @@ pub fn plan(
             }
         }
     }
-    let all_on_demand = possible(&sc, spec.reserved, Mode::OnDemandOnly)
-        .ok()
-        .map(|_| {
+    let all_on_demand = impossible(&sc, spec.reserved, Mode::OnDemandOnly)
+        .is_none()
+        .then(|| {
             let e = p.eval(Mode::OnDemandOnly, 0).clone();
             candidate(&e, "on-demand", None)
         });

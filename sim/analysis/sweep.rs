@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use crate::analysis::cost::deployment_totals;
 use crate::analysis::economics::{Observation, Pair};
 use crate::domain::{Pool, Scenario, SweepSpec};
-use crate::error::InputError;
+use crate::error::{InputError, ValueError};
 use crate::input::scenario::{option_name as name, Overrides};
 use crate::model::metrics::{Hist, MeanCi, RepMetrics};
 
@@ -30,7 +30,7 @@ pub const DEMAND_SCALE: &str = "demand_scale";
 /// as TOML integers, others as floats. A missing last key is added (validation
 /// then rejects it if the scenario has no such key); a missing table is an
 /// error naming the part of the path that was not found.
-pub fn set_key(table: &mut toml::Table, key: &str, value: f64) -> Result<(), String> {
+pub fn set_key(table: &mut toml::Table, key: &str, value: f64) -> Result<(), ValueError> {
     if key == DEMAND_SCALE {
         return scale_demand(table, value);
     }
@@ -38,7 +38,8 @@ pub fn set_key(table: &mut toml::Table, key: &str, value: f64) -> Result<(), Str
     if parts.iter().any(|p| p.is_empty()) {
         return Err(format!(
             "\"{key}\" has an empty part; write keys like deployment.ptu.reserved.units"
-        ));
+        )
+        .into());
     }
     let mut here: &mut toml::Table = table;
     let mut i = 0;
@@ -55,7 +56,8 @@ pub fn set_key(table: &mut toml::Table, key: &str, value: f64) -> Result<(), Str
                     return Err(format!(
                         "\"{key}\" is a {}, not a number; only numeric keys can be swept",
                         other.type_str()
-                    ))
+                    )
+                    .into())
                 }
             }
         }
@@ -66,7 +68,7 @@ pub fn set_key(table: &mut toml::Table, key: &str, value: f64) -> Result<(), Str
         here = match next {
             toml::Value::Table(t) => {
                 if index.is_some() {
-                    return Err(format!("\"{walked}\" is a table, not a list of tables"));
+                    return Err(format!("\"{walked}\" is a table, not a list of tables").into());
                 }
                 t
             }
@@ -77,7 +79,7 @@ pub fn set_key(table: &mut toml::Table, key: &str, value: f64) -> Result<(), Str
                     None => {
                         i += 1;
                         let Some(want) = parts.get(i) else {
-                            return Err(format!("\"{walked}\" is a list; name an element, e.g. {walked}.<name> or {walked}[0]"));
+                            return Err(format!("\"{walked}\" is a list; name an element, e.g. {walked}.<name> or {walked}[0]").into());
                         };
                         items
                             .iter()
@@ -97,27 +99,27 @@ pub fn set_key(table: &mut toml::Table, key: &str, value: f64) -> Result<(), Str
                 let len = items.len();
                 match items.get_mut(pos) {
                     Some(toml::Value::Table(t)) => t,
-                    Some(_) => return Err(format!("\"{walked}\" element {pos} is not a table")),
+                    Some(_) => {
+                        return Err(format!("\"{walked}\" element {pos} is not a table").into())
+                    }
                     None => {
                         return Err(format!(
                             "\"{walked}\" has {len} element(s); index {pos} is out of range"
-                        ))
+                        )
+                        .into())
                     }
                 }
             }
             other => {
-                return Err(format!(
-                    "\"{walked}\" is a {}, not a table",
-                    other.type_str()
-                ))
+                return Err(format!("\"{walked}\" is a {}, not a table", other.type_str()).into())
             }
         };
         i += 1;
     }
-    Err(format!("\"{key}\" names a table, not a number"))
+    Err(format!("\"{key}\" names a table, not a number").into())
 }
 
-fn split_index(part: &str) -> Result<(&str, Option<usize>), String> {
+fn split_index(part: &str) -> Result<(&str, Option<usize>), ValueError> {
     match part.split_once('[') {
         None => Ok((part, None)),
         Some((name, rest)) => {
@@ -138,9 +140,9 @@ fn number(v: f64) -> toml::Value {
     }
 }
 
-fn scale_demand(table: &mut toml::Table, k: f64) -> Result<(), String> {
+fn scale_demand(table: &mut toml::Table, k: f64) -> Result<(), ValueError> {
     if !(k.is_finite() && k > 0.0) {
-        return Err(format!("{DEMAND_SCALE} must be above 0, got {k}"));
+        return Err(format!("{DEMAND_SCALE} must be above 0, got {k}").into());
     }
     let Some(toml::Value::Array(classes)) = table.get_mut("class") else {
         return Err("the scenario has no [[class]] to scale".into());
@@ -167,7 +169,7 @@ pub struct Sweep {
     pub points: Vec<Scenario>,
     /// The reserved / on-demand pair the break-even is about; Err says why
     /// there is none (the sweep still runs).
-    pub pair: Result<Pair, String>,
+    pub pair: Result<Pair, ValueError>,
 }
 
 impl Sweep {
@@ -189,11 +191,8 @@ impl Sweep {
         for &v in &spec.values {
             let mut t = table.clone();
             let key = name(&spec.at, "key");
-            set_key(&mut t, &spec.key, v).map_err(|message| InputError::Invalid {
-                file: file.to_path_buf(),
-                path: format!("{key} = \"{}\"", spec.key),
-                message,
-            })?;
+            set_key(&mut t, &spec.key, v)
+                .map_err(|e| e.at(file, format!("{key} = \"{}\"", spec.key)))?;
             let sc = Scenario::from_table_with(t, file, &overrides).map_err(|e| {
                 InputError::Invalid {
                     file: file.to_path_buf(),

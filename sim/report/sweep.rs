@@ -107,7 +107,7 @@ impl SweepResult {
             key: sweep.spec.key.clone(),
             reserved_deployment: pair.map(|p| base.deployments[p.reserved].name.clone()),
             compare_deployment: pair.map(|p| base.deployments[p.compare].name.clone()),
-            no_breakeven: sweep.pair.as_ref().err().cloned(),
+            no_breakeven: sweep.pair.as_ref().err().map(|e| e.message.clone()),
             term: pair.map(|p| p.reserved(base).term.clone()),
             breakeven,
             expected_output_ratio: pair

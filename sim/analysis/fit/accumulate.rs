@@ -4,6 +4,7 @@ use rand::Rng;
 
 use crate::domain::trace::{BadRow, BadRowKind};
 use crate::domain::traffic::TokenDist;
+use crate::error::ValueError;
 use crate::model::rng::{key_of, stream, Purpose, SimRng};
 
 use super::result::{ArrivalFit, BadRowCount, BadRows, LogNormalFit, TokenFit};
@@ -50,7 +51,7 @@ impl Accumulator {
         }
     }
 
-    pub(super) fn add(&mut self, t: f64, input: u32, output: u32) -> Result<(), String> {
+    pub(super) fn add(&mut self, t: f64, input: u32, output: u32) -> Result<(), ValueError> {
         if self.n == 0 {
             self.first = t;
         }
@@ -62,7 +63,7 @@ impl Accumulator {
                 MAX_INTERVALS,
                 self.interval_s,
                 MAX_INTERVALS as f64 * self.interval_s / 86_400.0
-            ));
+            ).into());
         }
         if i >= self.counts.len() {
             self.counts.resize(i + 1, 0);

@@ -104,7 +104,7 @@ pub fn fit(path: &Path, format: TraceFormat, interval_s: f64) -> Result<Fit, Inp
         match item {
             Ok(r) => acc
                 .add(r.time_s, r.input, r.output)
-                .map_err(|m| invalid(&format!("line {}", r.line), m))?,
+                .map_err(|e| e.at(path, format!("line {}", r.line)))?,
             Err(b) => acc.bad(&b),
         }
     }

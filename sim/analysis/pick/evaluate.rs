@@ -214,8 +214,15 @@ pub(super) fn evaluate(
     };
     let hours = sc.horizon_hours as f64;
     if route.reserved.is_some() {
-        let spec = crate::analysis::plan::spec(&sc, Some(sla), Some("reserved"), None, None)
-            .map_err(|(k, m)| PickError::Internal(format!("{k}: {m}")))?;
+        let spec = crate::analysis::plan::spec(
+            &sc,
+            &profile.file,
+            Some(sla),
+            Some("reserved"),
+            None,
+            None,
+        )
+        .map_err(|e| PickError::Internal(e.to_string()))?;
         let result = crate::analysis::plan::plan(&sc, &spec, threads, progress);
         let reserved_best = result
             .candidates

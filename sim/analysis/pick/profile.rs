@@ -174,7 +174,7 @@ impl Profile {
         let c = Checker { file };
         let h = &raw.profile;
         let sla = match &h.sla {
-            Some(s) => Some(parse_sla(s).map_err(|e| c.err("profile.sla", e))?),
+            Some(s) => Some(parse_sla(s).map_err(|e| e.at(file, "profile.sla"))?),
             None => None,
         };
         if let Some(b) = h.budget_usd_per_month {

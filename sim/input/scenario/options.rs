@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::domain::limits::{MAX_PLAN_UNITS, MAX_POINTS, MAX_REPLICATIONS};
 use crate::domain::{PlanOptions, SlaTarget, SweepSpec};
-use crate::error::InputError;
+use crate::error::{InputError, ValueError};
 use crate::input::document::Checker;
 use crate::input::scenario::raw::{RawPlan, RawSweep};
 
@@ -186,7 +186,7 @@ pub(super) fn validate_plan(c: &Checker, raw: &RawPlan) -> Result<PlanOptions, I
     let sla = raw
         .sla
         .as_deref()
-        .map(|t| parse_sla(t).map_err(|e| c.err("plan.sla", e)))
+        .map(|t| parse_sla(t).map_err(|e| e.at(c.file, "plan.sla")))
         .transpose()?;
     Ok(PlanOptions {
         deployment: raw.deployment.clone(),
@@ -198,7 +198,7 @@ pub(super) fn validate_plan(c: &Checker, raw: &RawPlan) -> Result<PlanOptions, I
 }
 
 /// Parses "p99<=800ms", "p99 < 1s", "99% under 1s", "99.9% <= 2 s".
-pub fn parse_sla(text: &str) -> Result<SlaTarget, String> {
+pub fn parse_sla(text: &str) -> Result<SlaTarget, ValueError> {
     let s: String = text
         .to_lowercase()
         .chars()
@@ -225,26 +225,24 @@ pub fn parse_sla(text: &str) -> Result<SlaTarget, String> {
         .parse()
         .map_err(|_| format!("\"{text}\": the percentile \"{pct}\" is not a number; {help}"))?;
     if !(percentile > 0.0 && percentile <= 100.0) {
-        return Err(format!(
-            "\"{text}\": the percentile must be in (0, 100], got {percentile}"
-        ));
+        return Err(
+            format!("\"{text}\": the percentile must be in (0, 100], got {percentile}").into(),
+        );
     }
     let (num, scale) = if let Some(n) = time.strip_suffix("ms") {
         (n, 1.0)
     } else if let Some(n) = time.strip_suffix('s') {
         (n, 1000.0)
     } else {
-        return Err(format!(
-            "\"{text}\": the time needs a unit, ms or s; {help}"
-        ));
+        return Err(format!("\"{text}\": the time needs a unit, ms or s; {help}").into());
     };
     let v: f64 = num
         .parse()
         .map_err(|_| format!("\"{text}\": the time \"{num}\" is not a number; {help}"))?;
     if !(v.is_finite() && v > 0.0) {
-        return Err(format!(
-            "\"{text}\": the time must be a finite number above 0, got {num}"
-        ));
+        return Err(
+            format!("\"{text}\": the time must be a finite number above 0, got {num}").into(),
+        );
     }
     Ok(SlaTarget {
         percentile,

@@ -63,9 +63,13 @@ impl Staging {
     /// what an interrupted command left, then creates the staging folder beside
     /// it (and `dest`'s parent folders).
     pub fn create_with(dest: &Path, opts: &StageOptions) -> Result<Staging, OutputError> {
-        let refuse = |reason: String| OutputError::Refused {
-            path: dest.to_path_buf(),
-            reason,
+        // Refusals name the destination as the user gave it.
+        let refuse = |e: OutputError| match e {
+            OutputError::Refused { reason, .. } => OutputError::Refused {
+                path: dest.to_path_buf(),
+                reason,
+            },
+            other => other,
         };
         let dest = resolve(dest).map_err(refuse)?;
         let (parent, name) = split(&dest);
@@ -136,10 +140,7 @@ impl Staging {
         let had_previous = std::fs::symlink_metadata(&self.dest).is_ok();
         if had_previous {
             // Files may have been added while the command ran.
-            check_replaceable(&self.dest).map_err(|reason| OutputError::Refused {
-                path: self.dest.clone(),
-                reason,
-            })?;
+            check_replaceable(&self.dest)?;
             std::fs::rename(&self.dest, &aside)
                 .map_err(io("cannot move the previous results aside"))?;
             pause_at("aside");
@@ -172,15 +173,24 @@ impl Drop for Staging {
     }
 }
 
+/// A refusal to write to `path`, and why.
+fn refused(path: &Path, reason: impl Into<String>) -> OutputError {
+    OutputError::Refused {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
 /// `dest` with a symbolic link to a folder replaced by the folder; refuses
 /// names that are not a folder of their own and dangling links.
-fn resolve(dest: &Path) -> Result<PathBuf, String> {
+fn resolve(dest: &Path) -> Result<PathBuf, OutputError> {
     match dest.file_name() {
         Some(n) if !n.to_string_lossy().starts_with('.') => {}
         _ => {
-            return Err(
-                "the output folder must have a name of its own that does not start with '.'".into(),
-            )
+            return Err(refused(
+                dest,
+                "the output folder must have a name of its own that does not start with '.'",
+            ))
         }
     }
     let Ok(meta) = std::fs::symlink_metadata(dest) else {
@@ -194,12 +204,12 @@ fn resolve(dest: &Path) -> Result<PathBuf, String> {
         .unwrap_or_default();
     match dest.canonicalize() {
         Ok(real) if real.is_dir() => resolve(&real),
-        Ok(_) => Err(format!(
+        Ok(_) => Err(refused(dest, format!(
             "it is a symbolic link to {target}, which is not a folder"
-        )),
-        Err(_) => Err(format!(
+        ))),
+        Err(_) => Err(refused(dest, format!(
             "it is a symbolic link to {target}, which does not exist; create that folder or choose another --out"
-        )),
+        ))),
     }
 }
 
@@ -222,14 +232,14 @@ fn aside_name(dest: &Path, pid: u32) -> String {
 }
 
 /// Refuses when an input is the destination or inside it (`dest` canonical).
-fn check_inputs(dest: &Path, inputs: &[PathBuf]) -> Result<(), String> {
+fn check_inputs(dest: &Path, inputs: &[PathBuf]) -> Result<(), OutputError> {
     for input in inputs {
         if let Ok(real) = input.canonicalize() {
             if real.starts_with(dest) {
-                return Err(format!(
+                return Err(refused(dest, format!(
                     "the input {} is inside it, and writing the results would replace it; choose another --out",
                     input.display()
-                ));
+                )));
             }
         }
     }
@@ -238,16 +248,20 @@ fn check_inputs(dest: &Path, inputs: &[PathBuf]) -> Result<(), String> {
 
 /// Whether an existing `dest` may be replaced: a folder, not the working folder
 /// or a parent of it, and either empty or holding only files llmcap wrote.
-fn check_replaceable(dest: &Path) -> Result<(), String> {
+fn check_replaceable(dest: &Path) -> Result<(), OutputError> {
     if !dest.is_dir() {
-        return Err("the path exists and is not a folder".into());
+        return Err(refused(dest, "the path exists and is not a folder"));
     }
     if let (Ok(d), Ok(cwd)) = (dest.canonicalize(), std::env::current_dir()) {
         if cwd.canonicalize().unwrap_or(cwd).starts_with(&d) {
-            return Err("it is the working folder or one of its parents".into());
+            return Err(refused(
+                dest,
+                "it is the working folder or one of its parents",
+            ));
         }
     }
-    let foreign = Written::foreign(dest).map_err(|e| format!("cannot list the folder: {e}"))?;
+    let foreign = Written::foreign(dest)
+        .map_err(|e| refused(dest, format!("cannot list the folder: {e}")))?;
     if foreign.is_empty() {
         return Ok(());
     }
@@ -266,8 +280,9 @@ fn check_replaceable(dest: &Path) -> Result<(), String> {
     } else {
         format!("it is not empty and has no {WRITTEN_FILE} (the list of files llmcap wrote), so every file in it counts as someone else's")
     };
-    Err(format!(
-        "{why}: {list}; choose another --out or move them away yourself"
+    Err(refused(
+        dest,
+        format!("{why}: {list}; choose another --out or move them away yourself"),
     ))
 }
 
