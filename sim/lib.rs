@@ -17,6 +17,54 @@
 //! [`error`] holds the typed errors the stages return; `cli.rs` (in the binary)
 //! maps command-line flags onto the library. See docs/architecture.md.
 //!
+//! # Crate map
+//!
+//! ```text
+//! lib.rs                    this map; main.rs the binary (exit codes), cli.rs + cli/traces.rs its flags
+//! error.rs                  InputError (file, key path, message), ValueError, OutputError
+//! format.rs                 every number llmcap prints (money, counts, percentages, durations)
+//! schema.rs                 names shared by the writers and the readers of results files
+//! domain/                   types input and model share, importing neither
+//!   scenario.rs             the validated Scenario: classes, deployments, pools, gateway, outages
+//!   traffic.rs              arrival specs, token distributions, hour-of-day shapes
+//!   trace.rs                trace formats, one traced request, a bad row
+//!   options.rs              typed [sweep] and [plan] specs
+//!   time.rs                 integer microseconds
+//!   limits.rs               caps on user-controlled sizes
+//! input/                    stage 1: everything read from outside
+//!   document.rs             TOML parsing with line/column, the Checker every input uses
+//!   scenario/               raw serde types -> validation (class, validate, offerings, options,
+//!                           route_order, trace_scan, expected) -> domain::Scenario
+//!   catalog.rs              the embedded platform catalog (each number with source and date)
+//!   trace.rs                streaming trace readers (Azure, BurstGPT, Mooncake, CSV)
+//! model/                    stage 2: the simulation
+//!   engine.rs               event queue and clock (time, then sequence number)
+//!   rng.rs                  one random stream per (replication, purpose, index)
+//!   traffic.rs              arrival processes and request sampling
+//!   capacity.rs             reserved pools (FIFO queue) and shared on-demand pools, outages
+//!   routing.rs              routes, spillover, retries, gateway cooldown
+//!   metrics.rs              counters, hourly buckets, streaming TTFT histograms, MeanCi
+//! analysis/                 stage 3: what is computed from runs
+//!   run.rs                  replications in parallel (rayon), merged in order
+//!   cost.rs                 on-demand and reserved pricing, utilization
+//!   economics.rs            closed-form break-even, the reserved/on-demand pair
+//!   sweep.rs                one key, many values; RepOutcome, PointSummary, break-evens
+//!   plan.rs                 cheapest reserved plan that meets an SLA
+//!   pick/                   platform recommendation: profile, regions, candidates, scenario,
+//!                           evaluate, choose, design, finops
+//!   diff/                   two run folders explained: folder, table, decompose, reveal, answer
+//!   fit/                    a trace fitted: accumulate, result, stats, text
+//!   attribution.rs          cost each platform's billing can attribute by tag
+//!   theory.rs               M/M/1, M/M/c (Erlang C), Little's law
+//! report/                   stage 4: every file written, through one staging owner
+//!   output/                 Staging (lock, recovery, llmcap-manifest.json of written files)
+//!   summary.rs              Summary and Manifest (summary.json), per-replication RepDigest
+//!   tables.rs               CSV tables; focus.rs focus.csv; attribution.rs attribution.csv
+//!   markdown.rs             report.md; sweep.rs, plan.rs, pick.rs, diff.rs, fit.rs, catalog.rs
+//!                           the other commands' outputs
+//!   plots/                  one file per PNG chart; axes.rs and labels.rs shared
+//! ```
+//!
 //! ```
 //! use llmcap::domain::Scenario;
 //! let toml = r#"
@@ -46,6 +94,8 @@
 pub mod analysis;
 pub mod domain;
 pub mod error;
+pub mod format;
 pub mod input;
 pub mod model;
 pub mod report;
+pub mod schema;

@@ -5,25 +5,12 @@ use std::fmt::Write;
 
 use crate::analysis::attribution::AttributionRow;
 use crate::error::OutputError;
-use crate::report::format::{fixed, fixed_opt, grouped};
+use crate::format::{fixed, fixed_opt, grouped};
 use crate::report::plots::attribution::Bar;
 use crate::report::tables::{finish, row};
 
 /// The columns of `attribution.csv` (`llmcap diff` reads them by name).
-pub const COLUMNS: [&str; 12] = [
-    "platform",
-    "dimension",
-    "mechanism",
-    "granularity_hours",
-    "cost_usd",
-    "native_usd",
-    "gateway_usd",
-    "unattributed_usd",
-    "native_share",
-    "with_gateway_share",
-    "unattributable_share",
-    "reason",
-];
+pub use crate::schema::attribution::COLUMNS;
 
 /// `attribution.csv`: one row per platform and tag dimension.
 pub fn csv(rows: &[AttributionRow]) -> Result<Vec<u8>, OutputError> {

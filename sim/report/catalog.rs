@@ -2,9 +2,9 @@
 
 use std::fmt::Write;
 
+use crate::format::grouped;
 use crate::input::catalog::{AttributionModel, Catalog, Offering, Sourced};
 use crate::report::attribution::granularity;
-use crate::report::format::grouped;
 
 fn yes_no(v: &Option<Sourced<bool>>) -> &'static str {
     match v.as_ref().map(|s| s.value) {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::analysis::diff::{Diff, Kind, Row, Verdict, NATIVE_THRESHOLD};
 use crate::error::OutputError;
-use crate::report::format::{count, fixed, usd_cents};
+use crate::format::{count, fixed, usd_cents};
 use crate::report::output::Staging;
 use crate::report::tables::{finish, row};
 
@@ -203,7 +203,7 @@ fn table(o: &mut String, rows: &[&Row]) {
 }
 
 fn hours(h: f64) -> String {
-    crate::report::format::sig(h, 3)
+    crate::format::sig(h, 3)
 }
 
 /// `diff.md`.

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::analysis::fit::{duration, sampled_cdf, Fit, TokenFit, PERCENTILES};
 use crate::error::OutputError;
-use crate::report::format::{count, grouped, sig};
+use crate::format::{count, grouped, sig};
 use crate::report::output::Staging;
 use crate::report::plots::{
     self,

@@ -19,8 +19,8 @@
 use crate::domain::time::{civil_from_days, US_PER_HOUR};
 use crate::domain::{Deployment, Pool, Reserved, Scenario};
 use crate::error::OutputError;
+use crate::format::fixed;
 use crate::model::metrics::RepMetrics;
-use crate::report::format::fixed;
 use crate::report::tables::{finish, row};
 
 /// The FOCUS version the columns follow.

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::domain::limits::MAX_TRACKED_QUEUE;
-use crate::report::format::{count, fixed_ci, usd_cents, usd_ci, usd_pm};
+use crate::format::{count, fixed_ci, usd_cents, usd_ci, usd_pm};
 use crate::report::plots::Bucket;
 
 /// A backlog at the horizon longer than this (seconds of work at full capacity)

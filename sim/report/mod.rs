@@ -9,7 +9,6 @@ pub mod catalog;
 pub mod diff;
 pub mod fit;
 pub mod focus;
-pub mod format;
 pub mod markdown;
 pub mod output;
 pub mod pick;

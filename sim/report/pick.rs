@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use crate::analysis::pick::{Config, Evaluation, PickResult, Verdict, WorkloadPick};
 use crate::analysis::plan::Mode;
 use crate::error::OutputError;
-use crate::report::format::usd_whole;
+use crate::format::usd_whole;
 
 use super::output::Staging;
 use super::summary::Manifest;

@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::analysis::plan::{Candidate, Commitment, LatencyFloor, Mode, PlanResult};
 use crate::domain::{Pool, Scenario};
 use crate::error::OutputError;
+use crate::format::{compared, count, fixed, fixed_opt, usd_cents, usd_whole};
 use crate::model::metrics::MeanCi;
-use crate::report::format::{compared, count, fixed, fixed_opt, usd_cents, usd_whole};
 use crate::report::output::Staging;
 use crate::report::plots::{
     self,

@@ -4,8 +4,8 @@
 use crate::analysis::cost::{hour_cost, hour_utilization};
 use crate::domain::{Scenario, WEEKDAYS};
 use crate::error::OutputError;
+use crate::format::{fixed, fixed_opt};
 use crate::model::metrics::{Hist, RepMetrics};
-use crate::report::format::{fixed, fixed_opt};
 use crate::report::summary::{Percentile, Summary};
 
 pub(crate) fn finish(w: csv::Writer<Vec<u8>>, what: &'static str) -> Result<Vec<u8>, OutputError> {
@@ -194,31 +194,9 @@ pub fn hourly_rows(sc: &Scenario, replications: usize, pooled: &RepMetrics) -> V
 
 /// `hourly.csv`.
 pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError> {
-    const WHAT: &str = "hourly.csv";
+    const WHAT: &str = crate::schema::hourly::FILE;
     let mut w = csv::Writer::from_writer(Vec::new());
-    row(
-        &mut w,
-        WHAT,
-        [
-            "hour",
-            "day",
-            "hour_of_day",
-            "weekday",
-            "deployment",
-            "platform",
-            "pool",
-            "requests",
-            "input_tokens",
-            "output_tokens",
-            "cost_on_demand_usd",
-            "cost_reserved_usd",
-            "cost_total_usd",
-            "reserved_utilization",
-            "rejected_429",
-            "spilled_429",
-            "errors",
-        ],
-    )?;
+    row(&mut w, WHAT, crate::schema::hourly::COLUMNS)?;
     for r in rows {
         let dep = &sc.deployments[r.deployment];
         let day = r.hour / 24;
@@ -251,8 +229,7 @@ pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError>
 
 /// The value rows of `cost_by_tag.csv` use for classes without the tag, and
 /// for reserved capacity no request used.
-pub const UNTAGGED: &str = "(untagged)";
-pub const IDLE_RESERVED: &str = "(idle reserved capacity)";
+pub use crate::schema::cost_by_tag::{IDLE_RESERVED, UNTAGGED};
 
 /// `cost_by_tag.csv`: the simulated cost of every hour split by each tag
 /// dimension (and by class): on-demand tokens at their deployment's prices;
@@ -266,23 +243,10 @@ pub fn cost_by_tag(
     pooled: &RepMetrics,
 ) -> Result<Vec<u8>, OutputError> {
     use crate::domain::Pool;
-    const WHAT: &str = "cost_by_tag.csv";
+    const WHAT: &str = crate::schema::cost_by_tag::FILE;
     let reps = replications.max(1) as f64;
     let mut w = csv::Writer::from_writer(Vec::new());
-    row(
-        &mut w,
-        WHAT,
-        [
-            "hour",
-            "dimension",
-            "value",
-            "input_tokens",
-            "output_tokens",
-            "cost_on_demand_usd",
-            "cost_reserved_usd",
-            "cost_total_usd",
-        ],
-    )?;
+    row(&mut w, WHAT, crate::schema::cost_by_tag::COLUMNS)?;
     let (nc, nd) = (sc.classes.len(), sc.deployments.len());
     if pooled.class_cells.len() != pooled.hours as usize * nc * nd {
         return finish(w, WHAT);

@@ -310,7 +310,7 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
                 "requests {:.0} -> {:.0} ({req_change}); b_usd = B's requests at A's cost per request; the other {} of this class's change is cost per request",
                 na,
                 nb,
-                crate::report::format::usd_cents(cb - volume)
+                crate::format::usd_cents(cb - volume)
             ),
         ));
     }
@@ -347,7 +347,7 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
             .filter(|c| {
                 let t = a.class_tags.get(*c).or_else(|| b.class_tags.get(*c));
                 match (t, v.as_str()) {
-                    (Some(t), "(untagged)") => !t.contains_key(d),
+                    (Some(t), crate::schema::cost_by_tag::UNTAGGED) => !t.contains_key(d),
                     (Some(t), v) => t.get(d).is_some_and(|x| x == v),
                     (None, _) => false,
                 }
@@ -467,11 +467,11 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
                 nb,
                 pra * 1e6,
                 prb * 1e6,
-                crate::report::format::sig(pa, 4),
-                crate::report::format::sig(pb, 4),
-                crate::report::format::usd_cents(dr.from_requests),
-                crate::report::format::usd_cents(dr.from_per_request),
-                crate::report::format::usd_cents(dr.from_price)
+                crate::format::sig(pa, 4),
+                crate::format::sig(pb, 4),
+                crate::format::usd_cents(dr.from_requests),
+                crate::format::usd_cents(dr.from_per_request),
+                crate::format::usd_cents(dr.from_price)
             )
         } else {
             format!(

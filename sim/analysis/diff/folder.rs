@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::domain::time::{days_from_civil, parse_date};
 use crate::domain::WEEKDAYS;
+use crate::schema::{attribution, cost_by_tag, hourly};
 
 use super::table::{focus_hour, read, Table};
 
@@ -155,7 +156,7 @@ impl RunFolder {
         }
         let path = dir.join("summary.json");
         if !path.exists() {
-            let other = crate::report::output::MANIFEST_FILES
+            let other = crate::schema::MANIFEST_FILES
                 .iter()
                 .find(|f| dir.join(f).exists());
             return Err(DiffError::NotRun {
@@ -247,8 +248,13 @@ impl RunFolder {
         self.total_usd = summary["cost"]["total_usd"]["mean"].as_f64();
 
         let t = Table::open(
-            &self.dir.join("hourly.csv"),
-            &["hour", "weekday", "deployment", "cost_total_usd"],
+            &self.dir.join(hourly::FILE),
+            &[
+                hourly::HOUR,
+                hourly::WEEKDAY,
+                hourly::DEPLOYMENT,
+                hourly::COST_TOTAL_USD,
+            ],
         )?;
         let mut seen = std::collections::BTreeSet::new();
         let mut all = 0.0;
@@ -276,7 +282,7 @@ impl RunFolder {
             }
             all += t.number(rec, "cost_total_usd")?;
             if i == 0 {
-                let w = t.text(rec, "weekday");
+                let w = t.text(rec, hourly::WEEKDAY);
                 let w = WEEKDAYS.iter().position(|d| *d == w).ok_or_else(|| {
                     malformed(
                         &t.path,
@@ -287,8 +293,9 @@ impl RunFolder {
                 self.start_weekday = ((w as i64 - (h / 24) as i64).rem_euclid(7)) as u32;
             }
             if h < hours {
-                let dep = t.text(rec, "deployment").to_string();
-                *self.hourly.entry((h, dep)).or_default() += t.number(rec, "cost_total_usd")?;
+                let dep = t.text(rec, hourly::DEPLOYMENT).to_string();
+                *self.hourly.entry((h, dep)).or_default() +=
+                    t.number(rec, hourly::COST_TOTAL_USD)?;
             }
         }
         let want = self.horizon_hours as usize * self.deployments.len();
@@ -306,23 +313,28 @@ impl RunFolder {
         self.check_total(&t.path, "every row", all, t.rows.len(), 5e-5)?;
 
         let t = Table::open(
-            &self.dir.join("cost_by_tag.csv"),
-            &["hour", "dimension", "value", "cost_total_usd"],
+            &self.dir.join(cost_by_tag::FILE),
+            &[
+                cost_by_tag::HOUR,
+                cost_by_tag::DIMENSION,
+                cost_by_tag::VALUE,
+                cost_by_tag::COST_TOTAL_USD,
+            ],
         )?;
         // Each dimension (class, then each tag) splits the whole bill.
         let mut per_dimension: BTreeMap<String, (f64, usize)> = BTreeMap::new();
         for rec in &t.rows {
             let h = t.hour(rec)?;
-            let dim = t.text(rec, "dimension").to_string();
-            if dim != "class" && !self.dimensions.contains(&dim) {
+            let dim = t.text(rec, cost_by_tag::DIMENSION).to_string();
+            if dim != cost_by_tag::CLASS && !self.dimensions.contains(&dim) {
                 self.dimensions.push(dim.clone());
             }
             let e = per_dimension.entry(dim.clone()).or_default();
             e.0 += t.number(rec, "cost_total_usd")?;
             e.1 += 1;
             if h < hours {
-                let key = (dim, t.text(rec, "value").to_string());
-                *self.tags.entry(key).or_default() += t.number(rec, "cost_total_usd")?;
+                let key = (dim, t.text(rec, cost_by_tag::VALUE).to_string());
+                *self.tags.entry(key).or_default() += t.number(rec, cost_by_tag::COST_TOTAL_USD)?;
             }
         }
 
@@ -446,7 +458,7 @@ impl RunFolder {
     }
 
     fn read_attribution(&mut self) -> Result<(), DiffError> {
-        let path = self.dir.join("attribution.csv");
+        let path = self.dir.join(attribution::FILE);
         if !path.exists() {
             return Ok(());
         }
@@ -454,14 +466,14 @@ impl RunFolder {
         let t = Table::open_header(
             &path,
             &[
-                "platform",
-                "dimension",
-                "mechanism",
-                "granularity_hours",
-                "cost_usd",
-                "native_share",
-                "with_gateway_share",
-                "reason",
+                attribution::PLATFORM,
+                attribution::DIMENSION,
+                attribution::MECHANISM,
+                attribution::GRANULARITY_HOURS,
+                attribution::COST_USD,
+                attribution::NATIVE_SHARE,
+                attribution::WITH_GATEWAY_SHARE,
+                attribution::REASON,
             ],
         )?;
         let mut rows = BTreeMap::new();
@@ -482,16 +494,16 @@ impl RunFolder {
             };
             rows.insert(
                 (
-                    t.text(rec, "platform").to_string(),
-                    t.text(rec, "dimension").to_string(),
+                    t.text(rec, attribution::PLATFORM).to_string(),
+                    t.text(rec, attribution::DIMENSION).to_string(),
                 ),
                 AttributionRow {
-                    mechanism: t.text(rec, "mechanism").to_string(),
-                    granularity_hours: t.number(rec, "granularity_hours")?,
-                    cost_usd: t.number(rec, "cost_usd")?,
-                    native_share: share("native_share")?,
-                    with_gateway_share: share("with_gateway_share")?,
-                    reason: t.text(rec, "reason").to_string(),
+                    mechanism: t.text(rec, attribution::MECHANISM).to_string(),
+                    granularity_hours: t.number(rec, attribution::GRANULARITY_HOURS)?,
+                    cost_usd: t.number(rec, attribution::COST_USD)?,
+                    native_share: share(attribution::NATIVE_SHARE)?,
+                    with_gateway_share: share(attribution::WITH_GATEWAY_SHARE)?,
+                    reason: t.text(rec, attribution::REASON).to_string(),
                 },
             );
         }

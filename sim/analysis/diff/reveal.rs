@@ -7,7 +7,7 @@ use super::folder::{AttributionRow, RunFolder};
 use super::NATIVE_THRESHOLD;
 
 fn hours_text(h: f64) -> String {
-    crate::report::format::sig(h, 3)
+    crate::format::sig(h, 3)
 }
 
 pub(super) fn native_text(v: &PlatformView) -> String {
@@ -170,7 +170,7 @@ pub(super) fn reveal(
                     format!(
                         "only inside day {}'s total (24 h granularity; the day changed by {})",
                         h / 24,
-                        crate::report::format::usd_cents(day)
+                        crate::format::usd_cents(day)
                     )
                 } else {
                     format!(

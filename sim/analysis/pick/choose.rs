@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
+use crate::format::usd_whole;
 use crate::input::catalog::Catalog;
-use crate::report::format::usd_whole;
 
 use super::candidates::Exclusion;
 use super::evaluate::Evaluation;

@@ -8,9 +8,9 @@ use crate::analysis::economics::{closed_form, TokenMix};
 use crate::analysis::plan::{Mode, HOURS_PER_MONTH};
 use crate::analysis::sweep::{run_points, PointSummary};
 use crate::domain::Pool;
+use crate::format::usd_whole;
 use crate::input::catalog::Catalog;
 use crate::model::metrics::MeanCi;
-use crate::report::format::usd_whole;
 
 use super::candidates::Route;
 use super::profile::{Profile, Workload};

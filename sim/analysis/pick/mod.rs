@@ -36,8 +36,8 @@ use std::sync::atomic::AtomicU64;
 
 use serde::Serialize;
 
+use crate::format::usd_whole;
 use crate::input::catalog::Catalog;
-use crate::report::format::usd_whole;
 
 use choose::choose;
 use design::design;

@@ -348,15 +348,7 @@ fn pause_at(step: &str) {
     }
 }
 
-/// The JSON file each command writes, whose manifest marks a results folder.
-pub const MANIFEST_FILES: &[&str] = &[
-    "summary.json",
-    "sweep.json",
-    "plan.json",
-    "fit.json",
-    "diff.json",
-    "pick.json",
-];
+pub use crate::schema::MANIFEST_FILES;
 
 /// A folder holds llmcap results if its `summary.json`, `sweep.json` or
 /// `plan.json` has a manifest with an `llmcap_version`.

@@ -13,7 +13,7 @@ use super::{
     MARGIN, MARGIN_RIGHT, MARGIN_TOP, NOTE_COLOR, PALETTE, TICK_SIZE, X_LABEL_AREA,
 };
 use crate::error::OutputError;
-use crate::report::format::percent;
+use crate::format::percent;
 
 /// Bar colours: native green, gateway orange, unattributable grey.
 const NATIVE: RGBColor = PALETTE[2];

@@ -17,7 +17,7 @@ use super::{
     X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
-use crate::report::format::{grouped, percent, usd_3_digits};
+use crate::format::{grouped, percent, usd_3_digits};
 
 /// Costs at one achieved reserved utilization (one run of a sweep).
 #[derive(Debug, Clone, PartialEq)]

@@ -18,7 +18,7 @@ use super::{
     MARGIN_TOP, MARKER_RADIUS, PALETTE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
-use crate::report::format::{grouped, usd_cents_small};
+use crate::format::{grouped, usd_cents_small};
 
 /// One configuration: a number of reserved units and what it gave.
 #[derive(Debug, Clone, PartialEq)]

@@ -19,7 +19,7 @@ use super::{
     TEXT_COLOR, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
-use crate::report::format::ms;
+use crate::format::ms;
 
 /// One provider's (platform's) share of served requests per hour, 0..1.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,7 +15,7 @@ use super::{
     MARGIN_RIGHT, PALETTE, TEXT_COLOR, WIDTH, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
-use crate::report::format::grouped;
+use crate::format::grouped;
 
 /// One token kind: the trace's CDF and the fitted one.
 #[derive(Debug, Clone, PartialEq)]

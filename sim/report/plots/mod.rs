@@ -24,7 +24,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::OutputError;
-use crate::report::format::grouped;
+use crate::format::grouped;
 
 mod axes;
 mod labels;

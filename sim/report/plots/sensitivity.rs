@@ -18,7 +18,7 @@ use super::{
     TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
-use crate::report::format::{grouped, percent};
+use crate::format::{grouped, percent};
 
 /// A plotting area in pixels of the whole image: (x range, y range).
 type PixelRange = (Range<i32>, Range<i32>);

@@ -13,7 +13,7 @@ use super::{
     Y_LABEL_AREA,
 };
 use crate::error::OutputError;
-use crate::report::format::{grouped, ms_tick};
+use crate::format::{grouped, ms_tick};
 
 /// One cumulative distribution: `(ttft_ms, fraction)` points with
 /// `ttft_ms > 0` and `fraction` in `0..=1`, sorted by `ttft_ms`.
