@@ -310,6 +310,7 @@ fn exec(target: &str, w: &Work, data: &[u8], which: usize) {
                 if let Some(p) = &sc.plan {
                     let _ = llmcap::analysis::plan::spec(
                         &sc,
+                        &file,
                         p.sla,
                         p.deployment.as_deref(),
                         p.terms.as_deref(),
