@@ -10,9 +10,7 @@ use crate::analysis::economics::{levers, reachable_utilization, swings, Levers, 
 use crate::analysis::sweep::{Breakeven, PointSummary, Sweep};
 use crate::domain::Scenario;
 use crate::error::OutputError;
-use crate::format::{
-    compared, count, fixed, fixed_ci, fixed_opt, grouped, usd_cents, usd_ci,
-};
+use crate::format::{compared, count, fixed, fixed_ci, fixed_opt, grouped, usd_cents, usd_ci};
 use crate::model::metrics::MeanCi;
 use crate::report::output::Staging;
 use crate::report::plots::{
