@@ -309,6 +309,7 @@ fn sweep_and_plan_fail_when_the_trace_vanishes() {
     assert!(fine[0].0.iter().all(|o| o.input_failure.is_none()));
     let plan_spec = spec(
         &sc,
+        &file,
         Some(llmcap::domain::SlaTarget {
             percentile: 99.0,
             ttft_ms: 5000.0,
