@@ -26,6 +26,7 @@ use llmcap::report::{
     summary::{Manifest, RepDigest},
 };
 
+mod import;
 mod traces;
 use traces::TraceArgs;
 
@@ -73,6 +74,9 @@ pub enum Command {
     /// simulations of every eligible platform: pick.md, pick.json, design.toml.
     /// Exits 1 when no platform can be recommended (pick.md says why).
     Pick(PickArgs),
+    /// Read a gateway config (LiteLLM) as a scenario: deployments, routes, retries, timeouts and
+    /// cooldown from the config, each value commented with where it came from.
+    Import(import::ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -316,6 +320,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Fit(a) => fit(a),
         Command::Diff(a) => diff(a),
         Command::Pick(a) => pick(a),
+        Command::Import(a) => import::import(a),
     }
 }
 

@@ -8,6 +8,7 @@ mod common;
 mod diff;
 mod failover;
 mod fuzz_smoke;
+mod import;
 mod layout;
 mod limits;
 mod output;

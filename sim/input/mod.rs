@@ -5,5 +5,6 @@
 
 pub mod catalog;
 pub mod document;
+pub mod gateway;
 pub mod scenario;
 pub mod trace;

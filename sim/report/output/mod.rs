@@ -23,6 +23,7 @@
 //!   with foreign files, an unwritable place) fails early with exit 2.
 
 mod lock;
+pub mod single;
 mod written;
 
 use std::path::{Path, PathBuf};

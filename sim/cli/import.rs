@@ -1,0 +1,116 @@
+//! `llmcap import litellm|portkey CONFIG --out SCENARIO.toml`: a gateway config as a scenario.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+
+use llmcap::domain::Scenario;
+use llmcap::input::gateway::{self, traffic::Traffic, ImportOptions};
+use llmcap::report::output::single;
+
+use super::{input, runtime, Failure};
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub kind: ImportKind,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportKind {
+    /// A LiteLLM proxy config (config.yaml): model_list, router_settings, litellm_settings.
+    Litellm(ImportCommon),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportCommon {
+    /// The gateway config file.
+    pub config: PathBuf,
+    /// The scenario file to write (replaced only if llmcap wrote it).
+    #[arg(long, value_name = "SCENARIO.toml")]
+    pub out: PathBuf,
+    /// Traffic: a TOML file of [[class]] tables (e.g. llmcap fit's fit.toml), matched to model
+    /// groups by name. Without it each group gets an assumed default traffic.
+    #[arg(long, value_name = "FILE")]
+    pub traffic: Option<PathBuf>,
+    /// A provisioned deployment and its units, by model_info.id, model_name or litellm_params.model
+    /// (repeatable). A LiteLLM config does not say which Azure deployments are PTU.
+    #[arg(long, value_name = "NAME=UNITS", value_parser = parse_provisioned)]
+    pub provisioned: Vec<(String, u32)>,
+    /// Import the deployments llmcap can model and list the others as warnings, instead of
+    /// refusing the config.
+    #[arg(long)]
+    pub skip_unsupported: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_provisioned(s: &str) -> Result<(String, u32), String> {
+    let (name, units) = s
+        .rsplit_once('=')
+        .ok_or_else(|| format!("\"{s}\": expected NAME=UNITS, e.g. gpt-4o-ptu=100"))?;
+    let units: u32 = units
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{s}\": UNITS must be a whole number from 1 to 4294967295"))?;
+    if name.trim().is_empty() || units == 0 {
+        return Err(format!(
+            "\"{s}\": expected NAME=UNITS with a name and at least 1 unit"
+        ));
+    }
+    Ok((name.trim().to_string(), units))
+}
+
+pub fn import(a: ImportArgs) -> Result<(), Failure> {
+    let ImportKind::Litellm(c) = a.kind;
+    run_import(&c, gateway::litellm::import)
+}
+
+type Importer =
+    fn(&str, &Path, &ImportOptions) -> Result<gateway::Imported, llmcap::error::InputError>;
+
+fn run_import(c: &ImportCommon, importer: Importer) -> Result<(), Failure> {
+    // Every check before anything is written.
+    single::check_writable(&c.out).map_err(input)?;
+    let text = std::fs::read_to_string(&c.config)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{}: cannot read the gateway config: {e}",
+                c.config.display()
+            )
+        })
+        .map_err(input)?;
+    let traffic = match &c.traffic {
+        Some(t) => Some(Traffic::load(t).map_err(input)?),
+        None => None,
+    };
+    let opts = ImportOptions {
+        provisioned: c.provisioned.clone(),
+        skip_unsupported: c.skip_unsupported,
+        traffic,
+    };
+    let imported = importer(&text, &c.config, &opts).map_err(input)?;
+    // The scenario must validate as written; an error here is llmcap's, not the user's.
+    Scenario::from_toml(&imported.toml, &c.out)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "the imported scenario does not validate (please report this with the config): {e}"
+            )
+        })
+        .map_err(runtime)?;
+    let out = single::write_file(&c.out, imported.toml.as_bytes()).map_err(runtime)?;
+    if !c.quiet {
+        for w in &imported.warnings {
+            eprintln!("warning: {w}");
+        }
+        eprintln!(
+            "{}: {} deployments, {} model groups; run it with `llmcap run {}`",
+            out.display(),
+            imported.deployments,
+            imported.classes,
+            out.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,429 @@
+//! `llmcap import`: gateway configs (LiteLLM) read as scenarios, their refusals, and the public configs in ../shared.
+
+use std::path::Path;
+
+use crate::common::{llmcap, write};
+
+/// Imports `config` (YAML text) and returns the written scenario as a TOML table and stderr.
+fn import_ok(dir: &Path, config: &str, extra: &[&str]) -> (toml::Table, String) {
+    let cfg = write(dir, "config.yaml", config);
+    let out = dir.join("scenario.toml");
+    let o = llmcap()
+        .args(["import", "litellm", cfg.to_str().unwrap(), "--out"])
+        .arg(&out)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "import failed: {stderr}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.starts_with("# Written by llmcap import litellm"),
+        "{text}"
+    );
+    (toml::from_str(&text).expect("the scenario is TOML"), stderr)
+}
+
+/// Import must exit 2 naming the config and `key`, with `words` in the message, and write nothing.
+#[track_caller]
+fn import_rejects(config: &str, extra: &[&str], key: &str, words: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "config.yaml", config);
+    let out = dir.path().join("scenario.toml");
+    let o = llmcap()
+        .args(["import", "litellm", cfg.to_str().unwrap(), "--out"])
+        .arg(&out)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("config.yaml"), "names the file: {stderr}");
+    assert!(stderr.contains(key), "names {key}: {stderr}");
+    for w in words {
+        assert!(stderr.contains(w), "says {w}: {stderr}");
+    }
+    assert!(!out.exists(), "nothing written");
+    assert_eq!(crate::common::entries(dir.path()), vec!["config.yaml"]);
+}
+
+fn class<'a>(t: &'a toml::Table, name: &str) -> &'a toml::Table {
+    t["class"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_table().unwrap())
+        .find(|c| c["name"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("no class {name}"))
+}
+
+fn deployment<'a>(t: &'a toml::Table, name: &str) -> &'a toml::Table {
+    t["deployment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_table().unwrap())
+        .find(|c| c["name"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("no deployment {name}"))
+}
+
+fn strings(v: &toml::Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect()
+}
+
+fn floats(v: &toml::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_float().unwrap())
+        .collect()
+}
+
+const TWO_GROUPS: &str = r#"
+model_list:
+  - model_name: chat
+    litellm_params:
+      model: azure/prod-eastus
+      api_base: https://eastus.example.openai.azure.com/
+      api_key: os.environ/AZURE_KEY_EAST
+      weight: 3
+      rpm: 900
+    model_info:
+      id: chat-east
+      base_model: azure/gpt-4o
+  - model_name: chat
+    litellm_params:
+      model: azure/prod-westus
+      api_base: https://westus.example.openai.azure.com/
+      weight: 1
+      tpm: 80_000
+    model_info:
+      id: chat-west
+      base_model: gpt-4o
+  - model_name: backup
+    litellm_params:
+      model: bedrock/us.anthropic.claude-sonnet-4-20250514-v1:0
+      aws_region_name: us-east-1
+router_settings:
+  num_retries: 1
+  timeout: 30
+  allowed_fails: 2
+  cooldown_time: 10
+  redis_host: os.environ/REDIS_HOST
+litellm_settings:
+  num_retries: 4
+  fallbacks: [{"chat": ["backup"]}]
+  success_callback: ["langfuse"]
+"#;
+
+#[test]
+fn imports_groups_weights_fallbacks_and_router_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (t, stderr) = import_ok(dir.path(), TWO_GROUPS, &[]);
+    // router_settings wins over litellm_settings; retries are attempts after the first.
+    assert_eq!(t["client"]["max_attempts"].as_integer(), Some(2));
+    assert_eq!(t["client"]["timeout_ms"].as_float(), Some(30_000.0));
+    assert_eq!(t["gateway"]["cooldown_failures"].as_float(), Some(2.0));
+    assert_eq!(t["gateway"]["cooldown_s"].as_float(), Some(10.0));
+    assert!(
+        stderr.contains("router_settings.num_retries overrides litellm_settings.num_retries"),
+        "{stderr}"
+    );
+    // Keys llmcap does not model are named, never dropped silently.
+    for k in [
+        "router_settings.redis_host",
+        "litellm_settings.success_callback",
+    ] {
+        assert!(stderr.contains(k), "warns about {k}: {stderr}");
+    }
+    assert!(stderr.contains("\"80_000\" read as 80000"), "{stderr}");
+    let chat = class(&t, "chat");
+    assert_eq!(
+        strings(&chat["route"]),
+        vec!["chat-east", "chat-west", "backup"]
+    );
+    assert_eq!(chat["routing"].as_str(), Some("weighted"));
+    assert_eq!(floats(&chat["weights"]), vec![3.0, 1.0, 0.0]);
+    assert_eq!(chat["model"].as_str(), Some("gpt-4o"));
+    assert_eq!(strings(&chat["substitutes"]), vec!["claude-sonnet-4"]);
+    assert_eq!(strings(&class(&t, "backup")["route"]), vec!["backup"]);
+    let east = deployment(&t, "chat-east");
+    assert_eq!(
+        east["offering"].as_str(),
+        Some("azure-openai/gpt-4o/global-standard")
+    );
+    assert_eq!(east["on_demand"]["rpm"].as_float(), Some(900.0));
+    assert_eq!(
+        deployment(&t, "chat-west")["on_demand"]["tpm"].as_float(),
+        Some(80_000.0)
+    );
+    assert_eq!(
+        deployment(&t, "backup")["offering"].as_str(),
+        Some("bedrock/claude-sonnet-4/us-cris")
+    );
+    // The scenario runs as written.
+    let scenario = dir.path().join("scenario.toml");
+    llmcap()
+        .args([
+            "run",
+            scenario.to_str().unwrap(),
+            "--horizon-hours",
+            "2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path().join("run"))
+        .assert()
+        .success();
+}
+
+#[test]
+fn order_levels_and_the_same_endpoint_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = r#"
+model_list:
+  - model_name: gpt-4o
+    litellm_params: { model: openai/gpt-4o, order: 2, rpm: 100 }
+  - model_name: gpt-4o
+    litellm_params: { model: azure/gpt-4o, api_base: "https://a.example/", order: 1 }
+  - model_name: gpt-4o
+    litellm_params: { model: azure/gpt-4o, api_base: "https://b.example/", order: 1 }
+  - model_name: gpt-4o-alias
+    litellm_params: { model: openai/gpt-4o, order: 2, rpm: 100 }
+"#;
+    let (t, _) = import_ok(dir.path(), config, &[]);
+    let c = class(&t, "gpt-4o");
+    // Order 1 first (drawn by equal weight), order 2 only after them.
+    assert_eq!(strings(&c["route"]), vec!["gpt-4o-2", "gpt-4o-3", "gpt-4o"]);
+    assert_eq!(floats(&c["weights"]), vec![1.0, 1.0, 0.0]);
+    // The same endpoint under two groups is one deployment (one quota).
+    assert_eq!(t["deployment"].as_array().unwrap().len(), 3);
+    assert_eq!(strings(&class(&t, "gpt-4o-alias")["route"]), vec!["gpt-4o"]);
+}
+
+#[test]
+fn provisioned_deployments_and_traffic_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let traffic = write(
+        dir.path(),
+        "fit.toml",
+        r#"
+[[class]]
+name = "chat"
+route = ["ignored"]
+arrivals = { mean_rps = 2.5 }
+input_tokens = { dist = "fixed", value = 800 }
+output_tokens = { dist = "fixed", value = 200 }
+tags = { team = "support" }
+
+[[class]]
+name = "nobody"
+arrivals = { mean_rps = 1 }
+"#,
+    );
+    let config = r#"
+model_list:
+  - model_name: chat
+    litellm_params: { model: azure/ptu-gpt4o, order: 1 }
+    model_info: { id: ptu, base_model: azure/gpt-4o }
+  - model_name: chat
+    litellm_params: { model: azure/paygo-gpt4o, order: 2 }
+    model_info: { id: paygo, base_model: azure/gpt-4o }
+"#;
+    let (t, stderr) = import_ok(
+        dir.path(),
+        config,
+        &[
+            "--provisioned",
+            "ptu=100",
+            "--traffic",
+            traffic.to_str().unwrap(),
+        ],
+    );
+    let ptu = deployment(&t, "ptu");
+    assert_eq!(
+        ptu["offering"].as_str(),
+        Some("azure-openai/gpt-4o/global-provisioned")
+    );
+    assert_eq!(ptu["reserved"]["units"].as_integer(), Some(100));
+    assert_eq!(ptu["reserved"]["term"].as_str(), Some("monthly"));
+    assert!(deployment(&t, "paygo").get("reserved").is_none());
+    let c = class(&t, "chat");
+    assert_eq!(strings(&c["route"]), vec!["ptu", "paygo"]);
+    assert!(
+        c.get("routing").is_none(),
+        "one deployment per level: ordered"
+    );
+    assert_eq!(c["arrivals"]["mean_rps"].as_float(), Some(2.5));
+    assert_eq!(c["tags"]["team"].as_str(), Some("support"));
+    assert!(
+        stderr.contains("traffic class chat: route ignored"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("traffic class nobody"), "{stderr}");
+}
+
+#[test]
+fn bad_configs_are_refused_before_anything_is_written() {
+    import_rejects(
+        "model_list:\n  - model_name: a\n\tlitellm_params: {}\n",
+        &[],
+        "config.yaml:3:",
+        &["not valid YAML"],
+    );
+    import_rejects(
+        "model_list:\n  - model_name: a\n    litellm_params: { model: groq/llama3-70b }\n",
+        &[],
+        "model_list[0].litellm_params.model",
+        &["\"groq/\"", "azure/", "bedrock/", "vertex_ai/"],
+    );
+    import_rejects(
+        "model_list:\n  - model_name: a\n    litellm_params: { model: azure/x }\n    model_info: { base_model: gpt-4oo }\n",
+        &[],
+        "model_list[0].litellm_params.model",
+        &["does not sell \"gpt-4oo\"", "closest: gpt-4o"],
+    );
+    import_rejects(
+        "model_list:\n  - model_name: a\n    litellm_params: { model: openai/gpt-4o }\nrouter_settings:\n  fallbacks: [{a: [b]}]\n",
+        &[],
+        "router_settings.fallbacks[0].a",
+        &["\"b\"", "groups: a"],
+    );
+    import_rejects(
+        "model_list:\n  - model_name: a\n    rpm: 10\n    litellm_params: { model: openai/gpt-4o, rpm: 20 }\n",
+        &[],
+        "model_list[0].rpm",
+        &["conflicts with model_list[0].litellm_params.rpm"],
+    );
+    import_rejects(
+        "model_list:\n  - model_name: a\n    litellm_params: { model: openai/gpt-4o }\n",
+        &["--provisioned", "b=10"],
+        "--provisioned",
+        &["b names no deployment"],
+    );
+    import_rejects(
+        "model_list:\n  - model_name: a\n    litellm_params: { model: openai/gpt-4o, weight: -1 }\n",
+        &[],
+        "model_list[0].litellm_params.weight",
+        &["≥ 0"],
+    );
+    import_rejects("router_settings: {}\n", &[], "model_list", &["missing"]);
+    import_rejects(
+        "model_list:\n  - model_name: a\n    litellm_params: { model: openai/gpt-4o }\nrouter_settings:\n  routing_strategy: fastest-please\n",
+        &[],
+        "router_settings.routing_strategy",
+        &["simple-shuffle", "latency-based-routing"],
+    );
+}
+
+#[test]
+fn a_file_llmcap_did_not_write_is_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "config.yaml",
+        "model_list:\n  - model_name: a\n    litellm_params: { model: openai/gpt-4o }\n",
+    );
+    let mine = write(dir.path(), "mine.toml", "# my notes\n");
+    let o = llmcap()
+        .args(["import", "litellm", cfg.to_str().unwrap(), "--out"])
+        .arg(&mine)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did not write it"));
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "# my notes\n");
+    // Its own earlier output is replaced.
+    let out = dir.path().join("s.toml");
+    for _ in 0..2 {
+        llmcap()
+            .args([
+                "import",
+                "litellm",
+                cfg.to_str().unwrap(),
+                "--quiet",
+                "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .success();
+    }
+}
+
+/// Every public LiteLLM config in ../shared/gateway-configs/litellm imports (exit 0 with a
+/// scenario that validates) or is refused with exit 2 and a reason.
+#[test]
+fn public_litellm_configs_import_or_are_refused_clearly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/gateway-configs/litellm");
+    if !dir.is_dir() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED public_litellm_configs_import_or_are_refused_clearly: needs {} (public configs, not in the repository)",
+            dir.display()
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut configs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    configs.sort();
+    assert_eq!(configs.len(), 15, "the folder holds 15 configs");
+    let (mut imported, mut refused) = (0, 0);
+    for (i, cfg) in configs.iter().enumerate() {
+        let out = tmp.path().join(format!("s{i}.toml"));
+        let o = llmcap()
+            .args([
+                "import",
+                "litellm",
+                cfg.to_str().unwrap(),
+                "--skip-unsupported",
+                "--quiet",
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        let name = cfg.file_name().unwrap().to_string_lossy();
+        match o.status.code() {
+            Some(0) => {
+                imported += 1;
+                llmcap()
+                    .args(["validate", out.to_str().unwrap()])
+                    .assert()
+                    .success();
+            }
+            Some(2) => {
+                refused += 1;
+                assert!(
+                    stderr.contains(&*name),
+                    "{name}: the error names the file: {stderr}"
+                );
+                assert!(
+                    stderr.contains("not valid YAML")
+                        || stderr.contains("no deployment llmcap can model"),
+                    "{name}: a reason: {stderr}"
+                );
+                assert!(!out.exists());
+            }
+            other => panic!("{name}: exit {other:?}: {stderr}"),
+        }
+        // The two configs that are not valid YAML as published are refused as such.
+        if name.contains("weight-based-shuffling") || name.contains("proxy_proxy_config") {
+            assert!(stderr.contains("not valid YAML"), "{name}: {stderr}");
+        }
+        // The AWS gateway's Bedrock config has models llmcap's catalog sells.
+        if name.contains("us-west-2") {
+            assert_eq!(o.status.code(), Some(0), "{name}: {stderr}");
+        }
+    }
+    assert!(imported >= 4, "{imported} imported, {refused} refused");
+}
