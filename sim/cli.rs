@@ -26,7 +26,7 @@ use llmcap::report::{
     summary::{Manifest, RepDigest},
 };
 
-mod import;
+mod gateway;
 mod traces;
 use traces::TraceArgs;
 
@@ -76,7 +76,10 @@ pub enum Command {
     Pick(PickArgs),
     /// Read a gateway config (LiteLLM) as a scenario: deployments, routes, retries, timeouts and
     /// cooldown from the config, each value commented with where it came from.
-    Import(import::ImportArgs),
+    Import(gateway::ImportArgs),
+    /// Write a scenario's routing as a gateway config (LiteLLM): model groups, order levels or
+    /// weights, quotas, prices, retries, timeout and cooldown.
+    Export(gateway::ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -320,7 +323,8 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Fit(a) => fit(a),
         Command::Diff(a) => diff(a),
         Command::Pick(a) => pick(a),
-        Command::Import(a) => import::import(a),
+        Command::Import(a) => gateway::import(a),
+        Command::Export(a) => gateway::export(a),
     }
 }
 
@@ -833,11 +837,16 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
     if let Some(why) = &result.input_failure {
         return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
     }
+    // The scenario file as written: its deployment tables go into litellm_config.yaml.
+    let document: Option<toml::Table> = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|t| toml::from_str(t).ok());
     let dest = report::plan::write_plan(
         staging,
         &sc,
         &result,
         manifest(&a.scenario, &bytes, &sc, threads),
+        document.as_ref(),
     )
     .map_err(runtime)?;
     if !a.sim.quiet {

@@ -427,3 +427,79 @@ fn public_litellm_configs_import_or_are_refused_clearly() {
     }
     assert!(imported >= 4, "{imported} imported, {refused} refused");
 }
+
+/// A scenario exported as a LiteLLM config and imported back (with the scenario as the traffic
+/// file) simulates the same thing: the same hourly bill, TTFT percentiles and failover.
+#[test]
+fn export_then_import_reproduces_the_design() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/two_provider.toml");
+    let cfg = dir.path().join("litellm_config.yaml");
+    llmcap()
+        .args([
+            "export",
+            "litellm",
+            shipped.to_str().unwrap(),
+            "--quiet",
+            "--out",
+        ])
+        .arg(&cfg)
+        .assert()
+        .success();
+    let yaml = std::fs::read_to_string(&cfg).unwrap();
+    assert!(
+        yaml.starts_with("# Written by llmcap export litellm"),
+        "{yaml}"
+    );
+    // What LiteLLM reads: groups, order levels, quotas, retries, cooldown.
+    for needle in [
+        "model_name: support-claude",
+        "model: bedrock/us.anthropic.claude-sonnet-4-20250514-v1:0",
+        "model: azure/azure-gpt41",
+        "base_model: azure/gpt-4.1",
+        "order: 2",
+        "rpm: 1000",
+        "num_retries: 2",
+        "allowed_fails: 3",
+        "cooldown_time: 5",
+        "timeout: 60",
+    ] {
+        assert!(yaml.contains(needle), "{needle}: {yaml}");
+    }
+    assert!(yaml.contains("# Not in this file: 2 outage(s)"), "{yaml}");
+    let back = dir.path().join("back.toml");
+    llmcap()
+        .args([
+            "import",
+            "litellm",
+            cfg.to_str().unwrap(),
+            "--quiet",
+            "--traffic",
+        ])
+        .arg(&shipped)
+        .arg("--out")
+        .arg(&back)
+        .assert()
+        .success();
+    let flags = ["--horizon-hours", "48", "--replications", "2", "--quiet"];
+    for (scenario, out) in [(&shipped, "a"), (&back, "b")] {
+        llmcap()
+            .args(["run", scenario.to_str().unwrap()])
+            .args(flags)
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .assert()
+            .success();
+    }
+    for f in [
+        "hourly.csv",
+        "ttft_percentiles.csv",
+        "failover.csv",
+        "arrivals.csv",
+        "cost_by_tag.csv",
+    ] {
+        let a = std::fs::read(dir.path().join("a").join(f)).unwrap();
+        let b = std::fs::read(dir.path().join("b").join(f)).unwrap();
+        assert!(a == b, "{f} differs after export and import");
+    }
+}

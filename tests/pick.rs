@@ -65,12 +65,30 @@ fn claude_and_gpt4o_is_bedrock_plus_azure_failing_over_to_each_other() {
         entries(&out),
         [
             "design.toml",
+            "litellm_config.yaml",
             "llmcap-manifest.json",
             "pick.json",
             "pick.md"
         ],
         "the files pick writes"
     );
+    // The design's routing as a LiteLLM config, which imports back to a valid scenario.
+    let imported = dir.path().join("imported.toml");
+    crate::common::llmcap()
+        .args(["import", "litellm"])
+        .arg(out.join("litellm_config.yaml"))
+        .arg("--traffic")
+        .arg(out.join("design.toml"))
+        .arg("--quiet")
+        .arg("--out")
+        .arg(&imported)
+        .assert()
+        .success();
+    crate::common::llmcap()
+        .args(["validate"])
+        .arg(&imported)
+        .assert()
+        .success();
     let support = workload(&json, "support");
     assert_eq!(chosen(support, "primary")["platform"], "bedrock");
     assert_eq!(chosen(support, "primary")["model"], "claude-3-7-sonnet");

@@ -197,6 +197,13 @@ fn plan_is_identical_on_one_and_four_threads() {
     for f in ["plan.json", "plan.csv", "plan.md"] {
         assert!(dirs[0].join(f).exists(), "{f} missing");
     }
+    // A configuration meets the SLA, so its routing is written as a LiteLLM config that
+    // imports back with the planned units.
+    let yaml = std::fs::read_to_string(dirs[0].join("litellm_config.yaml")).unwrap();
+    assert!(
+        yaml.starts_with("# Written by llmcap export litellm"),
+        "{yaml}"
+    );
     // Several configurations, in more than one set-up, were simulated.
     let j = read_json(&dirs[0].join("plan.json"));
     assert!(j["evaluated"].as_array().unwrap().len() >= 5);

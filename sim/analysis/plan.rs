@@ -269,6 +269,22 @@ pub fn default_max_units(sc: &Scenario, d: usize) -> u32 {
     r.min_units + steps * r.unit_step
 }
 
+/// The scenario of the chosen configuration (units, term and set-up), if one meets the SLA.
+pub fn chosen_scenario(base: &Scenario, r: &PlanResult) -> Option<Scenario> {
+    let c = r.chosen()?;
+    let ri = base
+        .deployments
+        .iter()
+        .position(|d| d.name == r.deployment)?;
+    let mut sc = configure(base, ri, c.mode, c.units);
+    if c.mode != Mode::OnDemandOnly {
+        if let Pool::Reserved(p) = &mut sc.deployments[ri].pool {
+            p.term = c.term.clone();
+        }
+    }
+    Some(sc)
+}
+
 /// The scenario of one configuration.
 fn configure(base: &Scenario, r: usize, mode: Mode, units: u32) -> Scenario {
     let mut sc = base.clone();

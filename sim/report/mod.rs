@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod diff;
 pub mod fit;
 pub mod focus;
+pub mod litellm;
 pub mod markdown;
 pub mod output;
 pub mod pick;

@@ -38,9 +38,23 @@ pub fn write_pick(
             d.scenario_toml
         );
         staging.write("design.toml", text.as_bytes())?;
+        let yaml = design_litellm(&d.scenario_toml).map_err(|message| OutputError::Encode {
+            what: "litellm_config.yaml",
+            message,
+        })?;
+        staging.write(super::litellm::FILE, yaml.as_bytes())?;
     }
     staging.write("pick.md", render(result).as_bytes())?;
     staging.commit()
+}
+
+/// The design as a LiteLLM proxy config.
+fn design_litellm(scenario_toml: &str) -> Result<String, String> {
+    let document: toml::Table = toml::from_str(scenario_toml).map_err(|e| e.to_string())?;
+    let sc =
+        crate::domain::Scenario::from_table(document.clone(), std::path::Path::new("design.toml"))
+            .map_err(|e| e.to_string())?;
+    super::litellm::render(&sc, &document, "design.toml")
 }
 
 fn ms(v: Option<f64>) -> String {

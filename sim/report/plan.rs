@@ -19,7 +19,13 @@ use crate::report::summary::Manifest;
 use crate::report::tables::{finish, row};
 
 /// The files a plan writes, in the order they are written.
-pub const PLAN_FILES: &[&str] = &["plan.json", "plan.csv", "cost_vs_units.png", "plan.md"];
+pub const PLAN_FILES: &[&str] = &[
+    "plan.json",
+    "plan.csv",
+    "cost_vs_units.png",
+    "plan.md",
+    super::litellm::FILE,
+];
 
 #[derive(Serialize)]
 struct PlanJson<'a> {
@@ -395,11 +401,13 @@ pub fn render(sc: &Scenario, r: &PlanResult, m: &Manifest) -> String {
 }
 
 /// Writes every output of a plan into `staging` and moves it into place.
+/// With the scenario file's `document`, also the chosen configuration as a LiteLLM config.
 pub fn write_plan(
     staging: Staging,
     sc: &Scenario,
     r: &PlanResult,
     manifest: Manifest,
+    document: Option<&toml::Table>,
 ) -> Result<PathBuf, OutputError> {
     let json = serde_json::to_vec_pretty(&PlanJson {
         manifest: &manifest,
@@ -413,6 +421,17 @@ pub fn write_plan(
     staging.write("plan.csv", &plan_csv(r)?)?;
     draw(&staging, sc, r)?;
     staging.write("plan.md", render(sc, r, &manifest).as_bytes())?;
+    let chosen = crate::analysis::plan::chosen_scenario(sc, r).filter(super::litellm::expressible);
+    if let (Some(doc), Some(chosen)) = (document, chosen) {
+        let yaml =
+            super::litellm::render(&chosen, doc, &manifest.scenario_file).map_err(|message| {
+                OutputError::Encode {
+                    what: "litellm_config.yaml",
+                    message,
+                }
+            })?;
+        staging.write(super::litellm::FILE, yaml.as_bytes())?;
+    }
     staging.commit()
 }
 

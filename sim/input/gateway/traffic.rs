@@ -13,6 +13,11 @@ use crate::input::gateway::draft::Section;
 pub struct Traffic {
     pub file: PathBuf,
     pub classes: Vec<toml::Table>,
+    /// The file's `[scenario]` table, when it is a scenario (horizon, seed, replications...).
+    pub scenario: Option<toml::Table>,
+    /// The file's `[[outage]]` tables, when it is a scenario: they name deployments, so they
+    /// apply when the gateway's deployments carry the same names (a config llmcap exported).
+    pub outages: Vec<toml::Table>,
 }
 
 /// Keys of a traffic class the gateway decides instead (dropped with a warning).
@@ -59,9 +64,18 @@ impl Traffic {
             absolutise_trace(&mut t, file);
             out.push(t);
         }
+        let tables = |key: &str| -> Vec<toml::Table> {
+            table
+                .get(key)
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|t| t.as_table().cloned()).collect())
+                .unwrap_or_default()
+        };
         Ok(Traffic {
             file: file.to_path_buf(),
             classes: out,
+            scenario: table.get("scenario").and_then(|s| s.as_table()).cloned(),
+            outages: tables("outage"),
         })
     }
 

@@ -1,4 +1,5 @@
-//! `llmcap import litellm|portkey CONFIG --out SCENARIO.toml`: a gateway config as a scenario.
+//! `llmcap import litellm CONFIG --out SCENARIO.toml`: a gateway config as a scenario;
+//! `llmcap export litellm SCENARIO --out CONFIG.yaml`: a scenario's routing as a gateway config.
 
 use std::path::{Path, PathBuf};
 
@@ -111,6 +112,66 @@ fn run_import(c: &ImportCommon, importer: Importer) -> Result<(), Failure> {
             imported.classes,
             out.display()
         );
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(subcommand)]
+    pub kind: ExportKind,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportKind {
+    /// A LiteLLM proxy config (litellm_config.yaml) for the scenario's classes and deployments.
+    Litellm(ExportCommon),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportCommon {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// The config file to write (replaced only if llmcap wrote it).
+    #[arg(long, value_name = "CONFIG.yaml")]
+    pub out: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn export(a: ExportArgs) -> Result<(), Failure> {
+    let ExportKind::Litellm(c) = a.kind;
+    single::check_writable(&c.out).map_err(input)?;
+    let text = std::fs::read_to_string(&c.scenario)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{}: cannot read the scenario file: {e}",
+                c.scenario.display()
+            )
+        })
+        .map_err(input)?;
+    let sc = Scenario::from_toml(&text, &c.scenario).map_err(input)?;
+    let document: toml::Table = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", c.scenario.display()))
+        .map_err(input)?;
+    let from = c.scenario.display().to_string();
+    let yaml = llmcap::report::litellm::render(&sc, &document, &from)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{}: cannot be written as a LiteLLM config: {e}",
+                c.scenario.display()
+            )
+        })
+        .map_err(input)?;
+    let out = single::write_file(&c.out, yaml.as_bytes()).map_err(runtime)?;
+    if !c.quiet {
+        for line in yaml.lines().take_while(|l| l.starts_with('#')) {
+            if let Some(n) = line.strip_prefix("# Not in this file: ") {
+                eprintln!("warning: not in the LiteLLM config: {n}");
+            }
+        }
+        eprintln!("{}", out.display());
     }
     Ok(())
 }

@@ -1,0 +1,126 @@
+//! Which platform and catalog model a LiteLLM model string is.
+
+use crate::error::InputError;
+use crate::input::catalog::Catalog;
+use crate::input::gateway::models;
+
+use super::Ctx;
+
+/// The platform and catalog model of a LiteLLM model string, and whether the model was read
+/// from the group's name (an Azure deployment named otherwise).
+pub(super) fn resolve(
+    cx: &Ctx,
+    path: &str,
+    model: &str,
+    group: &str,
+    info: Option<&yaml_serde::Mapping>,
+    catalog: &Catalog,
+    exact: Option<&toml::Table>,
+) -> Result<(&'static str, String, bool), InputError> {
+    let mpath = format!("{path}.litellm_params.model");
+    if model.contains('*') {
+        return Err(cx.err(
+            &mpath,
+            format!("\"{model}\" is a wildcard route (any model of a provider); llmcap needs one model per deployment"),
+        ));
+    }
+    let (prefix, rest) = match model.split_once('/') {
+        Some((p, r)) => (Some(p), r),
+        None => (None, model),
+    };
+    let platform = match prefix {
+        Some(p) => match models::platform_of_prefix(p) {
+            Some(platform) => platform,
+            None => {
+                return Err(cx.err(
+                    &mpath,
+                    format!(
+                        "provider prefix \"{p}/\" is not one llmcap models; known: {}",
+                        models::known_prefixes()
+                    ),
+                ))
+            }
+        },
+        // LiteLLM infers the provider of a bare model name from its own model list.
+        None if rest.starts_with("gpt-")
+            || rest.starts_with("o1")
+            || rest.starts_with("o3")
+            || rest.starts_with("o4")
+            || rest.starts_with("chatgpt") =>
+        {
+            "openai"
+        }
+        None if rest.starts_with("claude") => "anthropic",
+        None => {
+            return Err(cx.err(
+                &mpath,
+                format!(
+                    "\"{model}\" has no provider prefix and is not an OpenAI or Anthropic model name; write it with one of: {}",
+                    models::known_prefixes()
+                ),
+            ))
+        }
+    };
+    if let Some(t) = exact {
+        let m = t
+            .get("model")
+            .and_then(|v| v.as_str())
+            .map(String::from)
+            .or_else(|| {
+                t.get("offering")
+                    .and_then(|v| v.as_str())
+                    .and_then(|o| catalog.offering(o))
+                    .map(|(_, o)| o.model.clone())
+            });
+        if let Some(m) = m {
+            return Ok((platform, m, false));
+        }
+    }
+    // The model id: a Bedrock route (converse/, invoke/) and an ARN's base model aside.
+    let mut id = rest;
+    for route in ["converse/", "invoke/", "converse_like/"] {
+        if let Some(r) = id.strip_prefix(route) {
+            id = r;
+        }
+    }
+    let base = info
+        .and_then(|i| i.get("base_model"))
+        .and_then(|v| v.as_str())
+        .map(|b| b.split_once('/').map_or(b, |(_, r)| r));
+    let arn = id.starts_with("arn:");
+    let candidates: Vec<&str> = match (base, arn, platform) {
+        (Some(b), _, _) => vec![b, id],
+        (None, true, _) => {
+            return Err(cx.err(
+                &mpath,
+                "an ARN names no model: set model_info.base_model (e.g. bedrock/meta.llama2-70b-chat-v1)",
+            ))
+        }
+        // An Azure deployment name is the customer's; it often is the model name.
+        (None, false, _) => vec![id],
+    };
+    for c in &candidates {
+        if let Some(m) = models::catalog_model(catalog, platform, c) {
+            return Ok((platform, m, false));
+        }
+    }
+    if platform == "azure-openai" && base.is_none() {
+        if let Some(m) = models::catalog_model(catalog, platform, group) {
+            return Ok((platform, m, true));
+        }
+    }
+    let closest = models::closest_models(catalog, Some(platform), candidates[0]);
+    let hint = if platform == "azure-openai" && base.is_none() {
+        " (an Azure model string names the deployment: set model_info.base_model to the model it serves)"
+    } else {
+        ""
+    };
+    Err(cx.err(
+        &mpath,
+        format!(
+            "{platform} does not sell \"{}\" in the catalog{hint}; closest: {}",
+            candidates[0],
+            closest.join(", ")
+        ),
+    ))
+}
