@@ -503,3 +503,74 @@ fn export_then_import_reproduces_the_design() {
         assert!(a == b, "{f} differs after export and import");
     }
 }
+
+#[test]
+fn portkey_fallback_and_loadbalance_configs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "portkey.json",
+        r#"{
+  "strategy": {"mode": "loadbalance"},
+  "retry": {"attempts": 2},
+  "request_timeout": 30000,
+  "cache": {"mode": "simple"},
+  "targets": [
+    {"provider": "anthropic", "override_params": {"model": "claude-sonnet-4-20250514"}, "weight": 0.7},
+    {"provider": "bedrock", "override_params": {"model": "us.anthropic.claude-sonnet-4-20250514-v1:0"}, "weight": 0.3}
+  ]
+}"#,
+    );
+    let out = dir.path().join("pk.toml");
+    let o = llmcap()
+        .args(["import", "portkey", cfg.to_str().unwrap(), "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("cache: not modelled"), "{stderr}");
+    let t: toml::Table = toml::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(t["client"]["max_attempts"].as_integer(), Some(3));
+    assert_eq!(t["client"]["timeout_ms"].as_float(), Some(30_000.0));
+    let c = t["class"][0].as_table().unwrap();
+    assert_eq!(strings(&c["route"]), vec!["anthropic-1", "bedrock-2"]);
+    assert_eq!(floats(&c["weights"]), vec![0.7, 0.3]);
+    assert_eq!(
+        deployment(&t, "bedrock-2")["offering"].as_str(),
+        Some("bedrock/claude-sonnet-4/us-cris")
+    );
+    llmcap()
+        .args(["validate", out.to_str().unwrap()])
+        .assert()
+        .success();
+    // Bad input: invalid JSON with line and column; an unknown provider; conditional routing.
+    for (text, key, words) in [
+        ("{\n  \"targets\": [\n", "portkey.json:3:", "not valid JSON"),
+        (
+            r#"{"targets": [{"provider": "groq", "override_params": {"model": "x"}}]}"#,
+            "targets[0].provider",
+            "known: openai",
+        ),
+        (
+            r#"{"strategy": {"mode": "conditional"}, "targets": []}"#,
+            "strategy.mode",
+            "conditional routing",
+        ),
+    ] {
+        let bad = write(dir.path(), "portkey.json", text);
+        let out = dir.path().join("bad.toml");
+        let o = llmcap()
+            .args(["import", "portkey", bad.to_str().unwrap(), "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(key) && stderr.contains(words),
+            "{key} / {words}: {stderr}"
+        );
+        assert!(!out.exists());
+    }
+}

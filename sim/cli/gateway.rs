@@ -21,6 +21,9 @@ pub struct ImportArgs {
 pub enum ImportKind {
     /// A LiteLLM proxy config (config.yaml): model_list, router_settings, litellm_settings.
     Litellm(ImportCommon),
+    /// A Portkey gateway config (JSON): strategy single / fallback / loadbalance, targets with
+    /// provider, override_params.model and weight, retry, request_timeout.
+    Portkey(ImportCommon),
 }
 
 #[derive(Debug, Args)]
@@ -64,8 +67,10 @@ fn parse_provisioned(s: &str) -> Result<(String, u32), String> {
 }
 
 pub fn import(a: ImportArgs) -> Result<(), Failure> {
-    let ImportKind::Litellm(c) = a.kind;
-    run_import(&c, gateway::litellm::import)
+    match a.kind {
+        ImportKind::Litellm(c) => run_import(&c, gateway::litellm::import),
+        ImportKind::Portkey(c) => run_import(&c, gateway::portkey::import),
+    }
 }
 
 type Importer =

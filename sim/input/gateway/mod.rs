@@ -9,6 +9,7 @@
 pub mod draft;
 pub mod litellm;
 pub mod models;
+pub mod portkey;
 pub mod traffic;
 
 pub use draft::{Draft, Entry, Section};
