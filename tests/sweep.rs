@@ -698,7 +698,11 @@ fn shipped_sweeps_and_plans_run_a_short_horizon() {
                 .args(&shipped.args)
                 .assert()
                 .success();
-            for f in llmcap::report::plan::PLAN_FILES {
+            // litellm_config.yaml is written only when a configuration meets the SLA.
+            for f in llmcap::report::plan::PLAN_FILES
+                .iter()
+                .filter(|f| **f != llmcap::report::litellm::FILE)
+            {
                 assert!(out.join(f).is_file(), "{name}: {f} missing");
             }
             planned += 1;

@@ -18,7 +18,7 @@ use crate::report::plots::{
 use crate::report::summary::Manifest;
 use crate::report::tables::{finish, row};
 
-/// The files a plan writes, in the order they are written.
+/// Every file a plan may write (litellm_config.yaml only when a configuration meets the SLA).
 pub const PLAN_FILES: &[&str] = &[
     "plan.json",
     "plan.csv",
