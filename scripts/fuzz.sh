@@ -33,6 +33,9 @@ else
 fi
 status=0
 for t in $targets; do
-  "$fuzz" "$t" "$seconds" --seed "$seed" --repo "$repo" --run-folder "$tmp/run" --crashes fuzz-crashes || status=1
+  corpus=()
+  # Public traces seed the trace targets when ../shared is next to the checkout (read in place).
+  if [ -d "$repo/../shared/traces" ]; then corpus=(--corpus "$repo/../shared/traces"); fi
+  "$fuzz" "$t" "$seconds" --seed "$seed" --repo "$repo" --run-folder "$tmp/run" --crashes fuzz-crashes "${corpus[@]}" || status=1
 done
 exit $status

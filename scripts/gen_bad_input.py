@@ -78,7 +78,7 @@ BURSTGPT = '''Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Ty
 45,ChatGPT,1087,136,1223,Conversation log
 118,GPT-4,417,0,417,Conversation log
 '''
-MOONCAKE = '''{"timestamp": 0, "input_length": 6955, "output_length": 52, "hash_ids": [1]}
+MOONCAKE = '''{"timestamp": 0, "input_length": 1200, "output_length": 40, "hash_ids": [1]}
 {"timestamp": 1000, "input_length": 700, "output_length": 30, "hash_ids": [2]}
 {"timestamp": 2500, "input_length": 1200, "output_length": 80, "hash_ids": [3]}
 '''

@@ -100,6 +100,8 @@ pub struct Args {
     pub crashes: PathBuf,
     pub run_folder: Option<PathBuf>,
     pub repo: PathBuf,
+    /// A folder of public traces to seed from (optional).
+    pub corpus: Option<PathBuf>,
 }
 
 /// What a fuzzing session did.
@@ -110,7 +112,7 @@ pub struct Report {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: llmcap-fuzz TARGET SECONDS [--seed N] [--crashes DIR] [--run-folder DIR] [--repo DIR]");
+    eprintln!("usage: llmcap-fuzz TARGET SECONDS [--seed N] [--crashes DIR] [--run-folder DIR] [--repo DIR] [--corpus DIR]");
     eprintln!("targets:");
     for (t, what) in TARGETS {
         eprintln!("  {t:10} {what}");
@@ -136,6 +138,7 @@ fn parse_args() -> Args {
         crashes: PathBuf::from("fuzz-crashes"),
         run_folder: None,
         repo: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+        corpus: None,
     };
     while let Some(flag) = it.next() {
         let v = it.next().unwrap_or_else(|| usage());
@@ -144,6 +147,7 @@ fn parse_args() -> Args {
             "--crashes" => a.crashes = PathBuf::from(v),
             "--run-folder" => a.run_folder = Some(PathBuf::from(v)),
             "--repo" => a.repo = PathBuf::from(v),
+            "--corpus" => a.corpus = Some(PathBuf::from(v)),
             _ => usage(),
         }
     }
@@ -152,7 +156,7 @@ fn parse_args() -> Args {
 
 /// Small hand-written seeds, so every target has one without the public traces.
 const AZURE: &str = "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,374,44\n2023-11-16 18:15:50.9951690,396,109\n2023-11-16 18:15:51.0000000,879,55\n";
-const MOONCAKE: &str = "{\"timestamp\": 0, \"input_length\": 6955, \"output_length\": 52, \"hash_ids\": [1]}\n{\"timestamp\": 1000, \"input_length\": 700, \"output_length\": 30, \"hash_ids\": [2]}\n";
+const MOONCAKE: &str = "{\"timestamp\": 0, \"input_length\": 1200, \"output_length\": 40, \"hash_ids\": [1]}\n{\"timestamp\": 1000, \"input_length\": 700, \"output_length\": 30, \"hash_ids\": [2]}\n";
 const CSV: &str = "t,in,out,model\n0,100,10,a\n1.5,200,20,b\n3,300,30,a\n";
 const OPTIONS: &str = "[sweep]\nkey = \"deployment.ptu.reserved.units\"\nfrom = 15\nto = 300\nstep = 5\nreplications = 2\ncompare = \"paygo\"\n\n[plan]\nsla = \"p99<=800ms\"\ndeployment = \"ptu\"\nterms = [\"monthly\", \"hourly\"]\nmax_units = 100\nreplications = 3\n";
 const OPTIONS_2: &str =
@@ -169,9 +173,10 @@ fn read_dir_files(dir: &Path, ext: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// The first `lines` lines of a public trace next to the checkout, if it is there (read in place).
-fn public_head(repo: &Path, name: &str, lines: usize) -> Option<Vec<u8>> {
-    let text = std::fs::read(repo.join("../shared/traces").join(name)).ok()?;
+/// The first `lines` lines of a public trace in the `--corpus` folder, if given (read in place;
+/// scripts/fuzz.sh passes the public traces' folder when it is there).
+fn public_head(corpus: Option<&Path>, name: &str, lines: usize) -> Option<Vec<u8>> {
+    let text = std::fs::read(corpus?.join(name)).ok()?;
     let end = text
         .iter()
         .enumerate()
@@ -188,14 +193,18 @@ fn seeds(a: &Args) -> Vec<Vec<u8>> {
         "profile" => read_dir_files(&r.join("scenarios/profiles"), "toml"),
         "azure" => {
             let mut v = vec![AZURE.as_bytes().to_vec()];
-            v.extend(public_head(r, "azure2023_conv.csv", 200));
-            v.extend(public_head(r, "azure2023_code.csv", 200));
+            v.extend(public_head(a.corpus.as_deref(), "azure2023_conv.csv", 200));
+            v.extend(public_head(a.corpus.as_deref(), "azure2023_code.csv", 200));
             v
         }
         "burstgpt" => read_dir_files(&r.join("scenarios/traces"), "csv"),
         "mooncake" => {
             let mut v = vec![MOONCAKE.as_bytes().to_vec()];
-            v.extend(public_head(r, "mooncake_fast25_conversation.jsonl", 50));
+            v.extend(public_head(
+                a.corpus.as_deref(),
+                "mooncake_fast25_conversation.jsonl",
+                50,
+            ));
             v
         }
         "csv" => vec![CSV.as_bytes().to_vec()],

@@ -29,6 +29,7 @@ fn every_fuzz_target_runs_without_a_crash() {
             crashes: tmp.path().join("crashes"),
             run_folder: Some(run.clone()),
             repo: repo.clone(),
+            corpus: None,
         };
         let r = harness::run(&args);
         assert!(r.execs >= 300, "{target}: {} executions", r.execs);

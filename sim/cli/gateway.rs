@@ -50,18 +50,15 @@ pub struct ImportCommon {
     pub quiet: bool,
 }
 
-fn parse_provisioned(s: &str) -> Result<(String, u32), String> {
+fn parse_provisioned(s: &str) -> anyhow::Result<(String, u32)> {
     let (name, units) = s
         .rsplit_once('=')
-        .ok_or_else(|| format!("\"{s}\": expected NAME=UNITS, e.g. gpt-4o-ptu=100"))?;
-    let units: u32 = units
-        .trim()
-        .parse()
-        .map_err(|_| format!("\"{s}\": UNITS must be a whole number from 1 to 4294967295"))?;
+        .ok_or_else(|| anyhow::anyhow!("\"{s}\": expected NAME=UNITS, e.g. gpt-4o-ptu=100"))?;
+    let units: u32 = units.trim().parse().map_err(|_| {
+        anyhow::anyhow!("\"{s}\": UNITS must be a whole number from 1 to 4294967295")
+    })?;
     if name.trim().is_empty() || units == 0 {
-        return Err(format!(
-            "\"{s}\": expected NAME=UNITS with a name and at least 1 unit"
-        ));
+        anyhow::bail!("\"{s}\": expected NAME=UNITS with a name and at least 1 unit");
     }
     Ok((name.trim().to_string(), units))
 }

@@ -13,6 +13,7 @@
 use serde::Serialize;
 
 use crate::domain::{Jitter, Pool, Routing, Scenario};
+use crate::error::OutputError;
 use crate::input::catalog::Catalog;
 use crate::input::gateway::litellm::{
     DEFAULT_ALLOWED_FAILS, DEFAULT_COOLDOWN_TIME_SECONDS, DEFAULT_MAX_RETRIES,
@@ -108,7 +109,7 @@ pub fn expressible(sc: &Scenario) -> bool {
 
 /// The LiteLLM config of `sc`. `document` is the scenario file as parsed TOML: its deployment
 /// tables (units and term taken from `sc`, which plan may have changed) travel in model_info.
-pub fn render(sc: &Scenario, document: &toml::Table, from: &str) -> Result<String, String> {
+pub fn render(sc: &Scenario, document: &toml::Table, from: &str) -> Result<String, OutputError> {
     let catalog = Catalog::shipped();
     let tables: Vec<&toml::Table> = document
         .get("deployment")
@@ -124,7 +125,12 @@ pub fn render(sc: &Scenario, document: &toml::Table, from: &str) -> Result<Strin
                 .iter()
                 .find(|t| t.get("name").and_then(|v| v.as_str()) == Some(dep.name.as_str()))
                 .map(|t| (*t).clone())
-                .ok_or_else(|| format!("deployment {} is not in the scenario file", dep.name))?;
+                .ok_or_else(|| {
+                    encode(format!(
+                        "deployment {} is not in the scenario file",
+                        dep.name
+                    ))
+                })?;
             if let Pool::Reserved(r) = &dep.pool {
                 let res = table
                     .entry("reserved")
@@ -134,7 +140,7 @@ pub fn render(sc: &Scenario, document: &toml::Table, from: &str) -> Result<Strin
                     res.insert("term".into(), toml::Value::String(r.term.clone()));
                 }
             }
-            let exact = toml::to_string(&table).map_err(|e| e.to_string())?;
+            let exact = toml::to_string(&table).map_err(|e| encode(e.to_string()))?;
             let (order, weight) = match &c.routing {
                 Routing::Weighted(w) => (None, Some(w[pos])),
                 _ => (Some(pos as u32 + 1), None),
@@ -204,7 +210,7 @@ pub fn render(sc: &Scenario, document: &toml::Table, from: &str) -> Result<Strin
         model_list,
         router_settings,
     })
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| encode(e.to_string()))?;
     let mut out = format!(
         "{MARKER} export litellm from {from} (llmcap {}).\n",
         env!("CARGO_PKG_VERSION")
@@ -226,7 +232,7 @@ fn provider_params(
     catalog: &Catalog,
     order: Option<u32>,
     weight: Option<f64>,
-) -> Result<(Params, Option<String>), String> {
+) -> Result<(Params, Option<String>), OutputError> {
     let vendor_id = dep
         .offering
         .as_deref()
@@ -281,13 +287,21 @@ fn provider_params(
             p.api_key = Some("os.environ/GEMINI_API_KEY".into());
         }
         other => {
-            return Err(format!(
+            return Err(encode(format!(
                 "deployment {} is on platform {other}, which has no LiteLLM provider llmcap knows",
                 dep.name
-            ))
+            )))
         }
     }
     Ok((p, base_model))
+}
+
+/// Why the config cannot be written.
+fn encode(message: String) -> OutputError {
+    OutputError::Encode {
+        what: FILE,
+        message,
+    }
 }
 
 /// A deployment name as an environment-variable suffix: `azure-gpt41` -> `AZURE_GPT41`.

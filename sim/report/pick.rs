@@ -38,10 +38,7 @@ pub fn write_pick(
             d.scenario_toml
         );
         staging.write("design.toml", text.as_bytes())?;
-        let yaml = design_litellm(&d.scenario_toml).map_err(|message| OutputError::Encode {
-            what: "litellm_config.yaml",
-            message,
-        })?;
+        let yaml = design_litellm(&d.scenario_toml)?;
         staging.write(super::litellm::FILE, yaml.as_bytes())?;
     }
     staging.write("pick.md", render(result).as_bytes())?;
@@ -49,11 +46,15 @@ pub fn write_pick(
 }
 
 /// The design as a LiteLLM proxy config.
-fn design_litellm(scenario_toml: &str) -> Result<String, String> {
-    let document: toml::Table = toml::from_str(scenario_toml).map_err(|e| e.to_string())?;
+fn design_litellm(scenario_toml: &str) -> Result<String, OutputError> {
+    let encode = |message: String| OutputError::Encode {
+        what: super::litellm::FILE,
+        message,
+    };
+    let document: toml::Table = toml::from_str(scenario_toml).map_err(|e| encode(e.to_string()))?;
     let sc =
         crate::domain::Scenario::from_table(document.clone(), std::path::Path::new("design.toml"))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| encode(e.to_string()))?;
     super::litellm::render(&sc, &document, "design.toml")
 }
 

@@ -423,13 +423,7 @@ pub fn write_plan(
     staging.write("plan.md", render(sc, r, &manifest).as_bytes())?;
     let chosen = crate::analysis::plan::chosen_scenario(sc, r).filter(super::litellm::expressible);
     if let (Some(doc), Some(chosen)) = (document, chosen) {
-        let yaml =
-            super::litellm::render(&chosen, doc, &manifest.scenario_file).map_err(|message| {
-                OutputError::Encode {
-                    what: "litellm_config.yaml",
-                    message,
-                }
-            })?;
+        let yaml = super::litellm::render(&chosen, doc, &manifest.scenario_file)?;
         staging.write(super::litellm::FILE, yaml.as_bytes())?;
     }
     staging.commit()
