@@ -80,6 +80,15 @@ pub enum Command {
     /// Write a scenario's routing as a gateway config (LiteLLM): model groups, order levels or
     /// weights, quotas, prices, retries, timeout and cooldown.
     Export(gateway::ExportArgs),
+    /// Print a shell completion script to standard output, e.g.
+    /// `llmcap completions bash > ~/.local/share/bash-completion/completions/llmcap`.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, powershell or elvish.
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +117,9 @@ pub struct DiffArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print diff.json on standard output instead of the ranked summary, for scripts.
+    #[arg(long)]
+    pub json: bool,
     /// If another llmcap is writing to the same --out, wait for it instead of exiting 2.
     #[arg(long)]
     pub wait: bool,
@@ -184,6 +196,10 @@ pub struct SimOptions {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print the results as JSON on standard output (the summary.json, sweep.json, plan.json or
+    /// pick.json just written) instead of the report's path, for scripts.
+    #[arg(long)]
+    pub json: bool,
     /// If another llmcap is writing to the same --out, wait for it instead of exiting 2.
     #[arg(long)]
     pub wait: bool,
@@ -287,7 +303,7 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// The scenario file (TOML).
+    /// The scenario file, or a workload profile for `pick` (TOML).
     pub scenario: PathBuf,
     #[command(flatten)]
     pub traces: TraceArgs,
@@ -325,6 +341,12 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Pick(a) => pick(a),
         Command::Import(a) => gateway::import(a),
         Command::Export(a) => gateway::export(a),
+        Command::Completions(a) => {
+            use clap::CommandFactory;
+            let mut script = Vec::new();
+            clap_complete::generate(a.shell, &mut Cli::command(), "llmcap", &mut script);
+            emit(&String::from_utf8_lossy(&script))
+        }
     }
 }
 
@@ -362,7 +384,60 @@ fn warn(path: &Path, sc: &Scenario) {
     }
 }
 
+/// A workload profile (for `pick`) rather than a scenario: a `[profile]` table and no `[scenario]`.
+fn is_profile(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .is_some_and(|t| t.contains_key("profile") && !t.contains_key("scenario"))
+}
+
+/// `validate` of a workload profile: checked as `pick` checks it, then described.
+fn validate_profile(a: &ValidateArgs) -> Result<(), Failure> {
+    use llmcap::analysis::pick::Profile;
+    let p = Profile::load(&a.scenario).map_err(input)?;
+    let mut needs: Vec<String> = Vec::new();
+    if let Some(s) = &p.sla {
+        needs.push(format!("TTFT p{} <= {} ms", s.percentile, s.ttft_ms));
+    }
+    if p.baa {
+        needs.push("a BAA".into());
+    }
+    if let Some(r) = &p.residency {
+        needs.push(format!("residency {r}"));
+    }
+    if p.two_provider {
+        needs.push("two providers".into());
+    }
+    needs.extend(p.certifications.iter().cloned());
+    println!(
+        "{}: valid workload profile \"{}\" (for `llmcap pick`): {} workload(s); needs {}; {} h horizon, {} replication(s), seed {}",
+        a.scenario.display(),
+        p.name,
+        p.workloads.len(),
+        if needs.is_empty() { "nothing in particular".into() } else { needs.join(", ") },
+        p.horizon_hours,
+        p.replications,
+        p.seed
+    );
+    for w in &p.workloads {
+        println!(
+            "  workload {}: model {}, {:.2} requests/s on average ({:.2} at the peak hour), ~{:.0} input / ~{:.0} output tokens per request",
+            w.name,
+            w.models.join(" or "),
+            w.mean_rps,
+            w.peak_rps,
+            w.mean_input_tokens,
+            w.mean_output_tokens
+        );
+    }
+    Ok(())
+}
+
 fn validate(a: ValidateArgs) -> Result<(), Failure> {
+    if is_profile(&a.scenario) {
+        return validate_profile(&a);
+    }
     let (sc, bytes) = load(&a.scenario, &a.traces, &Overrides::default())?;
     warn(&a.scenario, &sc);
     // [sweep] and [plan] are checked as `sweep` and `plan` would check them.
@@ -391,6 +466,7 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
                 horizon_hours: None,
                 threads: None,
                 quiet: true,
+                json: false,
                 wait: false,
             },
         };
@@ -604,6 +680,10 @@ fn run(a: RunArgs) -> Result<(), Failure> {
             threads,
             started.elapsed().as_secs_f64()
         );
+    }
+    if a.sim.json {
+        emit_json(&dest, "summary.json")?;
+    } else if !a.sim.quiet {
         println!("{}", dest.join("report.md").display());
     }
     Ok(())
@@ -768,6 +848,10 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
             base.replications,
             took.as_secs_f64()
         );
+    }
+    if a.sim.json {
+        emit_json(&dest, "sweep.json")?;
+    } else if !a.sim.quiet {
         println!("{}", dest.join("report.md").display());
     }
     Ok(())
@@ -859,6 +943,10 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
             sc.replications,
             took.as_secs_f64()
         );
+    }
+    if a.sim.json {
+        emit_json(&dest, "plan.json")?;
+    } else if !a.sim.quiet {
         println!("{}", dest.join("plan.md").display());
     }
     Ok(())
@@ -925,6 +1013,19 @@ fn catalog(a: CatalogArgs) -> Result<(), Failure> {
 
 /// Writes to standard output; a closed pipe (`llmcap catalog | head`) comes
 /// back as an io::Error, which `main` treats as success, instead of a panic.
+/// With --json: the JSON file just written to `dest`, on standard output.
+fn emit_json(dest: &Path, file: &str) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(dest.join(file))
+        .with_context(|| format!("{}: cannot read it back", dest.join(file).display()))
+        .map_err(runtime)?;
+    emit(&text)?;
+    if text.ends_with('\n') {
+        Ok(())
+    } else {
+        emit("\n")
+    }
+}
+
 fn emit(text: &str) -> Result<(), Failure> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
@@ -1011,7 +1112,9 @@ fn diff(a: DiffArgs) -> Result<(), Failure> {
     let staging = stage(&dest, vec![a.run_a.clone(), a.run_b.clone()], a.wait)?;
     let top = a.top as usize;
     let dest = report::diff::write_diff(staging, &d, top).map_err(runtime)?;
-    if !a.quiet {
+    if a.json {
+        emit_json(&dest, "diff.json")?;
+    } else if !a.quiet {
         emit(&report::diff::summary(&d, top))?;
         eprintln!("{}", dest.join("diff.md").display());
     }
@@ -1063,6 +1166,10 @@ fn pick(a: PickArgs) -> Result<(), Failure> {
             "simulated in {:.2} s on {threads} thread(s)",
             took.as_secs_f64()
         );
+    }
+    if a.sim.json {
+        emit_json(&dest, "pick.json")?;
+    } else if !a.sim.quiet {
         println!("{}", dest.join("pick.md").display());
     }
     if result.recommended() {

@@ -769,3 +769,152 @@ fn focus_export_follows_focus_1_2_and_bills_the_simulation() {
         }
     }
 }
+
+/// `--json` prints the JSON file each command writes on standard output (and
+/// nothing else), so scripts need no second read.
+#[test]
+fn json_flag_prints_the_results_on_stdout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(tmp.path(), "small.toml", SMALL);
+    let json_of = |args: &[&str], out: &Path, file: &str| {
+        let o = llmcap().args(args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&o.stdout)
+            )
+        });
+        let written: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join(file)).unwrap()).unwrap();
+        assert_eq!(printed, written, "{args:?}");
+        printed
+    };
+    let s = sc.to_str().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let v = json_of(
+        &[
+            "run",
+            s,
+            "--out",
+            a.to_str().unwrap(),
+            "--json",
+            "--replications",
+            "1",
+        ],
+        &a,
+        "summary.json",
+    );
+    assert!(v["cost"]["total_usd"]["mean"].as_f64().unwrap() > 0.0);
+    json_of(
+        &[
+            "run",
+            s,
+            "--out",
+            b.to_str().unwrap(),
+            "--json",
+            "--quiet",
+            "--replications",
+            "1",
+            "--seed",
+            "12",
+        ],
+        &b,
+        "summary.json",
+    );
+    let d = tmp.path().join("d");
+    json_of(
+        &[
+            "diff",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--out",
+            d.to_str().unwrap(),
+            "--json",
+        ],
+        &d,
+        "diff.json",
+    );
+    let w = tmp.path().join("w");
+    json_of(
+        &[
+            "sweep",
+            s,
+            "--key",
+            "demand_scale",
+            "--values",
+            "1,2",
+            "--out",
+            w.to_str().unwrap(),
+            "--json",
+            "--replications",
+            "1",
+        ],
+        &w,
+        "sweep.json",
+    );
+    let p = tmp.path().join("p");
+    json_of(
+        &[
+            "plan",
+            s,
+            "--max-units",
+            "20",
+            "--out",
+            p.to_str().unwrap(),
+            "--json",
+            "--replications",
+            "1",
+        ],
+        &p,
+        "plan.json",
+    );
+}
+
+/// `validate` recognises a workload profile and checks it as `pick` does.
+#[test]
+fn validate_recognises_a_profile() {
+    llmcap()
+        .args([
+            "validate",
+            repo("scenarios/profiles/claude_100m_tokens.toml")
+                .to_str()
+                .unwrap(),
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("valid workload profile"))
+        .stdout(predicate::str::contains("workload "));
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = write(
+        tmp.path(),
+        "bad.toml",
+        &std::fs::read_to_string(repo("scenarios/profiles/claude_100m_tokens.toml"))
+            .unwrap()
+            .replacen("[profile]", "[profile]\nbudget_usd_per_month = -5", 1),
+    );
+    llmcap()
+        .args(["validate", bad.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.toml"))
+        .stderr(predicate::str::contains("profile.budget_usd_per_month"));
+}
+
+/// `completions SHELL` prints a completion script naming every command.
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        llmcap()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("llmcap"))
+            .stdout(predicate::str::contains("sweep"));
+    }
+    llmcap().args(["completions", "tcsh"]).assert().code(2);
+}

@@ -93,12 +93,15 @@ pub fn headline(r: &PickResult) -> Vec<String> {
                     })
                     .unwrap_or_else(|| "; no fallback".into());
                 out.push(format!(
-                    "{}: {} {} ({}), {} per month{fb}",
+                    "{}: {} {} ({}), {} per month{}{fb}",
                     w.workload,
                     p.route.platform,
                     p.route.model,
                     best.label,
-                    usd_whole(best.monthly_usd.mean)
+                    usd_whole(best.monthly_usd.mean),
+                    best.commitment
+                        .map(|k| format!(", signing {} over the term", usd_whole(k.total_usd)))
+                        .unwrap_or_default()
                 ));
             }
             (v, _) => out.push(format!(
@@ -507,13 +510,16 @@ fn answer(m: &mut String, r: &PickResult, w: &WorkloadPick) {
             let best = p.best().expect("recommended");
             let _ = writeln!(
                 m,
-                "- **{}**: primary **{}** serving {} with {}: {} ± {} per month, TTFT p50 {} / p99 {}, {} of requests within the SLA.",
+                "- **{}**: primary **{}** serving {} with {}: {} ± {} per month{}, TTFT p50 {} / p99 {}, {} of requests within the SLA.",
                 w.workload,
                 p.route.platform,
                 p.route.model,
                 best.label,
                 usd_whole(best.monthly_usd.mean),
                 usd_whole(best.monthly_usd.half_width()),
+                best.commitment
+                    .map(|k| format!(" (the purchase signs {})", super::plan::signs(&k)))
+                    .unwrap_or_default(),
                 ms(best.p50_ms),
                 ms(best.p99_ms),
                 best.attainment.map_or("n/a".into(), |a| pct(a.mean))

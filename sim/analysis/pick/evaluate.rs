@@ -40,6 +40,9 @@ pub struct Config {
     pub utilization: Option<f64>,
     pub spilled_share: f64,
     pub throttled_share: f64,
+    /// What a reserved configuration signs over its term (none on demand or
+    /// on the hourly term).
+    pub commitment: Option<crate::analysis::plan::Commitment>,
 }
 
 /// Break-even of a reserved offering against the route's on-demand prices.
@@ -117,6 +120,7 @@ fn config_of(
         utilization,
         spilled_share: summary.spilled_share,
         throttled_share: summary.throttled_share,
+        commitment: None,
     }
 }
 
@@ -258,15 +262,18 @@ pub(super) fn evaluate(
                     m.label()
                 ),
             };
-            config_of(
-                &e.summary,
-                c.mode,
-                c.units,
-                &c.term,
-                c.monthly_usd,
-                label,
-                c.utilization,
-            )
+            Config {
+                commitment: c.commitment,
+                ..config_of(
+                    &e.summary,
+                    c.mode,
+                    c.units,
+                    &c.term,
+                    c.monthly_usd,
+                    label,
+                    c.utilization,
+                )
+            }
         };
         eval.reserved = reserved_best.map(to_config);
         eval.on_demand = result.all_on_demand.as_ref().map(to_config);
