@@ -26,7 +26,6 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("sim/report/plots/breakeven.rs", "draw", 175),
     ("sim/input/scenario/class.rs", "validate_class", 167),
     ("sim/model/routing.rs", "attempt", 165),
-    ("sim/analysis/pick/evaluate.rs", "evaluate", 165),
     ("sim/report/fit.rs", "fit_toml", 161),
     ("sim/input/scenario/mod.rs", "validate", 168),
 ];

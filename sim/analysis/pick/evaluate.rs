@@ -247,34 +247,7 @@ pub(super) fn evaluate(
                     })
             });
         let offering = route.reserved.clone().unwrap_or_default();
-        let to_config = |c: &crate::analysis::plan::Candidate| -> Config {
-            let e = result
-                .evaluated
-                .iter()
-                .find(|e| e.mode == c.mode && e.units == c.units)
-                .expect("candidates come from evaluated configurations");
-            let label = match c.mode {
-                Mode::OnDemandOnly => "on-demand only".to_string(),
-                m => format!(
-                    "{} units of {offering}, {} term, {}",
-                    c.units,
-                    c.term,
-                    m.label()
-                ),
-            };
-            Config {
-                commitment: c.commitment,
-                ..config_of(
-                    &e.summary,
-                    c.mode,
-                    c.units,
-                    &c.term,
-                    c.monthly_usd,
-                    label,
-                    c.utilization,
-                )
-            }
-        };
+        let to_config = |c| plan_config(&result, c, &offering);
         eval.reserved = reserved_best.map(to_config);
         eval.on_demand = result.all_on_demand.as_ref().map(to_config);
         // Break-even per term against this route's on-demand prices.
@@ -319,6 +292,40 @@ pub(super) fn evaluate(
         eval.reserved_note = Some(no_reserved_note(catalog, route, monthly.mean));
     }
     Ok(eval)
+}
+
+/// A plan candidate as pick's configuration, with its evaluated summary and total commitment.
+fn plan_config(
+    result: &crate::analysis::plan::PlanResult,
+    c: &crate::analysis::plan::Candidate,
+    offering: &str,
+) -> Config {
+    let e = result
+        .evaluated
+        .iter()
+        .find(|e| e.mode == c.mode && e.units == c.units)
+        .expect("candidates come from evaluated configurations");
+    let label = match c.mode {
+        Mode::OnDemandOnly => "on-demand only".to_string(),
+        m => format!(
+            "{} units of {offering}, {} term, {}",
+            c.units,
+            c.term,
+            m.label()
+        ),
+    };
+    Config {
+        commitment: c.commitment,
+        ..config_of(
+            &e.summary,
+            c.mode,
+            c.units,
+            &c.term,
+            c.monthly_usd,
+            label,
+            c.utilization,
+        )
+    }
 }
 
 /// For a route without a reserved offering: say so, and price the
