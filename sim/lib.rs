@@ -31,12 +31,14 @@
 //!   options.rs              typed [sweep] and [plan] specs
 //!   time.rs                 integer microseconds
 //!   limits.rs               caps on user-controlled sizes
+//!   measurement.rs          load-test measurements: per-request rows, per-window statistics
 //! input/                    stage 1: everything read from outside
 //!   document.rs             TOML parsing with line/column, the Checker every input uses
 //!   scenario/               raw serde types -> validation (class, validate, offerings, options,
 //!                           route_order, trace_scan, expected) -> domain::Scenario
 //!   catalog.rs              the embedded platform catalog (each number with source and date)
 //!   trace.rs                streaming trace readers (Azure, BurstGPT, Mooncake, CSV)
+//!   measurements/           load-test readers (LLMPerf, GuideLLM, azure-openai-benchmark, CSV)
 //! model/                    stage 2: the simulation
 //!   engine.rs               event queue and clock (time, then sequence number)
 //!   rng.rs                  one random stream per (replication, purpose, index)

@@ -4,6 +4,7 @@
 //! neither `input` nor `model`, so data flows one way: input -> domain <- model.
 
 pub mod limits;
+pub mod measurement;
 pub mod options;
 pub mod scenario;
 pub mod time;

@@ -6,5 +6,6 @@
 pub mod catalog;
 pub mod document;
 pub mod gateway;
+pub mod measurements;
 pub mod scenario;
 pub mod trace;

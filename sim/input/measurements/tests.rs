@@ -1,0 +1,268 @@
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::read;
+use crate::domain::measurement::{MeasurementFormat as F, Outcome};
+use crate::error::InputError;
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn message(e: &InputError) -> String {
+    e.to_string()
+}
+
+#[test]
+fn llmperf_rows_outcomes_and_the_summary_concurrency() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        d.path(),
+        "raw_data_individual_x.json",
+        r#"[{"error_code": null, "ttft_s": 0.5, "end_to_end_latency_s": 2.0, "number_input_tokens": 550, "number_output_tokens": 150},
+            {"error_code": -100, "error_msg": "Output too few tokens 3", "ttft_s": 0.7, "end_to_end_latency_s": 1.0, "number_input_tokens": 550, "number_output_tokens": 3},
+            {"error_code": 429, "error_msg": "rate", "ttft_s": 0, "end_to_end_latency_s": 0, "number_input_tokens": 0, "number_output_tokens": 0},
+            {"error_code": -1, "ttft_s": null, "number_input_tokens": 550}]"#,
+    );
+    let m = read(&p, F::Llmperf).unwrap();
+    assert_eq!(m.requests.len(), 4);
+    let o: Vec<_> = m.requests.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        o,
+        [Outcome::Ok, Outcome::Ok, Outcome::Throttled, Outcome::Error]
+    );
+    assert_eq!(m.requests[1].ttft_s, Some(0.7));
+    assert_eq!(m.requests[2].ttft_s, None);
+    assert_eq!(m.requests[0].level, None);
+    write(
+        d.path(),
+        "raw_data_summary_x.json",
+        r#"{"model": "m1", "num_concurrent_requests": 5}"#,
+    );
+    let m = read(&p, F::Llmperf).unwrap();
+    assert_eq!(m.requests[0].level, Some(5.0));
+    assert_eq!(m.target.as_deref(), Some("m1"));
+}
+
+#[test]
+fn llmperf_bad_files_name_the_place() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        d.path(),
+        "a.json",
+        "[{\"ttft_s\": 0.5,\n \"error_code\": null,,}]",
+    );
+    let e = read(&p, F::Llmperf).unwrap_err();
+    assert!(matches!(e, InputError::Parse { line: 2, .. }), "{e}");
+    let p = write(d.path(), "b.json", r#"{"model": "summary"}"#);
+    assert!(message(&read(&p, F::Llmperf).unwrap_err()).contains("summary file"));
+    let p = write(
+        d.path(),
+        "c.json",
+        r#"[{"error_code": null, "ttft_s": 0.5, "number_input_tokens": 5}, {"error_code": null, "ttft_s": -1}]"#,
+    );
+    let e = read(&p, F::Llmperf).unwrap_err();
+    assert_eq!(e.path(), "[1].ttft_s", "{e}");
+    let p = write(
+        d.path(),
+        "d.json",
+        r#"[{"error_code": null, "number_input_tokens": 1.5, "ttft_s": 1}]"#,
+    );
+    let e = read(&p, F::Llmperf).unwrap_err();
+    assert_eq!(e.path(), "[0].number_input_tokens", "{e}");
+    let p = write(d.path(), "e.json", r#"[{"error_code": null}]"#);
+    assert!(message(&read(&p, F::Llmperf).unwrap_err()).contains("needs its ttft_s"));
+}
+
+const GUIDELLM: &str = r#"{"benchmarks": [
+ {"worker": {"backend_model": "m"},
+  "metrics": {"request_concurrency": {"successful": {"mean": 1.0}}},
+  "requests": {"successful": [
+     {"time_to_first_token_ms": 20.0, "request_latency": 0.5, "start_time": 100.0, "prompt_tokens": 256, "output_tokens": 128},
+     {"time_to_first_token_ms": 30.0, "request_latency": 0.6, "start_time": 101.0, "prompt_tokens": 256, "output_tokens": 128}],
+   "errored": [{"error": "HTTP 429 Too Many Requests", "start_time": 102.0}],
+   "incomplete": [{}]}},
+ {"metrics": {"request_concurrency": {"successful": {"mean": 4.0}}},
+  "requests": {"successful": [{"time_to_first_token_ms": 50.0, "start_time": 110.0, "prompt_tokens": 256}]}}]}"#;
+
+#[test]
+fn guidellm_json_and_yaml() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "g.json", GUIDELLM);
+    let m = read(&p, F::Guidellm).unwrap();
+    assert_eq!(m.requests.len(), 4);
+    assert_eq!(m.requests[0].ttft_s, Some(0.02));
+    assert_eq!(m.requests[0].start_s, Some(0.0));
+    assert_eq!(m.requests[2].outcome, Outcome::Throttled);
+    assert_eq!(m.requests[3].level, Some(4.0));
+    assert!(m.notes.iter().any(|n| n.contains("1 incomplete")));
+    // The same report as YAML.
+    let v: serde_json::Value = serde_json::from_str(GUIDELLM).unwrap();
+    let y = write(d.path(), "g.yaml", &yaml_serde::to_string(&v).unwrap());
+    assert_eq!(read(&y, F::Guidellm).unwrap().requests, m.requests);
+    let bad = write(
+        d.path(),
+        "h.yaml",
+        "benchmarks:\n  - requests:\n      successful:\n        - {time_to_first_token_ms: fast}\n",
+    );
+    let e = read(&bad, F::Guidellm).unwrap_err();
+    assert_eq!(
+        e.path(),
+        "benchmarks[0].requests.successful[0].time_to_first_token_ms",
+        "{e}"
+    );
+    let bad = write(d.path(), "i.yaml", "benchmarks: [\n  {a: 1\n");
+    assert!(matches!(
+        read(&bad, F::Guidellm).unwrap_err(),
+        InputError::Parse { .. }
+    ));
+    let bad = write(d.path(), "j.json", "{\"runs\": []}");
+    assert!(message(&read(&bad, F::Guidellm).unwrap_err()).contains("benchmarks"));
+}
+
+const AZURE_LOG: &str = "2024-05-16 08:12:47 INFO     Load test args: {\"deployment\": \"gpt-4-ptu\", \"clients\": 10, \"rate\": 43.0, \"aggregation_window\": 60.0, \"context_tokens\": 1000, \"max_tokens\": 500}
+2024-05-16 08:12:48 INFO     starting load...
+2024-05-16 08:12:49 INFO     rpm: n/a   processing: 2    completed: 0     failures: 0    throttled: 0    requests: 0     tpm: 0      ttft_avg: n/a    ttft_95th: n/a    tbt_avg: n/a    tbt_95th: n/a    e2e_avg: n/a    e2e_95th: n/a    context_tpr_avg n/a  gen_tpr_10th n/a  gen_tpr_avg n/a  gen_tpr_90th n/a  util_avg: n/a    util_95th: n/a
+WARNING something
+2024-05-16 08:13:50 INFO     rpm: 8.0   processing: 1    completed: 14    failures: 3    throttled: 3    requests: 14    tpm: 12080.0 ttft_avg: 0.693  ttft_95th: 0.962  tbt_avg: 0.027  tbt_95th: 0.028  e2e_avg: 14.588 e2e_95th: 16.268 context_tpr_avg 1007 gen_tpr_10th 503  gen_tpr_avg 503  gen_tpr_90th 503  util_avg: 104.8% util_95th: 118.8%
+Traceback (most recent call last):
+";
+
+#[test]
+fn azure_benchmark_text_log() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "log.txt", AZURE_LOG);
+    let m = read(&p, F::AzureBenchmark).unwrap();
+    assert_eq!(m.windows.len(), 2);
+    let w = &m.windows[1];
+    assert_eq!(
+        (w.line, w.run_s, w.clients, w.rate_rpm),
+        (5, 62.0, 10.0, Some(43.0))
+    );
+    assert_eq!((w.requests, w.throttled, w.failures), (14, 3, 3));
+    assert_eq!(
+        (w.ttft_avg_s, w.ttft_p95_s, w.util_avg_pct),
+        (Some(0.693), Some(0.962), Some(104.8))
+    );
+    assert_eq!(
+        (w.context_tokens, w.gen_tokens, w.tpm),
+        (Some(1007.0), Some(503.0), Some(12080.0))
+    );
+    assert_eq!(m.windows[0].ttft_avg_s, None);
+    assert_eq!(m.target.as_deref(), Some("gpt-4-ptu"));
+    let bad = write(
+        d.path(),
+        "bad.txt",
+        &AZURE_LOG.replace("ttft_avg: 0.693", "ttft_avg: fast"),
+    );
+    let e = read(&bad, F::AzureBenchmark).unwrap_err();
+    assert_eq!(e.path(), "line 5");
+    assert!(message(&e).contains("ttft_avg"), "{e}");
+    let none = write(d.path(), "none.txt", "hello\n");
+    assert!(message(&read(&none, F::AzureBenchmark).unwrap_err()).contains("no statistics lines"));
+}
+
+#[test]
+fn azure_benchmark_json_lines() {
+    let d = tempfile::tempdir().unwrap();
+    let line = r#"{"run_seconds": 61, "timestamp": "2024-01-01 00:01:01", "rpm": 30.0, "processing": 4, "completed": 40, "failures": 2, "throttled": 2, "requests": 40, "tpm": {"context": 30000.0, "gen": 3000.0, "total": 33000.0}, "e2e": {"avg": 2.0, "95th": 3.0}, "ttft": {"avg": 0.5, "95th": 0.9}, "tbt": {"avg": 0.02, "95th": 0.03}, "gen_tokens": {"avg": 100}, "util": {"avg": "52.1%", "95th": "60.0%"}}"#;
+    let p = write(d.path(), "run_clients=4.jsonl", &format!("{line}\n"));
+    let m = read(&p, F::AzureBenchmark).unwrap();
+    let w = &m.windows[0];
+    assert_eq!(
+        (w.run_s, w.clients, w.util_avg_pct, w.ttft_p95_s),
+        (61.0, 4.0, Some(52.1), Some(0.9))
+    );
+    assert_eq!(w.context_tokens, Some(1000.0));
+    let bad = write(d.path(), "b.jsonl", &format!("{line}\n{{\"rpm\": 1"));
+    assert_eq!(read(&bad, F::AzureBenchmark).unwrap_err().path(), "line 2");
+}
+
+#[test]
+fn csv_columns_statuses_and_errors() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        d.path(),
+        "r.csv",
+        "start_s,ttft_ms,input_tokens,output_tokens,status,concurrency\n10,500,1000,100,200,2\n11,,1000,,429,2\n12,700,2000,100,,4\n",
+    );
+    let m = read(&p, F::Csv).unwrap();
+    assert_eq!(m.requests.len(), 3);
+    assert_eq!(m.requests[0].ttft_s, Some(0.5));
+    assert_eq!(m.requests[1].outcome, Outcome::Throttled);
+    assert_eq!(m.requests[2].start_s, Some(2.0));
+    assert_eq!(m.requests[2].level, Some(4.0));
+    for (text, at, words) in [
+        ("ttft,input_tokens\n1,2\n", "line 1", "ttft_ms"),
+        ("ttft_ms,output_tokens\n1,2\n", "line 1", "input_tokens"),
+        ("ttft_ms,input_tokens\n1,2\n-3,4\n", "line 3", "0 or more"),
+        (
+            "ttft_ms,input_tokens,status\n1,2,ok\n",
+            "line 2",
+            "HTTP status",
+        ),
+        (
+            "ttft_ms,input_tokens\n,2\n",
+            "line 2",
+            "time to first token",
+        ),
+        ("ttft_ms,input_tokens\n1,2.5\n", "line 2", "whole number"),
+        ("ttft_ms,input_tokens\n1,2,3\n", "line 2", "CSV row"),
+        (
+            "ttft_ms,input_tokens,concurrency,rate_rps\n1,2,3,4\n",
+            "line 1",
+            "not both",
+        ),
+    ] {
+        let p = write(d.path(), "bad.csv", text);
+        let e = read(&p, F::Csv).unwrap_err();
+        assert_eq!(e.path(), at, "{text}: {e}");
+        assert!(message(&e).contains(words), "{text}: {e}");
+    }
+}
+
+/// Every public measurement file of each format reads (SKIPPED without ../shared/measurements).
+#[test]
+fn public_measurements_read() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/measurements");
+    if !root.is_dir() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED public_measurements_read: needs {} (public data, not in the repository)",
+            root.display()
+        );
+        return;
+    }
+    let mut seen = 0;
+    for dir in std::fs::read_dir(&root).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            let format = if name.starts_with("raw_data_individual_") {
+                F::Llmperf
+            } else if name.contains("_throughput_clients=") {
+                F::AzureBenchmark
+            } else if name.contains("benchmarks_stripped.") && !name.ends_with(".txt") {
+                F::Guidellm
+            } else {
+                continue;
+            };
+            let m = read(&f, format).unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                !m.requests.is_empty() || !m.windows.is_empty(),
+                "{name}: nothing read"
+            );
+            if format == F::Llmperf {
+                assert!(m.requests.iter().all(|r| r.level == Some(5.0)), "{name}");
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 19 + 16 + 2, "{seen} files read");
+}
