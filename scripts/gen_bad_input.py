@@ -147,6 +147,9 @@ input_per_1m = { value = 1.00, source = "test fixture", as_of = "2026-11" }
 output_per_1m = { value = 4.00, source = "test fixture", as_of = "2026-11" }
 tpm = { value = 100000, source = "test fixture", as_of = "2026-11" }
 rpm = { value = 1000, source = "test fixture", as_of = "2026-11" }
+
+[offering.lifecycle]
+status = { value = "available", source = "test fixture", as_of = "2026-11" }
 '''
 
 cases = {}
@@ -498,6 +501,9 @@ cat("unknown_kind", 'kind = "on_demand"', 'kind = "spot"', ["kind", "spot"])
 cat("unknown_platform_kind", 'kind = "hyperscaler"', 'kind = "mainframe"', ["kind", "mainframe"])
 cat("unknown_key", 'model = "acme-1"', 'model = "acme-1"\ncolour = "red"', ["colour"])
 cat("duplicate_offering", CATALOG[CATALOG.index("[[offering]]"):], CATALOG[CATALOG.index("[[offering]]"):] * 2, ["acme-1/standard"])
+cat("lifecycle_unknown_status", 'status = { value = "available"', 'status = { value = "sunset"', ["lifecycle.status", "sunset", "available, deprecated, retired"])
+cat("lifecycle_retired_without_date", 'status = { value = "available"', 'status = { value = "retired"', ["lifecycle.retired_on", "is missing"])
+cat("lifecycle_status_disagrees", 'status = { value = "available", source = "test fixture", as_of = "2026-11" }', 'status = { value = "available", source = "test fixture", as_of = "2026-11" }\nretired_on = { value = "2026-02-19", source = "test fixture", as_of = "2026-11" }', ["lifecycle.status", "make it \"retired\" on 2026-11-30"])
 cat("p99_below_median", 'p99_ms = { value = 1500', 'p99_ms = { value = 100', ["p99_ms"])
 case("catalog_missing_file", "catalog c.toml gone.toml", ["gone.toml", "cannot read"], {"c.toml": CATALOG})
 

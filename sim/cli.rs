@@ -98,6 +98,10 @@ pub struct PickArgs {
     /// Output folder [default: results/<profile name>-pick].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Judge each offering's lifecycle (available, deprecated, retired) on this date
+    /// (YYYY-MM-DD) [default: the catalog's as-of date, so answers repeat].
+    #[arg(long, value_name = "DATE", value_parser = llmcap::input::catalog::parse_day)]
+    pub as_of: Option<String>,
     #[command(flatten)]
     pub sim: SimOptions,
 }
@@ -1138,7 +1142,7 @@ fn pick(a: PickArgs) -> Result<(), Failure> {
     let staging = stage(&dest, vec![a.profile.clone()], a.sim.wait)?;
     let total = profile.horizon_hours as u64 * profile.replications as u64 * 40;
     let (result, took) = with_progress(total, a.sim.quiet, |progress| {
-        llmcap::analysis::pick::pick(&profile, threads, Some(progress))
+        llmcap::analysis::pick::pick(&profile, a.as_of.as_deref(), threads, Some(progress))
     })?;
     let result = result.map_err(runtime)?;
     let manifest = Manifest {

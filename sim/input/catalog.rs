@@ -165,6 +165,117 @@ pub struct Offering {
     pub latency: OfferingLatency,
     pub on_demand: Option<OfferingOnDemand>,
     pub reserved: Option<OfferingReserved>,
+    /// Whether the offering is still sold (`llmcap catalog --check` requires it).
+    pub lifecycle: Option<OfferingLifecycle>,
+}
+
+/// The lifecycle stages an offering's `lifecycle.status` may state.
+pub const LIFECYCLE_STATUSES: &[&str] = &["available", "deprecated", "retired"];
+
+/// An offering's lifecycle: the status its source gave on `status.as_of`, and the dates that
+/// let the status be judged at any other date ([`OfferingLifecycle::status_at`]).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferingLifecycle {
+    /// One of [`LIFECYCLE_STATUSES`], as read on `as_of`.
+    pub status: Sourced<String>,
+    /// From this date (YYYY-MM-DD) the vendor no longer recommends it or sells it to new
+    /// customers; it still serves.
+    pub deprecated_on: Option<Sourced<String>>,
+    /// From this date (YYYY-MM-DD) requests fail.
+    pub retired_on: Option<Sourced<String>>,
+}
+
+/// An offering's lifecycle stage on a given date.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Lifecycle {
+    Available,
+    /// Deprecated on `on`; retires on `retires` when a date is known.
+    Deprecated {
+        on: String,
+        retires: Option<String>,
+    },
+    Retired {
+        on: String,
+    },
+}
+
+impl Lifecycle {
+    /// "deprecated on 2026-04-14, retires on 2026-10-14", "retired on 2026-02-19", "available".
+    pub fn describe(&self) -> String {
+        match self {
+            Lifecycle::Available => "available".into(),
+            Lifecycle::Deprecated { on, retires } => format!(
+                "deprecated on {on}{}",
+                retires
+                    .as_ref()
+                    .map(|r| format!(", retires on {r}"))
+                    .unwrap_or_default()
+            ),
+            Lifecycle::Retired { on } => format!("retired on {on}"),
+        }
+    }
+}
+
+impl OfferingLifecycle {
+    /// The stage on `date` (YYYY-MM-DD): retired from `retired_on`, deprecated from
+    /// `deprecated_on` (or, with neither date reached, available). An offering without dates
+    /// keeps the status its source gave.
+    pub fn status_at(&self, date: &str) -> Lifecycle {
+        let deprecated = self.deprecated_on.as_ref().map(|d| d.value.clone());
+        let retired = self.retired_on.as_ref().map(|d| d.value.clone());
+        match (&deprecated, &retired) {
+            (_, Some(r)) if r.as_str() <= date => Lifecycle::Retired { on: r.clone() },
+            (Some(d), _) if d.as_str() <= date => Lifecycle::Deprecated {
+                on: d.clone(),
+                retires: retired,
+            },
+            (None, None) => match self.status.value.as_str() {
+                "available" => Lifecycle::Available,
+                // A status without a date is checked away by `Catalog::check`.
+                other => Lifecycle::Deprecated {
+                    on: format!("an unknown date ({other})"),
+                    retires: None,
+                },
+            },
+            _ => Lifecycle::Available,
+        }
+    }
+}
+
+/// The last day of a YYYY-MM month, or a YYYY-MM-DD date as is: the date an `as_of` stands for.
+pub fn as_of_day(as_of: &str) -> String {
+    match as_of.split('-').collect::<Vec<_>>().as_slice() {
+        [y, m] => {
+            let (y, m): (u32, u32) = (y.parse().unwrap_or(0), m.parse().unwrap_or(1));
+            let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+            let last = match m {
+                2 if leap => 29,
+                2 => 28,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            };
+            format!("{y:04}-{m:02}-{last:02}")
+        }
+        _ => as_of.to_string(),
+    }
+}
+
+/// Whether `d` is a YYYY-MM-DD date.
+pub fn is_day(d: &str) -> bool {
+    d.split('-').count() == 3 && valid_date(d)
+}
+
+/// A YYYY-MM-DD date given on the command line (`pick --as-of`), or what is allowed.
+pub fn parse_day(s: &str) -> Result<String, String> {
+    if is_day(s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "\"{s}\" is not a date; allowed: YYYY-MM-DD (e.g. 2026-11-30)"
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -289,6 +400,17 @@ impl Catalog {
             .flat_map(|(_, f)| f.offering.iter().map(move |o| (&f.platform, o)))
     }
 
+    /// The catalog's as-of date (YYYY-MM-DD): the latest date an offering's lifecycle was
+    /// read (`lifecycle.status.as_of`, a month standing for its last day). `pick` judges
+    /// lifecycles on this date unless given another.
+    pub fn as_of(&self) -> String {
+        self.offerings()
+            .filter_map(|(_, o)| o.lifecycle.as_ref()?.status.as_of.as_deref())
+            .map(as_of_day)
+            .max()
+            .unwrap_or_default()
+    }
+
     /// Models a platform sells (sorted, deduplicated).
     pub fn models_of(&self, platform: &str) -> Vec<&str> {
         let mut v: Vec<&str> = self
@@ -404,22 +526,8 @@ impl Catalog {
                         c.number(&format!("{at}.{k}"), v, 1.0, 1e9);
                     }
                 }
-                let l = &o.latency;
-                c.number(&format!("{at}.latency.median_ms"), &l.median_ms, 0.0, 3.6e6);
-                c.number(
-                    &format!("{at}.latency.p99_ms"),
-                    &l.p99_ms,
-                    l.median_ms.value,
-                    3.6e6,
-                );
-                if let Some(v) = &l.prefill_ms_per_1k_input {
-                    c.number(
-                        &format!("{at}.latency.prefill_ms_per_1k_input"),
-                        v,
-                        0.0,
-                        1e5,
-                    );
-                }
+                c.lifecycle(&at, o.lifecycle.as_ref());
+                c.latency(&at, &o.latency);
                 match (o.kind.as_str(), &o.on_demand, &o.reserved) {
                     ("on_demand", Some(od), None) => {
                         c.number(
@@ -545,6 +653,85 @@ impl Check<'_> {
                 format!("as_of \"{d}\" is not a date (YYYY-MM or YYYY-MM-DD)"),
             ),
             Some(_) => {}
+        }
+    }
+
+    /// An offering's TTFT profile: positive, p99 at least the median.
+    fn latency(&mut self, at: &str, l: &OfferingLatency) {
+        self.number(&format!("{at}.latency.median_ms"), &l.median_ms, 0.0, 3.6e6);
+        self.number(
+            &format!("{at}.latency.p99_ms"),
+            &l.p99_ms,
+            l.median_ms.value,
+            3.6e6,
+        );
+        if let Some(v) = &l.prefill_ms_per_1k_input {
+            self.number(
+                &format!("{at}.latency.prefill_ms_per_1k_input"),
+                v,
+                0.0,
+                1e5,
+            );
+        }
+    }
+
+    /// An offering's lifecycle: present, a known status, dates in YYYY-MM-DD, and a status that
+    /// agrees with the dates on the day it was read.
+    fn lifecycle(&mut self, at: &str, l: Option<&OfferingLifecycle>) {
+        let key = format!("{at}.lifecycle");
+        let Some(l) = l else {
+            self.bad(
+                &key,
+                "is missing: add [offering.lifecycle] with status = { value = \"available\" | \"deprecated\" | \"retired\", source, as_of } and deprecated_on / retired_on dates",
+            );
+            return;
+        };
+        self.sourced(&format!("{key}.status"), &l.status);
+        self.one_of(
+            &format!("{key}.status"),
+            &l.status.value,
+            LIFECYCLE_STATUSES,
+        );
+        for (k, v) in [
+            ("deprecated_on", &l.deprecated_on),
+            ("retired_on", &l.retired_on),
+        ] {
+            if let Some(v) = v {
+                self.sourced(&format!("{key}.{k}"), v);
+                if !is_day(&v.value) {
+                    self.bad(
+                        format!("{key}.{k}"),
+                        format!("\"{}\" is not a date (YYYY-MM-DD)", v.value),
+                    );
+                }
+            }
+        }
+        let needs = match l.status.value.as_str() {
+            "deprecated" if l.deprecated_on.is_none() => Some("deprecated_on"),
+            "retired" if l.retired_on.is_none() => Some("retired_on"),
+            _ => None,
+        };
+        if let Some(k) = needs {
+            self.bad(
+                format!("{key}.{k}"),
+                format!("is missing: status \"{}\" needs its date", l.status.value),
+            );
+            return;
+        }
+        let read = as_of_day(l.status.as_of.as_deref().unwrap_or_default());
+        let judged = match l.status_at(&read) {
+            Lifecycle::Available => "available",
+            Lifecycle::Deprecated { .. } => "deprecated",
+            Lifecycle::Retired { .. } => "retired",
+        };
+        if judged != l.status.value {
+            self.bad(
+                format!("{key}.status"),
+                format!(
+                    "is \"{}\" but its dates make it \"{judged}\" on {read} (its as_of)",
+                    l.status.value
+                ),
+            );
         }
     }
 
@@ -700,6 +887,82 @@ mod tests {
         }
     }
 
+    fn lifecycle(
+        status: &str,
+        deprecated: Option<&str>,
+        retired: Option<&str>,
+    ) -> OfferingLifecycle {
+        let day = |d: &str| Sourced {
+            value: d.to_string(),
+            source: Some("docs".into()),
+            as_of: Some("2026-11".into()),
+            note: None,
+        };
+        OfferingLifecycle {
+            status: Sourced {
+                value: status.into(),
+                source: Some("docs".into()),
+                as_of: Some("2026-11".into()),
+                note: None,
+            },
+            deprecated_on: deprecated.map(day),
+            retired_on: retired.map(day),
+        }
+    }
+
+    #[test]
+    fn lifecycle_is_judged_on_a_date() {
+        let l = lifecycle("retired", Some("2026-04-14"), Some("2026-06-15"));
+        assert_eq!(l.status_at("2026-04-13"), Lifecycle::Available);
+        assert_eq!(
+            l.status_at("2026-04-14").describe(),
+            "deprecated on 2026-04-14, retires on 2026-06-15"
+        );
+        assert_eq!(
+            l.status_at("2026-06-15").describe(),
+            "retired on 2026-06-15"
+        );
+        assert_eq!(
+            lifecycle("available", None, None).status_at("2030-01-01"),
+            Lifecycle::Available
+        );
+        assert_eq!(as_of_day("2026-11"), "2026-11-30");
+        assert_eq!(as_of_day("2028-02"), "2028-02-29");
+        assert_eq!(as_of_day("2026-11-25"), "2026-11-25");
+    }
+
+    #[test]
+    fn lifecycle_status_must_agree_with_its_dates() {
+        let file = Path::new("x.toml");
+        let run = |l: Option<&OfferingLifecycle>| {
+            let mut problems = Vec::new();
+            Check {
+                file,
+                problems: &mut problems,
+            }
+            .lifecycle("offering[0] (m/od)", l);
+            problems
+        };
+        assert!(run(Some(&lifecycle("retired", None, Some("2026-02-19")))).is_empty());
+        let p = run(Some(&lifecycle("available", None, Some("2026-02-19"))));
+        assert!(
+            p[0].contains("lifecycle.status: is \"available\" but its dates make it \"retired\" on 2026-11-30"),
+            "{p:?}"
+        );
+        let p = run(Some(&lifecycle("retired", None, None)));
+        assert!(p[0].contains("lifecycle.retired_on: is missing"), "{p:?}");
+        let p = run(Some(&lifecycle("retired", None, Some("2026-02"))));
+        assert!(
+            p[0].contains("\"2026-02\" is not a date (YYYY-MM-DD)"),
+            "{p:?}"
+        );
+        let p = run(None);
+        assert!(
+            p[0].contains("offering[0] (m/od).lifecycle: is missing"),
+            "{p:?}"
+        );
+    }
+
     #[test]
     fn merge_keeps_scenario_keys() {
         let base: toml::Table = toml::from_str("a = 1\n[t]\nx = 1\ny = 2").unwrap();
@@ -739,6 +1002,7 @@ kind = "on_demand"
 regions = { value = ["us"], source = "docs", as_of = "2026-01" }
 latency = { median_ms = { value = 400, source = "aa", as_of = "2026-01" }, p99_ms = { value = 900, as_of = "2026-01" } }
 on_demand = { input_per_1m = { value = 1, source = "p", as_of = "2026-01" }, output_per_1m = { value = 2, source = "", as_of = "Jan" } }
+lifecycle = { status = { value = "available", source = "docs", as_of = "2026-01" } }
 "#;
         let c = Catalog::parse([(Path::new("x.toml"), text)]).unwrap();
         let p = c.check();

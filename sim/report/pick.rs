@@ -87,16 +87,19 @@ pub fn headline(r: &PickResult) -> Vec<String> {
                     .fallback()
                     .map(|f| {
                         format!(
-                            "; fallback {} {} on demand",
-                            f.route.platform, f.route.model
+                            "; fallback {} {}{} on demand",
+                            f.route.platform,
+                            f.route.model,
+                            deprecated_note(f)
                         )
                     })
                     .unwrap_or_else(|| "; no fallback".into());
                 out.push(format!(
-                    "{}: {} {} ({}), {} per month{}{fb}",
+                    "{}: {} {}{} ({}), {} per month{}{fb}",
                     w.workload,
                     p.route.platform,
                     p.route.model,
+                    deprecated_note(p),
                     best.label,
                     usd_whole(best.monthly_usd.mean),
                     best.commitment
@@ -126,6 +129,15 @@ pub fn headline(r: &PickResult) -> Vec<String> {
         out.push(format!("over budget: {b}"));
     }
     out
+}
+
+/// " (deprecated on DATE, retires on DATE)" for a route whose offering is deprecated.
+fn deprecated_note(e: &Evaluation) -> String {
+    e.route
+        .deprecated
+        .as_ref()
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default()
 }
 
 fn verdict_text(v: &Verdict) -> String {
@@ -162,63 +174,7 @@ pub fn render(r: &PickResult) -> String {
     if !p.description.is_empty() {
         let _ = writeln!(m, "{}\n", p.description);
     }
-    let _ = writeln!(m, "## The profile\n");
-    let _ = writeln!(m, "- TTFT SLA: {}", sla_text(r));
-    let mut needs = Vec::new();
-    if p.baa {
-        needs.push("a HIPAA BAA".to_string());
-    }
-    if let Some(res) = &p.residency {
-        needs.push(format!("data residency in \"{res}\""));
-    }
-    for c in &p.certifications {
-        needs.push(c.to_uppercase());
-    }
-    let _ = writeln!(
-        m,
-        "- Compliance: {}",
-        if needs.is_empty() {
-            "none".into()
-        } else {
-            needs.join(", ")
-        }
-    );
-    let _ = writeln!(
-        m,
-        "- Budget: {}",
-        p.budget_usd_per_month
-            .map_or("none".into(), |b| format!("{} per month", usd_whole(b)))
-    );
-    let _ = writeln!(
-        m,
-        "- Two-provider minimum: {}",
-        if p.two_provider { "yes" } else { "waived" }
-    );
-    let _ = writeln!(m, "\n| workload | models (first preferred) | requests/day | tokens/month | mean tokens in / out | peak req/s | tags |");
-    let _ = writeln!(m, "|---|---|---|---|---|---|---|");
-    for w in &p.workloads {
-        let _ = writeln!(
-            m,
-            "| {} | {} | {:.0} | {:.1}M | {:.0} / {:.0} | {:.2} | {} |",
-            w.name,
-            w.models.join(", "),
-            w.mean_rps * 86_400.0,
-            w.tokens_per_month() / 1e6,
-            w.mean_input_tokens,
-            w.mean_output_tokens,
-            w.peak_rps,
-            w.tags
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    let _ = writeln!(
-        m,
-        "\nEvery number below comes from simulating this traffic ({} h horizon, {} replication(s), seed {}, {} first) against the catalog's offerings; monthly costs are the simulated horizon scaled to 730 h, ± the 95% confidence half-width over replications.\n",
-        p.horizon_hours, p.replications, p.seed, p.start_weekday
-    );
+    profile_section(&mut m, r);
 
     // The answer.
     let _ = writeln!(m, "## Answer\n");
@@ -504,16 +460,84 @@ pub fn render(r: &PickResult) -> String {
     m
 }
 
+/// "## The profile": the SLA, needs, budget, judging date and the workloads.
+fn profile_section(m: &mut String, r: &PickResult) {
+    let p = &r.profile;
+    let _ = writeln!(m, "## The profile\n");
+    let _ = writeln!(m, "- TTFT SLA: {}", sla_text(r));
+    let mut needs = Vec::new();
+    if p.baa {
+        needs.push("a HIPAA BAA".to_string());
+    }
+    if let Some(res) = &p.residency {
+        needs.push(format!("data residency in \"{res}\""));
+    }
+    for c in &p.certifications {
+        needs.push(c.to_uppercase());
+    }
+    let _ = writeln!(
+        m,
+        "- Compliance: {}",
+        if needs.is_empty() {
+            "none".into()
+        } else {
+            needs.join(", ")
+        }
+    );
+    let _ = writeln!(
+        m,
+        "- Budget: {}",
+        p.budget_usd_per_month
+            .map_or("none".into(), |b| format!("{} per month", usd_whole(b)))
+    );
+    let _ = writeln!(
+        m,
+        "- Two-provider minimum: {}",
+        if p.two_provider { "yes" } else { "waived" }
+    );
+    let _ = writeln!(
+        m,
+        "- Offerings on sale on {} ({}): retired ones are excluded, deprecated ones rank after available ones",
+        r.lifecycle_date, r.lifecycle_date_from
+    );
+    let _ = writeln!(m, "\n| workload | models (first preferred) | requests/day | tokens/month | mean tokens in / out | peak req/s | tags |");
+    let _ = writeln!(m, "|---|---|---|---|---|---|---|");
+    for w in &p.workloads {
+        let _ = writeln!(
+            m,
+            "| {} | {} | {:.0} | {:.1}M | {:.0} / {:.0} | {:.2} | {} |",
+            w.name,
+            w.models.join(", "),
+            w.mean_rps * 86_400.0,
+            w.tokens_per_month() / 1e6,
+            w.mean_input_tokens,
+            w.mean_output_tokens,
+            w.peak_rps,
+            w.tags
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let _ = writeln!(
+        m,
+        "\nEvery number below comes from simulating this traffic ({} h horizon, {} replication(s), seed {}, {} first) against the catalog's offerings; monthly costs are the simulated horizon scaled to 730 h, ± the 95% confidence half-width over replications.\n",
+        p.horizon_hours, p.replications, p.seed, p.start_weekday
+    );
+}
+
 fn answer(m: &mut String, r: &PickResult, w: &WorkloadPick) {
     match (&w.verdict, w.primary()) {
         (Verdict::Recommended, Some(p)) => {
             let best = p.best().expect("recommended");
             let _ = writeln!(
                 m,
-                "- **{}**: primary **{}** serving {} with {}: {} ± {} per month{}, TTFT p50 {} / p99 {}, {} of requests within the SLA.",
+                "- **{}**: primary **{}** serving {}{} with {}: {} ± {} per month{}, TTFT p50 {} / p99 {}, {} of requests within the SLA.",
                 w.workload,
                 p.route.platform,
                 p.route.model,
+                deprecated_note(p),
                 best.label,
                 usd_whole(best.monthly_usd.mean),
                 usd_whole(best.monthly_usd.half_width()),
@@ -529,9 +553,10 @@ fn answer(m: &mut String, r: &PickResult, w: &WorkloadPick) {
                     let c = f.on_demand.as_ref().expect("fallbacks are on demand");
                     let _ = writeln!(
                         m,
-                        "  Fallback **{}** serving {} on demand (alone it would cost {} per month, TTFT p99 {}{}).",
+                        "  Fallback **{}** serving {}{} on demand (alone it would cost {} per month, TTFT p99 {}{}).",
                         f.route.platform,
                         f.route.model,
+                        deprecated_note(f),
                         usd_whole(c.monthly_usd.mean),
                         ms(c.p99_ms),
                         if c.meets_sla { ", meets the SLA" } else { ", misses the SLA: a degraded mode during incidents" }

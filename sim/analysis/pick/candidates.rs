@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::input::catalog::{Catalog, Offering, Platform};
+use crate::input::catalog::{Catalog, Lifecycle, Offering, Platform};
 
 use super::profile::{Profile, Workload};
 use super::regions::{region_within, residency_values};
@@ -17,6 +17,8 @@ use super::regions::{region_within, residency_values};
 pub enum Exclusion {
     /// It sells none of the workload's models.
     MissingModel(String),
+    /// It sold the model, but the offering is retired on the date pick judges at.
+    Retired(String),
     /// It lacks a compliance feature the profile needs.
     Compliance(String),
     /// It sells the model, but not in the required region.
@@ -31,6 +33,7 @@ impl Exclusion {
     pub fn label(&self) -> &'static str {
         match self {
             Exclusion::MissingModel(_) => "missing model",
+            Exclusion::Retired(_) => "retired",
             Exclusion::Compliance(_) => "compliance",
             Exclusion::Residency(_) => "data residency",
             Exclusion::Sla(_) => "SLA",
@@ -41,6 +44,7 @@ impl Exclusion {
     pub fn detail(&self) -> &str {
         match self {
             Exclusion::MissingModel(s)
+            | Exclusion::Retired(s)
             | Exclusion::Compliance(s)
             | Exclusion::Residency(s)
             | Exclusion::Sla(s)
@@ -59,6 +63,9 @@ pub struct Route {
     /// Full offering ids ("bedrock/claude-sonnet-4/us-cris").
     pub on_demand: Option<String>,
     pub reserved: Option<String>,
+    /// When an offering of the route is deprecated on the judging date: "deprecated on DATE,
+    /// retires on DATE" (pick ranks such routes after available ones).
+    pub deprecated: Option<String>,
 }
 
 fn platform_compliance(p: &Platform, profile: &Profile) -> Option<String> {
@@ -108,20 +115,69 @@ fn reserved_price(o: &Offering) -> f64 {
     })
 }
 
-/// The routes each platform offers for a workload, or why it offers none.
+/// An offering's lifecycle on `date` (an offering without one counts as available).
+pub fn lifecycle(o: &Offering, date: &str) -> Lifecycle {
+    o.lifecycle
+        .as_ref()
+        .map_or(Lifecycle::Available, |l| l.status_at(date))
+}
+
+/// The offerings still sold on `date`, and one [`Exclusion::Retired`] per model whose every
+/// offering here is retired by then.
+fn on_sale<'a>(
+    p: &Platform,
+    asked: &[&'a Offering],
+    date: &str,
+) -> (Vec<&'a Offering>, Vec<Exclusion>) {
+    let sells: Vec<&Offering> = asked
+        .iter()
+        .copied()
+        .filter(|o| !matches!(lifecycle(o, date), Lifecycle::Retired { .. }))
+        .collect();
+    let mut retired: Vec<(&str, String)> = Vec::new();
+    for o in asked {
+        if let Lifecycle::Retired { on } = lifecycle(o, date) {
+            if !retired.iter().any(|(m, _)| *m == o.model)
+                && !sells.iter().any(|s| s.model == o.model)
+            {
+                retired.push((&o.model, on));
+            }
+        }
+    }
+    let excluded = retired
+        .into_iter()
+        .map(|(m, on)| {
+            Exclusion::Retired(format!(
+                "{} retired {m} on {on} (catalog lifecycle, judged on {date})",
+                p.name
+            ))
+        })
+        .collect();
+    (sells, excluded)
+}
+
+/// The routes each platform offers for a workload, or why it offers none. Offerings retired
+/// on `date` (YYYY-MM-DD) are left out, each model once under [`Exclusion::Retired`].
 pub fn routes(
     catalog: &Catalog,
     profile: &Profile,
     w: &Workload,
+    date: &str,
 ) -> Vec<(String, Result<Route, Exclusion>)> {
     let mut out = Vec::new();
     for (_, f) in &catalog.files {
         let p = &f.platform;
-        let sells: Vec<&Offering> = f
+        let asked: Vec<&Offering> = f
             .offering
             .iter()
             .filter(|o| w.models.contains(&o.model) || w.substitutes.contains(&o.model))
             .collect();
+        let (sells, retired) = on_sale(p, &asked, date);
+        let only_retired = sells.is_empty() && !retired.is_empty();
+        out.extend(retired.into_iter().map(|x| (p.id.clone(), Err(x))));
+        if only_retired {
+            continue;
+        }
         let all: Vec<&String> = w.models.iter().chain(&w.substitutes).collect();
         let all_text = all
             .iter()
@@ -201,14 +257,24 @@ pub fn routes(
             if of.is_empty() {
                 continue;
             }
-            let od = of
-                .iter()
-                .filter(|o| o.on_demand.is_some())
-                .min_by(|a, b| od_price(a, w).total_cmp(&od_price(b, w)));
-            let res = of
-                .iter()
-                .filter(|o| o.reserved.is_some())
-                .min_by(|a, b| reserved_price(a).total_cmp(&reserved_price(b)));
+            // Available before deprecated, then the cheapest.
+            let deprecated = |o: &Offering| lifecycle(o, date) != Lifecycle::Available;
+            let od = of.iter().filter(|o| o.on_demand.is_some()).min_by(|a, b| {
+                deprecated(a)
+                    .cmp(&deprecated(b))
+                    .then(od_price(a, w).total_cmp(&od_price(b, w)))
+            });
+            let res = of.iter().filter(|o| o.reserved.is_some()).min_by(|a, b| {
+                deprecated(a)
+                    .cmp(&deprecated(b))
+                    .then(reserved_price(a).total_cmp(&reserved_price(b)))
+            });
+            let deprecated = [od, res]
+                .into_iter()
+                .flatten()
+                .map(|o| lifecycle(o, date))
+                .find(|l| *l != Lifecycle::Available)
+                .map(|l| l.describe());
             out.push((
                 p.id.clone(),
                 Ok(Route {
@@ -217,6 +283,7 @@ pub fn routes(
                     substitute: w.substitutes.contains(m),
                     on_demand: od.map(|o| format!("{}/{}", p.id, o.id)),
                     reserved: res.map(|o| format!("{}/{}", p.id, o.id)),
+                    deprecated,
                 }),
             ));
         }

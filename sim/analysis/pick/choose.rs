@@ -87,7 +87,18 @@ pub(super) fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -
             Some(b) => {
                 let (bc, bt) = key(&picks.evaluations[b]).expect("has best");
                 let tie = (cost - bc).abs() <= COST_TIE * bc.max(cost);
-                if (tie && ttft < bt) || (!tie && cost < bc) {
+                // Available offerings rank before deprecated ones, whatever they cost.
+                let (dep, bdep) = (
+                    picks.evaluations[i].route.deprecated.is_some(),
+                    picks.evaluations[b].route.deprecated.is_some(),
+                );
+                if dep != bdep {
+                    if dep {
+                        Some(b)
+                    } else {
+                        Some(i)
+                    }
+                } else if (tie && ttft < bt) || (!tie && cost < bc) {
                     Some(i)
                 } else {
                     Some(b)
@@ -99,35 +110,7 @@ pub(super) fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -
     let sla = sla_text(profile);
     let Some(b) = best else {
         picks.verdict = if eligible.is_empty() {
-            let sold_elsewhere = picks
-                .excluded
-                .iter()
-                .any(|(_, x)| matches!(x, Exclusion::Compliance(_) | Exclusion::Residency(_)));
-            if sold_elsewhere {
-                let why: Vec<String> = picks
-                    .excluded
-                    .iter()
-                    .filter(|(_, x)| !matches!(x, Exclusion::MissingModel(_)))
-                    .map(|(p, x)| format!("{p}: {}", x.detail()))
-                    .collect();
-                Verdict::NoCompliantPlatform(format!(
-                    "{} is sold, but by no platform that meets the profile's needs ({})",
-                    w.models.join(" / "),
-                    why.join("; ")
-                ))
-            } else {
-                let mut known: Vec<&str> = Catalog::shipped()
-                    .offerings()
-                    .map(|(_, o)| o.model.as_str())
-                    .collect();
-                known.sort_unstable();
-                known.dedup();
-                Verdict::NoModel(format!(
-                    "no platform in the catalog sells {} (models it knows: {})",
-                    w.models.join(" or "),
-                    known.join(", ")
-                ))
-            }
+            unsold_verdict(w, &picks.excluded)
         } else {
             let closest: Vec<String> = eligible
                 .iter()
@@ -194,6 +177,12 @@ pub(super) fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -
         let cb = ey.on_demand.as_ref().expect("filtered");
         cb.meets_sla
             .cmp(&ca.meets_sla)
+            .then(
+                ex.route
+                    .deprecated
+                    .is_some()
+                    .cmp(&ey.route.deprecated.is_some()),
+            )
             .then(ex.route.substitute.cmp(&ey.route.substitute))
             .then(ca.monthly_usd.mean.total_cmp(&cb.monthly_usd.mean))
             .then(
@@ -241,6 +230,52 @@ pub(super) fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -
         picks.excluded.push((e.route.platform.clone(), x));
     }
     picks
+}
+
+/// Why no platform could even be simulated: the model is sold only where the profile's needs
+/// exclude it, no longer sold, or not sold at all.
+fn unsold_verdict(w: &Workload, excluded: &[(String, Exclusion)]) -> Verdict {
+    let sold_elsewhere = excluded
+        .iter()
+        .any(|(_, x)| matches!(x, Exclusion::Compliance(_) | Exclusion::Residency(_)));
+    if sold_elsewhere {
+        let why: Vec<String> = excluded
+            .iter()
+            .filter(|(_, x)| !matches!(x, Exclusion::MissingModel(_)))
+            .map(|(p, x)| format!("{p}: {}", x.detail()))
+            .collect();
+        Verdict::NoCompliantPlatform(format!(
+            "{} is sold, but by no platform that meets the profile's needs ({})",
+            w.models.join(" / "),
+            why.join("; ")
+        ))
+    } else if excluded
+        .iter()
+        .any(|(_, x)| matches!(x, Exclusion::Retired(_)))
+    {
+        let why: Vec<String> = excluded
+            .iter()
+            .filter(|(_, x)| matches!(x, Exclusion::Retired(_)))
+            .map(|(p, x)| format!("{p}: {}", x.detail()))
+            .collect();
+        Verdict::NoModel(format!(
+            "{} is no longer sold ({}); name a model on sale in the profile",
+            w.models.join(" / "),
+            why.join("; ")
+        ))
+    } else {
+        let mut known: Vec<&str> = Catalog::shipped()
+            .offerings()
+            .map(|(_, o)| o.model.as_str())
+            .collect();
+        known.sort_unstable();
+        known.dedup();
+        Verdict::NoModel(format!(
+            "no platform in the catalog sells {} (models it knows: {})",
+            w.models.join(" or "),
+            known.join(", ")
+        ))
+    }
 }
 
 /// When the catalog's own TTFT profile of an offering (unloaded) already

@@ -23,7 +23,7 @@ mod profile;
 mod regions;
 mod scenario;
 
-pub use candidates::{routes, Exclusion, Route};
+pub use candidates::{lifecycle, routes, Exclusion, Route};
 pub use choose::{Verdict, WorkloadPick, COST_TIE};
 pub use design::{Design, DesignRun};
 pub use evaluate::{BreakEven, Config, Evaluation};
@@ -51,6 +51,9 @@ pub struct PickResult {
     /// Platforms (catalog ids) the design uses.
     pub platforms: Vec<String>,
     pub over_budget: Option<String>,
+    /// The date (YYYY-MM-DD) offerings' lifecycles were judged on, and where it came from.
+    pub lifecycle_date: String,
+    pub lifecycle_date_from: String,
 }
 
 impl PickResult {
@@ -62,13 +65,20 @@ impl PickResult {
     }
 }
 
-/// Runs the whole pick. `progress` counts simulated hours.
+/// Runs the whole pick. `progress` counts simulated hours. Lifecycles are judged on `as_of`
+/// (YYYY-MM-DD), or on the catalog's as-of date without one, so an answer repeats whatever the
+/// day it is run.
 pub fn pick(
     profile: &Profile,
+    as_of: Option<&str>,
     threads: usize,
     progress: Option<&AtomicU64>,
 ) -> Result<PickResult, PickError> {
     let catalog = Catalog::shipped();
+    let (lifecycle_date, lifecycle_date_from) = match as_of {
+        Some(d) => (d.to_string(), "--as-of".to_string()),
+        None => (catalog.as_of(), "the catalog's as-of date".to_string()),
+    };
     let mut workloads = Vec::new();
     for w in &profile.workloads {
         let mut picks = WorkloadPick {
@@ -81,7 +91,7 @@ pub fn pick(
             closest: None,
             verdict: Verdict::Recommended,
         };
-        for (platform, r) in routes(catalog, profile, w) {
+        for (platform, r) in routes(catalog, profile, w, &lifecycle_date) {
             match r {
                 Ok(route) => picks
                     .evaluations
@@ -97,6 +107,8 @@ pub fn pick(
         design: None,
         platforms: Vec::new(),
         over_budget: None,
+        lifecycle_date,
+        lifecycle_date_from,
     };
     if result.recommended() {
         let design = design(catalog, profile, &result.workloads, threads, progress)?;
