@@ -211,6 +211,8 @@ scen("seed_negative", "seed = 7", "seed = -1", ["scenario.seed", "-1"])
 scen("seed_float", "seed = 7", "seed = 7.5", ["scenario.seed"])
 scen("replications_zero", "replications = 1", "replications = 0", ["scenario.replications", "10000"])
 scen("replications_too_many", "replications = 1", "replications = 10001", ["scenario.replications", "10000"])
+scen("replication_hours_too_many", "replications = 1\n", "replications = 10000\n", ["scenario.replications", "100,000,000"], cmd="run s.toml --horizon-hours 17568")
+scen("requests_too_many", "mean_rps = 1.0,", "mean_rps = 900000.0,", ["class[0].arrivals", "1,000,000,000,000"], cmd="run s.toml --horizon-hours 1000")
 scen("name_empty", 'name = "s"', 'name = ""', ["scenario.name"])
 scen("name_space", 'name = "s"', 'name = "my run"', ["scenario.name", "my run"])
 scen("name_dot", 'name = "s"', 'name = ".hidden"', ["scenario.name", ".hidden"])
@@ -351,8 +353,8 @@ scen("gateway_failures_zero", "[[deployment]]\nname = \"ptu\"", "[gateway]\ncool
 scen("gateway_unknown_key", "[[deployment]]\nname = \"ptu\"", "[gateway]\nretries = 1\n\n[[deployment]]\nname = \"ptu\"", ["gateway", "unknown field `retries`"])
 
 # [[outage]]
-def outage(name, body, expect):
-    scen("outage_" + name, BASE, BASE + "\n[[outage]]\n" + body + "\n", expect)
+def outage(name, body, expect, **kw):
+    scen("outage_" + name, BASE, BASE + "\n[[outage]]\n" + body + "\n", expect, **kw)
 outage("deployment_unknown", 'deployments = ["nope"]\nstart_hour = 0\nduration_hours = 1', ["outage[0].deployments", "nope"])
 outage("both_targets", 'deployments = ["ptu"]\nplatform = "azure-openai"\nstart_hour = 0\nduration_hours = 1', ["outage[0]", "platform"])
 outage("no_target", 'start_hour = 0\nduration_hours = 1', ["outage[0]"])
@@ -362,6 +364,7 @@ outage("start_after_horizon", 'deployments = ["ptu"]\nstart_hour = 5\nduration_h
 outage("duration_negative", 'deployments = ["ptu"]\nstart_hour = 0\nduration_hours = -1', ["outage[0].duration_hours", "-1"])
 outage("scheduled_and_random", 'deployments = ["ptu"]\nstart_hour = 0\nduration_hours = 1\nmtbf_hours = 10\nmttr_hours = 1', ["outage[0]", "mtbf_hours"])
 outage("mtbf_tiny", 'deployments = ["ptu"]\nmtbf_hours = 0.0001\nmttr_hours = 1', ["outage[0].mtbf_hours", "0.0001"])
+outage("windows_too_many", 'deployments = ["ptu", "paygo"]\nmtbf_hours = 0.001\nmttr_hours = 0.001', ["outage[0].mtbf_hours", "1,000,000"], cmd="run s.toml --horizon-hours 2000")
 outage("mttr_zero", 'deployments = ["ptu"]\nmtbf_hours = 10\nmttr_hours = 0', ["outage[0].mttr_hours"])
 outage("effect_unknown", 'deployments = ["ptu"]\nstart_hour = 0\nduration_hours = 1\neffect = "half"', ["outage[0].effect", "half"])
 outage("latency_factor_full", 'deployments = ["ptu"]\nstart_hour = 0\nduration_hours = 1\nlatency_factor = 2', ["outage[0].effect", "latency_factor", "partial"])
@@ -466,6 +469,7 @@ prof("budget_negative", 'sla = "p99<=8s"', 'sla = "p99<=8s"\nbudget_usd_per_mont
 prof("residency_unknown", 'sla = "p99<=8s"', 'sla = "p99<=8s"\nresidency = "mars-north"', ["profile.residency", "mars-north"])
 prof("certification_unknown", 'sla = "p99<=8s"', 'sla = "p99<=8s"\ncertifications = ["pci"]', ["profile.certifications", "pci"])
 prof("kind_unknown", 'sla = "p99<=8s"', 'sla = "p99<=8s"\nplatform_kinds = ["edge"]', ["profile.platform_kinds", "edge"])
+prof("workloads_too_many", "[[workload]]", "\n".join('[[workload]]\nname = "w%d"\nmodel = "gpt-4o"\nrequests_per_day = 1000\ninput_tokens = { dist = "fixed", value = 100 }\noutput_tokens = { dist = "fixed", value = 10 }\n' % k for k in range(100)) + "\n[[workload]]", ["workload", "101", "at most 100"])
 prof("horizon_long", "horizon_hours = 2", "horizon_hours = 745", ["simulation.horizon_hours", "744"])
 prof("horizon_zero", "horizon_hours = 2", "horizon_hours = 0", ["simulation.horizon_hours", "from 1 to 744", "got 0"])
 prof("horizon_fraction", "horizon_hours = 2", "horizon_hours = 2.5", ["simulation.horizon_hours", "from 1 to 744", "got 2.5"])
@@ -573,6 +577,7 @@ case("option_from_after_to", f"sweep s.toml {K} --from 30 --to 15 --step 5", ["-
 case("option_step_zero", f"sweep s.toml {K} --from 15 --to 30 --step 0", ["--step"], {"s.toml": BASE})
 case("option_step_negative", f"sweep s.toml {K} --from 15 --to 30 --step -5", ["--step"], {"s.toml": BASE})
 case("option_points_zero", f"sweep s.toml {K} --from 15 --to 30 --points 0", ["--points"], {"s.toml": BASE})
+case("option_sweep_work_too_many", "sweep s.toml --key class.chat.arrivals.mean_rps --from 0.5 --to 1.5 --points 10000 --replications 10000", ["--values", "10,000 points", "100,000,000"], {"s.toml": BASE})
 case("option_points_many", f"sweep s.toml {K} --from 15 --to 30 --points 10001", ["--points", "10000"], {"s.toml": BASE})
 case("option_step_many", f"sweep s.toml {K} --from 15 --to 1000000 --step 5", ["--step", "10000"], {"s.toml": BASE})
 case("option_range_no_step", f"sweep s.toml {K} --from 15 --to 30", ["--step", "points"], {"s.toml": BASE})

@@ -19,8 +19,11 @@ use rayon::prelude::*;
 
 use crate::analysis::cost::deployment_totals;
 use crate::analysis::economics::{Observation, Pair};
+use crate::domain::limits::{MAX_EXPECTED_REQUESTS, MAX_REPLICATION_HOURS};
 use crate::domain::{Pool, Scenario, SweepSpec};
 use crate::error::{InputError, ValueError};
+use crate::format::count;
+use crate::input::scenario::work::Work;
 use crate::input::scenario::{option_name as name, Overrides};
 use crate::model::metrics::{Hist, MeanCi, RepMetrics};
 
@@ -202,6 +205,7 @@ impl Sweep {
             })?;
             points.push(sc);
         }
+        check_work(&points, file, &spec)?;
         let reserved = spec
             .key
             .strip_prefix("deployment.")
@@ -244,6 +248,43 @@ impl Sweep {
             .iter()
             .map(|p| p.horizon_hours as u64 * p.replications as u64)
             .sum()
+    }
+}
+
+/// Refuses a sweep whose points together are past the work limits (each point
+/// was checked on its own when validated).
+fn check_work(points: &[Scenario], file: &Path, spec: &SweepSpec) -> Result<(), InputError> {
+    let (mut hours, mut requests) = (0.0, 0.0);
+    for p in points {
+        let w = Work::of(p);
+        hours += w.hours;
+        requests += w.requests;
+    }
+    let over = if hours > MAX_REPLICATION_HOURS {
+        Some(format!(
+            "{} simulated hours (replications x horizon, summed over points); at most {}",
+            count(hours),
+            count(MAX_REPLICATION_HOURS)
+        ))
+    } else if requests > MAX_EXPECTED_REQUESTS {
+        Some(format!(
+            "about {} requests to simulate; at most {}",
+            count(requests),
+            count(MAX_EXPECTED_REQUESTS)
+        ))
+    } else {
+        None
+    };
+    match over {
+        None => Ok(()),
+        Some(what) => Err(InputError::Invalid {
+            file: file.to_path_buf(),
+            path: name(&spec.at, "values"),
+            message: format!(
+                "{} points make {what} are allowed: use fewer points, replications or a shorter horizon",
+                count(points.len() as f64)
+            ),
+        }),
     }
 }
 

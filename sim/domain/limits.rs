@@ -27,3 +27,22 @@ pub const MAX_REPLICATIONS: u32 = 10_000;
 /// with a large `time_scale` a short trace would otherwise be replayed billions
 /// of times.
 pub const MAX_TILED_PASSES: f64 = 1e8;
+
+/// Simulated hours of one command: replications x horizon, summed over the
+/// points of a sweep (and per configuration of a plan). Memory does not grow
+/// with it, time does: 10^8 hours is about 11,400 simulated years.
+pub const MAX_REPLICATION_HOURS: f64 = 1e8;
+
+/// Requests one command may be expected to simulate (the estimate `llmcap
+/// validate` prints): 10^12 is about 37 hours on one core at the benchmarked
+/// 7.5 million requests per second.
+pub const MAX_EXPECTED_REQUESTS: f64 = 1e12;
+
+/// Expected random outage windows of one replication, summed over outages and
+/// the deployments each covers: every window is kept in memory while the
+/// replication runs.
+pub const MAX_OUTAGE_WINDOWS: f64 = 1e6;
+
+/// Workloads of one `pick` profile: each is simulated on every platform that
+/// sells its model, on demand and with a reserved plan.
+pub const MAX_PICK_WORKLOADS: usize = 100;

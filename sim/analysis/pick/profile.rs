@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::plan::{parse_sla, SlaTarget, HOURS_PER_MONTH};
+use crate::domain::limits::MAX_PICK_WORKLOADS;
 use crate::domain::{Scenario, WEEKDAYS};
 use crate::error::InputError;
 use crate::input::document::{parse_toml, Checker};
@@ -256,7 +257,16 @@ impl Profile {
                 "a profile needs at least one [[workload]] (name, model, requests_per_day or tokens_per_month, input_tokens, output_tokens)",
             ));
         }
-        let mut workloads = Vec::new();
+        if raw.workload.len() > MAX_PICK_WORKLOADS {
+            return Err(c.err(
+                "workload",
+                format!(
+                    "{} [[workload]] tables; at most {MAX_PICK_WORKLOADS} are allowed (each is simulated on every platform that sells its model): split the profile",
+                    raw.workload.len()
+                ),
+            ));
+        }
+        let mut workloads = Vec::with_capacity(raw.workload.len());
         for (i, w) in raw.workload.iter().enumerate() {
             let at = |k: &str| format!("workload[{i}].{k}");
             if w.name.trim().is_empty() {

@@ -23,6 +23,7 @@ pub mod raw;
 mod route_order;
 mod trace_scan;
 mod validate;
+pub mod work;
 
 use class::validate_class;
 use offerings::{apply_offerings, uses_offerings};
@@ -327,7 +328,7 @@ fn validate(
         )?);
     }
 
-    Ok(Scenario {
+    let sc = Scenario {
         name,
         description: h.description.clone(),
         horizon_hours: horizon as u32,
@@ -344,5 +345,7 @@ fn validate(
         plan,
         gateway,
         outages,
-    })
+    };
+    work::check(&c, &sc)?;
+    Ok(sc)
 }
