@@ -342,3 +342,40 @@ fn untagged_runs_diff_fine() {
         "{stdout}"
     );
 }
+
+/// A tagged class on a platform outside the catalog writes attribution.csv with an
+/// empty granularity_hours (there is no native mechanism); diff reads it. Found by the
+/// property test over random scenarios.
+#[test]
+fn custom_platform_with_tags_diffs_fine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = crate::common::write(
+        tmp.path(),
+        "custom.toml",
+        r#"[scenario]
+name = "custom"
+horizon_hours = 1
+[[class]]
+name = "c0"
+model = "m"
+route = ["d"]
+tags = { team = "t0" }
+arrivals = { mean_rps = 1.0 }
+input_tokens = { dist = "fixed", value = 100 }
+output_tokens = { dist = "fixed", value = 10 }
+[[deployment]]
+name = "d"
+platform = "custom"
+model = "m"
+latency = { median_ms = 100, p99_ms = 300 }
+on_demand = { input_per_1m = 1, output_per_1m = 2 }
+"#,
+    );
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    command_ok("run", &scenario, &a, &[]);
+    command_ok("run", &scenario, &b, &["--seed", "5"]);
+    let attribution = std::fs::read_to_string(a.join("attribution.csv")).unwrap();
+    assert!(attribution.contains("custom,team,none,,"), "{attribution}");
+    let (stdout, rows) = diff_ok(&a, &b, &tmp.path().join("d"));
+    assert!(!rows.is_empty(), "{stdout}");
+}

@@ -27,7 +27,6 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("sim/input/scenario/class.rs", "validate_class", 167),
     ("sim/model/routing.rs", "attempt", 165),
     ("sim/report/fit.rs", "fit_toml", 161),
-    ("sim/input/scenario/mod.rs", "validate", 168),
 ];
 
 /// (stage folder, what its files must not name, why).

@@ -11,13 +11,18 @@
 use std::fmt::Write;
 
 use llmcap::analysis::cost;
+use std::path::Path;
+
+use llmcap::analysis::plan;
 use llmcap::analysis::run::run;
+use llmcap::analysis::sweep::{run_points, RepOutcome, Sweep};
 use llmcap::domain::TokenDist;
-use llmcap::domain::{Class, Pool, Scenario};
+use llmcap::domain::{Class, Pool, Scenario, SlaTarget, SweepSpec};
+use llmcap::input::scenario::Overrides;
 use llmcap::model::metrics::{ClassStats, Hist, RepMetrics};
 use proptest::prelude::*;
 
-use crate::common::scenario;
+use crate::common::{command_ok, llmcap, read_json, scenario, write};
 
 /// Percentiles at which histograms are compared and checked for monotonicity.
 const PERCENTILES: &[f64] = &[
@@ -673,7 +678,12 @@ fn check_invariants(sc: &Scenario, m: &RepMetrics) {
             |c: &ClassStats| c.output_tokens,
         ),
     ] {
-        let per_request: Option<Vec<u64>> = sc.classes.iter().map(|k| fixed(dist_of(k))).collect();
+        // A replayed trace brings its own token counts.
+        let per_request: Option<Vec<u64>> = sc
+            .classes
+            .iter()
+            .map(|k| k.trace.is_none().then(|| fixed(dist_of(k))).flatten())
+            .collect();
         if let Some(v) = per_request {
             for (c, v) in m.classes.iter().zip(&v) {
                 assert_eq!(
@@ -946,5 +956,281 @@ proptest! {
                 prop_assert_eq!(cx.arrived, cy.arrived);
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The analyses built on runs: sweep, plan, diff and fit.
+// ---------------------------------------------------------------------------
+
+/// Every arrival of a sweep or plan replication ends in exactly one state.
+fn check_outcome(what: &str, o: &RepOutcome) {
+    assert_eq!(
+        o.arrived,
+        o.served + o.throttled + o.failed + o.in_flight,
+        "{what}: arrived != served + throttled + failed + in flight ({o:?})"
+    );
+    assert!(o.spilled <= o.served, "{what}: spilled {o:?}");
+    for a in o.attainment.iter().flatten() {
+        assert!((0.0..=1.0).contains(a), "{what}: attainment {a}");
+    }
+    assert!(
+        o.reserved_usd >= 0.0 && o.on_demand_usd >= 0.0,
+        "{what}: {o:?}"
+    );
+}
+
+/// A sweep over a random key: every replication conserves requests, and the
+/// point at the scenario's own value is exactly what `run` gives.
+fn check_sweep(spec: &Spec, sc: &Scenario, by_units: bool) {
+    let (key, base, other) = if by_units {
+        let u = spec.reserved.units as f64;
+        ("deployment.ptu.reserved.units", u, u + 3.0)
+    } else {
+        let r = spec.classes[0].rps_tenths as f64 / 10.0;
+        ("class.c0.arrivals.mean_rps", r, r * 2.0 + 0.5)
+    };
+    let table: toml::Table = spec.toml().parse().expect("generated TOML parses");
+    let sweep_spec = SweepSpec {
+        key: key.into(),
+        values: vec![base, other],
+        replications: None,
+        compare: None,
+        at: "sweep".into(),
+    };
+    let sweep = Sweep::build(
+        &table,
+        Path::new("inline.toml"),
+        sweep_spec,
+        &Overrides::default(),
+    )
+    .unwrap_or_else(|e| panic!("sweep over {key} rejected: {e}"));
+    let pair = sweep.pair.as_ref().ok().copied();
+    let (focus, compare) = (pair.map(|p| p.reserved), pair.map(|p| p.compare));
+    let points = run_points(&sweep.points, focus, compare, 0, None);
+    assert_eq!(points.len(), 2);
+    for (p, (reps, _)) in points.iter().enumerate() {
+        assert_eq!(reps.len(), spec.replications as usize);
+        for (r, o) in reps.iter().enumerate() {
+            check_outcome(&format!("sweep {key} point {p} replication {r}"), o);
+        }
+    }
+    let direct = run(sc, 0, None);
+    for (r, m) in direct.replications.iter().enumerate() {
+        assert_eq!(
+            points[0].0[r],
+            RepOutcome::of(sc, focus, compare, m),
+            "sweep point at the scenario's own {key} = {base}, replication {r}, differs from run"
+        );
+    }
+}
+
+/// A plan for a random SLA: every configuration's shares are shares, those
+/// meeting the SLA come first and cheapest first, and the chosen one runs
+/// and conserves requests.
+fn check_plan(spec: &Spec, sc: &Scenario, sla_ms: u32) {
+    let target = SlaTarget {
+        percentile: 99.0,
+        ttft_ms: sla_ms as f64,
+    };
+    let ps = plan::spec(
+        sc,
+        Path::new("inline.toml"),
+        Some(target),
+        Some("ptu"),
+        None,
+        Some(spec.reserved.units + 6),
+    )
+    .unwrap_or_else(|e| panic!("plan rejected: {e}"));
+    let result = plan::plan(sc, &ps, 0, None);
+    assert!(!result.evaluated.is_empty(), "plan simulated nothing");
+    for e in &result.evaluated {
+        let s = &e.summary;
+        for share in [s.spilled_share, s.throttled_share, s.failed_share] {
+            assert!(
+                (0.0..=1.0).contains(&share),
+                "{:?} {}: share {share}",
+                e.mode,
+                e.units
+            );
+        }
+        if let Some(u) = e.utilization {
+            assert!((0.0..=1.0 + 1e-9).contains(&u), "utilization {u}");
+        }
+    }
+    let meets: Vec<bool> = result.candidates.iter().map(|c| c.meets_sla).collect();
+    assert!(
+        meets.windows(2).all(|w| w[0] || !w[1]),
+        "candidates meeting the SLA must come first: {meets:?}"
+    );
+    let costs: Vec<f64> = result
+        .candidates
+        .iter()
+        .filter(|c| c.meets_sla)
+        .map(|c| c.monthly_usd.mean)
+        .collect();
+    assert!(
+        costs.windows(2).all(|w| w[0] <= w[1]),
+        "candidates meeting the SLA must be cheapest first: {costs:?}"
+    );
+    if let Some(chosen) = plan::chosen_scenario(sc, &result) {
+        let results = run(&chosen, 0, None);
+        for m in &results.replications {
+            check_invariants(&chosen, m);
+        }
+    }
+}
+
+/// `llmcap run` twice and `llmcap diff`: each decomposition of the cost
+/// change adds up to the change, and both totals are the runs' own.
+fn check_diff(dir: &Path, scenario: &Path, other_seed: u64) {
+    let (a, b, d) = (dir.join("A"), dir.join("B"), dir.join("D"));
+    command_ok("run", scenario, &a, &[]);
+    command_ok("run", scenario, &b, &["--seed", &other_seed.to_string()]);
+    llmcap()
+        .args(["diff", a.to_str().unwrap(), b.to_str().unwrap(), "--out"])
+        .arg(&d)
+        .arg("--quiet")
+        .assert()
+        .success();
+    let total = |p: &Path| {
+        read_json(&p.join("summary.json"))["cost"]["total_usd"]["mean"]
+            .as_f64()
+            .expect("summary.json cost.total_usd.mean")
+    };
+    let arrived = |p: &Path| {
+        read_json(&p.join("summary.json"))["requests"]["arrived"]
+            .as_f64()
+            .expect("summary.json requests.arrived")
+    };
+    let diff = read_json(&d.join("diff.json"));
+    let num = |k: &str| diff[k].as_f64().unwrap_or_else(|| panic!("diff.json {k}"));
+    let tol = 1e-6 * (1.0 + total(&a).abs() + total(&b).abs());
+    // diff reads costs back from CSV files written to 4 decimals: each total may be off
+    // by half a unit in the last place per hourly line it adds up.
+    let lines = |p: &Path| {
+        std::fs::read_to_string(p.join("hourly.csv"))
+            .expect("hourly.csv")
+            .lines()
+            .count() as f64
+    };
+    let rounding = 5e-5 * (lines(&a) + lines(&b)) + tol;
+    for (key, want) in [
+        ("a_total_usd", total(&a)),
+        ("b_total_usd", total(&b)),
+        ("delta_usd", total(&b) - total(&a)),
+    ] {
+        assert!(
+            (num(key) - want).abs() <= rounding,
+            "diff.json {key} = {}, the runs give {want}",
+            num(key)
+        );
+    }
+    assert!((num("a_requests") - arrived(&a)).abs() < 1e-9);
+    assert!((num("b_requests") - arrived(&b)).abs() < 1e-9);
+    let rows = diff["rows"].as_array().expect("diff.json rows");
+    for kind in ["class", "deployment", "component", "hour"] {
+        let sum: f64 = rows
+            .iter()
+            .filter(|r| r["kind"] == kind)
+            .map(|r| r["delta_usd"].as_f64().expect("row delta_usd"))
+            .sum();
+        assert!(
+            (sum - num("delta_usd")).abs() <= rounding,
+            "diff.json: the {kind} rows add up to {sum}, the change is {}",
+            num("delta_usd")
+        );
+    }
+}
+
+/// `llmcap fit` on a random trace counts every row, and the class it writes
+/// is valid; replaying the trace arrives every row inside the horizon.
+fn check_fit(dir: &Path, rows: &[(u32, u32, u32)], hours: u32) {
+    let mut times: Vec<u32> = rows.iter().map(|r| r.0).collect();
+    times.sort_unstable();
+    let mut csv = String::from("t,i,o\n");
+    for (t, r) in times.iter().zip(rows) {
+        writeln!(csv, "{}.{:03},{},{}", t / 1000, t % 1000, r.1, r.2).unwrap();
+    }
+    let trace = write(dir, "t.csv", &csv);
+    let out = dir.join("F");
+    let status = llmcap()
+        .arg("fit")
+        .arg(&trace)
+        .args([
+            "--format",
+            "csv",
+            "--time-column",
+            "t",
+            "--input-column",
+            "i",
+        ])
+        .args(["--output-column", "o", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .expect("llmcap fit runs");
+    let code = status.status.code();
+    assert!(
+        code == Some(0) || code == Some(2),
+        "llmcap fit exited {code:?}: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    if code == Some(0) {
+        let fit = read_json(&out.join("fit.json"));
+        assert_eq!(fit["requests"].as_u64(), Some(rows.len() as u64));
+        let class = std::fs::read_to_string(out.join("fit.toml")).expect("fit.toml");
+        let class = class
+            .replace("\"your-model\"", "\"m\"")
+            .replace("[\"your-deployment\"]", "[\"d\"]");
+        scenario(&format!("{}\n{class}", replay_scenario(hours, "")));
+    }
+    let sc = scenario(&replay_scenario(
+        hours,
+        &format!(
+            "[[class]]\nname = \"replay\"\nmodel = \"m\"\nroute = [\"d\"]\narrivals = {{ trace = {:?}, format = \"csv\", time_column = \"t\", input_column = \"i\", output_column = \"o\" }}\n",
+            trace.to_str().unwrap()
+        ),
+    ));
+    let first = times[0] as u64;
+    let inside = times
+        .iter()
+        .filter(|&&t| (t as u64 - first) < hours as u64 * 3_600_000)
+        .count() as u64;
+    let results = run(&sc, 0, None);
+    for m in &results.replications {
+        check_invariants(&sc, m);
+        assert_eq!(
+            m.classes[0].arrived, inside,
+            "replayed rows inside {hours} h"
+        );
+    }
+}
+
+/// A custom on-demand deployment "d" and `classes`.
+fn replay_scenario(hours: u32, classes: &str) -> String {
+    format!(
+        "[scenario]\nname = \"replay\"\nhorizon_hours = {hours}\n\n{classes}\n[[deployment]]\nname = \"d\"\nplatform = \"custom\"\nmodel = \"m\"\nlatency = {{ median_ms = 100, p99_ms = 300 }}\non_demand = {{ input_per_1m = 1, output_per_1m = 2 }}\n"
+    )
+}
+
+proptest! {
+    // Each case spawns llmcap four times and writes charts: few cases.
+    #![proptest_config(ProptestConfig::with_cases(6))]
+
+    #[test]
+    fn sweep_plan_diff_and_fit_never_panic_and_conserve_requests(
+        spec in spec(1..=2),
+        by_units in any::<bool>(),
+        sla_ms in 200u32..=6_000,
+        other_seed in 0u64..=1_000_000,
+        rows in prop::collection::vec((0u32..=10_800_000, 0u32..=4_000, 0u32..=800), 1..=300),
+    ) {
+        let sc = spec.scenario();
+        check_sweep(&spec, &sc, by_units);
+        check_plan(&spec, &sc, sla_ms);
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "s.toml", &spec.toml());
+        check_diff(dir.path(), &file, other_seed);
+        check_fit(dir.path(), &rows, spec.hours);
     }
 }

@@ -234,7 +234,7 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
             .map(|(_, r)| r);
         let view = views(&d.platform).unwrap_or_else(|| PlatformView {
             mechanism: from_csv.map(|r| r.mechanism.clone()).unwrap_or_default(),
-            granularity_hours: from_csv.map_or(24.0, |r| r.granularity_hours),
+            granularity_hours: from_csv.and_then(|r| r.granularity_hours).unwrap_or(24.0),
             latency_hours: None,
             default_view: String::new(),
         });

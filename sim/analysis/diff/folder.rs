@@ -87,7 +87,8 @@ pub struct DeploymentRun {
 #[derive(Debug, Clone, Default)]
 pub struct AttributionRow {
     pub mechanism: String,
-    pub granularity_hours: f64,
+    /// None when the platform has no native attribution mechanism (written empty).
+    pub granularity_hours: Option<f64>,
     pub cost_usd: f64,
     pub native_share: f64,
     pub with_gateway_share: f64,
@@ -499,7 +500,10 @@ impl RunFolder {
                 ),
                 AttributionRow {
                     mechanism: t.text(rec, attribution::MECHANISM).to_string(),
-                    granularity_hours: t.number(rec, attribution::GRANULARITY_HOURS)?,
+                    granularity_hours: match t.text(rec, attribution::GRANULARITY_HOURS) {
+                        "" => None,
+                        _ => Some(t.number(rec, attribution::GRANULARITY_HOURS)?),
+                    },
                     cost_usd: t.number(rec, attribution::COST_USD)?,
                     native_share: share(attribution::NATIVE_SHARE)?,
                     with_gateway_share: share(attribution::WITH_GATEWAY_SHARE)?,

@@ -216,41 +216,8 @@ impl Profile {
             }
             None => None,
         };
-        let s = &raw.simulation;
-        let horizon = s.horizon_hours.unwrap_or(72.0);
-        if !(horizon.fract() == 0.0 && (1.0..=MAX_PICK_HOURS as f64).contains(&horizon)) {
-            return Err(c.err(
-                "simulation.horizon_hours",
-                format!(
-                    "must be a whole number from 1 to {MAX_PICK_HOURS} (pick simulates many configurations), got {horizon}"
-                ),
-            ));
-        }
-        let horizon_hours = horizon as u32;
-        let replications = s.replications.unwrap_or(3);
-        if !(1..=100).contains(&replications) {
-            return Err(c.err(
-                "simulation.replications",
-                format!("must be from 1 to 100, got {replications}"),
-            ));
-        }
-        let seed = s.seed.unwrap_or(1);
-        if seed < 0 {
-            return Err(c.err(
-                "simulation.seed",
-                format!("must be from 0 to 2^63 - 1, got {seed}"),
-            ));
-        }
-        let start_weekday = s.start_weekday.clone().unwrap_or_else(|| "monday".into());
-        c.one_of("simulation.start_weekday", &start_weekday, WEEKDAYS)?;
-        let outage_hours = c.range(
-            "simulation.outage_hours",
-            // The default never exceeds a short horizon; a written value may not.
-            s.outage_hours
-                .unwrap_or(DEFAULT_OUTAGE_HOURS.min(horizon_hours as f64)),
-            0.0,
-            horizon_hours as f64,
-        )?;
+        let (horizon_hours, replications, seed, start_weekday, outage_hours) =
+            simulation(&c, &raw.simulation)?;
         if raw.workload.is_empty() {
             return Err(c.err(
                 "workload",
@@ -389,6 +356,52 @@ impl Profile {
             workloads,
         })
     }
+}
+
+/// The `[simulation]` table: horizon (hours), replications, seed, start weekday
+/// and outage hours.
+fn simulation(c: &Checker, s: &RawSimulation) -> Result<(u32, u32, i64, String, f64), InputError> {
+    let horizon = s.horizon_hours.unwrap_or(72.0);
+    if !(horizon.fract() == 0.0 && (1.0..=MAX_PICK_HOURS as f64).contains(&horizon)) {
+        return Err(c.err(
+            "simulation.horizon_hours",
+            format!(
+                "must be a whole number from 1 to {MAX_PICK_HOURS} (pick simulates many configurations), got {horizon}"
+            ),
+        ));
+    }
+    let horizon_hours = horizon as u32;
+    let replications = s.replications.unwrap_or(3);
+    if !(1..=100).contains(&replications) {
+        return Err(c.err(
+            "simulation.replications",
+            format!("must be from 1 to 100, got {replications}"),
+        ));
+    }
+    let seed = s.seed.unwrap_or(1);
+    if seed < 0 {
+        return Err(c.err(
+            "simulation.seed",
+            format!("must be from 0 to 2^63 - 1, got {seed}"),
+        ));
+    }
+    let start_weekday = s.start_weekday.clone().unwrap_or_else(|| "monday".into());
+    c.one_of("simulation.start_weekday", &start_weekday, WEEKDAYS)?;
+    let outage_hours = c.range(
+        "simulation.outage_hours",
+        // The default never exceeds a short horizon; a written value may not.
+        s.outage_hours
+            .unwrap_or(DEFAULT_OUTAGE_HOURS.min(horizon_hours as f64)),
+        0.0,
+        horizon_hours as f64,
+    )?;
+    Ok((
+        horizon_hours,
+        replications,
+        seed,
+        start_weekday,
+        outage_hours,
+    ))
 }
 
 /// A one-class scenario at 1 request/s on a custom deployment, to validate a

@@ -297,14 +297,54 @@ fn validate(
         deployments.push(validate_deployment(&c, &p, d)?);
     }
 
-    if raw.class.is_empty() {
+    let classes = validate_classes(&c, &raw.class, &deployments, horizon as u32)?;
+
+    let gateway = validate_gateway(&c, raw.gateway.as_ref())?;
+    let outages = validate_outages(
+        &c,
+        &raw.outage,
+        &deployments,
+        horizon.max(written_horizon.min(MAX_HORIZON_HOURS)),
+    )?;
+
+    work::checked(
+        &c,
+        Scenario {
+            name,
+            description: h.description.clone(),
+            horizon_hours: horizon as u32,
+            seed,
+            replications,
+            start_weekday,
+            start_date,
+            percentiles,
+            reference_band,
+            client,
+            classes,
+            deployments,
+            sweep,
+            plan,
+            gateway,
+            outages,
+        },
+    )
+}
+
+/// The `[[class]]` tables: at least one, names unique.
+fn validate_classes(
+    c: &Checker,
+    raw: &[raw::RawClass],
+    deployments: &[Deployment],
+    horizon: u32,
+) -> Result<Vec<Class>, InputError> {
+    if raw.is_empty() {
         return Err(c.err(
             "class",
             "the scenario needs at least one [[class]] of requests (none given)",
         ));
     }
-    let mut classes = Vec::with_capacity(raw.class.len());
-    for (i, k) in raw.class.iter().enumerate() {
+    let mut classes = Vec::with_capacity(raw.len());
+    for (i, k) in raw.iter().enumerate() {
         let p = format!("class[{i}]");
         if classes.iter().any(|x: &Class| x.name == k.name) {
             return Err(c.err(
@@ -312,40 +352,19 @@ fn validate(
                 format!("duplicate class name \"{}\"", k.name),
             ));
         }
-        classes.push(validate_class(&c, &p, k, &deployments, horizon as u32)?);
+        classes.push(validate_class(c, &p, k, deployments, horizon)?);
     }
+    Ok(classes)
+}
 
-    let gateway = validate_gateway(&c, raw.gateway.as_ref())?;
-    let mut outages = Vec::with_capacity(raw.outage.len());
-    for (i, o) in raw.outage.iter().enumerate() {
-        outages.push(validate_outage(
-            &c,
-            &format!("outage[{i}]"),
-            i,
-            o,
-            &deployments,
-            horizon.max(written_horizon.min(MAX_HORIZON_HOURS)),
-        )?);
-    }
-
-    let sc = Scenario {
-        name,
-        description: h.description.clone(),
-        horizon_hours: horizon as u32,
-        seed,
-        replications,
-        start_weekday,
-        start_date,
-        percentiles,
-        reference_band,
-        client,
-        classes,
-        deployments,
-        sweep,
-        plan,
-        gateway,
-        outages,
-    };
-    work::check(&c, &sc)?;
-    Ok(sc)
+/// The `[[outage]]` tables; a scheduled one may start anywhere before `horizon`.
+fn validate_outages(
+    c: &Checker,
+    raw: &[raw::RawOutage],
+    deployments: &[Deployment],
+    horizon: f64,
+) -> Result<Vec<crate::domain::Outage>, InputError> {
+    (raw.iter().enumerate())
+        .map(|(i, o)| validate_outage(c, &format!("outage[{i}]"), i, o, deployments, horizon))
+        .collect()
 }

@@ -56,8 +56,13 @@ fn largest(v: &[f64]) -> usize {
 }
 
 /// Refuses a scenario whose work is past the limits, naming the key that
-/// contributes most.
-pub(super) fn check(c: &Checker, sc: &Scenario) -> Result<(), InputError> {
+/// contributes most; passes it through otherwise.
+pub(super) fn checked(c: &Checker, sc: Scenario) -> Result<Scenario, InputError> {
+    check(c, &sc)?;
+    Ok(sc)
+}
+
+fn check(c: &Checker, sc: &Scenario) -> Result<(), InputError> {
     let w = Work::of(sc);
     if w.hours > MAX_REPLICATION_HOURS {
         return Err(c.err(
