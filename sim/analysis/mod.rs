@@ -5,6 +5,7 @@
 //! queueing closed forms the simulation is checked against ([`theory`]).
 
 pub mod attribution;
+pub mod calibrate;
 pub mod cost;
 pub mod diff;
 pub mod economics;

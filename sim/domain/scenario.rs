@@ -188,6 +188,9 @@ pub struct Latency {
     pub median_ms: f64,
     pub p99_ms: f64,
     pub prefill_ms_per_1k_input: f64,
+    /// The on-demand load slowdown stretches the base latency too, not only the prefill
+    /// (`load_slows = "all"`, fitted by `llmcap calibrate`; docs/model.md section 6).
+    pub load_slows_base: bool,
 }
 
 #[derive(Debug, Clone)]

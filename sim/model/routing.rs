@@ -44,6 +44,8 @@ struct DeploymentModel {
     median_us: f64,
     sigma: f64,
     prefill_us_per_token: f64,
+    /// The load slowdown stretches the base latency too (`latency.load_slows = "all"`).
+    slows_base: bool,
 }
 
 impl DeploymentModel {
@@ -53,6 +55,11 @@ impl DeploymentModel {
             self.median_us * (self.sigma * req.z).exp()
         } else {
             self.median_us
+        };
+        let base = if self.slows_base {
+            base * slowdown
+        } else {
+            base
         };
         base + self.prefill_us_per_token * req.input as f64 * slowdown
     }
@@ -105,6 +112,7 @@ impl Router {
                     0.0
                 },
                 prefill_us_per_token: d.latency.prefill_ms_per_1k_input,
+                slows_base: d.latency.load_slows_base,
             })
             .collect();
         let windows = outage_windows(sc, rep);

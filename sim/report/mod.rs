@@ -5,6 +5,7 @@
 //! folder and moves it into place when everything is written.
 
 pub mod attribution;
+pub mod calibrate;
 pub mod catalog;
 pub mod diff;
 pub mod fit;

@@ -173,6 +173,8 @@ pub struct RawLatency {
     pub p99_ms: f64,
     #[serde(default)]
     pub prefill_ms_per_1k_input: f64,
+    /// What an on-demand pool's load slows: "prefill" (the default) or "all" (base + prefill).
+    pub load_slows: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

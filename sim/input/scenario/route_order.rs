@@ -34,8 +34,12 @@ pub(super) fn sort(
                     }
                     Pool::Reserved(_) => 1.0,
                 };
-                dep.latency.median_ms
-                    + dep.latency.prefill_ms_per_1k_input * mean_in / 1000.0 * slowdown
+                let base = if dep.latency.load_slows_base {
+                    dep.latency.median_ms * slowdown
+                } else {
+                    dep.latency.median_ms
+                };
+                base + dep.latency.prefill_ms_per_1k_input * mean_in / 1000.0 * slowdown
             };
             ttft(a).total_cmp(&ttft(b))
         }),

@@ -244,10 +244,15 @@ pub(super) fn validate_deployment(
         0.0,
         1e5,
     )?;
+    let load_slows_base = match &l.load_slows {
+        None => false,
+        Some(v) => c.one_of(&format!("{p}.latency.load_slows"), v, &["prefill", "all"])? == 1,
+    };
     let latency = Latency {
         median_ms,
         p99_ms,
         prefill_ms_per_1k_input: prefill,
+        load_slows_base,
     };
     let pool = match (&d.on_demand, &d.reserved) {
         (Some(o), None) => Pool::OnDemand(validate_on_demand(c, &format!("{p}.on_demand"), o)?),

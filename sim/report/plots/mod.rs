@@ -32,6 +32,7 @@ use axes::{ceil_125, decimals_for, floor_125, log_ticks, HourAxis, LinearAxis, S
 use labels::{boxed_text, label_style, labels_above, place_label, text_box, PixelBox};
 pub mod attribution;
 pub mod breakeven;
+pub mod calibrate;
 pub mod cost_vs_units;
 pub mod failover;
 pub mod fit;

@@ -1,0 +1,402 @@
+//! `llmcap calibrate` outputs: calibration.toml (the fitted keys of a deployment, to paste or
+//! to name with `calibration = "FILE"`), calibrate.md (what was fitted, how well, with what
+//! uncertainty, and the held-out predictions) and calibrate.png.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use crate::analysis::calibrate::{error_pct, Calibration, Estimate, Level};
+use crate::domain::measurement::MeasurementFormat;
+use crate::error::OutputError;
+use crate::format::{grouped, percent, sig};
+use crate::report::output::Staging;
+use crate::report::plots;
+
+/// The files `calibrate` writes.
+pub const FILES: [&str; 3] = ["calibration.toml", "calibrate.md", plots::calibrate::FILE];
+
+fn file_list(c: &Calibration) -> String {
+    c.sources
+        .iter()
+        .map(|s| {
+            s.file
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn ci(e: &Estimate, decimals: usize) -> String {
+    if e.lo.is_finite() && e.hi.is_finite() {
+        format!("{} to {}", grouped(e.lo, decimals), grouped(e.hi, decimals))
+    } else {
+        "–".into()
+    }
+}
+
+/// A number as TOML writes it (finite; enough significant digits to round-trip the fit's precision).
+fn num(v: f64) -> String {
+    let s = sig(v, 6);
+    if s.contains('.') || s.contains('e') {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+/// calibration.toml: dotted keys, so the lines can go under a `[[deployment]]` as they are.
+pub fn fragment(c: &Calibration) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "# llmcap calibrate: deployment \"{}\", fitted to {} ({}).",
+        c.deployment,
+        file_list(c),
+        c.format.name()
+    );
+    let _ = writeln!(
+        o,
+        "# Name this file on a [[deployment]] (calibration = \"calibration.toml\") or paste these"
+    );
+    let _ = writeln!(
+        o,
+        "# lines under it; the deployment still gives its name, platform, model and prices."
+    );
+    let _ = writeln!(
+        o,
+        "# 95% intervals, goodness of fit and what could not be fitted: calibrate.md."
+    );
+    let b = &c.base;
+    let _ = writeln!(
+        o,
+        "latency.median_ms = {}  # 95%: {} ms",
+        num(b.median_ms.value),
+        ci(&b.median_ms, 1)
+    );
+    let _ = writeln!(
+        o,
+        "latency.p99_ms = {}  # 95%: {} ms",
+        num(b.p99_ms.value),
+        ci(&b.p99_ms, 1)
+    );
+    match &c.prefill {
+        Some(p) => {
+            let _ = writeln!(
+                o,
+                "latency.prefill_ms_per_1k_input = {}  # 95%: {}",
+                num(p.ms_per_1k.value),
+                ci(&p.ms_per_1k, 1)
+            );
+        }
+        None => {
+            let _ = writeln!(o, "latency.prefill_ms_per_1k_input = 0.0  # not identifiable from these measurements (calibrate.md)");
+        }
+    }
+    if let Some(l) = &c.load {
+        let _ = writeln!(o, "latency.load_slows = \"all\"");
+        let _ = writeln!(
+            o,
+            "on_demand.shared_pool_tpm = {}  # 95%: {} tokens/min",
+            num(l.shared_pool_tpm.value),
+            ci(&l.shared_pool_tpm, 0)
+        );
+        let _ = writeln!(o, "on_demand.background_utilization = 0.0  # the test measured the deployment's own load only");
+    }
+    if let Some(r) = &c.reserved {
+        match r.units {
+            Some(u) => {
+                let _ = writeln!(
+                    o,
+                    "reserved.tpm_per_unit = {}  # {} tokens/min at 100% over {u} units",
+                    num(r.capacity_tpm.value / u),
+                    grouped(r.capacity_tpm.value, 0)
+                );
+                let _ = writeln!(
+                    o,
+                    "reserved.concurrency_per_unit = {}  # {} requests in service at 100%",
+                    num(r.slots.value / u),
+                    sig(r.slots.value, 3)
+                );
+                let _ = writeln!(o, "reserved.output_weight = {}", num(r.output_weight));
+            }
+            None => {
+                let _ = writeln!(o, "# reserved: {} weighted tokens/min and {} requests in service at 100% utilization", grouped(r.capacity_tpm.value, 0), sig(r.slots.value, 3));
+                let _ = writeln!(
+                    o,
+                    "# for the whole deployment; run again with --units N to write them per unit."
+                );
+            }
+        }
+        let _ = writeln!(o, "reserved.max_queue = 0  # refuse (429) when every slot is busy, as a provisioned deployment does above 100%");
+    }
+    o
+}
+
+fn level_name(c: &Calibration, l: Option<f64>) -> String {
+    match l {
+        Some(v) => format!("{} {}", sig(v, 4), c.level_kind.label()),
+        None => "unknown load".into(),
+    }
+}
+
+fn sources(o: &mut String, c: &Calibration) {
+    let _ = writeln!(
+        o,
+        "| file | target | rows | notes |\n| --- | --- | ---: | --- |"
+    );
+    for s in &c.sources {
+        let rows = if c.format == MeasurementFormat::AzureBenchmark {
+            format!("{} windows", s.windows)
+        } else {
+            format!("{} requests", s.requests)
+        };
+        let _ = writeln!(
+            o,
+            "| `{}` | {} | {rows} | {} |",
+            s.file.file_name().unwrap_or_default().to_string_lossy(),
+            s.target.as_deref().unwrap_or("–"),
+            if s.notes.is_empty() {
+                "–".into()
+            } else {
+                s.notes.join("; ")
+            }
+        );
+    }
+}
+
+fn parameters(o: &mut String, c: &Calibration) {
+    let _ = writeln!(o, "\n## Fitted parameters\n\n| key | value | 95% interval | from |\n| --- | ---: | --- | --- |");
+    let b = &c.base;
+    let _ = writeln!(
+        o,
+        "| `latency.median_ms` | {} | {} | {} |",
+        grouped(b.median_ms.value, 1),
+        ci(&b.median_ms, 1),
+        b.how
+    );
+    let _ = writeln!(
+        o,
+        "| `latency.p99_ms` | {} | {} | σ = {} |",
+        grouped(b.p99_ms.value, 1),
+        ci(&b.p99_ms, 1),
+        sig(b.sigma, 3)
+    );
+    if let Some(p) = &c.prefill {
+        let _ = writeln!(o, "| `latency.prefill_ms_per_1k_input` | {} | {} | least squares of TTFT on prompt tokens within each level, {} requests; R² {} |", grouped(p.ms_per_1k.value, 1), ci(&p.ms_per_1k, 1), p.n, sig(p.r2, 2));
+    }
+    if let Some(l) = &c.load {
+        let _ = writeln!(o, "| `on_demand.shared_pool_tpm` | {} | {} | median TTFT per level against the deployment's tokens per minute: m = m₀ / (1 − Y/S) |", grouped(l.shared_pool_tpm.value, 0), ci(&l.shared_pool_tpm, 0));
+    }
+    if let Some(r) = &c.reserved {
+        let per = |v: f64| {
+            r.units
+                .map_or(String::new(), |u| format!(" ({} per unit)", sig(v / u, 4)))
+        };
+        let _ = writeln!(o, "| capacity, weighted tokens/min at 100% | {}{} | {} | tokens per minute / reported utilization, median of {} windows; output weight {} |", grouped(r.capacity_tpm.value, 0), per(r.capacity_tpm.value), ci(&r.capacity_tpm, 0), r.windows, sig(r.output_weight, 3));
+        let _ = writeln!(o, "| requests in service at 100% (slots) | {}{} | {} | Little's law: requests/s × mean end-to-end latency / utilization |", sig(r.slots.value, 3), per(r.slots.value), ci(&r.slots, 2));
+    }
+    let _ = writeln!(
+        o,
+        "\nIntervals: percentile bootstrap, {} resamples (seed {}).",
+        crate::analysis::calibrate::BOOTSTRAP,
+        c.seed
+    );
+    if !c.cannot.is_empty() {
+        let _ = writeln!(o, "\n## What could not be fitted, and why\n");
+        for w in &c.cannot {
+            let _ = writeln!(o, "- {w}");
+        }
+    }
+}
+
+fn goodness(o: &mut String, c: &Calibration) {
+    let _ = writeln!(o, "\n## Goodness of fit\n");
+    let b = &c.base;
+    if let Some(ks) = b.ks {
+        let _ = writeln!(o, "Base latency (TTFT with the prefill and load taken out) against the fitted lognormal, {} requests; Kolmogorov-Smirnov distance {}.\n", b.n, sig(ks, 3));
+    }
+    let _ = writeln!(
+        o,
+        "| quantile | measured ms | fitted ms | error |\n| --- | ---: | ---: | ---: |"
+    );
+    for (p, m, f) in &b.quantiles {
+        let name = if p.is_finite() {
+            format!("p{}", sig(p * 100.0, 3))
+        } else {
+            "mean".into()
+        };
+        let _ = writeln!(
+            o,
+            "| {name} | {} | {} | {} |",
+            grouped(*m, 1),
+            grouped(*f, 1),
+            signed_pct(error_pct(*m, *f))
+        );
+    }
+    if let Some(l) = &c.load {
+        let _ = writeln!(o, "\nMedian TTFT against load (fitted data):\n\n| level | tokens/min | measured median ms | fitted ms | error |\n| --- | ---: | ---: | ---: | ---: |");
+        for (lv, y, m, f) in &l.points {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                level_name(c, *lv),
+                grouped(*y, 0),
+                grouped(*m, 1),
+                grouped(*f, 1),
+                signed_pct(error_pct(*m, *f))
+            );
+        }
+    }
+}
+
+fn signed_pct(v: f64) -> String {
+    if v.is_finite() {
+        format!("{}{}%", if v > 0.0 { "+" } else { "" }, grouped(v, 1))
+    } else {
+        "–".into()
+    }
+}
+
+fn level_row(o: &mut String, c: &Calibration, l: &Level) {
+    let share = if l.requests > 0 {
+        percent(l.throttled as f64 / l.requests as f64, 1)
+    } else {
+        "–".into()
+    };
+    let ttft = if !l.ttft_ms.is_empty() {
+        let q = |p| {
+            grouped(
+                crate::analysis::calibrate::stats::quantile(&l.ttft_ms, p),
+                0,
+            )
+        };
+        format!("{} / {} / {}", q(0.5), q(0.9), q(0.99))
+    } else if let Some((a, p)) = l.window_ttft_ms {
+        format!("mean {} / p95 {}", grouped(a, 0), grouped(p, 0))
+    } else {
+        "–".into()
+    };
+    let opt = |v: Option<f64>, d| v.map_or("–".into(), |v| grouped(v, d));
+    let _ = writeln!(
+        o,
+        "| {} | {} | {} | {} | {} | {share} | {ttft} | {} | {} |",
+        level_name(c, l.level),
+        l.requests,
+        l.served,
+        l.throttled,
+        l.errors,
+        opt(l.tokens_per_min, 0),
+        l.util_pct
+            .map_or("–".into(), |u| format!("{}%", grouped(u, 1)))
+    );
+}
+
+fn levels(o: &mut String, c: &Calibration) {
+    let _ = writeln!(o, "\n## Load levels (all measurements)\n\n| level | requests | served | 429 | other errors | 429 share | TTFT ms p50 / p90 / p99 | tokens/min | reported utilization |\n| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
+    for l in &c.levels {
+        level_row(o, c, l);
+    }
+    if let Some(r) = &c.reserved {
+        if !r.throttle.is_empty() {
+            let _ = writeln!(o, "\n429 share against load (from the first full window to the end of each run). Erlang B is the share of Poisson arrivals {} slots would refuse with no queue: the load generator is a closed loop of clients with a rate cap, so read it as a check on scale.\n\n| clients | rate cap rpm | offered req/s | utilization | 429 share | Erlang B |\n| ---: | ---: | ---: | ---: | ---: | ---: |", sig(r.slots.value.round().max(1.0), 3));
+            for t in &r.throttle {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    sig(t.clients, 4),
+                    t.rate_rpm.map_or("–".into(), |r| sig(r, 4)),
+                    sig(t.offered_rps, 3),
+                    t.util_pct
+                        .map_or("–".into(), |u| format!("{}%", grouped(u, 1))),
+                    percent(t.share_429, 1),
+                    t.erlang_b.map_or("–".into(), |b| percent(b, 1))
+                );
+            }
+        }
+    }
+}
+
+fn holdout(o: &mut String, c: &Calibration) {
+    let _ = writeln!(o, "\n## Holdout: predicted against measured\n");
+    if c.holdout_fraction == 0.0 {
+        let _ = writeln!(
+            o,
+            "No holdout (`--holdout 0`): every measurement was used in the fit."
+        );
+        return;
+    }
+    let _ = writeln!(o, "The last {} of each level's served requests (by start time, else in file order; windows for azure-openai-benchmark) were left out of the fit and predicted with the fitted parameters.\n", percent(c.holdout_fraction, 0));
+    if c.holdout.is_empty() {
+        let _ = writeln!(o, "Nothing was left to predict.");
+        return;
+    }
+    let _ = writeln!(o, "| level | held out | statistic | measured ms | predicted ms | error |\n| --- | ---: | --- | ---: | ---: | ---: |");
+    for r in &c.holdout {
+        for (name, m, p) in &r.stats {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {name} | {} | {} | {} |",
+                level_name(c, r.level),
+                r.n,
+                grouped(*m, 1),
+                grouped(*p, 1),
+                signed_pct(error_pct(*m, *p))
+            );
+        }
+    }
+}
+
+/// calibrate.md.
+pub fn render(c: &Calibration) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# Calibration of deployment `{}`\n", c.deployment);
+    let _ = writeln!(o, "Fitted by `llmcap calibrate` to {} file(s) in the {} format. The fitted keys are in `calibration.toml`; the method is in docs/calibrate.md.\n", c.sources.len(), c.format.name());
+    sources(&mut o, c);
+    parameters(&mut o, c);
+    goodness(&mut o, c);
+    levels(&mut o, c);
+    holdout(&mut o, c);
+    o
+}
+
+/// The lines printed after a calibration.
+pub fn headline(c: &Calibration) -> Vec<String> {
+    let mut v = vec![format!(
+        "{}: base TTFT median {} ms, p99 {} ms{}{}",
+        c.deployment,
+        grouped(c.base.median_ms.value, 0),
+        grouped(c.base.p99_ms.value, 0),
+        c.prefill.as_ref().map_or(String::new(), |p| format!(
+            ", prefill {} ms per 1k input",
+            grouped(p.ms_per_1k.value, 1)
+        )),
+        c.load.as_ref().map_or(String::new(), |l| format!(
+            ", shared_pool_tpm {}",
+            grouped(l.shared_pool_tpm.value, 0)
+        )),
+    )];
+    if let Some(r) = &c.reserved {
+        v.push(format!(
+            "capacity {} tokens/min and {} requests in service at 100% utilization",
+            grouped(r.capacity_tpm.value, 0),
+            sig(r.slots.value, 3)
+        ));
+    }
+    // The parameters left unfitted (the other notes are in calibrate.md).
+    let unfitted = c
+        .cannot
+        .iter()
+        .filter(|w| !w.starts_with("holdout") && !w.starts_with("base latency"));
+    v.extend(unfitted.map(|w| format!("not fitted: {}", w.split(':').next().unwrap_or(w))));
+    v
+}
+
+pub fn write_calibrate(staging: Staging, c: &Calibration) -> Result<PathBuf, OutputError> {
+    staging.write("calibration.toml", fragment(c).as_bytes())?;
+    staging.write(plots::calibrate::FILE, &plots::calibrate::png(c)?)?;
+    staging.write("calibrate.md", render(c).as_bytes())?;
+    staging.commit()
+}
