@@ -511,6 +511,23 @@ cat("lifecycle_status_disagrees", 'status = { value = "available", source = "tes
 cat("p99_below_median", 'p99_ms = { value = 1500', 'p99_ms = { value = 100', ["p99_ms"])
 case("catalog_missing_file", "catalog c.toml gone.toml", ["gone.toml", "cannot read"], {"c.toml": CATALOG})
 
+# deployment.calibration: a calibration file merged into the deployment (docs/scenario.md).
+PAYGO_LAT = "latency = { median_ms = 450, p99_ms = 2500, prefill_ms_per_1k_input = 100 }"
+def calib(name, cal, expect, new=PAYGO_LAT + '\ncalibration = "c.toml"'):
+    files = {"s.toml": edit(PAYGO_LAT, new)}
+    if cal is not None:
+        files["c.toml"] = cal
+    case("scenario_calibration_" + name, "run s.toml", expect, files)
+calib("missing_file", None, ["s.toml", "deployment[1].calibration", "c.toml"])
+calib("not_a_string", None, ["s.toml", "deployment[1].calibration", "path"], new=PAYGO_LAT + "\ncalibration = 3")
+calib("conflict", "latency.median_ms = 400.0\n", ["c.toml", "latency.median_ms", "also set in the scenario"])
+calib("unknown_key", "latency.median = 400.0\n", ["c.toml", "latency.median", "unknown key"])
+calib("unknown_table", "class.mean_rps = 4\n", ["c.toml", "class", "latency.*"])
+calib("wrong_pool", "reserved.tpm_per_unit = 3000.0\n", ["c.toml", "reserved", "on_demand"])
+calib("bad_value", "on_demand.shared_pool_tpm = -5.0\n", ["s.toml", "shared_pool_tpm", "-5"])
+calib("not_toml", "latency.median_ms = = 1\n", ["c.toml:1:"])
+calib("load_slows", "on_demand.shared_pool_tpm = 100000.0\n", ["s.toml", "latency.load_slows", "prefill, all"], new='latency = { median_ms = 450, p99_ms = 2500, load_slows = "queue" }\ncalibration = "c.toml"')
+
 # ---------------------------------------------------------------------------------------------
 # Command-line flags.
 # ---------------------------------------------------------------------------------------------
@@ -557,6 +574,29 @@ cli("fit_mooncake_bad", "fit m.jsonl --format mooncake", ["m.jsonl", "usable"], 
 cli("fit_burstgpt_bad", "fit b.csv --format burstgpt", ["b.csv", "usable"], files={"b.csv": BURSTGPT.splitlines()[0] + "\n5,ChatGPT,x,1,1,API log\n"})
 cli("fit_columns_on_azure", "fit a.csv --format azure --time-column t", ["--time-column"], files={"a.csv": AZURE})
 cli("fit_empty_trace", "fit c.csv --format csv --time-column t --input-column in --output-column out", ["c.csv"], files={"c.csv": "t,in,out\n"})
+
+# calibrate: measurement files (docs/calibrate.md). Malformed files name the file and the line or
+# JSON path; too few measurements say how many there were.
+LLMPERF_ROW = '{"error_code": null, "ttft_s": 0.4, "end_to_end_latency_s": 2.0, "number_input_tokens": 550, "number_output_tokens": 150}'
+CAL_CSV = "ttft_ms,input_tokens\n" + "".join(f"{300 + i},{500 + 10 * i}\n" for i in range(40))
+cli("calibrate_no_format", "calibrate r.json", ["--format"], files={"r.json": "[]"})
+cli("calibrate_format_unknown", "calibrate r.json --format locust", ["--format", "locust", "llmperf"], files={"r.json": "[]"})
+cli("calibrate_missing_file", "calibrate gone.json --format llmperf", ["gone.json"], files={})
+cli("calibrate_llmperf_not_json", "calibrate r.json --format llmperf", ["r.json:2:", "JSON"], files={"r.json": "[\n{,}]"})
+cli("calibrate_llmperf_summary", "calibrate r.json --format llmperf", ["r.json", "summary file"], files={"r.json": '{"num_concurrent_requests": 5}'})
+cli("calibrate_llmperf_negative_ttft", "calibrate r.json --format llmperf", ["r.json", "[1].ttft_s", "-0.5"], files={"r.json": "[" + LLMPERF_ROW + "," + LLMPERF_ROW.replace('"ttft_s": 0.4', '"ttft_s": -0.5') + "]"})
+cli("calibrate_llmperf_too_few", "calibrate r.json --format llmperf", ["r.json", "too few served requests", "20"], files={"r.json": "[" + ",".join([LLMPERF_ROW] * 12) + "]"})
+cli("calibrate_csv_no_ttft", "calibrate r.csv --format csv", ["r.csv", "line 1", "ttft_ms"], files={"r.csv": "t,input_tokens\n1,2\n"})
+cli("calibrate_csv_bad_status", "calibrate r.csv --format csv", ["r.csv", "line 3", "status", "ok"], files={"r.csv": "ttft_ms,input_tokens,status\n1,2,200\n1,2,ok\n"})
+cli("calibrate_csv_bad_number", "calibrate r.csv --format csv", ["r.csv", "line 2", "ttft_ms", "fast"], files={"r.csv": "ttft_ms,input_tokens\nfast,2\n"})
+cli("calibrate_guidellm_no_benchmarks", "calibrate g.json --format guidellm", ["g.json", "benchmarks"], files={"g.json": '{"runs": []}'})
+cli("calibrate_guidellm_bad_yaml", "calibrate g.yaml --format guidellm", ["g.yaml", "YAML"], files={"g.yaml": "benchmarks: [\n  {a: 1\n"})
+cli("calibrate_azure_no_stats", "calibrate a.log --format azure-benchmark", ["a.log", "no statistics lines"], files={"a.log": "hello\n"})
+cli("calibrate_azure_bad_value", "calibrate a.log --format azure-benchmark", ["a.log", "line 1", "ttft_avg", "fast"], files={"a.log": "2024-05-16 08:12:49 INFO rpm: 8.0 processing: 2 completed: 0 failures: 0 throttled: 0 requests: 0 tpm: 0 ttft_avg: fast ttft_95th: n/a\n"})
+cli("calibrate_holdout_too_big", "calibrate r.csv --format csv --holdout 0.9", ["--holdout", "0.9"], files={"r.csv": CAL_CSV})
+cli("calibrate_holdout_negative", "calibrate r.csv --format csv --holdout -0.1", ["--holdout", "-0.1"], files={"r.csv": CAL_CSV})
+cli("calibrate_units_zero", "calibrate r.csv --format csv --units 0", ["--units", "0"], files={"r.csv": CAL_CSV})
+cli("calibrate_output_weight", "calibrate r.csv --format csv --output-weight 0", ["--output-weight"], files={"r.csv": CAL_CSV})
 cli("pick_missing", "pick gone.toml", ["gone.toml"], files={})
 cli("diff_top_negative", "diff A B --top -1", ["--top"], files={})
 

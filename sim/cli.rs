@@ -26,6 +26,7 @@ use llmcap::report::{
     summary::{Manifest, RepDigest},
 };
 
+mod calibrate;
 mod gateway;
 mod traces;
 use traces::TraceArgs;
@@ -68,7 +69,7 @@ pub enum Command {
     /// Fit a deployment's latency and capacity to load-test measurements (LLMPerf, GuideLLM,
     /// azure-openai-benchmark, CSV) and predict held-out measurements: calibration.toml,
     /// calibrate.md, calibrate.png.
-    Calibrate(CalibrateArgs),
+    Calibrate(calibrate::CalibrateArgs),
     /// Explain a cost change between two run folders: rank the class, tag,
     /// deployment, price-component and hour deltas, check the traffic, and say
     /// which platform's native attribution shows each: diff.csv, diff.md.
@@ -310,42 +311,6 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct CalibrateArgs {
-    /// Measurement files, all in one format.
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
-    /// Their format: llmperf, guidellm, azure-benchmark or csv.
-    #[arg(long)]
-    pub format: String,
-    /// The deployment's name in calibration.toml [default: the model or deployment the
-    /// first file names, else its file name].
-    #[arg(long)]
-    pub deployment: Option<String>,
-    /// Fraction of each load level's measurements (the last, in time) left out of the fit
-    /// and predicted, 0 to 0.8.
-    #[arg(long, allow_negative_numbers = true, default_value_t = 0.2)]
-    pub holdout: f64,
-    /// Reserved units (PTUs) deployed during the test, to write capacity and concurrency per unit.
-    #[arg(long, allow_negative_numbers = true)]
-    pub units: Option<f64>,
-    /// Input tokens one output token counts as in reserved capacity (the offering's output_weight).
-    #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
-    pub output_weight: f64,
-    /// Seed of the bootstrap and of the holdout predictions.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=i64::MAX as u64))]
-    pub seed: u64,
-    /// Output folder [default: results/<deployment>-calibrate].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// If another llmcap is writing to the same --out, wait for it instead of exiting 2.
-    #[arg(long)]
-    pub wait: bool,
-}
-
-#[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// The scenario file, or a workload profile for `pick` (TOML).
     pub scenario: PathBuf,
@@ -381,7 +346,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Plan(a) => plan(a),
         Command::Catalog(a) => catalog(a),
         Command::Fit(a) => fit(a),
-        Command::Calibrate(a) => calibrate(a),
+        Command::Calibrate(a) => calibrate::calibrate(a),
         Command::Diff(a) => diff(a),
         Command::Pick(a) => pick(a),
         Command::Import(a) => gateway::import(a),
@@ -1077,75 +1042,6 @@ fn emit(text: &str) -> Result<(), Failure> {
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
         .map_err(|e| runtime(anyhow::Error::new(e)))
-}
-
-fn calibrate(a: CalibrateArgs) -> Result<(), Failure> {
-    use llmcap::domain::measurement::{MeasurementFormat, MEASUREMENT_FORMATS};
-    let format = MeasurementFormat::parse(&a.format).ok_or_else(|| {
-        input(anyhow::anyhow!(
-            "--format: unknown format \"{}\"; allowed: {}",
-            a.format,
-            MEASUREMENT_FORMATS.join(", ")
-        ))
-    })?;
-    if let Some(u) = a.units {
-        if !(u.is_finite() && u > 0.0) {
-            return Err(input(anyhow::anyhow!(
-                "--units: must be a number above 0, got {u}"
-            )));
-        }
-    }
-    if !(a.output_weight.is_finite() && a.output_weight > 0.0 && a.output_weight <= 100.0) {
-        return Err(input(anyhow::anyhow!(
-            "--output-weight: must be above 0 and at most 100, got {}",
-            a.output_weight
-        )));
-    }
-    let sets = a
-        .files
-        .iter()
-        .map(|f| llmcap::input::measurements::read(f, format))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(input)?;
-    let deployment = a.deployment.clone().unwrap_or_else(|| {
-        sets[0].target.clone().unwrap_or_else(|| {
-            a.files[0]
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "deployment".into())
-        })
-    });
-    let opts = llmcap::analysis::calibrate::Options {
-        deployment,
-        holdout: a.holdout,
-        units: a.units,
-        output_weight: a.output_weight,
-        seed: a.seed,
-    };
-    let c = llmcap::analysis::calibrate::calibrate(&sets, &opts).map_err(input)?;
-    let dest = a.out.clone().unwrap_or_else(|| {
-        let safe: String = c
-            .deployment
-            .chars()
-            .map(|ch| {
-                if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.' {
-                    ch
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        Path::new("results").join(format!("{safe}-calibrate"))
-    });
-    let staging = stage(&dest, a.files.clone(), a.wait)?;
-    let dest = report::calibrate::write_calibrate(staging, &c).map_err(runtime)?;
-    if !a.quiet {
-        for line in report::calibrate::headline(&c) {
-            eprintln!("{line}");
-        }
-        println!("{}", dest.join("calibrate.md").display());
-    }
-    Ok(())
 }
 
 fn fit(a: FitArgs) -> Result<(), Failure> {

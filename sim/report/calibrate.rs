@@ -400,3 +400,76 @@ pub fn write_calibrate(staging: Staging, c: &Calibration) -> Result<PathBuf, Out
     staging.write("calibrate.md", render(c).as_bytes())?;
     staging.commit()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::calibrate::tests::synthetic;
+    use crate::analysis::calibrate::{calibrate, Options};
+    use crate::domain::Scenario;
+
+    /// The calibrated deployment, replayed by llmcap under the measured load, gives the
+    /// measured percentiles: measurements drawn at three load levels, calibration.toml
+    /// pasted under a [[deployment]], Poisson traffic at the middle level's rate with the
+    /// same prompt lengths (uniform 200 to 4,000 tokens), 4 simulated hours. Tolerances: p50
+    /// and p90 10%, p99 15% (the simulated own load varies minute to minute around the mean).
+    #[test]
+    fn replay_of_the_calibrated_deployment_matches_the_measurements() {
+        let loads = [(2.0, 40_000.0), (8.0, 80_000.0), (16.0, 120_000.0)];
+        let m = synthetic(400.0, 1200.0, 150.0, Some(200_000.0), &loads, 3000, 5);
+        let opts = Options {
+            deployment: "measured".into(),
+            holdout: 0.0,
+            units: None,
+            output_weight: 1.0,
+            seed: 3,
+        };
+        let c = calibrate(&[m], &opts).unwrap();
+        assert!(c.load.is_some(), "{:?}", c.cannot);
+        let rate = 80_000.0 / 60.0 / 2200.0;
+        let toml = format!(
+            r#"[scenario]
+horizon_hours = 4
+seed = 9
+replications = 1
+
+[[deployment]]
+name = "measured"
+platform = "azure-openai"
+model = "gpt-4o"
+on_demand.input_per_1m = 2.5
+on_demand.output_per_1m = 10.0
+{}
+[[class]]
+name = "load-test"
+model = "gpt-4o"
+route = ["measured"]
+arrivals = {{ mean_rps = {rate} }}
+input_tokens = {{ dist = "empirical", quantiles = [[0, 200], [100, 4000]] }}
+output_tokens = {{ dist = "fixed", value = 100 }}
+"#,
+            fragment(&c)
+        );
+        let sc = Scenario::from_toml(&toml, "replay.toml".as_ref()).unwrap();
+        // The same deployment through `calibration = "FILE"` instead of pasted keys.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("calibration.toml"), fragment(&c)).unwrap();
+        let named = toml.replace(&fragment(&c), "calibration = \"calibration.toml\"\n");
+        let scenario = dir.path().join("s.toml");
+        std::fs::write(&scenario, named).unwrap();
+        let via_file = Scenario::load(&scenario).unwrap();
+        assert_eq!(via_file.deployments[0].latency, sc.deployments[0].latency);
+        assert!(sc.deployments[0].latency.load_slows_base);
+        let sim = crate::analysis::run::run(&sc, 1, None).pooled();
+        let measured = &c.levels[1].ttft_ms;
+        for (p, tol) in [(0.5, 0.10), (0.9, 0.10), (0.99, 0.15)] {
+            let want = crate::analysis::calibrate::stats::quantile(measured, p);
+            let got = sim.classes[0].ttft.percentile_ms(p * 100.0).unwrap();
+            assert!(
+                (got - want).abs() / want <= tol,
+                "p{}: simulated {got:.1} ms, measured {want:.1} ms",
+                p * 100.0
+            );
+        }
+    }
+}

@@ -215,4 +215,4 @@ pub fn error_pct(measured: f64, predicted: f64) -> f64 {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

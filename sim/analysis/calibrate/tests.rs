@@ -21,7 +21,7 @@ fn opts(holdout: f64) -> Options {
 /// Requests drawn from llmcap's TTFT model (docs/model.md section 5, with the load slowdown
 /// on the whole TTFT): TTFT = s × (median e^(σz) + prefill × input), s = 1/(1 - Y/S), Poisson
 /// starts at the rate that makes Y tokens per minute.
-pub(crate) fn synthetic(
+pub fn synthetic(
     median: f64,
     p99: f64,
     prefill: f64,

@@ -126,7 +126,7 @@ const AZURE_LOG: &str = "2024-05-16 08:12:47 INFO     Load test args: {\"deploym
 2024-05-16 08:12:48 INFO     starting load...
 2024-05-16 08:12:49 INFO     rpm: n/a   processing: 2    completed: 0     failures: 0    throttled: 0    requests: 0     tpm: 0      ttft_avg: n/a    ttft_95th: n/a    tbt_avg: n/a    tbt_95th: n/a    e2e_avg: n/a    e2e_95th: n/a    context_tpr_avg n/a  gen_tpr_10th n/a  gen_tpr_avg n/a  gen_tpr_90th n/a  util_avg: n/a    util_95th: n/a
 WARNING something
-2024-05-16 08:13:50 INFO     rpm: 8.0   processing: 1    completed: 14    failures: 3    throttled: 3    requests: 14    tpm: 12080.0 ttft_avg: 0.693  ttft_95th: 0.962  tbt_avg: 0.027  tbt_95th: 0.028  e2e_avg: 14.588 e2e_95th: 16.268 context_tpr_avg 1007 gen_tpr_10th 503  gen_tpr_avg 503  gen_tpr_90th 503  util_avg: 104.8% util_95th: 118.8%
+2024-05-16 08:13:50 INFO     rpm: 9.0   processing: 1    completed: 14    failures: 3    throttled: 3    requests: 14    tpm: 13500.0 ttft_avg: 0.71   ttft_95th: 0.95   tbt_avg: 0.03   tbt_95th: 0.04   e2e_avg: 13.2   e2e_95th: 15.9   context_tpr_avg 1000 gen_tpr_10th 500  gen_tpr_avg 500  gen_tpr_90th 500  util_avg: 97.5%  util_95th: 110.2%
 Traceback (most recent call last):
 ";
 
@@ -144,18 +144,18 @@ fn azure_benchmark_text_log() {
     assert_eq!((w.requests, w.throttled, w.failures), (14, 3, 3));
     assert_eq!(
         (w.ttft_avg_s, w.ttft_p95_s, w.util_avg_pct),
-        (Some(0.693), Some(0.962), Some(104.8))
+        (Some(0.71), Some(0.95), Some(97.5))
     );
     assert_eq!(
         (w.context_tokens, w.gen_tokens, w.tpm),
-        (Some(1007.0), Some(503.0), Some(12080.0))
+        (Some(1000.0), Some(500.0), Some(13500.0))
     );
     assert_eq!(m.windows[0].ttft_avg_s, None);
     assert_eq!(m.target.as_deref(), Some("gpt-4-ptu"));
     let bad = write(
         d.path(),
         "bad.txt",
-        &AZURE_LOG.replace("ttft_avg: 0.693", "ttft_avg: fast"),
+        &AZURE_LOG.replace("ttft_avg: 0.71", "ttft_avg: fast"),
     );
     let e = read(&bad, F::AzureBenchmark).unwrap_err();
     assert_eq!(e.path(), "line 5");

@@ -15,6 +15,7 @@ use crate::domain::{
 use crate::error::InputError;
 use crate::input::document::{parse_toml, Checker};
 
+mod calibration;
 mod class;
 mod expected;
 mod offerings;
@@ -25,6 +26,7 @@ mod trace_scan;
 mod validate;
 pub mod work;
 
+use calibration::{apply_calibrations, uses_calibration};
 use class::validate_class;
 use offerings::{apply_offerings, uses_offerings};
 pub use options::{option_name, parse_sla};
@@ -144,7 +146,7 @@ impl Scenario {
         overrides: &Overrides,
     ) -> Result<Scenario, InputError> {
         let table: toml::Table = parse_toml(text, file)?;
-        if uses_offerings(&table) {
+        if uses_offerings(&table) || uses_calibration(&table) {
             return Scenario::from_table_with(table, file, overrides);
         }
         // Without catalog offerings, parse the text itself so errors keep
@@ -165,6 +167,7 @@ impl Scenario {
         file: &Path,
         overrides: &Overrides,
     ) -> Result<Scenario, InputError> {
+        let table = apply_calibrations(table, file)?;
         let table = apply_offerings(table, file)?;
         let raw: RawScenario = serde_path_to_error::deserialize(toml::Value::Table(table))
             .map_err(|e| {
