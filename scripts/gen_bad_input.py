@@ -135,6 +135,7 @@ model = "acme-1"
 vendor_model_id = { value = "acme-1", source = "test fixture", as_of = "2026-11" }
 kind = "on_demand"
 regions = { value = ["us-east-1"], source = "test fixture", as_of = "2026-11" }
+scope = { value = "region", source = "test fixture", as_of = "2026-11" }
 context_tokens = { value = 128000, source = "test fixture", as_of = "2026-11" }
 
 [offering.latency]
@@ -508,6 +509,7 @@ cat("duplicate_offering", CATALOG[CATALOG.index("[[offering]]"):], CATALOG[CATAL
 cat("lifecycle_unknown_status", 'status = { value = "available"', 'status = { value = "sunset"', ["lifecycle.status", "sunset", "available, deprecated, retired"])
 cat("lifecycle_retired_without_date", 'status = { value = "available"', 'status = { value = "retired"', ["lifecycle.retired_on", "is missing"])
 cat("lifecycle_status_disagrees", 'status = { value = "available", source = "test fixture", as_of = "2026-11" }', 'status = { value = "available", source = "test fixture", as_of = "2026-11" }\nretired_on = { value = "2026-02-19", source = "test fixture", as_of = "2026-11" }', ["lifecycle.status", "make it \"retired\" on 2026-11-30"])
+cat("unknown_scope", 'scope = { value = "region"', 'scope = { value = "continent"', ["scope", "continent", "region, geography, global"])
 cat("p99_below_median", 'p99_ms = { value = 1500', 'p99_ms = { value = 100', ["p99_ms"])
 case("catalog_missing_file", "catalog c.toml gone.toml", ["gone.toml", "cannot read"], {"c.toml": CATALOG})
 

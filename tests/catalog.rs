@@ -42,6 +42,7 @@ regions = { value = ["us"], source = "docs", as_of = "2026-01" }
 latency = { median_ms = { value = 400, source = "benchmark", as_of = "2026-01" }, p99_ms = { value = 900, source = "assumption: 2.25 x median", as_of = "2026-01" } }
 on_demand = { input_per_1m = { value = 1, source = "price list", as_of = "2026-01" }, output_per_1m = { value = 2, source = "price list", as_of = "2026-01" } }
 lifecycle = { status = { value = "available", source = "deprecations page", as_of = "2026-01" } }
+scope = { value = "region", source = "deployment types page", as_of = "2026-01" }
 "#;
 
 /// `llmcap catalog --check FILE...` on the given texts.

@@ -183,6 +183,67 @@ fn healthcare_under_100ms_is_answered_as_unmeetable() {
 }
 
 #[test]
+fn a_us_east_requirement_is_not_met_by_a_us_cross_region_profile() {
+    // healthcare_us_east's needs with an SLA some offering meets and Claude Sonnet 4 alone,
+    // judged on a day Bedrock still sold it: Bedrock's US cross-region profile (listed at
+    // us-east-1, serving anywhere in the US) does not keep data in US East.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(profile("healthcare_us_east.toml"))
+        .unwrap()
+        .replace("sla = \"p99<100ms\"", "sla = \"p99<=5s\"")
+        .replace("model = \"gpt-4o\"", "model = \"claude-sonnet-4\"")
+        .replace(
+            "alternatives = [\"claude-sonnet-4-6\", \"claude-sonnet-4\"]",
+            "",
+        );
+    let p = write(dir.path(), "hc.toml", &text);
+    let (code, md, json) = pick(
+        &p,
+        &dir.path().join("out"),
+        &[
+            "--as-of",
+            "2026-03-01",
+            "--horizon-hours",
+            "6",
+            "--replications",
+            "2",
+        ],
+    );
+    assert_eq!(code, 0, "{md}");
+    let w = &json["workloads"][0];
+    assert_eq!(chosen(w, "primary")["platform"], "vertex-ai", "{md}");
+    assert!(
+        md.contains("| clinical-notes | bedrock | data residency | Amazon Bedrock sells claude-sonnet-4 only in us-east-1 (geography scope: any region of us)"),
+        "{md}"
+    );
+    // A US-wide requirement is met by the same profile.
+    let p = write(
+        dir.path(),
+        "us.toml",
+        &text.replace("residency = \"us-east\"", "residency = \"us\""),
+    );
+    let (_, md, json) = pick(
+        &p,
+        &dir.path().join("us"),
+        &[
+            "--as-of",
+            "2026-03-01",
+            "--horizon-hours",
+            "6",
+            "--replications",
+            "2",
+        ],
+    );
+    let routes: Vec<&serde_json::Value> = json["workloads"][0]["evaluations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["route"]["platform"])
+        .collect();
+    assert!(routes.iter().any(|p| *p == "bedrock"), "{md}");
+}
+
+#[test]
 fn claude_100m_tokens_direct_vs_bedrock() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("p");

@@ -160,6 +160,8 @@ pub struct Offering {
     pub vendor_model_id: Option<Sourced<String>>,
     pub kind: String,
     pub regions: Sourced<Vec<String>>,
+    /// Where a request may be served: one of [`SCOPES`] (`llmcap catalog --check` requires it).
+    pub scope: Option<Sourced<String>>,
     pub context_tokens: Option<Sourced<f64>>,
     pub max_output_tokens: Option<Sourced<f64>>,
     pub latency: OfferingLatency,
@@ -168,6 +170,11 @@ pub struct Offering {
     /// Whether the offering is still sold (`llmcap catalog --check` requires it).
     pub lifecycle: Option<OfferingLifecycle>,
 }
+
+/// An offering's serving scope: one region it is deployed in ("region"), any region of a
+/// geography or data zone ("geography": Azure Data Zones, Bedrock geographic cross-region
+/// profiles), or anywhere the vendor operates ("global").
+pub const SCOPES: &[&str] = &["region", "geography", "global"];
 
 /// The lifecycle stages an offering's `lifecycle.status` may state.
 pub const LIFECYCLE_STATUSES: &[&str] = &["available", "deprecated", "retired"];
@@ -517,6 +524,16 @@ impl Catalog {
                 c.sourced(&format!("{at}.regions"), &o.regions);
                 if o.regions.value.is_empty() {
                     c.bad(format!("{at}.regions"), "must list at least one region");
+                }
+                match &o.scope {
+                    Some(v) => {
+                        c.sourced(&format!("{at}.scope"), v);
+                        c.one_of(&format!("{at}.scope"), &v.value, SCOPES);
+                    }
+                    None => c.bad(
+                        format!("{at}.scope"),
+                        "is missing: region, geography or global, with a source",
+                    ),
                 }
                 for (k, v) in [
                     ("context_tokens", &o.context_tokens),
@@ -1003,6 +1020,7 @@ regions = { value = ["us"], source = "docs", as_of = "2026-01" }
 latency = { median_ms = { value = 400, source = "aa", as_of = "2026-01" }, p99_ms = { value = 900, as_of = "2026-01" } }
 on_demand = { input_per_1m = { value = 1, source = "p", as_of = "2026-01" }, output_per_1m = { value = 2, source = "", as_of = "Jan" } }
 lifecycle = { status = { value = "available", source = "docs", as_of = "2026-01" } }
+scope = { value = "region", source = "docs", as_of = "2026-01" }
 "#;
         let c = Catalog::parse([(Path::new("x.toml"), text)]).unwrap();
         let p = c.check();

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::input::catalog::{Catalog, Lifecycle, Offering, Platform};
 
 use super::profile::{Profile, Workload};
-use super::regions::{region_within, residency_values};
+use super::regions::{offering_within, residency_values, serving_scope};
 
 // ---------------------------------------------------------------------------
 // Candidates.
@@ -216,7 +216,7 @@ pub fn routes(
             .copied()
             .filter(|o| match &profile.residency {
                 None => true,
-                Some(r) => o.regions.value.iter().any(|g| region_within(g, r)),
+                Some(r) => offering_within(o, r),
             })
             .collect();
         if resident.is_empty() {
@@ -233,16 +233,13 @@ pub fn routes(
             let mut sold: Vec<&str> = sells.iter().map(|o| o.model.as_str()).collect();
             sold.sort_unstable();
             sold.dedup();
-            let mut regions: Vec<&str> = sells
-                .iter()
-                .flat_map(|o| o.regions.value.iter().map(String::as_str))
-                .collect();
+            let mut regions: Vec<String> = sells.iter().map(|o| serving_scope(o)).collect();
             regions.sort_unstable();
             regions.dedup();
             out.push((
                 p.id.clone(),
                 Err(Exclusion::Residency(format!(
-                    "{} sells {} only in {} (none inside \"{r}\"; global and data-zone deployments may process data anywhere in their zone){unknown}",
+                    "{} sells {} only in {} (none inside \"{r}\": an area is met only by a region-scope deployment inside it, a geography also by a data zone or geographic profile of that geography, never by a global one){unknown}",
                     p.name,
                     sold.join(", "),
                     regions.join(", ")

@@ -29,7 +29,9 @@ pub use design::{Design, DesignRun};
 pub use evaluate::{BreakEven, Config, Evaluation};
 pub use finops::FinopsPlan;
 pub use profile::{Profile, Workload, CERTIFICATIONS, DEFAULT_OUTAGE_HOURS, PLATFORM_KINDS};
-pub use regions::{region_within, regions, residency_values, Region};
+pub use regions::{
+    offering_within, region_within, regions, residency_values, serving_scope, Region,
+};
 pub use scenario::{ClientGateway, DeploymentSpec, PickError, QuotaNeed, CLIENT, NO_SLA};
 
 use std::sync::atomic::AtomicU64;
