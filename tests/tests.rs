@@ -2,6 +2,7 @@
 
 mod attribution;
 mod bad_input;
+mod calibrate;
 mod catalog;
 mod cli;
 mod common;
