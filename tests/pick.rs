@@ -343,11 +343,6 @@ output_tokens = { dist = "fixed", value = 100 }
 fn answers_for_profiles_nobody_can_serve() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        (
-            BASE.replace("claude-sonnet-4-6", "gpt-7-ultra"),
-            "no-model",
-            "no platform in the catalog sells gpt-7-ultra",
-        ),
         // (An unknown residency such as "mars" is refused before simulating:
         // limits::an_unknown_residency_is_refused_before_simulating.)
         (
@@ -519,6 +514,38 @@ fn malformed_profiles_exit_2_naming_file_and_key_and_write_nothing() {
             .code(2)
             .stderr(predicate::str::contains(format!("bad{i}.toml")))
             .stderr(predicate::str::contains(*key));
+        assert!(!out.exists(), "case {i} wrote {}", out.display());
+    }
+}
+
+#[test]
+fn unknown_model_names_exit_2_with_the_closest_catalog_names() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (text, key, closest)) in [
+        (
+            BASE.replace("claude-sonnet-4-6", "claude-3.7-sonnet"),
+            "workload[0].model",
+            "did you mean claude-3-7-sonnet",
+        ),
+        (
+            BASE.replace("name = \"w\"", "name = \"w\"\nsubstitutes = [\"gpt4o\"]"),
+            "workload[0].substitutes[0]",
+            "did you mean gpt-4o",
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let p = write(dir.path(), &format!("typo{i}.toml"), text);
+        let out = dir.path().join(format!("out{i}"));
+        llmcap()
+            .args(["pick", p.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("typo{i}.toml")))
+            .stderr(predicate::str::contains(*key))
+            .stderr(predicate::str::contains(*closest))
+            .stderr(predicate::str::contains("is sold, but").not());
         assert!(!out.exists(), "case {i} wrote {}", out.display());
     }
 }

@@ -263,6 +263,17 @@ impl Profile {
                     ));
                 }
             }
+            let named = models.iter().enumerate().map(|(j, m)| match j {
+                0 => (at("model"), m),
+                _ => (at(&format!("alternatives[{}]", j - 1)), m),
+            });
+            let subs = (substitutes.iter().enumerate())
+                .map(|(j, m)| (at(&format!("substitutes[{j}]")), m));
+            for (key, m) in named.chain(subs) {
+                if let Some(why) = unknown_model(m) {
+                    return Err(c.err(key, why));
+                }
+            }
             let peak_hour = c.range(&at("peak_hour"), w.peak_hour.unwrap_or(14.0), 0.0, 23.0)?;
             let peak_to_trough = c.range(
                 &at("peak_to_trough"),
@@ -473,4 +484,18 @@ pub(super) fn arrivals(mean_rps: f64, peak_hour: f64, peak_to_trough: f64) -> to
         a.insert("peak_to_trough".into(), peak_to_trough.into());
     }
     a
+}
+
+/// A model name no catalog offering uses, with the closest names the catalog knows: caught
+/// before anything is simulated, so a typo is not answered as "sold by no platform".
+fn unknown_model(m: &str) -> Option<String> {
+    let catalog = crate::input::catalog::Catalog::shipped();
+    if catalog.offerings().any(|(_, o)| o.model == m) {
+        return None;
+    }
+    let closest = crate::input::gateway::models::closest_models(catalog, None, m);
+    Some(format!(
+        "\"{m}\" is not a model in the catalog; did you mean {}? (`llmcap catalog` lists every model)",
+        closest.join(" or ")
+    ))
 }
