@@ -279,10 +279,34 @@ pub fn outage_windows(sc: &Scenario, rep: u32) -> Vec<Vec<OutageWindow>> {
 /// Where windows overlap the effect is the one the scan gave: a full outage
 /// wins, else the active partial window that sorts last (by start, end, then
 /// scenario order).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct OutageTimeline {
     /// Segment starts, increasing, each with the effect until the next start.
     segments: Vec<(SimTime, Option<OutageEffect>)>,
+    /// Where the last query landed: the simulation asks at times that move
+    /// forward a little at a time, so the next answer is usually here.
+    hint: std::cell::Cell<usize>,
+}
+
+impl PartialEq for OutageTimeline {
+    fn eq(&self, other: &Self) -> bool {
+        self.segments == other.segments
+    }
+}
+
+/// `v.partition_point(|x| key(x) <= t)` for `v` sorted by `key`, trying the
+/// positions at and next to `hint` first: O(1) for a query near the last one
+/// (a binary search over a year of frequent outages misses the cache on
+/// every step), O(log n) otherwise. Returns the same index either way.
+pub fn partition_near<T>(v: &[T], hint: usize, t: SimTime, key: impl Fn(&T) -> SimTime) -> usize {
+    let is_answer = |p: usize| (p == 0 || key(&v[p - 1]) <= t) && (p == v.len() || key(&v[p]) > t);
+    let h = hint.min(v.len());
+    for p in [h, h + 1, h.wrapping_sub(1)] {
+        if p <= v.len() && is_answer(p) {
+            return p;
+        }
+    }
+    v.partition_point(|x| key(x) <= t)
 }
 
 impl OutageTimeline {
@@ -329,12 +353,16 @@ impl OutageTimeline {
                 _ => segments.push((t, effect)),
             }
         }
-        OutageTimeline { segments }
+        OutageTimeline {
+            segments,
+            hint: Default::default(),
+        }
     }
 
     /// The outage effect at `now`, if any.
     pub fn at(&self, now: SimTime) -> Option<OutageEffect> {
-        let i = self.segments.partition_point(|s| s.0 <= now);
+        let i = partition_near(&self.segments, self.hint.get(), now, |s| s.0);
+        self.hint.set(i);
         i.checked_sub(1).and_then(|i| self.segments[i].1)
     }
 }
@@ -359,6 +387,27 @@ mod tests {
             }
         }
         found
+    }
+
+    #[test]
+    fn partition_near_agrees_with_partition_point_from_any_hint() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(11);
+        for _ in 0..500 {
+            let n = rng.random_range(0..20);
+            let mut v: Vec<SimTime> = (0..n).map(|_| rng.random_range(0..50)).collect();
+            v.sort_unstable();
+            let mut hint = 0;
+            for _ in 0..20 {
+                let t = rng.random_range(0..60);
+                let want = v.partition_point(|&x| x <= t);
+                // The last answer (as the simulation uses it) and any other hint.
+                for h in [hint, rng.random_range(0..n + 3)] {
+                    assert_eq!(partition_near(&v, h, t, |&x| x), want, "{v:?} t {t} hint {h}");
+                }
+                hint = want;
+            }
+        }
     }
 
     #[test]

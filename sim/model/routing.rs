@@ -13,7 +13,9 @@ use rand::Rng;
 use crate::domain::limits::MAX_TRACKED_QUEUE;
 use crate::domain::traffic::Z99;
 use crate::domain::{ClientPolicy, Cooldown, Jitter, OutageEffect, Pool, Routing, Scenario};
-use crate::model::capacity::{outage_windows, OnDemandPool, OutageTimeline, ReservedPool};
+use crate::model::capacity::{
+    outage_windows, partition_near, OnDemandPool, OutageTimeline, ReservedPool,
+};
 use crate::model::engine::{SimTime, US_PER_HOUR};
 use crate::model::metrics::{ttft_bin, RepMetrics, TTFT_BINS};
 use crate::model::rng::{stream, Purpose, SimRng};
@@ -73,6 +75,8 @@ pub struct Router {
     outages: Vec<OutageTimeline>,
     /// When at least one outage is active: sorted, disjoint intervals.
     incidents: Vec<(SimTime, SimTime)>,
+    /// Where the last incident query landed (see `partition_near`).
+    incident_hint: std::cell::Cell<usize>,
     cooldown: Option<Cooldown>,
     /// Recent failure times per deployment (within the cooldown window).
     failures: Vec<VecDeque<SimTime>>,
@@ -132,6 +136,7 @@ impl Router {
             horizon: sc.horizon_us(),
             outages: windows.iter().map(|w| OutageTimeline::new(w)).collect(),
             incidents,
+            incident_hint: Default::default(),
             cooldown: sc.gateway.cooldown,
             failures: vec![VecDeque::new(); n],
             cooldown_until: vec![0; n],
@@ -146,7 +151,8 @@ impl Router {
     }
 
     fn in_incident(&self, t: SimTime) -> bool {
-        let i = self.incidents.partition_point(|w| w.1 <= t);
+        let i = partition_near(&self.incidents, self.incident_hint.get(), t, |w| w.1);
+        self.incident_hint.set(i);
         self.incidents.get(i).is_some_and(|w| w.0 <= t)
     }
 
