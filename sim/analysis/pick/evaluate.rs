@@ -8,7 +8,6 @@ use crate::analysis::economics::{closed_form, TokenMix};
 use crate::analysis::plan::{Mode, HOURS_PER_MONTH};
 use crate::analysis::sweep::{run_points, PointSummary};
 use crate::domain::Pool;
-use crate::format::usd_whole;
 use crate::input::catalog::Catalog;
 use crate::model::metrics::MeanCi;
 
@@ -66,8 +65,8 @@ pub struct Evaluation {
     /// tried when none does).
     pub reserved: Option<Config>,
     pub breakeven: Vec<BreakEven>,
-    /// Why no reserved configuration was simulated, with what the
-    /// platform's cheapest published reserved commitment would cost.
+    /// Why no reserved configuration was simulated: no public reserved price for the
+    /// workload's model on this platform (another model's price is never quoted instead).
     pub reserved_note: Option<String>,
     /// Catalog notes on the offerings' lifecycle and region caveats.
     pub caveats: Vec<String>,
@@ -289,7 +288,7 @@ pub(super) fn evaluate(
             "on-demand only".into(),
             None,
         ));
-        eval.reserved_note = Some(no_reserved_note(catalog, route, monthly.mean));
+        eval.reserved_note = Some(no_reserved_note(route));
     }
     Ok(eval)
 }
@@ -328,43 +327,11 @@ fn plan_config(
     }
 }
 
-/// For a route without a reserved offering: say so, and price the
-/// platform's cheapest published reserved commitment (minimum units, cheapest
-/// term) against the workload's simulated on-demand cost.
-fn no_reserved_note(catalog: &Catalog, route: &Route, od_monthly: f64) -> String {
-    let mut note = format!(
-        "the catalog has no reserved offering of {} on {} with a public price",
+/// For a route without a reserved offering of its model: say so. Reserved prices of other
+/// models are never compared with this workload's bill (a Llama 2 unit serves no Claude request).
+fn no_reserved_note(route: &Route) -> String {
+    format!(
+        "no public reserved price for {} on {}",
         route.model, route.platform
-    );
-    let cheapest = catalog
-        .platform(&route.platform)
-        .into_iter()
-        .flat_map(|f| f.offering.iter())
-        .filter_map(|o| {
-            let r = o.reserved.as_ref()?;
-            let (term, price) = r
-                .price_per_unit_hour
-                .iter()
-                .min_by(|a, b| a.1.value.total_cmp(&b.1.value))?;
-            let units = r.min_units.as_ref().map_or(1.0, |v| v.value);
-            Some((
-                o,
-                term.clone(),
-                price.value,
-                units,
-                price.value * units * HOURS_PER_MONTH,
-            ))
-        })
-        .min_by(|a, b| a.4.total_cmp(&b.4));
-    if let Some((o, term, price, units, monthly)) = cheapest {
-        note.push_str(&format!(
-            "; the platform's cheapest published reserved commitment ({}/{}, {term} term, {units} unit(s) at ${price:.2} per unit-hour) costs {} per month, {:.1}x this workload's simulated on-demand cost of {}",
-            route.platform,
-            o.id,
-            usd_whole(monthly),
-            monthly / od_monthly.max(1e-9),
-            usd_whole(od_monthly)
-        ));
-    }
-    note
+    )
 }
