@@ -403,7 +403,11 @@ mod tests {
                 let want = v.partition_point(|&x| x <= t);
                 // The last answer (as the simulation uses it) and any other hint.
                 for h in [hint, rng.random_range(0..n + 3)] {
-                    assert_eq!(partition_near(&v, h, t, |&x| x), want, "{v:?} t {t} hint {h}");
+                    assert_eq!(
+                        partition_near(&v, h, t, |&x| x),
+                        want,
+                        "{v:?} t {t} hint {h}"
+                    );
                 }
                 hint = want;
             }

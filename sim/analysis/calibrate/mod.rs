@@ -24,7 +24,7 @@ mod windows;
 use std::path::PathBuf;
 
 use crate::domain::measurement::{LevelKind, MeasurementFormat, Measurements};
-use crate::error::InputError;
+use crate::error::{InputError, ValueError};
 
 /// Served requests needed to fit a TTFT distribution.
 pub const MIN_FIT_REQUESTS: usize = 20;
@@ -174,11 +174,7 @@ pub struct Calibration {
 /// Fits the deployment to the measurement files (all of one format).
 pub fn calibrate(sets: &[Measurements], opts: &Options) -> Result<Calibration, InputError> {
     let first = sets.first().map(|m| m.file.clone()).unwrap_or_default();
-    let fail = |message: String| InputError::Invalid {
-        file: first.clone(),
-        path: ".".into(),
-        message,
-    };
+    let fail = |e: ValueError| e.at(&first, ".");
     if !(0.0..=MAX_HOLDOUT).contains(&opts.holdout) {
         return Err(InputError::Invalid {
             file: "--holdout".into(),

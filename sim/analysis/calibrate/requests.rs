@@ -1,5 +1,6 @@
 //! The fit to per-request measurements (LLMPerf, GuideLLM, CSV).
 
+use crate::error::ValueError;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -26,7 +27,7 @@ struct Group<'a> {
     slowdown: f64,
 }
 
-pub(super) fn fit(sets: &[Measurements], opts: &Options) -> Result<Calibration, String> {
+pub(super) fn fit(sets: &[Measurements], opts: &Options) -> Result<Calibration, ValueError> {
     let kind = sets
         .first()
         .map_or(LevelKind::Concurrency, |m| m.level_kind);
@@ -35,9 +36,9 @@ pub(super) fn fit(sets: &[Measurements], opts: &Options) -> Result<Calibration, 
     let mut rng = SimRng::seed_from_u64(opts.seed ^ 0x00ca_1b2a_7e00_0015);
     let served: usize = groups.iter().map(|g| g.train.len()).sum();
     if served < MIN_FIT_REQUESTS {
-        return Err(format!(
+        return Err(ValueError::new(format!(
             "too few served requests to fit a TTFT distribution: {served} left to fit (after the holdout), at least {MIN_FIT_REQUESTS} needed"
-        ));
+        )));
     }
     // Prefill first on the raw TTFT, then the load, then prefill again on TTFT with the
     // load taken out (under load_slows = "all" the within-level slope is s_L times k).
@@ -273,7 +274,7 @@ fn base_fit(
     k: f64,
     rng: &mut SimRng,
     cannot: &mut Vec<String>,
-) -> Result<Base, String> {
+) -> Result<Base, ValueError> {
     let lowest = groups
         .iter()
         .position(|g| g.train.len() >= MIN_FIT_REQUESTS)
@@ -299,10 +300,10 @@ fn base_fit(
         cannot.push(format!("base latency: {dropped} requests were faster than the fitted prefill alone and were left out of the base fit"));
     }
     if r.len() < MIN_FIT_REQUESTS {
-        return Err(format!(
+        return Err(ValueError::new(format!(
             "too few requests left to fit the base latency: {}",
             r.len()
-        ));
+        )));
     }
     let (median, sigma) = lognormal_by_quantiles(&r);
     let reps: Vec<(f64, f64)> = (0..BOOTSTRAP)

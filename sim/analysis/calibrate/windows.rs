@@ -4,6 +4,7 @@
 //! most of their requests. Only full windows (at least one window length after the load
 //! started) are used, one every window length, so the windows used do not overlap.
 
+use crate::error::ValueError;
 use rand::SeedableRng;
 
 use super::stats::{draw, erlang_b, interval, mean, quantile, sorted, Z95, Z99};
@@ -23,18 +24,18 @@ struct Group<'a> {
     cut: usize,
 }
 
-pub(super) fn fit(sets: &[Measurements], opts: &Options) -> Result<Calibration, String> {
+pub(super) fn fit(sets: &[Measurements], opts: &Options) -> Result<Calibration, ValueError> {
     let groups = group(sets, opts.holdout);
     let train: Vec<&WindowSample> = groups
         .iter()
         .flat_map(|g| g.windows[..g.cut].iter().copied())
         .collect();
     if train.len() < MIN_FIT_WINDOWS {
-        return Err(format!(
+        return Err(ValueError::new(format!(
             "too few full statistics windows to fit: {} (after the holdout), at least {MIN_FIT_WINDOWS} needed; a window is full once the load has run for the aggregation window ({} s)",
             train.len(),
             sets.first().map_or(60.0, |m| m.window_s)
-        ));
+        )));
     }
     let mut rng = SimRng::seed_from_u64(opts.seed ^ 0x00ca_1b2a_7e00_0015);
     let mut cannot = vec![
@@ -127,7 +128,7 @@ fn ttft_pair(ws: &[&WindowSample]) -> Option<(f64, f64)> {
     })
 }
 
-fn base_fit(train: &[&WindowSample], rng: &mut SimRng) -> Result<Base, String> {
+fn base_fit(train: &[&WindowSample], rng: &mut SimRng) -> Result<Base, ValueError> {
     let (avg, p95) = ttft_pair(train).ok_or("no window states both ttft_avg and ttft_95th")?;
     let (median, sigma) = lognormal_mean_p95(avg, p95);
     let reps: Vec<(f64, f64)> = (0..BOOTSTRAP)
