@@ -681,6 +681,38 @@ diff("a_attribution_garbage", ["A/attribution.csv"], after={"A/attribution.csv":
 diff("a_is_sweep", ["A", "sweep"], setup=("sweep s.toml --key deployment.ptu.reserved.units --values 15,20 --out A --quiet", RUN_B))
 
 
+# ---------------------------------------------------------------------------------------------
+# Shards (`--shard I/N`) and `llmcap merge`.
+# ---------------------------------------------------------------------------------------------
+SW = "sweep s.toml --key deployment.ptu.reserved.units --values 15,20,25 --replications 2 --quiet"
+def shard(name, cmd, expect, setup=(), files=None, after=None):
+    case("shard_" + name, cmd, expect, files if files is not None else {"s.toml": BASE}, setup=setup, after=after)
+shard("index_past_count", f"{SW} --shard 3/2", ["--shard", "3/2", "does not exist"])
+shard("count_zero", f"{SW} --shard 0/0", ["--shard", "0/0", "1 to"])
+shard("no_count", f"{SW} --shard 1", ["--shard", "I/N"])
+shard("negative", f"{SW} --shard -1/2", ["--shard", "whole number"])
+shard("auto_outside_an_engine", f"{SW} --shard auto", ["--shard", "SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"])
+S0 = f"{SW} --shard 0/3 --out S0"
+S1 = f"{SW} --shard 1/3 --out S1"
+S2 = f"{SW} --shard 2/3 --out S2"
+shard("merge_missing_shard", "merge S0 S2", ["S0/shard-0-of-3.json.gz", "missing: 1/3"], setup=(S0, S2))
+shard("merge_duplicate_shard", "merge S0 S1 S2 D1", ["D1/shard-1-of-3.json.gz", "given twice", "S1/shard-1-of-3.json.gz"],
+      setup=(S0, S1, S2, f"{SW} --shard 1/3 --out D1"))
+shard("merge_same_file_twice", "merge S0 S1 S2 S1/shard-1-of-3.json.gz", ["S1/shard-1-of-3.json.gz", "given twice"], setup=(S0, S1, S2))
+shard("merge_different_seed", "merge S0 S1 X2", ["X2/shard-2-of-3.json.gz", "manifest.seed", "seed 8"],
+      setup=(S0, S1, f"{SW} --shard 2/3 --out X2 --seed 8"))
+shard("merge_different_scenario", "merge S0 S1 X2", ["X2/shard-2-of-3.json.gz", "scenario_sha256"],
+      setup=(S0, S1, f"{SW.replace('s.toml', 't.toml')} --shard 2/3 --out X2"),
+      files={"s.toml": BASE, "t.toml": BASE.replace('seed = 7', 'seed = 7\n# another scenario')})
+shard("merge_different_values", "merge S0 S1 X2", ["X2/shard-2-of-3.json.gz", "manifest.work"],
+      setup=(S0, S1, f"{SW.replace('15,20,25', '15,20,30')} --shard 2/3 --out X2"))
+shard("merge_different_count", "merge S0 S1 S2 T1", ["T1/shard-1-of-2.json.gz", "manifest.shard", "3 shards"],
+      setup=(S0, S1, S2, f"{SW} --shard 1/2 --out T1"))
+shard("merge_not_a_shard", "merge S0 S1 junk.json.gz", ["junk.json.gz", "not a shard file"], setup=(S0, S1), files={"s.toml": BASE, "junk.json.gz": "not gzip"})
+shard("merge_folder_without_shards", "merge S0 S1 empty", ["empty", "no shard file", "subfolders"], setup=(S0, S1), files={"s.toml": BASE, "empty/notes.txt": "x"})
+shard("merge_missing_file", "merge S0 gone.json.gz", ["gone.json.gz", "cannot read"], setup=(S0,))
+shard("merge_nothing", "merge", ["SHARDS"])
+
 def main():
     if os.path.isdir(OUT):
         for f in os.listdir(OUT):

@@ -12,14 +12,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use llmcap::analysis::plan::{parse_sla, PlanSpec};
-use llmcap::analysis::sweep::{breakevens, run_points_each, PointSummary, Sweep};
+use llmcap::analysis::sweep::Sweep;
 use llmcap::domain::limits::MAX_PLAN_UNITS;
 use llmcap::domain::time;
-use llmcap::domain::{Scenario, SweepSpec};
+use llmcap::domain::Scenario;
 use llmcap::error::InputError;
-use llmcap::input::scenario::raw::RawSweep;
 use llmcap::input::scenario::Overrides;
-use llmcap::report::sweep::SweepResult;
 use llmcap::report::{
     self,
     output::{StageOptions, Staging},
@@ -28,6 +26,8 @@ use llmcap::report::{
 
 mod calibrate;
 mod gateway;
+mod shard;
+mod sweep;
 mod traces;
 use traces::TraceArgs;
 
@@ -85,6 +85,10 @@ pub enum Command {
     /// Write a scenario's routing as a gateway config (LiteLLM): model groups, order levels or
     /// weights, quotas, prices, retries, timeout and cooldown.
     Export(gateway::ExportArgs),
+    /// Merge the shard files of a sharded command (`sweep --shard I/N`) into the outputs one
+    /// process would have written, byte for byte; checks that the shards agree and that every
+    /// shard is there exactly once.
+    Merge(shard::MergeArgs),
     /// Print a shell completion script to standard output, e.g.
     /// `llmcap completions bash > ~/.local/share/bash-completion/completions/llmcap`.
     Completions(CompletionsArgs),
@@ -261,6 +265,11 @@ pub struct SweepArgs {
     /// The on-demand deployment whose prices value the reserved tokens.
     #[arg(long)]
     pub compare: Option<String>,
+    /// Compute shard I of N (counting from 0) and write its shard file to --out, for `llmcap
+    /// merge`; `auto` reads I and N from a Slurm array task, `auto/N` reads I from a Kubernetes
+    /// Indexed Job (JOB_COMPLETION_INDEX) or an AWS Batch array job (AWS_BATCH_JOB_ARRAY_INDEX).
+    #[arg(long, value_name = "I/N|auto|auto/N", allow_hyphen_values = true)]
+    pub shard: Option<String>,
     #[command(flatten)]
     pub traces: TraceArgs,
     #[command(flatten)]
@@ -342,7 +351,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Run(a) => run(a),
         Command::Validate(a) => validate(a),
-        Command::Sweep(a) => sweep(a),
+        Command::Sweep(a) => sweep::sweep(a),
         Command::Plan(a) => plan(a),
         Command::Catalog(a) => catalog(a),
         Command::Fit(a) => fit(a),
@@ -357,6 +366,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
             clap_complete::generate(a.shell, &mut Cli::command(), "llmcap", &mut script);
             emit(&String::from_utf8_lossy(&script))
         }
+        Command::Merge(a) => shard::merge(a),
     }
 }
 
@@ -625,6 +635,7 @@ fn manifest(path: &Path, bytes: &[u8], sc: &Scenario, threads: usize) -> Manifes
         start_date: None,
         threads,
         ttft_histogram: report::summary::histogram_precision(),
+        shards: None,
     }
 }
 
@@ -722,149 +733,6 @@ fn load_table(path: &Path, bytes: &[u8], traces: &TraceArgs) -> Result<toml::Tab
     let mut table = llmcap::input::document::parse_toml(&text, path).map_err(input)?;
     traces::apply(&mut table, path, &traces.traces).map_err(input)?;
     Ok(table)
-}
-
-/// The sweep to run: from the command line when --key or a value flag is
-/// given, else the scenario's [sweep] table.
-fn sweep_spec(a: &SweepArgs, sc: &Scenario) -> Result<SweepSpec, Failure> {
-    let from_cli = a.key.is_some()
-        || a.values.is_some()
-        || a.from.is_some()
-        || a.to.is_some()
-        || a.step.is_some()
-        || a.points.is_some();
-    if from_cli {
-        let key = a.key.clone().ok_or_else(|| {
-            input(anyhow::anyhow!(
-                "--key is required with --values, --from, --to, --step or --points (e.g. --key deployment.<name>.reserved.units)"
-            ))
-        })?;
-        let raw = RawSweep {
-            key,
-            values: a.values.clone(),
-            from: a.from,
-            to: a.to,
-            step: a.step,
-            points: a.points.map(f64::from),
-            replications: None,
-            compare: a.compare.clone(),
-        };
-        return SweepSpec::from_raw(&raw, &a.scenario, "--").map_err(input);
-    }
-    let Some(spec) = &sc.sweep else {
-        return Err(input(anyhow::anyhow!(
-            "{}: sweep: the scenario has no [sweep] table and no --key was given; say what to sweep, e.g. --key deployment.<name>.reserved.units --from 15 --to 300 --step 5",
-            a.scenario.display()
-        )));
-    };
-    let mut spec = spec.clone();
-    if a.compare.is_some() {
-        spec.compare = a.compare.clone();
-    }
-    Ok(spec)
-}
-
-fn sweep(a: SweepArgs) -> Result<(), Failure> {
-    let (sc, bytes) = load(&a.scenario, &a.traces, &a.sim.overrides())?;
-    let table = load_table(&a.scenario, &bytes, &a.traces)?;
-    let spec = sweep_spec(&a, &sc)?;
-    let sweep = Sweep::build(&table, &a.scenario, spec, &a.sim.overrides()).map_err(input)?;
-    if !a.sim.quiet {
-        warn(&a.scenario, &sweep.points[0]);
-    }
-    let threads = a.sim.threads();
-    let dest = a
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(format!("{}-sweep", sc.name)));
-    let staging = stage(&dest, scenario_inputs(&a.scenario, &sc), a.sim.wait)?;
-    let pair = sweep.pair.as_ref().ok().copied();
-    // Each point is summarised as soon as it is done, so its TTFT histogram
-    // does not stay in memory for the whole sweep.
-    let values = &sweep.spec.values;
-    let (done, took) = with_progress(sweep.total_hours(), a.sim.quiet, |progress| {
-        run_points_each(
-            &sweep.points,
-            pair.map(|p| p.reserved),
-            pair.map(|p| p.compare),
-            threads,
-            Some(progress),
-            |p, reps, hist| {
-                (
-                    PointSummary::of(values[p], &reps, hist, pair.is_some()),
-                    reps,
-                )
-            },
-        )
-    })?;
-    let (points, outcomes): (Vec<PointSummary>, Vec<Vec<_>>) = done.into_iter().unzip();
-    if let Some(why) = outcomes
-        .iter()
-        .flatten()
-        .find_map(|o| o.input_failure.as_ref())
-    {
-        return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
-    }
-    let breakeven = breakevens(&sweep, &outcomes);
-    let base = &sweep.points[0];
-    let result = SweepResult::build(
-        &sweep,
-        points,
-        breakeven,
-        manifest(&a.scenario, &bytes, base, threads),
-    );
-    let dest = report::sweep::write_sweep(staging, base, &result).map_err(runtime)?;
-    if !a.sim.quiet {
-        for b in &result.breakeven {
-            let band = result.reference_band;
-            eprintln!(
-                "{}: break-even utilization, {} term: simulated {}, closed form {:.1}% ({} the reference band {:.0}-{:.0}%)",
-                sc.name,
-                b.term,
-                b.simulated
-                    .map(|s| format!(
-                        "{:.1}% (95% CI {:.1}-{:.1})",
-                        s.mean * 100.0,
-                        s.ci95_low * 100.0,
-                        s.ci95_high * 100.0
-                    ))
-                    .unwrap_or_else(|| "none in the swept range".into()),
-                b.closed_form * 100.0,
-                report::sweep::in_band(b.closed_form, band),
-                band.0 * 100.0,
-                band.1 * 100.0
-            );
-        }
-        if let Some(why) = &result.no_breakeven {
-            eprintln!("{}: no break-even analysis: {why}", sc.name);
-        }
-        if let Some(i) = result.cheapest {
-            let p = &result.points[i];
-            eprintln!(
-                "{}: cheapest point {} = {}: ${:.2} per {} h",
-                sc.name,
-                result.key,
-                p.value,
-                p.total_usd.map_or(0.0, |c| c.mean),
-                base.horizon_hours
-            );
-            if let Some(s) = report::sweep::versus_on_demand(&result) {
-                eprintln!("{}: {}", sc.name, s.replace("**", ""));
-            }
-        }
-        eprintln!(
-            "{} point(s) x {} replication(s) simulated in {:.2} s on {threads} thread(s)",
-            sweep.points.len(),
-            base.replications,
-            took.as_secs_f64()
-        );
-    }
-    if a.sim.json {
-        emit_json(&dest, "sweep.json")?;
-    } else if !a.sim.quiet {
-        println!("{}", dest.join("report.md").display());
-    }
-    Ok(())
 }
 
 /// The planning spec from the command line, then `[plan]` (checked when the
@@ -1166,6 +1034,7 @@ fn pick(a: PickArgs) -> Result<(), Failure> {
         start_date: None,
         threads,
         ttft_histogram: report::summary::histogram_precision(),
+        shards: None,
     };
     let dest = report::pick::write_pick(staging, &result, manifest).map_err(runtime)?;
     if !a.sim.quiet {

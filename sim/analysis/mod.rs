@@ -1,8 +1,9 @@
 //! Stage 3, analysis: what is computed from simulated runs. Replications ([`run`]),
 //! parameter sweeps and break-even ([`sweep`], [`economics`]), capacity plans
 //! ([`plan`]), platform picks ([`pick`]), run-to-run differences ([`diff`]), trace
-//! fitting ([`fit`]), cost and tag attribution ([`cost`], [`attribution`]) and the
-//! queueing closed forms the simulation is checked against ([`theory`]).
+//! fitting ([`fit`]), work split into shards and merged back ([`shard`]), cost and tag
+//! attribution ([`cost`], [`attribution`]) and the queueing closed forms the simulation is
+//! checked against ([`theory`]).
 
 pub mod attribution;
 pub mod calibrate;
@@ -13,5 +14,6 @@ pub mod fit;
 pub mod pick;
 pub mod plan;
 pub mod run;
+pub mod shard;
 pub mod sweep;
 pub mod theory;

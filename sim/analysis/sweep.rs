@@ -242,6 +242,16 @@ impl Sweep {
         Self::build(table, file, first, overrides).map(|_| ())
     }
 
+    /// The work items of the sweep, (point, replication) in point-major order: what a shard
+    /// takes its share of (`analysis::shard`).
+    pub fn items(&self) -> Vec<(usize, u32)> {
+        self.points
+            .iter()
+            .enumerate()
+            .flat_map(|(p, sc)| (0..sc.replications).map(move |r| (p, r)))
+            .collect()
+    }
+
     /// Total simulated hours, for progress.
     pub fn total_hours(&self) -> u64 {
         self.points
@@ -289,31 +299,45 @@ fn check_work(points: &[Scenario], file: &Path, spec: &SweepSpec) -> Result<(), 
 }
 
 /// One replication at one point, reduced to what sweep and plan tables need.
-#[derive(Debug, Clone, PartialEq)]
+// Serialized into shard files, floats as exact text (see `shard::exact`), so a merge computes
+// from the very numbers the shard did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RepOutcome {
+    #[serde(with = "crate::analysis::shard::exact")]
     pub reserved_usd: f64,
+    #[serde(with = "crate::analysis::shard::exact")]
     pub on_demand_usd: f64,
     /// Served input + output tokens, all deployments.
     pub tokens: u64,
     /// Of the pair's reserved deployment: cost, tokens served, their price at
     /// the pair's on-demand rates, and utilization.
+    #[serde(with = "crate::analysis::shard::exact")]
     pub pair_reserved_usd: f64,
     pub pair_tokens: u64,
     pub pair_input_tokens: u64,
     pub pair_output_tokens: u64,
+    #[serde(with = "crate::analysis::shard::exact")]
     pub pair_value_usd: f64,
+    #[serde(with = "crate::analysis::shard::exact")]
     pub pair_utilization: f64,
     /// All served tokens priced at the pair's on-demand rates.
+    #[serde(with = "crate::analysis::shard::exact")]
     pub all_value_usd: f64,
+    #[serde(with = "crate::analysis::shard::exact::opt")]
     pub ttft_p50_ms: Option<f64>,
+    #[serde(with = "crate::analysis::shard::exact::opt")]
     pub ttft_p99_ms: Option<f64>,
     /// Per class: TTFT at the class's SLA percentile (None without SLA or
     /// without served requests) and the share of completed requests (served,
     /// throttled or failed) served within the SLA target.
+    #[serde(with = "crate::analysis::shard::exact::vec_opt")]
     pub sla_ttft_ms: Vec<Option<f64>>,
+    #[serde(with = "crate::analysis::shard::exact::vec_opt")]
     pub attainment: Vec<Option<f64>>,
     /// The smallest, over classes with an SLA, of attainment minus the
     /// share the SLA asks for (>= 0 when every class meets its SLA).
+    #[serde(with = "crate::analysis::shard::exact::opt")]
     pub sla_margin: Option<f64>,
     pub arrived: u64,
     pub served: u64,
@@ -504,6 +528,45 @@ pub fn run_points_each<T: Send>(
             .enumerate()
             .map(|(p, t)| t.unwrap_or_else(|| keep(p, Vec::new(), &Hist::default())))
             .collect()
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
+}
+
+/// Runs the work items `items` ((point, replication) pairs of `points`) in parallel and turns
+/// each into a `T` with `keep` (its position in `items`, its outcome and its TTFT histogram)
+/// as soon as it is done, so only a batch of full metrics is in memory at a time. Returns the
+/// `T`s in the order of `items`, whatever `threads` is (0 = rayon's default). A shard runs
+/// its share of a sweep with it; a replication gives the same outcome here as in
+/// [`run_points_each`], since its random streams depend on the seed and its number only.
+pub fn run_items<T: Send>(
+    points: &[Scenario],
+    items: &[(usize, u32)],
+    pair: (Option<usize>, Option<usize>),
+    threads: usize,
+    progress: Option<&AtomicU64>,
+    keep: impl Fn(usize, RepOutcome, &Hist) -> T + Sync,
+) -> Vec<T> {
+    let (focus, compare) = pair;
+    let work = || {
+        let batch = (rayon::current_num_threads() * 2).max(1);
+        let mut kept = Vec::with_capacity(items.len());
+        for (c, chunk) in items.chunks(batch).enumerate() {
+            let done: Vec<T> = chunk
+                .par_iter()
+                .enumerate()
+                .map(|(i, &(p, r))| {
+                    let sc = &points[p];
+                    let m = crate::analysis::run::run_replication(sc, r, progress);
+                    let o = RepOutcome::of(sc, focus, compare, &m);
+                    keep(c * batch + i, o, &m.overall_ttft())
+                })
+                .collect();
+            kept.extend(done);
+        }
+        kept
     };
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(work),

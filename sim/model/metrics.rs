@@ -56,6 +56,28 @@ impl Hist {
         (self.count() > 0).then(|| self.0.max() as f64 / 1000.0)
     }
 
+    /// The recorded buckets as (highest value of the bucket, count) pairs, in value order: a
+    /// lossless form ([`Hist::from_buckets`] rebuilds the same counts), for shard files.
+    pub fn buckets(&self) -> Vec<(u64, u64)> {
+        self.0
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect()
+    }
+
+    /// The histogram of [`Hist::buckets`]; None when a value is outside the histogram's range
+    /// or a count is 0 (neither is something `buckets` writes).
+    pub fn from_buckets(buckets: &[(u64, u64)]) -> Option<Hist> {
+        let mut h = Hist::default();
+        for &(value, count) in buckets {
+            if count == 0 {
+                return None;
+            }
+            h.0.record_n(value, count).ok()?;
+        }
+        Some(h)
+    }
+
     /// Fraction of recorded values <= `ms`.
     pub fn fraction_at_or_below_ms(&self, ms: f64) -> f64 {
         if self.count() == 0 {
@@ -550,6 +572,36 @@ pub fn t975(df: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buckets_rebuild_the_same_histogram() {
+        let mut h = Hist::default();
+        // From 1 us to past the top of the range (clamped), with repeats.
+        for (i, us) in [1u64, 7, 999, 1_000, 123_456, 9_999_999, u64::MAX]
+            .iter()
+            .enumerate()
+        {
+            for _ in 0..=i {
+                h.record(*us);
+            }
+        }
+        let back = Hist::from_buckets(&h.buckets()).expect("buckets of a histogram");
+        assert_eq!(back.buckets(), h.buckets());
+        assert_eq!(back.count(), h.count());
+        for p in [0.0, 10.0, 50.0, 99.0, 100.0] {
+            assert_eq!(back.percentile_ms(p), h.percentile_ms(p), "p{p}");
+        }
+        assert_eq!(back.mean_ms(), h.mean_ms());
+        assert_eq!(back.max_ms(), h.max_ms());
+        // Added onto an empty histogram, as a merge does, both give the same sum.
+        let (mut a, mut b) = (Hist::default(), Hist::default());
+        a.merge(&h);
+        b.merge(&back);
+        assert_eq!(a.buckets(), b.buckets());
+        assert_eq!(a.max_ms(), b.max_ms());
+        assert!(Hist::from_buckets(&[(5, 0)]).is_none());
+        assert!(Hist::from_buckets(&[(u64::MAX, 1)]).is_none());
+    }
 
     #[test]
     fn ttft_bins_are_contiguous_and_narrow() {

@@ -16,6 +16,7 @@ pub mod output;
 pub mod pick;
 pub mod plan;
 pub mod plots;
+pub mod shard;
 pub mod summary;
 pub mod sweep;
 pub mod tables;

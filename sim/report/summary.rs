@@ -30,6 +30,10 @@ pub struct Manifest {
     pub start_date: Option<String>,
     pub threads: usize,
     pub ttft_histogram: String,
+    /// The number of shards merged into these outputs (`llmcap merge`); absent when one
+    /// process computed them. With it, `threads` is the most threads a shard ran on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]

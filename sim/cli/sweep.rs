@@ -1,0 +1,219 @@
+//! `llmcap sweep`: flags to a sweep, its simulation in one process, and the writer a merge of
+//! its shards (`shard.rs`) shares, so both write the same bytes.
+
+use std::path::Path;
+use std::time::Duration;
+
+use llmcap::analysis::sweep::{breakevens, run_points_each, PointSummary, RepOutcome, Sweep};
+use llmcap::domain::{Scenario, SweepSpec};
+use llmcap::input::scenario::raw::RawSweep;
+use llmcap::report::{self, output::Staging, summary::Manifest, sweep::SweepResult};
+
+use super::{
+    emit_json, input, load, load_table, manifest, runtime, scenario_inputs, shard, stage, warn,
+    with_progress, Failure, SweepArgs,
+};
+
+/// The sweep to run: from the command line when --key or a value flag is
+/// given, else the scenario's [sweep] table.
+fn sweep_spec(a: &SweepArgs, sc: &Scenario) -> Result<SweepSpec, Failure> {
+    let from_cli = a.key.is_some()
+        || a.values.is_some()
+        || a.from.is_some()
+        || a.to.is_some()
+        || a.step.is_some()
+        || a.points.is_some();
+    if from_cli {
+        let key = a.key.clone().ok_or_else(|| {
+            input(anyhow::anyhow!(
+                "--key is required with --values, --from, --to, --step or --points (e.g. --key deployment.<name>.reserved.units)"
+            ))
+        })?;
+        let raw = RawSweep {
+            key,
+            values: a.values.clone(),
+            from: a.from,
+            to: a.to,
+            step: a.step,
+            points: a.points.map(f64::from),
+            replications: None,
+            compare: a.compare.clone(),
+        };
+        return SweepSpec::from_raw(&raw, &a.scenario, "--").map_err(input);
+    }
+    let Some(spec) = &sc.sweep else {
+        return Err(input(anyhow::anyhow!(
+            "{}: sweep: the scenario has no [sweep] table and no --key was given; say what to sweep, e.g. --key deployment.<name>.reserved.units --from 15 --to 300 --step 5",
+            a.scenario.display()
+        )));
+    };
+    let mut spec = spec.clone();
+    if a.compare.is_some() {
+        spec.compare = a.compare.clone();
+    }
+    Ok(spec)
+}
+
+pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
+    // A bad --shard is refused before anything is read or simulated.
+    let shard_spec = match &a.shard {
+        Some(text) => Some(shard::spec(text)?),
+        None => None,
+    };
+    let (sc, bytes) = load(&a.scenario, &a.traces, &a.sim.overrides())?;
+    let table = load_table(&a.scenario, &bytes, &a.traces)?;
+    let spec = sweep_spec(&a, &sc)?;
+    let sweep = Sweep::build(&table, &a.scenario, spec, &a.sim.overrides()).map_err(input)?;
+    if !a.sim.quiet {
+        warn(&a.scenario, &sweep.points[0]);
+    }
+    if let Some(spec) = shard_spec {
+        return shard::sweep_shard(&a, spec, &bytes, &sweep);
+    }
+    let threads = a.sim.threads();
+    let dest = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(format!("{}-sweep", sc.name)));
+    let staging = stage(&dest, scenario_inputs(&a.scenario, &sc), a.sim.wait)?;
+    let pair = sweep.pair.as_ref().ok().copied();
+    // Each point is summarised as soon as it is done, so its TTFT histogram
+    // does not stay in memory for the whole sweep.
+    let values = &sweep.spec.values;
+    let (done, took) = with_progress(sweep.total_hours(), a.sim.quiet, |progress| {
+        run_points_each(
+            &sweep.points,
+            pair.map(|p| p.reserved),
+            pair.map(|p| p.compare),
+            threads,
+            Some(progress),
+            |p, reps, hist| {
+                (
+                    PointSummary::of(values[p], &reps, hist, pair.is_some()),
+                    reps,
+                )
+            },
+        )
+    })?;
+    let (points, outcomes): (Vec<PointSummary>, Vec<Vec<_>>) = done.into_iter().unzip();
+    let ran = SweepRan {
+        points,
+        outcomes,
+        threads,
+        shards: None,
+        took,
+    };
+    finish_sweep(
+        &a.scenario,
+        &bytes,
+        &sweep,
+        ran,
+        staging,
+        (a.sim.quiet, a.sim.json),
+    )
+}
+
+/// What a sweep's simulations gave (in one process, or merged from shards).
+pub struct SweepRan {
+    pub points: Vec<PointSummary>,
+    pub outcomes: Vec<Vec<RepOutcome>>,
+    pub threads: usize,
+    pub shards: Option<u32>,
+    pub took: Duration,
+}
+
+/// Writes a sweep's outputs and prints its headline: the same for a one-process sweep and a
+/// merge of its shards, so both write the same bytes.
+pub fn finish_sweep(
+    scenario: &Path,
+    bytes: &[u8],
+    sweep: &Sweep,
+    ran: SweepRan,
+    staging: Staging,
+    (quiet, json): (bool, bool),
+) -> Result<(), Failure> {
+    let SweepRan {
+        points,
+        outcomes,
+        threads,
+        shards,
+        took,
+    } = ran;
+    if let Some(why) = outcomes
+        .iter()
+        .flatten()
+        .find_map(|o| o.input_failure.as_ref())
+    {
+        return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
+    }
+    let breakeven = breakevens(sweep, &outcomes);
+    let base = &sweep.points[0];
+    let result = SweepResult::build(
+        sweep,
+        points,
+        breakeven,
+        Manifest {
+            shards,
+            ..manifest(scenario, bytes, base, threads)
+        },
+    );
+    let dest = report::sweep::write_sweep(staging, base, &result).map_err(runtime)?;
+    if !quiet {
+        let name = &base.name;
+        for b in &result.breakeven {
+            let band = result.reference_band;
+            eprintln!(
+                "{name}: break-even utilization, {} term: simulated {}, closed form {:.1}% ({} the reference band {:.0}-{:.0}%)",
+                b.term,
+                b.simulated
+                    .map(|s| format!(
+                        "{:.1}% (95% CI {:.1}-{:.1})",
+                        s.mean * 100.0,
+                        s.ci95_low * 100.0,
+                        s.ci95_high * 100.0
+                    ))
+                    .unwrap_or_else(|| "none in the swept range".into()),
+                b.closed_form * 100.0,
+                report::sweep::in_band(b.closed_form, band),
+                band.0 * 100.0,
+                band.1 * 100.0
+            );
+        }
+        if let Some(why) = &result.no_breakeven {
+            eprintln!("{name}: no break-even analysis: {why}");
+        }
+        if let Some(i) = result.cheapest {
+            let p = &result.points[i];
+            eprintln!(
+                "{name}: cheapest point {} = {}: ${:.2} per {} h",
+                result.key,
+                p.value,
+                p.total_usd.map_or(0.0, |c| c.mean),
+                base.horizon_hours
+            );
+            if let Some(s) = report::sweep::versus_on_demand(&result) {
+                eprintln!("{name}: {}", s.replace("**", ""));
+            }
+        }
+        match shards {
+            None => eprintln!(
+                "{} point(s) x {} replication(s) simulated in {:.2} s on {threads} thread(s)",
+                sweep.points.len(),
+                base.replications,
+                took.as_secs_f64()
+            ),
+            Some(n) => eprintln!(
+                "{} point(s) x {} replication(s) merged from {n} shard(s) in {:.2} s",
+                sweep.points.len(),
+                base.replications,
+                took.as_secs_f64()
+            ),
+        }
+    }
+    if json {
+        emit_json(&dest, "sweep.json")?;
+    } else if !quiet {
+        println!("{}", dest.join("report.md").display());
+    }
+    Ok(())
+}

@@ -1,0 +1,252 @@
+//! deploy/: the Kubernetes and AWS Batch files have the shape their engine expects, set the index variables llmcap reads, and, run as their engine would run them, give the one-process sweep.
+
+use std::path::{Path, PathBuf};
+
+use llmcap::analysis::shard::{BATCH_INDEX, K8S_INDEX};
+
+use crate::common::{entries, llmcap};
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn yaml(path: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(repo(path)).unwrap();
+    let v: yaml_serde::Value =
+        yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::to_value(v).unwrap()
+}
+
+fn json(path: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(repo(path)).unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .expect("a list")
+        .iter()
+        .map(|s| s.as_str().expect("a string").to_string())
+        .collect()
+}
+
+/// The N of `--shard auto/N` in `args`.
+fn shard_count(args: &[String]) -> u64 {
+    let i = args.iter().position(|a| a == "--shard").expect("--shard");
+    let spec = &args[i + 1];
+    spec.strip_prefix("auto/")
+        .unwrap_or_else(|| panic!("--shard {spec}: auto/N expected"))
+        .parse()
+        .unwrap()
+}
+
+/// The container of a Job's pod template.
+fn container(job: &serde_json::Value) -> &serde_json::Value {
+    &job["spec"]["template"]["spec"]["containers"][0]
+}
+
+#[test]
+fn the_kubernetes_jobs_are_indexed_and_agree_on_the_count() {
+    let sweep = yaml("deploy/k8s/sweep-job.yaml");
+    assert_eq!(sweep["apiVersion"], "batch/v1");
+    assert_eq!(sweep["kind"], "Job");
+    assert_eq!(
+        sweep["spec"]["completionMode"], "Indexed",
+        "an Indexed Job sets {K8S_INDEX}"
+    );
+    assert_eq!(sweep["spec"]["template"]["spec"]["restartPolicy"], "Never");
+    let args = strings(&container(&sweep)["args"]);
+    assert_eq!(args[0], "sweep");
+    let completions = sweep["spec"]["completions"].as_u64().expect("completions");
+    assert_eq!(
+        shard_count(&args),
+        completions,
+        "--shard auto/N must name the Job's completions"
+    );
+    let out = &args[args.iter().position(|a| a == "--out").unwrap() + 1];
+    assert!(
+        out.contains(&format!("$({K8S_INDEX})")),
+        "each pod writes its own folder: {out}"
+    );
+    let merge = yaml("deploy/k8s/merge-job.yaml");
+    assert_eq!(merge["kind"], "Job");
+    assert_eq!(strings(&container(&merge)["args"])[0], "merge");
+    // Both mount the same claim, which pvc.yaml creates ReadWriteMany.
+    let claim = |job: &serde_json::Value| {
+        job["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"].clone()
+    };
+    let pvc = yaml("deploy/k8s/pvc.yaml");
+    assert_eq!(claim(&sweep), pvc["metadata"]["name"]);
+    assert_eq!(claim(&merge), pvc["metadata"]["name"]);
+    assert_eq!(pvc["spec"]["accessModes"][0], "ReadWriteMany");
+}
+
+/// AWS Batch replaces a whole `Ref::name` argument by the parameter.
+fn batch_command(def: &serde_json::Value, params: &serde_json::Value) -> Vec<String> {
+    strings(&def["containerProperties"]["command"])
+        .into_iter()
+        .map(|a| match a.strip_prefix("Ref::") {
+            Some(p) => params[p]
+                .as_str()
+                .unwrap_or_else(|| panic!("no parameter {p}"))
+                .to_string(),
+            None => a,
+        })
+        .collect()
+}
+
+#[test]
+fn the_batch_array_job_agrees_on_the_size() {
+    let def = json("deploy/aws-batch/sweep-job-definition.json");
+    assert_eq!(def["type"], "container");
+    let submit = json("deploy/aws-batch/submit-sweep.json");
+    assert_eq!(submit["jobDefinition"], def["jobDefinitionName"]);
+    let size = submit["arrayProperties"]["size"]
+        .as_u64()
+        .expect("arrayProperties.size");
+    for params in [&def["parameters"], &submit["parameters"]] {
+        let cmd = batch_command(&def, params);
+        assert_eq!(cmd[0], "sweep");
+        assert_eq!(
+            shard_count(&cmd),
+            size,
+            "--shard auto/N must name the array size"
+        );
+        let out = &cmd[cmd.iter().position(|a| a == "--out").unwrap() + 1];
+        assert!(
+            out.contains("{index}"),
+            "every child writes its own folder: {out}"
+        );
+    }
+    let merge = json("deploy/aws-batch/merge-job-definition.json");
+    assert_eq!(batch_command(&merge, &merge["parameters"])[0], "merge");
+}
+
+/// The argument with `/data` (the shared volume) moved to `data`.
+fn local(arg: &str, data: &Path) -> String {
+    match arg.strip_prefix("/data") {
+        Some(rest) => format!("{}{rest}", data.display()),
+        None => arg.to_string(),
+    }
+}
+
+const SCENARIO: &str = r#"
+[scenario]
+name = "deploy"
+horizon_hours = 1
+seed = 3
+replications = 2
+
+[[class]]
+name = "chat"
+model = "m"
+route = ["ptu", "paygo"]
+arrivals = { mean_rps = 3.0 }
+input_tokens = { dist = "lognormal", median = 800, p90 = 2400 }
+output_tokens = { dist = "lognormal", median = 200, p90 = 500 }
+
+[[deployment]]
+name = "ptu"
+platform = "custom"
+model = "m"
+latency = { median_ms = 300, p99_ms = 800 }
+reserved = { units = 4, tpm_per_unit = 60000, output_weight = 3, term = "monthly", max_wait_ms = 500, price_per_unit_hour = { monthly = 6.0 } }
+
+[[deployment]]
+name = "paygo"
+platform = "custom"
+model = "m"
+latency = { median_ms = 450, p99_ms = 2500 }
+on_demand = { input_per_1m = 2.5, output_per_1m = 10.0 }
+
+[sweep]
+key = "deployment.ptu.reserved.units"
+values = [2, 4, 6]
+"#;
+
+/// Runs every worker as its engine would (its index in `var`, its arguments with the engine's
+/// substitutions), then the merge, and compares with the sweep in one process.
+fn run_like_the_engine(
+    var: &str,
+    count: u64,
+    shard: &[String],
+    merge: &[String],
+    subst: impl Fn(&str, u64) -> String,
+) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("scenario.toml"), SCENARIO).unwrap();
+    for i in 0..count {
+        let args: Vec<String> = shard.iter().map(|a| local(&subst(a, i), &data)).collect();
+        llmcap()
+            .current_dir(tmp.path())
+            .args(&args)
+            .env(var, i.to_string())
+            .assert()
+            .success();
+    }
+    let args: Vec<String> = merge.iter().map(|a| local(a, &data)).collect();
+    llmcap()
+        .current_dir(tmp.path())
+        .args(&args)
+        .arg("--quiet")
+        .assert()
+        .success();
+    let out = &args[args.iter().position(|a| a == "--out").unwrap() + 1];
+    let one = tmp.path().join("one");
+    llmcap()
+        .current_dir(tmp.path())
+        .args([
+            "sweep",
+            data.join("scenario.toml").to_str().unwrap(),
+            "--out",
+            "one",
+            "--threads",
+            "2",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let merged = Path::new(out);
+    assert_eq!(entries(&one), entries(merged));
+    for f in entries(&one) {
+        let (a, b) = (
+            std::fs::read(one.join(&f)).unwrap(),
+            std::fs::read(merged.join(&f)).unwrap(),
+        );
+        let b = if f == "sweep.json" {
+            let field = format!(",\n    \"shards\": {count}\n");
+            String::from_utf8(b)
+                .unwrap()
+                .replacen(&field, "\n", 1)
+                .into_bytes()
+        } else {
+            b
+        };
+        assert!(a == b, "{f} differs from the one-process sweep");
+    }
+}
+
+#[test]
+fn the_kubernetes_jobs_run_as_kubernetes_runs_them() {
+    let sweep = yaml("deploy/k8s/sweep-job.yaml");
+    let count = sweep["spec"]["completions"].as_u64().unwrap();
+    let args = strings(&container(&sweep)["args"]);
+    let merge = strings(&container(&yaml("deploy/k8s/merge-job.yaml"))["args"]);
+    let var = format!("$({K8S_INDEX})");
+    run_like_the_engine(K8S_INDEX, count, &args, &merge, |a, i| {
+        a.replace(&var, &i.to_string())
+    });
+}
+
+#[test]
+fn the_batch_jobs_run_as_aws_batch_runs_them() {
+    let def = json("deploy/aws-batch/sweep-job-definition.json");
+    let submit = json("deploy/aws-batch/submit-sweep.json");
+    let count = submit["arrayProperties"]["size"].as_u64().unwrap();
+    let args = batch_command(&def, &submit["parameters"]);
+    let m = json("deploy/aws-batch/merge-job-definition.json");
+    let merge = batch_command(&m, &m["parameters"]);
+    run_like_the_engine(BATCH_INDEX, count, &args, &merge, |a, _| a.to_string());
+}

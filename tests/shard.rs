@@ -1,0 +1,328 @@
+//! `--shard I/N` and `llmcap merge`: shards merged in any order give the one-process outputs byte for byte; `--shard auto` reads each engine's index; shard files from different commands or versions are refused.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{entries, llmcap, write};
+
+/// Two classes, a reserved pool spilling to on demand, an SLA: enough that every column of
+/// sweep.csv and every chart has something to show. Short, so a sweep takes a second.
+const SMALL: &str = r#"
+[scenario]
+name = "small"
+horizon_hours = 2
+seed = 5
+replications = 3
+
+[[class]]
+name = "chat"
+model = "m"
+route = ["ptu", "paygo"]
+sla = { ttft_ms = 1500, percentile = 99 }
+arrivals = { mean_rps = 4.0, peak_hour = 14, peak_to_trough = 2.0 }
+input_tokens = { dist = "lognormal", median = 800, p90 = 2400 }
+output_tokens = { dist = "lognormal", median = 200, p90 = 500 }
+
+[[class]]
+name = "batch"
+model = "m"
+route = ["ptu", "paygo"]
+arrivals = { mean_rps = 1.0 }
+input_tokens = { dist = "lognormal", median = 3000, p90 = 6000 }
+output_tokens = { dist = "lognormal", median = 300, p90 = 900 }
+
+[[deployment]]
+name = "ptu"
+platform = "custom"
+model = "m"
+latency = { median_ms = 300, p99_ms = 800 }
+reserved = { units = 10, tpm_per_unit = 60000, output_weight = 3, term = "monthly", max_wait_ms = 500, price_per_unit_hour = { hourly = 12.0, monthly = 6.0, yearly = 4.5 } }
+
+[[deployment]]
+name = "paygo"
+platform = "custom"
+model = "m"
+latency = { median_ms = 450, p99_ms = 2500 }
+on_demand = { input_per_1m = 2.5, output_per_1m = 10.0 }
+
+[sweep]
+key = "deployment.ptu.reserved.units"
+from = 2
+to = 14
+step = 3
+"#;
+
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
+    let mut cmd = llmcap();
+    cmd.current_dir(dir).args(args).arg("--quiet");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.assert().success();
+}
+
+/// Asserts that `merged` holds the files of `one` with the same bytes, except the
+/// `manifest.shards` of sweep.json, which names the shard count.
+#[track_caller]
+fn assert_merged_equals(one: &Path, merged: &Path, shards: u64) {
+    let files = entries(one);
+    assert_eq!(files, entries(merged), "different files");
+    for f in &files {
+        let (a, b) = (
+            std::fs::read(one.join(f)).unwrap(),
+            std::fs::read(merged.join(f)).unwrap(),
+        );
+        if f == "sweep.json" {
+            let o: serde_json::Value = serde_json::from_slice(&a).unwrap();
+            assert!(o["manifest"].get("shards").is_none());
+            // The merge's bytes without the one field that names the shards.
+            let field = format!(",\n    \"shards\": {shards}\n");
+            let text = String::from_utf8(b).unwrap();
+            assert_eq!(
+                text.matches(&field).count(),
+                1,
+                "manifest.shards = {shards}"
+            );
+            assert!(
+                text.replacen(&field, "\n", 1).as_bytes() == a,
+                "sweep.json differs beyond manifest.shards"
+            );
+        } else {
+            assert!(a == b, "{f} differs between one process and the merge");
+        }
+    }
+}
+
+#[test]
+fn three_shards_merge_to_the_one_process_sweep_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "small.toml", SMALL);
+    run(
+        dir,
+        &["sweep", "small.toml", "--out", "one", "--threads", "2"],
+        &[],
+    );
+    // Different thread counts per shard: the split and the results do not depend on them.
+    for (i, threads) in [(0, "1"), (1, "2"), (2, "1")] {
+        let spec = format!("{i}/3");
+        let out = format!("s{i}");
+        run(
+            dir,
+            &[
+                "sweep",
+                "small.toml",
+                "--shard",
+                &spec,
+                "--out",
+                &out,
+                "--threads",
+                threads,
+            ],
+            &[],
+        );
+    }
+    // Shards in any order, as folders or files.
+    run(
+        dir,
+        &[
+            "merge",
+            "s2",
+            "s0/shard-0-of-3.json.gz",
+            "s1",
+            "--out",
+            "merged",
+        ],
+        &[],
+    );
+    assert_merged_equals(&dir.join("one"), &dir.join("merged"), 3);
+    // One shard is a plain run of everything.
+    run(
+        dir,
+        &[
+            "sweep",
+            "small.toml",
+            "--shard",
+            "0/1",
+            "--out",
+            "all",
+            "--threads",
+            "2",
+        ],
+        &[],
+    );
+    run(dir, &["merge", "all", "--out", "merged1"], &[]);
+    assert_merged_equals(&dir.join("one"), &dir.join("merged1"), 1);
+}
+
+#[test]
+fn more_shards_than_items_leave_some_empty() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "small.toml", SMALL);
+    let flags = [
+        "--values",
+        "2,5",
+        "--key",
+        "deployment.ptu.reserved.units",
+        "--replications",
+        "1",
+        "--threads",
+        "1",
+    ];
+    let mut one = vec!["sweep", "small.toml", "--out", "one"];
+    one.extend(flags);
+    run(dir, &one, &[]);
+    let mut shards = Vec::new();
+    for i in 0..4 {
+        let (spec, out) = (format!("{i}/4"), format!("s{i}"));
+        let mut args = vec!["sweep", "small.toml", "--shard", &spec, "--out", &out];
+        args.extend(flags);
+        run(dir, &args, &[]);
+        shards.push(out);
+    }
+    let mut args = vec!["merge", "--out", "merged"];
+    args.extend(shards.iter().map(|s| s.as_str()));
+    run(dir, &args, &[]);
+    assert_merged_equals(&dir.join("one"), &dir.join("merged"), 4);
+}
+
+/// The shard file of `folder`.
+fn shard_file(folder: &Path) -> PathBuf {
+    let f = entries(folder)
+        .into_iter()
+        .find(|f| f.ends_with(".json.gz"))
+        .expect("a shard file");
+    folder.join(f)
+}
+
+fn read_gz(path: &Path) -> serde_json::Value {
+    use std::io::Read;
+    let bytes = std::fs::read(path).unwrap();
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(bytes.as_slice())
+        .read_to_end(&mut json)
+        .unwrap();
+    serde_json::from_slice(&json).unwrap()
+}
+
+fn write_gz(path: &Path, v: &serde_json::Value) {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&serde_json::to_vec(v).unwrap()).unwrap();
+    std::fs::write(path, gz.finish().unwrap()).unwrap();
+}
+
+/// Environment variables a batch engine sets.
+type Env = &'static [(&'static str, &'static str)];
+/// An edit of a shard file's JSON.
+type Edit = fn(&mut serde_json::Value);
+
+#[test]
+fn auto_reads_the_index_each_engine_sets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "small.toml", SMALL);
+    let base = [
+        "sweep",
+        "small.toml",
+        "--replications",
+        "1",
+        "--threads",
+        "1",
+    ];
+    let cases: [(&str, Env, &str); 3] = [
+        // Slurm numbers an --array=1-3 from 1: the shard index counts from the first task.
+        (
+            "auto",
+            &[
+                ("SLURM_ARRAY_TASK_ID", "3"),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+                ("SLURM_ARRAY_TASK_MIN", "1"),
+            ],
+            "2/3",
+        ),
+        ("auto/4", &[("JOB_COMPLETION_INDEX", "1")], "1/4"),
+        ("auto/5", &[("AWS_BATCH_JOB_ARRAY_INDEX", "4")], "4/5"),
+    ];
+    for (i, (flag, env, want)) in cases.iter().enumerate() {
+        let out = format!("a{i}");
+        let mut args = base.to_vec();
+        args.extend(["--shard", flag, "--out", &out]);
+        run(dir, &args, env);
+        let m = read_gz(&shard_file(&dir.join(&out)));
+        let got = format!(
+            "{}/{}",
+            m["manifest"]["shard"]["index"], m["manifest"]["shard"]["count"]
+        );
+        assert_eq!(&got, want, "--shard {flag} with {env:?}");
+    }
+}
+
+#[test]
+fn merge_refuses_a_shard_of_another_version_or_an_edited_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "small.toml", SMALL);
+    for i in 0..2 {
+        let (spec, out) = (format!("{i}/2"), format!("s{i}"));
+        run(
+            dir,
+            &[
+                "sweep",
+                "small.toml",
+                "--values",
+                "2,5",
+                "--key",
+                "deployment.ptu.reserved.units",
+                "--shard",
+                &spec,
+                "--out",
+                &out,
+                "--replications",
+                "2",
+            ],
+            &[],
+        );
+    }
+    let file = shard_file(&dir.join("s1"));
+    let original = read_gz(&file);
+    let edits: [(&str, Edit, &str); 4] = [
+        (
+            "manifest.llmcap_version",
+            |v| v["manifest"]["llmcap_version"] = "0.0.1".into(),
+            "written by llmcap 0.0.1",
+        ),
+        (
+            "format_version",
+            |v| v["format_version"] = 99.into(),
+            "version Some(99)",
+        ),
+        (
+            "results",
+            |v| {
+                v["results"].as_array_mut().unwrap().pop();
+            },
+            "must hold items",
+        ),
+        (
+            "manifest.shard",
+            |v| v["manifest"]["shard"]["index"] = 0.into(),
+            "given twice",
+        ),
+    ];
+    for (key, edit, why) in edits {
+        let mut v = original.clone();
+        edit(&mut v);
+        write_gz(&file, &v);
+        let before = entries(dir);
+        llmcap()
+            .current_dir(dir)
+            .args(["merge", "s0", "s1", "--out", "merged"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("s1/shard-1-of-2.json.gz"))
+            .stderr(predicates::str::contains(key))
+            .stderr(predicates::str::contains(why));
+        assert_eq!(entries(dir), before, "{key}: nothing may be written");
+    }
+}
