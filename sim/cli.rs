@@ -14,18 +14,18 @@ use sha2::{Digest, Sha256};
 use llmcap::analysis::plan::{parse_sla, PlanSpec};
 use llmcap::analysis::sweep::Sweep;
 use llmcap::domain::limits::MAX_PLAN_UNITS;
-use llmcap::domain::time;
 use llmcap::domain::Scenario;
 use llmcap::error::InputError;
 use llmcap::input::scenario::Overrides;
 use llmcap::report::{
     self,
     output::{StageOptions, Staging},
-    summary::{Manifest, RepDigest},
+    summary::Manifest,
 };
 
 mod calibrate;
 mod gateway;
+mod run;
 mod shard;
 mod sweep;
 mod traces;
@@ -315,6 +315,10 @@ pub struct RunArgs {
     /// hour 0, 00:00 UTC, which dates focus.csv; the date decides the weekday.
     #[arg(long, value_name = "DATE")]
     pub start_date: Option<String>,
+    /// Compute shard I of N of the replications (counting from 0) and write its shard file to
+    /// --out, for `llmcap merge`; `auto` and `auto/N` as for sweep (docs/scale-out.md).
+    #[arg(long, value_name = "I/N|auto|auto/N", allow_hyphen_values = true)]
+    pub shard: Option<String>,
     #[command(flatten)]
     pub sim: SimOptions,
 }
@@ -349,7 +353,7 @@ fn runtime(error: impl Into<anyhow::Error>) -> Failure {
 
 pub fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Run(a) => run(a),
+        Command::Run(a) => run::run(a),
         Command::Validate(a) => validate(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Plan(a) => plan(a),
@@ -637,77 +641,6 @@ fn manifest(path: &Path, bytes: &[u8], sc: &Scenario, threads: usize) -> Manifes
         ttft_histogram: report::summary::histogram_precision(),
         shards: None,
     }
-}
-
-fn run(a: RunArgs) -> Result<(), Failure> {
-    let overrides = Overrides {
-        start_date: a.start_date.clone(),
-        ..a.sim.overrides()
-    };
-    let (sc, bytes) = load(&a.scenario, &a.traces, &overrides)?;
-    // [sweep] is checked by every command that reads the file: its key must name a numeric key
-    // of this scenario (`validate` also validates every point; a run does not spend that time).
-    if let Some(spec) = &sc.sweep {
-        let table = load_table(&a.scenario, &bytes, &a.traces)?;
-        Sweep::check_first_point(&table, &a.scenario, spec, &overrides).map_err(input)?;
-    }
-    if !a.sim.quiet {
-        warn(&a.scenario, &sc);
-    }
-    let threads = a.sim.threads();
-    let dest = a
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(&sc.name));
-    // Fail on an unwritable destination before spending time on the run.
-    let staging = stage(&dest, scenario_inputs(&a.scenario, &sc), a.sim.wait)?;
-    let started = Instant::now();
-    let total = sc.horizon_hours as u64 * sc.replications as u64;
-    let results = with_progress(total, a.sim.quiet, |progress| {
-        llmcap::analysis::run::run_each(&sc, threads, Some(progress), |m| RepDigest::of(&sc, m))
-    })?;
-    let ((pooled, digests), simulated_in) = results;
-    if let Some(why) = &pooled.input_failure {
-        return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
-    }
-
-    let manifest = Manifest {
-        start_date: Some(time::format_date(sc.start_date)),
-        ..manifest(&a.scenario, &bytes, &sc, threads)
-    };
-    let (dest, summary) =
-        report::write_run(staging, &sc, &pooled, &digests, manifest).map_err(runtime)?;
-    if !a.sim.quiet {
-        let r = &summary.requests;
-        let p99 = summary
-            .ttft_ms
-            .iter()
-            .find(|p| p.percentile == 99.0)
-            .and_then(|p| p.pooled);
-        eprintln!(
-            "{}: {:.0} requests/replication, {:.0} served, {:.0} throttled, {:.0} failed, {:.0} errored; TTFT p99 {}; cost ${:.2}; \
-             {} replication(s) simulated in {:.2} s ({:.2} M requests/s on {} thread(s)), {:.2} s in all",
-            sc.name,
-            r.arrived,
-            r.served,
-            r.throttled,
-            r.failed,
-            r.errored,
-            p99.map(|v| format!("{v:.0} ms")).unwrap_or("n/a".into()),
-            summary.cost.total_usd.map(|c| c.mean).unwrap_or(0.0),
-            sc.replications,
-            simulated_in.as_secs_f64(),
-            r.arrived * sc.replications as f64 / simulated_in.as_secs_f64().max(1e-9) / 1e6,
-            threads,
-            started.elapsed().as_secs_f64()
-        );
-    }
-    if a.sim.json {
-        emit_json(&dest, "summary.json")?;
-    } else if !a.sim.quiet {
-        println!("{}", dest.join("report.md").display());
-    }
-    Ok(())
 }
 
 /// A bar that stays hidden until the run has taken a second and only on a terminal.

@@ -64,6 +64,12 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
 /// `manifest.shards` of sweep.json, which names the shard count.
 #[track_caller]
 fn assert_merged_equals(one: &Path, merged: &Path, shards: u64) {
+    assert_merged_json_equals(one, merged, shards, "sweep.json")
+}
+
+/// As `assert_merged_equals`, with the manifest in the JSON file `json`.
+#[track_caller]
+fn assert_merged_json_equals(one: &Path, merged: &Path, shards: u64, json: &str) {
     let files = entries(one);
     assert_eq!(files, entries(merged), "different files");
     for f in &files {
@@ -71,7 +77,7 @@ fn assert_merged_equals(one: &Path, merged: &Path, shards: u64) {
             std::fs::read(one.join(f)).unwrap(),
             std::fs::read(merged.join(f)).unwrap(),
         );
-        if f == "sweep.json" {
+        if f == json {
             let o: serde_json::Value = serde_json::from_slice(&a).unwrap();
             assert!(o["manifest"].get("shards").is_none());
             // The merge's bytes without the one field that names the shards.
@@ -84,7 +90,7 @@ fn assert_merged_equals(one: &Path, merged: &Path, shards: u64) {
             );
             assert!(
                 text.replacen(&field, "\n", 1).as_bytes() == a,
-                "sweep.json differs beyond manifest.shards"
+                "{json} differs beyond manifest.shards"
             );
         } else {
             assert!(a == b, "{f} differs between one process and the merge");
@@ -325,4 +331,47 @@ fn merge_refuses_a_shard_of_another_version_or_an_edited_one() {
             .stderr(predicates::str::contains(why));
         assert_eq!(entries(dir), before, "{key}: nothing may be written");
     }
+}
+
+#[test]
+fn run_replications_in_shards_merge_to_the_one_process_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "small.toml", SMALL);
+    let flags = ["--replications", "5", "--threads", "2"];
+    let mut one = vec!["run", "small.toml", "--out", "one"];
+    one.extend(flags);
+    run(dir, &one, &[]);
+    for i in 0..3 {
+        let (spec, out) = (format!("{i}/3"), format!("r/{i}"));
+        let mut args = vec!["run", "small.toml", "--shard", &spec, "--out", &out];
+        args.extend(flags);
+        run(dir, &args, &[]);
+    }
+    // A folder of per-shard folders, as the launchers write them.
+    run(dir, &["merge", "r", "--out", "merged"], &[]);
+    assert_merged_json_equals(&dir.join("one"), &dir.join("merged"), 3, "summary.json");
+    // Shards of a run and of a sweep of the same scenario are different work.
+    run(
+        dir,
+        &[
+            "sweep",
+            "small.toml",
+            "--shard",
+            "1/3",
+            "--out",
+            "s1",
+            "--replications",
+            "5",
+        ],
+        &[],
+    );
+    llmcap()
+        .current_dir(dir)
+        .args(["merge", "r/0", "s1", "r/2", "--out", "mixed"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("s1/shard-1-of-3.json.gz"))
+        .stderr(predicates::str::contains("manifest.work"));
+    assert!(!dir.join("mixed").exists());
 }

@@ -92,6 +92,34 @@ pub fn run_each<T: Send>(
     }
 }
 
+/// Runs the replications `reps` of `sc` (a shard's share) in parallel, turning each into a `T`
+/// with `keep` as soon as it is done; returns the `T`s in the order of `reps`, whatever
+/// `threads` is (0 = rayon's default).
+pub fn run_reps<T: Send>(
+    sc: &Scenario,
+    reps: &[u32],
+    threads: usize,
+    progress: Option<&AtomicU64>,
+    keep: impl Fn(u32, RepMetrics) -> T + Sync,
+) -> Vec<T> {
+    let work = || {
+        let batch = (rayon::current_num_threads() * 2).max(1);
+        let mut kept = Vec::with_capacity(reps.len());
+        for chunk in reps.chunks(batch) {
+            let done: Vec<T> = chunk
+                .par_iter()
+                .map(|&r| keep(r, run_replication(sc, r, progress)))
+                .collect();
+            kept.extend(done);
+        }
+        kept
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Event {
     Arrival(u32),

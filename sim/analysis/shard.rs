@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::sweep::RepOutcome;
 use crate::error::{InputError, ValueError};
-use crate::model::metrics::Hist;
+use crate::model::metrics::{Hist, RepMetrics};
 
 /// The `format` field of every shard file.
 pub const FORMAT: &str = "llmcap-shard";
@@ -239,9 +239,9 @@ pub mod exact {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Work {
-    /// "sweep".
+    /// "sweep" or "run".
     pub command: String,
-    /// The swept key and its values, in sweep order.
+    /// The swept key and its values, in sweep order (empty for a run).
     pub key: String,
     #[serde(with = "exact::vec")]
     pub values: Vec<f64>,
@@ -256,6 +256,9 @@ pub struct Work {
     pub horizon_hours: Option<u32>,
     /// --trace flags, their paths made absolute.
     pub traces: Vec<String>,
+    /// --start-date (run).
+    #[serde(default)]
+    pub start_date: Option<String>,
 }
 
 /// The part of a shard file every shard of one command shares, and its shard spec.
@@ -281,19 +284,24 @@ pub struct ShardManifest {
     pub threads: usize,
 }
 
-/// One item's result: the replication's outcome and its TTFT histogram, losslessly.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One item's result, losslessly: for a sweep, the replication's outcome and its TTFT histogram;
+/// for a run, everything the replication measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ItemResult {
     /// Its position in the manifest's `items`.
     pub item: usize,
-    pub outcome: RepOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<RepOutcome>,
     /// TTFT histogram, microseconds: (highest value of a bucket, count) pairs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ttft_us: Vec<(u64, u64)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<RepMetrics>,
 }
 
 /// A shard file: gzip-compressed JSON (`zcat FILE | jq .manifest` shows the manifest).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShardFile {
     pub format: String,
@@ -472,14 +480,7 @@ pub fn check(files: &[(PathBuf, ShardFile)]) -> Result<(), InputError> {
             || m.replications != base.replications
             || m.horizon_hours != base.horizon_hours
         {
-            return Err(differs(
-                "work",
-                format!("{} of {} = {:?}", m.work.command, m.work.key, m.work.values),
-                format!(
-                    "{} of {} = {:?}",
-                    base.work.command, base.work.key, base.work.values
-                ),
-            ));
+            return Err(differs("work", describe(m), describe(base)));
         }
         if m.items != base.items || m.assignment != base.assignment {
             return Err(differs(
@@ -550,6 +551,20 @@ pub fn check(files: &[(PathBuf, ShardFile)]) -> Result<(), InputError> {
     Ok(())
 }
 
+/// The work of a shard in a few words, for messages.
+fn describe(m: &ShardManifest) -> String {
+    let w = &m.work;
+    let what = if w.key.is_empty() {
+        w.command.clone()
+    } else {
+        format!("{} of {} = {:?}", w.command, w.key, w.values)
+    };
+    format!(
+        "{what}, {} replication(s) of {} h",
+        m.replications, m.horizon_hours
+    )
+}
+
 fn brief(items: &[usize]) -> String {
     brief_text(&items.iter().map(|k| k.to_string()).collect::<Vec<_>>())
 }
@@ -593,7 +608,11 @@ pub fn by_point(
                     "a bucket with count 0 or a value out of range",
                 )
             })?;
-            slot.0.push((rep, r.outcome.clone()));
+            let outcome = r
+                .outcome
+                .clone()
+                .ok_or_else(|| invalid(path, &format!("results[{}].outcome", r.item), "missing"))?;
+            slot.0.push((rep, outcome));
             slot.1.merge(&hist);
         }
     }
@@ -604,6 +623,22 @@ pub fn by_point(
             (reps.into_iter().map(|(_, o)| o).collect(), hist)
         })
         .collect())
+}
+
+/// Every replication's metrics in replication order, from checked shards of a run ([`check`]).
+pub fn by_replication(files: &[(PathBuf, ShardFile)]) -> Result<Vec<RepMetrics>, InputError> {
+    let mut all: Vec<(usize, RepMetrics)> = Vec::new();
+    for (path, f) in files {
+        for r in &f.results {
+            let m = r
+                .metrics
+                .clone()
+                .ok_or_else(|| invalid(path, &format!("results[{}].metrics", r.item), "missing"))?;
+            all.push((r.item, m));
+        }
+    }
+    all.sort_by_key(|(k, _)| *k);
+    Ok(all.into_iter().map(|(_, m)| m).collect())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! `--shard I/N` and `llmcap merge`: flags onto `analysis::shard`, the simulation of a shard's
-//! items, and the merge that hands the shards' results to the writer one process uses.
+//! `--shard I/N` (sweep, run) and `llmcap merge`: flags onto `analysis::shard`, the simulation
+//! of a shard's items, and the merge that hands the shards' results to the writer one process
+//! uses.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -11,12 +12,14 @@ use llmcap::analysis::shard::{
     self, ItemResult, ShardFile, ShardManifest, ShardSpec, Work, ASSIGNMENT, FORMAT, FORMAT_VERSION,
 };
 use llmcap::analysis::sweep::{run_items, PointSummary, Sweep};
-use llmcap::domain::SweepSpec;
+use llmcap::domain::{Scenario, SweepSpec};
 use llmcap::input::scenario::Overrides;
 use llmcap::report;
+use llmcap::report::summary::RepDigest;
 
+use super::run::{finish_run, RunRan};
 use super::sweep::{finish_sweep, SweepRan};
-use super::{hex, input, runtime, stage, with_progress, Failure, SweepArgs};
+use super::{hex, input, runtime, stage, with_progress, Failure, RunArgs, SweepArgs};
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -79,6 +82,80 @@ fn out_for(out: &Path, spec: ShardSpec) -> PathBuf {
     )
 }
 
+/// What a shard file records besides its results.
+struct ShardOf<'a> {
+    scenario: &'a Path,
+    bytes: &'a [u8],
+    base: &'a Scenario,
+    work: Work,
+    items: Vec<(usize, u32)>,
+    spec: ShardSpec,
+    threads: usize,
+}
+
+impl ShardOf<'_> {
+    fn file(self, results: Vec<ItemResult>) -> ShardFile {
+        let scenario_path =
+            std::path::absolute(self.scenario).unwrap_or_else(|_| self.scenario.to_path_buf());
+        ShardFile {
+            format: FORMAT.into(),
+            format_version: FORMAT_VERSION,
+            manifest: ShardManifest {
+                llmcap_version: env!("CARGO_PKG_VERSION").into(),
+                scenario_name: self.base.name.clone(),
+                scenario_path: scenario_path.to_string_lossy().into_owned(),
+                scenario_sha256: hex(&Sha256::digest(self.bytes)),
+                scenario_text: String::from_utf8_lossy(self.bytes).into_owned(),
+                seed: self.base.seed,
+                replications: self.base.replications,
+                horizon_hours: self.base.horizon_hours,
+                work: self.work,
+                items: self.items,
+                assignment: ASSIGNMENT.into(),
+                shard: self.spec,
+                threads: self.threads,
+            },
+            results,
+        }
+    }
+}
+
+/// The shard's folder: --out (with `{index}`, `{count}` put in), else `results/<name>-<what>-shard-I-of-N`.
+fn shard_dest(out: &Option<PathBuf>, name: &str, what: &str, spec: ShardSpec) -> PathBuf {
+    match out {
+        Some(out) => out_for(out, spec),
+        None => Path::new("results").join(format!(
+            "{name}{what}-shard-{}-of-{}",
+            spec.index, spec.count
+        )),
+    }
+}
+
+/// Writes the shard file and says what the shard did.
+fn write(
+    staging: llmcap::report::output::Staging,
+    file: &ShardFile,
+    quiet: bool,
+    took: std::time::Duration,
+) -> Result<(), Failure> {
+    let path = report::shard::write_shard(staging, file).map_err(runtime)?;
+    if !quiet {
+        let m = &file.manifest;
+        eprintln!(
+            "{}: shard {}: {} of {} item(s) simulated in {:.2} s on {} thread(s); merge all {} shards with `llmcap merge`",
+            m.scenario_name,
+            m.shard,
+            file.results.len(),
+            m.items.len(),
+            took.as_secs_f64(),
+            m.threads,
+            m.shard.count
+        );
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
 /// `sweep --shard`: simulates the shard's items and writes its shard file.
 pub fn sweep_shard(
     a: &SweepArgs,
@@ -88,13 +165,7 @@ pub fn sweep_shard(
 ) -> Result<(), Failure> {
     let base = &sweep.points[0];
     let threads = a.sim.threads();
-    let dest = match &a.out {
-        Some(out) => out_for(out, spec),
-        None => Path::new("results").join(format!(
-            "{}-sweep-shard-{}-of-{}",
-            base.name, spec.index, spec.count
-        )),
-    };
+    let dest = shard_dest(&a.out, &base.name, "-sweep", spec);
     let staging = stage(&dest, super::scenario_inputs(&a.scenario, base), a.sim.wait)?;
     let items = sweep.items();
     let mine = spec.items(items.len());
@@ -110,63 +181,87 @@ pub fn sweep_shard(
             Some(progress),
             |i, outcome, hist| ItemResult {
                 item: mine[i],
-                outcome,
+                outcome: Some(outcome),
                 ttft_us: hist.buckets(),
+                metrics: None,
             },
         )
     })?;
     if let Some(why) = results
         .iter()
-        .find_map(|r| r.outcome.input_failure.as_ref())
+        .find_map(|r| r.outcome.as_ref()?.input_failure.as_ref())
     {
         return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
     }
-    let text = String::from_utf8_lossy(bytes).into_owned();
-    let scenario_path = std::path::absolute(&a.scenario).unwrap_or_else(|_| a.scenario.clone());
-    let file = ShardFile {
-        format: FORMAT.into(),
-        format_version: FORMAT_VERSION,
-        manifest: ShardManifest {
-            llmcap_version: env!("CARGO_PKG_VERSION").into(),
-            scenario_name: base.name.clone(),
-            scenario_path: scenario_path.to_string_lossy().into_owned(),
-            scenario_sha256: hex(&Sha256::digest(bytes)),
-            scenario_text: text,
-            seed: base.seed,
-            replications: base.replications,
-            horizon_hours: base.horizon_hours,
-            work: Work {
-                command: "sweep".into(),
-                key: sweep.spec.key.clone(),
-                values: sweep.spec.values.clone(),
-                sweep_replications: sweep.spec.replications,
-                compare: sweep.spec.compare.clone(),
-                at: sweep.spec.at.clone(),
-                seed: a.sim.seed,
-                replications: a.sim.replications,
-                horizon_hours: a.sim.horizon_hours,
-                traces: a.traces.traces.iter().map(|t| absolute_trace(t)).collect(),
-            },
-            items,
-            assignment: ASSIGNMENT.into(),
-            shard: spec,
-            threads,
+    let of = ShardOf {
+        scenario: &a.scenario,
+        bytes,
+        base,
+        work: Work {
+            command: "sweep".into(),
+            key: sweep.spec.key.clone(),
+            values: sweep.spec.values.clone(),
+            sweep_replications: sweep.spec.replications,
+            compare: sweep.spec.compare.clone(),
+            at: sweep.spec.at.clone(),
+            seed: a.sim.seed,
+            replications: a.sim.replications,
+            horizon_hours: a.sim.horizon_hours,
+            traces: a.traces.traces.iter().map(|t| absolute_trace(t)).collect(),
+            start_date: None,
         },
-        results,
+        items,
+        spec,
+        threads,
     };
-    let path = report::shard::write_shard(staging, &file).map_err(runtime)?;
-    if !a.sim.quiet {
-        eprintln!(
-            "{}: shard {spec}: {} of {} item(s) (point x replication) simulated in {:.2} s on {threads} thread(s); merge all {} shards with `llmcap merge`",
-            base.name,
-            mine.len(),
-            file.manifest.items.len(),
-            took.as_secs_f64(),
-            spec.count
-        );
-        println!("{}", path.display());
+    write(staging, &of.file(results), a.sim.quiet, took)
+}
+
+/// `run --shard`: simulates the shard's replications and writes its shard file.
+pub fn run_shard(a: &RunArgs, spec: ShardSpec, bytes: &[u8], sc: &Scenario) -> Result<(), Failure> {
+    let threads = a.sim.threads();
+    let dest = shard_dest(&a.out, &sc.name, "", spec);
+    let staging = stage(&dest, super::scenario_inputs(&a.scenario, sc), a.sim.wait)?;
+    let items: Vec<(usize, u32)> = (0..sc.replications).map(|r| (0, r)).collect();
+    let mine = spec.items(items.len());
+    let reps: Vec<u32> = mine.iter().map(|&k| items[k].1).collect();
+    let hours = reps.len() as u64 * sc.horizon_hours as u64;
+    let (results, took) = with_progress(hours, a.sim.quiet, |progress| {
+        llmcap::analysis::run::run_reps(sc, &reps, threads, Some(progress), |r, m| ItemResult {
+            item: r as usize,
+            outcome: None,
+            ttft_us: Vec::new(),
+            metrics: Some(m),
+        })
+    })?;
+    if let Some(why) = results
+        .iter()
+        .find_map(|r| r.metrics.as_ref()?.input_failure.as_ref())
+    {
+        return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
     }
-    Ok(())
+    let of = ShardOf {
+        scenario: &a.scenario,
+        bytes,
+        base: sc,
+        work: Work {
+            command: "run".into(),
+            key: String::new(),
+            values: Vec::new(),
+            sweep_replications: None,
+            compare: None,
+            at: String::new(),
+            seed: a.sim.seed,
+            replications: a.sim.replications,
+            horizon_hours: a.sim.horizon_hours,
+            traces: a.traces.traces.iter().map(|t| absolute_trace(t)).collect(),
+            start_date: a.start_date.clone(),
+        },
+        items,
+        spec,
+        threads,
+    };
+    write(staging, &of.file(results), a.sim.quiet, took)
 }
 
 /// `llmcap merge`: reads and checks every shard, then writes the command's outputs.
@@ -188,8 +283,9 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
     }
     match m.work.command.as_str() {
         "sweep" => merge_sweep(&a, &shards, started),
+        "run" => merge_run(&a, &shards, started),
         other => Err(input(anyhow::anyhow!(
-            "{}: manifest.work.command: \"{other}\" cannot be merged by this llmcap (allowed: sweep)",
+            "{}: manifest.work.command: \"{other}\" cannot be merged by this llmcap (allowed: sweep, run)",
             first.display()
         ))),
     }
@@ -214,14 +310,7 @@ fn merge_sweep(
         compare: m.work.compare.clone(),
         at: m.work.at.clone(),
     };
-    let overrides = Overrides {
-        seed: m.work.seed,
-        replications: m.work.replications,
-        horizon_hours: m.work.horizon_hours,
-        start_date: None,
-        plan: false,
-    };
-    let sweep = Sweep::build(&table, &path, spec, &overrides).map_err(input)?;
+    let sweep = Sweep::build(&table, &path, spec, &overrides(m)).map_err(input)?;
     if sweep.items() != m.items {
         return Err(input(anyhow::anyhow!(
             "{}: manifest.items: the scenario gives {} item(s), the shards list {}: the file was edited",
@@ -260,4 +349,87 @@ fn merge_sweep(
     };
     let bytes = m.scenario_text.as_bytes();
     finish_sweep(&path, bytes, &sweep, ran, staging, (a.quiet, a.json))
+}
+
+/// The scenario document as the shards read it, with their --trace files.
+fn shard_table(m: &ShardManifest, path: &Path) -> Result<toml::Table, Failure> {
+    let mut table = llmcap::input::document::parse_toml::<toml::Table>(&m.scenario_text, path)
+        .map_err(input)?;
+    super::traces::apply(&mut table, path, &m.work.traces).map_err(input)?;
+    Ok(table)
+}
+
+/// The command-line overrides the shards were given.
+fn overrides(m: &ShardManifest) -> Overrides {
+    Overrides {
+        seed: m.work.seed,
+        replications: m.work.replications,
+        horizon_hours: m.work.horizon_hours,
+        start_date: m.work.start_date.clone(),
+        plan: false,
+    }
+}
+
+/// Merges the shards of `run`: every replication's metrics, added in replication order and
+/// digested as one process does.
+fn merge_run(
+    a: &MergeArgs,
+    shards: &[(PathBuf, ShardFile)],
+    started: Instant,
+) -> Result<(), Failure> {
+    let m = &shards[0].1.manifest;
+    let path = PathBuf::from(&m.scenario_path);
+    let sc =
+        Scenario::from_table_with(shard_table(m, &path)?, &path, &overrides(m)).map_err(input)?;
+    let items: Vec<(usize, u32)> = (0..sc.replications).map(|r| (0, r)).collect();
+    if items != m.items {
+        return Err(input(anyhow::anyhow!(
+            "{}: manifest.items: the scenario gives {} replication(s), the shards list {}: the file was edited",
+            shards[0].0.display(),
+            items.len(),
+            m.items.len()
+        )));
+    }
+    let reps = shard::by_replication(shards).map_err(input)?;
+    let dest = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&sc.name));
+    let staging = stage(
+        &dest,
+        shards.iter().map(|(p, _)| p.clone()).collect(),
+        a.wait,
+    )?;
+    let digests = reps.iter().map(|r| RepDigest::of(&sc, r)).collect();
+    let mut reps = reps.into_iter();
+    let mut pooled = reps.next().unwrap_or_else(|| {
+        llmcap::model::metrics::RepMetrics::new(
+            sc.classes.len(),
+            sc.deployments.len(),
+            sc.horizon_hours,
+        )
+    });
+    for r in reps {
+        pooled.merge(&r);
+    }
+    let ran = RunRan {
+        pooled,
+        digests,
+        threads: shards
+            .iter()
+            .map(|(_, s)| s.manifest.threads)
+            .max()
+            .unwrap_or(1),
+        shards: Some(m.shard.count),
+        simulated_in: started.elapsed(),
+        started,
+    };
+    finish_run(
+        &path,
+        m.scenario_text.as_bytes(),
+        &sc,
+        ran,
+        staging,
+        (a.quiet, a.json),
+    )
 }

@@ -7,6 +7,7 @@
 //! hours, never by the number of requests.
 
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 use crate::model::engine::{SimTime, US_PER_HOUR};
 
@@ -25,6 +26,22 @@ impl Default for Hist {
             Histogram::new_with_bounds(1, HIST_MAX_US, HIST_SIGFIG)
                 .expect("static histogram bounds"),
         )
+    }
+}
+
+/// A histogram is written as its buckets (see [`Hist::buckets`]), losslessly: shard files.
+impl Serialize for Hist {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.buckets().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Hist {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Hist, D::Error> {
+        let buckets = Vec::<(u64, u64)>::deserialize(d)?;
+        Hist::from_buckets(&buckets).ok_or_else(|| {
+            serde::de::Error::custom("a histogram bucket with count 0 or a value out of range")
+        })
     }
 }
 
@@ -90,7 +107,8 @@ impl Hist {
 
 /// Per-class counters. Every arrival ends in exactly one of served, throttled,
 /// failed or in flight.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClassStats {
     pub arrived: u64,
     pub served: u64,
@@ -123,7 +141,8 @@ pub struct ClassStats {
 }
 
 /// Per-deployment counters.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeploymentStats {
     /// Requests the deployment accepted (and billed, for on-demand).
     pub served: u64,
@@ -161,7 +180,8 @@ pub struct DeploymentStats {
 }
 
 /// One simulated hour of one deployment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HourCell {
     pub requests: u64,
     /// Attempts answered with an error (outage).
@@ -175,7 +195,8 @@ pub struct HourCell {
 
 /// Tokens billed and reserved slot time used by one class on one deployment
 /// in one hour.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClassCell {
     pub input_tokens: u64,
     pub output_tokens: u64,
@@ -185,8 +206,9 @@ pub struct ClassCell {
 /// Most (hour, class, deployment) cells kept for cost by tag (24 MB).
 pub const MAX_CLASS_CELLS: usize = 1 << 20;
 
-/// Everything one replication measured.
-#[derive(Debug, Clone)]
+/// Everything one replication measured (serialized whole into a shard file of `run`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RepMetrics {
     pub classes: Vec<ClassStats>,
     pub deployments: Vec<DeploymentStats>,
