@@ -2,6 +2,12 @@
 //! bytes, and the calibration file works on a deployment (the fit itself is tested in
 //! sim/analysis/calibrate/tests.rs, bad input in tests/bad_input).
 
+use std::io::Write;
+use std::path::Path;
+
+use llmcap::domain::measurement::MeasurementFormat as F;
+use llmcap::input::measurements::read;
+
 use crate::common::{llmcap, write};
 
 /// A per-request CSV at two concurrency levels, made up: TTFT = s × (250 + 0.2 × input) ms with a
@@ -100,4 +106,48 @@ on_demand = { input_per_1m = 1, output_per_1m = 2 }
         .args(["validate", scenario.to_str().unwrap()])
         .assert()
         .success();
+}
+
+/// Every public measurement file of each format reads (SKIPPED without ../shared/measurements).
+#[test]
+fn public_measurements_read() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/measurements");
+    if !root.is_dir() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED public_measurements_read: needs {} (public data, not in the repository)",
+            root.display()
+        );
+        return;
+    }
+    let mut seen = 0;
+    for dir in std::fs::read_dir(&root).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            let format = if name.starts_with("raw_data_individual_") {
+                F::Llmperf
+            } else if name.contains("_throughput_clients=") {
+                F::AzureBenchmark
+            } else if name.contains("benchmarks_stripped.") && !name.ends_with(".txt") {
+                F::Guidellm
+            } else {
+                continue;
+            };
+            let m = read(&f, format).unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                !m.requests.is_empty() || !m.windows.is_empty(),
+                "{name}: nothing read"
+            );
+            if format == F::Llmperf {
+                assert!(m.requests.iter().all(|r| r.level == Some(5.0)), "{name}");
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 19 + 16 + 2, "{seen} files read");
 }

@@ -275,13 +275,13 @@ pub fn is_day(d: &str) -> bool {
 }
 
 /// A YYYY-MM-DD date given on the command line (`pick --as-of`), or what is allowed.
-pub fn parse_day(s: &str) -> Result<String, String> {
+pub fn parse_day(s: &str) -> Result<String, crate::error::ValueError> {
     if is_day(s) {
         Ok(s.to_string())
     } else {
-        Err(format!(
+        Err(crate::error::ValueError::new(format!(
             "\"{s}\" is not a date; allowed: YYYY-MM-DD (e.g. 2026-11-30)"
-        ))
+        )))
     }
 }
 

@@ -1,4 +1,3 @@
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::read;
@@ -221,48 +220,4 @@ fn csv_columns_statuses_and_errors() {
         assert_eq!(e.path(), at, "{text}: {e}");
         assert!(message(&e).contains(words), "{text}: {e}");
     }
-}
-
-/// Every public measurement file of each format reads (SKIPPED without ../shared/measurements).
-#[test]
-fn public_measurements_read() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/measurements");
-    if !root.is_dir() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED public_measurements_read: needs {} (public data, not in the repository)",
-            root.display()
-        );
-        return;
-    }
-    let mut seen = 0;
-    for dir in std::fs::read_dir(&root).unwrap() {
-        let dir = dir.unwrap().path();
-        if !dir.is_dir() {
-            continue;
-        }
-        for f in std::fs::read_dir(&dir).unwrap() {
-            let f = f.unwrap().path();
-            let name = f.file_name().unwrap().to_string_lossy().into_owned();
-            let format = if name.starts_with("raw_data_individual_") {
-                F::Llmperf
-            } else if name.contains("_throughput_clients=") {
-                F::AzureBenchmark
-            } else if name.contains("benchmarks_stripped.") && !name.ends_with(".txt") {
-                F::Guidellm
-            } else {
-                continue;
-            };
-            let m = read(&f, format).unwrap_or_else(|e| panic!("{e}"));
-            assert!(
-                !m.requests.is_empty() || !m.windows.is_empty(),
-                "{name}: nothing read"
-            );
-            if format == F::Llmperf {
-                assert!(m.requests.iter().all(|r| r.level == Some(5.0)), "{name}");
-            }
-            seen += 1;
-        }
-    }
-    assert!(seen >= 19 + 16 + 2, "{seen} files read");
 }
