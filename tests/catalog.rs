@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use llmcap::analysis::run::run;
-use llmcap::domain::{Pool, Scenario, TERMS};
+use llmcap::domain::{Pool, Scenario};
 use llmcap::input::catalog::{Catalog, Offering, Platform};
 use predicates::prelude::*;
 
@@ -170,11 +170,11 @@ fn offering_scenario(p: &Platform, o: &Offering) -> String {
     let reserved = match &o.reserved {
         Some(r) => {
             let units = r.min_units.as_ref().map_or(1.0, |v| v.value);
-            let term = r
-                .price_per_unit_hour
-                .keys()
-                .next()
-                .expect("a reserved offering prices a term");
+            let term = &r
+                .terms
+                .first()
+                .expect("a reserved offering sells a term")
+                .name;
             format!("reserved = {{ units = {units}, term = \"{term}\" }}")
         }
         None => String::new(),
@@ -257,16 +257,19 @@ fn every_shipped_offering_works_as_a_scenario_deployment() {
                     "{id}"
                 );
                 assert_eq!(x.units, x.min_units);
-                assert!(TERMS.contains(&x.term.as_str()), "{id}: term {}", x.term);
-                let prices: Vec<(&String, f64)> = r
-                    .price_per_unit_hour
-                    .iter()
-                    .map(|(t, v)| (t, v.value))
-                    .collect();
-                let got: Vec<(&String, f64)> =
-                    x.price_per_unit_hour.iter().map(|(t, v)| (t, *v)).collect();
-                assert_eq!(got, prices, "{id}: unit-hour prices");
-                assert_eq!(x.unit_hour_price(), r.price_per_unit_hour[&x.term].value);
+                assert!(r.term(&x.term).is_some(), "{id}: term {}", x.term);
+                assert_eq!(x.price_per_unit_hour, r.prices(), "{id}: unit-hour prices");
+                for t in &r.terms {
+                    assert_eq!(
+                        x.term_hours[&t.name], t.hours.value,
+                        "{id}: {} hours",
+                        t.name
+                    );
+                }
+                assert_eq!(
+                    x.unit_hour_price(),
+                    r.term(&x.term).unwrap().unit_hour_price()
+                );
             }
             (pool, _, _) => panic!("{id}: kind {} became a {} pool", o.kind, pool.kind()),
         }

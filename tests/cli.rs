@@ -277,6 +277,97 @@ fn zero_units_is_rejected() {
     );
 }
 
+/// The reserved pool of SMALL, as written there.
+const SMALL_PTU: &str = r#"platform = "azure-openai"
+model = "gpt-4o"
+latency = { median_ms = 300, p99_ms = 800, prefill_ms_per_1k_input = 100 }
+reserved = { units = 15, tpm_per_unit = 2500, output_weight = 3, term = "monthly", max_wait_ms = 200, price_per_unit_hour = { monthly = 0.3562 } }"#;
+
+#[test]
+fn terms_that_are_not_sold_or_have_no_hours_are_rejected() {
+    // An offering's term list is what it sells: a term it does not sell names the terms sold.
+    rejects(
+        |s| {
+            s.replace(
+                SMALL_PTU,
+                "offering = \"azure-openai/gpt-4o/global-provisioned\"\nreserved = { units = 15, term = \"1-week\" }",
+            )
+        },
+        "deployment[0].reserved.term",
+        "it sells: hourly (no commitment), monthly (730 h), yearly (8760 h)",
+    );
+    // A term llmcap does not know needs its hours.
+    rejects(
+        |s| {
+            s.replace(
+                "term = \"monthly\", max_wait_ms = 200, price_per_unit_hour = { monthly = 0.3562 }",
+                "term = \"1-week\", max_wait_ms = 200, price_per_unit_hour = { \"1-week\" = 1.2 }",
+            )
+        },
+        "deployment[0].reserved.price_per_unit_hour.1-week",
+        "give the hours it commits to in term_hours",
+    );
+    // Hours of a term that has no price.
+    rejects(
+        |s| {
+            s.replace(
+                "price_per_unit_hour = { monthly = 0.3562 }",
+                "price_per_unit_hour = { monthly = 0.3562 }, term_hours = { \"3-month\" = 2190 }",
+            )
+        },
+        "deployment[0].reserved.term_hours.3-month",
+        "has no price in price_per_unit_hour (it prices: monthly)",
+    );
+    rejects(
+        |s| {
+            s.replace(
+                "price_per_unit_hour = { monthly = 0.3562 }",
+                "price_per_unit_hour = { monthly = 0.3562 }, term_hours = { monthly = -1 }",
+            )
+        },
+        "deployment[0].reserved.term_hours.monthly",
+        "87600",
+    );
+    // The chosen term must be priced.
+    rejects(
+        |s| s.replace("term = \"monthly\"", "term = \"yearly\""),
+        "deployment[0].reserved.term",
+        "\"yearly\" has no price in price_per_unit_hour (it prices: monthly)",
+    );
+}
+
+/// A term that is data: Vertex's 3-month term is priced per unit-month in the catalog
+/// ($2,400 / 730 h = $3.28767 per GSU-hour) and a scenario's own 1-week term gives its hours.
+/// Two GSUs for 3 hours cost 2 x 3 x 2,400 / 730 = $19.7260 whatever the traffic.
+#[test]
+fn a_term_priced_per_month_in_the_catalog_bills_per_hour() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = SMALL
+        .replace(
+            SMALL_PTU,
+            "offering = \"vertex-ai/gemini-2.5-flash/pt-global\"\nreserved = { units = 2, term = \"3-month\" }",
+        )
+        .replace("model = \"gpt-4o\"\nroute", "model = \"gemini-2.5-flash\"\nroute")
+        .replace("route = [\"ptu\", \"paygo\"]", "route = [\"ptu\"]");
+    let text = text[..text.find("[[deployment]]\nname = \"paygo\"").unwrap()].to_string();
+    let sc = write(tmp.path(), "vertex.toml", &text);
+    let out = tmp.path().join("out");
+    run_ok(&sc, &out, &[]);
+    let hourly = std::fs::read_to_string(out.join("hourly.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(hourly.as_bytes());
+    let head = rows.headers().unwrap().clone();
+    let col = head.iter().position(|h| h == "cost_reserved_usd").unwrap();
+    let total: f64 = rows
+        .records()
+        .map(|r| r.unwrap()[col].parse::<f64>().unwrap())
+        .sum();
+    let want = 2.0 * 3.0 * 2400.0 / 730.0;
+    assert!(
+        (total - want).abs() < 1e-3,
+        "reserved cost {total}, by hand {want}"
+    );
+}
+
 #[test]
 fn unknown_deployment_in_route_is_rejected() {
     rejects(

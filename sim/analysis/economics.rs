@@ -460,6 +460,7 @@ mod tests {
             concurrency_per_unit: 1,
             term: "monthly".into(),
             price_per_unit_hour: Default::default(),
+            term_hours: Default::default(),
             max_queue: None,
             max_wait_us: None,
         };

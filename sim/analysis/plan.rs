@@ -28,12 +28,11 @@ use std::sync::atomic::AtomicU64;
 
 use crate::analysis::economics::Pair;
 use crate::analysis::sweep::{run_points, PointSummary};
-use crate::domain::{term_hours, Pool, Scenario, Sla};
+use crate::domain::{Pool, Scenario, Sla};
 use crate::error::{InputError, ValueError};
 use crate::model::metrics::MeanCi;
 
-/// Hours in a billing month, as the vendors count them.
-pub const HOURS_PER_MONTH: f64 = 730.0;
+pub use crate::domain::time::HOURS_PER_MONTH;
 
 pub use crate::domain::SlaTarget;
 pub use crate::input::scenario::parse_sla;
@@ -570,7 +569,7 @@ pub fn plan(
         .iter_mut()
         .filter(|c| c.mode != Mode::OnDemandOnly)
     {
-        c.commitment = term_hours(&c.term).map(|hours| {
+        c.commitment = r.term_hours(&c.term).map(|hours| {
             let price = r.price_per_unit_hour.get(&c.term).copied().unwrap_or(0.0);
             Commitment {
                 units: c.units,

@@ -236,7 +236,11 @@ pub struct Reserved {
     /// Requests one unit serves at once; the pool has `units * concurrency_per_unit` slots.
     pub concurrency_per_unit: u32,
     pub term: String,
+    /// Price per unit-hour of every term sold (at least `term`).
     pub price_per_unit_hour: BTreeMap<String, f64>,
+    /// Hours each priced term commits to (0 = none: billed by the hour, cancel at any time).
+    /// Every key of `price_per_unit_hour` is here.
+    pub term_hours: BTreeMap<String, f64>,
     /// Requests allowed to wait for a slot; beyond it they spill (None = no bound).
     pub max_queue: Option<u32>,
     /// Longest wait for a slot before spilling (None = no bound).
@@ -270,20 +274,32 @@ impl Reserved {
             .copied()
             .unwrap_or(0.0)
     }
-}
-
-pub const TERMS: &[&str] = &["hourly", "monthly", "yearly", "1-month", "6-month"];
-
-/// The hours a term commits to: a month is 730 h (8,760 / 12), a year
-/// 8,760 h. `hourly` commits to nothing (None).
-pub fn term_hours(term: &str) -> Option<f64> {
-    match term {
-        "monthly" | "1-month" => Some(730.0),
-        "6-month" => Some(6.0 * 730.0),
-        "yearly" => Some(8760.0),
-        _ => None,
+    /// The hours `term` commits to, or None when it commits to nothing (billed by the hour).
+    pub fn term_hours(&self, term: &str) -> Option<f64> {
+        self.term_hours.get(term).copied().filter(|h| *h > 0.0)
     }
 }
+
+/// The terms a scenario may price without saying how long they commit: the keys llmcap
+/// always knew, with their hours (a month is 730 h = 8,760 / 12, a year 8,760 h; `hourly`
+/// commits to nothing). Any other term is data: the catalog lists each offering's terms with
+/// their hours, and a scenario gives `term_hours` for a term of its own.
+pub const KNOWN_TERMS: &[(&str, f64)] = &[
+    ("hourly", 0.0),
+    ("monthly", 730.0),
+    ("yearly", 8760.0),
+    ("1-month", 730.0),
+    ("6-month", 4380.0),
+];
+
+/// The hours a known term (one of [`KNOWN_TERMS`]) commits to.
+pub fn known_term_hours(term: &str) -> Option<f64> {
+    KNOWN_TERMS
+        .iter()
+        .find(|(t, _)| *t == term)
+        .map(|(_, h)| *h)
+}
+
 pub const WEEKDAYS: &[&str] = &[
     "monday",
     "tuesday",

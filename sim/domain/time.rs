@@ -8,6 +8,10 @@ pub const US_PER_SEC: u64 = 1_000_000;
 pub const US_PER_MIN: u64 = 60 * US_PER_SEC;
 pub const US_PER_HOUR: u64 = 3600 * US_PER_SEC;
 
+/// Hours in a billing month, as the vendors count them (8,760 / 12): a monthly price per unit
+/// divided by it is a price per unit-hour, and a 1-month term commits to it.
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
 /// The date of simulated hour 0 when a scenario gives neither `start_date` nor
 /// `start_weekday`: Monday 2026-01-05, a fixed date so that outputs repeat.
 /// A `start_weekday` alone moves it to that weekday of the same week.

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::domain::TERMS;
+use crate::domain::time::HOURS_PER_MONTH;
 use crate::error::InputError;
 use crate::input::document::parse_toml;
 
@@ -309,7 +309,54 @@ pub struct OfferingReserved {
     pub output_weight: Option<Sourced<f64>>,
     pub min_units: Option<Sourced<f64>>,
     pub unit_step: Option<Sourced<f64>>,
-    pub price_per_unit_hour: std::collections::BTreeMap<String, Sourced<f64>>,
+    /// The terms sold, each with the hours it commits to and its price (`[[offering.reserved.terms]]`).
+    pub terms: Vec<OfferingTerm>,
+}
+
+/// One term a reserved offering is sold on: a name the scenario's `reserved.term` uses, the
+/// hours it commits to (0 = none: billed by the hour) and a price per unit-hour or per
+/// unit-month (a month is [`HOURS_PER_MONTH`] hours).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferingTerm {
+    pub name: String,
+    pub hours: Sourced<f64>,
+    pub price_per_unit_hour: Option<Sourced<f64>>,
+    pub price_per_unit_month: Option<Sourced<f64>>,
+}
+
+impl OfferingTerm {
+    /// The price per unit-hour, from whichever price the term gives.
+    pub fn unit_hour_price(&self) -> f64 {
+        match (&self.price_per_unit_hour, &self.price_per_unit_month) {
+            (Some(h), _) => h.value,
+            (None, Some(m)) => m.value / HOURS_PER_MONTH,
+            (None, None) => 0.0,
+        }
+    }
+
+    /// "1-month (730 h)", "hourly (no commitment)".
+    pub fn describe(&self) -> String {
+        if self.hours.value > 0.0 {
+            format!("{} ({} h)", self.name, self.hours.value)
+        } else {
+            format!("{} (no commitment)", self.name)
+        }
+    }
+}
+
+impl OfferingReserved {
+    /// Price per unit-hour by term name.
+    pub fn prices(&self) -> std::collections::BTreeMap<String, f64> {
+        self.terms
+            .iter()
+            .map(|t| (t.name.clone(), t.unit_hour_price()))
+            .collect()
+    }
+
+    pub fn term(&self, name: &str) -> Option<&OfferingTerm> {
+        self.terms.iter().find(|t| t.name == name)
+    }
 }
 
 /// Every platform of the catalog, in file order.
@@ -584,22 +631,7 @@ impl Catalog {
                                 }
                             }
                         }
-                        if r.price_per_unit_hour.is_empty() {
-                            c.bad(
-                                format!("{at}.reserved.price_per_unit_hour"),
-                                "must price at least one term",
-                            );
-                        }
-                        for (term, v) in &r.price_per_unit_hour {
-                            let k = format!("{at}.reserved.price_per_unit_hour.{term}");
-                            if !TERMS.contains(&term.as_str()) {
-                                c.bad(
-                                    k.clone(),
-                                    format!("unknown term; allowed: {}", TERMS.join(", ")),
-                                );
-                            }
-                            c.number(&k, v, 0.0, 1e7);
-                        }
+                        c.terms(&at, &r.terms);
                     }
                     ("on_demand", _, _) => c.bad(
                         at.clone(),
@@ -670,6 +702,41 @@ impl Check<'_> {
                 format!("as_of \"{d}\" is not a date (YYYY-MM or YYYY-MM-DD)"),
             ),
             Some(_) => {}
+        }
+    }
+
+    /// A reserved offering's terms: at least one, distinct one-word names, hours from 0 (no
+    /// commitment) to ten years, and exactly one price (per unit-hour or per unit-month).
+    fn terms(&mut self, at: &str, terms: &[OfferingTerm]) {
+        let key = format!("{at}.reserved.terms");
+        if terms.is_empty() {
+            self.bad(
+                &key,
+                "must list at least one term ([[offering.reserved.terms]] with name, hours and price_per_unit_hour or price_per_unit_month)",
+            );
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for (j, t) in terms.iter().enumerate() {
+            let k = format!("{key}[{j}] ({})", t.name);
+            if t.name.is_empty() || t.name.chars().any(char::is_whitespace) {
+                self.bad(
+                    format!("{k}.name"),
+                    "must be one word (e.g. monthly, 1-week, 3-month)",
+                );
+            }
+            if seen.contains(&t.name.as_str()) {
+                self.bad(format!("{k}.name"), "duplicate term name");
+            }
+            seen.push(&t.name);
+            self.number(&format!("{k}.hours"), &t.hours, 0.0, 87_600.0);
+            match (&t.price_per_unit_hour, &t.price_per_unit_month) {
+                (Some(v), None) => self.number(&format!("{k}.price_per_unit_hour"), v, 0.0, 1e7),
+                (None, Some(v)) => self.number(&format!("{k}.price_per_unit_month"), v, 0.0, 1e10),
+                _ => self.bad(
+                    &k,
+                    "give exactly one of price_per_unit_hour and price_per_unit_month",
+                ),
+            }
         }
     }
 
@@ -863,10 +930,16 @@ impl Offering {
                 }
             }
             let prices: toml::Table = r
-                .price_per_unit_hour
+                .terms
                 .iter()
-                .map(|(k, v)| (k.clone(), toml::Value::from(v.value)))
+                .map(|t| (t.name.clone(), toml::Value::from(t.unit_hour_price())))
                 .collect();
+            let hours: toml::Table = r
+                .terms
+                .iter()
+                .map(|t| (t.name.clone(), toml::Value::from(t.hours.value)))
+                .collect();
+            o.insert("term_hours".into(), hours.into());
             o.insert("price_per_unit_hour".into(), prices.into());
             t.insert("reserved".into(), o.into());
         }

@@ -458,6 +458,7 @@ mod tests {
             concurrency_per_unit: 1,
             term: "hourly".into(),
             price_per_unit_hour: BTreeMap::from([("hourly".to_string(), 1.0)]),
+            term_hours: BTreeMap::from([("hourly".to_string(), 0.0)]),
             max_queue,
             max_wait_us: None,
         }

@@ -31,9 +31,9 @@ fn price(o: &Offering) -> String {
     }
     if let Some(r) = &o.reserved {
         let terms: Vec<String> = r
-            .price_per_unit_hour
+            .terms
             .iter()
-            .map(|(t, v)| format!("{t} {}", grouped(v.value, 4)))
+            .map(|t| format!("{} {}", t.name, grouped(t.unit_hour_price(), 4)))
             .collect();
         return format!(
             "{} TPM/unit, output x{}, min {} step {}; $/unit-hour: {}",

@@ -107,9 +107,9 @@ fn od_price(o: &Offering, w: &Workload) -> f64 {
 /// Cheapest reserved price per weighted token of capacity (over terms).
 fn reserved_price(o: &Offering) -> f64 {
     o.reserved.as_ref().map_or(f64::INFINITY, |r| {
-        r.price_per_unit_hour
-            .values()
-            .map(|p| p.value)
+        r.terms
+            .iter()
+            .map(|t| t.unit_hour_price())
             .fold(f64::INFINITY, f64::min)
             / r.tpm_per_unit.value
     })

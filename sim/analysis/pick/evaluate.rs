@@ -171,10 +171,10 @@ pub(super) fn evaluate(
         let rr = o.reserved.as_ref().expect("reserved offering");
         let min = rr.min_units.as_ref().map_or(1.0, |v| v.value) as u32;
         let term = rr
-            .price_per_unit_hour
+            .terms
             .iter()
-            .min_by(|a, b| a.1.value.total_cmp(&b.1.value))
-            .map(|(t, _)| t.clone())
+            .min_by(|a, b| a.unit_hour_price().total_cmp(&b.unit_hour_price()))
+            .map(|t| t.name.clone())
             .unwrap_or_default();
         deployments.push(DeploymentSpec {
             name: "reserved".into(),

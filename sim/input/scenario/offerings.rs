@@ -86,9 +86,47 @@ pub(super) fn apply_offerings(
                 ),
             ));
         }
+        if let Some(r) = &offering.reserved {
+            check_term_sold(&c, i, id, r, t)?;
+        }
         let merged =
             crate::input::catalog::merge_under(offering.deployment_table(&platform.id), t.clone());
         *d = toml::Value::Table(merged);
     }
     Ok(table)
+}
+
+/// A scenario's `reserved.term` must be one the offering sells, unless the scenario prices that
+/// term itself (a negotiated term): otherwise it would be billed at a price nobody quoted.
+fn check_term_sold(
+    c: &Checker,
+    i: usize,
+    id: &str,
+    r: &crate::input::catalog::OfferingReserved,
+    t: &toml::Table,
+) -> Result<(), InputError> {
+    let Some(res) = t.get("reserved").and_then(|v| v.as_table()) else {
+        return Ok(());
+    };
+    let Some(term) = res.get("term").and_then(|v| v.as_str()) else {
+        return Ok(());
+    };
+    let priced_here = res
+        .get("price_per_unit_hour")
+        .and_then(|v| v.as_table())
+        .is_some_and(|p| p.contains_key(term));
+    if r.term(term).is_some() || priced_here {
+        return Ok(());
+    }
+    Err(c.err(
+        format!("deployment[{i}].reserved.term"),
+        format!(
+            "offering \"{id}\" is not sold on term \"{term}\"; it sells: {} (or price the term yourself in reserved.price_per_unit_hour and term_hours)",
+            r.terms
+                .iter()
+                .map(|t| t.describe())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
 }

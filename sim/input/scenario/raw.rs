@@ -203,6 +203,8 @@ pub struct RawReserved {
     pub concurrency_per_unit: Option<f64>,
     pub term: String,
     pub price_per_unit_hour: BTreeMap<String, f64>,
+    /// Hours each term commits to, for terms outside `domain::KNOWN_TERMS`.
+    pub term_hours: Option<BTreeMap<String, f64>>,
     pub max_queue: Option<f64>,
     pub max_wait_ms: Option<f64>,
 }

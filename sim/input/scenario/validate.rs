@@ -1,10 +1,12 @@
 //! Validation of the scenario's gateway, outages, client, deployments and pools.
 
+use std::collections::BTreeMap;
+
 use crate::domain::limits::{MAX_HORIZON_HOURS, MAX_SLOTS, MAX_TRACKED_QUEUE};
 use crate::domain::traffic::shape_profile;
 use crate::domain::{
-    ClientPolicy, Cooldown, Deployment, Gateway, Jitter, Latency, OnDemand, Outage, OutageEffect,
-    OutageSchedule, Pool, Reserved, TERMS,
+    known_term_hours, ClientPolicy, Cooldown, Deployment, Gateway, Jitter, Latency, OnDemand,
+    Outage, OutageEffect, OutageSchedule, Pool, Reserved, KNOWN_TERMS,
 };
 use crate::error::InputError;
 use crate::input::document::{ms_to_us, Checker};
@@ -428,35 +430,7 @@ fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, 
             "units x concurrency_per_unit must be at most 10,000,000 slots",
         ));
     }
-    c.one_of(&format!("{p}.term"), &r.term, TERMS)?;
-    if r.price_per_unit_hour.is_empty() {
-        return Err(c.err(
-            format!("{p}.price_per_unit_hour"),
-            format!(
-                "must give a price per unit-hour for at least the chosen term \"{}\"",
-                r.term
-            ),
-        ));
-    }
-    for (term, price) in &r.price_per_unit_hour {
-        let kp = format!("{p}.price_per_unit_hour.{term}");
-        c.one_of(&kp, term, TERMS)?;
-        c.range(&kp, *price, 0.0, f64::INFINITY)?;
-    }
-    if !r.price_per_unit_hour.contains_key(&r.term) {
-        return Err(c.err(
-            format!("{p}.price_per_unit_hour"),
-            format!(
-                "has no price for the chosen term \"{}\" (it has: {})",
-                r.term,
-                r.price_per_unit_hour
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ));
-    }
+    let term_hours = validate_terms(c, p, r)?;
     let max_queue = r
         .max_queue
         .map(|v| {
@@ -489,7 +463,78 @@ fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, 
         concurrency_per_unit,
         term: r.term.clone(),
         price_per_unit_hour: r.price_per_unit_hour.clone(),
+        term_hours,
         max_queue,
         max_wait_us,
     })
+}
+
+/// The longest commitment a term may state: ten years (vendors sell at most three).
+const MAX_TERM_HOURS: f64 = 87_600.0;
+
+/// The priced terms and the hours each commits to: every term has a price (at least the chosen
+/// one) and its hours, from `term_hours` or, for the terms llmcap always knew, from
+/// [`KNOWN_TERMS`](crate::domain::KNOWN_TERMS).
+fn validate_terms(
+    c: &Checker,
+    p: &str,
+    r: &RawReserved,
+) -> Result<BTreeMap<String, f64>, InputError> {
+    let priced =
+        |prices: &BTreeMap<String, f64>| prices.keys().cloned().collect::<Vec<_>>().join(", ");
+    if r.price_per_unit_hour.is_empty() {
+        return Err(c.err(
+            format!("{p}.price_per_unit_hour"),
+            format!(
+                "must give a price per unit-hour for at least the chosen term \"{}\"",
+                r.term
+            ),
+        ));
+    }
+    let given = r.term_hours.clone().unwrap_or_default();
+    for (term, hours) in &given {
+        let kp = format!("{p}.term_hours.{term}");
+        c.range(&kp, *hours, 0.0, MAX_TERM_HOURS)?;
+        if !r.price_per_unit_hour.contains_key(term) {
+            return Err(c.err(
+                kp,
+                format!(
+                    "term \"{term}\" has no price in price_per_unit_hour (it prices: {})",
+                    priced(&r.price_per_unit_hour)
+                ),
+            ));
+        }
+    }
+    let mut hours = BTreeMap::new();
+    for (term, price) in &r.price_per_unit_hour {
+        let kp = format!("{p}.price_per_unit_hour.{term}");
+        if term.is_empty() || term.chars().any(char::is_whitespace) {
+            return Err(c.err(
+                kp,
+                "a term name is one word (e.g. monthly, 1-week, 3-month)",
+            ));
+        }
+        c.range(&kp, *price, 0.0, f64::INFINITY)?;
+        let Some(h) = given.get(term).copied().or_else(|| known_term_hours(term)) else {
+            return Err(c.err(
+                kp,
+                format!(
+                    "\"{term}\" is not a term llmcap knows ({}): give the hours it commits to in term_hours, e.g. term_hours = {{ \"{term}\" = 168 }} (0 = no commitment)",
+                    KNOWN_TERMS.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        };
+        hours.insert(term.clone(), h);
+    }
+    if !r.price_per_unit_hour.contains_key(&r.term) {
+        return Err(c.err(
+            format!("{p}.term"),
+            format!(
+                "\"{}\" has no price in price_per_unit_hour (it prices: {})",
+                r.term,
+                priced(&r.price_per_unit_hour)
+            ),
+        ));
+    }
+    Ok(hours)
 }

@@ -369,8 +369,8 @@ fn reserved_overrides(
     (units, from): &(u32, String),
     provenance: &mut Vec<String>,
 ) -> toml::Table {
-    let prices = o.reserved.as_ref().map(|r| &r.price_per_unit_hour);
-    let term = if prices.is_some_and(|p| p.contains_key("monthly")) {
+    let prices = o.reserved.as_ref().map(|r| r.prices());
+    let term = if prices.as_ref().is_some_and(|p| p.contains_key("monthly")) {
         "monthly".to_string()
     } else {
         prices
