@@ -1009,3 +1009,76 @@ fn completions_are_printed_for_each_shell() {
     }
     llmcap().args(["completions", "tcsh"]).assert().code(2);
 }
+
+#[test]
+fn litellm_gateway_keys_are_checked() {
+    let lite = |keys: &'static str| {
+        move |s: &str| format!("{s}\n[gateway]\nrouter = \"litellm\"\n{keys}\n")
+    };
+    rejects(
+        |s| format!("{s}\n[gateway]\nrouter = \"envoy\"\n"),
+        "gateway.router",
+        "walk, litellm",
+    );
+    rejects(
+        lite("strategy = \"round-robin\""),
+        "gateway.strategy",
+        "least-busy",
+    );
+    rejects(
+        lite("num_retries = 1.5"),
+        "gateway.num_retries",
+        "whole number",
+    );
+    rejects(
+        lite("cooldown_failures = 3"),
+        "gateway.cooldown_failures",
+        "cooldown = \"count\"",
+    );
+    rejects(
+        lite("cooldown = \"off\"\nallowed_fails = 1"),
+        "gateway.allowed_fails",
+        "count",
+    );
+    rejects(lite("timeout_s = 0"), "gateway.timeout_s", "0.001 to 86400");
+    rejects(
+        |s| format!("{s}\n[gateway]\nnum_retries = 2\n"),
+        "gateway.num_retries",
+        "only applies with router = \"litellm\"",
+    );
+    rejects(
+        |s| {
+            s.replace(
+                "route = [\"ptu\", \"paygo\"]",
+                "route = [\"ptu\", \"paygo\"]\norders = [1, 2]",
+            )
+        },
+        "class[0].orders",
+        "only applies with [gateway] router",
+    );
+    rejects(
+        |s| {
+            lite("")(&s.replace(
+                "route = [\"ptu\", \"paygo\"]",
+                "route = [\"ptu\", \"paygo\"]\norders = [1]",
+            ))
+        },
+        "class[0].orders",
+        "one entry per route entry (2), got 1",
+    );
+    rejects(
+        |s| {
+            lite("")(&s.replace(
+                "route = [\"ptu\", \"paygo\"]",
+                "route = [\"ptu\", \"paygo\"]\nrouting = \"cheapest\"",
+            ))
+        },
+        "class[0].routing",
+        "allowed: ordered, weighted",
+    );
+    rejects(
+        |s| s.replace("name = \"ptu\"\n", "name = \"ptu\"\ncooldown_s = -1\n"),
+        "deployment[0].cooldown_s",
+        "0 to 86400",
+    );
+}

@@ -124,11 +124,18 @@ litellm_settings:
 fn imports_groups_weights_fallbacks_and_router_settings() {
     let dir = tempfile::tempdir().unwrap();
     let (t, stderr) = import_ok(dir.path(), TWO_GROUPS, &[]);
-    // router_settings wins over litellm_settings; retries are attempts after the first.
-    assert_eq!(t["client"]["max_attempts"].as_integer(), Some(2));
-    assert_eq!(t["client"]["timeout_ms"].as_float(), Some(30_000.0));
-    assert_eq!(t["gateway"]["cooldown_failures"].as_float(), Some(2.0));
-    assert_eq!(t["gateway"]["cooldown_s"].as_float(), Some(10.0));
+    // A LiteLLM router; router_settings wins over litellm_settings; the gateway retries, the
+    // application sends each request once.
+    assert_eq!(t["client"]["max_attempts"].as_integer(), Some(1));
+    let g = &t["gateway"];
+    assert_eq!(g["router"].as_str(), Some("litellm"));
+    assert_eq!(g["strategy"].as_str(), Some("simple-shuffle"));
+    assert_eq!(g["num_retries"].as_integer(), Some(1));
+    assert_eq!(g["timeout_s"].as_float(), Some(30.0));
+    // allowed_fails differs from LiteLLM's default (3): the count rule.
+    assert_eq!(g["cooldown"].as_str(), Some("count"));
+    assert_eq!(g["allowed_fails"].as_float(), Some(2.0));
+    assert_eq!(g["cooldown_s"].as_float(), Some(10.0));
     assert!(
         stderr.contains("router_settings.num_retries overrides litellm_settings.num_retries"),
         "{stderr}"
@@ -146,6 +153,12 @@ fn imports_groups_weights_fallbacks_and_router_settings() {
         strings(&chat["route"]),
         vec!["chat-east", "chat-west", "backup"]
     );
+    assert_eq!(
+        strings(&chat["groups"]),
+        vec!["chat", "chat", "backup"],
+        "the fallback group's entry is its own step"
+    );
+    assert!(chat.get("orders").is_none(), "one level per group");
     assert_eq!(chat["routing"].as_str(), Some("weighted"));
     assert_eq!(floats(&chat["weights"]), vec![3.0, 1.0, 0.0]);
     assert_eq!(chat["model"].as_str(), Some("gpt-4o"));
@@ -197,9 +210,13 @@ model_list:
 "#;
     let (t, _) = import_ok(dir.path(), config, &[]);
     let c = class(&t, "gpt-4o");
-    // Order 1 first (drawn by equal weight), order 2 only after them.
+    // Order 1 first (two deployments, drawn by rpm, else equally), order 2 only after them.
     assert_eq!(strings(&c["route"]), vec!["gpt-4o-2", "gpt-4o-3", "gpt-4o"]);
-    assert_eq!(floats(&c["weights"]), vec![1.0, 1.0, 0.0]);
+    let orders: Vec<i64> = (c["orders"].as_array().unwrap().iter())
+        .map(|x| x.as_integer().unwrap())
+        .collect();
+    assert_eq!(orders, vec![1, 1, 2]);
+    assert!(c.get("weights").is_none(), "no weight set: no weights");
     // The same endpoint under two groups is one deployment (one quota).
     assert_eq!(t["deployment"].as_array().unwrap().len(), 3);
     assert_eq!(strings(&class(&t, "gpt-4o-alias")["route"]), vec!["gpt-4o"]);
@@ -428,12 +445,35 @@ fn public_litellm_configs_import_or_are_refused_clearly() {
     assert!(imported >= 4, "{imported} imported, {refused} refused");
 }
 
-/// A scenario exported as a LiteLLM config and imported back (with the scenario as the traffic
-/// file) simulates the same thing: the same hourly bill, TTFT percentiles and failover.
+/// scenarios/two_provider.toml behind a LiteLLM router: the application sends each request once,
+/// the gateway retries twice per order level, times calls out at 60 s and cools deployments by
+/// LiteLLM's default rule.
+fn two_provider_behind_litellm(dir: &Path) -> std::path::PathBuf {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/two_provider.toml");
+    let text = std::fs::read_to_string(shipped).unwrap();
+    let (head, rest) = text.split_once("[client]").unwrap();
+    let (_, rest) = rest.split_once("[[class]]").unwrap();
+    let mut rest = rest.to_string();
+    for route in [
+        "route = [\"bedrock-claude\", \"azure-gpt41\"]\n",
+        "route = [\"azure-gpt41\", \"bedrock-claude\"]\n",
+    ] {
+        rest = rest.replace(route, &format!("{route}orders = [1, 2]\n"));
+    }
+    let text = format!(
+        "{head}[client]\nmax_attempts = 1\n[gateway]\nlatency_ms = 15\nrouter = \"litellm\"\nnum_retries = 2\ntimeout_s = 60\ncooldown_s = 5\n\n[[class]]{rest}"
+    );
+    assert_eq!(text.matches("orders = [1, 2]").count(), 2, "{text}");
+    write(dir, "two_provider_litellm.toml", &text)
+}
+
+/// A scenario with a LiteLLM router exported as a LiteLLM config and imported back (with the
+/// scenario as the traffic file) simulates the same thing: the same hourly bill, TTFT
+/// percentiles and failover.
 #[test]
 fn export_then_import_reproduces_the_design() {
     let dir = tempfile::tempdir().unwrap();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/two_provider.toml");
+    let shipped = two_provider_behind_litellm(dir.path());
     let cfg = dir.path().join("litellm_config.yaml");
     llmcap()
         .args([
@@ -459,8 +499,8 @@ fn export_then_import_reproduces_the_design() {
         "base_model: azure/gpt-4.1",
         "order: 2",
         "rpm: 1000",
+        "routing_strategy: simple-shuffle",
         "num_retries: 2",
-        "allowed_fails: 3",
         "cooldown_time: 5",
         "timeout: 60",
     ] {

@@ -24,8 +24,6 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("sim/report/plan.rs", "render", 189),
     ("sim/analysis/pick/design.rs", "design", 168),
     ("sim/report/plots/breakeven.rs", "draw", 175),
-    ("sim/input/scenario/class.rs", "validate_class", 167),
-    ("sim/model/routing.rs", "attempt", 165),
     ("sim/report/fit.rs", "fit_toml", 161),
 ];
 

@@ -13,6 +13,7 @@ mod fuzz_smoke;
 mod import;
 mod layout;
 mod limits;
+mod litellm;
 mod output;
 mod pick;
 mod plan;

@@ -233,6 +233,8 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
                     output,
                     z: StandardNormal.sample(&mut s.latency_rng),
                     met_error: false,
+                    step: 0,
+                    calls: 0,
                 }
             }
             Event::Retry(r) => r,

@@ -37,11 +37,95 @@ pub struct Scenario {
 }
 
 /// The gateway in front of the deployments: a latency hop and a cooldown of
-/// failing deployments (`None` = no cooldown).
+/// failing deployments (`None` = no cooldown), or LiteLLM's router semantics.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Gateway {
     pub latency_us: u64,
     pub cooldown: Option<Cooldown>,
+    /// `router = "litellm"`: model groups, order levels, in-group retries and
+    /// LiteLLM's cooldown rules ([`LiteLlm`]); `None` = the route walk.
+    pub litellm: Option<LiteLlm>,
+}
+
+/// LiteLLM's router, as its source applies it (docs/model.md section 9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiteLlm {
+    pub strategy: Strategy,
+    /// Retries of a request within one step (an order level of a model group).
+    pub num_retries: u32,
+    /// The shortest wait before a retry (`retry_after`).
+    pub retry_after_us: u64,
+    /// A call whose TTFT would pass this fails with a timeout (408) when it passes.
+    pub timeout_us: Option<u64>,
+    pub cooldown: LiteCooldown,
+    /// Cooldown length unless a deployment sets its own or sends Retry-After.
+    pub cooldown_us: u64,
+    /// `enable_pre_call_checks`: a deployment at its rpm limit is left out before
+    /// the call (no 429, no failure counted) instead of answering 429.
+    pub pre_call_checks: bool,
+}
+
+/// LiteLLM's `routing_strategy`: how a deployment is picked among the healthy
+/// ones of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Random, weighted by `weights`, else rpm, else tpm, else equal.
+    SimpleShuffle,
+    /// Fewest requests in flight (waiting for their first token).
+    LeastBusy,
+    /// Lowest tokens used this minute among those within their rpm / tpm.
+    UsageBased,
+    /// Lowest mean TTFT over its last 10 calls (none yet counts as 0).
+    LatencyBased,
+    /// Lowest price per token (reserved capacity counts as free).
+    CostBased,
+}
+
+pub const STRATEGIES: &[&str] = &[
+    "simple-shuffle",
+    "least-busy",
+    "usage-based-routing-v2",
+    "latency-based-routing",
+    "cost-based-routing",
+];
+
+/// When LiteLLM takes a deployment out of rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiteCooldown {
+    /// The default rule: a 429 when its group has more than one deployment; more
+    /// than half of its calls this minute failing (groups of more than one); every
+    /// call failing with at least 1,000 this minute.
+    Default,
+    /// `allowed_fails` (or a policy per error kind): the failure after this many
+    /// cools it; the count lapses `cooldown_s` after the last counted failure.
+    /// Indexed by [`FailureKind`].
+    Count([u32; 3]),
+    /// `disable_cooldowns`.
+    Off,
+}
+
+/// What a failed call was, for the count rule's policy (LiteLLM's
+/// `allowed_fails_policy` keys in brackets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// A 429 (`RateLimitErrorAllowedFails`).
+    RateLimit = 0,
+    /// An error of a full outage, a 5xx (`InternalServerErrorAllowedFails`).
+    Error = 1,
+    /// The call passed `timeout_s` (`TimeoutErrorAllowedFails`).
+    Timeout = 2,
+}
+
+/// One step of a request through a LiteLLM router: the deployments of one order
+/// level of one model group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// Positions in the class's route.
+    pub members: Vec<usize>,
+    /// The step's model group, numbered in the class's order of first appearance.
+    pub group: u32,
+    /// Deployments in the step's model group, every level counted.
+    pub group_size: u32,
 }
 
 /// After `failures` failures (errors or 429s) within `window_us`, a deployment
@@ -160,6 +244,9 @@ pub struct Class {
     pub trace: Option<TraceSource>,
     pub input_tokens: TokenDist,
     pub output_tokens: TokenDist,
+    /// With `gateway.router = "litellm"`: the route's steps, in the order tried
+    /// (each group's order levels, the class's own group first); else empty.
+    pub steps: Vec<Step>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -179,6 +266,10 @@ pub struct Deployment {
     pub region: Option<String>,
     pub latency: Latency,
     pub pool: Pool,
+    /// LiteLLM's per-deployment `cooldown_time` (router = "litellm").
+    pub cooldown_us: Option<u64>,
+    /// The Retry-After the platform sends with its 429s, if any.
+    pub retry_after_us: Option<u64>,
 }
 
 /// Time to first token, apart from queueing: a lognormal base (network, gateway,

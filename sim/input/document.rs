@@ -163,6 +163,14 @@ impl Checker<'_> {
         normalised(self, path, v).map(|n| std::array::from_fn(|i| n[i]))
     }
 
+    /// An error naming the first of `keys` (under `prefix`) that is set: `why` says when it applies.
+    pub fn unset(&self, prefix: &str, keys: &[(&str, bool)], why: &str) -> Result<(), InputError> {
+        match keys.iter().find(|(_, set)| *set) {
+            Some((k, _)) => Err(self.err(format!("{prefix}.{k}"), why)),
+            None => Ok(()),
+        }
+    }
+
     pub fn one_of(&self, path: &str, v: &str, allowed: &[&str]) -> Result<usize, InputError> {
         allowed.iter().position(|a| *a == v).ok_or_else(|| {
             self.err(

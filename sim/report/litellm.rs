@@ -12,7 +12,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{Jitter, Pool, Routing, Scenario};
+use crate::domain::{Jitter, LiteCooldown, LiteLlm, Pool, Routing, Scenario, STRATEGIES};
 use crate::error::OutputError;
 use crate::input::catalog::Catalog;
 use crate::input::gateway::litellm::{
@@ -85,6 +85,10 @@ struct RouterSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     allowed_fails: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_fails_policy: Option<std::collections::BTreeMap<&'static str, u32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enable_pre_call_checks: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     cooldown_time: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     disable_cooldowns: Option<bool>,
@@ -141,9 +145,20 @@ pub fn render(sc: &Scenario, document: &toml::Table, from: &str) -> Result<Strin
                 }
             }
             let exact = toml::to_string(&table).map_err(|e| encode(e.to_string()))?;
-            let (order, weight) = match &c.routing {
-                Routing::Weighted(w) => (None, Some(w[pos])),
-                _ => (Some(pos as u32 + 1), None),
+            let (order, weight) = match (&c.routing, c.steps.is_empty()) {
+                (Routing::Weighted(w), true) => (None, Some(w[pos])),
+                (_, true) => (Some(pos as u32 + 1), None),
+                // A LiteLLM router: the entry's step is its order level.
+                (routing, false) => (
+                    c.steps
+                        .iter()
+                        .position(|s| s.members.contains(&pos))
+                        .map(|i| i as u32 + 1),
+                    match routing {
+                        Routing::Weighted(w) => Some(w[pos]),
+                        _ => None,
+                    },
+                ),
             };
             let (mut p, base_model) = provider_params(dep, catalog, order, weight)?;
             let units = match &dep.pool {
@@ -189,23 +204,10 @@ pub fn render(sc: &Scenario, document: &toml::Table, from: &str) -> Result<Strin
             sc.outages.len()
         ));
     }
-    let router_settings = RouterSettings {
-        routing_strategy: "simple-shuffle",
-        num_retries: cl.max_attempts.saturating_sub(1),
-        timeout: cl.timeout_us.map(|t| t as f64 / 1e6),
-        retry_after: cl.backoff_base_us as f64 / 1e6,
-        allowed_fails: sc.gateway.cooldown.map(|c| c.failures),
-        cooldown_time: sc.gateway.cooldown.map(|c| c.duration_us as f64 / 1e6),
-        disable_cooldowns: sc.gateway.cooldown.is_none().then_some(true),
+    let router_settings = match &sc.gateway.litellm {
+        Some(g) => litellm_settings(sc, g, &mut notes),
+        None => walk_settings(sc, &mut notes),
     };
-    if let Some(c) = sc.gateway.cooldown {
-        if c.window_us != 60_000_000 {
-            notes.push(format!(
-                "the cooldown window ({} s) is 60 s in LiteLLM",
-                c.window_us / 1_000_000
-            ));
-        }
-    }
     let yaml = yaml_serde::to_string(&Config {
         model_list,
         router_settings,
@@ -223,6 +225,74 @@ pub fn render(sc: &Scenario, document: &toml::Table, from: &str) -> Result<Strin
     }
     out.push_str(&yaml);
     Ok(out)
+}
+
+/// The router settings of a route walk: the client's retries and timeout, the count cooldown.
+fn walk_settings(sc: &Scenario, notes: &mut Vec<String>) -> RouterSettings {
+    let cl = &sc.client;
+    if let Some(c) = sc.gateway.cooldown {
+        if c.window_us != 60_000_000 {
+            notes.push(format!(
+                "the cooldown window ({} s) is 60 s in LiteLLM",
+                c.window_us / 1_000_000
+            ));
+        }
+    }
+    RouterSettings {
+        routing_strategy: "simple-shuffle",
+        num_retries: cl.max_attempts.saturating_sub(1),
+        timeout: cl.timeout_us.map(|t| t as f64 / 1e6),
+        retry_after: cl.backoff_base_us as f64 / 1e6,
+        allowed_fails: sc.gateway.cooldown.map(|c| c.failures),
+        allowed_fails_policy: None,
+        enable_pre_call_checks: None,
+        cooldown_time: sc.gateway.cooldown.map(|c| c.duration_us as f64 / 1e6),
+        disable_cooldowns: sc.gateway.cooldown.is_none().then_some(true),
+    }
+}
+
+/// The router settings of a LiteLLM router (`gateway.router = "litellm"`), as they are.
+fn litellm_settings(sc: &Scenario, g: &LiteLlm, notes: &mut Vec<String>) -> RouterSettings {
+    if sc.client.max_attempts > 1 || sc.client.timeout_us.is_some() {
+        notes.push("the client's own retries and deadline ([client]) are the application's".into());
+    }
+    if sc
+        .classes
+        .iter()
+        .any(|c| c.steps.iter().any(|s| s.group > 0))
+    {
+        notes.push(
+            "fallback groups inside a class are written as further order levels of its model group"
+                .into(),
+        );
+    }
+    let (allowed_fails, policy) = match g.cooldown {
+        LiteCooldown::Count([a, b, c]) if a == b && b == c => (Some(a), None),
+        LiteCooldown::Count([a, b, c]) => (
+            None,
+            Some(
+                [
+                    ("RateLimitErrorAllowedFails", a),
+                    ("InternalServerErrorAllowedFails", b),
+                    ("TimeoutErrorAllowedFails", c),
+                ]
+                .into_iter()
+                .collect(),
+            ),
+        ),
+        _ => (None, None),
+    };
+    RouterSettings {
+        routing_strategy: STRATEGIES[g.strategy as usize],
+        num_retries: g.num_retries,
+        timeout: g.timeout_us.map(|t| t as f64 / 1e6),
+        retry_after: g.retry_after_us as f64 / 1e6,
+        allowed_fails,
+        allowed_fails_policy: policy,
+        enable_pre_call_checks: g.pre_call_checks.then_some(true),
+        cooldown_time: Some(g.cooldown_us as f64 / 1e6),
+        disable_cooldowns: (g.cooldown == LiteCooldown::Off).then_some(true),
+    }
 }
 
 /// The provider-prefixed model, endpoint and credential references of a deployment, and the

@@ -15,6 +15,7 @@ pub(super) fn validate_class(
     k: &RawClass,
     deployments: &[Deployment],
     horizon_hours: u32,
+    litellm: bool,
 ) -> Result<Class, InputError> {
     if k.name.is_empty() {
         return Err(c.err(format!("{p}.name"), "must not be empty"));
@@ -106,51 +107,8 @@ pub(super) fn validate_class(
         .map_or((0.0, 0.0), |t| (t.stats.mean_input, t.stats.mean_output));
     let input_tokens = tokens("input_tokens", &k.input_tokens, mi)?;
     let output_tokens = tokens("output_tokens", &k.output_tokens, mo)?;
-    let routing = match k.routing.as_deref().unwrap_or("ordered") {
-        "ordered" => Routing::Ordered,
-        "weighted" => {
-            let Some(w) = &k.weights else {
-                return Err(c.err(
-                    format!("{p}.weights"),
-                    format!(
-                        "routing = \"weighted\" needs weights, one per route entry ({})",
-                        route.len()
-                    ),
-                ));
-            };
-            if w.len() != route.len() {
-                return Err(c.err(
-                    format!("{p}.weights"),
-                    format!(
-                        "needs one weight per route entry ({}), got {}",
-                        route.len(),
-                        w.len()
-                    ),
-                ));
-            }
-            for (j, x) in w.iter().enumerate() {
-                c.range(&format!("{p}.weights[{j}]"), *x, 0.0, 1e9)?;
-            }
-            if w.iter().sum::<f64>() <= 0.0 {
-                return Err(c.err(format!("{p}.weights"), "must not all be 0"));
-            }
-            Routing::Weighted(w.clone())
-        }
-        "cheapest" => Routing::Cheapest,
-        "fastest" => Routing::Fastest,
-        other => {
-            return Err(c.err(
-                format!("{p}.routing"),
-                format!("unknown value \"{other}\"; allowed: ordered, weighted, cheapest, fastest"),
-            ))
-        }
-    };
-    if k.weights.is_some() && !matches!(routing, Routing::Weighted(_)) {
-        return Err(c.err(
-            format!("{p}.weights"),
-            "only applies with routing = \"weighted\"",
-        ));
-    }
+    let routing = routing(c, p, k, route.len())?;
+    let steps = super::steps::steps(c, p, k, &routing, litellm)?;
     route_order::sort(
         &routing,
         &mut route,
@@ -172,6 +130,7 @@ pub(super) fn validate_class(
             None => validate_arrivals(c, &format!("{p}.arrivals"), &k.arrivals)?,
         },
         trace,
+        steps,
         input_tokens,
         output_tokens,
     })
@@ -368,4 +327,50 @@ fn validate_tokens(c: &Checker, p: &str, t: &RawTokens) -> Result<TokenDist, Inp
         }
     };
     Ok(dist)
+}
+
+/// The class's `routing` and `weights` (one per route entry).
+fn routing(c: &Checker, p: &str, k: &RawClass, n: usize) -> Result<Routing, InputError> {
+    let routing = match k.routing.as_deref().unwrap_or("ordered") {
+        "ordered" => Routing::Ordered,
+        "weighted" => {
+            let Some(w) = &k.weights else {
+                return Err(c.err(
+                    format!("{p}.weights"),
+                    format!(
+                        "routing = \"weighted\" needs weights, one per route entry ({})",
+                        n
+                    ),
+                ));
+            };
+            if w.len() != n {
+                return Err(c.err(
+                    format!("{p}.weights"),
+                    format!("needs one weight per route entry ({}), got {}", n, w.len()),
+                ));
+            }
+            for (j, x) in w.iter().enumerate() {
+                c.range(&format!("{p}.weights[{j}]"), *x, 0.0, 1e9)?;
+            }
+            if w.iter().sum::<f64>() <= 0.0 {
+                return Err(c.err(format!("{p}.weights"), "must not all be 0"));
+            }
+            Routing::Weighted(w.clone())
+        }
+        "cheapest" => Routing::Cheapest,
+        "fastest" => Routing::Fastest,
+        other => {
+            return Err(c.err(
+                format!("{p}.routing"),
+                format!("unknown value \"{other}\"; allowed: ordered, weighted, cheapest, fastest"),
+            ))
+        }
+    };
+    if k.weights.is_some() && !matches!(routing, Routing::Weighted(_)) {
+        return Err(c.err(
+            format!("{p}.weights"),
+            "only applies with routing = \"weighted\"",
+        ));
+    }
+    Ok(routing)
 }

@@ -22,6 +22,7 @@ mod offerings;
 mod options;
 pub mod raw;
 mod route_order;
+mod steps;
 mod trace_scan;
 mod validate;
 pub mod work;
@@ -300,9 +301,8 @@ fn validate(
         deployments.push(validate_deployment(&c, &p, d)?);
     }
 
-    let classes = validate_classes(&c, &raw.class, &deployments, horizon as u32)?;
-
     let gateway = validate_gateway(&c, raw.gateway.as_ref())?;
+    let classes = validate_classes(&c, &raw.class, &deployments, horizon as u32, &gateway)?;
     let outages = validate_outages(
         &c,
         &raw.outage,
@@ -339,7 +339,9 @@ fn validate_classes(
     raw: &[raw::RawClass],
     deployments: &[Deployment],
     horizon: u32,
+    gateway: &crate::domain::Gateway,
 ) -> Result<Vec<Class>, InputError> {
+    let litellm = gateway.litellm.is_some();
     if raw.is_empty() {
         return Err(c.err(
             "class",
@@ -355,7 +357,7 @@ fn validate_classes(
                 format!("duplicate class name \"{}\"", k.name),
             ));
         }
-        classes.push(validate_class(c, &p, k, deployments, horizon)?);
+        classes.push(validate_class(c, &p, k, deployments, horizon, litellm)?);
     }
     Ok(classes)
 }

@@ -40,6 +40,19 @@ pub struct RawGateway {
     pub cooldown_failures: Option<f64>,
     pub cooldown_window_s: Option<f64>,
     pub cooldown_s: Option<f64>,
+    /// "walk" (default) or "litellm"; the keys below apply to "litellm" only.
+    pub router: Option<String>,
+    pub strategy: Option<String>,
+    pub num_retries: Option<f64>,
+    pub retry_after_s: Option<f64>,
+    pub timeout_s: Option<f64>,
+    /// "default", "count" or "off".
+    pub cooldown: Option<String>,
+    pub allowed_fails: Option<f64>,
+    pub allowed_fails_rate_limit: Option<f64>,
+    pub allowed_fails_error: Option<f64>,
+    pub allowed_fails_timeout: Option<f64>,
+    pub pre_call_checks: Option<bool>,
 }
 
 /// `[[outage]]`: a scheduled or random incident on some deployments.
@@ -94,6 +107,10 @@ pub struct RawClass {
     pub route: Vec<String>,
     pub routing: Option<String>,
     pub weights: Option<Vec<f64>>,
+    /// Model group of each route entry (gateway.router = "litellm").
+    pub groups: Option<Vec<String>>,
+    /// Order level of each route entry (gateway.router = "litellm").
+    pub orders: Option<Vec<f64>>,
     pub substitutes: Option<Vec<String>>,
     pub random_stream: Option<String>,
     #[serde(default)]
@@ -164,6 +181,10 @@ pub struct RawDeployment {
     pub latency: RawLatency,
     pub on_demand: Option<RawOnDemand>,
     pub reserved: Option<RawReserved>,
+    /// LiteLLM's per-deployment cooldown_time (gateway.router = "litellm").
+    pub cooldown_s: Option<f64>,
+    /// The Retry-After the platform sends with its 429s.
+    pub retry_after_s: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

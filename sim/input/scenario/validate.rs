@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use crate::domain::limits::{MAX_HORIZON_HOURS, MAX_SLOTS, MAX_TRACKED_QUEUE};
 use crate::domain::traffic::shape_profile;
 use crate::domain::{
-    known_term_hours, ClientPolicy, Cooldown, Deployment, Gateway, Jitter, Latency, OnDemand,
-    Outage, OutageEffect, OutageSchedule, Pool, Reserved, KNOWN_TERMS,
+    known_term_hours, ClientPolicy, Cooldown, Deployment, Gateway, Jitter, Latency, LiteCooldown,
+    LiteLlm, OnDemand, Outage, OutageEffect, OutageSchedule, Pool, Reserved, Strategy, KNOWN_TERMS,
+    STRATEGIES,
 };
 use crate::error::InputError;
 use crate::input::document::{ms_to_us, Checker};
@@ -24,6 +25,33 @@ pub(super) fn validate_gateway(c: &Checker, g: Option<&RawGateway>) -> Result<Ga
         0.0,
         3.6e6,
     )?);
+    let litellm = match g.router.as_deref() {
+        None => false,
+        Some(r) => c.one_of("gateway.router", r, &["walk", "litellm"])? == 1,
+    };
+    if litellm {
+        return Ok(Gateway {
+            latency_us,
+            cooldown: None,
+            litellm: Some(validate_litellm(c, g)?),
+        });
+    }
+    c.unset(
+        "gateway",
+        &[
+            ("strategy", g.strategy.is_some()),
+            ("num_retries", g.num_retries.is_some()),
+            ("retry_after_s", g.retry_after_s.is_some()),
+            ("timeout_s", g.timeout_s.is_some()),
+            ("cooldown", g.cooldown.is_some()),
+            ("allowed_fails", g.allowed_fails.is_some()),
+            ("allowed_fails_rate_limit", g.allowed_fails_rate_limit.is_some()),
+            ("allowed_fails_error", g.allowed_fails_error.is_some()),
+            ("allowed_fails_timeout", g.allowed_fails_timeout.is_some()),
+            ("pre_call_checks", g.pre_call_checks.is_some()),
+        ],
+        "only applies with router = \"litellm\" (the route walk uses cooldown_failures / cooldown_window_s / cooldown_s and [client])",
+    )?;
     let cooldown = match (g.cooldown_failures, g.cooldown_window_s, g.cooldown_s) {
         (None, None, None) => None,
         (Some(f), w, d) => Some(Cooldown {
@@ -41,6 +69,96 @@ pub(super) fn validate_gateway(c: &Checker, g: Option<&RawGateway>) -> Result<Ga
     Ok(Gateway {
         latency_us,
         cooldown,
+        litellm: None,
+    })
+}
+
+/// `[gateway]` with `router = "litellm"`; defaults are LiteLLM's (litellm/constants.py).
+fn validate_litellm(c: &Checker, g: &RawGateway) -> Result<LiteLlm, InputError> {
+    c.unset(
+        "gateway",
+        &[
+            ("cooldown_failures", g.cooldown_failures.is_some()),
+            ("cooldown_window_s", g.cooldown_window_s.is_some()),
+        ],
+        "is the route walk's count rule; with router = \"litellm\" use cooldown = \"count\" and allowed_fails",
+    )?;
+    let strategy = match g.strategy.as_deref() {
+        None => Strategy::SimpleShuffle,
+        Some(s) => [
+            Strategy::SimpleShuffle,
+            Strategy::LeastBusy,
+            Strategy::UsageBased,
+            Strategy::LatencyBased,
+            Strategy::CostBased,
+        ][c.one_of("gateway.strategy", s, STRATEGIES)?],
+    };
+    let num_retries = match g.num_retries {
+        Some(x) => c.whole(
+            "gateway.num_retries",
+            c.range("gateway.num_retries", x, 0.0, 100.0)?,
+            0,
+        )?,
+        None => 2,
+    };
+    let secs = |key: &str, v: f64, lo: f64| -> Result<u64, InputError> {
+        Ok(ms_to_us(
+            1000.0 * c.range(&format!("gateway.{key}"), v, lo, 86_400.0)?,
+        ))
+    };
+    let retry_after_us = secs("retry_after_s", g.retry_after_s.unwrap_or(0.0), 0.0)?;
+    let timeout_us = g
+        .timeout_s
+        .map(|t| secs("timeout_s", t, 0.001))
+        .transpose()?;
+    let cooldown_us = secs("cooldown_s", g.cooldown_s.unwrap_or(5.0), 0.0)?;
+    let policy = [
+        ("allowed_fails_rate_limit", g.allowed_fails_rate_limit),
+        ("allowed_fails_error", g.allowed_fails_error),
+        ("allowed_fails_timeout", g.allowed_fails_timeout),
+    ];
+    let counted = g.allowed_fails.is_some() || policy.iter().any(|(_, v)| v.is_some());
+    let rule = match g.cooldown.as_deref() {
+        None if counted => 1,
+        None => 0,
+        Some(r) => c.one_of("gateway.cooldown", r, &["default", "count", "off"])?,
+    };
+    if rule != 1 && counted {
+        return Err(c.err(
+            "gateway.allowed_fails",
+            "applies with cooldown = \"count\" only (LiteLLM uses the count rule whenever allowed_fails or allowed_fails_policy is set)",
+        ));
+    }
+    let cooldown = match rule {
+        0 => LiteCooldown::Default,
+        1 => {
+            let base = match g.allowed_fails {
+                Some(x) => c.whole(
+                    "gateway.allowed_fails",
+                    c.range("gateway.allowed_fails", x, 0.0, 1e6)?,
+                    0,
+                )?,
+                None => 3,
+            };
+            let mut n = [base; 3];
+            for (i, (key, v)) in policy.iter().enumerate() {
+                if let Some(x) = v {
+                    let path = format!("gateway.{key}");
+                    n[i] = c.whole(&path, c.range(&path, *x, 0.0, 1e6)?, 0)?;
+                }
+            }
+            LiteCooldown::Count(n)
+        }
+        _ => LiteCooldown::Off,
+    };
+    Ok(LiteLlm {
+        strategy,
+        num_retries,
+        retry_after_us,
+        timeout_us,
+        cooldown,
+        cooldown_us,
+        pre_call_checks: g.pre_call_checks.unwrap_or(false),
     })
 }
 
@@ -274,6 +392,16 @@ pub(super) fn validate_deployment(
         region: d.region.clone(),
         latency,
         pool,
+        cooldown_us: d
+            .cooldown_s
+            .map(|x| c.range(&format!("{p}.cooldown_s"), x, 0.0, 86_400.0))
+            .transpose()?
+            .map(|x| ms_to_us(1000.0 * x)),
+        retry_after_us: d
+            .retry_after_s
+            .map(|x| c.range(&format!("{p}.retry_after_s"), x, 0.0, 3600.0))
+            .transpose()?
+            .map(|x| ms_to_us(1000.0 * x)),
     })
 }
 

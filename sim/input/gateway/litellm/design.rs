@@ -13,8 +13,8 @@ use crate::input::gateway::{traffic, ImportOptions};
 
 use super::routes::fallbacks;
 use super::{
-    Ctx, Dep, Member, CONSTANTS, DEFAULT_ALLOWED_FAILS, DEFAULT_COOLDOWN_TIME_SECONDS,
-    DEFAULT_MAX_RETRIES, ROUTER_MAX_FALLBACKS,
+    describe, key_str, Ctx, Dep, Member, CONSTANTS, DEFAULT_ALLOWED_FAILS,
+    DEFAULT_COOLDOWN_TIME_SECONDS, DEFAULT_MAX_RETRIES, ROUTER_MAX_FALLBACKS,
 };
 
 type Settings<'a> = BTreeMap<String, (String, &'a Value)>;
@@ -55,23 +55,17 @@ pub(super) fn build(
     ];
     let header = scenario_section(file, opts);
     cx.draft.sections.push(header);
-    let client = client_section(&mut cx, settings)?;
+    let mut client = Section::table("client");
+    client.set(
+        "max_attempts",
+        1,
+        "assumption: the application sends each request once; the gateway retries (gateway.num_retries)",
+    );
     cx.draft.sections.push(client);
-    let gateway = gateway_section(&mut cx, settings)?;
+    let gateway = gateway_section(&mut cx, settings, &routing)?;
     cx.draft.sections.push(gateway);
-    if settings.contains_key("enable_pre_call_checks")
-        || settings.contains_key("enable_pre_call_check")
-    {
-        cx.draft.warn("enable_pre_call_checks: rpm/tpm are enforced as each deployment's quota (a refusal spills to the next deployment, as a 429 does)");
-    }
-    if matches!(
-        routing.strategy.as_str(),
-        "least-busy" | "usage-based-routing" | "usage-based-routing-v2"
-    ) {
-        cx.draft.warn(format!(
-            "routing_strategy {}: approximated by a weighted first choice; llmcap does not track per-deployment usage",
-            routing.strategy
-        ));
+    if routing.strategy == "usage-based-routing" {
+        cx.draft.warn("routing_strategy usage-based-routing: modelled as usage-based-routing-v2 (the v1 strategy is deprecated in LiteLLM)");
     }
     for (group, members) in groups {
         let sec = class_section(&mut cx, group, members, groups, deps, &routing, opts)?;
@@ -178,9 +172,29 @@ fn scenario_section(file: &Path, opts: &ImportOptions) -> Section {
     s
 }
 
-/// `[client]`: the gateway's retries and timeout, as the application sees them.
-fn client_section(cx: &mut Ctx, settings: &Settings) -> Result<Section, InputError> {
-    let mut c = Section::table("client");
+/// `[gateway]`: LiteLLM's router (docs/model.md section 8.2): strategy, retries, waits,
+/// timeout, cooldown rule and pre-call checks.
+fn gateway_section(
+    cx: &mut Ctx,
+    settings: &Settings,
+    routing: &Routing,
+) -> Result<Section, InputError> {
+    let mut g = Section::table("gateway");
+    g.set(
+        "latency_ms",
+        15.0,
+        "assumption: one proxy hop in the same region as the client",
+    );
+    g.set(
+        "router",
+        "litellm",
+        "LiteLLM's router semantics (docs/model.md 8.2)",
+    );
+    let strategy = match routing.strategy.as_str() {
+        "usage-based-routing" => "usage-based-routing-v2",
+        s => s,
+    };
+    g.set("strategy", strategy, routing.strategy_from.clone());
     let (retries, from) = match setting_num(cx, settings, "num_retries")? {
         Some((x, path)) if x >= 0.0 && x.fract() == 0.0 && x <= 100.0 => (x as u32, path),
         Some((x, path)) => {
@@ -194,85 +208,112 @@ fn client_section(cx: &mut Ctx, settings: &Settings) -> Result<Section, InputErr
             format!("LiteLLM's default DEFAULT_MAX_RETRIES ({CONSTANTS})"),
         ),
     };
-    c.set(
-        "max_attempts",
-        (retries + 1) as i64,
-        format!("1 + num_retries = {retries} ({from}); each attempt walks the whole route"),
-    );
-    let (base_ms, base_from) = match setting_num(cx, settings, "retry_after")? {
-        Some((x, path)) if x >= 0.0 => (x * 1000.0, format!("{path} (seconds)")),
+    g.set("num_retries", retries as i64, from);
+    match setting_num(cx, settings, "retry_after")? {
+        Some((x, path)) if x >= 0.0 => g.set("retry_after_s", x, format!("{path} (seconds)")),
         Some((x, path)) => return Err(cx.err(&path, format!("must be ≥ 0 seconds, got {x}"))),
-        None => (
-            500.0,
-            "assumption: exponential backoff from 0.5 s, as scenarios/two_provider.toml".into(),
-        ),
-    };
-    c.set("backoff_base_ms", base_ms, base_from);
-    c.set(
-        "backoff_max_ms",
-        base_ms.max(8000.0),
-        "assumption: backoff capped at 8 s",
-    );
-    c.set("jitter", "full", "assumption");
+        None => {}
+    }
     let timeout = match setting_num(cx, settings, "timeout")? {
         Some(t) => Some(t),
         None => setting_num(cx, settings, "request_timeout")?,
     };
     match timeout {
-        Some((t, path)) if t > 0.0 => c.set("timeout_ms", t * 1000.0, format!("{path} (seconds)")),
+        Some((t, path)) if t > 0.0 => g.set("timeout_s", t, format!("{path} (seconds, per call)")),
         Some((t, path)) => return Err(cx.err(&path, format!("must be > 0 seconds, got {t}"))),
-        // No timeout in the config: none is modelled (requests wait as long as they must).
         None => {}
     }
-    Ok(c)
-}
-
-/// `[gateway]`: its latency and the cooldown of failing deployments.
-fn gateway_section(cx: &mut Ctx, settings: &Settings) -> Result<Section, InputError> {
-    let mut g = Section::table("gateway");
-    g.set(
-        "latency_ms",
-        15.0,
-        "assumption: one proxy hop in the same region as the client",
-    );
+    let checks = ["enable_pre_call_checks", "enable_pre_call_check"]
+        .iter()
+        .find_map(|k| settings.get(*k));
+    if let Some((path, v)) = checks {
+        if v.as_bool() == Some(true) {
+            g.set("pre_call_checks", true, path.clone());
+        }
+    }
+    let secs = match setting_num(cx, settings, "cooldown_time")? {
+        Some((x, path)) if x >= 0.0 => (x, path),
+        Some((x, path)) => return Err(cx.err(&path, format!("must be ≥ 0 seconds, got {x}"))),
+        None => (
+            DEFAULT_COOLDOWN_TIME_SECONDS,
+            format!("LiteLLM's default DEFAULT_COOLDOWN_TIME_SECONDS ({CONSTANTS})"),
+        ),
+    };
     let disabled = settings
         .get("disable_cooldowns")
         .is_some_and(|(_, v)| v.as_bool() == Some(true));
     if disabled {
         cx.draft
             .warn("disable_cooldowns: true: no deployment is ever put in cooldown");
+        g.set("cooldown", "off", "disable_cooldowns: true");
         return Ok(g);
     }
+    cooldown_rule(cx, settings, &mut g)?;
+    g.set("cooldown_s", secs.0, secs.1);
+    Ok(g)
+}
+
+/// LiteLLM's cooldown rule: the count rule when `allowed_fails` differs from LiteLLM's default
+/// or `allowed_fails_policy` is set (`_is_allowed_fails_set_on_router`), else the default rule.
+fn cooldown_rule(cx: &mut Ctx, settings: &Settings, g: &mut Section) -> Result<(), InputError> {
     let fails = match setting_num(cx, settings, "allowed_fails")? {
-        Some((x, path)) if x >= 0.0 && x.fract() == 0.0 => (x.max(1.0), path),
+        Some((x, path)) if x >= 0.0 && x.fract() == 0.0 && x <= 1e6 => Some((x, path)),
         Some((x, path)) => {
             return Err(cx.err(&path, format!("must be a whole number ≥ 0, got {x}")))
         }
-        None => (
-            DEFAULT_ALLOWED_FAILS as f64,
-            format!("LiteLLM's default DEFAULT_ALLOWED_FAILS ({CONSTANTS})"),
-        ),
+        None => None,
     };
-    let secs = match setting_num(cx, settings, "cooldown_time")? {
-        Some((x, path)) if x > 0.0 => (x, path),
-        Some((x, path)) => return Err(cx.err(&path, format!("must be > 0 seconds, got {x}"))),
-        None => (
-            DEFAULT_COOLDOWN_TIME_SECONDS,
-            format!("LiteLLM's default DEFAULT_COOLDOWN_TIME_SECONDS ({CONSTANTS})"),
-        ),
-    };
+    let mut policy: Vec<(&str, f64, String)> = Vec::new();
+    if let Some((path, v)) = settings.get("allowed_fails_policy") {
+        let Some(m) = v.as_mapping() else {
+            return Err(cx.err(path, format!("must be a mapping, got {}", describe(v))));
+        };
+        for (k, v) in m {
+            let k = key_str(k);
+            let kp = format!("{path}.{k}");
+            let key = match k.as_str() {
+                "RateLimitErrorAllowedFails" => "allowed_fails_rate_limit",
+                "InternalServerErrorAllowedFails" => "allowed_fails_error",
+                "TimeoutErrorAllowedFails" => "allowed_fails_timeout",
+                _ => {
+                    cx.draft.warn(format!(
+                        "{kp}: not modelled (llmcap's platforms answer 429s, 5xx errors and timeouts only)"
+                    ));
+                    continue;
+                }
+            };
+            match cx.number(&kp, v)? {
+                Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= 1e6 => policy.push((key, x, kp)),
+                Some(x) => return Err(cx.err(&kp, format!("must be a whole number ≥ 0, got {x}"))),
+                None => {}
+            }
+        }
+    }
+    let default = fails
+        .as_ref()
+        .is_none_or(|(x, _)| *x == DEFAULT_ALLOWED_FAILS as f64);
+    if default && policy.is_empty() {
+        let why = match &fails {
+            Some((_, path)) => format!(
+                "{path} equals LiteLLM's default ({DEFAULT_ALLOWED_FAILS}), so LiteLLM applies its default rule"
+            ),
+            None => "LiteLLM's default rule (no allowed_fails)".into(),
+        };
+        g.set("cooldown", "default", why);
+        return Ok(());
+    }
     g.set(
-        "cooldown_failures",
-        fails.0,
-        format!("allowed_fails: {}", fails.1),
+        "cooldown",
+        "count",
+        "allowed_fails / allowed_fails_policy set: LiteLLM counts failures",
     );
-    g.set(
-        "cooldown_window_s",
-        60.0,
-        "LiteLLM counts failures per minute",
-    );
-    g.set("cooldown_s", secs.0, secs.1);
-    Ok(g)
+    if let Some((x, path)) = fails {
+        g.set("allowed_fails", x, path);
+    }
+    for (key, x, path) in policy {
+        g.set(key, x, path);
+    }
+    Ok(())
 }
 
 /// Members by `order` (unset last), keeping list order within a level.
@@ -286,48 +327,59 @@ fn by_order(members: &[Member]) -> Vec<&Member> {
     sorted
 }
 
-/// The route of a group: its deployments by order, the first level weighted (weight, else rpm,
-/// else tpm, else 1) and the rest at 0; then its fallback groups' deployments. Also the fallback
-/// groups used.
+/// One route entry: the deployment, its model group, order level and weight.
+struct RouteEntry {
+    dep: usize,
+    group: String,
+    order: u32,
+    weight: Option<f64>,
+}
+
+/// The route of a group: its deployments by order (unset after the highest set level), then its
+/// fallback groups' deployments as LiteLLM tries them: depth first (a fallback group's own
+/// fallbacks before the next fallback), at most `max_fallbacks` deep, each group once.
+/// Also the fallback groups used.
 fn route_of(
-    cx: &mut Ctx,
     group: &str,
-    members: &[Member],
     groups: &[(String, Vec<Member>)],
     routing: &Routing,
-) -> (Vec<(usize, f64)>, Vec<String>) {
-    let mut route: Vec<(usize, f64)> = Vec::new();
-    let sorted = by_order(members);
-    let first_level = sorted.first().and_then(|m| m.order);
-    for m in &sorted {
-        if route.iter().any(|(d, _)| *d == m.dep) {
+) -> (Vec<RouteEntry>, Vec<String>) {
+    let mut route: Vec<RouteEntry> = Vec::new();
+    let mut via: Vec<String> = Vec::new();
+    let mut stack: Vec<(String, usize)> = vec![(group.to_string(), 0)];
+    let mut seen: Vec<String> = vec![group.to_string()];
+    while let Some((g, depth)) = stack.pop() {
+        if let Some((_, members)) = groups.iter().find(|(x, _)| *x == g) {
+            let top = members.iter().filter_map(|m| m.order).fold(0.0, f64::max);
+            for m in by_order(members) {
+                if route.iter().any(|e| e.dep == m.dep) {
+                    continue;
+                }
+                let order = m
+                    .order
+                    .map_or(top.max(0.0) as u32 + 1, |o| o.max(1.0).round() as u32);
+                route.push(RouteEntry {
+                    dep: m.dep,
+                    group: g.clone(),
+                    order,
+                    weight: m.weight,
+                });
+            }
+        }
+        if depth >= routing.max_fallbacks {
             continue;
         }
-        let w = if m.order == first_level {
-            m.weight.or(m.rpm).or(m.tpm).unwrap_or(1.0)
-        } else {
-            0.0
-        };
-        route.push((m.dep, w));
-    }
-    let mut via = Vec::new();
-    let Some(targets) = routing.fallbacks.get(group) else {
-        return (route, via);
-    };
-    if targets.len() > routing.max_fallbacks {
-        cx.draft.warn(format!(
-            "fallbacks of {group}: only the first {} are tried (max_fallbacks)",
-            routing.max_fallbacks
-        ));
-    }
-    for t in targets.iter().take(routing.max_fallbacks) {
-        via.push(t.clone());
-        if let Some((_, tm)) = groups.iter().find(|(g, _)| g == t) {
-            for m in by_order(tm) {
-                if !route.iter().any(|(d, _)| *d == m.dep) {
-                    route.push((m.dep, 0.0));
-                }
+        let targets = routing.fallbacks.get(&g).cloned().unwrap_or_default();
+        for t in targets.into_iter().rev() {
+            if !seen.contains(&t) {
+                seen.push(t.clone());
+                stack.push((t, depth + 1));
             }
+        }
+    }
+    for e in &route {
+        if e.group != group && !via.contains(&e.group) {
+            via.push(e.group.clone());
         }
     }
     (route, via)
@@ -344,22 +396,27 @@ fn class_section(
     opts: &ImportOptions,
 ) -> Result<Section, InputError> {
     let mut sec = Section::array("class");
-    let (route, via) = route_of(cx, group, members, groups, routing);
+    let (route, via) = route_of(group, groups, routing);
+    if route.iter().filter(|e| e.group == group).count() < members.len() {
+        cx.draft.warn(format!(
+            "model group {group}: a deployment listed twice in the group is tried once"
+        ));
+    }
     let traffic = opts.traffic.as_ref().and_then(|t| t.for_group(group));
     let wanted = traffic
         .and_then(|t| t.get("model"))
         .and_then(|v| v.as_str());
-    let (model, model_why) =
-        match wanted.filter(|m| route.iter().any(|(d, _)| deps[*d].model == *m)) {
-            Some(m) => (m.to_string(), "from the traffic class"),
-            None => (
-                deps[route[0].0].model.clone(),
-                "the model of the group's first deployment",
-            ),
-        };
+    let (model, model_why) = match wanted.filter(|m| route.iter().any(|e| deps[e.dep].model == *m))
+    {
+        Some(m) => (m.to_string(), "from the traffic class"),
+        None => (
+            deps[route[0].dep].model.clone(),
+            "the model of the group's first deployment",
+        ),
+    };
     let mut subs: Vec<String> = Vec::new();
-    for (d, _) in &route {
-        let m = &deps[*d].model;
+    for e in &route {
+        let m = &deps[e.dep].model;
         if *m != model && !subs.contains(m) {
             subs.push(m.clone());
         }
@@ -383,13 +440,13 @@ fn class_section(
     }
     let names: Vec<toml::Value> = route
         .iter()
-        .map(|(d, _)| toml::Value::String(deps[*d].name.clone()))
+        .map(|e| toml::Value::String(deps[e.dep].name.clone()))
         .collect();
     let route_why = if via.is_empty() {
         "the group's deployments by order".to_string()
     } else {
         format!(
-            "the group's deployments by order, then its fallbacks {} (in list order)",
+            "the group's deployments by order, then its fallbacks {} (as LiteLLM tries them, at most max_fallbacks deep)",
             via.join(", ")
         )
     };
@@ -422,42 +479,39 @@ fn class_section(
     Ok(sec)
 }
 
-/// `routing` and `weights` of a class, from the router's strategy.
-fn routing_keys(sec: &mut Section, route: &[(usize, f64)], routing: &Routing) {
-    let level = route.iter().filter(|(_, w)| *w > 0.0).count();
-    let weights =
-        || toml::Value::Array(route.iter().map(|(_, w)| toml::Value::Float(*w)).collect());
-    let from = &routing.strategy_from;
-    match routing.strategy.as_str() {
-        "simple-shuffle" if level > 1 => {
-            sec.set(
-                "routing",
-                "weighted",
-                format!(
-                    "{from}: simple-shuffle draws the first deployment of the lowest order level"
-                ),
-            );
-            sec.set("weights", weights(), "weight, else rpm, else tpm of each deployment (0 outside the first level); equal when none is set");
-        }
-        "latency-based-routing" => {
-            sec.set(
-                "routing",
-                "fastest",
-                format!("{from}: latency-based-routing, approximated by the expected TTFT order"),
-            );
-        }
-        "cost-based-routing" => {
-            sec.set("routing", "cheapest", format!("{from}: cost-based-routing"));
-        }
-        "least-busy" | "usage-based-routing" | "usage-based-routing-v2" if level > 1 => {
-            sec.set("routing", "weighted", format!("{from}: {} balances load; approximated by drawing the first deployment in proportion to its limits", routing.strategy));
-            sec.set(
-                "weights",
-                weights(),
-                "rpm / tpm (or weight) of each deployment; equal when none is set",
-            );
-        }
-        _ => {}
+/// `groups`, `orders` and (simple-shuffle with a `weight` set) `routing` and `weights` of a class.
+fn routing_keys(sec: &mut Section, route: &[RouteEntry], routing: &Routing) {
+    if route.iter().any(|e| e.group != route[0].group) {
+        let groups = route.iter().map(|e| toml::Value::String(e.group.clone()));
+        sec.set(
+            "groups",
+            toml::Value::Array(groups.collect()),
+            "the model group of each route entry (model_name)",
+        );
+    }
+    if route.iter().any(|e| e.order != 1) {
+        let orders = route.iter().map(|e| toml::Value::Integer(e.order as i64));
+        sec.set(
+            "orders",
+            toml::Value::Array(orders.collect()),
+            "litellm_params.order of each entry (unset: after the group's highest level)",
+        );
+    }
+    let weighted = route.iter().any(|e| e.weight.is_some_and(|w| w > 0.0));
+    if routing.strategy == "simple-shuffle" && weighted {
+        sec.set(
+            "routing",
+            "weighted",
+            format!("{}: simple-shuffle by weight", routing.strategy_from),
+        );
+        let w = route
+            .iter()
+            .map(|e| toml::Value::Float(e.weight.unwrap_or(0.0)));
+        sec.set(
+            "weights",
+            toml::Value::Array(w.collect()),
+            "litellm_params.weight of each entry (0 when unset)",
+        );
     }
 }
 

@@ -97,7 +97,7 @@ pub(super) fn read_entry(
             b.model
         ));
     }
-    let (offering, overrides) = match &exact {
+    let (offering, mut overrides) = match &exact {
         Some(t) => (
             t.get("offering")
                 .and_then(|v| v.as_str())
@@ -138,6 +138,17 @@ pub(super) fn read_entry(
             (offering, t)
         }
     };
+    if let (None, Some(v)) = (&exact, b.params.get("cooldown_time")) {
+        let at = format!("{}.cooldown_time", b.ppath);
+        match cx.number(&at, v)? {
+            Some(x) if (0.0..=86_400.0).contains(&x) => {
+                overrides.insert("cooldown_s".into(), toml::Value::Float(x));
+                provenance.push(format!("cooldown_s from {at} (seconds)"));
+            }
+            Some(x) => return Err(cx.err(&at, format!("must be 0 to 86400 seconds, got {x}"))),
+            None => {}
+        }
+    }
     let identity = identity(&b, &offering, &overrides, exact.as_ref());
     let name = exact
         .as_ref()
@@ -162,8 +173,6 @@ pub(super) fn read_entry(
         dep: 0,
         order: limits.order,
         weight: limits.weight,
-        rpm: limits.rpm.map(|r| r.0),
-        tpm: limits.tpm.map(|t| t.0),
     };
     Ok(Some((b.group, dep, member)))
 }

@@ -7,11 +7,13 @@
 //!   `output_cost_per_token` its prices. Entries with the same endpoint (model, api_base, region,
 //!   api_version) are one deployment: they share the platform's quota.
 //! - each `model_name` is a model group and becomes a class whose route is the group's
-//!   deployments by `order`, then its fallback groups' deployments (at most `max_fallbacks`);
-//!   simple-shuffle draws the first deployment by `weight` (else `rpm`, else `tpm`).
-//! - `num_retries`, `timeout` / `request_timeout`, `retry_after`, `allowed_fails`,
-//!   `cooldown_time`, `disable_cooldowns` become the client's retries and timeout and the
-//!   gateway's cooldown. `router_settings` wins over `litellm_settings` where both set a key.
+//!   deployments by `order`, then its fallback groups' deployments (depth first, at most
+//!   `max_fallbacks` deep).
+//! - the scenario's gateway is a LiteLLM router (`router = "litellm"`, docs/model.md 8.2):
+//!   `routing_strategy`, `num_retries`, `timeout` / `request_timeout`, `retry_after`,
+//!   `allowed_fails` / `allowed_fails_policy`, `cooldown_time`, `disable_cooldowns` and
+//!   `enable_pre_call_checks` become its keys; each class's route carries its groups and
+//!   order levels. `router_settings` wins over `litellm_settings` where both set a key.
 //!
 //! Every other key is listed in a warning, never dropped silently.
 
@@ -53,6 +55,7 @@ const PARAMS_READ: &[&str] = &[
     "aws_region_name",
     "vertex_location",
     "region_name",
+    "cooldown_time",
 ];
 /// Keys that identify an endpoint or a credential: they decide which entries are one
 /// deployment, and do not change the simulation otherwise.
@@ -77,6 +80,7 @@ const ROUTER_READ: &[&str] = &[
     "request_timeout",
     "retry_after",
     "allowed_fails",
+    "allowed_fails_policy",
     "cooldown_time",
     "disable_cooldowns",
     "fallbacks",
@@ -112,8 +116,6 @@ struct Member {
     dep: usize,
     order: Option<f64>,
     weight: Option<f64>,
-    rpm: Option<f64>,
-    tpm: Option<f64>,
 }
 
 /// Imports a LiteLLM proxy config.

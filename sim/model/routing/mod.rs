@@ -8,6 +8,8 @@
 
 use std::collections::VecDeque;
 
+mod litellm;
+
 use rand::Rng;
 
 use crate::domain::limits::MAX_TRACKED_QUEUE;
@@ -33,6 +35,9 @@ pub struct Request {
     pub z: f64,
     /// An earlier attempt met an error or a deployment in cooldown.
     pub met_error: bool,
+    /// Behind a LiteLLM router: the step the request is at, and the calls made in it.
+    pub step: u16,
+    pub calls: u16,
 }
 
 enum PoolState {
@@ -84,6 +89,8 @@ pub struct Router {
     gateway_us: u64,
     /// Draws of partial outages' 429s.
     effect_rng: SimRng,
+    /// Per-deployment counters of a LiteLLM router (`gateway.router = "litellm"`).
+    lite: Vec<litellm::Usage>,
 }
 
 /// What a deployment said to one request.
@@ -96,6 +103,31 @@ enum Answer {
         queued_past_horizon: bool,
     },
     Refused,
+}
+
+/// What one call to a deployment came to.
+enum Call {
+    Error,
+    Refused,
+    /// Admitted: the wait for a slot, the latency after it (both microseconds), and
+    /// whether the request is still queued when the horizon is reached.
+    Admitted {
+        wait_us: SimTime,
+        latency_us: SimTime,
+        queued_past_horizon: bool,
+    },
+}
+
+/// A request admitted by deployment `d`, to be booked.
+struct Served {
+    d: usize,
+    wait_us: SimTime,
+    latency_us: SimTime,
+    queued_past_horizon: bool,
+    /// Served by another deployment than the first it would have tried.
+    spilled: bool,
+    /// An earlier call met an error or a cooldown.
+    rescued: bool,
 }
 
 impl Router {
@@ -142,6 +174,10 @@ impl Router {
             cooldown_until: vec![0; n],
             gateway_us: sc.gateway.latency_us,
             effect_rng: stream(sc.seed, rep, Purpose::Outages, u64::MAX),
+            lite: match sc.gateway.litellm {
+                Some(_) => (0..n).map(|_| litellm::Usage::default()).collect(),
+                None => Vec::new(),
+            },
         }
     }
 
@@ -211,36 +247,27 @@ impl Router {
         }
     }
 
-    /// One pass down the class's route at `now`, recording the outcome in `m`.
-    /// Returns the request and the time of its retry, if every deployment
-    /// refused and the client tries again.
+    /// One pass down the class's route at `now` (or, behind a LiteLLM router, the
+    /// calls it makes until it must wait), recording the outcome in `m`. Returns the
+    /// request and the time it continues, if it is not done.
     pub fn attempt(
         &mut self,
         sc: &Scenario,
         m: &mut RepMetrics,
         now: SimTime,
-        mut req: Request,
+        req: Request,
         retry_rng: &mut SimRng,
         route_rng: &mut SimRng,
     ) -> Option<(SimTime, Request)> {
+        if let Some(cfg) = &sc.gateway.litellm {
+            return self.litellm_attempt(sc, cfg, m, now, req, retry_rng, route_rng);
+        }
         let ci = req.class as usize;
         let class = &sc.classes[ci];
         let hour = (now / US_PER_HOUR) as usize;
         // Weighted routing draws the first deployment; the rest keep route order.
         let first = match &class.routing {
-            Routing::Weighted(w) => {
-                let total: f64 = w.iter().sum();
-                let mut x = route_rng.random::<f64>() * total;
-                let mut first = w.len() - 1;
-                for (i, wi) in w.iter().enumerate() {
-                    if x < *wi {
-                        first = i;
-                        break;
-                    }
-                    x -= wi;
-                }
-                first
-            }
+            Routing::Weighted(w) => draw(w, route_rng),
             _ => 0,
         };
         let route = &class.route;
@@ -251,7 +278,6 @@ impl Router {
         };
         let last = route.len() - 1;
         let mut errored = false;
-        let mut outcome = None;
         for pos in 0..route.len() {
             let d = at(pos);
             if self.cooldown_until[d] > now {
@@ -259,99 +285,149 @@ impl Router {
                 errored = true;
                 continue;
             }
-            let mut factor = 1.0;
-            match self.outage(d, now) {
-                Some(OutageEffect::Full) => {
-                    m.deployments[d].errors += 1;
-                    m.cell(hour, d).errors += 1;
+            match self.call(m, d, now, &req) {
+                Call::Error => {
+                    self.errored(m, hour, d);
                     self.failed(d, now, m);
                     errored = true;
-                    continue;
                 }
-                Some(OutageEffect::Partial {
-                    latency_factor,
-                    error_rate,
-                }) => {
-                    if error_rate > 0.0 && self.effect_rng.random::<f64>() < error_rate {
-                        self.refused(m, hour, d, pos < last, now);
-                        continue;
-                    }
-                    factor = latency_factor;
+                Call::Refused => self.refused(m, hour, d, pos < last, now),
+                Call::Admitted {
+                    wait_us,
+                    latency_us,
+                    queued_past_horizon,
+                } => {
+                    let rescued = errored || req.met_error;
+                    let served = Served {
+                        d,
+                        wait_us,
+                        latency_us,
+                        queued_past_horizon,
+                        spilled: pos > 0,
+                        rescued,
+                    };
+                    self.serve(sc, m, now, &req, served);
+                    return None;
                 }
-                None => {}
             }
-            let Answer::Admitted {
+        }
+        self.refused_everywhere(sc, m, now, req, errored, retry_rng)
+    }
+
+    /// What a deployment does with one call at `now`: an error (a full outage), a 429
+    /// (quota, a full reserved queue, a partial outage's share), or admission.
+    fn call(&mut self, m: &mut RepMetrics, d: usize, now: SimTime, req: &Request) -> Call {
+        let mut factor = 1.0;
+        match self.outage(d, now) {
+            Some(OutageEffect::Full) => return Call::Error,
+            Some(OutageEffect::Partial {
+                latency_factor,
+                error_rate,
+            }) => {
+                if error_rate > 0.0 && self.effect_rng.random::<f64>() < error_rate {
+                    return Call::Refused;
+                }
+                factor = latency_factor;
+            }
+            None => {}
+        }
+        match self.ask(d, m, now, req) {
+            Answer::Admitted {
                 wait_us,
                 slowdown,
                 queued_past_horizon,
-            } = self.ask(d, m, now, &req)
-            else {
-                self.refused(m, hour, d, pos < last, now);
-                continue;
-            };
-            outcome = Some((pos, d, wait_us, slowdown, queued_past_horizon, factor));
-            break;
+            } => Call::Admitted {
+                wait_us,
+                // Adding 0.5 and truncating rounds a non-negative value like f64::round,
+                // without the libm call (measurable at millions of requests per second).
+                latency_us: (self.deps[d].latency_us(req, slowdown) * factor + 0.5) as u64,
+                queued_past_horizon,
+            },
+            Answer::Refused => Call::Refused,
         }
-        let rescued = errored || req.met_error;
-        if let Some((pos, d, wait_us, slowdown, queued_past_horizon, factor)) = outcome {
-            let cs = &mut m.classes[ci];
-            if queued_past_horizon {
-                // Still waiting for a slot at the end of the run: neither served
-                // nor billed within the horizon.
-                cs.in_flight += 1;
-                m.deployments[d].queued_at_horizon += 1;
-                return None;
-            }
-            // Adding 0.5 and truncating rounds a non-negative value like f64::round,
-            // without the libm call (measurable at millions of requests per second).
-            let latency = (self.deps[d].latency_us(&req, slowdown) * factor + 0.5) as u64;
-            let ttft = (now - req.arrived)
-                .saturating_add(wait_us)
-                .saturating_add(latency)
-                .saturating_add(self.gateway_us);
-            let cell = m.cell(hour, d);
-            cell.requests += 1;
-            cell.input_tokens += req.input as u64;
-            cell.output_tokens += req.output as u64;
-            m.add_class_tokens(hour, ci, d, req.input as u64, req.output as u64);
-            let ds = &mut m.deployments[d];
-            ds.served += 1;
-            ds.input_tokens += req.input as u64;
-            ds.output_tokens += req.output as u64;
-            let cs = &mut m.classes[ci];
-            if sc.client.timeout_us.is_some_and(|t| ttft > t) {
-                cs.failed += 1;
-                m.hour_failed[hour] += 1;
-                return None;
-            }
-            if rescued {
-                ds.rescued += 1;
-                ds.rescued_input_tokens += req.input as u64;
-                ds.rescued_output_tokens += req.output as u64;
-                cs.rescued += 1;
-            }
-            ds.ttft.record(ttft);
-            cs.ttft.record(ttft);
-            cs.served += 1;
-            cs.spilled += (pos > 0) as u64;
-            cs.input_tokens += req.input as u64;
-            cs.output_tokens += req.output as u64;
-            if class.sla.is_some_and(|s| ttft <= s.ttft_us) {
-                cs.within_sla += 1;
-            }
-            let b = hour * TTFT_BINS + ttft_bin(ttft);
-            m.hour_ttft[b] = m.hour_ttft[b].saturating_add(1);
-            // Without incidents every TTFT is "normal": the report reads the
-            // overall histogram instead of recording a third copy here.
-            if !self.incidents.is_empty() {
-                if self.in_incident(req.arrived) {
-                    m.ttft_incident.record(ttft);
-                } else {
-                    m.ttft_normal.record(ttft);
-                }
-            }
-            return None;
+    }
+
+    /// Books an error (a full outage) of `d`.
+    fn errored(&mut self, m: &mut RepMetrics, hour: usize, d: usize) {
+        m.deployments[d].errors += 1;
+        m.cell(hour, d).errors += 1;
+    }
+
+    /// Books a request admitted by `s.d` at `now`.
+    fn serve(&mut self, sc: &Scenario, m: &mut RepMetrics, now: SimTime, req: &Request, s: Served) {
+        let ci = req.class as usize;
+        let class = &sc.classes[ci];
+        let hour = (now / US_PER_HOUR) as usize;
+        let d = s.d;
+        let cs = &mut m.classes[ci];
+        if s.queued_past_horizon {
+            // Still waiting for a slot at the end of the run: neither served
+            // nor billed within the horizon.
+            cs.in_flight += 1;
+            m.deployments[d].queued_at_horizon += 1;
+            return;
         }
+        let ttft = (now - req.arrived)
+            .saturating_add(s.wait_us)
+            .saturating_add(s.latency_us)
+            .saturating_add(self.gateway_us);
+        let cell = m.cell(hour, d);
+        cell.requests += 1;
+        cell.input_tokens += req.input as u64;
+        cell.output_tokens += req.output as u64;
+        m.add_class_tokens(hour, ci, d, req.input as u64, req.output as u64);
+        let ds = &mut m.deployments[d];
+        ds.served += 1;
+        ds.input_tokens += req.input as u64;
+        ds.output_tokens += req.output as u64;
+        let cs = &mut m.classes[ci];
+        if sc.client.timeout_us.is_some_and(|t| ttft > t) {
+            cs.failed += 1;
+            m.hour_failed[hour] += 1;
+            return;
+        }
+        if s.rescued {
+            ds.rescued += 1;
+            ds.rescued_input_tokens += req.input as u64;
+            ds.rescued_output_tokens += req.output as u64;
+            cs.rescued += 1;
+        }
+        ds.ttft.record(ttft);
+        cs.ttft.record(ttft);
+        cs.served += 1;
+        cs.spilled += s.spilled as u64;
+        cs.input_tokens += req.input as u64;
+        cs.output_tokens += req.output as u64;
+        if class.sla.is_some_and(|s| ttft <= s.ttft_us) {
+            cs.within_sla += 1;
+        }
+        let b = hour * TTFT_BINS + ttft_bin(ttft);
+        m.hour_ttft[b] = m.hour_ttft[b].saturating_add(1);
+        // Without incidents every TTFT is "normal": the report reads the
+        // overall histogram instead of recording a third copy here.
+        if !self.incidents.is_empty() {
+            if self.in_incident(req.arrived) {
+                m.ttft_incident.record(ttft);
+            } else {
+                m.ttft_normal.record(ttft);
+            }
+        }
+    }
+
+    /// Every deployment refused attempt `req.failed_attempts + 1`: the client backs off
+    /// and retries, gives up at its deadline, or counts the request as throttled (or
+    /// errored, when it met an error or a cooldown).
+    fn refused_everywhere(
+        &mut self,
+        sc: &Scenario,
+        m: &mut RepMetrics,
+        now: SimTime,
+        mut req: Request,
+        errored: bool,
+        retry_rng: &mut SimRng,
+    ) -> Option<(SimTime, Request)> {
+        let ci = req.class as usize;
+        let hour = (now / US_PER_HOUR) as usize;
         req.failed_attempts += 1;
         req.met_error |= errored;
         let cs = &mut m.classes[ci];
@@ -377,6 +453,8 @@ impl Router {
             return None;
         }
         cs.retries += 1;
+        req.step = 0;
+        req.calls = 0;
         Some((now + wait, req))
     }
 
@@ -391,6 +469,19 @@ impl Router {
         }
         self.failed(d, now, m);
     }
+}
+
+/// An index drawn with weights `w` (not all 0); the last on rounding.
+fn draw(w: &[f64], rng: &mut SimRng) -> usize {
+    let total: f64 = w.iter().sum();
+    let mut x = rng.random::<f64>() * total;
+    for (i, wi) in w.iter().enumerate() {
+        if x < *wi {
+            return i;
+        }
+        x -= wi;
+    }
+    w.len() - 1
 }
 
 /// Wait before attempt `failed + 1`, after `failed` attempts (>= 1) have failed:
