@@ -201,7 +201,7 @@ pub struct SimOptions {
     #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub replications: Option<u32>,
     /// Override the horizon in hours.
-    #[arg(long, allow_negative_numbers = true, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(1..=17568))]
+    #[arg(long, allow_negative_numbers = true, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(1..=26352))]
     pub horizon_hours: Option<u32>,
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -516,14 +516,14 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
             "  class {}: {} req/s mean, ~{:.0} requests per replication, route {}",
             c.name,
             c.arrivals.mean_rps,
-            c.expected_arrivals(sc.horizon_hours, sc.start_weekday),
+            c.expected_arrivals(sc.horizon_hours, sc.start_date),
             route.join(" -> ")
         );
     }
     let per_rep: f64 = sc
         .classes
         .iter()
-        .map(|c| c.expected_arrivals(sc.horizon_hours, sc.start_weekday))
+        .map(|c| c.expected_arrivals(sc.horizon_hours, sc.start_date))
         .sum();
     println!(
         "  estimated work: ~{:.0} requests to simulate ({} replication(s) x ~{:.0} requests)",
@@ -547,7 +547,7 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
             .iter()
             .flat_map(|p| {
                 p.classes.iter().map(|c| {
-                    c.expected_arrivals(p.horizon_hours, p.start_weekday) * p.replications as f64
+                    c.expected_arrivals(p.horizon_hours, p.start_date) * p.replications as f64
                 })
             })
             .sum();

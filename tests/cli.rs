@@ -242,6 +242,44 @@ fn bad_start_dates_are_rejected() {
 }
 
 #[test]
+fn bad_growth_is_rejected() {
+    let arrivals = "arrivals = { mean_rps = 3.0, peak_hour = 1, peak_to_trough = 2.0 }";
+    let with = |extra: &'static str| {
+        move |s: &str| s.replace(arrivals, &arrivals.replace(" }", &format!(", {extra} }}")))
+    };
+    rejects(
+        with("growth = { monthly = -1.5 }"),
+        "class[0].arrivals.growth.monthly",
+        "a number from -0.99 to 10",
+    );
+    rejects(
+        with("growth = { monthly = 0.1, multipliers = [1, 2] }"),
+        "class[0].arrivals.growth",
+        "exactly one of monthly",
+    );
+    rejects(
+        with("growth = { multipliers = [1, -2] }"),
+        "class[0].arrivals.growth.multipliers[1]",
+        "a number from 0 to 1000000",
+    );
+    rejects(
+        with("seasonality = [1, 2, 3]"),
+        "class[0].arrivals.seasonality",
+        "12 month-of-year factors, January first, got 3",
+    );
+    // 10x a month for a year: about 9e14 requests, past the limit on work.
+    rejects(
+        |s| {
+            with("growth = { monthly = 10 }")(s)
+                .replace("horizon_hours = 3", "horizon_hours = 8760")
+                .replace("replications = 3", "replications = 1")
+        },
+        "class[0].arrivals.growth",
+        "lower the growth",
+    );
+}
+
+#[test]
 fn negative_rate_is_rejected() {
     rejects(
         |s| s.replace("mean_rps = 3.0", "mean_rps = -3.0"),

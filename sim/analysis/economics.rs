@@ -35,7 +35,7 @@ impl TokenMix {
         let mut n = 0.0;
         let (mut input, mut output) = (0.0, 0.0);
         for c in sc.classes.iter().filter(|c| c.route.contains(&d)) {
-            let k = c.expected_arrivals(sc.horizon_hours, sc.start_weekday);
+            let k = c.expected_arrivals(sc.horizon_hours, sc.start_date);
             n += k;
             input += k * c.input_tokens.mean();
             output += k * c.output_tokens.mean();

@@ -254,7 +254,7 @@ pub fn default_max_units(sc: &Scenario, d: usize) -> u32 {
                 .iter()
                 .filter(|c| c.route.contains(&d))
                 .map(|c| {
-                    c.expected_in_hour(h, sc.start_weekday) / 3600.0
+                    c.expected_in_hour(h, sc.start_date) / 3600.0
                         * (c.input_tokens.mean() + r.output_weight * c.output_tokens.mean())
                 })
                 .sum::<f64>()

@@ -178,7 +178,7 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
                 Some(t) => Source::Trace(Box::new(TraceArrivals::new(t, open_rows))),
                 None => Source::Synthetic(ArrivalGen::new(
                     &c.arrivals,
-                    sc.start_weekday,
+                    sc.start_date,
                     &mut arrival_rng,
                 )),
             };

@@ -7,8 +7,9 @@
 /// saturated instead of growing memory with every request.
 pub const MAX_TRACKED_QUEUE: usize = 1 << 20;
 
-/// Longest horizon, hours: two leap years.
-pub const MAX_HORIZON_HOURS: f64 = 24.0 * 366.0 * 2.0;
+/// Longest horizon, hours: three leap years (a 36-month commitment ladder at hourly
+/// resolution; scripts/bench_long_horizon.sh measures its memory).
+pub const MAX_HORIZON_HOURS: f64 = 24.0 * 366.0 * 3.0;
 
 /// Slots of one reserved pool (units x concurrency_per_unit): each slot is a
 /// heap entry in the simulation.

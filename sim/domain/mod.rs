@@ -14,4 +14,4 @@ pub mod traffic;
 pub use options::{PlanOptions, SlaTarget, SweepSpec};
 pub use scenario::*;
 pub use trace::{TraceSource, TraceStats};
-pub use traffic::{ArrivalProcess, ArrivalSpec, TokenDist};
+pub use traffic::{ArrivalProcess, ArrivalSpec, Growth, TokenDist};

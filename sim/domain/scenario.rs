@@ -154,8 +154,9 @@ pub enum Routing {
 }
 
 impl Class {
-    /// Expected arrivals in simulated hour `hour`.
-    pub fn expected_in_hour(&self, hour: u64, start_weekday: u8) -> f64 {
+    /// Expected arrivals in simulated hour `hour` of a run starting on day
+    /// `start_date` (days since 1970-01-01; `Scenario::start_date`).
+    pub fn expected_in_hour(&self, hour: u64, start_date: i64) -> f64 {
         match &self.trace {
             Some(t) => t
                 .stats
@@ -163,15 +164,15 @@ impl Class {
                 .get(hour as usize)
                 .copied()
                 .unwrap_or(0.0),
-            None => self.arrivals.rate_in_hour(hour, start_weekday) * 3600.0,
+            None => self.arrivals.rate_in_hour(hour, start_date) * 3600.0,
         }
     }
 
     /// Expected arrivals over the first `hours` hours.
-    pub fn expected_arrivals(&self, hours: u32, start_weekday: u8) -> f64 {
+    pub fn expected_arrivals(&self, hours: u32, start_date: i64) -> f64 {
         match &self.trace {
             Some(t) => t.stats.expected_per_hour.iter().take(hours as usize).sum(),
-            None => self.arrivals.expected_arrivals(hours, start_weekday),
+            None => self.arrivals.expected_arrivals(hours, start_date),
         }
     }
 }
@@ -417,7 +418,7 @@ impl Scenario {
             let a = &c.arrivals;
             let flat = a.weekday.iter().all(|f| (f - 1.0).abs() < 1e-12);
             if !flat && self.horizon_hours % 168 != 0 {
-                let mean = a.expected_arrivals(self.horizon_hours, self.start_weekday)
+                let mean = a.expected_arrivals(self.horizon_hours, self.start_date)
                     / (self.horizon_hours as f64 * 3600.0);
                 w.push(format!(
                     "class[{i}].arrivals.weekday: the factors average to 1 over whole weeks, but the horizon is {} h, so this run's mean rate is {mean:.3} req/s rather than mean_rps = {}",

@@ -67,6 +67,41 @@ pub fn weekday(days: i64) -> u8 {
     (days + 3).rem_euclid(7) as u8
 }
 
+/// Days in month `m` (1-12) of year `y`.
+pub fn days_in_month(y: i64, m: u32) -> u32 {
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    (days_from_civil(ny, nm, 1) - days_from_civil(y, m, 1)) as u32
+}
+
+/// Whole months from day `start` to day `day` (both days since 1970-01-01), counted
+/// by anniversary the way a monthly term renews: month 1 begins on the same day of
+/// the next month, or on that month's last day when it is shorter (a run starting
+/// on 31 January enters month 1 on 28 or 29 February). 0 before the start.
+pub fn months_since(start: i64, day: i64) -> u32 {
+    if day <= start {
+        return 0;
+    }
+    let (y0, m0, d0) = civil_from_days(start);
+    let (y, m, d) = civil_from_days(day);
+    let months = (y - y0) * 12 + m as i64 - m0 as i64;
+    let anniversary = d0.min(days_in_month(y, m));
+    let months = if d < anniversary { months - 1 } else { months };
+    months.max(0) as u32
+}
+
+/// The first day of month `k` counted by [`months_since`] from `start`.
+pub fn month_start(start: i64, k: u32) -> i64 {
+    let (y0, m0, d0) = civil_from_days(start);
+    let total = y0 * 12 + (m0 as i64 - 1) + k as i64;
+    let (y, m) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
+    days_from_civil(y, m, d0.min(days_in_month(y, m)))
+}
+
+/// Month of the year (1 = January .. 12) of day `day`.
+pub fn month_of_year(day: i64) -> u32 {
+    civil_from_days(day).1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +131,30 @@ mod tests {
             let (y, m, dd) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, dd), days);
         }
+    }
+
+    #[test]
+    fn months_count_by_anniversary() {
+        let d = |s: &str| parse_date(s).unwrap();
+        let jan31 = d("2026-01-31");
+        assert_eq!(months_since(jan31, d("2026-02-27")), 0);
+        assert_eq!(
+            months_since(jan31, d("2026-02-28")),
+            1,
+            "short month: its last day"
+        );
+        assert_eq!(months_since(jan31, d("2026-03-30")), 1);
+        assert_eq!(months_since(jan31, d("2026-03-31")), 2);
+        assert_eq!(months_since(jan31, d("2027-01-31")), 12);
+        assert_eq!(month_start(jan31, 1), d("2026-02-28"));
+        assert_eq!(month_start(jan31, 13), d("2027-02-28"));
+        assert_eq!(month_start(d("2027-12-15"), 1), d("2028-01-15"));
+        for k in 0..40 {
+            let s = month_start(jan31, k);
+            assert_eq!(months_since(jan31, s), k);
+            assert_eq!(months_since(jan31, s - 1), k.saturating_sub(1));
+        }
+        assert_eq!(days_in_month(2028, 2), 29);
+        assert_eq!(month_of_year(d("2026-12-31")), 12);
     }
 }

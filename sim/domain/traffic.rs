@@ -5,6 +5,8 @@
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
+use crate::domain::time;
+
 /// z such that P(Z <= z) = 0.90 for a standard normal.
 pub const Z90: f64 = 1.281_551_565_544_600_4;
 /// z such that P(Z <= z) = 0.99 for a standard normal.
@@ -28,20 +30,66 @@ pub struct ArrivalSpec {
     pub weekday: [f64; 7],
     pub overdispersion: f64,
     pub burst_interval_s: u32,
+    /// Growth by month since the start (months counted by anniversary, see
+    /// [`crate::domain::time::months_since`]).
+    pub growth: Growth,
+    /// Month-of-year factors (January first), mean 1.
+    pub seasonality: [f64; 12],
+}
+
+/// How a class's rate grows, month by month from the start of the run.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Growth {
+    /// The same level every month.
+    #[default]
+    None,
+    /// `growth = { monthly = g }`: month m runs at (1 + g)^m.
+    Compound(f64),
+    /// `growth = { multipliers = [...] }`: month m runs at `v[m]`, the last
+    /// value holding after the list ends.
+    Multipliers(Vec<f64>),
+}
+
+impl Growth {
+    /// The multiplier of month `m` (0 = the month the run starts in).
+    pub fn factor(&self, m: u32) -> f64 {
+        match self {
+            Growth::None => 1.0,
+            Growth::Compound(g) => (1.0 + g).powi(m.min(i32::MAX as u32) as i32),
+            Growth::Multipliers(v) => v.get(m as usize).or(v.last()).copied().unwrap_or(1.0),
+        }
+    }
+
+    /// A one-line description for reports, or None for no growth.
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            Growth::None => None,
+            Growth::Compound(g) => Some(format!("{:+}% a month, compounding", g * 100.0)),
+            Growth::Multipliers(v) => Some(format!("{} monthly multipliers", v.len())),
+        }
+    }
 }
 
 impl ArrivalSpec {
-    /// Profile rate (requests per second) in simulated hour `hour`.
-    pub fn rate_in_hour(&self, hour: u64, start_weekday: u8) -> f64 {
+    /// Profile rate (requests per second) in simulated hour `hour` of a run
+    /// whose hour 0 is 00:00 UTC of day `start_date` (days since 1970-01-01):
+    /// mean_rps x hour of day x day of week x month of year x growth.
+    pub fn rate_in_hour(&self, hour: u64, start_date: i64) -> f64 {
         let hod = (hour % 24) as usize;
-        let dow = ((hour / 24 + start_weekday as u64) % 7) as usize;
-        self.mean_rps * self.hourly[hod] * self.weekday[dow]
+        let day = start_date + (hour / 24) as i64;
+        let dow = time::weekday(day) as usize;
+        let base = self.mean_rps * self.hourly[hod] * self.weekday[dow];
+        if self.growth == Growth::None && self.seasonality == [1.0; 12] {
+            return base;
+        }
+        let moy = time::month_of_year(day) as usize - 1;
+        base * self.seasonality[moy] * self.growth.factor(time::months_since(start_date, day))
     }
 
     /// Expected arrivals over the first `hours` hours.
-    pub fn expected_arrivals(&self, hours: u32, start_weekday: u8) -> f64 {
+    pub fn expected_arrivals(&self, hours: u32, start_date: i64) -> f64 {
         (0..hours as u64)
-            .map(|h| self.rate_in_hour(h, start_weekday) * 3600.0)
+            .map(|h| self.rate_in_hour(h, start_date) * 3600.0)
             .sum()
     }
 }
@@ -219,6 +267,49 @@ mod tests {
         assert_eq!(interpolate(&pts, 0.25), 55.0);
         assert_eq!(interpolate(&pts, 0.75), 550.0);
         assert_eq!(interpolate(&pts, 1.0), 1000.0);
+    }
+
+    #[test]
+    fn growth_and_seasonality_over_three_months_by_hand() {
+        // 2026-01-01 .. 2026-04-01: January (31 days), February (28), March (31).
+        let start = time::parse_date("2026-01-01").unwrap();
+        let mut a = ArrivalSpec {
+            process: ArrivalProcess::Poisson,
+            mean_rps: 1.0,
+            hourly: [1.0; 24],
+            weekday: [1.0; 7],
+            overdispersion: 0.0,
+            burst_interval_s: 60,
+            growth: Growth::Compound(0.10),
+            seasonality: [1.0; 12],
+        };
+        let hours = 24 * (31 + 28 + 31);
+        // Months 0, 1, 2 at 1, 1.1, 1.21 requests/s: 86,400 x (31 + 30.8 + 37.51).
+        let by_hand = 86_400.0 * (31.0 + 28.0 * 1.1 + 31.0 * 1.21);
+        assert!((a.expected_arrivals(hours, start) - by_hand).abs() < 1e-6 * by_hand);
+        // January twice the other months; normalised to mean 1: 24/13 and 12/13.
+        let mut s = [12.0 / 13.0; 12];
+        s[0] = 24.0 / 13.0;
+        a.seasonality = s;
+        a.growth = Growth::Multipliers(vec![1.0, 2.0]);
+        let by_hand =
+            86_400.0 * (31.0 * 24.0 / 13.0 + 28.0 * 2.0 * 12.0 / 13.0 + 31.0 * 2.0 * 12.0 / 13.0);
+        assert!((a.expected_arrivals(hours, start) - by_hand).abs() < 1e-6 * by_hand);
+        // Month 1 starts at midnight of 1 February: hour 743 is January, 744 February.
+        assert!((a.rate_in_hour(743, start) - 24.0 / 13.0).abs() < 1e-12);
+        assert!((a.rate_in_hour(744, start) - 24.0 / 13.0).abs() < 1e-12);
+        assert!(
+            (a.rate_in_hour(24 * 59, start) - 24.0 / 13.0).abs() < 1e-12,
+            "March, month 2"
+        );
+    }
+
+    #[test]
+    fn growth_factors() {
+        assert_eq!(Growth::None.factor(30), 1.0);
+        assert!((Growth::Compound(0.05).factor(12) - 1.795_856_326_022_129).abs() < 1e-12);
+        let m = Growth::Multipliers(vec![1.0, 1.5, 3.0]);
+        assert_eq!((m.factor(0), m.factor(2), m.factor(36)), (1.0, 3.0, 3.0));
     }
 
     #[test]

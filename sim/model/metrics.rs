@@ -13,8 +13,10 @@ use crate::model::engine::{SimTime, US_PER_HOUR};
 
 /// Significant decimal digits kept by the TTFT histograms.
 pub const HIST_SIGFIG: u8 = 3;
-/// Longer than the longest horizon (two years), so no TTFT is ever clamped.
-const HIST_MAX_US: u64 = 1000 * 24 * US_PER_HOUR;
+/// Longer than the longest horizon (three leap years, 1,098 days), so no TTFT is ever
+/// clamped. HdrHistogram rounds the range up to 2^47 us (1,628 days) either way, so
+/// raising it from 1,000 days added no bucket.
+const HIST_MAX_US: u64 = 1200 * 24 * US_PER_HOUR;
 
 /// A TTFT histogram in microseconds.
 #[derive(Debug, Clone)]

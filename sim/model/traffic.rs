@@ -22,7 +22,8 @@ use crate::model::rng::SimRng;
 /// Generates the arrival times of one request class.
 pub struct ArrivalGen {
     spec: ArrivalSpec,
-    start_weekday: u8,
+    /// Day of simulated hour 0, days since 1970-01-01.
+    start_date: i64,
     segment_us: u64,
     /// Absolute time in seconds of the last arrival or boundary.
     t: f64,
@@ -33,7 +34,7 @@ pub struct ArrivalGen {
 }
 
 impl ArrivalGen {
-    pub fn new(spec: &ArrivalSpec, start_weekday: u8, rng: &mut SimRng) -> Self {
+    pub fn new(spec: &ArrivalSpec, start_date: i64, rng: &mut SimRng) -> Self {
         let segment_us = if spec.overdispersion > 0.0 {
             spec.burst_interval_s as u64 * US_PER_SEC
         } else {
@@ -46,7 +47,7 @@ impl ArrivalGen {
         });
         let mut g = ArrivalGen {
             spec: spec.clone(),
-            start_weekday,
+            start_date,
             segment_us,
             t: 0.0,
             seg_end_us: 0,
@@ -70,7 +71,7 @@ impl ArrivalGen {
         self.seg_end_us = start_us + self.segment_us;
         let base = self
             .spec
-            .rate_in_hour(start_us / US_PER_HOUR, self.start_weekday);
+            .rate_in_hour(start_us / US_PER_HOUR, self.start_date);
         self.rate = match &self.gamma {
             Some(g) => base * g.sample(rng),
             None => base,
@@ -237,7 +238,7 @@ impl TraceArrivals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::traffic::{shape_profile, TokenDist};
+    use crate::domain::traffic::{shape_profile, Growth, TokenDist};
     use crate::model::rng::{stream, Purpose};
 
     fn spec(rps: f64) -> ArrivalSpec {
@@ -248,6 +249,8 @@ mod tests {
             weekday: [1.0; 7],
             overdispersion: 0.0,
             burst_interval_s: 60,
+            growth: Growth::None,
+            seasonality: [1.0; 12],
         }
     }
 
@@ -319,6 +322,41 @@ mod tests {
         let trough = per_hour[2] as f64;
         let expected = 4.0;
         assert!((peak / trough - expected).abs() < 0.5, "{peak}/{trough}");
+    }
+
+    #[test]
+    fn growth_and_seasonality_shape_monthly_counts() {
+        // Months from 2026-02-01: February (28 days) at 1x, March (31) at 2x,
+        // April (30) at 2x times a seasonal April of 1.5 (factors mean 1).
+        let start = crate::domain::time::parse_date("2026-02-01").unwrap();
+        let mut s = spec(0.05);
+        s.growth = Growth::Multipliers(vec![1.0, 2.0]);
+        let mut season = [1.0; 12];
+        season[3] = 1.5;
+        season[9] = 0.5;
+        s.seasonality = season;
+        let days = [28u64, 31, 30];
+        let hours: u64 = days.iter().sum::<u64>() * 24;
+        let mut rng = stream(5, 0, Purpose::Arrivals, 0);
+        let mut g = ArrivalGen::new(&s, start, &mut rng);
+        let mut per_month = [0f64; 3];
+        let ends = [28 * 24, 59 * 24, 89 * 24];
+        while let Some(t) = g.next(hours * US_PER_HOUR, &mut rng) {
+            let h = t / US_PER_HOUR;
+            per_month[ends.iter().position(|e| h < *e).unwrap()] += 1.0;
+        }
+        for (m, (n, level)) in per_month.iter().zip([1.0, 2.0, 3.0]).enumerate() {
+            let expected = 0.05 * 86_400.0 * days[m] as f64 * level;
+            // Poisson: 5 standard deviations.
+            assert!(
+                (n - expected).abs() < 5.0 * expected.sqrt(),
+                "month {m}: {n} vs {expected}"
+            );
+        }
+        let by_hand: f64 = (0..3)
+            .map(|m| 0.05 * 86_400.0 * days[m] as f64 * [1.0, 2.0, 3.0][m])
+            .sum();
+        assert!((s.expected_arrivals(hours as u32, start) - by_hand).abs() < 1e-6 * by_hand);
     }
 
     #[test]

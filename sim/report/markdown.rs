@@ -495,7 +495,7 @@ fn class_assumptions(o: &mut String, sc: &Scenario) {
             c.route.iter().map(|&d| format!("`{}`", sc.deployments[d].name)).collect::<Vec<_>>().join(" → "),
             match a.process { ArrivalProcess::Poisson => "Poisson", ArrivalProcess::Deterministic => "deterministic" },
             a.mean_rps,
-            count(a.expected_arrivals(sc.horizon_hours, sc.start_weekday)),
+            count(a.expected_arrivals(sc.horizon_hours, sc.start_date)),
             peak,
             trough,
             a.weekday.iter().map(|w| format!("{w:.2}")).collect::<Vec<_>>().join(", "),

@@ -456,7 +456,7 @@ pub fn arrivals(
     row(&mut w, WHAT, ["hour", "class", "arrivals", "expected"])?;
     for h in 0..pooled.hours as usize {
         for (c, class) in sc.classes.iter().enumerate() {
-            let expected = class.expected_in_hour(h as u64, sc.start_weekday);
+            let expected = class.expected_in_hour(h as u64, sc.start_date);
             row(
                 &mut w,
                 WHAT,

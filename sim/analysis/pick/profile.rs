@@ -318,7 +318,9 @@ impl Profile {
             let weekday = WEEKDAYS
                 .iter()
                 .position(|d| *d == start_weekday)
-                .unwrap_or(0) as u8;
+                .unwrap_or(0) as i64;
+            // The probe's calendar moved to the profile's weekday.
+            let weekday = probe.start_date - probe.start_weekday as i64 + weekday;
             let per_rps = class.expected_in_hour(0, weekday) / 3600.0;
             let peak = (0..24u64)
                 .map(|h| class.expected_in_hour(h, weekday) / 3600.0)

@@ -1,10 +1,12 @@
 //! Validation of request classes: route, SLA, routing policy, arrivals and
 //! token distributions.
 
-use crate::domain::{ArrivalProcess, ArrivalSpec, Class, Deployment, Routing, Sla, TokenDist};
+use crate::domain::{
+    ArrivalProcess, ArrivalSpec, Class, Deployment, Growth, Routing, Sla, TokenDist,
+};
 use crate::error::InputError;
 use crate::input::document::{ms_to_us, normalised, Checker};
-use crate::input::scenario::raw::{RawArrivals, RawClass, RawTokens};
+use crate::input::scenario::raw::{RawArrivals, RawClass, RawGrowth, RawTokens};
 use crate::input::scenario::route_order;
 use crate::input::scenario::trace_scan::{trace_summary, validate_trace};
 use crate::input::scenario::validate::profile;
@@ -167,22 +169,12 @@ fn validate_arrivals(c: &Checker, p: &str, a: &RawArrivals) -> Result<ArrivalSpe
         ("peak_hour", a.peak_hour),
         ("peak_to_trough", a.peak_to_trough),
     )?;
-    let weekday = match &a.weekday {
-        Some(v) if v.len() == 7 => {
-            let n = normalised(c, &format!("{p}.weekday"), v)?;
-            std::array::from_fn(|i| n[i])
-        }
-        Some(v) => {
-            return Err(c.err(
-                format!("{p}.weekday"),
-                format!(
-                    "must list 7 day-of-week factors, Monday first, got {}",
-                    v.len()
-                ),
-            ))
-        }
-        None => [1.0; 7],
-    };
+    let weekday = factors(
+        c,
+        &format!("{p}.weekday"),
+        &a.weekday,
+        "day-of-week factors, Monday first",
+    )?;
     let overdispersion = c.range(
         &format!("{p}.overdispersion"),
         a.overdispersion.unwrap_or(0.0),
@@ -202,6 +194,12 @@ fn validate_arrivals(c: &Checker, p: &str, a: &RawArrivals) -> Result<ArrivalSpe
             "must be 0 for process = \"deterministic\"",
         ));
     }
+    let seasonality = factors(
+        c,
+        &format!("{p}.seasonality"),
+        &a.seasonality,
+        "month-of-year factors, January first",
+    )?;
     Ok(ArrivalSpec {
         process,
         mean_rps,
@@ -209,7 +207,72 @@ fn validate_arrivals(c: &Checker, p: &str, a: &RawArrivals) -> Result<ArrivalSpe
         weekday,
         overdispersion,
         burst_interval_s,
+        growth: validate_growth(c, &format!("{p}.growth"), a.growth.as_ref())?,
+        seasonality,
     })
+}
+
+/// N factors normalised to mean 1 (all 1 when absent); `what` names them in the error.
+fn factors<const N: usize>(
+    c: &Checker,
+    path: &str,
+    v: &Option<Vec<f64>>,
+    what: &str,
+) -> Result<[f64; N], InputError> {
+    match v {
+        Some(v) if v.len() == N => {
+            let n = normalised(c, path, v)?;
+            Ok(std::array::from_fn(|i| n[i]))
+        }
+        Some(v) => Err(c.err(path, format!("must list {N} {what}, got {}", v.len()))),
+        None => Ok([1.0; N]),
+    }
+}
+
+/// The most a class may grow from one month to the next (x11): past it the
+/// level after a few years is no forecast, and (1 + g)^m stays finite for any
+/// horizon the limits allow. The work limits refuse a growth that would
+/// simulate too many requests, naming this key.
+const MAX_MONTHLY_GROWTH: f64 = 10.0;
+
+/// Months a `multipliers` list may give: a bound on the list (100 years), not on
+/// the horizon; months past the horizon are never read.
+const MAX_GROWTH_MONTHS: usize = 1200;
+
+fn validate_growth(c: &Checker, p: &str, g: Option<&RawGrowth>) -> Result<Growth, InputError> {
+    let Some(g) = g else {
+        return Ok(Growth::None);
+    };
+    match (g.monthly, &g.multipliers) {
+        (Some(m), None) => {
+            // Shrinking is allowed (a product being retired), down to -99% a month.
+            Ok(Growth::Compound(c.range(
+                &format!("{p}.monthly"),
+                m,
+                -0.99,
+                MAX_MONTHLY_GROWTH,
+            )?))
+        }
+        (None, Some(v)) => {
+            if v.is_empty() || v.len() > MAX_GROWTH_MONTHS {
+                return Err(c.err(
+                    format!("{p}.multipliers"),
+                    format!(
+                        "must list 1 to {MAX_GROWTH_MONTHS} monthly levels (month 0 first; the last one holds after the list), got {}",
+                        v.len()
+                    ),
+                ));
+            }
+            for (i, x) in v.iter().enumerate() {
+                c.range(&format!("{p}.multipliers[{i}]"), *x, 0.0, 1e6)?;
+            }
+            Ok(Growth::Multipliers(v.clone()))
+        }
+        _ => Err(c.err(
+            p,
+            "give exactly one of monthly (compounding growth per month, e.g. 0.05) or multipliers (one level per month, month 0 first)",
+        )),
+    }
 }
 
 fn validate_tokens(c: &Checker, p: &str, t: &RawTokens) -> Result<TokenDist, InputError> {

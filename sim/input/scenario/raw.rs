@@ -153,6 +153,18 @@ pub struct RawArrivals {
     pub weekday: Option<Vec<f64>>,
     pub overdispersion: Option<f64>,
     pub burst_interval_s: Option<u32>,
+    pub growth: Option<RawGrowth>,
+    /// 12 month-of-year factors, January first.
+    pub seasonality: Option<Vec<f64>>,
+}
+
+/// `arrivals.growth`: `{ monthly = 0.05 }` (compounding) or
+/// `{ multipliers = [1.0, 1.1, ...] }` (one level per month).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGrowth {
+    pub monthly: Option<f64>,
+    pub multipliers: Option<Vec<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,7 +4,7 @@
 
 use crate::domain::limits::{MAX_HORIZON_HOURS, MAX_TILED_PASSES};
 use crate::domain::trace::{CsvMapping, TimeUnit, TraceFormat, FORMATS, TIME_UNITS};
-use crate::domain::{ArrivalProcess, ArrivalSpec, TraceSource, TraceStats};
+use crate::domain::{ArrivalProcess, ArrivalSpec, Growth, TraceSource, TraceStats};
 use crate::error::InputError;
 use crate::input::document::{ms_to_us, Checker};
 use crate::input::scenario::expected::{expected_per_hour, Layout, SecondCounts};
@@ -22,16 +22,13 @@ pub(super) fn trace_summary(t: &TraceSource) -> ArrivalSpec {
         weekday: [1.0; 7],
         overdispersion: 0.0,
         burst_interval_s: 60,
+        growth: Growth::None,
+        seasonality: [1.0; 12],
     }
 }
 
-pub(super) fn validate_trace(
-    c: &Checker,
-    p: &str,
-    file: &str,
-    a: &RawArrivals,
-    horizon_hours: u32,
-) -> Result<TraceSource, InputError> {
+/// A trace brings its own timing: the profile keys must be left out.
+fn no_profile_keys(c: &Checker, p: &str, a: &RawArrivals) -> Result<(), InputError> {
     for (k, v) in [
         ("mean_rps", a.mean_rps.is_some()),
         ("process", a.process.is_some()),
@@ -41,6 +38,8 @@ pub(super) fn validate_trace(
         ("weekday", a.weekday.is_some()),
         ("overdispersion", a.overdispersion.is_some()),
         ("burst_interval_s", a.burst_interval_s.is_some()),
+        ("growth", a.growth.is_some()),
+        ("seasonality", a.seasonality.is_some()),
     ] {
         if v {
             return Err(c.err(
@@ -49,6 +48,17 @@ pub(super) fn validate_trace(
             ));
         }
     }
+    Ok(())
+}
+
+pub(super) fn validate_trace(
+    c: &Checker,
+    p: &str,
+    file: &str,
+    a: &RawArrivals,
+    horizon_hours: u32,
+) -> Result<TraceSource, InputError> {
+    no_profile_keys(c, p, a)?;
     let format_name = a.format.as_deref().unwrap_or("");
     c.one_of(&format!("{p}.format"), format_name, FORMATS)?;
     let col = |k: &str, v: &Option<String>| -> Result<String, InputError> {

@@ -2,7 +2,7 @@
 //! scenario asks for, checked against `domain::limits` before anything runs.
 
 use crate::domain::limits::{MAX_EXPECTED_REQUESTS, MAX_OUTAGE_WINDOWS, MAX_REPLICATION_HOURS};
-use crate::domain::{OutageSchedule, Scenario};
+use crate::domain::{Growth, OutageSchedule, Scenario};
 use crate::error::InputError;
 use crate::format::count;
 use crate::input::document::Checker;
@@ -30,7 +30,7 @@ impl Work {
 fn per_replication(sc: &Scenario) -> Vec<f64> {
     sc.classes
         .iter()
-        .map(|c| c.expected_arrivals(sc.horizon_hours, sc.start_weekday))
+        .map(|c| c.expected_arrivals(sc.horizon_hours, sc.start_date))
         .collect()
 }
 
@@ -79,10 +79,18 @@ fn check(c: &Checker, sc: &Scenario) -> Result<(), InputError> {
     if w.requests > MAX_EXPECTED_REQUESTS {
         let per_class = per_replication(sc);
         let i = largest(&per_class);
+        // A growing class is named by its growth: that is what multiplies the work.
+        let (key, what) = match sc.classes[i].arrivals.growth {
+            Growth::None => ("arrivals", "the rate, the horizon or the replications"),
+            _ => (
+                "arrivals.growth",
+                "the growth, the rate, the horizon or the replications",
+            ),
+        };
         return Err(c.err(
-            format!("class[{i}].arrivals"),
+            format!("class[{i}].{key}"),
             format!(
-                "the scenario would simulate about {} requests ({} replication(s) of {} h; class \"{}\" alone {} per replication); at most {} are allowed: lower the rate, the horizon or the replications",
+                "the scenario would simulate about {} requests ({} replication(s) of {} h; class \"{}\" alone {} per replication); at most {} are allowed: lower {what}",
                 count(w.requests),
                 sc.replications,
                 sc.horizon_hours,
