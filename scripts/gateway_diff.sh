@@ -16,7 +16,8 @@ for variant in default aggressive; do
     --traffic scenarios/gateway/traffic_degraded.toml --out "$out/cooldown_$variant.toml" --quiet
   "$bin" run "$out/cooldown_$variant.toml" --out "$out/run-$variant" --quiet
 done
-# Availability and tail latency from each run's summary.json (llmcap diff explains the cost).
+# Availability and tail latency from each run's summary.json, side by side (llmcap diff's headline
+# gives the same change, then explains the cost).
 python3 - "$out" <<'PY'
 import json, sys
 out = sys.argv[1]

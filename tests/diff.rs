@@ -379,3 +379,69 @@ on_demand = { input_per_1m = 1, output_per_1m = 2 }
     let (stdout, rows) = diff_ok(&a, &b, &tmp.path().join("d"));
     assert!(!rows.is_empty(), "{stdout}");
 }
+
+/// Beside the cost, diff compares the service: one deployment with a constant 200 ms TTFT at 1
+/// request/s for an hour (3,599 arrivals), and in B a full outage over [900 s, 1350 s) with no
+/// fallback: 450 requests error, availability 100% -> 3,149 / 3,599 = 87.50%, p99 unchanged.
+#[test]
+fn diff_reports_the_change_in_p99_and_availability() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = |tail: &str| {
+        format!(
+            r#"
+[scenario]
+name = "service"
+horizon_hours = 1
+seed = 3
+replications = 1
+[client]
+max_attempts = 1
+[[class]]
+name = "c"
+model = "m"
+route = ["only"]
+arrivals = {{ process = "deterministic", mean_rps = 1.0 }}
+input_tokens = {{ dist = "fixed", value = 1000 }}
+output_tokens = {{ dist = "fixed", value = 100 }}
+[[deployment]]
+name = "only"
+platform = "custom"
+model = "m"
+latency = {{ median_ms = 200, p99_ms = 200 }}
+on_demand = {{ input_per_1m = 1.0, output_per_1m = 1.0 }}
+{tail}
+"#
+        )
+    };
+    let mut runs = Vec::new();
+    for (name, tail) in [
+        ("up", ""),
+        (
+            "down",
+            "[[outage]]\ndeployments = [\"only\"]\nstart_hour = 0.25\nduration_hours = 0.125\neffect = \"full\"\n",
+        ),
+    ] {
+        let sc = crate::common::write(tmp.path(), &format!("{name}.toml"), &text(tail));
+        let out = tmp.path().join(name);
+        command_ok("run", &sc, &out, &[]);
+        runs.push(out);
+    }
+    let (stdout, _) = diff_ok(&runs[0], &runs[1], &tmp.path().join("diff"));
+    for want in [
+        "availability 100.00% -> 87.50% (-12.50 points)",
+        "(+0 ms)",
+        "errored 0 -> 450",
+    ] {
+        assert!(stdout.contains(want), "{want}: {stdout}");
+    }
+    let md = std::fs::read_to_string(tmp.path().join("diff/diff.md")).unwrap();
+    assert!(
+        md.contains("Availability") || md.contains("availability 100.00%"),
+        "{md}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("diff/diff.json")).unwrap()).unwrap();
+    assert_eq!(json["service"]["b"]["errored"].as_f64(), Some(450.0));
+    let p99 = json["service"]["a"]["ttft_p99_ms"].as_f64().unwrap();
+    assert!((p99 / 200.0 - 1.0).abs() < 0.02, "p99 {p99}");
+}

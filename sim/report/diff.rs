@@ -137,7 +137,38 @@ pub fn headline(d: &Diff) -> Vec<String> {
         ),
     };
     out.push(traffic);
+    out.push(service(d));
     out
+}
+
+/// TTFT p99, availability and the requests lost, A -> B.
+fn service(d: &Diff) -> String {
+    let (a, b) = (&d.service.a, &d.service.b);
+    let p99 = match (a.ttft_p99_ms, b.ttft_p99_ms) {
+        (Some(x), Some(y)) => format!(
+            "TTFT p99 {} -> {} ms ({:+.0} ms)",
+            count(x),
+            count(y),
+            y - x
+        ),
+        _ => "TTFT p99 not reported by both runs".into(),
+    };
+    let avail = match (a.availability, b.availability) {
+        (Some(x), Some(y)) => format!(
+            "availability {:.2}% -> {:.2}% ({:+.2} points)",
+            x * 100.0,
+            y * 100.0,
+            (y - x) * 100.0
+        ),
+        _ => "availability not reported by both runs".into(),
+    };
+    format!(
+        "{p99}; {avail}; errored {} -> {}, throttled {} -> {} per replication (each run's whole horizon)",
+        count(a.errored),
+        count(b.errored),
+        count(a.throttled),
+        count(b.throttled)
+    )
 }
 
 /// The short ranked summary the CLI prints: the headline, then the `top`

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::domain::WEEKDAYS;
 
-use super::folder::{Component, Metered, RunFolder};
+use super::folder::{Component, Metered, RunFolder, Service};
 use super::reveal::reveal;
 
 /// The kinds of rows, in the order the outputs list them.
@@ -141,6 +141,8 @@ pub struct Diff {
     pub fold: Option<f64>,
     pub a_requests: f64,
     pub b_requests: f64,
+    /// TTFT p99 and availability of each run, over its own horizon.
+    pub service: ServiceChange,
     /// Warnings about the comparison (different horizons, seeds, no attribution.csv).
     pub notes: Vec<String>,
     /// Each platform's native reporting, for the platforms of either run.
@@ -150,6 +152,22 @@ pub struct Diff {
     /// Each class's tags.
     pub class_tags: BTreeMap<String, BTreeMap<String, String>>,
     pub rows: Vec<Row>,
+}
+
+/// The service of runs A and B (not decomposed: the drivers explain cost only).
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceChange {
+    pub a: Service,
+    pub b: Service,
+}
+
+impl ServiceChange {
+    fn of(a: &RunFolder, b: &RunFolder) -> ServiceChange {
+        ServiceChange {
+            a: a.service.clone(),
+            b: b.service.clone(),
+        }
+    }
 }
 
 impl Diff {
@@ -567,7 +585,6 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
         rank += 1;
         row.rank = rank;
     }
-
     Diff {
         a: a.dir.display().to_string(),
         b: b.dir.display().to_string(),
@@ -581,6 +598,7 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
         fold: (a_total > 0.0).then(|| b_total / a_total),
         a_requests: a.requests(),
         b_requests: b.requests(),
+        service: ServiceChange::of(a, b),
         notes,
         platforms,
         deployment_classes: {

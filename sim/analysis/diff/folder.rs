@@ -63,6 +63,39 @@ impl Component {
     }
 }
 
+/// The service a run gave, from its summary.json: over the run's own horizon, per replication.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Service {
+    /// TTFT p99 of all served requests, ms (mean over replications), if the run reports it.
+    pub ttft_p99_ms: Option<f64>,
+    /// Served / arrived (mean over replications).
+    pub availability: Option<f64>,
+    pub served: f64,
+    /// Given up after errors or cooldowns, after 429s only, or past the client's deadline.
+    pub errored: f64,
+    pub throttled: f64,
+    pub failed: f64,
+}
+
+impl Service {
+    fn of(summary: &serde_json::Value) -> Service {
+        let p99 = summary["ttft_ms"]
+            .as_array()
+            .and_then(|a| a.iter().find(|p| p["percentile"].as_f64() == Some(99.0)))
+            .and_then(|p| p["replications"]["mean"].as_f64().or(p["pooled"].as_f64()));
+        let r = &summary["requests"];
+        let n = |k: &str| r[k].as_f64().unwrap_or(0.0);
+        Service {
+            ttft_p99_ms: p99,
+            availability: summary["resilience"]["availability"]["mean"].as_f64(),
+            served: n("served"),
+            errored: n("errored"),
+            throttled: n("throttled"),
+            failed: n("failed"),
+        }
+    }
+}
+
 /// One class of a run.
 #[derive(Debug, Clone, Default)]
 pub struct ClassRun {
@@ -139,6 +172,7 @@ pub struct RunFolder {
     pub total_usd: Option<f64>,
     /// `attribution.csv` per (platform, dimension), `None` if the run has none.
     pub attribution: Option<BTreeMap<(String, String), AttributionRow>>,
+    pub service: Service,
 }
 
 impl RunFolder {
@@ -247,6 +281,7 @@ impl RunFolder {
         }
 
         self.total_usd = summary["cost"]["total_usd"]["mean"].as_f64();
+        self.service = Service::of(summary);
 
         let t = Table::open(
             &self.dir.join(hourly::FILE),

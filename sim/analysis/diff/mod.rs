@@ -20,6 +20,9 @@
 //!   ([`Drivers`]);
 //! - `hour`: per simulated hour.
 //!
+//! Beside the cost, the service of each run ([`ServiceChange`]): TTFT p99, availability and
+//! the requests lost, from each summary.json over the run's own horizon (not decomposed).
+//!
 //! Rows of one kind (and, for tags, of one dimension) add up to the total
 //! change. Each kind is ranked by absolute delta.
 //!
@@ -38,9 +41,10 @@ mod reveal;
 mod table;
 
 pub use answer::{Answer, PlatformAnswer};
-pub use decompose::{diff, Diff, Drivers, Kind, PlatformView, Reveal, Row, Verdict};
+pub use decompose::{diff, Diff, Drivers, Kind, PlatformView, Reveal, Row, ServiceChange, Verdict};
 pub use folder::{
     open, AttributionRow, ClassRun, Component, DeploymentRun, DiffError, Metered, RunFolder,
+    Service,
 };
 pub use reveal::catalog_view;
 
