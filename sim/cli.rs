@@ -79,8 +79,9 @@ pub enum Command {
     /// simulations of every eligible platform: pick.md, pick.json, design.toml.
     /// Exits 1 when no platform can be recommended (pick.md says why).
     Pick(PickArgs),
-    /// Read a gateway config (LiteLLM) as a scenario: deployments, routes, retries, timeouts and
-    /// cooldown from the config, each value commented with where it came from.
+    /// Read a gateway config as a scenario: `litellm` reads a LiteLLM proxy config YAML,
+    /// `portkey` a Portkey config JSON; deployments, routes, retries, timeouts and cooldown come
+    /// from the config, each value commented with where it came from.
     Import(gateway::ImportArgs),
     /// Write a scenario's routing as a gateway config (LiteLLM): model groups, order levels or
     /// weights, quotas, prices, retries, timeout and cooldown.

@@ -1120,3 +1120,34 @@ fn litellm_gateway_keys_are_checked() {
         "0 to 86400",
     );
 }
+
+#[test]
+fn import_help_says_what_each_importer_reads() {
+    let out = llmcap().args(["import", "--help"]).assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for want in ["LiteLLM proxy config YAML", "Portkey config JSON"] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    let out = llmcap()
+        .args(["import", "litellm", "--help"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for want in [
+        "model_list",
+        "router_settings",
+        "num_retries",
+        "allowed_fails_policy",
+        "fallbacks",
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    let out = llmcap()
+        .args(["import", "portkey", "--help"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for want in ["strategy.mode", "loadbalance", "retry", "request_timeout"] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+}

@@ -19,10 +19,20 @@ pub struct ImportArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ImportKind {
-    /// A LiteLLM proxy config (config.yaml): model_list, router_settings, litellm_settings.
+    /// Reads a LiteLLM proxy config YAML (config.yaml) into a scenario with LiteLLM's router.
+    ///
+    /// It reads model_list (model_name = model group; litellm_params: the provider-prefixed
+    /// model, region, rpm, tpm, order, weight, input/output_cost_per_token, cooldown_time;
+    /// model_info: id, base_model) and router_settings / litellm_settings (routing_strategy,
+    /// num_retries, retry_after, timeout, allowed_fails, allowed_fails_policy, cooldown_time,
+    /// disable_cooldowns, fallbacks, default_fallbacks, max_fallbacks, enable_pre_call_checks).
+    /// Other keys are listed as warnings. docs/gateway.md has the mapping.
     Litellm(ImportCommon),
-    /// A Portkey gateway config (JSON): strategy single / fallback / loadbalance, targets with
-    /// provider, override_params.model and weight, retry, request_timeout.
+    /// Reads a Portkey config JSON into a scenario with one class.
+    ///
+    /// It reads strategy.mode (single, fallback, loadbalance) and strategy.on_status_codes, the
+    /// targets (provider, override_params.model, weight, nested targets), retry (attempts,
+    /// on_status_codes) and request_timeout. Other keys are listed as warnings.
     Portkey(ImportCommon),
 }
 
