@@ -16,6 +16,7 @@ use llmcap::analysis::sweep::Sweep;
 use llmcap::domain::limits::MAX_PLAN_UNITS;
 use llmcap::domain::Scenario;
 use llmcap::error::InputError;
+use llmcap::format::count;
 use llmcap::input::scenario::Overrides;
 use llmcap::report::{
     self,
@@ -189,6 +190,10 @@ pub struct CatalogArgs {
     /// Print the offerings with every source as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Show each offering's lifecycle (available, deprecated, retired) on this date
+    /// (YYYY-MM-DD) [default: the catalog's as-of date].
+    #[arg(long, value_name = "DATE", value_parser = llmcap::input::catalog::parse_day)]
+    pub as_of: Option<String>,
 }
 
 /// Options shared by the commands that simulate.
@@ -405,8 +410,28 @@ fn load(
 
 fn warn(path: &Path, sc: &Scenario) {
     for w in sc.warnings() {
-        eprintln!("warning: {}: {w}", path.display());
+        say(&format!("warning: {}: {w}", path.display()));
     }
+}
+
+/// A line of prose on stdout, wrapped to the terminal width llmcap keeps.
+pub(crate) fn show(line: &str) {
+    println!("{}", report::terminal::wrap(line));
+}
+
+/// A line of an error report on stderr: wrapped on a terminal, one line in a pipe or a log
+/// (so a search finds it whole), as `main` prints the error itself.
+pub(crate) fn problem(line: &str) {
+    if std::io::stderr().is_terminal() {
+        eprintln!("{}", report::terminal::wrap(line));
+    } else {
+        eprintln!("{line}");
+    }
+}
+
+/// A line of prose on stderr (headlines, warnings), wrapped the same way.
+pub(crate) fn say(line: &str) {
+    eprintln!("{}", report::terminal::wrap(line));
 }
 
 /// A workload profile (for `pick`) rather than a scenario: a `[profile]` table and no `[scenario]`.
@@ -421,40 +446,8 @@ fn is_profile(path: &Path) -> bool {
 fn validate_profile(a: &ValidateArgs) -> Result<(), Failure> {
     use llmcap::analysis::pick::Profile;
     let p = Profile::load(&a.scenario).map_err(input)?;
-    let mut needs: Vec<String> = Vec::new();
-    if let Some(s) = &p.sla {
-        needs.push(format!("TTFT p{} <= {} ms", s.percentile, s.ttft_ms));
-    }
-    if p.baa {
-        needs.push("a BAA".into());
-    }
-    if let Some(r) = &p.residency {
-        needs.push(format!("residency {r}"));
-    }
-    if p.two_provider {
-        needs.push("two providers".into());
-    }
-    needs.extend(p.certifications.iter().cloned());
-    println!(
-        "{}: valid workload profile \"{}\" (for `llmcap pick`): {} workload(s); needs {}; {} h horizon, {} replication(s), seed {}",
-        a.scenario.display(),
-        p.name,
-        p.workloads.len(),
-        if needs.is_empty() { "nothing in particular".into() } else { needs.join(", ") },
-        p.horizon_hours,
-        p.replications,
-        p.seed
-    );
-    for w in &p.workloads {
-        println!(
-            "  workload {}: model {}, {:.2} requests/s on average ({:.2} at the peak hour), ~{:.0} input / ~{:.0} output tokens per request",
-            w.name,
-            w.models.join(" or "),
-            w.mean_rps,
-            w.peak_rps,
-            w.mean_input_tokens,
-            w.mean_output_tokens
-        );
+    for line in report::terminal::validate_profile(&a.scenario.display().to_string(), &p) {
+        show(&line);
     }
     Ok(())
 }
@@ -497,75 +490,11 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
         };
         plan_spec(&args, &sc)?;
     }
-    println!(
-        "{}: valid scenario \"{}\": {} class(es), {} deployment(s), {} h horizon, {} replication(s), seed {}",
-        a.scenario.display(),
-        sc.name,
-        sc.classes.len(),
-        sc.deployments.len(),
-        sc.horizon_hours,
-        sc.replications,
-        sc.seed
-    );
-    for c in &sc.classes {
-        let route: Vec<&str> = c
-            .route
-            .iter()
-            .map(|&d| sc.deployments[d].name.as_str())
-            .collect();
-        println!(
-            "  class {}: {} req/s mean, ~{:.0} requests per replication, route {}",
-            c.name,
-            c.arrivals.mean_rps,
-            c.expected_arrivals(sc.horizon_hours, sc.start_date),
-            route.join(" -> ")
-        );
-    }
-    let per_rep: f64 = sc
-        .classes
-        .iter()
-        .map(|c| c.expected_arrivals(sc.horizon_hours, sc.start_date))
-        .sum();
-    println!(
-        "  estimated work: ~{:.0} requests to simulate ({} replication(s) x ~{:.0} requests)",
-        per_rep * sc.replications as f64,
-        sc.replications,
-        per_rep
-    );
-    for d in &sc.deployments {
-        println!(
-            "  deployment {}: {} {} ({})",
-            d.name,
-            d.platform,
-            d.model,
-            d.pool.kind()
-        );
+    for line in report::terminal::validate(&a.scenario.display().to_string(), &sc) {
+        show(&line);
     }
     if let Some(sw) = sweep {
-        let v = &sw.spec.values;
-        let work: f64 = sw
-            .points
-            .iter()
-            .flat_map(|p| {
-                p.classes.iter().map(|c| {
-                    c.expected_arrivals(p.horizon_hours, p.start_date) * p.replications as f64
-                })
-            })
-            .sum();
-        println!(
-            "  sweep {}: {} point(s) from {} to {}, ~{work:.0} requests to simulate; break-even: {}",
-            sw.spec.key,
-            v.len(),
-            v.first().copied().unwrap_or(0.0),
-            v.last().copied().unwrap_or(0.0),
-            match &sw.pair {
-                Ok(p) => format!(
-                    "{} against {}",
-                    sc.deployments[p.reserved].name, sc.deployments[p.compare].name
-                ),
-                Err(why) => format!("none ({why})"),
-            }
-        );
+        show(&report::terminal::validate_sweep(&sw, &sc));
     }
     Ok(())
 }
@@ -608,6 +537,7 @@ fn with_progress<T: Send>(
             (out, started.elapsed())
         });
         let bar = progress_bar(total, quiet);
+        let mut estimate_passed = false;
         while !worker.is_finished() {
             std::thread::sleep(Duration::from_millis(25));
             if started.elapsed() > Duration::from_secs(1)
@@ -617,7 +547,20 @@ fn with_progress<T: Send>(
             {
                 bar.set_draw_target(ProgressDrawTarget::stderr());
             }
-            bar.set_position(progress.load(Ordering::Relaxed).min(total));
+            let done = progress.load(Ordering::Relaxed);
+            if done >= total && !estimate_passed {
+                // An adaptive search (plan, pick) can need more than its estimate: a bar
+                // sitting at 100% while work goes on misleads, so count hours instead.
+                estimate_passed = true;
+                bar.set_length(u64::MAX);
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{spinner} simulated hours {human_pos} (past the estimate of {msg}; the search decides) {elapsed}",
+                ) {
+                    bar.set_style(style);
+                }
+                bar.set_message(count(total as f64));
+            }
+            bar.set_position(done);
         }
         bar.finish_and_clear();
         worker.join()
@@ -649,7 +592,7 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
     if !quiet {
         if let Ok(style) = ProgressStyle::with_template(
-            "{spinner} simulated hours {pos}/{len} [{bar:40}] {percent}% eta {eta}",
+            "{spinner} simulated hours {human_pos}/{human_len} [{bar:40}] {percent}% eta {eta}",
         ) {
             bar.set_style(style.progress_chars("=> "));
         }
@@ -747,14 +690,14 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
     .map_err(runtime)?;
     if !a.sim.quiet {
         for line in report::plan::headline(&result) {
-            eprintln!("{}: {line}", sc.name);
+            say(&format!("{}: {line}", sc.name));
         }
-        eprintln!(
+        say(&format!(
             "{} configuration(s) x {} replication(s) simulated in {:.2} s on {threads} thread(s)",
-            result.evaluated.len(),
-            sc.replications,
+            count(result.evaluated.len() as f64),
+            count(sc.replications as f64),
             took.as_secs_f64()
-        );
+        ));
     }
     if a.sim.json {
         emit_json(&dest, "plan.json")?;
@@ -785,7 +728,7 @@ fn catalog(a: CatalogArgs) -> Result<(), Failure> {
         let problems = cat.check();
         if !problems.is_empty() {
             for p in &problems {
-                eprintln!("{p}");
+                problem(&p.to_string());
             }
             return Err(input(anyhow::anyhow!(
                 "the catalog has {} problem(s)",
@@ -820,7 +763,8 @@ fn catalog(a: CatalogArgs) -> Result<(), Failure> {
         let text = serde_json::to_string_pretty(&rows).map_err(|e| runtime(anyhow::anyhow!(e)))?;
         return emit(&format!("{text}\n"));
     }
-    emit(&llmcap::report::catalog::render(cat, &keep))
+    let date = a.as_of.clone().unwrap_or_else(|| cat.as_of());
+    emit(&llmcap::report::catalog::render(cat, &keep, &date))
 }
 
 /// Writes to standard output; a closed pipe (`llmcap catalog | head`) comes
@@ -906,7 +850,7 @@ fn fit(a: FitArgs) -> Result<(), Failure> {
     let dest = report::fit::write_fit(staging, &f).map_err(runtime)?;
     if !a.quiet {
         for line in report::fit::headline(&f) {
-            eprintln!("{line}");
+            say(&line);
         }
         println!("{}", dest.join("fit.md").display());
     }
@@ -973,7 +917,7 @@ fn pick(a: PickArgs) -> Result<(), Failure> {
     let dest = report::pick::write_pick(staging, &result, manifest).map_err(runtime)?;
     if !a.sim.quiet {
         for line in report::pick::headline(&result) {
-            eprintln!("{}: {line}", profile.name);
+            say(&format!("{}: {line}", profile.name));
         }
         eprintln!(
             "simulated in {:.2} s on {threads} thread(s)",

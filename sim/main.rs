@@ -19,7 +19,9 @@ fn main() {
             {
                 std::process::exit(0);
             }
-            eprintln!("Error: {:#}", f.error);
+            // On a terminal the message wraps at 100 columns like every other line; in a
+            // pipe or a log it stays on one line, so a search finds it whole.
+            cli::problem(&format!("Error: {:#}", f.error));
             std::process::exit(f.code);
         }
     }

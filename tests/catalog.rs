@@ -563,7 +563,8 @@ fn unknown_platforms_and_offerings_are_rejected() {
     );
 }
 
-/// The offering ids in the rows of `llmcap catalog`'s listing.
+/// The offering ids and models in the head lines of `llmcap catalog`'s listing
+/// ("  bedrock/claude-sonnet-4/us-east-1: claude-sonnet-4, on-demand, region scope, available").
 fn listed_offerings(stdout: &str) -> Vec<(String, String)> {
     let ids: Vec<String> = Catalog::shipped()
         .platform_ids()
@@ -573,14 +574,71 @@ fn listed_offerings(stdout: &str) -> Vec<(String, String)> {
     stdout
         .lines()
         .filter_map(|l| {
-            let l = l.strip_prefix("  ")?;
-            let mut cells = l.split_whitespace();
-            let id = cells.next()?;
+            let (id, rest) = l.strip_prefix("  ")?.split_once(": ")?;
+            let model = rest.split(',').next().unwrap_or("");
             ids.iter()
                 .any(|p| id.starts_with(p.as_str()))
-                .then(|| (id.to_string(), cells.next().unwrap_or("").to_string()))
+                .then(|| (id.to_string(), model.to_string()))
         })
         .collect()
+}
+
+#[test]
+fn catalog_listing_fits_100_columns_and_states_scope_and_lifecycle() {
+    let text = |args: &[&str]| {
+        let out = llmcap()
+            .args(args)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    let listing = text(&["catalog"]);
+    for l in listing.lines() {
+        assert!(l.chars().count() <= 100, "over 100 columns: {l:?}");
+    }
+    // An offering's head line with its wrapped continuation, up to its "regions:" line.
+    let head = |listing: &str, id: &str| {
+        let start = format!("  {id}: ");
+        let lines: Vec<&str> = listing
+            .lines()
+            .skip_while(|l| !l.starts_with(&start))
+            .take_while(|l| !l.trim_start().starts_with("regions:"))
+            .map(str::trim)
+            .collect();
+        assert!(!lines.is_empty(), "{id} not listed");
+        lines.join(" ")
+    };
+    // claude-3-7-sonnet on the Claude API retired on 2026-02-19 (its catalog lifecycle).
+    let id = "anthropic/claude-3-7-sonnet/standard";
+    let today = head(&listing, id);
+    assert!(today.contains("global scope"), "{today}");
+    assert!(today.contains("retired on 2026-02-19"), "{today}");
+    let before = head(&text(&["catalog", "--as-of", "2026-01-01"]), id);
+    assert!(!before.contains("retired"), "{before}");
+    // Every offering states its scope and its lifecycle stage.
+    for (id, _) in listed_offerings(&listing) {
+        let h = head(&listing, &id);
+        assert!(
+            ["region scope", "geography scope", "global scope"]
+                .iter()
+                .any(|s| h.contains(s)),
+            "{h}"
+        );
+        assert!(
+            ["available", "deprecated on", "retired on"]
+                .iter()
+                .any(|s| h.contains(s)),
+            "{h}"
+        );
+    }
+    llmcap()
+        .args(["catalog", "--as-of", "next week"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--as-of").and(predicate::str::contains("YYYY-MM-DD")));
 }
 
 #[test]

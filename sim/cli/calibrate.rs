@@ -107,7 +107,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<(), Failure> {
     let dest = report::calibrate::write_calibrate(staging, &c).map_err(runtime)?;
     if !a.quiet {
         for line in report::calibrate::headline(&c) {
-            eprintln!("{line}");
+            super::say(&line);
         }
         println!("{}", dest.join("calibrate.md").display());
     }

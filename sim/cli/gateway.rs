@@ -115,15 +115,15 @@ fn run_import(c: &ImportCommon, importer: Importer) -> Result<(), Failure> {
     let out = single::write_file(&c.out, imported.toml.as_bytes()).map_err(runtime)?;
     if !c.quiet {
         for w in &imported.warnings {
-            eprintln!("warning: {w}");
+            super::say(&format!("warning: {w}"));
         }
-        eprintln!(
+        super::say(&format!(
             "{}: {} deployments, {} model groups; run it with `llmcap run {}`",
             out.display(),
             imported.deployments,
             imported.classes,
             out.display()
-        );
+        ));
     }
     Ok(())
 }
@@ -180,7 +180,7 @@ pub fn export(a: ExportArgs) -> Result<(), Failure> {
     if !c.quiet {
         for line in yaml.lines().take_while(|l| l.starts_with('#')) {
             if let Some(n) = line.strip_prefix("# Not in this file: ") {
-                eprintln!("warning: not in the LiteLLM config: {n}");
+                super::say(&format!("warning: not in the LiteLLM config: {n}"));
             }
         }
         eprintln!("{}", out.display());

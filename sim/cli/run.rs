@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use llmcap::analysis::sweep::Sweep;
 use llmcap::domain::{time, Scenario};
+use llmcap::format::{count, ms, usd_cents};
 use llmcap::input::scenario::Overrides;
 use llmcap::model::metrics::RepMetrics;
 use llmcap::report::{
@@ -15,8 +16,8 @@ use llmcap::report::{
 };
 
 use super::{
-    emit_json, input, load, load_table, manifest, runtime, scenario_inputs, shard, stage, warn,
-    with_progress, Failure, RunArgs,
+    emit_json, input, load, load_table, manifest, runtime, say, scenario_inputs, shard, stage,
+    warn, with_progress, Failure, RunArgs,
 };
 
 pub fn run(a: RunArgs) -> Result<(), Failure> {
@@ -128,20 +129,20 @@ pub fn finish_run(
             ),
             Some(n) => format!("merged from {n} shard(s)"),
         };
-        eprintln!(
-            "{}: {:.0} requests/replication, {:.0} served, {:.0} throttled, {:.0} failed, {:.0} errored; TTFT p99 {}; cost ${:.2}; \
+        say(&format!(
+            "{}: {} requests/replication, {} served, {} throttled, {} failed, {} errored; TTFT p99 {}; cost {}; \
              {} replication(s) {how}, {:.2} s in all",
             sc.name,
-            r.arrived,
-            r.served,
-            r.throttled,
-            r.failed,
-            r.errored,
-            p99.map(|v| format!("{v:.0} ms")).unwrap_or("n/a".into()),
-            summary.cost.total_usd.map(|c| c.mean).unwrap_or(0.0),
-            sc.replications,
+            count(r.arrived),
+            count(r.served),
+            count(r.throttled),
+            count(r.failed),
+            count(r.errored),
+            p99.map(ms).unwrap_or("n/a".into()),
+            usd_cents(summary.cost.total_usd.map(|c| c.mean).unwrap_or(0.0)),
+            count(sc.replications as f64),
             started.elapsed().as_secs_f64()
-        );
+        ));
     }
     if json {
         emit_json(&dest, "summary.json")?;

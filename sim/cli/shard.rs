@@ -141,7 +141,7 @@ fn write(
     let path = report::shard::write_shard(staging, file).map_err(runtime)?;
     if !quiet {
         let m = &file.manifest;
-        eprintln!(
+        super::say(&format!(
             "{}: shard {}: {} of {} item(s) simulated in {:.2} s on {} thread(s); merge all {} shards with `llmcap merge`",
             m.scenario_name,
             m.shard,
@@ -150,7 +150,7 @@ fn write(
             took.as_secs_f64(),
             m.threads,
             m.shard.count
-        );
+        ));
         println!("{}", path.display());
     }
     Ok(())

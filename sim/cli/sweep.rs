@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use llmcap::analysis::sweep::{breakevens, run_points_each, PointSummary, RepOutcome, Sweep};
 use llmcap::domain::{Scenario, SweepSpec};
+use llmcap::format::count;
 use llmcap::input::scenario::raw::RawSweep;
 use llmcap::report::{self, output::Staging, summary::Manifest, sweep::SweepResult};
 
 use super::{
-    emit_json, input, load, load_table, manifest, runtime, scenario_inputs, shard, stage, warn,
-    with_progress, Failure, SweepArgs,
+    emit_json, input, load, load_table, manifest, runtime, say, scenario_inputs, shard, stage,
+    warn, with_progress, Failure, SweepArgs,
 };
 
 /// The sweep to run: from the command line when --key or a value flag is
@@ -159,55 +160,22 @@ pub fn finish_sweep(
     );
     let dest = report::sweep::write_sweep(staging, base, &result).map_err(runtime)?;
     if !quiet {
-        let name = &base.name;
-        for b in &result.breakeven {
-            let band = result.reference_band;
-            eprintln!(
-                "{name}: break-even utilization, {} term: simulated {}, closed form {:.1}% ({} the reference band {:.0}-{:.0}%)",
-                b.term,
-                b.simulated
-                    .map(|s| format!(
-                        "{:.1}% (95% CI {:.1}-{:.1})",
-                        s.mean * 100.0,
-                        s.ci95_low * 100.0,
-                        s.ci95_high * 100.0
-                    ))
-                    .unwrap_or_else(|| "none in the swept range".into()),
-                b.closed_form * 100.0,
-                report::sweep::in_band(b.closed_form, band),
-                band.0 * 100.0,
-                band.1 * 100.0
-            );
-        }
-        if let Some(why) = &result.no_breakeven {
-            eprintln!("{name}: no break-even analysis: {why}");
-        }
-        if let Some(i) = result.cheapest {
-            let p = &result.points[i];
-            eprintln!(
-                "{name}: cheapest point {} = {}: ${:.2} per {} h",
-                result.key,
-                p.value,
-                p.total_usd.map_or(0.0, |c| c.mean),
-                base.horizon_hours
-            );
-            if let Some(s) = report::sweep::versus_on_demand(&result) {
-                eprintln!("{name}: {}", s.replace("**", ""));
-            }
+        for line in report::sweep::headline(&result, base) {
+            say(&format!("{}: {line}", base.name));
         }
         match shards {
-            None => eprintln!(
+            None => say(&format!(
                 "{} point(s) x {} replication(s) simulated in {:.2} s on {threads} thread(s)",
-                sweep.points.len(),
-                base.replications,
+                count(sweep.points.len() as f64),
+                count(base.replications as f64),
                 took.as_secs_f64()
-            ),
-            Some(n) => eprintln!(
+            )),
+            Some(n) => say(&format!(
                 "{} point(s) x {} replication(s) merged from {n} shard(s) in {:.2} s",
-                sweep.points.len(),
-                base.replications,
+                count(sweep.points.len() as f64),
+                count(base.replications as f64),
                 took.as_secs_f64()
-            ),
+            )),
         }
     }
     if json {

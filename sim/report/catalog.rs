@@ -2,9 +2,10 @@
 
 use std::fmt::Write;
 
-use crate::format::grouped;
+use crate::format::{grouped, ms};
 use crate::input::catalog::{AttributionModel, Catalog, Offering, Sourced};
 use crate::report::attribution::granularity;
+use crate::report::terminal::wrap;
 
 fn yes_no(v: &Option<Sourced<bool>>) -> &'static str {
     match v.as_ref().map(|s| s.value) {
@@ -71,8 +72,28 @@ fn attribution_model(m: &AttributionModel) -> String {
     )
 }
 
-/// The listing, offerings filtered by `keep(platform, model)`.
-pub fn render(cat: &Catalog, keep: &dyn Fn(&str, &str) -> bool) -> String {
+/// An offering's first line: its id, model, kind, serving scope and its lifecycle stage on
+/// `date` (YYYY-MM-DD).
+fn offering_head(platform: &str, x: &Offering, date: &str) -> String {
+    let scope = x.scope.as_ref().map_or_else(
+        || "scope not stated".to_string(),
+        |s| format!("{} scope", s.value),
+    );
+    let lifecycle = x.lifecycle.as_ref().map_or_else(
+        || "lifecycle not stated".to_string(),
+        |l| l.status_at(date).describe(),
+    );
+    format!(
+        "  {platform}/{}: {}, {}, {scope}, {lifecycle}",
+        x.id,
+        x.model,
+        x.kind.replace('_', "-")
+    )
+}
+
+/// The listing, offerings filtered by `keep(platform, model)`, lifecycles judged on `date`
+/// (YYYY-MM-DD). Every line fits the terminal width ([`wrap`]).
+pub fn render(cat: &Catalog, keep: &dyn Fn(&str, &str) -> bool, date: &str) -> String {
     let mut o = String::new();
     for (_, f) in &cat.files {
         let p = &f.platform;
@@ -91,9 +112,12 @@ pub fn render(cat: &Catalog, keep: &dyn Fn(&str, &str) -> bool) -> String {
             continue;
         }
         let c = &p.compliance;
-        let _ = writeln!(o, "{} — {} ({})", p.id, p.name, p.kind);
         let _ = writeln!(
             o,
+            "{}",
+            wrap(&format!("{} — {} ({})", p.id, p.name, p.kind))
+        );
+        let compliance = format!(
             "  compliance: HIPAA BAA {}, SOC 2 {}, ISO 27001 {}; data residency: {}",
             yes_no(&c.hipaa_baa),
             yes_no(&c.soc2),
@@ -102,80 +126,59 @@ pub fn render(cat: &Catalog, keep: &dyn Fn(&str, &str) -> bool) -> String {
                 .as_ref()
                 .map_or("?".to_string(), |d| d.value.join(", "))
         );
+        let _ = writeln!(o, "{}", wrap(&compliance));
         if let Some(a) = &p.attribution {
-            let _ = writeln!(o, "  attribution: {}", a.value);
+            let _ = writeln!(o, "{}", wrap(&format!("  attribution: {}", a.value)));
         }
         if let Some(m) = &p.attribution_model {
-            let _ = writeln!(o, "  attribution model: {}", attribution_model(m));
+            let _ = writeln!(
+                o,
+                "{}",
+                wrap(&format!("  attribution model: {}", attribution_model(m)))
+            );
         }
         if offerings.is_empty() {
             let _ = writeln!(o, "  (no offerings)\n");
             continue;
         }
-        let rows: Vec<[String; 6]> = offerings
-            .iter()
-            .map(|x| {
-                [
-                    format!("{}/{}", p.id, x.id),
-                    x.model.clone(),
-                    x.kind.replace('_', "-"),
-                    x.regions.value.join(","),
-                    format!(
-                        "{} / {}",
-                        grouped(x.latency.median_ms.value, 0),
-                        grouped(x.latency.p99_ms.value, 0)
-                    ),
-                    price(x),
-                ]
-            })
-            .collect();
-        let head = [
-            "offering",
-            "model",
-            "kind",
-            "regions",
-            "TTFT p50 / p99 ms",
-            "price",
-        ];
-        let widths: Vec<usize> = (0..5)
-            .map(|i| {
-                rows.iter()
-                    .map(|r| r[i].chars().count())
-                    .chain([head[i].len()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: [&str; 6]| {
-            let mut s = String::from("  ");
-            for (i, cell) in cells.iter().enumerate() {
-                if i < 5 {
-                    let _ = write!(s, "{cell:<w$}  ", w = widths[i]);
-                } else {
-                    s.push_str(cell);
-                }
-            }
-            s.trim_end().to_string()
-        };
-        let _ = writeln!(o, "{}", line(head));
-        for r in &rows {
-            let _ = writeln!(o, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]));
+        for x in &offerings {
+            let _ = writeln!(o, "{}", wrap(&offering_head(&p.id, x, date)));
+            let _ = writeln!(
+                o,
+                "{}",
+                wrap(&format!("    regions: {}", x.regions.value.join(", ")))
+            );
+            let _ = writeln!(
+                o,
+                "{}",
+                wrap(&format!(
+                    "    TTFT p50 {} / p99 {}; {}",
+                    ms(x.latency.median_ms.value),
+                    ms(x.latency.p99_ms.value),
+                    price(x)
+                ))
+            );
         }
         let _ = writeln!(o);
     }
     if let Some((_, g)) = cat.gateway.as_ref().filter(|_| keep("gateway", "")) {
         let g = &g.gateway;
-        let _ = writeln!(o, "{} — {}", g.id, g.name);
-        let _ = writeln!(o, "  attribution: {}", g.attribution.value);
+        let _ = writeln!(o, "{}", wrap(&format!("{} — {}", g.id, g.name)));
         let _ = writeln!(
             o,
-            "  attribution model: {}\n",
+            "{}",
+            wrap(&format!("  attribution: {}", g.attribution.value))
+        );
+        let model = format!(
+            "  attribution model: {}",
             attribution_model(&g.attribution_model)
         );
+        let _ = writeln!(o, "{}\n", wrap(&model));
     }
     let _ = writeln!(
         o,
-        "Every value has a source and an as-of date: `llmcap catalog --json` prints them; `llmcap catalog --check` validates the data."
+        "{}",
+        wrap(&format!("Lifecycles as of {date}. Every value has a source and an as-of date: `llmcap catalog --json` prints them; `llmcap catalog --check` validates the data."))
     );
     o
 }

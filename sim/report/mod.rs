@@ -20,6 +20,7 @@ pub mod shard;
 pub mod summary;
 pub mod sweep;
 pub mod tables;
+pub mod terminal;
 
 use std::path::PathBuf;
 

@@ -10,7 +10,9 @@ use crate::analysis::economics::{levers, reachable_utilization, swings, Levers, 
 use crate::analysis::sweep::{Breakeven, PointSummary, Sweep};
 use crate::domain::Scenario;
 use crate::error::OutputError;
-use crate::format::{compared, count, fixed, fixed_ci, fixed_opt, grouped, usd_cents, usd_ci};
+use crate::format::{
+    compared, count, fixed, fixed_ci, fixed_opt, grouped, percent, usd_cents, usd_ci,
+};
 use crate::model::metrics::MeanCi;
 use crate::report::output::Staging;
 use crate::report::plots::{
@@ -232,6 +234,50 @@ fn pct(v: f64) -> String {
     } else {
         format!("{:.1}%", v * 100.0)
     }
+}
+
+/// The terminal summary of a sweep, one finding per line: break-even per term
+/// against the reference band, why there is none, and the cheapest point.
+pub fn headline(r: &SweepResult, base: &Scenario) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in &r.breakeven {
+        let band = r.reference_band;
+        let simulated = b
+            .simulated
+            .map(|s| {
+                format!(
+                    "{} (95% CI {}-{})",
+                    percent(s.mean, 1),
+                    grouped(s.ci95_low * 100.0, 1),
+                    grouped(s.ci95_high * 100.0, 1)
+                )
+            })
+            .unwrap_or_else(|| "none in the swept range".into());
+        out.push(format!(
+            "break-even utilization, {} term: simulated {simulated}, closed form {} ({} the reference band {})",
+            b.term,
+            percent(b.closed_form, 1),
+            in_band(b.closed_form, band),
+            band_text(band)
+        ));
+    }
+    if let Some(why) = &r.no_breakeven {
+        out.push(format!("no break-even analysis: {why}"));
+    }
+    if let Some(i) = r.cheapest {
+        let p = &r.points[i];
+        out.push(format!(
+            "cheapest point {} = {}: {} per {} h",
+            r.key,
+            grouped(p.value, 0),
+            usd_cents(p.total_usd.map_or(0.0, |c| c.mean)),
+            count(base.horizon_hours as f64)
+        ));
+        if let Some(s) = versus_on_demand(r) {
+            out.push(s.replace("**", ""));
+        }
+    }
+    out
 }
 
 /// The cheapest point against the same tokens all on demand, as a sentence;
