@@ -148,16 +148,107 @@ fn shipped_scenarios(test: &str) -> Vec<crate::common::Shipped> {
         .collect()
 }
 
+/// Terminal lines fit 100 columns (paths aside: they are never split) and counts carry
+/// thousands separators: no run of five digits or more outside a path, date or seed.
+fn assert_fits_terminal(text: &str) {
+    for l in text.lines() {
+        let words_fit = l
+            .split(' ')
+            .filter(|w| !w.contains('/'))
+            .all(|w| w.chars().count() <= 100);
+        assert!(
+            l.chars().count() <= 100 || !words_fit,
+            "over 100 columns: {l:?}"
+        );
+        for w in l.split([' ', '(', ')', ',']) {
+            let digits = w
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '~')
+                .count();
+            let after_seed = l.contains(&format!("seed {w}"));
+            assert!(
+                digits < 5 || w.contains('/') || w.contains('-') || after_seed,
+                "a number without separators: {w:?} in {l:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn validate_accepts_every_shipped_scenario() {
     for s in shipped_scenarios("validate_accepts_every_shipped_scenario") {
-        llmcap()
+        let out = llmcap()
             .args(["validate", s.path.to_str().unwrap()])
             .args(&s.args)
             .assert()
             .success()
-            .stdout(predicate::str::contains("valid scenario"));
+            .stdout(predicate::str::contains("valid scenario"))
+            .get_output()
+            .clone();
+        assert_fits_terminal(&String::from_utf8_lossy(&out.stdout));
+        assert_fits_terminal(&String::from_utf8_lossy(&out.stderr));
     }
+    let baseline = llmcap()
+        .args(["validate", "scenarios/baseline.toml"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let baseline = String::from_utf8(baseline).unwrap();
+    // 2 req/s x 168 h x 3,600 s = 1,209,600 requests per replication; 4 replications.
+    assert!(
+        baseline.contains("~1,209,600 requests per replication"),
+        "{baseline}"
+    );
+    assert!(
+        baseline.contains("~4,838,400 requests to simulate"),
+        "{baseline}"
+    );
+}
+
+#[test]
+fn run_and_plan_headlines_fit_the_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = llmcap()
+        .args([
+            "run",
+            "scenarios/baseline.toml",
+            "--horizon-hours",
+            "2",
+            "--replications",
+            "1",
+        ])
+        .args(["--out", tmp.path().join("run").to_str().unwrap()])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_fits_terminal(&stderr);
+    assert!(stderr.contains("requests/replication"), "{stderr}");
+    let out = llmcap()
+        .args([
+            "plan",
+            "scenarios/baseline.toml",
+            "--sla",
+            "p99<=2s",
+            "--horizon-hours",
+            "2",
+        ])
+        .args([
+            "--replications",
+            "1",
+            "--out",
+            tmp.path().join("plan").to_str().unwrap(),
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_fits_terminal(&stderr);
+    assert!(stderr.contains("plan:"), "{stderr}");
 }
 
 #[test]

@@ -181,7 +181,7 @@ fn tiled_traces_with_a_large_time_scale_validate_quickly_or_are_refused() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "estimated work: ~86400000 requests",
+            "estimated work: ~86,400,000 requests",
         ));
     // 1e6 faster: 4.3e10 passes.
     let sc = write(

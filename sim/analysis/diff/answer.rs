@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::decompose::{Diff, Kind, PlatformView, Row, Verdict};
 
-/// The lesson's two questions for the biggest change: what the default bill
+/// The two questions a FinOps reviewer asks of the biggest change: what the default bill
 /// narrows it to, and how long the native mechanism takes to show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Answer {

@@ -1,5 +1,5 @@
 //! `llmcap diff RUN_A RUN_B`: explains a cost change between two results
-//! folders written by `llmcap run` (the lesson's "bill up 4x with no traffic
+//! folders written by `llmcap run` (the "bill up 4x with no traffic
 //! change") and says which of the changes each platform's native cost
 //! attribution could have shown.
 //!
