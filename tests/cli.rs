@@ -208,6 +208,35 @@ fn validate_accepts_every_shipped_scenario() {
 }
 
 #[test]
+fn the_weekday_warning_speaks_of_the_weekly_pattern_alone() {
+    // 720 h is 4 weeks and 2 days: two weekdays count once more than the
+    // weekend, so the month runs above mean_rps.
+    llmcap()
+        .args(["validate", "scenarios/bench_30d.toml"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "class[0].arrivals.weekday: the factors average to 1 over whole",
+        ));
+    // A year of 6% monthly growth runs at 0.71 req/s on average against
+    // mean_rps = 0.5; that is the growth, which validate states, not the
+    // weekday pattern (52 weeks and a day move the mean by under 0.5%).
+    let out = llmcap()
+        .args(["validate", "scenarios/growth_year.toml"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8_lossy(&out.stdout).replace("\n    ", " ");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("weekday"), "{stderr}");
+    assert!(
+        stdout.contains("0.5 req/s mean at the start, +6% a month, compounding"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn run_and_plan_headlines_fit_the_terminal() {
     let tmp = tempfile::tempdir().unwrap();
     let out = llmcap()

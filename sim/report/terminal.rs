@@ -70,7 +70,14 @@ pub fn validate(file: &str, sc: &Scenario) -> Vec<String> {
                 "{} req/s on average (trace)",
                 rate(expected / (sc.horizon_hours as f64 * 3600.0))
             ),
-            None => format!("{} req/s mean", rate(c.arrivals.mean_rps)),
+            None => match c.arrivals.growth.describe() {
+                None => format!("{} req/s mean", rate(c.arrivals.mean_rps)),
+                Some(g) => format!(
+                    "{} req/s mean at the start, {g}, {} req/s on average",
+                    rate(c.arrivals.mean_rps),
+                    rate(expected / (sc.horizon_hours as f64 * 3600.0))
+                ),
+            },
         };
         out.push(format!(
             "  class {}: {rate}, ~{} requests per replication, route {}",
@@ -109,9 +116,9 @@ pub fn validate_sweep(sw: &Sweep, sc: &Scenario) -> String {
         .points
         .iter()
         .flat_map(|p| {
-            p.classes.iter().map(|c| {
-                c.expected_arrivals(p.horizon_hours, p.start_date) * p.replications as f64
-            })
+            p.classes
+                .iter()
+                .map(|c| c.expected_arrivals(p.horizon_hours, p.start_date) * p.replications as f64)
         })
         .sum();
     let value = |x: Option<&f64>| x.map_or_else(|| "-".to_string(), |v| sig(*v, 6));
