@@ -19,7 +19,7 @@ pub mod hourly {
     pub const WEEKDAY: &str = "weekday";
     pub const DEPLOYMENT: &str = "deployment";
     pub const COST_TOTAL_USD: &str = "cost_total_usd";
-    pub const COLUMNS: [&str; 17] = [
+    pub const COLUMNS: [&str; 20] = [
         HOUR,
         "day",
         "hour_of_day",
@@ -37,6 +37,10 @@ pub mod hourly {
         "rejected_429",
         "spilled_429",
         "errors",
+        // Prompt caching: parts of input_tokens, and the part of cost_on_demand_usd they cost.
+        "cached_input_tokens",
+        "cache_write_tokens",
+        "cost_cached_input_usd",
     ];
 }
 

@@ -526,6 +526,124 @@ fn a_term_priced_per_month_in_the_catalog_bills_per_hour() {
     );
 }
 
+/// Prompt caching, by hand: one request a second for an hour (deterministic arrivals), each
+/// 1,000 input tokens of which 60% read from the cache and 10% written to it, and 100 output
+/// tokens, at $3 input / $0.30 cached / $3.75 cache write / $15 output per 1M (Claude Sonnet 4
+/// on the Claude API). Per request: 300 x 3 + 600 x 0.3 + 100 x 3.75 + 100 x 15 = 2,955 per
+/// 1M = $0.002955, of which 180 + 375 = $0.000555 cached.
+#[test]
+fn cached_input_is_billed_at_its_own_prices() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = r#"
+[scenario]
+name = "cache"
+horizon_hours = 1
+seed = 1
+replications = 1
+
+[[class]]
+name = "chat"
+model = "claude-sonnet-4"
+route = ["api"]
+cached_input_share = 0.6
+cache_write_share = 0.1
+arrivals = { mean_rps = 1.0, process = "deterministic" }
+input_tokens = { dist = "fixed", value = 1000 }
+output_tokens = { dist = "fixed", value = 100 }
+
+[[deployment]]
+name = "api"
+platform = "custom"
+model = "claude-sonnet-4"
+latency = { median_ms = 300, p99_ms = 800 }
+on_demand = { input_per_1m = 3.0, output_per_1m = 15.0, cached_input_per_1m = 0.3, cache_write_per_1m = 3.75 }
+"#;
+    let sc = write(tmp.path(), "cache.toml", text);
+    let out = tmp.path().join("out");
+    run_ok(&sc, &out, &[]);
+    let hourly = std::fs::read_to_string(out.join("hourly.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(hourly.as_bytes());
+    let head = rows.headers().unwrap().clone();
+    let rec = rows.records().next().unwrap().unwrap();
+    let col = |name: &str| -> f64 {
+        let i = head.iter().position(|h| h == name).unwrap();
+        rec[i].parse().unwrap()
+    };
+    let n = col("requests");
+    assert!(n >= 3599.0, "one request a second, got {n}");
+    assert_eq!(col("input_tokens"), 1000.0 * n);
+    assert_eq!(col("cached_input_tokens"), 600.0 * n);
+    assert_eq!(col("cache_write_tokens"), 100.0 * n);
+    let (cost, cached) = (col("cost_on_demand_usd"), col("cost_cached_input_usd"));
+    assert!(
+        (cost - 0.002955 * n).abs() < 1e-3,
+        "{cost} vs {}",
+        0.002955 * n
+    );
+    assert!((cached - 0.000555 * n).abs() < 1e-3, "{cached}");
+    // focus.csv bills the same tokens on four meters.
+    let focus = std::fs::read_to_string(out.join("focus.csv")).unwrap();
+    for meter in [
+        "Input Tokens",
+        "Cached Input Tokens",
+        "Cache Write Tokens",
+        "Output Tokens",
+    ] {
+        assert!(focus.contains(meter), "{meter}");
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("of which cached input"),
+        "report.md splits the cost"
+    );
+}
+
+#[test]
+fn cache_shares_outside_0_to_1_are_rejected() {
+    for v in ["1.5", "-0.1"] {
+        rejects(
+            |s| {
+                s.replace(
+                    "name = \"chat\"\n",
+                    &format!("name = \"chat\"\ncached_input_share = {v}\n"),
+                )
+            },
+            "class[0].cached_input_share",
+            "a number from 0 to 1",
+        );
+    }
+    rejects(
+        |s| {
+            s.replace(
+                "name = \"chat\"\n",
+                "name = \"chat\"\ncached_input_share = 0.7\ncache_write_share = 0.5\n",
+            )
+        },
+        "class[0].cache_write_share",
+        "must be at most 1 (shares of the same input tokens), got 0.7 + 0.5",
+    );
+    rejects(
+        |s| {
+            s.replace(
+                "output_per_1m = 10.0,",
+                "output_per_1m = 10.0, cached_input_per_1m = -1,",
+            )
+        },
+        "deployment[1].on_demand.cached_input_per_1m",
+        "a finite number >= 0",
+    );
+    rejects(
+        |s| {
+            s.replace(
+                "output_weight = 3,",
+                "output_weight = 3, cached_input_weight = 2,",
+            )
+        },
+        "deployment[0].reserved.cached_input_weight",
+        "a number from 0 to 1",
+    );
+}
+
 #[test]
 fn unknown_deployment_in_route_is_rejected() {
     rejects(

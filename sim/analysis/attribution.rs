@@ -30,7 +30,6 @@
 
 use serde::Serialize;
 
-use crate::analysis::cost::token_cost;
 use crate::domain::{Pool, Scenario};
 use crate::input::catalog::{AttributionModel, Catalog, CUSTOM_PLATFORM};
 use crate::model::metrics::RepMetrics;
@@ -79,17 +78,7 @@ fn split(sc: &Scenario, pooled: &RepMetrics, reps: f64, d: usize) -> DeploymentS
     let cell = |c: usize| pooled.class_total(c, d);
     let (used, idle) = match &dep.pool {
         Pool::OnDemand(o) => (
-            (0..nc)
-                .map(|c| {
-                    let t = cell(c);
-                    token_cost(
-                        t.input_tokens,
-                        t.output_tokens,
-                        o.input_per_1m,
-                        o.output_per_1m,
-                    ) / reps
-                })
-                .collect(),
+            (0..nc).map(|c| o.cost(&cell(c).tokens()) / reps).collect(),
             0.0,
         ),
         Pool::Reserved(r) => {
@@ -308,7 +297,11 @@ mod tests {
         for c in 0..nc {
             for d in 0..nd {
                 let mtok = tokens.get(c).and_then(|t| t.get(d)).copied().unwrap_or(0);
-                m.add_class_tokens(0, c, d, mtok * 1_000_000, 0);
+                let t = crate::domain::Tokens {
+                    input: mtok * 1_000_000,
+                    ..Default::default()
+                };
+                m.add_class_tokens(0, c, d, &t);
                 let f = busy.get(c).and_then(|t| t.get(d)).copied().unwrap_or(0.0);
                 if let Pool::Reserved(r) = &sc.deployments[d].pool {
                     let us = (f * r.slots() as f64 * sc.horizon_us() as f64) as u64;

@@ -9,6 +9,8 @@ use crate::model::metrics::{HourCell, RepMetrics};
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct HourCost {
     pub on_demand: f64,
+    /// The part of `on_demand` paid for input tokens read from or written to the prompt cache.
+    pub cached: f64,
     pub reserved: f64,
 }
 
@@ -18,26 +20,17 @@ impl HourCost {
     }
 }
 
-/// Price of `input` and `output` tokens at per-1M-token prices.
-pub fn token_cost(input: u64, output: u64, input_per_1m: f64, output_per_1m: f64) -> f64 {
-    (input as f64 * input_per_1m + output as f64 * output_per_1m) / 1e6
-}
-
 /// Cost of one hour of deployment `d` given what it served in that hour.
 pub fn hour_cost(d: &Deployment, cell: &HourCell) -> HourCost {
     match &d.pool {
         Pool::OnDemand(o) => HourCost {
-            on_demand: token_cost(
-                cell.input_tokens,
-                cell.output_tokens,
-                o.input_per_1m,
-                o.output_per_1m,
-            ),
+            on_demand: o.cost(&cell.tokens()),
+            cached: o.cached_cost(&cell.tokens()),
             reserved: 0.0,
         },
         Pool::Reserved(r) => HourCost {
-            on_demand: 0.0,
             reserved: r.units as f64 * r.unit_hour_price(),
+            ..HourCost::default()
         },
     }
 }
@@ -52,17 +45,13 @@ pub fn deployment_totals(sc: &Scenario, m: &RepMetrics) -> Vec<HourCost> {
         .zip(&m.deployments)
         .map(|(dep, s)| match &dep.pool {
             Pool::OnDemand(o) => HourCost {
-                on_demand: token_cost(
-                    s.input_tokens,
-                    s.output_tokens,
-                    o.input_per_1m,
-                    o.output_per_1m,
-                ),
+                on_demand: o.cost(&s.tokens()),
+                cached: o.cached_cost(&s.tokens()),
                 reserved: 0.0,
             },
             Pool::Reserved(r) => HourCost {
-                on_demand: 0.0,
                 reserved: r.units as f64 * r.unit_hour_price() * m.hours as f64,
+                ..HourCost::default()
             },
         })
         .collect()
@@ -118,8 +107,50 @@ mod tests {
     }
 
     #[test]
-    fn gpt4o_list_price_example() {
-        // 1M input at $2.50 and 100k output at $10 per 1M = $3.50.
-        assert!((token_cost(1_000_000, 100_000, 2.5, 10.0) - 3.5).abs() < 1e-12);
+    fn cached_tokens_are_billed_at_their_prices() {
+        let sc = crate::domain::Scenario::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml"),
+        )
+        .unwrap();
+        let Some(Pool::OnDemand(o)) = sc
+            .deployments
+            .iter()
+            .map(|d| &d.pool)
+            .find(|p| matches!(p, Pool::OnDemand(_)))
+        else {
+            panic!("baseline has an on-demand pool")
+        };
+        let o = crate::domain::OnDemand {
+            input_per_1m: 3.0,
+            output_per_1m: 15.0,
+            cached_input_per_1m: 0.3,
+            cache_write_per_1m: 3.75,
+            ..o.clone()
+        };
+        // 1M input tokens: 600k read from the cache at $0.30, 100k written at $3.75, 300k
+        // uncached at $3; 100k output at $15: 0.18 + 0.375 + 0.9 + 1.5 = $2.955, of which
+        // $0.555 cached.
+        let t = crate::domain::Tokens {
+            input: 1_000_000,
+            cached: 600_000,
+            cache_write: 100_000,
+            output: 100_000,
+        };
+        assert!((o.cost(&t) - 2.955).abs() < 1e-12, "{}", o.cost(&t));
+        assert!((o.cached_cost(&t) - 0.555).abs() < 1e-12);
+        // Without a cache, the list-price example: 1M in at $2.50, 100k out at $10 = $3.50.
+        let plain = crate::domain::OnDemand {
+            input_per_1m: 2.5,
+            output_per_1m: 10.0,
+            cached_input_per_1m: 2.5,
+            cache_write_per_1m: 2.5,
+            ..o
+        };
+        let t = crate::domain::Tokens {
+            input: 1_000_000,
+            output: 100_000,
+            ..Default::default()
+        };
+        assert!((plain.cost(&t) - 3.5).abs() < 1e-12);
     }
 }

@@ -26,6 +26,10 @@ pub struct TokenMix {
     pub input: f64,
     /// Mean output tokens per request.
     pub output: f64,
+    /// Mean input tokens per request read from the prompt cache (part of `input`).
+    pub cached: f64,
+    /// Mean input tokens per request written to the prompt cache (part of `input`).
+    pub cache_write: f64,
 }
 
 impl TokenMix {
@@ -33,17 +37,52 @@ impl TokenMix {
     /// class weighted by its expected number of requests over the horizon.
     pub fn of_deployment(sc: &Scenario, d: usize) -> Option<TokenMix> {
         let mut n = 0.0;
-        let (mut input, mut output) = (0.0, 0.0);
+        let (mut input, mut output, mut cached, mut write) = (0.0, 0.0, 0.0, 0.0);
         for c in sc.classes.iter().filter(|c| c.route.contains(&d)) {
             let k = c.expected_arrivals(sc.horizon_hours, sc.start_date);
             n += k;
-            input += k * c.input_tokens.mean();
+            let mean_in = c.input_tokens.mean();
+            input += k * mean_in;
             output += k * c.output_tokens.mean();
+            cached += k * mean_in * c.cached_input_share;
+            write += k * mean_in * c.cache_write_share;
         }
         (n > 0.0).then(|| TokenMix {
             input: input / n,
             output: output / n,
+            cached: cached / n,
+            cache_write: write / n,
         })
+    }
+
+    /// Traffic without prompt caching.
+    pub fn plain(input: f64, output: f64) -> TokenMix {
+        TokenMix {
+            input,
+            output,
+            cached: 0.0,
+            cache_write: 0.0,
+        }
+    }
+
+    /// On-demand dollars per input token, cached and written ones at their prices.
+    pub fn input_price(&self, od: &OnDemand) -> f64 {
+        if self.input <= 0.0 {
+            return od.input_per_1m / 1e6;
+        }
+        ((self.input - self.cached - self.cache_write) * od.input_per_1m
+            + self.cached * od.cached_input_per_1m
+            + self.cache_write * od.cache_write_per_1m)
+            / self.input
+            / 1e6
+    }
+
+    /// Reserved capacity one input token uses on average (cached ones count `cached_input_weight`).
+    pub fn input_weight(&self, r: &Reserved) -> f64 {
+        if self.input <= 0.0 {
+            return 1.0;
+        }
+        1.0 - self.cached / self.input * (1.0 - r.cached_input_weight)
     }
 
     /// Output tokens per input token.
@@ -52,17 +91,18 @@ impl TokenMix {
     }
 }
 
-/// On-demand dollars per weighted token for `mix` at `od`'s prices, with
-/// output tokens weighted by `output_weight`.
-pub fn on_demand_per_weighted_token(mix: TokenMix, od: &OnDemand, output_weight: f64) -> f64 {
-    let dollars = (mix.input * od.input_per_1m + mix.output * od.output_per_1m) / 1e6;
-    dollars / (mix.input + output_weight * mix.output)
+/// On-demand dollars per weighted token of `r`'s capacity for `mix` at `od`'s prices: output
+/// tokens weigh `output_weight`, cached input tokens `cached_input_weight` (and cost the cached
+/// price on demand).
+pub fn on_demand_per_weighted_token(mix: TokenMix, od: &OnDemand, r: &Reserved) -> f64 {
+    let dollars = mix.input * mix.input_price(od) + mix.output * od.output_per_1m / 1e6;
+    dollars / (mix.input * mix.input_weight(r) + r.output_weight * mix.output)
 }
 
 /// Closed-form break-even utilization (0..; above 1 means never) of `r` at the
 /// unit-hour `price`, against on-demand prices `od` for traffic `mix`.
 pub fn closed_form(r: &Reserved, price: f64, od: &OnDemand, mix: TokenMix) -> f64 {
-    let per_token = on_demand_per_weighted_token(mix, od, r.output_weight);
+    let per_token = on_demand_per_weighted_token(mix, od, r);
     price / (per_token * r.tpm_per_unit * 60.0)
 }
 
@@ -224,8 +264,8 @@ pub fn swings(sc: &Scenario, pair: Pair) -> Option<(f64, Vec<Swing>)> {
     let mut out = Vec::new();
     let ratio = mix.ratio();
     let with_ratio = |k: f64| TokenMix {
-        input: mix.input,
         output: mix.output * k,
+        ..mix
     };
     out.push(Swing {
         input: "output/input token ratio".into(),
@@ -234,6 +274,33 @@ pub fn swings(sc: &Scenario, pair: Pair) -> Option<(f64, Vec<Swing>)> {
         high_label: format!("x2 ({:.2})", ratio * 2.0),
         high: be(r, price, od, with_ratio(2.0)),
     });
+    // Prompt caching: none against the traffic's own cached share (or half the input when the
+    // traffic caches nothing), at the platforms' cached prices and reserved weights.
+    let share = if mix.input > 0.0 {
+        mix.cached / mix.input
+    } else {
+        0.0
+    };
+    let cached_share = if share > 0.0 { share } else { 0.5 };
+    let with_cache = |s: f64| TokenMix {
+        cached: mix.input * s,
+        cache_write: mix.cache_write.min(mix.input * (1.0 - s)),
+        ..mix
+    };
+    let (none, cached) = (
+        be(r, price, od, with_cache(0.0)),
+        be(r, price, od, with_cache(cached_share)),
+    );
+    // Shown only where the platforms price caching (a cached price or a reserved weight).
+    if (none - cached).abs() > 1e-12 {
+        out.push(Swing {
+            input: "cached input share".into(),
+            low_label: "no cache".into(),
+            low: none,
+            high_label: format!("{:.0}% cached", cached_share * 100.0),
+            high: cached,
+        });
+    }
     if r.price_per_unit_hour.len() > 1 {
         let (mut lo, mut hi) = (None::<(&String, f64)>, None::<(&String, f64)>);
         for (t, &p) in &r.price_per_unit_hour {
@@ -261,11 +328,7 @@ pub fn swings(sc: &Scenario, pair: Pair) -> Option<(f64, Vec<Swing>)> {
         high_label: "+25%".into(),
         high: be(r, price * 1.25, od, mix),
     });
-    let scaled_od = |k: f64| OnDemand {
-        input_per_1m: od.input_per_1m * k,
-        output_per_1m: od.output_per_1m * k,
-        ..od.clone()
-    };
+    let scaled_od = |k: f64| od.scaled(k);
     out.push(Swing {
         input: "on-demand price".into(),
         low_label: "-25%".into(),
@@ -328,10 +391,12 @@ pub fn levers(sc: &Scenario, pair: Pair, target: f64) -> Option<Levers> {
         return None;
     }
     let c_star = price / (target * r.tpm_per_unit * 60.0) * 1e6; // $ per 1M weighted tokens
-    let (p_in, p_out, w) = (od.input_per_1m, od.output_per_1m, r.output_weight);
+                                                                 // Per input token: its mean price (cached ones cheaper) and the capacity it uses.
+    let (p_in, a) = (mix.input_price(od) * 1e6, mix.input_weight(r));
+    let (p_out, w) = (od.output_per_1m, r.output_weight);
     let denom = p_out - w * c_star;
     let ratio = (denom != 0.0)
-        .then(|| (c_star - p_in) / denom)
+        .then(|| (c_star * a - p_in) / denom)
         .filter(|x| *x > 0.0 && x.is_finite());
     Some(Levers {
         target,
@@ -396,11 +461,7 @@ mod tests {
         let at =
             |r: &Reserved, price: f64, od: &OnDemand, mix: TokenMix| closed_form(r, price, od, mix);
         assert!((at(&r, price * l.unit_price, &od, mix) - 0.6).abs() < 1e-9);
-        let od2 = OnDemand {
-            input_per_1m: od.input_per_1m * l.on_demand_price,
-            output_per_1m: od.output_per_1m * l.on_demand_price,
-            ..od.clone()
-        };
+        let od2 = od.scaled(l.on_demand_price);
         assert!((at(&r, price, &od2, mix) - 0.6).abs() < 1e-9);
         let r2 = Reserved {
             tpm_per_unit: r.tpm_per_unit * l.throughput,
@@ -423,8 +484,8 @@ mod tests {
         let r3 = pair.reserved(&sc3).clone();
         let k = levers(&sc3, pair, 0.75).unwrap().output_ratio.unwrap();
         let mix2 = TokenMix {
-            input: mix.input,
             output: mix.input * k,
+            ..mix
         };
         assert!((at(&r3, price, &od, mix2) - 0.75).abs() < 1e-9);
         assert_eq!(levers(&sc3, pair, 0.6).unwrap().output_ratio, None);
@@ -445,6 +506,8 @@ mod tests {
         let od = OnDemand {
             input_per_1m: 2.5,
             output_per_1m: 10.0,
+            cached_input_per_1m: 2.5,
+            cache_write_per_1m: 2.5,
             rpm: None,
             tpm: None,
             shared_pool_tpm: 1e9,
@@ -457,6 +520,7 @@ mod tests {
             unit_step: 5,
             tpm_per_unit: 2500.0,
             output_weight: 3.0,
+            cached_input_weight: 1.0,
             concurrency_per_unit: 1,
             term: "monthly".into(),
             price_per_unit_hour: Default::default(),
@@ -464,11 +528,27 @@ mod tests {
             max_queue: None,
             max_wait_us: None,
         };
-        let mix = TokenMix {
-            input: 1866.0,
-            output: 345.0,
-        };
+        let mix = TokenMix::plain(1866.0, 345.0);
         let be = closed_form(&r, 0.3562, &od, mix);
         assert!((be - 0.849).abs() < 0.001, "{be}");
+        // Prompt caching, by hand: 60% of the input read from the cache at $1.25 per 1M
+        // (gpt-4o's cached price), and on PTUs deducted from utilization (weight 0).
+        // Per request: dollars = (746.4 x 2.5 + 1,119.6 x 1.25 + 345 x 10) / 1e6 = 0.0067155;
+        // weighted tokens = 746.4 + 3 x 345 = 1,781.4; per token 3.76979e-6;
+        // BE = 0.3562 / (3.76979e-6 x 2,500 x 60) = 63.0% (84.9% without caching).
+        let cached_od = OnDemand {
+            cached_input_per_1m: 1.25,
+            ..od.clone()
+        };
+        let ptu = Reserved {
+            cached_input_weight: 0.0,
+            ..r.clone()
+        };
+        let mix = TokenMix {
+            cached: 1866.0 * 0.6,
+            ..mix
+        };
+        let be = closed_form(&ptu, 0.3562, &cached_od, mix);
+        assert!((be - 0.6299).abs() < 0.001, "{be}");
     }
 }

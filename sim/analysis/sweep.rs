@@ -364,17 +364,15 @@ impl RepOutcome {
         m: &RepMetrics,
     ) -> RepOutcome {
         let costs = deployment_totals(sc, m);
-        let value = |input: u64, output: u64| match compare.map(|d| &sc.deployments[d].pool) {
-            Some(Pool::OnDemand(od)) => {
-                crate::analysis::cost::token_cost(input, output, od.input_per_1m, od.output_per_1m)
-            }
+        let value = |t: &crate::domain::Tokens| match compare.map(|d| &sc.deployments[d].pool) {
+            Some(Pool::OnDemand(od)) => od.cost(t),
             _ => 0.0,
         };
-        let (mut all_in, mut all_out) = (0u64, 0u64);
+        let mut all = crate::domain::Tokens::default();
         for d in &m.deployments {
-            all_in += d.input_tokens;
-            all_out += d.output_tokens;
+            all += d.tokens();
         }
+        let (all_in, all_out) = (all.input, all.output);
         let overall = m.overall_ttft();
         let (pr_usd, pr_in, pr_out, pr_value, pr_util) = match focus {
             Some(d) => {
@@ -383,7 +381,7 @@ impl RepOutcome {
                     costs[d].reserved,
                     s.input_tokens,
                     s.output_tokens,
-                    value(s.input_tokens, s.output_tokens),
+                    value(&s.tokens()),
                     crate::analysis::cost::reserved_utilization(sc, m, d).unwrap_or(0.0),
                 )
             }
@@ -416,7 +414,7 @@ impl RepOutcome {
             pair_output_tokens: pr_out,
             pair_value_usd: pr_value,
             pair_utilization: pr_util,
-            all_value_usd: value(all_in, all_out),
+            all_value_usd: value(&all),
             ttft_p50_ms: overall.percentile_ms(50.0),
             ttft_p99_ms: overall.percentile_ms(99.0),
             sla_ttft_ms: sc

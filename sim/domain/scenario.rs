@@ -248,6 +248,57 @@ pub struct Class {
     /// With `gateway.router = "litellm"`: the route's steps, in the order tried
     /// (each group's order levels, the class's own group first); else empty.
     pub steps: Vec<Step>,
+    /// Share of each request's input tokens read from the platform's prompt cache (a cached
+    /// prefix), 0..=1.
+    pub cached_input_share: f64,
+    /// Share of each request's input tokens written to the prompt cache (billed at the cache-write
+    /// price where a platform prices writes), 0..=1 - `cached_input_share`.
+    pub cache_write_share: f64,
+}
+
+/// The cached and cache-written parts of `input` tokens at these shares (see
+/// [`Class::cache_split`]).
+pub fn cache_split(input: u32, cached_share: f64, write_share: f64) -> (u32, u32) {
+    if cached_share == 0.0 && write_share == 0.0 {
+        return (0, 0);
+    }
+    let part = |share: f64| (input as f64 * share + 0.5) as u32;
+    let cached = part(cached_share).min(input);
+    (cached, part(write_share).min(input - cached))
+}
+
+/// A request's or a bucket's tokens, split as platforms bill them. `cached` and `cache_write`
+/// are parts of `input`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tokens {
+    pub input: u64,
+    pub cached: u64,
+    pub cache_write: u64,
+    pub output: u64,
+}
+
+impl std::ops::AddAssign for Tokens {
+    fn add_assign(&mut self, o: Tokens) {
+        self.input += o.input;
+        self.cached += o.cached;
+        self.cache_write += o.cache_write;
+        self.output += o.output;
+    }
+}
+
+impl Tokens {
+    /// Input tokens neither read from nor written to the cache.
+    pub fn uncached(&self) -> u64 {
+        self.input.saturating_sub(self.cached + self.cache_write)
+    }
+}
+
+impl Class {
+    /// The cached and cache-written parts of a request of `input` tokens: each share of the
+    /// input, rounded to the nearest token, together at most `input`.
+    pub fn cache_split(&self, input: u32) -> (u32, u32) {
+        cache_split(input, self.cached_input_share, self.cache_write_share)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -304,6 +355,10 @@ impl Pool {
 pub struct OnDemand {
     pub input_per_1m: f64,
     pub output_per_1m: f64,
+    /// USD per 1M input tokens read from the prompt cache (default: `input_per_1m`).
+    pub cached_input_per_1m: f64,
+    /// USD per 1M input tokens written to the prompt cache (default: `input_per_1m`).
+    pub cache_write_per_1m: f64,
     pub rpm: Option<f64>,
     pub tpm: Option<f64>,
     /// Capacity of the shared pool your traffic competes in, tokens per minute.
@@ -325,6 +380,9 @@ pub struct Reserved {
     pub tpm_per_unit: f64,
     /// One output token costs this many input tokens of capacity.
     pub output_weight: f64,
+    /// One input token read from the prompt cache costs this many input tokens of capacity
+    /// (Azure PTUs: 0, cached tokens are deducted from utilization; default 1).
+    pub cached_input_weight: f64,
     /// Requests one unit serves at once; the pool has `units * concurrency_per_unit` slots.
     pub concurrency_per_unit: u32,
     pub term: String,
@@ -337,6 +395,32 @@ pub struct Reserved {
     pub max_queue: Option<u32>,
     /// Longest wait for a slot before spilling (None = no bound).
     pub max_wait_us: Option<u64>,
+}
+
+impl OnDemand {
+    /// USD for `t` at this pool's prices.
+    pub fn cost(&self, t: &Tokens) -> f64 {
+        (t.uncached() as f64 * self.input_per_1m + t.output as f64 * self.output_per_1m) / 1e6
+            + self.cached_cost(t)
+    }
+
+    /// The part of [`OnDemand::cost`] paid for cached and cache-written input tokens.
+    pub fn cached_cost(&self, t: &Tokens) -> f64 {
+        (t.cached as f64 * self.cached_input_per_1m
+            + t.cache_write as f64 * self.cache_write_per_1m)
+            / 1e6
+    }
+
+    /// Every price x `k`.
+    pub fn scaled(&self, k: f64) -> OnDemand {
+        OnDemand {
+            input_per_1m: self.input_per_1m * k,
+            output_per_1m: self.output_per_1m * k,
+            cached_input_per_1m: self.cached_input_per_1m * k,
+            cache_write_per_1m: self.cache_write_per_1m * k,
+            ..self.clone()
+        }
+    }
 }
 
 /// Processor-sharing slowdown of prefill at pool utilization rho: a job of

@@ -298,6 +298,10 @@ pub struct OfferingLatency {
 pub struct OfferingOnDemand {
     pub input_per_1m: Sourced<f64>,
     pub output_per_1m: Sourced<f64>,
+    /// USD per 1M input tokens read from the prompt cache, where the vendor prices them.
+    pub cached_input_per_1m: Option<Sourced<f64>>,
+    /// USD per 1M input tokens written to the prompt cache, where the vendor prices writes.
+    pub cache_write_per_1m: Option<Sourced<f64>>,
     pub tpm: Option<Sourced<f64>>,
     pub rpm: Option<Sourced<f64>>,
 }
@@ -307,6 +311,8 @@ pub struct OfferingOnDemand {
 pub struct OfferingReserved {
     pub tpm_per_unit: Sourced<f64>,
     pub output_weight: Option<Sourced<f64>>,
+    /// Capacity one cached input token uses, in input tokens (Azure PTUs: 0).
+    pub cached_input_weight: Option<Sourced<f64>>,
     pub min_units: Option<Sourced<f64>>,
     pub unit_step: Option<Sourced<f64>>,
     /// The terms sold, each with the hours it commits to and its price (`[[offering.reserved.terms]]`).
@@ -606,6 +612,14 @@ impl Catalog {
                             0.0,
                             1e6,
                         );
+                        for (k, v) in [
+                            ("cached_input_per_1m", &od.cached_input_per_1m),
+                            ("cache_write_per_1m", &od.cache_write_per_1m),
+                        ] {
+                            if let Some(v) = v {
+                                c.number(&format!("{at}.on_demand.{k}"), v, 0.0, 1e6);
+                            }
+                        }
                         if let Some(v) = &od.tpm {
                             c.number(&format!("{at}.on_demand.tpm"), v, 1.0, 1e12);
                         }
@@ -622,6 +636,9 @@ impl Catalog {
                         );
                         if let Some(v) = &r.output_weight {
                             c.number(&format!("{at}.reserved.output_weight"), v, 0.0, 1e3);
+                        }
+                        if let Some(v) = &r.cached_input_weight {
+                            c.number(&format!("{at}.reserved.cached_input_weight"), v, 0.0, 1.0);
                         }
                         for (k, v) in [("min_units", &r.min_units), ("unit_step", &r.unit_step)] {
                             if let Some(v) = v {
@@ -909,11 +926,15 @@ impl Offering {
             let mut o = toml::Table::new();
             o.insert("input_per_1m".into(), od.input_per_1m.value.into());
             o.insert("output_per_1m".into(), od.output_per_1m.value.into());
-            if let Some(v) = &od.tpm {
-                o.insert("tpm".into(), v.value.into());
-            }
-            if let Some(v) = &od.rpm {
-                o.insert("rpm".into(), v.value.into());
+            for (k, v) in [
+                ("cached_input_per_1m", &od.cached_input_per_1m),
+                ("cache_write_per_1m", &od.cache_write_per_1m),
+                ("tpm", &od.tpm),
+                ("rpm", &od.rpm),
+            ] {
+                if let Some(v) = v {
+                    o.insert(k.into(), v.value.into());
+                }
             }
             t.insert("on_demand".into(), o.into());
         }
@@ -922,6 +943,7 @@ impl Offering {
             o.insert("tpm_per_unit".into(), r.tpm_per_unit.value.into());
             for (k, v) in [
                 ("output_weight", &r.output_weight),
+                ("cached_input_weight", &r.cached_input_weight),
                 ("min_units", &r.min_units),
                 ("unit_step", &r.unit_step),
             ] {

@@ -42,6 +42,7 @@ pub struct ReservedPool {
     waiting: VecDeque<SimTime>,
     us_per_weighted_token: f64,
     output_weight: f64,
+    cached_input_weight: f64,
     max_queue: Option<u32>,
     max_wait_us: Option<u64>,
 }
@@ -55,18 +56,29 @@ impl ReservedPool {
             waiting: VecDeque::new(),
             us_per_weighted_token: 1.0 / slot_tokens_per_us,
             output_weight: r.output_weight,
+            cached_input_weight: r.cached_input_weight,
             max_queue: r.max_queue,
             max_wait_us: r.max_wait_us,
         }
     }
 
-    pub fn weighted_tokens(&self, input: u32, output: u32) -> f64 {
-        input as f64 + self.output_weight * output as f64
+    /// Capacity a request uses, in input tokens: its `cached` input tokens (part of `input`)
+    /// count `cached_input_weight`, its output tokens `output_weight`.
+    pub fn weighted_tokens(&self, input: u32, cached: u32, output: u32) -> f64 {
+        (input - cached) as f64
+            + self.cached_input_weight * cached as f64
+            + self.output_weight * output as f64
     }
 
     /// Admits a request arriving at `now` (calls must come in time order), or
     /// returns None when the queue bound or the wait bound would be exceeded.
-    pub fn try_admit(&mut self, now: SimTime, input: u32, output: u32) -> Option<Admission> {
+    pub fn try_admit(
+        &mut self,
+        now: SimTime,
+        input: u32,
+        cached: u32,
+        output: u32,
+    ) -> Option<Admission> {
         while self.waiting.front().is_some_and(|&s| s <= now) {
             self.waiting.pop_front();
         }
@@ -84,7 +96,7 @@ impl ReservedPool {
             }
         }
         let service =
-            (self.weighted_tokens(input, output) * self.us_per_weighted_token + 0.5) as u64;
+            (self.weighted_tokens(input, cached, output) * self.us_per_weighted_token + 0.5) as u64;
         // `as` saturates, and so does the addition: an absurdly slow pool stays
         // busy "forever" instead of wrapping around.
         let end = start.saturating_add(service.max(1));
@@ -455,6 +467,7 @@ mod tests {
             unit_step: 1,
             tpm_per_unit: tpm,
             output_weight: 3.0,
+            cached_input_weight: 1.0,
             concurrency_per_unit: 1,
             term: "hourly".into(),
             price_per_unit_hour: BTreeMap::from([("hourly".to_string(), 1.0)]),
@@ -468,33 +481,49 @@ mod tests {
     fn service_time_follows_throughput() {
         // 1 unit of 60,000 weighted tokens/min = 1 token per ms.
         let mut p = ReservedPool::new(&reserved(1, 60_000.0, None));
-        let a = p.try_admit(0, 700, 100).unwrap();
+        let a = p.try_admit(0, 700, 0, 100).unwrap();
         assert_eq!(
             (a.start, a.end),
             (0, 1_000_000),
             "700 + 3 x 100 tokens = 1 s"
         );
-        let b = p.try_admit(500_000, 1000, 0).unwrap();
+        let b = p.try_admit(500_000, 1000, 0, 0).unwrap();
         assert_eq!((b.start, b.end, b.queue_ahead), (1_000_000, 2_000_000, 0));
-        let c = p.try_admit(600_000, 1000, 0).unwrap();
+        let c = p.try_admit(600_000, 1000, 0, 0).unwrap();
         assert_eq!((c.start, c.queue_ahead), (2_000_000, 1));
+    }
+
+    #[test]
+    fn cached_input_counts_its_weight() {
+        // Azure PTUs deduct cached tokens from utilization (weight 0): 1,000 input tokens of
+        // which 600 cached, plus 100 output x 3, use 400 + 300 = 700 tokens = 0.7 s of 1 token/ms.
+        let mut r = reserved(1, 60_000.0, None);
+        r.cached_input_weight = 0.0;
+        let mut p = ReservedPool::new(&r);
+        assert_eq!(p.try_admit(0, 1000, 600, 100).unwrap().end, 700_000);
+        // Weight 1 (the default): cached tokens use capacity like any input token.
+        let mut p = ReservedPool::new(&reserved(1, 60_000.0, None));
+        assert_eq!(p.try_admit(0, 1000, 600, 100).unwrap().end, 1_300_000);
     }
 
     #[test]
     fn queue_bound_rejects() {
         let mut p = ReservedPool::new(&reserved(1, 60_000.0, Some(0)));
-        assert!(p.try_admit(0, 1000, 0).is_some());
-        assert!(p.try_admit(10, 1000, 0).is_none(), "no waiting allowed");
-        assert!(p.try_admit(1_000_000, 1000, 0).is_some(), "slot free again");
+        assert!(p.try_admit(0, 1000, 0, 0).is_some());
+        assert!(p.try_admit(10, 1000, 0, 0).is_none(), "no waiting allowed");
+        assert!(
+            p.try_admit(1_000_000, 1000, 0, 0).is_some(),
+            "slot free again"
+        );
     }
 
     #[test]
     fn two_slots_serve_in_parallel() {
         let mut p = ReservedPool::new(&reserved(2, 60_000.0, None));
-        let a = p.try_admit(0, 1000, 0).unwrap();
-        let b = p.try_admit(0, 1000, 0).unwrap();
+        let a = p.try_admit(0, 1000, 0, 0).unwrap();
+        let b = p.try_admit(0, 1000, 0, 0).unwrap();
         assert_eq!((a.start, b.start), (0, 0));
-        assert_eq!(p.try_admit(0, 1000, 0).unwrap().start, a.end);
+        assert_eq!(p.try_admit(0, 1000, 0, 0).unwrap().start, a.end);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Tokens;
 use crate::model::engine::{SimTime, US_PER_HOUR};
 
 /// Significant decimal digits kept by the TTFT histograms.
@@ -164,6 +165,12 @@ pub struct DeploymentStats {
     pub rescued_output_tokens: u64,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// The part of `input_tokens` read from the prompt cache.
+    #[serde(default)]
+    pub cached_input_tokens: u64,
+    /// The part of `input_tokens` written to the prompt cache.
+    #[serde(default)]
+    pub cache_write_tokens: u64,
     pub ttft: Hist,
     /// Sum of waits for a reserved slot, microseconds.
     pub wait_sum_us: u128,
@@ -190,6 +197,12 @@ pub struct HourCell {
     pub errors: u64,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// The part of `input_tokens` read from the prompt cache.
+    #[serde(default)]
+    pub cached_input_tokens: u64,
+    /// The part of `input_tokens` written to the prompt cache.
+    #[serde(default)]
+    pub cache_write_tokens: u64,
     pub busy_us: u64,
     pub rejected: u64,
     pub spilled: u64,
@@ -202,10 +215,31 @@ pub struct HourCell {
 pub struct ClassCell {
     pub input_tokens: u64,
     pub output_tokens: u64,
+    #[serde(default)]
+    pub cached_input_tokens: u64,
+    #[serde(default)]
+    pub cache_write_tokens: u64,
     pub busy_us: u64,
 }
 
-/// Most (hour, class, deployment) cells kept for cost by tag (24 MB).
+/// The tokens of a cell, split as platforms bill them.
+macro_rules! billed_tokens {
+    ($($t:ty),*) => {$(
+        impl $t {
+            pub fn tokens(&self) -> crate::domain::Tokens {
+                crate::domain::Tokens {
+                    input: self.input_tokens,
+                    cached: self.cached_input_tokens,
+                    cache_write: self.cache_write_tokens,
+                    output: self.output_tokens,
+                }
+            }
+        }
+    )*};
+}
+billed_tokens!(HourCell, ClassCell, DeploymentStats);
+
+/// Most (hour, class, deployment) cells kept for cost by tag (40 MB).
 pub const MAX_CLASS_CELLS: usize = 1 << 20;
 
 /// Everything one replication measured (serialized whole into a shard file of `run`).
@@ -335,15 +369,35 @@ impl RepMetrics {
     /// Adds the tokens class `c` was billed on deployment `d` in `hour` to
     /// its class cell (if kept) and to its horizon total.
     #[inline]
-    pub fn add_class_tokens(&mut self, hour: usize, c: usize, d: usize, input: u64, output: u64) {
+    pub fn add_class_tokens(&mut self, hour: usize, c: usize, d: usize, t: &Tokens) {
+        let add = |cc: &mut ClassCell| {
+            cc.input_tokens += t.input;
+            cc.output_tokens += t.output;
+            cc.cached_input_tokens += t.cached;
+            cc.cache_write_tokens += t.cache_write;
+        };
         if let Some(cc) = self.class_cell(hour, c, d) {
-            cc.input_tokens += input;
-            cc.output_tokens += output;
+            add(cc);
         }
         let nd = self.deployments.len();
-        let t = &mut self.class_totals[c * nd + d];
-        t.input_tokens += input;
-        t.output_tokens += output;
+        add(&mut self.class_totals[c * nd + d]);
+    }
+
+    /// A request of class `c` served (and billed) by deployment `d` in `hour`, with tokens `t`.
+    pub fn add_served(&mut self, hour: usize, c: usize, d: usize, t: &Tokens) {
+        let cell = self.cell(hour, d);
+        cell.requests += 1;
+        cell.input_tokens += t.input;
+        cell.output_tokens += t.output;
+        cell.cached_input_tokens += t.cached;
+        cell.cache_write_tokens += t.cache_write;
+        self.add_class_tokens(hour, c, d, t);
+        let ds = &mut self.deployments[d];
+        ds.served += 1;
+        ds.input_tokens += t.input;
+        ds.output_tokens += t.output;
+        ds.cached_input_tokens += t.cached;
+        ds.cache_write_tokens += t.cache_write;
     }
 
     /// What class `c` used of deployment `d` over the horizon.
@@ -430,6 +484,8 @@ impl RepMetrics {
             a.rescued_output_tokens += b.rescued_output_tokens;
             a.input_tokens += b.input_tokens;
             a.output_tokens += b.output_tokens;
+            a.cached_input_tokens += b.cached_input_tokens;
+            a.cache_write_tokens += b.cache_write_tokens;
             a.ttft.merge(&b.ttft);
             a.wait_sum_us += b.wait_sum_us;
             a.waited += b.waited;
@@ -443,6 +499,8 @@ impl RepMetrics {
             a.errors += b.errors;
             a.input_tokens += b.input_tokens;
             a.output_tokens += b.output_tokens;
+            a.cached_input_tokens += b.cached_input_tokens;
+            a.cache_write_tokens += b.cache_write_tokens;
             a.busy_us += b.busy_us;
             a.rejected += b.rejected;
             a.spilled += b.spilled;
@@ -467,6 +525,8 @@ impl RepMetrics {
         {
             a.input_tokens += b.input_tokens;
             a.output_tokens += b.output_tokens;
+            a.cached_input_tokens += b.cached_input_tokens;
+            a.cache_write_tokens += b.cache_write_tokens;
             a.busy_us += b.busy_us;
         }
         self.ttft_incident.merge(&o.ttft_incident);

@@ -239,6 +239,8 @@ impl Charge<'_> {
             "SkuPriceId" => sku,
             "SkuMeter" => match self.tokens {
                 Some("input") => "Input Tokens",
+                Some("cached-input") => "Cached Input Tokens",
+                Some("cache-write") => "Cache Write Tokens",
                 Some(_) => "Output Tokens",
                 None => "Reserved Units",
             }
@@ -291,19 +293,17 @@ pub fn focus(
             match &dep.pool {
                 Pool::OnDemand(o) => {
                     for &c in &classes {
-                        let (inp, out) = match c {
-                            Some(c) => {
-                                let cc = pooled.class_cells[(h * nc + c) * nd + d];
-                                (cc.input_tokens, cc.output_tokens)
-                            }
-                            None => {
-                                let cell = pooled.hour_cell(h, d);
-                                (cell.input_tokens, cell.output_tokens)
-                            }
+                        let t = match c {
+                            Some(c) => pooled.class_cells[(h * nc + c) * nd + d].tokens(),
+                            None => pooled.hour_cell(h, d).tokens(),
                         };
+                        // Cached and cache-written input are their own meters, as on the
+                        // vendors' bills; "input" is the uncached rest.
                         for (kind, tokens, price) in [
-                            ("input", inp, o.input_per_1m),
-                            ("output", out, o.output_per_1m),
+                            ("input", t.uncached(), o.input_per_1m),
+                            ("cached-input", t.cached, o.cached_input_per_1m),
+                            ("cache-write", t.cache_write, o.cache_write_per_1m),
+                            ("output", t.output, o.output_per_1m),
                         ] {
                             if tokens == 0 {
                                 continue;

@@ -286,6 +286,17 @@ fn headline(o: &mut String, sc: &Scenario, s: &Summary) {
         usd_ci(&s.cost.total_usd)
     );
     let _ = writeln!(o, "| on-demand cost | {} |", usd_ci(&s.cost.on_demand_usd));
+    if sc
+        .classes
+        .iter()
+        .any(|c| c.cached_input_share + c.cache_write_share > 0.0)
+    {
+        let _ = writeln!(
+            o,
+            "| of which cached input (cache reads and writes; the rest is uncached input and output) | {} |",
+            usd_ci(&s.cost.cached_input_usd)
+        );
+    }
     let _ = writeln!(
         o,
         "| reserved cost (billed whether used or not) | {} |",
@@ -489,7 +500,7 @@ fn class_assumptions(o: &mut String, sc: &Scenario) {
         let trough = a.hourly.iter().cloned().fold(f64::INFINITY, f64::min);
         let _ = writeln!(
             o,
-            "- **{}** (model `{}`, route {}): {} arrivals, mean {} req/s (expected {} over the horizon); hour-of-day peak/trough {:.2}/{:.2} of the mean; day-of-week factors {}; overdispersion {}{}. Input tokens: {}. Output tokens: {}.{}{}",
+            "- **{}** (model `{}`, route {}): {} arrivals, mean {} req/s (expected {} over the horizon); hour-of-day peak/trough {:.2}/{:.2} of the mean; day-of-week factors {}; overdispersion {}{}. Input tokens: {}{}. Output tokens: {}.{}{}",
             c.name,
             c.model,
             c.route.iter().map(|&d| format!("`{}`", sc.deployments[d].name)).collect::<Vec<_>>().join(" → "),
@@ -502,6 +513,7 @@ fn class_assumptions(o: &mut String, sc: &Scenario) {
             a.overdispersion,
             if a.overdispersion > 0.0 { format!(" per {} s interval", a.burst_interval_s) } else { String::new() },
             c.input_tokens.describe(),
+            cache_shares(c),
             c.output_tokens.describe(),
             c.sla.map(|s| format!(" SLA: p{} TTFT ≤ {:.0} ms.", s.percentile, s.ttft_us as f64 / 1000.0)).unwrap_or_default(),
             if c.tags.is_empty() { String::new() } else {
@@ -511,6 +523,34 @@ fn class_assumptions(o: &mut String, sc: &Scenario) {
     }
 }
 
+/// ", 60% read from the prompt cache, 10% written to it" for a class with prompt caching.
+fn cache_shares(c: &crate::domain::Class) -> String {
+    let mut s = String::new();
+    if c.cached_input_share > 0.0 {
+        let _ = write!(
+            s,
+            ", {}% read from the prompt cache",
+            c.cached_input_share * 100.0
+        );
+    }
+    if c.cache_write_share > 0.0 {
+        let _ = write!(s, ", {}% written to it", c.cache_write_share * 100.0);
+    }
+    s
+}
+
+/// ", $0.3/1M cached input, $3.75/1M cache writes" where they differ from the input price.
+fn cache_prices(p: &crate::domain::OnDemand) -> String {
+    let mut s = String::new();
+    if p.cached_input_per_1m != p.input_per_1m {
+        let _ = write!(s, ", ${}/1M cached input", p.cached_input_per_1m);
+    }
+    if p.cache_write_per_1m != p.input_per_1m {
+        let _ = write!(s, ", ${}/1M cache writes", p.cache_write_per_1m);
+    }
+    s
+}
+
 /// The deployments as the scenario describes them.
 fn deployment_assumptions(o: &mut String, sc: &Scenario) {
     let _ = writeln!(o, "\n### Deployments\n");
@@ -518,8 +558,9 @@ fn deployment_assumptions(o: &mut String, sc: &Scenario) {
         let l = &d.latency;
         let pool = match &d.pool {
             Pool::OnDemand(p) => format!(
-                "on-demand at ${}/1M input and ${}/1M output tokens; quotas: {} RPM, {} TPM; shared pool {} TPM with other tenants' load {:.0}–{:.0}% by hour (capped at {:.0}%)",
+                "on-demand at ${}/1M input{} and ${}/1M output tokens; quotas: {} RPM, {} TPM; shared pool {} TPM with other tenants' load {:.0}–{:.0}% by hour (capped at {:.0}%)",
                 p.input_per_1m,
+                cache_prices(p),
                 p.output_per_1m,
                 p.rpm.map(count).unwrap_or("no".into()),
                 p.tpm.map(count).unwrap_or("no".into()),
@@ -529,10 +570,11 @@ fn deployment_assumptions(o: &mut String, sc: &Scenario) {
                 100.0 * p.max_pool_utilization,
             ),
             Pool::Reserved(r) => format!(
-                "reserved: {} units × {} input-equivalent TPM (output weight {}), {} slots ({} per unit: an assumption that shapes how waits build up, not prefill speed; see docs/model.md), term `{}` at ${}/unit-hour (${:.2}/hour billed whether used or not); queue bound {}, wait bound {}",
+                "reserved: {} units × {} input-equivalent TPM (output weight {}{}), {} slots ({} per unit: an assumption that shapes how waits build up, not prefill speed; see docs/model.md), term `{}` at ${}/unit-hour (${:.2}/hour billed whether used or not); queue bound {}, wait bound {}",
                 r.units,
                 r.tpm_per_unit,
                 r.output_weight,
+                if r.cached_input_weight != 1.0 { format!(", cached input weight {}", r.cached_input_weight) } else { String::new() },
                 r.slots(),
                 r.concurrency_per_unit,
                 r.term,

@@ -136,6 +136,9 @@ pub struct SlaResult {
 pub struct Cost {
     pub total_usd: Option<MeanCi>,
     pub on_demand_usd: Option<MeanCi>,
+    /// The part of `on_demand_usd` paid for input tokens read from or written to the prompt
+    /// cache (0 without prompt caching).
+    pub cached_input_usd: Option<MeanCi>,
     pub reserved_usd: Option<MeanCi>,
     /// Total cost / (input + output tokens of every admitted request, on-demand
     /// and reserved, timed-out ones included) x 1e6.
@@ -204,6 +207,7 @@ pub struct RepDigest {
     /// Overall TTFT at the scenario's percentiles.
     overall_ttft: Vec<Option<f64>>,
     on_demand_usd: f64,
+    cached_input_usd: f64,
     reserved_usd: f64,
     billed_tokens: u64,
     served: u64,
@@ -262,6 +266,7 @@ impl RepDigest {
                 .collect(),
             overall_ttft: at_percentiles(sc, &m.overall_ttft()),
             on_demand_usd: costs.iter().map(|c| c.on_demand).sum(),
+            cached_input_usd: costs.iter().map(|c| c.cached).sum(),
             reserved_usd: costs.iter().map(|c| c.reserved).sum(),
             billed_tokens: m
                 .deployments
@@ -400,6 +405,7 @@ impl Summary {
         let cost = Cost {
             total_usd: ci(&|r| Some(r.total_usd())),
             on_demand_usd: ci(&|r| Some(r.on_demand_usd)),
+            cached_input_usd: ci(&|r| Some(r.cached_input_usd)),
             reserved_usd: ci(&|r| Some(r.reserved_usd)),
             per_1m_tokens_usd: ci(&|r| {
                 (r.billed_tokens > 0).then(|| r.total_usd() / r.billed_tokens as f64 * 1e6)
@@ -523,12 +529,12 @@ fn resilience(sc: &Scenario, pooled: &RepMetrics, reps: &[RepDigest]) -> Resilie
         .iter()
         .zip(&pooled.deployments)
         .map(|(d, s)| match &d.pool {
-            Pool::OnDemand(o) => crate::analysis::cost::token_cost(
-                s.rescued_input_tokens,
-                s.rescued_output_tokens,
-                o.input_per_1m,
-                o.output_per_1m,
-            ),
+            // Rescued tokens are not split by cache: priced as uncached input.
+            Pool::OnDemand(o) => o.cost(&crate::domain::Tokens {
+                input: s.rescued_input_tokens,
+                output: s.rescued_output_tokens,
+                ..Default::default()
+            }),
             Pool::Reserved(_) => 0.0,
         })
         .sum::<f64>()

@@ -68,6 +68,9 @@ pub struct SweepResult {
     pub first_meeting_sla: Option<usize>,
     /// Per point: utilization of the last step of units (units sweeps only).
     pub marginal_utilization: Vec<Option<f64>>,
+    /// Per point: the closed-form break-even at the point's own term and token mix (it moves
+    /// when the swept key changes prices, weights or the mix, e.g. a class's cached share).
+    pub closed_form_by_point: Vec<Option<f64>>,
     pub points: Vec<PointSummary>,
 }
 
@@ -101,6 +104,21 @@ impl SweepResult {
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(i, _)| i);
         let first_meeting_sla = points.iter().position(|p| p.meets_sla == Some(true));
+        let closed_form_by_point = sweep
+            .points
+            .iter()
+            .map(|sc| {
+                let p = pair?;
+                let r = p.reserved(sc);
+                let mix = crate::analysis::economics::TokenMix::of_deployment(sc, p.reserved)?;
+                Some(crate::analysis::economics::closed_form(
+                    r,
+                    r.unit_hour_price(),
+                    p.compare(sc),
+                    mix,
+                ))
+            })
+            .collect();
         let class = pair.and_then(|p| base.classes.iter().find(|c| c.route.contains(&p.reserved)));
         SweepResult {
             manifest,
@@ -140,6 +158,7 @@ impl SweepResult {
             cheapest,
             first_meeting_sla,
             marginal_utilization: marginal,
+            closed_form_by_point,
             points,
         }
     }
@@ -456,36 +475,7 @@ pub fn render(sc: &Scenario, r: &SweepResult) -> String {
         "Means over replications; `sweep.csv` has every column with its 95% confidence \
          interval (Student t over replications; costs never below 0, shares within 0–100%).\n"
     );
-    let _ = writeln!(o, "| {} | utilization | total cost | $ per 1M tokens | TTFT p99 (ms) | SLA attainment | spilled | throttled |", r.key);
-    let _ = writeln!(
-        o,
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    );
-    for (i, p) in r.points.iter().enumerate() {
-        let mark = if Some(i) == r.cheapest {
-            " (cheapest)"
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            o,
-            "| {}{mark} | {} | {} | {} | {} | {} | {:.1}% | {:.2}% |",
-            p.value,
-            p.utilization
-                .map(|c| format!("{:.1}%", c.mean * 100.0))
-                .unwrap_or("–".into()),
-            p.total_usd.map(|c| usd_cents(c.mean)).unwrap_or("–".into()),
-            p.usd_per_1m_tokens
-                .map(|c| format!("{:.3}", c.mean))
-                .unwrap_or("–".into()),
-            p.ttft_p99_ms.map(|c| count(c.mean)).unwrap_or("–".into()),
-            p.sla_attainment
-                .map(|c| format!("{:.3}%", c.mean * 100.0))
-                .unwrap_or("–".into()),
-            p.spilled_share * 100.0,
-            p.throttled_share * 100.0
-        );
-    }
+    points_table(&mut o, r);
     let _ = writeln!(o);
     let _ = writeln!(o, "## Method\n");
     let _ = writeln!(o, "- Simulated break-even: in each replication, the reserved cost divided by the on-demand price of the tokens the reserved units served (the cost ratio) is read at every point against the achieved utilization; the crossover where the ratio is 1 is interpolated linearly in 1/utilization (the ratio falls like break-even / utilization). The estimates of the replications give the mean and 95% CI. Other terms reprice the same simulation (the term changes the price, not the traffic).");
@@ -765,4 +755,50 @@ pub fn common_p99_sla(sc: &Scenario) -> Option<f64> {
     let first = slas.next()?;
     (first.percentile == 99.0 && slas.all(|s| s.percentile == 99.0 && s.ttft_us == first.ttft_us))
         .then(|| first.ttft_us as f64 / 1000.0)
+}
+
+/// The table of swept points, with the closed-form break-even of each point when it moves.
+fn points_table(o: &mut String, r: &SweepResult) {
+    // The closed form moves only when the key changes prices, weights or the token mix.
+    let be = &r.closed_form_by_point;
+    let moves = be
+        .iter()
+        .flatten()
+        .any(|b| be.iter().flatten().any(|c| (b - c).abs() > 1e-9));
+    let _ = writeln!(o, "| {} | utilization | total cost | $ per 1M tokens | TTFT p99 (ms) | SLA attainment | spilled | throttled |{}", r.key, if moves { " closed-form break-even |" } else { "" });
+    let _ = writeln!(
+        o,
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |{}",
+        if moves { " ---: |" } else { "" }
+    );
+    for (i, p) in r.points.iter().enumerate() {
+        let mark = if Some(i) == r.cheapest {
+            " (cheapest)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            o,
+            "| {}{mark} | {} | {} | {} | {} | {} | {:.1}% | {:.2}% |{}",
+            p.value,
+            p.utilization
+                .map(|c| format!("{:.1}%", c.mean * 100.0))
+                .unwrap_or("–".into()),
+            p.total_usd.map(|c| usd_cents(c.mean)).unwrap_or("–".into()),
+            p.usd_per_1m_tokens
+                .map(|c| format!("{:.3}", c.mean))
+                .unwrap_or("–".into()),
+            p.ttft_p99_ms.map(|c| count(c.mean)).unwrap_or("–".into()),
+            p.sla_attainment
+                .map(|c| format!("{:.3}%", c.mean * 100.0))
+                .unwrap_or("–".into()),
+            p.spilled_share * 100.0,
+            p.throttled_share * 100.0,
+            match (moves, be.get(i).copied().flatten()) {
+                (true, Some(b)) => format!(" {:.1}% |", b * 100.0),
+                (true, None) => " – |".into(),
+                (false, _) => String::new(),
+            }
+        );
+    }
 }

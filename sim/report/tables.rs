@@ -157,7 +157,11 @@ pub struct HourlyRow {
     pub requests: f64,
     pub input_tokens: f64,
     pub output_tokens: f64,
+    pub cached_input_tokens: f64,
+    pub cache_write_tokens: f64,
     pub cost_on_demand: f64,
+    /// The part of `cost_on_demand` paid for cached and cache-written input.
+    pub cost_cached: f64,
     pub cost_reserved: f64,
     pub utilization: Option<f64>,
     pub rejected: f64,
@@ -180,7 +184,10 @@ pub fn hourly_rows(sc: &Scenario, replications: usize, pooled: &RepMetrics) -> V
                 requests: cell.requests as f64 / reps,
                 input_tokens: cell.input_tokens as f64 / reps,
                 output_tokens: cell.output_tokens as f64 / reps,
+                cached_input_tokens: cell.cached_input_tokens as f64 / reps,
+                cache_write_tokens: cell.cache_write_tokens as f64 / reps,
                 cost_on_demand: cost.on_demand / reps,
+                cost_cached: cost.cached / reps,
                 cost_reserved: cost.reserved,
                 utilization: hour_utilization(dep, cell).map(|u| u / reps),
                 rejected: cell.rejected as f64 / reps,
@@ -221,6 +228,9 @@ pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError>
                 fixed(r.rejected, 2),
                 fixed(r.spilled, 2),
                 fixed(r.errors, 2),
+                fixed(r.cached_input_tokens, 1),
+                fixed(r.cache_write_tokens, 1),
+                fixed(r.cost_cached, 4),
             ],
         )?;
     }
@@ -279,12 +289,7 @@ pub fn cost_by_tag(
                         let cc = pooled.class_cells[(h * nc + c) * nd + d];
                         pc.0 += cc.input_tokens as f64 / reps;
                         pc.1 += cc.output_tokens as f64 / reps;
-                        pc.2 += crate::analysis::cost::token_cost(
-                            cc.input_tokens,
-                            cc.output_tokens,
-                            o.input_per_1m,
-                            o.output_per_1m,
-                        ) / reps;
+                        pc.2 += o.cost(&cc.tokens()) / reps;
                     }
                 }
                 Pool::Reserved(r) => {

@@ -257,10 +257,7 @@ pub(super) fn evaluate(
             }),
             sc.deployments.first().map(|d| &d.pool),
         ) {
-            let mix = TokenMix {
-                input: w.mean_input_tokens,
-                output: w.mean_output_tokens,
-            };
+            let mix = TokenMix::plain(w.mean_input_tokens, w.mean_output_tokens);
             for (term, price) in &r.price_per_unit_hour {
                 eval.breakeven.push(BreakEven {
                     offering: offering.clone(),

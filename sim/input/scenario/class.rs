@@ -111,6 +111,7 @@ pub(super) fn validate_class(
     let output_tokens = tokens("output_tokens", &k.output_tokens, mo)?;
     let routing = routing(c, p, k, route.len())?;
     let steps = super::steps::steps(c, p, k, &routing, litellm)?;
+    let (cached_input_share, cache_write_share) = cache_shares(c, p, k)?;
     route_order::sort(
         &routing,
         &mut route,
@@ -135,6 +136,8 @@ pub(super) fn validate_class(
         steps,
         input_tokens,
         output_tokens,
+        cached_input_share,
+        cache_write_share,
     })
 }
 
@@ -390,6 +393,31 @@ fn validate_tokens(c: &Checker, p: &str, t: &RawTokens) -> Result<TokenDist, Inp
         }
     };
     Ok(dist)
+}
+
+/// A class's prompt-caching shares: each 0..=1, together at most 1.
+fn cache_shares(c: &Checker, p: &str, k: &RawClass) -> Result<(f64, f64), InputError> {
+    let cached_input_share = c.range(
+        &format!("{p}.cached_input_share"),
+        k.cached_input_share.unwrap_or(0.0),
+        0.0,
+        1.0,
+    )?;
+    let cache_write_share = c.range(
+        &format!("{p}.cache_write_share"),
+        k.cache_write_share.unwrap_or(0.0),
+        0.0,
+        1.0,
+    )?;
+    if cached_input_share + cache_write_share > 1.0 {
+        return Err(c.err(
+            format!("{p}.cache_write_share"),
+            format!(
+                "cached_input_share + cache_write_share must be at most 1 (shares of the same input tokens), got {cached_input_share} + {cache_write_share}"
+            ),
+        ));
+    }
+    Ok((cached_input_share, cache_write_share))
 }
 
 /// The class's `routing` and `weights` (one per route entry).

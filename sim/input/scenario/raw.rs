@@ -119,6 +119,8 @@ pub struct RawClass {
     pub arrivals: RawArrivals,
     pub input_tokens: Option<RawTokens>,
     pub output_tokens: Option<RawTokens>,
+    pub cached_input_share: Option<f64>,
+    pub cache_write_share: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -215,6 +217,8 @@ pub struct RawLatency {
 pub struct RawOnDemand {
     pub input_per_1m: f64,
     pub output_per_1m: f64,
+    pub cached_input_per_1m: Option<f64>,
+    pub cache_write_per_1m: Option<f64>,
     pub rpm: Option<f64>,
     pub tpm: Option<f64>,
     pub shared_pool_tpm: Option<f64>,
@@ -233,6 +237,7 @@ pub struct RawReserved {
     pub unit_step: Option<f64>,
     pub tpm_per_unit: f64,
     pub output_weight: Option<f64>,
+    pub cached_input_weight: Option<f64>,
     pub concurrency_per_unit: Option<f64>,
     pub term: String,
     pub price_per_unit_hour: BTreeMap<String, f64>,

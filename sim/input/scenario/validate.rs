@@ -442,6 +442,18 @@ fn validate_on_demand(c: &Checker, p: &str, o: &RawOnDemand) -> Result<OnDemand,
     let inf = f64::INFINITY;
     let input_per_1m = c.range(&format!("{p}.input_per_1m"), o.input_per_1m, 0.0, inf)?;
     let output_per_1m = c.range(&format!("{p}.output_per_1m"), o.output_per_1m, 0.0, inf)?;
+    let cached_input_per_1m = c.range(
+        &format!("{p}.cached_input_per_1m"),
+        o.cached_input_per_1m.unwrap_or(input_per_1m),
+        0.0,
+        inf,
+    )?;
+    let cache_write_per_1m = c.range(
+        &format!("{p}.cache_write_per_1m"),
+        o.cache_write_per_1m.unwrap_or(input_per_1m),
+        0.0,
+        inf,
+    )?;
     // A bucket smaller than one request would refuse everything.
     let rpm = o
         .rpm
@@ -479,6 +491,8 @@ fn validate_on_demand(c: &Checker, p: &str, o: &RawOnDemand) -> Result<OnDemand,
     Ok(OnDemand {
         input_per_1m,
         output_per_1m,
+        cached_input_per_1m,
+        cache_write_per_1m,
         rpm,
         tpm,
         shared_pool_tpm,
@@ -547,6 +561,12 @@ fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, 
         0.0,
         1e3,
     )?;
+    let cached_input_weight = c.range(
+        &format!("{p}.cached_input_weight"),
+        r.cached_input_weight.unwrap_or(1.0),
+        0.0,
+        1.0,
+    )?;
     let concurrency_per_unit = c.whole(
         &format!("{p}.concurrency_per_unit"),
         r.concurrency_per_unit.unwrap_or(1.0),
@@ -588,6 +608,7 @@ fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, 
         unit_step,
         tpm_per_unit,
         output_weight,
+        cached_input_weight,
         concurrency_per_unit,
         term: r.term.clone(),
         price_per_unit_hour: r.price_per_unit_hour.clone(),

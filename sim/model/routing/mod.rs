@@ -14,7 +14,9 @@ use rand::Rng;
 
 use crate::domain::limits::MAX_TRACKED_QUEUE;
 use crate::domain::traffic::Z99;
-use crate::domain::{ClientPolicy, Cooldown, Jitter, OutageEffect, Pool, Routing, Scenario};
+use crate::domain::{
+    ClientPolicy, Cooldown, Jitter, OutageEffect, Pool, Routing, Scenario, Tokens,
+};
 use crate::model::capacity::{
     outage_windows, partition_near, OnDemandPool, OutageTimeline, ReservedPool,
 };
@@ -57,7 +59,8 @@ struct DeploymentModel {
 
 impl DeploymentModel {
     /// Base latency (lognormal from median and p99) plus prefill, microseconds.
-    fn latency_us(&self, req: &Request, slowdown: f64) -> f64 {
+    /// `cached`: input tokens read from the prompt cache, which skip prefill.
+    fn latency_us(&self, req: &Request, cached: u32, slowdown: f64) -> f64 {
         let base = if self.sigma > 0.0 {
             self.median_us * (self.sigma * req.z).exp()
         } else {
@@ -68,7 +71,7 @@ impl DeploymentModel {
         } else {
             base
         };
-        base + self.prefill_us_per_token * req.input as f64 * slowdown
+        base + self.prefill_us_per_token * (req.input - cached) as f64 * slowdown
     }
 }
 
@@ -91,6 +94,8 @@ pub struct Router {
     effect_rng: SimRng,
     /// Per-deployment counters of a LiteLLM router (`gateway.router = "litellm"`).
     lite: Vec<litellm::Usage>,
+    /// Per class: its prompt-caching shares (cached, written).
+    cache_shares: Vec<(f64, f64)>,
 }
 
 /// What a deployment said to one request.
@@ -174,6 +179,11 @@ impl Router {
             cooldown_until: vec![0; n],
             gateway_us: sc.gateway.latency_us,
             effect_rng: stream(sc.seed, rep, Purpose::Outages, u64::MAX),
+            cache_shares: sc
+                .classes
+                .iter()
+                .map(|c| (c.cached_input_share, c.cache_write_share))
+                .collect(),
             lite: match sc.gateway.litellm {
                 Some(_) => (0..n).map(|_| litellm::Usage::default()).collect(),
                 None => Vec::new(),
@@ -214,9 +224,17 @@ impl Router {
         }
     }
 
-    fn ask(&mut self, d: usize, m: &mut RepMetrics, now: SimTime, req: &Request) -> Answer {
+    /// `cached`: the part of the request's input read from the prompt cache.
+    fn ask(
+        &mut self,
+        d: usize,
+        m: &mut RepMetrics,
+        now: SimTime,
+        req: &Request,
+        cached: u32,
+    ) -> Answer {
         match &mut self.deps[d].pool {
-            PoolState::Reserved(pool) => match pool.try_admit(now, req.input, req.output) {
+            PoolState::Reserved(pool) => match pool.try_admit(now, req.input, cached, req.output) {
                 Some(a) => {
                     let wait = a.wait(now);
                     m.add_busy(d, req.class as usize, a.start, a.end);
@@ -331,7 +349,8 @@ impl Router {
             }
             None => {}
         }
-        match self.ask(d, m, now, req) {
+        let (cached, _) = self.cache_split(req);
+        match self.ask(d, m, now, req, cached) {
             Answer::Admitted {
                 wait_us,
                 slowdown,
@@ -340,11 +359,17 @@ impl Router {
                 wait_us,
                 // Adding 0.5 and truncating rounds a non-negative value like f64::round,
                 // without the libm call (measurable at millions of requests per second).
-                latency_us: (self.deps[d].latency_us(req, slowdown) * factor + 0.5) as u64,
+                latency_us: (self.deps[d].latency_us(req, cached, slowdown) * factor + 0.5) as u64,
                 queued_past_horizon,
             },
             Answer::Refused => Call::Refused,
         }
+    }
+
+    /// The cached and cache-written parts of `req`'s input (its class's shares).
+    fn cache_split(&self, req: &Request) -> (u32, u32) {
+        let (c, w) = self.cache_shares[req.class as usize];
+        crate::domain::cache_split(req.input, c, w)
     }
 
     /// Books an error (a full outage) of `d`.
@@ -371,15 +396,15 @@ impl Router {
             .saturating_add(s.wait_us)
             .saturating_add(s.latency_us)
             .saturating_add(self.gateway_us);
-        let cell = m.cell(hour, d);
-        cell.requests += 1;
-        cell.input_tokens += req.input as u64;
-        cell.output_tokens += req.output as u64;
-        m.add_class_tokens(hour, ci, d, req.input as u64, req.output as u64);
+        let (cached, cache_write) = self.cache_split(req);
+        let t = Tokens {
+            input: req.input as u64,
+            cached: cached as u64,
+            cache_write: cache_write as u64,
+            output: req.output as u64,
+        };
+        m.add_served(hour, ci, d, &t);
         let ds = &mut m.deployments[d];
-        ds.served += 1;
-        ds.input_tokens += req.input as u64;
-        ds.output_tokens += req.output as u64;
         let cs = &mut m.classes[ci];
         if sc.client.timeout_us.is_some_and(|t| ttft > t) {
             cs.failed += 1;
