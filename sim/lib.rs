@@ -52,6 +52,7 @@
 //!   economics.rs            closed-form break-even, the reserved/on-demand pair
 //!   sweep.rs                one key, many values; RepOutcome, PointSummary, break-evens
 //!   plan.rs                 cheapest reserved plan that meets an SLA
+//!   ladder/                 commitment ladders: requirement per month, exact search (solve)
 //!   pick/                   platform recommendation: profile, regions, candidates, scenario,
 //!                           evaluate, choose, design, finops
 //!   diff/                   two run folders explained: folder, table, decompose, reveal, answer

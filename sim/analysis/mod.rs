@@ -11,6 +11,7 @@ pub mod cost;
 pub mod diff;
 pub mod economics;
 pub mod fit;
+pub mod ladder;
 pub mod pick;
 pub mod plan;
 pub mod run;

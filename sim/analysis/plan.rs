@@ -363,7 +363,29 @@ struct Planner<'a> {
     input_failure: Option<String>,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
+    /// A planner over `sc` (the SLA already set) and the grid of purchasable units it searches.
+    fn new(
+        sc: &'a Scenario,
+        spec: &'a PlanSpec,
+        threads: usize,
+        progress: Option<&'a AtomicU64>,
+    ) -> (Vec<u32>, Self) {
+        let grid = match &sc.deployments[spec.reserved].pool {
+            Pool::Reserved(r) => r.grid(spec.max_units),
+            Pool::OnDemand(_) => unreachable!("spec.reserved is reserved"),
+        };
+        let p = Planner {
+            base: sc,
+            spec,
+            threads,
+            progress,
+            cache: BTreeMap::new(),
+            input_failure: None,
+        };
+        (grid, p)
+    }
+
     fn eval(&mut self, mode: Mode, units: u32) -> &Evaluated {
         if !self.cache.contains_key(&(mode, units)) {
             let sc = configure(self.base, self.spec.reserved, mode, units);
@@ -488,13 +510,8 @@ impl Planner<'_> {
     }
 }
 
-/// Runs the search. `progress` counts simulated hours.
-pub fn plan(
-    base: &Scenario,
-    spec: &PlanSpec,
-    threads: usize,
-    progress: Option<&AtomicU64>,
-) -> PlanResult {
+/// The scenario with `spec`'s SLA (when given) on every class.
+fn with_sla(base: &Scenario, spec: &PlanSpec) -> Scenario {
     let mut sc = base.clone();
     if let Some(t) = spec.sla {
         for c in &mut sc.classes {
@@ -504,19 +521,64 @@ pub fn plan(
             });
         }
     }
+    sc
+}
+
+/// The fewest units meeting the SLA in one set-up, for the ladder.
+#[derive(Debug, Clone)]
+pub struct Fewest {
+    /// Reserved + spillover when a route continues after the reserved
+    /// deployment, else reserved only.
+    pub mode: Mode,
+    /// None when even `max_units` misses the SLA.
+    pub units: Option<u32>,
+    /// The configurations simulated on the way, by units.
+    pub evaluated: Vec<Evaluated>,
+    /// All on-demand, when the routes allow it.
+    pub on_demand: Option<Evaluated>,
+    pub input_failure: Option<String>,
+}
+
+/// The bisection of [`plan`] alone: the fewest purchasable units meeting the SLA,
+/// and all on-demand, without pricing each term.
+pub fn fewest(
+    base: &Scenario,
+    spec: &PlanSpec,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> Fewest {
+    let sc = with_sla(base, spec);
+    let (grid, mut p) = Planner::new(&sc, spec, threads, progress);
+    let mode = match impossible(&sc, spec.reserved, Mode::ReservedSpillover) {
+        None => Mode::ReservedSpillover,
+        Some(_) => Mode::ReservedOnly,
+    };
+    let units = p.fewest(mode, &grid).map(|i| grid[i]);
+    let on_demand = impossible(&sc, spec.reserved, Mode::OnDemandOnly)
+        .is_none()
+        .then(|| p.eval(Mode::OnDemandOnly, 0).clone());
+    Fewest {
+        mode,
+        units,
+        evaluated: p.cache.into_values().filter(|e| e.mode == mode).collect(),
+        on_demand,
+        input_failure: p.input_failure,
+    }
+}
+
+/// Runs the search. `progress` counts simulated hours.
+pub fn plan(
+    base: &Scenario,
+    spec: &PlanSpec,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> PlanResult {
+    let sc = with_sla(base, spec);
     let r = match &sc.deployments[spec.reserved].pool {
         Pool::Reserved(r) => r.clone(),
         Pool::OnDemand(_) => unreachable!(),
     };
-    let grid = r.grid(spec.max_units);
-    let mut p = Planner {
-        base: &sc,
-        spec,
-        threads,
-        progress,
-        cache: BTreeMap::new(),
-        input_failure: None,
-    };
+    let (grid, mut p) = Planner::new(&sc, spec, threads, progress);
     let floors = latency_floors(&sc, spec);
     let mut candidates = Vec::new();
     for mode in [Mode::ReservedSpillover, Mode::ReservedOnly] {
