@@ -25,6 +25,7 @@ use llmcap::report::{
 };
 
 mod calibrate;
+mod frontier;
 mod gateway;
 mod run;
 mod shard;
@@ -60,6 +61,11 @@ pub enum Command {
     /// Find the cheapest reserved capacity (units, term, with or without
     /// spillover) that meets a TTFT SLA: plan.md, plan.csv, plan.json, cost_vs_units.png.
     Plan(PlanArgs),
+    /// The cost-latency-availability frontier over the grid of a [frontier] table (reserved
+    /// units, terms, routes): every configuration simulated and priced, the Pareto-optimal ones
+    /// marked, and the highest demand each sustains under the SLA: frontier.md, frontier.csv,
+    /// frontier.json, frontier.png.
+    Frontier(frontier::FrontierArgs),
     /// List the platform catalog (offerings, prices, throughput, TTFT, compliance,
     /// each with its source), or check it with --check.
     Catalog(CatalogArgs),
@@ -87,7 +93,7 @@ pub enum Command {
     /// Write a scenario's routing as a gateway config (LiteLLM): model groups, order levels or
     /// weights, quotas, prices, retries, timeout and cooldown.
     Export(gateway::ExportArgs),
-    /// Merge the shard files of a sharded command (`sweep --shard I/N`) into the outputs one
+    /// Merge the shard files of a sharded command (`sweep`, `run` or `frontier --shard I/N`) into the outputs one
     /// process would have written, byte for byte; checks that the shards agree and that every
     /// shard is there exactly once.
     Merge(shard::MergeArgs),
@@ -363,6 +369,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Validate(a) => validate(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Plan(a) => plan(a),
+        Command::Frontier(a) => frontier::frontier(a),
         Command::Catalog(a) => catalog(a),
         Command::Fit(a) => fit(a),
         Command::Calibrate(a) => calibrate::calibrate(a),
@@ -490,11 +497,43 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
         };
         plan_spec(&args, &sc)?;
     }
+    // [frontier] is checked as `frontier` would check it: every configuration validated.
+    let grid = match &sc.frontier {
+        Some(_) => {
+            let table = load_table(&a.scenario, &bytes, &a.traces)?;
+            let o = Overrides::default();
+            Some(frontier::build(&a.scenario, &sc, &table, None, &o)?)
+        }
+        None => None,
+    };
     for line in report::terminal::validate(&a.scenario.display().to_string(), &sc) {
         show(&line);
     }
     if let Some(sw) = sweep {
         show(&report::terminal::validate_sweep(&sw, &sc));
+    }
+    if let Some(f) = grid {
+        let work: f64 = f
+            .configs
+            .iter()
+            .flat_map(|c| {
+                let p = &c.scenario;
+                p.classes.iter().map(|k| {
+                    k.expected_arrivals(p.horizon_hours, p.start_date) * p.replications as f64
+                })
+            })
+            .sum();
+        show(&format!(
+            "  frontier: {} configuration(s) over {} routing option(s), ~{} requests to simulate in the grid; sustained-rate search: {}",
+            f.configs.len(),
+            f.routes.len(),
+            llmcap::format::count(work),
+            f.rate_note.clone().unwrap_or_else(|| format!(
+                "up to {} simulations of each frontier configuration, demand scale up to {}",
+                f.options.rate_steps + 1,
+                f.options.max_demand_scale
+            ))
+        ));
     }
     Ok(())
 }

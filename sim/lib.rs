@@ -28,7 +28,7 @@
 //!   scenario.rs             the validated Scenario: classes, deployments, pools, gateway, outages
 //!   traffic.rs              arrival specs, token distributions, hour-of-day shapes
 //!   trace.rs                trace formats, one traced request, a bad row
-//!   options.rs              typed [sweep] and [plan] specs
+//!   options.rs              typed [sweep], [plan] and [frontier] specs
 //!   time.rs                 integer microseconds
 //!   limits.rs               caps on user-controlled sizes
 //!   measurement.rs          load-test measurements: per-request rows, per-window statistics
@@ -52,6 +52,7 @@
 //!   economics.rs            closed-form break-even, the reserved/on-demand pair
 //!   sweep.rs                one key, many values; RepOutcome, PointSummary, break-evens
 //!   plan.rs                 cheapest reserved plan that meets an SLA
+//!   frontier.rs             cost-latency-availability Pareto frontier of a grid, sustained rates
 //!   ladder/                 commitment ladders: requirement per month, exact search (solve)
 //!   pick/                   platform recommendation: profile, regions, candidates, scenario,
 //!                           evaluate, choose, design, finops
@@ -63,7 +64,7 @@
 //!   output/                 Staging (lock, recovery, llmcap-manifest.json of written files)
 //!   summary.rs              Summary and Manifest (summary.json), per-replication RepDigest
 //!   tables.rs               CSV tables; focus.rs focus.csv; attribution.rs attribution.csv
-//!   markdown.rs             report.md; sweep.rs, plan.rs, pick.rs, diff.rs, fit.rs, catalog.rs
+//!   markdown.rs             report.md; sweep.rs, plan.rs, frontier.rs, pick.rs, diff.rs, fit.rs, catalog.rs
 //!                           the other commands' outputs
 //!   plots/                  one file per PNG chart; axes.rs and labels.rs shared
 //! ```

@@ -250,3 +250,28 @@ fn the_batch_jobs_run_as_aws_batch_runs_them() {
     let merge = batch_command(&m, &m["parameters"]);
     run_like_the_engine(BATCH_INDEX, count, &args, &merge, |a, _| a.to_string());
 }
+
+#[test]
+fn the_kubernetes_frontier_jobs_are_indexed_and_the_merge_has_cores() {
+    let job = yaml("deploy/k8s/frontier-job.yaml");
+    assert_eq!(job["spec"]["completionMode"], "Indexed");
+    let args = strings(&container(&job)["args"]);
+    assert_eq!(args[0], "frontier");
+    assert_eq!(
+        shard_count(&args),
+        job["spec"]["completions"].as_u64().unwrap(),
+        "--shard auto/N must name the Job's completions"
+    );
+    let out = &args[args.iter().position(|a| a == "--out").unwrap() + 1];
+    assert!(out.contains(&format!("$({K8S_INDEX})")), "{out}");
+    let merge = yaml("deploy/k8s/frontier-merge-job.yaml");
+    let margs = strings(&container(&merge)["args"]);
+    assert_eq!(margs[0], "merge");
+    // The merge reads the folder the shards write into, and runs the rate search on its cores.
+    assert_eq!(Path::new(out).parent().unwrap(), Path::new(&margs[1]));
+    let threads = &margs[margs.iter().position(|a| a == "--threads").unwrap() + 1];
+    assert_eq!(
+        container(&merge)["resources"]["requests"]["cpu"].as_str(),
+        Some(threads.as_str())
+    );
+}

@@ -1,4 +1,4 @@
-//! The results schema, pinned: the files a run, a sweep, a plan and a pick write, every CSV header
+//! The results schema, pinned: the files a run, a sweep, a plan, a pick and a frontier write, every CSV header
 //! and the key paths of every JSON file, against tests/golden/schema.txt. A renamed column or key
 //! fails here before it breaks `llmcap diff`, `merge` or someone's spreadsheet. After an intended
 //! change, regenerate the golden file with scripts/bless_schema.sh (never by hand) and review its diff.
@@ -94,7 +94,7 @@ fn outputs_match_the_pinned_schema() {
         "--threads",
         "2",
     ];
-    let commands: [(&str, &str, &[&str]); 4] = [
+    let commands: [(&str, &str, &[&str]); 5] = [
         ("run", "scenarios/two_provider.toml", &[]),
         ("sweep", "scenarios/breakeven_azure.toml", &[]),
         (
@@ -103,6 +103,7 @@ fn outputs_match_the_pinned_schema() {
             &["--sla", "p99<=800ms"],
         ),
         ("pick", "scenarios/profiles/claude_and_gpt4o.toml", &[]),
+        ("frontier", "scenarios/frontier_azure.toml", &[]),
     ];
     let mut got = String::from(
         "# llmcap's results schema: the files each command writes, CSV headers, JSON key paths.\n\

@@ -375,3 +375,48 @@ fn run_replications_in_shards_merge_to_the_one_process_run() {
         .stderr(predicates::str::contains("manifest.work"));
     assert!(!dir.join("mixed").exists());
 }
+
+#[test]
+fn frontier_shards_merge_to_the_one_process_frontier_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "grid.toml", crate::frontier::GRID);
+    run(
+        dir,
+        &["frontier", "grid.toml", "--out", "one", "--threads", "2"],
+        &[],
+    );
+    for (i, threads) in [(0, "1"), (1, "2"), (2, "1")] {
+        let (spec, out) = (format!("{i}/3"), format!("s{i}"));
+        run(
+            dir,
+            &[
+                "frontier",
+                "grid.toml",
+                "--shard",
+                &spec,
+                "--out",
+                &out,
+                "--threads",
+                threads,
+            ],
+            &[],
+        );
+    }
+    // The merge runs the rate search itself, on its own thread count.
+    run(
+        dir,
+        &[
+            "merge",
+            "s1",
+            "s2",
+            "s0",
+            "--out",
+            "merged",
+            "--threads",
+            "1",
+        ],
+        &[],
+    );
+    assert_merged_json_equals(&dir.join("one"), &dir.join("merged"), 3, "frontier.json");
+}

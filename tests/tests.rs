@@ -9,6 +9,7 @@ mod common;
 mod deploy;
 mod diff;
 mod failover;
+mod frontier;
 mod fuzz_smoke;
 mod import;
 mod layout;

@@ -300,28 +300,32 @@ fn configure(base: &Scenario, r: usize, mode: Mode, units: u32) -> Scenario {
                 }
             }
         }
-        Mode::OnDemandOnly => {
-            sc.deployments.remove(r);
-            for o in &mut sc.outages {
-                o.deployments.retain(|&d| d != r);
-                for d in &mut o.deployments {
-                    if *d > r {
-                        *d -= 1;
-                    }
-                }
-            }
-            sc.outages.retain(|o| !o.deployments.is_empty());
-            for c in &mut sc.classes {
-                c.route.retain(|&d| d != r);
-                for d in &mut c.route {
-                    if *d > r {
-                        *d -= 1;
-                    }
-                }
+        Mode::OnDemandOnly => remove_deployment(&mut sc, r),
+    }
+    sc
+}
+
+/// Removes deployment `r` from a scenario: from the routes and the outages (an outage left
+/// with no deployment goes too), the other deployments' indices shifted down.
+pub fn remove_deployment(sc: &mut Scenario, r: usize) {
+    sc.deployments.remove(r);
+    for o in &mut sc.outages {
+        o.deployments.retain(|&d| d != r);
+        for d in &mut o.deployments {
+            if *d > r {
+                *d -= 1;
             }
         }
     }
-    sc
+    sc.outages.retain(|o| !o.deployments.is_empty());
+    for c in &mut sc.classes {
+        c.route.retain(|&d| d != r);
+        for d in &mut c.route {
+            if *d > r {
+                *d -= 1;
+            }
+        }
+    }
 }
 
 /// Why a set-up cannot run at all, or `None` when it can.
@@ -647,17 +651,7 @@ pub fn plan(
             .then(a.monthly_usd.mean.total_cmp(&b.monthly_usd.mean))
     });
     PlanResult {
-        sla: sc
-            .classes
-            .iter()
-            .filter_map(|c| {
-                c.sla.map(|s| ClassSla {
-                    class: c.name.clone(),
-                    percentile: s.percentile,
-                    ttft_ms: s.ttft_us as f64 / 1000.0,
-                })
-            })
-            .collect(),
+        sla: class_slas(&sc),
         deployment: sc.deployments[spec.reserved].name.clone(),
         compare: spec.compare.map(|c| sc.deployments[c].name.clone()),
         replications: sc.replications,
@@ -668,6 +662,20 @@ pub fn plan(
         latency_floors: floors,
         input_failure: p.input_failure,
     }
+}
+
+/// Each class's SLA, for the report.
+pub fn class_slas(sc: &Scenario) -> Vec<ClassSla> {
+    sc.classes
+        .iter()
+        .filter_map(|c| {
+            c.sla.map(|s| ClassSla {
+                class: c.name.clone(),
+                percentile: s.percentile,
+                ttft_ms: s.ttft_us as f64 / 1000.0,
+            })
+        })
+        .collect()
 }
 
 /// A deployment whose latency before any queueing already misses a class's

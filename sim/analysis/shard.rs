@@ -239,7 +239,7 @@ pub mod exact {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Work {
-    /// "sweep" or "run".
+    /// "sweep", "run" or "frontier".
     pub command: String,
     /// The swept key and its values, in sweep order (empty for a run).
     pub key: String,
@@ -259,6 +259,9 @@ pub struct Work {
     /// --start-date (run).
     #[serde(default)]
     pub start_date: Option<String>,
+    /// --sla (frontier).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<String>,
 }
 
 /// The part of a shard file every shard of one command shares, and its shard spec.

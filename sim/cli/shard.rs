@@ -8,15 +8,18 @@ use std::time::Instant;
 use clap::Args;
 use sha2::{Digest, Sha256};
 
+use llmcap::analysis::frontier::{self, Frontier, Measured};
 use llmcap::analysis::shard::{
     self, ItemResult, ShardFile, ShardManifest, ShardSpec, Work, ASSIGNMENT, FORMAT, FORMAT_VERSION,
 };
-use llmcap::analysis::sweep::{run_items, PointSummary, Sweep};
+use llmcap::analysis::sweep::{run_items, PointSummary, RepOutcome, Sweep};
 use llmcap::domain::{Scenario, SweepSpec};
 use llmcap::input::scenario::Overrides;
+use llmcap::model::metrics::Hist;
 use llmcap::report;
 use llmcap::report::summary::RepDigest;
 
+use super::frontier::{finish_frontier, FrontierArgs, FrontierRan};
 use super::run::{finish_run, RunRan};
 use super::sweep::{finish_sweep, SweepRan};
 use super::{hex, input, runtime, stage, with_progress, Failure, RunArgs, SweepArgs};
@@ -40,6 +43,10 @@ pub struct MergeArgs {
     /// If another llmcap is writing to the same --out, wait for it instead of exiting 2.
     #[arg(long)]
     pub wait: bool,
+    /// Worker threads for what a merge simulates itself (a frontier's sustained-rate search)
+    /// [default: all cores]. Results do not depend on it.
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
 }
 
 /// `--shard TEXT`, with `auto` read from this process's environment.
@@ -156,27 +163,27 @@ fn write(
     Ok(())
 }
 
-/// `sweep --shard`: simulates the shard's items and writes its shard file.
-pub fn sweep_shard(
-    a: &SweepArgs,
+/// Simulates shard `spec`'s share of `items` ((point, replication) pairs of `points`), each
+/// replication reduced to its outcome and TTFT histogram (`pair`: the reserved and on-demand
+/// deployments a sweep's outcomes are about); refuses a replication whose inputs failed.
+fn shard_outcomes(
+    points: &[Scenario],
+    items: &[(usize, u32)],
     spec: ShardSpec,
-    bytes: &[u8],
-    sweep: &Sweep,
-) -> Result<(), Failure> {
-    let base = &sweep.points[0];
-    let threads = a.sim.threads();
-    let dest = shard_dest(&a.out, &base.name, "-sweep", spec);
-    let staging = stage(&dest, super::scenario_inputs(&a.scenario, base), a.sim.wait)?;
-    let items = sweep.items();
+    pair: (Option<usize>, Option<usize>),
+    (threads, quiet): (usize, bool),
+) -> Result<(Vec<ItemResult>, std::time::Duration), Failure> {
     let mine = spec.items(items.len());
     let todo: Vec<(usize, u32)> = mine.iter().map(|&k| items[k]).collect();
-    let pair = sweep.pair.as_ref().ok().copied();
-    let hours = todo.len() as u64 * base.horizon_hours as u64;
-    let (results, took) = with_progress(hours, a.sim.quiet, |progress| {
+    let hours = todo
+        .iter()
+        .map(|&(p, _)| points[p].horizon_hours as u64)
+        .sum();
+    let (results, took) = with_progress(hours, quiet, |progress| {
         run_items(
-            &sweep.points,
+            points,
             &todo,
-            (pair.map(|p| p.reserved), pair.map(|p| p.compare)),
+            pair,
             threads,
             Some(progress),
             |i, outcome, hist| ItemResult {
@@ -193,6 +200,29 @@ pub fn sweep_shard(
     {
         return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
     }
+    Ok((results, took))
+}
+
+/// `sweep --shard`: simulates the shard's items and writes its shard file.
+pub fn sweep_shard(
+    a: &SweepArgs,
+    spec: ShardSpec,
+    bytes: &[u8],
+    sweep: &Sweep,
+) -> Result<(), Failure> {
+    let base = &sweep.points[0];
+    let threads = a.sim.threads();
+    let dest = shard_dest(&a.out, &base.name, "-sweep", spec);
+    let staging = stage(&dest, super::scenario_inputs(&a.scenario, base), a.sim.wait)?;
+    let items = sweep.items();
+    let pair = sweep.pair.as_ref().ok().copied();
+    let (results, took) = shard_outcomes(
+        &sweep.points,
+        &items,
+        spec,
+        (pair.map(|p| p.reserved), pair.map(|p| p.compare)),
+        (threads, a.sim.quiet),
+    )?;
     let of = ShardOf {
         scenario: &a.scenario,
         bytes,
@@ -209,6 +239,53 @@ pub fn sweep_shard(
             horizon_hours: a.sim.horizon_hours,
             traces: a.traces.traces.iter().map(|t| absolute_trace(t)).collect(),
             start_date: None,
+            sla: None,
+        },
+        items,
+        spec,
+        threads,
+    };
+    write(staging, &of.file(results), a.sim.quiet, took)
+}
+
+/// `frontier --shard`: simulates the shard's items of the grid and writes its shard file (the
+/// sustained-rate search, which needs the whole frontier, runs in the merge).
+pub fn frontier_shard(
+    a: &FrontierArgs,
+    spec: ShardSpec,
+    bytes: &[u8],
+    f: &Frontier,
+) -> Result<(), Failure> {
+    let scenarios = f.scenarios();
+    let base = &scenarios[0];
+    let threads = a.sim.threads();
+    let dest = shard_dest(&a.out, &base.name, "-frontier", spec);
+    let staging = stage(&dest, super::scenario_inputs(&a.scenario, base), a.sim.wait)?;
+    let items = f.items();
+    let (results, took) = shard_outcomes(
+        &scenarios,
+        &items,
+        spec,
+        (None, None),
+        (threads, a.sim.quiet),
+    )?;
+    let of = ShardOf {
+        scenario: &a.scenario,
+        bytes,
+        base,
+        work: Work {
+            command: "frontier".into(),
+            key: String::new(),
+            values: Vec::new(),
+            sweep_replications: None,
+            compare: None,
+            at: String::new(),
+            seed: a.sim.seed,
+            replications: a.sim.replications,
+            horizon_hours: a.sim.horizon_hours,
+            traces: a.traces.traces.iter().map(|t| absolute_trace(t)).collect(),
+            start_date: None,
+            sla: a.sla.clone(),
         },
         items,
         spec,
@@ -256,6 +333,7 @@ pub fn run_shard(a: &RunArgs, spec: ShardSpec, bytes: &[u8], sc: &Scenario) -> R
             horizon_hours: a.sim.horizon_hours,
             traces: a.traces.traces.iter().map(|t| absolute_trace(t)).collect(),
             start_date: a.start_date.clone(),
+            sla: None,
         },
         items,
         spec,
@@ -284,11 +362,47 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
     match m.work.command.as_str() {
         "sweep" => merge_sweep(&a, &shards, started),
         "run" => merge_run(&a, &shards, started),
+        "frontier" => merge_frontier(&a, &shards, started),
         other => Err(input(anyhow::anyhow!(
-            "{}: manifest.work.command: \"{other}\" cannot be merged by this llmcap (allowed: sweep, run)",
+            "{}: manifest.work.command: \"{other}\" cannot be merged by this llmcap (allowed: sweep, run, frontier)",
             first.display()
         ))),
     }
+}
+
+/// Per point of a command: its outcomes in replication order and its pooled TTFT histogram.
+type PerPoint = Vec<(Vec<RepOutcome>, Hist)>;
+
+/// Per point, its outcomes in replication order and pooled histogram, from checked shards
+/// whose items must be `items` (the command's, rebuilt from the scenario), and the staging of
+/// the merge's --out (default `results/<default>`).
+fn points_of(
+    a: &MergeArgs,
+    shards: &[(PathBuf, ShardFile)],
+    items: &[(usize, u32)],
+    default: &str,
+) -> Result<(PerPoint, llmcap::report::output::Staging), Failure> {
+    let m = &shards[0].1.manifest;
+    if items != m.items {
+        return Err(input(anyhow::anyhow!(
+            "{}: manifest.items: the scenario gives {} item(s), the shards list {}: the file was edited",
+            shards[0].0.display(),
+            items.len(),
+            m.items.len()
+        )));
+    }
+    let points = items.last().map_or(0, |&(p, _)| p + 1);
+    let per_point = shard::by_point(shards, points).map_err(input)?;
+    let dest = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(default));
+    let staging = stage(
+        &dest,
+        shards.iter().map(|(p, _)| p.clone()).collect(),
+        a.wait,
+    )?;
+    Ok((per_point, staging))
 }
 
 fn merge_sweep(
@@ -311,24 +425,8 @@ fn merge_sweep(
         at: m.work.at.clone(),
     };
     let sweep = Sweep::build(&table, &path, spec, &overrides(m)).map_err(input)?;
-    if sweep.items() != m.items {
-        return Err(input(anyhow::anyhow!(
-            "{}: manifest.items: the scenario gives {} item(s), the shards list {}: the file was edited",
-            shards[0].0.display(),
-            sweep.items().len(),
-            m.items.len()
-        )));
-    }
-    let per_point = shard::by_point(shards, sweep.points.len()).map_err(input)?;
-    let dest = a
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(format!("{}-sweep", sweep.points[0].name)));
-    let staging = stage(
-        &dest,
-        shards.iter().map(|(p, _)| p.clone()).collect(),
-        a.wait,
-    )?;
+    let default = format!("{}-sweep", sweep.points[0].name);
+    let (per_point, staging) = points_of(a, shards, &sweep.items(), &default)?;
     let has_pair = sweep.pair.is_ok();
     let values = &sweep.spec.values;
     let points = per_point
@@ -425,6 +523,53 @@ fn merge_run(
         started,
     };
     finish_run(
+        &path,
+        m.scenario_text.as_bytes(),
+        &sc,
+        ran,
+        staging,
+        (a.quiet, a.json),
+    )
+}
+
+/// Merges the shards of `frontier`: each configuration's outcomes and histograms as one process
+/// measures them, then the frontier, priced and marked, and the sustained-rate search, which
+/// this process simulates (on --threads).
+fn merge_frontier(
+    a: &MergeArgs,
+    shards: &[(PathBuf, ShardFile)],
+    started: Instant,
+) -> Result<(), Failure> {
+    let m = &shards[0].1.manifest;
+    let path = PathBuf::from(&m.scenario_path);
+    let table = shard_table(m, &path)?;
+    let sc = Scenario::from_table_with(table.clone(), &path, &overrides(m)).map_err(input)?;
+    let f = super::frontier::build(&path, &sc, &table, m.work.sla.as_deref(), &overrides(m))?;
+    let default = format!("{}-frontier", sc.name);
+    let (per_point, staging) = points_of(a, shards, &f.items(), &default)?;
+    let measured: Vec<Measured> = per_point
+        .iter()
+        .enumerate()
+        .map(|(i, (reps, hist))| Measured::of(&f, i, reps, hist))
+        .collect();
+    let threads = a
+        .threads
+        .map(|t| t as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let (result, _) = with_progress(0, a.quiet, |progress| {
+        frontier::finish(&f, measured, threads, Some(progress))
+    })?;
+    let ran = FrontierRan {
+        result,
+        threads: shards
+            .iter()
+            .map(|(_, s)| s.manifest.threads)
+            .max()
+            .unwrap_or(1),
+        shards: Some(m.shard.count),
+        took: started.elapsed(),
+    };
+    finish_frontier(
         &path,
         m.scenario_text.as_bytes(),
         &sc,

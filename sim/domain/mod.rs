@@ -11,7 +11,7 @@ pub mod time;
 pub mod trace;
 pub mod traffic;
 
-pub use options::{PlanOptions, SlaTarget, SweepSpec};
+pub use options::{FrontierOptions, PlanOptions, SlaTarget, SweepSpec};
 pub use scenario::*;
 pub use trace::{TraceSource, TraceStats};
 pub use traffic::{ArrivalProcess, ArrivalSpec, Growth, TokenDist};

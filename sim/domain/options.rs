@@ -40,3 +40,38 @@ pub struct PlanOptions {
     pub replications: Option<u32>,
     pub sla: Option<SlaTarget>,
 }
+
+/// A checked `[frontier]` table: the grid `llmcap frontier` simulates. Each value is checked on
+/// its own here; the deployments, terms and routes against the scenario by
+/// `analysis::frontier::Frontier::build`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrontierOptions {
+    /// Per reserved deployment (by name, in name order): the unit counts to try, in the order
+    /// given. A reserved deployment not listed keeps the scenario's units.
+    pub units: Vec<(String, Vec<u32>)>,
+    /// Per reserved deployment: the terms to price (None for a deployment: every priced term).
+    pub terms: Vec<(String, Vec<String>)>,
+    /// Routing options, each a route every class takes (None: the scenario's routes as written).
+    pub routes: Option<Vec<Vec<String>>>,
+    /// Replications per configuration (None: the scenario's).
+    pub replications: Option<u32>,
+    /// Replaces every class's SLA (as `[plan] sla` does).
+    pub sla: Option<SlaTarget>,
+    /// Bisection steps of the sustained-rate search (0 = no search).
+    pub rate_steps: u32,
+    /// The highest demand scale the sustained-rate search tries.
+    pub max_demand_scale: f64,
+}
+
+impl FrontierOptions {
+    /// Bisection steps when `rate_steps` is left out: the bracket ends 1/64 of the searched
+    /// range wide.
+    pub const DEFAULT_RATE_STEPS: u32 = 6;
+    /// Most bisection steps (each simulates every frontier configuration once more).
+    pub const MAX_RATE_STEPS: u32 = 20;
+    /// The highest demand scale searched when `max_demand_scale` is left out: four times the
+    /// scenario's traffic.
+    pub const DEFAULT_MAX_DEMAND_SCALE: f64 = 4.0;
+    /// Most `max_demand_scale`.
+    pub const MAX_DEMAND_SCALE: f64 = 1000.0;
+}

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::options::{PlanOptions, SweepSpec};
+use crate::domain::options::{FrontierOptions, PlanOptions, SweepSpec};
 use crate::domain::time::US_PER_HOUR;
 use crate::domain::trace::TraceSource;
 use crate::domain::traffic::{ArrivalSpec, Growth, TokenDist};
@@ -32,6 +32,8 @@ pub struct Scenario {
     pub sweep: Option<SweepSpec>,
     /// The `[plan]` table, checked (against the deployments by `plan`).
     pub plan: Option<PlanOptions>,
+    /// The `[frontier]` table, checked (against the deployments by `frontier`).
+    pub frontier: Option<FrontierOptions>,
     pub gateway: Gateway,
     pub outages: Vec<Outage>,
 }

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod diff;
 pub mod fit;
 pub mod focus;
+pub mod frontier;
 pub mod litellm;
 pub mod markdown;
 pub mod output;

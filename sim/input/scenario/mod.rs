@@ -183,6 +183,32 @@ impl Scenario {
     }
 }
 
+/// The `[sweep]`, `[plan]` and `[frontier]` tables, each checked on its own.
+type CommandOptions = (
+    Option<SweepSpec>,
+    Option<crate::domain::PlanOptions>,
+    Option<crate::domain::FrontierOptions>,
+);
+
+fn command_options(c: &Checker, raw: &RawScenario) -> Result<CommandOptions, InputError> {
+    let sweep = raw
+        .sweep
+        .as_ref()
+        .map(|s| SweepSpec::from_raw(s, c.file, "sweep"))
+        .transpose()?;
+    let plan = raw
+        .plan
+        .as_ref()
+        .map(|p| options::validate_plan(c, p))
+        .transpose()?;
+    let frontier = raw
+        .frontier
+        .as_ref()
+        .map(|f| options::validate_frontier(c, f))
+        .transpose()?;
+    Ok((sweep, plan, frontier))
+}
+
 fn validate(
     mut raw: RawScenario,
     file: &Path,
@@ -190,16 +216,7 @@ fn validate(
 ) -> Result<Scenario, InputError> {
     let c = Checker { file };
     // The options first: a plan's replications replace the scenario's.
-    let sweep = raw
-        .sweep
-        .as_ref()
-        .map(|s| SweepSpec::from_raw(s, file, "sweep"))
-        .transpose()?;
-    let plan = raw
-        .plan
-        .as_ref()
-        .map(|p| options::validate_plan(&c, p))
-        .transpose()?;
+    let (sweep, plan, frontier) = command_options(&c, &raw)?;
     // A scheduled outage may start anywhere in the horizon the file was
     // written for: a shorter look (--horizon-hours) simply ends before it.
     let written_horizon = raw.scenario.horizon_hours;
@@ -327,6 +344,7 @@ fn validate(
             deployments,
             sweep,
             plan,
+            frontier,
             gateway,
             outages,
         },

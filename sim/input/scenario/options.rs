@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use crate::domain::limits::{MAX_PLAN_UNITS, MAX_POINTS, MAX_REPLICATIONS};
-use crate::domain::{PlanOptions, SlaTarget, SweepSpec};
+use crate::domain::{FrontierOptions, PlanOptions, SlaTarget, SweepSpec};
 use crate::error::{InputError, ValueError};
 use crate::input::document::Checker;
-use crate::input::scenario::raw::{RawPlan, RawSweep};
+use crate::input::scenario::raw::{RawFrontier, RawPlan, RawSweep};
 
 /// How messages name an option: `sweep.step` in the file (`at` = "sweep"),
 /// `--step` on the command line (`at` = "--").
@@ -194,6 +194,131 @@ pub(super) fn validate_plan(c: &Checker, raw: &RawPlan) -> Result<PlanOptions, I
         max_units,
         replications: raw.replications,
         sla,
+    })
+}
+
+/// Checks a `[frontier]` table on its own (deployments, terms and routes are checked against the
+/// scenario by `analysis::frontier::Frontier::build`, the grid's size against the work limits
+/// there too).
+pub(super) fn validate_frontier(
+    c: &Checker,
+    raw: &RawFrontier,
+) -> Result<FrontierOptions, InputError> {
+    let mut units = Vec::new();
+    for (name, list) in raw.units.iter().flatten() {
+        let at = format!("frontier.units.{name}");
+        if list.is_empty() {
+            return Err(c.err(at, "must list at least one unit count"));
+        }
+        if list.len() > MAX_POINTS {
+            return Err(c.err(
+                at,
+                format!("lists {} unit counts; at most {MAX_POINTS}", list.len()),
+            ));
+        }
+        let mut counts: Vec<u32> = Vec::with_capacity(list.len());
+        for (i, &u) in list.iter().enumerate() {
+            let n = c.whole(&format!("{at}[{i}]"), u, 1)?;
+            if counts.contains(&n) {
+                return Err(c.err(format!("{at}[{i}]"), format!("{n} units is listed twice")));
+            }
+            counts.push(n);
+        }
+        units.push((name.clone(), counts));
+    }
+    let mut terms = Vec::new();
+    for (name, list) in raw.terms.iter().flatten() {
+        if list.is_empty() {
+            return Err(c.err(
+                format!("frontier.terms.{name}"),
+                "must list at least one term (leave the deployment out to price every term)",
+            ));
+        }
+        for (i, t) in list.iter().enumerate() {
+            if list[..i].contains(t) {
+                return Err(c.err(
+                    format!("frontier.terms.{name}[{i}]"),
+                    format!("\"{t}\" is listed twice"),
+                ));
+            }
+        }
+        terms.push((name.clone(), list.clone()));
+    }
+    if let Some(routes) = &raw.routes {
+        if routes.is_empty() {
+            return Err(c.err(
+                "frontier.routes",
+                "must list at least one route (leave it out to keep the scenario's routes)",
+            ));
+        }
+        if routes.len() > MAX_POINTS {
+            return Err(c.err(
+                "frontier.routes",
+                format!("lists {} routes; at most {MAX_POINTS}", routes.len()),
+            ));
+        }
+        for (i, r) in routes.iter().enumerate() {
+            if r.is_empty() {
+                return Err(c.err(
+                    format!("frontier.routes[{i}]"),
+                    "must name at least one deployment",
+                ));
+            }
+            if routes[..i].contains(r) {
+                return Err(c.err(
+                    format!("frontier.routes[{i}]"),
+                    format!("is the same route as an earlier one: {}", r.join(" > ")),
+                ));
+            }
+        }
+    }
+    if let Some(r) = raw.replications {
+        if r == 0 || r > MAX_REPLICATIONS {
+            return Err(c.err(
+                "frontier.replications",
+                format!("must be from 1 to {MAX_REPLICATIONS}, got {r}"),
+            ));
+        }
+    }
+    let sla = raw
+        .sla
+        .as_deref()
+        .map(|t| parse_sla(t).map_err(|e| e.at(c.file, "frontier.sla")))
+        .transpose()?;
+    let rate_steps = match raw.rate_steps {
+        None => FrontierOptions::DEFAULT_RATE_STEPS,
+        Some(v) => {
+            let most = FrontierOptions::MAX_RATE_STEPS;
+            if !(v.is_finite() && v.fract() == 0.0 && (0.0..=most as f64).contains(&v)) {
+                return Err(c.err(
+                    "frontier.rate_steps",
+                    format!("must be a whole number from 0 (no rate search) to {most}, got {v}"),
+                ));
+            }
+            v as u32
+        }
+    };
+    let max_demand_scale = match raw.max_demand_scale {
+        None => FrontierOptions::DEFAULT_MAX_DEMAND_SCALE,
+        Some(v) => {
+            let most = FrontierOptions::MAX_DEMAND_SCALE;
+            if !(v.is_finite() && v > 1.0 && v <= most) {
+                return Err(c.err(
+                    "frontier.max_demand_scale",
+                    format!("must be a number above 1 and at most {most}, got {v}"),
+                ));
+            }
+            v
+        }
+    };
+    Ok(FrontierOptions {
+        units,
+        terms,
+        routes: raw.routes.clone(),
+        replications: raw.replications,
+        sla,
+        rate_steps,
+        max_demand_scale,
     })
 }
 

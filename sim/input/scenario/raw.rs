@@ -17,6 +17,7 @@ pub struct RawScenario {
     pub deployment: Vec<RawDeployment>,
     pub sweep: Option<RawSweep>,
     pub plan: Option<RawPlan>,
+    pub frontier: Option<RawFrontier>,
     pub gateway: Option<RawGateway>,
     #[serde(default)]
     pub outage: Vec<RawOutage>,
@@ -271,4 +272,20 @@ pub struct RawPlan {
     pub confidence: Option<f64>,
     pub replications: Option<u32>,
     pub sla: Option<String>,
+}
+
+/// `[frontier]`: the grid `llmcap frontier` simulates (see `frontier`).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawFrontier {
+    /// Reserved deployment name -> the unit counts to try.
+    pub units: Option<BTreeMap<String, Vec<f64>>>,
+    /// Reserved deployment name -> the terms to price.
+    pub terms: Option<BTreeMap<String, Vec<String>>>,
+    /// Routing options: each a route (deployment names, in order) every class takes.
+    pub routes: Option<Vec<Vec<String>>>,
+    pub replications: Option<u32>,
+    pub sla: Option<String>,
+    pub rate_steps: Option<f64>,
+    pub max_demand_scale: Option<f64>,
 }

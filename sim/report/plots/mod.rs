@@ -36,6 +36,7 @@ pub mod calibrate;
 pub mod cost_vs_units;
 pub mod failover;
 pub mod fit;
+pub mod frontier;
 pub mod hourly_cost;
 pub mod sensitivity;
 pub mod traffic;

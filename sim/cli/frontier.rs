@@ -1,0 +1,167 @@
+//! `llmcap frontier`: flags to a frontier, its simulation in one process, and the writer a merge
+//! of its shards (`shard.rs`) shares, so both write the same bytes.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+
+use llmcap::analysis::frontier::{self, Frontier, FrontierResult};
+use llmcap::analysis::plan::parse_sla;
+use llmcap::domain::Scenario;
+use llmcap::input::scenario::Overrides;
+use llmcap::report::{self, output::Staging, summary::Manifest};
+
+use super::traces::TraceArgs;
+use super::{
+    emit_json, input, load, load_table, manifest, runtime, say, scenario_inputs, shard, stage,
+    warn, with_progress, Failure, SimOptions,
+};
+
+#[derive(Debug, Args)]
+pub struct FrontierArgs {
+    /// The scenario file (TOML); its [frontier] table says which configurations to simulate.
+    pub scenario: PathBuf,
+    /// Output folder [default: results/<scenario name>-frontier].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The SLA every class must meet, e.g. "p99<=2s" [default: [frontier] sla, else each
+    /// class's own sla].
+    #[arg(long)]
+    pub sla: Option<String>,
+    /// Compute shard I of N of the grid (counting from 0) and write its shard file to --out, for
+    /// `llmcap merge`; `auto` and `auto/N` as for sweep (docs/scale-out.md).
+    #[arg(long, value_name = "I/N|auto|auto/N", allow_hyphen_values = true)]
+    pub shard: Option<String>,
+    #[command(flatten)]
+    pub traces: TraceArgs,
+    #[command(flatten)]
+    pub sim: SimOptions,
+}
+
+/// The frontier of a scenario document: its `[frontier]` table with --sla put in, every
+/// configuration validated. Errors name the flag or the key.
+pub fn build(
+    file: &Path,
+    sc: &Scenario,
+    table: &toml::Table,
+    sla: Option<&str>,
+    overrides: &Overrides,
+) -> Result<Frontier, Failure> {
+    let Some(options) = &sc.frontier else {
+        return Err(input(anyhow::anyhow!(
+            "{}: frontier: the scenario has no [frontier] table; say what to try, e.g. [frontier] units = {{ ptu = [15, 30, 45] }} (docs/scenario.md)",
+            file.display()
+        )));
+    };
+    let mut options = options.clone();
+    if let Some(text) = sla {
+        options.sla = Some(parse_sla(text).map_err(|e| input(anyhow::anyhow!("--sla {e}")))?);
+    }
+    Frontier::build(table, file, options, overrides).map_err(input)
+}
+
+pub fn frontier(a: FrontierArgs) -> Result<(), Failure> {
+    // A bad --shard is refused before anything is read or simulated.
+    let shard_spec = match &a.shard {
+        Some(text) => Some(shard::spec(text)?),
+        None => None,
+    };
+    let overrides = a.sim.overrides();
+    let (sc, bytes) = load(&a.scenario, &a.traces, &overrides)?;
+    let table = load_table(&a.scenario, &bytes, &a.traces)?;
+    let f = build(&a.scenario, &sc, &table, a.sla.as_deref(), &overrides)?;
+    if !a.sim.quiet {
+        warn(&a.scenario, &sc);
+    }
+    if let Some(spec) = shard_spec {
+        return shard::frontier_shard(&a, spec, &bytes, &f);
+    }
+    let threads = a.sim.threads();
+    let dest = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(format!("{}-frontier", sc.name)));
+    let staging = stage(&dest, scenario_inputs(&a.scenario, &sc), a.sim.wait)?;
+    let (result, took) = with_progress(f.total_hours(), a.sim.quiet, |progress| {
+        let measured = frontier::simulate(&f, threads, Some(progress));
+        frontier::finish(&f, measured, threads, Some(progress))
+    })?;
+    let ran = FrontierRan {
+        result,
+        threads,
+        shards: None,
+        took,
+    };
+    finish_frontier(
+        &a.scenario,
+        &bytes,
+        &sc,
+        ran,
+        staging,
+        (a.sim.quiet, a.sim.json),
+    )
+}
+
+/// What a frontier's simulations gave (in one process, or merged from shards).
+pub struct FrontierRan {
+    pub result: FrontierResult,
+    pub threads: usize,
+    pub shards: Option<u32>,
+    pub took: Duration,
+}
+
+/// Writes a frontier's outputs and prints its headline: the same for one process and a merge
+/// of its shards.
+pub fn finish_frontier(
+    scenario: &Path,
+    bytes: &[u8],
+    sc: &Scenario,
+    ran: FrontierRan,
+    staging: Staging,
+    (quiet, json): (bool, bool),
+) -> Result<(), Failure> {
+    let FrontierRan {
+        result,
+        threads,
+        shards,
+        took,
+    } = ran;
+    if let Some(why) = result
+        .configurations
+        .iter()
+        .find_map(|c| c.measured.input_failure.as_ref())
+    {
+        return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
+    }
+    let m = Manifest {
+        shards,
+        ..manifest(scenario, bytes, sc, threads)
+    };
+    let m = Manifest {
+        replications: result.replications,
+        ..m
+    };
+    let dest = report::frontier::write_frontier(staging, sc, &result, m).map_err(runtime)?;
+    if !quiet {
+        for line in report::frontier::headline(&result) {
+            say(&format!("{}: {line}", sc.name));
+        }
+        let what = match shards {
+            None => format!("simulated on {threads} thread(s)"),
+            Some(n) => format!("merged from {n} shard(s), the rate search on {threads} thread(s)"),
+        };
+        say(&format!(
+            "{} configuration(s) x {} replication(s) {what} in {:.2} s",
+            result.configurations.len(),
+            result.replications,
+            took.as_secs_f64()
+        ));
+    }
+    if json {
+        emit_json(&dest, "frontier.json")?;
+    } else if !quiet {
+        println!("{}", dest.join("frontier.md").display());
+    }
+    Ok(())
+}
