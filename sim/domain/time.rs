@@ -43,17 +43,59 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Days since 1970-01-01 of `YYYY-MM-DD` (years 1970 to 9999), or `None` when
-/// it is no such calendar date.
+/// it is no such calendar date. jiff checks the calendar (2026-02-29 is refused).
 pub fn parse_date(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    // jiff would also read a longer datetime as a date; a date key takes exactly a date.
+    if s.len() != 10 {
         return None;
     }
-    let y: i64 = s.get(0..4)?.parse().ok()?;
-    let m: u32 = s.get(5..7)?.parse().ok()?;
-    let d: u32 = s.get(8..10)?.parse().ok()?;
-    let days = days_from_civil(y, m, d);
-    (y >= 1970 && civil_from_days(days) == (y, m, d)).then_some(days)
+    let date: jiff::civil::Date = s.parse().ok()?;
+    (date.year() >= 1970).then(|| date_days(date))
+}
+
+/// Days since 1970-01-01 of a jiff date.
+fn date_days(date: jiff::civil::Date) -> i64 {
+    days_from_civil(date.year() as i64, date.month() as u32, date.day() as u32)
+}
+
+/// A datetime as seconds since 1970-01-01 00:00 UTC: RFC 3339 / ISO 8601 with a `T` or a
+/// space between date and time, fractional seconds up to nanoseconds, and an optional
+/// offset (`Z`, `+00:00`, `-04:00`, ...). Without an offset the time is taken as UTC, as the
+/// public traces and load-test logs write it. `None` when it is not a datetime.
+pub fn parse_datetime(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if let Ok(ts) = s.parse::<jiff::Timestamp>() {
+        return Some(ts.as_second() as f64 + ts.subsec_nanosecond() as f64 / 1e9);
+    }
+    let dt: jiff::civil::DateTime = s.parse().ok()?;
+    // A bare date is not a datetime.
+    if !s.contains([' ', 'T', 't']) {
+        return None;
+    }
+    let secs = dt.hour() as i64 * 3600 + dt.minute() as i64 * 60 + dt.second() as i64;
+    Some((date_days(dt.date()) * 86_400 + secs) as f64 + dt.subsec_nanosecond() as f64 / 1e9)
+}
+
+/// `YYYY-MM` or `YYYY-MM-DD` with years 1990 to 2100 and a real calendar date (the catalog's
+/// `as_of` and lifecycle dates).
+pub fn is_month_or_day(d: &str) -> bool {
+    month_or_day(d).is_some()
+}
+
+/// The last day of a `YYYY-MM` month, or a `YYYY-MM-DD` date as is, as days since
+/// 1970-01-01 (years 1990 to 2100).
+pub fn month_or_day(d: &str) -> Option<i64> {
+    let date: jiff::civil::Date = match d.len() {
+        7 => format!("{d}-01")
+            .parse::<jiff::civil::Date>()
+            .ok()?
+            .last_of_month(),
+        10 => d.parse().ok()?,
+        _ => return None,
+    };
+    (1990..=2100)
+        .contains(&date.year())
+        .then(|| date_days(date))
 }
 
 /// `YYYY-MM-DD` of a count of days since 1970-01-01.
@@ -130,6 +172,88 @@ mod tests {
         for days in [0, 365, 11_323, 20_458, 2_932_896] {
             let (y, m, dd) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, dd), days);
+        }
+    }
+
+    #[test]
+    fn day_counts_agree_with_jiff_from_1970_to_2200() {
+        let epoch = jiff::civil::date(1970, 1, 1);
+        let mut date = epoch;
+        let mut days = 0;
+        while date.year() <= 2200 {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(
+                (y, m, d),
+                (date.year() as i64, date.month() as u32, date.day() as u32)
+            );
+            assert_eq!(days_from_civil(y, m, d), days);
+            assert_eq!(days_in_month(y, m), date.days_in_month() as u32);
+            assert_eq!(weekday(days), date.weekday().to_monday_zero_offset() as u8);
+            date = date.tomorrow().unwrap();
+            days += 1;
+        }
+    }
+
+    #[test]
+    fn datetimes_with_and_without_offsets() {
+        assert_eq!(parse_datetime("1970-01-01 00:00:00"), Some(0.0));
+        assert_eq!(parse_datetime("2000-03-01T00:00:01Z"), Some(951_868_801.0));
+        // The same instant written with an offset (the old reader refused these).
+        assert_eq!(
+            parse_datetime("2000-03-01T00:00:01+00:00"),
+            Some(951_868_801.0)
+        );
+        assert_eq!(
+            parse_datetime("2000-02-29T20:00:01-04:00"),
+            Some(951_868_801.0)
+        );
+        assert_eq!(
+            parse_datetime("2000-03-01 01:00:01+01:00"),
+            Some(951_868_801.0)
+        );
+        // Azure's traces: seven fractional digits, no offset (UTC).
+        let t = parse_datetime("2023-11-16 18:15:46.6805900").unwrap();
+        assert!((t - 1_700_158_546.680_59).abs() < 1e-6, "{t}");
+        for bad in [
+            "2023-13-01 00:00:00",
+            "2023-02-30 00:00:00",
+            "2023-11-16",
+            "yesterday",
+            "2023-11-16 25:00:00",
+            "",
+        ] {
+            assert_eq!(parse_datetime(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn catalog_months_and_days() {
+        assert_eq!(
+            month_or_day("2026-11").map(format_date).as_deref(),
+            Some("2026-11-30")
+        );
+        assert_eq!(
+            month_or_day("2028-02").map(format_date).as_deref(),
+            Some("2028-02-29")
+        );
+        assert_eq!(
+            month_or_day("2027-02").map(format_date).as_deref(),
+            Some("2027-02-28")
+        );
+        assert_eq!(
+            month_or_day("2026-04-28").map(format_date).as_deref(),
+            Some("2026-04-28")
+        );
+        for bad in [
+            "2026-02-31",
+            "2026-13",
+            "1989-12",
+            "2101-01-01",
+            "2026",
+            "26-01-01",
+            "2026-1-1",
+        ] {
+            assert!(!is_month_or_day(bad), "{bad}");
         }
     }
 

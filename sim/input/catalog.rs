@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::domain::time::HOURS_PER_MONTH;
+use crate::domain::time::{self, HOURS_PER_MONTH};
 use crate::error::InputError;
 use crate::input::document::parse_toml;
 
@@ -253,25 +253,12 @@ impl OfferingLifecycle {
 
 /// The last day of a YYYY-MM month, or a YYYY-MM-DD date as is: the date an `as_of` stands for.
 pub fn as_of_day(as_of: &str) -> String {
-    match as_of.split('-').collect::<Vec<_>>().as_slice() {
-        [y, m] => {
-            let (y, m): (u32, u32) = (y.parse().unwrap_or(0), m.parse().unwrap_or(1));
-            let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-            let last = match m {
-                2 if leap => 29,
-                2 => 28,
-                4 | 6 | 9 | 11 => 30,
-                _ => 31,
-            };
-            format!("{y:04}-{m:02}-{last:02}")
-        }
-        _ => as_of.to_string(),
-    }
+    time::month_or_day(as_of).map_or_else(|| as_of.to_string(), time::format_date)
 }
 
 /// Whether `d` is a YYYY-MM-DD date.
 pub fn is_day(d: &str) -> bool {
-    d.split('-').count() == 3 && valid_date(d)
+    d.len() == 10 && time::is_month_or_day(d)
 }
 
 /// A YYYY-MM-DD date given on the command line (`pick --as-of`), or what is allowed.
@@ -892,17 +879,9 @@ impl Check<'_> {
     }
 }
 
-/// YYYY-MM or YYYY-MM-DD with a plausible month and day.
+/// YYYY-MM or YYYY-MM-DD, a real calendar date from 1990 to 2100.
 fn valid_date(d: &str) -> bool {
-    let parts: Vec<&str> = d.split('-').collect();
-    let num = |s: &str, len: usize, lo: u32, hi: u32| {
-        s.len() == len && s.parse::<u32>().is_ok_and(|v| (lo..=hi).contains(&v))
-    };
-    match parts.as_slice() {
-        [y, m] => num(y, 4, 1990, 2100) && num(m, 2, 1, 12),
-        [y, m, day] => num(y, 4, 1990, 2100) && num(m, 2, 1, 12) && num(day, 2, 1, 31),
-        _ => false,
-    }
+    time::is_month_or_day(d)
 }
 
 impl Offering {
@@ -994,7 +973,15 @@ mod tests {
         for ok in ["2026-04", "2026-11-25", "1999-12-31"] {
             assert!(valid_date(ok), "{ok}");
         }
-        for bad in ["2026", "26-04", "2026-13", "2026-04-32", "April 2026", ""] {
+        for bad in [
+            "2026",
+            "26-04",
+            "2026-13",
+            "2026-04-32",
+            "2026-02-30",
+            "April 2026",
+            "",
+        ] {
             assert!(!valid_date(bad), "{bad}");
         }
     }

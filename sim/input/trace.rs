@@ -4,7 +4,9 @@
 //! tokens, Log Type), Mooncake JSON lines (`mooncake`: timestamp in ms,
 //! input_length, output_length) and any CSV with a column mapping (`csv`).
 //!
-//! Readers hold one line at a time, so memory does not grow with the trace.
+//! Readers hold one record at a time, so memory does not grow with the trace. CSV records are
+//! split by the csv crate's parser (csv-core: quoted fields with commas, doubled quotes and line
+//! breaks) while the reader counts physical lines itself, so a row's line number is exact.
 //! Rows that cannot be used (an unparsable time, a negative or missing token
 //! count, a time before the previous row's) come back as [`BadRow`] with the
 //! file and line; the caller decides whether to skip or stop.
@@ -18,8 +20,6 @@ use crate::domain::trace::{
 };
 use crate::error::InputError;
 
-use crate::domain::time::days_from_civil;
-
 /// A streaming reader of one trace file.
 pub struct TraceReader {
     file: PathBuf,
@@ -28,6 +28,7 @@ pub struct TraceReader {
     line: u64,
     /// Column indices for CSV formats: time, input, output, model.
     cols: Option<(usize, usize, usize, Option<usize>)>,
+    csv: CsvRecord,
     last_time: Option<f64>,
 }
 
@@ -49,6 +50,7 @@ impl TraceReader {
             line: 0,
             cols: None,
             last_time: None,
+            csv: CsvRecord::new(),
         };
         r.read_header()?;
         Ok(r)
@@ -94,8 +96,12 @@ impl TraceReader {
             None => return Err(self.invalid("the file is empty (no header row)".into())),
         };
         self.line = 1;
-        let names: Vec<String> = split_csv(header.trim_start_matches('\u{feff}'))
-            .into_iter()
+        self.read_record(header.trim_start_matches('\u{feff}'))
+            .map_err(|e| self.invalid(format!("cannot read the header: {e}")))?;
+        let names: Vec<String> = self
+            .csv
+            .fields()
+            .iter()
             .map(|s| s.trim().to_string())
             .collect();
         let mut idx = Vec::new();
@@ -164,7 +170,7 @@ impl TraceReader {
                 )
             }
             _ => {
-                let fields = split_csv(text);
+                let fields = self.csv.fields();
                 let (ti, ii, oi, mi) = self.cols.unwrap_or((0, 1, 2, None));
                 let get = |i: usize| fields.get(i).map(|s| s.trim());
                 let unit = match &self.format {
@@ -244,7 +250,17 @@ impl Iterator for TraceReader {
             if text.trim().is_empty() {
                 continue;
             }
-            let rec = match self.parse_row(&text) {
+            let start = self.line;
+            if !matches!(self.format, TraceFormat::Mooncake) {
+                if let Err(e) = self.read_record(&text) {
+                    return Some(Err(self.bad(BadRowKind::Shape, format!("cannot read: {e}"))));
+                }
+            }
+            // A quoted field may have spanned lines: the row is where it starts.
+            let end = std::mem::replace(&mut self.line, start);
+            let rec = self.parse_row(&text);
+            self.line = end;
+            let rec = match rec {
                 Ok(r) => r,
                 Err(b) => return Some(Err(b)),
             };
@@ -265,25 +281,87 @@ impl Iterator for TraceReader {
     }
 }
 
-/// Splits one CSV line (double quotes, doubled to escape).
-fn split_csv(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
+impl TraceReader {
+    /// Splits the CSV record that starts with `first` (a line without its terminator), reading
+    /// more lines while a quoted field is open.
+    fn read_record(&mut self, first: &str) -> std::io::Result<()> {
+        self.csv.start();
+        let mut more = self.csv.feed(first.as_bytes()) && self.csv.feed(b"\n");
+        while more {
+            match self.lines.next() {
+                Some(line) => {
+                    let line = line?;
+                    self.line += 1;
+                    more = self.csv.feed(line.as_bytes()) && self.csv.feed(b"\n");
+                }
+                // An unclosed quote at the end of the file: the record ends there.
+                None => more = self.csv.feed(b""),
             }
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
+        }
+        Ok(())
+    }
+}
+
+/// One CSV record split by csv-core (RFC 4180: double quotes, doubled to escape, line breaks
+/// inside quotes), fed a line at a time.
+struct CsvRecord {
+    core: csv_core::Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    out_len: usize,
+    ends_len: usize,
+}
+
+impl CsvRecord {
+    fn new() -> CsvRecord {
+        CsvRecord {
+            core: csv_core::Reader::new(),
+            out: vec![0; 256],
+            ends: vec![0; 16],
+            out_len: 0,
+            ends_len: 0,
         }
     }
-    out.push(cur);
-    out
+
+    fn start(&mut self) {
+        self.out_len = 0;
+        self.ends_len = 0;
+    }
+
+    /// Parses `input` (empty at the end of the file); false once the record is complete.
+    fn feed(&mut self, mut input: &[u8]) -> bool {
+        use csv_core::ReadRecordResult as R;
+        loop {
+            let (res, read, wrote, ended) = self.core.read_record(
+                input,
+                &mut self.out[self.out_len..],
+                &mut self.ends[self.ends_len..],
+            );
+            input = &input[read..];
+            self.out_len += wrote;
+            self.ends_len += ended;
+            match res {
+                R::InputEmpty => return true,
+                R::OutputFull => self.out.resize(self.out.len() * 2, 0),
+                R::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                R::Record | R::End => return false,
+            }
+        }
+    }
+
+    /// The fields of the record (a field that is not UTF-8 reads as empty and fails its column's
+    /// check with the column's name).
+    fn fields(&self) -> Vec<&str> {
+        let mut start = 0;
+        self.ends[..self.ends_len]
+            .iter()
+            .map(|&end| {
+                let f = std::str::from_utf8(&self.out[start..end]).unwrap_or("");
+                start = end;
+                f
+            })
+            .collect()
+    }
 }
 
 /// Seconds from a time field.
@@ -296,50 +374,83 @@ pub fn parse_time(s: &str, unit: TimeUnit) -> Option<f64> {
     }
 }
 
-/// "YYYY-MM-DD HH:MM:SS[.f+]" (or "T" between) as seconds since 1970 UTC.
-pub fn parse_datetime(s: &str) -> Option<f64> {
-    let s = s.trim().trim_end_matches('Z');
-    let (date, time) = s.split_once([' ', 'T'])?;
-    let mut d = date.split('-');
-    let y: i64 = d.next()?.parse().ok()?;
-    let m: u32 = d.next()?.parse().ok()?;
-    let day: u32 = d.next()?.parse().ok()?;
-    if d.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let mut t = time.split(':');
-    let hh: u32 = t.next()?.parse().ok()?;
-    let mm: u32 = t.next()?.parse().ok()?;
-    let ss: f64 = t.next()?.parse().ok()?;
-    if t.next().is_some() || hh > 23 || mm > 59 || !(0.0..61.0).contains(&ss) {
-        return None;
-    }
-    Some(days_from_civil(y, m, day) as f64 * 86_400.0 + (hh * 3600 + mm * 60) as f64 + ss)
-}
+pub use crate::domain::time::parse_datetime;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::trace::CsvMapping;
 
     #[test]
-    fn datetimes() {
-        assert_eq!(parse_datetime("1970-01-01 00:00:00"), Some(0.0));
-        assert_eq!(parse_datetime("2000-03-01T00:00:01Z"), Some(951_868_801.0));
-        let t = parse_datetime("2023-11-16 18:15:46.6805900").unwrap();
-        assert!((t - 1_700_158_546.680_59).abs() < 1e-6, "{t}");
-        for bad in [
-            "2023-13-01 00:00:00",
-            "2023-11-16",
-            "yesterday",
-            "2023-11-16 25:00:00",
-        ] {
-            assert_eq!(parse_datetime(bad), None, "{bad}");
-        }
+    fn rows_keep_their_own_line_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        // Line 3 is blank; the row on line 4 has a quoted model name over two lines; line 7 has
+        // a time with an offset (the same instant as line 6) and line 8 a bad token count.
+        std::fs::write(
+            &path,
+            "when,model,in,out\n\
+             2024-05-01T10:00:00Z,a,10,1\n\
+             \n\
+             2024-05-01 10:00:01,\"multi\n\
+             line\",20,2\n\
+             2024-05-01T10:00:02.5,\"b, c\",30,3\n\
+             2024-05-01T12:00:02.5+02:00,d,40,4\n\
+             2024-05-01T10:00:03Z,e,x,5\n",
+        )
+        .unwrap();
+        let format = TraceFormat::Csv(CsvMapping {
+            time: "when".into(),
+            time_unit: TimeUnit::DateTime,
+            input: "in".into(),
+            output: "out".into(),
+            model: Some("model".into()),
+        });
+        let rows: Vec<_> = TraceReader::open(&path, format).unwrap().collect();
+        let ok: Vec<&TraceRecord> = rows.iter().filter_map(|r| r.as_ref().ok()).collect();
+        let t0 = 1_714_557_600.0;
+        let got: Vec<(u64, f64, u32, Option<&str>)> = ok
+            .iter()
+            .map(|r| (r.line, r.time_s - t0, r.input, r.model.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, 0.0, 10, Some("a")),
+                (4, 1.0, 20, Some("multi\nline")),
+                (6, 2.5, 30, Some("b, c")),
+                (7, 2.5, 40, Some("d")),
+            ]
+        );
+        let bad = rows.iter().find_map(|r| r.as_ref().err()).unwrap();
+        assert_eq!(
+            (bad.line, bad.kind),
+            (8, BadRowKind::Tokens),
+            "{}",
+            bad.message
+        );
     }
 
     #[test]
-    fn csv_fields_with_quotes() {
-        assert_eq!(split_csv(r#"a,"b,c",d"#), vec!["a", "b,c", "d"]);
-        assert_eq!(split_csv(r#""say ""hi""",1"#), vec![r#"say "hi""#, "1"]);
+    fn csv_fields_with_quotes_and_line_breaks() {
+        let split = |lines: &[&str]| {
+            let mut r = CsvRecord::new();
+            r.start();
+            for l in lines {
+                if !(r.feed(l.as_bytes()) && r.feed(b"\n")) {
+                    break;
+                }
+            }
+            r.fields().iter().map(|s| s.to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(split(&[r#"a,"b,c",d"#]), vec!["a", "b,c", "d"]);
+        assert_eq!(split(&[r#""say ""hi""",1"#]), vec![r#"say "hi""#, "1"]);
+        assert_eq!(
+            split(&[r#"1,"two"#, r#"lines",3"#]),
+            vec!["1", "two\nlines", "3"]
+        );
+        // Longer than the first buffers (256 bytes, 16 fields).
+        let long = vec!["x".repeat(100); 40].join(",");
+        assert_eq!(split(&[&long]), vec!["x".repeat(100); 40]);
     }
 }

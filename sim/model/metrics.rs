@@ -785,6 +785,23 @@ mod tests {
     }
 
     #[test]
+    fn t975_matches_published_critical_values() {
+        // NIST/SEMATECH e-Handbook of Statistical Methods, table 1.3.6.7.2 (upper critical
+        // values of Student's t, alpha = 0.025), past the built-in table too.
+        for (df, t) in [
+            (1, 12.706),
+            (5, 2.571),
+            (10, 2.228),
+            (30, 2.042),
+            (40, 2.021),
+            (60, 2.000),
+            (100, 1.984),
+        ] {
+            assert!((t975(df) - t).abs() < 1e-3, "df {df}: {} vs {t}", t975(df));
+        }
+    }
+
+    #[test]
     fn t_quantile_is_continuous_past_the_table() {
         assert!((t975(30) - t975(31)).abs() < 0.01);
         assert!((t975(1000) - 1.962).abs() < 1e-3);
