@@ -4,6 +4,7 @@ mod attribution;
 mod bad_input;
 mod calibrate;
 mod catalog;
+mod charts;
 mod cli;
 mod common;
 mod deploy;

@@ -99,6 +99,9 @@ fn draw(
         .x_label_formatter(&|v| percent(*v, 0))
         .draw()
         .map_err(&err)?;
+    // The y side holds the bars' labels, placed below as labels.
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    super::record_axes((&xs, &ys), X_LABEL_AREA, 0, 0);
 
     let pad = (1.0 - BAR_FILL) / 2.0;
     for (i, b) in bars.iter().enumerate() {
@@ -128,10 +131,7 @@ fn draw(
                     let at = chart.backend_coord(&((x + x1) / 2.0, (y0 + y1) / 2.0));
                     let text =
                         label_style(TICK_SIZE, RGBColor(20, 20, 20), HPos::Center, VPos::Center);
-                    canvas
-                        .root
-                        .draw_text(&percent(share, 0), &text, at)
-                        .map_err(&err)?;
+                    super::put_text(&canvas.root, &percent(share, 0), &text, at).map_err(&err)?;
                 }
             }
             x = x1;
@@ -139,19 +139,19 @@ fn draw(
         if x == 0.0 {
             let at = chart.backend_coord(&(0.0, (y0 + y1) / 2.0));
             let text = label_style(TICK_SIZE, NOTE_COLOR, HPos::Left, VPos::Center);
-            canvas
-                .root
-                .draw_text("no cost in this run", &text, (at.0 + 10, at.1))
-                .map_err(&err)?;
+            super::put_text(
+                &canvas.root,
+                "no cost in this run",
+                &text,
+                (at.0 + 10, at.1),
+            )
+            .map_err(&err)?;
         }
         // The bar's label, right-aligned against the axis.
         let (left, _) = chart.backend_coord(&(0.0, 0.0));
         let (_, mid) = chart.backend_coord(&(0.0, (y0 + y1) / 2.0));
         let text = label_style(TICK_SIZE, RGBColor(30, 30, 30), HPos::Right, VPos::Center);
-        canvas
-            .root
-            .draw_text(&b.label, &text, (left - 10, mid))
-            .map_err(&err)?;
+        super::put_text(&canvas.root, &b.label, &text, (left - 10, mid)).map_err(&err)?;
     }
 
     if bars.is_empty() {

@@ -240,7 +240,8 @@ fn draw(
         .rev()
         .map(|&(x, v, color)| (chart.backend_coord(&(x, top)).0, usd_3_digits(v), color))
         .collect();
-    let (_, ys) = chart.plotting_area().get_pixel_range();
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    super::record_axes((&xs, &ys), X_LABEL_AREA, Y_LABEL_AREA, 0);
     labels_above(&canvas.root, ys.start, &values).map_err(&err)?;
     let closed_value = data.closed_form.filter(|v| v.is_finite());
     draw_breakeven_labels(
@@ -253,8 +254,7 @@ fn draw(
     .map_err(&err)?;
 
     if curves.iter().all(|c| c.points.is_empty()) {
-        let area = chart.plotting_area().get_pixel_range();
-        canvas.note_centered(path, area, "no break-even data")?;
+        canvas.note_centered(path, (xs, ys), "no break-even data")?;
     }
     drop(chart);
     canvas.finish(path)

@@ -355,6 +355,9 @@ fn draw_axes(
             .y_label_formatter(&|v| grouped(*v, decimals_for(axes.y2.ticks[1])))
             .draw()?;
     }
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    let right = if d.with_latency { Y_LABEL_AREA } else { 0 };
+    super::record_axes((&xs, &ys), X_LABEL_AREA, Y_LABEL_AREA, right);
     Ok(())
 }
 

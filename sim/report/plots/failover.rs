@@ -291,12 +291,8 @@ fn draw(
         .map_err(&err)?;
     draw_stacks(&mut chart, &b.shares, &x, 100.0).map_err(&err)?;
     shade_outages(&canvas.root, &chart, &x, &b.incident).map_err(&err)?;
-    finish_panel(
-        &canvas.root,
-        &chart,
-        &format!("share of served requests by provider (%{mean})"),
-    )
-    .map_err(&err)?;
+    let heading = format!("share of served requests by provider (%{mean})");
+    finish_panel(&canvas.root, &chart, &heading, 0).map_err(&err)?;
     if no_traffic {
         let area = chart.plotting_area().get_pixel_range();
         canvas.note_centered(path, area, "no requests served")?;
@@ -327,12 +323,8 @@ fn draw(
             )))
             .map_err(&err)?;
     }
-    finish_panel(
-        &canvas.root,
-        &chart,
-        &format!("failed requests (% of finished: errors, throttled, timed out{mean})"),
-    )
-    .map_err(&err)?;
+    let heading = format!("failed requests (% of finished: errors, throttled, timed out{mean})");
+    finish_panel(&canvas.root, &chart, &heading, 0).map_err(&err)?;
     drop(chart);
 
     // The p99 panel: a log axis from the plotting height left for it.
@@ -391,7 +383,7 @@ fn draw(
     } else {
         "p99 TTFT of served requests (ms, log scale)"
     };
-    finish_panel(&canvas.root, &chart, heading).map_err(&err)?;
+    finish_panel(&canvas.root, &chart, heading, X_LABEL_AREA).map_err(&err)?;
     if b.p99_ms.iter().all(Option::is_none) {
         let area = chart.plotting_area().get_pixel_range();
         canvas.note_centered(path, area, "no requests served")?;
@@ -480,14 +472,16 @@ fn finish_panel<Y: plotters::coord::ranged1d::Ranged<ValueType = f64>>(
     root: &Area<'_>,
     chart: &ChartContext<'_, BitMapBackend<'_>, Cartesian2d<Ticked<RangedCoordf64>, Y>>,
     heading: &str,
+    x_labels: u32,
 ) -> Result<(), DrawError> {
     let (xs, ys) = chart.plotting_area().get_pixel_range();
+    super::record_axes((&xs, &ys), x_labels, Y_LABEL_AREA, 0);
     root.draw(&PathElement::new(
         vec![(xs.start, ys.end - 1), (xs.end - 1, ys.end - 1)],
         AXIS_COLOR.stroke_width(1),
     ))?;
     let style = label_style(AXIS_DESC_SIZE, TEXT_COLOR, HPos::Left, VPos::Bottom);
-    root.draw_text(heading, &style, (xs.start, ys.start - 8))
+    super::put_text(root, heading, &style, (xs.start, ys.start - 8))
 }
 
 /// The p99 axis range: from a 1-2-5 value below the fastest p99 to one above

@@ -333,7 +333,7 @@ fn heading<X: plotters::coord::ranged1d::Ranged, Y: plotters::coord::ranged1d::R
     let row_h = LEGEND_ROW as i32;
     let legend_top = ys.start - 6 - LEGEND_ROWS as i32 * row_h;
     let style = label_style(AXIS_DESC_SIZE, TEXT_COLOR, HPos::Left, VPos::Bottom);
-    root.draw_text(text, &style, (xs.start, legend_top - 6))?;
+    super::put_text(root, text, &style, (xs.start, legend_top - 6))?;
     let label = label_style(LEGEND_SIZE, TEXT_COLOR, HPos::Left, VPos::Center);
     for (r, row) in rows.iter().take(LEGEND_ROWS).enumerate() {
         let y = legend_top + r as i32 * row_h + row_h / 2;
@@ -359,7 +359,7 @@ fn heading<X: plotters::coord::ranged1d::Ranged, Y: plotters::coord::ranged1d::R
                     ))?;
                 }
             }
-            root.draw_text(text, &label, (b + 8, y))?;
+            super::put_text(root, text, &label, (b + 8, y))?;
             let (w, _) = root.estimate_text_size(text, &label)?;
             x = b + 8 + w as i32 + LEGEND_GAP;
         }
@@ -375,7 +375,7 @@ fn note(
     // Canvas::note_centered reports OutputError; draw the same note here.
     let style = label_style(24.0, RGBColor(110, 110, 110), HPos::Center, VPos::Center);
     let at = ((px.0.start + px.0.end) / 2, (px.1.start + px.1.end) / 2);
-    canvas.root.draw_text(text, &style, at)
+    super::put_text(&canvas.root, text, &style, at)
 }
 
 /// k with enough digits to tell small values apart: 0, 0.0031, 0.12, 3.4.

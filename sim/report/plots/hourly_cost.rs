@@ -104,6 +104,9 @@ fn draw(
             .draw()
             .map_err(&err)?;
     }
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    let right = if with_util { Y_LABEL_AREA } else { 0 };
+    super::record_axes((&xs, &ys), X_LABEL_AREA, Y_LABEL_AREA, right);
 
     draw_stacks(&mut *chart, &stacks, &x, y.top).map_err(&err)?;
     for (j, s) in utilization.iter().enumerate() {

@@ -3,6 +3,51 @@
 
 use super::*;
 
+/// `b` (pixels of `area`) in pixels of the whole image.
+fn on_image(area: &Area<'_>, b: PixelBox) -> PixelBox {
+    let (x, y) = area.get_base_pixel();
+    (b.0 + x, b.1 + y, b.2 + x, b.3 + y)
+}
+
+/// Draws `text` as `style` says at `at` (pixels of `area`) and records its
+/// box for the layout test ([`super::layout`]).
+pub(super) fn put_text(
+    area: &Area<'_>,
+    text: &str,
+    style: &TextStyle,
+    at: (i32, i32),
+) -> Result<(), DrawError> {
+    let b = text_box(area, text, style, at, 0)?;
+    layout::label(text, on_image(area, b));
+    area.draw_text(text, style, at)
+}
+
+/// Records the bands a mesh's axes fill around the plotting area `xs` × `ys`
+/// (pixels of the whole image): below it `bottom` pixels of x tick labels and
+/// title, `left` and `right` pixels of y tick labels and title on each side
+/// (0 where the side has no labels). Tick labels at the ends of an axis stick
+/// out by half their height, so the y bands reach that far past the area.
+pub(super) fn record_axes(
+    (xs, ys): (&std::ops::Range<i32>, &std::ops::Range<i32>),
+    bottom: u32,
+    left: u32,
+    right: u32,
+) {
+    let half = (TICK_SIZE / 2.0).ceil() as i32;
+    let (bottom, left, right) = (bottom as i32, left as i32, right as i32);
+    if bottom > 0 {
+        layout::axis("x axis", (xs.start, ys.end, xs.end, ys.end + bottom));
+    }
+    if left > 0 {
+        let b = (xs.start - left, ys.start - half, xs.start, ys.end + half);
+        layout::axis("y axis", b);
+    }
+    if right > 0 {
+        let b = (xs.end, ys.start - half, xs.end + right, ys.end + half);
+        layout::axis("right y axis", b);
+    }
+}
+
 /// A small text style in `color` anchored as `pos` says.
 pub(super) fn label_style(size: f64, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
     (FONT, size).into_font().color(&color).pos(Pos::new(h, v))
@@ -41,6 +86,7 @@ pub(super) fn boxed_text(
     at: (i32, i32),
 ) -> Result<(), DrawError> {
     let (l, t, r, b) = text_box(area, text, style, at, 3)?;
+    layout::label(text, on_image(area, (l, t, r, b)));
     area.draw(&Rectangle::new([(l, t), (r, b)], WHITE.mix(0.9).filled()))?;
     area.draw_text(text, style, at)
 }
@@ -62,7 +108,7 @@ pub(super) fn labels_above(
             continue;
         }
         taken.push((l, r));
-        root.draw_text(text, &style, at)?;
+        put_text(root, text, &style, at)?;
     }
     Ok(())
 }
@@ -91,7 +137,9 @@ pub(super) fn crosses(line: &[(i32, i32)], b: PixelBox) -> bool {
 /// Draws `text` (boxed, in `color`) at the first of the `spots` where it
 /// stays inside `bounds`, clear of the boxes already `taken` and of the
 /// `lines` (pixel polylines); failing that, the first spot inside and clear of
-/// `taken`; failing that, the first spot. Records the box it took.
+/// `taken`; failing that, nowhere: a label is dropped rather than drawn over
+/// another (what it says is in the report). Records the box it took and
+/// returns whether it was drawn.
 pub(super) fn place_label(
     root: &Area<'_>,
     text: &str,
@@ -100,7 +148,7 @@ pub(super) fn place_label(
     bounds: (&std::ops::Range<i32>, &std::ops::Range<i32>),
     taken: &mut Vec<PixelBox>,
     lines: &[Vec<(i32, i32)>],
-) -> Result<(), DrawError> {
+) -> Result<bool, DrawError> {
     let (xs, ys) = bounds;
     let mut boxes = Vec::with_capacity(spots.len());
     for (h, v, at) in spots {
@@ -124,11 +172,11 @@ pub(super) fn place_label(
     let pick = boxes
         .iter()
         .position(|(_, _, b)| inside(b) && free(b) && clear(b))
-        .or_else(|| boxes.iter().position(|(_, _, b)| inside(b) && free(b)))
-        .unwrap_or(0);
-    let Some((style, at, b)) = boxes.into_iter().nth(pick) else {
-        return Ok(());
+        .or_else(|| boxes.iter().position(|(_, _, b)| inside(b) && free(b)));
+    let Some((style, at, b)) = pick.and_then(|k| boxes.into_iter().nth(k)) else {
+        return Ok(false);
     };
     taken.push(b);
-    boxed_text(root, text, &style, at)
+    boxed_text(root, text, &style, at)?;
+    Ok(true)
 }

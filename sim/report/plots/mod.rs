@@ -28,8 +28,11 @@ use crate::format::grouped;
 
 mod axes;
 mod labels;
+pub mod layout;
 use axes::{ceil_125, decimals_for, floor_125, log_ticks, HourAxis, LinearAxis, SpanAxis};
-use labels::{boxed_text, label_style, labels_above, place_label, text_box, PixelBox};
+use labels::{
+    boxed_text, label_style, labels_above, place_label, put_text, record_axes, text_box, PixelBox,
+};
 pub mod attribution;
 pub mod breakeven;
 pub mod calibrate;
@@ -223,6 +226,7 @@ fn render(
     draw: impl FnOnce(&mut [u8]) -> Result<(), OutputError>,
 ) -> Result<Vec<u8>, OutputError> {
     let mut pixels = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
+    layout::start(file);
     draw(&mut pixels)?;
     let mut png = Vec::new();
     // The encoder plotters uses when it writes a file itself, so the bytes are
@@ -331,7 +335,8 @@ impl<'a> Canvas<'a> {
             size -= 2.0;
         }
         let title_style = font(size).pos(Pos::new(HPos::Center, VPos::Center));
-        root.draw_text(
+        put_text(
+            &root,
             title,
             &title_style,
             ((WIDTH / 2) as i32, (TITLE_HEIGHT / 2) as i32),
@@ -376,6 +381,10 @@ impl<'a> Canvas<'a> {
                 WHITE.filled(),
             ))
             .map_err(&err)?;
+        layout::label(
+            text,
+            (at.0 - half_w, at.1 - half_h, at.0 + half_w, at.1 + half_h),
+        );
         self.root.draw_text(text, &style, at).map_err(&err)
     }
 
@@ -430,7 +439,12 @@ fn draw_legend_entry(
         ))?,
     }
     let style = font(LEGEND_SIZE).pos(Pos::new(HPos::Left, VPos::Center));
-    area.draw_text(&entry.label, &style, (x + LEGEND_SWATCH + 8, y))
+    let at = (x + LEGEND_SWATCH + 8, y);
+    // The entry's box runs from its swatch to the end of its text.
+    let (_, t, r, b) = text_box(area, &entry.label, &style, at, 0)?;
+    let (bx, by) = area.get_base_pixel();
+    layout::label(&entry.label, (bx + x, by + t, bx + r, by + b));
+    area.draw_text(&entry.label, &style, at)
 }
 
 /// The number of hours a set of hourly series covers (the longest one).

@@ -90,6 +90,10 @@ const BAR_MAX_PX: f64 = 56.0;
 const NAMES_MAX_PX: u32 = 230;
 const NAMES_MIN_PX: u32 = 90;
 const UTIL_TOP: f64 = 105.0;
+/// The right panel's axis reaches a break-even up to this percentage.
+const REACH_MAX: f64 = 200.0;
+/// Pixels between a bar's end and its label.
+const LABEL_GAP: i32 = 6;
 
 /// The file this chart is written to in a results folder.
 pub const FILE: &str = "sensitivity.png";
@@ -263,9 +267,12 @@ fn caption(canvas: &Canvas<'_>, xs: &Range<i32>, top: i32, text: &str) -> Result
         HPos::Center,
         VPos::Bottom,
     ));
-    canvas
-        .root
-        .draw_text(text, &style, ((xs.start + xs.end) / 2, top - 14))
+    super::put_text(
+        &canvas.root,
+        text,
+        &style,
+        ((xs.start + xs.end) / 2, top - 14),
+    )
 }
 
 /// Splits `text` into at most two lines no wider than `max` pixels (a
@@ -328,10 +335,18 @@ fn draw_tornado(
     let y_top = slots + TORNADO_STRIP / slot_px;
     let bar_half = (BAR_SHARE * slot_px).min(BAR_MAX_PX) / slot_px / 2.0;
 
+    // Labels of bars that end near the right edge need room past it, or they
+    // would run into the right panel's axis.
+    let origin = base_pct.unwrap_or(0.0);
+    let labels = bar_labels(&rows, origin);
+    let (w, _) = area.dim_in_pixel();
+    let plot_w = w.saturating_sub(2 * MARGIN + names_px);
+    let room = right_room(root, &labels, origin, (x_lo, x_hi), plot_w)?;
+
     let mut chart = ChartBuilder::on(area)
         .margin(MARGIN)
         .margin_top(PANEL_MARGIN_TOP)
-        .margin_right(MARGIN)
+        .margin_right(MARGIN + room)
         .x_label_area_size(X_LABEL_AREA)
         .y_label_area_size(names_px)
         .build_cartesian_2d(
@@ -345,6 +360,8 @@ fn draw_tornado(
         .disable_y_mesh()
         .draw()?;
     let (xs, ys) = chart.plotting_area().get_pixel_range();
+    // The y side holds the input names, placed as labels.
+    super::record_axes((&xs, &ys), X_LABEL_AREA, 0, 0);
     caption(canvas, &xs, ys.start, "break-even when one input changes")?;
 
     // Shading: the band, and the zone where the units never break even.
@@ -358,11 +375,11 @@ fn draw_tornado(
     }
     chart.draw_series(shades)?;
 
-    let origin = base_pct.unwrap_or(0.0);
-    let labels = draw_bars(&mut chart, &rows, origin, bar_half)?;
+    draw_bars(&mut chart, &rows, origin, bar_half)?;
     let strip = (x_lo, x_hi, y_top, slots);
     let mut taken = draw_strip(root, &mut chart, base_pct, strip, (&xs, &ys))?;
-    draw_bar_labels(root, &chart, &labels, origin, &xs, &mut taken)?;
+    let label_xs = xs.start..xs.end + room as i32;
+    draw_bar_labels(root, &chart, &labels, origin, &label_xs, &mut taken)?;
     draw_names(root, &chart, &names, x_lo, xs.start)?;
     Ok((n == 0).then_some((xs, ys)))
 }
@@ -439,29 +456,36 @@ fn name_lines(root: &Area<'_>, rows: &[TornadoRow]) -> Result<(Vec<Vec<String>>,
     Ok((names, (widest + 20).clamp(NAMES_MIN_PX, NAMES_MAX_PX)))
 }
 
+/// A row's bar ends in percent with their colour, setting and raw value,
+/// the one farther from `origin` first; and whether both lie on one side.
+type Ends<'a> = (Vec<(f64, RGBColor, &'a String, f64)>, bool);
+
+fn row_ends<'a>((bar, low, high): &TornadoRow<'a>, origin: f64) -> Ends<'a> {
+    let mut ends: Vec<(f64, RGBColor, &String, f64)> = [
+        (*low, LOW, &bar.low_label, bar.low),
+        (*high, HIGH, &bar.high_label, bar.high),
+    ]
+    .into_iter()
+    .filter_map(|(end, color, label, raw)| Some((end?, color, label, raw)))
+    .collect();
+    ends.sort_by(|a, b| (b.0 - origin).abs().total_cmp(&(a.0 - origin).abs()));
+    let same_side = ends.len() == 2 && (ends[0].0 >= origin) == (ends[1].0 >= origin);
+    (ends, same_side)
+}
+
 /// Bars, each from the base to its end. When both ends lie on one side
 /// (an input that does not move the break-even monotonically, or both
-/// past the cut), the shorter bar is drawn thinner over the longer one and
-/// one label at the outer end names both. Returns the labels to place.
+/// past the cut), the shorter bar is drawn thinner over the longer one.
 fn draw_bars(
     chart: &mut Panel<'_>,
     rows: &[TornadoRow],
     origin: f64,
     bar_half: f64,
-) -> Result<Vec<BarLabel>, DrawError> {
+) -> Result<(), DrawError> {
     let n = rows.len();
-    let mut labels: Vec<BarLabel> = Vec::new();
-    for (i, (bar, low, high)) in rows.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
         let centre = (n - 1 - i) as f64 + 0.5;
-        let mut ends: Vec<(f64, RGBColor, &String, f64)> = [
-            (*low, LOW, &bar.low_label, bar.low),
-            (*high, HIGH, &bar.high_label, bar.high),
-        ]
-        .into_iter()
-        .filter_map(|(end, color, label, raw)| Some((end?, color, label, raw)))
-        .collect();
-        ends.sort_by(|a, b| (b.0 - origin).abs().total_cmp(&(a.0 - origin).abs()));
-        let same_side = ends.len() == 2 && (ends[0].0 >= origin) == (ends[1].0 >= origin);
+        let (ends, same_side) = row_ends(row, origin);
         for (k, &(end, color, _, _)) in ends.iter().enumerate() {
             let half = if same_side && k == 1 {
                 bar_half / 2.0
@@ -473,6 +497,19 @@ fn draw_bars(
                 color.mix(AREA_OPACITY).filled(),
             )))?;
         }
+    }
+    Ok(())
+}
+
+/// The labels of the bar ends: two lines (the setting, then the break-even)
+/// at each end; when both ends lie on one side, one label at the outer end
+/// names both.
+fn bar_labels(rows: &[TornadoRow], origin: f64) -> Vec<BarLabel> {
+    let n = rows.len();
+    let mut labels: Vec<BarLabel> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let centre = (n - 1 - i) as f64 + 0.5;
+        let (ends, same_side) = row_ends(row, origin);
         if same_side {
             let (outer, inner) = (&ends[0], &ends[1]);
             let (vo, vi) = (bar_value(outer.3), bar_value(inner.3));
@@ -489,7 +526,42 @@ fn draw_bars(
             }
         }
     }
-    Ok(labels)
+    labels
+}
+
+/// The widest of a label's lines, in pixels.
+fn lines_width(root: &Area<'_>, lines: &[String]) -> Result<i32, DrawError> {
+    let mut widest = 0;
+    for t in lines {
+        widest = widest.max(root.estimate_text_size(t, &font(TICK_SIZE))?.0 as i32);
+    }
+    Ok(widest)
+}
+
+/// Pixels the tornado must keep free right of its plotting area for the
+/// right-pointing labels that fit neither beside their bar (inside the
+/// plot) nor inside it: computed on a plot `plot_w` pixels wide, which the
+/// room then narrows (moving every end left, so the room still suffices).
+/// At most a third of the plot.
+fn right_room(
+    root: &Area<'_>,
+    labels: &[BarLabel],
+    origin: f64,
+    (x_lo, x_hi): (f64, f64),
+    plot_w: u32,
+) -> Result<u32, DrawError> {
+    let w = f64::from(plot_w);
+    let px = |v: f64| ((v - x_lo) / (x_hi - x_lo) * w).round() as i32;
+    let mut room = 0;
+    for (end, _, lines, _) in labels.iter().filter(|l| l.3) {
+        let width = lines_width(root, lines)?;
+        let need = px(*end) + LABEL_GAP + width - plot_w as i32;
+        let inside_fits = (px(*end) - px(origin)).abs() >= width + 2 * LABEL_GAP;
+        if need > 0 && !inside_fits {
+            room = room.max(need);
+        }
+    }
+    Ok((room.max(0) as u32).min(plot_w / 3))
 }
 
 /// The base line and the labels of the lines, in the top strip: "never breaks
@@ -554,8 +626,9 @@ fn draw_strip(
 }
 
 /// Bar-end labels: two lines (the setting, then the break-even) outside the
-/// bar when they fit in the plot, else inside the bar's end when it is long
-/// enough (dark text reads on both bar colours), else outside anyway.
+/// bar when they fit within `xs` (the plot and the room kept right of it),
+/// else inside the bar's end when it is long enough (dark text reads on both
+/// bar colours), else outside anyway.
 fn draw_bar_labels(
     root: &Area<'_>,
     chart: &Panel<'_>,
@@ -568,17 +641,8 @@ fn draw_bar_labels(
     for (end, centre, lines, outward_right) in labels {
         let (px, py) = chart.backend_coord(&(*end, *centre));
         let style = |h: HPos| label_style(TICK_SIZE, TEXT_COLOR, h, VPos::Center);
-        let width = lines
-            .iter()
-            .map(|t| {
-                root.estimate_text_size(t, &style(HPos::Left))
-                    .map(|s| s.0 as i32)
-            })
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .max()
-            .unwrap_or(0);
-        let gap = 6;
+        let width = lines_width(root, lines)?;
+        let gap = LABEL_GAP;
         let outside_fits = if *outward_right {
             px + gap + width <= xs.end
         } else {
@@ -593,7 +657,7 @@ fn draw_bar_labels(
         };
         for (k, text) in lines.iter().enumerate() {
             let at = (x0, py - 9 + 18 * k as i32);
-            root.draw_text(text, &style(h), at)?;
+            super::put_text(root, text, &style(h), at)?;
             taken.push(text_box(root, text, &style(h), at, 0)?);
         }
     }
@@ -615,7 +679,7 @@ fn draw_names(
         let style = label_style(TICK_SIZE, TEXT_COLOR, HPos::Right, VPos::Center);
         let first = py - 9 * (lines.len() as i32 - 1);
         for (k, line) in lines.iter().enumerate() {
-            root.draw_text(line, &style, (left - 10, first + 18 * k as i32))?;
+            super::put_text(root, line, &style, (left - 10, first + 18 * k as i32))?;
         }
     }
     Ok(())
@@ -645,6 +709,18 @@ fn draw_reach(
     } else {
         SpanAxis::new(1.0, 5.0, 8)
     };
+    // A break-even past 100 % is drawn where it is (up to REACH_MAX), so the
+    // gap between what can be reached and what pays shows.
+    let be_pct = breakeven.map(|b| b * 100.0);
+    let y_top = match be_pct {
+        Some(b) if b > 100.0 => ((b.min(REACH_MAX) + 5.0) / 10.0).ceil() * 10.0,
+        _ => UTIL_TOP,
+    };
+    let y_step = if y_top > 150.0 { 20.0 } else { 10.0 };
+    let y_ticks: Vec<f64> = (0..)
+        .map(|i| f64::from(i) * y_step)
+        .take_while(|v| *v <= y_top)
+        .collect();
     let mut chart = ChartBuilder::on(area)
         .margin(MARGIN)
         .margin_top(PANEL_MARGIN_TOP)
@@ -653,11 +729,7 @@ fn draw_reach(
         .y_label_area_size(Y_LABEL_AREA)
         .build_cartesian_2d(
             x.coord(),
-            Ticked::new(
-                RangedCoordf64::from(0.0..UTIL_TOP),
-                (0..=10).map(|i| f64::from(i) * 10.0).collect(),
-                Vec::new(),
-            ),
+            Ticked::new(RangedCoordf64::from(0.0..y_top), y_ticks, Vec::new()),
         )?;
     house_style(&mut chart.configure_mesh())
         .x_desc("diurnal peak-to-trough ratio")
@@ -666,6 +738,7 @@ fn draw_reach(
         .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()?;
     let (xs, ys) = chart.plotting_area().get_pixel_range();
+    super::record_axes((&xs, &ys), X_LABEL_AREA, Y_LABEL_AREA, 0);
     caption(canvas, &xs, ys.start, "utilization you can reach")?;
 
     if band.1 > band.0 {
@@ -674,7 +747,7 @@ fn draw_reach(
             BAND.filled(),
         )))?;
     }
-    let line_y = breakeven.map(|b| (b * 100.0).clamp(0.0, UTIL_TOP));
+    let line_y = be_pct.filter(|b| *b <= y_top).map(|b| b.max(0.0));
     if let Some(y) = line_y {
         chart.draw_series(DashedLineSeries::new(
             vec![(x.lo, y), (x.hi, y)],
@@ -697,10 +770,17 @@ fn draw_reach(
         lines.push(px);
     }
 
-    // Labels: the simulated point first, then the break-even line.
+    // Labels: the simulated point first, then the break-even line; neither
+    // sits on a curve or on the break-even line.
+    if let Some(y) = line_y {
+        lines.push(vec![
+            chart.backend_coord(&(x.lo, y)),
+            chart.backend_coord(&(x.hi, y)),
+        ]);
+    }
     let mut taken: Vec<PixelBox> = Vec::new();
     if let Some((sx, sy, label)) = simulated {
-        let at = chart.backend_coord(&(*sx, (sy * 100.0).clamp(0.0, UTIL_TOP)));
+        let at = chart.backend_coord(&(*sx, (sy * 100.0).clamp(0.0, y_top)));
         draw_marker(root, at, simulated_marker())?;
         let text = format!("{label}: {}×, {}", grouped(*sx, 1), percent(*sy, 0));
         let g = 14;
@@ -722,9 +802,19 @@ fn draw_reach(
             &lines,
         )?;
     }
-    if let (Some(b), Some(y)) = (breakeven, line_y) {
-        let (_, py) = chart.backend_coord(&(x.lo, y));
-        let text = format!("break-even {}", percent(b, 1));
+    if let Some(b) = breakeven {
+        // Past the top of the axis the label sits at the top and says so.
+        let (_, py) = chart.backend_coord(&(x.lo, line_y.unwrap_or(y_top)));
+        let text = if line_y.is_none() {
+            format!(
+                "break-even {} (above the axis): never reached",
+                percent(b, 1)
+            )
+        } else if b > 1.0 {
+            format!("break-even {}: never reached", percent(b, 1))
+        } else {
+            format!("break-even {}", percent(b, 1))
+        };
         let (l, r) = (xs.start + 8, xs.end - 8);
         let spots = [
             (HPos::Right, VPos::Bottom, (r, py - 4)),

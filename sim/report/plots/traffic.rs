@@ -53,6 +53,8 @@ fn draw(
         .y_label_formatter(&|v| y.label(*v))
         .draw()
         .map_err(&err)?;
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    super::record_axes((&xs, &ys), X_LABEL_AREA, Y_LABEL_AREA, 0);
 
     draw_stacks(&mut chart, &classes, &x, y.top).map_err(&err)?;
 

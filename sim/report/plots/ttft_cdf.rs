@@ -8,9 +8,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    ceil_125, chart_err, decimals_for, floor_125, house_style, Canvas, LegendEntry, Swatch, Ticked,
-    FONT, LINE_WIDTH, MARGIN, MARGIN_RIGHT, MARGIN_TOP, PALETTE, TICK_SIZE, WIDTH, X_LABEL_AREA,
-    Y_LABEL_AREA,
+    ceil_125, chart_err, decimals_for, floor_125, house_style, put_text, record_axes, Canvas,
+    LegendEntry, Swatch, Ticked, FONT, LINE_WIDTH, MARGIN, MARGIN_RIGHT, MARGIN_TOP, PALETTE,
+    TICK_SIZE, WIDTH, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 use crate::format::{grouped, ms_tick};
@@ -116,6 +116,8 @@ fn draw(
         .y_label_formatter(&|v| format!("{v:.1}"))
         .draw()
         .map_err(&err)?;
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    record_axes((&xs, &ys), X_LABEL_AREA, Y_LABEL_AREA, 0);
 
     if let Some(sla) = sla_ms {
         chart
@@ -133,10 +135,7 @@ fn draw(
             .into_font()
             .color(&SLA_COLOR)
             .pos(Pos::new(HPos::Center, VPos::Bottom));
-        canvas
-            .root
-            .draw_text(&label, &style, (x, top - 6))
-            .map_err(&err)?;
+        put_text(&canvas.root, &label, &style, (x, top - 6)).map_err(&err)?;
     }
 
     for c in &curves {
