@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::analysis::diff::{Diff, Kind, Row, Verdict, NATIVE_THRESHOLD};
+use crate::analysis::diff::{Answer, Diff, Kind, PlatformAnswer, Row, Verdict, NATIVE_THRESHOLD};
 use crate::error::OutputError;
 use crate::format::{count, fixed, usd_cents};
 use crate::report::output::Staging;
@@ -267,7 +267,14 @@ pub fn diff_md(d: &Diff, top: usize) -> String {
     for n in &d.notes {
         let _ = writeln!(o, "- Note: {n}");
     }
+    top_drivers(&mut o, d);
+    which_bill(&mut o, d);
+    full_ranking(&mut o, d, top);
+    o
+}
 
+/// The three largest changes of each kind, and how much request volume explains.
+fn top_drivers(o: &mut String, d: &Diff) {
     let _ = writeln!(o, "\n## Top drivers\n");
     for kind in [Kind::Class, Kind::Tag, Kind::Component, Kind::Deployment] {
         let rows: Vec<&Row> = d.of(kind).take(3).filter(|r| r.delta_usd != 0.0).collect();
@@ -298,7 +305,10 @@ pub fn diff_md(d: &Diff, top: usize) -> String {
             0.0
         })
     );
+}
 
+/// Which bill shows the culprit class, with and without each platform's cost attribution.
+fn which_bill(o: &mut String, d: &Diff) {
     let _ = writeln!(o, "\n## Which bill shows it\n");
     match d.answer() {
         None => {
@@ -317,91 +327,7 @@ pub fn diff_md(d: &Diff, top: usize) -> String {
                     .unwrap_or_default()
             );
             for p in &a.platforms {
-                let v = &p.view;
-                let mech = if v.mechanism.is_empty() {
-                    "its native attribution".to_string()
-                } else {
-                    v.mechanism.clone()
-                };
-                let _ = writeln!(o, "### {}\n", p.platform);
-                let _ = write!(o, "**Without {mech}:** the default bill");
-                if !v.default_view.is_empty() {
-                    let _ = write!(o, " ({})", v.default_view);
-                }
-                match &p.component {
-                    Some(c) => {
-                        let _ = write!(
-                            o,
-                            " narrows it to one line, `{c}` ({}, {} of the change)",
-                            signed_usd(p.component_delta_usd),
-                            share(p.component_share)
-                        );
-                    }
-                    None => {
-                        let _ = write!(o, " shows the total only");
-                    }
-                }
-                if let Some((day, delta)) = p.day {
-                    if v.granularity_hours >= 24.0 {
-                        let _ = write!(o, ", and to day {day} ({})", signed_usd(delta));
-                    }
-                }
-                let _ = write!(o, ". ");
-                if p.shared_by.len() > 1 {
-                    let _ = writeln!(
-                        o,
-                        "That line is shared by {} classes ({}), so the bill cannot say which one changed. \
-                         Next step: per-request logs (the platform's model-invocation or diagnostic logs, grouped \
-                         by caller and prompt size) or a gateway that stamps team / product / feature on every request.\n",
-                        p.shared_by.len(),
-                        p.shared_by.join(", ")
-                    );
-                } else {
-                    let _ = writeln!(
-                        o,
-                        "Only `{}` uses that line, so the bill already points at it.\n",
-                        p.shared_by.first().map_or("one class", |s| s.as_str())
-                    );
-                }
-                let _ = write!(o, "**With {mech}:** ");
-                match p.native {
-                    Verdict::Native => {
-                        let _ = write!(
-                            o,
-                            "the cost report splits `{}` out natively ({}).",
-                            a.tag_row.as_deref().unwrap_or(&a.culprit),
-                            p.native_text
-                        );
-                        match p.hours_to_show {
-                            Some(h) => {
-                                let _ = writeln!(
-                                    o,
-                                    " It shows about {} h after the change starts ({} h delay + {} h granularity), \
-                                     if the tags were set up before: cost allocation tags are not retroactive.\n",
-                                    hours(h),
-                                    hours(v.latency_hours.unwrap_or(0.0)),
-                                    hours(v.granularity_hours)
-                                );
-                            }
-                            None => {
-                                let _ = writeln!(o, "\n");
-                            }
-                        }
-                    }
-                    Verdict::Gateway => {
-                        let _ = writeln!(
-                            o,
-                            "not enough: {}. A gateway that stamps tags on each request would show it.\n",
-                            p.native_text
-                        );
-                    }
-                    Verdict::No => {
-                        let _ = writeln!(o, "not enough: {}.\n", p.native_text);
-                    }
-                    Verdict::Unknown => {
-                        let _ = writeln!(o, "{}.\n", p.native_text);
-                    }
-                }
+                platform_story(o, &a, p);
             }
             let _ = writeln!(
                 o,
@@ -411,7 +337,99 @@ pub fn diff_md(d: &Diff, top: usize) -> String {
             );
         }
     }
+}
 
+/// What one platform's bill shows of the culprit, without and with its attribution mechanism.
+fn platform_story(o: &mut String, a: &Answer, p: &PlatformAnswer) {
+    let v = &p.view;
+    let mech = if v.mechanism.is_empty() {
+        "its native attribution".to_string()
+    } else {
+        v.mechanism.clone()
+    };
+    let _ = writeln!(o, "### {}\n", p.platform);
+    let _ = write!(o, "**Without {mech}:** the default bill");
+    if !v.default_view.is_empty() {
+        let _ = write!(o, " ({})", v.default_view);
+    }
+    match &p.component {
+        Some(c) => {
+            let _ = write!(
+                o,
+                " narrows it to one line, `{c}` ({}, {} of the change)",
+                signed_usd(p.component_delta_usd),
+                share(p.component_share)
+            );
+        }
+        None => {
+            let _ = write!(o, " shows the total only");
+        }
+    }
+    if let Some((day, delta)) = p.day {
+        if v.granularity_hours >= 24.0 {
+            let _ = write!(o, ", and to day {day} ({})", signed_usd(delta));
+        }
+    }
+    let _ = write!(o, ". ");
+    if p.shared_by.len() > 1 {
+        let _ = writeln!(
+            o,
+            "That line is shared by {} classes ({}), so the bill cannot say which one changed. \
+             Next step: per-request logs (the platform's model-invocation or diagnostic logs, grouped \
+             by caller and prompt size) or a gateway that stamps team / product / feature on every request.\n",
+            p.shared_by.len(),
+            p.shared_by.join(", ")
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "Only `{}` uses that line, so the bill already points at it.\n",
+            p.shared_by.first().map_or("one class", |s| s.as_str())
+        );
+    }
+    let _ = write!(o, "**With {mech}:** ");
+    match p.native {
+        Verdict::Native => {
+            let _ = write!(
+                o,
+                "the cost report splits `{}` out natively ({}).",
+                a.tag_row.as_deref().unwrap_or(&a.culprit),
+                p.native_text
+            );
+            match p.hours_to_show {
+                Some(h) => {
+                    let _ = writeln!(
+                        o,
+                        " It shows about {} h after the change starts ({} h delay + {} h granularity), \
+                         if the tags were set up before: cost allocation tags are not retroactive.\n",
+                        hours(h),
+                        hours(v.latency_hours.unwrap_or(0.0)),
+                        hours(v.granularity_hours)
+                    );
+                }
+                None => {
+                    let _ = writeln!(o, "\n");
+                }
+            }
+        }
+        Verdict::Gateway => {
+            let _ = writeln!(
+                o,
+                "not enough: {}. A gateway that stamps tags on each request would show it.\n",
+                p.native_text
+            );
+        }
+        Verdict::No => {
+            let _ = writeln!(o, "not enough: {}.\n", p.native_text);
+        }
+        Verdict::Unknown => {
+            let _ = writeln!(o, "{}.\n", p.native_text);
+        }
+    }
+}
+
+/// Every row, ranked within its kind.
+fn full_ranking(o: &mut String, d: &Diff, top: usize) {
     let _ = writeln!(o, "\n## Full ranking\n");
     let _ = writeln!(
         o,
@@ -429,7 +447,7 @@ pub fn diff_md(d: &Diff, top: usize) -> String {
         } else {
             rows.clone()
         };
-        table(&mut o, &shown);
+        table(o, &shown);
         if shown.len() < rows.len() {
             let _ = writeln!(
                 o,
@@ -438,7 +456,6 @@ pub fn diff_md(d: &Diff, top: usize) -> String {
             );
         }
     }
-    o
 }
 
 fn capitalize(s: &str) -> String {

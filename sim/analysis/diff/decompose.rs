@@ -207,7 +207,73 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
     let a_total = a.total();
     let b_total = b.total();
     let total = b_total - a_total;
-    let share = |d: f64| if total != 0.0 { d / total } else { 0.0 };
+    let platforms = platform_views(a, b, views);
+    let mut rows = class_rows(a, b);
+    rows.extend(tag_rows(a, b));
+    rows.extend(deployment_rows(a, b));
+    rows.extend(component_rows(a, b));
+    let (hour_rows, by_day) = hour_rows(a, b);
+    rows.extend(hour_rows);
+    for row in &mut rows {
+        row.share_of_change = if total != 0.0 {
+            row.delta_usd / total
+        } else {
+            0.0
+        };
+        // Which platform reveals each row.
+        reveal(row, a, b, &platforms, &by_day);
+    }
+    rank(&mut rows);
+    Diff {
+        a: a.dir.display().to_string(),
+        b: b.dir.display().to_string(),
+        a_scenario: a.scenario.clone(),
+        b_scenario: b.scenario.clone(),
+        hours: a.hours,
+        horizons: (a.horizon_hours, b.horizon_hours),
+        a_total_usd: a_total,
+        b_total_usd: b_total,
+        delta_usd: total,
+        fold: (a_total > 0.0).then(|| b_total / a_total),
+        a_requests: a.requests(),
+        b_requests: b.requests(),
+        service: ServiceChange::of(a, b),
+        notes: notes(a, b),
+        platforms,
+        deployment_classes: deployment_classes(a, b),
+        class_tags: a
+            .class_tags
+            .iter()
+            .chain(b.class_tags.iter())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        rows,
+    }
+}
+
+/// A row of the decomposition: A's and B's cost of `key` (its share of the whole change and how it
+/// is revealed are filled in by [`diff`]).
+fn row(kind: Kind, key: String, a_usd: f64, b_usd: f64, note: String) -> Row {
+    Row {
+        rank: 0,
+        kind,
+        key,
+        a_usd,
+        b_usd,
+        delta_usd: b_usd - a_usd,
+        share_of_change: 0.0,
+        reveal: Vec::new(),
+        revealed_with_gateway: String::new(),
+        note,
+        platforms: Vec::new(),
+        classes: Vec::new(),
+        drivers: None,
+    }
+}
+
+/// What the reader must know before trusting the numbers: different horizons, replications, seeds,
+/// missing attribution.
+fn notes(a: &RunFolder, b: &RunFolder) -> Vec<String> {
     let mut notes = Vec::new();
     if a.horizon_hours != b.horizon_hours {
         notes.push(format!(
@@ -238,6 +304,15 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
         }
     }
 
+    notes
+}
+
+/// How each platform in either run reveals cost (from the catalog, else from attribution.csv).
+fn platform_views(
+    a: &RunFolder,
+    b: &RunFolder,
+    views: impl Fn(&str) -> Option<PlatformView>,
+) -> BTreeMap<String, PlatformView> {
     let mut platforms: BTreeMap<String, PlatformView> = BTreeMap::new();
     for d in a.deployments.values().chain(b.deployments.values()) {
         if platforms.contains_key(&d.platform) {
@@ -259,31 +334,22 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
         platforms.insert(d.platform.clone(), view);
     }
 
-    let mut rows: Vec<Row> = Vec::new();
-    let make = |kind: Kind, key: String, av: f64, bv: f64, note: String| Row {
-        rank: 0,
-        kind,
-        key,
-        a_usd: av,
-        b_usd: bv,
-        delta_usd: bv - av,
-        share_of_change: share(bv - av),
-        reveal: Vec::new(),
-        revealed_with_gateway: String::new(),
-        note,
-        platforms: Vec::new(),
-        classes: Vec::new(),
-        drivers: None,
-    };
+    platforms
+}
 
-    // Classes and traffic.
+/// The cost of tag `dim`=`v` in run `r` (0 when it has none).
+fn cost_of(r: &RunFolder, dim: &str, v: &str) -> f64 {
+    r.tags
+        .get(&(dim.to_string(), v.to_string()))
+        .copied()
+        .unwrap_or(0.0)
+}
+
+/// One row per class (and its traffic row: B's requests at A's cost per request), then the
+/// class dimension's other rows (idle reserved capacity).
+fn class_rows(a: &RunFolder, b: &RunFolder) -> Vec<Row> {
+    let mut rows = Vec::new();
     let class_names: BTreeSet<&String> = a.classes.keys().chain(b.classes.keys()).collect();
-    let cost_of = |r: &RunFolder, dim: &str, v: &str| {
-        r.tags
-            .get(&(dim.to_string(), v.to_string()))
-            .copied()
-            .unwrap_or(0.0)
-    };
     for &c in &class_names {
         let (ca, cb) = (cost_of(a, "class", c), cost_of(b, "class", c));
         let (ka, kb) = (a.classes.get(c), b.classes.get(c));
@@ -313,13 +379,13 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
                 note.push_str(&format!("; model {} -> {}", ka.model, kb.model));
             }
         }
-        rows.push(make(Kind::Class, c.clone(), ca, cb, note));
+        rows.push(row(Kind::Class, c.clone(), ca, cb, note));
         if let Some(row) = rows.last_mut() {
             row.classes = vec![c.clone()];
         }
         // The traffic row: B's requests at A's cost per request.
         let volume = if na > 0.0 { ca * nb / na } else { cb };
-        rows.push(make(
+        rows.push(row(
             Kind::Traffic,
             c.clone(),
             ca,
@@ -341,7 +407,7 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
         .map(|(_, v)| v)
         .collect();
     for v in extra {
-        rows.push(make(
+        rows.push(row(
             Kind::Class,
             v.clone(),
             cost_of(a, "class", v),
@@ -350,7 +416,13 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
         ));
     }
 
-    // Tags.
+    rows
+}
+
+/// One row per tag value other than class, naming the classes that carry it.
+fn tag_rows(a: &RunFolder, b: &RunFolder) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let class_names: BTreeSet<&String> = a.classes.keys().chain(b.classes.keys()).collect();
     let tag_keys: BTreeSet<&(String, String)> = a
         .tags
         .keys()
@@ -377,13 +449,18 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
         } else {
             format!("class(es) {}", names.join(", "))
         };
-        rows.push(make(Kind::Tag, format!("{d}={v}"), ta, tb, note));
+        rows.push(row(Kind::Tag, format!("{d}={v}"), ta, tb, note));
         if let Some(row) = rows.last_mut() {
             row.classes = names.iter().map(|c| c.to_string()).collect();
         }
     }
 
-    // Deployments.
+    rows
+}
+
+/// One row per deployment, from hourly.csv.
+fn deployment_rows(a: &RunFolder, b: &RunFolder) -> Vec<Row> {
+    let mut rows = Vec::new();
     let deps: BTreeSet<&String> = a.deployments.keys().chain(b.deployments.keys()).collect();
     let dep_cost = |r: &RunFolder, name: &str| -> f64 {
         r.hourly
@@ -414,7 +491,7 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
                 "; only in A"
             });
         }
-        rows.push(make(
+        rows.push(row(
             Kind::Deployment,
             format!("{name} ({})", d.platform),
             dep_cost(a, name),
@@ -426,7 +503,12 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
         }
     }
 
-    // Price components.
+    rows
+}
+
+/// One row per deployment and price component, split into requests, tokens per request and price.
+fn component_rows(a: &RunFolder, b: &RunFolder) -> Vec<Row> {
+    let mut rows = Vec::new();
     let comps: BTreeSet<&(String, Component)> =
         a.components.keys().chain(b.components.keys()).collect();
     for key in comps {
@@ -508,7 +590,7 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
                 }
             )
         };
-        rows.push(make(
+        rows.push(row(
             Kind::Component,
             format!("{dep} ({platform}): {model} {}", comp.label()),
             ma.cost,
@@ -521,7 +603,12 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
         }
     }
 
-    // Hours.
+    rows
+}
+
+/// One row per hour, and the change per day (for platforms that bill by the day).
+fn hour_rows(a: &RunFolder, b: &RunFolder) -> (Vec<Row>, BTreeMap<u32, f64>) {
+    let mut rows = Vec::new();
     let mut by_hour: BTreeMap<u32, (f64, f64, BTreeSet<String>)> = BTreeMap::new();
     for (r, is_b) in [(a, false), (b, true)] {
         for ((h, dep), c) in &r.hourly {
@@ -548,7 +635,7 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
         String::new()
     };
     for (h, (ha, hb, ps)) in &by_hour {
-        rows.push(make(
+        rows.push(row(
             Kind::Hour,
             hour_label(*h, b.start_weekday),
             *ha,
@@ -560,12 +647,11 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
         }
     }
 
-    // Which platform reveals each row.
-    for row in &mut rows {
-        reveal(row, a, b, &platforms, &by_day);
-    }
+    (rows, by_day)
+}
 
-    // Rank within each kind by absolute delta (ties by key).
+/// Ranks rows within each kind by absolute change (ties by key).
+fn rank(rows: &mut [Row]) {
     rows.sort_by(|x, y| {
         x.kind
             .cmp(&y.kind)
@@ -577,7 +663,7 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
     });
     let mut last = None;
     let mut rank = 0;
-    for row in &mut rows {
+    for row in rows.iter_mut() {
         if last != Some(row.kind) {
             rank = 0;
             last = Some(row.kind);
@@ -585,47 +671,25 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
         rank += 1;
         row.rank = rank;
     }
-    Diff {
-        a: a.dir.display().to_string(),
-        b: b.dir.display().to_string(),
-        a_scenario: a.scenario.clone(),
-        b_scenario: b.scenario.clone(),
-        hours: a.hours,
-        horizons: (a.horizon_hours, b.horizon_hours),
-        a_total_usd: a_total,
-        b_total_usd: b_total,
-        delta_usd: total,
-        fold: (a_total > 0.0).then(|| b_total / a_total),
-        a_requests: a.requests(),
-        b_requests: b.requests(),
-        service: ServiceChange::of(a, b),
-        notes,
-        platforms,
-        deployment_classes: {
-            let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for r in [b, a] {
-                for (c, deps) in &r.class_deployments {
-                    for (d, cost) in deps {
-                        let v = m.entry(d.clone()).or_default();
-                        if *cost > 0.0 && !v.contains(c) {
-                            v.push(c.clone());
-                        }
-                    }
-                }
-                if !m.is_empty() {
-                    break;
+}
+
+/// For each deployment, the classes that paid for it (B's run first, else A's).
+fn deployment_classes(a: &RunFolder, b: &RunFolder) -> BTreeMap<String, Vec<String>> {
+    let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in [b, a] {
+        for (c, deps) in &r.class_deployments {
+            for (d, cost) in deps {
+                let v = m.entry(d.clone()).or_default();
+                if *cost > 0.0 && !v.contains(c) {
+                    v.push(c.clone());
                 }
             }
-            m
-        },
-        class_tags: a
-            .class_tags
-            .iter()
-            .chain(b.class_tags.iter())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        rows,
+        }
+        if !m.is_empty() {
+            break;
+        }
     }
+    m
 }
 
 /// The platforms that served class `c` in either run.
