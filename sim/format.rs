@@ -62,6 +62,17 @@ pub fn grouped(v: f64, decimals: usize) -> String {
     out
 }
 
+/// A change with its sign and thousands separators: 8062.6 -> "+8,063", -1234 -> "-1,234",
+/// 0 -> "0" (no sign on a change that rounds to zero).
+pub fn signed(v: f64, decimals: usize) -> String {
+    let s = grouped(v, decimals);
+    if v > 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        format!("+{s}")
+    } else {
+        s
+    }
+}
+
 /// A whole number with thousands separators: 1209447.4 -> "1,209,447".
 pub fn count(v: f64) -> String {
     grouped(v, 0)
@@ -235,6 +246,19 @@ mod tests {
         assert_eq!(count(999.4), "999");
         assert_eq!(count(1000.0), "1,000");
         assert_eq!(count(1_209_447.4), "1,209,447");
+    }
+
+    #[test]
+    fn signed_changes() {
+        assert_eq!(signed(8062.6, 0), "+8,063");
+        assert_eq!(signed(-1234.0, 0), "-1,234");
+        assert_eq!(
+            signed(0.2, 0),
+            "0",
+            "a change that rounds to zero has no sign"
+        );
+        assert_eq!(signed(-0.2, 0), "0");
+        assert_eq!(signed(12.345, 1), "+12.3");
     }
 
     #[test]

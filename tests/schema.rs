@@ -1,4 +1,4 @@
-//! The results schema, pinned: the files a run, a sweep, a plan, a pick and a frontier write, every CSV header
+//! The results schema, pinned: the files a run, a sweep, a plan, a pick, a frontier and a diff write, every CSV header
 //! and the key paths of every JSON file, against tests/golden/schema.txt. A renamed column or key
 //! fails here before it breaks `llmcap diff`, `merge` or someone's spreadsheet. After an intended
 //! change, regenerate the golden file with scripts/bless_schema.sh (never by hand) and review its diff.
@@ -121,6 +121,29 @@ fn outputs_match_the_pinned_schema() {
         got.push_str(&format!("\n== llmcap {command} {input}\n"));
         got.push_str(&describe(&out));
     }
+    // diff reads two run folders: the run above against the same scenario with another seed.
+    let other = tmp.path().join("run-seed-2");
+    llmcap()
+        .current_dir(repo())
+        .args(["run", "scenarios/two_provider.toml", "--out"])
+        .arg(&other)
+        .args(["--quiet", "--seed", "2"])
+        .args(short)
+        .assert()
+        .success();
+    let diffed = tmp.path().join("diff");
+    llmcap()
+        .current_dir(repo())
+        .arg("diff")
+        .arg(tmp.path().join("run"))
+        .arg(&other)
+        .arg("--out")
+        .arg(&diffed)
+        .arg("--quiet")
+        .assert()
+        .success();
+    got.push_str("\n== llmcap diff (two runs of scenarios/two_provider.toml)\n");
+    got.push_str(&describe(&diffed));
     let golden = repo().join(GOLDEN);
     if std::env::var(BLESS).as_deref() == Ok("1") {
         std::fs::create_dir_all(golden.parent().unwrap()).unwrap();

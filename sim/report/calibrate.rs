@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use crate::analysis::calibrate::{error_pct, Calibration, Estimate, Level};
 use crate::domain::measurement::MeasurementFormat;
 use crate::error::OutputError;
-use crate::format::{grouped, percent, sig};
+use crate::format::{grouped, percent, sig, signed};
 use crate::report::output::Staging;
 use crate::report::plots;
 
@@ -254,7 +254,7 @@ fn goodness(o: &mut String, c: &Calibration) {
 
 fn signed_pct(v: f64) -> String {
     if v.is_finite() {
-        format!("{}{}%", if v > 0.0 { "+" } else { "" }, grouped(v, 1))
+        format!("{}%", signed(v, 1))
     } else {
         "–".into()
     }

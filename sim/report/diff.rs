@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::analysis::diff::{Answer, Diff, Kind, PlatformAnswer, Row, Verdict, NATIVE_THRESHOLD};
 use crate::error::OutputError;
-use crate::format::{count, fixed, usd_cents};
+use crate::format::{count, fixed, signed, usd_cents};
 use crate::report::output::Staging;
 use crate::report::tables::{finish, row};
 
@@ -146,10 +146,10 @@ fn service(d: &Diff) -> String {
     let (a, b) = (&d.service.a, &d.service.b);
     let p99 = match (a.ttft_p99_ms, b.ttft_p99_ms) {
         (Some(x), Some(y)) => format!(
-            "TTFT p99 {} -> {} ms ({:+.0} ms)",
+            "TTFT p99 {} -> {} ms ({} ms)",
             count(x),
             count(y),
-            y - x
+            signed(y - x, 0)
         ),
         _ => "TTFT p99 not reported by both runs".into(),
     };
