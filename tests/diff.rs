@@ -429,7 +429,7 @@ on_demand = {{ input_per_1m = 1.0, output_per_1m = 1.0 }}
     let (stdout, _) = diff_ok(&runs[0], &runs[1], &tmp.path().join("diff"));
     for want in [
         "availability 100.00% -> 87.50% (-12.50 points)",
-        "(+0 ms)",
+        "(0 ms)",
         "errored 0 -> 450",
     ] {
         assert!(stdout.contains(want), "{want}: {stdout}");
