@@ -93,7 +93,7 @@ pub enum Command {
     /// Write a scenario's routing as a gateway config (LiteLLM): model groups, order levels or
     /// weights, quotas, prices, retries, timeout and cooldown.
     Export(gateway::ExportArgs),
-    /// Merge the shard files of a sharded command (`sweep`, `run` or `frontier --shard I/N`) into the outputs one
+    /// Merge the shard files of a sharded command (`sweep`, `run`, `frontier` or `plan --shard I/N`) into the outputs one
     /// process would have written, byte for byte; checks that the shards agree and that every
     /// shard is there exactly once.
     Merge(shard::MergeArgs),
@@ -308,10 +308,37 @@ pub struct PlanArgs {
     /// Most units to consider [default: [plan] max_units, else twice the busiest hour's need].
     #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=MAX_PLAN_UNITS as i64))]
     pub max_units: Option<u32>,
+    /// Compute shard I of N (counting from 0) of every configuration the search may visit (each
+    /// set-up at every unit count of the grid) and write its shard file to --out; `llmcap merge`
+    /// then runs the search on those results. `auto` reads I and N from a Slurm array task,
+    /// `auto/N` reads I from a Kubernetes Indexed Job or an AWS Batch array job.
+    #[arg(long, value_name = "I/N|auto|auto/N", allow_hyphen_values = true)]
+    pub shard: Option<String>,
     #[command(flatten)]
     pub traces: TraceArgs,
     #[command(flatten)]
     pub sim: SimOptions,
+}
+
+impl PlanArgs {
+    /// The flags that decide what the plan searches.
+    pub fn flags(&self) -> PlanFlags {
+        PlanFlags {
+            sla: self.sla.clone(),
+            deployment: self.deployment.clone(),
+            terms: self.terms.clone(),
+            max_units: self.max_units,
+        }
+    }
+}
+
+/// `plan`'s flags that change its search (a merge of its shards reads them from the manifest).
+#[derive(Debug, Clone, Default)]
+pub struct PlanFlags {
+    pub sla: Option<String>,
+    pub deployment: Option<String>,
+    pub terms: Option<Vec<String>>,
+    pub max_units: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -477,25 +504,7 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
         None => None,
     };
     if sc.plan.is_some() {
-        let args = PlanArgs {
-            scenario: a.scenario.clone(),
-            sla: None,
-            out: None,
-            deployment: None,
-            terms: None,
-            max_units: None,
-            traces: a.traces.clone(),
-            sim: SimOptions {
-                seed: None,
-                replications: None,
-                horizon_hours: None,
-                threads: None,
-                quiet: true,
-                json: false,
-                wait: false,
-            },
-        };
-        plan_spec(&args, &sc)?;
+        plan_spec(&PlanFlags::default(), &a.scenario, &sc)?;
     }
     // [frontier] is checked as `frontier` would check it: every configuration validated.
     let grid = match &sc.frontier {
@@ -653,7 +662,11 @@ fn load_table(path: &Path, bytes: &[u8], traces: &TraceArgs) -> Result<toml::Tab
 
 /// The planning spec from the command line, then `[plan]` (checked when the
 /// scenario was validated), then defaults. Errors name the flag or the key.
-fn plan_spec(a: &PlanArgs, sc: &Scenario) -> Result<PlanSpec, Failure> {
+pub(crate) fn plan_spec(
+    a: &PlanFlags,
+    scenario: &Path,
+    sc: &Scenario,
+) -> Result<PlanSpec, Failure> {
     let raw = sc.plan.clone().unwrap_or_default();
     let sla = match &a.sla {
         Some(t) => Some(parse_sla(t).map_err(|e| input(anyhow::anyhow!("--sla {e}")))?),
@@ -664,7 +677,7 @@ fn plan_spec(a: &PlanArgs, sc: &Scenario) -> Result<PlanSpec, Failure> {
     let deployment = a.deployment.clone().or(raw.deployment.clone());
     llmcap::analysis::plan::spec(
         sc,
-        &a.scenario,
+        scenario,
         sla,
         deployment.as_deref(),
         terms.as_deref(),
@@ -687,14 +700,22 @@ fn plan_spec(a: &PlanArgs, sc: &Scenario) -> Result<PlanSpec, Failure> {
 }
 
 fn plan(a: PlanArgs) -> Result<(), Failure> {
+    // A bad --shard is refused before anything is read or simulated.
+    let shard_spec = match &a.shard {
+        Some(text) => Some(shard::spec(text)?),
+        None => None,
+    };
     let overrides = Overrides {
         plan: true,
         ..a.sim.overrides()
     };
     let (sc, bytes) = load(&a.scenario, &a.traces, &overrides)?;
-    let spec = plan_spec(&a, &sc)?;
+    let spec = plan_spec(&a.flags(), &a.scenario, &sc)?;
     if !a.sim.quiet {
         warn(&a.scenario, &sc);
+    }
+    if let Some(shard) = shard_spec {
+        return shard::plan_shard(&a, shard, &bytes, &sc, &spec);
     }
     let threads = a.sim.threads();
     let dest = a
@@ -712,35 +733,82 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
     let (result, took) = with_progress(total, a.sim.quiet, |progress| {
         llmcap::analysis::plan::plan(&sc, &spec, threads, Some(progress))
     })?;
+    let ran = PlanRan {
+        result,
+        threads,
+        shards: None,
+        took,
+    };
+    finish_plan(
+        &a.scenario,
+        &bytes,
+        &sc,
+        ran,
+        staging,
+        (a.sim.quiet, a.sim.json),
+    )
+}
+
+/// What a plan's search found (in one process, or over the merged results of its shards).
+pub struct PlanRan {
+    pub result: llmcap::analysis::plan::PlanResult,
+    pub threads: usize,
+    pub shards: Option<u32>,
+    pub took: std::time::Duration,
+}
+
+/// Writes a plan's outputs and prints its headline: the same for one process and a merge of its
+/// shards.
+pub fn finish_plan(
+    scenario: &Path,
+    bytes: &[u8],
+    sc: &Scenario,
+    ran: PlanRan,
+    staging: llmcap::report::output::Staging,
+    (quiet, json): (bool, bool),
+) -> Result<(), Failure> {
+    let PlanRan {
+        result,
+        threads,
+        shards,
+        took,
+    } = ran;
     if let Some(why) = &result.input_failure {
         return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
     }
     // The scenario file as written: its deployment tables go into litellm_config.yaml.
-    let document: Option<toml::Table> = std::str::from_utf8(&bytes)
+    let document: Option<toml::Table> = std::str::from_utf8(bytes)
         .ok()
         .and_then(|t| toml::from_str(t).ok());
-    let dest = report::plan::write_plan(
-        staging,
-        &sc,
-        &result,
-        manifest(&a.scenario, &bytes, &sc, threads),
-        document.as_ref(),
-    )
-    .map_err(runtime)?;
-    if !a.sim.quiet {
+    let m = Manifest {
+        shards,
+        ..manifest(scenario, bytes, sc, threads)
+    };
+    let dest =
+        report::plan::write_plan(staging, sc, &result, m, document.as_ref()).map_err(runtime)?;
+    if !quiet {
         for line in report::plan::headline(&result) {
             say(&format!("{}: {line}", sc.name));
         }
+        let what = match shards {
+            None => format!(
+                "simulated in {:.2} s on {threads} thread(s)",
+                took.as_secs_f64()
+            ),
+            Some(n) => format!(
+                "merged from {n} shard(s) in {:.2} s (the search read the shards' results)",
+                took.as_secs_f64()
+            ),
+        };
         say(&format!(
-            "{} configuration(s) x {} replication(s) simulated in {:.2} s on {threads} thread(s)",
+            "{} configuration(s) x {} replication(s) {what}",
             count(result.evaluated.len() as f64),
             count(sc.replications as f64),
-            took.as_secs_f64()
         ));
     }
-    if a.sim.json {
+    if json {
         emit_json(&dest, "plan.json")?;
-    } else if !a.sim.quiet {
+    } else if !quiet {
         println!("{}", dest.join("plan.md").display());
     }
     Ok(())

@@ -420,3 +420,44 @@ fn frontier_shards_merge_to_the_one_process_frontier_byte_for_byte() {
     );
     assert_merged_json_equals(&dir.join("one"), &dir.join("merged"), 3, "frontier.json");
 }
+
+#[test]
+fn plan_shards_hold_the_whole_grid_and_merge_to_the_one_process_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "small.toml", SMALL);
+    let plan = [
+        "plan",
+        "small.toml",
+        "--max-units",
+        "14",
+        "--terms",
+        "monthly,yearly",
+    ];
+    run(
+        dir,
+        &[&plan[..], &["--out", "one", "--threads", "2"]].concat(),
+        &[],
+    );
+    for (i, threads) in [(0, "1"), (1, "2")] {
+        let (spec, out) = (format!("{i}/2"), format!("s{i}"));
+        let args = [
+            &plan[..],
+            &["--shard", &spec, "--out", &out, "--threads", threads],
+        ]
+        .concat();
+        run(dir, &args, &[]);
+    }
+    // Every configuration the search may visit: reserved + spillover and reserved only at 1 to
+    // 14 units, all on demand once, 3 replications each, dealt round robin.
+    let m = read_gz(&shard_file(&dir.join("s0")))["manifest"].clone();
+    assert_eq!(m["items"].as_array().unwrap().len(), (2 * 14 + 1) * 3);
+    assert_eq!(m["work"]["command"], "plan");
+    assert_eq!(m["work"]["plan"]["max_units"], 14);
+    run(dir, &["merge", "s1", "s0", "--out", "merged"], &[]);
+    assert_merged_json_equals(&dir.join("one"), &dir.join("merged"), 2, "plan.json");
+    // The merge reports the configurations one process visited, not the whole grid.
+    let csv = std::fs::read_to_string(dir.join("merged/plan.csv")).unwrap();
+    let rows = csv.lines().count() - 1;
+    assert!(rows > 2 && rows < 2 * 14 + 1, "{rows} rows: {csv}");
+}

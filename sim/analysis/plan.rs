@@ -27,10 +27,10 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
 use crate::analysis::economics::Pair;
-use crate::analysis::sweep::{run_points, PointSummary};
+use crate::analysis::sweep::{run_points, PointSummary, RepOutcome};
 use crate::domain::{Pool, Scenario, Sla};
 use crate::error::{InputError, ValueError};
-use crate::model::metrics::MeanCi;
+use crate::model::metrics::{Hist, MeanCi};
 
 pub use crate::domain::time::HOURS_PER_MONTH;
 
@@ -284,6 +284,67 @@ pub fn chosen_scenario(base: &Scenario, r: &PlanResult) -> Option<Scenario> {
     Some(sc)
 }
 
+/// The reserved deployment a configuration's outcomes are about and the on-demand one that
+/// values its tokens, as indices into the configuration's scenario (they shift when the
+/// reserved deployment is removed).
+fn pair(spec: &PlanSpec, mode: Mode) -> (Option<usize>, Option<usize>) {
+    let focus = (mode != Mode::OnDemandOnly).then_some(spec.reserved);
+    let compare = spec.compare.map(|c| match mode {
+        Mode::OnDemandOnly if c > spec.reserved => c - 1,
+        _ => c,
+    });
+    (focus, compare)
+}
+
+/// Every configuration the search may simulate, for `plan --shard`: each set-up that can run
+/// with every unit count of the grid (all on-demand once), in (mode, units) order.
+pub struct PlanGrid {
+    pub configurations: Vec<(Mode, u32)>,
+    /// The scenario of each configuration (the SLA set).
+    pub scenarios: Vec<Scenario>,
+    /// Each configuration's (reserved, compare) deployments, as [`pair`] gives them.
+    pub pairs: Vec<(Option<usize>, Option<usize>)>,
+}
+
+impl PlanGrid {
+    /// The grid of `base` under `spec`.
+    pub fn of(base: &Scenario, spec: &PlanSpec) -> PlanGrid {
+        let sc = with_sla(base, spec);
+        let (grid, _) = Planner::new(&sc, spec, 1, None);
+        let mut configurations = Vec::new();
+        for mode in [Mode::ReservedSpillover, Mode::ReservedOnly] {
+            if impossible(&sc, spec.reserved, mode).is_none() {
+                configurations.extend(grid.iter().map(|&u| (mode, u)));
+            }
+        }
+        if impossible(&sc, spec.reserved, Mode::OnDemandOnly).is_none() {
+            configurations.push((Mode::OnDemandOnly, 0));
+        }
+        let scenarios = configurations
+            .iter()
+            .map(|&(mode, units)| configure(&sc, spec.reserved, mode, units))
+            .collect();
+        let pairs = configurations
+            .iter()
+            .map(|&(mode, _)| pair(spec, mode))
+            .collect();
+        PlanGrid {
+            configurations,
+            scenarios,
+            pairs,
+        }
+    }
+
+    /// The work items: (configuration, replication), configuration-major.
+    pub fn items(&self) -> Vec<(usize, u32)> {
+        self.scenarios
+            .iter()
+            .enumerate()
+            .flat_map(|(p, sc)| (0..sc.replications).map(move |r| (p, r)))
+            .collect()
+    }
+}
+
 /// The scenario of one configuration.
 fn configure(base: &Scenario, r: usize, mode: Mode, units: u32) -> Scenario {
     let mut sc = base.clone();
@@ -365,6 +426,8 @@ struct Planner<'a> {
     progress: Option<&'a AtomicU64>,
     cache: BTreeMap<(Mode, u32), Evaluated>,
     input_failure: Option<String>,
+    /// Outcomes simulated elsewhere (the shards of `plan --shard`), used instead of simulating.
+    measured: BTreeMap<(Mode, u32), (Vec<RepOutcome>, Hist)>,
 }
 
 impl<'a> Planner<'a> {
@@ -386,6 +449,7 @@ impl<'a> Planner<'a> {
             progress,
             cache: BTreeMap::new(),
             input_failure: None,
+            measured: BTreeMap::new(),
         };
         (grid, p)
     }
@@ -393,20 +457,19 @@ impl<'a> Planner<'a> {
     fn eval(&mut self, mode: Mode, units: u32) -> &Evaluated {
         if !self.cache.contains_key(&(mode, units)) {
             let sc = configure(self.base, self.spec.reserved, mode, units);
-            let focus = (mode != Mode::OnDemandOnly).then_some(self.spec.reserved);
-            // Indices shift when the reserved deployment is removed.
-            let compare = self.spec.compare.map(|c| match mode {
-                Mode::OnDemandOnly if c > self.spec.reserved => c - 1,
-                _ => c,
-            });
-            let mut out = run_points(
-                std::slice::from_ref(&sc),
-                focus,
-                compare,
-                self.threads,
-                self.progress,
-            );
-            let (reps, hist) = out.pop().expect("one point");
+            let (focus, compare) = pair(self.spec, mode);
+            let (reps, hist) = match self.measured.remove(&(mode, units)) {
+                Some(m) => m,
+                None => run_points(
+                    std::slice::from_ref(&sc),
+                    focus,
+                    compare,
+                    self.threads,
+                    self.progress,
+                )
+                .pop()
+                .expect("one point"),
+            };
             if self.input_failure.is_none() {
                 self.input_failure = reps.iter().find_map(|r| r.input_failure.clone());
             }
@@ -577,12 +640,26 @@ pub fn plan(
     threads: usize,
     progress: Option<&AtomicU64>,
 ) -> PlanResult {
+    plan_measured(base, spec, threads, progress, BTreeMap::new())
+}
+
+/// [`plan`] with the outcomes of some configurations already simulated (by the shards of
+/// `plan --shard`, over a [`PlanGrid`]): the search takes those instead of simulating them, so
+/// it visits, and reports, the very configurations one process does.
+pub fn plan_measured(
+    base: &Scenario,
+    spec: &PlanSpec,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+    measured: BTreeMap<(Mode, u32), (Vec<RepOutcome>, Hist)>,
+) -> PlanResult {
     let sc = with_sla(base, spec);
     let r = match &sc.deployments[spec.reserved].pool {
         Pool::Reserved(r) => r.clone(),
         Pool::OnDemand(_) => unreachable!(),
     };
     let (grid, mut p) = Planner::new(&sc, spec, threads, progress);
+    p.measured = measured;
     let floors = latency_floors(&sc, spec);
     let mut candidates = Vec::new();
     for mode in [Mode::ReservedSpillover, Mode::ReservedOnly] {

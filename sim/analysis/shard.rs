@@ -239,7 +239,7 @@ pub mod exact {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Work {
-    /// "sweep", "run" or "frontier".
+    /// "sweep", "run", "frontier" or "plan".
     pub command: String,
     /// The swept key and its values, in sweep order (empty for a run).
     pub key: String,
@@ -259,9 +259,21 @@ pub struct Work {
     /// --start-date (run).
     #[serde(default)]
     pub start_date: Option<String>,
-    /// --sla (frontier).
+    /// --sla (frontier, plan).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla: Option<String>,
+    /// plan's --deployment, --terms and --max-units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanWork>,
+}
+
+/// The flags of `plan` that change its search, besides --sla.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanWork {
+    pub deployment: Option<String>,
+    pub terms: Option<Vec<String>>,
+    pub max_units: Option<u32>,
 }
 
 /// The part of a shard file every shard of one command shares, and its shard spec.

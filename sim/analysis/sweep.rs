@@ -539,15 +539,15 @@ pub fn run_points_each<T: Send>(
 /// `T`s in the order of `items`, whatever `threads` is (0 = rayon's default). A shard runs
 /// its share of a sweep with it; a replication gives the same outcome here as in
 /// [`run_points_each`], since its random streams depend on the seed and its number only.
+/// `pair` gives each point's (reserved, compare) deployments its outcomes are about.
 pub fn run_items<T: Send>(
     points: &[Scenario],
     items: &[(usize, u32)],
-    pair: (Option<usize>, Option<usize>),
+    pair: impl Fn(usize) -> (Option<usize>, Option<usize>) + Sync,
     threads: usize,
     progress: Option<&AtomicU64>,
     keep: impl Fn(usize, RepOutcome, &Hist) -> T + Sync,
 ) -> Vec<T> {
-    let (focus, compare) = pair;
     let work = || {
         let batch = (rayon::current_num_threads() * 2).max(1);
         let mut kept = Vec::with_capacity(items.len());
@@ -558,6 +558,7 @@ pub fn run_items<T: Send>(
                 .map(|(i, &(p, r))| {
                     let sc = &points[p];
                     let m = crate::analysis::run::run_replication(sc, r, progress);
+                    let (focus, compare) = pair(p);
                     let o = RepOutcome::of(sc, focus, compare, &m);
                     keep(c * batch + i, o, &m.overall_ttft())
                 })

@@ -1,4 +1,4 @@
-//! `--shard I/N` (sweep, run) and `llmcap merge`: flags onto `analysis::shard`, the simulation
+//! `--shard I/N` (sweep, run, frontier, plan) and `llmcap merge`: flags onto `analysis::shard`, the simulation
 //! of a shard's items, and the merge that hands the shards' results to the writer one process
 //! uses.
 
@@ -9,8 +9,10 @@ use clap::Args;
 use sha2::{Digest, Sha256};
 
 use llmcap::analysis::frontier::{self, Frontier, Measured};
+use llmcap::analysis::plan::{PlanGrid, PlanSpec};
 use llmcap::analysis::shard::{
-    self, ItemResult, ShardFile, ShardManifest, ShardSpec, Work, ASSIGNMENT, FORMAT, FORMAT_VERSION,
+    self, ItemResult, PlanWork, ShardFile, ShardManifest, ShardSpec, Work, ASSIGNMENT, FORMAT,
+    FORMAT_VERSION,
 };
 use llmcap::analysis::sweep::{run_items, PointSummary, RepOutcome, Sweep};
 use llmcap::domain::{Scenario, SweepSpec};
@@ -22,7 +24,10 @@ use llmcap::report::summary::RepDigest;
 use super::frontier::{finish_frontier, FrontierArgs, FrontierRan};
 use super::run::{finish_run, RunRan};
 use super::sweep::{finish_sweep, SweepRan};
-use super::{hex, input, runtime, stage, with_progress, Failure, RunArgs, SweepArgs};
+use super::{
+    finish_plan, hex, input, runtime, stage, with_progress, Failure, PlanArgs, PlanFlags, PlanRan,
+    RunArgs, SweepArgs,
+};
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -165,12 +170,12 @@ fn write(
 
 /// Simulates shard `spec`'s share of `items` ((point, replication) pairs of `points`), each
 /// replication reduced to its outcome and TTFT histogram (`pair`: the reserved and on-demand
-/// deployments a sweep's outcomes are about); refuses a replication whose inputs failed.
+/// deployments each point's outcomes are about); refuses a replication whose inputs failed.
 fn shard_outcomes(
     points: &[Scenario],
     items: &[(usize, u32)],
     spec: ShardSpec,
-    pair: (Option<usize>, Option<usize>),
+    pair: impl Fn(usize) -> (Option<usize>, Option<usize>) + Sync + Send,
     (threads, quiet): (usize, bool),
 ) -> Result<(Vec<ItemResult>, std::time::Duration), Failure> {
     let mine = spec.items(items.len());
@@ -220,7 +225,7 @@ pub fn sweep_shard(
         &sweep.points,
         &items,
         spec,
-        (pair.map(|p| p.reserved), pair.map(|p| p.compare)),
+        |_| (pair.map(|p| p.reserved), pair.map(|p| p.compare)),
         (threads, a.sim.quiet),
     )?;
     let of = ShardOf {
@@ -240,6 +245,7 @@ pub fn sweep_shard(
             traces: a.traces.traces.iter().map(|t| absolute_trace(t)).collect(),
             start_date: None,
             sla: None,
+            plan: None,
         },
         items,
         spec,
@@ -266,7 +272,7 @@ pub fn frontier_shard(
         &scenarios,
         &items,
         spec,
-        (None, None),
+        |_| (None, None),
         (threads, a.sim.quiet),
     )?;
     let of = ShardOf {
@@ -286,6 +292,59 @@ pub fn frontier_shard(
             traces: a.traces.traces.iter().map(|t| absolute_trace(t)).collect(),
             start_date: None,
             sla: a.sla.clone(),
+            plan: None,
+        },
+        items,
+        spec,
+        threads,
+    };
+    write(staging, &of.file(results), a.sim.quiet, took)
+}
+
+/// `plan --shard`: simulates the shard's items of every configuration the search may visit (each
+/// set-up at every unit count of the grid, and all on-demand) and writes its shard file; the merge
+/// runs the search over the merged results.
+pub fn plan_shard(
+    a: &PlanArgs,
+    spec: ShardSpec,
+    bytes: &[u8],
+    sc: &Scenario,
+    plan: &PlanSpec,
+) -> Result<(), Failure> {
+    let threads = a.sim.threads();
+    let dest = shard_dest(&a.out, &sc.name, "-plan", spec);
+    let staging = stage(&dest, super::scenario_inputs(&a.scenario, sc), a.sim.wait)?;
+    let grid = PlanGrid::of(sc, plan);
+    let items = grid.items();
+    let (results, took) = shard_outcomes(
+        &grid.scenarios,
+        &items,
+        spec,
+        |p| grid.pairs[p],
+        (threads, a.sim.quiet),
+    )?;
+    let of = ShardOf {
+        scenario: &a.scenario,
+        bytes,
+        base: sc,
+        work: Work {
+            command: "plan".into(),
+            key: String::new(),
+            values: Vec::new(),
+            sweep_replications: None,
+            compare: None,
+            at: String::new(),
+            seed: a.sim.seed,
+            replications: a.sim.replications,
+            horizon_hours: a.sim.horizon_hours,
+            traces: a.traces.traces.iter().map(|t| absolute_trace(t)).collect(),
+            start_date: None,
+            sla: a.sla.clone(),
+            plan: Some(PlanWork {
+                deployment: a.deployment.clone(),
+                terms: a.terms.clone(),
+                max_units: a.max_units,
+            }),
         },
         items,
         spec,
@@ -334,6 +393,7 @@ pub fn run_shard(a: &RunArgs, spec: ShardSpec, bytes: &[u8], sc: &Scenario) -> R
             traces: a.traces.traces.iter().map(|t| absolute_trace(t)).collect(),
             start_date: a.start_date.clone(),
             sla: None,
+            plan: None,
         },
         items,
         spec,
@@ -363,8 +423,9 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
         "sweep" => merge_sweep(&a, &shards, started),
         "run" => merge_run(&a, &shards, started),
         "frontier" => merge_frontier(&a, &shards, started),
+        "plan" => merge_plan(&a, &shards, started),
         other => Err(input(anyhow::anyhow!(
-            "{}: manifest.work.command: \"{other}\" cannot be merged by this llmcap (allowed: sweep, run, frontier)",
+            "{}: manifest.work.command: \"{other}\" cannot be merged by this llmcap (allowed: sweep, run, frontier, plan)",
             first.display()
         ))),
     }
@@ -464,8 +525,58 @@ fn overrides(m: &ShardManifest) -> Overrides {
         replications: m.work.replications,
         horizon_hours: m.work.horizon_hours,
         start_date: m.work.start_date.clone(),
-        plan: false,
+        plan: m.work.command == "plan",
     }
+}
+
+/// Merges the shards of `plan`: every configuration's outcomes and histograms as one process
+/// measures them, then the search, which reads them instead of simulating, so it visits and
+/// reports the configurations one process does.
+fn merge_plan(
+    a: &MergeArgs,
+    shards: &[(PathBuf, ShardFile)],
+    started: Instant,
+) -> Result<(), Failure> {
+    let m = &shards[0].1.manifest;
+    let path = PathBuf::from(&m.scenario_path);
+    let table = shard_table(m, &path)?;
+    let sc = Scenario::from_table_with(table, &path, &overrides(m)).map_err(input)?;
+    let work = m.work.plan.clone().ok_or_else(|| {
+        input(anyhow::anyhow!(
+            "{}: manifest.work.plan: missing from a plan's shard: the file was edited",
+            shards[0].0.display()
+        ))
+    })?;
+    let flags = PlanFlags {
+        sla: m.work.sla.clone(),
+        deployment: work.deployment,
+        terms: work.terms,
+        max_units: work.max_units,
+    };
+    let spec = super::plan_spec(&flags, &path, &sc)?;
+    let grid = PlanGrid::of(&sc, &spec);
+    let default = format!("{}-plan", sc.name);
+    let (per_point, staging) = points_of(a, shards, &grid.items(), &default)?;
+    let measured = grid.configurations.iter().copied().zip(per_point).collect();
+    let result = llmcap::analysis::plan::plan_measured(&sc, &spec, 1, None, measured);
+    let ran = PlanRan {
+        result,
+        threads: shards
+            .iter()
+            .map(|(_, s)| s.manifest.threads)
+            .max()
+            .unwrap_or(1),
+        shards: Some(m.shard.count),
+        took: started.elapsed(),
+    };
+    finish_plan(
+        &path,
+        m.scenario_text.as_bytes(),
+        &sc,
+        ran,
+        staging,
+        (a.quiet, a.json),
+    )
 }
 
 /// Merges the shards of `run`: every replication's metrics, added in replication order and
