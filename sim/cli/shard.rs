@@ -132,6 +132,26 @@ impl ShardOf<'_> {
     }
 }
 
+/// The work of a command sharded over its items: the options every command shares, the rest
+/// empty (a sweep's key and values, plan's flags) for the caller to fill in.
+fn work(command: &str, sim: &super::SimOptions, traces: &super::TraceArgs) -> Work {
+    Work {
+        command: command.into(),
+        key: String::new(),
+        values: Vec::new(),
+        sweep_replications: None,
+        compare: None,
+        at: String::new(),
+        seed: sim.seed,
+        replications: sim.replications,
+        horizon_hours: sim.horizon_hours,
+        traces: traces.traces.iter().map(|t| absolute_trace(t)).collect(),
+        start_date: None,
+        sla: None,
+        plan: None,
+    }
+}
+
 /// The shard's folder: --out (with `{index}`, `{count}` put in), else `results/<name>-<what>-shard-I-of-N`.
 fn shard_dest(out: &Option<PathBuf>, name: &str, what: &str, spec: ShardSpec) -> PathBuf {
     match out {
@@ -233,19 +253,12 @@ pub fn sweep_shard(
         bytes,
         base,
         work: Work {
-            command: "sweep".into(),
             key: sweep.spec.key.clone(),
             values: sweep.spec.values.clone(),
             sweep_replications: sweep.spec.replications,
             compare: sweep.spec.compare.clone(),
             at: sweep.spec.at.clone(),
-            seed: a.sim.seed,
-            replications: a.sim.replications,
-            horizon_hours: a.sim.horizon_hours,
-            traces: a.traces.traces.iter().map(|t| absolute_trace(t)).collect(),
-            start_date: None,
-            sla: None,
-            plan: None,
+            ..work("sweep", &a.sim, &a.traces)
         },
         items,
         spec,
@@ -280,19 +293,8 @@ pub fn frontier_shard(
         bytes,
         base,
         work: Work {
-            command: "frontier".into(),
-            key: String::new(),
-            values: Vec::new(),
-            sweep_replications: None,
-            compare: None,
-            at: String::new(),
-            seed: a.sim.seed,
-            replications: a.sim.replications,
-            horizon_hours: a.sim.horizon_hours,
-            traces: a.traces.traces.iter().map(|t| absolute_trace(t)).collect(),
-            start_date: None,
             sla: a.sla.clone(),
-            plan: None,
+            ..work("frontier", &a.sim, &a.traces)
         },
         items,
         spec,
@@ -328,23 +330,13 @@ pub fn plan_shard(
         bytes,
         base: sc,
         work: Work {
-            command: "plan".into(),
-            key: String::new(),
-            values: Vec::new(),
-            sweep_replications: None,
-            compare: None,
-            at: String::new(),
-            seed: a.sim.seed,
-            replications: a.sim.replications,
-            horizon_hours: a.sim.horizon_hours,
-            traces: a.traces.traces.iter().map(|t| absolute_trace(t)).collect(),
-            start_date: None,
             sla: a.sla.clone(),
             plan: Some(PlanWork {
                 deployment: a.deployment.clone(),
                 terms: a.terms.clone(),
                 max_units: a.max_units,
             }),
+            ..work("plan", &a.sim, &a.traces)
         },
         items,
         spec,
@@ -381,19 +373,8 @@ pub fn run_shard(a: &RunArgs, spec: ShardSpec, bytes: &[u8], sc: &Scenario) -> R
         bytes,
         base: sc,
         work: Work {
-            command: "run".into(),
-            key: String::new(),
-            values: Vec::new(),
-            sweep_replications: None,
-            compare: None,
-            at: String::new(),
-            seed: a.sim.seed,
-            replications: a.sim.replications,
-            horizon_hours: a.sim.horizon_hours,
-            traces: a.traces.traces.iter().map(|t| absolute_trace(t)).collect(),
             start_date: a.start_date.clone(),
-            sla: None,
-            plan: None,
+            ..work("run", &a.sim, &a.traces)
         },
         items,
         spec,
