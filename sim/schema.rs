@@ -19,7 +19,7 @@ pub mod hourly {
     pub const WEEKDAY: &str = "weekday";
     pub const DEPLOYMENT: &str = "deployment";
     pub const COST_TOTAL_USD: &str = "cost_total_usd";
-    pub const COLUMNS: [&str; 20] = [
+    pub const COLUMNS: [&str; 21] = [
         HOUR,
         "day",
         "hour_of_day",
@@ -41,6 +41,7 @@ pub mod hourly {
         "cached_input_tokens",
         "cache_write_tokens",
         "cost_cached_input_usd",
+        "cost_reserved_overage_usd",
     ];
 }
 

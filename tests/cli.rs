@@ -526,6 +526,130 @@ fn a_term_priced_per_month_in_the_catalog_bills_per_hour() {
     );
 }
 
+/// Azure's split between a reservation and a deployment, by hand (Microsoft Learn's example:
+/// 400 PTUs deployed under a 300 PTU reservation): on the global provisioned offering the 300
+/// reserved PTUs cost the monthly reservation's $0.3562 an hour each and the other 100 the hourly
+/// $1.00, so each hour costs 300 x 0.3562 + 100 x 1.00 = $206.86 and the 3 hours $620.58, of
+/// which $300 is the overage. focus.csv bills the overage on its own rows, outside the
+/// commitment; hourly.csv and report.md show it.
+#[test]
+fn units_deployed_beyond_the_reservation_are_billed_hourly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = SMALL.replace(
+        SMALL_PTU,
+        "offering = \"azure-openai/gpt-4o/global-provisioned\"\nreserved = { units = 400, reserved_units = 300, term = \"monthly\" }",
+    );
+    let sc = write(tmp.path(), "split.toml", &text);
+    let out = tmp.path().join("out");
+    run_ok(&sc, &out, &[]);
+    let hourly = std::fs::read_to_string(out.join("hourly.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(hourly.as_bytes());
+    let head = rows.headers().unwrap().clone();
+    let at = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let (dep, reserved, overage) = (
+        at("deployment"),
+        at("cost_reserved_usd"),
+        at("cost_reserved_overage_usd"),
+    );
+    let ptu: Vec<csv::StringRecord> = rows
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[dep] == "ptu")
+        .collect();
+    assert_eq!(ptu.len(), 3);
+    for r in &ptu {
+        assert_eq!(&r[reserved], "206.8600");
+        assert_eq!(&r[overage], "100.0000");
+    }
+    // focus.csv: the reservation's fee (300 units) and the overage (100 units, hourly) add up
+    // to the same bill, billed and effective.
+    let focus = std::fs::read_to_string(out.join("focus.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(focus.as_bytes());
+    let head = rows.headers().unwrap().clone();
+    let at = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let (res, billed, effective, commitment, quantity, price) = (
+        at("ResourceId"),
+        at("BilledCost"),
+        at("EffectiveCost"),
+        at("CommitmentDiscountId"),
+        at("PricingQuantity"),
+        at("ListUnitPrice"),
+    );
+    let (mut b, mut e, mut over, mut purchased) = (0.0, 0.0, 0.0, 0.0);
+    for r in rows.records().map(|r| r.unwrap()) {
+        if &r[res] != "azure-openai/ptu" {
+            continue;
+        }
+        let num = |i: usize| r[i].parse::<f64>().unwrap();
+        b += num(billed);
+        e += num(effective);
+        if r[commitment].is_empty() {
+            assert_eq!((&r[quantity], &r[price]), ("100.000000", "1.000000"));
+            over += num(billed);
+        } else if num(billed) > 0.0 {
+            assert_eq!(&r[quantity], "300.000000");
+            purchased += num(billed);
+        }
+    }
+    assert!((b - 620.58).abs() < 1e-4, "billed {b}");
+    assert!((e - 620.58).abs() < 1e-4, "effective {e}");
+    assert!((over - 300.0).abs() < 1e-6, "overage {over}");
+    assert!((purchased - 320.58).abs() < 1e-4, "reservation {purchased}");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains(
+            "| of which units deployed beyond the reservation (billed at the hourly price) | $300.00 |"
+        ),
+        "{report}"
+    );
+    assert!(report.contains("for the 300 reserved units, the other 100 deployed beyond the reservation at the hourly $1/unit-hour"));
+}
+
+#[test]
+fn reservations_beyond_the_deployment_or_off_azure_are_rejected() {
+    let split = |units: &str, reserved: &str, term: &str, prices: &str| {
+        format!("reserved = {{ units = {units}, reserved_units = {reserved}, tpm_per_unit = 2500, output_weight = 3, term = \"{term}\", max_wait_ms = 200, price_per_unit_hour = {{ {prices} }} }}")
+    };
+    let ptu = "reserved = { units = 15, tpm_per_unit = 2500, output_weight = 3, term = \"monthly\", max_wait_ms = 200, price_per_unit_hour = { monthly = 0.3562 } }";
+    let both = "hourly = 1.0, monthly = 0.3562";
+    // A reservation above the units deployed.
+    rejects(
+        |s| s.replace(ptu, &split("15", "20", "monthly", both)),
+        "deployment[0].reserved.reserved_units",
+        "must be at most units = 15",
+    );
+    // No commitment: nothing to split.
+    rejects(
+        |s| s.replace(ptu, &split("20", "15", "hourly", both)),
+        "deployment[0].reserved.reserved_units",
+        "term \"hourly\" commits to nothing",
+    );
+    // The units beyond the reservation need the hourly price.
+    rejects(
+        |s| s.replace(ptu, &split("20", "15", "monthly", "monthly = 0.3562")),
+        "deployment[0].reserved.reserved_units",
+        "give price_per_unit_hour.hourly",
+    );
+    // Vertex bills its commitment on the GSUs bought.
+    rejects(
+        |s| {
+            let s = s
+                .replace(ptu, &split("20", "15", "monthly", both))
+                .replace(
+                    "name = \"ptu\"\nplatform = \"azure-openai\"\nmodel = \"gpt-4o\"",
+                    "name = \"ptu\"\nplatform = \"vertex-ai\"\nmodel = \"gemini-2.5-flash\"",
+                )
+                .replace(
+                    "model = \"gpt-4o\"\nroute = [\"ptu\", \"paygo\"]",
+                    "model = \"gemini-2.5-flash\"\nroute = [\"ptu\"]",
+                );
+            s[..s.find("[[deployment]]\nname = \"paygo\"").unwrap()].to_string()
+        },
+        "deployment[0].reserved.reserved_units",
+        "platform \"vertex-ai\" bills its commitment on the units bought",
+    );
+}
+
 /// Prompt caching, by hand: one request a second for an hour (deterministic arrivals), each
 /// 1,000 input tokens of which 60% read from the cache and 10% written to it, and 100 output
 /// tokens, at $3 input / $0.30 cached / $3.75 cache write / $15 output per 1M (Claude Sonnet 4
@@ -1388,4 +1512,102 @@ fn import_help_says_what_each_importer_reads() {
     for want in ["strategy.mode", "loadbalance", "retry", "request_timeout"] {
         assert!(text.contains(want), "{want}: {text}");
     }
+}
+
+/// Vertex AI's request types by their routes (docs/model.md 8.3), by hand: one request a second
+/// (deterministic) of 1,000 input + 500 output tokens on one GSU-like unit of 60,000 TPM holds
+/// the unit 1.5 s, so with no queue (`max_queue = 0`, Vertex does not queue) every other request
+/// does not fit. Default (spillover): those go to pay-as-you-go at 1,000 x 0.30 + 500 x 2.50 per
+/// 1M = $0.00155 each. `dedicated`: they get a 429 (no retries: throttled), nothing on demand.
+/// `shared`: every request is pay-as-you-go, and the order is billed all the same ($1 an hour).
+#[test]
+fn vertex_request_types_map_onto_routes() {
+    let scenario = |route: &str| {
+        format!(
+            r#"
+[scenario]
+name = "vertex"
+horizon_hours = 1
+seed = 1
+replications = 1
+
+[client]
+max_attempts = 1
+
+[[class]]
+name = "chat"
+model = "gemini-2.5-flash"
+route = {route}
+arrivals = {{ mean_rps = 1.0, process = "deterministic" }}
+input_tokens = {{ dist = "fixed", value = 1000 }}
+output_tokens = {{ dist = "fixed", value = 500 }}
+
+[[deployment]]
+name = "pt"
+platform = "vertex-ai"
+model = "gemini-2.5-flash"
+latency = {{ median_ms = 300, p99_ms = 300 }}
+reserved = {{ units = 1, tpm_per_unit = 60000, term = "monthly", max_queue = 0, price_per_unit_hour = {{ monthly = 1.0 }} }}
+
+[[deployment]]
+name = "paygo"
+platform = "vertex-ai"
+model = "gemini-2.5-flash"
+latency = {{ median_ms = 300, p99_ms = 300 }}
+on_demand = {{ input_per_1m = 0.30, output_per_1m = 2.50 }}
+"#
+        )
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    // (deployment, requests, rejected, spilled, cost) per hourly.csv row.
+    let run = |name: &str, route: &str| -> Vec<(String, f64, f64, f64, f64)> {
+        let sc = write(tmp.path(), &format!("{name}.toml"), &scenario(route));
+        let out = tmp.path().join(name);
+        run_ok(&sc, &out, &[]);
+        let hourly = std::fs::read_to_string(out.join("hourly.csv")).unwrap();
+        let mut rows = csv::Reader::from_reader(hourly.as_bytes());
+        let head = rows.headers().unwrap().clone();
+        let at = |n: &str| head.iter().position(|h| h == n).unwrap();
+        let cols = [
+            at("requests"),
+            at("rejected_429"),
+            at("spilled_429"),
+            at("cost_total_usd"),
+        ];
+        let dep = at("deployment");
+        rows.records()
+            .map(|r| {
+                let r = r.unwrap();
+                let n = |i: usize| r[cols[i]].parse::<f64>().unwrap();
+                (r[dep].to_string(), n(0), n(1), n(2), n(3))
+            })
+            .collect()
+    };
+    let spill = run("spillover", r#"["pt", "paygo"]"#);
+    let (pt, od) = (&spill[0], &spill[1]);
+    let arrivals = pt.1 + pt.2;
+    assert!(arrivals >= 3599.0, "{arrivals}");
+    assert!(
+        (pt.1 - (arrivals / 2.0).ceil()).abs() < 0.5,
+        "every other request fits: {pt:?}"
+    );
+    assert_eq!(pt.2, pt.3, "each refusal spills");
+    assert_eq!(od.1, pt.3, "spilled requests are served on demand");
+    assert!((od.4 - 0.00155 * od.1).abs() < 1e-4, "{od:?}");
+    assert!((pt.4 - 1.0).abs() < 1e-9);
+    let dedicated = run("dedicated", r#"["pt"]"#);
+    let (pt, od) = (&dedicated[0], &dedicated[1]);
+    assert_eq!(
+        (pt.2 > 1700.0, pt.3),
+        (true, 0.0),
+        "429s, nothing spills: {pt:?}"
+    );
+    assert_eq!((od.1, od.4), (0.0, 0.0));
+    let shared = run("shared", r#"["paygo"]"#);
+    let (pt, od) = (&shared[0], &shared[1]);
+    assert_eq!((pt.1, pt.4), (0.0, 1.0), "the order is billed unused");
+    assert!(
+        (od.4 - 0.00155 * od.1).abs() < 1e-4 && od.1 >= 3599.0,
+        "{od:?}"
+    );
 }

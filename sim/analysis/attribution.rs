@@ -82,7 +82,7 @@ fn split(sc: &Scenario, pooled: &RepMetrics, reps: f64, d: usize) -> DeploymentS
             0.0,
         ),
         Pool::Reserved(r) => {
-            let total = r.units as f64 * r.unit_hour_price() * pooled.hours as f64;
+            let total = r.hour_cost() * pooled.hours as f64;
             let capacity = r.slots() as f64 * sc.horizon_us() as f64 * reps;
             let used: Vec<f64> = (0..nc)
                 .map(|c| total * cell(c).busy_us as f64 / capacity)

@@ -12,6 +12,9 @@ pub struct HourCost {
     /// The part of `on_demand` paid for input tokens read from or written to the prompt cache.
     pub cached: f64,
     pub reserved: f64,
+    /// The part of `reserved` paid at the hourly price for units deployed beyond the
+    /// reservation (`reserved_units` below `units`).
+    pub overage: f64,
 }
 
 impl HourCost {
@@ -27,9 +30,11 @@ pub fn hour_cost(d: &Deployment, cell: &HourCell) -> HourCost {
             on_demand: o.cost(&cell.tokens()),
             cached: o.cached_cost(&cell.tokens()),
             reserved: 0.0,
+            overage: 0.0,
         },
         Pool::Reserved(r) => HourCost {
-            reserved: r.units as f64 * r.unit_hour_price(),
+            reserved: r.hour_cost(),
+            overage: r.overage_hour_cost(),
             ..HourCost::default()
         },
     }
@@ -48,9 +53,11 @@ pub fn deployment_totals(sc: &Scenario, m: &RepMetrics) -> Vec<HourCost> {
                 on_demand: o.cost(&s.tokens()),
                 cached: o.cached_cost(&s.tokens()),
                 reserved: 0.0,
+                overage: 0.0,
             },
             Pool::Reserved(r) => HourCost {
-                reserved: r.units as f64 * r.unit_hour_price() * m.hours as f64,
+                reserved: r.hour_cost() * m.hours as f64,
+                overage: r.overage_hour_cost() * m.hours as f64,
                 ..HourCost::default()
             },
         })

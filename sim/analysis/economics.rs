@@ -516,6 +516,7 @@ mod tests {
         };
         let r = Reserved {
             units: 15,
+            reserved_units: 15,
             min_units: 15,
             unit_step: 5,
             tpm_per_unit: 2500.0,

@@ -535,7 +535,7 @@ impl Measured {
             .deployments
             .iter()
             .map(|d| match &d.pool {
-                Pool::Reserved(r) => r.units as f64 * r.unit_hour_price() * hours,
+                Pool::Reserved(r) => r.hour_cost() * hours,
                 Pool::OnDemand(_) => 0.0,
             })
             .sum();

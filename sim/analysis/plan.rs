@@ -351,7 +351,15 @@ fn configure(base: &Scenario, r: usize, mode: Mode, units: u32) -> Scenario {
     match mode {
         Mode::ReservedSpillover | Mode::ReservedOnly => {
             if let Pool::Reserved(p) = &mut sc.deployments[r].pool {
+                // A reservation smaller than the deployment stays as given (never above the
+                // units deployed); otherwise the reservation is the deployment.
+                let split = p.reserved_units < p.units;
                 p.units = units;
+                p.reserved_units = if split {
+                    p.reserved_units.min(units)
+                } else {
+                    units
+                };
             }
             if mode == Mode::ReservedOnly {
                 for c in &mut sc.classes {
@@ -491,18 +499,19 @@ impl<'a> Planner<'a> {
                         Pool::Reserved(r) => r,
                         Pool::OnDemand(_) => unreachable!(),
                     };
-                    let simulated = r.units as f64 * r.unit_hour_price() * hours;
+                    let simulated = r.hour_cost() * hours;
                     self.spec
                         .terms
                         .iter()
                         .map(|t| {
                             let price = r.price_per_unit_hour[t];
+                            // The reservation at term t; units beyond it stay hourly.
+                            let at_term = r.reserved_units as f64 * price * hours
+                                + r.overage_hour_cost() * hours;
                             let v: Vec<f64> = reps
                                 .iter()
                                 .map(|o| {
-                                    (o.total_usd() - simulated + units as f64 * price * hours)
-                                        / hours
-                                        * HOURS_PER_MONTH
+                                    (o.total_usd() - simulated + at_term) / hours * HOURS_PER_MONTH
                                 })
                                 .collect();
                             (

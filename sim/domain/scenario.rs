@@ -373,7 +373,12 @@ pub struct OnDemand {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reserved {
+    /// Units deployed: the pool's capacity.
     pub units: u32,
+    /// The part of `units` covered by a reservation, billed at the `term` price; the rest
+    /// (deployed beyond the reservation) is billed at the `hourly` price (Azure's rule).
+    /// Equal to `units` unless the scenario gives `reserved_units`.
+    pub reserved_units: u32,
     /// The smallest number of units the vendor sells (Azure global PTUs: 15).
     pub min_units: u32,
     /// Units come in steps of this size above `min_units` (Azure global PTUs: 5).
@@ -452,6 +457,29 @@ impl Reserved {
             .copied()
             .unwrap_or(0.0)
     }
+    /// Units deployed beyond the reservation, billed at the hourly price.
+    pub fn overage_units(&self) -> u32 {
+        self.units.saturating_sub(self.reserved_units)
+    }
+    /// USD per hour for the units deployed beyond the reservation: `overage_units` at the
+    /// `hourly` price (validation makes sure it is priced when there are any).
+    pub fn overage_hour_cost(&self) -> f64 {
+        match self.overage_units() {
+            0 => 0.0,
+            n => n as f64 * self.price_per_unit_hour.get(HOURLY).copied().unwrap_or(0.0),
+        }
+    }
+    /// USD per hour for the reservation alone: `reserved_units` at the term's price.
+    pub fn reservation_hour_cost(&self) -> f64 {
+        self.reserved_units as f64 * self.unit_hour_price()
+    }
+    /// USD per hour for the whole pool: the reservation plus the units beyond it.
+    pub fn hour_cost(&self) -> f64 {
+        match self.overage_units() {
+            0 => self.reservation_hour_cost(),
+            _ => self.reservation_hour_cost() + self.overage_hour_cost(),
+        }
+    }
     /// The hours `term` commits to, or None when it commits to nothing (billed by the hour).
     pub fn term_hours(&self, term: &str) -> Option<f64> {
         self.term_hours.get(term).copied().filter(|h| *h > 0.0)
@@ -462,6 +490,16 @@ impl Reserved {
 /// always knew, with their hours (a month is 730 h = 8,760 / 12, a year 8,760 h; `hourly`
 /// commits to nothing). Any other term is data: the catalog lists each offering's terms with
 /// their hours, and a scenario gives `term_hours` for a term of its own.
+/// The no-commitment term: units deployed beyond a reservation are billed at its price.
+pub const HOURLY: &str = "hourly";
+
+/// Platforms whose reservations are bought apart from deployments, so a deployment may hold
+/// more units than its reservation covers (`reserved_units` below `units`). Azure: "If the
+/// provisioned deployments exceed the reserved amount, the excess is billed at the hourly rate"
+/// (Microsoft Learn, "Provisioned throughput unit (PTU) costs and billing"). Bedrock and Vertex
+/// bill their commitment on the units bought; `custom` is not checked.
+pub const RESERVATION_SPLIT_PLATFORMS: &[&str] = &["azure-openai", "custom"];
+
 pub const KNOWN_TERMS: &[(&str, f64)] = &[
     ("hourly", 0.0),
     ("monthly", 730.0),

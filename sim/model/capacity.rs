@@ -463,6 +463,7 @@ mod tests {
     fn reserved(units: u32, tpm: f64, max_queue: Option<u32>) -> Reserved {
         Reserved {
             units,
+            reserved_units: units,
             min_units: 1,
             unit_step: 1,
             tpm_per_unit: tpm,

@@ -11,6 +11,8 @@
 //!   time it used (CommitmentDiscountStatus "Used") and one for the rest
 //!   ("Unused", ConsumedQuantity null). The spec's reservation examples bill
 //!   the same way: BilledCost on the purchase, EffectiveCost on covered usage.
+//!   Units deployed beyond the reservation (`reserved_units` below `units`) are
+//!   one more "Usage" row at the hourly price, outside the commitment.
 //!
 //! So BilledCost and EffectiveCost each add up to hourly.csv's cost. The rows
 //! are dated from `[scenario] start_date` (simulated hour 0 is 00:00 UTC that
@@ -172,7 +174,12 @@ impl Charge<'_> {
     fn field(&self, col: &str, sc: &Scenario, dep: &Deployment, hour: &Hour) -> String {
         let (prov, service) = provider(&dep.platform);
         let cd = self.commitment.as_ref();
-        let term = cd.map(|c| c.reserved.term.as_str()).unwrap_or_default();
+        // A reserved-unit row outside the commitment is the hourly overage.
+        let term = match (cd, self.tokens) {
+            (Some(c), _) => c.reserved.term.as_str(),
+            (None, None) => crate::domain::HOURLY,
+            (None, Some(_)) => "",
+        };
         let sku = match self.tokens {
             Some(kind) => format!("{}/{kind}-tokens", dep.model),
             None => format!("{}/reserved-unit", dep.model),
@@ -235,7 +242,7 @@ impl Charge<'_> {
             "ServiceName" => service.into(),
             "ServiceSubcategory" => "Generative AI".into(),
             "SkuId" => sku,
-            "SkuPriceId" if cd.is_some() => format!("{sku}/{term}"),
+            "SkuPriceId" if !term.is_empty() => format!("{sku}/{term}"),
             "SkuPriceId" => sku,
             "SkuMeter" => match self.tokens {
                 Some("input") => "Input Tokens",
@@ -365,7 +372,8 @@ fn reserved_charges<'a>(
         .get("hourly")
         .copied()
         .unwrap_or(price);
-    let units = r.units as f64;
+    // The reservation covers `reserved_units` (all the units unless the scenario splits them).
+    let units = r.reserved_units as f64;
     let fee = units * price;
     out.push(Charge {
         purchase: true,
@@ -431,6 +439,29 @@ fn reserved_charges<'a>(
     }
     let idle = units * (1.0 - used * scale).max(0.0);
     out.push(amortised(idle, "Unused", false, "{}".into(), "unused"));
+    // Units deployed beyond the reservation: a charge of their own at the hourly price, not
+    // covered by the commitment (Azure bills them so).
+    let over = r.overage_units();
+    if over > 0 {
+        let hourly = r.overage_hour_cost() / over as f64;
+        out.push(Charge {
+            purchase: false,
+            billed: r.overage_hour_cost(),
+            effective: r.overage_hour_cost(),
+            list_unit: hourly,
+            contracted_unit: hourly,
+            pricing_quantity: over as f64,
+            pricing_unit: RESERVED_UNIT,
+            consumed: Some((over as f64, RESERVED_UNIT)),
+            commitment: None,
+            tokens: None,
+            description: format!(
+                "{model} units deployed beyond the reservation ({over} of {}), billed hourly",
+                r.units
+            ),
+            tags: "{}".into(),
+        });
+    }
 }
 
 #[cfg(test)]

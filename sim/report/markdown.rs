@@ -302,6 +302,22 @@ fn headline(o: &mut String, sc: &Scenario, s: &Summary) {
         "| reserved cost (billed whether used or not) | {} |",
         usd_ci(&s.cost.reserved_usd)
     );
+    // The same every replication: units deployed beyond a reservation, at the hourly price.
+    let overage: f64 = sc
+        .deployments
+        .iter()
+        .map(|d| match &d.pool {
+            Pool::Reserved(r) => r.overage_hour_cost() * sc.horizon_hours as f64,
+            Pool::OnDemand(_) => 0.0,
+        })
+        .sum();
+    if overage > 0.0 {
+        let _ = writeln!(
+            o,
+            "| of which units deployed beyond the reservation (billed at the hourly price) | {} |",
+            usd_cents(overage)
+        );
+    }
     let _ = writeln!(
         o,
         "| effective cost per 1M tokens (input + output) | {} |",
@@ -570,7 +586,7 @@ fn deployment_assumptions(o: &mut String, sc: &Scenario) {
                 100.0 * p.max_pool_utilization,
             ),
             Pool::Reserved(r) => format!(
-                "reserved: {} units × {} input-equivalent TPM (output weight {}{}), {} slots ({} per unit: an assumption that shapes how waits build up, not prefill speed; see docs/model.md), term `{}` at ${}/unit-hour (${:.2}/hour billed whether used or not); queue bound {}, wait bound {}",
+                "reserved: {} units × {} input-equivalent TPM (output weight {}{}), {} slots ({} per unit: an assumption that shapes how waits build up, not prefill speed; see docs/model.md), term `{}` at ${}/unit-hour{} (${:.2}/hour billed whether used or not); queue bound {}, wait bound {}",
                 r.units,
                 r.tpm_per_unit,
                 r.output_weight,
@@ -579,7 +595,15 @@ fn deployment_assumptions(o: &mut String, sc: &Scenario) {
                 r.concurrency_per_unit,
                 r.term,
                 r.unit_hour_price(),
-                r.units as f64 * r.unit_hour_price(),
+                match r.overage_units() {
+                    0 => String::new(),
+                    n => format!(
+                        " for the {} reserved units, the other {n} deployed beyond the reservation at the hourly ${}/unit-hour",
+                        r.reserved_units,
+                        r.overage_hour_cost() / n as f64
+                    ),
+                },
+                r.hour_cost(),
                 r.max_queue.map(|q| q.to_string()).unwrap_or("none".into()),
                 r.max_wait_us.map(|w| format!("{} ms", w as f64 / 1000.0)).unwrap_or("none".into()),
             ),

@@ -550,7 +550,7 @@ fn resilience(sc: &Scenario, pooled: &RepMetrics, reps: &[RepDigest]) -> Resilie
     let standby_reserved_usd = standby_idx
         .iter()
         .map(|&d| match &sc.deployments[d].pool {
-            Pool::Reserved(r) => r.units as f64 * r.unit_hour_price() * sc.horizon_hours as f64,
+            Pool::Reserved(r) => r.hour_cost() * sc.horizon_hours as f64,
             Pool::OnDemand(_) => 0.0,
         })
         .fold(0.0, |a, b| a + b);

@@ -163,6 +163,8 @@ pub struct HourlyRow {
     /// The part of `cost_on_demand` paid for cached and cache-written input.
     pub cost_cached: f64,
     pub cost_reserved: f64,
+    /// The part of `cost_reserved` paid hourly for units deployed beyond the reservation.
+    pub cost_overage: f64,
     pub utilization: Option<f64>,
     pub rejected: f64,
     pub spilled: f64,
@@ -189,6 +191,7 @@ pub fn hourly_rows(sc: &Scenario, replications: usize, pooled: &RepMetrics) -> V
                 cost_on_demand: cost.on_demand / reps,
                 cost_cached: cost.cached / reps,
                 cost_reserved: cost.reserved,
+                cost_overage: cost.overage,
                 utilization: hour_utilization(dep, cell).map(|u| u / reps),
                 rejected: cell.rejected as f64 / reps,
                 spilled: cell.spilled as f64 / reps,
@@ -231,6 +234,7 @@ pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError>
                 fixed(r.cached_input_tokens, 1),
                 fixed(r.cache_write_tokens, 1),
                 fixed(r.cost_cached, 4),
+                fixed(r.cost_overage, 4),
             ],
         )?;
     }
@@ -293,7 +297,7 @@ pub fn cost_by_tag(
                     }
                 }
                 Pool::Reserved(r) => {
-                    let hour_cost = r.units as f64 * r.unit_hour_price();
+                    let hour_cost = r.hour_cost();
                     let capacity =
                         r.slots() as f64 * crate::model::engine::US_PER_HOUR as f64 * reps;
                     let mut used = 0.0;

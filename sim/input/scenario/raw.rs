@@ -234,6 +234,8 @@ pub struct RawOnDemand {
 #[serde(deny_unknown_fields)]
 pub struct RawReserved {
     pub units: f64,
+    /// The part of `units` a reservation covers (Azure); the rest is billed hourly.
+    pub reserved_units: Option<f64>,
     pub min_units: Option<f64>,
     pub unit_step: Option<f64>,
     pub tpm_per_unit: f64,

@@ -6,8 +6,8 @@ use crate::domain::limits::{MAX_HORIZON_HOURS, MAX_SLOTS, MAX_TRACKED_QUEUE};
 use crate::domain::traffic::shape_profile;
 use crate::domain::{
     known_term_hours, ClientPolicy, Cooldown, Deployment, Gateway, Jitter, Latency, LiteCooldown,
-    LiteLlm, OnDemand, Outage, OutageEffect, OutageSchedule, Pool, Reserved, Strategy, KNOWN_TERMS,
-    STRATEGIES,
+    LiteLlm, OnDemand, Outage, OutageEffect, OutageSchedule, Pool, Reserved, Strategy, HOURLY,
+    KNOWN_TERMS, RESERVATION_SPLIT_PLATFORMS, STRATEGIES,
 };
 use crate::error::InputError;
 use crate::input::document::{ms_to_us, Checker};
@@ -376,7 +376,22 @@ pub(super) fn validate_deployment(
     };
     let pool = match (&d.on_demand, &d.reserved) {
         (Some(o), None) => Pool::OnDemand(validate_on_demand(c, &format!("{p}.on_demand"), o)?),
-        (None, Some(r)) => Pool::Reserved(validate_reserved(c, &format!("{p}.reserved"), r)?),
+        (None, Some(r)) => {
+            let res = validate_reserved(c, &format!("{p}.reserved"), r)?;
+            if res.overage_units() > 0
+                && !RESERVATION_SPLIT_PLATFORMS.contains(&d.platform.as_str())
+            {
+                return Err(c.err(
+                    format!("{p}.reserved.reserved_units"),
+                    format!(
+                        "platform \"{}\" bills its commitment on the units bought; only {} sell reservations apart from deployments (units deployed beyond the reservation billed hourly): leave reserved_units out",
+                        d.platform,
+                        RESERVATION_SPLIT_PLATFORMS.join(", ")
+                    ),
+                ));
+            }
+            Pool::Reserved(res)
+        }
         _ => {
             return Err(c.err(
                 p,
@@ -579,6 +594,7 @@ fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, 
         ));
     }
     let term_hours = validate_terms(c, p, r)?;
+    let reserved_units = validate_reserved_units(c, p, r, units, &term_hours)?;
     let max_queue = r
         .max_queue
         .map(|v| {
@@ -604,6 +620,7 @@ fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, 
         .transpose()?;
     Ok(Reserved {
         units,
+        reserved_units,
         min_units,
         unit_step,
         tpm_per_unit,
@@ -616,6 +633,51 @@ fn validate_reserved(c: &Checker, p: &str, r: &RawReserved) -> Result<Reserved, 
         max_queue,
         max_wait_us,
     })
+}
+
+/// `reserved_units`: at most `units` (a reservation beyond the deployment is not a deployment
+/// llmcap can run), and below it only on a committed term with an `hourly` price for the rest.
+fn validate_reserved_units(
+    c: &Checker,
+    p: &str,
+    r: &RawReserved,
+    units: u32,
+    term_hours: &BTreeMap<String, f64>,
+) -> Result<u32, InputError> {
+    let Some(v) = r.reserved_units else {
+        return Ok(units);
+    };
+    let kp = format!("{p}.reserved_units");
+    let reserved = c.whole(&kp, v, 0)?;
+    if reserved > units {
+        return Err(c.err(
+            kp,
+            format!(
+                "must be at most units = {units} (the units deployed; a reservation covers deployed units only), got {reserved}"
+            ),
+        ));
+    }
+    if reserved < units {
+        if term_hours.get(&r.term).copied().unwrap_or(0.0) == 0.0 {
+            return Err(c.err(
+                kp,
+                format!(
+                    "term \"{}\" commits to nothing, so there is no reservation to cover part of the units: choose a committed term or leave reserved_units out",
+                    r.term
+                ),
+            ));
+        }
+        if !r.price_per_unit_hour.contains_key(HOURLY) {
+            return Err(c.err(
+                kp,
+                format!(
+                    "{} units deployed beyond the reservation are billed at the hourly price: give price_per_unit_hour.hourly",
+                    units - reserved
+                ),
+            ));
+        }
+    }
+    Ok(reserved)
 }
 
 /// The longest commitment a term may state: ten years (vendors sell at most three).
