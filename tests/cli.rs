@@ -1611,3 +1611,80 @@ on_demand = {{ input_per_1m = 0.30, output_per_1m = 2.50 }}
         "{od:?}"
     );
 }
+
+/// Service tiers are offerings of their own (docs/model.md 10): OpenAI flex processing of
+/// o4-mini bills Batch API rates, $0.55 input and $2.20 output per 1M, so one request a second
+/// for an hour of 1,000 input + 100 output tokens costs 1,000 x 0.55 + 100 x 2.20 = 770 per 1M
+/// = $0.00077 a request. A tier the platform does not sell for the model is an unknown
+/// offering (exit 2 naming deployment[0].offering).
+#[test]
+fn a_flex_tier_bills_its_own_prices() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = |offering: &str| {
+        format!(
+            r#"
+[scenario]
+name = "flex"
+horizon_hours = 1
+seed = 1
+replications = 1
+
+[[class]]
+name = "evals"
+model = "o4-mini"
+route = ["flex"]
+arrivals = {{ mean_rps = 1.0, process = "deterministic" }}
+input_tokens = {{ dist = "fixed", value = 1000 }}
+output_tokens = {{ dist = "fixed", value = 100 }}
+
+[[deployment]]
+name = "flex"
+offering = "{offering}"
+"#
+        )
+    };
+    let sc = write(tmp.path(), "flex.toml", &text("openai/o4-mini/flex"));
+    let out = tmp.path().join("out");
+    run_ok(&sc, &out, &[]);
+    let hourly = std::fs::read_to_string(out.join("hourly.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(hourly.as_bytes());
+    let head = rows.headers().unwrap().clone();
+    let rec = rows.records().next().unwrap().unwrap();
+    let col = |name: &str| -> f64 {
+        rec[head.iter().position(|h| h == name).unwrap()]
+            .parse()
+            .unwrap()
+    };
+    let n = col("requests");
+    assert!(n >= 3599.0, "{n}");
+    let cost = col("cost_on_demand_usd");
+    assert!(
+        (cost - 0.00077 * n).abs() < 1e-3,
+        "{cost} vs {}",
+        0.00077 * n
+    );
+    llmcap()
+        .args(["catalog", "--platform", "openai"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "openai/o4-mini/flex: o4-mini, on-demand, flex tier",
+        ))
+        .stdout(predicate::str::contains(
+            "openai/gpt-4o/priority: gpt-4o, on-demand, priority tier",
+        ));
+    let bad = write(
+        tmp.path(),
+        "bad.toml",
+        &text("openai/gpt-4o/flex").replace("o4-mini", "gpt-4o"),
+    );
+    llmcap()
+        .args(["validate", bad.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.toml"))
+        .stderr(predicate::str::contains("deployment[0].offering"))
+        .stderr(predicate::str::contains(
+            "unknown offering \"openai/gpt-4o/flex\"",
+        ));
+}

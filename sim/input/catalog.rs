@@ -162,6 +162,11 @@ pub struct Offering {
     pub regions: Sourced<Vec<String>>,
     /// Where a request may be served: one of [`SCOPES`] (`llmcap catalog --check` requires it).
     pub scope: Option<Sourced<String>>,
+    /// The vendor's service tier of an on-demand offering: one of [`TIERS`]; left out, the
+    /// standard tier. Priority and flex offerings are sold next to the standard one of the
+    /// same model, with their own prices and latency; `pick` compares standard tiers only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Sourced<String>>,
     pub context_tokens: Option<Sourced<f64>>,
     pub max_output_tokens: Option<Sourced<f64>>,
     pub latency: OfferingLatency,
@@ -175,6 +180,11 @@ pub struct Offering {
 /// geography or data zone ("geography": Azure Data Zones, Bedrock geographic cross-region
 /// profiles), or anywhere the vendor operates ("global").
 pub const SCOPES: &[&str] = &["region", "geography", "global"];
+
+/// The service tiers an on-demand offering may state: "standard" (the default), "priority"
+/// (a premium for faster, steadier service: OpenAI priority processing) and "flex" (a discount
+/// for slower service that may be refused: OpenAI flex processing).
+pub const TIERS: &[&str] = &["standard", "priority", "flex"];
 
 /// The lifecycle stages an offering's `lifecycle.status` may state.
 pub const LIFECYCLE_STATUSES: &[&str] = &["available", "deprecated", "retired"];
@@ -575,6 +585,7 @@ impl Catalog {
                         "is missing: region, geography or global, with a source",
                     ),
                 }
+                c.tier(&at, o);
                 for (k, v) in [
                     ("context_tokens", &o.context_tokens),
                     ("max_output_tokens", &o.max_output_tokens),
@@ -745,6 +756,21 @@ impl Check<'_> {
     }
 
     /// An offering's TTFT profile: positive, p99 at least the median.
+    /// An offering's service tier, when stated: sourced, one of [`TIERS`], on-demand only.
+    fn tier(&mut self, at: &str, o: &Offering) {
+        let Some(v) = &o.tier else {
+            return;
+        };
+        self.sourced(&format!("{at}.tier"), v);
+        self.one_of(&format!("{at}.tier"), &v.value, TIERS);
+        if o.kind != "on_demand" {
+            self.bad(
+                format!("{at}.tier"),
+                "a service tier is stated on on-demand offerings only",
+            );
+        }
+    }
+
     fn latency(&mut self, at: &str, l: &OfferingLatency) {
         self.number(&format!("{at}.latency.median_ms"), &l.median_ms, 0.0, 3.6e6);
         self.number(
@@ -885,6 +911,10 @@ fn valid_date(d: &str) -> bool {
 }
 
 impl Offering {
+    /// The service tier ([`TIERS`]): "standard" unless the offering states another.
+    pub fn tier(&self) -> &str {
+        self.tier.as_ref().map_or("standard", |t| t.value.as_str())
+    }
     /// The deployment keys this offering supplies, as a TOML table in the
     /// shape of a scenario `[[deployment]]` (the scenario's own keys win).
     pub fn deployment_table(&self, platform: &str) -> toml::Table {

@@ -83,8 +83,12 @@ fn offering_head(platform: &str, x: &Offering, date: &str) -> String {
         || "lifecycle not stated".to_string(),
         |l| l.status_at(date).describe(),
     );
+    let tier = match x.tier() {
+        "standard" => String::new(),
+        t => format!(", {t} tier"),
+    };
     format!(
-        "  {platform}/{}: {}, {}, {scope}, {lifecycle}",
+        "  {platform}/{}: {}, {}{tier}, {scope}, {lifecycle}",
         x.id,
         x.model,
         x.kind.replace('_', "-")

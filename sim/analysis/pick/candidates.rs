@@ -256,11 +256,16 @@ pub fn routes(
             }
             // Available before deprecated, then the cheapest.
             let deprecated = |o: &Offering| lifecycle(o, date) != Lifecycle::Available;
-            let od = of.iter().filter(|o| o.on_demand.is_some()).min_by(|a, b| {
-                deprecated(a)
-                    .cmp(&deprecated(b))
-                    .then(od_price(a, w).total_cmp(&od_price(b, w)))
-            });
+            // Standard tiers only: a flex tier is cheaper but sheddable, a priority tier a
+            // premium, neither what a workload profile asks for.
+            let od = of
+                .iter()
+                .filter(|o| o.on_demand.is_some() && o.tier() == "standard")
+                .min_by(|a, b| {
+                    deprecated(a)
+                        .cmp(&deprecated(b))
+                        .then(od_price(a, w).total_cmp(&od_price(b, w)))
+                });
             let res = of.iter().filter(|o| o.reserved.is_some()).min_by(|a, b| {
                 deprecated(a)
                     .cmp(&deprecated(b))

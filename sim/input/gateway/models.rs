@@ -169,7 +169,9 @@ pub fn offering<'c>(
 ) -> Option<(String, &'c Offering, bool)> {
     let candidates: Vec<&Offering> = catalog
         .offerings()
-        .filter(|(p, o)| p.id == platform && o.model == model && o.kind == kind)
+        .filter(|(p, o)| {
+            p.id == platform && o.model == model && o.kind == kind && o.tier() == "standard"
+        })
         .map(|(_, o)| o)
         .collect();
     let by_region = region.and_then(|r| {
