@@ -27,6 +27,7 @@ use llmcap::report::{
 mod calibrate;
 mod frontier;
 mod gateway;
+mod ladder;
 mod run;
 mod shard;
 mod sweep;
@@ -239,6 +240,7 @@ impl SimOptions {
             horizon_hours: self.horizon_hours,
             start_date: None,
             plan: false,
+            horizon_months: None,
         }
     }
 
@@ -314,6 +316,18 @@ pub struct PlanArgs {
     /// `auto/N` reads I from a Kubernetes Indexed Job or an AWS Batch array job.
     #[arg(long, value_name = "I/N|auto|auto/N", allow_hyphen_values = true)]
     pub shard: Option<String>,
+    /// Plan a commitment ladder instead: which units to buy on which term, and when, month
+    /// by month (ladder.md, ladder.csv, ladder.png; docs/model.md 12.4.1).
+    #[arg(long, conflicts_with = "shard")]
+    pub ladder: bool,
+    /// Months the ladder covers, 12 to 36; sets the horizon to that many months from
+    /// start_date [default: the horizon's whole months].
+    #[arg(long, requires = "ladder", value_name = "N", value_parser = clap::value_parser!(u32).range(12..=36))]
+    pub months: Option<u32>,
+    /// Hours simulated from each month's first day to find its requirement, 24 to 672
+    /// [default: 168, a week].
+    #[arg(long, requires = "ladder", value_name = "H", value_parser = clap::value_parser!(u32).range(24..=672))]
+    pub sample_hours: Option<u32>,
     #[command(flatten)]
     pub traces: TraceArgs,
     #[command(flatten)]
@@ -705,6 +719,9 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
         Some(text) => Some(shard::spec(text)?),
         None => None,
     };
+    if a.ladder {
+        return ladder::ladder(a);
+    }
     let overrides = Overrides {
         plan: true,
         ..a.sim.overrides()

@@ -13,6 +13,7 @@ mod failover;
 mod frontier;
 mod fuzz_smoke;
 mod import;
+mod ladder;
 mod layout;
 mod limits;
 mod litellm;

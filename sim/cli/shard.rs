@@ -507,6 +507,7 @@ fn overrides(m: &ShardManifest) -> Overrides {
         horizon_hours: m.work.horizon_hours,
         start_date: m.work.start_date.clone(),
         plan: m.work.command == "plan",
+        horizon_months: None,
     }
 }
 

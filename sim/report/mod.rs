@@ -11,6 +11,7 @@ pub mod diff;
 pub mod fit;
 pub mod focus;
 pub mod frontier;
+pub mod ladder;
 pub mod litellm;
 pub mod markdown;
 pub mod output;

@@ -28,7 +28,7 @@ pub mod solve;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
-use crate::analysis::plan::{fewest, Evaluated, Mode, PlanSpec};
+use crate::analysis::plan::{fewest, ClassSla, Evaluated, Mode, PlanSpec};
 use crate::domain::time::{self, HOURS_PER_MONTH};
 use crate::domain::{Growth, OutageSchedule, Pool, Reserved, Scenario};
 use crate::error::{InputError, ValueError};
@@ -125,13 +125,16 @@ pub struct Strategy {
     pub after_window_usd: f64,
     /// Whether every month meets the SLA.
     pub meets_sla: bool,
+    /// Committed (in and after the window) plus on-demand, $.
+    pub total_usd: f64,
 }
 
 impl Strategy {
-    pub fn total_usd(&self) -> f64 {
-        self.reserved_usd.iter().sum::<f64>()
+    fn totalled(mut self) -> Self {
+        self.total_usd = self.reserved_usd.iter().sum::<f64>()
             + self.on_demand_usd.iter().sum::<f64>()
-            + self.after_window_usd
+            + self.after_window_usd;
+        self
     }
     /// The whole bill of month `m`.
     pub fn month_usd(&self, m: usize) -> f64 {
@@ -174,6 +177,8 @@ pub struct Purchase {
 /// Everything `plan --ladder` found.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LadderResult {
+    /// The SLA each class was planned for.
+    pub sla: Vec<ClassSla>,
     pub deployment: String,
     pub terms: Vec<LadderTerm>,
     pub months: Vec<MonthNeed>,
@@ -347,6 +352,21 @@ pub fn ladder(
         needs,
         spec.max_units,
     );
+    out.sla = sc
+        .classes
+        .iter()
+        .filter_map(|c| {
+            let (percentile, ttft_ms) = match spec.sla {
+                Some(t) => (t.percentile, t.ttft_ms),
+                None => c.sla.map(|s| (s.percentile, s.ttft_us as f64 / 1000.0))?,
+            };
+            Some(ClassSla {
+                class: c.name.clone(),
+                percentile,
+                ttft_ms,
+            })
+        })
+        .collect();
     out.sample_hours = sample_hours;
     out.replications = sc.replications;
     out.input_failure = input_failure;
@@ -397,7 +417,7 @@ pub fn decide(
                 possible,
             )
         })
-        .min_by(|a, b| a.1.total_usd().total_cmp(&b.1.total_usd()));
+        .min_by(|a, b| a.1.total_usd.total_cmp(&b.1.total_usd));
     strategies.extend(peak_now.map(|p| p.1));
     if let Some(t) = cheapest_monthly(&terms) {
         let name = format!("re-plan monthly ({})", terms[t].name);
@@ -416,21 +436,26 @@ pub fn decide(
         );
     }
     if !needs.is_empty() && needs.iter().all(|n| n.on_demand.is_some()) {
-        strategies.push(Strategy {
-            kind: Kind::OnDemand,
-            name: "all on-demand".into(),
-            purchases: Vec::new(),
-            held: vec![vec![0; terms.len()]; needs.len()],
-            reserved_usd: vec![0.0; needs.len()],
-            on_demand_usd: needs
-                .iter()
-                .map(|n| n.on_demand.map_or(0.0, |o| o.0))
-                .collect(),
-            after_window_usd: 0.0,
-            meets_sla: needs.iter().all(|n| n.on_demand.is_some_and(|o| o.1)),
-        });
+        strategies.push(
+            Strategy {
+                kind: Kind::OnDemand,
+                name: "all on-demand".into(),
+                purchases: Vec::new(),
+                held: vec![vec![0; terms.len()]; needs.len()],
+                reserved_usd: vec![0.0; needs.len()],
+                on_demand_usd: needs
+                    .iter()
+                    .map(|n| n.on_demand.map_or(0.0, |o| o.0))
+                    .collect(),
+                after_window_usd: 0.0,
+                meets_sla: needs.iter().all(|n| n.on_demand.is_some_and(|o| o.1)),
+                total_usd: 0.0,
+            }
+            .totalled(),
+        );
     }
     LadderResult {
+        sla: Vec::new(),
         deployment: deployment.to_string(),
         terms,
         months: needs,
@@ -503,7 +528,9 @@ fn priced(
         on_demand_usd,
         after_window_usd: after,
         meets_sla: possible,
-    };
+        total_usd: 0.0,
+    }
+    .totalled();
     (sol, strategy)
 }
 
@@ -656,7 +683,7 @@ mod tests {
         assert_eq!(monthly.name, "re-plan monthly (monthly)");
         assert!((monthly.reserved_usd.iter().sum::<f64>() - 87_600.0).abs() < 1e-6);
         let od = &res.strategies[3];
-        assert!((od.total_usd() - 120_000.0).abs() < 1e-6);
+        assert!((od.total_usd - 120_000.0).abs() < 1e-6);
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub struct Overrides {
     /// The command is `plan`: `[plan] replications`, when given, replaces
     /// `scenario.replications` (unless `replications` above is set).
     pub plan: bool,
+    /// `plan --ladder --months N`: the horizon becomes the N whole months from
+    /// `start_date` (after `start_date` above), replacing `horizon_hours`.
+    pub horizon_months: Option<u32>,
 }
 
 impl Overrides {
@@ -69,6 +72,12 @@ impl Overrides {
             h.start_date = Some(toml::Value::String(date.clone()));
             h.start_weekday = None;
         }
+        if let Some(months) = self.horizon_months {
+            if let Some(start) = start_day(h) {
+                let end = time::month_start(start, months);
+                h.horizon_hours = ((end - start) * 24) as f64;
+            }
+        }
         let plan_reps = if self.plan {
             raw.plan.as_ref().and_then(|p| p.replications)
         } else {
@@ -78,6 +87,26 @@ impl Overrides {
             h.replications = Some(r);
         }
     }
+}
+
+/// The first day of the run as the file (with overrides) gives it, for
+/// counting months before validation; None when `start_date` is not a date
+/// (validation then names it).
+fn start_day(h: &raw::RawHeader) -> Option<i64> {
+    let text = match &h.start_date {
+        Some(toml::Value::String(s)) => s.clone(),
+        Some(toml::Value::Datetime(d)) => d.to_string(),
+        Some(_) => return None,
+        None => {
+            let monday = time::parse_date(time::DEFAULT_START_DATE)?;
+            let w = match &h.start_weekday {
+                Some(w) => WEEKDAYS.iter().position(|d| *d == w.to_lowercase())?,
+                None => 0,
+            };
+            return Some(monday + w as i64);
+        }
+    };
+    time::parse_date(&text)
 }
 
 /// `scenario.start_date` and `scenario.start_weekday`: the date of simulated

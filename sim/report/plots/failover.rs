@@ -10,13 +10,11 @@ use std::path::Path;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    ceil_125, chart_err, draw_stacks, floor_125, house_style, label_style, log_ticks,
+    ceil_125, chart_err, draw_stacks, finish_panel, floor_125, house_style, log_ticks,
     redraw_swatches, Area, Bucket, Canvas, DrawError, HourAxis, LegendEntry, LinearAxis, Series,
-    Swatch, SwatchArt, Ticked, AXIS_COLOR, AXIS_DESC_SIZE, MARGIN, MARGIN_RIGHT, PALETTE,
-    TEXT_COLOR, X_LABEL_AREA, Y_LABEL_AREA,
+    Swatch, SwatchArt, Ticked, MARGIN, MARGIN_RIGHT, PALETTE, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 use crate::format::ms;
@@ -464,24 +462,6 @@ fn shade_outages<Y: plotters::coord::ranged1d::Ranged<ValueType = f64>>(
         i = j;
     }
     Ok(())
-}
-
-/// The panel's heading above its top left corner, and a frame line along the
-/// bottom of an upper panel (which has no x axis of its own).
-fn finish_panel<Y: plotters::coord::ranged1d::Ranged<ValueType = f64>>(
-    root: &Area<'_>,
-    chart: &ChartContext<'_, BitMapBackend<'_>, Cartesian2d<Ticked<RangedCoordf64>, Y>>,
-    heading: &str,
-    x_labels: u32,
-) -> Result<(), DrawError> {
-    let (xs, ys) = chart.plotting_area().get_pixel_range();
-    super::record_axes((&xs, &ys), x_labels, Y_LABEL_AREA, 0);
-    root.draw(&PathElement::new(
-        vec![(xs.start, ys.end - 1), (xs.end - 1, ys.end - 1)],
-        AXIS_COLOR.stroke_width(1),
-    ))?;
-    let style = label_style(AXIS_DESC_SIZE, TEXT_COLOR, HPos::Left, VPos::Bottom);
-    super::put_text(root, heading, &style, (xs.start, ys.start - 8))
 }
 
 /// The p99 axis range: from a 1-2-5 value below the fastest p99 to one above

@@ -41,6 +41,7 @@ pub mod failover;
 pub mod fit;
 pub mod frontier;
 pub mod hourly_cost;
+pub mod ladder;
 pub mod sensitivity;
 pub mod traffic;
 pub mod ttft_cdf;
@@ -782,6 +783,24 @@ pub(crate) fn assert_deterministic(render: impl Fn() -> Result<Vec<u8>, OutputEr
 #[cfg(test)]
 pub(crate) fn save(path: impl AsRef<Path>, png: Result<Vec<u8>, OutputError>) {
     std::fs::write(path, png.expect("chart renders")).expect("chart file written");
+}
+
+/// The panel's heading above its top left corner, and a frame line along the
+/// bottom of an upper panel (which has no x axis of its own).
+fn finish_panel<Y: plotters::coord::ranged1d::Ranged<ValueType = f64>>(
+    root: &Area<'_>,
+    chart: &ChartContext<'_, BitMapBackend<'_>, Cartesian2d<Ticked<RangedCoordf64>, Y>>,
+    heading: &str,
+    x_labels: u32,
+) -> Result<(), DrawError> {
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    record_axes((&xs, &ys), x_labels, Y_LABEL_AREA, 0);
+    root.draw(&PathElement::new(
+        vec![(xs.start, ys.end - 1), (xs.end - 1, ys.end - 1)],
+        AXIS_COLOR.stroke_width(1),
+    ))?;
+    let style = label_style(AXIS_DESC_SIZE, TEXT_COLOR, HPos::Left, VPos::Bottom);
+    put_text(root, heading, &style, (xs.start, ys.start - 8))
 }
 
 #[cfg(test)]

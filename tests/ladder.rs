@@ -1,0 +1,180 @@
+//! `llmcap plan --ladder`: a requirement known by hand month by month, the ladder checked against it, flag errors.
+
+use std::path::Path;
+
+use predicates::prelude::*;
+
+use crate::common::{llmcap, read_json, write};
+
+/// Evenly spaced arrivals, every request the same size, a constant latency and
+/// no queue (as in tests/plan.rs): a request holds a slot for S = (1,000 + 5 x
+/// 125) / (60,000 / 60) = 1.625 s, so at r requests a second ceil(r x 1.625)
+/// units serve every request and one fewer throttles some. The monthly
+/// multipliers set r = 4 x m (whole microseconds between arrivals).
+const MULTIPLIERS: [f64; 12] = [0.5, 1.0, 1.0, 1.25, 1.25, 2.5, 1.0, 1.0, 0.5, 0.5, 1.0, 1.0];
+const SERVICE_S: f64 = 1.625;
+const RATE_RPS: f64 = 4.0;
+
+fn scenario(horizon_hours: u32) -> String {
+    let m: Vec<String> = MULTIPLIERS.iter().map(|v| v.to_string()).collect();
+    format!(
+        r#"
+[scenario]
+name = "ladder"
+horizon_hours = {horizon_hours}
+seed = 5
+replications = 2
+start_date = "2027-01-01"
+
+[client]
+max_attempts = 1
+
+[[class]]
+name = "api"
+model = "m"
+route = ["ptu"]
+sla = {{ ttft_ms = 1000, percentile = 99 }}
+arrivals = {{ process = "deterministic", mean_rps = {RATE_RPS}, growth = {{ multipliers = [{}] }} }}
+input_tokens = {{ dist = "fixed", value = 1000 }}
+output_tokens = {{ dist = "fixed", value = 125 }}
+
+[[deployment]]
+name = "ptu"
+platform = "custom"
+model = "m"
+latency = {{ median_ms = 200, p99_ms = 200, prefill_ms_per_1k_input = 0 }}
+reserved = {{ units = 1, min_units = 1, unit_step = 1, tpm_per_unit = 60000, concurrency_per_unit = 1, output_weight = 5, term = "monthly", max_wait_ms = 0, price_per_unit_hour = {{ hourly = 2.0, monthly = 1.0, yearly = 0.8 }} }}
+"#,
+        m.join(", ")
+    )
+}
+
+fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn the_ladder_of_a_known_requirement_is_the_one_derived_by_hand() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A one-hour horizon: --months 12 sets it to the 12 months from start_date.
+    let sc = write(tmp.path(), "ladder.toml", &scenario(1));
+    let out = tmp.path().join("out");
+    llmcap()
+        .args(["plan", sc.to_str().unwrap(), "--ladder", "--months", "12"])
+        .args(["--sample-hours", "24", "--max-units", "30", "--quiet"])
+        .args(["--out", out.to_str().unwrap()])
+        .assert()
+        .success();
+    for f in ["ladder.csv", "ladder.md", "ladder.json", "ladder.png"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let (header, rows) = csv_rows(&out.join("ladder.csv"));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(rows.len(), 12);
+    // The requirement: ceil(4 x multiplier x 1.625) units.
+    let need: Vec<u32> = MULTIPLIERS
+        .iter()
+        .map(|m| (RATE_RPS * m * SERVICE_S).ceil() as u32)
+        .collect();
+    assert_eq!(need, vec![4, 7, 7, 9, 9, 17, 7, 7, 4, 4, 7, 7]);
+    let got: Vec<u32> = rows
+        .iter()
+        .map(|r| r[col("required_units")].parse().unwrap())
+        .collect();
+    assert_eq!(got, need);
+    // By hand: a unit-month costs $584 yearly (0.8 x 730), $730 monthly,
+    // $1,460 hourly (never cheaper than monthly). A yearly unit bought later
+    // than month 1 costs the same $7,008 and holds fewer months of the window,
+    // so the ladder is Y yearly units from month 1 plus max(0, d - Y) monthly
+    // units each month: 7,008 Y + 730 x sum max(0, d - Y), least at Y = 4
+    // (every month needs 4; the fifth unit is needed 9 months: 9 x 730 =
+    // 6,570 < 7,008). Total 4 x 7,008 + 730 x (3+3+5+5+13+3+3+3+3) = 28,032 +
+    // 29,930 = $57,962.
+    let cost = |y: u32| {
+        7_008.0 * y as f64
+            + 730.0
+                * need
+                    .iter()
+                    .map(|&d| d.saturating_sub(y) as f64)
+                    .sum::<f64>()
+    };
+    let best_y = (0..=17)
+        .min_by(|&a, &b| cost(a).total_cmp(&cost(b)))
+        .unwrap();
+    assert_eq!(best_y, 4);
+    assert!((cost(4) - 57_962.0).abs() < 1e-9);
+    let num = |r: &Vec<String>, c: &str| -> f64 { r[col(c)].parse().unwrap() };
+    let committed: f64 = rows.iter().map(|r| num(r, "committed_usd")).sum();
+    assert!((committed - 57_962.0).abs() < 0.01, "{committed}");
+    for (m, r) in rows.iter().enumerate() {
+        assert_eq!(num(r, "units_yearly"), 4.0, "month {}", m + 1);
+        assert_eq!(
+            num(r, "units_monthly"),
+            (need[m] - 4) as f64,
+            "month {}",
+            m + 1
+        );
+        assert_eq!(num(r, "units_hourly"), 0.0);
+        // One deployment only: nothing on-demand.
+        assert_eq!(num(r, "on_demand_usd"), 0.0);
+    }
+    let json = read_json(&out.join("ladder.json"));
+    let ways = json["strategies"].as_array().unwrap();
+    let total = |i: usize| ways[i]["total_usd"].as_f64().unwrap();
+    // Buy for the peak now: 17 units all year, yearly 17 x 7,008 = $119,136.
+    assert_eq!(ways[1]["name"], "buy for the peak now (yearly)");
+    assert!((total(1) - 119_136.0).abs() < 0.01);
+    // Re-plan monthly: sum d x 730 = 89 x 730 = $64,970.
+    assert_eq!(ways[2]["name"], "re-plan monthly (monthly)");
+    assert!((total(2) - 64_970.0).abs() < 0.01);
+    // No route without the reserved deployment: no all on-demand way.
+    assert_eq!(ways.len(), 3);
+    let md = std::fs::read_to_string(out.join("ladder.md")).unwrap();
+    assert!(
+        md.contains("**Month 1 (2027-01-01): buy 4 yearly units**, held in months 1–12 ($28,032)."),
+        "{md}"
+    );
+    assert!(
+        md.contains("yearly costs $584.00 a unit-month against $730.00 monthly"),
+        "{md}"
+    );
+}
+
+#[test]
+fn ladder_flags_are_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(tmp.path(), "ladder.toml", &scenario(1));
+    let out = tmp.path().join("out");
+    let run = |extra: &[&str]| {
+        llmcap()
+            .args([
+                "plan",
+                sc.to_str().unwrap(),
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .args(extra)
+            .assert()
+            .code(2)
+    };
+    run(&["--ladder", "--months", "6"])
+        .stderr(predicate::str::contains("--months"))
+        .stderr(predicate::str::contains("12..=36"));
+    run(&["--ladder", "--months", "12", "--sample-hours", "700"])
+        .stderr(predicate::str::contains("--sample-hours"))
+        .stderr(predicate::str::contains("24..=672"));
+    run(&["--months", "12"]).stderr(predicate::str::contains("--ladder"));
+    // Without --months the horizon decides: one hour holds no whole month.
+    run(&["--ladder"])
+        .stderr(predicate::str::contains("ladder.toml"))
+        .stderr(predicate::str::contains("scenario.horizon_hours"))
+        .stderr(predicate::str::contains("12 to 36 whole months"));
+    assert!(!out.exists(), "nothing written");
+}
