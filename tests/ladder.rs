@@ -136,14 +136,26 @@ fn the_ladder_of_a_known_requirement_is_the_one_derived_by_hand() {
     // No route without the reserved deployment: no all on-demand way.
     assert_eq!(ways.len(), 3);
     let md = std::fs::read_to_string(out.join("ladder.md")).unwrap();
-    assert!(
-        md.contains("**Month 1 (2027-01-01): buy 4 yearly units**, held in months 1–12 ($28,032)."),
-        "{md}"
-    );
-    assert!(
-        md.contains("yearly costs $584.00 a unit-month against $730.00 monthly"),
-        "{md}"
-    );
+    // Each purchase as a sentence: what to sign when, for which months, at what
+    // cost and why. Monthly units on top of the 4 yearly: 0, 3, 3, 5, 5, 13, 3,
+    // 3, 0, 0, 3, 3; month 4 renews the 3 and adds 2 (5 x 730 x 2 months =
+    // $7,300), month 7 renews 3 of the 13 and lets 10 lapse.
+    for line in [
+        "- **Month 1 (2027-01-01): buy 4 yearly units** for months 1–12 (to 2027-12-31); \
+         $28,032 committed. Why: the requirement never drops below 4 units in months 1–12 \
+         (at most 17), and yearly costs $584.00 a unit-month, 20.0% less than monthly \
+         ($730.00).",
+        "- **Month 2 (2027-02-01): buy 3 monthly units**, renewed monthly for months 2–3 \
+         (to 2027-03-31); $4,380 committed in all. Why: months 2–3 require 7 units each, \
+         and monthly costs $730.00 a unit-month.",
+        "- **Month 4 (2027-04-01): renew the 3 monthly units ending and add 2 (5 in all)**, \
+         renewed monthly for months 4–5 (to 2027-05-31); $7,300 committed in all.",
+        "- **Month 7 (2027-07-01): renew 3 of the 13 monthly units ending (let 10 lapse)**, \
+         renewed monthly for months 7–8",
+        "- Sign now (month 1): 4 yearly units ($28,032 committed).",
+    ] {
+        assert!(md.contains(line), "{line}\n{md}");
+    }
 }
 
 #[test]

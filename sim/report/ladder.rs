@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::analysis::ladder::{Kind, LadderResult, Purchase, Strategy};
-use crate::domain::time::format_date;
+use crate::domain::time::{self, format_date, HOURS_PER_MONTH};
 use crate::domain::Scenario;
 use crate::error::OutputError;
-use crate::format::{compared, fixed, usd_cents, usd_whole};
+use crate::format::{compared, count, fixed, percent, usd_cents, usd_whole};
 use crate::report::output::Staging;
 use crate::report::plots::ladder::{self as chart, LadderChart};
 use crate::report::summary::Manifest;
@@ -127,10 +127,12 @@ fn chart_data(sc: &Scenario, r: &LadderResult) -> LadderChart {
             .strategies
             .iter()
             .map(|s| {
-                (
-                    s.name.clone(),
-                    (0..r.months.len()).map(|m| s.month_usd(m)).collect(),
-                )
+                let name = if s.meets_sla {
+                    s.name.clone()
+                } else {
+                    format!("{} (misses the SLA)", s.name)
+                };
+                (name, (0..r.months.len()).map(|m| s.month_usd(m)).collect())
             })
             .collect(),
     }
@@ -165,117 +167,228 @@ fn month_name(r: &LadderResult, m: u32) -> String {
     }
 }
 
-/// Runs of the same purchase renewed as it ends: (first, last) indices.
+/// The last day of month `m` (0-based), also past the window.
+fn last_day(r: &LadderResult, m: u32) -> String {
+    let start = r.months.first().map_or(0, |n| n.start_date);
+    format_date(time::month_start(start, m + 1) - 1)
+}
+
+/// "1 month", "3 months".
+fn plural(n: u32, what: &str) -> String {
+    format!(
+        "{} {what}{}",
+        count(n as f64),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// "month 7" or "months 3–4" (1-based, inclusive).
+fn months_span(from: u32, to: u32) -> String {
+    if from == to {
+        format!("month {from}")
+    } else {
+        format!("months {from}–{to}")
+    }
+}
+
+/// Runs of the same purchase renewed whole as it ends: (first, last) indices.
 fn runs(p: &[Purchase]) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
     for (i, b) in p.iter().enumerate() {
         let joined = out.last_mut().filter(|(_, last)| {
             let a = &p[*last];
-            b.renewal && a.term == b.term && a.units == b.units && a.month + a.months == b.month
+            a.term == b.term
+                && a.units == b.units
+                && b.renewed_units == b.units
+                && b.expiring_units == a.units
+                && a.month + a.months == b.month
         });
         match joined {
             Some(run) => run.1 = i,
-            None => {
-                // A renewal of an earlier run (others between) starts its own line.
-                out.push((i, i));
-            }
+            // A renewal of an earlier run (others between) starts its own line.
+            None => out.push((i, i)),
         }
     }
     out
 }
 
-/// One purchase (or a run of renewals) as a sentence with its reasons.
+/// What is done at a purchase: buy, renew, or renew some and add or let some lapse.
+fn action(b: &Purchase) -> String {
+    let (u, e, r) = (b.units, b.expiring_units, b.renewed_units);
+    let units = |n: u32| count(n as f64);
+    if r == 0 {
+        format!("buy {} {} units", units(u), b.term)
+    } else if r == u && e == u {
+        format!("renew the {} {} units", units(u), b.term)
+    } else if r == u {
+        format!(
+            "renew {} of the {} {} units ending (let {} lapse)",
+            units(u),
+            units(e),
+            b.term,
+            units(e - u)
+        )
+    } else {
+        format!(
+            "renew the {} {} units ending and add {} ({} in all)",
+            units(e),
+            b.term,
+            units(u - r),
+            units(u)
+        )
+    }
+}
+
+/// Why the term: its price per unit-month against the cheapest one-month term.
+fn price_reason(b: &Purchase) -> String {
+    let own = format!(
+        "{} costs {} a unit-month",
+        b.term,
+        usd_cents(b.unit_month_usd)
+    );
+    match &b.versus_monthly {
+        Some((name, usd)) if *usd > 0.0 => {
+            let rel = b.unit_month_usd / usd - 1.0;
+            let how = if rel <= 0.0 { "less" } else { "more" };
+            format!(
+                "{own}, {} {how} than {name} ({})",
+                percent(rel.abs(), 1),
+                usd_cents(*usd)
+            )
+        }
+        _ => own,
+    }
+}
+
+/// One purchase (or a run of renewals) as a sentence a reviewer can act on:
+/// what to sign when, for which months, at what cost, and why.
 fn sentence(r: &LadderResult, p: &[Purchase], (first, last): (usize, usize)) -> String {
     let b = &p[first];
     let end = p[last].month + p[last].months;
     let in_window = r.months.len() as u32;
-    let verb = if b.renewal { "renew" } else { "buy" };
     let (from, to) = (b.month + 1, end.min(in_window));
+    let cost: f64 = p[first..=last].iter().map(|x| x.cost_usd).sum();
+    let renewed = if first == last {
+        String::new()
+    } else if b.months == 1 {
+        ", renewed monthly".to_string()
+    } else {
+        format!(", renewed as each {} term ends", b.term)
+    };
     let held = if from == to {
-        format!("held in month {from}")
+        format!("for month {from}")
     } else {
-        format!("held in months {from}–{to}")
+        format!("for months {from}–{to} (to {})", last_day(r, to - 1))
     };
-    let mut s = if first == last {
-        format!(
-            "**{}: {verb} {} {} units**, {held} ({}).",
-            month_name(r, b.month),
-            b.units,
-            b.term,
-            usd_whole(b.cost_usd)
-        )
-    } else {
-        let cost: f64 = p[first..=last].iter().map(|x| x.cost_usd).sum();
-        format!(
-            "**{}: {verb} {} {} units and renew them as each term ends**, {held} ({} in all).",
-            month_name(r, b.month),
-            b.units,
-            b.term,
-            usd_whole(cost)
-        )
-    };
+    let mut s = format!(
+        "**{}: {}**{renewed} {held}; {} committed{}.",
+        month_name(r, b.month),
+        action(b),
+        usd_whole(cost),
+        if first == last { "" } else { " in all" }
+    );
     if end > in_window {
         let _ = write!(
             s,
-            " The last term runs {} month(s) past the window, paid in full.",
-            end - in_window
+            " The last term runs {} past the window (to {}) and is paid in full.",
+            plural(end - in_window, "month"),
+            last_day(r, end - 1)
         );
     }
     let (lo, hi) = p[first..=last].iter().fold((u32::MAX, 0), |(lo, hi), x| {
         (lo.min(x.need_min), hi.max(x.need_max))
     });
-    if lo == hi {
-        let _ = write!(s, " The requirement in those months is {lo} units");
+    let span = months_span(from, to);
+    let need = if lo == hi && from == to {
+        format!("{span} requires {} units", count(lo as f64))
+    } else if lo == hi {
+        format!("{span} require {} units each", count(lo as f64))
     } else {
-        let _ = write!(
-            s,
-            " The requirement in those months never drops below {lo} units (at most {hi})"
-        );
-    }
-    match &b.versus_monthly {
-        Some((name, usd)) => {
-            let _ = write!(
-                s,
-                "; {} costs {} a unit-month against {} {name}.",
-                b.term,
-                usd_cents(b.unit_month_usd),
-                usd_cents(*usd)
-            );
-        }
-        None => {
-            let _ = write!(
-                s,
-                "; {} costs {} a unit-month.",
-                b.term,
-                usd_cents(b.unit_month_usd)
-            );
-        }
-    }
+        format!(
+            "the requirement never drops below {} units in {span} (at most {})",
+            count(lo as f64),
+            count(hi as f64)
+        )
+    };
+    let _ = write!(s, " Why: {need}, and {}.", price_reason(b));
+    let when = format!("{} in month {from}", b.term);
     match b.without_usd {
         Some(x) if x > 0.005 => {
             let _ = write!(
                 s,
-                " Without buying {} in {}, the cheapest plan costs {} more.",
-                b.term,
-                month_name(r, b.month).to_lowercase(),
+                " Without buying {when}, the cheapest plan costs {} more.",
                 usd_whole(x)
             );
         }
         Some(_) => {
             let _ = write!(
                 s,
-                " Another plan without it costs the same (a tie; this one was found first)."
+                " A plan without buying {when} costs the same (a tie: either may be signed)."
             );
         }
         None => {
-            let _ = write!(
-                s,
-                " Nothing else the plan may buy covers {} at that point.",
-                month_name(r, b.month).to_lowercase()
-            );
+            let _ = write!(s, " Nothing else the plan may buy covers month {from}.");
         }
     }
     s
+}
+
+/// The lines under the answer table: what to sign now, the ladder against each other way,
+/// the months no number of units meets the SLA.
+fn answer_notes(o: &mut String, r: &LadderResult, b: &Strategy) {
+    let now: Vec<String> = b
+        .purchases
+        .iter()
+        .filter(|p| p.month == 0)
+        .map(|p| {
+            format!(
+                "{} {} units ({} committed)",
+                count(p.units as f64),
+                p.term,
+                usd_whole(p.cost_usd)
+            )
+        })
+        .collect();
+    if !now.is_empty() {
+        let _ = writeln!(o, "- Sign now (month 1): {}.", now.join("; "));
+    }
+    for other in r.strategies.iter().filter(|s| s.kind != Kind::Ladder) {
+        let misses = if other.kind == Kind::OnDemand && !other.meets_sla {
+            let n = r
+                .months
+                .iter()
+                .filter(|m| m.on_demand.is_none_or(|(_, meets)| !meets))
+                .count() as u32;
+            format!(
+                "; all on-demand misses the SLA in {} of {}",
+                count(n as f64),
+                plural(r.months.len() as u32, "month")
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            o,
+            "- The cheapest ladder costs {}{misses}.",
+            compared(b.total_usd, other.total_usd, &other.name, "over the plan")
+        );
+    }
+    let missed: Vec<String> = r
+        .months
+        .iter()
+        .filter(|m| m.units.is_none())
+        .map(|m| (m.month + 1).to_string())
+        .collect();
+    if !missed.is_empty() {
+        let _ = writeln!(
+            o,
+            "- No number of units up to max_units = {} meets the SLA in {} {}; the ladder holds {} there and misses it.",
+            count(r.max_units as f64),
+            if missed.len() == 1 { "month" } else { "months" },
+            missed.join(", "),
+            count(r.max_units as f64)
+        );
+    }
 }
 
 /// `ladder.md`: the answer, the purchases with their reasons, the months.
@@ -293,15 +406,15 @@ pub fn render(sc: &Scenario, r: &LadderResult) -> String {
         .collect();
     let _ = writeln!(
         o,
-        "Deployment `{}` over {n} months from {}. Each month's requirement is the fewest units meeting the SLA ({}) in the month's first {} h, simulated at that month's growth and seasonality ({} replication(s)); units are bought in blocks of {} (minimum {}, step {}). A month is 730 h in every bill.\n",
+        "Deployment `{}` over {n} months from {}. Each month's requirement is the fewest units meeting the SLA ({}) in a sample of that month: its first {} h (from its first day, so the sample's weekdays and hours are those of the month's start), simulated at the month's growth and seasonality ({}). Units are bought in blocks of {} (minimum {}, step {}). A month is 730 h in every bill.\n",
         r.deployment,
         r.months.first().map(|m| format_date(m.start_date)).unwrap_or_default(),
         slas.join(", "),
-        r.sample_hours,
-        r.replications,
-        r.block,
-        r.min_units,
-        r.unit_step
+        count(r.sample_hours as f64),
+        plural(r.replications, "replication"),
+        count(r.block as f64),
+        count(r.min_units as f64),
+        count(r.unit_step as f64)
     );
     let _ = writeln!(o, "## The answer\n");
     let _ = writeln!(
@@ -323,28 +436,7 @@ pub fn render(sc: &Scenario, r: &LadderResult) -> String {
     }
     let _ = writeln!(o);
     if let Some(b) = best(r) {
-        for other in r.strategies.iter().filter(|s| s.kind != Kind::Ladder) {
-            let _ = writeln!(
-                o,
-                "- The cheapest ladder costs {}.",
-                compared(b.total_usd, other.total_usd, &other.name, "over the plan")
-            );
-        }
-        let missed: Vec<String> = r
-            .months
-            .iter()
-            .filter(|m| m.units.is_none())
-            .map(|m| (m.month + 1).to_string())
-            .collect();
-        if !missed.is_empty() {
-            let _ = writeln!(
-                o,
-                "- No number of units up to max_units = {} meets the SLA in month(s) {}; the ladder holds {} there and misses it.",
-                r.max_units,
-                missed.join(", "),
-                r.max_units
-            );
-        }
+        answer_notes(&mut o, r, b);
         let _ = writeln!(o, "\n## Purchases, and why each is made then\n");
         if b.purchases.is_empty() {
             let _ = writeln!(o, "Nothing to buy: no month requires a unit.");
@@ -361,14 +453,14 @@ pub fn render(sc: &Scenario, r: &LadderResult) -> String {
         );
         let _ = writeln!(o, "|---|---|---:|---:|{}", "---:|".repeat(terms.len() + 3));
         for (m, need) in r.months.iter().enumerate() {
-            let held: Vec<String> = b.held[m].iter().map(|u| u.to_string()).collect();
+            let held: Vec<String> = b.held[m].iter().map(|&u| count(u as f64)).collect();
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {}{} | {} | {} | {} | {} |",
                 m + 1,
                 format_date(need.start_date),
                 fixed(need.demand_rps, 3),
-                need.required(r.max_units),
+                count(need.required(r.max_units) as f64),
                 if need.units.is_none() {
                     " (misses)"
                 } else {
@@ -390,11 +482,15 @@ pub fn render(sc: &Scenario, r: &LadderResult) -> String {
         .terms
         .iter()
         .map(|t| {
+            let length = if t.commits {
+                format!("{} a purchase", plural(t.months, "month"))
+            } else {
+                "no commitment, held month by month".to_string()
+            };
             format!(
-                "{} ({} month(s) a purchase, {} a unit-month)",
+                "{} ({length}, {} a unit-month)",
                 t.name,
-                t.months,
-                usd_cents(t.price_per_unit_hour * crate::domain::time::HOURS_PER_MONTH)
+                usd_cents(t.price_per_unit_hour * HOURS_PER_MONTH)
             )
         })
         .collect();

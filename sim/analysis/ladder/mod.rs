@@ -159,6 +159,11 @@ pub struct Purchase {
     pub unit_month_usd: f64,
     /// The same term's units ended this month (bought `months` earlier).
     pub renewal: bool,
+    /// Units of the same term whose term ends as this month starts.
+    pub expiring_units: u32,
+    /// Of this purchase, the units that renew expiring ones (the rest are added):
+    /// min(units, expiring_units).
+    pub renewed_units: u32,
     /// Lowest and highest requirement over the months held inside the window.
     pub need_min: u32,
     pub need_max: u32,
@@ -561,10 +566,12 @@ fn purchases(
                 Some((b.month, sub_index(b.term))),
             )
             .map(|alt| (alt.cost_usd - sol.cost_usd).max(0.0));
-            let renewal = sol
+            let expiring: u32 = sol
                 .buys
                 .iter()
-                .any(|o| o.term == b.term && o.month + terms[o.term].months == b.month);
+                .filter(|o| o.term == b.term && o.month + terms[o.term].months == b.month)
+                .map(|o| o.units)
+                .sum();
             Purchase {
                 month: b.month,
                 term: t.name.clone(),
@@ -573,7 +580,9 @@ fn purchases(
                 months_in_window: inside.len() as u32,
                 cost_usd: b.units as f64 * t.unit_cost(HOURS_PER_MONTH),
                 unit_month_usd: t.unit_month(HOURS_PER_MONTH),
-                renewal,
+                renewal: expiring > 0,
+                expiring_units: expiring,
+                renewed_units: b.units.min(expiring),
                 need_min: inside.iter().copied().min().unwrap_or(0),
                 need_max: inside.iter().copied().max().unwrap_or(0),
                 worth_usd: worth,
