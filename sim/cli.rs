@@ -149,24 +149,31 @@ pub struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub struct FitArgs {
-    /// The trace file.
+    /// The trace file (one row a request) or usage export (one row a time bin).
     pub trace: PathBuf,
-    /// Its format: azure, burstgpt, mooncake or csv.
+    /// Its format. Request traces: azure, burstgpt, mooncake, csv. Usage exports:
+    /// azure-monitor (`az monitor metrics list` JSON), cloudwatch (`aws cloudwatch
+    /// get-metric-data` JSON), per-minute (CSV of time, requests, input and output tokens).
     #[arg(long)]
     pub format: String,
-    /// csv: the time column.
+    /// csv, per-minute: the time column [per-minute default: time].
     #[arg(long)]
     pub time_column: Option<String>,
-    /// csv: the unit of the time column (s, ms, us, datetime) [default: s].
+    /// csv, per-minute: the unit of the time column (s, ms, us, datetime) [default: s for csv,
+    /// datetime for per-minute; per-minute numbers count from 1970-01-01 UTC].
     #[arg(long)]
     pub time_unit: Option<String>,
-    /// csv: the input-token column.
+    /// per-minute: the requests column [default: requests].
+    #[arg(long)]
+    pub requests_column: Option<String>,
+    /// csv, per-minute: the input-token column [per-minute default: input_tokens].
     #[arg(long)]
     pub input_column: Option<String>,
-    /// csv: the output-token column.
+    /// csv, per-minute: the output-token column [per-minute default: output_tokens].
     #[arg(long)]
     pub output_column: Option<String>,
-    /// Interval for counting arrivals (burstiness), seconds; must divide 3600.
+    /// Interval for counting arrivals (burstiness), seconds; must divide 3600 [default: 60 for
+    /// a trace, the bins of a usage export].
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub interval: Option<f64>,
     /// Output folder [default: results/<trace name>-fit].
@@ -574,11 +581,13 @@ fn stage(dest: &Path, inputs: Vec<PathBuf>, wait: bool) -> Result<Staging, Failu
         .map_err(input)
 }
 
-/// The files a scenario reads: itself and the traces its classes replay.
+/// The files a scenario reads: itself, the traces its classes replay and the calibration files
+/// its deployments merge.
 fn scenario_inputs(file: &Path, sc: &Scenario) -> Vec<PathBuf> {
     let traces = sc.classes.iter().filter_map(|c| c.trace.as_ref());
     std::iter::once(file.to_path_buf())
         .chain(traces.map(|t| t.path.clone()))
+        .chain(llmcap::input::scenario::calibration_files(file))
         .collect()
 }
 
@@ -916,38 +925,70 @@ fn emit(text: &str) -> Result<(), Failure> {
 
 fn fit(a: FitArgs) -> Result<(), Failure> {
     use llmcap::domain::trace::{CsvMapping, TimeUnit, TraceFormat, FORMATS, TIME_UNITS};
+    use llmcap::input::usage::{PerMinuteColumns, UsageFormat, USAGE_FORMATS};
     let need = |flag: &str, v: &Option<String>| {
         v.clone()
             .ok_or_else(|| input(anyhow::anyhow!("--{flag} is needed with --format csv")))
     };
-    if a.format != "csv" {
-        // The column flags only mean something for a generic CSV; given with another format they
-        // would be ignored, so the user's intent is refused rather than guessed.
-        let given = [
-            ("--time-column", a.time_column.is_some()),
-            ("--time-unit", a.time_unit.is_some()),
-            ("--input-column", a.input_column.is_some()),
-            ("--output-column", a.output_column.is_some()),
-        ];
-        if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
-            return Err(input(anyhow::anyhow!(
-                "{flag}: only for --format csv; the {} format has fixed columns",
-                a.format
-            )));
+    // The column flags only mean something for a CSV with named columns; given with another
+    // format they would be ignored, so the user's intent is refused rather than guessed.
+    let given = [
+        ("--time-column", a.time_column.is_some(), "csv, per-minute"),
+        ("--time-unit", a.time_unit.is_some(), "csv, per-minute"),
+        (
+            "--requests-column",
+            a.requests_column.is_some(),
+            "per-minute",
+        ),
+        (
+            "--input-column",
+            a.input_column.is_some(),
+            "csv, per-minute",
+        ),
+        (
+            "--output-column",
+            a.output_column.is_some(),
+            "csv, per-minute",
+        ),
+    ];
+    if let Some((flag, _, only)) = given
+        .iter()
+        .find(|(_, g, only)| *g && !only.split(", ").any(|f| f == a.format))
+    {
+        return Err(input(anyhow::anyhow!(
+            "{flag}: only for --format {only}; the {} format has fixed columns",
+            a.format
+        )));
+    }
+    let time_unit = |default: &str| {
+        let unit = a.time_unit.as_deref().unwrap_or(default);
+        TimeUnit::parse(unit).ok_or_else(|| {
+            input(anyhow::anyhow!(
+                "--time-unit: unknown unit \"{unit}\"; allowed: {}",
+                TIME_UNITS.join(", ")
+            ))
+        })
+    };
+    if let Some(mut usage) = UsageFormat::parse(&a.format) {
+        if let UsageFormat::PerMinute(cols) = &mut usage {
+            let d = PerMinuteColumns::default();
+            *cols = PerMinuteColumns {
+                time: a.time_column.clone().unwrap_or(d.time),
+                time_unit: time_unit("datetime")?,
+                requests: a.requests_column.clone().unwrap_or(d.requests),
+                input: a.input_column.clone().unwrap_or(d.input),
+                output: a.output_column.clone().unwrap_or(d.output),
+            };
         }
+        let f = llmcap::analysis::fit::fit_usage(&a.trace, &usage, a.interval).map_err(input)?;
+        return write_fit(&a, &f);
     }
     let format = match a.format.as_str() {
         "azure" => TraceFormat::Azure,
         "burstgpt" => TraceFormat::BurstGpt,
         "mooncake" => TraceFormat::Mooncake,
         "csv" => {
-            let unit = a.time_unit.as_deref().unwrap_or("s");
-            let time_unit = TimeUnit::parse(unit).ok_or_else(|| {
-                input(anyhow::anyhow!(
-                    "--time-unit: unknown unit \"{unit}\"; allowed: {}",
-                    TIME_UNITS.join(", ")
-                ))
-            })?;
+            let time_unit = time_unit("s")?;
             TraceFormat::Csv(CsvMapping {
                 time: need("time-column", &a.time_column)?,
                 time_unit,
@@ -958,8 +999,10 @@ fn fit(a: FitArgs) -> Result<(), Failure> {
         }
         other => {
             return Err(input(anyhow::anyhow!(
-                "--format: unknown format \"{other}\"; allowed: {}",
-                FORMATS.join(", ")
+                "--format: unknown format \"{other}\"; allowed: {} (request traces), {} (usage \
+                 exports)",
+                FORMATS.join(", "),
+                USAGE_FORMATS.join(", ")
             )))
         }
     };
@@ -967,13 +1010,18 @@ fn fit(a: FitArgs) -> Result<(), Failure> {
         .interval
         .unwrap_or(llmcap::analysis::fit::DEFAULT_INTERVAL_S);
     let f = llmcap::analysis::fit::fit(&a.trace, format, interval).map_err(input)?;
+    write_fit(&a, &f)
+}
+
+/// Writes a fit's files and prints its headline.
+fn write_fit(a: &FitArgs, f: &llmcap::analysis::fit::Fit) -> Result<(), Failure> {
     let dest = a.out.clone().unwrap_or_else(|| {
-        Path::new("results").join(format!("{}-fit", report::fit::class_name(&f)))
+        Path::new("results").join(format!("{}-fit", report::fit::class_name(f)))
     });
     let staging = stage(&dest, vec![a.trace.clone()], a.wait)?;
-    let dest = report::fit::write_fit(staging, &f).map_err(runtime)?;
+    let dest = report::fit::write_fit(staging, f).map_err(runtime)?;
     if !a.quiet {
-        for line in report::fit::headline(&f) {
+        for line in report::fit::headline(f) {
             say(&line);
         }
         println!("{}", dest.join("fit.md").display());

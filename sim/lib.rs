@@ -38,6 +38,7 @@
 //!                           route_order, trace_scan, expected) -> domain::Scenario
 //!   catalog.rs              the embedded platform catalog (each number with source and date)
 //!   trace.rs                streaming trace readers (Azure, BurstGPT, Mooncake, CSV)
+//!   usage.rs                usage exports (Azure Monitor, CloudWatch, per-minute CSV): time bins
 //!   measurements/           load-test readers (LLMPerf, GuideLLM, azure-openai-benchmark, CSV)
 //! model/                    stage 2: the simulation
 //!   engine.rs               event queue and clock (time, then sequence number)
@@ -57,7 +58,7 @@
 //!   pick/                   platform recommendation: profile, regions, candidates, scenario,
 //!                           evaluate, choose, design, finops
 //!   diff/                   two run folders explained: folder, table, decompose, reveal, answer
-//!   fit/                    a trace fitted: accumulate, result, stats, text
+//!   fit/                    a trace or usage export fitted: accumulate, result, stats, text
 //!   attribution.rs          cost each platform's billing can attribute by tag
 //!   theory.rs               M/M/1, M/M/c (Erlang C), Little's law
 //! report/                   stage 4: every file written, through one staging owner
@@ -65,7 +66,7 @@
 //!   summary.rs              Summary and Manifest (summary.json), per-replication RepDigest
 //!   tables.rs               CSV tables; focus.rs focus.csv; attribution.rs attribution.csv
 //!   markdown.rs             report.md; sweep.rs, plan.rs, frontier.rs, pick.rs, diff.rs, fit.rs, catalog.rs
-//!                           the other commands' outputs
+//!                           the other commands' outputs (fit_usage.rs: what differs for a usage export)
 //!   plots/                  one file per PNG chart; axes.rs and labels.rs shared
 //! ```
 //!

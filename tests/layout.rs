@@ -21,7 +21,6 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("sim/report/plan.rs", "render", 189),
     ("sim/analysis/pick/design.rs", "design", 168),
     ("sim/report/plots/breakeven.rs", "draw", 175),
-    ("sim/report/fit.rs", "fit_toml", 161),
 ];
 
 /// (stage folder, what its files must not name, why).

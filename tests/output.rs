@@ -140,6 +140,39 @@ fn the_scenario_inside_out_is_refused() {
     assert_eq!(entries(&out), ["design.toml"]);
 }
 
+/// A calibration file the scenario merges (`deployment[].calibration`) is an input too: a run
+/// whose --out holds it (the folder `llmcap calibrate` wrote) is refused, the file kept.
+#[test]
+fn the_calibration_file_inside_out_is_refused() {
+    let (tmp, _sc, out) = setup();
+    std::fs::create_dir(&out).unwrap();
+    let cal = "[latency]\nmedian_ms = 450\np99_ms = 2500\n";
+    write(&out, "calibration.toml", cal);
+    let text = TINY.replace(
+        "latency = { median_ms = 450, p99_ms = 2500, prefill_ms_per_1k_input = 100 }",
+        "calibration = \"out/calibration.toml\"",
+    );
+    assert_ne!(text, TINY);
+    let sc = write(tmp.path(), "calibrated.toml", &text);
+    llmcap()
+        .args(["validate", sc.to_str().unwrap()])
+        .assert()
+        .success();
+    llmcap()
+        .args(run_args(&sc, &out, 1))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("calibration.toml"))
+        .stderr(predicate::str::contains("is inside it"));
+    assert_eq!(entries(&out), ["calibration.toml"]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("calibration.toml")).unwrap(),
+        cal
+    );
+    // Elsewhere, the same scenario runs.
+    run_ok(&sc, &tmp.path().join("elsewhere"), 1);
+}
+
 #[test]
 fn a_run_folder_read_by_diff_inside_out_is_refused() {
     let (tmp, sc, out) = setup();

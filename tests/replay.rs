@@ -1421,6 +1421,115 @@ fn fit_command_writes_its_files_and_checks_its_flags() {
     }
 }
 
+/// `llmcap fit --format per-minute`: a generated week of per-minute usage (2026-01-05, a
+/// Monday; 30 requests a minute 09:00-17:00 UTC on weekdays, 6 otherwise; 800 input and 150
+/// output tokens a request) becomes a class whose scenario validates and runs; the column flags
+/// are refused for a format with fixed columns.
+#[test]
+fn fit_of_a_usage_export_writes_a_class_that_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut csv = String::from("minute,calls,prompt,completion\n");
+    let monday = 1_767_571_200i64;
+    let mut total = 0u64;
+    for m in 0..7 * 1440i64 {
+        let t = monday + m * 60;
+        let (day, hour) = (m / 1440, (m % 1440) / 60);
+        let r = if day < 5 && (9..17).contains(&hour) {
+            30
+        } else {
+            6
+        };
+        total += r;
+        csv.push_str(&format!("{t},{r},{},{}\n", 800 * r, 150 * r));
+    }
+    // A week: 5 x (480 x 30 + 960 x 6) + 2 x 1440 x 6 = 118,080 requests over 604,800 s.
+    assert_eq!(total, 118_080);
+    let export = write(tmp.path(), "usage.csv", &csv);
+    let out = tmp.path().join("fit");
+    llmcap()
+        .arg("fit")
+        .arg(&export)
+        .args([
+            "--format",
+            "per-minute",
+            "--time-column",
+            "minute",
+            "--time-unit",
+            "s",
+            "--requests-column",
+            "calls",
+            "--input-column",
+            "prompt",
+            "--output-column",
+            "completion",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "118,080 requests in 10,080 bins of 60 s",
+        ))
+        .stderr(predicate::str::contains("input 800.0, output 150.0"));
+    let toml = std::fs::read_to_string(out.join("fit.toml")).unwrap();
+    // 118,080 / 604,800 = 0.19524 req/s.
+    assert!(toml.contains("mean_rps = 0.19524"), "{toml}");
+    assert!(toml.contains("weekday = ["), "{toml}");
+    assert!(toml.contains("dist = \"exponential\""), "{toml}");
+    assert!(toml.contains("mean = 800 "), "{toml}");
+    let md = std::fs::read_to_string(out.join("fit.md")).unwrap();
+    assert!(md.contains("cannot be recovered from totals"), "{md}");
+    let json = read_json(&out.join("fit.json"));
+    assert_eq!(json["usage"]["grain_s"], 60);
+    assert_eq!(json["usage"]["missing_bins"], 0);
+    // Weekday factors by hand: Mon-Fri 480 x 30 + 960 x 6 = 20,160 requests a day, Sat-Sun
+    // 1,440 x 6 = 8,640; mean 16,868.57.
+    let w = json["arrivals"]["weekday"].as_array().unwrap();
+    let mean = (5.0 * 20_160.0 + 2.0 * 8_640.0) / 7.0;
+    assert!((w[0].as_f64().unwrap() - 20_160.0 / mean).abs() < 1e-9);
+    assert!((w[6].as_f64().unwrap() - 8_640.0 / mean).abs() < 1e-9);
+
+    let scenario = format!(
+        "[scenario]\nhorizon_hours = 48\nseed = 3\n\n[[deployment]]\nname = \"{}\"\nplatform = \"custom\"\nmodel = \"{}\"\nlatency = {{ median_ms = 400, p99_ms = 1200 }}\non_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}\n\n{toml}",
+        llmcap::report::fit::PLACEHOLDER_DEPLOYMENT,
+        llmcap::report::fit::PLACEHOLDER_MODEL
+    );
+    let sc = write(tmp.path(), "from_usage.toml", &scenario);
+    llmcap().arg("validate").arg(&sc).assert().success();
+    command_ok("run", &sc, &tmp.path().join("run"), &["--quiet"]);
+
+    for (args, says) in [
+        (
+            vec!["--format", "cloudwatch", "--time-column", "t"],
+            "--time-column: only for --format csv, per-minute",
+        ),
+        (
+            vec!["--format", "csv", "--time-column", "t", "--requests-column", "r"],
+            "--requests-column: only for --format per-minute",
+        ),
+        (
+            vec!["--format", "per-minute"],
+            "no column \"time\" (it has: minute, calls, prompt, completion)",
+        ),
+        (
+            vec!["--format", "parquet"],
+            "allowed: azure, burstgpt, mooncake, csv (request traces), azure-monitor, cloudwatch, per-minute",
+        ),
+    ] {
+        let bad = tmp.path().join("bad");
+        llmcap()
+            .arg("fit")
+            .arg(&export)
+            .args(&args)
+            .arg("--out")
+            .arg(&bad)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+        assert!(!bad.exists());
+    }
+}
+
 // ---------------------------------------------------------------------------
 // 8. --trace: the trace file from the command line.
 

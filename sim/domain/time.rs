@@ -104,6 +104,20 @@ pub fn format_date(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Seconds since 1970 as "YYYY-MM-DD HH:MM:SS" (UTC).
+pub fn utc(t: f64) -> String {
+    let secs = t.floor() as i64;
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
 /// 0 = Monday .. 6 = Sunday (1970-01-01 was a Thursday).
 pub fn weekday(days: i64) -> u8 {
     (days + 3).rem_euclid(7) as u8

@@ -285,26 +285,13 @@ impl TraceReader {
     /// Splits the CSV record that starts with `first` (a line without its terminator), reading
     /// more lines while a quoted field is open.
     fn read_record(&mut self, first: &str) -> std::io::Result<()> {
-        self.csv.start();
-        let mut more = self.csv.feed(first.as_bytes()) && self.csv.feed(b"\n");
-        while more {
-            match self.lines.next() {
-                Some(line) => {
-                    let line = line?;
-                    self.line += 1;
-                    more = self.csv.feed(line.as_bytes()) && self.csv.feed(b"\n");
-                }
-                // An unclosed quote at the end of the file: the record ends there.
-                None => more = self.csv.feed(b""),
-            }
-        }
-        Ok(())
+        self.csv.read(first, &mut self.lines, &mut self.line)
     }
 }
 
 /// One CSV record split by csv-core (RFC 4180: double quotes, doubled to escape, line breaks
 /// inside quotes), fed a line at a time.
-struct CsvRecord {
+pub(crate) struct CsvRecord {
     core: csv_core::Reader,
     out: Vec<u8>,
     ends: Vec<usize>,
@@ -313,7 +300,7 @@ struct CsvRecord {
 }
 
 impl CsvRecord {
-    fn new() -> CsvRecord {
+    pub(crate) fn new() -> CsvRecord {
         CsvRecord {
             core: csv_core::Reader::new(),
             out: vec![0; 256],
@@ -326,6 +313,33 @@ impl CsvRecord {
     fn start(&mut self) {
         self.out_len = 0;
         self.ends_len = 0;
+    }
+
+    /// Splits the record that starts with `first` (a line without its terminator), reading more
+    /// of `lines` while a quoted field is open and counting them in `line`.
+    pub(crate) fn read<I>(
+        &mut self,
+        first: &str,
+        lines: &mut I,
+        line: &mut u64,
+    ) -> std::io::Result<()>
+    where
+        I: Iterator<Item = std::io::Result<String>>,
+    {
+        self.start();
+        let mut more = self.feed(first.as_bytes()) && self.feed(b"\n");
+        while more {
+            match lines.next() {
+                Some(next) => {
+                    let next = next?;
+                    *line += 1;
+                    more = self.feed(next.as_bytes()) && self.feed(b"\n");
+                }
+                // An unclosed quote at the end of the file: the record ends there.
+                None => more = self.feed(b""),
+            }
+        }
+        Ok(())
     }
 
     /// Parses `input` (empty at the end of the file); false once the record is complete.
@@ -351,7 +365,7 @@ impl CsvRecord {
 
     /// The fields of the record (a field that is not UTF-8 reads as empty and fails its column's
     /// check with the column's name).
-    fn fields(&self) -> Vec<&str> {
+    pub(crate) fn fields(&self) -> Vec<&str> {
         let mut start = 0;
         self.ends[..self.ends_len]
             .iter()

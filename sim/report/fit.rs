@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::analysis::fit::{duration, sampled_cdf, Fit, TokenFit, PERCENTILES};
+use crate::analysis::fit::{duration, sampled_cdf, ArrivalFit, Fit, TokenFit, PERCENTILES};
 use crate::error::OutputError;
 use crate::format::{count, grouped, sig};
+use crate::report::fit_usage;
 use crate::report::output::Staging;
 use crate::report::plots::{
     self,
@@ -81,7 +82,7 @@ fn toml_string(s: &str) -> String {
 }
 
 /// Pads `line` with spaces to `col` and appends `# comment`.
-fn commented(line: String, comment: &str) -> String {
+pub(crate) fn commented(line: String, comment: &str) -> String {
     format!("{line:<30}# {comment}")
 }
 
@@ -97,28 +98,32 @@ pub fn fit_toml(fit: &Fit) -> String {
         fit.trace,
         fit.format
     );
-    let _ = writeln!(
-        o,
-        "# Trace: {} requests over {}{}; {}.",
-        count(fit.requests as f64),
-        duration(fit.span_s),
-        when(fit),
-        match fit.bad_rows.total {
-            0 => "no bad rows".to_string(),
-            1 => "1 bad row skipped".to_string(),
-            n => format!("{} bad rows skipped", count(n as f64)),
-        }
-    );
-    let _ = writeln!(
-        o,
-        "# Goodness of fit (Kolmogorov-Smirnov distance between the trace and what llmcap samples; 0 = identical):"
-    );
-    for (kind, t) in [("input", &fit.input_tokens), ("output", &fit.output_tokens)] {
+    if let Some(u) = &fit.usage {
+        fit_usage::toml_header(&mut o, fit, u);
+    } else {
         let _ = writeln!(
             o,
-            "#   {kind} tokens: lognormal {:.3}, empirical quantiles {:.3}",
-            t.lognormal.ks, t.ks_empirical
+            "# Trace: {} requests over {}{}; {}.",
+            count(fit.requests as f64),
+            duration(fit.span_s),
+            when(fit),
+            match fit.bad_rows.total {
+                0 => "no bad rows".to_string(),
+                1 => "1 bad row skipped".to_string(),
+                n => format!("{} bad rows skipped", count(n as f64)),
+            }
         );
+        let _ = writeln!(
+            o,
+            "# Goodness of fit (Kolmogorov-Smirnov distance between the trace and what llmcap samples; 0 = identical):"
+        );
+        for (kind, t) in [("input", &fit.input_tokens), ("output", &fit.output_tokens)] {
+            let _ = writeln!(
+                o,
+                "#   {kind} tokens: lognormal {:.3}, empirical quantiles {:.3}",
+                t.lognormal.ks, t.ks_empirical
+            );
+        }
     }
     let _ = writeln!(
         o,
@@ -157,30 +162,11 @@ pub fn fit_toml(fit: &Fit) -> String {
             )
         )
     );
-    match &a.hourly {
-        Some(v) => {
-            let _ = writeln!(
-                o,
-                "# Hour-of-day multipliers, hour 0 first ({}; mean 1): {}.",
-                a.hourly_basis, a.hourly_note
-            );
-            let vals: Vec<String> = v.iter().map(|x| format!("{x:.3}")).collect();
-            let _ = writeln!(
-                o,
-                "hourly = [\n    {},\n    {},\n    {},\n]",
-                vals[..8].join(", "),
-                vals[8..16].join(", "),
-                vals[16..].join(", ")
-            );
-        }
-        None => {
-            let _ = writeln!(o, "# hourly: {}.", a.hourly_note);
-        }
-    }
+    profiles_toml(&mut o, a);
     let k_comment = match (&a.overdispersion_note, a.index_of_dispersion) {
         (Some(n), _) => format!("Gamma-Poisson k: {n}"),
         (None, Some(_)) if a.dispersion_around_profile.is_some() => format!(
-            "Gamma-Poisson k, around the hourly profile: requests per {} s have variance/mean {} around it (1 = Poisson)",
+            "Gamma-Poisson k, around the fitted profiles: requests per {} s have variance/mean {} around them (1 = Poisson)",
             a.interval_s,
             sig(a.dispersion_around_profile.unwrap_or(1.0), 3)
         ),
@@ -194,6 +180,10 @@ pub fn fit_toml(fit: &Fit) -> String {
     let _ = writeln!(o, "# {k_comment}");
     let _ = writeln!(o, "overdispersion = {}", sig(a.overdispersion, 4));
     let _ = writeln!(o, "burst_interval_s = {}", a.interval_s);
+    if fit.usage.is_some() {
+        fit_usage::toml_tokens(&mut o, fit);
+        return o;
+    }
     for (kind, t) in [("input", &fit.input_tokens), ("output", &fit.output_tokens)] {
         let _ = writeln!(o);
         let _ = writeln!(o, "[class.{kind}_tokens]");
@@ -249,8 +239,46 @@ pub fn fit_toml(fit: &Fit) -> String {
     o
 }
 
+/// The `hourly` and `weekday` lines of `fit.toml` (or why they are flat).
+fn profiles_toml(o: &mut String, a: &ArrivalFit) {
+    match &a.hourly {
+        Some(v) => {
+            let _ = writeln!(
+                o,
+                "# Hour-of-day multipliers, hour 0 first ({}; mean 1): {}.",
+                a.hourly_basis, a.hourly_note
+            );
+            let vals: Vec<String> = v.iter().map(|x| format!("{x:.3}")).collect();
+            let _ = writeln!(
+                o,
+                "hourly = [\n    {},\n    {},\n    {},\n]",
+                vals[..8].join(", "),
+                vals[8..16].join(", "),
+                vals[16..].join(", ")
+            );
+        }
+        None => {
+            let _ = writeln!(o, "# hourly: {}.", a.hourly_note);
+        }
+    }
+    match &a.weekday {
+        Some(v) => {
+            let _ = writeln!(
+                o,
+                "# Day-of-week factors, Monday first (UTC; mean 1): {}.",
+                a.weekday_note
+            );
+            let vals: Vec<String> = v.iter().map(|x| format!("{x:.3}")).collect();
+            let _ = writeln!(o, "weekday = [{}]", vals.join(", "));
+        }
+        None => {
+            let _ = writeln!(o, "# weekday: {}.", a.weekday_note);
+        }
+    }
+}
+
 /// " (2023-11-16 18:15:46 to 19:14:08 UTC)" for wall-clock traces.
-fn when(fit: &Fit) -> String {
+pub(crate) fn when(fit: &Fit) -> String {
     match (&fit.first_utc, &fit.last_utc) {
         (Some(a), Some(b)) => {
             let b = if a[..10] == b[..10] { &b[11..] } else { &b[..] };
@@ -298,6 +326,30 @@ pub fn headline(fit: &Fit) -> Vec<String> {
             .unwrap_or_else(|| "–".into()),
         if a.hourly.is_some() { "fitted" } else { "flat" }
     )];
+    if a.weekday.is_some() {
+        out[0].push_str("; day-of-week profile: fitted");
+    }
+    if let Some(u) = &fit.usage {
+        out[0] = out[0].replace(
+            " requests over ",
+            &format!(
+                " requests in {} bins of {} s over ",
+                count(u.rows as f64),
+                u.grain_s
+            ),
+        );
+        out.push(format!(
+            "tokens per request: input {}, output {} (means from totals; one request's spread is \
+             not in an export: exponential assumed, see fit.md){}",
+            grouped(fit.input_tokens.mean, 1),
+            grouped(fit.output_tokens.mean, 1),
+            match u.missing_bins {
+                0 => String::new(),
+                n => format!("; {} missing bins counted as 0", count(n as f64)),
+            }
+        ));
+        return out;
+    }
     for (kind, t) in [("input", &fit.input_tokens), ("output", &fit.output_tokens)] {
         out.push(format!(
             "{kind} tokens: median {}, p90 {}, max {}; lognormal KS {:.3} ({}), empirical KS {:.3}",
@@ -338,10 +390,15 @@ pub fn chart(fit: &Fit) -> FitChart {
         expected: a.expected.clone(),
         sd: a.expected.iter().map(|&m| a.count_sd(m)).collect(),
         overdispersion: a.overdispersion,
-        tokens: vec![
-            curve(&fit.input_tokens, "input"),
-            curve(&fit.output_tokens, "output"),
-        ],
+        // An export holds no per-request counts to draw.
+        tokens: if fit.usage.is_some() {
+            vec![]
+        } else {
+            vec![
+                curve(&fit.input_tokens, "input"),
+                curve(&fit.output_tokens, "output"),
+            ]
+        },
     }
 }
 
@@ -365,46 +422,16 @@ pub fn render(fit: &Fit) -> String {
     let _ = writeln!(o, "# Traffic fitted to {}\n", fit.trace);
     let _ = writeln!(
         o,
-        "llmcap's traffic model fitted to the trace `{}` (format `{}`): the arrival rate, its burstiness and its hour-of-day shape, and the input and output token counts. `fit.toml` holds the result as a `[[class]]` to paste into a scenario (set its `model` and `route`); `fit.json` holds every number.\n",
+        "llmcap's traffic model fitted to the {} `{}` (format `{}`): the arrival rate, its burstiness, its hour-of-day and day-of-week shape, and the input and output token counts. `fit.toml` holds the result as a `[[class]]` to paste into a scenario (set its `model` and `route`); `fit.json` holds every number.\n",
+        if fit.usage.is_some() { "usage export" } else { "trace" },
         fit.path, fit.format
     );
 
-    let _ = writeln!(o, "## The trace\n");
-    let _ = writeln!(
-        o,
-        "- {} requests over {}{}.",
-        count(fit.requests as f64),
-        duration(fit.span_s),
-        when(fit)
-    );
-    if fit.bad_rows.total == 0 {
-        let _ = writeln!(o, "- No bad rows.");
+    if let Some(u) = &fit.usage {
+        fit_usage::export_section(&mut o, fit, u);
     } else {
-        let _ = writeln!(
-            o,
-            "- {} bad rows skipped:\n",
-            count(fit.bad_rows.total as f64)
-        );
-        let _ = writeln!(o, "| problem | rows | first lines | first message |");
-        let _ = writeln!(o, "| --- | ---: | --- | --- |");
-        for k in &fit.bad_rows.kinds {
-            let lines: Vec<String> = k.first_lines.iter().map(|l| l.to_string()).collect();
-            let _ = writeln!(
-                o,
-                "| {} | {} | {}{} | {} |",
-                k.kind,
-                count(k.count as f64),
-                lines.join(", "),
-                if k.count > k.first_lines.len() as u64 {
-                    ", …"
-                } else {
-                    ""
-                },
-                k.first_message.replace('|', "\\|")
-            );
-        }
+        trace_section(&mut o, fit);
     }
-    let _ = writeln!(o);
 
     let _ = writeln!(o, "## Arrivals\n");
     let _ = writeln!(o, "| | fitted |");
@@ -449,6 +476,7 @@ pub fn render(fit: &Fit) -> String {
     );
     let _ = writeln!(o, "| `burst_interval_s` | {} |", a.interval_s);
     let _ = writeln!(o, "| `hourly` | {} |", a.hourly_note);
+    let _ = writeln!(o, "| `weekday` | {} |", a.weekday_note);
     let _ = writeln!(o);
     let _ = writeln!(o, "{}\n", arrivals_in_words(fit));
     if let Some(v) = &a.hourly {
@@ -470,6 +498,25 @@ pub fn render(fit: &Fit) -> String {
                 .collect::<Vec<_>>()
                 .join(" | ")
         );
+    }
+
+    if let Some(v) = &a.weekday {
+        let _ = writeln!(o, "Day-of-week factors (UTC, mean 1):\n");
+        let _ = writeln!(o, "| day | Mon | Tue | Wed | Thu | Fri | Sat | Sun |");
+        let _ = writeln!(o, "| --- |{}", " ---: |".repeat(7));
+        let _ = writeln!(
+            o,
+            "| factor | {} |\n",
+            v.iter()
+                .map(|x| format!("{x:.2}"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+    }
+
+    if let Some(u) = &fit.usage {
+        fit_usage::tokens_and_method(&mut o, fit, u);
+        return o;
     }
 
     let _ = writeln!(o, "## Token counts\n");
@@ -555,7 +602,7 @@ pub fn render(fit: &Fit) -> String {
     );
     let _ = writeln!(
         o,
-        "- Hour-of-day profile: only from 24 hours of trace or more; requests per hour of day over the trace's seconds in that hour, normalised to mean 1 (UTC for wall-clock traces, else hours from the first request)."
+        "- Hour-of-day profile: only from 24 hours of trace or more; requests per hour of day over the trace's seconds in that hour, normalised to mean 1 (UTC for wall-clock traces, else hours from the first request). Day-of-week profile: the same per day of the week (UTC), only for wall-clock traces of 7 days or more."
     );
     let _ = writeln!(
         o,
@@ -581,6 +628,46 @@ pub fn render(fit: &Fit) -> String {
         fit.format
     );
     o
+}
+
+/// fit.md's section on a request trace: its size and bad rows.
+fn trace_section(o: &mut String, fit: &Fit) {
+    let _ = writeln!(o, "## The trace\n");
+    let _ = writeln!(
+        o,
+        "- {} requests over {}{}.",
+        count(fit.requests as f64),
+        duration(fit.span_s),
+        when(fit)
+    );
+    if fit.bad_rows.total == 0 {
+        let _ = writeln!(o, "- No bad rows.");
+    } else {
+        let _ = writeln!(
+            o,
+            "- {} bad rows skipped:\n",
+            count(fit.bad_rows.total as f64)
+        );
+        let _ = writeln!(o, "| problem | rows | first lines | first message |");
+        let _ = writeln!(o, "| --- | ---: | --- | --- |");
+        for k in &fit.bad_rows.kinds {
+            let lines: Vec<String> = k.first_lines.iter().map(|l| l.to_string()).collect();
+            let _ = writeln!(
+                o,
+                "| {} | {} | {}{} | {} |",
+                k.kind,
+                count(k.count as f64),
+                lines.join(", "),
+                if k.count > k.first_lines.len() as u64 {
+                    ", …"
+                } else {
+                    ""
+                },
+                k.first_message.replace('|', "\\|")
+            );
+        }
+    }
+    let _ = writeln!(o);
 }
 
 fn fmt_tokens(v: f64) -> String {

@@ -9,6 +9,7 @@ pub mod calibrate;
 pub mod catalog;
 pub mod diff;
 pub mod fit;
+pub mod fit_usage;
 pub mod focus;
 pub mod frontier;
 pub mod ladder;

@@ -12,7 +12,7 @@ use super::stats::{argmax, argmin, cdf_points, ks_distance, min_max, quantile, s
 use super::text::duration;
 use super::{
     BAD_ROW_EXAMPLES, MAX_INTERVALS, MAX_OVERDISPERSION, PERCENTILES, PROFILE_MIN_SPAN_S,
-    RESERVOIR_SEED,
+    RESERVOIR_SEED, WEEKDAY_MIN_SPAN_S,
 };
 
 /// The running state of one pass over the trace.
@@ -25,12 +25,16 @@ pub(super) struct Accumulator {
     counts: Vec<u64>,
     /// Requests per hour of day (UTC, or hours from the first request).
     by_hour: [u64; 24],
+    /// Requests per day of week (UTC, Monday first; wall-clock times only).
+    by_weekday: [u64; 7],
     pub(super) input: TokenAcc,
     pub(super) output: TokenAcc,
     /// Requests kept for the quantiles at most.
     cap: usize,
     rng: SimRng,
     pub(super) bad: BadRows,
+    /// Bins of a usage export added.
+    pub(super) bins: u64,
 }
 
 impl Accumulator {
@@ -43,11 +47,13 @@ impl Accumulator {
             last: 0.0,
             counts: Vec::new(),
             by_hour: [0; 24],
+            by_weekday: [0; 7],
             input: TokenAcc::default(),
             output: TokenAcc::default(),
             cap,
             rng: stream(RESERVOIR_SEED, 0, Purpose::Tokens, key_of("fit")),
             bad: BadRows::default(),
+            bins: 0,
         }
     }
 
@@ -56,6 +62,22 @@ impl Accumulator {
             self.first = t;
         }
         self.last = t;
+        self.count(t, 1)?;
+        // Algorithm R: the first `cap` requests, then request n replaces a
+        // random one with probability cap / n.
+        let slot = if self.input.samples.len() < self.cap {
+            None
+        } else {
+            let j = self.rng.random_range(0..self.n);
+            Some((j < self.cap as u64).then_some(j as usize))
+        };
+        self.input.add(input, slot);
+        self.output.add(output, slot);
+        Ok(())
+    }
+
+    /// Counts `requests` arriving at `t` in their interval, hour of day and day of week.
+    fn count(&mut self, t: f64, requests: u64) -> Result<(), ValueError> {
         let i = ((t - self.first) / self.interval_s) as usize;
         if i >= MAX_INTERVALS {
             return Err(format!(
@@ -68,19 +90,33 @@ impl Accumulator {
         if i >= self.counts.len() {
             self.counts.resize(i + 1, 0);
         }
-        self.counts[i] += 1;
-        self.by_hour[self.hour_of_day(t)] += 1;
-        self.n += 1;
-        // Algorithm R: the first `cap` requests, then request n replaces a
-        // random one with probability cap / n.
-        let slot = if self.input.samples.len() < self.cap {
-            None
-        } else {
-            let j = self.rng.random_range(0..self.n);
-            Some((j < self.cap as u64).then_some(j as usize))
-        };
-        self.input.add(input, slot);
-        self.output.add(output, slot);
+        self.counts[i] += requests;
+        self.by_hour[self.hour_of_day(t)] += requests;
+        if self.wall_clock {
+            self.by_weekday[day_of_week(t)] += requests;
+        }
+        self.n += requests;
+        Ok(())
+    }
+
+    /// Adds a bin of a usage export: `requests` and their token totals from `t` for `grain`
+    /// seconds (within one interval and one hour). The span runs to the end of the last bin.
+    pub(super) fn add_bin(
+        &mut self,
+        t: f64,
+        grain: f64,
+        requests: u64,
+        input: f64,
+        output: f64,
+    ) -> Result<(), ValueError> {
+        if self.bins == 0 {
+            self.first = t;
+        }
+        self.bins += 1;
+        self.last = t + grain;
+        self.count(t, requests)?;
+        self.input.add_total(requests, input);
+        self.output.add_total(requests, output);
         Ok(())
     }
 
@@ -112,22 +148,72 @@ impl Accumulator {
 
     /// Seconds of [first, last] in each hour of day.
     fn exposure(&self) -> [f64; 24] {
-        let mut out = [0.0; 24];
         let (a, b) = if self.wall_clock {
             (self.first, self.last)
         } else {
             (0.0, self.last - self.first)
         };
-        let mut h = (a / 3600.0).floor();
-        while h * 3600.0 < b {
-            let lo = (h * 3600.0).max(a);
-            let hi = ((h + 1.0) * 3600.0).min(b);
-            if hi > lo {
-                out[(h as i64).rem_euclid(24) as usize] += hi - lo;
-            }
-            h += 1.0;
+        exposure(a, b, 3600.0)
+    }
+
+    /// Multipliers with mean 1 from counts per slot and the seconds of the span in each slot:
+    /// each slot's rate over the mean rate. None when there is no request.
+    fn multipliers(counts: &[u64], exposure: &[f64]) -> Option<Vec<f64>> {
+        let rates: Vec<f64> = counts
+            .iter()
+            .zip(exposure)
+            .map(|(&c, &e)| if e > 0.0 { c as f64 / e } else { 0.0 })
+            .collect();
+        let mean = rates.iter().sum::<f64>() / rates.len() as f64;
+        (mean > 0.0).then(|| rates.iter().map(|r| r / mean).collect())
+    }
+
+    /// The day-of-week factors (Monday first, mean 1) and why, or why they are flat.
+    fn weekly(&self, span: f64) -> (Option<Vec<f64>>, String) {
+        const NAMES: [&str; 7] = [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ];
+        if !self.wall_clock {
+            return (
+                None,
+                "flat: the times are not dates, so days of the week are unknown".into(),
+            );
         }
-        out
+        if span < WEEKDAY_MIN_SPAN_S {
+            return (
+                None,
+                format!(
+                    "flat: the data covers {}, less than the 7 days a day-of-week profile needs",
+                    duration(span)
+                ),
+            );
+        }
+        // Days since 1970 shifted so that slot 0 is a Monday (1970-01-05 was one).
+        let by_day = exposure(
+            self.first - 4.0 * 86_400.0,
+            self.last - 4.0 * 86_400.0,
+            86_400.0,
+        );
+        let e: Vec<f64> = (0..7).map(|d| by_day[d]).collect();
+        match Self::multipliers(&self.by_weekday, &e) {
+            Some(v) => {
+                let (lo, hi) = min_max(&v);
+                let note = format!(
+                    "fitted from {:.1} weeks; busiest {} ({hi:.2}x the mean), quietest {} ({lo:.2}x)",
+                    span / (7.0 * 86_400.0),
+                    NAMES[argmax(&v)],
+                    NAMES[argmin(&v)],
+                );
+                (Some(v), note)
+            }
+            None => (None, "flat: no requests".into()),
+        }
     }
 
     pub(super) fn arrivals(&self, interval: u32, span: f64) -> ArrivalFit {
@@ -152,22 +238,11 @@ impl Accumulator {
         };
         let (hourly, hourly_note) = if span >= PROFILE_MIN_SPAN_S {
             let exposure = self.exposure();
-            let rates: Vec<f64> = (0..24)
-                .map(|h| {
-                    if exposure[h] > 0.0 {
-                        self.by_hour[h] as f64 / exposure[h]
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-            let mean = rates.iter().sum::<f64>() / 24.0;
-            if mean > 0.0 {
-                let v: Vec<f64> = rates.iter().map(|r| r / mean).collect();
+            if let Some(v) = Self::multipliers(&self.by_hour, &exposure[..24]) {
                 let (lo, hi) = min_max(&v);
                 let (peak, trough) = (argmax(&v), argmin(&v));
                 let note = format!(
-                    "fitted from {:.1} days of trace; peak at hour {peak} ({hi:.2}x the mean), trough at hour {trough} ({lo:.2}x)",
+                    "fitted from {:.1} days of data; peak at hour {peak} ({hi:.2}x the mean), trough at hour {trough} ({lo:.2}x)",
                     span / 86_400.0,
                 );
                 (Some(v), note)
@@ -184,16 +259,16 @@ impl Accumulator {
             )
         };
 
-        // Expected count per interval under the fitted profile, scaled so
+        let (weekday, weekday_note) = self.weekly(span);
+
+        // Expected count per interval under the fitted profiles, scaled so
         // the expected counts add up to the counted ones (the intervals need
         // not cover whole days).
         let shape: Vec<f64> = (0..full)
-            .map(|i| match &hourly {
-                Some(v) => {
-                    let t = self.first + (i as f64 + 0.5) * dt;
-                    v[self.hour_of_day(t)]
-                }
-                None => 1.0,
+            .map(|i| {
+                let t = self.first + (i as f64 + 0.5) * dt;
+                let h = hourly.as_ref().map_or(1.0, |v| v[self.hour_of_day(t)]);
+                h * weekday.as_ref().map_or(1.0, |v| v[day_of_week(t)])
             })
             .collect();
         let total: f64 = shape.iter().sum();
@@ -203,15 +278,16 @@ impl Accumulator {
             m
         };
         let expected: Vec<f64> = shape.iter().map(|v| v * scale).collect();
-        let (mut k, mut note) = match (idc, &hourly) {
+        let profiled = hourly.is_some() || weekday.is_some();
+        let (mut k, mut note) = match (idc, profiled) {
             (None, _) => (
                 0.0,
                 Some(format!(
                     "0: the trace has {full} complete interval(s) of {interval} s; at least 2 are needed to measure burstiness"
                 )),
             ),
-            (Some(d), None) => ((d - 1.0) / m, None),
-            (Some(_), Some(_)) => {
+            (Some(d), false) => ((d - 1.0) / m, None),
+            (Some(_), true) => {
                 let (mut num, mut den) = (0.0, 0.0);
                 for (x, e) in xs.iter().zip(&expected) {
                     num += (x - e).powi(2) - e;
@@ -240,7 +316,7 @@ impl Accumulator {
             count_mean: m,
             count_variance: var,
             index_of_dispersion: idc,
-            dispersion_around_profile: (hourly.is_some() && full > 1).then(|| {
+            dispersion_around_profile: (profiled && full > 1).then(|| {
                 let den: f64 = expected.iter().sum();
                 let num: f64 = xs.iter().zip(&expected).map(|(x, e)| (x - e).powi(2)).sum();
                 if den > 0.0 {
@@ -254,10 +330,34 @@ impl Accumulator {
             hourly,
             hourly_basis: basis,
             hourly_note,
+            weekday,
+            weekday_note,
             counts,
             expected,
         }
     }
+}
+
+/// Day of the week of `t` seconds since 1970 UTC, 0 = Monday.
+fn day_of_week(t: f64) -> usize {
+    crate::domain::time::weekday((t / 86_400.0).floor() as i64) as usize
+}
+
+/// Seconds of [a, b] in each slot of `len` seconds, slots numbered from 0 at time 0 and counted
+/// modulo 24 (hours of the day; days use the first 7).
+fn exposure(a: f64, b: f64, len: f64) -> [f64; 24] {
+    let mut out = [0.0; 24];
+    let slots = if len >= 86_400.0 { 7 } else { 24 };
+    let mut h = (a / len).floor();
+    while h * len < b {
+        let lo = (h * len).max(a);
+        let hi = ((h + 1.0) * len).min(b);
+        if hi > lo {
+            out[(h as i64).rem_euclid(slots) as usize] += hi - lo;
+        }
+        h += 1.0;
+    }
+    out
 }
 
 fn kind_order(label: &str) -> usize {
@@ -284,6 +384,37 @@ pub(super) struct TokenAcc {
 }
 
 impl TokenAcc {
+    /// Adds the token total of `requests` requests whose counts one by one are not known.
+    pub(super) fn add_total(&mut self, requests: u64, total: f64) {
+        self.n += requests;
+        self.sum += total;
+    }
+
+    /// The mean per request, from totals: no quantiles, no lognormal, no goodness of fit.
+    pub(super) fn finish_totals(&self) -> TokenFit {
+        TokenFit {
+            requests: self.n,
+            sampled: 0,
+            reservoir: false,
+            mean: self.sum / self.n.max(1) as f64,
+            min: 0,
+            max: 0,
+            zeros: 0,
+            quantiles: Vec::new(),
+            lognormal: LogNormalFit {
+                median: 0.0,
+                p90: 0.0,
+                mu: 0.0,
+                sigma: 0.0,
+                mean: 0.0,
+                ks: 0.0,
+            },
+            empirical_mean: 0.0,
+            ks_empirical: 0.0,
+            cdf: Vec::new(),
+        }
+    }
+
     /// `slot`: None = append; Some(None) = not sampled; Some(Some(j)) = replace j.
     pub(super) fn add(&mut self, v: u32, slot: Option<Option<usize>>) {
         if self.n == 0 {

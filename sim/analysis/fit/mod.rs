@@ -43,7 +43,7 @@ pub mod result;
 mod stats;
 mod text;
 
-pub use result::{ArrivalFit, BadRowCount, BadRows, Fit, LogNormalFit, TokenFit};
+pub use result::{ArrivalFit, BadRowCount, BadRows, Fit, LogNormalFit, TokenFit, UsageFit};
 pub use stats::{ks_distance, quantile, sampled_cdf};
 pub use text::{duration, utc};
 
@@ -52,6 +52,7 @@ use std::path::Path;
 use crate::domain::trace::TraceFormat;
 use crate::error::InputError;
 use crate::input::trace::TraceReader;
+use crate::input::usage::{self, UsageFormat};
 
 use accumulate::Accumulator;
 
@@ -68,6 +69,8 @@ pub const MAX_TOKEN_SAMPLES: usize = 1_000_000;
 pub const MAX_INTERVALS: usize = 2_000_000;
 /// The span from which an hour-of-day profile is fitted.
 pub const PROFILE_MIN_SPAN_S: f64 = 86_400.0;
+/// The span from which a day-of-week profile is fitted (wall-clock times only).
+pub const WEEKDAY_MIN_SPAN_S: f64 = 7.0 * 86_400.0;
 /// The largest overdispersion a scenario accepts.
 pub const MAX_OVERDISPERSION: f64 = 100.0;
 /// Line numbers kept per kind of bad row.
@@ -86,17 +89,7 @@ pub fn fit(path: &Path, format: TraceFormat, interval_s: f64) -> Result<Fit, Inp
         path: key.to_string(),
         message,
     };
-    if !(interval_s.is_finite()
-        && interval_s >= 1.0
-        && interval_s.fract() == 0.0
-        && 3600.0 % interval_s == 0.0)
-    {
-        return Err(invalid(
-            "--interval",
-            format!("must be a whole number of seconds that divides an hour (3600 s), e.g. 10, 60, 300; got {interval_s}"),
-        ));
-    }
-    let interval = interval_s as u32;
+    let interval = check_interval(path, interval_s)?;
     let wall_clock = format.wall_clock();
     let format_name = format.name().to_string();
     let mut acc = Accumulator::new(interval_s, wall_clock, MAX_TOKEN_SAMPLES);
@@ -136,10 +129,7 @@ pub fn fit(path: &Path, format: TraceFormat, interval_s: f64) -> Result<Fit, Inp
     let input_tokens = acc.input.finish();
     let output_tokens = acc.output.finish();
     Ok(Fit {
-        trace: path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        trace: file_name(path),
         path: path.display().to_string(),
         format: format_name,
         wall_clock,
@@ -153,8 +143,124 @@ pub fn fit(path: &Path, format: TraceFormat, interval_s: f64) -> Result<Fit, Inp
         arrivals,
         input_tokens,
         output_tokens,
+        usage: None,
     })
 }
 
+/// The file name of `path`, for the outputs.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Checks `--interval`: a whole number of seconds that divides an hour.
+fn check_interval(path: &Path, interval_s: f64) -> Result<u32, InputError> {
+    if !(interval_s.is_finite()
+        && interval_s >= 1.0
+        && interval_s.fract() == 0.0
+        && 3600.0 % interval_s == 0.0)
+    {
+        return Err(InputError::Invalid {
+            file: path.to_path_buf(),
+            path: "--interval".into(),
+            message: format!("must be a whole number of seconds that divides an hour (3600 s), e.g. 10, 60, 300; got {interval_s}"),
+        });
+    }
+    Ok(interval_s as u32)
+}
+
+/// Fits llmcap's traffic model to the usage export at `path`: each row is a
+/// bin of traffic (requests and token totals), not a request. `interval_s`
+/// (default: the export's grain) must be a multiple of the grain. Bins the
+/// export leaves out inside its span count as 0 requests.
+pub fn fit_usage(
+    path: &Path,
+    format: &UsageFormat,
+    interval_s: Option<f64>,
+) -> Result<Fit, InputError> {
+    let export = usage::read(path, format)?;
+    let grain = export.grain_s;
+    let interval = match interval_s {
+        None => grain,
+        Some(v) => {
+            let i = check_interval(path, v)?;
+            if i % grain != 0 {
+                return Err(InputError::Invalid {
+                    file: path.to_path_buf(),
+                    path: "--interval".into(),
+                    message: format!(
+                        "must be a multiple of the export's bins ({grain} s apart); got {i}"
+                    ),
+                });
+            }
+            i
+        }
+    };
+    let mut acc = Accumulator::new(interval as f64, true, 0);
+    let (mut missing, mut longest, mut prev) = (0u64, 0u64, None::<i64>);
+    for r in &export.rows {
+        if let Some(p) = prev {
+            let gap = (r.time_s - p) as u64 / grain as u64 - 1;
+            missing += gap;
+            longest = longest.max(gap * grain as u64);
+        }
+        prev = Some(r.time_s);
+        acc.add_bin(r.time_s as f64, grain as f64, r.requests, r.input, r.output)
+            .map_err(|e| e.at(path, "."))?;
+    }
+    if acc.n == 0 {
+        return Err(InputError::Invalid {
+            file: path.to_path_buf(),
+            path: ".".into(),
+            message: format!(
+                "the export's {} bins hold no request, so no rate can be fitted",
+                export.rows.len()
+            ),
+        });
+    }
+    let span = acc.last - acc.first;
+    let arrivals = acc.arrivals(interval, span);
+    let input_tokens = acc.input.finish_totals();
+    let output_tokens = acc.output.finish_totals();
+    Ok(Fit {
+        trace: file_name(path),
+        path: path.display().to_string(),
+        format: format.name().to_string(),
+        wall_clock: true,
+        requests: acc.n,
+        first_s: acc.first,
+        last_s: acc.last,
+        span_s: span,
+        first_utc: Some(utc(acc.first)),
+        last_utc: Some(utc(acc.last)),
+        bad_rows: BadRows::default(),
+        arrivals,
+        input_tokens,
+        output_tokens,
+        usage: Some(UsageFit {
+            grain_s: grain,
+            rows: export.rows.len(),
+            missing_bins: missing,
+            longest_gap_s: longest,
+            duplicates: export.duplicates,
+            observed: export.observed,
+            notes: export.notes,
+            token_assumption: TOKEN_ASSUMPTION.into(),
+        }),
+    })
+}
+
+/// What `fit_usage` says of the tokens of one request.
+pub const TOKEN_ASSUMPTION: &str = "an export holds token totals per bin, not one count per \
+     request, so only the mean per request (total / requests) is known; the spread of one \
+     request's tokens cannot be recovered from totals. llmcap writes an exponential with that \
+     mean (the largest-entropy distribution on positive counts with a given mean: every \
+     request is not the mean, and no shape is claimed that the data did not show). Token cost \
+     and reserved-capacity use depend on the mean only; prefill latency and queueing depend on \
+     the spread, so replace it with a measured distribution (llmcap fit on a request log) when \
+     you have one.";
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod usage_tests;

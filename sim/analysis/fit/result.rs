@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::domain::traffic::TokenDist;
+pub use crate::input::usage::SeriesSummary;
 
 /// Everything `llmcap fit` learns from a trace.
 #[derive(Debug, Clone, Serialize)]
@@ -28,7 +29,47 @@ pub struct Fit {
     pub arrivals: ArrivalFit,
     pub input_tokens: TokenFit,
     pub output_tokens: TokenFit,
+    /// For a usage export (rows are bins of traffic, not requests): what it
+    /// held and what was assumed. None for a request trace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageFit>,
 }
+
+/// What a usage export held beyond the counts, and what the fit assumed.
+#[derive(Debug, Clone, Serialize)]
+pub struct UsageFit {
+    /// Seconds between bins.
+    pub grain_s: u32,
+    /// Bins in the export.
+    pub rows: usize,
+    /// Bins inside the span that the export does not hold, counted as 0
+    /// requests, and the longest run of them, seconds.
+    pub missing_bins: u64,
+    pub longest_gap_s: u64,
+    /// Identical repeats of a bin, dropped.
+    pub duplicates: u64,
+    /// Service metrics of the export (utilization, latency), summarised.
+    pub observed: Vec<SeriesSummary>,
+    /// What the reader noticed.
+    pub notes: Vec<String>,
+    /// What llmcap assumes of the tokens of one request.
+    pub token_assumption: String,
+}
+
+impl UsageFit {
+    /// The token distribution `fit.toml` writes for a mean of `mean` tokens per
+    /// request: an exponential (the largest-entropy distribution on [0, ∞) with
+    /// that mean), capped at the scenario's default max.
+    pub fn token_dist(mean: f64) -> TokenDist {
+        TokenDist::Exponential {
+            mean: mean.max(1.0),
+            max: DEFAULT_MAX_TOKENS,
+        }
+    }
+}
+
+/// The `max` a scenario's token distribution has when none is written.
+pub const DEFAULT_MAX_TOKENS: u32 = 10_000_000;
 
 /// Rows that were skipped.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -76,6 +117,11 @@ pub struct ArrivalFit {
     pub hourly_basis: &'static str,
     /// What the profile is and why (or why it is flat).
     pub hourly_note: String,
+    /// 7 day-of-week factors (UTC, Monday first, mean 1), from wall-clock
+    /// data over at least 7 days; None = flat.
+    pub weekday: Option<Vec<f64>>,
+    /// What the day-of-week profile is and why (or why it is flat).
+    pub weekday_note: String,
     /// Requests in each complete interval, from the first request's time.
     pub counts: Vec<u64>,
     /// The fitted model's expected count in each complete interval.

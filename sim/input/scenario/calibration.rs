@@ -47,6 +47,27 @@ fn resolve(scenario: &Path, name: &str) -> PathBuf {
     scenario.parent().unwrap_or(Path::new(".")).join(p)
 }
 
+/// The calibration files the scenario `file` names (`deployment[].calibration`, resolved as
+/// [`apply_calibrations`] resolves them): inputs an output folder must not replace. Read from the
+/// file again, so the caller needs only its path; a file that cannot be read or parsed names
+/// none (validation reports it).
+pub fn calibration_files(file: &Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return Vec::new();
+    };
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    table
+        .get("deployment")
+        .and_then(|d| d.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.get("calibration")?.as_str())
+        .map(|name| resolve(file, name))
+        .collect()
+}
+
 /// Merges each deployment's calibration file into it, and removes the `calibration` key.
 pub(super) fn apply_calibrations(
     mut table: toml::Table,

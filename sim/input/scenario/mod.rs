@@ -27,6 +27,7 @@ mod trace_scan;
 mod validate;
 pub mod work;
 
+pub use calibration::calibration_files;
 use calibration::{apply_calibrations, uses_calibration};
 use class::validate_class;
 use offerings::{apply_offerings, uses_offerings};
