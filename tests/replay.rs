@@ -1496,7 +1496,7 @@ fn fit_of_a_usage_export_writes_a_class_that_validates() {
     );
     let sc = write(tmp.path(), "from_usage.toml", &scenario);
     llmcap().arg("validate").arg(&sc).assert().success();
-    command_ok("run", &sc, &tmp.path().join("run"), &["--quiet"]);
+    command_ok("run", &sc, &tmp.path().join("run"), &[]);
 
     for (args, says) in [
         (
