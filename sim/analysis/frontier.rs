@@ -24,7 +24,7 @@ use crate::analysis::plan::{class_slas, remove_deployment, ClassSla, HOURS_PER_M
 use crate::analysis::sweep::{run_points_each, set_key, PointSummary, RepOutcome, DEMAND_SCALE};
 use crate::domain::limits::{MAX_EXPECTED_REQUESTS, MAX_POINTS, MAX_REPLICATION_HOURS};
 use crate::domain::{FrontierOptions, Pool, Scenario, Sla, SlaTarget};
-use crate::error::InputError;
+use crate::error::{InputError, ValueError};
 use crate::format::count;
 use crate::input::scenario::work::Work;
 use crate::input::scenario::Overrides;
@@ -504,10 +504,11 @@ impl Frontier {
     }
 
     /// The scenario of configuration `i` at `scale` times the demand.
-    fn scaled(&self, i: usize, scale: f64) -> Result<Scenario, String> {
+    fn scaled(&self, i: usize, scale: f64) -> Result<Scenario, ValueError> {
         let mut doc = self.configs[i].document.clone();
-        set_key(&mut doc, DEMAND_SCALE, scale).map_err(|e| e.to_string())?;
-        configured(&doc, &self.file, &self.overrides, self.options.sla).map_err(|e| e.to_string())
+        set_key(&mut doc, DEMAND_SCALE, scale).map_err(|e| ValueError::from(e.to_string()))?;
+        configured(&doc, &self.file, &self.overrides, self.options.sla)
+            .map_err(|e| ValueError::from(e.to_string()))
     }
 }
 
