@@ -144,6 +144,8 @@ pub fn write_run(
     let step = plots::Bucket::for_horizon(hours).noun();
     let mut stacks = Vec::new();
     let mut utilization = Vec::new();
+    // Series of deployment d: its cost stack, and its utilization if reserved.
+    let mut of_deployment: Vec<(usize, bool)> = Vec::new();
     for (d, dep) in sc.deployments.iter().enumerate() {
         let of = |f: &dyn Fn(&tables::HourlyRow) -> f64| -> Vec<f64> {
             (0..hours)
@@ -160,21 +162,74 @@ pub fn write_run(
                     label: format!("{} utilization", dep.name),
                     values: of(&|r| r.utilization.unwrap_or(0.0)),
                 });
+                of_deployment.push((d, true));
             }
-            Pool::OnDemand(_) => stacks.push(Series {
-                label: format!("{} (on-demand)", dep.name),
-                values: of(&|r| r.cost_on_demand),
-            }),
+            Pool::OnDemand(_) => {
+                stacks.push(Series {
+                    label: format!("{} (on-demand)", dep.name),
+                    values: of(&|r| r.cost_on_demand),
+                });
+                of_deployment.push((d, false));
+            }
         }
     }
-    staging.write(
-        plots::hourly_cost::FILE,
-        &plots::hourly_cost::png(
+    let hourly_png = match sc.alternatives().first() {
+        // Alternatives of the same traffic are separate bills: one panel per
+        // alternative with the deployments its class routes to, and one for
+        // the deployments none of them uses.
+        Some(group) => {
+            let routes: Vec<(String, &[usize])> = group
+                .iter()
+                .filter_map(|name| sc.classes.iter().find(|c| c.name == *name))
+                .map(|c| (format!("class {}", c.name), c.route.as_slice()))
+                .collect();
+            let rest: Vec<usize> = (0..sc.deployments.len())
+                .filter(|d| routes.iter().all(|(_, r)| !r.contains(d)))
+                .collect();
+            let panel = |label: String, deps: &[usize]| {
+                let mut p = plots::hourly_cost::CostPanel {
+                    label: format!(
+                        "{label}: {}",
+                        deps.iter()
+                            .map(|&d| sc.deployments[d].name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" + ")
+                    ),
+                    stacks: Vec::new(),
+                    utilization: Vec::new(),
+                };
+                let (mut s, mut u) = (0, 0);
+                for &(d, reserved) in &of_deployment {
+                    if deps.contains(&d) {
+                        p.stacks.push(stacks[s].clone());
+                        if reserved {
+                            p.utilization.push(utilization[u].clone());
+                        }
+                    }
+                    s += 1;
+                    u += usize::from(reserved);
+                }
+                p
+            };
+            let mut panels: Vec<_> = routes.iter().map(|(l, r)| panel(l.clone(), r)).collect();
+            if !rest.is_empty() {
+                panels.push(panel("other deployments".to_string(), &rest));
+            }
+            plots::hourly_cost::alternatives_png(
+                &format!(
+                    "{}: cost per simulated {step}, each alternative its own bill",
+                    sc.name
+                ),
+                &panels,
+            )?
+        }
+        None => plots::hourly_cost::png(
             &format!("{}: cost per simulated {step}", sc.name),
             &stacks,
             &utilization,
         )?,
-    )?;
+    };
+    staging.write(plots::hourly_cost::FILE, &hourly_png)?;
 
     let n = reps.len() as f64;
     let classes: Vec<Series> = sc

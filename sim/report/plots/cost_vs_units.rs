@@ -1,8 +1,11 @@
 //! Cost and tail latency against the number of reserved units: the total
-//! cost (split into the reserved part and the rest) on the left axis, p99 time
-//! to first token on the right, with confidence intervals as whiskers, the SLA
-//! and the all-on-demand cost as reference lines, and the cheapest point
-//! marked.
+//! cost and the reserved units' part of it on the left axis, p99 time to first
+//! token on the right, with confidence intervals as whiskers, the SLA and the
+//! all-on-demand cost as reference lines, the chosen (cheapest) point and the
+//! first configuration meeting the SLA marked and labelled.
+//!
+//! Configurations are drawn as points only: `plan` simulates the few its
+//! search needs, and a line between them would show costs nobody simulated.
 
 use std::path::Path;
 
@@ -12,10 +15,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    chart_err, clip_polyline, decimals_for, draw_marker, font, house_style, labels_above,
-    place_label, redraw_swatches, Canvas, DrawError, LegendEntry, LinearAxis, Marker, Shape,
-    Swatch, SwatchArt, Ticked, AXIS_COLOR, AXIS_DESC_SIZE, LINE_WIDTH, MARGIN, MARGIN_RIGHT,
-    MARGIN_TOP, MARKER_RADIUS, PALETTE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
+    chart_err, decimals_for, draw_marker, font, house_style, labels_above, place_label,
+    redraw_swatches, Canvas, DrawError, LabelSpot, LegendEntry, LinearAxis, Marker, Shape, Swatch,
+    SwatchArt, Ticked, AXIS_COLOR, AXIS_DESC_SIZE, MARGIN, MARGIN_RIGHT, MARGIN_TOP, MARKER_RADIUS,
+    PALETTE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 use crate::format::{grouped, usd_cents_small};
@@ -70,8 +73,15 @@ const MAX_Y_TICKS: usize = 8;
 /// few units the queue, and so p99, can grow without bound.
 const SLA_CUT_FACTOR: f64 = 4.0;
 const COST: RGBColor = PALETTE[7];
-const RESERVED_AREA: RGBAColor = RGBAColor(0, 114, 178, 0.30);
-const OTHER_AREA: RGBAColor = RGBAColor(230, 159, 0, 0.30);
+/// The reserved units' part of each configuration's cost.
+const RESERVED_MARKER: Marker = Marker {
+    shape: Shape::Square,
+    color: PALETTE[0],
+    filled: true,
+};
+/// The ring around the first configuration meeting the SLA (the chosen one
+/// has a round ring in the cost colour).
+const FIRST: RGBColor = PALETTE[2];
 const ON_DEMAND_LINE: RGBColor = RGBColor(90, 90, 90);
 const LATENCY: RGBColor = PALETTE[3];
 /// Colour of the "misses the SLA" legend marker.
@@ -127,7 +137,6 @@ fn draw(
         .map_err(&err)?
         .set_secondary_coord(axes.x.coord(), axes.y2.coord());
     draw_axes(&mut chart, data, &d, &axes).map_err(&err)?;
-    draw_cost_areas(&mut chart, &d.rows).map_err(&err)?;
     draw_reference_lines(&mut chart, &d, &axes).map_err(&err)?;
     let lines = draw_points(&canvas, &mut chart, &d, &axes).map_err(&err)?;
     draw_labels(&canvas, &chart, data, &d, lines).map_err(&err)?;
@@ -156,6 +165,8 @@ struct Prepared<'a> {
     p99s: Vec<Latency>,
     with_latency: bool,
     any_miss: bool,
+    /// The configuration with the fewest units that meets the SLA.
+    first_meeting: Option<usize>,
 }
 
 impl<'a> Prepared<'a> {
@@ -187,6 +198,10 @@ impl<'a> Prepared<'a> {
             .collect();
         let with_latency = !p99s.is_empty() || sla.is_some();
         let any_miss = rows.iter().any(|r| r.p.meets_sla == Some(false));
+        let first_meeting = rows
+            .iter()
+            .find(|r| r.p.meets_sla == Some(true))
+            .map(|r| r.index);
         Prepared {
             rows,
             on_demand,
@@ -194,6 +209,7 @@ impl<'a> Prepared<'a> {
             p99s,
             with_latency,
             any_miss,
+            first_meeting,
         }
     }
 }
@@ -209,19 +225,15 @@ fn legend(d: &Prepared) -> (Vec<LegendEntry>, Vec<Option<SwatchArt>>) {
             } else {
                 "total cost".into()
             },
-            Some(SwatchArt::LineMarker(Marker {
+            Some(SwatchArt::Marker(Marker {
                 shape: Shape::Circle,
                 color: COST,
                 filled: true,
             })),
         ),
         (
-            "reserved units' cost".into(),
-            Some(SwatchArt::Fill(RESERVED_AREA)),
-        ),
-        (
-            "spillover and other cost".into(),
-            Some(SwatchArt::Fill(OTHER_AREA)),
+            "reserved units' part of it".into(),
+            Some(SwatchArt::Marker(RESERVED_MARKER)),
         ),
     ];
     if d.on_demand.is_some() {
@@ -237,7 +249,7 @@ fn legend(d: &Prepared) -> (Vec<LegendEntry>, Vec<Option<SwatchArt>>) {
             } else {
                 "p99 TTFT (right axis)".into()
             },
-            Some(SwatchArt::LineMarker(Marker {
+            Some(SwatchArt::Marker(Marker {
                 shape: Shape::Triangle,
                 color: LATENCY,
                 filled: true,
@@ -361,36 +373,6 @@ fn draw_axes(
     Ok(())
 }
 
-/// Cost areas: the reserved part at the bottom, the rest up to the total.
-fn draw_cost_areas(chart: &mut Chart<'_>, rows: &[Row]) -> Result<(), DrawError> {
-    if rows.len() < 2 {
-        return Ok(());
-    }
-    let reserved: Vec<(f64, f64)> = rows
-        .iter()
-        .map(|r| {
-            let v = if r.p.reserved_cost.is_finite() {
-                r.p.reserved_cost.clamp(0.0, r.p.cost.max(0.0))
-            } else {
-                0.0
-            };
-            (r.p.units, v)
-        })
-        .collect();
-    let total: Vec<(f64, f64)> = rows.iter().map(|r| (r.p.units, r.p.cost)).collect();
-    let band = |upper: &[(f64, f64)], lower: &[(f64, f64)]| {
-        let mut pts = upper.to_vec();
-        pts.extend(lower.iter().rev());
-        pts
-    };
-    let zero: Vec<(f64, f64)> = reserved.iter().map(|(u, _)| (*u, 0.0)).collect();
-    chart.draw_series([
-        Polygon::new(band(&reserved, &zero), RESERVED_AREA.filled()),
-        Polygon::new(band(&total, &reserved), OTHER_AREA.filled()),
-    ])?;
-    Ok(())
-}
-
 /// The all-on-demand cost and the SLA as dashed lines across the plot.
 fn draw_reference_lines(chart: &mut Chart<'_>, d: &Prepared, axes: &Axes) -> Result<(), DrawError> {
     let top = axes.x.top;
@@ -422,22 +404,19 @@ fn draw_points(
     d: &Prepared,
     axes: &Axes,
 ) -> Result<Vec<Vec<(i32, i32)>>, DrawError> {
-    let (x, y2) = (&axes.x, &axes.y2);
-    let latency_line: Vec<(f64, f64)> = d.p99s.iter().map(|l| (l.units, l.p99)).collect();
-    for piece in clip_polyline(&latency_line, (0.0, x.top), (0.0, y2.top)) {
-        chart.draw_secondary_series(std::iter::once(PathElement::new(
-            piece,
-            LATENCY.stroke_width(LINE_WIDTH - 1),
-        )))?;
-    }
-    let total: Vec<(f64, f64)> = d.rows.iter().map(|r| (r.p.units, r.p.cost)).collect();
-    chart.draw_series(std::iter::once(PathElement::new(
-        total,
-        COST.stroke_width(LINE_WIDTH),
-    )))?;
+    let y2 = &axes.y2;
     let secondary = |p: (f64, f64)| chart.borrow_secondary().backend_coord(&p);
     let mut whiskers: Vec<Vec<(i32, i32)>> = Vec::new();
+    let mut markers: Vec<Vec<(i32, i32)>> = Vec::new();
     let mut above: Vec<(i32, String, RGBColor)> = Vec::new();
+    for r in &d.rows {
+        let v = r.p.reserved_cost;
+        if v.is_finite() && v >= 0.0 && v <= axes.y.top {
+            let at = chart.backend_coord(&(r.p.units, v));
+            draw_marker(&canvas.root, at, RESERVED_MARKER)?;
+            markers.push(vec![at]);
+        }
+    }
     for l in &d.p99s {
         let (u, v, ci, miss) = (l.units, l.p99, l.ci, l.misses_sla);
         if let Some((a, b)) = ci {
@@ -452,6 +431,7 @@ fn draw_points(
                 filled: !miss,
             };
             draw_marker(&canvas.root, secondary((u, v)), m)?;
+            markers.push(vec![secondary((u, v))]);
         } else {
             let (px, py) = secondary((u, y2.top));
             let m = Marker {
@@ -483,14 +463,12 @@ fn draw_points(
     let (xs, ys) = chart.plotting_area().get_pixel_range();
     labels_above(&canvas.root, ys.start, &above)?;
 
-    let mut lines: Vec<Vec<(i32, i32)>> = vec![d
+    let mut lines: Vec<Vec<(i32, i32)>> = d
         .rows
         .iter()
-        .map(|r| chart.backend_coord(&(r.p.units, r.p.cost)))
-        .collect()];
-    for piece in clip_polyline(&latency_line, (0.0, x.top), (0.0, y2.top)) {
-        lines.push(piece.into_iter().map(secondary).collect());
-    }
+        .map(|r| vec![chart.backend_coord(&(r.p.units, r.p.cost))])
+        .collect();
+    lines.extend(markers);
     lines.extend(whiskers);
     let across = |y: i32| vec![(xs.start, y), (xs.end, y)];
     let sla_px = d.sla.map(|s| secondary((0.0, s)).1);
@@ -501,6 +479,31 @@ fn draw_points(
 
 /// Labels: the marked point first (it matters most), then the reference
 /// lines, each at the first free spot clear of `lines`.
+/// Where a point's label may go, nearest first: below, above and to either
+/// side of its ring (above first when `above`), then the same further out,
+/// so a label finds room beside a row of markers.
+fn spots_around((x0, y0): (i32, i32), above: bool) -> Vec<LabelSpot> {
+    let g = RING_RADIUS + 8;
+    let mut out = Vec::new();
+    for k in [1, 2, 3, 5, 7, 10] {
+        let (dx, dy) = (g / 2 + (k - 1) * g / 2, k * g);
+        let below = [
+            (HPos::Center, VPos::Top, (x0, y0 + dy)),
+            (HPos::Left, VPos::Top, (x0 + dx, y0 + dy)),
+            (HPos::Right, VPos::Top, (x0 - dx, y0 + dy)),
+        ];
+        let over = [
+            (HPos::Center, VPos::Bottom, (x0, y0 - dy)),
+            (HPos::Left, VPos::Bottom, (x0 + dx, y0 - dy)),
+            (HPos::Right, VPos::Bottom, (x0 - dx, y0 - dy)),
+        ];
+        let (a, b) = if above { (over, below) } else { (below, over) };
+        out.extend(a);
+        out.extend(b);
+    }
+    out
+}
+
 fn draw_labels(
     canvas: &Canvas<'_>,
     chart: &Chart<'_>,
@@ -525,26 +528,49 @@ fn draw_labels(
                 usd_cents_small(r.p.cost)
             )
         });
-        let g = RING_RADIUS + 8;
-        let spots = [
-            (HPos::Center, VPos::Top, (x0, y0 + g)),
-            (HPos::Center, VPos::Bottom, (x0, y0 - g)),
-            (HPos::Left, VPos::Top, (x0 + g / 2, y0 + g)),
-            (HPos::Right, VPos::Top, (x0 - g / 2, y0 + g)),
-            (HPos::Left, VPos::Bottom, (x0 + g / 2, y0 - g)),
-            (HPos::Right, VPos::Bottom, (x0 - g / 2, y0 - g)),
-            (HPos::Center, VPos::Top, (x0, y0 + 3 * g)),
-            (HPos::Center, VPos::Bottom, (x0, y0 - 3 * g)),
-        ];
+        let text = if d.first_meeting == Some(r.index) {
+            format!("{text} (the first to meet the SLA)")
+        } else {
+            text
+        };
         place_label(
             &canvas.root,
             &text,
             COST,
-            &spots,
+            &spots_around((x0, y0), false),
             (&xs, &ys),
             &mut taken,
             &lines,
         )?;
+    }
+    // The first configuration meeting the SLA: a square ring, and a label
+    // (merged into the chosen point's when they are one).
+    let first = d
+        .first_meeting
+        .and_then(|i| d.rows.iter().find(|r| r.index == i));
+    if let Some(r) = first {
+        let (x0, y0) = chart.backend_coord(&(r.p.units, r.p.cost));
+        let k = RING_RADIUS - 2;
+        canvas.root.draw(&Rectangle::new(
+            [(x0 - k, y0 - k), (x0 + k, y0 + k)],
+            FIRST.stroke_width(2),
+        ))?;
+        if chosen.is_none_or(|c| c.index != r.index) {
+            let text = format!(
+                "first to meet the SLA: {} units, {}",
+                grouped(r.p.units, decimals_for(r.p.units).min(1)),
+                usd_cents_small(r.p.cost)
+            );
+            place_label(
+                &canvas.root,
+                &text,
+                FIRST,
+                &spots_around((x0, y0), true),
+                (&xs, &ys),
+                &mut taken,
+                &lines,
+            )?;
+        }
     }
     let along = |y: i32| {
         let (l, r) = (xs.start + 8, xs.end - 8);

@@ -1,17 +1,20 @@
 //! Cost per simulated hour (per simulated day past
 //! [`HOURLY_MAX_HOURS`](super::HOURLY_MAX_HOURS)), stacked by deployment and
 //! pool, with the utilization of reserved capacity as lines on a second
-//! (right) axis.
+//! (right) axis. Alternative set-ups of the same traffic are never stacked
+//! into one bill: each gets its own panel, side by side on one cost scale.
 
 use std::path::Path;
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use plotters::style::text_anchor::{HPos, VPos};
+
 use super::{
-    area_legend, chart_err, draw_stacks, font, hours_of, house_style, stacked_axis, Bucket, Canvas,
-    Combine, HourAxis, LegendEntry, Series, Swatch, Ticked, AXIS_COLOR, AXIS_DESC_SIZE, MARGIN,
-    MARGIN_RIGHT, MARGIN_TOP, PALETTE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
+    chart_err, draw_stacks_in, font, hours_of, house_style, Bucket, Canvas, Combine, HourAxis,
+    LegendEntry, Series, Swatch, Ticked, AXIS_COLOR, AXIS_DESC_SIZE, MARGIN, MARGIN_RIGHT,
+    MARGIN_TOP, PALETTE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 
@@ -21,9 +24,25 @@ const MAX_Y_TICKS: usize = 8;
 const UTIL_TOP: f64 = 105.0;
 /// Extra width of the white outline under each utilization line.
 const HALO_WIDTH: u32 = 2;
+/// Room above each of several panels for its caption.
+const PANEL_MARGIN_TOP: u32 = 48;
 
 /// The file this chart is written to in a results folder.
 pub const FILE: &str = "hourly_cost.png";
+
+/// One set-up's bill: the deployments paid together, and the utilization of
+/// its reserved ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostPanel {
+    /// What the set-up is, e.g. "class reserved: ptu"; empty for a single
+    /// panel.
+    pub label: String,
+    /// Cost per hour, one series per (deployment, pool), stacked.
+    pub stacks: Vec<Series>,
+    /// Reserved utilization per hour (0..=1), one series per reserved
+    /// deployment, on the panel's right axis.
+    pub utilization: Vec<Series>,
+}
 
 /// Draws hourly cost as PNG bytes.
 ///
@@ -37,38 +56,153 @@ pub const FILE: &str = "hourly_cost.png";
 /// one value per simulated day ([`Bucket::for_horizon`]): the day's cost
 /// (sum of its hours) and its mean utilization, and says so on the axes.
 pub fn png(title: &str, stacks: &[Series], utilization: &[Series]) -> Result<Vec<u8>, OutputError> {
-    super::render(FILE, |pixels| {
-        draw(pixels, Path::new(FILE), title, stacks, utilization)
-    })
+    let one = CostPanel {
+        label: String::new(),
+        stacks: stacks.to_vec(),
+        utilization: utilization.to_vec(),
+    };
+    alternatives_png(title, std::slice::from_ref(&one))
+}
+
+/// Draws the bills of alternative set-ups side by side, one panel each on
+/// one cost scale, so they compare without being added up.
+pub fn alternatives_png(title: &str, panels: &[CostPanel]) -> Result<Vec<u8>, OutputError> {
+    super::render(FILE, |pixels| draw(pixels, Path::new(FILE), title, panels))
+}
+
+/// A panel's series, one value per bucket, with the colour of each.
+struct Prepared<'a> {
+    label: &'a str,
+    stacks: Vec<Series>,
+    stack_colors: Vec<RGBColor>,
+    utilization: Vec<Series>,
+    util_colors: Vec<RGBColor>,
 }
 
 fn draw(
     pixels: &mut [u8],
     path: &Path,
     title: &str,
-    stacks: &[Series],
-    utilization: &[Series],
+    panels: &[CostPanel],
 ) -> Result<(), OutputError> {
-    let err = chart_err(path);
-    let hours = hours_of(stacks).max(hours_of(utilization));
+    let hours = panels
+        .iter()
+        .map(|p| hours_of(&p.stacks).max(hours_of(&p.utilization)))
+        .max()
+        .unwrap_or(0);
     let x = HourAxis::new(hours);
-    let stacks = x.bucket.apply(stacks, Combine::Sum);
-    let utilization = x.bucket.apply(utilization, Combine::Mean);
 
-    let mut legend = area_legend(&stacks);
-    legend.extend(utilization.iter().enumerate().map(|(j, s)| LegendEntry {
-        label: format!("{} (right axis)", s.label),
-        color: util_color(j),
-        swatch: Swatch::Line,
-    }));
+    // One legend entry per series name, its colour the same in every panel.
+    let mut legend: Vec<LegendEntry> = Vec::new();
+    let mut util_names: Vec<String> = Vec::new();
+    let mut color_of = |label: &str, util: bool| -> RGBColor {
+        let name = if util {
+            format!("{label} (right axis)")
+        } else {
+            label.to_string()
+        };
+        if let Some(e) = legend.iter().find(|e| e.label == name) {
+            return e.color;
+        }
+        let color = if util {
+            util_names.push(name.clone());
+            util_color(util_names.len() - 1)
+        } else {
+            PALETTE[(legend.len() - util_names.len()) % PALETTE.len()]
+        };
+        legend.push(LegendEntry {
+            label: name,
+            color,
+            swatch: if util { Swatch::Line } else { Swatch::Area },
+        });
+        color
+    };
+    let prepared: Vec<Prepared> = panels
+        .iter()
+        .map(|p| {
+            let stacks = x.bucket.apply(&p.stacks, Combine::Sum).into_owned();
+            let utilization = x.bucket.apply(&p.utilization, Combine::Mean).into_owned();
+            let stack_colors = stacks.iter().map(|s| color_of(&s.label, false)).collect();
+            let util_colors = utilization
+                .iter()
+                .map(|s| color_of(&s.label, true))
+                .collect();
+            Prepared {
+                label: &p.label,
+                stacks,
+                stack_colors,
+                utilization,
+                util_colors,
+            }
+        })
+        .collect();
     let canvas = Canvas::new(pixels, path, title, &legend)?;
 
-    let y = stacked_axis(&stacks, x.bucket.count(hours), MAX_Y_TICKS);
-    let with_util = !utilization.is_empty();
+    // One cost scale for every panel, so the bills compare.
+    let buckets = x.bucket.count(hours);
+    let max = prepared
+        .iter()
+        .filter_map(|p| super::stack_tops(&p.stacks, buckets).last().cloned())
+        .flatten()
+        .fold(0.0, f64::max);
+    let y = super::LinearAxis::up_to(max, MAX_Y_TICKS);
 
-    let mut chart = ChartBuilder::on(&canvas.plot)
+    let n = prepared.len().max(1) as u32;
+    let (w, _) = canvas.plot.dim_in_pixel();
+    let mut rest = canvas.plot.clone();
+    for (k, p) in prepared.iter().enumerate() {
+        let area = if (k as u32) + 1 < n {
+            let (a, b) = rest.split_horizontally(w / n);
+            rest = b;
+            a
+        } else {
+            rest.clone()
+        };
+        draw_panel(&canvas, &area, path, p, &x, &y, n > 1)?;
+    }
+    if prepared.is_empty() {
+        draw_panel(
+            &canvas,
+            &canvas.plot,
+            path,
+            &Prepared {
+                label: "",
+                stacks: Vec::new(),
+                stack_colors: Vec::new(),
+                utilization: Vec::new(),
+                util_colors: Vec::new(),
+            },
+            &x,
+            &y,
+            false,
+        )?;
+    }
+    canvas.finish(path)
+}
+
+/// One panel: the set-up's stacked cost on the shared scale `y`, its
+/// reserved utilization on the right, its caption above when there are
+/// several panels.
+#[allow(clippy::too_many_arguments)]
+fn draw_panel(
+    canvas: &Canvas<'_>,
+    area: &super::Area<'_>,
+    path: &Path,
+    p: &Prepared<'_>,
+    x: &HourAxis,
+    y: &super::LinearAxis,
+    captioned: bool,
+) -> Result<(), OutputError> {
+    let err = chart_err(path);
+    let hours = x.hours;
+    let with_util = !p.utilization.is_empty();
+    let mut chart = ChartBuilder::on(area)
         .margin(MARGIN)
-        .margin_top(MARGIN_TOP)
+        .margin_top(if captioned {
+            PANEL_MARGIN_TOP
+        } else {
+            MARGIN_TOP
+        })
         .margin_right(if with_util { MARGIN } else { MARGIN_RIGHT })
         .x_label_area_size(X_LABEL_AREA)
         .y_label_area_size(Y_LABEL_AREA)
@@ -107,9 +241,13 @@ fn draw(
     let (xs, ys) = chart.plotting_area().get_pixel_range();
     let right = if with_util { Y_LABEL_AREA } else { 0 };
     super::record_axes((&xs, &ys), X_LABEL_AREA, Y_LABEL_AREA, right);
+    if captioned {
+        let style = super::label_style(AXIS_DESC_SIZE, super::TEXT_COLOR, HPos::Left, VPos::Bottom);
+        super::put_text(&canvas.root, p.label, &style, (xs.start, ys.start - 10)).map_err(&err)?;
+    }
 
-    draw_stacks(&mut *chart, &stacks, &x, y.top).map_err(&err)?;
-    for (j, s) in utilization.iter().enumerate() {
+    draw_stacks_in(&mut *chart, &p.stacks, &p.stack_colors, x, y.top).map_err(&err)?;
+    for (s, color) in p.utilization.iter().zip(&p.util_colors) {
         let percent: Vec<f64> = s
             .values
             .iter()
@@ -129,17 +267,16 @@ fn draw(
                     outline.clone(),
                     WHITE.stroke_width(x.line_width() + HALO_WIDTH),
                 ),
-                PathElement::new(outline, util_color(j).stroke_width(x.line_width())),
+                PathElement::new(outline, color.stroke_width(x.line_width())),
             ])
             .map_err(&err)?;
     }
 
-    if hours == 0 || stacks.is_empty() {
+    if hours == 0 || p.stacks.is_empty() {
         let area = chart.plotting_area().get_pixel_range();
         canvas.note_centered(path, area, "no cost recorded")?;
     }
-    drop(chart);
-    canvas.finish(path)
+    Ok(())
 }
 
 /// Utilization lines take colours from the end of the palette (black first)

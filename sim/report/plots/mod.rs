@@ -31,7 +31,8 @@ mod labels;
 pub mod layout;
 use axes::{ceil_125, decimals_for, floor_125, log_ticks, HourAxis, LinearAxis, SpanAxis};
 use labels::{
-    boxed_text, label_style, labels_above, place_label, put_text, record_axes, text_box, PixelBox,
+    boxed_text, label_style, labels_above, place_label, put_text, record_axes, text_box, LabelSpot,
+    PixelBox,
 };
 pub mod attribution;
 pub mod breakeven;
@@ -515,12 +516,31 @@ where
     X: Ranged<ValueType = f64>,
     Y: Ranged<ValueType = f64>,
 {
+    let colors: Vec<RGBColor> = (0..series.len())
+        .map(|k| PALETTE[k % PALETTE.len()])
+        .collect();
+    draw_stacks_in(chart, series, &colors, axis, top)
+}
+
+/// [`draw_stacks`] with the colour of each series given (`colors[k]` for
+/// `series[k]`).
+fn draw_stacks_in<X, Y>(
+    chart: &mut ChartContext<'_, BitMapBackend<'_>, Cartesian2d<X, Y>>,
+    series: &[Series],
+    colors: &[RGBColor],
+    axis: &HourAxis,
+    top: f64,
+) -> Result<(), DrawError>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
     let hours = hours_of(series);
     let tops = stack_tops(series, hours);
     let zero = vec![0.0; hours];
     for (k, upper) in tops.iter().enumerate() {
         let lower = if k == 0 { &zero } else { &tops[k - 1] };
-        let color = PALETTE[k % PALETTE.len()];
+        let color = colors.get(k).copied().unwrap_or(PALETTE[k % PALETTE.len()]);
         chart.draw_series(std::iter::once(Polygon::new(
             axis.band(lower, upper),
             color.mix(AREA_OPACITY).filled(),
