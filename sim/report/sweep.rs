@@ -714,7 +714,12 @@ fn draw_charts(staging: &Staging, sc: &Scenario, r: &SweepResult) -> Result<(), 
         let simulated_reach = r.first_meeting_sla.and_then(|i| {
             let u = mean(&r.points[i].utilization)?;
             let pt = r.peak_to_trough.filter(|v| v.is_finite())?;
-            Some((pt, u, format!("SLA met from {}", r.points[i].value)))
+            let from = if units_sweep {
+                format!("{} units", r.points[i].value)
+            } else {
+                format!("{} = {}", r.key, r.points[i].value)
+            };
+            Some((pt, u, format!("SLA met from {from}")))
         });
         let chart = SensitivityChart {
             base: *base,

@@ -2,7 +2,7 @@
 //! the break-even utilization when one input at a time is set low or high; on
 //! the right the average reserved utilization a workload can reach against
 //! its diurnal peak-to-trough ratio, with the break-even as a dashed line and
-//! the simulated scenario marked.
+//! the simulated configuration with the fewest units meeting the SLA marked.
 
 use std::ops::Range;
 use std::path::Path;
@@ -62,8 +62,9 @@ pub struct SensitivityChart {
     pub band: (f64, f64),
     /// The reach curves of the right panel.
     pub reach: Vec<ReachCurve>,
-    /// The simulated scenario: (peak-to-trough ratio, utilization 0..1,
-    /// label), marked in the right panel.
+    /// The simulated configuration with the fewest units meeting the SLA:
+    /// (the scenario's peak-to-trough ratio, its average utilization 0..1,
+    /// what it is, e.g. "SLA met from 9 units"), marked in the right panel.
     pub simulated_reach: Option<(f64, f64, String)>,
     /// The break-even utilization (0..1) drawn as a dashed line in the right
     /// panel.
@@ -168,7 +169,7 @@ fn draw(
     }
     if simulated.is_some() {
         legend.push((
-            "simulated scenario".into(),
+            "simulated: first point meeting the SLA".into(),
             Some(SwatchArt::Marker(simulated_marker())),
             BREAKEVEN,
             Swatch::Line,
@@ -782,7 +783,9 @@ fn draw_reach(
     if let Some((sx, sy, label)) = simulated {
         let at = chart.backend_coord(&(*sx, (sy * 100.0).clamp(0.0, y_top)));
         draw_marker(root, at, simulated_marker())?;
-        let text = format!("{label}: {}×, {}", grouped(*sx, 1), percent(*sy, 0));
+        // The x is the axis's (the scenario's peak/trough ratio); the label
+        // says what the point is and its utilization.
+        let text = format!("{label}: {} average utilization", percent(*sy, 0));
         let g = 14;
         let spots = [
             (HPos::Left, VPos::Bottom, (at.0 + g, at.1 - g)),
@@ -904,7 +907,7 @@ mod tests {
                 reach("sized for peak + 20% headroom", 1.2),
                 reach("sized for the p50 hour (rest spills over)", 0.7),
             ],
-            simulated_reach: Some((3.1, 0.62, "baseline (simulated)".into())),
+            simulated_reach: Some((3.1, 0.62, "SLA met from 9 units".into())),
             breakeven_line: Some(0.849),
         }
     }
