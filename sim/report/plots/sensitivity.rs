@@ -785,7 +785,8 @@ fn draw_reach(
         draw_marker(root, at, simulated_marker())?;
         // The x is the axis's (the scenario's peak/trough ratio); the label
         // says what the point is and its utilization.
-        let text = format!("{label}: {} average utilization", percent(*sy, 0));
+        // Short, so it fits beside a point near the panel's edge.
+        let text = format!("{label}, {} utilized", percent(*sy, 0));
         let g = 14;
         let spots = [
             (HPos::Left, VPos::Bottom, (at.0 + g, at.1 - g)),
