@@ -13,7 +13,6 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("sim/report/fit.rs", "render", 223),
     ("sim/analysis/pick/profile.rs", "from_toml_with", 223),
     ("sim/input/catalog.rs", "check", 202),
-    ("sim/report/mod.rs", "write_run", 195),
     ("sim/input/scenario/trace_scan.rs", "validate_trace", 206),
     ("sim/report/sweep.rs", "render", 183),
     ("sim/report/plots/failover.rs", "draw", 182),

@@ -819,6 +819,33 @@ fn draw_reach(
     Ok(empty.then_some((xs, ys)))
 }
 
+/// The simulated configuration's point and its label beside it: the x is the
+/// axis's (the scenario's peak/trough ratio); the label says what the point is
+/// and its utilization, short so it fits beside a point near the panel's edge.
+fn draw_simulated(
+    root: &Area<'_>,
+    at: (i32, i32),
+    label: &str,
+    utilization: f64,
+    plot: (&Range<i32>, &Range<i32>),
+    taken: &mut Vec<PixelBox>,
+    lines: &[Vec<(i32, i32)>],
+) -> Result<(), DrawError> {
+    draw_marker(root, at, simulated_marker())?;
+    let text = format!("{label}, {} utilized", percent(utilization, 0));
+    let g = 14;
+    let spots = [
+        (HPos::Left, VPos::Bottom, (at.0 + g, at.1 - g)),
+        (HPos::Left, VPos::Top, (at.0 + g, at.1 + g)),
+        (HPos::Right, VPos::Bottom, (at.0 - g, at.1 - g)),
+        (HPos::Right, VPos::Top, (at.0 - g, at.1 + g)),
+        (HPos::Center, VPos::Bottom, (at.0, at.1 - 2 * g)),
+        (HPos::Center, VPos::Top, (at.0, at.1 + 2 * g)),
+    ];
+    place_label(root, &text, BREAKEVEN, &spots, plot, taken, lines)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1065,31 +1092,4 @@ mod tests {
             ),
         );
     }
-}
-
-/// The simulated configuration's point and its label beside it: the x is the
-/// axis's (the scenario's peak/trough ratio); the label says what the point is
-/// and its utilization, short so it fits beside a point near the panel's edge.
-fn draw_simulated(
-    root: &Area<'_>,
-    at: (i32, i32),
-    label: &str,
-    utilization: f64,
-    plot: (&Range<i32>, &Range<i32>),
-    taken: &mut Vec<PixelBox>,
-    lines: &[Vec<(i32, i32)>],
-) -> Result<(), DrawError> {
-    draw_marker(root, at, simulated_marker())?;
-    let text = format!("{label}, {} utilized", percent(utilization, 0));
-    let g = 14;
-    let spots = [
-        (HPos::Left, VPos::Bottom, (at.0 + g, at.1 - g)),
-        (HPos::Left, VPos::Top, (at.0 + g, at.1 + g)),
-        (HPos::Right, VPos::Bottom, (at.0 - g, at.1 - g)),
-        (HPos::Right, VPos::Top, (at.0 - g, at.1 + g)),
-        (HPos::Center, VPos::Bottom, (at.0, at.1 - 2 * g)),
-        (HPos::Center, VPos::Top, (at.0, at.1 + 2 * g)),
-    ];
-    place_label(root, &text, BREAKEVEN, &spots, plot, taken, lines)?;
-    Ok(())
 }
