@@ -11,9 +11,7 @@ const MAX_FN_LINES: usize = 150;
 const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("sim/report/pick.rs", "render", 348),
     ("sim/report/fit.rs", "render", 223),
-    ("sim/analysis/pick/profile.rs", "from_toml_with", 223),
     ("sim/input/catalog.rs", "check", 202),
-    ("sim/input/scenario/trace_scan.rs", "validate_trace", 206),
     ("sim/report/sweep.rs", "render", 183),
     ("sim/report/plots/failover.rs", "draw", 182),
     ("sim/analysis/pick/choose.rs", "choose", 177),

@@ -163,15 +163,7 @@ impl Profile {
         overrides: &Overrides,
     ) -> Result<Profile, InputError> {
         let mut raw: RawProfile = parse_toml(text, file)?;
-        if let Some(s) = overrides.seed {
-            raw.simulation.seed = Some(i64::try_from(s).unwrap_or(i64::MAX));
-        }
-        if let Some(r) = overrides.replications {
-            raw.simulation.replications = Some(r);
-        }
-        if let Some(h) = overrides.horizon_hours {
-            raw.simulation.horizon_hours = Some(h as f64);
-        }
+        apply_overrides(&mut raw.simulation, overrides);
         let c = Checker { file };
         let h = &raw.profile;
         let sla = match &h.sla {
@@ -181,170 +173,25 @@ impl Profile {
         if let Some(b) = h.budget_usd_per_month {
             c.positive("profile.budget_usd_per_month", b)?;
         }
-        let certifications = h.certifications.clone().unwrap_or_default();
-        for (i, cert) in certifications.iter().enumerate() {
-            c.one_of(
-                &format!("profile.certifications[{i}]"),
-                cert,
-                CERTIFICATIONS,
-            )?;
-        }
-        let platform_kinds = h.platform_kinds.clone().unwrap_or_default();
-        for (i, k) in platform_kinds.iter().enumerate() {
-            c.one_of(&format!("profile.platform_kinds[{i}]"), k, PLATFORM_KINDS)?;
-        }
-        let residency = match &h.residency {
-            Some(r) if r.trim().is_empty() => {
-                return Err(c.err(
-                    "profile.residency",
-                    "must not be empty; leave it out for none",
-                ))
-            }
-            Some(r) => {
-                let r = r.trim().to_lowercase();
-                let known = residency_values();
-                if !known.contains(&r) {
-                    return Err(c.err(
-                        "profile.residency",
-                        format!(
-                            "unknown residency \"{r}\"; the catalog's regions lie in: {}",
-                            known.join(", ")
-                        ),
-                    ));
-                }
-                Some(r)
-            }
-            None => None,
-        };
+        let certifications = listed(
+            &c,
+            "profile.certifications",
+            &h.certifications,
+            CERTIFICATIONS,
+        )?;
+        let platform_kinds = listed(
+            &c,
+            "profile.platform_kinds",
+            &h.platform_kinds,
+            PLATFORM_KINDS,
+        )?;
+        let residency = residency(&c, h.residency.as_deref())?;
         let (horizon_hours, replications, seed, start_weekday, outage_hours) =
             simulation(&c, &raw.simulation)?;
-        if raw.workload.is_empty() {
-            return Err(c.err(
-                "workload",
-                "a profile needs at least one [[workload]] (name, model, requests_per_day or tokens_per_month, input_tokens, output_tokens)",
-            ));
-        }
-        if raw.workload.len() > MAX_PICK_WORKLOADS {
-            return Err(c.err(
-                "workload",
-                format!(
-                    "{} [[workload]] tables; at most {MAX_PICK_WORKLOADS} are allowed (each is simulated on every platform that sells its model): split the profile",
-                    raw.workload.len()
-                ),
-            ));
-        }
+        workload_count(&c, raw.workload.len())?;
         let mut workloads = Vec::with_capacity(raw.workload.len());
         for (i, w) in raw.workload.iter().enumerate() {
-            let at = |k: &str| format!("workload[{i}].{k}");
-            if w.name.trim().is_empty() {
-                return Err(c.err(at("name"), "must not be empty"));
-            }
-            if raw.workload[..i].iter().any(|o| o.name == w.name) {
-                return Err(c.err(at("name"), format!("\"{}\" is used twice", w.name)));
-            }
-            let mut models = vec![w.model.clone()];
-            models.extend(w.alternatives.clone().unwrap_or_default());
-            for (j, m) in models.iter().enumerate() {
-                if m.trim().is_empty() {
-                    let key = if j == 0 {
-                        at("model")
-                    } else {
-                        at(&format!("alternatives[{}]", j - 1))
-                    };
-                    return Err(c.err(key, "must not be empty"));
-                }
-            }
-            let substitutes = w.substitutes.clone().unwrap_or_default();
-            for (j, m) in substitutes.iter().enumerate() {
-                if m.trim().is_empty() || models.contains(m) {
-                    return Err(c.err(
-                        at(&format!("substitutes[{j}]")),
-                        format!("\"{m}\" must be a model name other than model and alternatives"),
-                    ));
-                }
-            }
-            let named = models.iter().enumerate().map(|(j, m)| match j {
-                0 => (at("model"), m),
-                _ => (at(&format!("alternatives[{}]", j - 1)), m),
-            });
-            let subs = (substitutes.iter().enumerate())
-                .map(|(j, m)| (at(&format!("substitutes[{j}]")), m));
-            for (key, m) in named.chain(subs) {
-                if let Some(why) = unknown_model(m) {
-                    return Err(c.err(key, why));
-                }
-            }
-            let peak_hour = c.range(&at("peak_hour"), w.peak_hour.unwrap_or(14.0), 0.0, 23.0)?;
-            let peak_to_trough = c.range(
-                &at("peak_to_trough"),
-                w.peak_to_trough.unwrap_or(1.0),
-                1.0,
-                1000.0,
-            )?;
-            // The token distributions are checked (and their means computed)
-            // by the scenario validator, through a one-class probe scenario.
-            let probe = probe_class(w, peak_hour, peak_to_trough, file, i)?;
-            let mean_in = probe.classes[0].input_tokens.mean();
-            let mean_out = probe.classes[0].output_tokens.mean();
-            let mean_rps = match (w.requests_per_day, w.tokens_per_month) {
-                (Some(r), None) => c.positive(&at("requests_per_day"), r)? / 86_400.0,
-                (None, Some(t)) => {
-                    c.positive(&at("tokens_per_month"), t)? / (HOURS_PER_MONTH * 3600.0)
-                        / (mean_in + mean_out)
-                }
-                (Some(_), Some(_)) => {
-                    return Err(c.err(
-                        at("requests_per_day"),
-                        "give requests_per_day or tokens_per_month, not both",
-                    ))
-                }
-                (None, None) => {
-                    return Err(c.err(
-                        at("requests_per_day"),
-                        "missing: give requests_per_day (requests per day) or tokens_per_month (input + output tokens per month)",
-                    ))
-                }
-            };
-            if mean_rps > 10_000.0 {
-                return Err(c.err(
-                    at("requests_per_day"),
-                    format!(
-                        "is {:.0} requests per second on average; pick simulates up to 10,000",
-                        mean_rps
-                    ),
-                ));
-            }
-            let class = &probe.classes[0];
-            let weekday = WEEKDAYS
-                .iter()
-                .position(|d| *d == start_weekday)
-                .unwrap_or(0) as i64;
-            // The probe's calendar moved to the profile's weekday.
-            let weekday = probe.start_date - probe.start_weekday as i64 + weekday;
-            let per_rps = class.expected_in_hour(0, weekday) / 3600.0;
-            let peak = (0..24u64)
-                .map(|h| class.expected_in_hour(h, weekday) / 3600.0)
-                .fold(0.0, f64::max);
-            let peak_rps = if per_rps > 0.0 || peak > 0.0 {
-                // The probe runs at 1 request/s on average.
-                mean_rps * peak
-            } else {
-                mean_rps
-            };
-            workloads.push(Workload {
-                name: w.name.clone(),
-                models,
-                substitutes,
-                mean_rps,
-                peak_hour,
-                peak_to_trough,
-                input_tokens: w.input_tokens.clone(),
-                output_tokens: w.output_tokens.clone(),
-                mean_input_tokens: mean_in,
-                mean_output_tokens: mean_out,
-                peak_rps,
-                tags: w.tags.clone(),
-            });
+            workloads.push(workload(&c, &raw.workload[..i], w, i, &start_weekday)?);
         }
         Ok(Profile {
             name: h.name.clone().unwrap_or_else(|| {
@@ -368,6 +215,229 @@ impl Profile {
             outage_hours,
             workloads,
         })
+    }
+}
+
+/// The command line's `--seed`, `--replications` and `--horizon-hours`, written into
+/// `[simulation]` so that validation judges them like the keys they replace.
+fn apply_overrides(s: &mut RawSimulation, overrides: &Overrides) {
+    if let Some(seed) = overrides.seed {
+        s.seed = Some(i64::try_from(seed).unwrap_or(i64::MAX));
+    }
+    if let Some(r) = overrides.replications {
+        s.replications = Some(r);
+    }
+    if let Some(h) = overrides.horizon_hours {
+        s.horizon_hours = Some(h as f64);
+    }
+}
+
+/// A list of names under `key` (`profile.certifications`, `profile.platform_kinds`), each one
+/// of `allowed`; absent is empty.
+fn listed(
+    c: &Checker,
+    key: &str,
+    values: &Option<Vec<String>>,
+    allowed: &[&str],
+) -> Result<Vec<String>, InputError> {
+    let values = values.clone().unwrap_or_default();
+    for (i, v) in values.iter().enumerate() {
+        c.one_of(&format!("{key}[{i}]"), v, allowed)?;
+    }
+    Ok(values)
+}
+
+/// `profile.residency`, lowercased: one of the areas the catalog's regions lie in.
+fn residency(c: &Checker, residency: Option<&str>) -> Result<Option<String>, InputError> {
+    let Some(r) = residency else {
+        return Ok(None);
+    };
+    if r.trim().is_empty() {
+        return Err(c.err(
+            "profile.residency",
+            "must not be empty; leave it out for none",
+        ));
+    }
+    let r = r.trim().to_lowercase();
+    let known = residency_values();
+    if !known.contains(&r) {
+        return Err(c.err(
+            "profile.residency",
+            format!(
+                "unknown residency \"{r}\"; the catalog's regions lie in: {}",
+                known.join(", ")
+            ),
+        ));
+    }
+    Ok(Some(r))
+}
+
+/// The number of `[[workload]]` tables: at least one, at most [`MAX_PICK_WORKLOADS`].
+fn workload_count(c: &Checker, n: usize) -> Result<(), InputError> {
+    if n == 0 {
+        return Err(c.err(
+            "workload",
+            "a profile needs at least one [[workload]] (name, model, requests_per_day or tokens_per_month, input_tokens, output_tokens)",
+        ));
+    }
+    if n > MAX_PICK_WORKLOADS {
+        return Err(c.err(
+            "workload",
+            format!(
+                "{n} [[workload]] tables; at most {MAX_PICK_WORKLOADS} are allowed (each is simulated on every platform that sells its model): split the profile"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `workload[i]`, checked against the workloads before it (`earlier`): its models, shape,
+/// token distributions and rate, with the peak-hour rate of its daily profile.
+fn workload(
+    c: &Checker,
+    earlier: &[RawWorkload],
+    w: &RawWorkload,
+    i: usize,
+    start_weekday: &str,
+) -> Result<Workload, InputError> {
+    let at = |k: &str| format!("workload[{i}].{k}");
+    if w.name.trim().is_empty() {
+        return Err(c.err(at("name"), "must not be empty"));
+    }
+    if earlier.iter().any(|o| o.name == w.name) {
+        return Err(c.err(at("name"), format!("\"{}\" is used twice", w.name)));
+    }
+    let (models, substitutes) = workload_models(c, w, i)?;
+    let peak_hour = c.range(&at("peak_hour"), w.peak_hour.unwrap_or(14.0), 0.0, 23.0)?;
+    let peak_to_trough = c.range(
+        &at("peak_to_trough"),
+        w.peak_to_trough.unwrap_or(1.0),
+        1.0,
+        1000.0,
+    )?;
+    // The token distributions are checked (and their means computed)
+    // by the scenario validator, through a one-class probe scenario.
+    let probe = probe_class(w, peak_hour, peak_to_trough, c.file, i)?;
+    let mean_in = probe.classes[0].input_tokens.mean();
+    let mean_out = probe.classes[0].output_tokens.mean();
+    let mean_rps = mean_rps(c, w, i, mean_in + mean_out)?;
+    Ok(Workload {
+        name: w.name.clone(),
+        models,
+        substitutes,
+        mean_rps,
+        peak_hour,
+        peak_to_trough,
+        input_tokens: w.input_tokens.clone(),
+        output_tokens: w.output_tokens.clone(),
+        mean_input_tokens: mean_in,
+        mean_output_tokens: mean_out,
+        peak_rps: peak_rps(&probe, start_weekday, mean_rps),
+        tags: w.tags.clone(),
+    })
+}
+
+/// `workload[i]`'s model with its alternatives, and its substitutes: none empty, the
+/// substitutes apart from the others, every name one the catalog sells.
+fn workload_models(
+    c: &Checker,
+    w: &RawWorkload,
+    i: usize,
+) -> Result<(Vec<String>, Vec<String>), InputError> {
+    let at = |k: &str| format!("workload[{i}].{k}");
+    let mut models = vec![w.model.clone()];
+    models.extend(w.alternatives.clone().unwrap_or_default());
+    for (j, m) in models.iter().enumerate() {
+        if m.trim().is_empty() {
+            let key = if j == 0 {
+                at("model")
+            } else {
+                at(&format!("alternatives[{}]", j - 1))
+            };
+            return Err(c.err(key, "must not be empty"));
+        }
+    }
+    let substitutes = w.substitutes.clone().unwrap_or_default();
+    for (j, m) in substitutes.iter().enumerate() {
+        if m.trim().is_empty() || models.contains(m) {
+            return Err(c.err(
+                at(&format!("substitutes[{j}]")),
+                format!("\"{m}\" must be a model name other than model and alternatives"),
+            ));
+        }
+    }
+    let named = models.iter().enumerate().map(|(j, m)| match j {
+        0 => (at("model"), m),
+        _ => (at(&format!("alternatives[{}]", j - 1)), m),
+    });
+    let subs = (substitutes.iter().enumerate()).map(|(j, m)| (at(&format!("substitutes[{j}]")), m));
+    for (key, m) in named.chain(subs) {
+        if let Some(why) = unknown_model(m) {
+            return Err(c.err(key, why));
+        }
+    }
+    Ok((models, substitutes))
+}
+
+/// `workload[i]`'s mean arrival rate (requests/s), from `requests_per_day` or from
+/// `tokens_per_month` over the mean tokens of a request; at most 10,000.
+fn mean_rps(
+    c: &Checker,
+    w: &RawWorkload,
+    i: usize,
+    tokens_per_request: f64,
+) -> Result<f64, InputError> {
+    let at = |k: &str| format!("workload[{i}].{k}");
+    let mean_rps = match (w.requests_per_day, w.tokens_per_month) {
+        (Some(r), None) => c.positive(&at("requests_per_day"), r)? / 86_400.0,
+        (None, Some(t)) => {
+            c.positive(&at("tokens_per_month"), t)? / (HOURS_PER_MONTH * 3600.0)
+                / tokens_per_request
+        }
+        (Some(_), Some(_)) => {
+            return Err(c.err(
+                at("requests_per_day"),
+                "give requests_per_day or tokens_per_month, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(c.err(
+                at("requests_per_day"),
+                "missing: give requests_per_day (requests per day) or tokens_per_month (input + output tokens per month)",
+            ))
+        }
+    };
+    if mean_rps > 10_000.0 {
+        return Err(c.err(
+            at("requests_per_day"),
+            format!(
+                "is {:.0} requests per second on average; pick simulates up to 10,000",
+                mean_rps
+            ),
+        ));
+    }
+    Ok(mean_rps)
+}
+
+/// The peak-hour arrival rate of a workload at `mean_rps`: the probe's hour-of-day profile
+/// (1 request/s on average), on the profile's start weekday, scaled to the workload.
+fn peak_rps(probe: &Scenario, start_weekday: &str, mean_rps: f64) -> f64 {
+    let class = &probe.classes[0];
+    let weekday = WEEKDAYS
+        .iter()
+        .position(|d| *d == start_weekday)
+        .unwrap_or(0) as i64;
+    // The probe's calendar moved to the profile's weekday.
+    let weekday = probe.start_date - probe.start_weekday as i64 + weekday;
+    let per_rps = class.expected_in_hour(0, weekday) / 3600.0;
+    let peak = (0..24u64)
+        .map(|h| class.expected_in_hour(h, weekday) / 3600.0)
+        .fold(0.0, f64::max);
+    if per_rps > 0.0 || peak > 0.0 {
+        // The probe runs at 1 request/s on average.
+        mean_rps * peak
+    } else {
+        mean_rps
     }
 }
 

@@ -51,6 +51,8 @@ fn no_profile_keys(c: &Checker, p: &str, a: &RawArrivals) -> Result<(), InputErr
     Ok(())
 }
 
+/// A class whose arrivals replay a trace: its keys checked, the file read once for its usable
+/// rows, span and mean tokens, and the requests the replay puts in each simulated hour.
 pub(super) fn validate_trace(
     c: &Checker,
     p: &str,
@@ -59,6 +61,89 @@ pub(super) fn validate_trace(
     horizon_hours: u32,
 ) -> Result<TraceSource, InputError> {
     no_profile_keys(c, p, a)?;
+    let format = trace_format(c, p, a)?;
+    let time_scale = c.range(
+        &format!("{p}.time_scale"),
+        a.time_scale.unwrap_or(1.0),
+        1e-6,
+        1e6,
+    )?;
+    let rate_scale = c.range(
+        &format!("{p}.rate_scale"),
+        a.rate_scale.unwrap_or(1.0),
+        0.0,
+        1000.0,
+    )?;
+    let offset_s = c.range(
+        &format!("{p}.offset_s"),
+        a.offset_s.unwrap_or(0.0),
+        0.0,
+        MAX_HORIZON_HOURS * 3600.0,
+    )?;
+    let skip_bad_rows = match a.bad_rows.as_deref().unwrap_or("stop") {
+        "stop" => false,
+        "skip" => true,
+        other => {
+            return Err(c.err(
+                format!("{p}.bad_rows"),
+                format!("unknown value \"{other}\"; allowed: stop, skip"),
+            ))
+        }
+    };
+    // Relative to the scenario file's folder.
+    let path = c
+        .file
+        .parent()
+        .map(|d| d.join(file))
+        .unwrap_or_else(|| std::path::PathBuf::from(file));
+    let reader = TraceReader::open(&path, format.clone())
+        .map_err(|e| c.err(format!("{p}.trace"), format!("\"{file}\": {e}")))?;
+    let (st, per_second) = scan_rows(c, p, file, a, reader, skip_bad_rows)?;
+    let tile = a.tile.unwrap_or(false);
+    if tile && st.last_s <= st.first_s {
+        return Err(c.err(
+            format!("{p}.tile"),
+            format!("\"{file}\": every usable row has the same time, so the trace has no length to repeat"),
+        ));
+    }
+    let mut src = TraceSource {
+        path,
+        format,
+        model: a.model.clone(),
+        time_scale,
+        rate_scale,
+        offset_us: ms_to_us(offset_s * 1000.0),
+        tile,
+        skip_bad_rows,
+        stats: st,
+    };
+    let layout = Layout {
+        horizon_hours,
+        offset_s: src.offset_us as f64 / 1e6,
+        period_s: src.period_us() as f64 / 1e6,
+        time_scale,
+        rate_scale,
+        tile,
+    };
+    // Each pass is read from the file again: a bound on the work of a replay.
+    if layout.passes() > MAX_TILED_PASSES {
+        return Err(c.err(
+            format!("{p}.time_scale"),
+            format!(
+                "\"{file}\" tiled over {horizon_hours} h would be replayed {:.3e} times (one pass lasts {:.3e} s); at most {MAX_TILED_PASSES:.0e} passes are allowed: lower time_scale or the horizon",
+                layout.passes(),
+                layout.period_s
+            ),
+        ));
+    }
+    let expected = expected_per_hour(&per_second, &layout);
+    src.stats.expected_per_hour = expected;
+    Ok(src)
+}
+
+/// The trace's format and, for `csv`, its column mapping; the csv-only keys are refused with
+/// the other formats, and `model` needs a trace with a model column.
+fn trace_format(c: &Checker, p: &str, a: &RawArrivals) -> Result<TraceFormat, InputError> {
     let format_name = a.format.as_deref().unwrap_or("");
     c.one_of(&format!("{p}.format"), format_name, FORMATS)?;
     let col = |k: &str, v: &Option<String>| -> Result<String, InputError> {
@@ -103,44 +188,20 @@ pub(super) fn validate_trace(
             "needs a trace with a model column (burstgpt, or csv with model_column)",
         ));
     }
-    let time_scale = c.range(
-        &format!("{p}.time_scale"),
-        a.time_scale.unwrap_or(1.0),
-        1e-6,
-        1e6,
-    )?;
-    let rate_scale = c.range(
-        &format!("{p}.rate_scale"),
-        a.rate_scale.unwrap_or(1.0),
-        0.0,
-        1000.0,
-    )?;
-    let offset_s = c.range(
-        &format!("{p}.offset_s"),
-        a.offset_s.unwrap_or(0.0),
-        0.0,
-        MAX_HORIZON_HOURS * 3600.0,
-    )?;
-    let skip_bad_rows = match a.bad_rows.as_deref().unwrap_or("stop") {
-        "stop" => false,
-        "skip" => true,
-        other => {
-            return Err(c.err(
-                format!("{p}.bad_rows"),
-                format!("unknown value \"{other}\"; allowed: stop, skip"),
-            ))
-        }
-    };
-    // Relative to the scenario file's folder.
-    let path = c
-        .file
-        .parent()
-        .map(|d| d.join(file))
-        .unwrap_or_else(|| std::path::PathBuf::from(file));
-    // One streaming pass: usable rows, span and mean tokens; bad rows stop
-    // here (with file and line) unless the scenario skips them.
-    let reader = TraceReader::open(&path, format.clone())
-        .map_err(|e| c.err(format!("{p}.trace"), format!("\"{file}\": {e}")))?;
+    Ok(format)
+}
+
+/// One streaming pass: usable rows, span and mean tokens, and the requests per whole second
+/// after the first one; bad rows stop here (with file and line) unless the scenario skips
+/// them, and a trace with no usable row is refused.
+fn scan_rows(
+    c: &Checker,
+    p: &str,
+    file: &str,
+    a: &RawArrivals,
+    reader: TraceReader,
+    skip_bad_rows: bool,
+) -> Result<(TraceStats, SecondCounts), InputError> {
     let mut st = TraceStats::default();
     let (mut sum_in, mut sum_out) = (0.0, 0.0);
     // Requests per whole second after the first request (trace time), to
@@ -200,44 +261,5 @@ pub(super) fn validate_trace(
     }
     st.mean_input = sum_in / st.requests as f64;
     st.mean_output = sum_out / st.requests as f64;
-    let tile = a.tile.unwrap_or(false);
-    if tile && st.last_s <= st.first_s {
-        return Err(c.err(
-            format!("{p}.tile"),
-            format!("\"{file}\": every usable row has the same time, so the trace has no length to repeat"),
-        ));
-    }
-    let mut src = TraceSource {
-        path,
-        format,
-        model: a.model.clone(),
-        time_scale,
-        rate_scale,
-        offset_us: ms_to_us(offset_s * 1000.0),
-        tile,
-        skip_bad_rows,
-        stats: st,
-    };
-    let layout = Layout {
-        horizon_hours,
-        offset_s: src.offset_us as f64 / 1e6,
-        period_s: src.period_us() as f64 / 1e6,
-        time_scale,
-        rate_scale,
-        tile,
-    };
-    // Each pass is read from the file again: a bound on the work of a replay.
-    if layout.passes() > MAX_TILED_PASSES {
-        return Err(c.err(
-            format!("{p}.time_scale"),
-            format!(
-                "\"{file}\" tiled over {horizon_hours} h would be replayed {:.3e} times (one pass lasts {:.3e} s); at most {MAX_TILED_PASSES:.0e} passes are allowed: lower time_scale or the horizon",
-                layout.passes(),
-                layout.period_s
-            ),
-        ));
-    }
-    let expected = expected_per_hour(&per_second, &layout);
-    src.stats.expected_per_hour = expected;
-    Ok(src)
+    Ok((st, per_second))
 }
