@@ -11,12 +11,9 @@ const MAX_FN_LINES: usize = 150;
 const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("sim/report/pick.rs", "render", 348),
     ("sim/report/fit.rs", "render", 223),
-    ("sim/input/catalog.rs", "check", 202),
     ("sim/report/sweep.rs", "render", 183),
     ("sim/report/plots/failover.rs", "draw", 182),
-    ("sim/analysis/pick/choose.rs", "choose", 177),
     ("sim/report/plan.rs", "render", 189),
-    ("sim/analysis/pick/design.rs", "design", 168),
     ("sim/report/plots/breakeven.rs", "draw", 175),
 ];
 

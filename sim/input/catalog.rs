@@ -495,59 +495,7 @@ impl Catalog {
                 c.bad("platform.id", format!("duplicate platform id \"{}\"", p.id));
             }
             ids.push(&p.id);
-            if p.id == CUSTOM_PLATFORM {
-                c.bad(
-                    "platform.id",
-                    "\"custom\" is reserved for platforms outside the catalog",
-                );
-            }
-            c.one_of(
-                "platform.kind",
-                &p.kind,
-                &["hyperscaler", "vendor-api", "gateway"],
-            );
-            match &p.attribution {
-                Some(a) => c.sourced("platform.attribution", a),
-                None => c.bad(
-                    "platform.attribution",
-                    "is missing: how is cost attributed on this platform?",
-                ),
-            }
-            match &p.attribution_model {
-                Some(m) => {
-                    c.attribution_model("platform.attribution_model", m, false);
-                    if m.reserved.value == "none"
-                        && f.offering.iter().any(|o| o.kind == "reserved")
-                    {
-                        c.bad(
-                            "platform.attribution_model.reserved",
-                            "is \"none\" but the platform sells reserved offerings",
-                        );
-                    }
-                }
-                None => c.bad(
-                    "platform.attribution_model",
-                    "is missing: add [platform.attribution_model] (mechanism, on_demand, reserved, dimensions, granularity_hours, latency_hours, default_view)",
-                ),
-            }
-            let cp = &p.compliance;
-            for (k, v) in [
-                ("hipaa_baa", &cp.hipaa_baa),
-                ("soc2", &cp.soc2),
-                ("iso27001", &cp.iso27001),
-            ] {
-                match v {
-                    Some(v) => c.sourced(&format!("platform.compliance.{k}"), v),
-                    None => c.bad(
-                        format!("platform.compliance.{k}"),
-                        "is missing (true or false, with a source)",
-                    ),
-                }
-            }
-            match &cp.data_residency {
-                Some(v) => c.sourced("platform.compliance.data_residency", v),
-                None => c.bad("platform.compliance.data_residency", "is missing"),
-            }
+            c.platform(f);
             let mut seen: Vec<&str> = Vec::new();
             for (i, o) in f.offering.iter().enumerate() {
                 let at = format!("offering[{i}] ({})", o.id);
@@ -555,112 +503,7 @@ impl Catalog {
                     c.bad(format!("{at}.id"), "duplicate offering id");
                 }
                 seen.push(&o.id);
-                if o.model.is_empty()
-                    || o.model
-                        .chars()
-                        .any(|ch| ch.is_ascii_uppercase() || ch == ' ')
-                {
-                    c.bad(
-                        format!("{at}.model"),
-                        format!(
-                            "\"{}\" is not a canonical model name (lowercase, hyphens)",
-                            o.model
-                        ),
-                    );
-                }
-                if let Some(v) = &o.vendor_model_id {
-                    c.sourced(&format!("{at}.vendor_model_id"), v);
-                }
-                c.sourced(&format!("{at}.regions"), &o.regions);
-                if o.regions.value.is_empty() {
-                    c.bad(format!("{at}.regions"), "must list at least one region");
-                }
-                match &o.scope {
-                    Some(v) => {
-                        c.sourced(&format!("{at}.scope"), v);
-                        c.one_of(&format!("{at}.scope"), &v.value, SCOPES);
-                    }
-                    None => c.bad(
-                        format!("{at}.scope"),
-                        "is missing: region, geography or global, with a source",
-                    ),
-                }
-                c.tier(&at, o);
-                for (k, v) in [
-                    ("context_tokens", &o.context_tokens),
-                    ("max_output_tokens", &o.max_output_tokens),
-                ] {
-                    if let Some(v) = v {
-                        c.number(&format!("{at}.{k}"), v, 1.0, 1e9);
-                    }
-                }
-                c.lifecycle(&at, o.lifecycle.as_ref());
-                c.latency(&at, &o.latency);
-                match (o.kind.as_str(), &o.on_demand, &o.reserved) {
-                    ("on_demand", Some(od), None) => {
-                        c.number(
-                            &format!("{at}.on_demand.input_per_1m"),
-                            &od.input_per_1m,
-                            0.0,
-                            1e6,
-                        );
-                        c.number(
-                            &format!("{at}.on_demand.output_per_1m"),
-                            &od.output_per_1m,
-                            0.0,
-                            1e6,
-                        );
-                        for (k, v) in [
-                            ("cached_input_per_1m", &od.cached_input_per_1m),
-                            ("cache_write_per_1m", &od.cache_write_per_1m),
-                        ] {
-                            if let Some(v) = v {
-                                c.number(&format!("{at}.on_demand.{k}"), v, 0.0, 1e6);
-                            }
-                        }
-                        if let Some(v) = &od.tpm {
-                            c.number(&format!("{at}.on_demand.tpm"), v, 1.0, 1e12);
-                        }
-                        if let Some(v) = &od.rpm {
-                            c.number(&format!("{at}.on_demand.rpm"), v, 1.0, 1e12);
-                        }
-                    }
-                    ("reserved", None, Some(r)) => {
-                        c.number(
-                            &format!("{at}.reserved.tpm_per_unit"),
-                            &r.tpm_per_unit,
-                            1.0,
-                            1e12,
-                        );
-                        if let Some(v) = &r.output_weight {
-                            c.number(&format!("{at}.reserved.output_weight"), v, 0.0, 1e3);
-                        }
-                        if let Some(v) = &r.cached_input_weight {
-                            c.number(&format!("{at}.reserved.cached_input_weight"), v, 0.0, 1.0);
-                        }
-                        for (k, v) in [("min_units", &r.min_units), ("unit_step", &r.unit_step)] {
-                            if let Some(v) = v {
-                                c.number(&format!("{at}.reserved.{k}"), v, 1.0, 1e7);
-                                if v.value.fract() != 0.0 {
-                                    c.bad(format!("{at}.reserved.{k}"), "must be a whole number");
-                                }
-                            }
-                        }
-                        c.terms(&at, &r.terms);
-                    }
-                    ("on_demand", _, _) => c.bad(
-                        at.clone(),
-                        "kind \"on_demand\" needs [offering.on_demand] and no [offering.reserved]",
-                    ),
-                    ("reserved", _, _) => c.bad(
-                        at.clone(),
-                        "kind \"reserved\" needs [offering.reserved] and no [offering.on_demand]",
-                    ),
-                    (k, _, _) => c.bad(
-                        format!("{at}.kind"),
-                        format!("\"{k}\" is not allowed; allowed: on_demand, reserved"),
-                    ),
-                }
+                c.offering(&at, o);
             }
         }
         if let Some((file, g)) = &self.gateway {
@@ -685,6 +528,180 @@ struct Check<'a> {
 }
 
 impl Check<'_> {
+    /// The `[platform]` table of a file: its id not the reserved one, its kind, how its cost
+    /// is attributed and its compliance, each with a source.
+    fn platform(&mut self, f: &CatalogFile) {
+        let p = &f.platform;
+        if p.id == CUSTOM_PLATFORM {
+            self.bad(
+                "platform.id",
+                "\"custom\" is reserved for platforms outside the catalog",
+            );
+        }
+        self.one_of(
+            "platform.kind",
+            &p.kind,
+            &["hyperscaler", "vendor-api", "gateway"],
+        );
+        match &p.attribution {
+            Some(a) => self.sourced("platform.attribution", a),
+            None => self.bad(
+                "platform.attribution",
+                "is missing: how is cost attributed on this platform?",
+            ),
+        }
+        match &p.attribution_model {
+            Some(m) => {
+                self.attribution_model("platform.attribution_model", m, false);
+                if m.reserved.value == "none" && f.offering.iter().any(|o| o.kind == "reserved") {
+                    self.bad(
+                        "platform.attribution_model.reserved",
+                        "is \"none\" but the platform sells reserved offerings",
+                    );
+                }
+            }
+            None => self.bad(
+                "platform.attribution_model",
+                "is missing: add [platform.attribution_model] (mechanism, on_demand, reserved, dimensions, granularity_hours, latency_hours, default_view)",
+            ),
+        }
+        let cp = &p.compliance;
+        for (k, v) in [
+            ("hipaa_baa", &cp.hipaa_baa),
+            ("soc2", &cp.soc2),
+            ("iso27001", &cp.iso27001),
+        ] {
+            match v {
+                Some(v) => self.sourced(&format!("platform.compliance.{k}"), v),
+                None => self.bad(
+                    format!("platform.compliance.{k}"),
+                    "is missing (true or false, with a source)",
+                ),
+            }
+        }
+        match &cp.data_residency {
+            Some(v) => self.sourced("platform.compliance.data_residency", v),
+            None => self.bad("platform.compliance.data_residency", "is missing"),
+        }
+    }
+
+    /// One offering (`at` names it): a canonical model name, its regions and scope, tier,
+    /// limits, lifecycle, latency and the prices of its kind.
+    fn offering(&mut self, at: &str, o: &Offering) {
+        if o.model.is_empty()
+            || o.model
+                .chars()
+                .any(|ch| ch.is_ascii_uppercase() || ch == ' ')
+        {
+            self.bad(
+                format!("{at}.model"),
+                format!(
+                    "\"{}\" is not a canonical model name (lowercase, hyphens)",
+                    o.model
+                ),
+            );
+        }
+        if let Some(v) = &o.vendor_model_id {
+            self.sourced(&format!("{at}.vendor_model_id"), v);
+        }
+        self.sourced(&format!("{at}.regions"), &o.regions);
+        if o.regions.value.is_empty() {
+            self.bad(format!("{at}.regions"), "must list at least one region");
+        }
+        match &o.scope {
+            Some(v) => {
+                self.sourced(&format!("{at}.scope"), v);
+                self.one_of(&format!("{at}.scope"), &v.value, SCOPES);
+            }
+            None => self.bad(
+                format!("{at}.scope"),
+                "is missing: region, geography or global, with a source",
+            ),
+        }
+        self.tier(at, o);
+        for (k, v) in [
+            ("context_tokens", &o.context_tokens),
+            ("max_output_tokens", &o.max_output_tokens),
+        ] {
+            if let Some(v) = v {
+                self.number(&format!("{at}.{k}"), v, 1.0, 1e9);
+            }
+        }
+        self.lifecycle(at, o.lifecycle.as_ref());
+        self.latency(at, &o.latency);
+        match (o.kind.as_str(), &o.on_demand, &o.reserved) {
+            ("on_demand", Some(od), None) => self.on_demand(at, od),
+            ("reserved", None, Some(r)) => self.reserved(at, r),
+            ("on_demand", _, _) => self.bad(
+                at,
+                "kind \"on_demand\" needs [offering.on_demand] and no [offering.reserved]",
+            ),
+            ("reserved", _, _) => self.bad(
+                at,
+                "kind \"reserved\" needs [offering.reserved] and no [offering.on_demand]",
+            ),
+            (k, _, _) => self.bad(
+                format!("{at}.kind"),
+                format!("\"{k}\" is not allowed; allowed: on_demand, reserved"),
+            ),
+        }
+    }
+
+    /// An on-demand offering's token prices and quotas.
+    fn on_demand(&mut self, at: &str, od: &OfferingOnDemand) {
+        self.number(
+            &format!("{at}.on_demand.input_per_1m"),
+            &od.input_per_1m,
+            0.0,
+            1e6,
+        );
+        self.number(
+            &format!("{at}.on_demand.output_per_1m"),
+            &od.output_per_1m,
+            0.0,
+            1e6,
+        );
+        for (k, v) in [
+            ("cached_input_per_1m", &od.cached_input_per_1m),
+            ("cache_write_per_1m", &od.cache_write_per_1m),
+        ] {
+            if let Some(v) = v {
+                self.number(&format!("{at}.on_demand.{k}"), v, 0.0, 1e6);
+            }
+        }
+        if let Some(v) = &od.tpm {
+            self.number(&format!("{at}.on_demand.tpm"), v, 1.0, 1e12);
+        }
+        if let Some(v) = &od.rpm {
+            self.number(&format!("{at}.on_demand.rpm"), v, 1.0, 1e12);
+        }
+    }
+
+    /// A reserved offering's unit: its throughput, token weights, unit counts and terms.
+    fn reserved(&mut self, at: &str, r: &OfferingReserved) {
+        self.number(
+            &format!("{at}.reserved.tpm_per_unit"),
+            &r.tpm_per_unit,
+            1.0,
+            1e12,
+        );
+        if let Some(v) = &r.output_weight {
+            self.number(&format!("{at}.reserved.output_weight"), v, 0.0, 1e3);
+        }
+        if let Some(v) = &r.cached_input_weight {
+            self.number(&format!("{at}.reserved.cached_input_weight"), v, 0.0, 1.0);
+        }
+        for (k, v) in [("min_units", &r.min_units), ("unit_step", &r.unit_step)] {
+            if let Some(v) = v {
+                self.number(&format!("{at}.reserved.{k}"), v, 1.0, 1e7);
+                if v.value.fract() != 0.0 {
+                    self.bad(format!("{at}.reserved.{k}"), "must be a whole number");
+                }
+            }
+        }
+        self.terms(at, &r.terms);
+    }
+
     fn bad(&mut self, key: impl AsRef<str>, message: impl AsRef<str>) {
         self.problems.push(format!(
             "{}: {}: {}",

@@ -66,31 +66,62 @@ fn sla_text(profile: &Profile) -> String {
 }
 
 pub(super) fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -> WorkloadPick {
-    let key = |e: &Evaluation| {
-        e.best().map(|c| {
-            (
-                c.monthly_usd.mean,
-                c.ttft_sla_ms.map_or(f64::INFINITY, |t| t.mean),
-            )
-        })
-    };
     let eligible: Vec<usize> = (0..picks.evaluations.len())
         .filter(|&i| !picks.evaluations[i].route.substitute)
         .collect();
+    let best = primary(&picks.evaluations, &eligible);
+    picks.primary = best;
+    let Some(b) = best else {
+        return no_primary(profile, w, picks, &eligible);
+    };
+    picks.verdict = Verdict::Recommended;
+    let (bc, _) = cost_and_ttft(&picks.evaluations[b]).expect("has best");
+    let chosen_platform = picks.evaluations[b].route.platform.clone();
+    let fb = fallback_order(&picks.evaluations, &chosen_platform);
+    if profile.two_provider {
+        picks.fallback = fb.first().copied();
+        if picks.fallback.is_none() {
+            picks.fallback_note = Some(format!(
+                "the two-provider minimum cannot be met: under the profile's constraints only {chosen_platform} sells {} on demand; add a substitute model (workload.substitutes) that another platform sells, or waive it with two_provider = false",
+                w.models.iter().chain(&w.substitutes).cloned().collect::<Vec<_>>().join(" / ")
+            ));
+        }
+    } else {
+        picks.fallback_note =
+            Some("the profile waives the two-provider minimum (two_provider = false)".into());
+    }
+    exclude_the_rest(profile, &mut picks, b, bc);
+    picks
+}
+
+/// What ranks an evaluation: the monthly cost of its best configuration, then its TTFT at
+/// the SLA percentile (None: no configuration meets the SLA).
+fn cost_and_ttft(e: &Evaluation) -> Option<(f64, f64)> {
+    e.best().map(|c| {
+        (
+            c.monthly_usd.mean,
+            c.ttft_sla_ms.map_or(f64::INFINITY, |t| t.mean),
+        )
+    })
+}
+
+/// The primary among the `eligible` evaluations that meet the SLA: available offerings
+/// before deprecated ones, then the cheapest, costs within [`COST_TIE`] going to the faster.
+fn primary(evaluations: &[Evaluation], eligible: &[usize]) -> Option<usize> {
     let mut best: Option<usize> = None;
-    for &i in &eligible {
-        let Some((cost, ttft)) = key(&picks.evaluations[i]) else {
+    for &i in eligible {
+        let Some((cost, ttft)) = cost_and_ttft(&evaluations[i]) else {
             continue;
         };
         best = match best {
             None => Some(i),
             Some(b) => {
-                let (bc, bt) = key(&picks.evaluations[b]).expect("has best");
+                let (bc, bt) = cost_and_ttft(&evaluations[b]).expect("has best");
                 let tie = (cost - bc).abs() <= COST_TIE * bc.max(cost);
                 // Available offerings rank before deprecated ones, whatever they cost.
                 let (dep, bdep) = (
-                    picks.evaluations[i].route.deprecated.is_some(),
-                    picks.evaluations[b].route.deprecated.is_some(),
+                    evaluations[i].route.deprecated.is_some(),
+                    evaluations[b].route.deprecated.is_some(),
                 );
                 if dep != bdep {
                     if dep {
@@ -106,73 +137,85 @@ pub(super) fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -
             }
         };
     }
-    picks.primary = best;
+    best
+}
+
+/// The TTFT at the SLA percentile of the evaluation's closest configuration, as text.
+fn closest_ttft(e: &Evaluation) -> String {
+    e.closest()
+        .and_then(|c| c.ttft_sla_ms)
+        .map_or("n/a".into(), |t| format!("{:.0} ms", t.mean))
+}
+
+/// The answer when no eligible evaluation meets the SLA: why (unsold, or the closest
+/// configurations), and every eligible route excluded for the SLA.
+fn no_primary(
+    profile: &Profile,
+    w: &Workload,
+    mut picks: WorkloadPick,
+    eligible: &[usize],
+) -> WorkloadPick {
     let sla = sla_text(profile);
-    let Some(b) = best else {
-        picks.verdict = if eligible.is_empty() {
-            unsold_verdict(w, &picks.excluded)
-        } else {
-            let closest: Vec<String> = eligible
-                .iter()
-                .filter_map(|&i| {
-                    let e = &picks.evaluations[i];
-                    e.closest().map(|c| {
-                        format!(
-                            "{} {}: {} at the SLA percentile with {} ({:.2}% within target){}",
-                            e.route.platform,
-                            e.route.model,
-                            c.ttft_sla_ms
-                                .map_or("n/a".into(), |t| format!("{:.0} ms", t.mean)),
-                            c.label,
-                            c.attainment.map_or(0.0, |a| a.mean * 100.0),
-                            floor_note(e, profile)
-                        )
-                    })
+    picks.verdict = if eligible.is_empty() {
+        unsold_verdict(w, &picks.excluded)
+    } else {
+        let closest: Vec<String> = eligible
+            .iter()
+            .filter_map(|&i| {
+                let e = &picks.evaluations[i];
+                e.closest().map(|c| {
+                    format!(
+                        "{} {}: {} at the SLA percentile with {} ({:.2}% within target){}",
+                        e.route.platform,
+                        e.route.model,
+                        c.ttft_sla_ms
+                            .map_or("n/a".into(), |t| format!("{:.0} ms", t.mean)),
+                        c.label,
+                        c.attainment.map_or(0.0, |a| a.mean * 100.0),
+                        floor_note(e, profile)
+                    )
                 })
-                .collect();
-            let ttft = |i: usize| {
-                picks.evaluations[i]
-                    .closest()
-                    .and_then(|c| c.ttft_sla_ms)
-                    .map_or(f64::INFINITY, |t| t.mean)
-            };
-            picks.closest = eligible
-                .iter()
-                .copied()
-                .min_by(|&a, &b| ttft(a).total_cmp(&ttft(b)));
-            Verdict::NoConfigurationMeetsSla(format!(
-                "no simulated configuration meets {sla}; closest: {}",
-                closest.join("; ")
-            ))
+            })
+            .collect();
+        let ttft = |i: usize| {
+            picks.evaluations[i]
+                .closest()
+                .and_then(|c| c.ttft_sla_ms)
+                .map_or(f64::INFINITY, |t| t.mean)
         };
-        for &i in &eligible {
-            let e = &picks.evaluations[i];
-            let x = Exclusion::Sla(format!(
-                "{} via {}: best simulated TTFT at the SLA percentile {} (target {sla})",
-                e.route.model,
-                e.route.platform,
-                e.closest()
-                    .and_then(|c| c.ttft_sla_ms)
-                    .map_or("n/a".into(), |t| format!("{:.0} ms", t.mean))
-            ));
-            picks.excluded.push((e.route.platform.clone(), x));
-        }
-        return picks;
+        picks.closest = eligible
+            .iter()
+            .copied()
+            .min_by(|&a, &b| ttft(a).total_cmp(&ttft(b)));
+        Verdict::NoConfigurationMeetsSla(format!(
+            "no simulated configuration meets {sla}; closest: {}",
+            closest.join("; ")
+        ))
     };
-    picks.verdict = Verdict::Recommended;
-    let (bc, _) = key(&picks.evaluations[b]).expect("has best");
-    let chosen_platform = picks.evaluations[b].route.platform.clone();
-    // The fallback: another platform, on demand (a standby costs nothing
-    // until used): meeting the SLA first, then the same model (no prompt
-    // porting), then the cheapest, then the fastest.
-    let mut fb: Vec<usize> = (0..picks.evaluations.len())
+    for &i in eligible {
+        let e = &picks.evaluations[i];
+        let x = Exclusion::Sla(format!(
+            "{} via {}: best simulated TTFT at the SLA percentile {} (target {sla})",
+            e.route.model,
+            e.route.platform,
+            closest_ttft(e)
+        ));
+        picks.excluded.push((e.route.platform.clone(), x));
+    }
+    picks
+}
+
+/// The fallback candidates, best first: another platform than the primary's, on demand (a
+/// standby costs nothing until used): meeting the SLA first, then available, then the same
+/// model (no prompt porting), then the cheapest, then the fastest.
+fn fallback_order(evaluations: &[Evaluation], chosen_platform: &str) -> Vec<usize> {
+    let mut fb: Vec<usize> = (0..evaluations.len())
         .filter(|&i| {
-            picks.evaluations[i].route.platform != chosen_platform
-                && picks.evaluations[i].on_demand.is_some()
+            evaluations[i].route.platform != chosen_platform && evaluations[i].on_demand.is_some()
         })
         .collect();
     fb.sort_by(|&x, &y| {
-        let (ex, ey) = (&picks.evaluations[x], &picks.evaluations[y]);
+        let (ex, ey) = (&evaluations[x], &evaluations[y]);
         let ca = ex.on_demand.as_ref().expect("filtered");
         let cb = ey.on_demand.as_ref().expect("filtered");
         cb.meets_sla
@@ -191,18 +234,13 @@ pub(super) fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -
                     .total_cmp(&cb.p99_ms.unwrap_or(f64::INFINITY)),
             )
     });
-    if profile.two_provider {
-        picks.fallback = fb.first().copied();
-        if picks.fallback.is_none() {
-            picks.fallback_note = Some(format!(
-                "the two-provider minimum cannot be met: under the profile's constraints only {chosen_platform} sells {} on demand; add a substitute model (workload.substitutes) that another platform sells, or waive it with two_provider = false",
-                w.models.iter().chain(&w.substitutes).cloned().collect::<Vec<_>>().join(" / ")
-            ));
-        }
-    } else {
-        picks.fallback_note =
-            Some("the profile waives the two-provider minimum (two_provider = false)".into());
-    }
+    fb
+}
+
+/// Every evaluation other than the primary (`b`, costing `bc` a month) and the fallback,
+/// excluded with why: a substitute, dearer, or short of the SLA.
+fn exclude_the_rest(profile: &Profile, picks: &mut WorkloadPick, b: usize, bc: f64) {
+    let sla = sla_text(profile);
     for (i, e) in picks.evaluations.iter().enumerate() {
         if i == b || Some(i) == picks.fallback {
             continue;
@@ -221,15 +259,12 @@ pub(super) fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -
             )),
             (false, None) => Exclusion::Sla(format!(
                 "{what}: best simulated TTFT at the SLA percentile {} (target {sla}){}",
-                e.closest()
-                    .and_then(|c| c.ttft_sla_ms)
-                    .map_or("n/a".into(), |t| format!("{:.0} ms", t.mean)),
+                closest_ttft(e),
                 floor_note(e, profile)
             )),
         };
         picks.excluded.push((e.route.platform.clone(), x));
     }
-    picks
 }
 
 /// Why no platform could even be simulated: the model is sold only where the profile's needs

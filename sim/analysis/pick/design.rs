@@ -60,12 +60,84 @@ pub(super) fn design(
     threads: usize,
     progress: Option<&AtomicU64>,
 ) -> Result<Design, PickError> {
-    let mut deployments: Vec<DeploymentSpec> = Vec::new();
-    // On-demand deployments and the workloads that may reach them.
-    let mut od_users: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
-    let mut classes = Vec::new();
-    let mut single_routes = Vec::new();
-    let mut primaries: Vec<String> = Vec::new();
+    let mut routes = routes(profile, picks);
+    // Quotas sized for everything that may arrive at each on-demand deployment.
+    for (name, (offering, users)) in &routes.od_users {
+        let peak: f64 = users.iter().map(|&i| profile.workloads[i].peak_rps).sum();
+        let tokens: f64 = users
+            .iter()
+            .map(|&i| {
+                let w = &profile.workloads[i];
+                w.peak_rps * (w.mean_input_tokens + w.mean_output_tokens)
+            })
+            .sum::<f64>()
+            / peak.max(1e-12);
+        routes.deployments.push(od_spec(
+            name.clone(),
+            offering,
+            &quota(catalog, offering, peak, tokens),
+        ));
+    }
+    let (outages, outage_text) = outages(profile, &routes.primaries);
+    let description = format!(
+        "llmcap pick design for profile {}: primary and fallback per workload behind a gateway, with a full outage of each primary platform",
+        profile.name
+    );
+    let table = scenario_table(
+        profile,
+        &format!("{}-design", profile.name),
+        &description,
+        &routes.classes,
+        &routes.deployments,
+        true,
+        &outages,
+    );
+    let scenario_toml = toml::to_string(&table).map_err(|e| PickError::Internal(e.to_string()))?;
+    let sc = build(table, profile)?;
+    let (with_fallback, rows) = design_run(&sc, "primary + fallback", threads, progress);
+    let has_fallback = picks.iter().any(|p| p.fallback.is_some());
+    let single_provider = if has_fallback {
+        let sc = single_provider(profile, &routes, &outages)?;
+        Some(design_run(&sc, "primary only", threads, progress).0)
+    } else {
+        None
+    };
+    let mut design = Design {
+        scenario_toml,
+        deployments: routes.deployments,
+        outages: outage_text,
+        with_fallback,
+        single_provider,
+        finops: Vec::new(),
+    };
+    design.finops = finops(profile, &design, &rows);
+    Ok(design)
+}
+
+/// Where the design sends each workload.
+struct Routes<'a> {
+    /// The reserved deployments (the on-demand ones are added once their quotas are sized).
+    deployments: Vec<DeploymentSpec>,
+    /// On-demand deployments: their offering and the workloads that may reach them.
+    od_users: BTreeMap<String, (String, Vec<usize>)>,
+    /// Per workload: its class, routed to the primary's deployments, then the fallback's.
+    classes: Vec<ClassSpec<'a>>,
+    /// Per workload: the route without the fallback.
+    single_routes: Vec<Vec<String>>,
+    /// The primary platforms, in the order of the workloads.
+    primaries: Vec<String>,
+}
+
+/// The routes of the recommended picks: the primary's reserved and on-demand deployments (as
+/// its best configuration uses them), then the fallback's on-demand one.
+fn routes<'a>(profile: &'a Profile, picks: &[WorkloadPick]) -> Routes<'a> {
+    let mut r = Routes {
+        deployments: Vec::new(),
+        od_users: BTreeMap::new(),
+        classes: Vec::new(),
+        single_routes: Vec::new(),
+        primaries: Vec::new(),
+    };
     for (i, (wp, w)) in picks.iter().zip(&profile.workloads).enumerate() {
         let p = wp.primary().expect("recommended");
         let best = p.best().expect("recommended");
@@ -73,7 +145,7 @@ pub(super) fn design(
         if best.mode != Mode::OnDemandOnly {
             let name = dep_name(&p.route.platform, &p.route.model, "reserved");
             route.push(name.clone());
-            deployments.push(DeploymentSpec {
+            r.deployments.push(DeploymentSpec {
                 name,
                 offering: p.route.reserved.clone().expect("reserved config"),
                 units: Some(best.units),
@@ -85,7 +157,7 @@ pub(super) fn design(
         if best.mode != Mode::ReservedOnly {
             if let Some(o) = &p.route.on_demand {
                 let name = dep_name(&p.route.platform, &p.route.model, "od");
-                od_users
+                r.od_users
                     .entry(name.clone())
                     .or_insert((o.clone(), Vec::new()))
                     .1
@@ -93,15 +165,15 @@ pub(super) fn design(
                 route.push(name);
             }
         }
-        if !primaries.contains(&p.route.platform) {
-            primaries.push(p.route.platform.clone());
+        if !r.primaries.contains(&p.route.platform) {
+            r.primaries.push(p.route.platform.clone());
         }
-        single_routes.push(route.clone());
+        r.single_routes.push(route.clone());
         let mut substitutes = Vec::new();
         if let Some(f) = wp.fallback() {
             let o = f.route.on_demand.clone().expect("fallbacks are on demand");
             let name = dep_name(&f.route.platform, &f.route.model, "od");
-            od_users
+            r.od_users
                 .entry(name.clone())
                 .or_insert((o, Vec::new()))
                 .1
@@ -111,32 +183,19 @@ pub(super) fn design(
                 substitutes.push(f.route.model.clone());
             }
         }
-        classes.push(ClassSpec {
+        r.classes.push(ClassSpec {
             workload: w,
             model: p.route.model.clone(),
             substitutes,
             route,
         });
     }
-    // Quotas sized for everything that may arrive at each on-demand deployment.
-    for (name, (offering, users)) in &od_users {
-        let peak: f64 = users.iter().map(|&i| profile.workloads[i].peak_rps).sum();
-        let tokens: f64 = users
-            .iter()
-            .map(|&i| {
-                let w = &profile.workloads[i];
-                w.peak_rps * (w.mean_input_tokens + w.mean_output_tokens)
-            })
-            .sum::<f64>()
-            / peak.max(1e-12);
-        deployments.push(od_spec(
-            name.clone(),
-            offering,
-            &quota(catalog, offering, peak, tokens),
-        ));
-    }
-    // One full outage of each primary platform, at the first day's peak,
-    // one after the other.
+    r
+}
+
+/// One full outage of each primary platform, at the first day's peak, one after the other
+/// (as long as they fit in the horizon): the scenario's `[[outage]]` tables and a line each.
+fn outages(profile: &Profile, primaries: &[String]) -> (Vec<toml::Table>, Vec<String>) {
     let mut outages = Vec::new();
     let mut outage_text = Vec::new();
     if profile.outage_hours > 0.0 {
@@ -147,7 +206,7 @@ pub(super) fn design(
         } else {
             ((h - profile.outage_hours) / 2.0).max(0.0).floor()
         };
-        for p in &primaries {
+        for p in primaries {
             if start + profile.outage_hours > h {
                 break;
             }
@@ -168,58 +227,37 @@ pub(super) fn design(
             start += profile.outage_hours + 1.0;
         }
     }
-    let description = format!(
-        "llmcap pick design for profile {}: primary and fallback per workload behind a gateway, with a full outage of each primary platform",
-        profile.name
-    );
-    let table = scenario_table(
+    (outages, outage_text)
+}
+
+/// The same design without the fallback deployments, under the same outages.
+fn single_provider(
+    profile: &Profile,
+    routes: &Routes,
+    outages: &[toml::Table],
+) -> Result<Scenario, PickError> {
+    let mut single = routes.classes.clone();
+    for (c, r) in single.iter_mut().zip(&routes.single_routes) {
+        c.route = r.clone();
+        c.substitutes.clear();
+    }
+    let used: Vec<&String> = single.iter().flat_map(|c| c.route.iter()).collect();
+    let deps: Vec<DeploymentSpec> = routes
+        .deployments
+        .iter()
+        .filter(|d| used.contains(&&d.name))
+        .cloned()
+        .collect();
+    let t = scenario_table(
         profile,
-        &format!("{}-design", profile.name),
-        &description,
-        &classes,
-        &deployments,
+        &format!("{}-single", profile.name),
+        "",
+        &single,
+        &deps,
         true,
-        &outages,
+        outages,
     );
-    let scenario_toml = toml::to_string(&table).map_err(|e| PickError::Internal(e.to_string()))?;
-    let sc = build(table, profile)?;
-    let (with_fallback, rows) = design_run(&sc, "primary + fallback", threads, progress);
-    let has_fallback = picks.iter().any(|p| p.fallback.is_some());
-    let single_provider = if has_fallback {
-        let mut single = classes.clone();
-        for (c, r) in single.iter_mut().zip(&single_routes) {
-            c.route = r.clone();
-            c.substitutes.clear();
-        }
-        let used: Vec<&String> = single.iter().flat_map(|c| c.route.iter()).collect();
-        let deps: Vec<DeploymentSpec> = deployments
-            .iter()
-            .filter(|d| used.contains(&&d.name))
-            .cloned()
-            .collect();
-        let t = scenario_table(
-            profile,
-            &format!("{}-single", profile.name),
-            "",
-            &single,
-            &deps,
-            true,
-            &outages,
-        );
-        Some(design_run(&build(t, profile)?, "primary only", threads, progress).0)
-    } else {
-        None
-    };
-    let mut design = Design {
-        scenario_toml,
-        deployments,
-        outages: outage_text,
-        with_fallback,
-        single_provider,
-        finops: Vec::new(),
-    };
-    design.finops = finops(profile, &design, &rows);
-    Ok(design)
+    build(t, profile)
 }
 
 fn design_run(
