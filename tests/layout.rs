@@ -12,9 +12,7 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("sim/report/pick.rs", "render", 348),
     ("sim/report/fit.rs", "render", 223),
     ("sim/report/sweep.rs", "render", 183),
-    ("sim/report/plots/failover.rs", "draw", 182),
     ("sim/report/plan.rs", "render", 189),
-    ("sim/report/plots/breakeven.rs", "draw", 175),
 ];
 
 /// (stage folder, what its files must not name, why).

@@ -93,56 +93,11 @@ fn draw(
     let err = chart_err(path);
     let curves = curves(data);
     let band = clean_range(data.band);
-    let band_label = format!(
-        "reference band {}–{}%",
-        grouped(band.0 * 100.0, 0),
-        grouped(band.1 * 100.0, 0)
-    );
-
-    let mut legend: Vec<LegendEntry> = curves
-        .iter()
-        .map(|c| LegendEntry {
-            label: c.label.clone(),
-            color: c.marker.color,
-            swatch: Swatch::Line,
-        })
-        .collect();
-    let mut art: Vec<Option<SwatchArt>> = curves
-        .iter()
-        .map(|c| Some(SwatchArt::LineMarker(c.marker)))
-        .collect();
-    legend.push(LegendEntry {
-        label: band_label,
-        color: PALETTE[6],
-        swatch: Swatch::Area,
-    });
-    art.push(Some(SwatchArt::Fill(BAND)));
+    let (legend, art) = legend(&curves, band);
     let canvas = Canvas::new(pixels, path, title, &legend)?;
     redraw_swatches(&canvas.root, &legend, &art).map_err(&err)?;
 
-    // The y axis: up to the highest value, cut at a multiple of on demand.
-    let finite_max = |f: &dyn Fn(&Curve) -> bool| {
-        curves
-            .iter()
-            .filter(|c| f(c))
-            .flat_map(|c| c.points.iter().map(|p| p.1))
-            .fold(0.0f64, f64::max)
-    };
-    let data_max = finite_max(&|_| true);
-    let on_demand_max = finite_max(&|c| c.marker.color == ON_DEMAND);
-    let cut = if on_demand_max > 0.0 {
-        on_demand_max * CLIP_FACTOR
-    } else {
-        f64::INFINITY
-    };
-    let y = LinearAxis::up_to(data_max.min(cut), MAX_Y_TICKS);
-    let clipped = curves.iter().any(|c| c.points.iter().any(|p| p.1 > y.top));
-    let y_desc = if clipped {
-        "$ per 1M served tokens (▲ at the top: above the axis)"
-    } else {
-        "$ per 1M served tokens"
-    };
-
+    let (y, y_desc) = y_axis(&curves);
     let mut chart = ChartBuilder::on(&canvas.plot)
         .margin(MARGIN)
         .margin_top(MARGIN_TOP)
@@ -166,83 +121,16 @@ fn draw(
         .draw()
         .map_err(&err)?;
 
-    let (bottom, top) = (0.0, y.top);
-    let strip = |lo: f64, hi: f64, style: ShapeStyle| {
-        Rectangle::new([(lo * 100.0, bottom), (hi * 100.0, top)], style)
-    };
-    if band.1 > band.0 {
-        chart
-            .draw_series(std::iter::once(strip(band.0, band.1, BAND.filled())))
-            .map_err(&err)?;
-    }
+    let top = y.top;
     let simulated = data.simulated.and_then(|(e, lo, hi)| {
         let e = finite_fraction(e)?;
         let (lo, hi) = (finite_fraction(lo)?, finite_fraction(hi)?);
         Some((e, lo.min(hi).min(e), hi.max(lo).max(e)))
     });
     let closed_form = data.closed_form.and_then(finite_fraction);
-    if let Some((e, lo, hi)) = simulated {
-        chart
-            .draw_series([
-                strip(lo, hi, CI_STRIP.filled()),
-                strip(e, e, SIMULATED.stroke_width(2)),
-            ])
-            .map_err(&err)?;
-    }
-    if let Some(c) = closed_form {
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(c * 100.0, bottom), (c * 100.0, top)],
-                10,
-                7,
-                CLOSED_FORM.stroke_width(2),
-            ))
-            .map_err(&err)?;
-    }
-
-    // Curves, cut at the top of the axis; points above it are marked at the
-    // top edge with their value printed above the frame.
-    let (x_range, y_range) = ((0.0, 100.0), (bottom, top));
-    for c in &curves {
-        for piece in clip_polyline(&c.points, x_range, y_range) {
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    piece,
-                    c.marker.color.stroke_width(LINE_WIDTH),
-                )))
-                .map_err(&err)?;
-        }
-    }
-    let mut above: Vec<(f64, f64, RGBColor)> = Vec::new();
-    for c in &curves {
-        for &(x, v) in &c.points {
-            if v <= top {
-                draw_marker(&canvas.root, chart.backend_coord(&(x, v)), c.marker).map_err(&err)?;
-            } else {
-                above.push((x, v, c.marker.color));
-            }
-        }
-    }
-    // Where curves share an x above the axis, the highest value's triangle
-    // ends up on top and its value is the one printed.
-    above.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.total_cmp(&b.0)));
-    for &(x, _, color) in &above {
-        let (px, py) = chart.backend_coord(&(x, top));
-        let m = Marker {
-            shape: Shape::Triangle,
-            color,
-            filled: false,
-        };
-        draw_marker(&canvas.root, (px, py + MARKER_RADIUS + 2), m).map_err(&err)?;
-    }
-    let values: Vec<(i32, String, RGBColor)> = above
-        .iter()
-        .rev()
-        .map(|&(x, v, color)| (chart.backend_coord(&(x, top)).0, usd_3_digits(v), color))
-        .collect();
+    draw_breakeven_lines(&mut chart, band, simulated, closed_form, top).map_err(&err)?;
+    draw_curves(&canvas, &mut chart, &curves, top).map_err(&err)?;
     let (xs, ys) = chart.plotting_area().get_pixel_range();
-    super::record_axes((&xs, &ys), X_LABEL_AREA, Y_LABEL_AREA, 0);
-    labels_above(&canvas.root, ys.start, &values).map_err(&err)?;
     let closed_value = data.closed_form.filter(|v| v.is_finite());
     draw_breakeven_labels(
         &canvas,
@@ -258,6 +146,143 @@ fn draw(
     }
     drop(chart);
     canvas.finish(path)
+}
+
+/// The legend: the curves with their markers, then the reference band; the art redrawn
+/// over each swatch.
+fn legend(curves: &[Curve], band: (f64, f64)) -> (Vec<LegendEntry>, Vec<Option<SwatchArt>>) {
+    let mut legend: Vec<LegendEntry> = curves
+        .iter()
+        .map(|c| LegendEntry {
+            label: c.label.clone(),
+            color: c.marker.color,
+            swatch: Swatch::Line,
+        })
+        .collect();
+    let mut art: Vec<Option<SwatchArt>> = curves
+        .iter()
+        .map(|c| Some(SwatchArt::LineMarker(c.marker)))
+        .collect();
+    legend.push(LegendEntry {
+        label: format!(
+            "reference band {}–{}%",
+            grouped(band.0 * 100.0, 0),
+            grouped(band.1 * 100.0, 0)
+        ),
+        color: PALETTE[6],
+        swatch: Swatch::Area,
+    });
+    art.push(Some(SwatchArt::Fill(BAND)));
+    (legend, art)
+}
+
+/// The y axis: up to the highest value, cut at [`CLIP_FACTOR`] times the highest on-demand
+/// price; with its description (which says so when points lie above it).
+fn y_axis(curves: &[Curve]) -> (LinearAxis, &'static str) {
+    let finite_max = |f: &dyn Fn(&Curve) -> bool| {
+        curves
+            .iter()
+            .filter(|c| f(c))
+            .flat_map(|c| c.points.iter().map(|p| p.1))
+            .fold(0.0f64, f64::max)
+    };
+    let data_max = finite_max(&|_| true);
+    let on_demand_max = finite_max(&|c| c.marker.color == ON_DEMAND);
+    let cut = if on_demand_max > 0.0 {
+        on_demand_max * CLIP_FACTOR
+    } else {
+        f64::INFINITY
+    };
+    let y = LinearAxis::up_to(data_max.min(cut), MAX_Y_TICKS);
+    let clipped = curves.iter().any(|c| c.points.iter().any(|p| p.1 > y.top));
+    let y_desc = if clipped {
+        "$ per 1M served tokens (▲ at the top: above the axis)"
+    } else {
+        "$ per 1M served tokens"
+    };
+    (y, y_desc)
+}
+
+/// Behind the curves, over the whole height (up to `top`): the reference band, the simulated
+/// break-even with its interval strip, and the closed form dashed.
+fn draw_breakeven_lines(
+    chart: &mut Chart<'_, '_>,
+    band: (f64, f64),
+    simulated: Option<(f64, f64, f64)>,
+    closed_form: Option<f64>,
+    top: f64,
+) -> Result<(), super::DrawError> {
+    let bottom = 0.0;
+    let strip = |lo: f64, hi: f64, style: ShapeStyle| {
+        Rectangle::new([(lo * 100.0, bottom), (hi * 100.0, top)], style)
+    };
+    if band.1 > band.0 {
+        chart.draw_series(std::iter::once(strip(band.0, band.1, BAND.filled())))?;
+    }
+    if let Some((e, lo, hi)) = simulated {
+        chart.draw_series([
+            strip(lo, hi, CI_STRIP.filled()),
+            strip(e, e, SIMULATED.stroke_width(2)),
+        ])?;
+    }
+    if let Some(c) = closed_form {
+        chart.draw_series(DashedLineSeries::new(
+            vec![(c * 100.0, bottom), (c * 100.0, top)],
+            10,
+            7,
+            CLOSED_FORM.stroke_width(2),
+        ))?;
+    }
+    Ok(())
+}
+
+/// The curves, cut at the top of the axis (`top`), with their markers; points above it are
+/// marked at the top edge with their value printed above the frame.
+fn draw_curves(
+    canvas: &Canvas<'_>,
+    chart: &mut Chart<'_, '_>,
+    curves: &[Curve],
+    top: f64,
+) -> Result<(), super::DrawError> {
+    let (x_range, y_range) = ((0.0, 100.0), (0.0, top));
+    for c in curves {
+        for piece in clip_polyline(&c.points, x_range, y_range) {
+            chart.draw_series(std::iter::once(PathElement::new(
+                piece,
+                c.marker.color.stroke_width(LINE_WIDTH),
+            )))?;
+        }
+    }
+    let mut above: Vec<(f64, f64, RGBColor)> = Vec::new();
+    for c in curves {
+        for &(x, v) in &c.points {
+            if v <= top {
+                draw_marker(&canvas.root, chart.backend_coord(&(x, v)), c.marker)?;
+            } else {
+                above.push((x, v, c.marker.color));
+            }
+        }
+    }
+    // Where curves share an x above the axis, the highest value's triangle
+    // ends up on top and its value is the one printed.
+    above.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.total_cmp(&b.0)));
+    for &(x, _, color) in &above {
+        let (px, py) = chart.backend_coord(&(x, top));
+        let m = Marker {
+            shape: Shape::Triangle,
+            color,
+            filled: false,
+        };
+        draw_marker(&canvas.root, (px, py + MARKER_RADIUS + 2), m)?;
+    }
+    let values: Vec<(i32, String, RGBColor)> = above
+        .iter()
+        .rev()
+        .map(|&(x, v, color)| (chart.backend_coord(&(x, top)).0, usd_3_digits(v), color))
+        .collect();
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    super::record_axes((&xs, &ys), X_LABEL_AREA, Y_LABEL_AREA, 0);
+    labels_above(&canvas.root, ys.start, &values)
 }
 
 type Chart<'a, 'b> = ChartContext<

@@ -226,9 +226,40 @@ fn draw(
     let x = HourAxis::new(hours);
     let b = buckets(data, x.bucket, hours);
     let sla = data.sla_ms.filter(|v| v.is_finite() && *v > 0.0);
-    let per_day = x.bucket == Bucket::Day;
+    let (legend, art) = legend(&b, sla, &x);
+    let canvas = Canvas::new(pixels, path, title, &legend)?;
+    redraw_swatches(&canvas.root, &legend, &art).map_err(&err)?;
 
-    // Legend: the providers' areas, then the SLA and the outage shading.
+    // Three panels, the last with the time axis under it.
+    let (_, plot_h) = canvas.plot.dim_in_pixel();
+    let fixed = 3 * HEADING_ROOM + 2 * PANEL_GAP + X_LABEL_AREA + MARGIN;
+    let free = plot_h.saturating_sub(fixed).max(60);
+    let total: u32 = PANEL_WEIGHTS.iter().sum();
+    let heights = PANEL_WEIGHTS.map(|w| free * w / total);
+    let (top, rest) = canvas
+        .plot
+        .split_vertically(HEADING_ROOM + heights[0] + PANEL_GAP);
+    let (middle, bottom) = rest.split_vertically(HEADING_ROOM + heights[1] + PANEL_GAP);
+    let panels = Panels {
+        canvas: &canvas,
+        path,
+        x: &x,
+        hours,
+        b: &b,
+    };
+    panels.shares(&top)?;
+    panels.errors(&middle)?;
+    panels.p99(&bottom, f64::from(heights[2]), sla)?;
+    canvas.finish(path)
+}
+
+/// The legend: the providers' areas, then the SLA and the outage shading, with the art
+/// redrawn over the swatches (`None`: the plain swatch).
+fn legend(
+    b: &Buckets,
+    sla: Option<f64>,
+    x: &HourAxis,
+) -> (Vec<LegendEntry>, Vec<Option<SwatchArt>>) {
     let mut legend: Vec<LegendEntry> = b
         .shares
         .iter()
@@ -264,130 +295,153 @@ fn draw(
     } else {
         WHITE.mix(1.0)
     })));
-    let canvas = Canvas::new(pixels, path, title, &legend)?;
-    redraw_swatches(&canvas.root, &legend, &art).map_err(&err)?;
+    (legend, art)
+}
 
-    // Three panels, the last with the time axis under it.
-    let (_, plot_h) = canvas.plot.dim_in_pixel();
-    let fixed = 3 * HEADING_ROOM + 2 * PANEL_GAP + X_LABEL_AREA + MARGIN;
-    let free = plot_h.saturating_sub(fixed).max(60);
-    let total: u32 = PANEL_WEIGHTS.iter().sum();
-    let heights = PANEL_WEIGHTS.map(|w| free * w / total);
-    let (top, rest) = canvas
-        .plot
-        .split_vertically(HEADING_ROOM + heights[0] + PANEL_GAP);
-    let (middle, bottom) = rest.split_vertically(HEADING_ROOM + heights[1] + PANEL_GAP);
+/// What the three panels share: the image, the time axis and the bucketed data.
+struct Panels<'c, 'a> {
+    canvas: &'c Canvas<'a>,
+    path: &'c Path,
+    x: &'c HourAxis,
+    /// The hours of data (the axis shows a day when there are none).
+    hours: usize,
+    b: &'c Buckets,
+}
 
-    let mean = if per_day { ", daily mean" } else { "" };
-    let no_traffic = b.shares.iter().all(|s| s.values.iter().all(|v| *v == 0.0));
-    let shares_ticks: Vec<f64> = (0..=4).map(|i| f64::from(i) * 25.0).collect();
-    let mut chart = panel(&top, &x, 0.0..100.0, shares_ticks).map_err(&err)?;
-    house_style(&mut chart.configure_mesh())
-        .x_label_formatter(&|_| String::new())
-        .y_label_formatter(&|v| format!("{v:.0}%"))
-        .draw()
-        .map_err(&err)?;
-    draw_stacks(&mut chart, &b.shares, &x, 100.0).map_err(&err)?;
-    shade_outages(&canvas.root, &chart, &x, &b.incident).map_err(&err)?;
-    let heading = format!("share of served requests by provider (%{mean})");
-    finish_panel(&canvas.root, &chart, &heading, 0).map_err(&err)?;
-    if no_traffic {
-        let area = chart.plotting_area().get_pixel_range();
-        canvas.note_centered(path, area, "no requests served")?;
-    }
-    drop(chart);
-
-    let max_error = b.error_pct.iter().copied().fold(0.0, f64::max);
-    let y = error_axis(max_error);
-    let mut chart = panel(&middle, &x, 0.0..y.top, y.ticks.clone()).map_err(&err)?;
-    house_style(&mut chart.configure_mesh())
-        .x_label_formatter(&|_| String::new())
-        .y_label_formatter(&|v| format!("{}%", y.label(*v)))
-        .draw()
-        .map_err(&err)?;
-    shade_outages(&canvas.root, &chart, &x, &b.incident).map_err(&err)?;
-    if hours > 0 {
-        let zero = vec![0.0; b.error_pct.len()];
-        chart
-            .draw_series(std::iter::once(Polygon::new(
-                x.band(&zero, &b.error_pct),
-                ERROR_FILL.filled(),
-            )))
-            .map_err(&err)?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                x.steps(&b.error_pct),
-                ERROR_LINE.stroke_width(x.line_width()),
-            )))
-            .map_err(&err)?;
-    }
-    let heading = format!("failed requests (% of finished: errors, throttled, timed out{mean})");
-    finish_panel(&canvas.root, &chart, &heading, 0).map_err(&err)?;
-    drop(chart);
-
-    // The p99 panel: a log axis from the plotting height left for it.
-    let p99_px = f64::from(heights[2]);
-    let (lo, hi) = p99_range(b.p99_ms.iter().flatten().copied(), sla);
-    let (bold, light) = log_ticks(lo, hi, p99_px, MIN_LOG_LABEL_GAP_PX);
-    let mut chart = ChartBuilder::on(&bottom)
-        .margin_left(MARGIN)
-        .margin_right(MARGIN_RIGHT)
-        .margin_top(HEADING_ROOM)
-        .margin_bottom(MARGIN)
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
-        .build_cartesian_2d(
-            x.coord(),
-            Ticked::new(LogCoord::from((lo..hi).log_scale()), bold, light),
-        )
-        .map_err(&err)?;
-    house_style(&mut chart.configure_mesh())
-        .x_desc(x.desc())
-        .x_label_formatter(&|v| x.label(*v))
-        .y_label_formatter(&|v| ms(*v))
-        .draw()
-        .map_err(&err)?;
-    shade_outages(&canvas.root, &chart, &x, &b.incident).map_err(&err)?;
-    if let Some(sla) = sla {
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(0.0, sla), (x.hours as f64, sla)],
-                12,
-                8,
-                SLA_COLOR.stroke_width(2),
-            ))
-            .map_err(&err)?;
-    }
-    // One line per run of buckets with a p99; gaps where nothing was served.
-    let steps = x.steps(&b.p99_ms.iter().map(|v| v.unwrap_or(lo)).collect::<Vec<_>>());
-    let mut start = None;
-    for i in 0..=b.p99_ms.len() {
-        match (start, b.p99_ms.get(i).copied().flatten()) {
-            (None, Some(_)) => start = Some(i),
-            (Some(s), None) => {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(
-                        steps[2 * s..2 * i].to_vec(),
-                        LINE.stroke_width(x.line_width()),
-                    )))
-                    .map_err(&err)?;
-                start = None;
-            }
-            _ => {}
+impl Panels<'_, '_> {
+    /// ", daily mean" in the headings of the panels that average per day.
+    fn mean(&self) -> &'static str {
+        if self.x.bucket == Bucket::Day {
+            ", daily mean"
+        } else {
+            ""
         }
     }
-    let heading = if per_day {
-        "p99 TTFT of served requests (ms, log scale; per day the highest hourly p99)"
-    } else {
-        "p99 TTFT of served requests (ms, log scale)"
-    };
-    finish_panel(&canvas.root, &chart, heading, X_LABEL_AREA).map_err(&err)?;
-    if b.p99_ms.iter().all(Option::is_none) {
-        let area = chart.plotting_area().get_pixel_range();
-        canvas.note_centered(path, area, "no requests served")?;
+
+    /// The top panel: the providers' shares of served requests, stacked to 100 %.
+    fn shares(&self, area: &Area<'_>) -> Result<(), OutputError> {
+        let (x, b, err) = (self.x, self.b, chart_err(self.path));
+        let no_traffic = b.shares.iter().all(|s| s.values.iter().all(|v| *v == 0.0));
+        let shares_ticks: Vec<f64> = (0..=4).map(|i| f64::from(i) * 25.0).collect();
+        let mut chart = panel(area, x, 0.0..100.0, shares_ticks).map_err(&err)?;
+        house_style(&mut chart.configure_mesh())
+            .x_label_formatter(&|_| String::new())
+            .y_label_formatter(&|v| format!("{v:.0}%"))
+            .draw()
+            .map_err(&err)?;
+        draw_stacks(&mut chart, &b.shares, x, 100.0).map_err(&err)?;
+        shade_outages(&self.canvas.root, &chart, x, &b.incident).map_err(&err)?;
+        let heading = format!("share of served requests by provider (%{})", self.mean());
+        finish_panel(&self.canvas.root, &chart, &heading, 0).map_err(&err)?;
+        if no_traffic {
+            let area = chart.plotting_area().get_pixel_range();
+            self.canvas
+                .note_centered(self.path, area, "no requests served")?;
+        }
+        Ok(())
     }
-    drop(chart);
-    canvas.finish(path)
+
+    /// The middle panel: the failed share of finished requests, a filled step line.
+    fn errors(&self, area: &Area<'_>) -> Result<(), OutputError> {
+        let (x, b, err) = (self.x, self.b, chart_err(self.path));
+        let max_error = b.error_pct.iter().copied().fold(0.0, f64::max);
+        let y = error_axis(max_error);
+        let mut chart = panel(area, x, 0.0..y.top, y.ticks.clone()).map_err(&err)?;
+        house_style(&mut chart.configure_mesh())
+            .x_label_formatter(&|_| String::new())
+            .y_label_formatter(&|v| format!("{}%", y.label(*v)))
+            .draw()
+            .map_err(&err)?;
+        shade_outages(&self.canvas.root, &chart, x, &b.incident).map_err(&err)?;
+        if self.hours > 0 {
+            let zero = vec![0.0; b.error_pct.len()];
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    x.band(&zero, &b.error_pct),
+                    ERROR_FILL.filled(),
+                )))
+                .map_err(&err)?;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    x.steps(&b.error_pct),
+                    ERROR_LINE.stroke_width(x.line_width()),
+                )))
+                .map_err(&err)?;
+        }
+        let heading = format!(
+            "failed requests (% of finished: errors, throttled, timed out{})",
+            self.mean()
+        );
+        finish_panel(&self.canvas.root, &chart, &heading, 0).map_err(&err)?;
+        Ok(())
+    }
+
+    /// The bottom panel, with the time axis: p99 TTFT on a log axis fitted to the `height_px`
+    /// left for it, the SLA dashed, gaps where nothing was served.
+    fn p99(&self, area: &Area<'_>, height_px: f64, sla: Option<f64>) -> Result<(), OutputError> {
+        let (x, b, err) = (self.x, self.b, chart_err(self.path));
+        let (lo, hi) = p99_range(b.p99_ms.iter().flatten().copied(), sla);
+        let (bold, light) = log_ticks(lo, hi, height_px, MIN_LOG_LABEL_GAP_PX);
+        let mut chart = ChartBuilder::on(area)
+            .margin_left(MARGIN)
+            .margin_right(MARGIN_RIGHT)
+            .margin_top(HEADING_ROOM)
+            .margin_bottom(MARGIN)
+            .x_label_area_size(X_LABEL_AREA)
+            .y_label_area_size(Y_LABEL_AREA)
+            .build_cartesian_2d(
+                x.coord(),
+                Ticked::new(LogCoord::from((lo..hi).log_scale()), bold, light),
+            )
+            .map_err(&err)?;
+        house_style(&mut chart.configure_mesh())
+            .x_desc(x.desc())
+            .x_label_formatter(&|v| x.label(*v))
+            .y_label_formatter(&|v| ms(*v))
+            .draw()
+            .map_err(&err)?;
+        shade_outages(&self.canvas.root, &chart, x, &b.incident).map_err(&err)?;
+        if let Some(sla) = sla {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(0.0, sla), (x.hours as f64, sla)],
+                    12,
+                    8,
+                    SLA_COLOR.stroke_width(2),
+                ))
+                .map_err(&err)?;
+        }
+        // One line per run of buckets with a p99; gaps where nothing was served.
+        let steps = x.steps(&b.p99_ms.iter().map(|v| v.unwrap_or(lo)).collect::<Vec<_>>());
+        let mut start = None;
+        for i in 0..=b.p99_ms.len() {
+            match (start, b.p99_ms.get(i).copied().flatten()) {
+                (None, Some(_)) => start = Some(i),
+                (Some(s), None) => {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(
+                            steps[2 * s..2 * i].to_vec(),
+                            LINE.stroke_width(x.line_width()),
+                        )))
+                        .map_err(&err)?;
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        let heading = if x.bucket == Bucket::Day {
+            "p99 TTFT of served requests (ms, log scale; per day the highest hourly p99)"
+        } else {
+            "p99 TTFT of served requests (ms, log scale)"
+        };
+        finish_panel(&self.canvas.root, &chart, heading, X_LABEL_AREA).map_err(&err)?;
+        if b.p99_ms.iter().all(Option::is_none) {
+            let area = chart.plotting_area().get_pixel_range();
+            self.canvas
+                .note_centered(self.path, area, "no requests served")?;
+        }
+        Ok(())
+    }
 }
 
 type PanelChart<'a, Y> =
