@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::analysis::pick::{Config, Evaluation, PickResult, Verdict, WorkloadPick};
+use crate::analysis::pick::{
+    BreakEven, Config, Design, Evaluation, PickResult, Verdict, WorkloadPick,
+};
 use crate::analysis::plan::Mode;
 use crate::error::OutputError;
 use crate::format::usd_whole;
@@ -175,16 +177,31 @@ pub fn render(r: &PickResult) -> String {
         let _ = writeln!(m, "{}\n", p.description);
     }
     profile_section(&mut m, r);
+    answer_section(&mut m, r);
+    if let Some(d) = &r.design {
+        capacity_plan_section(&mut m, r, d);
+        breakeven_section(&mut m, r);
+        routing_section(&mut m, r);
+        finops_section(&mut m, d);
+        availability_section(&mut m, r, d);
+    }
+    evidence_section(&mut m, r);
+    excluded_section(&mut m, r);
+    caveats_section(&mut m, r);
+    reproduce_section(&mut m, r);
+    m
+}
 
-    // The answer.
+/// "## Answer": one paragraph a workload, then whether the design fits the budget.
+fn answer_section(m: &mut String, r: &PickResult) {
     let _ = writeln!(m, "## Answer\n");
     for w in &r.workloads {
-        answer(&mut m, r, w);
+        answer(m, r, w);
     }
     let _ = writeln!(m);
     if let Some(b) = &r.over_budget {
         let _ = writeln!(m, "**Over budget**: {b}.\n");
-    } else if let (Some(b), Some(d)) = (p.budget_usd_per_month, &r.design) {
+    } else if let (Some(b), Some(d)) = (r.profile.budget_usd_per_month, &r.design) {
         let _ = writeln!(
             m,
             "Within budget: the design costs {} of the {} per month.\n",
@@ -192,211 +209,233 @@ pub fn render(r: &PickResult) -> String {
             usd_whole(b)
         );
     }
+}
 
-    if let Some(d) = &r.design {
-        let _ = writeln!(m, "## Capacity plan\n");
-        let _ = writeln!(m, "| deployment | offering | capacity |");
-        let _ = writeln!(m, "|---|---|---|");
-        for dep in &d.deployments {
-            let cap = match (dep.units, &dep.term) {
-                (Some(u), Some(t)) => format!("{u} reserved units, {t} term"),
-                _ => match (dep.tpm, dep.rpm) {
-                    (None, None) => "on demand, default quota".into(),
-                    (t, r) => format!(
-                        "on demand, quota raised to {} TPM / {} RPM",
-                        t.map_or("default".into(), |v| format!("{v:.0}")),
-                        r.map_or("default".into(), |v| format!("{v:.0}"))
-                    ),
-                },
-            };
-            let _ = writeln!(m, "| {} | {} | {cap} |", dep.name, dep.offering);
-        }
-        let _ = writeln!(m);
-        for w in &r.workloads {
-            for e in [w.primary(), w.fallback()].into_iter().flatten() {
-                if let Some(q) = &e.quota {
-                    if q.raised() {
-                        let _ = writeln!(
-                            m,
-                            "- Quota: {} {} peaks at {:.0} TPM / {:.0} RPM against the default {} TPM / {} RPM; request an increase before launch (the simulation assumes it).",
-                            e.route.platform,
-                            e.route.model,
-                            q.peak_tpm,
-                            q.peak_rpm,
-                            q.default_tpm.map_or("unlimited".into(), |v| format!("{v:.0}")),
-                            q.default_rpm.map_or("unlimited".into(), |v| format!("{v:.0}"))
-                        );
-                    }
-                }
-            }
-        }
-        let _ = writeln!(m, "\n### Reserved capacity and break-even\n");
-        for w in &r.workloads {
-            for e in &w.evaluations {
-                if !e.breakeven.is_empty() {
-                    let terms: Vec<String> = e
-                        .breakeven
-                        .iter()
-                        .map(|b| {
-                            let band = crate::domain::DEFAULT_REFERENCE_BAND;
-                            let reach = if b.utilization >= 1.0 {
-                                " (never breaks even)".to_string()
-                            } else {
-                                format!(
-                                    " ({} the reference band {})",
-                                    super::sweep::in_band(b.utilization, band),
-                                    super::sweep::band_text(band)
-                                )
-                            };
-                            format!(
-                                "{} {:.1}%{reach} at ${:.4}/unit-hour",
-                                b.term,
-                                b.utilization * 100.0,
-                                b.unit_hour_usd
-                            )
-                        })
-                        .collect();
-                    let used = e
-                        .reserved
-                        .as_ref()
-                        .and_then(|c| c.utilization.map(|u| format!("; the simulated plan ({}) runs its units at {:.1}% utilization", c.label, u * 100.0)))
-                        .unwrap_or_default();
+/// "## Capacity plan": each deployment's offering and capacity, then the quota increases to request.
+fn capacity_plan_section(m: &mut String, r: &PickResult, d: &Design) {
+    let _ = writeln!(m, "## Capacity plan\n");
+    let _ = writeln!(m, "| deployment | offering | capacity |");
+    let _ = writeln!(m, "|---|---|---|");
+    for dep in &d.deployments {
+        let cap = match (dep.units, &dep.term) {
+            (Some(u), Some(t)) => format!("{u} reserved units, {t} term"),
+            _ => match (dep.tpm, dep.rpm) {
+                (None, None) => "on demand, default quota".into(),
+                (t, r) => format!(
+                    "on demand, quota raised to {} TPM / {} RPM",
+                    t.map_or("default".into(), |v| format!("{v:.0}")),
+                    r.map_or("default".into(), |v| format!("{v:.0}"))
+                ),
+            },
+        };
+        let _ = writeln!(m, "| {} | {} | {cap} |", dep.name, dep.offering);
+    }
+    let _ = writeln!(m);
+    for w in &r.workloads {
+        for e in [w.primary(), w.fallback()].into_iter().flatten() {
+            if let Some(q) = &e.quota {
+                if q.raised() {
                     let _ = writeln!(
                         m,
-                        "- {} on {} ({}): break-even utilization against its on-demand price: {}{used}.",
-                        w.workload,
+                        "- Quota: {} {} peaks at {:.0} TPM / {:.0} RPM against the default {} TPM / {} RPM; request an increase before launch (the simulation assumes it).",
                         e.route.platform,
-                        e.breakeven[0].offering,
-                        terms.join(", ")
-                    );
-                }
-                if let Some(n) = &e.reserved_note {
-                    let _ = writeln!(m, "- {} on {}: {}.", w.workload, e.route.platform, n);
-                }
-            }
-        }
-        let _ = writeln!(m, "\n## Routing policy\n");
-        for (w, wl) in r.workloads.iter().zip(&p.workloads) {
-            let Some(pe) = w.primary() else { continue };
-            let best = pe.best().expect("recommended");
-            let mut steps = Vec::new();
-            match best.mode {
-                Mode::ReservedSpillover => {
-                    steps.push(format!("{} reserved units first", best.units));
-                    steps.push(
-                        "on 429 or a full queue, spill to the same platform on demand".into(),
-                    );
-                }
-                Mode::ReservedOnly => {
-                    steps.push(format!("{} reserved units only (no spillover)", best.units))
-                }
-                Mode::OnDemandOnly => steps.push(format!("{} on demand", pe.route.platform)),
-            }
-            if let Some(f) = w.fallback() {
-                steps.push(format!(
-                    "when the primary errors or is cooled down, fail over to {} {} on demand{}",
-                    f.route.platform,
-                    f.route.model,
-                    if f.route.model != pe.route.model {
-                        " (a substitute model: test prompts on both)"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-            let _ = writeln!(
-                m,
-                "- **{}** ({}): {}.",
-                wl.name,
-                pe.route.model,
-                steps.join("; then ")
-            );
-        }
-        let c = crate::analysis::pick::CLIENT;
-        let _ = writeln!(
-            m,
-            "- Gateway: one router in front of every deployment (e.g. LiteLLM), {} ms per hop: {} failures in {} s cool a deployment down for {} s (LiteLLM defaults); clients make up to {} attempts with {}-{} s full-jitter backoff and time out at {} s. These are the values the design simulation uses.\n",
-            c.gateway_latency_ms,
-            c.cooldown_failures,
-            c.cooldown_window_s,
-            c.cooldown_s,
-            c.max_attempts,
-            c.backoff_base_ms / 1000.0,
-            c.backoff_max_ms / 1000.0,
-            c.timeout_ms / 1000.0
-        );
-
-        let _ = writeln!(m, "## FinOps instrumentation plan\n");
-        for f in &d.finops {
-            let _ = writeln!(m, "**{}** (native: {}):\n", f.platform, f.mechanism);
-            for s in &f.steps {
-                let _ = writeln!(m, "- {s}");
-            }
-            if !f.attribution.is_empty() {
-                let _ = writeln!(
-                    m,
-                    "\n| dimension | cost (horizon) | native | with a gateway | unattributable |"
-                );
-                let _ = writeln!(m, "|---|---|---|---|---|");
-                for a in &f.attribution {
-                    let sh =
-                        |v: Option<f64>| v.map_or("n/a".into(), |v| format!("{:.0}%", v * 100.0));
-                    let _ = writeln!(
-                        m,
-                        "| {} | {} | {} | {} | {} |",
-                        a.dimension,
-                        usd_whole(a.cost_usd),
-                        sh(a.native_share),
-                        sh(a.with_gateway_share),
-                        sh(a.unattributable_share)
+                        e.route.model,
+                        q.peak_tpm,
+                        q.peak_rpm,
+                        q.default_tpm.map_or("unlimited".into(), |v| format!("{v:.0}")),
+                        q.default_rpm.map_or("unlimited".into(), |v| format!("{v:.0}"))
                     );
                 }
             }
-            let _ = writeln!(m);
-        }
-
-        let _ = writeln!(m, "## Availability under the outage assumptions\n");
-        if d.outages.is_empty() {
-            let _ = writeln!(m, "No outage was injected (simulation.outage_hours = 0).\n");
-        } else {
-            let _ = writeln!(
-                m,
-                "Injected (assumption: a {} h full outage per primary platform, the order of the Azure OpenAI January 2025 incident as in scenarios/two_provider.toml): {}.\n",
-                p.outage_hours,
-                d.outages.join("; ")
-            );
-        }
-        let _ = writeln!(m, "| design | availability | TTFT p50 | TTFT p99 | SLA attainment (worst workload) | meets SLA | per month |");
-        let _ = writeln!(m, "|---|---|---|---|---|---|---|");
-        for run in [Some(&d.with_fallback), d.single_provider.as_ref()]
-            .into_iter()
-            .flatten()
-        {
-            let _ = writeln!(
-                m,
-                "| {} | {} | {} | {} | {} | {} | {} ± {} |",
-                run.label,
-                pct(run.availability.mean),
-                ms(run.p50_ms),
-                ms(run.p99_ms),
-                run.attainment.map_or("n/a".into(), |a| pct(a.mean)),
-                if run.meets_sla { "yes" } else { "no" },
-                usd_whole(run.monthly_usd.mean),
-                usd_whole(run.monthly_usd.half_width())
-            );
-        }
-        if let Some(s) = &d.single_provider {
-            let _ = writeln!(
-                m,
-                "\nThe fallback costs {} per month more in this simulation (it is on demand: it bills only what it serves), and keeps {} of requests that the primary alone loses.\n",
-                usd_whole(d.with_fallback.monthly_usd.mean - s.monthly_usd.mean),
-                pct((d.with_fallback.availability.mean - s.availability.mean).max(0.0))
-            );
-        } else {
-            let _ = writeln!(m);
         }
     }
+}
 
+/// "### Reserved capacity and break-even": each evaluated route's break-even utilization per term.
+fn breakeven_section(m: &mut String, r: &PickResult) {
+    let _ = writeln!(m, "\n### Reserved capacity and break-even\n");
+    for w in &r.workloads {
+        for e in &w.evaluations {
+            if !e.breakeven.is_empty() {
+                let terms: Vec<String> = e.breakeven.iter().map(breakeven_term).collect();
+                let used = e
+                    .reserved
+                    .as_ref()
+                    .and_then(|c| {
+                        c.utilization.map(|u| {
+                            format!(
+                                "; the simulated plan ({}) runs its units at {:.1}% utilization",
+                                c.label,
+                                u * 100.0
+                            )
+                        })
+                    })
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    m,
+                    "- {} on {} ({}): break-even utilization against its on-demand price: {}{used}.",
+                    w.workload,
+                    e.route.platform,
+                    e.breakeven[0].offering,
+                    terms.join(", ")
+                );
+            }
+            if let Some(n) = &e.reserved_note {
+                let _ = writeln!(m, "- {} on {}: {}.", w.workload, e.route.platform, n);
+            }
+        }
+    }
+}
+
+/// One term's break-even: "1-year 62.5% (inside the reference band …) at $1.2345/unit-hour".
+fn breakeven_term(b: &BreakEven) -> String {
+    let band = crate::domain::DEFAULT_REFERENCE_BAND;
+    let reach = if b.utilization >= 1.0 {
+        " (never breaks even)".to_string()
+    } else {
+        format!(
+            " ({} the reference band {})",
+            super::sweep::in_band(b.utilization, band),
+            super::sweep::band_text(band)
+        )
+    };
+    format!(
+        "{} {:.1}%{reach} at ${:.4}/unit-hour",
+        b.term,
+        b.utilization * 100.0,
+        b.unit_hour_usd
+    )
+}
+
+/// "## Routing policy": the route each workload takes, then the gateway and client settings.
+fn routing_section(m: &mut String, r: &PickResult) {
+    let _ = writeln!(m, "\n## Routing policy\n");
+    for (w, wl) in r.workloads.iter().zip(&r.profile.workloads) {
+        let Some(pe) = w.primary() else { continue };
+        let best = pe.best().expect("recommended");
+        let mut steps = Vec::new();
+        match best.mode {
+            Mode::ReservedSpillover => {
+                steps.push(format!("{} reserved units first", best.units));
+                steps.push("on 429 or a full queue, spill to the same platform on demand".into());
+            }
+            Mode::ReservedOnly => {
+                steps.push(format!("{} reserved units only (no spillover)", best.units))
+            }
+            Mode::OnDemandOnly => steps.push(format!("{} on demand", pe.route.platform)),
+        }
+        if let Some(f) = w.fallback() {
+            steps.push(format!(
+                "when the primary errors or is cooled down, fail over to {} {} on demand{}",
+                f.route.platform,
+                f.route.model,
+                if f.route.model != pe.route.model {
+                    " (a substitute model: test prompts on both)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        let _ = writeln!(
+            m,
+            "- **{}** ({}): {}.",
+            wl.name,
+            pe.route.model,
+            steps.join("; then ")
+        );
+    }
+    let c = crate::analysis::pick::CLIENT;
+    let _ = writeln!(
+        m,
+        "- Gateway: one router in front of every deployment (e.g. LiteLLM), {} ms per hop: {} failures in {} s cool a deployment down for {} s (LiteLLM defaults); clients make up to {} attempts with {}-{} s full-jitter backoff and time out at {} s. These are the values the design simulation uses.\n",
+        c.gateway_latency_ms,
+        c.cooldown_failures,
+        c.cooldown_window_s,
+        c.cooldown_s,
+        c.max_attempts,
+        c.backoff_base_ms / 1000.0,
+        c.backoff_max_ms / 1000.0,
+        c.timeout_ms / 1000.0
+    );
+}
+
+/// "## FinOps instrumentation plan": per platform, the steps and the cost attribution table.
+fn finops_section(m: &mut String, d: &Design) {
+    let _ = writeln!(m, "## FinOps instrumentation plan\n");
+    for f in &d.finops {
+        let _ = writeln!(m, "**{}** (native: {}):\n", f.platform, f.mechanism);
+        for s in &f.steps {
+            let _ = writeln!(m, "- {s}");
+        }
+        if !f.attribution.is_empty() {
+            let _ = writeln!(
+                m,
+                "\n| dimension | cost (horizon) | native | with a gateway | unattributable |"
+            );
+            let _ = writeln!(m, "|---|---|---|---|---|");
+            for a in &f.attribution {
+                let sh = |v: Option<f64>| v.map_or("n/a".into(), |v| format!("{:.0}%", v * 100.0));
+                let _ = writeln!(
+                    m,
+                    "| {} | {} | {} | {} | {} |",
+                    a.dimension,
+                    usd_whole(a.cost_usd),
+                    sh(a.native_share),
+                    sh(a.with_gateway_share),
+                    sh(a.unattributable_share)
+                );
+            }
+        }
+        let _ = writeln!(m);
+    }
+}
+
+/// "## Availability under the outage assumptions": the design with and without its fallback.
+fn availability_section(m: &mut String, r: &PickResult, d: &Design) {
+    let _ = writeln!(m, "## Availability under the outage assumptions\n");
+    if d.outages.is_empty() {
+        let _ = writeln!(m, "No outage was injected (simulation.outage_hours = 0).\n");
+    } else {
+        let _ = writeln!(
+            m,
+            "Injected (assumption: a {} h full outage per primary platform, the order of the Azure OpenAI January 2025 incident as in scenarios/two_provider.toml): {}.\n",
+            r.profile.outage_hours,
+            d.outages.join("; ")
+        );
+    }
+    let _ = writeln!(m, "| design | availability | TTFT p50 | TTFT p99 | SLA attainment (worst workload) | meets SLA | per month |");
+    let _ = writeln!(m, "|---|---|---|---|---|---|---|");
+    for run in [Some(&d.with_fallback), d.single_provider.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        let _ = writeln!(
+            m,
+            "| {} | {} | {} | {} | {} | {} | {} ± {} |",
+            run.label,
+            pct(run.availability.mean),
+            ms(run.p50_ms),
+            ms(run.p99_ms),
+            run.attainment.map_or("n/a".into(), |a| pct(a.mean)),
+            if run.meets_sla { "yes" } else { "no" },
+            usd_whole(run.monthly_usd.mean),
+            usd_whole(run.monthly_usd.half_width())
+        );
+    }
+    if let Some(s) = &d.single_provider {
+        let _ = writeln!(
+            m,
+            "\nThe fallback costs {} per month more in this simulation (it is on demand: it bills only what it serves), and keeps {} of requests that the primary alone loses.\n",
+            usd_whole(d.with_fallback.monthly_usd.mean - s.monthly_usd.mean),
+            pct((d.with_fallback.availability.mean - s.availability.mean).max(0.0))
+        );
+    } else {
+        let _ = writeln!(m);
+    }
+}
+
+/// "## Simulated evidence": every simulated configuration of every workload, one row each.
+fn evidence_section(m: &mut String, r: &PickResult) {
     let _ = writeln!(m, "## Simulated evidence\n");
     let _ = writeln!(m, "Each platform that sells a workload's model and meets the compliance needs, simulated on that workload alone: on demand, and the cheapest reserved plan that meets the SLA (or the closest when none does).\n");
     let _ = writeln!(m, "| platform | model | configuration | per month | TTFT p50 | TTFT p99 | TTFT at SLA percentile | within SLA | meets SLA |");
@@ -415,6 +454,10 @@ pub fn render(r: &PickResult) -> String {
             }
         }
     }
+}
+
+/// "## Excluded platforms": each platform a workload could not use, and why.
+fn excluded_section(m: &mut String, r: &PickResult) {
     let _ = writeln!(m, "\n## Excluded platforms\n");
     let _ = writeln!(m, "| workload | platform | failed on | why |");
     let _ = writeln!(m, "|---|---|---|---|");
@@ -430,6 +473,10 @@ pub fn render(r: &PickResult) -> String {
             );
         }
     }
+}
+
+/// "## Caveats from the catalog": the chosen routes' caveats, each once.
+fn caveats_section(m: &mut String, r: &PickResult) {
     let caveats: Vec<&String> = r
         .workloads
         .iter()
@@ -446,18 +493,21 @@ pub fn render(r: &PickResult) -> String {
             }
         }
     }
+}
+
+/// "## Reproduce": the commands that repeat the pick and replay the design.
+fn reproduce_section(m: &mut String, r: &PickResult) {
     let _ = writeln!(m, "\n## Reproduce\n");
     let _ = writeln!(
         m,
         "`llmcap pick {}` repeats every simulation (same seed, same results on any number of threads).{}",
-        p.file.display(),
+        r.profile.file.display(),
         if r.design.is_some() {
             " `llmcap run design.toml` replays the recommended design with the injected outages and writes the full run report (TTFT distributions, hourly cost, failover, attribution)."
         } else {
             ""
         }
     );
-    m
 }
 
 /// "## The profile": the SLA, needs, budget, judging date and the workloads.
