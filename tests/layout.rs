@@ -8,10 +8,7 @@ const MAX_FN_LINES: usize = 150;
 
 /// Functions still over `MAX_FN_LINES` (file, name, lines when listed). Each may only get
 /// shorter; split it into named steps and take it off the list. A new long function fails.
-const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
-    ("sim/report/fit.rs", "render", 223),
-    ("sim/report/sweep.rs", "render", 183),
-];
+const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[];
 
 /// (stage folder, what its files must not name, why).
 const FORBIDDEN: &[(&str, &[&str], &str)] = &[

@@ -433,6 +433,23 @@ pub fn render(fit: &Fit) -> String {
         trace_section(&mut o, fit);
     }
 
+    arrivals_section(&mut o, fit);
+    daily_shape_tables(&mut o, a);
+
+    if let Some(u) = &fit.usage {
+        fit_usage::tokens_and_method(&mut o, fit, u);
+        return o;
+    }
+
+    token_section(&mut o, fit);
+    chart_caption(&mut o, a);
+    method_section(&mut o, fit);
+    o
+}
+
+/// "## Arrivals": the fitted rate and burstiness, then the same in words.
+fn arrivals_section(o: &mut String, fit: &Fit) {
+    let a = &fit.arrivals;
     let _ = writeln!(o, "## Arrivals\n");
     let _ = writeln!(o, "| | fitted |");
     let _ = writeln!(o, "| --- | --- |");
@@ -479,6 +496,10 @@ pub fn render(fit: &Fit) -> String {
     let _ = writeln!(o, "| `weekday` | {} |", a.weekday_note);
     let _ = writeln!(o);
     let _ = writeln!(o, "{}\n", arrivals_in_words(fit));
+}
+
+/// The hour-of-day and day-of-week multipliers, as tables (when they were fitted).
+fn daily_shape_tables(o: &mut String, a: &ArrivalFit) {
     if let Some(v) = &a.hourly {
         let _ = writeln!(o, "Hour-of-day multipliers ({}, mean 1):\n", a.hourly_basis);
         let _ = writeln!(
@@ -513,12 +534,10 @@ pub fn render(fit: &Fit) -> String {
                 .join(" | ")
         );
     }
+}
 
-    if let Some(u) = &fit.usage {
-        fit_usage::tokens_and_method(&mut o, fit, u);
-        return o;
-    }
-
+/// "## Token counts": input and output quantiles, the lognormal and empirical fits, in words.
+fn token_section(o: &mut String, fit: &Fit) {
     let _ = writeln!(o, "## Token counts\n");
     let (i, out) = (&fit.input_tokens, &fit.output_tokens);
     let _ = writeln!(o, "| | input | output |");
@@ -536,40 +555,40 @@ pub fn render(fit: &Fit) -> String {
     let row = |o: &mut String, name: &str, f: &dyn Fn(&TokenFit) -> String| {
         let _ = writeln!(o, "| {name} | {} | {} |", f(i), f(out));
     };
-    row(&mut o, "mean", &|t| grouped(t.mean, 1));
-    row(&mut o, "requests with 0 tokens", &|t| count(t.zeros as f64));
-    row(&mut o, "lognormal: median, p90", &|t| {
+    row(o, "mean", &|t| grouped(t.mean, 1));
+    row(o, "requests with 0 tokens", &|t| count(t.zeros as f64));
+    row(o, "lognormal: median, p90", &|t| {
         format!(
             "{}, {}",
             fmt_tokens(t.lognormal.median),
             fmt_tokens(t.lognormal.p90)
         )
     });
-    row(&mut o, "lognormal: mu, sigma", &|t| {
+    row(o, "lognormal: mu, sigma", &|t| {
         format!("{:.3}, {:.3}", t.lognormal.mu, t.lognormal.sigma)
     });
-    row(&mut o, "lognormal: mean (capped at max)", &|t| {
+    row(o, "lognormal: mean (capped at max)", &|t| {
         format!(
             "{} ({})",
             grouped(t.lognormal.mean, 1),
             signed_pct(t.lognormal.mean, t.mean)
         )
     });
-    row(&mut o, "lognormal: KS distance", &|t| {
+    row(o, "lognormal: KS distance", &|t| {
         format!("{:.3} ({})", t.lognormal.ks, ks_words(t.lognormal.ks))
     });
-    row(&mut o, "empirical quantiles: mean", &|t| {
+    row(o, "empirical quantiles: mean", &|t| {
         format!(
             "{} ({})",
             grouped(t.empirical_mean, 1),
             signed_pct(t.empirical_mean, t.mean)
         )
     });
-    row(&mut o, "empirical quantiles: KS distance", &|t| {
+    row(o, "empirical quantiles: KS distance", &|t| {
         format!("{:.3} ({})", t.ks_empirical, ks_words(t.ks_empirical))
     });
     if i.reservoir || out.reservoir {
-        row(&mut o, "requests in the quantile sample", &|t| {
+        row(o, "requests in the quantile sample", &|t| {
             count(t.sampled as f64)
         });
     }
@@ -577,14 +596,22 @@ pub fn render(fit: &Fit) -> String {
     for (kind, t) in [("input", i), ("output", out)] {
         let _ = writeln!(o, "{}\n", tokens_in_words(kind, t));
     }
+}
 
+/// The chart (fit.png) and what its two panels show.
+fn chart_caption(o: &mut String, a: &ArrivalFit) {
     let _ = writeln!(o, "![trace against fit](fit.png)\n");
     let _ = writeln!(
         o,
         "Left: requests per {} s through the trace, with the fitted mean and the band of ±2 standard deviations of the fitted model (sqrt(m + k m²) for an expected count m). Right: the share of requests with at most a given number of tokens, trace (solid) against the fitted lognormal as llmcap samples it (dashed).\n",
         a.interval_s
     );
+}
 
+/// "## Method": how each number was fitted, and the build and trace it came from.
+fn method_section(o: &mut String, fit: &Fit) {
+    let a = &fit.arrivals;
+    let i = &fit.input_tokens;
     let _ = writeln!(o, "## Method\n");
     let _ = writeln!(
         o,
@@ -627,7 +654,6 @@ pub fn render(fit: &Fit) -> String {
         fit.trace,
         fit.format
     );
-    o
 }
 
 /// fit.md's section on a request trace: its size and bad rows.
