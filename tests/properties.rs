@@ -600,7 +600,7 @@ fn check_invariants(sc: &Scenario, m: &RepMetrics) {
         // Cost and utilization.
         for h in 0..hours {
             let cell = m.hour_cell(h, d);
-            let cost = cost::hour_cost(dep, cell);
+            let cost = cost::hour_cost(dep, h, cell);
             assert!(
                 cost.on_demand.is_finite()
                     && cost.on_demand >= 0.0

@@ -20,6 +20,7 @@ mod litellm;
 mod output;
 mod pick;
 mod plan;
+mod prices;
 mod properties;
 mod queueing;
 mod replay;

@@ -77,12 +77,20 @@ fn split(sc: &Scenario, pooled: &RepMetrics, reps: f64, d: usize) -> DeploymentS
     let dep = &sc.deployments[d];
     let cell = |c: usize| pooled.class_total(c, d);
     let (used, idle) = match &dep.pool {
-        Pool::OnDemand(o) => (
-            (0..nc).map(|c| o.cost(&cell(c).tokens()) / reps).collect(),
-            0.0,
-        ),
+        Pool::OnDemand(o) => {
+            let mut used: Vec<f64> = (0..nc).map(|c| o.cost(&cell(c).tokens()) / reps).collect();
+            // Prices that change: the deployment's bill at each hour's prices, shared
+            // among classes as at the prices of hour 0 (class tokens are kept whole).
+            let before: f64 = used.iter().sum();
+            if !dep.price_changes.is_empty() && before > 0.0 {
+                let exact =
+                    crate::analysis::cost::deployment_totals(sc, pooled)[d].on_demand / reps;
+                used.iter_mut().for_each(|u| *u *= exact / before);
+            }
+            (used, 0.0)
+        }
         Pool::Reserved(r) => {
-            let total = r.hour_cost() * pooled.hours as f64;
+            let total = crate::analysis::cost::reserved_cost(dep, pooled.hours);
             let capacity = r.slots() as f64 * sc.horizon_us() as f64 * reps;
             let used: Vec<f64> = (0..nc)
                 .map(|c| total * cell(c).busy_us as f64 / capacity)

@@ -23,9 +23,10 @@ impl HourCost {
     }
 }
 
-/// Cost of one hour of deployment `d` given what it served in that hour.
-pub fn hour_cost(d: &Deployment, cell: &HourCell) -> HourCost {
-    match &d.pool {
+/// Cost of simulated hour `hour` of deployment `d` given what it served in that hour, at
+/// that hour's prices (`[[price_change]]`).
+pub fn hour_cost(d: &Deployment, hour: usize, cell: &HourCell) -> HourCost {
+    match d.pool_at(hour as u64) {
         Pool::OnDemand(o) => HourCost {
             on_demand: o.cost(&cell.tokens()),
             cached: o.cached_cost(&cell.tokens()),
@@ -40,24 +41,64 @@ pub fn hour_cost(d: &Deployment, cell: &HourCell) -> HourCost {
     }
 }
 
+/// What deployment `d`'s reserved units cost over the first `hours` hours (the
+/// reservation and any units beyond it), each period at its price; 0 for an on-demand
+/// deployment.
+pub fn reserved_cost(d: &Deployment, hours: u32) -> f64 {
+    d.price_periods(hours)
+        .iter()
+        .map(|&(from, to, pool)| match pool {
+            Pool::Reserved(r) => r.hour_cost() * f64::from(to - from),
+            Pool::OnDemand(_) => 0.0,
+        })
+        .sum()
+}
+
+/// The part of [`reserved_cost`] paid at the hourly price for units deployed beyond the
+/// reservation (`reserved_units` below `units`), each period at its price.
+pub fn reserved_overage_cost(d: &Deployment, hours: u32) -> f64 {
+    d.price_periods(hours)
+        .iter()
+        .map(|&(from, to, pool)| match pool {
+            Pool::Reserved(r) => r.overage_hour_cost() * f64::from(to - from),
+            Pool::OnDemand(_) => 0.0,
+        })
+        .sum()
+}
+
 /// Total cost per deployment over the horizon of one replication (or of pooled
 /// replications, for on-demand). Costs are linear in tokens and hours, so the
 /// totals come from the token totals and the hour count directly: the same as
-/// adding up `hour_cost` over the hours, without the rounding noise.
+/// adding up `hour_cost` over the hours, without the rounding noise. A deployment
+/// whose prices change is priced period by period, from the tokens of its hours.
 pub fn deployment_totals(sc: &Scenario, m: &RepMetrics) -> Vec<HourCost> {
     sc.deployments
         .iter()
+        .enumerate()
         .zip(&m.deployments)
-        .map(|(dep, s)| match &dep.pool {
+        .map(|((d, dep), s)| match &dep.pool {
+            Pool::OnDemand(_) if !dep.price_changes.is_empty() => {
+                let mut total = HourCost::default();
+                for (from, to, pool) in dep.price_periods(m.hours) {
+                    let Pool::OnDemand(o) = pool else { continue };
+                    let mut t = crate::domain::Tokens::default();
+                    for h in from..to {
+                        t += m.hour_cell(h as usize, d).tokens();
+                    }
+                    total.on_demand += o.cost(&t);
+                    total.cached += o.cached_cost(&t);
+                }
+                total
+            }
             Pool::OnDemand(o) => HourCost {
                 on_demand: o.cost(&s.tokens()),
                 cached: o.cached_cost(&s.tokens()),
                 reserved: 0.0,
                 overage: 0.0,
             },
-            Pool::Reserved(r) => HourCost {
-                reserved: r.hour_cost() * m.hours as f64,
-                overage: r.overage_hour_cost() * m.hours as f64,
+            Pool::Reserved(_) => HourCost {
+                reserved: reserved_cost(dep, m.hours),
+                overage: reserved_overage_cost(dep, m.hours),
                 ..HourCost::default()
             },
         })
@@ -103,7 +144,7 @@ mod tests {
         let totals = deployment_totals(&sc, &m);
         for (d, dep) in sc.deployments.iter().enumerate() {
             let hourly: f64 = (0..6)
-                .map(|h| hour_cost(dep, m.hour_cell(h, d)).total())
+                .map(|h| hour_cost(dep, h, m.hour_cell(h, d)).total())
                 .sum();
             assert!(
                 (hourly - totals[d].total()).abs() < 1e-9 * hourly.max(1.0),

@@ -531,14 +531,10 @@ impl Measured {
     /// (the same in one process and from shards).
     pub fn of(f: &Frontier, i: usize, reps: &[RepOutcome], hist: &Hist) -> Measured {
         let sc = &f.configs[i].scenario;
-        let hours = sc.horizon_hours as f64;
         let reserved: f64 = sc
             .deployments
             .iter()
-            .map(|d| match &d.pool {
-                Pool::Reserved(r) => r.hour_cost() * hours,
-                Pool::OnDemand(_) => 0.0,
-            })
+            .map(|d| crate::analysis::cost::reserved_cost(d, sc.horizon_hours))
             .sum();
         let (served, arrived) = reps
             .iter()

@@ -324,6 +324,69 @@ pub struct Deployment {
     pub cooldown_us: Option<u64>,
     /// The Retry-After the platform sends with its 429s, if any.
     pub retry_after_us: Option<u64>,
+    /// Later prices, by hour (`[[price_change]]`, or the successor of a retired offering):
+    /// sorted by `from_hour`, all after hour 0; `pool` holds the prices of hour 0.
+    pub price_changes: Vec<PriceChange>,
+}
+
+/// A deployment's prices from an hour on. The pool is the deployment's own with
+/// other prices (same kind, units, quotas and throughput).
+#[derive(Debug, Clone)]
+pub struct PriceChange {
+    /// The first simulated hour billed at these prices (the date's 00:00 UTC).
+    pub from_hour: u32,
+    /// The date, days since 1970-01-01.
+    pub date: i64,
+    /// What set it: `price_change[2]`, or `retirement of OFFERING: migrate_to OFFERING`.
+    pub what: String,
+    pub pool: Pool,
+}
+
+impl Deployment {
+    /// The pool as billed in simulated hour `hour`: the prices of the last change at or
+    /// before it. Only prices differ between the pools a deployment holds.
+    pub fn pool_at(&self, hour: u64) -> &Pool {
+        self.price_changes
+            .iter()
+            .rev()
+            .find(|c| u64::from(c.from_hour) <= hour)
+            .map_or(&self.pool, |c| &c.pool)
+    }
+
+    /// The hours `[from, to)` of `0..hours` each set of prices holds, in order.
+    pub fn price_periods(&self, hours: u32) -> Vec<(u32, u32, &Pool)> {
+        let mut starts: Vec<(u32, &Pool)> = vec![(0, &self.pool)];
+        starts.extend(
+            self.price_changes
+                .iter()
+                .filter(|c| c.from_hour < hours)
+                .map(|c| (c.from_hour, &c.pool)),
+        );
+        (0..starts.len())
+            .map(|i| {
+                let to = starts.get(i + 1).map_or(hours, |s| s.0);
+                (starts[i].0, to, starts[i].1)
+            })
+            .filter(|(from, to, _)| from < to)
+            .collect()
+    }
+
+    /// The deployment as seen from hour `hour` on: that hour's prices at hour 0, later
+    /// changes moved back by `hour` (a month's sample in `plan --ladder`).
+    pub fn from_hour(&self, hour: u32) -> Deployment {
+        let mut d = self.clone();
+        d.pool = self.pool_at(u64::from(hour)).clone();
+        d.price_changes = self
+            .price_changes
+            .iter()
+            .filter(|c| c.from_hour > hour)
+            .map(|c| PriceChange {
+                from_hour: c.from_hour - hour,
+                ..c.clone()
+            })
+            .collect();
+        d
+    }
 }
 
 /// Time to first token, apart from queueing: a lognormal base (network, gateway,

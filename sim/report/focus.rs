@@ -297,7 +297,8 @@ pub fn focus(
         let hour = Hour::of(sc, h);
         for (d, dep) in sc.deployments.iter().enumerate() {
             let mut charges = Vec::new();
-            match &dep.pool {
+            // The hour's prices (a `[[price_change]]` bills from its date on).
+            match dep.pool_at(h as u64) {
                 Pool::OnDemand(o) => {
                     for &c in &classes {
                         let t = match c {

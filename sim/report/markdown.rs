@@ -624,6 +624,29 @@ fn deployment_assumptions(o: &mut String, sc: &Scenario) {
             l.p99_ms,
             l.prefill_ms_per_1k_input
         );
+        for c in &d.price_changes {
+            let prices = match &c.pool {
+                Pool::OnDemand(p) => format!(
+                    "${}/1M input{} and ${}/1M output tokens",
+                    p.input_per_1m,
+                    cache_prices(p),
+                    p.output_per_1m
+                ),
+                Pool::Reserved(r) => format!(
+                    "term `{}` at ${}/unit-hour (${:.2}/hour)",
+                    r.term,
+                    r.unit_hour_price(),
+                    r.hour_cost()
+                ),
+            };
+            let _ = writeln!(
+                o,
+                "  - From {} (hour {}, `{}`): {prices}.",
+                crate::domain::time::format_date(c.date),
+                count(f64::from(c.from_hour)),
+                c.what
+            );
+        }
     }
 }
 

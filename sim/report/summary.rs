@@ -529,7 +529,8 @@ fn resilience(sc: &Scenario, pooled: &RepMetrics, reps: &[RepDigest]) -> Resilie
         .iter()
         .zip(&pooled.deployments)
         .map(|(d, s)| match &d.pool {
-            // Rescued tokens are not split by cache: priced as uncached input.
+            // Rescued tokens are not split by cache (priced as uncached input) nor by
+            // hour (priced at the prices of hour 0, before any price change).
             Pool::OnDemand(o) => o.cost(&crate::domain::Tokens {
                 input: s.rescued_input_tokens,
                 output: s.rescued_output_tokens,
@@ -549,10 +550,7 @@ fn resilience(sc: &Scenario, pooled: &RepMetrics, reps: &[RepDigest]) -> Resilie
     // fold from +0.0: an empty f64 sum is -0.0, which JSON would show.
     let standby_reserved_usd = standby_idx
         .iter()
-        .map(|&d| match &sc.deployments[d].pool {
-            Pool::Reserved(r) => r.hour_cost() * sc.horizon_hours as f64,
-            Pool::OnDemand(_) => 0.0,
-        })
+        .map(|&d| crate::analysis::cost::reserved_cost(&sc.deployments[d], sc.horizon_hours))
         .fold(0.0, |a, b| a + b);
     let served: u64 = pooled.deployments.iter().map(|d| d.served).sum();
     let mut platform_share: Vec<(String, f64)> = Vec::new();

@@ -178,8 +178,9 @@ pub fn hourly_rows(sc: &Scenario, replications: usize, pooled: &RepMetrics) -> V
         for (d, dep) in sc.deployments.iter().enumerate() {
             let cell = pooled.hour_cell(h, d);
             // Costs are linear in the counts, so the cost of the pooled cell over
-            // the replications is the mean cost; reserved cost is the same every hour.
-            let cost = hour_cost(dep, cell);
+            // the replications is the mean cost; reserved cost is the same every hour
+            // until a price change.
+            let cost = hour_cost(dep, h, cell);
             rows.push(HourlyRow {
                 hour: h,
                 deployment: d,
@@ -287,7 +288,7 @@ pub fn cost_by_tag(
         let mut per_class = vec![(0.0, 0.0, 0.0, 0.0); nc];
         let mut idle = 0.0;
         for (d, dep) in sc.deployments.iter().enumerate() {
-            match &dep.pool {
+            match dep.pool_at(h as u64) {
                 Pool::OnDemand(o) => {
                     for (c, pc) in per_class.iter_mut().enumerate() {
                         let cc = pooled.class_cells[(h * nc + c) * nd + d];

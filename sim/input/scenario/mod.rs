@@ -20,6 +20,7 @@ mod class;
 mod expected;
 mod offerings;
 mod options;
+mod prices;
 pub mod raw;
 mod route_order;
 mod steps;
@@ -355,6 +356,17 @@ fn validate(
         &raw.outage,
         &deployments,
         horizon.max(written_horizon.min(MAX_HORIZON_HOURS)),
+    )?;
+    prices::apply_prices(
+        &c,
+        &raw.price_change,
+        &raw.deployment,
+        &mut deployments,
+        prices::Window {
+            start_date,
+            horizon: horizon as u32,
+            written: horizon.max(written_horizon.clamp(1.0, MAX_HORIZON_HOURS)) as u32,
+        },
     )?;
 
     work::checked(

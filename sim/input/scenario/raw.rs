@@ -21,7 +21,36 @@ pub struct RawScenario {
     pub gateway: Option<RawGateway>,
     #[serde(default)]
     pub outage: Vec<RawOutage>,
+    #[serde(default)]
+    pub price_change: Vec<RawPriceChange>,
     pub report: Option<RawReport>,
+}
+
+/// `[[price_change]]`: a deployment's prices from a date on.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawPriceChange {
+    pub date: toml::Value,
+    pub deployment: String,
+    pub on_demand: Option<RawPriceOnDemand>,
+    pub reserved: Option<RawPriceReserved>,
+}
+
+/// The on-demand prices a change sets; the others keep their value.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawPriceOnDemand {
+    pub input_per_1m: Option<f64>,
+    pub output_per_1m: Option<f64>,
+    pub cached_input_per_1m: Option<f64>,
+    pub cache_write_per_1m: Option<f64>,
+}
+
+/// The reserved term prices a change sets (terms the deployment prices).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawPriceReserved {
+    pub price_per_unit_hour: BTreeMap<String, f64>,
 }
 
 /// `[report]`: how the outputs present the results.
@@ -200,6 +229,9 @@ pub struct RawDeployment {
     pub cooldown_s: Option<f64>,
     /// The Retry-After the platform sends with its 429s.
     pub retry_after_s: Option<f64>,
+    /// The catalog offering that takes over when this deployment's offering retires
+    /// inside the horizon.
+    pub migrate_to: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

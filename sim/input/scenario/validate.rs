@@ -417,6 +417,7 @@ pub(super) fn validate_deployment(
             .map(|x| c.range(&format!("{p}.retry_after_s"), x, 0.0, 3600.0))
             .transpose()?
             .map(|x| ms_to_us(1000.0 * x)),
+        price_changes: Vec::new(),
     })
 }
 
