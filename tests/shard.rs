@@ -454,6 +454,32 @@ fn plan_shards_hold_the_whole_grid_and_merge_to_the_one_process_plan() {
     assert_eq!(m["items"].as_array().unwrap().len(), (2 * 14 + 1) * 3);
     assert_eq!(m["work"]["command"], "plan");
     assert_eq!(m["work"]["plan"]["max_units"], 14);
+    // A shard of the same plan with another search (--max-units 12) is refused, by name,
+    // and nothing is written.
+    let other = [
+        &plan[..4],
+        &[
+            "12",
+            "--terms",
+            "monthly,yearly",
+            "--shard",
+            "1/2",
+            "--out",
+            "other",
+        ],
+    ]
+    .concat();
+    run(dir, &other, &[]);
+    llmcap()
+        .current_dir(dir)
+        .args(["merge", "s0", "other", "--out", "mixed"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("other/shard-1-of-2.json.gz"))
+        .stderr(predicates::str::contains("manifest.work"))
+        .stderr(predicates::str::contains("--max-units 12"))
+        .stderr(predicates::str::contains("--max-units 14"));
+    assert!(!dir.join("mixed").exists());
     run(dir, &["merge", "s1", "s0", "--out", "merged"], &[]);
     assert_merged_json_equals(&dir.join("one"), &dir.join("merged"), 2, "plan.json");
     // The merge reports the configurations one process visited, not the whole grid.

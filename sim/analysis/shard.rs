@@ -574,8 +574,33 @@ fn describe(m: &ShardManifest) -> String {
     } else {
         format!("{} of {} = {:?}", w.command, w.key, w.values)
     };
+    let mut flags = Vec::new();
+    if let Some(sla) = &w.sla {
+        flags.push(format!("--sla {sla}"));
+    }
+    if let Some(p) = &w.plan {
+        if let Some(d) = &p.deployment {
+            flags.push(format!("--deployment {d}"));
+        }
+        if let Some(t) = &p.terms {
+            flags.push(format!("--terms {}", t.join(",")));
+        }
+        if let Some(u) = p.max_units {
+            flags.push(format!("--max-units {u}"));
+        }
+    }
+    if let Some(d) = &w.start_date {
+        flags.push(format!("--start-date {d}"));
+    }
+    for t in &w.traces {
+        flags.push(format!("--trace {t}"));
+    }
+    let flags = match flags.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", flags.join(" ")),
+    };
     format!(
-        "{what}, {} replication(s) of {} h",
+        "{what}{flags}, {} replication(s) of {} h",
         m.replications, m.horizon_hours
     )
 }
