@@ -141,6 +141,70 @@ fn a_price_halved_at_hour_24_is_billed_from_hour_24() {
 }
 
 #[test]
+fn units_beyond_a_reservation_are_billed_at_each_periods_hourly_price() {
+    // 2 units, 1 of them reserved on the monthly term: $0.50 + $1 hourly for the other = $1.50
+    // an hour; from 2027-01-02 (hour 24) monthly $0.25 and hourly $0.80: $1.05 an hour.
+    // By hand: 24 x $1.50 + 24 x $1.05 = $61.20 reserved, of which 24 x $1 + 24 x $0.80 =
+    // $43.20 for the unit beyond the reservation.
+    let sc = scenario(
+        r#"
+[[price_change]]
+date = "2027-01-02"
+deployment = "ptu"
+reserved = { price_per_unit_hour = { hourly = 0.8, monthly = 0.25 } }
+"#,
+    )
+    .replace(
+        r#"term = "hourly", price_per_unit_hour"#,
+        r#"term = "monthly", reserved_units = 1, price_per_unit_hour"#,
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(tmp.path(), "prices.toml", &sc);
+    let out = tmp.path().join("out");
+    command_ok("run", &sc, &out, &[]);
+    let mut r = csv::Reader::from_path(out.join("hourly.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let (hour, dep, res, over) = (
+        col("hour"),
+        col("deployment"),
+        col("cost_reserved_usd"),
+        col("cost_reserved_overage_usd"),
+    );
+    let (mut total, mut overage) = (0.0, 0.0);
+    for x in r.records() {
+        let x = x.unwrap();
+        if &x[dep] != "ptu" {
+            continue;
+        }
+        let early = x[hour].parse::<u32>().unwrap() < 24;
+        let (want, want_over) = if early { (1.5, 1.0) } else { (1.05, 0.8) };
+        let (got, got_over) = (
+            x[res].parse::<f64>().unwrap(),
+            x[over].parse::<f64>().unwrap(),
+        );
+        assert!((got - want).abs() < 1e-9, "hour {}: {got}", &x[hour]);
+        assert!(
+            (got_over - want_over).abs() < 1e-9,
+            "hour {}: {got_over}",
+            &x[hour]
+        );
+        total += got;
+        overage += got_over;
+    }
+    assert!((total - 61.2).abs() < 1e-9, "{total}");
+    assert!((overage - 43.2).abs() < 1e-9, "{overage}");
+    let s = read_json(&out.join("summary.json"));
+    let reserved = s["cost"]["reserved_usd"]["mean"].as_f64().unwrap();
+    assert!((reserved - 61.2).abs() < 1e-9, "{reserved}");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("| of which units deployed beyond the reservation (billed at the hourly price) | $43.20 |"),
+        "{report}"
+    );
+}
+
+#[test]
 fn an_offering_retiring_inside_the_horizon_exits_2_or_migrates() {
     // Bedrock's Claude 3.5 Haiku retires on 2026-10-17 (catalog lifecycle): a scenario from
     // 2026-10-16 over 48 h crosses it.

@@ -302,14 +302,12 @@ fn headline(o: &mut String, sc: &Scenario, s: &Summary) {
         "| reserved cost (billed whether used or not) | {} |",
         usd_ci(&s.cost.reserved_usd)
     );
-    // The same every replication: units deployed beyond a reservation, at the hourly price.
+    // The same every replication: units deployed beyond a reservation, at the hourly price
+    // of each hour.
     let overage: f64 = sc
         .deployments
         .iter()
-        .map(|d| match &d.pool {
-            Pool::Reserved(r) => r.overage_hour_cost() * sc.horizon_hours as f64,
-            Pool::OnDemand(_) => 0.0,
-        })
+        .map(|d| crate::analysis::cost::reserved_overage_cost(d, sc.horizon_hours))
         .sum();
     if overage > 0.0 {
         let _ = writeln!(
