@@ -457,7 +457,7 @@ fn plan_shards_hold_the_whole_grid_and_merge_to_the_one_process_plan() {
     // A shard of the same plan with another search (--max-units 12) is refused, by name,
     // and nothing is written.
     let other = [
-        &plan[..4],
+        &plan[..3],
         &[
             "12",
             "--terms",

@@ -253,24 +253,7 @@ fn validate(
     let written_horizon = raw.scenario.horizon_hours;
     overrides.apply(&mut raw);
     let h = &raw.scenario;
-    let name = match &h.name {
-        Some(n) => n.clone(),
-        None => file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "scenario".into()),
-    };
-    if name.is_empty()
-        || name.starts_with('.')
-        || !name
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.')
-    {
-        return Err(c.err(
-            "scenario.name",
-            format!("must be non-empty, not start with '.', and use only letters, digits, '_', '-' and '.' (it names the results folder), got \"{name}\""),
-        ));
-    }
+    let name = scenario_name(&c, h.name.as_deref(), file)?;
     let horizon = c.range(
         "scenario.horizon_hours",
         h.horizon_hours,
@@ -313,22 +296,7 @@ fn validate(
     percentiles.sort_by(f64::total_cmp);
     percentiles.dedup();
 
-    let reference_band = match raw.report.as_ref().and_then(|r| r.reference_band.as_ref()) {
-        None => DEFAULT_REFERENCE_BAND,
-        Some(b) => match b.as_slice() {
-            [lo, hi] if lo.is_finite() && hi.is_finite() && 0.0 <= *lo && lo < hi && *hi <= 100.0 => {
-                (lo / 100.0, hi / 100.0)
-            }
-            _ => {
-                return Err(c.err(
-                    "report.reference_band",
-                    format!(
-                        "must be [low, high] in percent with 0 <= low < high <= 100 (e.g. [40, 60]), got {b:?}"
-                    ),
-                ))
-            }
-        },
-    };
+    let reference_band = reference_band(&c, raw.report.as_ref())?;
     let client = validate_client(&c, raw.client.unwrap_or_default())?;
 
     if raw.deployment.is_empty() {
@@ -391,6 +359,48 @@ fn validate(
             outages,
         },
     )
+}
+
+/// `scenario.name` (default: the file's stem): it names the results folder, so letters,
+/// digits, '_', '-' and '.', not empty and not starting with '.'.
+fn scenario_name(c: &Checker, name: Option<&str>, file: &Path) -> Result<String, InputError> {
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".into()),
+    };
+    if name.is_empty()
+        || name.starts_with('.')
+        || !name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.')
+    {
+        return Err(c.err(
+            "scenario.name",
+            format!("must be non-empty, not start with '.', and use only letters, digits, '_', '-' and '.' (it names the results folder), got \"{name}\""),
+        ));
+    }
+    Ok(name)
+}
+
+/// `report.reference_band` as shares (default [`DEFAULT_REFERENCE_BAND`]).
+fn reference_band(c: &Checker, report: Option<&raw::RawReport>) -> Result<(f64, f64), InputError> {
+    match report.and_then(|r| r.reference_band.as_ref()) {
+        None => Ok(DEFAULT_REFERENCE_BAND),
+        Some(b) => match b.as_slice() {
+            [lo, hi] if lo.is_finite() && hi.is_finite() && 0.0 <= *lo && lo < hi && *hi <= 100.0 => {
+                Ok((lo / 100.0, hi / 100.0))
+            }
+            _ => Err(c.err(
+                "report.reference_band",
+                format!(
+                    "must be [low, high] in percent with 0 <= low < high <= 100 (e.g. [40, 60]), got {b:?}"
+                ),
+            )),
+        },
+    }
 }
 
 /// The `[[class]]` tables: at least one, names unique.
