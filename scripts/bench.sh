@@ -18,6 +18,11 @@ measure() { # threads replications -> prints "<stderr summary line> | peak RSS"
   local threads=$1 reps=$2
   python3 - "$bin" "$scenario" "$out/t$threads" "$threads" "$reps" "$hours" <<'PY'
 import resource, subprocess, sys
+def summary(stderr):
+    # The run's last line wraps on the terminal width: join the words and keep the timing part.
+    text = " ".join(stderr.split())
+    at = text.rfind("replication(s) simulated in")
+    return text[text.rfind(";", 0, at) + 1:].strip() if at >= 0 else text[-200:]
 binary, scenario, out, threads, reps, hours = sys.argv[1:]
 p = subprocess.run([binary, "run", scenario, "--out", out, "--threads", threads,
                     "--replications", reps, "--horizon-hours", hours],
@@ -25,7 +30,7 @@ p = subprocess.run([binary, "run", scenario, "--out", out, "--threads", threads,
 if p.returncode != 0:
     sys.exit(p.stderr)
 peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(p.stderr.strip().splitlines()[-1], f"| peak RSS {peak_mb:.0f} MB")
+print(summary(p.stderr), f"| peak RSS {peak_mb:.0f} MB")
 PY
 }
 

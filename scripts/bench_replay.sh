@@ -42,6 +42,11 @@ TOML
 echo "trace: $(du -h "$dir/trace.csv" | cut -f1), $rows requests over $hours h"
 python3 - "$dir" "$bin" <<'PY'
 import resource, subprocess, sys, time
+def summary(stderr):
+    # The run's last line wraps on the terminal width: join the words and keep the timing part.
+    text = " ".join(stderr.split())
+    at = text.rfind("replication(s) simulated in")
+    return text[text.rfind(";", 0, at) + 1:].strip() if at >= 0 else text[-200:]
 d, binary = sys.argv[1], sys.argv[2]
 t0 = time.time()
 p = subprocess.run([binary, "run", f"{d}/replay.toml", "--out", f"{d}/out", "--threads", "1"],
@@ -49,6 +54,6 @@ p = subprocess.run([binary, "run", f"{d}/replay.toml", "--out", f"{d}/out", "--t
 if p.returncode != 0:
     sys.exit(p.stderr)
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(p.stderr.strip().splitlines()[-1])
+print(summary(p.stderr))
 print(f"validate + replay: {time.time() - t0:.1f} s wall clock, peak RSS {peak:.0f} MB")
 PY
