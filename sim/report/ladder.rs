@@ -33,15 +33,13 @@ pub fn write_ladder(
     r: &LadderResult,
     manifest: Manifest,
 ) -> Result<PathBuf, OutputError> {
-    let json = serde_json::to_vec_pretty(&LadderJson {
-        manifest: &manifest,
-        result: r,
-    })
-    .map_err(|e| OutputError::Encode {
-        what: "ladder.json",
-        message: e.to_string(),
-    })?;
-    staging.write("ladder.json", &json)?;
+    staging.write_json(
+        "ladder.json",
+        &LadderJson {
+            manifest: &manifest,
+            result: r,
+        },
+    )?;
     staging.write("ladder.csv", &ladder_csv(r)?)?;
     staging.write(chart::FILE, &chart::png(&chart_data(sc, r))?)?;
     staging.write("ladder.md", render(sc, r).as_bytes())?;

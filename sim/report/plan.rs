@@ -434,15 +434,13 @@ pub fn write_plan(
     manifest: Manifest,
     document: Option<&toml::Table>,
 ) -> Result<PathBuf, OutputError> {
-    let json = serde_json::to_vec_pretty(&PlanJson {
-        manifest: &manifest,
-        result: r,
-    })
-    .map_err(|e| OutputError::Encode {
-        what: "plan.json",
-        message: e.to_string(),
-    })?;
-    staging.write("plan.json", &json)?;
+    staging.write_json(
+        "plan.json",
+        &PlanJson {
+            manifest: &manifest,
+            result: r,
+        },
+    )?;
     staging.write("plan.csv", &plan_csv(r)?)?;
     draw(&staging, sc, r)?;
     staging.write("plan.md", render(sc, r, &manifest).as_bytes())?;

@@ -112,6 +112,19 @@ impl Staging {
         &self.dir
     }
 
+    /// Writes `value` as pretty-printed JSON into `file` (named in the error if it cannot be encoded).
+    pub fn write_json<T: serde::Serialize>(
+        &self,
+        file: &'static str,
+        value: &T,
+    ) -> Result<(), OutputError> {
+        let json = serde_json::to_vec_pretty(value).map_err(|e| OutputError::Encode {
+            what: file,
+            message: e.to_string(),
+        })?;
+        self.write(file, &json)
+    }
+
     pub fn write(&self, file: &str, bytes: &[u8]) -> Result<(), OutputError> {
         let path = self.dir.join(file);
         std::fs::write(&path, bytes).map_err(|source| OutputError::Io {
