@@ -161,3 +161,87 @@ fn shipped_charts_place_labels_without_collisions() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A run shorter than 3 h draws its time series per simulated minute: a 1 h run's cost chart
+/// has 60 values per deployment; the on-demand ones add up to the hour's cost in hourly.csv,
+/// each reserved one is the hour's price / 60, and the minutes' mean utilization is the hour's.
+/// A 3 h run keeps no minute bins.
+#[test]
+fn a_one_hour_run_charts_sixty_minutes_that_add_up_to_the_hour() {
+    use llmcap::report::{run_charts, tables};
+    let path = repo("scenarios/ondemand_vs_reserved.toml");
+    let text = std::fs::read_to_string(&path).expect("shipped scenario");
+    let hours = |h| Overrides {
+        horizon_hours: Some(h),
+        replications: Some(2),
+        ..Overrides::default()
+    };
+    let sc = Scenario::from_toml_with(&text, &path, &hours(1)).expect("valid");
+    let (pooled, digests) =
+        llmcap::analysis::run::run_each(&sc, 2, None, |m| RepDigest::of(&sc, m));
+    let bins = pooled.minute_bins().expect("a 1 h run keeps minute bins");
+    assert_eq!(bins.count, 60);
+    let rows = tables::bin_rows(&sc, 2, &bins);
+    let panels = run_charts::cost_panels(&sc, &rows, bins.count);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (dest, _) = llmcap::report::write_run(
+        staging(&tmp.path().join("run")),
+        &sc,
+        &pooled,
+        &digests,
+        manifest(&sc),
+    )
+    .expect("run outputs written");
+    let mut csv = csv::Reader::from_path(dest.join("hourly.csv")).expect("hourly.csv");
+    let header = csv.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (dep, total, util) = (
+        col("deployment"),
+        col("cost_total_usd"),
+        col("reserved_utilization"),
+    );
+    let mut checked = 0;
+    for record in csv.records() {
+        let r = record.unwrap();
+        let name = &r[dep];
+        let hour_cost: f64 = r[total].parse().unwrap();
+        let panel = panels
+            .iter()
+            .find(|p| {
+                p.stacks
+                    .iter()
+                    .any(|s| s.label.starts_with(&format!("{name} (")))
+            })
+            .expect("a panel per deployment");
+        let stack = panel
+            .stacks
+            .iter()
+            .find(|s| s.label.starts_with(&format!("{name} (")))
+            .unwrap();
+        assert_eq!(stack.values.len(), 60, "{name}");
+        let sum: f64 = stack.values.iter().sum();
+        // hourly.csv prints 4 decimals.
+        assert!(
+            (sum - hour_cost).abs() < 1e-4,
+            "{name}: minutes add up to {sum}, hourly.csv says {hour_cost}"
+        );
+        if stack.label.ends_with("(reserved)") {
+            for v in &stack.values {
+                assert!((v - hour_cost / 60.0).abs() < 1e-5, "{name}: {v} a minute");
+            }
+            let u = panel.utilization[0].values.iter().sum::<f64>() / 60.0;
+            let hour_u: f64 = r[util].parse().unwrap();
+            assert!((u - hour_u).abs() < 1e-6, "{name}: {u} vs {hour_u}");
+        } else {
+            assert!(hour_cost > 1.0 && stack.values.iter().all(|v| *v > 0.0));
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, sc.deployments.len());
+
+    let sc3 = Scenario::from_toml_with(&text, &path, &hours(3)).expect("valid");
+    let (pooled3, _) = llmcap::analysis::run::run_each(&sc3, 2, None, |m| RepDigest::of(&sc3, m));
+    assert!(pooled3.minute_bins().is_none());
+    assert_eq!(pooled3.chart_bins().count, 3);
+}

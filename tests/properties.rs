@@ -804,6 +804,7 @@ fn assert_same_metrics(what: &str, a: &RepMetrics, b: &RepMetrics) {
     assert_eq!(a.hourly, b.hourly, "{what}: hourly cells");
     assert_eq!(a.incident_us, b.incident_us, "{what}: incident time");
     assert_eq!(a.hour_failed, b.hour_failed, "{what}: hourly failed");
+    assert_eq!(a.minutes, b.minutes, "{what}: minute bins");
     assert_same_hist(
         &format!("{what}: TTFT in incidents"),
         &a.ttft_incident,

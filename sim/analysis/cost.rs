@@ -3,7 +3,7 @@
 //! does not depend on the order requests were served in.
 
 use crate::domain::{Deployment, Pool, Scenario};
-use crate::model::metrics::{HourCell, RepMetrics};
+use crate::model::metrics::{Bins, HourCell, RepMetrics};
 
 /// Cost of one hour of one deployment, split by pool.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -39,6 +39,17 @@ pub fn hour_cost(d: &Deployment, hour: usize, cell: &HourCell) -> HourCost {
             ..HourCost::default()
         },
     }
+}
+
+/// Cost of bin `i` of `bins` (an hour, or a minute of a short run) of deployment `d`
+/// given what it served in that bin: on-demand by the bin's tokens at its hour's prices,
+/// reserved units at its hour's price pro rata (a minute costs a sixtieth of the hour).
+pub fn bin_cost(d: &Deployment, bins: &Bins, i: usize, cell: &HourCell) -> HourCost {
+    let mut cost = hour_cost(d, bins.hour_of(i), cell);
+    let per_hour = bins.per_hour();
+    cost.reserved /= per_hour;
+    cost.overage /= per_hour;
+    cost
 }
 
 /// What deployment `d`'s reserved units cost over the first `hours` hours (the
@@ -120,10 +131,14 @@ pub fn reserved_utilization(sc: &Scenario, m: &RepMetrics, d: usize) -> Option<f
 
 /// Utilization of deployment `d` in one hour (reserved pools only).
 pub fn hour_utilization(d: &Deployment, cell: &HourCell) -> Option<f64> {
+    bin_utilization(d, crate::model::engine::US_PER_HOUR, cell)
+}
+
+/// Utilization of deployment `d` in one bin `bin_us` microseconds wide (reserved pools
+/// only).
+pub fn bin_utilization(d: &Deployment, bin_us: u64, cell: &HourCell) -> Option<f64> {
     match &d.pool {
-        Pool::Reserved(r) => Some(
-            cell.busy_us as f64 / (r.slots() as f64 * crate::model::engine::US_PER_HOUR as f64),
-        ),
+        Pool::Reserved(r) => Some(cell.busy_us as f64 / (r.slots() as f64 * bin_us as f64)),
         Pool::OnDemand(_) => None,
     }
 }

@@ -223,8 +223,7 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
                 if let Some(t) = s.next(horizon) {
                     queue.schedule(t, Event::Arrival(c));
                 }
-                m.classes[ci].arrived += 1;
-                m.arrivals[hour as usize * sc.classes.len() + ci] += 1;
+                m.add_arrival(now, hour as usize, ci);
                 Request {
                     class: c,
                     arrived: now,

@@ -5,12 +5,16 @@
 //! value is reported within 0.1% of itself (values in microseconds, 0 to 1000
 //! days). Memory is fixed by the number of classes, deployments and simulated
 //! hours, never by the number of requests.
+//!
+//! Runs shorter than [`MINUTE_BINS_BELOW_HOURS`] also keep the time series the
+//! charts draw per simulated minute ([`MinuteBins`]): at most 120 bins, filled
+//! by the same adds as the hourly ones at another index.
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Tokens;
-use crate::model::engine::{SimTime, US_PER_HOUR};
+use crate::model::engine::{SimTime, US_PER_HOUR, US_PER_MIN};
 
 /// Significant decimal digits kept by the TTFT histograms.
 pub const HIST_SIGFIG: u8 = 3;
@@ -208,6 +212,21 @@ pub struct HourCell {
     pub spilled: u64,
 }
 
+impl HourCell {
+    /// Adds `b`'s counts to this cell's.
+    fn add(&mut self, b: &HourCell) {
+        self.requests += b.requests;
+        self.errors += b.errors;
+        self.input_tokens += b.input_tokens;
+        self.output_tokens += b.output_tokens;
+        self.cached_input_tokens += b.cached_input_tokens;
+        self.cache_write_tokens += b.cache_write_tokens;
+        self.busy_us += b.busy_us;
+        self.rejected += b.rejected;
+        self.spilled += b.spilled;
+    }
+}
+
 /// Tokens billed and reserved slot time used by one class on one deployment
 /// in one hour.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,6 +261,95 @@ billed_tokens!(HourCell, ClassCell, DeploymentStats);
 /// Most (hour, class, deployment) cells kept for cost by tag (40 MB).
 pub const MAX_CLASS_CELLS: usize = 1 << 20;
 
+/// Runs shorter than this many hours keep [`MinuteBins`]: a one- or two-hour
+/// run drawn per hour would be one or two bars.
+pub const MINUTE_BINS_BELOW_HOURS: u32 = 3;
+
+/// The time series of a short run per simulated minute, for its charts (hourly.csv and
+/// every total stay hourly). Only what the charts draw is kept: in `cells`, the requests,
+/// tokens and busy slot time of each deployment (errors, 429s and spills stay 0).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinuteBins {
+    pub minutes: u32,
+    /// `cells[minute * deployments + d]`.
+    pub cells: Vec<HourCell>,
+    /// `arrivals[minute * classes + c]`.
+    pub arrivals: Vec<u64>,
+    /// Served TTFT per minute of service: `ttft[minute * TTFT_BINS + bin]`.
+    pub ttft: Vec<u32>,
+    /// Requests that ended unserved, by the minute they ended.
+    pub failed: Vec<u64>,
+    /// Microseconds of each minute with an outage active.
+    pub incident_us: Vec<u64>,
+}
+
+impl MinuteBins {
+    fn new(classes: usize, deployments: usize, hours: u32) -> Option<Self> {
+        if hours == 0 || hours >= MINUTE_BINS_BELOW_HOURS {
+            return None;
+        }
+        let minutes = hours as usize * 60;
+        Some(MinuteBins {
+            minutes: minutes as u32,
+            cells: vec![HourCell::default(); minutes * deployments],
+            arrivals: vec![0; minutes * classes],
+            ttft: vec![0; minutes * TTFT_BINS],
+            failed: vec![0; minutes],
+            incident_us: vec![0; minutes],
+        })
+    }
+
+    fn merge(&mut self, o: &MinuteBins) {
+        for (a, b) in self.cells.iter_mut().zip(&o.cells) {
+            a.add(b);
+        }
+        for (a, b) in self
+            .arrivals
+            .iter_mut()
+            .zip(&o.arrivals)
+            .chain(self.failed.iter_mut().zip(&o.failed))
+            .chain(self.incident_us.iter_mut().zip(&o.incident_us))
+        {
+            *a += b;
+        }
+        for (a, b) in self.ttft.iter_mut().zip(&o.ttft) {
+            *a = a.saturating_add(*b);
+        }
+    }
+}
+
+/// The time series of a replication at one bin width, as the tables and charts read them:
+/// per simulated hour ([`RepMetrics::hour_bins`]) or per simulated minute
+/// ([`RepMetrics::minute_bins`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Bins<'a> {
+    /// Number of bins.
+    pub count: usize,
+    /// Width of one bin in microseconds.
+    pub bin_us: u64,
+    /// `cells[bin * deployments + d]`.
+    pub cells: &'a [HourCell],
+    /// `arrivals[bin * classes + c]`.
+    pub arrivals: &'a [u64],
+    /// `ttft[bin * TTFT_BINS + b]`.
+    pub ttft: &'a [u32],
+    pub failed: &'a [u64],
+    pub incident_us: &'a [u64],
+}
+
+impl Bins<'_> {
+    /// The simulated hour bin `i` lies in.
+    pub fn hour_of(&self, i: usize) -> usize {
+        (i as u64 * self.bin_us / US_PER_HOUR) as usize
+    }
+
+    /// Bins per simulated hour (1, or 60 per minute).
+    pub fn per_hour(&self) -> f64 {
+        US_PER_HOUR as f64 / self.bin_us as f64
+    }
+}
+
 /// Everything one replication measured (serialized whole into a shard file of `run`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -275,6 +383,10 @@ pub struct RepMetrics {
     /// Why an input could not be used to the end (a replayed trace that
     /// vanished or changed): the results are incomplete and must not be reported.
     pub input_failure: Option<String>,
+    /// The charts' series per simulated minute, for runs shorter than
+    /// [`MINUTE_BINS_BELOW_HOURS`]; absent (and not written to shard files) otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<MinuteBins>,
 }
 
 /// Bins of the hourly TTFT histograms: 8 per doubling of the time in
@@ -342,7 +454,39 @@ impl RepMetrics {
             ttft_incident: Hist::default(),
             ttft_normal: Hist::default(),
             input_failure: None,
+            minutes: MinuteBins::new(classes, deployments, hours),
         }
+    }
+
+    /// The hourly time series.
+    pub fn hour_bins(&self) -> Bins<'_> {
+        Bins {
+            count: self.hours as usize,
+            bin_us: US_PER_HOUR,
+            cells: &self.hourly,
+            arrivals: &self.arrivals,
+            ttft: &self.hour_ttft,
+            failed: &self.hour_failed,
+            incident_us: &self.incident_us,
+        }
+    }
+
+    /// The per-minute time series of a short run (see [`MinuteBins`]).
+    pub fn minute_bins(&self) -> Option<Bins<'_>> {
+        self.minutes.as_ref().map(|m| Bins {
+            count: m.minutes as usize,
+            bin_us: US_PER_MIN,
+            cells: &m.cells,
+            arrivals: &m.arrivals,
+            ttft: &m.ttft,
+            failed: &m.failed,
+            incident_us: &m.incident_us,
+        })
+    }
+
+    /// The series the time-series charts draw: per minute for a short run, else per hour.
+    pub fn chart_bins(&self) -> Bins<'_> {
+        self.minute_bins().unwrap_or_else(|| self.hour_bins())
     }
 
     #[inline]
@@ -383,14 +527,21 @@ impl RepMetrics {
         add(&mut self.class_totals[c * nd + d]);
     }
 
-    /// A request of class `c` served (and billed) by deployment `d` in `hour`, with tokens `t`.
-    pub fn add_served(&mut self, hour: usize, c: usize, d: usize, t: &Tokens) {
-        let cell = self.cell(hour, d);
-        cell.requests += 1;
-        cell.input_tokens += t.input;
-        cell.output_tokens += t.output;
-        cell.cached_input_tokens += t.cached;
-        cell.cache_write_tokens += t.cache_write;
+    /// A request of class `c` served (and billed) by deployment `d` at `now` (in `hour`),
+    /// with tokens `t`.
+    pub fn add_served(&mut self, now: SimTime, hour: usize, c: usize, d: usize, t: &Tokens) {
+        let add = |cell: &mut HourCell| {
+            cell.requests += 1;
+            cell.input_tokens += t.input;
+            cell.output_tokens += t.output;
+            cell.cached_input_tokens += t.cached;
+            cell.cache_write_tokens += t.cache_write;
+        };
+        add(self.cell(hour, d));
+        let nd = self.deployments.len();
+        if let Some(m) = &mut self.minutes {
+            add(&mut m.cells[(now / US_PER_MIN) as usize * nd + d]);
+        }
         self.add_class_tokens(hour, c, d, t);
         let ds = &mut self.deployments[d];
         ds.served += 1;
@@ -426,18 +577,53 @@ impl RepMetrics {
             }
             t = stop;
         }
+        if let Some(m) = &mut self.minutes {
+            for_each_bin(start, end, US_PER_MIN, |i, us| {
+                m.cells[i * nd + d].busy_us += us;
+            });
+        }
     }
 
     /// Adds the incident interval `[start, end)` to its hours, clipped at the horizon.
     pub fn add_incident(&mut self, start: SimTime, end: SimTime) {
         let horizon = self.hours as u64 * US_PER_HOUR;
         let end = end.min(horizon);
-        let mut t = start;
-        while t < end {
-            let h = t / US_PER_HOUR;
-            let stop = ((h + 1) * US_PER_HOUR).min(end);
-            self.incident_us[h as usize] += stop - t;
-            t = stop;
+        let incident = &mut self.incident_us;
+        for_each_bin(start, end, US_PER_HOUR, |h, us| incident[h] += us);
+        if let Some(m) = &mut self.minutes {
+            for_each_bin(start, end, US_PER_MIN, |i, us| m.incident_us[i] += us);
+        }
+    }
+
+    /// A request arrived at `now` (in `hour`) for class `c`.
+    #[inline]
+    pub fn add_arrival(&mut self, now: SimTime, hour: usize, c: usize) {
+        let nc = self.classes.len();
+        self.classes[c].arrived += 1;
+        self.arrivals[hour * nc + c] += 1;
+        if let Some(m) = &mut self.minutes {
+            m.arrivals[(now / US_PER_MIN) as usize * nc + c] += 1;
+        }
+    }
+
+    /// A request ended unserved at `now` (in `hour`).
+    #[inline]
+    pub fn add_failed(&mut self, now: SimTime, hour: usize) {
+        self.hour_failed[hour] += 1;
+        if let Some(m) = &mut self.minutes {
+            m.failed[(now / US_PER_MIN) as usize] += 1;
+        }
+    }
+
+    /// A request was served at `now` (in `hour`) with TTFT `ttft_us`.
+    #[inline]
+    pub fn add_ttft_bin(&mut self, now: SimTime, hour: usize, ttft_us: SimTime) {
+        let bin = ttft_bin(ttft_us);
+        let b = hour * TTFT_BINS + bin;
+        self.hour_ttft[b] = self.hour_ttft[b].saturating_add(1);
+        if let Some(m) = &mut self.minutes {
+            let b = (now / US_PER_MIN) as usize * TTFT_BINS + bin;
+            m.ttft[b] = m.ttft[b].saturating_add(1);
         }
     }
 
@@ -495,15 +681,10 @@ impl RepMetrics {
             a.queue_saturated |= b.queue_saturated;
         }
         for (a, b) in self.hourly.iter_mut().zip(&o.hourly) {
-            a.requests += b.requests;
-            a.errors += b.errors;
-            a.input_tokens += b.input_tokens;
-            a.output_tokens += b.output_tokens;
-            a.cached_input_tokens += b.cached_input_tokens;
-            a.cache_write_tokens += b.cache_write_tokens;
-            a.busy_us += b.busy_us;
-            a.rejected += b.rejected;
-            a.spilled += b.spilled;
+            a.add(b);
+        }
+        if let (Some(a), Some(b)) = (&mut self.minutes, &o.minutes) {
+            a.merge(b);
         }
         for (a, b) in self.arrivals.iter_mut().zip(&o.arrivals) {
             *a += b;
@@ -531,6 +712,17 @@ impl RepMetrics {
         }
         self.ttft_incident.merge(&o.ttft_incident);
         self.ttft_normal.merge(&o.ttft_normal);
+    }
+}
+
+/// Calls `f(bin, microseconds)` for each bin of width `width` that `[start, end)` touches.
+fn for_each_bin(start: SimTime, end: SimTime, width: u64, mut f: impl FnMut(usize, u64)) {
+    let mut t = start;
+    while t < end {
+        let i = t / width;
+        let stop = ((i + 1) * width).min(end);
+        f(i as usize, stop - t);
+        t = stop;
     }
 }
 
@@ -738,6 +930,66 @@ mod tests {
         assert_eq!(m.hour_cell(0, 0).busy_us, 10);
         assert_eq!(m.hour_cell(1, 0).busy_us, 35);
         assert_eq!(m.deployments[0].busy_us, 45);
+    }
+
+    #[test]
+    fn minute_bins_only_below_three_hours_and_add_up_to_the_hours() {
+        assert!(RepMetrics::new(1, 1, 3).minutes.is_none());
+        assert!(RepMetrics::new(1, 1, 0).minutes.is_none());
+        let mut m = RepMetrics::new(2, 1, 2);
+        assert_eq!(m.minute_bins().map(|b| b.count), Some(120));
+        let t = Tokens {
+            input: 10,
+            cached: 0,
+            cache_write: 0,
+            output: 3,
+        };
+        let min = US_PER_MIN;
+        m.add_arrival(59 * min + 5, 0, 1);
+        m.add_arrival(60 * min, 1, 1);
+        m.add_served(61 * min - 1, 1, 0, 0, &t);
+        m.add_failed(119 * min, 1);
+        m.add_ttft_bin(2 * min, 0, 1_500);
+        // Busy from 30 s into minute 59 to 30 s into minute 61, an outage of 90 s.
+        m.add_busy(0, 0, 59 * min + min / 2, 61 * min + min / 2);
+        m.add_incident(min / 2, 2 * min);
+        let b = m.minute_bins().unwrap();
+        assert_eq!(b.arrivals[59 * 2 + 1], 1);
+        assert_eq!(b.arrivals[60 * 2 + 1], 1);
+        assert_eq!(b.cells[60].requests, 1);
+        assert_eq!(b.cells[60].input_tokens, 10);
+        assert_eq!(b.failed[119], 1);
+        assert_eq!(b.ttft[2 * TTFT_BINS + ttft_bin(1_500)], 1);
+        assert_eq!(
+            (
+                b.cells[59].busy_us,
+                b.cells[60].busy_us,
+                b.cells[61].busy_us
+            ),
+            (min / 2, min, min / 2)
+        );
+        assert_eq!(&b.incident_us[..3], &[min / 2, min, 0]);
+        assert_eq!(b.hour_of(59), 0);
+        assert_eq!(b.hour_of(60), 1);
+        // Every minute series adds up to its hourly twin.
+        let h = m.hour_bins();
+        for hour in 0..2 {
+            let mins = hour * 60..hour * 60 + 60;
+            let busy: u64 = mins.clone().map(|i| b.cells[i].busy_us).sum();
+            assert_eq!(busy, h.cells[hour].busy_us);
+            let inc: u64 = mins.clone().map(|i| b.incident_us[i]).sum();
+            assert_eq!(inc, h.incident_us[hour]);
+            let arr: u64 = mins.map(|i| b.arrivals[i * 2 + 1]).sum();
+            assert_eq!(arr, h.arrivals[hour * 2 + 1]);
+        }
+        // Merging adds minute bins too.
+        let mut two = m.clone();
+        two.merge(&m);
+        assert_eq!(two.minute_bins().unwrap().cells[60].requests, 2);
+        assert_eq!(
+            two.minute_bins().unwrap().ttft[2 * TTFT_BINS + ttft_bin(1_500)],
+            2
+        );
     }
 
     #[test]

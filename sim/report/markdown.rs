@@ -464,7 +464,7 @@ fn charts(o: &mut String, sc: &Scenario) {
         o,
         "TTFT distribution per deployment and class (log scale):\n\n![TTFT CDF](ttft_cdf.png)\n"
     );
-    let per = Bucket::for_horizon(sc.horizon_hours as usize).noun();
+    let per = Bucket::for_run(sc.horizon_hours).noun();
     let _ = writeln!(o, "Cost per simulated {per} by deployment and pool, with reserved utilization:\n\n![hourly cost](hourly_cost.png)\n");
     let _ = writeln!(
         o,

@@ -19,7 +19,7 @@ pub mod output;
 pub mod pick;
 pub mod plan;
 pub mod plots;
-mod run_charts;
+pub mod run_charts;
 pub mod shard;
 pub mod summary;
 pub mod sweep;
@@ -85,20 +85,31 @@ pub fn write_run(
     let sla = run_charts::sla_line(sc);
     staging.write(plots::ttft_cdf::FILE, &run_charts::ttft_cdf(sc, &cdf, sla)?)?;
     // The time-series charts take hourly values and draw them per hour, or
-    // per day over long horizons; the titles name the same step.
-    let hours = pooled.hours as usize;
-    let step = plots::Bucket::for_horizon(hours).noun();
+    // per day over long horizons; a run shorter than 3 h gives them its
+    // minute bins. The titles name the step drawn.
+    let noun = plots::Bucket::for_run(pooled.hours).noun();
+    let bins = pooled.chart_bins();
+    let per_minute = pooled.minute_bins().map(|b| {
+        (
+            tables::bin_rows(sc, reps.len(), &b),
+            tables::failover_bins(sc, reps.len(), &b),
+        )
+    });
+    let (step, chart_rows, chart_failover) = match &per_minute {
+        Some((r, f)) => (plots::Step::Minute, r.as_slice(), f),
+        None => (plots::Step::Hour, rows.as_slice(), &failover),
+    };
     staging.write(
         plots::hourly_cost::FILE,
-        &run_charts::hourly_cost(sc, &rows, hours, step)?,
+        &run_charts::hourly_cost(sc, chart_rows, bins.count, step, noun)?,
     )?;
     staging.write(
         plots::traffic::FILE,
-        &run_charts::traffic(sc, pooled, reps.len(), step)?,
+        &run_charts::traffic(sc, &bins, step, reps.len(), noun)?,
     )?;
     staging.write(
         plots::failover::FILE,
-        &run_charts::failover(sc, &failover, sla, step)?,
+        &run_charts::failover(sc, chart_failover, sla, step, noun)?,
     )?;
     staging.write(
         plots::attribution::FILE,

@@ -2,9 +2,9 @@
 
 use crate::domain::{Pool, Scenario};
 use crate::error::OutputError;
-use crate::model::metrics::RepMetrics;
+use crate::model::metrics::Bins;
 
-use super::plots::{self, hourly_cost::CostPanel, ttft_cdf::CdfSeries, Series};
+use super::plots::{self, hourly_cost::CostPanel, ttft_cdf::CdfSeries, Series, Step};
 use super::tables::{CdfCurve, FailoverRows, HourlyRow};
 
 /// The SLA line the TTFT charts draw: one line when every class with an SLA
@@ -70,6 +70,7 @@ struct DeploymentSeries {
 }
 
 fn deployment_series(sc: &Scenario, rows: &[HourlyRow], hours: usize) -> Vec<DeploymentSeries> {
+    debug_assert_eq!(rows.len(), hours * sc.deployments.len());
     let n = sc.deployments.len();
     sc.deployments
         .iter()
@@ -138,59 +139,68 @@ fn alternative_panels(
     panels
 }
 
-/// Cost per simulated step, stacked by deployment, with reserved utilization.
-pub fn hourly_cost(
-    sc: &Scenario,
-    rows: &[HourlyRow],
-    hours: usize,
-    step: &str,
-) -> Result<Vec<u8>, OutputError> {
-    let series = deployment_series(sc, rows, hours);
+/// The panels of the cost chart: one per alternative (see [`alternative_panels`]), or one
+/// with every deployment. `rows` hold `bins` bins (hours, or minutes of a short run) of
+/// every deployment ([`super::tables::bin_rows`]); each stack has one value per bin.
+pub fn cost_panels(sc: &Scenario, rows: &[HourlyRow], bins: usize) -> Vec<CostPanel> {
+    let series = deployment_series(sc, rows, bins);
     match sc.alternatives().first() {
-        Some(group) => plots::hourly_cost::alternatives_png(
-            &format!(
-                "{}: cost per simulated {step}, each alternative its own bill",
-                sc.name
-            ),
-            &alternative_panels(sc, group, &series),
-        ),
-        None => {
-            let stacks: Vec<Series> = series.iter().map(|s| s.stack.clone()).collect();
-            let utilization: Vec<Series> = series
+        Some(group) => alternative_panels(sc, group, &series),
+        None => vec![CostPanel {
+            label: String::new(),
+            stacks: series.iter().map(|s| s.stack.clone()).collect(),
+            utilization: series
                 .iter()
                 .filter_map(|s| s.utilization.clone())
-                .collect();
-            plots::hourly_cost::png(
-                &format!("{}: cost per simulated {step}", sc.name),
-                &stacks,
-                &utilization,
-            )
-        }
+                .collect(),
+        }],
     }
 }
 
-/// Arrivals per simulated step, one line per class (mean over replications).
+/// Cost per simulated step, stacked by deployment, with reserved utilization.
+/// `step` is what one of the `bins` rows covers; `noun` names the step the chart draws.
+pub fn hourly_cost(
+    sc: &Scenario,
+    rows: &[HourlyRow],
+    bins: usize,
+    step: Step,
+    noun: &str,
+) -> Result<Vec<u8>, OutputError> {
+    let title = match sc.alternatives().first() {
+        Some(_) => format!(
+            "{}: cost per simulated {noun}, each alternative its own bill",
+            sc.name
+        ),
+        None => format!("{}: cost per simulated {noun}", sc.name),
+    };
+    plots::hourly_cost::alternatives_png(&title, step, &cost_panels(sc, rows, bins))
+}
+
+/// Arrivals per simulated step, one line per class (mean over replications), from the
+/// bins of `step`.
 pub fn traffic(
     sc: &Scenario,
-    pooled: &RepMetrics,
+    bins: &Bins,
+    step: Step,
     replications: usize,
-    step: &str,
+    noun: &str,
 ) -> Result<Vec<u8>, OutputError> {
-    let hours = pooled.hours as usize;
     let n = replications as f64;
+    let nc = sc.classes.len();
     let classes: Vec<Series> = sc
         .classes
         .iter()
         .enumerate()
         .map(|(c, class)| Series {
             label: class.name.clone(),
-            values: (0..hours)
-                .map(|h| pooled.arrivals_in(h, c) as f64 / n)
+            values: (0..bins.count)
+                .map(|h| bins.arrivals[h * nc + c] as f64 / n)
                 .collect(),
         })
         .collect();
-    plots::traffic::png(
-        &format!("{}: arrivals per simulated {step}", sc.name),
+    plots::traffic::png_at(
+        &format!("{}: arrivals per simulated {noun}", sc.name),
+        step,
         &classes,
     )
 }
@@ -200,7 +210,8 @@ pub fn failover(
     sc: &Scenario,
     failover: &FailoverRows,
     sla: Option<f64>,
-    step: &str,
+    step: Step,
+    noun: &str,
 ) -> Result<Vec<u8>, OutputError> {
     let chart = plots::failover::FailoverChart {
         shares: failover
@@ -227,10 +238,11 @@ pub fn failover(
         p99_ms: failover.hours.iter().map(|h| h.p99_ms).collect(),
         incident: failover.hours.iter().map(|h| h.incident).collect(),
         sla_ms: sla,
+        step,
     };
     plots::failover::png(
         &format!(
-            "{}: traffic per provider, failures and p99 TTFT per simulated {step}",
+            "{}: traffic per provider, failures and p99 TTFT per simulated {noun}",
             sc.name
         ),
         &chart,

@@ -1,11 +1,11 @@
 //! CSV tables. Each function turns results into bytes and does no I/O.
 //! Values per hour are means per replication.
 
-use crate::analysis::cost::{hour_cost, hour_utilization};
+use crate::analysis::cost::{bin_cost, bin_utilization};
 use crate::domain::{Scenario, WEEKDAYS};
 use crate::error::OutputError;
 use crate::format::{fixed, fixed_opt};
-use crate::model::metrics::{Hist, RepMetrics};
+use crate::model::metrics::{Bins, Hist, RepMetrics};
 use crate::report::summary::{Percentile, Summary};
 
 pub(crate) fn finish(w: csv::Writer<Vec<u8>>, what: &'static str) -> Result<Vec<u8>, OutputError> {
@@ -150,8 +150,10 @@ pub fn ttft_cdf(series: &[CdfCurve]) -> Result<Vec<u8>, OutputError> {
     finish(w, WHAT)
 }
 
-/// One value per hour and deployment, mean over replications.
+/// One value per hour (or per minute of a short run's charts) and deployment, mean over
+/// replications.
 pub struct HourlyRow {
+    /// The bin: the hour in hourly.csv, the minute in [`bin_rows`] of minute bins.
     pub hour: usize,
     pub deployment: usize,
     pub requests: f64,
@@ -171,16 +173,23 @@ pub struct HourlyRow {
     pub errors: f64,
 }
 
+/// The rows of hourly.csv.
 pub fn hourly_rows(sc: &Scenario, replications: usize, pooled: &RepMetrics) -> Vec<HourlyRow> {
+    bin_rows(sc, replications, &pooled.hour_bins())
+}
+
+/// One row per bin of `bins` (hours, or the minutes of a short run) and deployment.
+pub fn bin_rows(sc: &Scenario, replications: usize, bins: &Bins) -> Vec<HourlyRow> {
     let reps = replications as f64;
-    let mut rows = Vec::with_capacity(pooled.hours as usize * sc.deployments.len());
-    for h in 0..pooled.hours as usize {
+    let nd = sc.deployments.len();
+    let mut rows = Vec::with_capacity(bins.count * nd);
+    for h in 0..bins.count {
         for (d, dep) in sc.deployments.iter().enumerate() {
-            let cell = pooled.hour_cell(h, d);
+            let cell = &bins.cells[h * nd + d];
             // Costs are linear in the counts, so the cost of the pooled cell over
             // the replications is the mean cost; reserved cost is the same every hour
             // until a price change.
-            let cost = hour_cost(dep, h, cell);
+            let cost = bin_cost(dep, bins, h, cell);
             rows.push(HourlyRow {
                 hour: h,
                 deployment: d,
@@ -193,7 +202,7 @@ pub fn hourly_rows(sc: &Scenario, replications: usize, pooled: &RepMetrics) -> V
                 cost_cached: cost.cached / reps,
                 cost_reserved: cost.reserved,
                 cost_overage: cost.overage,
-                utilization: hour_utilization(dep, cell).map(|u| u / reps),
+                utilization: bin_utilization(dep, bins.bin_us, cell).map(|u| u / reps),
                 rejected: cell.rejected as f64 / reps,
                 spilled: cell.spilled as f64 / reps,
                 errors: cell.errors as f64 / reps,
@@ -378,8 +387,15 @@ pub struct FailoverRows {
     pub hours: Vec<FailoverHour>,
 }
 
+/// The rows of failover.csv.
 pub fn failover_rows(sc: &Scenario, replications: usize, pooled: &RepMetrics) -> FailoverRows {
+    failover_bins(sc, replications, &pooled.hour_bins())
+}
+
+/// One [`FailoverHour`] per bin of `bins` (hours, or the minutes of a short run).
+pub fn failover_bins(sc: &Scenario, replications: usize, bins: &Bins) -> FailoverRows {
     use crate::model::metrics::{binned_percentile_ms, TTFT_BINS};
+    let nd = sc.deployments.len();
     let reps = replications.max(1) as f64;
     let mut platforms: Vec<String> = Vec::new();
     for d in &sc.deployments {
@@ -387,26 +403,24 @@ pub fn failover_rows(sc: &Scenario, replications: usize, pooled: &RepMetrics) ->
             platforms.push(d.platform.clone());
         }
     }
-    let hours = (0..pooled.hours as usize)
+    let hours = (0..bins.count)
         .map(|h| {
-            let bins = &pooled.hour_ttft[h * TTFT_BINS..(h + 1) * TTFT_BINS];
-            let served: u64 = bins.iter().map(|&b| b as u64).sum();
+            let ttft = &bins.ttft[h * TTFT_BINS..(h + 1) * TTFT_BINS];
+            let served: u64 = ttft.iter().map(|&b| b as u64).sum();
             let mut by_platform = vec![0.0; platforms.len()];
             for (d, dep) in sc.deployments.iter().enumerate() {
                 let i = platforms
                     .iter()
                     .position(|p| *p == dep.platform)
                     .unwrap_or(0);
-                by_platform[i] += pooled.hour_cell(h, d).requests as f64;
+                by_platform[i] += bins.cells[h * nd + d].requests as f64;
             }
             let total: f64 = by_platform.iter().sum();
             FailoverHour {
                 served: served as f64 / reps,
-                failed: pooled.hour_failed[h] as f64 / reps,
-                p99_ms: binned_percentile_ms(bins, 99.0),
-                incident: pooled.incident_us[h] as f64
-                    / reps
-                    / crate::model::engine::US_PER_HOUR as f64,
+                failed: bins.failed[h] as f64 / reps,
+                p99_ms: binned_percentile_ms(ttft, 99.0),
+                incident: bins.incident_us[h] as f64 / reps / bins.bin_us as f64,
                 shares: by_platform
                     .iter()
                     .map(|v| if total > 0.0 { v / total } else { 0.0 })

@@ -21,7 +21,7 @@ use crate::model::capacity::{
     outage_windows, partition_near, OnDemandPool, OutageTimeline, ReservedPool,
 };
 use crate::model::engine::{SimTime, US_PER_HOUR};
-use crate::model::metrics::{ttft_bin, RepMetrics, TTFT_BINS};
+use crate::model::metrics::RepMetrics;
 use crate::model::rng::{stream, Purpose, SimRng};
 
 /// One request, as it travels through attempts.
@@ -403,12 +403,12 @@ impl Router {
             cache_write: cache_write as u64,
             output: req.output as u64,
         };
-        m.add_served(hour, ci, d, &t);
+        m.add_served(now, hour, ci, d, &t);
         let ds = &mut m.deployments[d];
         let cs = &mut m.classes[ci];
         if sc.client.timeout_us.is_some_and(|t| ttft > t) {
             cs.failed += 1;
-            m.hour_failed[hour] += 1;
+            m.add_failed(now, hour);
             return;
         }
         if s.rescued {
@@ -426,8 +426,7 @@ impl Router {
         if class.sla.is_some_and(|s| ttft <= s.ttft_us) {
             cs.within_sla += 1;
         }
-        let b = hour * TTFT_BINS + ttft_bin(ttft);
-        m.hour_ttft[b] = m.hour_ttft[b].saturating_add(1);
+        m.add_ttft_bin(now, hour, ttft);
         // Without incidents every TTFT is "normal": the report reads the
         // overall histogram instead of recording a third copy here.
         if !self.incidents.is_empty() {
@@ -462,7 +461,7 @@ impl Router {
             } else {
                 cs.throttled += 1;
             }
-            m.hour_failed[hour] += 1;
+            m.add_failed(now, hour);
             return None;
         }
         let wait = backoff(&sc.client, req.failed_attempts, retry_rng);
@@ -474,7 +473,7 @@ impl Router {
         {
             cs.failed += 1;
             cs.abandoned += 1;
-            m.hour_failed[hour] += 1;
+            m.add_failed(now, hour);
             return None;
         }
         cs.retries += 1;

@@ -80,9 +80,12 @@ impl LinearAxis {
 /// The x axis of the time-series charts, in simulated hours: labelled in
 /// hours up to two days, in days beyond that (one grid line per day up to
 /// [`DAY_LINES_MAX_DAYS`], labels every few days for long runs). It also
-/// places values: one per [`Bucket`] of the horizon.
+/// places values: one per [`Bucket`] of the horizon. A per-minute axis
+/// ([`HourAxis::minutes`]) counts in simulated minutes instead.
 #[derive(Debug, Clone)]
 pub(super) struct HourAxis {
+    /// The span of the axis in steps of its series (hours; minutes on a
+    /// per-minute axis).
     pub(super) hours: usize,
     pub(super) bold: Vec<f64>,
     pub(super) light: Vec<f64>,
@@ -94,6 +97,33 @@ pub(super) struct HourAxis {
 
 impl HourAxis {
     pub(super) const MAX_LABELS: usize = 16;
+
+    /// The axis of series with `n` values of `step` each.
+    pub(super) fn of(step: Step, n: usize) -> Self {
+        match step {
+            Step::Hour => HourAxis::new(n),
+            Step::Minute => HourAxis::minutes(n),
+        }
+    }
+
+    /// The axis of per-minute series over `minutes` minutes: labelled every 5
+    /// or 10 minutes, a light grid line every minute or every 5.
+    pub(super) fn minutes(minutes: usize) -> Self {
+        let minutes = minutes.max(1);
+        let step = [5, 10, 15, 30, 60]
+            .into_iter()
+            .find(|s| minutes / s <= Self::MAX_LABELS)
+            .unwrap_or(60);
+        let every = |k: usize| (0..=minutes / k).map(|i| (i * k) as f64).collect();
+        HourAxis {
+            hours: minutes,
+            bold: every(step),
+            light: every(if minutes <= 60 { 1 } else { 5 }),
+            in_days: false,
+            day_lines: false,
+            bucket: Bucket::Minute,
+        }
+    }
 
     /// The axis for `hours` hours; with no hours at all, an empty day.
     pub(super) fn new(hours: usize) -> Self {
@@ -161,7 +191,9 @@ impl HourAxis {
     }
 
     pub(super) fn desc(&self) -> &'static str {
-        if self.day_lines {
+        if self.bucket == Bucket::Minute {
+            "simulated time (minutes)"
+        } else if self.day_lines {
             "simulated time (days; grid line at each day boundary)"
         } else if self.in_days {
             "simulated time (days)"

@@ -14,7 +14,7 @@ use plotters::prelude::*;
 use super::{
     ceil_125, chart_err, draw_stacks, finish_panel, floor_125, house_style, log_ticks,
     redraw_swatches, Area, Bucket, Canvas, DrawError, HourAxis, LegendEntry, LinearAxis, Series,
-    Swatch, SwatchArt, Ticked, MARGIN, MARGIN_RIGHT, PALETTE, X_LABEL_AREA, Y_LABEL_AREA,
+    Step, Swatch, SwatchArt, Ticked, MARGIN, MARGIN_RIGHT, PALETTE, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 use crate::format::ms;
@@ -43,6 +43,9 @@ pub struct FailoverChart {
     pub incident: Vec<f64>,
     /// The SLA target in ms, drawn as a dashed line on the p99 panel.
     pub sla_ms: Option<f64>,
+    /// What each value covers: an hour, or a minute of a short run (then read
+    /// "minute" for "hour" above).
+    pub step: Step,
 }
 
 /// Colour of the outage shading: grey, because over the providers' areas it
@@ -223,7 +226,7 @@ fn draw(
 ) -> Result<(), OutputError> {
     let err = chart_err(path);
     let hours = hours_of(data);
-    let x = HourAxis::new(hours);
+    let x = HourAxis::of(data.step, hours);
     let b = buckets(data, x.bucket, hours);
     let sla = data.sla_ms.filter(|v| v.is_finite() && *v > 0.0);
     let (legend, art) = legend(&b, sla, &x);
@@ -587,6 +590,7 @@ mod tests {
             p99_ms,
             incident,
             sla_ms: Some(1_000.0),
+            step: Step::Hour,
         }
     }
 
@@ -662,6 +666,7 @@ mod tests {
             p99_ms: vec![Some(100.0); 30],
             incident: vec![0.0; 30],
             sla_ms: None,
+            step: Step::Hour,
         };
         // Hours 0..12 carry no traffic; in hours 12..24, b serves half.
         for h in 0..12 {
@@ -724,6 +729,7 @@ mod tests {
             p99_ms: vec![None; 10],
             incident: vec![0.0; 10],
             sla_ms: Some(500.0),
+            step: Step::Hour,
         };
         check(&zeros);
         let failing = FailoverChart {
@@ -749,6 +755,7 @@ mod tests {
             ],
             incident: vec![f64::NAN, -1.0, 3.0],
             sla_ms: Some(f64::NAN),
+            step: Step::Hour,
         };
         check(&odd);
     }

@@ -13,7 +13,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
     chart_err, draw_stacks_in, font, hours_of, house_style, Bucket, Canvas, Combine, HourAxis,
-    LegendEntry, Series, Swatch, Ticked, AXIS_COLOR, AXIS_DESC_SIZE, MARGIN, MARGIN_RIGHT,
+    LegendEntry, Series, Step, Swatch, Ticked, AXIS_COLOR, AXIS_DESC_SIZE, MARGIN, MARGIN_RIGHT,
     MARGIN_TOP, PALETTE, TICK_SIZE, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
@@ -61,13 +61,20 @@ pub fn png(title: &str, stacks: &[Series], utilization: &[Series]) -> Result<Vec
         stacks: stacks.to_vec(),
         utilization: utilization.to_vec(),
     };
-    alternatives_png(title, std::slice::from_ref(&one))
+    alternatives_png(title, Step::Hour, std::slice::from_ref(&one))
 }
 
 /// Draws the bills of alternative set-ups side by side, one panel each on
-/// one cost scale, so they compare without being added up.
-pub fn alternatives_png(title: &str, panels: &[CostPanel]) -> Result<Vec<u8>, OutputError> {
-    super::render(FILE, |pixels| draw(pixels, Path::new(FILE), title, panels))
+/// one cost scale, so they compare without being added up. Each value of the
+/// panels' series covers one `step` (per minute: a short run).
+pub fn alternatives_png(
+    title: &str,
+    step: Step,
+    panels: &[CostPanel],
+) -> Result<Vec<u8>, OutputError> {
+    super::render(FILE, |pixels| {
+        draw(pixels, Path::new(FILE), title, step, panels)
+    })
 }
 
 /// A panel's series, one value per bucket, with the colour of each.
@@ -83,6 +90,7 @@ fn draw(
     pixels: &mut [u8],
     path: &Path,
     title: &str,
+    step: Step,
     panels: &[CostPanel],
 ) -> Result<(), OutputError> {
     let hours = panels
@@ -90,7 +98,7 @@ fn draw(
         .map(|p| hours_of(&p.stacks).max(hours_of(&p.utilization)))
         .max()
         .unwrap_or(0);
-    let x = HourAxis::new(hours);
+    let x = HourAxis::of(step, hours);
 
     // One legend entry per series name, its colour the same in every panel.
     let mut legend: Vec<LegendEntry> = Vec::new();
@@ -228,7 +236,7 @@ fn draw_panel(
         chart
             .configure_secondary_axes()
             .y_desc(match x.bucket {
-                Bucket::Hour => "reserved utilization (%)",
+                Bucket::Minute | Bucket::Hour => "reserved utilization (%)",
                 Bucket::Day => "reserved utilization (daily mean, %)",
             })
             .label_style(font(TICK_SIZE))

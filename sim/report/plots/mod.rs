@@ -5,7 +5,8 @@
 //!
 //! The time-series charts take one value per simulated hour; past
 //! [`HOURLY_MAX_HOURS`] they draw one value per simulated day instead
-//! ([`Bucket`], [`by_day`]), so a year stays readable.
+//! ([`Bucket`], [`by_day`]), so a year stays readable. A run shorter than
+//! three hours hands them one value per simulated minute ([`Step::Minute`]).
 //!
 //! Text is drawn with the embedded DejaVu Sans (see `DejaVuSans.LICENSE.txt`),
 //! never a system font, so a chart renders the same on every machine and the
@@ -112,16 +113,31 @@ const DAY_LINES_MAX_DAYS: usize = 60;
 /// longer horizons are drawn one value per simulated day.
 pub const HOURLY_MAX_HOURS: usize = 744;
 
-/// The time step of the time-series charts: one value per simulated hour, or
-/// per simulated day for horizons longer than [`HOURLY_MAX_HOURS`].
+/// What one value of a series handed to a time-series chart covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Step {
+    /// A simulated hour (the chart draws it per hour, or per day past
+    /// [`HOURLY_MAX_HOURS`]).
+    #[default]
+    Hour,
+    /// A simulated minute: runs shorter than
+    /// [`MINUTE_BINS_BELOW_HOURS`](crate::model::metrics::MINUTE_BINS_BELOW_HOURS) hours,
+    /// whose charts would otherwise be one or two bars.
+    Minute,
+}
+
+/// The time step of the time-series charts: one value per simulated minute
+/// (short runs), hour, or day for horizons longer than [`HOURLY_MAX_HOURS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
+    Minute,
     Hour,
     Day,
 }
 
 impl Bucket {
-    /// The step a chart over `hours` simulated hours is drawn with.
+    /// The step a chart of hourly values over `hours` simulated hours is drawn
+    /// with.
     pub fn for_horizon(hours: usize) -> Self {
         if hours > HOURLY_MAX_HOURS {
             Bucket::Day
@@ -130,32 +146,44 @@ impl Bucket {
         }
     }
 
-    /// "hour" or "day", for titles and axis descriptions.
+    /// The step the charts of a run over `hours` simulated hours are drawn
+    /// with: per minute for a short run (which keeps minute bins), else
+    /// [`Bucket::for_horizon`].
+    pub fn for_run(hours: u32) -> Self {
+        if hours > 0 && hours < crate::model::metrics::MINUTE_BINS_BELOW_HOURS {
+            Bucket::Minute
+        } else {
+            Bucket::for_horizon(hours as usize)
+        }
+    }
+
+    /// "minute", "hour" or "day", for titles and axis descriptions.
     pub fn noun(self) -> &'static str {
         match self {
+            Bucket::Minute => "minute",
             Bucket::Hour => "hour",
             Bucket::Day => "day",
         }
     }
 
-    /// Simulated hours in one step.
+    /// Steps of the series in one bucket (1, or 24 hours in a day).
     fn hours(self) -> usize {
         match self {
-            Bucket::Hour => 1,
+            Bucket::Minute | Bucket::Hour => 1,
             Bucket::Day => 24,
         }
     }
 
-    /// The number of steps covering `hours` hours (a partial last day counts).
+    /// The number of buckets covering `hours` steps (a partial last day counts).
     fn count(self, hours: usize) -> usize {
         hours.div_ceil(self.hours())
     }
 
-    /// Hourly series as one value per step: unchanged per hour, through
+    /// Series as one value per bucket: unchanged per minute or hour, through
     /// [`by_day`] per day.
     fn apply(self, series: &[Series], how: Combine) -> Cow<'_, [Series]> {
         match self {
-            Bucket::Hour => Cow::Borrowed(series),
+            Bucket::Minute | Bucket::Hour => Cow::Borrowed(series),
             Bucket::Day => Cow::Owned(
                 series
                     .iter()

@@ -7,7 +7,7 @@ use plotters::prelude::*;
 
 use super::{
     area_legend, chart_err, draw_stacks, hours_of, house_style, stacked_axis, Canvas, Combine,
-    HourAxis, Series, MARGIN, MARGIN_RIGHT, MARGIN_TOP, X_LABEL_AREA, Y_LABEL_AREA,
+    HourAxis, Series, Step, MARGIN, MARGIN_RIGHT, MARGIN_TOP, X_LABEL_AREA, Y_LABEL_AREA,
 };
 use crate::error::OutputError;
 
@@ -21,18 +21,26 @@ pub const FILE: &str = "traffic.png";
 /// the bottom). Past [`HOURLY_MAX_HOURS`](super::HOURLY_MAX_HOURS) hours it
 /// shows arrivals per simulated day (the sum of the day's hours).
 pub fn png(title: &str, classes: &[Series]) -> Result<Vec<u8>, OutputError> {
-    super::render(FILE, |pixels| draw(pixels, Path::new(FILE), title, classes))
+    png_at(title, Step::Hour, classes)
+}
+
+/// [`png`] of series with one value per `step` (per minute: a short run).
+pub fn png_at(title: &str, step: Step, classes: &[Series]) -> Result<Vec<u8>, OutputError> {
+    super::render(FILE, |pixels| {
+        draw(pixels, Path::new(FILE), title, step, classes)
+    })
 }
 
 fn draw(
     pixels: &mut [u8],
     path: &Path,
     title: &str,
+    step: Step,
     classes: &[Series],
 ) -> Result<(), OutputError> {
     let err = chart_err(path);
     let hours = hours_of(classes);
-    let x = HourAxis::new(hours);
+    let x = HourAxis::of(step, hours);
     let classes = x.bucket.apply(classes, Combine::Sum);
     let canvas = Canvas::new(pixels, path, title, &area_legend(&classes))?;
 
