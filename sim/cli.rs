@@ -120,6 +120,11 @@ pub struct PickArgs {
     /// (YYYY-MM-DD) [default: the catalog's as-of date, so answers repeat].
     #[arg(long, value_name = "DATE", value_parser = llmcap::input::catalog::parse_day)]
     pub as_of: Option<String>,
+    /// Compute shard I of N (counting from 0) of the candidates (each workload on each platform
+    /// route it can use) and write its shard file to --out; `llmcap merge` then chooses and
+    /// simulates the design. `auto` and `auto/N` as for sweep (docs/scale-out.md).
+    #[arg(long, value_name = "I/N|auto|auto/N", allow_hyphen_values = true)]
+    pub shard: Option<String>,
     #[command(flatten)]
     pub sim: SimOptions,
 }
@@ -1051,6 +1056,11 @@ fn diff(a: DiffArgs) -> Result<(), Failure> {
 
 fn pick(a: PickArgs) -> Result<(), Failure> {
     use llmcap::analysis::pick::Profile;
+    // A bad --shard is refused before anything is read or simulated.
+    let shard_spec = match &a.shard {
+        Some(text) => Some(shard::spec(text)?),
+        None => None,
+    };
     let bytes = std::fs::read(&a.profile)
         .with_context(|| format!("{}: cannot read the profile", a.profile.display()))
         .map_err(input)?;
@@ -1058,6 +1068,9 @@ fn pick(a: PickArgs) -> Result<(), Failure> {
         .map_err(|_| anyhow::anyhow!("{}: the profile is not UTF-8 text", a.profile.display()))
         .map_err(input)?;
     let profile = Profile::from_toml_with(&text, &a.profile, &a.sim.overrides()).map_err(input)?;
+    if let Some(spec) = shard_spec {
+        return shard::pick_shard(&a, spec, &bytes, &profile);
+    }
     let threads = a.sim.threads();
     let dest = a
         .out
@@ -1068,37 +1081,77 @@ fn pick(a: PickArgs) -> Result<(), Failure> {
     let (result, took) = with_progress(total, a.sim.quiet, |progress| {
         llmcap::analysis::pick::pick(&profile, a.as_of.as_deref(), threads, Some(progress))
     })?;
-    let result = result.map_err(runtime)?;
+    let ran = Ran {
+        result: result.map_err(runtime)?,
+        threads,
+        shards: None,
+        took,
+    };
+    finish_pick(&bytes, &profile, ran, staging, (a.sim.quiet, a.sim.json))
+}
+
+/// What a command's simulations gave, in one process or merged from its shards, for the writer
+/// both share.
+pub struct Ran<T> {
+    pub result: T,
+    /// The threads it ran on (a merge: the most threads a shard ran on).
+    pub threads: usize,
+    /// How many shards were merged (None: one process).
+    pub shards: Option<u32>,
+    pub took: Duration,
+}
+
+/// Writes a pick's outputs and prints its headline: the same for one process and a merge of its
+/// shards. Exits 1 when a workload has no recommendation.
+pub fn finish_pick(
+    bytes: &[u8],
+    profile: &llmcap::analysis::pick::Profile,
+    ran: Ran<llmcap::analysis::pick::PickResult>,
+    staging: Staging,
+    (quiet, json): (bool, bool),
+) -> Result<(), Failure> {
+    let Ran {
+        result,
+        threads,
+        shards,
+        took,
+    } = ran;
     let manifest = Manifest {
         llmcap_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario_name: profile.name.clone(),
-        scenario_file: a
-            .profile
+        scenario_file: profile
+            .file
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        scenario_sha256: hex(&Sha256::digest(&bytes)),
+        scenario_sha256: hex(&Sha256::digest(bytes)),
         seed: profile.seed as u64,
         replications: profile.replications,
         horizon_hours: profile.horizon_hours,
         start_date: None,
         threads,
         ttft_histogram: report::summary::histogram_precision(),
-        shards: None,
+        shards,
     };
     let dest = report::pick::write_pick(staging, &result, manifest).map_err(runtime)?;
-    if !a.sim.quiet {
+    if !quiet {
         for line in report::pick::headline(&result) {
             say(&format!("{}: {line}", profile.name));
         }
-        eprintln!(
-            "simulated in {:.2} s on {threads} thread(s)",
-            took.as_secs_f64()
-        );
+        match shards {
+            None => eprintln!(
+                "simulated in {:.2} s on {threads} thread(s)",
+                took.as_secs_f64()
+            ),
+            Some(n) => eprintln!(
+                "merged from {n} shard(s) in {:.2} s (the design simulated here)",
+                took.as_secs_f64()
+            ),
+        }
     }
-    if a.sim.json {
+    if json {
         emit_json(&dest, "pick.json")?;
-    } else if !a.sim.quiet {
+    } else if !quiet {
         println!("{}", dest.join("pick.md").display());
     }
     if result.recommended() {

@@ -362,3 +362,39 @@ fn a_plan_replaces_its_own_previous_results() {
     }
     assert_eq!(read_json(&out.join("plan.json"))["manifest"]["seed"], 2);
 }
+
+/// The search over configurations measured elsewhere (a merge of shards) visits what one
+/// process simulates and reports the same plan; a configuration it needs and was not given is
+/// an error naming it, never simulated behind the caller's back.
+#[test]
+fn a_search_over_measurements_simulates_nothing() {
+    use llmcap::analysis::plan::{self, Mode, Unmeasured};
+    let text = exact_scenario(1, 1);
+    let sc = llmcap::domain::Scenario::from_toml(&text, Path::new("exact.toml")).unwrap();
+    let target = parse_sla("p99<=1s").unwrap();
+    let spec = plan::spec(
+        &sc,
+        Path::new("exact.toml"),
+        Some(target),
+        None,
+        None,
+        Some(30),
+    )
+    .unwrap();
+    let (one, kept) = plan::plan_kept(&sc, &spec, 2, None, true);
+    let visited: Vec<(Mode, u32)> = one.evaluated.iter().map(|e| (e.mode, e.units)).collect();
+    assert_eq!(kept.keys().copied().collect::<Vec<_>>(), visited);
+    let json = |r: &plan::PlanResult| serde_json::to_string(r).unwrap();
+    let merged = plan::plan_measured(&sc, &spec, kept.clone()).unwrap();
+    assert_eq!(json(&merged), json(&one));
+    // Reserved only, 1 to 30 units: the bisection asks for 30 units first.
+    let mut short = kept;
+    assert!(short.remove(&(Mode::ReservedOnly, 30)).is_some());
+    assert_eq!(
+        plan::plan_measured(&sc, &spec, short).unwrap_err(),
+        Unmeasured {
+            mode: Mode::ReservedOnly,
+            units: 30
+        }
+    );
+}

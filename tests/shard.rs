@@ -487,3 +487,133 @@ fn plan_shards_hold_the_whole_grid_and_merge_to_the_one_process_plan() {
     let rows = csv.lines().count() - 1;
     assert!(rows > 2 && rows < 2 * 14 + 1, "{rows} rows: {csv}");
 }
+
+#[test]
+fn pick_shards_merge_to_the_one_process_pick_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // Two workloads, four candidates (each on Bedrock and Azure OpenAI), reserved searches
+    // among them: the merge reads every configuration they simulated.
+    let profile = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/profiles/claude_and_gpt4o.toml")
+        .to_string_lossy()
+        .into_owned();
+    let pick = [
+        "pick",
+        profile.as_str(),
+        "--horizon-hours",
+        "4",
+        "--replications",
+        "2",
+    ];
+    run(
+        dir,
+        &[&pick[..], &["--out", "one", "--threads", "2"]].concat(),
+        &[],
+    );
+    for (count, threads) in [(2u32, &["1", "2"][..]), (3, &["1", "2", "1"][..])] {
+        for (i, t) in threads.iter().enumerate() {
+            let (spec, out) = (format!("{i}/{count}"), format!("p{count}/{i}"));
+            let args = [
+                &pick[..],
+                &["--shard", &spec, "--out", &out, "--threads", t],
+            ]
+            .concat();
+            run(dir, &args, &[]);
+        }
+        let merged = format!("merged{count}");
+        run(dir, &["merge", &format!("p{count}"), "--out", &merged], &[]);
+        assert_merged_json_equals(
+            &dir.join("one"),
+            &dir.join(&merged),
+            count as u64,
+            "pick.json",
+        );
+    }
+    // The items are the candidates, each with every configuration its search simulated.
+    let m = read_gz(&shard_file(&dir.join("p2/0")));
+    assert_eq!(m["manifest"]["work"]["command"], "pick");
+    assert_eq!(m["manifest"]["items"].as_array().unwrap().len(), 4);
+    assert!(m["results"][0]["configurations"].as_array().unwrap().len() > 1);
+    // A missing shard, a shard given twice, a sweep's shard among pick's: exit 2 naming the
+    // file, nothing written.
+    write(dir, "small.toml", SMALL);
+    run(
+        dir,
+        &["sweep", "small.toml", "--shard", "1/3", "--out", "s1"],
+        &[],
+    );
+    let cases: [(&[&str], &str, &str); 3] = [
+        (
+            &["p3/0", "p3/2"],
+            "p3/0/shard-0-of-3.json.gz",
+            "missing: 1/3",
+        ),
+        (
+            &["p3/0", "p3/1", "p3/1", "p3/2"],
+            "p3/1/shard-1-of-3.json.gz",
+            "given twice",
+        ),
+        (
+            &["p3/0", "s1", "p3/2"],
+            "s1/shard-1-of-3.json.gz",
+            "cannot be merged",
+        ),
+    ];
+    for (shards, file, why) in cases {
+        let before = entries(dir);
+        llmcap()
+            .current_dir(dir)
+            .arg("merge")
+            .args(shards)
+            .args(["--out", "bad"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(file))
+            .stderr(predicates::str::contains(why));
+        assert_eq!(entries(dir), before, "{shards:?}: nothing may be written");
+    }
+}
+
+/// A merge checks the items before any search runs: a plan shard whose manifest lists fewer
+/// configurations than the scenario's grid is refused by name (the search would otherwise need a
+/// configuration no shard measured, which `plan_measured` treats as an internal error).
+#[test]
+fn a_plan_shard_short_of_the_grid_is_refused_before_the_search() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "small.toml", SMALL);
+    run(
+        dir,
+        &[
+            "plan",
+            "small.toml",
+            "--max-units",
+            "6",
+            "--replications",
+            "1",
+            "--shard",
+            "0/1",
+            "--out",
+            "s",
+        ],
+        &[],
+    );
+    let file = shard_file(&dir.join("s"));
+    let mut v = read_gz(&file);
+    // Drop the last configuration (all on demand, 1 replication) from the items and results.
+    v["manifest"]["items"].as_array_mut().unwrap().pop();
+    v["results"].as_array_mut().unwrap().pop();
+    write_gz(&file, &v);
+    llmcap()
+        .current_dir(dir)
+        .args(["merge", "s", "--out", "merged"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("s/shard-0-of-1.json.gz"))
+        .stderr(predicates::str::contains("manifest.items"))
+        .stderr(predicates::str::contains(
+            "the scenario gives 13 item(s), the shards list 12",
+        ));
+    assert!(!dir.join("merged").exists());
+}

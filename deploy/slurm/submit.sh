@@ -2,7 +2,8 @@
 # Submits a sharded sweep and its merge: N array tasks, then a merge that runs after all succeed.
 #   deploy/slurm/submit.sh N SCENARIO SHARD_DIR OUT [sweep options...]
 # e.g. deploy/slurm/submit.sh 32 /shared/capacity.toml /shared/shards /shared/results/capacity-sweep
-# COMMAND=frontier shards a frontier instead (sbatch passes the environment to the tasks).
+# COMMAND=frontier, plan, run or pick shards that command instead (SCENARIO: pick's profile);
+# sbatch passes the environment to the tasks.
 set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: $0 N SCENARIO SHARD_DIR OUT [sweep options...]" >&2; exit 2; }
 n=$1 scenario=$2 shard_dir=$3 out=$4

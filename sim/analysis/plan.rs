@@ -38,7 +38,9 @@ pub use crate::domain::SlaTarget;
 pub use crate::input::scenario::parse_sla;
 
 /// How requests reach capacity in a candidate configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     ReservedSpillover,
@@ -427,6 +429,26 @@ fn impossible(base: &Scenario, r: usize, mode: Mode) -> Option<String> {
     }
 }
 
+/// Configurations' outcomes (in replication order) and pooled TTFT histograms, by (mode, units):
+/// what the shards of `plan --shard` or `pick --shard` simulated.
+pub type Measurements = BTreeMap<(Mode, u32), (Vec<RepOutcome>, Hist)>;
+
+/// The search reached a configuration that was not measured: [`plan_measured`] never simulates.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the search needs {} with {units} unit(s), which was not measured", .mode.label())]
+pub struct Unmeasured {
+    pub mode: Mode,
+    pub units: u32,
+}
+
+/// Where the search's configurations come from.
+enum Source {
+    /// Simulated here; each one's outcomes also kept in `keep` when it is Some.
+    Simulate { keep: Option<Measurements> },
+    /// Measured elsewhere (the shards): read, never simulated.
+    Measured(Measurements),
+}
+
 struct Planner<'a> {
     base: &'a Scenario,
     spec: &'a PlanSpec,
@@ -434,8 +456,7 @@ struct Planner<'a> {
     progress: Option<&'a AtomicU64>,
     cache: BTreeMap<(Mode, u32), Evaluated>,
     input_failure: Option<String>,
-    /// Outcomes simulated elsewhere (the shards of `plan --shard`), used instead of simulating.
-    measured: BTreeMap<(Mode, u32), (Vec<RepOutcome>, Hist)>,
+    source: Source,
 }
 
 impl<'a> Planner<'a> {
@@ -457,26 +478,34 @@ impl<'a> Planner<'a> {
             progress,
             cache: BTreeMap::new(),
             input_failure: None,
-            measured: BTreeMap::new(),
+            source: Source::Simulate { keep: None },
         };
         (grid, p)
     }
 
-    fn eval(&mut self, mode: Mode, units: u32) -> &Evaluated {
+    fn eval(&mut self, mode: Mode, units: u32) -> Result<&Evaluated, Unmeasured> {
         if !self.cache.contains_key(&(mode, units)) {
             let sc = configure(self.base, self.spec.reserved, mode, units);
             let (focus, compare) = pair(self.spec, mode);
-            let (reps, hist) = match self.measured.remove(&(mode, units)) {
-                Some(m) => m,
-                None => run_points(
-                    std::slice::from_ref(&sc),
-                    focus,
-                    compare,
-                    self.threads,
-                    self.progress,
-                )
-                .pop()
-                .expect("one point"),
+            let (reps, hist) = match &mut self.source {
+                Source::Measured(m) => {
+                    m.remove(&(mode, units)).ok_or(Unmeasured { mode, units })?
+                }
+                Source::Simulate { keep } => {
+                    let (reps, hist) = run_points(
+                        std::slice::from_ref(&sc),
+                        focus,
+                        compare,
+                        self.threads,
+                        self.progress,
+                    )
+                    .pop()
+                    .expect("one point");
+                    if let Some(keep) = keep {
+                        keep.insert((mode, units), (reps.clone(), hist.clone()));
+                    }
+                    (reps, hist)
+                }
             };
             if self.input_failure.is_none() {
                 self.input_failure = reps.iter().find_map(|r| r.input_failure.clone());
@@ -536,53 +565,62 @@ impl<'a> Planner<'a> {
                 },
             );
         }
-        &self.cache[&(mode, units)]
+        Ok(&self.cache[&(mode, units)])
     }
 
-    fn cost(&mut self, mode: Mode, units: u32, term: &str) -> f64 {
-        self.eval(mode, units).monthly_usd[term].mean
+    fn cost(&mut self, mode: Mode, units: u32, term: &str) -> Result<f64, Unmeasured> {
+        Ok(self.eval(mode, units)?.monthly_usd[term].mean)
     }
 
     /// The fewest units on `grid` meeting the SLA, by bisection; None if even
     /// the last does not.
-    fn fewest(&mut self, mode: Mode, grid: &[u32]) -> Option<usize> {
+    fn fewest(&mut self, mode: Mode, grid: &[u32]) -> Result<Option<usize>, Unmeasured> {
         let last = grid.len() - 1;
-        if !self.eval(mode, grid[last]).meets() {
-            return None;
+        if !self.eval(mode, grid[last])?.meets() {
+            return Ok(None);
         }
-        if self.eval(mode, grid[0]).meets() {
-            return Some(0);
+        if self.eval(mode, grid[0])?.meets() {
+            return Ok(Some(0));
         }
         let (mut lo, mut hi) = (0, last); // lo fails, hi meets
         while hi - lo > 1 {
             let mid = (lo + hi) / 2;
-            if self.eval(mode, grid[mid]).meets() {
+            if self.eval(mode, grid[mid])?.meets() {
                 hi = mid;
             } else {
                 lo = mid;
             }
         }
-        Some(hi)
+        Ok(Some(hi))
     }
 
     /// The cheapest index in grid[from..] for `term`, by ternary search.
-    fn cheapest(&mut self, mode: Mode, grid: &[u32], from: usize, term: &str) -> usize {
+    fn cheapest(
+        &mut self,
+        mode: Mode,
+        grid: &[u32],
+        from: usize,
+        term: &str,
+    ) -> Result<usize, Unmeasured> {
         let (mut lo, mut hi) = (from, grid.len() - 1);
         while hi - lo > 2 {
             let m1 = lo + (hi - lo) / 3;
             let m2 = hi - (hi - lo) / 3;
-            if self.cost(mode, grid[m1], term) <= self.cost(mode, grid[m2], term) {
+            if self.cost(mode, grid[m1], term)? <= self.cost(mode, grid[m2], term)? {
                 hi = m2;
             } else {
                 lo = m1;
             }
         }
-        (lo..=hi)
-            .min_by(|&a, &b| {
-                self.cost(mode, grid[a], term)
-                    .total_cmp(&self.cost(mode, grid[b], term))
-            })
-            .unwrap_or(lo)
+        // The first of the cheapest (as `min_by` picks).
+        let mut best = (lo, self.cost(mode, grid[lo], term)?);
+        for (i, &units) in grid.iter().enumerate().take(hi + 1).skip(lo + 1) {
+            let c = self.cost(mode, units, term)?;
+            if c.total_cmp(&best.1).is_lt() {
+                best = (i, c);
+            }
+        }
+        Ok(best.0)
     }
 }
 
@@ -629,10 +667,11 @@ pub fn fewest(
         None => Mode::ReservedSpillover,
         Some(_) => Mode::ReservedOnly,
     };
-    let units = p.fewest(mode, &grid).map(|i| grid[i]);
+    let simulated = "a search that simulates measures every configuration";
+    let units = p.fewest(mode, &grid).expect(simulated).map(|i| grid[i]);
     let on_demand = impossible(&sc, spec.reserved, Mode::OnDemandOnly)
         .is_none()
-        .then(|| p.eval(Mode::OnDemandOnly, 0).clone());
+        .then(|| p.eval(Mode::OnDemandOnly, 0).expect(simulated).clone());
     Fewest {
         mode,
         units,
@@ -649,36 +688,66 @@ pub fn plan(
     threads: usize,
     progress: Option<&AtomicU64>,
 ) -> PlanResult {
-    plan_measured(base, spec, threads, progress, BTreeMap::new())
+    plan_kept(base, spec, threads, progress, false).0
 }
 
-/// [`plan`] with the outcomes of some configurations already simulated (by the shards of
-/// `plan --shard`, over a [`PlanGrid`]): the search takes those instead of simulating them, so
-/// it visits, and reports, the very configurations one process does.
-pub fn plan_measured(
+/// [`plan`], also returning the outcomes of every configuration it simulated when `keep` (what
+/// a shard of `pick --shard` records, so the merge can run the same search with
+/// [`plan_measured`]).
+pub fn plan_kept(
     base: &Scenario,
     spec: &PlanSpec,
     threads: usize,
     progress: Option<&AtomicU64>,
-    measured: BTreeMap<(Mode, u32), (Vec<RepOutcome>, Hist)>,
-) -> PlanResult {
+    keep: bool,
+) -> (PlanResult, Measurements) {
+    let keep = keep.then(BTreeMap::new);
+    let (result, source) = search(base, spec, threads, progress, Source::Simulate { keep })
+        .expect("a search that simulates measures every configuration");
+    match source {
+        Source::Simulate { keep: Some(kept) } => (result, kept),
+        _ => (result, BTreeMap::new()),
+    }
+}
+
+/// [`plan`] over configurations measured elsewhere (the shards of `plan --shard`, over a
+/// [`PlanGrid`], or of `pick --shard`): the search reads them instead of simulating, so it
+/// visits, and reports, the very configurations one process does. It simulates nothing: a
+/// configuration it needs and `measured` lacks is an error ([`Unmeasured`]), which a merge
+/// prevents by checking the shards' items first.
+pub fn plan_measured(
+    base: &Scenario,
+    spec: &PlanSpec,
+    measured: Measurements,
+) -> Result<PlanResult, Unmeasured> {
+    Ok(search(base, spec, 1, None, Source::Measured(measured))?.0)
+}
+
+/// The search, its configurations from `source`; returns the source with what is left of it.
+fn search(
+    base: &Scenario,
+    spec: &PlanSpec,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+    source: Source,
+) -> Result<(PlanResult, Source), Unmeasured> {
     let sc = with_sla(base, spec);
     let r = match &sc.deployments[spec.reserved].pool {
         Pool::Reserved(r) => r.clone(),
         Pool::OnDemand(_) => unreachable!(),
     };
     let (grid, mut p) = Planner::new(&sc, spec, threads, progress);
-    p.measured = measured;
+    p.source = source;
     let floors = latency_floors(&sc, spec);
     let mut candidates = Vec::new();
     for mode in [Mode::ReservedSpillover, Mode::ReservedOnly] {
         if impossible(&sc, spec.reserved, mode).is_some() {
             continue;
         }
-        match p.fewest(mode, &grid) {
+        match p.fewest(mode, &grid)? {
             None => {
                 for term in &spec.terms {
-                    let e = p.eval(mode, grid[grid.len() - 1]).clone();
+                    let e = p.eval(mode, grid[grid.len() - 1])?.clone();
                     candidates.push(candidate(
                         &e,
                         term,
@@ -700,20 +769,18 @@ pub fn plan_measured(
                     let best = if mode == Mode::ReservedOnly {
                         first
                     } else {
-                        p.cheapest(mode, &grid, first, &term)
+                        p.cheapest(mode, &grid, first, &term)?
                     };
-                    let e = p.eval(mode, grid[best]).clone();
+                    let e = p.eval(mode, grid[best])?.clone();
                     candidates.push(candidate(&e, &term, None));
                 }
             }
         }
     }
-    let all_on_demand = impossible(&sc, spec.reserved, Mode::OnDemandOnly)
-        .is_none()
-        .then(|| {
-            let e = p.eval(Mode::OnDemandOnly, 0).clone();
-            candidate(&e, "on-demand", None)
-        });
+    let all_on_demand = match impossible(&sc, spec.reserved, Mode::OnDemandOnly) {
+        None => Some(candidate(p.eval(Mode::OnDemandOnly, 0)?, "on-demand", None)),
+        Some(_) => None,
+    };
     if let Some(c) = &all_on_demand {
         candidates.push(c.clone());
     }
@@ -736,7 +803,7 @@ pub fn plan_measured(
             .cmp(&a.meets_sla)
             .then(a.monthly_usd.mean.total_cmp(&b.monthly_usd.mean))
     });
-    PlanResult {
+    let result = PlanResult {
         sla: class_slas(&sc),
         deployment: sc.deployments[spec.reserved].name.clone(),
         compare: spec.compare.map(|c| sc.deployments[c].name.clone()),
@@ -747,7 +814,8 @@ pub fn plan_measured(
         all_on_demand,
         latency_floors: floors,
         input_failure: p.input_failure,
-    }
+    };
+    Ok((result, p.source))
 }
 
 /// Each class's SLA, for the report.

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::plan::{Measurements, Mode};
 use crate::analysis::sweep::RepOutcome;
 use crate::error::{InputError, ValueError};
 use crate::model::metrics::{Hist, RepMetrics};
@@ -239,7 +240,7 @@ pub mod exact {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Work {
-    /// "sweep", "run", "frontier" or "plan".
+    /// "sweep", "run", "frontier", "plan" or "pick".
     pub command: String,
     /// The swept key and its values, in sweep order (empty for a run).
     pub key: String,
@@ -265,6 +266,13 @@ pub struct Work {
     /// plan's --deployment, --terms and --max-units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanWork>,
+    /// pick's --as-of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    /// pick: the profile's path as the command line gave it, which pick.md, pick.json and
+    /// design.toml quote (the merge reads the profile's text from the manifest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_file: Option<String>,
 }
 
 /// The flags of `plan` that change its search, besides --sla.
@@ -300,7 +308,8 @@ pub struct ShardManifest {
 }
 
 /// One item's result, losslessly: for a sweep, the replication's outcome and its TTFT histogram;
-/// for a run, everything the replication measured.
+/// for a run, everything the replication measured; for a pick, every configuration the
+/// candidate's search simulated.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ItemResult {
@@ -313,6 +322,34 @@ pub struct ItemResult {
     pub ttft_us: Vec<(u64, u64)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<RepMetrics>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub configurations: Vec<ConfigResult>,
+}
+
+/// One configuration a pick candidate's search simulated: its outcomes in replication order and
+/// its pooled TTFT histogram (microseconds, as `ItemResult::ttft_us`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigResult {
+    pub mode: Mode,
+    pub units: u32,
+    pub outcomes: Vec<RepOutcome>,
+    pub ttft_us: Vec<(u64, u64)>,
+}
+
+impl ConfigResult {
+    /// A candidate's measurements as shard file entries, in (mode, units) order.
+    pub fn all(measured: Measurements) -> Vec<ConfigResult> {
+        measured
+            .into_iter()
+            .map(|((mode, units), (outcomes, hist))| ConfigResult {
+                mode,
+                units,
+                outcomes,
+                ttft_us: hist.buckets(),
+            })
+            .collect()
+    }
 }
 
 /// A shard file: gzip-compressed JSON (`zcat FILE | jq .manifest` shows the manifest).
@@ -592,6 +629,9 @@ fn describe(m: &ShardManifest) -> String {
     if let Some(d) = &w.start_date {
         flags.push(format!("--start-date {d}"));
     }
+    if let Some(d) = &w.as_of {
+        flags.push(format!("--as-of {d}"));
+    }
     for t in &w.traces {
         flags.push(format!("--trace {t}"));
     }
@@ -663,6 +703,67 @@ pub fn by_point(
             (reps.into_iter().map(|(_, o)| o).collect(), hist)
         })
         .collect())
+}
+
+/// Per candidate of a pick (`candidates` of them), the configurations its search simulated,
+/// from checked shards ([`check`]) whose items are the candidates, and the shard file that
+/// holds each candidate.
+pub fn by_candidate(
+    files: &[(PathBuf, ShardFile)],
+    candidates: usize,
+) -> Result<Vec<(Measurements, PathBuf)>, InputError> {
+    let mut out: Vec<(Measurements, PathBuf)> = (0..candidates)
+        .map(|_| (Measurements::new(), PathBuf::new()))
+        .collect();
+    for (path, f) in files {
+        for r in &f.results {
+            let key = format!("results[{}]", r.item);
+            let slot = f
+                .manifest
+                .items
+                .get(r.item)
+                .and_then(|&(k, _)| out.get_mut(k))
+                .ok_or_else(|| invalid(path, &key, "not a candidate of the pick"))?;
+            slot.1 = path.clone();
+            for (j, c) in r.configurations.iter().enumerate() {
+                let at = format!("{key}.configurations[{j}]");
+                if c.outcomes.len() != f.manifest.replications as usize {
+                    return Err(invalid(
+                        path,
+                        &format!("{at}.outcomes"),
+                        format!(
+                            "{} outcome(s) for {} replication(s): the file was edited",
+                            c.outcomes.len(),
+                            f.manifest.replications
+                        ),
+                    ));
+                }
+                let hist = Hist::from_buckets(&c.ttft_us).ok_or_else(|| {
+                    invalid(
+                        path,
+                        &format!("{at}.ttft_us"),
+                        "a bucket with count 0 or a value out of range",
+                    )
+                })?;
+                if slot
+                    .0
+                    .insert((c.mode, c.units), (c.outcomes.clone(), hist))
+                    .is_some()
+                {
+                    return Err(invalid(
+                        path,
+                        &at,
+                        format!(
+                            "{} with {} unit(s) is listed twice: the file was edited",
+                            c.mode.label(),
+                            c.units
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Every replication's metrics in replication order, from checked shards of a run ([`check`]).

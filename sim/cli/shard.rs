@@ -1,4 +1,4 @@
-//! `--shard I/N` (sweep, run, frontier, plan) and `llmcap merge`: flags onto `analysis::shard`, the simulation
+//! `--shard I/N` (sweep, run, frontier, plan, pick) and `llmcap merge`: flags onto `analysis::shard`, the simulation
 //! of a shard's items, and the merge that hands the shards' results to the writer one process
 //! uses.
 
@@ -9,10 +9,11 @@ use clap::Args;
 use sha2::{Digest, Sha256};
 
 use llmcap::analysis::frontier::{self, Frontier, Measured};
+use llmcap::analysis::pick::{self, Considered, Profile};
 use llmcap::analysis::plan::{PlanGrid, PlanSpec};
 use llmcap::analysis::shard::{
-    self, ItemResult, PlanWork, ShardFile, ShardManifest, ShardSpec, Work, ASSIGNMENT, FORMAT,
-    FORMAT_VERSION,
+    self, ConfigResult, ItemResult, PlanWork, ShardFile, ShardManifest, ShardSpec, Work,
+    ASSIGNMENT, FORMAT, FORMAT_VERSION,
 };
 use llmcap::analysis::sweep::{run_items, PointSummary, RepOutcome, Sweep};
 use llmcap::domain::{Scenario, SweepSpec};
@@ -25,8 +26,8 @@ use super::frontier::{finish_frontier, FrontierArgs, FrontierRan};
 use super::run::{finish_run, RunRan};
 use super::sweep::{finish_sweep, SweepRan};
 use super::{
-    finish_plan, hex, input, runtime, stage, with_progress, Failure, PlanArgs, PlanFlags, PlanRan,
-    RunArgs, SweepArgs,
+    finish_plan, hex, input, runtime, stage, with_progress, Failure, PickArgs, PlanArgs, PlanFlags,
+    PlanRan, Ran, RunArgs, SweepArgs,
 };
 
 #[derive(Debug, Args)]
@@ -98,11 +99,31 @@ fn out_for(out: &Path, spec: ShardSpec) -> PathBuf {
 struct ShardOf<'a> {
     scenario: &'a Path,
     bytes: &'a [u8],
-    base: &'a Scenario,
+    base: Header,
     work: Work,
     items: Vec<(usize, u32)>,
     spec: ShardSpec,
     threads: usize,
+}
+
+/// The name, seed, replications and horizon of what a shard computes (a scenario, or pick's
+/// profile).
+struct Header {
+    name: String,
+    seed: u64,
+    replications: u32,
+    horizon_hours: u32,
+}
+
+impl From<&Scenario> for Header {
+    fn from(sc: &Scenario) -> Header {
+        Header {
+            name: sc.name.clone(),
+            seed: sc.seed,
+            replications: sc.replications,
+            horizon_hours: sc.horizon_hours,
+        }
+    }
 }
 
 impl ShardOf<'_> {
@@ -114,7 +135,7 @@ impl ShardOf<'_> {
             format_version: FORMAT_VERSION,
             manifest: ShardManifest {
                 llmcap_version: env!("CARGO_PKG_VERSION").into(),
-                scenario_name: self.base.name.clone(),
+                scenario_name: self.base.name,
                 scenario_path: scenario_path.to_string_lossy().into_owned(),
                 scenario_sha256: hex(&Sha256::digest(self.bytes)),
                 scenario_text: String::from_utf8_lossy(self.bytes).into_owned(),
@@ -134,7 +155,7 @@ impl ShardOf<'_> {
 
 /// The work of a command sharded over its items: the options every command shares, the rest
 /// empty (a sweep's key and values, plan's flags) for the caller to fill in.
-fn work(command: &str, sim: &super::SimOptions, traces: &super::TraceArgs) -> Work {
+fn work(command: &str, sim: &super::SimOptions, traces: &[String]) -> Work {
     Work {
         command: command.into(),
         key: String::new(),
@@ -145,10 +166,12 @@ fn work(command: &str, sim: &super::SimOptions, traces: &super::TraceArgs) -> Wo
         seed: sim.seed,
         replications: sim.replications,
         horizon_hours: sim.horizon_hours,
-        traces: traces.traces.iter().map(|t| absolute_trace(t)).collect(),
+        traces: traces.iter().map(|t| absolute_trace(t)).collect(),
         start_date: None,
         sla: None,
         plan: None,
+        as_of: None,
+        profile_file: None,
     }
 }
 
@@ -216,6 +239,7 @@ fn shard_outcomes(
                 outcome: Some(outcome),
                 ttft_us: hist.buckets(),
                 metrics: None,
+                configurations: Vec::new(),
             },
         )
     })?;
@@ -251,14 +275,14 @@ pub fn sweep_shard(
     let of = ShardOf {
         scenario: &a.scenario,
         bytes,
-        base,
+        base: base.into(),
         work: Work {
             key: sweep.spec.key.clone(),
             values: sweep.spec.values.clone(),
             sweep_replications: sweep.spec.replications,
             compare: sweep.spec.compare.clone(),
             at: sweep.spec.at.clone(),
-            ..work("sweep", &a.sim, &a.traces)
+            ..work("sweep", &a.sim, &a.traces.traces)
         },
         items,
         spec,
@@ -291,10 +315,10 @@ pub fn frontier_shard(
     let of = ShardOf {
         scenario: &a.scenario,
         bytes,
-        base,
+        base: base.into(),
         work: Work {
             sla: a.sla.clone(),
-            ..work("frontier", &a.sim, &a.traces)
+            ..work("frontier", &a.sim, &a.traces.traces)
         },
         items,
         spec,
@@ -328,7 +352,7 @@ pub fn plan_shard(
     let of = ShardOf {
         scenario: &a.scenario,
         bytes,
-        base: sc,
+        base: sc.into(),
         work: Work {
             sla: a.sla.clone(),
             plan: Some(PlanWork {
@@ -336,7 +360,64 @@ pub fn plan_shard(
                 terms: a.terms.clone(),
                 max_units: a.max_units,
             }),
-            ..work("plan", &a.sim, &a.traces)
+            ..work("plan", &a.sim, &a.traces.traces)
+        },
+        items,
+        spec,
+        threads,
+    };
+    write(staging, &of.file(results), a.sim.quiet, took)
+}
+
+/// A pick's work items: one a candidate (a workload on one route), each with all its
+/// replications, since the candidate's search needs them together.
+fn pick_items(considered: &Considered) -> Vec<(usize, u32)> {
+    (0..considered.candidates.len()).map(|k| (k, 0)).collect()
+}
+
+/// `pick --shard`: simulates the shard's candidates, keeping every configuration their searches
+/// simulated, and writes its shard file (the choice and the design, which need every
+/// candidate, are made in the merge).
+pub fn pick_shard(
+    a: &PickArgs,
+    spec: ShardSpec,
+    bytes: &[u8],
+    profile: &Profile,
+) -> Result<(), Failure> {
+    let threads = a.sim.threads();
+    let dest = shard_dest(&a.out, &profile.name, "-pick", spec);
+    let staging = stage(&dest, vec![a.profile.clone()], a.sim.wait)?;
+    let considered = pick::consider(profile, a.as_of.as_deref());
+    let items = pick_items(&considered);
+    let mine = spec.items(items.len());
+    let hours = profile.horizon_hours as u64 * profile.replications as u64 * 20;
+    let (measured, took) = with_progress(hours * mine.len() as u64, a.sim.quiet, |progress| {
+        pick::measure(profile, &considered, &mine, threads, Some(progress))
+    })?;
+    let results = mine
+        .iter()
+        .zip(measured.map_err(runtime)?)
+        .map(|(&k, m)| ItemResult {
+            item: k,
+            outcome: None,
+            ttft_us: Vec::new(),
+            metrics: None,
+            configurations: ConfigResult::all(m),
+        })
+        .collect();
+    let of = ShardOf {
+        scenario: &a.profile,
+        bytes,
+        base: Header {
+            name: profile.name.clone(),
+            seed: profile.seed as u64,
+            replications: profile.replications,
+            horizon_hours: profile.horizon_hours,
+        },
+        work: Work {
+            as_of: a.as_of.clone(),
+            profile_file: Some(a.profile.to_string_lossy().into_owned()),
+            ..work("pick", &a.sim, &[])
         },
         items,
         spec,
@@ -360,6 +441,7 @@ pub fn run_shard(a: &RunArgs, spec: ShardSpec, bytes: &[u8], sc: &Scenario) -> R
             outcome: None,
             ttft_us: Vec::new(),
             metrics: Some(m),
+            configurations: Vec::new(),
         })
     })?;
     if let Some(why) = results
@@ -371,10 +453,10 @@ pub fn run_shard(a: &RunArgs, spec: ShardSpec, bytes: &[u8], sc: &Scenario) -> R
     let of = ShardOf {
         scenario: &a.scenario,
         bytes,
-        base: sc,
+        base: sc.into(),
         work: Work {
             start_date: a.start_date.clone(),
-            ..work("run", &a.sim, &a.traces)
+            ..work("run", &a.sim, &a.traces.traces)
         },
         items,
         spec,
@@ -405,8 +487,9 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
         "run" => merge_run(&a, &shards, started),
         "frontier" => merge_frontier(&a, &shards, started),
         "plan" => merge_plan(&a, &shards, started),
+        "pick" => merge_pick(&a, &shards, started),
         other => Err(input(anyhow::anyhow!(
-            "{}: manifest.work.command: \"{other}\" cannot be merged by this llmcap (allowed: sweep, run, frontier, plan)",
+            "{}: manifest.work.command: \"{other}\" cannot be merged by this llmcap (allowed: sweep, run, frontier, plan, pick)",
             first.display()
         ))),
     }
@@ -479,11 +562,7 @@ fn merge_sweep(
     let ran = SweepRan {
         points,
         outcomes: per_point.into_iter().map(|(reps, _)| reps).collect(),
-        threads: shards
-            .iter()
-            .map(|(_, s)| s.manifest.threads)
-            .max()
-            .unwrap_or(1),
+        threads: shard_threads(shards),
         shards: Some(m.shard.count),
         took: started.elapsed(),
     };
@@ -540,14 +619,15 @@ fn merge_plan(
     let default = format!("{}-plan", sc.name);
     let (per_point, staging) = points_of(a, shards, &grid.items(), &default)?;
     let measured = grid.configurations.iter().copied().zip(per_point).collect();
-    let result = llmcap::analysis::plan::plan_measured(&sc, &spec, 1, None, measured);
+    // Unreachable from a merge: points_of checked that the shards hold the whole grid.
+    let result = llmcap::analysis::plan::plan_measured(&sc, &spec, measured).map_err(|e| {
+        runtime(anyhow::anyhow!(
+            "internal error: {e}, though the shards hold every configuration of the grid"
+        ))
+    })?;
     let ran = PlanRan {
         result,
-        threads: shards
-            .iter()
-            .map(|(_, s)| s.manifest.threads)
-            .max()
-            .unwrap_or(1),
+        threads: shard_threads(shards),
         shards: Some(m.shard.count),
         took: started.elapsed(),
     };
@@ -559,6 +639,88 @@ fn merge_plan(
         staging,
         (a.quiet, a.json),
     )
+}
+
+/// Merges the shards of `pick`: each candidate's configurations as one process simulates them;
+/// the evaluations read them, and the recommended design, which depends on them all, is
+/// simulated here (on --threads).
+fn merge_pick(
+    a: &MergeArgs,
+    shards: &[(PathBuf, ShardFile)],
+    started: Instant,
+) -> Result<(), Failure> {
+    let (first, m) = (&shards[0].0, &shards[0].1.manifest);
+    let file = m.work.profile_file.clone().ok_or_else(|| {
+        input(anyhow::anyhow!(
+            "{}: manifest.work.profile_file: missing from a pick's shard: the file was edited",
+            first.display()
+        ))
+    })?;
+    let profile = Profile::from_toml_with(&m.scenario_text, Path::new(&file), &overrides(m))
+        .map_err(input)?;
+    let considered = pick::consider(&profile, m.work.as_of.as_deref());
+    let items = pick_items(&considered);
+    if items != m.items {
+        return Err(input(anyhow::anyhow!(
+            "{}: manifest.items: the profile gives {} candidate(s), the shards list {}: the file was edited",
+            first.display(),
+            items.len(),
+            m.items.len()
+        )));
+    }
+    let (measured, holders): (Vec<_>, Vec<_>) = shard::by_candidate(shards, items.len())
+        .map_err(input)?
+        .into_iter()
+        .unzip();
+    let dest = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(format!("{}-pick", profile.name)));
+    let staging = stage(
+        &dest,
+        shards.iter().map(|(p, _)| p.clone()).collect(),
+        a.wait,
+    )?;
+    let threads = merge_threads(a);
+    let (result, _) = with_progress(0, a.quiet, |progress| {
+        pick::pick_measured(&profile, considered, measured, threads, Some(progress))
+    })?;
+    let result = result.map_err(|e| match &e {
+        pick::PickError::Unmeasured { candidate, .. } => input(anyhow::anyhow!(
+            "{}: results: {e}: the file was damaged or edited",
+            holders[*candidate].display()
+        )),
+        _ => runtime(e),
+    })?;
+    let ran = Ran {
+        result,
+        threads: shard_threads(shards),
+        shards: Some(m.shard.count),
+        took: started.elapsed(),
+    };
+    super::finish_pick(
+        m.scenario_text.as_bytes(),
+        &profile,
+        ran,
+        staging,
+        (a.quiet, a.json),
+    )
+}
+
+/// The most threads a shard ran on (what a merge's manifest records).
+fn shard_threads(shards: &[(PathBuf, ShardFile)]) -> usize {
+    shards
+        .iter()
+        .map(|(_, s)| s.manifest.threads)
+        .max()
+        .unwrap_or(1)
+}
+
+/// The threads for what a merge simulates itself: --threads, else all cores.
+fn merge_threads(a: &MergeArgs) -> usize {
+    a.threads
+        .map(|t| t as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Merges the shards of `run`: every replication's metrics, added in replication order and
@@ -606,11 +768,7 @@ fn merge_run(
     let ran = RunRan {
         pooled,
         digests,
-        threads: shards
-            .iter()
-            .map(|(_, s)| s.manifest.threads)
-            .max()
-            .unwrap_or(1),
+        threads: shard_threads(shards),
         shards: Some(m.shard.count),
         simulated_in: started.elapsed(),
         started,
@@ -645,20 +803,13 @@ fn merge_frontier(
         .enumerate()
         .map(|(i, (reps, hist))| Measured::of(&f, i, reps, hist))
         .collect();
-    let threads = a
-        .threads
-        .map(|t| t as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = merge_threads(a);
     let (result, _) = with_progress(0, a.quiet, |progress| {
         frontier::finish(&f, measured, threads, Some(progress))
     })?;
     let ran = FrontierRan {
         result,
-        threads: shards
-            .iter()
-            .map(|(_, s)| s.manifest.threads)
-            .max()
-            .unwrap_or(1),
+        threads: shard_threads(shards),
         shards: Some(m.shard.count),
         took: started.elapsed(),
     };

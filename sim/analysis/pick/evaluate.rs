@@ -5,17 +5,18 @@ use std::sync::atomic::AtomicU64;
 use serde::Serialize;
 
 use crate::analysis::economics::{closed_form, TokenMix};
-use crate::analysis::plan::{Mode, HOURS_PER_MONTH};
-use crate::analysis::sweep::{run_points, PointSummary};
-use crate::domain::Pool;
+use crate::analysis::plan::{Measurements, Mode, PlanResult, Unmeasured, HOURS_PER_MONTH};
+use crate::analysis::sweep::{run_points, PointSummary, RepOutcome};
+use crate::domain::{Pool, Scenario};
 use crate::input::catalog::Catalog;
-use crate::model::metrics::MeanCi;
+use crate::model::metrics::{Hist, MeanCi};
 
 use super::candidates::Route;
-use super::profile::{Profile, Workload};
+use super::profile::Profile;
 use super::scenario::{
     build, od_spec, quota, scenario_table, ClassSpec, DeploymentSpec, PickError, QuotaNeed, NO_SLA,
 };
+use super::Candidate;
 
 // ---------------------------------------------------------------------------
 // Evaluation.
@@ -151,19 +152,106 @@ fn caveats(catalog: &Catalog, offering: &str) -> Vec<String> {
     out
 }
 
+/// Where an evaluation's configurations come from.
+pub(super) enum Sims<'a> {
+    /// Simulated here on `threads` (`progress` counts simulated hours); with `keep`, each
+    /// configuration's outcomes are returned too (a shard of `pick --shard`).
+    Run {
+        threads: usize,
+        progress: Option<&'a AtomicU64>,
+        keep: bool,
+    },
+    /// Measured by a shard (candidate number `candidate`): read, never simulated.
+    Measured {
+        candidate: usize,
+        measured: Measurements,
+    },
+}
+
+/// Evaluates candidate `c`: its on-demand configuration and, where the route sells reserved
+/// capacity, the cheapest reserved plan meeting the SLA; returns the configurations' outcomes
+/// too when `sims` keeps them.
 pub(super) fn evaluate(
     catalog: &Catalog,
     profile: &Profile,
-    w: &Workload,
-    route: &Route,
-    threads: usize,
-    progress: Option<&AtomicU64>,
-) -> Result<Evaluation, PickError> {
+    c: &Candidate,
+    sims: Sims,
+) -> Result<(Evaluation, Measurements), PickError> {
+    let (w, route) = (&profile.workloads[c.workload], &c.route);
     let tokens = w.mean_input_tokens + w.mean_output_tokens;
     let quota = route
         .on_demand
         .as_ref()
         .map(|o| quota(catalog, o, w.peak_rps, tokens));
+    let sc = candidate_scenario(catalog, profile, c, quota.as_ref())?;
+    let mut eval = Evaluation {
+        route: route.clone(),
+        quota,
+        on_demand: None,
+        reserved: None,
+        breakeven: Vec::new(),
+        reserved_note: None,
+        caveats: [route.on_demand.as_ref(), route.reserved.as_ref()]
+            .into_iter()
+            .flatten()
+            .flat_map(|o| caveats(catalog, o))
+            .collect(),
+    };
+    let Some(offering) = route.reserved.clone() else {
+        let ((reps, hist), kept) = on_demand_point(&sc, sims)?;
+        let summary = PointSummary::of(0.0, &reps, &hist, false);
+        let hours = sc.horizon_hours as f64;
+        let v: Vec<f64> = reps
+            .iter()
+            .map(|o| o.total_usd() / hours * HOURS_PER_MONTH)
+            .collect();
+        let monthly = MeanCi::of(&v).expect("at least one replication");
+        eval.on_demand = Some(config_of(
+            &summary,
+            Mode::OnDemandOnly,
+            0,
+            "on-demand",
+            monthly,
+            "on-demand only".into(),
+            None,
+        ));
+        eval.reserved_note = Some(no_reserved_note(route));
+        return Ok((eval, kept));
+    };
+    let (result, kept) = reserved_plan(&sc, profile, sims)?;
+    let to_config = |c| plan_config(&result, c, &offering);
+    eval.reserved = reserved_best(&result).map(to_config);
+    eval.on_demand = result.all_on_demand.as_ref().map(to_config);
+    // Break-even per term against this route's on-demand prices.
+    if let (Some(od), Some(Pool::Reserved(r))) = (
+        sc.deployments.iter().find_map(|d| match &d.pool {
+            Pool::OnDemand(o) => Some(o),
+            Pool::Reserved(_) => None,
+        }),
+        sc.deployments.first().map(|d| &d.pool),
+    ) {
+        let mix = TokenMix::plain(w.mean_input_tokens, w.mean_output_tokens);
+        for (term, price) in &r.price_per_unit_hour {
+            eval.breakeven.push(BreakEven {
+                offering: offering.clone(),
+                term: term.clone(),
+                unit_hour_usd: *price,
+                utilization: closed_form(r, *price, od, mix),
+            });
+        }
+    }
+    Ok((eval, kept))
+}
+
+/// The scenario of candidate `c`: its workload routed to the route's reserved deployment (at
+/// the offering's smallest purchase, on its cheapest term) and then its on-demand one.
+fn candidate_scenario(
+    catalog: &Catalog,
+    profile: &Profile,
+    c: &Candidate,
+    quota: Option<&QuotaNeed>,
+) -> Result<Scenario, PickError> {
+    let (w, route) = (&profile.workloads[c.workload], &c.route);
     let mut deployments = Vec::new();
     let mut names = Vec::new();
     if let Some(r) = &route.reserved {
@@ -186,7 +274,7 @@ pub(super) fn evaluate(
         });
         names.push("reserved".to_string());
     }
-    if let (Some(o), Some(q)) = (&route.on_demand, &quota) {
+    if let (Some(o), Some(q)) = (&route.on_demand, quota) {
         deployments.push(od_spec("on-demand".into(), o, q));
         names.push("on-demand".to_string());
     }
@@ -197,97 +285,92 @@ pub(super) fn evaluate(
         route: names,
     };
     let name = format!("{}-{}-{}", profile.name, w.name, route.platform);
-    let sc = build(
+    build(
         scenario_table(profile, &name, "", &[class], &deployments, false, &[]),
         profile,
-    )?;
+    )
+}
+
+/// The cheapest reserved plan of a candidate's scenario `sc` meeting the profile's SLA, by
+/// plan's search over `sims`.
+fn reserved_plan(
+    sc: &Scenario,
+    profile: &Profile,
+    sims: Sims,
+) -> Result<(PlanResult, Measurements), PickError> {
     let sla = profile.sla.unwrap_or(NO_SLA);
-    let mut eval = Evaluation {
-        route: route.clone(),
-        quota,
-        on_demand: None,
-        reserved: None,
-        breakeven: Vec::new(),
-        reserved_note: None,
-        caveats: [route.on_demand.as_ref(), route.reserved.as_ref()]
-            .into_iter()
-            .flatten()
-            .flat_map(|o| caveats(catalog, o))
-            .collect(),
-    };
-    let hours = sc.horizon_hours as f64;
-    if route.reserved.is_some() {
-        let spec = crate::analysis::plan::spec(
-            &sc,
-            &profile.file,
-            Some(sla),
-            Some("reserved"),
-            None,
-            None,
-        )
-        .map_err(|e| PickError::Internal(e.to_string()))?;
-        let result = crate::analysis::plan::plan(&sc, &spec, threads, progress);
-        let reserved_best = result
+    let spec =
+        crate::analysis::plan::spec(sc, &profile.file, Some(sla), Some("reserved"), None, None)
+            .map_err(|e| PickError::Internal(e.to_string()))?;
+    Ok(match sims {
+        Sims::Run {
+            threads,
+            progress,
+            keep,
+        } => crate::analysis::plan::plan_kept(sc, &spec, threads, progress, keep),
+        Sims::Measured {
+            candidate,
+            measured,
+        } => {
+            let result = crate::analysis::plan::plan_measured(sc, &spec, measured)
+                .map_err(|missing| PickError::Unmeasured { candidate, missing })?;
+            (result, Measurements::new())
+        }
+    })
+}
+
+/// The reserved configuration a plan offers: the cheapest meeting the SLA, else the one with
+/// the lowest TTFT at the SLA percentile (then the cheapest).
+fn reserved_best(result: &PlanResult) -> Option<&crate::analysis::plan::Candidate> {
+    let reserved = || {
+        result
             .candidates
             .iter()
             .filter(|c| c.mode != Mode::OnDemandOnly)
-            .find(|c| c.meets_sla)
-            .or_else(|| {
-                result
-                    .candidates
-                    .iter()
-                    .filter(|c| c.mode != Mode::OnDemandOnly)
-                    .min_by(|a, b| {
-                        let t = |c: &crate::analysis::plan::Candidate| {
-                            c.ttft_sla_ms.map_or(f64::INFINITY, |t| t.mean)
-                        };
-                        t(a).total_cmp(&t(b))
-                            .then(a.monthly_usd.mean.total_cmp(&b.monthly_usd.mean))
-                    })
-            });
-        let offering = route.reserved.clone().unwrap_or_default();
-        let to_config = |c| plan_config(&result, c, &offering);
-        eval.reserved = reserved_best.map(to_config);
-        eval.on_demand = result.all_on_demand.as_ref().map(to_config);
-        // Break-even per term against this route's on-demand prices.
-        if let (Some(od), Some(Pool::Reserved(r))) = (
-            sc.deployments.iter().find_map(|d| match &d.pool {
-                Pool::OnDemand(o) => Some(o),
-                Pool::Reserved(_) => None,
-            }),
-            sc.deployments.first().map(|d| &d.pool),
-        ) {
-            let mix = TokenMix::plain(w.mean_input_tokens, w.mean_output_tokens);
-            for (term, price) in &r.price_per_unit_hour {
-                eval.breakeven.push(BreakEven {
-                    offering: offering.clone(),
-                    term: term.clone(),
-                    unit_hour_usd: *price,
-                    utilization: closed_form(r, *price, od, mix),
-                });
+    };
+    reserved().find(|c| c.meets_sla).or_else(|| {
+        reserved().min_by(|a, b| {
+            let t = |c: &crate::analysis::plan::Candidate| {
+                c.ttft_sla_ms.map_or(f64::INFINITY, |t| t.mean)
+            };
+            t(a).total_cmp(&t(b))
+                .then(a.monthly_usd.mean.total_cmp(&b.monthly_usd.mean))
+        })
+    })
+}
+
+/// An on-demand-only candidate's one configuration, simulated or read from `sims`.
+fn on_demand_point(
+    sc: &Scenario,
+    sims: Sims,
+) -> Result<((Vec<RepOutcome>, Hist), Measurements), PickError> {
+    let key = (Mode::OnDemandOnly, 0);
+    let mut kept = Measurements::new();
+    let point = match sims {
+        Sims::Run {
+            threads,
+            progress,
+            keep,
+        } => {
+            let mut out = run_points(std::slice::from_ref(sc), None, Some(0), threads, progress);
+            let point = out.pop().expect("one point");
+            if keep {
+                kept.insert(key, point.clone());
             }
+            point
         }
-    } else {
-        let mut out = run_points(std::slice::from_ref(&sc), None, Some(0), threads, progress);
-        let (reps, hist) = out.pop().expect("one point");
-        let summary = PointSummary::of(0.0, &reps, &hist, false);
-        let v: Vec<f64> = reps
-            .iter()
-            .map(|o| o.total_usd() / hours * HOURS_PER_MONTH)
-            .collect();
-        let monthly = MeanCi::of(&v).expect("at least one replication");
-        eval.on_demand = Some(config_of(
-            &summary,
-            Mode::OnDemandOnly,
-            0,
-            "on-demand",
-            monthly,
-            "on-demand only".into(),
-            None,
-        ));
-        eval.reserved_note = Some(no_reserved_note(route));
-    }
-    Ok(eval)
+        Sims::Measured {
+            candidate,
+            mut measured,
+        } => measured.remove(&key).ok_or(PickError::Unmeasured {
+            candidate,
+            missing: Unmeasured {
+                mode: key.0,
+                units: key.1,
+            },
+        })?,
+    };
+    Ok((point, kept))
 }
 
 /// A plan candidate as pick's configuration, with its evaluated summary and total commitment.

@@ -43,7 +43,7 @@ use crate::input::catalog::Catalog;
 
 use choose::choose;
 use design::design;
-use evaluate::evaluate;
+use evaluate::{evaluate, Sims};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PickResult {
@@ -67,39 +67,159 @@ impl PickResult {
     }
 }
 
-/// Runs the whole pick. `progress` counts simulated hours. Lifecycles are judged on `as_of`
-/// (YYYY-MM-DD), or on the catalog's as-of date without one, so an answer repeats whatever the
-/// day it is run.
+/// One configuration's outcomes, by (mode, units), for each candidate: what the shards of
+/// `pick --shard` simulate (see [`measure`]).
+pub use crate::analysis::plan::Measurements;
+
+/// A candidate pick simulates: a workload (its index in the profile) on one route. The
+/// candidates, in order, are the work items of `pick --shard`.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub workload: usize,
+    pub route: Route,
+}
+
+/// What pick considers: each workload's candidates and the platforms it excludes before
+/// simulating anything, and the date lifecycles are judged on.
+pub struct Considered {
+    pub candidates: Vec<Candidate>,
+    /// Per workload, the platforms excluded before simulating, and why.
+    pub excluded: Vec<Vec<(String, Exclusion)>>,
+    pub lifecycle_date: String,
+    pub lifecycle_date_from: String,
+}
+
+/// The candidates of `profile`, lifecycles judged on `as_of` (YYYY-MM-DD), or on the catalog's
+/// as-of date without one, so an answer repeats whatever the day it is run.
+pub fn consider(profile: &Profile, as_of: Option<&str>) -> Considered {
+    let catalog = Catalog::shipped();
+    let (lifecycle_date, lifecycle_date_from) = match as_of {
+        Some(d) => (d.to_string(), "--as-of".to_string()),
+        None => (catalog.as_of(), "the catalog's as-of date".to_string()),
+    };
+    let mut candidates = Vec::new();
+    let mut excluded = Vec::new();
+    for (i, w) in profile.workloads.iter().enumerate() {
+        let mut out = Vec::new();
+        for (platform, r) in routes(catalog, profile, w, &lifecycle_date) {
+            match r {
+                Ok(route) => candidates.push(Candidate { workload: i, route }),
+                Err(x) => out.push((platform, x)),
+            }
+        }
+        excluded.push(out);
+    }
+    Considered {
+        candidates,
+        excluded,
+        lifecycle_date,
+        lifecycle_date_from,
+    }
+}
+
+/// Runs the whole pick. `progress` counts simulated hours.
 pub fn pick(
     profile: &Profile,
     as_of: Option<&str>,
     threads: usize,
     progress: Option<&AtomicU64>,
 ) -> Result<PickResult, PickError> {
+    let considered = consider(profile, as_of);
+    let mut evaluations = Vec::new();
+    for c in &considered.candidates {
+        let sims = Sims::Run {
+            threads,
+            progress,
+            keep: false,
+        };
+        evaluations.push(evaluate(Catalog::shipped(), profile, c, sims)?.0);
+    }
+    finish(profile, considered, evaluations, threads, progress)
+}
+
+/// A shard's share of [`pick`]: simulates the candidates `which` (indices into
+/// [`consider`]'s) and returns, for each, the outcomes of every configuration it simulated.
+pub fn measure(
+    profile: &Profile,
+    considered: &Considered,
+    which: &[usize],
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> Result<Vec<Measurements>, PickError> {
+    let mut out = Vec::with_capacity(which.len());
+    for c in which.iter().filter_map(|&k| considered.candidates.get(k)) {
+        let sims = Sims::Run {
+            threads,
+            progress,
+            keep: true,
+        };
+        out.push(evaluate(Catalog::shipped(), profile, c, sims)?.1);
+    }
+    Ok(out)
+}
+
+/// [`pick`] over the measurements of every candidate ([`measure`], in candidate order, from the
+/// shards of `pick --shard`; extra ones are ignored): the evaluations read them and simulate nothing, so they are the
+/// ones one process makes; the recommended design, which depends on every evaluation, is
+/// simulated here on `threads`. A configuration a candidate's search needs and its
+/// measurements lack is [`PickError::Unmeasured`], naming the candidate.
+pub fn pick_measured(
+    profile: &Profile,
+    considered: Considered,
+    measured: Vec<Measurements>,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> Result<PickResult, PickError> {
+    // A candidate without measurements fails on the first configuration its search needs.
+    let measured = measured
+        .into_iter()
+        .chain(std::iter::repeat_with(Measurements::new));
+    let mut evaluations = Vec::new();
+    for (k, (c, measured)) in considered.candidates.iter().zip(measured).enumerate() {
+        let sims = Sims::Measured {
+            candidate: k,
+            measured,
+        };
+        evaluations.push(evaluate(Catalog::shipped(), profile, c, sims)?.0);
+    }
+    finish(profile, considered, evaluations, threads, progress)
+}
+
+/// Chooses from the evaluations (one per candidate, in order), then designs and simulates the
+/// recommendation.
+fn finish(
+    profile: &Profile,
+    considered: Considered,
+    evaluations: Vec<Evaluation>,
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> Result<PickResult, PickError> {
     let catalog = Catalog::shipped();
-    let (lifecycle_date, lifecycle_date_from) = match as_of {
-        Some(d) => (d.to_string(), "--as-of".to_string()),
-        None => (catalog.as_of(), "the catalog's as-of date".to_string()),
-    };
+    let mut evaluations = considered
+        .candidates
+        .iter()
+        .map(|c| c.workload)
+        .zip(evaluations)
+        .peekable();
     let mut workloads = Vec::new();
-    for w in &profile.workloads {
+    for (i, (w, excluded)) in profile
+        .workloads
+        .iter()
+        .zip(considered.excluded)
+        .enumerate()
+    {
         let mut picks = WorkloadPick {
             workload: w.name.clone(),
             evaluations: Vec::new(),
-            excluded: Vec::new(),
+            excluded,
             primary: None,
             fallback: None,
             fallback_note: None,
             closest: None,
             verdict: Verdict::Recommended,
         };
-        for (platform, r) in routes(catalog, profile, w, &lifecycle_date) {
-            match r {
-                Ok(route) => picks
-                    .evaluations
-                    .push(evaluate(catalog, profile, w, &route, threads, progress)?),
-                Err(x) => picks.excluded.push((platform, x)),
-            }
+        while let Some((_, e)) = evaluations.next_if(|(of, _)| *of == i) {
+            picks.evaluations.push(e);
         }
         workloads.push(choose(profile, w, picks));
     }
@@ -109,8 +229,8 @@ pub fn pick(
         design: None,
         platforms: Vec::new(),
         over_budget: None,
-        lifecycle_date,
-        lifecycle_date_from,
+        lifecycle_date: considered.lifecycle_date,
+        lifecycle_date_from: considered.lifecycle_date_from,
     };
     if result.recommended() {
         let design = design(catalog, profile, &result.workloads, threads, progress)?;

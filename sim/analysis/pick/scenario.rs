@@ -279,4 +279,11 @@ pub enum PickError {
         "a generated scenario did not validate (a bug in llmcap pick or its catalog data): {0}"
     )]
     Internal(String),
+    /// A merge of `pick --shard`: candidate `candidate`'s search needs a configuration its
+    /// shard did not measure.
+    #[error("candidate {candidate}: {missing}")]
+    Unmeasured {
+        candidate: usize,
+        missing: crate::analysis::plan::Unmeasured,
+    },
 }
