@@ -764,7 +764,7 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
     let (result, took) = with_progress(total, a.sim.quiet, |progress| {
         llmcap::analysis::plan::plan(&sc, &spec, threads, Some(progress))
     })?;
-    let ran = PlanRan {
+    let ran = Ran {
         result,
         threads,
         shards: None,
@@ -780,25 +780,17 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
     )
 }
 
-/// What a plan's search found (in one process, or over the merged results of its shards).
-pub struct PlanRan {
-    pub result: llmcap::analysis::plan::PlanResult,
-    pub threads: usize,
-    pub shards: Option<u32>,
-    pub took: std::time::Duration,
-}
-
 /// Writes a plan's outputs and prints its headline: the same for one process and a merge of its
 /// shards.
 pub fn finish_plan(
     scenario: &Path,
     bytes: &[u8],
     sc: &Scenario,
-    ran: PlanRan,
+    ran: Ran<llmcap::analysis::plan::PlanResult>,
     staging: llmcap::report::output::Staging,
     (quiet, json): (bool, bool),
 ) -> Result<(), Failure> {
-    let PlanRan {
+    let Ran {
         result,
         threads,
         shards,

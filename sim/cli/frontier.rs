@@ -2,7 +2,6 @@
 //! of its shards (`shard.rs`) shares, so both write the same bytes.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use clap::Args;
 
@@ -15,7 +14,7 @@ use llmcap::report::{self, output::Staging, summary::Manifest};
 use super::traces::TraceArgs;
 use super::{
     emit_json, input, load, load_table, manifest, runtime, say, scenario_inputs, shard, stage,
-    warn, with_progress, Failure, SimOptions,
+    warn, with_progress, Failure, Ran, SimOptions,
 };
 
 #[derive(Debug, Args)]
@@ -87,7 +86,7 @@ pub fn frontier(a: FrontierArgs) -> Result<(), Failure> {
         let measured = frontier::simulate(&f, threads, Some(progress));
         frontier::finish(&f, measured, threads, Some(progress))
     })?;
-    let ran = FrontierRan {
+    let ran = Ran {
         result,
         threads,
         shards: None,
@@ -103,25 +102,17 @@ pub fn frontier(a: FrontierArgs) -> Result<(), Failure> {
     )
 }
 
-/// What a frontier's simulations gave (in one process, or merged from shards).
-pub struct FrontierRan {
-    pub result: FrontierResult,
-    pub threads: usize,
-    pub shards: Option<u32>,
-    pub took: Duration,
-}
-
 /// Writes a frontier's outputs and prints its headline: the same for one process and a merge
 /// of its shards.
 pub fn finish_frontier(
     scenario: &Path,
     bytes: &[u8],
     sc: &Scenario,
-    ran: FrontierRan,
+    ran: Ran<FrontierResult>,
     staging: Staging,
     (quiet, json): (bool, bool),
 ) -> Result<(), Failure> {
-    let FrontierRan {
+    let Ran {
         result,
         threads,
         shards,

@@ -2,7 +2,7 @@
 //! (`shard.rs`) shares, so both write the same bytes.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use llmcap::analysis::sweep::Sweep;
 use llmcap::domain::{time, Scenario};
@@ -17,7 +17,7 @@ use llmcap::report::{
 
 use super::{
     emit_json, input, load, load_table, manifest, runtime, say, scenario_inputs, shard, stage,
-    warn, with_progress, Failure, RunArgs,
+    warn, with_progress, Failure, Ran, RunArgs,
 };
 
 pub fn run(a: RunArgs) -> Result<(), Failure> {
@@ -50,19 +50,16 @@ pub fn run(a: RunArgs) -> Result<(), Failure> {
         .unwrap_or_else(|| Path::new("results").join(&sc.name));
     // Fail on an unwritable destination before spending time on the run.
     let staging = stage(&dest, scenario_inputs(&a.scenario, &sc), a.sim.wait)?;
-    let started = Instant::now();
     let total = sc.horizon_hours as u64 * sc.replications as u64;
     let results = with_progress(total, a.sim.quiet, |progress| {
         llmcap::analysis::run::run_each(&sc, threads, Some(progress), |m| RepDigest::of(&sc, m))
     })?;
-    let ((pooled, digests), simulated_in) = results;
-    let ran = RunRan {
-        pooled,
-        digests,
+    let (result, took) = results;
+    let ran = Ran {
+        result,
         threads,
         shards: None,
-        simulated_in,
-        started,
+        took,
     };
     finish_run(
         &a.scenario,
@@ -74,16 +71,9 @@ pub fn run(a: RunArgs) -> Result<(), Failure> {
     )
 }
 
-/// What a run's replications gave (in one process, or merged from shards).
-pub struct RunRan {
-    /// All replications added together, in replication order.
-    pub pooled: RepMetrics,
-    pub digests: Vec<RepDigest>,
-    pub threads: usize,
-    pub shards: Option<u32>,
-    pub simulated_in: Duration,
-    pub started: Instant,
-}
+/// What a run's replications gave: all of them added together in replication order, and each
+/// one's digest.
+pub type Replications = (RepMetrics, Vec<RepDigest>);
 
 /// Writes a run's outputs and prints its headline: the same for a one-process run and a merge
 /// of its shards.
@@ -91,18 +81,17 @@ pub fn finish_run(
     scenario: &Path,
     bytes: &[u8],
     sc: &Scenario,
-    ran: RunRan,
+    ran: Ran<Replications>,
     staging: Staging,
     (quiet, json): (bool, bool),
 ) -> Result<(), Failure> {
-    let RunRan {
-        pooled,
-        digests,
+    let Ran {
+        result: (pooled, digests),
         threads,
         shards,
-        simulated_in,
-        started,
+        took: simulated_in,
     } = ran;
+    let writing = Instant::now();
     if let Some(why) = &pooled.input_failure {
         return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
     }
@@ -141,7 +130,7 @@ pub fn finish_run(
             p99.map(ms).unwrap_or("n/a".into()),
             usd_cents(summary.cost.total_usd.map(|c| c.mean).unwrap_or(0.0)),
             count(sc.replications as f64),
-            started.elapsed().as_secs_f64()
+            (simulated_in + writing.elapsed()).as_secs_f64()
         ));
     }
     if json {

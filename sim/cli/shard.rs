@@ -3,6 +3,7 @@
 //! uses.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use clap::Args;
@@ -22,12 +23,12 @@ use llmcap::model::metrics::Hist;
 use llmcap::report;
 use llmcap::report::summary::RepDigest;
 
-use super::frontier::{finish_frontier, FrontierArgs, FrontierRan};
-use super::run::{finish_run, RunRan};
-use super::sweep::{finish_sweep, SweepRan};
+use super::frontier::{finish_frontier, FrontierArgs};
+use super::run::finish_run;
+use super::sweep::finish_sweep;
 use super::{
     finish_plan, hex, input, runtime, stage, with_progress, Failure, PickArgs, PlanArgs, PlanFlags,
-    PlanRan, Ran, RunArgs, SweepArgs,
+    Ran, RunArgs, SimOptions, SweepArgs,
 };
 
 #[derive(Debug, Args)]
@@ -95,15 +96,23 @@ fn out_for(out: &Path, spec: ShardSpec) -> PathBuf {
     )
 }
 
-/// What a shard file records besides its results.
-struct ShardOf<'a> {
+/// One shard of a command: what it was given and what it computes. [`Shard::run`] is the one
+/// routine every command's `--shard` goes through.
+struct Shard<'a> {
+    /// The scenario file (pick: the profile) and its bytes.
     scenario: &'a Path,
     bytes: &'a [u8],
     base: Header,
+    /// The default folder's suffix after the name: "-sweep", "-frontier", "-plan", "-pick", or
+    /// "" for a run.
+    what: &'static str,
+    out: &'a Option<PathBuf>,
+    /// The files the command reads, which the shard must not write over.
+    inputs: Vec<PathBuf>,
+    sim: &'a SimOptions,
+    spec: ShardSpec,
     work: Work,
     items: Vec<(usize, u32)>,
-    spec: ShardSpec,
-    threads: usize,
 }
 
 /// The name, seed, replications and horizon of what a shard computes (a scenario, or pick's
@@ -126,8 +135,42 @@ impl From<&Scenario> for Header {
     }
 }
 
-impl ShardOf<'_> {
-    fn file(self, results: Vec<ItemResult>) -> ShardFile {
+impl Shard<'_> {
+    /// Stages the shard's folder, computes its items (`compute` gets their numbers in the
+    /// manifest's `items`, the threads and the progress counter of simulated hours; `hours`
+    /// estimates an item's), writes the shard file and says what the shard did.
+    fn run(
+        self,
+        hours: impl Fn(usize) -> u64,
+        compute: impl FnOnce(&[usize], usize, &AtomicU64) -> Result<Vec<ItemResult>, Failure> + Send,
+    ) -> Result<(), Failure> {
+        let (threads, quiet) = (self.sim.threads(), self.sim.quiet);
+        let dest = shard_dest(self.out, &self.base.name, self.what, self.spec);
+        let staging = stage(&dest, self.inputs.clone(), self.sim.wait)?;
+        let mine = self.spec.items(self.items.len());
+        let total = mine.iter().map(|&k| hours(k)).sum();
+        let (results, took) =
+            with_progress(total, quiet, |progress| compute(&mine, threads, progress))?;
+        let file = self.file(results?, threads);
+        let path = report::shard::write_shard(staging, &file).map_err(runtime)?;
+        if !quiet {
+            let m = &file.manifest;
+            super::say(&format!(
+                "{}: shard {}: {} of {} item(s) simulated in {:.2} s on {} thread(s); merge all {} shards with `llmcap merge`",
+                m.scenario_name,
+                m.shard,
+                file.results.len(),
+                m.items.len(),
+                took.as_secs_f64(),
+                m.threads,
+                m.shard.count
+            ));
+            println!("{}", path.display());
+        }
+        Ok(())
+    }
+
+    fn file(self, results: Vec<ItemResult>, threads: usize) -> ShardFile {
         let scenario_path =
             std::path::absolute(self.scenario).unwrap_or_else(|_| self.scenario.to_path_buf());
         ShardFile {
@@ -146,16 +189,53 @@ impl ShardOf<'_> {
                 items: self.items,
                 assignment: ASSIGNMENT.into(),
                 shard: self.spec,
-                threads: self.threads,
+                threads,
             },
             results,
         }
+    }
+
+    /// A command whose items are (point, replication) pairs of `points` (sweep, frontier, plan):
+    /// each replication reduced to its outcome and TTFT histogram (`pair`: the reserved and
+    /// on-demand deployments a point's outcomes are about); a replication whose inputs failed
+    /// (a replayed trace changed) fails the shard.
+    fn points(
+        self,
+        points: &[Scenario],
+        pair: impl Fn(usize) -> (Option<usize>, Option<usize>) + Sync + Send,
+    ) -> Result<(), Failure> {
+        let items = self.items.clone();
+        let hours = |k: usize| points[items[k].0].horizon_hours as u64;
+        self.run(hours, |mine, threads, progress| {
+            let todo: Vec<(usize, u32)> = mine.iter().map(|&k| items[k]).collect();
+            let results = run_items(
+                points,
+                &todo,
+                pair,
+                threads,
+                Some(progress),
+                |i, outcome, hist| ItemResult {
+                    item: mine[i],
+                    outcome: Some(outcome),
+                    ttft_us: hist.buckets(),
+                    metrics: None,
+                    configurations: Vec::new(),
+                },
+            );
+            match results
+                .iter()
+                .find_map(|r| r.outcome.as_ref()?.input_failure.as_ref())
+            {
+                Some(why) => Err(runtime(anyhow::anyhow!("{why}; nothing was written"))),
+                None => Ok(results),
+            }
+        })
     }
 }
 
 /// The work of a command sharded over its items: the options every command shares, the rest
 /// empty (a sweep's key and values, plan's flags) for the caller to fill in.
-fn work(command: &str, sim: &super::SimOptions, traces: &[String]) -> Work {
+fn work(command: &str, sim: &SimOptions, traces: &[String]) -> Work {
     Work {
         command: command.into(),
         key: String::new(),
@@ -186,72 +266,6 @@ fn shard_dest(out: &Option<PathBuf>, name: &str, what: &str, spec: ShardSpec) ->
     }
 }
 
-/// Writes the shard file and says what the shard did.
-fn write(
-    staging: llmcap::report::output::Staging,
-    file: &ShardFile,
-    quiet: bool,
-    took: std::time::Duration,
-) -> Result<(), Failure> {
-    let path = report::shard::write_shard(staging, file).map_err(runtime)?;
-    if !quiet {
-        let m = &file.manifest;
-        super::say(&format!(
-            "{}: shard {}: {} of {} item(s) simulated in {:.2} s on {} thread(s); merge all {} shards with `llmcap merge`",
-            m.scenario_name,
-            m.shard,
-            file.results.len(),
-            m.items.len(),
-            took.as_secs_f64(),
-            m.threads,
-            m.shard.count
-        ));
-        println!("{}", path.display());
-    }
-    Ok(())
-}
-
-/// Simulates shard `spec`'s share of `items` ((point, replication) pairs of `points`), each
-/// replication reduced to its outcome and TTFT histogram (`pair`: the reserved and on-demand
-/// deployments each point's outcomes are about); refuses a replication whose inputs failed.
-fn shard_outcomes(
-    points: &[Scenario],
-    items: &[(usize, u32)],
-    spec: ShardSpec,
-    pair: impl Fn(usize) -> (Option<usize>, Option<usize>) + Sync + Send,
-    (threads, quiet): (usize, bool),
-) -> Result<(Vec<ItemResult>, std::time::Duration), Failure> {
-    let mine = spec.items(items.len());
-    let todo: Vec<(usize, u32)> = mine.iter().map(|&k| items[k]).collect();
-    let hours = todo
-        .iter()
-        .map(|&(p, _)| points[p].horizon_hours as u64)
-        .sum();
-    let (results, took) = with_progress(hours, quiet, |progress| {
-        run_items(
-            points,
-            &todo,
-            pair,
-            threads,
-            Some(progress),
-            |i, outcome, hist| ItemResult {
-                item: mine[i],
-                outcome: Some(outcome),
-                ttft_us: hist.buckets(),
-                metrics: None,
-                configurations: Vec::new(),
-            },
-        )
-    })?;
-    if let Some(why) = results
-        .iter()
-        .find_map(|r| r.outcome.as_ref()?.input_failure.as_ref())
-    {
-        return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
-    }
-    Ok((results, took))
-}
-
 /// `sweep --shard`: simulates the shard's items and writes its shard file.
 pub fn sweep_shard(
     a: &SweepArgs,
@@ -260,22 +274,16 @@ pub fn sweep_shard(
     sweep: &Sweep,
 ) -> Result<(), Failure> {
     let base = &sweep.points[0];
-    let threads = a.sim.threads();
-    let dest = shard_dest(&a.out, &base.name, "-sweep", spec);
-    let staging = stage(&dest, super::scenario_inputs(&a.scenario, base), a.sim.wait)?;
-    let items = sweep.items();
     let pair = sweep.pair.as_ref().ok().copied();
-    let (results, took) = shard_outcomes(
-        &sweep.points,
-        &items,
-        spec,
-        |_| (pair.map(|p| p.reserved), pair.map(|p| p.compare)),
-        (threads, a.sim.quiet),
-    )?;
-    let of = ShardOf {
+    let shard = Shard {
         scenario: &a.scenario,
         bytes,
         base: base.into(),
+        what: "-sweep",
+        out: &a.out,
+        inputs: super::scenario_inputs(&a.scenario, base),
+        sim: &a.sim,
+        spec,
         work: Work {
             key: sweep.spec.key.clone(),
             values: sweep.spec.values.clone(),
@@ -284,11 +292,11 @@ pub fn sweep_shard(
             at: sweep.spec.at.clone(),
             ..work("sweep", &a.sim, &a.traces.traces)
         },
-        items,
-        spec,
-        threads,
+        items: sweep.items(),
     };
-    write(staging, &of.file(results), a.sim.quiet, took)
+    shard.points(&sweep.points, |_| {
+        (pair.map(|p| p.reserved), pair.map(|p| p.compare))
+    })
 }
 
 /// `frontier --shard`: simulates the shard's items of the grid and writes its shard file (the
@@ -300,31 +308,22 @@ pub fn frontier_shard(
     f: &Frontier,
 ) -> Result<(), Failure> {
     let scenarios = f.scenarios();
-    let base = &scenarios[0];
-    let threads = a.sim.threads();
-    let dest = shard_dest(&a.out, &base.name, "-frontier", spec);
-    let staging = stage(&dest, super::scenario_inputs(&a.scenario, base), a.sim.wait)?;
-    let items = f.items();
-    let (results, took) = shard_outcomes(
-        &scenarios,
-        &items,
-        spec,
-        |_| (None, None),
-        (threads, a.sim.quiet),
-    )?;
-    let of = ShardOf {
+    let shard = Shard {
         scenario: &a.scenario,
         bytes,
-        base: base.into(),
+        base: (&scenarios[0]).into(),
+        what: "-frontier",
+        out: &a.out,
+        inputs: super::scenario_inputs(&a.scenario, &scenarios[0]),
+        sim: &a.sim,
+        spec,
         work: Work {
             sla: a.sla.clone(),
             ..work("frontier", &a.sim, &a.traces.traces)
         },
-        items,
-        spec,
-        threads,
+        items: f.items(),
     };
-    write(staging, &of.file(results), a.sim.quiet, took)
+    shard.points(&scenarios, |_| (None, None))
 }
 
 /// `plan --shard`: simulates the shard's items of every configuration the search may visit (each
@@ -337,22 +336,16 @@ pub fn plan_shard(
     sc: &Scenario,
     plan: &PlanSpec,
 ) -> Result<(), Failure> {
-    let threads = a.sim.threads();
-    let dest = shard_dest(&a.out, &sc.name, "-plan", spec);
-    let staging = stage(&dest, super::scenario_inputs(&a.scenario, sc), a.sim.wait)?;
     let grid = PlanGrid::of(sc, plan);
-    let items = grid.items();
-    let (results, took) = shard_outcomes(
-        &grid.scenarios,
-        &items,
-        spec,
-        |p| grid.pairs[p],
-        (threads, a.sim.quiet),
-    )?;
-    let of = ShardOf {
+    let shard = Shard {
         scenario: &a.scenario,
         bytes,
         base: sc.into(),
+        what: "-plan",
+        out: &a.out,
+        inputs: super::scenario_inputs(&a.scenario, sc),
+        sim: &a.sim,
+        spec,
         work: Work {
             sla: a.sla.clone(),
             plan: Some(PlanWork {
@@ -362,11 +355,9 @@ pub fn plan_shard(
             }),
             ..work("plan", &a.sim, &a.traces.traces)
         },
-        items,
-        spec,
-        threads,
+        items: grid.items(),
     };
-    write(staging, &of.file(results), a.sim.quiet, took)
+    shard.points(&grid.scenarios, |p| grid.pairs[p])
 }
 
 /// A pick's work items: one a candidate (a workload on one route), each with all its
@@ -384,28 +375,8 @@ pub fn pick_shard(
     bytes: &[u8],
     profile: &Profile,
 ) -> Result<(), Failure> {
-    let threads = a.sim.threads();
-    let dest = shard_dest(&a.out, &profile.name, "-pick", spec);
-    let staging = stage(&dest, vec![a.profile.clone()], a.sim.wait)?;
     let considered = pick::consider(profile, a.as_of.as_deref());
-    let items = pick_items(&considered);
-    let mine = spec.items(items.len());
-    let hours = profile.horizon_hours as u64 * profile.replications as u64 * 20;
-    let (measured, took) = with_progress(hours * mine.len() as u64, a.sim.quiet, |progress| {
-        pick::measure(profile, &considered, &mine, threads, Some(progress))
-    })?;
-    let results = mine
-        .iter()
-        .zip(measured.map_err(runtime)?)
-        .map(|(&k, m)| ItemResult {
-            item: k,
-            outcome: None,
-            ttft_us: Vec::new(),
-            metrics: None,
-            configurations: ConfigResult::all(m),
-        })
-        .collect();
-    let of = ShardOf {
+    let shard = Shard {
         scenario: &a.profile,
         bytes,
         base: Header {
@@ -414,55 +385,77 @@ pub fn pick_shard(
             replications: profile.replications,
             horizon_hours: profile.horizon_hours,
         },
+        what: "-pick",
+        out: &a.out,
+        inputs: vec![a.profile.clone()],
+        sim: &a.sim,
+        spec,
         work: Work {
             as_of: a.as_of.clone(),
             profile_file: Some(a.profile.to_string_lossy().into_owned()),
             ..work("pick", &a.sim, &[])
         },
-        items,
-        spec,
-        threads,
+        items: pick_items(&considered),
     };
-    write(staging, &of.file(results), a.sim.quiet, took)
+    // A rough guess: a candidate's search simulates a few dozen configurations at most.
+    let hours = |_| profile.horizon_hours as u64 * profile.replications as u64 * 20;
+    shard.run(hours, |mine, threads, progress| {
+        let measured = pick::measure(profile, &considered, mine, threads, Some(progress));
+        Ok(mine
+            .iter()
+            .zip(measured.map_err(runtime)?)
+            .map(|(&k, m)| ItemResult {
+                item: k,
+                outcome: None,
+                ttft_us: Vec::new(),
+                metrics: None,
+                configurations: ConfigResult::all(m),
+            })
+            .collect())
+    })
 }
 
 /// `run --shard`: simulates the shard's replications and writes its shard file.
 pub fn run_shard(a: &RunArgs, spec: ShardSpec, bytes: &[u8], sc: &Scenario) -> Result<(), Failure> {
-    let threads = a.sim.threads();
-    let dest = shard_dest(&a.out, &sc.name, "", spec);
-    let staging = stage(&dest, super::scenario_inputs(&a.scenario, sc), a.sim.wait)?;
-    let items: Vec<(usize, u32)> = (0..sc.replications).map(|r| (0, r)).collect();
-    let mine = spec.items(items.len());
-    let reps: Vec<u32> = mine.iter().map(|&k| items[k].1).collect();
-    let hours = reps.len() as u64 * sc.horizon_hours as u64;
-    let (results, took) = with_progress(hours, a.sim.quiet, |progress| {
-        llmcap::analysis::run::run_reps(sc, &reps, threads, Some(progress), |r, m| ItemResult {
-            item: r as usize,
-            outcome: None,
-            ttft_us: Vec::new(),
-            metrics: Some(m),
-            configurations: Vec::new(),
-        })
-    })?;
-    if let Some(why) = results
-        .iter()
-        .find_map(|r| r.metrics.as_ref()?.input_failure.as_ref())
-    {
-        return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
-    }
-    let of = ShardOf {
+    let shard = Shard {
         scenario: &a.scenario,
         bytes,
         base: sc.into(),
+        what: "",
+        out: &a.out,
+        inputs: super::scenario_inputs(&a.scenario, sc),
+        sim: &a.sim,
+        spec,
         work: Work {
             start_date: a.start_date.clone(),
             ..work("run", &a.sim, &a.traces.traces)
         },
-        items,
-        spec,
-        threads,
+        items: (0..sc.replications).map(|r| (0, r)).collect(),
     };
-    write(staging, &of.file(results), a.sim.quiet, took)
+    // Item k is replication k.
+    shard.run(
+        |_| sc.horizon_hours as u64,
+        |mine, threads, progress| {
+            let reps: Vec<u32> = mine.iter().map(|&k| k as u32).collect();
+            let results =
+                llmcap::analysis::run::run_reps(sc, &reps, threads, Some(progress), |r, m| {
+                    ItemResult {
+                        item: r as usize,
+                        outcome: None,
+                        ttft_us: Vec::new(),
+                        metrics: Some(m),
+                        configurations: Vec::new(),
+                    }
+                });
+            match results
+                .iter()
+                .find_map(|r| r.metrics.as_ref()?.input_failure.as_ref())
+            {
+                Some(why) => Err(runtime(anyhow::anyhow!("{why}; nothing was written"))),
+                None => Ok(results),
+            }
+        },
+    )
 }
 
 /// `llmcap merge`: reads and checks every shard, then writes the command's outputs.
@@ -559,9 +552,11 @@ fn merge_sweep(
         .enumerate()
         .map(|(p, (reps, hist))| PointSummary::of(values[p], reps, hist, has_pair))
         .collect();
-    let ran = SweepRan {
-        points,
-        outcomes: per_point.into_iter().map(|(reps, _)| reps).collect(),
+    let ran = Ran {
+        result: (
+            points,
+            per_point.into_iter().map(|(reps, _)| reps).collect(),
+        ),
         threads: shard_threads(shards),
         shards: Some(m.shard.count),
         took: started.elapsed(),
@@ -625,7 +620,7 @@ fn merge_plan(
             "internal error: {e}, though the shards hold every configuration of the grid"
         ))
     })?;
-    let ran = PlanRan {
+    let ran = Ran {
         result,
         threads: shard_threads(shards),
         shards: Some(m.shard.count),
@@ -765,13 +760,11 @@ fn merge_run(
     for r in reps {
         pooled.merge(&r);
     }
-    let ran = RunRan {
-        pooled,
-        digests,
+    let ran = Ran {
+        result: (pooled, digests),
         threads: shard_threads(shards),
         shards: Some(m.shard.count),
-        simulated_in: started.elapsed(),
-        started,
+        took: started.elapsed(),
     };
     finish_run(
         &path,
@@ -807,7 +800,7 @@ fn merge_frontier(
     let (result, _) = with_progress(0, a.quiet, |progress| {
         frontier::finish(&f, measured, threads, Some(progress))
     })?;
-    let ran = FrontierRan {
+    let ran = Ran {
         result,
         threads: shard_threads(shards),
         shards: Some(m.shard.count),

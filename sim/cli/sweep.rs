@@ -2,7 +2,6 @@
 //! its shards (`shard.rs`) shares, so both write the same bytes.
 
 use std::path::Path;
-use std::time::Duration;
 
 use llmcap::analysis::sweep::{breakevens, run_points_each, PointSummary, RepOutcome, Sweep};
 use llmcap::domain::{Scenario, SweepSpec};
@@ -12,7 +11,7 @@ use llmcap::report::{self, output::Staging, summary::Manifest, sweep::SweepResul
 
 use super::{
     emit_json, input, load, load_table, manifest, runtime, say, scenario_inputs, shard, stage,
-    warn, with_progress, Failure, SweepArgs,
+    warn, with_progress, Failure, Ran, SweepArgs,
 };
 
 /// The sweep to run: from the command line when --key or a value flag is
@@ -97,9 +96,8 @@ pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
         )
     })?;
     let (points, outcomes): (Vec<PointSummary>, Vec<Vec<_>>) = done.into_iter().unzip();
-    let ran = SweepRan {
-        points,
-        outcomes,
+    let ran = Ran {
+        result: (points, outcomes),
         threads,
         shards: None,
         took,
@@ -114,14 +112,9 @@ pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
     )
 }
 
-/// What a sweep's simulations gave (in one process, or merged from shards).
-pub struct SweepRan {
-    pub points: Vec<PointSummary>,
-    pub outcomes: Vec<Vec<RepOutcome>>,
-    pub threads: usize,
-    pub shards: Option<u32>,
-    pub took: Duration,
-}
+/// What a sweep's simulations gave: each point's summary and its outcomes, replication by
+/// replication.
+pub type SweepOutcomes = (Vec<PointSummary>, Vec<Vec<RepOutcome>>);
 
 /// Writes a sweep's outputs and prints its headline: the same for a one-process sweep and a
 /// merge of its shards, so both write the same bytes.
@@ -129,13 +122,12 @@ pub fn finish_sweep(
     scenario: &Path,
     bytes: &[u8],
     sweep: &Sweep,
-    ran: SweepRan,
+    ran: Ran<SweepOutcomes>,
     staging: Staging,
     (quiet, json): (bool, bool),
 ) -> Result<(), Failure> {
-    let SweepRan {
-        points,
-        outcomes,
+    let Ran {
+        result: (points, outcomes),
         threads,
         shards,
         took,
