@@ -95,31 +95,107 @@ fn batch_command(def: &serde_json::Value, params: &serde_json::Value) -> Vec<Str
         .collect()
 }
 
-#[test]
-fn the_batch_array_job_agrees_on_the_size() {
-    let def = json("deploy/aws-batch/sweep-job-definition.json");
-    assert_eq!(def["type"], "container");
-    let submit = json("deploy/aws-batch/submit-sweep.json");
-    assert_eq!(submit["jobDefinition"], def["jobDefinitionName"]);
-    let size = submit["arrayProperties"]["size"]
-        .as_u64()
-        .expect("arrayProperties.size");
-    for params in [&def["parameters"], &submit["parameters"]] {
-        let cmd = batch_command(&def, params);
-        assert_eq!(cmd[0], "sweep");
-        assert_eq!(
-            shard_count(&cmd),
-            size,
-            "--shard auto/N must name the array size"
-        );
-        let out = &cmd[cmd.iter().position(|a| a == "--out").unwrap() + 1];
-        assert!(
-            out.contains("{index}"),
-            "every child writes its own folder: {out}"
-        );
+/// The AWS Batch files of each sharded command: (command, shard job definition, array
+/// submission, merge job definition, merge submission).
+const BATCH: [(&str, &str, &str, &str, Option<&str>); 3] = [
+    (
+        "sweep",
+        "sweep-job-definition.json",
+        "submit-sweep.json",
+        "merge-job-definition.json",
+        None,
+    ),
+    (
+        "frontier",
+        "frontier-job-definition.json",
+        "submit-frontier.json",
+        "frontier-merge-job-definition.json",
+        Some("submit-frontier-merge.json"),
+    ),
+    (
+        "plan",
+        "plan-job-definition.json",
+        "submit-plan.json",
+        "merge-job-definition.json",
+        Some("submit-plan-merge.json"),
+    ),
+];
+
+fn batch(file: &str) -> serde_json::Value {
+    json(&format!("deploy/aws-batch/{file}"))
+}
+
+/// The parameters a job runs with: its definition's, replaced by the submission's.
+fn batch_params(def: &serde_json::Value, submit: Option<&serde_json::Value>) -> serde_json::Value {
+    let mut params = def["parameters"].clone();
+    if let Some(given) = submit.and_then(|s| s["parameters"].as_object()) {
+        for (k, v) in given {
+            params[k] = v.clone();
+        }
     }
-    let merge = json("deploy/aws-batch/merge-job-definition.json");
-    assert_eq!(batch_command(&merge, &merge["parameters"])[0], "merge");
+    params
+}
+
+#[test]
+fn the_batch_array_jobs_agree_on_the_size() {
+    for (command, def, submit, merge_def, merge_submit) in BATCH {
+        let (def, submit) = (batch(def), batch(submit));
+        assert_eq!(def["type"], "container", "{command}");
+        assert_eq!(
+            submit["jobDefinition"], def["jobDefinitionName"],
+            "{command}"
+        );
+        let size = submit["arrayProperties"]["size"]
+            .as_u64()
+            .expect("arrayProperties.size");
+        let mut outs = Vec::new();
+        for params in [&def["parameters"], &submit["parameters"]] {
+            let cmd = batch_command(&def, params);
+            assert_eq!(cmd[0], command);
+            assert_eq!(
+                shard_count(&cmd),
+                size,
+                "{command}: --shard auto/N must name the array size"
+            );
+            let out = cmd[cmd.iter().position(|a| a == "--out").unwrap() + 1].clone();
+            assert!(
+                out.contains("{index}"),
+                "{command}: every child writes its own folder: {out}"
+            );
+            outs.push(out);
+        }
+        // The merge: after every child (a dependency on the array job without `type`), reading
+        // the folder the children write into.
+        let merge = batch(merge_def);
+        let merge_submit = merge_submit.map(batch);
+        if let Some(m) = &merge_submit {
+            assert_eq!(m["jobDefinition"], merge["jobDefinitionName"], "{command}");
+            let deps = m["dependsOn"].as_array().expect("dependsOn");
+            assert!(
+                deps.len() == 1 && deps[0].get("type").is_none(),
+                "{command}: {deps:?}"
+            );
+        }
+        let margs = batch_command(&merge, &batch_params(&merge, merge_submit.as_ref()));
+        assert_eq!(margs[0], "merge");
+        let shards = Path::new(&outs[1]).parent().unwrap();
+        assert_eq!(
+            Path::new(&margs[1]),
+            shards,
+            "{command}: the merge reads the shards"
+        );
+        // A frontier's merge runs the rate search: its --threads are the vCPUs it asks for.
+        if let Some(t) = margs.iter().position(|a| a == "--threads") {
+            let vcpu = merge["containerProperties"]["resourceRequirements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["type"] == "VCPU")
+                .expect("VCPU")["value"]
+                .clone();
+            assert_eq!(vcpu, margs[t + 1].as_str(), "{command}");
+        }
+    }
 }
 
 /// The argument with `/data` (the shared volume) moved to `data`.
@@ -141,6 +217,7 @@ replications = 2
 name = "chat"
 model = "m"
 route = ["ptu", "paygo"]
+sla = { ttft_ms = 2000, percentile = 99 }
 arrivals = { mean_rps = 3.0 }
 input_tokens = { dist = "lognormal", median = 800, p90 = 2400 }
 output_tokens = { dist = "lognormal", median = 200, p90 = 500 }
@@ -162,10 +239,18 @@ on_demand = { input_per_1m = 2.5, output_per_1m = 10.0 }
 [sweep]
 key = "deployment.ptu.reserved.units"
 values = [2, 4, 6]
+
+[plan]
+max_units = 6
+
+[frontier]
+units = { ptu = [2, 4] }
+routes = [["ptu", "paygo"], ["paygo"]]
 "#;
 
 /// Runs every worker as its engine would (its index in `var`, its arguments with the engine's
-/// substitutions), then the merge, and compares with the sweep in one process.
+/// substitutions), then the merge, and compares with the command (`shard[0]`: sweep, frontier,
+/// plan) in one process.
 fn run_like_the_engine(
     var: &str,
     count: u64,
@@ -195,10 +280,11 @@ fn run_like_the_engine(
         .success();
     let out = &args[args.iter().position(|a| a == "--out").unwrap() + 1];
     let one = tmp.path().join("one");
+    let command = shard[0].as_str();
     llmcap()
         .current_dir(tmp.path())
         .args([
-            "sweep",
+            command,
             data.join("scenario.toml").to_str().unwrap(),
             "--out",
             "one",
@@ -215,7 +301,7 @@ fn run_like_the_engine(
             std::fs::read(one.join(&f)).unwrap(),
             std::fs::read(merged.join(&f)).unwrap(),
         );
-        let b = if f == "sweep.json" {
+        let b = if f == format!("{command}.json") {
             let field = format!(",\n    \"shards\": {count}\n");
             String::from_utf8(b)
                 .unwrap()
@@ -224,7 +310,7 @@ fn run_like_the_engine(
         } else {
             b
         };
-        assert!(a == b, "{f} differs from the one-process sweep");
+        assert!(a == b, "{f} differs from the one-process {command}");
     }
 }
 
@@ -242,13 +328,14 @@ fn the_kubernetes_jobs_run_as_kubernetes_runs_them() {
 
 #[test]
 fn the_batch_jobs_run_as_aws_batch_runs_them() {
-    let def = json("deploy/aws-batch/sweep-job-definition.json");
-    let submit = json("deploy/aws-batch/submit-sweep.json");
-    let count = submit["arrayProperties"]["size"].as_u64().unwrap();
-    let args = batch_command(&def, &submit["parameters"]);
-    let m = json("deploy/aws-batch/merge-job-definition.json");
-    let merge = batch_command(&m, &m["parameters"]);
-    run_like_the_engine(BATCH_INDEX, count, &args, &merge, |a, _| a.to_string());
+    for (_, def, submit, merge_def, merge_submit) in BATCH {
+        let (def, submit) = (batch(def), batch(submit));
+        let count = submit["arrayProperties"]["size"].as_u64().unwrap();
+        let args = batch_command(&def, &batch_params(&def, Some(&submit)));
+        let m = batch(merge_def);
+        let merge = batch_command(&m, &batch_params(&m, merge_submit.map(batch).as_ref()));
+        run_like_the_engine(BATCH_INDEX, count, &args, &merge, |a, _| a.to_string());
+    }
 }
 
 #[test]
