@@ -1,4 +1,4 @@
-//! Chart layout: every chart the shipped scenarios produce (run, sweep, plan; short horizons) places its labels without collisions.
+//! Chart layout: every chart the shipped scenarios produce (run, sweep, plan, frontier, ladder; short horizons) places its labels without collisions or covering a data marker; short runs chart per minute.
 
 use std::path::Path;
 
@@ -117,6 +117,70 @@ fn charts_of(path: &Path, text: &str, out: &Path) -> Vec<ChartLayout> {
             charts.extend(plan);
         }
     }
+    charts.extend(frontier_chart(path, text, out));
+    charts.extend(ladder_chart(path, text, out));
+    charts
+}
+
+/// frontier.png of `llmcap frontier` when the scenario has a [frontier] table (2 h, 1 rep).
+fn frontier_chart(path: &Path, text: &str, out: &Path) -> Vec<ChartLayout> {
+    use llmcap::analysis::frontier::{self, Frontier};
+    let overrides = Overrides {
+        horizon_hours: Some(HOURS),
+        replications: Some(1),
+        ..Overrides::default()
+    };
+    let sc = Scenario::from_toml_with(text, path, &overrides).expect("valid");
+    let Some(options) = sc.frontier.clone() else {
+        return Vec::new();
+    };
+    let table: toml::Table = text.parse().expect("TOML");
+    let f = Frontier::build(&table, path, options, &overrides).expect("frontier builds");
+    let result = frontier::finish(&f, frontier::simulate(&f, 2, None), 2, None);
+    let (written, charts) = record(|| {
+        llmcap::report::frontier::write_frontier(
+            staging(&out.join("frontier")),
+            &sc,
+            &result,
+            manifest(&sc),
+        )
+    });
+    written.expect("frontier outputs written");
+    charts
+}
+
+/// ladder.png of `llmcap plan --ladder --months 12 --sample-hours 24` when a class's traffic
+/// grows (a ladder of a flat scenario is one purchase).
+fn ladder_chart(path: &Path, text: &str, out: &Path) -> Vec<ChartLayout> {
+    use llmcap::analysis::ladder;
+    let overrides = Overrides {
+        replications: Some(1),
+        horizon_months: Some(12),
+        plan: true,
+        ..Overrides::default()
+    };
+    let Ok(sc) = Scenario::from_toml_with(text, path, &overrides) else {
+        return Vec::new();
+    };
+    if sc
+        .classes
+        .iter()
+        .all(|c| c.arrivals.growth == llmcap::domain::Growth::None)
+    {
+        return Vec::new();
+    }
+    let spec = llmcap::analysis::plan::spec(&sc, path, None, None, None, None).expect("plan spec");
+    let months = ladder::ladder_months(&sc, path).expect("12 months");
+    let result = ladder::ladder(&sc, &spec, months, 24, 2, None);
+    let (written, charts) = record(|| {
+        llmcap::report::ladder::write_ladder(
+            staging(&out.join("ladder")),
+            &sc,
+            &result,
+            manifest(&sc),
+        )
+    });
+    written.expect("ladder outputs written");
     charts
 }
 
@@ -156,6 +220,8 @@ fn shipped_charts_place_labels_without_collisions() {
         "breakeven.png",
         "cost_vs_units.png",
         "sensitivity.png",
+        "frontier.png",
+        "ladder.png",
     ] {
         assert!(seen.contains(file), "no shipped scenario drew {file}");
     }

@@ -127,6 +127,7 @@ fn draw(
         .map_err(&err)?;
 
     let (xs, ys) = chart.plotting_area().get_pixel_range();
+    super::record_axes((&xs, &ys), X_LABEL_AREA, Y_LABEL_AREA, 0);
     let mut lines: Vec<Vec<(i32, i32)>> = Vec::new();
     if let Some(s) = sla {
         chart

@@ -1,7 +1,16 @@
 //! Text labels inside charts: their styles, the pixel boxes they take, and
 //! placement that keeps them clear of each other and of the lines.
 
+use std::cell::RefCell;
+
 use super::*;
+
+thread_local! {
+    /// The data markers the chart being drawn on this thread has drawn so far
+    /// ([`draw_marker`]; cleared when a chart starts): [`place_label`] never
+    /// covers one.
+    pub(super) static DRAWN_MARKERS: RefCell<Vec<PixelBox>> = const { RefCell::new(Vec::new()) };
+}
 
 /// `b` (pixels of `area`) in pixels of the whole image.
 fn on_image(area: &Area<'_>, b: PixelBox) -> PixelBox {
@@ -93,22 +102,30 @@ pub(super) fn boxed_text(
 
 /// Short labels printed just above the plotting area (whose top is at pixel
 /// `top`), centred at their pixel x: `(x, text, colour)` in order of
-/// importance; a label that would overlap one already printed is skipped.
+/// importance; a label that would overlap one already printed is skipped, one
+/// over a data marker poking above the frame rises above it.
 pub(super) fn labels_above(
     root: &Area<'_>,
     top: i32,
     labels: &[(i32, String, RGBColor)],
 ) -> Result<(), DrawError> {
     let mut taken: Vec<(i32, i32)> = Vec::new();
+    let markers = DRAWN_MARKERS.with(|d| d.borrow().clone());
     for (x, text, color) in labels {
         let style = label_style(TICK_SIZE, *color, HPos::Center, VPos::Bottom);
-        let at = (*x, top - 4);
-        let (l, _, r, _) = text_box(root, text, &style, at, 4)?;
+        let (l, _, r, _) = text_box(root, text, &style, (*x, top - 4), 4)?;
         if taken.iter().any(|(a, b)| l < *b && r > *a) {
             continue;
         }
+        // A point near the top of the axis pokes above the frame: the label
+        // rises above it rather than cover it.
+        let bottom = markers
+            .iter()
+            .filter(|m| m.0 < r && m.2 > l && m.1 < top - 4)
+            .map(|m| m.1 - 1)
+            .fold(top - 4, i32::min);
         taken.push((l, r));
-        put_text(root, text, &style, at)?;
+        put_text(root, text, &style, (*x, bottom))?;
     }
     Ok(())
 }
@@ -137,7 +154,8 @@ pub(super) fn crosses(line: &[(i32, i32)], b: PixelBox) -> bool {
 /// Draws `text` (boxed, in `color`) at the first of the `spots` where it
 /// stays inside `bounds`, clear of the boxes already `taken` and of the
 /// `lines` (pixel polylines); failing that, the first spot inside and clear of
-/// `taken`; failing that, nowhere: a label is dropped rather than drawn over
+/// `taken`; failing that, nowhere. Every spot must also leave the data markers
+/// drawn so far uncovered ([`DRAWN_MARKERS`]): a label is dropped rather than drawn over
 /// another (what it says is in the report). Records the box it took and
 /// returns whether it was drawn.
 pub(super) fn place_label(
@@ -158,9 +176,11 @@ pub(super) fn place_label(
     }
     let inside =
         |b: &PixelBox| b.0 >= xs.start && b.2 <= xs.end && b.1 >= ys.start && b.3 <= ys.end;
+    let markers = DRAWN_MARKERS.with(|d| d.borrow().clone());
     let free = |b: &PixelBox| {
         taken
             .iter()
+            .chain(&markers)
             .all(|t| b.2 <= t.0 || b.0 >= t.2 || b.3 <= t.1 || b.1 >= t.3)
     };
     // Lines and their markers are a few pixels wide: keep a margin.

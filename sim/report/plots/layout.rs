@@ -4,8 +4,12 @@
 //! an axis (tick labels and the axis title) are recorded as pixel boxes while
 //! [`record`] runs. Outside [`record`] nothing is kept.
 //!
+//! The data markers a chart draws where labels are placed near them (points,
+//! ringed points, marked bar tops) are recorded too.
+//!
 //! The rules ([`ChartLayout::problems`]): placed labels do not overlap each
-//! other, stay inside the image, and stay out of every axis band.
+//! other, stay inside the image, stay out of every axis band, and cover no
+//! data marker.
 
 use std::cell::RefCell;
 
@@ -27,6 +31,8 @@ pub struct ChartLayout {
     pub labels: Vec<Placed>,
     /// Tick labels and axis titles of each axis, one box per axis side.
     pub axes: Vec<Placed>,
+    /// Data markers (points, ringed points), named by what they mark.
+    pub markers: Vec<Placed>,
 }
 
 /// Two boxes share at least one pixel.
@@ -63,6 +69,14 @@ impl ChartLayout {
                     ));
                 }
             }
+            for m in &self.markers {
+                if overlap(b, m.bbox) {
+                    out.push(format!(
+                        "{}: \"{}\" {:?} covers the {} {:?}",
+                        self.file, a.text, b, m.text, m.bbox
+                    ));
+                }
+            }
         }
         out
     }
@@ -93,30 +107,30 @@ pub(super) fn start(file: &str) {
     });
 }
 
-fn push(text: &str, bbox: PixelBox, axis: bool) {
+fn push(text: &str, bbox: PixelBox, into: fn(&mut ChartLayout) -> &mut Vec<Placed>) {
     RECORDING.with(|r| {
         if let Some(chart) = r.borrow_mut().as_mut().and_then(|c| c.last_mut()) {
-            let p = Placed {
+            into(chart).push(Placed {
                 text: text.to_string(),
                 bbox,
-            };
-            if axis {
-                chart.axes.push(p);
-            } else {
-                chart.labels.push(p);
-            }
+            });
         }
     });
 }
 
 /// The current chart placed `text` over `bbox`.
 pub(super) fn label(text: &str, bbox: PixelBox) {
-    push(text, bbox, false);
+    push(text, bbox, |c| &mut c.labels);
 }
 
 /// The current chart's axis `name` fills `bbox` with its tick labels and title.
 pub(super) fn axis(name: &str, bbox: PixelBox) {
-    push(name, bbox, true);
+    push(name, bbox, |c| &mut c.axes);
+}
+
+/// The current chart drew a data marker (`what`, e.g. "marker at (400, 300)") over `bbox`.
+pub(super) fn marker(what: &str, bbox: PixelBox) {
+    push(what, bbox, |c| &mut c.markers);
 }
 
 #[cfg(test)]
@@ -136,8 +150,17 @@ mod tests {
             file: "c.png".into(),
             labels: vec![placed("a", (10, 10, 50, 30)), placed("b", (50, 10, 90, 30))],
             axes: vec![placed("y", (0, 40, 60, 700))],
+            markers: vec![placed("marker", (95, 10, 107, 22))],
         };
         assert!(clean.problems().is_empty(), "{:?}", clean.problems());
+        let mut covered = clean.clone();
+        covered.labels.push(placed("e", (100, 15, 140, 30)));
+        let p = covered.problems();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].contains("\"e\"") && p[0].contains("covers the marker"),
+            "{p:?}"
+        );
         let mut bad = clean.clone();
         bad.labels.push(placed("c", (49, 29, 70, 41)));
         bad.labels.push(placed("d", (1390, 5, 1410, 20)));
@@ -157,10 +180,12 @@ mod tests {
             start("a.png");
             label("t", (0, 0, 5, 5));
             axis("x axis", (0, 10, 5, 20));
+            marker("point", (1, 1, 3, 3));
         });
         assert_eq!(charts.len(), 1);
         assert_eq!(charts[0].file, "a.png");
         assert_eq!(charts[0].labels, vec![placed("t", (0, 0, 5, 5))]);
         assert_eq!(charts[0].axes.len(), 1);
+        assert_eq!(charts[0].markers, vec![placed("point", (1, 1, 3, 3))]);
     }
 }

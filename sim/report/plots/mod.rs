@@ -257,6 +257,7 @@ fn render(
 ) -> Result<Vec<u8>, OutputError> {
     let mut pixels = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
     layout::start(file);
+    labels::DRAWN_MARKERS.with(|d| d.borrow_mut().clear());
     draw(&mut pixels)?;
     let mut png = Vec::new();
     // The encoder plotters uses when it writes a file itself, so the bytes are
@@ -686,16 +687,36 @@ fn redraw_swatches(
                     vec![(x, y), (x + LEGEND_SWATCH, y)],
                     m.color.stroke_width(LINE_WIDTH),
                 ))?;
-                draw_marker(root, (x + half, y), m)?;
+                paint_marker(root, (x + half, y), m)?;
             }
-            SwatchArt::Marker(m) => draw_marker(root, (x + half, y), m)?,
+            SwatchArt::Marker(m) => paint_marker(root, (x + half, y), m)?,
         }
     }
     Ok(())
 }
 
-/// Draws a point marker centred at `at` (pixels of `area`).
-fn draw_marker(area: &Area<'_>, at: (i32, i32), m: Marker) -> Result<(), DrawError> {
+/// Draws a data marker centred at `at` (pixels of `area`), records it for the
+/// layout test, and returns the pixel box it covers (of the whole image), for
+/// the labels to keep clear of.
+fn draw_marker(area: &Area<'_>, at: (i32, i32), m: Marker) -> Result<PixelBox, DrawError> {
+    paint_marker(area, at, m)?;
+    // How far the shape reaches from its centre, with its 2 px outline.
+    let r = match m.shape {
+        Shape::Circle | Shape::Square => MARKER_RADIUS + 1,
+        Shape::Triangle => MARKER_RADIUS + 2,
+        Shape::Diamond => MARKER_RADIUS + 3,
+    };
+    let (bx, by) = area.get_base_pixel();
+    let (x, y) = (at.0 + bx, at.1 + by);
+    let b = (x - r, y - r, x + r + 1, y + r + 1);
+    layout::marker(&format!("marker at ({x}, {y})"), b);
+    labels::DRAWN_MARKERS.with(|d| d.borrow_mut().push(b));
+    Ok(b)
+}
+
+/// Paints a point marker centred at `at` (pixels of `area`): in the plot
+/// through [`draw_marker`], alone in legend swatches.
+fn paint_marker(area: &Area<'_>, at: (i32, i32), m: Marker) -> Result<(), DrawError> {
     let r = MARKER_RADIUS;
     let fill = if m.filled { m.color } else { WHITE };
     let outline = m.color.stroke_width(2);

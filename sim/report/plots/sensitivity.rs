@@ -95,6 +95,23 @@ const UTIL_TOP: f64 = 105.0;
 const REACH_MAX: f64 = 200.0;
 /// Pixels between a bar's end and its label.
 const LABEL_GAP: i32 = 6;
+/// Pixels a bar label keeps from the dashed break-even line the bars start at
+/// (a label on a bar of zero length would otherwise start on the line); the
+/// line is recorded as an obstacle this wide on each side for the layout test.
+const LINE_CLEAR: i32 = 10;
+
+/// The gap between the end of a bar at pixel `end` and its label outside it:
+/// [`LABEL_GAP`], or more when the bar is so short that the label would come
+/// within [`LINE_CLEAR`] of the break-even line at `origin`.
+fn outside_gap(end: i32, origin: i32) -> i32 {
+    LABEL_GAP.max(LINE_CLEAR - (end - origin).abs())
+}
+
+/// Whether a label `width` pixels wide fits inside the bar from `origin` to
+/// `end`, clear of the break-even line.
+fn fits_inside(end: i32, origin: i32, width: i32) -> bool {
+    (end - origin).abs() >= width + LABEL_GAP + LINE_CLEAR
+}
 
 /// The file this chart is written to in a results folder.
 pub const FILE: &str = "sensitivity.png";
@@ -556,8 +573,8 @@ fn right_room(
     let mut room = 0;
     for (end, _, lines, _) in labels.iter().filter(|l| l.3) {
         let width = lines_width(root, lines)?;
-        let need = px(*end) + LABEL_GAP + width - plot_w as i32;
-        let inside_fits = (px(*end) - px(origin)).abs() >= width + 2 * LABEL_GAP;
+        let need = px(*end) + outside_gap(px(*end), px(origin)) + width - plot_w as i32;
+        let inside_fits = fits_inside(px(*end), px(origin), width);
         if need > 0 && !inside_fits {
             room = room.max(need);
         }
@@ -584,7 +601,17 @@ fn draw_strip(
             7,
             BREAKEVEN.stroke_width(2),
         ))?;
-        let px = chart.backend_coord(&(b, 0.0)).0;
+        let (px, bottom) = chart.backend_coord(&(b, 0.0));
+        let top = chart.backend_coord(&(b, slots)).1;
+        super::layout::marker(
+            "break-even line",
+            (
+                px - LINE_CLEAR + 1,
+                top.min(bottom),
+                px + LINE_CLEAR,
+                top.max(bottom),
+            ),
+        );
         // Past 100 % the label says so itself; "never breaks even" would
         // only crowd it.
         let text = if b > 100.0 {
@@ -643,18 +670,19 @@ fn draw_bar_labels(
         let (px, py) = chart.backend_coord(&(*end, *centre));
         let style = |h: HPos| label_style(TICK_SIZE, TEXT_COLOR, h, VPos::Center);
         let width = lines_width(root, lines)?;
-        let gap = LABEL_GAP;
+        let gap = outside_gap(px, origin_px);
         let outside_fits = if *outward_right {
             px + gap + width <= xs.end
         } else {
             px - gap - width >= xs.start
         };
-        let inside_fits = (px - origin_px).abs() >= width + 2 * gap;
+        let inside_fits = fits_inside(px, origin_px, width);
         let outside = outside_fits || !inside_fits;
-        let (h, x0) = if *outward_right == outside {
-            (HPos::Left, px + gap)
-        } else {
-            (HPos::Right, px - gap)
+        let (h, x0) = match (*outward_right, outside) {
+            (true, true) => (HPos::Left, px + gap),
+            (false, true) => (HPos::Right, px - gap),
+            (true, false) => (HPos::Right, px - LABEL_GAP),
+            (false, false) => (HPos::Left, px + LABEL_GAP),
         };
         for (k, text) in lines.iter().enumerate() {
             let at = (x0, py - 9 + 18 * k as i32);
