@@ -258,6 +258,7 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
             m.classes[r.class as usize].in_flight += 1;
         }
     }
+    m.close();
     if let Some(p) = progress {
         p.fetch_add(sc.horizon_hours as u64 - hours_reported, Ordering::Relaxed);
     }

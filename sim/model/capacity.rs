@@ -372,7 +372,12 @@ impl OutageTimeline {
     }
 
     /// The outage effect at `now`, if any.
+    #[inline]
     pub fn at(&self, now: SimTime) -> Option<OutageEffect> {
+        // Most deployments never have an outage: answer them without a search.
+        if self.segments.is_empty() {
+            return None;
+        }
         let i = partition_near(&self.segments, self.hint.get(), now, |s| s.0);
         self.hint.set(i);
         i.checked_sub(1).and_then(|i| self.segments[i].1)

@@ -528,27 +528,67 @@ impl RepMetrics {
     }
 
     /// A request of class `c` served (and billed) by deployment `d` at `now` (in `hour`),
-    /// with tokens `t`.
+    /// with tokens `t`. Only the hour's (and minute's) cells are counted here (the hot path);
+    /// the deployment's totals and the class totals follow from them in [`RepMetrics::close`].
+    #[inline]
     pub fn add_served(&mut self, now: SimTime, hour: usize, c: usize, d: usize, t: &Tokens) {
-        let add = |cell: &mut HourCell| {
+        let add_cell = |cell: &mut HourCell| {
             cell.requests += 1;
             cell.input_tokens += t.input;
             cell.output_tokens += t.output;
             cell.cached_input_tokens += t.cached;
             cell.cache_write_tokens += t.cache_write;
         };
-        add(self.cell(hour, d));
+        add_cell(self.cell(hour, d));
         let nd = self.deployments.len();
         if let Some(m) = &mut self.minutes {
-            add(&mut m.cells[(now / US_PER_MIN) as usize * nd + d]);
+            add_cell(&mut m.cells[(now / US_PER_MIN) as usize * nd + d]);
         }
-        self.add_class_tokens(hour, c, d, t);
-        let ds = &mut self.deployments[d];
-        ds.served += 1;
-        ds.input_tokens += t.input;
-        ds.output_tokens += t.output;
-        ds.cached_input_tokens += t.cached;
-        ds.cache_write_tokens += t.cache_write;
+        let add = |cc: &mut ClassCell| {
+            cc.input_tokens += t.input;
+            cc.output_tokens += t.output;
+            cc.cached_input_tokens += t.cached;
+            cc.cache_write_tokens += t.cache_write;
+        };
+        match self.class_cell(hour, c, d) {
+            Some(cc) => add(cc),
+            // Too many cells to keep: the class totals are counted directly.
+            None => add(&mut self.class_totals[c * nd + d]),
+        }
+    }
+
+    /// Ends a replication: each deployment's served requests and tokens are the sums of its
+    /// hour cells, and each class total's tokens the sum of its class cells (when kept).
+    /// Counting them once here, not per request, keeps [`RepMetrics::add_served`] short.
+    pub fn close(&mut self) {
+        let nd = self.deployments.len();
+        for (d, ds) in self.deployments.iter_mut().enumerate() {
+            let (mut served, mut t) = (0, Tokens::default());
+            for cell in self.hourly.iter().skip(d).step_by(nd.max(1)) {
+                served += cell.requests;
+                t += cell.tokens();
+            }
+            ds.served = served;
+            ds.input_tokens = t.input;
+            ds.output_tokens = t.output;
+            ds.cached_input_tokens = t.cached;
+            ds.cache_write_tokens = t.cache_write;
+        }
+        if self.class_cells.is_empty() {
+            return;
+        }
+        let nc = self.classes.len();
+        for (i, total) in self.class_totals.iter_mut().enumerate() {
+            let (c, d) = (i / nd, i % nd);
+            let mut t = Tokens::default();
+            for h in 0..self.hours as usize {
+                t += self.class_cells[(h * nc + c) * nd + d].tokens();
+            }
+            total.input_tokens = t.input;
+            total.output_tokens = t.output;
+            total.cached_input_tokens = t.cached;
+            total.cache_write_tokens = t.cache_write;
+        }
     }
 
     /// What class `c` used of deployment `d` over the horizon.
@@ -920,6 +960,43 @@ mod tests {
         assert!((p99 / 990.0 - 1.0).abs() < 1e-3, "{p99}");
         let p50 = h.percentile_ms(50.0).unwrap();
         assert!((p50 / 500.0 - 1.0).abs() < 1e-3, "{p50}");
+    }
+
+    #[test]
+    fn close_totals_the_served_cells() {
+        let tw = |input, cached, cache_write, output| Tokens {
+            input,
+            cached,
+            cache_write,
+            output,
+        };
+        let t = |input, cached, output| tw(input, cached, 1, output);
+        // 2 classes, 2 deployments, 2 hours; class cells kept, then not.
+        for keep_cells in [true, false] {
+            let mut m = RepMetrics::new(2, 2, 2);
+            if !keep_cells {
+                m.class_cells.clear();
+            }
+            m.add_served(5, 0, 0, 1, &t(100, 40, 10));
+            m.add_served(US_PER_HOUR + 5, 1, 0, 1, &t(200, 0, 20));
+            m.add_served(US_PER_HOUR + 6, 1, 1, 1, &t(300, 5, 30));
+            m.add_served(2 * US_PER_HOUR - 1, 1, 1, 0, &t(7, 0, 3));
+            m.close();
+            let ds = &m.deployments[1];
+            assert_eq!(ds.served, 3);
+            assert_eq!(ds.tokens(), tw(600, 45, 3, 60));
+            assert_eq!(m.deployments[0].served, 1);
+            assert_eq!(m.deployments[0].tokens(), t(7, 0, 3));
+            assert_eq!(m.class_total(0, 1).tokens(), tw(300, 40, 2, 30));
+            assert_eq!(m.class_total(1, 1).tokens(), t(300, 5, 30));
+            assert_eq!(m.class_total(1, 0).tokens(), t(7, 0, 3));
+            assert_eq!(m.class_total(0, 0).tokens(), tw(0, 0, 0, 0));
+            // Closing twice changes nothing.
+            let before = m.class_total(0, 1).tokens();
+            m.close();
+            assert_eq!(m.class_total(0, 1).tokens(), before);
+            assert_eq!(m.deployments[1].served, 3);
+        }
     }
 
     #[test]

@@ -162,6 +162,8 @@ impl Router {
                     wait_us,
                     latency_us,
                     queued_past_horizon,
+                    cached,
+                    cache_write,
                 } => {
                     let call_us = wait_us.saturating_add(latency_us);
                     match cfg
@@ -175,6 +177,8 @@ impl Router {
                                 wait_us,
                                 latency_us,
                                 queued_past_horizon,
+                                cached,
+                                cache_write,
                                 spilled: req.step > 0 || req.calls > 1,
                                 rescued: req.met_error,
                             };

@@ -96,6 +96,8 @@ pub struct Router {
     lite: Vec<litellm::Usage>,
     /// Per class: its prompt-caching shares (cached, written).
     cache_shares: Vec<(f64, f64)>,
+    /// Some class caches part of its prompts (else every split is (0, 0)).
+    caching: bool,
 }
 
 /// What a deployment said to one request.
@@ -114,12 +116,15 @@ enum Answer {
 enum Call {
     Error,
     Refused,
-    /// Admitted: the wait for a slot, the latency after it (both microseconds), and
-    /// whether the request is still queued when the horizon is reached.
+    /// Admitted: the wait for a slot, the latency after it (both microseconds),
+    /// whether the request is still queued when the horizon is reached, and the
+    /// input tokens read from and written to the prompt cache.
     Admitted {
         wait_us: SimTime,
         latency_us: SimTime,
         queued_past_horizon: bool,
+        cached: u32,
+        cache_write: u32,
     },
 }
 
@@ -133,6 +138,9 @@ struct Served {
     spilled: bool,
     /// An earlier call met an error or a cooldown.
     rescued: bool,
+    /// Input tokens read from and written to the prompt cache.
+    cached: u32,
+    cache_write: u32,
 }
 
 impl Router {
@@ -179,6 +187,10 @@ impl Router {
             cooldown_until: vec![0; n],
             gateway_us: sc.gateway.latency_us,
             effect_rng: stream(sc.seed, rep, Purpose::Outages, u64::MAX),
+            caching: sc
+                .classes
+                .iter()
+                .any(|c| c.cached_input_share > 0.0 || c.cache_write_share > 0.0),
             cache_shares: sc
                 .classes
                 .iter()
@@ -314,6 +326,8 @@ impl Router {
                     wait_us,
                     latency_us,
                     queued_past_horizon,
+                    cached,
+                    cache_write,
                 } => {
                     let rescued = errored || req.met_error;
                     let served = Served {
@@ -321,6 +335,8 @@ impl Router {
                         wait_us,
                         latency_us,
                         queued_past_horizon,
+                        cached,
+                        cache_write,
                         spilled: pos > 0,
                         rescued,
                     };
@@ -349,7 +365,7 @@ impl Router {
             }
             None => {}
         }
-        let (cached, _) = self.cache_split(req);
+        let (cached, cache_write) = self.cache_split(req);
         match self.ask(d, m, now, req, cached) {
             Answer::Admitted {
                 wait_us,
@@ -361,6 +377,8 @@ impl Router {
                 // without the libm call (measurable at millions of requests per second).
                 latency_us: (self.deps[d].latency_us(req, cached, slowdown) * factor + 0.5) as u64,
                 queued_past_horizon,
+                cached,
+                cache_write,
             },
             Answer::Refused => Call::Refused,
         }
@@ -368,6 +386,9 @@ impl Router {
 
     /// The cached and cache-written parts of `req`'s input (its class's shares).
     fn cache_split(&self, req: &Request) -> (u32, u32) {
+        if !self.caching {
+            return (0, 0);
+        }
         let (c, w) = self.cache_shares[req.class as usize];
         crate::domain::cache_split(req.input, c, w)
     }
@@ -396,11 +417,10 @@ impl Router {
             .saturating_add(s.wait_us)
             .saturating_add(s.latency_us)
             .saturating_add(self.gateway_us);
-        let (cached, cache_write) = self.cache_split(req);
         let t = Tokens {
             input: req.input as u64,
-            cached: cached as u64,
-            cache_write: cache_write as u64,
+            cached: s.cached as u64,
+            cache_write: s.cache_write as u64,
             output: req.output as u64,
         };
         m.add_served(now, hour, ci, d, &t);
