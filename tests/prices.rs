@@ -146,18 +146,7 @@ fn units_beyond_a_reservation_are_billed_at_each_periods_hourly_price() {
     // an hour; from 2027-01-02 (hour 24) monthly $0.25 and hourly $0.80: $1.05 an hour.
     // By hand: 24 x $1.50 + 24 x $1.05 = $61.20 reserved, of which 24 x $1 + 24 x $0.80 =
     // $43.20 for the unit beyond the reservation.
-    let sc = scenario(
-        r#"
-[[price_change]]
-date = "2027-01-02"
-deployment = "ptu"
-reserved = { price_per_unit_hour = { hourly = 0.8, monthly = 0.25 } }
-"#,
-    )
-    .replace(
-        r#"term = "hourly", price_per_unit_hour"#,
-        r#"term = "monthly", reserved_units = 1, price_per_unit_hour"#,
-    );
+    let sc = split_with_changes();
     let tmp = tempfile::tempdir().unwrap();
     let sc = write(tmp.path(), "prices.toml", &sc);
     let out = tmp.path().join("out");
@@ -355,4 +344,221 @@ fn migrate_to_needs_a_retirement_inside_the_horizon() {
         .code(2)
         .stderr(predicate::str::contains("deployment[0].migrate_to"))
         .stderr(predicate::str::contains("catalog offering"));
+}
+
+/// The prices scenario with `ptu` on the monthly term, 1 of its 2 units reserved (the other
+/// billed hourly), and from 2027-01-02 (hour 24) the on-demand prices halved and `ptu`'s
+/// monthly $0.50 -> $0.25, hourly $1 -> $0.80.
+fn split_with_changes() -> String {
+    scenario(
+        r#"
+[[price_change]]
+date = "2027-01-02"
+deployment = "od"
+on_demand = { input_per_1m = 1.0, output_per_1m = 5.0 }
+
+[[price_change]]
+date = "2027-01-02"
+deployment = "ptu"
+reserved = { price_per_unit_hour = { hourly = 0.8, monthly = 0.25 } }
+"#,
+    )
+    .replace(
+        r#"term = "hourly", price_per_unit_hour"#,
+        r#"term = "monthly", reserved_units = 1, price_per_unit_hour"#,
+    )
+}
+
+/// `run`'s whole bill (mean over replications) of the scenario at `path`.
+fn run_bill(path: &Path, out: &Path) -> f64 {
+    command_ok("run", path, out, &[]);
+    let s = read_json(&out.join("summary.json"));
+    let mean = |k: &str| s["cost"][k]["mean"].as_f64().unwrap();
+    mean("on_demand_usd") + mean("reserved_usd")
+}
+
+#[test]
+fn plan_prices_each_configuration_as_run_bills_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(tmp.path(), "prices.toml", &split_with_changes());
+    let bill = run_bill(&sc, &tmp.path().join("run"));
+    let out = tmp.path().join("plan");
+    command_ok(
+        "plan",
+        &sc,
+        &out,
+        &[
+            "--sla",
+            "p99<=10s",
+            "--deployment",
+            "ptu",
+            "--max-units",
+            "2",
+        ],
+    );
+    let j = read_json(&out.join("plan.json"));
+    let two = j["evaluated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["units"] == 2)
+        .unwrap();
+    let monthly = |t: &str| two["monthly_usd"][t]["mean"].as_f64().unwrap();
+    // The scenario as written (2 units, 1 reserved monthly) is what run billed, per 730 h.
+    let want = bill / 48.0 * 730.0;
+    assert!(
+        (monthly("monthly") - want).abs() < 1e-6 * want,
+        "{} vs {want}",
+        monthly("monthly")
+    );
+    // By hand, the reserved pool alone: on the monthly term 24 x ($0.50 + $1) + 24 x ($0.25 +
+    // $0.80) = $61.20; on the hourly term 24 x 2 x $1 + 24 x 2 x $0.80 = $86.40. Traffic is the
+    // same under both terms, so the difference is ($61.20 - $86.40) / 48 x 730 = -$383.25 a
+    // month (at the starting prices it would be ($72 - $96) / 48 x 730 = -$365).
+    let diff = monthly("monthly") - monthly("hourly");
+    assert!((diff + 383.25).abs() < 1e-6, "{diff}");
+    let md = std::fs::read_to_string(out.join("plan.md")).unwrap();
+    assert!(
+        md.contains("Prices change on 2027-01-02 (`od`, `price_change[0]`), 2027-01-02 (`ptu`, `price_change[1]`): every cost below is the bill"),
+        "{md}"
+    );
+    // The reserved pool's own line (the cost chart's, and what the ladder takes out of the
+    // bill to leave its on-demand column): $61.20 and $86.40 over 48 h, per 730 h.
+    let sc = crate::common::scenario(&split_with_changes());
+    let target = llmcap::analysis::plan::SlaTarget {
+        percentile: 99.0,
+        ttft_ms: 10_000.0,
+    };
+    let spec = llmcap::analysis::plan::spec(
+        &sc,
+        Path::new("prices.toml"),
+        Some(target),
+        Some("ptu"),
+        None,
+        Some(2),
+    )
+    .unwrap();
+    let r = llmcap::analysis::plan::plan(&sc, &spec, 1, None);
+    let e = r.evaluated.iter().find(|e| e.units == 2).unwrap();
+    assert!((e.reserved_monthly_usd["monthly"] - 61.2 / 48.0 * 730.0).abs() < 1e-9);
+    assert!((e.reserved_monthly_usd["hourly"] - 86.4 / 48.0 * 730.0).abs() < 1e-9);
+    // Without it, the simulated on-demand bill: the run's, per 730 h, on either term.
+    let s = read_json(&tmp.path().join("run/summary.json"));
+    let on_demand = s["cost"]["on_demand_usd"]["mean"].as_f64().unwrap() / 48.0 * 730.0;
+    for t in ["monthly", "hourly"] {
+        let spill = e.monthly_usd[t].mean - e.reserved_monthly_usd[t];
+        assert!(
+            (spill - on_demand).abs() < 1e-6 * on_demand,
+            "{t}: {spill} vs {on_demand}"
+        );
+    }
+}
+
+#[test]
+fn frontier_prices_each_term_as_run_bills_it() {
+    // Reserved only, 2 units with 1 reserved; from 2027-01-02 (hour 24) monthly $6 -> $3 and
+    // hourly $10 -> $8. By hand over 48 h: on the monthly term 24 x ($6 + $10) + 24 x ($3 + $8)
+    // = $648, $9,855 per 730 h; on the hourly term 24 x 2 x $10 + 24 x 2 x $8 = $864, $13,140
+    // (at the starting prices: $11,680 and $14,600).
+    let text = crate::frontier::GRID
+        .replace(
+            "horizon_hours = 4",
+            "horizon_hours = 48\nstart_date = \"2027-01-01\"",
+        )
+        .replace("units = 1, tpm", "units = 2, reserved_units = 1, tpm")
+        .replace("units = { ptu = [1, 2] }", "units = { ptu = [2] }")
+        .replace("routes = [[\"ptu\"], [\"paygo\"]]", "routes = [[\"ptu\"]]")
+        + r#"
+[[price_change]]
+date = "2027-01-02"
+deployment = "ptu"
+reserved = { price_per_unit_hour = { hourly = 8.0, monthly = 3.0 } }
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(tmp.path(), "grid.toml", &text);
+    // The scenario as written: the route continues to paygo, but ptu never fills.
+    let bill = run_bill(&sc, &tmp.path().join("run"));
+    assert!((bill - 648.0).abs() < 1e-9, "{bill}");
+    let out = tmp.path().join("frontier");
+    command_ok("frontier", &sc, &out, &[]);
+    let mut r = csv::Reader::from_path(out.join("frontier.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let (terms, usd) = (col("terms"), col("monthly_usd"));
+    let rows: Vec<(String, f64)> = r
+        .records()
+        .map(|x| {
+            let x = x.unwrap();
+            (x[terms].to_string(), x[usd].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("ptu=hourly".to_string(), 13_140.0),
+            ("ptu=monthly".to_string(), 9_855.0)
+        ]
+    );
+}
+
+#[test]
+fn the_closed_form_break_even_uses_the_horizons_average_prices() {
+    // tests/sweep.rs's flat traffic over 48 h from 2027-01-01, 20 of the units swept reserved
+    // 10 of them on the monthly term; from 2027-01-02 (hour 24) on-demand prices halve and the
+    // monthly price goes $6 -> $3 (hourly stays $12).
+    let text = crate::sweep::FLAT
+        .replace(
+            "horizon_hours = 2",
+            "horizon_hours = 48\nstart_date = \"2027-01-01\"",
+        )
+        .replace("replications = 4", "replications = 1")
+        .replace("mean_rps = 10.0", "mean_rps = 1.0")
+        .replace("units = 10, tpm", "units = 20, reserved_units = 10, tpm")
+        .replace(
+            "key = \"deployment.ptu.reserved.units\"\nfrom = 10\nto = 50\nstep = 2",
+            "key = \"deployment.ptu.reserved.units\"\nvalues = [20, 30]",
+        )
+        + r#"
+[[price_change]]
+date = "2027-01-02"
+deployment = "paygo"
+on_demand = { input_per_1m = 1.25, output_per_1m = 5.0 }
+[[price_change]]
+date = "2027-01-02"
+deployment = "ptu"
+reserved = { price_per_unit_hour = { monthly = 3.0 } }
+"#;
+    assert!(text.contains("values = [20, 30]") && text.contains("reserved_units = 10"));
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(tmp.path(), "flat.toml", &text);
+    let out = tmp.path().join("out");
+    command_ok("sweep", &sc, &out, &[]);
+    let j = read_json(&out.join("sweep.json"));
+    let mean = crate::sweep::lognormal_mean;
+    let (e_in, e_out) = (mean(800.0, 2400.0), mean(200.0, 500.0));
+    // On demand: $2.50 / $10 for 24 h, $1.25 / $5 for 24 h, on average $1.875 / $7.50.
+    let per_weighted = (e_in * 1.875 + e_out * 7.5) / 1e6 / (e_in + 3.0 * e_out);
+    // Reserved, 20 units, 10 reserved: on the monthly term 24 h x (10 x $6 + 10 x $12) + 24 h
+    // x (10 x $3 + 10 x $12) = $7,920 over 20 units x 48 h = $8.25 per unit-hour; hourly all
+    // 20 units at $12; yearly 10 x $4.50 + 10 x $12 = $165 an hour, $8.25 per unit-hour.
+    let by_hand = |price: f64| price / (per_weighted * 60_000.0 * 60.0);
+    for b in j["breakeven"].as_array().unwrap() {
+        let term = b["term"].as_str().unwrap();
+        let price = match term {
+            "hourly" => 12.0,
+            "monthly" | "yearly" => 8.25,
+            other => panic!("{other}"),
+        };
+        let closed = b["closed_form"].as_f64().unwrap();
+        assert!(
+            (closed - by_hand(price)).abs() < 1e-6 * by_hand(price),
+            "{term}: {closed} vs {} by hand",
+            by_hand(price)
+        );
+    }
+    // At the starting prices the monthly term would break even at $6 / ($2.50, $10) prices.
+    let start = 6.0 / ((e_in * 2.5 + e_out * 10.0) / 1e6 / (e_in + 3.0 * e_out) * 3.6e6);
+    assert!((by_hand(8.25) - start).abs() > 0.1, "{start}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("Prices change on 2027-01-02 (`ptu`, `price_change[1]`), 2027-01-02 (`paygo`, `price_change[0]`): each point's cost"), "{md}");
 }

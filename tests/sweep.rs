@@ -15,7 +15,7 @@ const UNITS: &str = "deployment.ptu.reserved.units";
 /// quota (so nothing is ever throttled). One unit serves 60,000 weighted tokens
 /// per minute, 1,000 per second: a mean request (~1,930 weighted tokens) holds
 /// its slot ~2 s, so the horizon edge hardly matters. The load is ~19.3 units.
-const FLAT: &str = r#"
+pub const FLAT: &str = r#"
 [scenario]
 name = "flat"
 horizon_hours = 2
@@ -97,7 +97,7 @@ fn f(v: &serde_json::Value) -> f64 {
 
 /// Mean of a lognormal given by its median and 90th percentile, as the
 /// scenario reference defines it: sigma = ln(p90 / median) / z90.
-fn lognormal_mean(median: f64, p90: f64) -> f64 {
+pub fn lognormal_mean(median: f64, p90: f64) -> f64 {
     let sigma = (p90 / median).ln() / 1.281_551_6;
     median * (sigma * sigma / 2.0).exp()
 }

@@ -2,7 +2,7 @@
 //! or not. Costs are computed from integer token counts at the end, so the sum
 //! does not depend on the order requests were served in.
 
-use crate::domain::{Deployment, Pool, Scenario};
+use crate::domain::{Deployment, OnDemand, Pool, Reserved, Scenario, Tokens};
 use crate::model::metrics::{Bins, HourCell, RepMetrics};
 
 /// Cost of one hour of one deployment, split by pool.
@@ -56,13 +56,81 @@ pub fn bin_cost(d: &Deployment, bins: &Bins, i: usize, cell: &HourCell) -> HourC
 /// reservation and any units beyond it), each period at its price; 0 for an on-demand
 /// deployment.
 pub fn reserved_cost(d: &Deployment, hours: u32) -> f64 {
+    match &d.pool {
+        Pool::Reserved(r) => reserved_cost_on(d, &r.term, hours),
+        Pool::OnDemand(_) => 0.0,
+    }
+}
+
+/// What deployment `d`'s reserved units cost over the first `hours` hours with the reservation
+/// bought on `term`: `reserved_units` at the term's price and the units beyond the reservation
+/// at the hourly price, each period at its prices (`[[price_change]]`, `migrate_to`). The one
+/// sum every command prices a reserved pool with (run, plan, frontier, the ladder, pick, the
+/// closed form); 0 for an on-demand deployment.
+pub fn reserved_cost_on(d: &Deployment, term: &str, hours: u32) -> f64 {
     d.price_periods(hours)
         .iter()
         .map(|&(from, to, pool)| match pool {
-            Pool::Reserved(r) => r.hour_cost() * f64::from(to - from),
+            Pool::Reserved(r) => r.hour_cost_on(term) * f64::from(to - from),
             Pool::OnDemand(_) => 0.0,
         })
         .sum()
+}
+
+/// Deployment `d`'s reserved pool with each term's price per unit-hour replaced by what the
+/// pool costs per unit-hour on that term over the first `hours` hours ([`reserved_cost_on`] /
+/// (units x hours): each price period weighted by its hours, units beyond the reservation at
+/// the hourly price), and the reservation spread over every unit: the one price a horizon-wide
+/// figure such as the closed-form break-even can use. The pool itself (bit for bit) when one
+/// price holds all horizon and the whole deployment is reserved. None for on-demand.
+pub fn average_reserved(d: &Deployment, hours: u32) -> Option<Reserved> {
+    let Pool::Reserved(r) = &d.pool else {
+        return None;
+    };
+    if d.price_periods(hours).len() <= 1 && r.overage_units() == 0 {
+        return Some(r.clone());
+    }
+    let unit_hours = f64::from(r.units.max(1)) * f64::from(hours.max(1));
+    let price_per_unit_hour = r
+        .price_per_unit_hour
+        .keys()
+        .map(|t| (t.clone(), reserved_cost_on(d, t, hours) / unit_hours))
+        .collect();
+    Some(Reserved {
+        reserved_units: r.units,
+        price_per_unit_hour,
+        ..r.clone()
+    })
+}
+
+/// Deployment `d`'s on-demand prices averaged over the first `hours` hours, each price period
+/// weighted by the hours it holds: a fixed token mix costs as much at these prices all horizon
+/// as at each period's prices for its hours (cost is linear in each price). The pool itself
+/// (bit for bit) when one price holds all horizon. None for a reserved deployment.
+pub fn average_on_demand(d: &Deployment, hours: u32) -> Option<OnDemand> {
+    let Pool::OnDemand(o) = &d.pool else {
+        return None;
+    };
+    let periods = d.price_periods(hours);
+    if periods.len() <= 1 {
+        return Some(o.clone());
+    }
+    let mut avg = OnDemand {
+        input_per_1m: 0.0,
+        output_per_1m: 0.0,
+        cached_input_per_1m: 0.0,
+        cache_write_per_1m: 0.0,
+        ..o.clone()
+    };
+    for (from, to, pool) in periods {
+        let Pool::OnDemand(p) = pool else { continue };
+        let w = f64::from(to - from) / f64::from(hours);
+        avg.input_per_1m += p.input_per_1m * w;
+        avg.output_per_1m += p.output_per_1m * w;
+        avg.cached_input_per_1m += p.cached_input_per_1m * w;
+        avg.cache_write_per_1m += p.cache_write_per_1m * w;
+    }
+    Some(avg)
 }
 
 /// The part of [`reserved_cost`] paid at the hourly price for units deployed beyond the
@@ -88,25 +156,16 @@ pub fn deployment_totals(sc: &Scenario, m: &RepMetrics) -> Vec<HourCost> {
         .enumerate()
         .zip(&m.deployments)
         .map(|((d, dep), s)| match &dep.pool {
-            Pool::OnDemand(_) if !dep.price_changes.is_empty() => {
-                let mut total = HourCost::default();
-                for (from, to, pool) in dep.price_periods(m.hours) {
-                    let Pool::OnDemand(o) = pool else { continue };
-                    let mut t = crate::domain::Tokens::default();
-                    for h in from..to {
-                        t += m.hour_cell(h as usize, d).tokens();
-                    }
-                    total.on_demand += o.cost(&t);
-                    total.cached += o.cached_cost(&t);
+            Pool::OnDemand(_) => {
+                let (on_demand, cached) =
+                    on_demand_cost(dep, m.hours, s.tokens(), |h| m.hour_cell(h, d).tokens());
+                HourCost {
+                    on_demand,
+                    cached,
+                    reserved: 0.0,
+                    overage: 0.0,
                 }
-                total
             }
-            Pool::OnDemand(o) => HourCost {
-                on_demand: o.cost(&s.tokens()),
-                cached: o.cached_cost(&s.tokens()),
-                reserved: 0.0,
-                overage: 0.0,
-            },
             Pool::Reserved(_) => HourCost {
                 reserved: reserved_cost(dep, m.hours),
                 overage: reserved_overage_cost(dep, m.hours),
@@ -114,6 +173,37 @@ pub fn deployment_totals(sc: &Scenario, m: &RepMetrics) -> Vec<HourCost> {
             },
         })
         .collect()
+}
+
+/// What tokens cost at deployment `prices`' on-demand prices of each hour, and the part paid
+/// for cached and cache-written input: `total` (the tokens of all `hours`) at once when its
+/// prices never change, else the tokens of each price period (`tokens_in(hour)` summed over its
+/// hours) at that period's prices. (0, 0) for a reserved deployment.
+pub fn on_demand_cost(
+    prices: &Deployment,
+    hours: u32,
+    total: Tokens,
+    tokens_in: impl Fn(usize) -> Tokens,
+) -> (f64, f64) {
+    match &prices.pool {
+        Pool::Reserved(_) => (0.0, 0.0),
+        Pool::OnDemand(o) if prices.price_changes.is_empty() => {
+            (o.cost(&total), o.cached_cost(&total))
+        }
+        Pool::OnDemand(_) => {
+            let (mut usd, mut cached) = (0.0, 0.0);
+            for (from, to, pool) in prices.price_periods(hours) {
+                let Pool::OnDemand(o) = pool else { continue };
+                let mut t = Tokens::default();
+                for h in from..to {
+                    t += tokens_in(h as usize);
+                }
+                usd += o.cost(&t);
+                cached += o.cached_cost(&t);
+            }
+            (usd, cached)
+        }
+    }
 }
 
 /// Reserved utilization of deployment `d`: weighted tokens served / weighted

@@ -130,6 +130,22 @@ impl Pair {
         }
     }
 
+    /// The reserved pool as the closed form prices it over `sc`'s horizon: each term's price
+    /// the horizon's average per unit-hour, price changes weighted by the hours they hold and
+    /// units beyond the reservation at the hourly price (`cost::average_reserved`).
+    pub fn reserved_over_horizon(&self, sc: &Scenario) -> Reserved {
+        crate::analysis::cost::average_reserved(&sc.deployments[self.reserved], sc.horizon_hours)
+            .unwrap_or_else(|| self.reserved(sc).clone())
+    }
+
+    /// The on-demand prices the closed form compares with over `sc`'s horizon: each price the
+    /// average over the horizon, price changes weighted by the hours they hold
+    /// (`cost::average_on_demand`).
+    pub fn compare_over_horizon(&self, sc: &Scenario) -> OnDemand {
+        crate::analysis::cost::average_on_demand(&sc.deployments[self.compare], sc.horizon_hours)
+            .unwrap_or_else(|| self.compare(sc).clone())
+    }
+
     /// The reserved deployment `reserved` (or, when None, the scenario's only
     /// reserved deployment, or the first one on a route) and the on-demand
     /// deployment `compare` (or, when None, the first on-demand deployment after
@@ -254,8 +270,10 @@ pub struct Swing {
 /// the on-demand price (-25%, +25%), the throughput per unit and the output
 /// weight (x0.5, x2).
 pub fn swings(sc: &Scenario, pair: Pair) -> Option<(f64, Vec<Swing>)> {
-    let r = pair.reserved(sc);
-    let od = pair.compare(sc);
+    let (r, od) = (
+        &pair.reserved_over_horizon(sc),
+        &pair.compare_over_horizon(sc),
+    );
     let mix = TokenMix::of_deployment(sc, pair.reserved)?;
     let price = r.unit_hour_price();
     let be =
@@ -382,8 +400,10 @@ pub struct Levers {
 /// input price and output price / output weight; the ratio r solves
 /// `(p_in + r p_out) / (1 + w r) = c*` for the `c*` that gives `target`.
 pub fn levers(sc: &Scenario, pair: Pair, target: f64) -> Option<Levers> {
-    let r = pair.reserved(sc);
-    let od = pair.compare(sc);
+    let (r, od) = (
+        &pair.reserved_over_horizon(sc),
+        &pair.compare_over_horizon(sc),
+    );
     let mix = TokenMix::of_deployment(sc, pair.reserved)?;
     let price = r.unit_hour_price();
     let base = closed_form(r, price, od, mix);

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 
+use crate::analysis::cost::{reserved_cost, reserved_cost_on};
 use crate::analysis::plan::{class_slas, remove_deployment, ClassSla, HOURS_PER_MONTH};
 use crate::analysis::sweep::{run_points_each, set_key, PointSummary, RepOutcome, DEMAND_SCALE};
 use crate::domain::limits::{MAX_EXPECTED_REQUESTS, MAX_POINTS, MAX_REPLICATION_HOURS};
@@ -534,7 +535,7 @@ impl Measured {
         let reserved: f64 = sc
             .deployments
             .iter()
-            .map(|d| crate::analysis::cost::reserved_cost(d, sc.horizon_hours))
+            .map(|d| reserved_cost(d, sc.horizon_hours))
             .sum();
         let (served, arrived) = reps
             .iter()
@@ -717,7 +718,15 @@ fn price(f: &Frontier, measured: &[Measured]) -> Vec<Row> {
                 .zip(&at)
                 .filter_map(|(((n, u), l), &k)| Some((n.as_str(), *u, l.get(k)?)))
                 .collect();
-            let reserved: f64 = chosen.iter().map(|(_, u, t)| *u as f64 * t.1 * hours).sum();
+            // Each pool as a run bills it on that term: the reservation at the term's price,
+            // units beyond it hourly, each price period at its prices.
+            let reserved: f64 = chosen
+                .iter()
+                .filter_map(|(n, _, t)| {
+                    let d = c.scenario.deployments.iter().find(|d| d.name == *n)?;
+                    Some(reserved_cost_on(d, &t.0, c.scenario.horizon_hours))
+                })
+                .sum();
             let monthly: Vec<f64> = m
                 .unreserved_usd
                 .iter()

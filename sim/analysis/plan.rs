@@ -26,9 +26,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
+use crate::analysis::cost::{average_reserved, reserved_cost, reserved_cost_on};
 use crate::analysis::economics::Pair;
 use crate::analysis::sweep::{run_points, PointSummary, RepOutcome};
-use crate::domain::{Pool, Scenario, Sla};
+use crate::domain::{Pool, Reserved, Scenario, Sla};
 use crate::error::{InputError, ValueError};
 use crate::model::metrics::{Hist, MeanCi};
 
@@ -80,6 +81,13 @@ pub struct Evaluated {
     pub monthly_usd: BTreeMap<String, MeanCi>,
     /// Share of the reserved pool's capacity used (None for on-demand only).
     pub utilization: Option<f64>,
+    /// What the reserved pool alone costs per month (730 h) by term: its average cost per hour
+    /// over the horizon (`cost::average_reserved`: the reservation at the term's price, units
+    /// beyond it hourly, each price period at its prices) x 730; empty for on-demand only. Not
+    /// in plan.json: its chart draws it, and the ladder takes it out of `monthly_usd` to leave
+    /// the simulated on-demand bill.
+    #[serde(skip)]
+    pub reserved_monthly_usd: BTreeMap<String, f64>,
 }
 
 impl Evaluated {
@@ -352,16 +360,10 @@ fn configure(base: &Scenario, r: usize, mode: Mode, units: u32) -> Scenario {
     let mut sc = base.clone();
     match mode {
         Mode::ReservedSpillover | Mode::ReservedOnly => {
-            if let Pool::Reserved(p) = &mut sc.deployments[r].pool {
-                // A reservation smaller than the deployment stays as given (never above the
-                // units deployed); otherwise the reservation is the deployment.
-                let split = p.reserved_units < p.units;
-                p.units = units;
-                p.reserved_units = if split {
-                    p.reserved_units.min(units)
-                } else {
-                    units
-                };
+            if let Pool::Reserved(p) = &sc.deployments[r].pool {
+                // Later prices (`[[price_change]]`) hold the same units.
+                let reserved_units = reservation(p, units);
+                sc.deployments[r].set_units(units, reserved_units);
             }
             if mode == Mode::ReservedOnly {
                 for c in &mut sc.classes {
@@ -374,6 +376,16 @@ fn configure(base: &Scenario, r: usize, mode: Mode, units: u32) -> Scenario {
         Mode::OnDemandOnly => remove_deployment(&mut sc, r),
     }
     sc
+}
+
+/// The reservation of `units` deployed: a reservation smaller than the scenario's deployment
+/// stays as given (never above the units deployed); otherwise the reservation is the deployment.
+fn reservation(r: &Reserved, units: u32) -> u32 {
+    if r.reserved_units < r.units {
+        r.reserved_units.min(units)
+    } else {
+        units
+    }
 }
 
 /// Removes deployment `r` from a scenario: from the routes and the outages (an outage left
@@ -512,6 +524,7 @@ impl<'a> Planner<'a> {
             }
             let summary = PointSummary::of(units as f64, &reps, &hist, focus.is_some());
             let hours = sc.horizon_hours as f64;
+            let mut reserved_monthly_usd = BTreeMap::new();
             let monthly_usd = match mode {
                 Mode::OnDemandOnly => {
                     let v: Vec<f64> = reps
@@ -524,19 +537,20 @@ impl<'a> Planner<'a> {
                     )])
                 }
                 _ => {
-                    let r = match &sc.deployments[self.spec.reserved].pool {
-                        Pool::Reserved(r) => r,
-                        Pool::OnDemand(_) => unreachable!(),
-                    };
-                    let simulated = r.hour_cost() * hours;
+                    let dep = &sc.deployments[self.spec.reserved];
+                    // The planned pool as the run billed it (its term, each period's prices).
+                    let simulated = reserved_cost(dep, sc.horizon_hours);
+                    let average = average_reserved(dep, sc.horizon_hours);
                     self.spec
                         .terms
                         .iter()
                         .map(|t| {
-                            let price = r.price_per_unit_hour[t];
                             // The reservation at term t; units beyond it stay hourly.
-                            let at_term = r.reserved_units as f64 * price * hours
-                                + r.overage_hour_cost() * hours;
+                            let at_term = reserved_cost_on(dep, t, sc.horizon_hours);
+                            if let Some(a) = &average {
+                                reserved_monthly_usd
+                                    .insert(t.clone(), a.hour_cost_on(t) * HOURS_PER_MONTH);
+                            }
                             let v: Vec<f64> = reps
                                 .iter()
                                 .map(|o| {
@@ -562,6 +576,7 @@ impl<'a> Planner<'a> {
                     summary,
                     monthly_usd,
                     utilization,
+                    reserved_monthly_usd,
                 },
             );
         }
@@ -788,13 +803,16 @@ fn search(
         .iter_mut()
         .filter(|c| c.mode != Mode::OnDemandOnly)
     {
+        // What is signed is the reservation (units beyond it are billed hourly, committing to
+        // nothing), at the price of the day it is signed (hour 0).
         c.commitment = r.term_hours(&c.term).map(|hours| {
             let price = r.price_per_unit_hour.get(&c.term).copied().unwrap_or(0.0);
+            let units = reservation(&r, c.units);
             Commitment {
-                units: c.units,
+                units,
                 term_hours: hours,
                 price_per_unit_hour: price,
-                total_usd: c.units as f64 * hours * price,
+                total_usd: units as f64 * hours * price,
             }
         });
     }

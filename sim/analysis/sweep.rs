@@ -17,7 +17,7 @@ use std::sync::atomic::AtomicU64;
 
 use rayon::prelude::*;
 
-use crate::analysis::cost::deployment_totals;
+use crate::analysis::cost::{deployment_totals, on_demand_cost};
 use crate::analysis::economics::{Observation, Pair};
 use crate::domain::limits::{MAX_EXPECTED_REQUESTS, MAX_REPLICATION_HOURS};
 use crate::domain::{Pool, Scenario, SweepSpec};
@@ -364,9 +364,11 @@ impl RepOutcome {
         m: &RepMetrics,
     ) -> RepOutcome {
         let costs = deployment_totals(sc, m);
-        let value = |t: &crate::domain::Tokens| match compare.map(|d| &sc.deployments[d].pool) {
-            Some(Pool::OnDemand(od)) => od.cost(t),
-            _ => 0.0,
+        // Tokens valued at the compare deployment's prices of each hour, as run bills them.
+        let value = |t: &crate::domain::Tokens, of: &dyn Fn(usize) -> crate::domain::Tokens| {
+            compare.map_or(0.0, |c| {
+                on_demand_cost(&sc.deployments[c], m.hours, *t, of).0
+            })
         };
         let mut all = crate::domain::Tokens::default();
         for d in &m.deployments {
@@ -381,7 +383,7 @@ impl RepOutcome {
                     costs[d].reserved,
                     s.input_tokens,
                     s.output_tokens,
-                    value(&s.tokens()),
+                    value(&s.tokens(), &|h| m.hour_cell(h, d).tokens()),
                     crate::analysis::cost::reserved_utilization(sc, m, d).unwrap_or(0.0),
                 )
             }
@@ -414,7 +416,13 @@ impl RepOutcome {
             pair_output_tokens: pr_out,
             pair_value_usd: pr_value,
             pair_utilization: pr_util,
-            all_value_usd: value(&all),
+            all_value_usd: value(&all, &|h| {
+                let mut t = crate::domain::Tokens::default();
+                for d in 0..m.deployments.len() {
+                    t += m.hour_cell(h, d).tokens();
+                }
+                t
+            }),
             ttft_p50_ms: overall.percentile_ms(50.0),
             ttft_p99_ms: overall.percentile_ms(99.0),
             sla_ttft_ms: sc
@@ -698,8 +706,10 @@ pub fn breakevens(sweep: &Sweep, outcomes: &[Vec<RepOutcome>]) -> Vec<Breakeven>
         return Vec::new();
     };
     let base = &sweep.points[0];
-    let r = pair.reserved(base);
-    let od = pair.compare(base);
+    // The closed form at the horizon's average prices (`Pair::reserved_over_horizon`); the
+    // simulated ratio from the bill as run (each hour at its prices).
+    let r = &pair.reserved_over_horizon(base);
+    let od = &pair.compare_over_horizon(base);
     let Some(mix) = crate::analysis::economics::TokenMix::of_deployment(base, pair.reserved) else {
         return Vec::new();
     };
@@ -715,7 +725,9 @@ pub fn breakevens(sweep: &Sweep, outcomes: &[Vec<RepOutcome>]) -> Vec<Breakeven>
                     .zip(outcomes)
                     .filter_map(|(sc, o)| {
                         let o = &o[rep];
-                        let simulated = pair.reserved(sc).unit_hour_price();
+                        // The bill on term t over the bill as simulated (a unit-hour price
+                        // ratio when one price holds all horizon).
+                        let simulated = pair.reserved_over_horizon(sc).unit_hour_price();
                         (o.pair_value_usd > 0.0 && simulated > 0.0).then(|| Observation {
                             utilization: o.pair_utilization,
                             cost_ratio: o.pair_reserved_usd / o.pair_value_usd * price / simulated,

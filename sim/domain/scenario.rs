@@ -371,6 +371,19 @@ impl Deployment {
             .collect()
     }
 
+    /// Sets the units deployed and the reservation of a reserved deployment, in the prices of
+    /// hour 0 and in every later change (they hold the same pool at other prices).
+    pub fn set_units(&mut self, units: u32, reserved_units: u32) {
+        let pools = std::iter::once(&mut self.pool)
+            .chain(self.price_changes.iter_mut().map(|c| &mut c.pool));
+        for pool in pools {
+            if let Pool::Reserved(r) = pool {
+                r.units = units;
+                r.reserved_units = reserved_units;
+            }
+        }
+    }
+
     /// The deployment as seen from hour `hour` on: that hour's prices at hour 0, later
     /// changes moved back by `hour` (a month's sample in `plan --ladder`).
     pub fn from_hour(&self, hour: u32) -> Deployment {
@@ -538,9 +551,17 @@ impl Reserved {
     }
     /// USD per hour for the whole pool: the reservation plus the units beyond it.
     pub fn hour_cost(&self) -> f64 {
+        self.hour_cost_on(&self.term)
+    }
+    /// USD per hour for the whole pool with the reservation bought on `term`: `reserved_units`
+    /// at that term's price plus the units beyond the reservation at the hourly price (0 for a
+    /// term the pool does not price).
+    pub fn hour_cost_on(&self, term: &str) -> f64 {
+        let reservation =
+            self.reserved_units as f64 * self.price_per_unit_hour.get(term).copied().unwrap_or(0.0);
         match self.overage_units() {
-            0 => self.reservation_hour_cost(),
-            _ => self.reservation_hour_cost() + self.overage_hour_cost(),
+            0 => reservation,
+            _ => reservation + self.overage_hour_cost(),
         }
     }
     /// The hours `term` commits to, or None when it commits to nothing (billed by the hour).

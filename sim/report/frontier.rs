@@ -148,6 +148,13 @@ pub fn render(sc: &Scenario, f: &FrontierResult, m: &Manifest) -> String {
         f.horizon_hours,
         count(f.rows.len() as f64)
     );
+    if let Some(note) = super::markdown::price_change_note(
+        sc,
+        "each row's cost is the bill of the simulated hours at the prices of each hour (the reservation on the row's term, units beyond it hourly), scaled to 730 hours.",
+    ) {
+        let _ = writeln!(o, "{note}
+");
+    }
     if !f.sla.is_empty() {
         let slas: Vec<String> = f
             .sla

@@ -675,3 +675,27 @@ fn closing(o: &mut String, sc: &Scenario) {
          Files beside this report: `summary.json`, `ttft_percentiles.csv`, `ttft_cdf.csv`, `hourly.csv`, `arrivals.csv`."
     );
 }
+
+/// "Prices change on 2027-01-02 (`ptu`, `price_change[0]`): …": for an answer that is one number
+/// over a horizon whose prices change inside it (plan, sweep, pick, failover), None when they do
+/// not. `what` says how the answer takes them in.
+pub fn price_change_note(sc: &Scenario, what: &str) -> Option<String> {
+    let changes: Vec<String> = sc
+        .deployments
+        .iter()
+        .flat_map(|d| {
+            d.price_changes
+                .iter()
+                .filter(|c| c.from_hour < sc.horizon_hours)
+                .map(move |c| {
+                    format!(
+                        "{} (`{}`, `{}`)",
+                        crate::domain::time::format_date(c.date),
+                        d.name,
+                        c.what
+                    )
+                })
+        })
+        .collect();
+    (!changes.is_empty()).then(|| format!("Prices change on {}: {what}", changes.join(", ")))
+}

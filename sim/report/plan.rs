@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::analysis::plan::{Candidate, Commitment, LatencyFloor, Mode, PlanResult};
-use crate::domain::{Pool, Scenario};
+use crate::domain::Scenario;
 use crate::error::OutputError;
 use crate::format::{compared, count, fixed, fixed_opt, usd_cents, usd_whole};
 use crate::model::metrics::MeanCi;
@@ -217,6 +217,13 @@ pub fn render(sc: &Scenario, r: &PlanResult, m: &Manifest) -> String {
         let _ = writeln!(o, "{}\n", sc.description);
     }
     sla_paragraph(&mut o, r);
+    if let Some(note) = super::markdown::price_change_note(
+        sc,
+        "every cost below is the bill of the simulated hours at the prices of each hour (a reservation on each term too), scaled to 730 hours; commitments are signed at the prices of the first day.",
+    ) {
+        let _ = writeln!(o, "{note}
+");
+    }
     recommendation_section(&mut o, r);
     candidates_section(&mut o, r);
     evaluated_section(&mut o, r);
@@ -480,15 +487,6 @@ fn draw(staging: &Staging, sc: &Scenario, r: &PlanResult) -> Result<(), OutputEr
                 .and_then(|e| e.monthly_usd.keys().next().cloned())
         })
         .unwrap_or_default();
-    let price = sc
-        .deployments
-        .iter()
-        .find(|d| d.name == r.deployment)
-        .and_then(|d| match &d.pool {
-            Pool::Reserved(p) => p.price_per_unit_hour.get(&term).copied(),
-            Pool::OnDemand(_) => None,
-        })
-        .unwrap_or(0.0);
     let points: Vec<UnitsPoint> = configs
         .iter()
         .filter_map(|e| {
@@ -497,7 +495,7 @@ fn draw(staging: &Staging, sc: &Scenario, r: &PlanResult) -> Result<(), OutputEr
                 units: e.units as f64,
                 cost: c.mean,
                 cost_ci: Some((c.ci95_low, c.ci95_high)),
-                reserved_cost: e.units as f64 * price * crate::analysis::plan::HOURS_PER_MONTH,
+                reserved_cost: e.reserved_monthly_usd.get(&term).copied().unwrap_or(0.0),
                 p99_ms: e.summary.ttft_p99_ms.map(|v| v.mean),
                 p99_ci: e.summary.ttft_p99_ms.map(|v| (v.ci95_low, v.ci95_high)),
                 meets_sla: e.summary.meets_sla,

@@ -109,12 +109,13 @@ impl SweepResult {
             .iter()
             .map(|sc| {
                 let p = pair?;
-                let r = p.reserved(sc);
+                let r = p.reserved_over_horizon(sc);
                 let mix = crate::analysis::economics::TokenMix::of_deployment(sc, p.reserved)?;
+                // The horizon's average prices (a price change weighted by its hours).
                 Some(crate::analysis::economics::closed_form(
-                    r,
+                    &r,
                     r.unit_hour_price(),
-                    p.compare(sc),
+                    &p.compare_over_horizon(sc),
                     mix,
                 ))
             })
@@ -353,7 +354,12 @@ pub fn render(sc: &Scenario, r: &SweepResult) -> String {
         r.manifest.horizon_hours,
         r.manifest.seed
     );
-
+    if let Some(note) = super::markdown::price_change_note(
+        sc,
+        "each point's cost is the bill of the simulated hours at the prices of each hour; the closed-form break-even compares the horizon's average prices (each price weighted by the hours it holds, a reservation's units beyond it at the hourly price), and the simulated one values the reserved tokens at the prices of the hour they were served in.\n",
+    ) {
+        let _ = writeln!(o, "{note}");
+    }
     breakeven_section(&mut o, r);
     cheapest_section(&mut o, r);
     charts_section(&mut o, r);

@@ -270,23 +270,22 @@ pub fn needs(
     threads: usize,
     progress: Option<&AtomicU64>,
 ) -> (Vec<MonthNeed>, Option<String>) {
-    let r = reserved(sc, spec);
     let term = spec.terms.first().cloned().unwrap_or_default();
-    let price = r.price_per_unit_hour.get(&term).copied().unwrap_or(0.0);
     let mut failure = None;
     let mut out = Vec::new();
     for m in 0..months {
         let sample = month_scenario(sc, m, sample_hours);
         let f = fewest(&sample, spec, threads, progress);
         failure = failure.or(f.input_failure);
-        // Priced under the first term; the reserved part taken back out
-        // leaves the on-demand $ (spillover and any other deployment).
+        // The simulated bill priced under the first term, less what the reserved pool was
+        // billed on it (any `reserved_units` split and the sample's price changes included):
+        // the on-demand $ as simulated (spillover and any other deployment).
         let spill = f
             .evaluated
             .iter()
             .map(|e: &Evaluated| {
                 let total = e.monthly_usd.get(&term).map_or(0.0, |c| c.mean);
-                let reserved = e.units as f64 * price * HOURS_PER_MONTH;
+                let reserved = e.reserved_monthly_usd.get(&term).copied().unwrap_or(0.0);
                 (e.units, (total - reserved).max(0.0))
             })
             .collect();
