@@ -136,7 +136,15 @@ fn frontier_chart(path: &Path, text: &str, out: &Path) -> Vec<ChartLayout> {
     };
     let table: toml::Table = text.parse().expect("TOML");
     let f = Frontier::build(&table, path, options, &overrides).expect("frontier builds");
-    let result = frontier::finish(&f, frontier::simulate(&f, 2, None), 2, None);
+    let result = frontier::finish(
+        &f,
+        frontier::simulate(&f, 2, None),
+        frontier::Rates::Simulate {
+            threads: 2,
+            progress: None,
+        },
+    )
+    .unwrap();
     let (written, charts) = record(|| {
         llmcap::report::frontier::write_frontier(
             staging(&out.join("frontier")),

@@ -617,3 +617,192 @@ fn a_plan_shard_short_of_the_grid_is_refused_before_the_search() {
         ));
     assert!(!dir.join("merged").exists());
 }
+
+/// Runs `frontier grid.toml --sla p99<=1.5s` with `args` (under that SLA, one frontier
+/// configuration bisects below scale 1 and the other meets it at the top scale).
+fn frontier_at(dir: &Path, args: &[&str]) {
+    let base = ["frontier", "grid.toml", "--sla", "p99<=1.5s"];
+    run(dir, &[&base[..], args].concat(), &[]);
+}
+
+/// The grid of grid.toml in two shards, g0 and g1 (round 1).
+fn grid_in_two_shards(dir: &Path) {
+    write(dir, "grid.toml", crate::frontier::GRID);
+    for (i, threads) in [(0, "1"), (1, "2")] {
+        let (spec, out) = (format!("{i}/2"), format!("g{i}"));
+        frontier_at(
+            dir,
+            &["--shard", &spec, "--out", &out, "--threads", threads],
+        );
+    }
+}
+
+/// Every round-2 shard file under `folder`: (its items, evaluations per result).
+fn rate_shards(folder: &Path) -> Vec<(serde_json::Value, Vec<usize>)> {
+    entries(folder)
+        .iter()
+        .map(|sub| {
+            let v = read_gz(&shard_file(&folder.join(sub)));
+            assert_eq!(v["manifest"]["round"], 2, "{sub}");
+            let evaluations = v["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["evaluations"].as_array().map_or(0, |e| e.len()))
+                .collect();
+            (v["manifest"]["items"].clone(), evaluations)
+        })
+        .collect()
+}
+
+#[test]
+fn a_frontier_rate_search_in_a_second_round_merges_to_the_one_process_frontier() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    grid_in_two_shards(dir);
+    frontier_at(dir, &["--out", "one", "--threads", "2"]);
+    let one: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("one/frontier.json")).unwrap()).unwrap();
+    // Configurations 0 (ptu 1) and 2 (paygo) are on the frontier: the first misses the SLA at
+    // scale 1 and bisects 6 times below it (0.5, 0.25, ... 1/64), the second meets it at 4.
+    let searches: Vec<(usize, u64)> = one["configurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| Some((i, c["rate"]["evaluations"].as_u64()?)))
+        .collect();
+    assert_eq!(searches, [(0, 6), (2, 1)]);
+    for n in 1..=3u32 {
+        let rates = format!("r{n}");
+        for i in 0..n {
+            let (spec, out) = (format!("{i}/{n}"), format!("{rates}/{i}"));
+            let threads = if i == 1 { "2" } else { "1" };
+            let args = ["--shard", &spec, "--rates-after", "g0", "g1", "--out", &out];
+            frontier_at(dir, &[&args[..], &["--threads", threads]].concat());
+        }
+        // Round robin over the two searched configurations: shard 2 of 3 holds none.
+        let got = rate_shards(&dir.join(&rates));
+        let want: Vec<Vec<usize>> = match n {
+            1 => vec![vec![6, 1]],
+            2 => vec![vec![6], vec![1]],
+            _ => vec![vec![6], vec![1], vec![]],
+        };
+        assert_eq!(got.iter().map(|g| g.1.clone()).collect::<Vec<_>>(), want);
+        for (items, _) in &got {
+            assert_eq!(items, &serde_json::json!([[0, 0], [2, 0]]));
+        }
+        // The merge reads the searches (it simulates nothing), in any order of its arguments.
+        let merged = format!("merged{n}");
+        run(dir, &["merge", &rates, "g1", "g0", "--out", &merged], &[]);
+        let shards = 2 + n as u64;
+        assert_merged_json_equals(
+            &dir.join("one"),
+            &dir.join(&merged),
+            shards,
+            "frontier.json",
+        );
+    }
+}
+
+#[test]
+fn a_second_round_without_its_grid_or_whole_is_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    grid_in_two_shards(dir);
+    for i in 0..2 {
+        let (spec, out) = (format!("{i}/2"), format!("r/{i}"));
+        frontier_at(
+            dir,
+            &["--shard", &spec, "--rates-after", "g0", "g1", "--out", &out],
+        );
+    }
+    // The same search on a grid of another seed.
+    frontier_at(dir, &["--seed", "9", "--shard", "0/1", "--out", "h"]);
+    let args = [
+        "--seed",
+        "9",
+        "--shard",
+        "0/1",
+        "--rates-after",
+        "h",
+        "--out",
+        "x",
+    ];
+    frontier_at(dir, &args);
+    let cases: [(&[&str], &str, &str); 5] = [
+        // A round-2 shard missing.
+        (
+            &["g0", "g1", "r/0"],
+            "r/0/shard-0-of-2.json.gz",
+            "missing: 1/2",
+        ),
+        // Given twice.
+        (
+            &["g0", "g1", "r", "r/1/shard-1-of-2.json.gz"],
+            "r/1/shard-1-of-2.json.gz",
+            "given twice",
+        ),
+        // From another grid (seed 9).
+        (
+            &["g0", "g1", "x"],
+            "x/shard-0-of-1.json.gz",
+            "manifest.seed",
+        ),
+        // Without round 1.
+        (&["r"], "r/0/shard-0-of-2.json.gz", "without the grid"),
+        // Round 1 of a grid, round 2 of the other.
+        (&["h", "r"], "r/0/shard-0-of-2.json.gz", "manifest.seed"),
+    ];
+    for (shards, file, why) in cases {
+        let before = entries(dir);
+        llmcap()
+            .current_dir(dir)
+            .arg("merge")
+            .args(shards)
+            .args(["--out", "merged"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(file))
+            .stderr(predicates::str::contains(why));
+        assert_eq!(entries(dir), before, "{shards:?}: nothing may be written");
+    }
+    // A search recorded at another scale than the search asks for (an edited file).
+    let file = shard_file(&dir.join("r/0"));
+    let original = read_gz(&file);
+    let mut v = original.clone();
+    assert_eq!(v["results"][0]["evaluations"][0]["scale"], "0.5");
+    v["results"][0]["evaluations"][0]["scale"] = "0.75".into();
+    write_gz(&file, &v);
+    llmcap()
+        .current_dir(dir)
+        .args(["merge", "g0", "g1", "r", "--out", "merged"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("r/0/shard-0-of-2.json.gz"))
+        .stderr(predicates::str::contains("needs demand scale 0.5"));
+    assert!(!dir.join("merged").exists());
+    write_gz(&file, &original);
+    // Round 2 refuses a grid of another seed, or a round-2 shard in place of the grid.
+    for (after, file, why) in [
+        ("h", "h/shard-0-of-1.json.gz", "manifest.seed"),
+        ("x", "x/shard-0-of-1.json.gz", "manifest.round"),
+    ] {
+        llmcap()
+            .current_dir(dir)
+            .args([
+                "frontier",
+                "grid.toml",
+                "--sla",
+                "p99<=1.5s",
+                "--shard",
+                "0/1",
+            ])
+            .args(["--rates-after", after, "--out", "y"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(file))
+            .stderr(predicates::str::contains(why));
+        assert!(!dir.join("y").exists());
+    }
+}

@@ -765,28 +765,111 @@ fn price(f: &Frontier, measured: &[Measured]) -> Vec<Row> {
     rows
 }
 
-/// The frontier from each configuration's measurements (in configuration order): rows
-/// priced, the frontier marked, then the sustained-rate search on the frontier's
-/// configurations (which simulates, on `threads`). The same in one process and in a merge of
-/// shards.
-pub fn finish(
-    f: &Frontier,
-    measured: Vec<Measured>,
-    threads: usize,
-    progress: Option<&AtomicU64>,
-) -> FrontierResult {
-    let rows = price(f, &measured);
+/// The configurations on the frontier whose sustained rate is searched, in configuration order:
+/// none when the search does not run (`rate_note`, or a replication whose inputs failed).
+fn searched_of(f: &Frontier, measured: &[Measured], rows: &[Row]) -> Vec<usize> {
+    if f.rate_note.is_some() || measured.iter().any(|m| m.input_failure.is_some()) {
+        return Vec::new();
+    }
     let mut on_frontier: Vec<usize> = rows.iter().filter(|r| r.pareto).map(|r| r.config).collect();
     on_frontier.sort_unstable();
     on_frontier.dedup();
-    let mut rates: BTreeMap<usize, Rate> = BTreeMap::new();
-    if f.rate_note.is_none() && measured.iter().all(|m| m.input_failure.is_none()) {
-        rates = sustained_rates(f, &measured, &on_frontier, threads, progress);
+    on_frontier
+}
+
+/// The configurations whose sustained rate the search looks for, from the grid's measurements
+/// (in configuration order): the items of a frontier's second sharded round.
+pub fn searched(f: &Frontier, measured: &[Measured]) -> Vec<usize> {
+    searched_of(f, measured, &price(f, measured))
+}
+
+/// One simulation of the sustained-rate search: a configuration at `scale` times the demand,
+/// all replications.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evaluation {
+    #[serde(with = "crate::analysis::shard::exact")]
+    pub scale: f64,
+    /// Whether every class met its SLA.
+    pub meets: bool,
+    /// Why the replications could not run (a replayed trace changed), when they could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+}
+
+/// Where [`finish`] gets each searched configuration's evaluations.
+pub enum Rates<'a> {
+    /// Simulated here, on `threads` (one process, or a merge of the grid's shards alone).
+    Simulate {
+        threads: usize,
+        progress: Option<&'a AtomicU64>,
+    },
+    /// Read from the shards of a second round ([`search_share`]): per searched configuration,
+    /// its evaluations in the order the search made them.
+    Recorded(BTreeMap<usize, Vec<Evaluation>>),
+}
+
+/// A recorded search that is not the one the search makes (a damaged or edited shard file).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RecordError {
+    #[error(
+        "configuration {config}: the search needs demand scale {scale}, which is not recorded"
+    )]
+    Missing { config: usize, scale: f64 },
+    #[error("configuration {config}: {extra} recorded evaluation(s) the search does not make")]
+    Extra { config: usize, extra: usize },
+}
+
+impl RecordError {
+    /// The configuration whose record is wrong.
+    pub fn config(&self) -> usize {
+        match self {
+            RecordError::Missing { config, .. } | RecordError::Extra { config, .. } => *config,
+        }
     }
+}
+
+/// The frontier from each configuration's measurements (in configuration order): rows
+/// priced, the frontier marked, then the sustained-rate search on the frontier's
+/// configurations, simulated or read from a second round's shards (`rates`). The same in one
+/// process and in a merge of shards.
+pub fn finish(
+    f: &Frontier,
+    measured: Vec<Measured>,
+    rates: Rates,
+) -> Result<FrontierResult, RecordError> {
+    let rows = price(f, &measured);
+    let on_frontier = searched_of(f, &measured, &rows);
+    let mut rates: BTreeMap<usize, Rate> = match rates {
+        Rates::Simulate { threads, progress } => sustained_rates(
+            f,
+            &measured,
+            &on_frontier,
+            simulate_trials(threads, progress),
+        )?,
+        Rates::Recorded(mut recorded) => {
+            let mut cursor: BTreeMap<usize, usize> = BTreeMap::new();
+            let rates = sustained_rates(f, &measured, &on_frontier, |trials| {
+                let asked: Vec<(usize, f64)> = trials.iter().map(|t| (t.0, t.1)).collect();
+                replay(&recorded, &mut cursor, &asked)
+            })?;
+            // Every recorded evaluation must have been read.
+            for (config, list) in std::mem::take(&mut recorded) {
+                let used = cursor.get(&config).copied().unwrap_or(0);
+                if list.len() > used {
+                    return Err(RecordError::Extra {
+                        config,
+                        extra: list.len() - used,
+                    });
+                }
+            }
+            rates
+        }
+    };
     let base = &f.configs[0].scenario;
     let mut sla_base = base.clone();
     apply_sla(&mut sla_base, f.options.sla);
-    FrontierResult {
+    Ok(FrontierResult {
         sla: class_slas(&sla_base),
         replications: base.replications,
         horizon_hours: base.horizon_hours,
@@ -820,7 +903,80 @@ pub fn finish(
         max_demand_scale: f.options.max_demand_scale,
         base_rps: f.base_rps,
         rate_note: f.rate_note.clone(),
+    })
+}
+
+/// The searches of `configs` (a second round's share of [`searched`]) simulated on `threads`:
+/// each configuration's evaluations in the order the search made them, which a merge replays
+/// through the same search ([`Rates::Recorded`]).
+pub fn search_share(
+    f: &Frontier,
+    measured: &[Measured],
+    configs: &[usize],
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> BTreeMap<usize, Vec<Evaluation>> {
+    let mut recorded: BTreeMap<usize, Vec<Evaluation>> =
+        configs.iter().map(|&c| (c, Vec::new())).collect();
+    let mut simulate = simulate_trials(threads, progress);
+    let searched = sustained_rates(f, measured, configs, |trials| {
+        let evaluations = simulate(trials)?;
+        for ((config, _, _), e) in trials.iter().zip(&evaluations) {
+            recorded.entry(*config).or_default().push(e.clone());
+        }
+        Ok::<_, RecordError>(evaluations)
+    });
+    // Simulating never fails: a failure is an evaluation's note.
+    debug_assert!(searched.is_ok());
+    recorded
+}
+
+/// A trial of the search: (configuration, demand scale, the scaled scenario).
+type Trial = (usize, f64, Scenario);
+
+/// Evaluates trials by simulating them, all in one parallel batch.
+fn simulate_trials(
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> impl FnMut(&[Trial]) -> Result<Vec<Evaluation>, RecordError> + '_ {
+    move |trials| {
+        let scenarios: Vec<Scenario> = trials.iter().map(|t| t.2.clone()).collect();
+        Ok(run_points_each(
+            &scenarios,
+            None,
+            None,
+            threads,
+            progress,
+            |i, reps, hist| Evaluation {
+                scale: trials[i].1,
+                meets: PointSummary::of(0.0, &reps, hist, false).meets_sla == Some(true),
+                failure: reps.iter().find_map(|r| r.input_failure.clone()),
+            },
+        ))
     }
+}
+
+/// Evaluates the (configuration, scale) trials `asked` from recorded searches: each
+/// configuration's next recorded evaluation (`cursor` counts those read), which must be at the
+/// very scale the search asks for.
+fn replay(
+    recorded: &BTreeMap<usize, Vec<Evaluation>>,
+    cursor: &mut BTreeMap<usize, usize>,
+    asked: &[(usize, f64)],
+) -> Result<Vec<Evaluation>, RecordError> {
+    asked
+        .iter()
+        .map(|&(config, scale)| {
+            let at = cursor.entry(config).or_insert(0);
+            let e = recorded
+                .get(&config)
+                .and_then(|list| list.get(*at))
+                .filter(|e| e.scale.to_bits() == scale.to_bits())
+                .ok_or(RecordError::Missing { config, scale })?;
+            *at += 1;
+            Ok(e.clone())
+        })
+        .collect()
 }
 
 /// One configuration's search: the bracket so far.
@@ -853,15 +1009,15 @@ impl Search {
 
 /// The highest demand scale each of `configs` sustains under the SLA: known at scale 1 from
 /// the grid; if it meets the SLA there, tried at `max_demand_scale`; then `rate_steps`
-/// bisection steps between the highest scale that met and the lowest that missed. Every
-/// configuration's next scale runs in one parallel batch per round.
-fn sustained_rates(
+/// bisection steps between the highest scale that met and the lowest that missed. Each round,
+/// every configuration's next scale goes to `evaluate` in one batch (simulated in parallel,
+/// or read from a second round's shards): the one routine of the search, wherever it runs.
+fn sustained_rates<E>(
     f: &Frontier,
     measured: &[Measured],
     configs: &[usize],
-    threads: usize,
-    progress: Option<&AtomicU64>,
-) -> BTreeMap<usize, Rate> {
+    mut evaluate: impl FnMut(&[Trial]) -> Result<Vec<Evaluation>, E>,
+) -> Result<BTreeMap<usize, Rate>, E> {
     let max_scale = f.options.max_demand_scale;
     let steps = f.options.rate_steps;
     let mut searches: Vec<Search> = configs
@@ -879,52 +1035,40 @@ fn sustained_rates(
         })
         .collect();
     loop {
-        let mut batch: Vec<(usize, f64, Scenario)> = Vec::new();
+        let (mut batch, mut trials): (Vec<usize>, Vec<Trial>) = (Vec::new(), Vec::new());
         for (k, s) in searches.iter_mut().enumerate() {
             let Some(scale) = s.next(max_scale, steps) else {
                 continue;
             };
             match f.scaled(s.config, scale) {
-                Ok(sc) => batch.push((k, scale, sc)),
+                Ok(sc) => {
+                    batch.push(k);
+                    trials.push((s.config, scale, sc));
+                }
                 Err(e) => s.note = Some(format!("demand scale {scale} cannot run: {e}")),
             }
         }
         if batch.is_empty() {
             break;
         }
-        let scenarios: Vec<Scenario> = batch.iter().map(|b| b.2.clone()).collect();
-        let met = run_points_each(
-            &scenarios,
-            None,
-            None,
-            threads,
-            progress,
-            |_, reps, hist| {
-                let failure = reps.iter().find_map(|r| r.input_failure.clone());
-                (
-                    PointSummary::of(0.0, &reps, hist, false).meets_sla == Some(true),
-                    failure,
-                )
-            },
-        );
-        for ((k, scale, _), (meets, failure)) in batch.iter().zip(met) {
-            let s = &mut searches[*k];
+        for (k, e) in batch.into_iter().zip(evaluate(&trials)?) {
+            let s = &mut searches[k];
             s.evaluations += 1;
-            if let Some(why) = failure {
+            if let Some(why) = e.failure {
                 s.note = Some(why);
                 continue;
             }
             if s.hi.is_some() {
                 s.steps += 1;
             }
-            if meets {
-                s.lo = *scale;
+            if e.meets {
+                s.lo = e.scale;
             } else {
-                s.hi = Some(*scale);
+                s.hi = Some(e.scale);
             }
         }
     }
-    searches
+    Ok(searches
         .into_iter()
         .map(|s| {
             (
@@ -938,7 +1082,7 @@ fn sustained_rates(
                 },
             )
         })
-        .collect()
+        .collect())
 }
 
 /// Simulates the grid in one process: each configuration measured as soon as its replications
@@ -985,6 +1129,42 @@ mod tests {
         );
         assert_eq!(combinations(&[]), vec![Vec::<usize>::new()]);
         assert!(combinations(&[2, 0]).is_empty());
+    }
+
+    #[test]
+    fn a_replay_reads_each_search_in_order_at_the_scales_asked() {
+        let e = |scale, meets| Evaluation {
+            scale,
+            meets,
+            failure: None,
+        };
+        let recorded = BTreeMap::from([(0, vec![e(4.0, false), e(2.5, true)]), (3, vec![])]);
+        let mut cursor = BTreeMap::new();
+        assert_eq!(
+            replay(&recorded, &mut cursor, &[(0, 4.0)]),
+            Ok(vec![e(4.0, false)])
+        );
+        // The next one, at the scale the search asks for to the bit.
+        let off = 2.5f64.next_up();
+        assert_eq!(
+            replay(&recorded, &mut cursor.clone(), &[(0, off)]),
+            Err(RecordError::Missing {
+                config: 0,
+                scale: off
+            })
+        );
+        assert_eq!(
+            replay(&recorded, &mut cursor, &[(0, 2.5)]),
+            Ok(vec![e(2.5, true)])
+        );
+        assert_eq!(cursor[&0], 2);
+        // Past the end of a search, and a configuration with no record.
+        for (config, scale) in [(0, 1.75), (3, 4.0), (7, 4.0)] {
+            assert_eq!(
+                replay(&recorded, &mut cursor, &[(config, scale)]),
+                Err(RecordError::Missing { config, scale })
+            );
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::frontier::Evaluation;
 use crate::analysis::plan::{Measurements, Mode};
 use crate::analysis::sweep::RepOutcome;
 use crate::error::{InputError, ValueError};
@@ -299,12 +300,21 @@ pub struct ShardManifest {
     pub replications: u32,
     pub horizon_hours: u32,
     pub work: Work,
-    /// Every item of the command, (point, replication), in order.
+    /// 1: the command's work (a frontier's grid); 2: a frontier's sustained-rate search, whose
+    /// items are the grid's frontier configurations (docs/scale-out.md).
+    #[serde(default = "round_one")]
+    pub round: u32,
+    /// Every item of the command, (point, replication), in order; in round 2, (frontier
+    /// configuration, 0).
     pub items: Vec<(usize, u32)>,
     pub assignment: String,
     pub shard: ShardSpec,
     /// Worker threads the shard ran on (does not change results).
     pub threads: usize,
+}
+
+fn round_one() -> u32 {
+    1
 }
 
 /// One item's result, losslessly: for a sweep, the replication's outcome and its TTFT histogram;
@@ -324,6 +334,10 @@ pub struct ItemResult {
     pub metrics: Option<RepMetrics>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub configurations: Vec<ConfigResult>,
+    /// Round 2 of a frontier: the configuration's sustained-rate search, every evaluation in
+    /// the order the search made them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evaluations: Vec<Evaluation>,
 }
 
 /// One configuration a pick candidate's search simulated: its outcomes in replication order and
@@ -504,35 +518,14 @@ pub fn check(files: &[(PathBuf, ShardFile)]) -> Result<(), InputError> {
                 m.llmcap_version
             )));
         }
-        let differs = |key: &str, a: String, b: String| {
-            invalid(
-                path,
-                &format!("manifest.{key}"),
-                format!(
-                    "{a} here, {b} in {}: shards of different commands cannot be merged",
-                    first_path.display()
-                ),
-            )
-        };
-        if m.scenario_sha256 != base.scenario_sha256 {
+        same_command(path, m, first_path, base)?;
+        let differs = |key: &str, a: String, b: String| differs(path, key, a, b, first_path);
+        if m.round != base.round {
             return Err(differs(
-                "scenario_sha256",
-                format!("scenario SHA-256 {}", m.scenario_sha256),
-                base.scenario_sha256.clone(),
+                "round",
+                format!("round {}", m.round),
+                format!("round {}", base.round),
             ));
-        }
-        if m.seed != base.seed {
-            return Err(differs(
-                "seed",
-                format!("seed {}", m.seed),
-                base.seed.to_string(),
-            ));
-        }
-        if m.work != base.work
-            || m.replications != base.replications
-            || m.horizon_hours != base.horizon_hours
-        {
-            return Err(differs("work", describe(m), describe(base)));
         }
         if m.items != base.items || m.assignment != base.assignment {
             return Err(differs(
@@ -599,6 +592,51 @@ pub fn check(files: &[(PathBuf, ShardFile)]) -> Result<(), InputError> {
                 .replace("shard-0-", "shard-I-")
             ),
         ));
+    }
+    Ok(())
+}
+
+/// "`a` here, `b` in `base_path`": the shard `path` disagrees with another at `manifest.key`.
+fn differs(path: &Path, key: &str, a: String, b: String, base_path: &Path) -> InputError {
+    invalid(
+        path,
+        &format!("manifest.{key}"),
+        format!(
+            "{a} here, {b} in {}: shards of different commands cannot be merged",
+            base_path.display()
+        ),
+    )
+}
+
+/// Checks that the shard `path` (manifest `m`) was computed from the scenario, seed and work of
+/// `base` (read from `base_path`): the scenario's SHA-256, the seed, the work, replications and
+/// horizon. Errors name `path`.
+pub fn same_command(
+    path: &Path,
+    m: &ShardManifest,
+    base_path: &Path,
+    base: &ShardManifest,
+) -> Result<(), InputError> {
+    let differs = |key: &str, a: String, b: String| differs(path, key, a, b, base_path);
+    if m.scenario_sha256 != base.scenario_sha256 {
+        return Err(differs(
+            "scenario_sha256",
+            format!("scenario SHA-256 {}", m.scenario_sha256),
+            base.scenario_sha256.clone(),
+        ));
+    }
+    if m.seed != base.seed {
+        return Err(differs(
+            "seed",
+            format!("seed {}", m.seed),
+            base.seed.to_string(),
+        ));
+    }
+    if m.work != base.work
+        || m.replications != base.replications
+        || m.horizon_hours != base.horizon_hours
+    {
+        return Err(differs("work", describe(m), describe(base)));
     }
     Ok(())
 }
@@ -761,6 +799,27 @@ pub fn by_candidate(
                     ));
                 }
             }
+        }
+    }
+    Ok(out)
+}
+
+/// Per searched configuration of a frontier, its evaluations and the shard file holding them,
+/// from checked round-2 shards ([`check`]), whose items are (configuration, 0).
+pub fn by_search(
+    files: &[(PathBuf, ShardFile)],
+) -> Result<BTreeMap<usize, (Vec<Evaluation>, PathBuf)>, InputError> {
+    let mut out = BTreeMap::new();
+    for (path, f) in files {
+        for r in &f.results {
+            let &(config, _) = f.manifest.items.get(r.item).ok_or_else(|| {
+                invalid(
+                    path,
+                    "results",
+                    format!("item {} is not in the manifest", r.item),
+                )
+            })?;
+            out.insert(config, (r.evaluations.clone(), path.clone()));
         }
     }
     Ok(out)

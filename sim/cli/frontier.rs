@@ -32,6 +32,11 @@ pub struct FrontierArgs {
     /// `llmcap merge`; `auto` and `auto/N` as for sweep (docs/scale-out.md).
     #[arg(long, value_name = "I/N|auto|auto/N", allow_hyphen_values = true)]
     pub shard: Option<String>,
+    /// With --shard: the second round. Read the grid's shard files (or folders holding them),
+    /// mark the frontier as the merge would, and search the sustained rate of this shard's
+    /// share of the frontier's configurations; merge both rounds' shards together.
+    #[arg(long, value_name = "GRID_SHARDS", num_args = 1.., requires = "shard")]
+    pub rates_after: Vec<PathBuf>,
     #[command(flatten)]
     pub traces: TraceArgs,
     #[command(flatten)]
@@ -84,8 +89,14 @@ pub fn frontier(a: FrontierArgs) -> Result<(), Failure> {
     let staging = stage(&dest, scenario_inputs(&a.scenario, &sc), a.sim.wait)?;
     let (result, took) = with_progress(f.total_hours(), a.sim.quiet, |progress| {
         let measured = frontier::simulate(&f, threads, Some(progress));
-        frontier::finish(&f, measured, threads, Some(progress))
+        let rates = frontier::Rates::Simulate {
+            threads,
+            progress: Some(progress),
+        };
+        frontier::finish(&f, measured, rates)
     })?;
+    // Simulating never fails to find an evaluation (only a merge's recorded searches can).
+    let result = result.map_err(runtime)?;
     let ran = Ran {
         result,
         threads,
@@ -140,7 +151,7 @@ pub fn finish_frontier(
         }
         let what = match shards {
             None => format!("simulated on {threads} thread(s)"),
-            Some(n) => format!("merged from {n} shard(s), the rate search on {threads} thread(s)"),
+            Some(n) => format!("merged from {n} shard(s)"),
         };
         say(&format!(
             "{} configuration(s) x {} replication(s) {what} in {:.2} s",

@@ -112,6 +112,8 @@ struct Shard<'a> {
     sim: &'a SimOptions,
     spec: ShardSpec,
     work: Work,
+    /// 1, or 2 for a frontier's sustained-rate search.
+    round: u32,
     items: Vec<(usize, u32)>,
 }
 
@@ -171,27 +173,33 @@ impl Shard<'_> {
     }
 
     fn file(self, results: Vec<ItemResult>, threads: usize) -> ShardFile {
-        let scenario_path =
-            std::path::absolute(self.scenario).unwrap_or_else(|_| self.scenario.to_path_buf());
         ShardFile {
             format: FORMAT.into(),
             format_version: FORMAT_VERSION,
-            manifest: ShardManifest {
-                llmcap_version: env!("CARGO_PKG_VERSION").into(),
-                scenario_name: self.base.name,
-                scenario_path: scenario_path.to_string_lossy().into_owned(),
-                scenario_sha256: hex(&Sha256::digest(self.bytes)),
-                scenario_text: String::from_utf8_lossy(self.bytes).into_owned(),
-                seed: self.base.seed,
-                replications: self.base.replications,
-                horizon_hours: self.base.horizon_hours,
-                work: self.work,
-                items: self.items,
-                assignment: ASSIGNMENT.into(),
-                shard: self.spec,
-                threads,
-            },
+            manifest: self.manifest(threads),
             results,
+        }
+    }
+
+    /// The manifest of this shard's file.
+    fn manifest(&self, threads: usize) -> ShardManifest {
+        let scenario_path =
+            std::path::absolute(self.scenario).unwrap_or_else(|_| self.scenario.to_path_buf());
+        ShardManifest {
+            llmcap_version: env!("CARGO_PKG_VERSION").into(),
+            scenario_name: self.base.name.clone(),
+            scenario_path: scenario_path.to_string_lossy().into_owned(),
+            scenario_sha256: hex(&Sha256::digest(self.bytes)),
+            scenario_text: String::from_utf8_lossy(self.bytes).into_owned(),
+            seed: self.base.seed,
+            replications: self.base.replications,
+            horizon_hours: self.base.horizon_hours,
+            work: self.work.clone(),
+            round: self.round,
+            items: self.items.clone(),
+            assignment: ASSIGNMENT.into(),
+            shard: self.spec,
+            threads,
         }
     }
 
@@ -220,6 +228,7 @@ impl Shard<'_> {
                     ttft_us: hist.buckets(),
                     metrics: None,
                     configurations: Vec::new(),
+                    evaluations: Vec::new(),
                 },
             );
             match results
@@ -284,6 +293,7 @@ pub fn sweep_shard(
         inputs: super::scenario_inputs(&a.scenario, base),
         sim: &a.sim,
         spec,
+        round: 1,
         work: Work {
             key: sweep.spec.key.clone(),
             values: sweep.spec.values.clone(),
@@ -300,30 +310,118 @@ pub fn sweep_shard(
 }
 
 /// `frontier --shard`: simulates the shard's items of the grid and writes its shard file (the
-/// sustained-rate search, which needs the whole frontier, runs in the merge).
+/// sustained-rate search, which needs the whole frontier, runs in the merge or, with
+/// `--rates-after`, in a second round: [`frontier_rates_shard`]).
 pub fn frontier_shard(
     a: &FrontierArgs,
     spec: ShardSpec,
     bytes: &[u8],
     f: &Frontier,
 ) -> Result<(), Failure> {
+    if !a.rates_after.is_empty() {
+        return frontier_rates_shard(a, spec, bytes, f);
+    }
     let scenarios = f.scenarios();
-    let shard = Shard {
+    let shard = frontier_shard_of(a, spec, bytes, &scenarios[0], 1, f.items());
+    shard.points(&scenarios, |_| (None, None))
+}
+
+/// A shard of a frontier: `round` 1 of its grid's `items`, or 2 of its rate search.
+fn frontier_shard_of<'a>(
+    a: &'a FrontierArgs,
+    spec: ShardSpec,
+    bytes: &'a [u8],
+    base: &Scenario,
+    round: u32,
+    items: Vec<(usize, u32)>,
+) -> Shard<'a> {
+    Shard {
         scenario: &a.scenario,
         bytes,
-        base: (&scenarios[0]).into(),
-        what: "-frontier",
+        base: base.into(),
+        what: if round == 1 {
+            "-frontier"
+        } else {
+            "-frontier-rates"
+        },
         out: &a.out,
-        inputs: super::scenario_inputs(&a.scenario, &scenarios[0]),
+        inputs: super::scenario_inputs(&a.scenario, base),
         sim: &a.sim,
         spec,
+        round,
         work: Work {
             sla: a.sla.clone(),
             ..work("frontier", &a.sim, &a.traces.traces)
         },
-        items: f.items(),
+        items,
+    }
+}
+
+/// The shard files among `paths` (files, or folders holding them), read.
+fn read_shards(paths: &[PathBuf]) -> Result<Vec<(PathBuf, ShardFile)>, Failure> {
+    let files = shard::expand(paths).map_err(input)?;
+    let mut shards = Vec::with_capacity(files.len());
+    for f in files {
+        let s = shard::read(&f).map_err(input)?;
+        shards.push((f, s));
+    }
+    Ok(shards)
+}
+
+/// `frontier --shard I/N --rates-after GRID_SHARDS...`: the second round. Reads the grid's shards
+/// (checked as a merge checks them, and against this command's scenario and flags), marks the
+/// frontier as the merge would, and runs the sustained-rate search of its share of the
+/// frontier's configurations (round robin), writing every evaluation to its shard file.
+fn frontier_rates_shard(
+    a: &FrontierArgs,
+    spec: ShardSpec,
+    bytes: &[u8],
+    f: &Frontier,
+) -> Result<(), Failure> {
+    let grid = read_shards(&a.rates_after)?;
+    if let Some((p, s)) = grid.iter().find(|(_, s)| s.manifest.round != 1) {
+        return Err(input(anyhow::anyhow!(
+            "{}: manifest.round: a round-{} shard; --rates-after takes the frontier grid's shards (round 1, written by `llmcap frontier --shard I/N`)",
+            p.display(),
+            s.manifest.round
+        )));
+    }
+    shard::check(&grid).map_err(input)?;
+    let base = &f.configs[0].scenario;
+    let mut shard = frontier_shard_of(a, spec, bytes, base, 2, Vec::new());
+    let (grid_path, grid_manifest) = (&grid[0].0, &grid[0].1.manifest);
+    shard::same_command(grid_path, grid_manifest, &a.scenario, &shard.manifest(1))
+        .map_err(input)?;
+    let measured: Vec<Measured> = grid_points(&grid, &f.items())?
+        .iter()
+        .enumerate()
+        .map(|(i, (reps, hist))| Measured::of(f, i, reps, hist))
+        .collect();
+    let searched = frontier::searched(f, &measured);
+    shard.items = searched.iter().map(|&c| (c, 0)).collect();
+    shard.inputs.extend(grid.iter().map(|(p, _)| p.clone()));
+    // At most rate_steps + 1 simulations of each configuration's replications.
+    let per_search = f.options.rate_steps as u64 + 1;
+    let hours = |k: usize| {
+        let sc = &f.configs[searched[k]].scenario;
+        sc.horizon_hours as u64 * sc.replications as u64 * per_search
     };
-    shard.points(&scenarios, |_| (None, None))
+    shard.run(hours, |mine, threads, progress| {
+        let configs: Vec<usize> = mine.iter().map(|&k| searched[k]).collect();
+        let mut recorded = frontier::search_share(f, &measured, &configs, threads, Some(progress));
+        Ok(mine
+            .iter()
+            .zip(&configs)
+            .map(|(&k, c)| ItemResult {
+                item: k,
+                outcome: None,
+                ttft_us: Vec::new(),
+                metrics: None,
+                configurations: Vec::new(),
+                evaluations: recorded.remove(c).unwrap_or_default(),
+            })
+            .collect())
+    })
 }
 
 /// `plan --shard`: simulates the shard's items of every configuration the search may visit (each
@@ -346,6 +444,7 @@ pub fn plan_shard(
         inputs: super::scenario_inputs(&a.scenario, sc),
         sim: &a.sim,
         spec,
+        round: 1,
         work: Work {
             sla: a.sla.clone(),
             plan: Some(PlanWork {
@@ -390,6 +489,7 @@ pub fn pick_shard(
         inputs: vec![a.profile.clone()],
         sim: &a.sim,
         spec,
+        round: 1,
         work: Work {
             as_of: a.as_of.clone(),
             profile_file: Some(a.profile.to_string_lossy().into_owned()),
@@ -410,6 +510,7 @@ pub fn pick_shard(
                 ttft_us: Vec::new(),
                 metrics: None,
                 configurations: ConfigResult::all(m),
+                evaluations: Vec::new(),
             })
             .collect())
     })
@@ -426,6 +527,7 @@ pub fn run_shard(a: &RunArgs, spec: ShardSpec, bytes: &[u8], sc: &Scenario) -> R
         inputs: super::scenario_inputs(&a.scenario, sc),
         sim: &a.sim,
         spec,
+        round: 1,
         work: Work {
             start_date: a.start_date.clone(),
             ..work("run", &a.sim, &a.traces.traces)
@@ -445,6 +547,7 @@ pub fn run_shard(a: &RunArgs, spec: ShardSpec, bytes: &[u8], sc: &Scenario) -> R
                         ttft_us: Vec::new(),
                         metrics: Some(m),
                         configurations: Vec::new(),
+                        evaluations: Vec::new(),
                     }
                 });
             match results
@@ -461,14 +564,34 @@ pub fn run_shard(a: &RunArgs, spec: ShardSpec, bytes: &[u8], sc: &Scenario) -> R
 /// `llmcap merge`: reads and checks every shard, then writes the command's outputs.
 pub fn merge(a: MergeArgs) -> Result<(), Failure> {
     let started = Instant::now();
-    let files = shard::expand(&a.shards).map_err(input)?;
-    let mut shards = Vec::with_capacity(files.len());
-    for f in files {
-        let s = shard::read(&f).map_err(input)?;
-        shards.push((f, s));
+    let all = read_shards(&a.shards)?;
+    if let Some((p, s)) = all
+        .iter()
+        .find(|(_, s)| !(1..=2).contains(&s.manifest.round))
+    {
+        return Err(input(anyhow::anyhow!(
+            "{}: manifest.round: round {}; this llmcap writes rounds 1 (a command's work) and 2 (a frontier's rate search)",
+            p.display(),
+            s.manifest.round
+        )));
+    }
+    // A frontier's rate search (round 2) is checked against its grid (round 1).
+    let (rates, shards): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|(_, s)| s.manifest.round == 2);
+    if shards.is_empty() {
+        return Err(input(anyhow::anyhow!(
+            "{}: manifest.round: a round-2 shard (a frontier's rate search) without the grid it searched; give the grid's shards (round 1) too: llmcap merge GRID_SHARDS RATE_SHARDS",
+            rates[0].0.display()
+        )));
     }
     shard::check(&shards).map_err(input)?;
     let (first, m) = (&shards[0].0, &shards[0].1.manifest);
+    for (p, s) in &rates {
+        shard::same_command(p, &s.manifest, first, m).map_err(input)?;
+    }
+    if !rates.is_empty() {
+        shard::check(&rates).map_err(input)?;
+    }
     if hex(&Sha256::digest(m.scenario_text.as_bytes())) != m.scenario_sha256 {
         return Err(input(anyhow::anyhow!(
             "{}: manifest.scenario_text: does not match manifest.scenario_sha256: the file was edited",
@@ -478,7 +601,7 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
     match m.work.command.as_str() {
         "sweep" => merge_sweep(&a, &shards, started),
         "run" => merge_run(&a, &shards, started),
-        "frontier" => merge_frontier(&a, &shards, started),
+        "frontier" => merge_frontier(&a, &shards, &rates, started),
         "plan" => merge_plan(&a, &shards, started),
         "pick" => merge_pick(&a, &shards, started),
         other => Err(input(anyhow::anyhow!(
@@ -491,15 +614,12 @@ pub fn merge(a: MergeArgs) -> Result<(), Failure> {
 /// Per point of a command: its outcomes in replication order and its pooled TTFT histogram.
 type PerPoint = Vec<(Vec<RepOutcome>, Hist)>;
 
-/// Per point, its outcomes in replication order and pooled histogram, from checked shards
-/// whose items must be `items` (the command's, rebuilt from the scenario), and the staging of
-/// the merge's --out (default `results/<default>`).
-fn points_of(
-    a: &MergeArgs,
+/// Per point, its outcomes in replication order and pooled histogram, from checked shards whose
+/// items must be `items` (the command's, rebuilt from the scenario).
+fn grid_points(
     shards: &[(PathBuf, ShardFile)],
     items: &[(usize, u32)],
-    default: &str,
-) -> Result<(PerPoint, llmcap::report::output::Staging), Failure> {
+) -> Result<PerPoint, Failure> {
     let m = &shards[0].1.manifest;
     if items != m.items {
         return Err(input(anyhow::anyhow!(
@@ -510,7 +630,19 @@ fn points_of(
         )));
     }
     let points = items.last().map_or(0, |&(p, _)| p + 1);
-    let per_point = shard::by_point(shards, points).map_err(input)?;
+    shard::by_point(shards, points).map_err(input)
+}
+
+/// Per point, its outcomes in replication order and pooled histogram, from checked shards
+/// whose items must be `items` (the command's, rebuilt from the scenario), and the staging of
+/// the merge's --out (default `results/<default>`).
+fn points_of(
+    a: &MergeArgs,
+    shards: &[(PathBuf, ShardFile)],
+    items: &[(usize, u32)],
+    default: &str,
+) -> Result<(PerPoint, llmcap::report::output::Staging), Failure> {
+    let per_point = grid_points(shards, items)?;
     let dest = a
         .out
         .clone()
@@ -777,11 +909,12 @@ fn merge_run(
 }
 
 /// Merges the shards of `frontier`: each configuration's outcomes and histograms as one process
-/// measures them, then the frontier, priced and marked, and the sustained-rate search, which
-/// this process simulates (on --threads).
+/// measures them, then the frontier, priced and marked, and the sustained-rate search, read from
+/// the second round's shards (`rates`) when given, else simulated here (on --threads).
 fn merge_frontier(
     a: &MergeArgs,
     shards: &[(PathBuf, ShardFile)],
+    rates: &[(PathBuf, ShardFile)],
     started: Instant,
 ) -> Result<(), Failure> {
     let m = &shards[0].1.manifest;
@@ -796,14 +929,50 @@ fn merge_frontier(
         .enumerate()
         .map(|(i, (reps, hist))| Measured::of(&f, i, reps, hist))
         .collect();
+    let (recorded, holders) = match rates.first() {
+        None => (None, std::collections::BTreeMap::new()),
+        Some((first, r)) => {
+            let searched = frontier::searched(&f, &measured);
+            let items: Vec<(usize, u32)> = searched.iter().map(|&c| (c, 0)).collect();
+            if items != r.manifest.items {
+                return Err(input(anyhow::anyhow!(
+                    "{}: manifest.items: the grid's frontier has {} configuration(s) to search, this rate-search shard lists {}: it searched another grid",
+                    first.display(),
+                    items.len(),
+                    r.manifest.items.len()
+                )));
+            }
+            let by = shard::by_search(rates).map_err(input)?;
+            let holders = by.iter().map(|(&c, (_, p))| (c, p.clone())).collect();
+            (
+                Some(by.into_iter().map(|(c, (e, _))| (c, e)).collect()),
+                holders,
+            )
+        }
+    };
     let threads = merge_threads(a);
     let (result, _) = with_progress(0, a.quiet, |progress| {
-        frontier::finish(&f, measured, threads, Some(progress))
+        let rates = match recorded {
+            Some(recorded) => frontier::Rates::Recorded(recorded),
+            None => frontier::Rates::Simulate {
+                threads,
+                progress: Some(progress),
+            },
+        };
+        frontier::finish(&f, measured, rates)
     })?;
+    let result = result.map_err(|e| {
+        let file = holders.get(&e.config()).unwrap_or(&rates[0].0);
+        input(anyhow::anyhow!(
+            "{}: results: {e}: the file was damaged or edited",
+            file.display()
+        ))
+    })?;
+    let all = || shards.iter().chain(rates);
     let ran = Ran {
         result,
-        threads: shard_threads(shards),
-        shards: Some(m.shard.count),
+        threads: all().map(|(_, s)| s.manifest.threads).max().unwrap_or(1),
+        shards: Some(m.shard.count + rates.first().map_or(0, |r| r.1.manifest.shard.count)),
         took: started.elapsed(),
     };
     finish_frontier(
