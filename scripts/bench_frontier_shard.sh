@@ -3,8 +3,10 @@
 # configurations x 3 replications of 48 h, the sustained-rate search on the frontier), in three
 # parts:
 #  1. One 2-thread process, then 2 local shards (1 thread each, at the same time) + a 2-thread
-#     merge that runs the rate search: the wall clock of each, and the merged outputs checked
-#     byte-identical to the one-process ones (but manifest.shards and manifest.threads).
+#     merge that runs the rate search; then, from the same 2 grid shards, the rate search's
+#     second round: 2 rate shards (1 thread each, at the same time) + a merge that simulates
+#     nothing. The wall clock of each, and both merges' outputs checked byte-identical to the
+#     one-process ones (but manifest.shards and manifest.threads).
 #  2. Merging N shard files (default: one item each, every item of the grid), the scenario's
 #     rate_steps set to 0 in a copy so the merge reads, checks and merges without simulating.
 #  3. Shard file sizes, per shard and per item, for both.
@@ -62,6 +64,21 @@ if [[ " $parts " == *" 1 "* ]]; then
   echo "  2 shards x 1 thread at once: $(elapsed "$t0" "$t1") s; merge (with the rate search, 2 threads) $(elapsed "$t1" "$t2") s; ${total} s in all"
   echo "  difference: $(echo "scale=1; ($total - $one) * 100 / $one" | bc)% of the one-process time"
   same_outputs "$out/one" "$out/merged"
+  grid=$(elapsed "$t0" "$t1")
+  t0=$(now)
+  "$bin" frontier "$scenario" --threads 1 --quiet --shard 0/2 --rates-after "$out/p1" --out "$out/r1/0" &
+  p0=$!
+  "$bin" frontier "$scenario" --threads 1 --quiet --shard 1/2 --rates-after "$out/p1" --out "$out/r1/1" &
+  p1=$!
+  wait "$p0"
+  wait "$p1"
+  t1=$(now)
+  "$bin" merge "$out/p1" "$out/r1" --threads 2 --quiet --out "$out/merged-r"
+  t2=$(now)
+  total=$(echo "$grid + $(elapsed "$t0" "$t2")" | bc)
+  echo "  second round: 2 rate shards x 1 thread at once: $(elapsed "$t0" "$t1") s; merge of both rounds (nothing simulated) $(elapsed "$t1" "$t2") s"
+  echo "  2 grid shards + 2 rate shards + merge: ${total} s in all, $(echo "scale=1; ($total - $one) * 100 / $one" | bc)% against one process"
+  same_outputs "$out/one" "$out/merged-r"
 fi
 
 if [[ " $parts " == *" 2 "* ]]; then
@@ -90,7 +107,7 @@ fi
 
 if [[ " $parts " == *" 3 "* ]]; then
   echo "part 3: shard file sizes"
-  for d in p1 p2/s; do
+  for d in p1 r1 p2/s; do
     [ -d "$out/$d" ] || continue
     find "$out/$d" -name 'shard-*.json.gz' -printf '%s\n' | python3 -c '
 import sys

@@ -248,13 +248,12 @@ units = { ptu = [2, 4] }
 routes = [["ptu", "paygo"], ["paygo"]]
 "#;
 
-/// Runs every worker as its engine would (its index in `var`, its arguments with the engine's
-/// substitutions), then the merge, and compares with the command (`shard[0]`: sweep, frontier,
-/// plan) in one process.
+/// Runs every worker of each stage in turn as its engine would (its index in `var`, its
+/// arguments with the engine's substitutions), then the merge, and compares with the command
+/// (the first stage's: sweep, frontier, plan) in one process.
 fn run_like_the_engine(
     var: &str,
-    count: u64,
-    shard: &[String],
+    stages: &[(u64, Vec<String>)],
     merge: &[String],
     subst: impl Fn(&str, u64) -> String,
 ) {
@@ -262,14 +261,16 @@ fn run_like_the_engine(
     let data = tmp.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(data.join("scenario.toml"), SCENARIO).unwrap();
-    for i in 0..count {
-        let args: Vec<String> = shard.iter().map(|a| local(&subst(a, i), &data)).collect();
-        llmcap()
-            .current_dir(tmp.path())
-            .args(&args)
-            .env(var, i.to_string())
-            .assert()
-            .success();
+    for (count, shard) in stages {
+        for i in 0..*count {
+            let args: Vec<String> = shard.iter().map(|a| local(&subst(a, i), &data)).collect();
+            llmcap()
+                .current_dir(tmp.path())
+                .args(&args)
+                .env(var, i.to_string())
+                .assert()
+                .success();
+        }
     }
     let args: Vec<String> = merge.iter().map(|a| local(a, &data)).collect();
     llmcap()
@@ -279,13 +280,20 @@ fn run_like_the_engine(
         .assert()
         .success();
     let out = &args[args.iter().position(|a| a == "--out").unwrap() + 1];
-    let one = tmp.path().join("one");
-    let command = shard[0].as_str();
+    let count: u64 = stages.iter().map(|s| s.0).sum();
+    same_as_one_process(tmp.path(), &stages[0].1[0], Path::new(out), count);
+}
+
+/// Runs `command` on `dir`/data/scenario.toml in one process and compares its outputs with
+/// `merged`'s, byte for byte but `manifest.shards` (`count`) in COMMAND.json.
+#[track_caller]
+fn same_as_one_process(dir: &Path, command: &str, merged: &Path, count: u64) {
+    let one = dir.join("one");
     llmcap()
-        .current_dir(tmp.path())
+        .current_dir(dir)
         .args([
             command,
-            data.join("scenario.toml").to_str().unwrap(),
+            dir.join("data/scenario.toml").to_str().unwrap(),
             "--out",
             "one",
             "--threads",
@@ -294,7 +302,6 @@ fn run_like_the_engine(
         ])
         .assert()
         .success();
-    let merged = Path::new(out);
     assert_eq!(entries(&one), entries(merged));
     for f in entries(&one) {
         let (a, b) = (
@@ -303,10 +310,9 @@ fn run_like_the_engine(
         );
         let b = if f == format!("{command}.json") {
             let field = format!(",\n    \"shards\": {count}\n");
-            String::from_utf8(b)
-                .unwrap()
-                .replacen(&field, "\n", 1)
-                .into_bytes()
+            let text = String::from_utf8(b).unwrap();
+            assert_eq!(text.matches(&field).count(), 1, "manifest.shards = {count}");
+            text.replacen(&field, "\n", 1).into_bytes()
         } else {
             b
         };
@@ -321,44 +327,192 @@ fn the_kubernetes_jobs_run_as_kubernetes_runs_them() {
     let args = strings(&container(&sweep)["args"]);
     let merge = strings(&container(&yaml("deploy/k8s/merge-job.yaml"))["args"]);
     let var = format!("$({K8S_INDEX})");
-    run_like_the_engine(K8S_INDEX, count, &args, &merge, |a, i| {
+    run_like_the_engine(K8S_INDEX, &[(count, args)], &merge, |a, i| {
         a.replace(&var, &i.to_string())
     });
 }
 
 #[test]
 fn the_batch_jobs_run_as_aws_batch_runs_them() {
-    for (_, def, submit, merge_def, merge_submit) in BATCH {
+    // A frontier's merge reads its second round too (below).
+    for (_, def, submit, merge_def, merge_submit) in BATCH.iter().filter(|b| b.0 != "frontier") {
         let (def, submit) = (batch(def), batch(submit));
         let count = submit["arrayProperties"]["size"].as_u64().unwrap();
         let args = batch_command(&def, &batch_params(&def, Some(&submit)));
         let m = batch(merge_def);
         let merge = batch_command(&m, &batch_params(&m, merge_submit.map(batch).as_ref()));
-        run_like_the_engine(BATCH_INDEX, count, &args, &merge, |a, _| a.to_string());
+        run_like_the_engine(BATCH_INDEX, &[(count, args)], &merge, |a, _| a.to_string());
     }
 }
 
+/// The value after `flag` in `args`.
+fn after<'a>(args: &'a [String], flag: &str) -> &'a str {
+    let i = args.iter().position(|a| a == flag);
+    &args[i.unwrap_or_else(|| panic!("{flag} in {args:?}")) + 1]
+}
+
+/// The folder each worker of `args` writes into: the parent of its --out.
+fn shards_dir(args: &[String]) -> &Path {
+    Path::new(after(args, "--out")).parent().unwrap()
+}
+
 #[test]
-fn the_kubernetes_frontier_jobs_are_indexed_and_the_merge_has_cores() {
-    let job = yaml("deploy/k8s/frontier-job.yaml");
-    assert_eq!(job["spec"]["completionMode"], "Indexed");
-    let args = strings(&container(&job)["args"]);
-    assert_eq!(args[0], "frontier");
+fn the_kubernetes_frontier_runs_in_two_rounds_as_kubernetes_runs_them() {
+    let grid_job = yaml("deploy/k8s/frontier-job.yaml");
+    let rates_job = yaml("deploy/k8s/frontier-rates-job.yaml");
+    let mut stages = Vec::new();
+    for job in [&grid_job, &rates_job] {
+        assert_eq!(job["spec"]["completionMode"], "Indexed");
+        let args = strings(&container(job)["args"]);
+        assert_eq!(args[0], "frontier");
+        let completions = job["spec"]["completions"].as_u64().unwrap();
+        assert_eq!(
+            shard_count(&args),
+            completions,
+            "--shard auto/N must name the Job's completions"
+        );
+        let out = after(&args, "--out");
+        assert!(out.contains(&format!("$({K8S_INDEX})")), "{out}");
+        stages.push((completions, args));
+    }
+    // Round 2 reads the grid's folder; the merge reads both rounds' folders, on its cores.
+    let (grid, rates) = (&stages[0].1, &stages[1].1);
+    assert_eq!(Path::new(after(rates, "--rates-after")), shards_dir(grid));
+    assert_ne!(shards_dir(rates), shards_dir(grid));
+    let merge_job = yaml("deploy/k8s/frontier-merge-job.yaml");
+    let merge = strings(&container(&merge_job)["args"]);
+    assert_eq!(merge[0], "merge");
     assert_eq!(
-        shard_count(&args),
-        job["spec"]["completions"].as_u64().unwrap(),
-        "--shard auto/N must name the Job's completions"
+        [Path::new(&merge[1]), Path::new(&merge[2])],
+        [shards_dir(grid), shards_dir(rates)]
     );
-    let out = &args[args.iter().position(|a| a == "--out").unwrap() + 1];
-    assert!(out.contains(&format!("$({K8S_INDEX})")), "{out}");
-    let merge = yaml("deploy/k8s/frontier-merge-job.yaml");
-    let margs = strings(&container(&merge)["args"]);
-    assert_eq!(margs[0], "merge");
-    // The merge reads the folder the shards write into, and runs the rate search on its cores.
-    assert_eq!(Path::new(out).parent().unwrap(), Path::new(&margs[1]));
-    let threads = &margs[margs.iter().position(|a| a == "--threads").unwrap() + 1];
     assert_eq!(
-        container(&merge)["resources"]["requests"]["cpu"].as_str(),
-        Some(threads.as_str())
+        container(&merge_job)["resources"]["requests"]["cpu"].as_str(),
+        Some(after(&merge, "--threads"))
     );
+    let var = format!("$({K8S_INDEX})");
+    run_like_the_engine(K8S_INDEX, &stages, &merge, |a, i| {
+        a.replace(&var, &i.to_string())
+    });
+}
+
+#[test]
+fn the_batch_frontier_runs_in_two_rounds_as_aws_batch_runs_them() {
+    let mut stages = Vec::new();
+    let mut depends = Vec::new();
+    for (def, submit) in [
+        ("frontier-job-definition.json", "submit-frontier.json"),
+        (
+            "frontier-rates-job-definition.json",
+            "submit-frontier-rates.json",
+        ),
+    ] {
+        let (def, submit) = (batch(def), batch(submit));
+        assert_eq!(submit["jobDefinition"], def["jobDefinitionName"]);
+        let size = submit["arrayProperties"]["size"].as_u64().unwrap();
+        for params in [&def["parameters"], &submit["parameters"]] {
+            let cmd = batch_command(&def, params);
+            assert_eq!((cmd[0].as_str(), shard_count(&cmd)), ("frontier", size));
+            assert!(after(&cmd, "--out").contains("{index}"));
+        }
+        depends.push(submit["dependsOn"].clone());
+        stages.push((
+            size,
+            batch_command(&def, &batch_params(&def, Some(&submit))),
+        ));
+    }
+    let (grid, rates) = (&stages[0].1, &stages[1].1);
+    assert_eq!(Path::new(after(rates, "--rates-after")), shards_dir(grid));
+    // The rate array waits for the grid array, the merge for the rate array: each on the whole
+    // array job (no `type`), each on another job.
+    let merge_def = batch("frontier-merge-job-definition.json");
+    let merge_submit = batch("submit-frontier-merge.json");
+    assert_eq!(
+        merge_submit["jobDefinition"],
+        merge_def["jobDefinitionName"]
+    );
+    depends.push(merge_submit["dependsOn"].clone());
+    assert!(depends[0].is_null(), "the grid waits for nothing");
+    for d in &depends[1..] {
+        let d = d.as_array().expect("dependsOn");
+        assert!(d.len() == 1 && d[0].get("type").is_none(), "{d:?}");
+    }
+    assert_ne!(depends[1], depends[2]);
+    let merge = batch_command(&merge_def, &batch_params(&merge_def, Some(&merge_submit)));
+    assert_eq!(
+        (
+            merge[0].as_str(),
+            Path::new(&merge[1]),
+            Path::new(&merge[2])
+        ),
+        ("merge", shards_dir(grid), shards_dir(rates))
+    );
+    run_like_the_engine(BATCH_INDEX, &stages, &merge, |a, _| a.to_string());
+}
+
+/// A stand-in for `sbatch` that runs a job at once, each array task in turn with Slurm's array
+/// variables, and prints a job id (`--parsable`); it logs each `--dependency` to $SBATCH_LOG.
+const FAKE_SBATCH: &str = r#"#!/bin/bash
+set -euo pipefail
+array=""
+while [ $# -gt 1 ]; do
+  case "$1" in
+    --array=*) array=${1#--array=} ;;
+    --dependency=*) echo "${1#--dependency=}" >> "$SBATCH_LOG" ;;
+  esac
+  shift
+done
+id=$(( $(wc -l < "$SBATCH_LOG.ids" 2>/dev/null || echo 0) + 100 ))
+echo "$id" >> "$SBATCH_LOG.ids"
+if [ -n "$array" ]; then
+  lo=${array%-*} hi=${array#*-}
+  for i in $(seq "$lo" "$hi"); do
+    SLURM_ARRAY_TASK_ID=$i SLURM_ARRAY_TASK_MIN=$lo SLURM_ARRAY_TASK_COUNT=$((hi - lo + 1)) \
+      bash "$1" > /dev/null
+  done
+else
+  bash "$1" > /dev/null
+fi
+echo "$id"
+"#;
+
+#[test]
+fn the_slurm_frontier_submits_two_arrays_and_a_merge_in_order() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = dir.join("data");
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("scenario.toml"), SCENARIO).unwrap();
+    let sbatch = dir.join("bin/sbatch");
+    std::fs::write(&sbatch, FAKE_SBATCH).unwrap();
+    std::fs::set_permissions(&sbatch, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.join("bin").display(),
+        std::env::var("PATH").unwrap()
+    );
+    let log = dir.join("sbatch.log");
+    let status = std::process::Command::new("bash")
+        .arg(repo("deploy/slurm/submit-frontier.sh"))
+        .args(["2", "3"])
+        .arg(data.join("scenario.toml"))
+        .arg(data.join("shards"))
+        .arg(dir.join("merged"))
+        .env("PATH", path)
+        .env("SBATCH_LOG", &log)
+        // The tasks' --threads, as sbatch --cpus-per-task=2 sets it (the one process runs on 2).
+        .env("SLURM_CPUS_PER_TASK", "2")
+        .env("LLMCAP", assert_cmd::cargo::cargo_bin("llmcap"))
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // The rate array after the grid array (job 100), the merge after the rate array (101).
+    let deps = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(deps, "afterok:100\nafterok:101\n");
+    assert_eq!(entries(&data.join("shards")), ["grid", "rates"]);
+    assert_eq!(entries(&data.join("shards/rates")), ["0", "1", "2"]);
+    same_as_one_process(dir, "frontier", &dir.join("merged"), 5);
 }
