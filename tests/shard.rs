@@ -511,7 +511,9 @@ fn pick_shards_merge_to_the_one_process_pick_byte_for_byte() {
         &[&pick[..], &["--out", "one", "--threads", "2"]].concat(),
         &[],
     );
-    for (count, threads) in [(2u32, &["1", "2"][..]), (3, &["1", "2", "1"][..])] {
+    // 6 shards for 4 candidates: shards 4 and 5 get none, exit 0 and write a valid, empty file.
+    let six = &["1", "2", "1", "1", "1", "1"][..];
+    for (count, threads) in [(2u32, &["1", "2"][..]), (3, &["1", "2", "1"][..]), (6, six)] {
         for (i, t) in threads.iter().enumerate() {
             let (spec, out) = (format!("{i}/{count}"), format!("p{count}/{i}"));
             let args = [
@@ -529,6 +531,11 @@ fn pick_shards_merge_to_the_one_process_pick_byte_for_byte() {
             count as u64,
             "pick.json",
         );
+    }
+    for extra in ["p6/4", "p6/5"] {
+        let v = read_gz(&shard_file(&dir.join(extra)));
+        assert_eq!(v["manifest"]["items"].as_array().unwrap().len(), 4);
+        assert_eq!(v["results"], serde_json::json!([]), "{extra}");
     }
     // The items are the candidates, each with every configuration its search simulated.
     let m = read_gz(&shard_file(&dir.join("p2/0")));
