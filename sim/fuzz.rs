@@ -288,6 +288,8 @@ struct DiffWork {
     a: PathBuf,
     b: PathBuf,
     files: Vec<(String, Vec<u8>)>,
+    /// Folder A as `diff::open` reads it (over all its hours).
+    read_a: llmcap::analysis::diff::RunFolder,
 }
 
 /// The state a target needs between executions.
@@ -358,12 +360,27 @@ fn exec(target: &str, w: &Work, data: &[u8], which: usize) {
             }
         }
         "diff" => {
-            let DiffWork { a, b, files } = w.diff.as_ref().expect("diff needs --run-folder");
+            let DiffWork {
+                a,
+                b,
+                files,
+                read_a,
+            } = w.diff.as_ref().expect("diff needs --run-folder");
             let (name, original) = &files[which % files.len()];
             std::fs::write(b.join(name), data).expect("the work folder is writable");
-            if let Ok((ra, rb)) = llmcap::analysis::diff::open(a, b) {
-                let _ =
-                    llmcap::analysis::diff::diff(&ra, &rb, llmcap::analysis::diff::catalog_view);
+            use llmcap::analysis::diff::{catalog_view, diff, open, open_against};
+            // A is read once (it never changes); B against it, or both again when B holds
+            // fewer hours than A (what `diff` itself does, through `open`).
+            match open_against(read_a, b) {
+                Ok(Some(rb)) => {
+                    let _ = diff(read_a, &rb, catalog_view);
+                }
+                Ok(None) => {
+                    if let Ok((ra, rb)) = open(a, b) {
+                        let _ = diff(&ra, &rb, catalog_view);
+                    }
+                }
+                Err(_) => {}
             }
             std::fs::write(b.join(name), original).expect("the work folder is writable");
         }
@@ -444,10 +461,18 @@ pub fn run(a: &Args) -> Report {
             files.push((f.to_string(), bytes));
         }
         pool = files.iter().map(|(_, b)| b.clone()).collect();
+        let read_a = match llmcap::analysis::diff::open(&fa, &fb) {
+            Ok((ra, _)) => ra,
+            Err(e) => {
+                eprintln!("{}: not a run folder diff can read: {e}", run.display());
+                std::process::exit(2)
+            }
+        };
         diff = Some(DiffWork {
             a: fa,
             b: fb,
             files,
+            read_a,
         });
     }
     if pool.is_empty() {

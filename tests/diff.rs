@@ -445,3 +445,27 @@ on_demand = {{ input_per_1m = 1.0, output_per_1m = 1.0 }}
     let p99 = json["service"]["a"]["ttft_p99_ms"].as_f64().unwrap();
     assert!((p99 / 200.0 - 1.0).abs() < 0.02, "p99 {p99}");
 }
+
+/// `open_against` (B read against an A read once, as the fuzzer does) reads B as `open` does,
+/// and declines when B holds fewer hours than A (A must be read again over the common hours).
+#[test]
+fn open_against_reads_b_as_open_does() {
+    use llmcap::analysis::diff::{open, open_against};
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = bill_jump(tmp.path());
+    let (ra, rb) = open(&a, &b).unwrap();
+    let again = open_against(&ra, &b).unwrap().expect("B holds A's hours");
+    assert_eq!(format!("{again:?}"), format!("{rb:?}"));
+    let short = tmp.path().join("short");
+    command_ok(
+        "run",
+        &repo("scenarios/bill_jump_after.toml"),
+        &short,
+        &["--horizon-hours", "3", "--replications", "2"],
+    );
+    assert!(open_against(&ra, &short).unwrap().is_none());
+    let (ra3, _) = open(&a, &short).unwrap();
+    assert_eq!(ra3.hours, 3);
+    // An A read over fewer hours than its own cannot stand for the whole folder.
+    assert!(open_against(&ra3, &b).unwrap().is_none());
+}

@@ -331,7 +331,16 @@ impl CsvRecord {
         while more {
             match lines.next() {
                 Some(next) => {
-                    let next = next?;
+                    let next = match next {
+                        Ok(n) => n,
+                        Err(e) => {
+                            // The record is abandoned at this line: the next starts afresh,
+                            // outside any quote.
+                            *line += 1;
+                            self.core.reset();
+                            return Err(e);
+                        }
+                    };
                     *line += 1;
                     more = self.feed(next.as_bytes()) && self.feed(b"\n");
                 }
@@ -394,6 +403,33 @@ pub use crate::domain::time::parse_datetime;
 mod tests {
     use super::*;
     use crate::domain::trace::CsvMapping;
+
+    /// A line that is not UTF-8 inside a quoted field ends that row as unreadable; the rows after
+    /// it read as if it had never started. The splitter used to stay inside the quote, so every
+    /// later row was swallowed, and with a long enough field it panicked on the next row's
+    /// fields (found by scripts/fuzz.sh, azure and burstgpt targets).
+    #[test]
+    fn a_broken_quoted_row_does_not_spill_into_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let mut text = b"TIMESTAMP,ContextTokens,GeneratedTokens\n".to_vec();
+        text.extend_from_slice(b"2023-11-16 18:15:46.6,\"");
+        text.extend_from_slice(&[b'x'; 700]);
+        text.extend_from_slice(b"\n\xff\xfe\n");
+        text.extend_from_slice(b"2023-11-16 18:15:47.0,374,44\n");
+        text.extend_from_slice(b"2023-11-16 18:15:48.0,396,109\n");
+        std::fs::write(&path, &text).unwrap();
+        let rows: Vec<_> = TraceReader::open(&path, TraceFormat::Azure)
+            .unwrap()
+            .collect();
+        let ok: Vec<(u64, u32, u32)> = rows
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(|r| (r.line, r.input, r.output))
+            .collect();
+        assert_eq!(ok, vec![(4, 374, 44), (5, 396, 109)]);
+        assert_eq!(rows.len(), 3, "{rows:?}");
+    }
 
     #[test]
     fn rows_keep_their_own_line_numbers() {

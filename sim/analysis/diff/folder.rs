@@ -614,3 +614,18 @@ pub fn open(a: &Path, b: &Path) -> Result<(RunFolder, RunFolder), DiffError> {
     let hours = ra.horizon_hours.min(rb.horizon_hours);
     Ok((ra.load(&va, hours)?, rb.load(&vb, hours)?))
 }
+
+/// Reads folder `b` against an `a` that [`open`] already read whole, when their common hours
+/// are all of `a`'s: what `open(a, b)` gives as its second folder, without reading `a` again
+/// (the fuzzer diffs many `b`s against one `a`). None when `b` holds fewer hours than `a`: then
+/// `a` must be read again over the common hours, with [`open`].
+pub fn open_against(a: &RunFolder, b: &Path) -> Result<Option<RunFolder>, DiffError> {
+    if a.hours != a.horizon_hours {
+        return Ok(None);
+    }
+    let (rb, vb) = RunFolder::manifest(b)?;
+    if rb.horizon_hours < a.hours {
+        return Ok(None);
+    }
+    Ok(Some(rb.load(&vb, a.hours)?))
+}

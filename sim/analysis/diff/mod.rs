@@ -43,8 +43,8 @@ mod table;
 pub use answer::{Answer, PlatformAnswer};
 pub use decompose::{diff, Diff, Drivers, Kind, PlatformView, Reveal, Row, ServiceChange, Verdict};
 pub use folder::{
-    open, AttributionRow, ClassRun, Component, DeploymentRun, DiffError, Metered, RunFolder,
-    Service,
+    open, open_against, AttributionRow, ClassRun, Component, DeploymentRun, DiffError, Metered,
+    RunFolder, Service,
 };
 pub use reveal::catalog_view;
 
