@@ -88,8 +88,8 @@ pub enum Command {
     /// Exits 1 when no platform can be recommended (pick.md says why).
     Pick(PickArgs),
     /// Read a gateway config as a scenario: `litellm` reads a LiteLLM proxy config YAML,
-    /// `portkey` a Portkey config JSON; deployments, routes, retries, timeouts and cooldown come
-    /// from the config, each value commented with where it came from.
+    /// `portkey` a Portkey config JSON; deployments, routes (or Portkey's target tree), retries,
+    /// timeouts and cooldown come from the config, each value commented with where it came from.
     Import(gateway::ImportArgs),
     /// Write a scenario's routing as a gateway config (LiteLLM): model groups, order levels or
     /// weights, quotas, prices, retries, timeout and cooldown.

@@ -1410,6 +1410,121 @@ fn completions_are_printed_for_each_shell() {
     llmcap().args(["completions", "tcsh"]).assert().code(2);
 }
 
+/// A Portkey tree (`[class.portkey]` with `[gateway] router = "portkey"`) is checked like any
+/// input: the key path of the node, what was found, what is allowed.
+#[test]
+fn portkey_trees_are_checked() {
+    // SMALL's class with `tree` as its portkey table, behind a Portkey gateway.
+    let pk = |tree: &'static str| {
+        move |s: &str| {
+            format!(
+                "{}\n[gateway]\nrouter = \"portkey\"\n",
+                s.replace(
+                    "output_tokens = { dist = \"lognormal\", median = 200, p90 = 600 }\n",
+                    &format!("output_tokens = {{ dist = \"lognormal\", median = 200, p90 = 600 }}\nportkey = {tree}\n"),
+                )
+            )
+        }
+    };
+    let two =
+        "{ mode = \"fallback\", targets = [{ deployment = \"ptu\" }, { deployment = \"paygo\" }] }";
+    // The good tree runs (checked by the model tests); the bad ones name their node.
+    rejects(
+        |s| format!("{s}\n[gateway]\nrouter = \"portkey\"\n"),
+        "class[0].portkey",
+        "is missing",
+    );
+    rejects(
+        |s| pk(two)(s).replace("router = \"portkey\"", "router = \"walk\""),
+        "class[0].portkey",
+        "only applies with [gateway] router = \"portkey\"",
+    );
+    for (tree, key, allowed) in [
+        (
+            "{ mode = \"fallback\", targets = [{ deployment = \"ptu\" }, { deployment = \"nowhere\" }] }",
+            "class[0].portkey.targets[1].deployment",
+            "\"nowhere\" is not in the class's route; route: ptu, paygo",
+        ),
+        (
+            "{ mode = \"fallback\", targets = [] }",
+            "class[0].portkey.targets",
+            "at least one target",
+        ),
+        (
+            "{ mode = \"loadbalance\", targets = [{ deployment = \"ptu\", weight = 0 }, { deployment = \"paygo\", weight = 0 }] }",
+            "class[0].portkey.targets",
+            "every target has weight 0",
+        ),
+        (
+            "{ mode = \"fallback\", on_status_codes = [429, 600], targets = [{ deployment = \"ptu\" }, { deployment = \"paygo\" }] }",
+            "class[0].portkey.on_status_codes[1]",
+            "HTTP status from 100 to 599, got 600",
+        ),
+        (
+            "{ mode = \"fallback\", retry = { attempts = 6 }, targets = [{ deployment = \"ptu\" }, { deployment = \"paygo\" }] }",
+            "class[0].portkey.retry.attempts",
+            "from 0 to 5, got 6",
+        ),
+        (
+            "{ mode = \"conditional\", targets = [{ deployment = \"ptu\" }, { deployment = \"paygo\" }] }",
+            "class[0].portkey.mode",
+            "allowed: single, fallback, loadbalance",
+        ),
+        (
+            "{ mode = \"fallback\", targets = [{ deployment = \"ptu\", weight = 2 }, { deployment = \"paygo\" }] }",
+            "class[0].portkey.targets[0].weight",
+            "only applies to the targets of a mode = \"loadbalance\"",
+        ),
+        (
+            "{ mode = \"loadbalance\", on_status_codes = [429], targets = [{ deployment = \"ptu\" }, { deployment = \"paygo\" }] }",
+            "class[0].portkey.on_status_codes",
+            "only applies to mode = \"fallback\"",
+        ),
+        (
+            "{ mode = \"single\", targets = [{ deployment = \"ptu\" }, { deployment = \"paygo\" }] }",
+            "class[0].portkey.targets",
+            "list one, got 2",
+        ),
+        (
+            "{ mode = \"fallback\", targets = [{ deployment = \"ptu\" }] }",
+            "class[0].route[1]",
+            "\"paygo\" is not a target of class[0].portkey",
+        ),
+        (
+            "{ mode = \"fallback\", targets = [{ deployment = \"ptu\", targets = [] }, { deployment = \"paygo\" }] }",
+            "class[0].portkey.targets[0]",
+            "not both",
+        ),
+        (
+            "{ mode = \"fallback\", timeout_ms = 0, targets = [{ deployment = \"ptu\" }, { deployment = \"paygo\" }] }",
+            "class[0].portkey.timeout_ms",
+            "from 1 to 3600000",
+        ),
+    ] {
+        rejects(pk(tree), key, allowed);
+    }
+    rejects(
+        |s| {
+            pk(two)(s).replace(
+                "router = \"portkey\"",
+                "router = \"portkey\"\ncooldown_failures = 3",
+            )
+        },
+        "gateway.cooldown_failures",
+        "Portkey does not cool targets",
+    );
+    rejects(
+        |s| {
+            pk(two)(s).replace(
+                "route = [\"ptu\", \"paygo\"]",
+                "route = [\"ptu\", \"paygo\"]\nrouting = \"weighted\"\nweights = [1, 1]",
+            )
+        },
+        "class[0].routing",
+        "leave routing out",
+    );
+}
+
 #[test]
 fn litellm_gateway_keys_are_checked() {
     let lite = |keys: &'static str| {
@@ -1514,7 +1629,7 @@ fn import_help_says_what_each_importer_reads() {
     }
 }
 
-/// Vertex AI's request types by their routes (docs/model.md 8.3), by hand: one request a second
+/// Vertex AI's request types by their routes (docs/model.md 8.4), by hand: one request a second
 /// (deterministic) of 1,000 input + 500 output tokens on one GSU-like unit of 60,000 TPM holds
 /// the unit 1.5 s, so with no queue (`max_queue = 0`, Vertex does not queue) every other request
 /// does not fit. Default (spillover): those go to pay-as-you-go at 1,000 x 0.30 + 500 x 2.50 per

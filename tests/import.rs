@@ -544,6 +544,63 @@ fn export_then_import_reproduces_the_design() {
     }
 }
 
+/// The route walk cools a deployment AT its `cooldown_failures`-th failure; LiteLLM cools on the
+/// failure that exceeds `allowed_fails` (cooldown_handlers.py `updated_fails > allowed_fails`), so
+/// the export writes one less, and `allowed_fails: 0` imports as a cooldown on the first failure.
+/// One less that equals LiteLLM's default (3) would select LiteLLM's default rule instead, so it
+/// goes in `allowed_fails_policy`.
+#[test]
+fn walk_cooldown_exports_as_allowed_fails_one_less() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/two_provider.toml");
+    let text = std::fs::read_to_string(shipped).unwrap();
+    assert!(
+        text.contains("cooldown_failures = 3 "),
+        "the shipped walk cooldown"
+    );
+    for (failures, yaml_has, imported) in [
+        (1, "allowed_fails: 0\n", Some(0.0)),
+        (3, "allowed_fails: 2\n", Some(2.0)),
+        (4, "RateLimitErrorAllowedFails: 3", None),
+    ] {
+        let sc = write(
+            dir.path(),
+            "walk.toml",
+            &text.replace(
+                "cooldown_failures = 3 ",
+                &format!("cooldown_failures = {failures} "),
+            ),
+        );
+        let cfg = dir.path().join(format!("walk_{failures}.yaml"));
+        llmcap()
+            .args([
+                "export",
+                "litellm",
+                sc.to_str().unwrap(),
+                "--quiet",
+                "--out",
+            ])
+            .arg(&cfg)
+            .assert()
+            .success();
+        let yaml = std::fs::read_to_string(&cfg).unwrap();
+        assert!(yaml.contains(yaml_has), "{failures}: {yaml}");
+        let (t, _) = import_ok(dir.path(), &yaml, &["--quiet"]);
+        let g = t["gateway"].as_table().unwrap();
+        assert_eq!(g["cooldown"].as_str(), Some("count"), "{failures}: {g:?}");
+        assert_eq!(g.get("allowed_fails").and_then(|v| v.as_float()), imported);
+        if imported.is_none() {
+            for k in [
+                "allowed_fails_rate_limit",
+                "allowed_fails_error",
+                "allowed_fails_timeout",
+            ] {
+                assert_eq!(g[k].as_float(), Some(3.0), "{k}: {g:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn portkey_fallback_and_loadbalance_configs() {
     let dir = tempfile::tempdir().unwrap();
@@ -571,11 +628,19 @@ fn portkey_fallback_and_loadbalance_configs() {
     assert!(o.status.success(), "{stderr}");
     assert!(stderr.contains("cache: not modelled"), "{stderr}");
     let t: toml::Table = toml::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    assert_eq!(t["client"]["max_attempts"].as_integer(), Some(3));
-    assert_eq!(t["client"]["timeout_ms"].as_float(), Some(30_000.0));
+    // Portkey's own semantics: the tree as the config has it, retries per target.
+    assert_eq!(t["gateway"]["router"].as_str(), Some("portkey"));
+    assert_eq!(t["client"]["max_attempts"].as_integer(), Some(1));
     let c = t["class"][0].as_table().unwrap();
     assert_eq!(strings(&c["route"]), vec!["anthropic-1", "bedrock-2"]);
-    assert_eq!(floats(&c["weights"]), vec![0.7, 0.3]);
+    assert!(c.get("weights").is_none() && c.get("routing").is_none());
+    let pk = c["portkey"].as_table().unwrap();
+    assert_eq!(pk["mode"].as_str(), Some("loadbalance"));
+    assert_eq!(pk["retry"]["attempts"].as_integer(), Some(2));
+    assert_eq!(pk["timeout_ms"].as_float(), Some(30_000.0));
+    let targets = pk["targets"].as_array().unwrap();
+    assert_eq!(targets[0]["deployment"].as_str(), Some("anthropic-1"));
+    assert_eq!(targets[1]["weight"].as_float(), Some(0.3));
     assert_eq!(
         deployment(&t, "bedrock-2")["offering"].as_str(),
         Some("bedrock/claude-sonnet-4/us-cris")
@@ -613,4 +678,111 @@ fn portkey_fallback_and_loadbalance_configs() {
         );
         assert!(!out.exists());
     }
+}
+
+/// Nested strategies are written as they are (no flattening), with each node's own keys; a
+/// weight outside a loadbalance and fallback codes outside a fallback are warned and left out.
+#[test]
+fn portkey_nested_strategies_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "nested.json",
+        r#"{
+  "strategy": {"mode": "fallback", "on_status_codes": [429, 503]},
+  "targets": [
+    {"strategy": {"mode": "loadbalance", "on_status_codes": [500]}, "request_timeout": 5000,
+     "targets": [
+       {"provider": "azure-openai", "override_params": {"model": "gpt-4o"}, "weight": 2},
+       {"provider": "azure-openai", "override_params": {"model": "gpt-4o"}, "weight": 1,
+        "retry": {"attempts": 3, "use_retry_after_headers": true}}
+     ]},
+    {"provider": "openai", "override_params": {"model": "gpt-4o"}, "weight": 5}
+  ]
+}"#,
+    );
+    let out = dir.path().join("nested.toml");
+    let o = llmcap()
+        .args(["import", "portkey", cfg.to_str().unwrap(), "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    for w in [
+        "targets[0].strategy.on_status_codes: Portkey reads it only for a fallback strategy",
+        "targets[1].weight: Portkey reads weights only under a loadbalance strategy",
+        "use_retry_after_headers: Portkey's gateway code reads",
+    ] {
+        assert!(stderr.contains(w), "{w}: {stderr}");
+    }
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("[[class.portkey.targets.targets]]"), "{text}");
+    let t: toml::Table = toml::from_str(&text).unwrap();
+    let pk = t["class"][0]["portkey"].as_table().unwrap();
+    assert_eq!(pk["mode"].as_str(), Some("fallback"));
+    assert_eq!(pk["on_status_codes"].as_array().unwrap().len(), 2);
+    let lb = pk["targets"][0].as_table().unwrap();
+    assert_eq!(lb["mode"].as_str(), Some("loadbalance"));
+    assert!(lb.get("on_status_codes").is_none());
+    assert_eq!(lb["timeout_ms"].as_float(), Some(5000.0));
+    assert_eq!(lb["targets"][0]["weight"].as_float(), Some(2.0));
+    assert_eq!(lb["targets"][1]["retry"]["attempts"].as_integer(), Some(3));
+    assert_eq!(
+        lb["targets"][1]["retry"]["use_retry_after_header"].as_bool(),
+        Some(true)
+    );
+    assert!(pk["targets"][1].get("weight").is_none());
+    llmcap()
+        .args(["validate", out.to_str().unwrap()])
+        .assert()
+        .success();
+}
+
+/// Every shipped Portkey example imports (with the examples' traffic) to a scenario that validates
+/// and runs.
+#[test]
+fn shipped_portkey_examples_import_and_run() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/gateway");
+    let traffic = folder.join("traffic.toml");
+    let mut n = 0;
+    for e in std::fs::read_dir(&folder).unwrap() {
+        let cfg = e.unwrap().path();
+        if cfg.extension().and_then(|x| x.to_str()) != Some("json") {
+            continue;
+        }
+        n += 1;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("pk.toml");
+        llmcap()
+            .args([
+                "import",
+                "portkey",
+                cfg.to_str().unwrap(),
+                "--quiet",
+                "--traffic",
+            ])
+            .arg(&traffic)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.contains("router = \"portkey\""), "{text}");
+        llmcap()
+            .args([
+                "run",
+                out.to_str().unwrap(),
+                "--horizon-hours",
+                "2",
+                "--replications",
+                "1",
+                "--quiet",
+                "--out",
+            ])
+            .arg(dir.path().join("run"))
+            .assert()
+            .success();
+    }
+    assert!(n >= 1, "scenarios/gateway has a Portkey example");
 }

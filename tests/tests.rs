@@ -20,6 +20,7 @@ mod litellm;
 mod output;
 mod pick;
 mod plan;
+mod portkey;
 mod prices;
 mod properties;
 mod queueing;

@@ -28,11 +28,14 @@ pub enum ImportKind {
     /// disable_cooldowns, fallbacks, default_fallbacks, max_fallbacks, enable_pre_call_checks).
     /// Other keys are listed as warnings. docs/gateway.md has the mapping.
     Litellm(ImportCommon),
-    /// Reads a Portkey config JSON into a scenario with one class.
+    /// Reads a Portkey config JSON into a scenario with one class and Portkey's routing
+    /// (`[gateway] router = "portkey"`).
     ///
-    /// It reads strategy.mode (single, fallback, loadbalance) and strategy.on_status_codes, the
-    /// targets (provider, override_params.model, weight, nested targets), retry (attempts,
-    /// on_status_codes) and request_timeout. Other keys are listed as warnings.
+    /// The config's tree is written as it is ([class.portkey]): strategy.mode (single, fallback,
+    /// loadbalance; conditional is refused) and strategy.on_status_codes of each strategy, the
+    /// targets (provider, override_params.model, weight, nested targets), and retry (attempts,
+    /// on_status_codes, use_retry_after_header) and request_timeout wherever they are set. Other
+    /// keys are listed as warnings. docs/gateway.md has the mapping.
     Portkey(ImportCommon),
 }
 

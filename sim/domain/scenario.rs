@@ -47,9 +47,69 @@ pub struct Gateway {
     /// `router = "litellm"`: model groups, order levels, in-group retries and
     /// LiteLLM's cooldown rules ([`LiteLlm`]); `None` = the route walk.
     pub litellm: Option<LiteLlm>,
+    /// `router = "portkey"`: each class walks its Portkey target tree
+    /// ([`Class::portkey`]); no cooldown, no route walk.
+    pub portkey: bool,
 }
 
-/// LiteLLM's router, as its source applies it (docs/model.md section 9).
+/// A class's Portkey config as a tree (`[class.portkey]`, gateway.router = "portkey";
+/// docs/model.md section 8.3). `nodes[0]` is the root; nodes are in pre-order, so a
+/// strategy's children come after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortkeyTree {
+    pub nodes: Vec<PkNode>,
+}
+
+/// One node of a Portkey tree: a strategy over targets, or a target (a deployment).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PkNode {
+    /// The strategy node it is a target of (`None` for the root).
+    pub parent: Option<u16>,
+    /// Its `weight` as a target of a loadbalance strategy (default 1).
+    pub weight: f64,
+    pub kind: PkKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PkKind {
+    /// A deployment (its position in the class's route), with the retry and the
+    /// request timeout it has or inherits from the nearest strategy above that sets them.
+    Leaf {
+        pos: usize,
+        retry: PkRetry,
+        timeout_us: Option<u64>,
+    },
+    Strategy {
+        mode: PkMode,
+        /// `fallback` only: the statuses that move on to the next target; `None` = any
+        /// status but a success.
+        fallback_on: Option<Vec<u16>>,
+        /// Indices into `PortkeyTree::nodes`, in order.
+        children: Vec<u16>,
+    },
+}
+
+/// Portkey's `strategy.mode` (conditional is resolved by the importer into classes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PkMode {
+    /// The first (only) target.
+    Single,
+    /// Targets in order while the status is one to fall back on.
+    Fallback,
+    /// One target drawn by weight; no fallback.
+    Loadbalance,
+}
+
+/// Portkey's `retry`: calls to the same target after the first, on these statuses.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PkRetry {
+    pub attempts: u32,
+    pub on_status_codes: Vec<u16>,
+    /// `use_retry_after_header`: a 429 with a Retry-After waits that long instead.
+    pub use_retry_after: bool,
+}
+
+/// LiteLLM's router, as its source applies it (docs/model.md section 8.2).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiteLlm {
     pub strategy: Strategy,
@@ -250,6 +310,8 @@ pub struct Class {
     /// With `gateway.router = "litellm"`: the route's steps, in the order tried
     /// (each group's order levels, the class's own group first); else empty.
     pub steps: Vec<Step>,
+    /// With `gateway.router = "portkey"`: the class's Portkey target tree.
+    pub portkey: Option<PortkeyTree>,
     /// Share of each request's input tokens read from the platform's prompt cache (a cached
     /// prefix), 0..=1.
     pub cached_input_share: f64,

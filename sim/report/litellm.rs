@@ -231,24 +231,57 @@ pub fn render(sc: &Scenario, document: &toml::Table, from: &str) -> Result<Strin
 fn walk_settings(sc: &Scenario, notes: &mut Vec<String>) -> RouterSettings {
     let cl = &sc.client;
     if let Some(c) = sc.gateway.cooldown {
-        if c.window_us != 60_000_000 {
+        if c.window_us != c.duration_us {
             notes.push(format!(
-                "the cooldown window ({} s) is 60 s in LiteLLM",
-                c.window_us / 1_000_000
+                "the walk counts failures within cooldown_window_s ({} s); LiteLLM keeps its count until cooldown_time ({} s) passes without one",
+                c.window_us as f64 / 1e6,
+                c.duration_us as f64 / 1e6
             ));
         }
     }
+    let (allowed_fails, allowed_fails_policy) = walk_allowed_fails(sc);
     RouterSettings {
         routing_strategy: "simple-shuffle",
         num_retries: cl.max_attempts.saturating_sub(1),
         timeout: cl.timeout_us.map(|t| t as f64 / 1e6),
         retry_after: cl.backoff_base_us as f64 / 1e6,
-        allowed_fails: sc.gateway.cooldown.map(|c| c.failures),
-        allowed_fails_policy: None,
+        allowed_fails,
+        allowed_fails_policy,
         enable_pre_call_checks: None,
         cooldown_time: sc.gateway.cooldown.map(|c| c.duration_us as f64 / 1e6),
         disable_cooldowns: sc.gateway.cooldown.is_none().then_some(true),
     }
+}
+
+/// The walk's count cooldown in LiteLLM's terms. The walk cools a deployment AT its
+/// `cooldown_failures`-th failure; LiteLLM cools on the failure that EXCEEDS `allowed_fails`
+/// (`should_cooldown_based_on_allowed_fails_policy`: `updated_fails > allowed_fails`), so
+/// `allowed_fails = cooldown_failures - 1` (0 cools on the first failure). LiteLLM applies its
+/// count rule only when `allowed_fails` differs from its default (`_is_allowed_fails_set_on_router`);
+/// when it equals the default the same number goes in `allowed_fails_policy`, which also selects it.
+#[allow(clippy::type_complexity)]
+fn walk_allowed_fails(
+    sc: &Scenario,
+) -> (
+    Option<u32>,
+    Option<std::collections::BTreeMap<&'static str, u32>>,
+) {
+    let Some(c) = sc.gateway.cooldown else {
+        return (None, None);
+    };
+    let allowed = c.failures.saturating_sub(1);
+    if allowed != DEFAULT_ALLOWED_FAILS {
+        return (Some(allowed), None);
+    }
+    let policy = [
+        "RateLimitErrorAllowedFails",
+        "InternalServerErrorAllowedFails",
+        "TimeoutErrorAllowedFails",
+    ]
+    .into_iter()
+    .map(|k| (k, allowed))
+    .collect();
+    (None, Some(policy))
 }
 
 /// The router settings of a LiteLLM router (`gateway.router = "litellm"`), as they are.

@@ -1,14 +1,12 @@
-//! `llmcap import portkey`: a Portkey gateway config (JSON) as a scenario.
+//! `llmcap import portkey`: a Portkey gateway config (JSON) as a scenario with Portkey's routing
+//! semantics (`[gateway] router = "portkey"`, docs/model.md section 8.3).
 //!
-//! A Portkey config routes every request it is attached to, so it becomes one class. Its
-//! `strategy.mode` orders the route: `single` (the first target), `fallback` (targets in order),
-//! `loadbalance` (the first target drawn by `weight`, the others after it). Nested targets are
-//! flattened in order (a nested strategy is approximated, with a warning). `retry.attempts` and
-//! `request_timeout` (ms) become the client's retries and timeout. Each target's `provider` names
-//! the platform and `override_params.model` the model. Portkey's documentation (portkey.ai/docs,
-//! "Configs", "Fallbacks", "Load balancing", "Automatic retries", "Request timeouts", read
-//! 2026-12) gives the defaults used: fallback on any non-2xx status, retries on 429, 500, 502, 503
-//! and 504, at most 5 attempts.
+//! A Portkey config routes every request it is attached to, so it becomes one class. Its tree is
+//! written as it is, as the class's `[class.portkey]` table: each strategy (`strategy.mode` single,
+//! fallback or loadbalance, fallback's `strategy.on_status_codes`) and each target (`provider` and
+//! `override_params.model`, a `[[deployment]]` of its own), with the `weight`, `retry` and
+//! `request_timeout` of any node where the config sets them. Conditional routing picks a target
+//! from request metadata, which a gateway config does not describe: it is refused with the reason.
 
 use std::path::Path;
 
@@ -18,6 +16,7 @@ use crate::error::InputError;
 use crate::input::catalog::Catalog;
 use crate::input::gateway::draft::{Draft, Section};
 use crate::input::gateway::{models, traffic, ImportOptions, Imported};
+use crate::input::scenario::portkey::MAX_ATTEMPTS;
 
 /// Portkey provider names llmcap maps to catalog platforms.
 pub const PROVIDERS: &[(&str, &str)] = &[
@@ -28,9 +27,6 @@ pub const PROVIDERS: &[(&str, &str)] = &[
     ("vertex-ai", "vertex-ai"),
     ("google", "gemini-api"),
 ];
-
-/// Portkey's retry status codes when `retry.on_status_codes` is not given.
-const DEFAULT_RETRY_CODES: &[u64] = &[429, 500, 502, 503, 504];
 
 /// Keys of a config or target llmcap reads.
 const READ: &[&str] = &[
@@ -47,18 +43,46 @@ const READ: &[&str] = &[
     "provider_slug",
 ];
 
-/// One flattened target.
+/// The scenario tables of a tree's levels: the root, its targets, their targets, ... (the
+/// scenario allows 8 strategies deep).
+const LEVELS: [&str; 10] = [
+    "class.portkey",
+    "class.portkey.targets",
+    "class.portkey.targets.targets",
+    "class.portkey.targets.targets.targets",
+    "class.portkey.targets.targets.targets.targets",
+    "class.portkey.targets.targets.targets.targets.targets",
+    "class.portkey.targets.targets.targets.targets.targets.targets",
+    "class.portkey.targets.targets.targets.targets.targets.targets.targets",
+    "class.portkey.targets.targets.targets.targets.targets.targets.targets.targets",
+    "class.portkey.targets.targets.targets.targets.targets.targets.targets.targets.targets",
+];
+
+/// One target the config routes to: a deployment of the scenario.
 struct Target {
     path: String,
     name: String,
     offering: String,
     model: String,
-    weight: f64,
+}
+
+/// A node of the config's tree, as read: a strategy (`mode`, `children`) or a target.
+struct Node {
+    path: String,
+    mode: Option<&'static str>,
+    /// Index into the targets (a target node).
+    target: Option<usize>,
+    weight: Option<f64>,
+    on_status_codes: Option<Vec<i64>>,
+    retry: Option<(toml::Table, String)>,
+    timeout_ms: Option<f64>,
+    children: Vec<Node>,
 }
 
 struct Cx<'a> {
     file: &'a Path,
     draft: Draft,
+    targets: Vec<Target>,
 }
 
 impl Cx<'_> {
@@ -83,35 +107,25 @@ pub fn import(text: &str, file: &Path, opts: &ImportOptions) -> Result<Imported,
     let mut cx = Cx {
         file,
         draft: Draft::default(),
+        targets: Vec::new(),
     };
     if !root.is_object() {
         return Err(cx.err(".", "a Portkey config is a JSON object"));
     }
-    let mode = mode(&cx, &root, "strategy")?;
-    let mut targets = Vec::new();
-    flatten(&mut cx, &root, "", &mut targets, opts)?;
-    if targets.is_empty() {
-        return Err(cx.err(
+    let tree = node(&mut cx, &root, "", 0, None, opts)?.ok_or_else(|| {
+        cx.err(
             "targets",
             "no target llmcap can model (see the warnings; each target needs provider and override_params.model)",
-        ));
-    }
+        )
+    })?;
     // Target names are deployment names: unique.
-    for i in 1..targets.len() {
-        let n = targets[..i]
-            .iter()
-            .filter(|t| t.name == targets[i].name)
+    for i in 1..cx.targets.len() {
+        let n = (cx.targets[..i].iter())
+            .filter(|t| t.name == cx.targets[i].name)
             .count();
         if n > 0 {
-            targets[i].name = format!("{}-{}", targets[i].name, n + 1);
+            cx.targets[i].name = format!("{}-{}", cx.targets[i].name, n + 1);
         }
-    }
-    if mode == "single" && targets.len() > 1 {
-        cx.draft.warn(format!(
-            "strategy.mode single: only the first of {} targets is used",
-            targets.len()
-        ));
-        targets.truncate(1);
     }
     cx.draft.title = vec![
         format!("Written by llmcap import portkey from {}.", file.display()),
@@ -123,18 +137,29 @@ pub fn import(text: &str, file: &Path, opts: &ImportOptions) -> Result<Imported,
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "portkey".into());
     cx.draft.sections.push(header(&stem, opts));
-    let client = client(&mut cx, &root)?;
-    cx.draft.sections.push(client);
+    let mut c = Section::table("client");
+    c.set(
+        "max_attempts",
+        1,
+        "Portkey retries per target ([class.portkey] retry); assumption: the application does not retry on its own",
+    );
+    cx.draft.sections.push(c);
     let mut g = Section::table("gateway");
     g.set(
         "latency_ms",
         15.0,
         "assumption: one proxy hop in the same region as the client",
     );
+    g.set(
+        "router",
+        "portkey",
+        "Portkey's routing: the class's target tree as the config has it (docs/model.md 8.3)",
+    );
     cx.draft.sections.push(g);
-    let class = class(&mut cx, &stem, &mode, &targets, opts)?;
+    let class = class(&mut cx, &stem, opts)?;
     cx.draft.sections.push(class);
-    for t in &targets {
+    emit(&mut cx, &tree, 0);
+    for t in &cx.targets {
         let mut d = Section::array("deployment");
         d.comments
             .push(format!("{}: {} ({})", t.path, t.model, t.offering));
@@ -154,95 +179,322 @@ pub fn import(text: &str, file: &Path, opts: &ImportOptions) -> Result<Imported,
     Ok(Imported {
         toml: text,
         warnings: std::mem::take(&mut cx.draft.warnings),
-        deployments: targets.len(),
+        deployments: cx.targets.len(),
         classes: 1,
     })
 }
 
-/// `strategy.mode` of a config or nested target (default single).
-fn mode(cx: &Cx, v: &Value, path: &str) -> Result<String, InputError> {
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// `strategy.mode` of a config or nested target (Portkey treats a node without one as a call,
+/// llmcap as `single`).
+fn mode(cx: &Cx, v: &Value, path: &str) -> Result<&'static str, InputError> {
     let Some(s) = v.get("strategy") else {
-        return Ok("single".into());
+        return Ok("single");
     };
-    let m = s.get("mode").and_then(|m| m.as_str()).ok_or_else(|| {
-        cx.err(
-            &format!("{path}.mode"),
-            "missing: single, fallback, loadbalance or conditional",
-        )
-    })?;
+    let mp = join(path, "strategy.mode");
+    let m = s
+        .get("mode")
+        .and_then(|m| m.as_str())
+        .ok_or_else(|| cx.err(&mp, "missing: single, fallback, loadbalance or conditional"))?;
     match m {
-        "single" | "fallback" | "loadbalance" => Ok(m.to_string()),
+        "single" => Ok("single"),
+        "fallback" => Ok("fallback"),
+        "loadbalance" => Ok("loadbalance"),
         "conditional" => Err(cx.err(
-            &format!("{path}.mode"),
-            "conditional routing picks a target from request metadata llmcap does not simulate; rewrite it as fallback or loadbalance over the targets the traffic reaches",
+            &mp,
+            "conditional routing picks a target from request metadata (strategy.conditions), which a gateway config does not describe; import each branch's targets as a config of its own (one class each, with that branch's traffic) or rewrite it as fallback or loadbalance",
         )),
         other => Err(cx.err(
-            &format!("{path}.mode"),
+            &mp,
             format!("\"{other}\" is not a Portkey strategy; allowed: single, fallback, loadbalance, conditional"),
         )),
     }
 }
 
-/// Targets in order, nested ones flattened.
-fn flatten(
+/// The node at `path` (`""` is the root) and everything under it; `None` when nothing under it
+/// can be modelled (skipped targets, with warnings).
+fn node(
     cx: &mut Cx,
     v: &Value,
     path: &str,
-    out: &mut Vec<Target>,
+    depth: usize,
+    parent_mode: Option<&'static str>,
     opts: &ImportOptions,
-) -> Result<(), InputError> {
-    let prefix = |k: &str| {
-        if path.is_empty() {
-            k.to_string()
-        } else {
-            format!("{path}.{k}")
-        }
-    };
+) -> Result<Option<Node>, InputError> {
+    let shown = if path.is_empty() { "." } else { path };
+    if depth >= LEVELS.len() - 1 {
+        return Err(cx.err(
+            shown,
+            "targets nest deeper than llmcap models (8 strategies)",
+        ));
+    }
     if let Some(obj) = v.as_object() {
         for k in obj.keys() {
             if !READ.contains(&k.as_str()) {
                 cx.draft
-                    .warn(format!("{}: not modelled by llmcap", prefix(k)));
+                    .warn(format!("{}: not modelled by llmcap", join(path, k)));
             }
         }
     }
-    let Some(targets) = v.get("targets") else {
-        if v.get("provider").is_some() || v.get("virtual_key").is_some() {
-            if let Some(t) = target(
-                cx,
-                v,
-                if path.is_empty() { "." } else { path },
-                out.len(),
-                opts,
-            )? {
-                out.push(t);
+    let weight = weight(cx, v, path, parent_mode)?;
+    let retry = retry(cx, v, path)?;
+    let timeout_ms = match v.get("request_timeout") {
+        None => None,
+        Some(t) => match t.as_f64() {
+            Some(ms) if (1.0..=3.6e6).contains(&ms) => Some(ms),
+            _ => {
+                return Err(cx.err(
+                    &join(path, "request_timeout"),
+                    format!("must be a number of milliseconds from 1 to 3,600,000, got {t}"),
+                ))
             }
-            return Ok(());
-        }
-        return Err(cx.err(
-            &prefix("targets"),
-            "missing: a Portkey config routes to targets (or names a provider)",
-        ));
+        },
     };
+    let mut n = Node {
+        path: shown.to_string(),
+        mode: None,
+        target: None,
+        weight,
+        on_status_codes: None,
+        retry,
+        timeout_ms,
+        children: Vec::new(),
+    };
+    let Some(targets) = v.get("targets") else {
+        if v.get("provider").is_none() && v.get("virtual_key").is_none() {
+            return Err(cx.err(
+                &join(path, "targets"),
+                "missing: a Portkey config routes to targets (or names a provider)",
+            ));
+        }
+        let Some(t) = target(cx, v, shown, cx.targets.len(), opts)? else {
+            return Ok(None);
+        };
+        n.target = Some(cx.targets.len());
+        cx.targets.push(t);
+        return Ok(Some(n));
+    };
+    let mode = mode(cx, v, path)?;
+    n.mode = Some(mode);
+    n.on_status_codes = fallback_codes(cx, v, path, mode)?;
     let Some(list) = targets.as_array() else {
-        return Err(cx.err(&prefix("targets"), "must be a list of targets"));
+        return Err(cx.err(&join(path, "targets"), "must be a list of targets"));
     };
     for (i, t) in list.iter().enumerate() {
-        let tpath = format!("{}[{i}]", prefix("targets"));
-        if t.get("targets").is_some() {
-            let nested = mode(cx, t, &format!("{tpath}.strategy"))?;
-            cx.draft.warn(format!(
-                "{tpath}: a nested {nested} strategy; its targets are tried in order after the ones before it"
-            ));
-            flatten(cx, t, &tpath, out, opts)?;
-        } else if let Some(t) = target(cx, t, &tpath, out.len(), opts)? {
-            out.push(t);
+        let tp = format!("{}[{i}]", join(path, "targets"));
+        if let Some(child) = node(cx, t, &tp, depth + 1, Some(mode), opts)? {
+            n.children.push(child);
         }
     }
-    Ok(())
+    if n.children.is_empty() {
+        if !path.is_empty() {
+            cx.draft.warn(format!(
+                "{path}: skipped, no target under it llmcap can model"
+            ));
+        }
+        return Ok(None);
+    }
+    if mode == "single" && n.children.len() > 1 {
+        cx.draft.warn(format!(
+            "{shown}: strategy single sends every request to its first target; the other {} are left out",
+            n.children.len() - 1
+        ));
+        n.children.truncate(1);
+    }
+    if mode == "loadbalance" && n.children.iter().all(|c| c.weight == Some(0.0)) {
+        return Err(cx.err(
+            &join(path, "targets"),
+            "every target has weight 0: loadbalance needs one above 0",
+        ));
+    }
+    Ok(Some(n))
 }
 
-/// One target: its platform, model, offering and weight. `None` when skipped.
+/// A target's `weight`: kept under a loadbalance strategy (Portkey reads it nowhere else).
+fn weight(
+    cx: &mut Cx,
+    v: &Value,
+    path: &str,
+    parent_mode: Option<&'static str>,
+) -> Result<Option<f64>, InputError> {
+    let Some(w) = v.get("weight") else {
+        return Ok(None);
+    };
+    let x = match w.as_f64() {
+        Some(x) if x.is_finite() && (0.0..=1e9).contains(&x) => x,
+        _ => {
+            return Err(cx.err(
+                &join(path, "weight"),
+                format!("must be a number from 0 to 1e9, got {w}"),
+            ))
+        }
+    };
+    if parent_mode != Some("loadbalance") {
+        cx.draft.warn(format!(
+            "{}: Portkey reads weights only under a loadbalance strategy; left out",
+            join(path, "weight")
+        ));
+        return Ok(None);
+    }
+    Ok(Some(x))
+}
+
+/// HTTP statuses at `path`, each from 100 to 599.
+fn codes(cx: &Cx, v: &Value, path: &str) -> Result<Vec<i64>, InputError> {
+    let Some(list) = v.as_array() else {
+        return Err(cx.err(path, format!("must be a list of HTTP statuses, got {v}")));
+    };
+    (list.iter().enumerate())
+        .map(|(i, c)| match c.as_i64() {
+            Some(x) if (100..=599).contains(&x) => Ok(x),
+            _ => Err(cx.err(
+                &format!("{path}[{i}]"),
+                format!("must be an HTTP status from 100 to 599, got {c}"),
+            )),
+        })
+        .collect()
+}
+
+/// `strategy.on_status_codes`: kept on a fallback strategy (Portkey reads it nowhere else).
+fn fallback_codes(
+    cx: &mut Cx,
+    v: &Value,
+    path: &str,
+    mode: &str,
+) -> Result<Option<Vec<i64>>, InputError> {
+    let Some(c) = v.get("strategy").and_then(|s| s.get("on_status_codes")) else {
+        return Ok(None);
+    };
+    let cp = join(path, "strategy.on_status_codes");
+    let list = codes(cx, c, &cp)?;
+    if mode != "fallback" {
+        cx.draft.warn(format!(
+            "{cp}: Portkey reads it only for a fallback strategy; left out"
+        ));
+        return Ok(None);
+    }
+    Ok(Some(list))
+}
+
+/// `retry { attempts, on_status_codes, use_retry_after_header }` as the scenario's inline table.
+fn retry(cx: &mut Cx, v: &Value, path: &str) -> Result<Option<(toml::Table, String)>, InputError> {
+    let Some(r) = v.get("retry") else {
+        return Ok(None);
+    };
+    let rp = join(path, "retry");
+    let attempts = r
+        .get("attempts")
+        .and_then(|a| a.as_u64())
+        .filter(|a| *a <= MAX_ATTEMPTS as u64);
+    let Some(attempts) = attempts else {
+        return Err(cx.err(
+            &format!("{rp}.attempts"),
+            format!(
+                "must be a whole number from 0 to {MAX_ATTEMPTS} (Portkey's maximum), got {}",
+                r.get("attempts")
+                    .map_or("nothing".into(), |v| v.to_string())
+            ),
+        ));
+    };
+    let mut t = toml::Table::new();
+    t.insert("attempts".into(), toml::Value::Integer(attempts as i64));
+    let mut why = format!("{rp}: the same target again, up to {attempts} more times");
+    if let Some(c) = r.get("on_status_codes") {
+        let list = codes(cx, c, &format!("{rp}.on_status_codes"))?;
+        t.insert(
+            "on_status_codes".into(),
+            toml::Value::Array(list.into_iter().map(toml::Value::Integer).collect()),
+        );
+    } else {
+        why.push_str(", on Portkey's default statuses 429, 500, 502, 503, 504");
+    }
+    // Portkey's gateway code reads `use_retry_after_header`; its newer docs write the plural.
+    for key in ["use_retry_after_header", "use_retry_after_headers"] {
+        if let Some(b) = r.get(key) {
+            let Some(b) = b.as_bool() else {
+                return Err(cx.err(
+                    &format!("{rp}.{key}"),
+                    format!("must be true or false, got {b}"),
+                ));
+            };
+            if key.ends_with('s') {
+                cx.draft.warn(format!("{rp}.{key}: Portkey's gateway code reads use_retry_after_header (its docs write the plural); read as that"));
+            }
+            t.insert("use_retry_after_header".into(), toml::Value::Boolean(b));
+        }
+    }
+    if let Some(obj) = r.as_object() {
+        for k in obj.keys() {
+            if ![
+                "attempts",
+                "on_status_codes",
+                "use_retry_after_header",
+                "use_retry_after_headers",
+            ]
+            .contains(&k.as_str())
+            {
+                cx.draft.warn(format!("{rp}.{k}: not modelled by llmcap"));
+            }
+        }
+    }
+    Ok(Some((t, why)))
+}
+
+/// Writes `n` as the section of its level (then its targets, depth first: TOML's nested
+/// arrays of tables).
+fn emit(cx: &mut Cx, n: &Node, depth: usize) {
+    let mut s = if depth == 0 {
+        Section::table(LEVELS[0])
+    } else {
+        Section::array(LEVELS[depth])
+    };
+    match (n.mode, n.target) {
+        (Some(mode), _) => {
+            s.comments.push(format!("{}: a {mode} strategy", n.path));
+            s.set("mode", mode, format!("{}: strategy.mode", n.path));
+        }
+        (None, Some(t)) => {
+            let t = &cx.targets[t];
+            s.comments
+                .push(format!("{}: {} ({})", n.path, t.model, t.offering));
+            s.set("deployment", t.name.clone(), "the target's deployment");
+        }
+        (None, None) => {}
+    }
+    if let Some(w) = n.weight {
+        s.set("weight", w, "weight: its share of the loadbalance draws");
+    }
+    if let Some(c) = &n.on_status_codes {
+        s.set(
+            "on_status_codes",
+            toml::Value::Array(c.iter().map(|&x| toml::Value::Integer(x)).collect()),
+            "strategy.on_status_codes: the statuses that move on to the next target",
+        );
+    }
+    if let Some((t, why)) = &n.retry {
+        s.set("retry", t.clone(), why.clone());
+    }
+    if let Some(ms) = n.timeout_ms {
+        s.set(
+            "timeout_ms",
+            ms,
+            "request_timeout (ms): a call past it is aborted with a 408",
+        );
+    }
+    cx.draft.sections.push(s);
+    for c in &n.children {
+        emit(cx, c, depth + 1);
+    }
+}
+
+/// One target: its platform, model and offering. `None` when skipped.
 fn target(
     cx: &mut Cx,
     v: &Value,
@@ -318,18 +570,6 @@ fn target(
         );
         return skip(cx, e);
     };
-    let weight = match v.get("weight") {
-        None => 1.0,
-        Some(w) => match w.as_f64() {
-            Some(x) if x.is_finite() && x >= 0.0 => x,
-            _ => {
-                return Err(cx.err(
-                    &format!("{path}.weight"),
-                    format!("must be a number ≥ 0, got {w}"),
-                ))
-            }
-        },
-    };
     let name = v
         .get("name")
         .and_then(|n| n.as_str())
@@ -340,7 +580,6 @@ fn target(
         name,
         offering,
         model: cat_model,
-        weight,
     }))
 }
 
@@ -361,82 +600,8 @@ fn header(stem: &str, opts: &ImportOptions) -> Section {
     s
 }
 
-/// `[client]`: `retry.attempts` and `request_timeout` (milliseconds).
-fn client(cx: &mut Cx, root: &Value) -> Result<Section, InputError> {
-    let mut c = Section::table("client");
-    let attempts = match root.get("retry") {
-        None => {
-            c.set(
-                "max_attempts",
-                1,
-                "no retry in the config: Portkey does not retry",
-            );
-            None
-        }
-        Some(r) => {
-            let a = r
-                .get("attempts")
-                .and_then(|a| a.as_u64())
-                .filter(|a| *a <= 5);
-            let Some(a) = a else {
-                return Err(cx.err(
-                    "retry.attempts",
-                    format!(
-                        "must be a whole number from 0 to 5 (Portkey's maximum), got {}",
-                        r.get("attempts")
-                            .map_or("nothing".into(), |v| v.to_string())
-                    ),
-                ));
-            };
-            c.set("max_attempts", (a + 1) as i64, "1 + retry.attempts");
-            Some(r)
-        }
-    };
-    if let Some(r) = attempts {
-        let codes: Vec<u64> = match r.get("on_status_codes").and_then(|c| c.as_array()) {
-            Some(list) => list.iter().filter_map(|c| c.as_u64()).collect(),
-            None => DEFAULT_RETRY_CODES.to_vec(),
-        };
-        if !codes.contains(&429) {
-            cx.draft.warn("retry.on_status_codes leaves out 429: llmcap retries refused requests anyway (it retries every refusal)");
-        }
-    }
-    c.set(
-        "backoff_base_ms",
-        500.0,
-        "assumption: Portkey backs off exponentially; its schedule is not published",
-    );
-    c.set("backoff_max_ms", 8000.0, "assumption");
-    c.set("jitter", "full", "assumption");
-    if let Some(t) = root.get("request_timeout") {
-        match t.as_f64() {
-            Some(ms) if ms > 0.0 => c.set("timeout_ms", ms, "request_timeout (milliseconds)"),
-            _ => {
-                return Err(cx.err(
-                    "request_timeout",
-                    format!("must be a number of milliseconds > 0, got {t}"),
-                ))
-            }
-        }
-    }
-    if root
-        .get("strategy")
-        .and_then(|s| s.get("on_status_codes"))
-        .is_some()
-    {
-        cx.draft.warn("strategy.on_status_codes: llmcap falls back on every refusal and error (429 and outages)");
-    }
-    Ok(c)
-}
-
-/// The one class: the targets as its route.
-fn class(
-    cx: &mut Cx,
-    stem: &str,
-    mode: &str,
-    targets: &[Target],
-    opts: &ImportOptions,
-) -> Result<Section, InputError> {
+/// The one class: the targets as its route (its tree follows as `[class.portkey]`).
+fn class(cx: &mut Cx, stem: &str, opts: &ImportOptions) -> Result<Section, InputError> {
     let mut s = Section::array("class");
     let traffic = opts
         .traffic
@@ -451,10 +616,10 @@ fn class(
         name,
         "the traffic class's name, else the config's file name",
     );
-    let model = targets[0].model.clone();
+    let model = cx.targets[0].model.clone();
     s.set("model", model.clone(), "the model of the first target");
     let mut subs: Vec<String> = Vec::new();
-    for t in targets {
+    for t in &cx.targets {
         if t.model != model && !subs.contains(&t.model) {
             subs.push(t.model.clone());
         }
@@ -466,37 +631,14 @@ fn class(
             "other models the targets serve",
         );
     }
-    let route: Vec<toml::Value> = targets
-        .iter()
+    let route: Vec<toml::Value> = (cx.targets.iter())
         .map(|t| toml::Value::String(t.name.clone()))
         .collect();
     s.set(
         "route",
         toml::Value::Array(route),
-        format!("strategy.mode {mode}: the targets in order"),
+        "every target's deployment (the tree in [class.portkey] decides the order)",
     );
-    if mode == "loadbalance" && targets.len() > 1 {
-        let w: Vec<toml::Value> = targets
-            .iter()
-            .map(|t| toml::Value::Float(t.weight))
-            .collect();
-        if targets.iter().all(|t| t.weight == 0.0) {
-            return Err(cx.err(
-                "targets",
-                "every target has weight 0: loadbalance needs one above 0",
-            ));
-        }
-        s.set(
-            "routing",
-            "weighted",
-            "loadbalance: the first target drawn by weight",
-        );
-        s.set(
-            "weights",
-            toml::Value::Array(w),
-            "each target's weight (default 1)",
-        );
-    }
     match traffic {
         Some((t, c)) => {
             if t.classes.len() > 1 {

@@ -21,7 +21,7 @@ pub struct Traffic {
 }
 
 /// Keys of a traffic class the gateway decides instead (dropped with a warning).
-const ROUTING_KEYS: &[&str] = &["route", "routing", "weights", "groups", "orders"];
+const ROUTING_KEYS: &[&str] = &["route", "routing", "weights", "groups", "orders", "portkey"];
 
 impl Traffic {
     /// Reads `[[class]]` tables from a TOML file.

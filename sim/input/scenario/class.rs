@@ -17,8 +17,9 @@ pub(super) fn validate_class(
     k: &RawClass,
     deployments: &[Deployment],
     horizon_hours: u32,
-    litellm: bool,
+    router: (bool, bool),
 ) -> Result<Class, InputError> {
+    let (litellm, portkey) = router;
     if k.name.is_empty() {
         return Err(c.err(format!("{p}.name"), "must not be empty"));
     }
@@ -111,6 +112,7 @@ pub(super) fn validate_class(
     let output_tokens = tokens("output_tokens", &k.output_tokens, mo)?;
     let routing = routing(c, p, k, route.len())?;
     let steps = super::steps::steps(c, p, k, &routing, litellm)?;
+    let portkey = super::portkey::tree(c, p, k, &routing, portkey)?;
     let (cached_input_share, cache_write_share) = cache_shares(c, p, k)?;
     route_order::sort(
         &routing,
@@ -134,6 +136,7 @@ pub(super) fn validate_class(
         },
         trace,
         steps,
+        portkey,
         input_tokens,
         output_tokens,
         cached_input_share,

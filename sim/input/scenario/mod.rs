@@ -20,6 +20,7 @@ mod class;
 mod expected;
 mod offerings;
 mod options;
+pub mod portkey;
 mod prices;
 pub mod raw;
 mod route_order;
@@ -411,7 +412,7 @@ fn validate_classes(
     horizon: u32,
     gateway: &crate::domain::Gateway,
 ) -> Result<Vec<Class>, InputError> {
-    let litellm = gateway.litellm.is_some();
+    let router = (gateway.litellm.is_some(), gateway.portkey);
     if raw.is_empty() {
         return Err(c.err(
             "class",
@@ -427,7 +428,7 @@ fn validate_classes(
                 format!("duplicate class name \"{}\"", k.name),
             ));
         }
-        classes.push(validate_class(c, &p, k, deployments, horizon, litellm)?);
+        classes.push(validate_class(c, &p, k, deployments, horizon, router)?);
     }
     Ok(classes)
 }

@@ -70,7 +70,7 @@ pub struct RawGateway {
     pub cooldown_failures: Option<f64>,
     pub cooldown_window_s: Option<f64>,
     pub cooldown_s: Option<f64>,
-    /// "walk" (default) or "litellm"; the keys below apply to "litellm" only.
+    /// "walk" (default), "litellm" or "portkey"; the keys below apply to "litellm" only.
     pub router: Option<String>,
     pub strategy: Option<String>,
     pub num_retries: Option<f64>,
@@ -141,6 +141,8 @@ pub struct RawClass {
     pub groups: Option<Vec<String>>,
     /// Order level of each route entry (gateway.router = "litellm").
     pub orders: Option<Vec<f64>>,
+    /// The class's Portkey target tree (gateway.router = "portkey").
+    pub portkey: Option<RawPortkey>,
     pub substitutes: Option<Vec<String>>,
     pub random_stream: Option<String>,
     #[serde(default)]
@@ -151,6 +153,29 @@ pub struct RawClass {
     pub output_tokens: Option<RawTokens>,
     pub cached_input_share: Option<f64>,
     pub cache_write_share: Option<f64>,
+}
+
+/// `[class.portkey]` and its `[[...targets]]`: a strategy (`mode`, `targets`) or a target
+/// (`deployment`), as in a Portkey config.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawPortkey {
+    /// "single", "fallback" or "loadbalance".
+    pub mode: Option<String>,
+    pub targets: Option<Vec<RawPortkey>>,
+    pub deployment: Option<String>,
+    pub weight: Option<f64>,
+    pub on_status_codes: Option<Vec<i64>>,
+    pub retry: Option<RawPortkeyRetry>,
+    pub timeout_ms: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawPortkeyRetry {
+    pub attempts: f64,
+    pub on_status_codes: Option<Vec<i64>>,
+    pub use_retry_after_header: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -25,16 +25,30 @@ pub(super) fn validate_gateway(c: &Checker, g: Option<&RawGateway>) -> Result<Ga
         0.0,
         3.6e6,
     )?);
-    let litellm = match g.router.as_deref() {
-        None => false,
-        Some(r) => c.one_of("gateway.router", r, &["walk", "litellm"])? == 1,
+    let router = match g.router.as_deref() {
+        None => 0,
+        Some(r) => c.one_of("gateway.router", r, &["walk", "litellm", "portkey"])?,
     };
-    if litellm {
+    if router == 1 {
         return Ok(Gateway {
             latency_us,
             cooldown: None,
             litellm: Some(validate_litellm(c, g)?),
+            portkey: false,
         });
+    }
+    if router == 2 {
+        // Portkey has no cooldown (its circuit breaker, cb_config, is not in the open-source
+        // gateway's routing); retries and timeouts are per target, in [class.portkey].
+        c.unset(
+            "gateway",
+            &[
+                ("cooldown_failures", g.cooldown_failures.is_some()),
+                ("cooldown_window_s", g.cooldown_window_s.is_some()),
+                ("cooldown_s", g.cooldown_s.is_some()),
+            ],
+            "does not apply with router = \"portkey\" (Portkey does not cool targets)",
+        )?;
     }
     c.unset(
         "gateway",
@@ -50,7 +64,11 @@ pub(super) fn validate_gateway(c: &Checker, g: Option<&RawGateway>) -> Result<Ga
             ("allowed_fails_timeout", g.allowed_fails_timeout.is_some()),
             ("pre_call_checks", g.pre_call_checks.is_some()),
         ],
-        "only applies with router = \"litellm\" (the route walk uses cooldown_failures / cooldown_window_s / cooldown_s and [client])",
+        if router == 2 {
+            "only applies with router = \"litellm\" (with router = \"portkey\", retries and timeouts are in each class's [class.portkey])"
+        } else {
+            "only applies with router = \"litellm\" (the route walk uses cooldown_failures / cooldown_window_s / cooldown_s and [client])"
+        },
     )?;
     let cooldown = match (g.cooldown_failures, g.cooldown_window_s, g.cooldown_s) {
         (None, None, None) => None,
@@ -70,6 +88,7 @@ pub(super) fn validate_gateway(c: &Checker, g: Option<&RawGateway>) -> Result<Ga
         latency_us,
         cooldown,
         litellm: None,
+        portkey: router == 2,
     })
 }
 

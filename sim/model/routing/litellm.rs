@@ -1,5 +1,5 @@
 //! A LiteLLM router (`gateway.router = "litellm"`), as LiteLLM's source applies it
-//! (docs/model.md section 9 says which files and versions):
+//! (docs/model.md section 8.2 says which files and versions):
 //!
 //! - A request goes through its class's steps: the order levels of its model group, then of
 //!   its fallback groups. In a step it makes up to 1 + `num_retries` calls, each to a

@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 
 mod litellm;
+mod portkey;
 
 use rand::Rng;
 
@@ -37,7 +38,8 @@ pub struct Request {
     pub z: f64,
     /// An earlier attempt met an error or a deployment in cooldown.
     pub met_error: bool,
-    /// Behind a LiteLLM router: the step the request is at, and the calls made in it.
+    /// Behind a LiteLLM router: the step the request is at, and the calls made in it. Behind a
+    /// Portkey gateway: the target (tree node) it is at, and the calls made to it.
     pub step: u16,
     pub calls: u16,
 }
@@ -291,6 +293,9 @@ impl Router {
     ) -> Option<(SimTime, Request)> {
         if let Some(cfg) = &sc.gateway.litellm {
             return self.litellm_attempt(sc, cfg, m, now, req, retry_rng, route_rng);
+        }
+        if sc.gateway.portkey {
+            return self.portkey_attempt(sc, m, now, req, retry_rng, route_rng);
         }
         let ci = req.class as usize;
         let class = &sc.classes[ci];
