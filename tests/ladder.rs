@@ -190,3 +190,90 @@ fn ladder_flags_are_checked() {
         .stderr(predicate::str::contains("12 to 36 whole months"));
     assert!(!out.exists(), "nothing written");
 }
+
+/// Runs `plan --ladder` over 12 months on `text` in `dir` and returns ladder.csv's header and
+/// rows, and the output folder.
+fn ladder_of(dir: &Path, text: &str) -> (Vec<String>, Vec<Vec<String>>, std::path::PathBuf) {
+    let sc = write(dir, "ladder.toml", text);
+    let out = dir.join("out");
+    llmcap()
+        .args(["plan", sc.to_str().unwrap(), "--ladder", "--months", "12"])
+        .args(["--sample-hours", "24", "--max-units", "30", "--quiet"])
+        .args(["--out", out.to_str().unwrap()])
+        .assert()
+        .success();
+    let (header, rows) = csv_rows(&out.join("ladder.csv"));
+    (header, rows, out)
+}
+
+fn column(header: &[String], rows: &[Vec<String>], name: &str) -> Vec<f64> {
+    let c = header.iter().position(|h| h == name).unwrap();
+    rows.iter().map(|r| r[c].parse().unwrap()).collect()
+}
+
+#[test]
+fn a_purchase_is_priced_at_the_prices_of_its_month() {
+    // The monthly price halves from month 7 (2027-07-01): $1 -> $0.50 a unit-hour, $730 ->
+    // $365 a unit-month. The date must lie inside the horizon written in the file.
+    let text = scenario(8760)
+        + r#"
+[[price_change]]
+date = "2027-07-01"
+deployment = "ptu"
+reserved = { price_per_unit_hour = { monthly = 0.5 } }
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let (header, rows, out) = ladder_of(tmp.path(), &text);
+    // By hand, requirement 4, 7, 7, 9, 9, 17, 7, 7, 4, 4, 7, 7 (as in the test above). A yearly
+    // unit costs $7,008 whenever bought; a unit held all year on monthly terms costs 6 x $730 +
+    // 6 x $365 = $6,570, less, so no yearly unit is bought and every month is covered on monthly
+    // terms: 53 unit-months x $730 in months 1-6 (4+7+7+9+9+17) + 36 x $365 in months 7-12
+    // (7+7+4+4+7+7) = $38,690 + $13,140 = $51,830. At the prices of hour 0 the ladder was
+    // 4 yearly units and $57,962.
+    let committed: f64 = column(&header, &rows, "committed_usd").iter().sum();
+    assert!((committed - 51_830.0).abs() < 0.01, "{committed}");
+    assert!(column(&header, &rows, "units_yearly")
+        .iter()
+        .all(|&u| u == 0.0));
+    let monthly = column(&header, &rows, "units_monthly");
+    assert_eq!(
+        monthly,
+        vec![4.0, 7.0, 7.0, 9.0, 9.0, 17.0, 7.0, 7.0, 4.0, 4.0, 7.0, 7.0]
+    );
+    let md = std::fs::read_to_string(out.join("ladder.md")).unwrap();
+    assert!(
+        md.contains(
+            "Prices change on 2027-07-01 (`ptu`, `price_change[0]`): each month is sampled"
+        ),
+        "{md}"
+    );
+    // Month 7's renewal of the 7 monthly units is priced at $365 a unit-month.
+    assert!(md.contains("$365.00 a unit-month"), "{md}");
+}
+
+#[test]
+fn a_ladder_with_reserved_units_plans_the_reservation_itself() {
+    // 20 units deployed, 10 of them reserved on the monthly term and 10 hourly: the ladder
+    // decides what to commit, so the split of the scenario neither changes the requirement nor
+    // shows as on-demand spend (the hourly units are a term the ladder may buy, at $2).
+    let text = scenario(1).replace(
+        "units = 1, min_units",
+        "units = 20, reserved_units = 10, min_units",
+    );
+    assert!(text.contains("reserved_units = 10"));
+    let tmp = tempfile::tempdir().unwrap();
+    let (header, rows, out) = ladder_of(tmp.path(), &text);
+    // By hand, as in the first test: 4 yearly units ($28,032) + monthly units for the rest of
+    // each month's requirement (29,930): $57,962 committed, nothing on demand.
+    let committed: f64 = column(&header, &rows, "committed_usd").iter().sum();
+    assert!((committed - 57_962.0).abs() < 0.01, "{committed}");
+    assert!(column(&header, &rows, "on_demand_usd")
+        .iter()
+        .all(|&u| u == 0.0));
+    assert!(column(&header, &rows, "units_yearly")
+        .iter()
+        .all(|&u| u == 4.0));
+    let json = read_json(&out.join("ladder.json"));
+    let total = json["strategies"][0]["total_usd"].as_f64().unwrap();
+    assert!((total - 57_962.0).abs() < 0.01, "{total}");
+}

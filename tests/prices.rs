@@ -562,3 +562,121 @@ reserved = { price_per_unit_hour = { monthly = 3.0 } }
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("Prices change on 2027-01-02 (`ptu`, `price_change[1]`), 2027-01-02 (`paygo`, `price_change[0]`): each point's cost"), "{md}");
 }
+
+/// 48 hours from 2027-01-01: class `api` (1 request a second, evenly spaced, 1,000 tokens in
+/// and 100 out) on route `a` then `b`, both on demand; `routing`, `outage` and `changes` are
+/// spliced in.
+fn two_routes(routing: &str, outage: &str, changes: &str) -> String {
+    format!(
+        r#"
+[scenario]
+name = "two-routes"
+horizon_hours = 48
+seed = 3
+start_date = "2027-01-01"
+
+[client]
+max_attempts = 1
+
+[[class]]
+name = "api"
+model = "m"
+route = ["a", "b"]
+{routing}
+arrivals = {{ process = "deterministic", mean_rps = 1.0 }}
+input_tokens = {{ dist = "fixed", value = 1000 }}
+output_tokens = {{ dist = "fixed", value = 100 }}
+
+[[deployment]]
+name = "a"
+platform = "custom"
+model = "m"
+latency = {{ median_ms = 200, p99_ms = 200 }}
+on_demand = {{ input_per_1m = 2.0, output_per_1m = 10.0 }}
+
+[[deployment]]
+name = "b"
+platform = "custom"
+model = "m"
+latency = {{ median_ms = 200, p99_ms = 200 }}
+on_demand = {{ input_per_1m = 3.0, output_per_1m = 12.0 }}
+{outage}
+{changes}
+"#
+    )
+}
+
+const B_CUT_AT_24: &str = r#"
+[[price_change]]
+date = "2027-01-02"
+deployment = "b"
+on_demand = { input_per_1m = 1.0, output_per_1m = 5.0 }
+"#;
+
+/// The on-demand $ of each deployment in hours before 24 and from 24 on.
+fn halves(out: &Path, dep: &str) -> (f64, f64) {
+    let rows = hourly(out);
+    let sum = |late: bool| {
+        rows.iter()
+            .filter(|r| r.1 == dep && (r.0 >= 24) == late)
+            .map(|r| r.4)
+            .sum::<f64>()
+    };
+    (sum(false), sum(true))
+}
+
+#[test]
+fn a_cheapest_route_reorders_when_prices_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(
+        tmp.path(),
+        "cheapest.toml",
+        &two_routes("routing = \"cheapest\"", "", B_CUT_AT_24),
+    );
+    let out = tmp.path().join("out");
+    command_ok("run", &sc, &out, &[]);
+    // By hand: a request costs (1,000 x $2 + 100 x $10) / 1M = $0.003 on `a` and $0.0042 on
+    // `b` until 2027-01-02 (hour 24), then $0.0015 on `b`. Nothing throttles, so every request
+    // goes to the first of the route: `a` for hours 0-23 (3,600 x $0.003 = $10.80 an hour),
+    // `b` from hour 24 ($5.40 an hour). In all 24 x $10.80 + 24 x $5.40 = $388.80; the order
+    // of hour 0 kept all day 2 on `a` would bill 48 x $10.80 = $518.40.
+    let (a0, a1) = halves(&out, "a");
+    let (b0, b1) = halves(&out, "b");
+    assert!((a0 - 259.20).abs() < 0.01, "{a0}");
+    assert_eq!((a1, b0), (0.0, 0.0));
+    assert!((b1 - 129.60).abs() < 0.01, "{b1}");
+    let s = read_json(&out.join("summary.json"));
+    let od = s["cost"]["on_demand_usd"]["mean"].as_f64().unwrap();
+    assert!((od - 388.80).abs() < 0.01, "{od}");
+    assert!((od - 518.40).abs() > 100.0);
+}
+
+#[test]
+fn failovers_rescued_cost_is_valued_at_the_prices_of_its_hour() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outage = r#"
+[[outage]]
+deployments = ["a"]
+start_hour = 0
+duration_hours = 48
+"#;
+    let sc = write(
+        tmp.path(),
+        "failover.toml",
+        &two_routes("", outage, B_CUT_AT_24),
+    );
+    let out = tmp.path().join("out");
+    command_ok("run", &sc, &out, &[]);
+    // By hand: `a` is down all 48 hours, so every request errs there and is served by `b`,
+    // rescued: 24 x 3,600 at $0.0042 = $362.88 before 2027-01-02, 24 x 3,600 at $0.0015 =
+    // $129.60 from then, $492.48 in all (within a request at each end). At the prices of
+    // hour 0 it would be 48 x 3,600 x $0.0042 = $725.76.
+    let s = read_json(&out.join("summary.json"));
+    let rescued = s["resilience"]["rescued_cost_usd"].as_f64().unwrap();
+    assert!((rescued - 492.48).abs() < 0.01, "{rescued}");
+    let (b0, b1) = halves(&out, "b");
+    assert!(
+        (rescued - (b0 + b1)).abs() < 0.01,
+        "{rescued} vs {b0} + {b1}"
+    );
+}

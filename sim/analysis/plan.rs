@@ -366,9 +366,9 @@ fn configure(base: &Scenario, r: usize, mode: Mode, units: u32) -> Scenario {
                 sc.deployments[r].set_units(units, reserved_units);
             }
             if mode == Mode::ReservedOnly {
-                for c in &mut sc.classes {
-                    if let Some(at) = c.route.iter().position(|&d| d == r) {
-                        c.route.truncate(at + 1);
+                for route in sc.classes.iter_mut().flat_map(|c| c.routes_mut()) {
+                    if let Some(at) = route.iter().position(|&d| d == r) {
+                        route.truncate(at + 1);
                     }
                 }
             }
@@ -401,9 +401,9 @@ pub fn remove_deployment(sc: &mut Scenario, r: usize) {
         }
     }
     sc.outages.retain(|o| !o.deployments.is_empty());
-    for c in &mut sc.classes {
-        c.route.retain(|&d| d != r);
-        for d in &mut c.route {
+    for route in sc.classes.iter_mut().flat_map(|c| c.routes_mut()) {
+        route.retain(|&d| d != r);
+        for d in route {
             if *d > r {
                 *d -= 1;
             }

@@ -294,8 +294,12 @@ pub struct Class {
     /// Models the route may use besides `model`.
     pub substitutes: Vec<String>,
     pub routing: Routing,
-    /// Indices into `Scenario::deployments`, in the order they are tried.
+    /// Indices into `Scenario::deployments`, in the order they are tried (from hour 0).
     pub route: Vec<usize>,
+    /// `routing = "cheapest"` on deployments whose prices change: the route from an hour on,
+    /// sorted again at that hour's prices, for each hour the order changes (sorted by hour,
+    /// all after hour 0). Empty otherwise.
+    pub route_changes: Vec<(u32, Vec<usize>)>,
     /// Name of the random streams the class draws arrivals and tokens from
     /// (default: the class name). Classes sharing it see identical traffic.
     pub random_stream: String,
@@ -358,6 +362,34 @@ impl Tokens {
 }
 
 impl Class {
+    /// The route tried in simulated hour `hour`: the order of the last change at or before it.
+    pub fn route_at(&self, hour: u64) -> &[usize] {
+        self.route_changes
+            .iter()
+            .rev()
+            .find(|(h, _)| u64::from(*h) <= hour)
+            .map_or(&self.route, |(_, r)| r)
+    }
+
+    /// The route of hour 0 and every later order, to edit them alike.
+    pub fn routes_mut(&mut self) -> impl Iterator<Item = &mut Vec<usize>> {
+        std::iter::once(&mut self.route).chain(self.route_changes.iter_mut().map(|(_, r)| r))
+    }
+
+    /// The class as seen from hour `hour` on: that hour's route at hour 0, later orders moved
+    /// back by `hour` (a month's sample in `plan --ladder`; see [`Deployment::from_hour`]).
+    pub fn from_hour(&self, hour: u32) -> Class {
+        let mut c = self.clone();
+        c.route = self.route_at(u64::from(hour)).to_vec();
+        c.route_changes = self
+            .route_changes
+            .iter()
+            .filter(|(h, _)| *h > hour)
+            .map(|(h, r)| (h - hour, r.clone()))
+            .collect();
+        c
+    }
+
     /// The cached and cache-written parts of a request of `input` tokens: each share of the
     /// input, rounded to the nearest token, together at most `input`.
     pub fn cache_split(&self, input: u32) -> (u32, u32) {

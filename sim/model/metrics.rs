@@ -167,6 +167,12 @@ pub struct DeploymentStats {
     pub rescued: u64,
     pub rescued_input_tokens: u64,
     pub rescued_output_tokens: u64,
+    /// The rescued tokens by the prices they were served at, `[input, output]` for each set
+    /// of prices the deployment holds (hour 0's, then each of `Deployment::price_changes`):
+    /// kept only for a deployment whose prices change, so rescues are valued at the prices
+    /// of the hour they were served in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rescued_by_prices: Vec<[u64; 2]>,
     pub input_tokens: u64,
     pub output_tokens: u64,
     /// The part of `input_tokens` read from the prompt cache.
@@ -708,6 +714,14 @@ impl RepMetrics {
             a.rescued += b.rescued;
             a.rescued_input_tokens += b.rescued_input_tokens;
             a.rescued_output_tokens += b.rescued_output_tokens;
+            if a.rescued_by_prices.len() < b.rescued_by_prices.len() {
+                a.rescued_by_prices
+                    .resize(b.rescued_by_prices.len(), [0, 0]);
+            }
+            for (x, y) in a.rescued_by_prices.iter_mut().zip(&b.rescued_by_prices) {
+                x[0] += y[0];
+                x[1] += y[1];
+            }
             a.input_tokens += b.input_tokens;
             a.output_tokens += b.output_tokens;
             a.cached_input_tokens += b.cached_input_tokens;

@@ -414,6 +414,12 @@ pub fn render(sc: &Scenario, r: &LadderResult) -> String {
         count(r.min_units as f64),
         count(r.unit_step as f64)
     );
+    if let Some(note) = super::markdown::price_change_note(
+        sc,
+        "each month is sampled at the prices of its first hour, and each purchase is priced at the prices in force in the month it is made, which it keeps for its whole term.",
+    ) {
+        let _ = writeln!(o, "{note}\n");
+    }
     let _ = writeln!(o, "## The answer\n");
     let _ = writeln!(
         o,

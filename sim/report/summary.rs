@@ -528,15 +528,25 @@ fn resilience(sc: &Scenario, pooled: &RepMetrics, reps: &[RepDigest]) -> Resilie
         .deployments
         .iter()
         .zip(&pooled.deployments)
-        .map(|(d, s)| match &d.pool {
-            // Rescued tokens are not split by cache (priced as uncached input) nor by
-            // hour (priced at the prices of hour 0, before any price change).
-            Pool::OnDemand(o) => o.cost(&crate::domain::Tokens {
-                input: s.rescued_input_tokens,
-                output: s.rescued_output_tokens,
-                ..Default::default()
-            }),
-            Pool::Reserved(_) => 0.0,
+        .map(|(d, s)| {
+            // Rescued tokens are not split by cache (priced as uncached input); a deployment
+            // whose prices change has them by the prices they were served at.
+            let cost = |pool: &Pool, [input, output]: [u64; 2]| match pool {
+                Pool::OnDemand(o) => o.cost(&crate::domain::Tokens {
+                    input,
+                    output,
+                    ..Default::default()
+                }),
+                Pool::Reserved(_) => 0.0,
+            };
+            if s.rescued_by_prices.is_empty() {
+                return cost(&d.pool, [s.rescued_input_tokens, s.rescued_output_tokens]);
+            }
+            let pools = std::iter::once(&d.pool).chain(d.price_changes.iter().map(|c| &c.pool));
+            pools
+                .zip(&s.rescued_by_prices)
+                .map(|(pool, t)| cost(pool, *t))
+                .sum::<f64>()
         })
         .sum::<f64>()
         / n;

@@ -30,7 +30,7 @@ use std::sync::atomic::AtomicU64;
 
 use crate::analysis::plan::{fewest, ClassSla, Evaluated, Mode, PlanSpec};
 use crate::domain::time::{self, HOURS_PER_MONTH};
-use crate::domain::{Growth, OutageSchedule, Pool, Reserved, Scenario};
+use crate::domain::{Deployment, Growth, OutageSchedule, Pool, Reserved, Scenario};
 use crate::error::{InputError, ValueError};
 pub use solve::{Buy, LadderTerm, Solution};
 
@@ -57,9 +57,31 @@ pub fn ladder_terms(r: &Reserved, allowed: &[String]) -> Vec<LadderTerm> {
                 months: hours.map_or(1, |h| ((h / HOURS_PER_MONTH).round() as u32).max(1)),
                 price_per_unit_hour: price,
                 commits: hours.is_some(),
+                by_month: Vec::new(),
             })
         })
         .collect()
+}
+
+/// Prices each term of `terms` per month of purchase: the price in force at the month's
+/// first hour (a `[[price_change]]` or a retirement's `migrate_to` on `d`), kept by the purchase
+/// for its whole term. Nothing to do when `d`'s prices never change.
+pub fn month_prices(terms: &mut [LadderTerm], d: &Deployment, start_date: i64, months: u32) {
+    if d.price_changes.is_empty() {
+        return;
+    }
+    for t in terms {
+        t.by_month = (0..months)
+            .map(|m| match d.pool_at(u64::from(horizon_of(start_date, m))) {
+                Pool::Reserved(r) => r
+                    .price_per_unit_hour
+                    .get(&t.name)
+                    .copied()
+                    .unwrap_or(t.price_per_unit_hour),
+                Pool::OnDemand(_) => t.price_per_unit_hour,
+            })
+            .collect();
+    }
 }
 
 /// What one month asks for.
@@ -253,6 +275,7 @@ pub fn month_scenario(sc: &Scenario, m: u32, hours: u32) -> Scenario {
     // Prices as of the month's first hour, later changes from there.
     let hour = ((start - sc.start_date) * 24) as u32;
     s.deployments = sc.deployments.iter().map(|d| d.from_hour(hour)).collect();
+    s.classes = s.classes.iter().map(|c| c.from_hour(hour)).collect();
     s.start_date = start;
     s.start_weekday = time::weekday(start);
     s.horizon_hours = hours;
@@ -350,7 +373,9 @@ pub fn ladder(
     progress: Option<&AtomicU64>,
 ) -> LadderResult {
     let r = reserved(sc, spec);
-    let terms = ladder_terms(r, &spec.terms);
+    let mut terms = ladder_terms(r, &spec.terms);
+    let dep = &sc.deployments[spec.reserved];
+    month_prices(&mut terms, dep, sc.start_date, months);
     let (needs, input_failure) = needs(sc, spec, months, sample_hours, threads, progress);
     let mut out = decide(
         &sc.deployments[spec.reserved].name,
@@ -512,7 +537,7 @@ fn priced(
     let mut after = 0.0;
     for b in &sol.buys {
         let t = &terms[b.term];
-        let per_month = b.units as f64 * t.unit_month(HOURS_PER_MONTH);
+        let per_month = b.units as f64 * t.unit_month_in(b.month, HOURS_PER_MONTH);
         for m in b.month..b.month + t.months {
             match reserved_usd.get_mut(m as usize) {
                 Some(x) => *x += per_month,
@@ -580,8 +605,8 @@ fn purchases(
                 units: b.units,
                 months: t.months,
                 months_in_window: inside.len() as u32,
-                cost_usd: b.units as f64 * t.unit_cost(HOURS_PER_MONTH),
-                unit_month_usd: t.unit_month(HOURS_PER_MONTH),
+                cost_usd: b.units as f64 * t.unit_cost_in(b.month, HOURS_PER_MONTH),
+                unit_month_usd: t.unit_month_in(b.month, HOURS_PER_MONTH),
                 renewal: expiring > 0,
                 expiring_units: expiring,
                 renewed_units: b.units.min(expiring),
@@ -589,9 +614,10 @@ fn purchases(
                 need_max: inside.iter().copied().max().unwrap_or(0),
                 worth_usd: worth,
                 without_usd: without,
-                versus_monthly: monthly
-                    .filter(|&m| terms[m].months < t.months)
-                    .map(|m| (terms[m].name.clone(), terms[m].unit_month(HOURS_PER_MONTH))),
+                versus_monthly: monthly.filter(|&m| terms[m].months < t.months).map(|m| {
+                    let month = terms[m].unit_month_in(b.month, HOURS_PER_MONTH);
+                    (terms[m].name.clone(), month)
+                }),
             }
         })
         .collect()

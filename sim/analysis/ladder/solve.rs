@@ -42,6 +42,11 @@ pub struct LadderTerm {
     pub price_per_unit_hour: f64,
     /// Whether the purchase is a commitment (false: billed by the hour).
     pub commits: bool,
+    /// The price per unit-hour of a purchase made in each month, when prices change inside
+    /// the window (a purchase keeps its price for its whole term); empty: every month at
+    /// `price_per_unit_hour`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_month: Vec<f64>,
 }
 
 impl LadderTerm {
@@ -52,6 +57,21 @@ impl LadderTerm {
     /// What one unit costs per month held.
     pub fn unit_month(&self, hours_per_month: f64) -> f64 {
         self.price_per_unit_hour * hours_per_month
+    }
+    /// The price per unit-hour of a purchase made in month `month`.
+    pub fn price_in(&self, month: u32) -> f64 {
+        self.by_month
+            .get(month as usize)
+            .copied()
+            .unwrap_or(self.price_per_unit_hour)
+    }
+    /// What one unit bought in month `month` costs over the whole purchase.
+    pub fn unit_cost_in(&self, month: u32, hours_per_month: f64) -> f64 {
+        self.price_in(month) * hours_per_month * self.months as f64
+    }
+    /// What one unit bought in month `month` costs per month held.
+    pub fn unit_month_in(&self, month: u32, hours_per_month: f64) -> f64 {
+        self.price_in(month) * hours_per_month
     }
 }
 
@@ -88,9 +108,9 @@ impl Solution {
 
 const MICRO: f64 = 1e6;
 
-/// Micro-dollars of one block of `t` over its whole term.
-fn block_cost(t: &LadderTerm, block: u32, hours_per_month: f64) -> i128 {
-    (t.unit_cost(hours_per_month) * block as f64 * MICRO).round() as i128
+/// Micro-dollars of one block of `t` bought in month `month`, over its whole term.
+fn block_cost(t: &LadderTerm, month: u32, block: u32, hours_per_month: f64) -> i128 {
+    (t.unit_cost_in(month, hours_per_month) * block as f64 * MICRO).round() as i128
 }
 
 struct Arc {
@@ -166,7 +186,7 @@ pub fn solve_without(
             arcs.push(Arc {
                 from: s,
                 to: (s + term.months.max(1) as usize).min(m_count),
-                cost: block_cost(term, block, hours_per_month),
+                cost: block_cost(term, s as u32, block, hours_per_month),
                 flow: 0,
                 term: Some(t),
             });
@@ -240,7 +260,7 @@ pub fn solve_without(
 /// The total cost of a set of purchases (whole commitments).
 pub fn cost(buys: &[Buy], terms: &[LadderTerm], hours_per_month: f64) -> f64 {
     buys.iter()
-        .map(|b| terms[b.term].unit_cost(hours_per_month) * b.units as f64)
+        .map(|b| terms[b.term].unit_cost_in(b.month, hours_per_month) * b.units as f64)
         .sum()
 }
 
@@ -267,6 +287,7 @@ mod tests {
             months,
             price_per_unit_hour: price,
             commits: name != "hourly",
+            by_month: Vec::new(),
         }
     }
 

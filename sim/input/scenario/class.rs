@@ -127,6 +127,7 @@ pub(super) fn validate_class(
         substitutes: k.substitutes.clone().unwrap_or_default(),
         routing,
         route,
+        route_changes: Vec::new(),
         random_stream: k.random_stream.clone().unwrap_or_else(|| k.name.clone()),
         tags: k.tags.clone(),
         sla,

@@ -319,7 +319,7 @@ fn validate(
     }
 
     let gateway = validate_gateway(&c, raw.gateway.as_ref())?;
-    let classes = validate_classes(&c, &raw.class, &deployments, horizon as u32, &gateway)?;
+    let mut classes = validate_classes(&c, &raw.class, &deployments, horizon as u32, &gateway)?;
     let outages = validate_outages(
         &c,
         &raw.outage,
@@ -337,6 +337,9 @@ fn validate(
             written: horizon.max(written_horizon.clamp(1.0, MAX_HORIZON_HOURS)) as u32,
         },
     )?;
+    for class in &mut classes {
+        route_order::price_orders(class, &deployments);
+    }
 
     work::checked(
         &c,

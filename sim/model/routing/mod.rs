@@ -305,7 +305,7 @@ impl Router {
             Routing::Weighted(w) => draw(w, route_rng),
             _ => 0,
         };
-        let route = &class.route;
+        let route = class.route_at(hour as u64);
         let at = |k: usize| match k {
             0 => route[first],
             k if k <= first => route[k - 1],
@@ -440,6 +440,18 @@ impl Router {
             ds.rescued += 1;
             ds.rescued_input_tokens += req.input as u64;
             ds.rescued_output_tokens += req.output as u64;
+            let changes = &sc.deployments[d].price_changes;
+            if !changes.is_empty() {
+                let k = changes
+                    .iter()
+                    .take_while(|c| c.from_hour as usize <= hour)
+                    .count();
+                if ds.rescued_by_prices.len() <= changes.len() {
+                    ds.rescued_by_prices.resize(changes.len() + 1, [0, 0]);
+                }
+                ds.rescued_by_prices[k][0] += req.input as u64;
+                ds.rescued_by_prices[k][1] += req.output as u64;
+            }
             cs.rescued += 1;
         }
         ds.ttft.record(ttft);
