@@ -58,6 +58,7 @@ fn charts_of(path: &Path, text: &str, out: &Path) -> Vec<ChartLayout> {
             &sc,
             &pooled,
             &digests,
+            &llmcap::analysis::batch::run(&sc),
             manifest(&sc),
         )
     });
@@ -264,6 +265,7 @@ fn a_one_hour_run_charts_sixty_minutes_that_add_up_to_the_hour() {
         &sc,
         &pooled,
         &digests,
+        &llmcap::analysis::batch::run(&sc),
         manifest(&sc),
     )
     .expect("run outputs written");

@@ -2,6 +2,7 @@
 
 mod attribution;
 mod bad_input;
+mod batch;
 mod calibrate;
 mod catalog;
 mod charts;

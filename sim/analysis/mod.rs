@@ -6,6 +6,7 @@
 //! checked against ([`theory`]).
 
 pub mod attribution;
+pub mod batch;
 pub mod calibrate;
 pub mod cost;
 pub mod diff;

@@ -100,8 +100,9 @@ pub fn finish_run(
         shards,
         ..manifest(scenario, bytes, sc, threads)
     };
+    let batch = llmcap::analysis::batch::run(sc);
     let (dest, summary) =
-        report::write_run(staging, sc, &pooled, &digests, manifest).map_err(runtime)?;
+        report::write_run(staging, sc, &pooled, &digests, &batch, manifest).map_err(runtime)?;
     if !quiet {
         let r = &summary.requests;
         let p99 = summary

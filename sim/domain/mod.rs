@@ -3,6 +3,7 @@
 //! simulated time and the limits on user-controlled sizes. This module imports
 //! neither `input` nor `model`, so data flows one way: input -> domain <- model.
 
+pub mod batch;
 pub mod limits;
 pub mod measurement;
 pub mod options;
@@ -11,6 +12,7 @@ pub mod time;
 pub mod trace;
 pub mod traffic;
 
+pub use batch::{BatchClass, BatchDeployment};
 pub use options::{FrontierOptions, PlanOptions, SlaTarget, SweepSpec};
 pub use scenario::*;
 pub use trace::{TraceSource, TraceStats};

@@ -36,6 +36,12 @@ pub struct Scenario {
     pub frontier: Option<FrontierOptions>,
     pub gateway: Gateway,
     pub outages: Vec<Outage>,
+    /// Batch deployments (`[deployment.batch]`), apart from `deployments`: they take jobs,
+    /// not requests, and no route walk reaches them.
+    pub batch_deployments: Vec<crate::domain::BatchDeployment>,
+    /// Deferrable classes (`deferrable = true`), apart from `classes`: each goes to one batch
+    /// deployment.
+    pub batch_classes: Vec<crate::domain::BatchClass>,
 }
 
 /// The gateway in front of the deployments: a latency hop and a cooldown of

@@ -76,6 +76,9 @@ pub struct Sourced<T> {
     pub note: Option<String>,
 }
 
+mod batch;
+pub use batch::OfferingBatch;
+
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogFile {
@@ -172,6 +175,11 @@ pub struct Offering {
     pub latency: OfferingLatency,
     pub on_demand: Option<OfferingOnDemand>,
     pub reserved: Option<OfferingReserved>,
+    /// The vendor's batch API for this model, sold next to on-demand (`[offering.batch]`,
+    /// on-demand offerings only): a scenario deployment with a `[deployment.batch]` table
+    /// takes these values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<OfferingBatch>,
     /// Whether the offering is still sold (`llmcap catalog --check` requires it).
     pub lifecycle: Option<OfferingLifecycle>,
 }
@@ -629,6 +637,9 @@ impl Check<'_> {
         }
         self.lifecycle(at, o.lifecycle.as_ref());
         self.latency(at, &o.latency);
+        if let Some(b) = &o.batch {
+            self.batch(at, o, b);
+        }
         match (o.kind.as_str(), &o.on_demand, &o.reserved) {
             ("on_demand", Some(od), None) => self.on_demand(at, od),
             ("reserved", None, Some(r)) => self.reserved(at, r),

@@ -4,6 +4,7 @@
 //! routes, retries and the gateway ([`routing`]), and streaming observation
 //! ([`metrics`]). Nothing here parses files, writes files or draws.
 
+pub mod batch;
 pub mod capacity;
 pub mod engine;
 pub mod metrics;

@@ -18,6 +18,7 @@
 //! are dated from `[scenario] start_date` (simulated hour 0 is 00:00 UTC that
 //! day); BillingPeriod is the calendar month, InvoiceId `llmcap-YYYY-MM`.
 
+use crate::analysis::batch::BatchResults;
 use crate::domain::time::{civil_from_days, US_PER_HOUR};
 use crate::domain::{Deployment, Pool, Reserved, Scenario};
 use crate::error::OutputError;
@@ -152,6 +153,25 @@ struct Commitment<'a> {
     quantity: f64,
 }
 
+/// What a row says about the deployment billed.
+struct Resource<'a> {
+    platform: &'a str,
+    name: &'a str,
+    model: &'a str,
+    region: Option<&'a str>,
+}
+
+impl<'a> Resource<'a> {
+    fn of(d: &'a Deployment) -> Self {
+        Resource {
+            platform: &d.platform,
+            name: &d.name,
+            model: &d.model,
+            region: d.region.as_deref(),
+        }
+    }
+}
+
 /// One row: what differs between rows of one deployment and hour.
 struct Charge<'a> {
     purchase: bool,
@@ -171,8 +191,8 @@ struct Charge<'a> {
 
 impl Charge<'_> {
     /// The value of column `col` (an empty cell for null).
-    fn field(&self, col: &str, sc: &Scenario, dep: &Deployment, hour: &Hour) -> String {
-        let (prov, service) = provider(&dep.platform);
+    fn field(&self, col: &str, sc: &Scenario, dep: &Resource, hour: &Hour) -> String {
+        let (prov, service) = provider(dep.platform);
         let cd = self.commitment.as_ref();
         // A reserved-unit row outside the commitment is the hourly overage.
         let term = match (cd, self.tokens) {
@@ -234,9 +254,9 @@ impl Charge<'_> {
             .into(),
             "PricingQuantity" => money(self.pricing_quantity),
             "PricingUnit" => self.pricing_unit.into(),
-            "RegionId" | "RegionName" => dep.region.clone().unwrap_or_default(),
+            "RegionId" | "RegionName" => dep.region.unwrap_or_default().into(),
             "ResourceId" => format!("{}/{}", dep.platform, dep.name),
-            "ResourceName" => dep.name.clone(),
+            "ResourceName" => dep.name.into(),
             "ResourceType" => "Model deployment".into(),
             "ServiceCategory" => "AI and Machine Learning".into(),
             "ServiceName" => service.into(),
@@ -248,6 +268,8 @@ impl Charge<'_> {
                 Some("input") => "Input Tokens",
                 Some("cached-input") => "Cached Input Tokens",
                 Some("cache-write") => "Cache Write Tokens",
+                Some("batch-input") => "Batch Input Tokens",
+                Some("batch-output") => "Batch Output Tokens",
                 Some(_) => "Output Tokens",
                 None => "Reserved Units",
             }
@@ -271,6 +293,7 @@ pub fn focus(
     sc: &Scenario,
     replications: usize,
     pooled: &RepMetrics,
+    batch: &BatchResults,
 ) -> Result<Vec<u8>, OutputError> {
     const WHAT: &str = "focus.csv";
     let reps = replications.max(1) as f64;
@@ -339,16 +362,76 @@ pub fn focus(
                     reserved_charges(sc, pooled, reps, h, d, r, &classes, &tags_of, &mut charges)
                 }
             }
+            let res = Resource::of(dep);
             for ch in &charges {
                 row(
                     &mut w,
                     WHAT,
-                    COLUMNS.iter().map(|col| ch.field(col, sc, dep, &hour)),
+                    COLUMNS.iter().map(|col| ch.field(col, sc, &res, &hour)),
                 )?;
             }
         }
+        batch_rows(sc, batch, reps, h, &hour, &mut w)?;
     }
     finish(w, WHAT)
+}
+
+/// The batch requests completed in hour `h`, per deferrable class: input and output tokens at
+/// the batch deployment's prices (ChargeCategory "Usage", SKU `<model>/batch-input-tokens`).
+fn batch_rows(
+    sc: &Scenario,
+    batch: &BatchResults,
+    reps: f64,
+    h: usize,
+    hour: &Hour,
+    w: &mut csv::Writer<Vec<u8>>,
+) -> Result<(), OutputError> {
+    for (c, stats) in batch.classes.iter().enumerate() {
+        let class = &sc.batch_classes[c];
+        let bd = &sc.batch_deployments[class.deployment];
+        let Some(cell) = stats.hourly.get(h) else {
+            continue;
+        };
+        let mut tags = class.tags.clone();
+        tags.insert("llmcap-class".into(), class.name.clone());
+        let tags = serde_json::to_string(&tags).unwrap_or_else(|_| "{}".into());
+        let res = Resource {
+            platform: &bd.platform,
+            name: &bd.name,
+            model: &bd.model,
+            region: bd.region.as_deref(),
+        };
+        for (kind, tokens, price) in [
+            ("batch-input", cell.input_tokens, bd.input_per_1m),
+            ("batch-output", cell.output_tokens, bd.output_per_1m),
+        ] {
+            if tokens == 0 {
+                continue;
+            }
+            let tokens = tokens as f64 / reps;
+            let q = tokens / 1e6;
+            let ch = Charge {
+                purchase: false,
+                billed: q * price,
+                effective: q * price,
+                list_unit: price,
+                contracted_unit: price,
+                pricing_quantity: q,
+                pricing_unit: TOKEN_PRICING_UNIT,
+                consumed: Some((tokens, "Tokens")),
+                commitment: None,
+                tokens: Some(kind),
+                description: format!("{} {kind} tokens, batch (completed in this hour)", bd.model),
+                tags: tags.clone(),
+            };
+            row(
+                w,
+                "focus.csv",
+                COLUMNS.iter().map(|col| ch.field(col, sc, &res, hour)),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// A reserved deployment's hour: the purchase (the fee, billed), then the fee

@@ -154,6 +154,9 @@ pub fn render(sc: &Scenario, s: &Summary) -> String {
     queueing_checks(&mut o, s);
     resilience(&mut o, sc, s);
     crate::report::attribution::section(&mut o, &s.attribution);
+    if let Some(b) = &s.batch {
+        crate::report::batch::section(&mut o, b);
+    }
     charts(&mut o, sc);
     class_assumptions(&mut o, sc);
     deployment_assumptions(&mut o, sc);

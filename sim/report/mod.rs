@@ -5,6 +5,7 @@
 //! folder and moves it into place when everything is written.
 
 pub mod attribution;
+pub mod batch;
 pub mod calibrate;
 pub mod catalog;
 pub mod diff;
@@ -59,9 +60,12 @@ pub fn write_run(
     sc: &Scenario,
     pooled: &RepMetrics,
     reps: &[RepDigest],
+    batch_results: &crate::analysis::batch::BatchResults,
     manifest: Manifest,
 ) -> Result<(PathBuf, Summary), OutputError> {
-    let summary = Summary::build(sc, pooled, reps, manifest);
+    let mut summary = Summary::build(sc, pooled, reps, manifest);
+    let total = summary.cost.total_usd.as_ref().map(|c| c.mean);
+    summary.batch = batch::summary(sc, batch_results, total);
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| OutputError::Encode {
         what: "summary.json",
         message: e.to_string(),
@@ -71,7 +75,7 @@ pub fn write_run(
     let cdf = tables::cdf_series(sc, pooled);
     staging.write("ttft_cdf.csv", &tables::ttft_cdf(&cdf)?)?;
     let rows = tables::hourly_rows(sc, reps.len(), pooled);
-    staging.write("hourly.csv", &tables::hourly(sc, &rows)?)?;
+    staging.write("hourly.csv", &tables::hourly(sc, &rows, batch_results)?)?;
     staging.write("arrivals.csv", &tables::arrivals(sc, reps.len(), pooled)?)?;
     let failover = tables::failover_rows(sc, reps.len(), pooled);
     staging.write("failover.csv", &tables::failover(&failover)?)?;
@@ -79,7 +83,10 @@ pub fn write_run(
         "cost_by_tag.csv",
         &tables::cost_by_tag(sc, reps.len(), pooled)?,
     )?;
-    staging.write("focus.csv", &focus::focus(sc, reps.len(), pooled)?)?;
+    staging.write(
+        "focus.csv",
+        &focus::focus(sc, reps.len(), pooled, batch_results)?,
+    )?;
     staging.write("attribution.csv", &attribution::csv(&summary.attribution)?)?;
 
     let sla = run_charts::sla_line(sc);

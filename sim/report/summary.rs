@@ -52,6 +52,9 @@ pub struct Summary {
     /// Per platform and tag dimension: cost attributable natively, with a
     /// gateway, and not at all (the rows of `attribution.csv`).
     pub attribution: Vec<AttributionRow>,
+    /// Deferrable classes on batch deployments (absent without them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<crate::report::batch::BatchSummary>,
 }
 
 /// What outages did and what the failover saved.
@@ -491,6 +494,7 @@ impl Summary {
             reserved_utilization: share(&|r| r.reserved_utilization),
             classes,
             deployments,
+            batch: None,
         }
     }
 }

@@ -1,10 +1,12 @@
 //! CSV tables. Each function turns results into bytes and does no I/O.
 //! Values per hour are means per replication.
 
+use crate::analysis::batch::BatchResults;
 use crate::analysis::cost::{bin_cost, bin_utilization};
 use crate::domain::{Scenario, WEEKDAYS};
 use crate::error::OutputError;
 use crate::format::{fixed, fixed_opt};
+use crate::model::batch::BatchHour;
 use crate::model::metrics::{Bins, Hist, RepMetrics};
 use crate::report::summary::{Percentile, Summary};
 
@@ -213,11 +215,21 @@ pub fn bin_rows(sc: &Scenario, replications: usize, bins: &Bins) -> Vec<HourlyRo
 }
 
 /// `hourly.csv`.
-pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError> {
+/// With deferrable classes, each hour's rows end with one row per batch deployment (pool
+/// "batch"): the requests whose jobs completed in that hour, their tokens and their cost at
+/// batch prices (in cost_total_usd; the on-demand and reserved columns are 0).
+pub fn hourly(
+    sc: &Scenario,
+    rows: &[HourlyRow],
+    batch: &BatchResults,
+) -> Result<Vec<u8>, OutputError> {
     const WHAT: &str = crate::schema::hourly::FILE;
     let mut w = csv::Writer::from_writer(Vec::new());
     row(&mut w, WHAT, crate::schema::hourly::COLUMNS)?;
-    for r in rows {
+    for (i, r) in rows.iter().enumerate() {
+        if !batch.is_empty() && i > 0 && rows[i - 1].hour != r.hour {
+            batch_hour(sc, batch, rows[i - 1].hour, &mut w)?;
+        }
         let dep = &sc.deployments[r.deployment];
         let day = r.hour / 24;
         row(
@@ -248,7 +260,61 @@ pub fn hourly(sc: &Scenario, rows: &[HourlyRow]) -> Result<Vec<u8>, OutputError>
             ],
         )?;
     }
+    if let (false, Some(last)) = (batch.is_empty(), rows.last()) {
+        batch_hour(sc, batch, last.hour, &mut w)?;
+    }
     finish(w, WHAT)
+}
+
+/// hourly.csv's batch rows of hour `h`: one per batch deployment, means per replication.
+fn batch_hour(
+    sc: &Scenario,
+    batch: &BatchResults,
+    h: usize,
+    w: &mut csv::Writer<Vec<u8>>,
+) -> Result<(), OutputError> {
+    let reps = batch.replications.max(1) as f64;
+    for (d, bd) in sc.batch_deployments.iter().enumerate() {
+        let mut sum = BatchHour::default();
+        for (c, stats) in batch.classes.iter().enumerate() {
+            if let (true, Some(x)) = (sc.batch_classes[c].deployment == d, stats.hourly.get(h)) {
+                sum.requests += x.requests;
+                sum.input_tokens += x.input_tokens;
+                sum.output_tokens += x.output_tokens;
+                sum.cost_usd += x.cost_usd;
+            }
+        }
+        let day = h / 24;
+        let zero = fixed(0.0, 2);
+        row(
+            w,
+            crate::schema::hourly::FILE,
+            [
+                h.to_string(),
+                day.to_string(),
+                (h % 24).to_string(),
+                WEEKDAYS[(day + sc.start_weekday as usize) % 7].to_string(),
+                bd.name.clone(),
+                bd.platform.clone(),
+                "batch".to_string(),
+                fixed(sum.requests as f64 / reps, 2),
+                fixed(sum.input_tokens as f64 / reps, 1),
+                fixed(sum.output_tokens as f64 / reps, 1),
+                fixed(0.0, 4),
+                fixed(0.0, 4),
+                fixed(sum.cost_usd / reps, 4),
+                String::new(),
+                zero.clone(),
+                zero.clone(),
+                zero,
+                fixed(0.0, 1),
+                fixed(0.0, 1),
+                fixed(0.0, 4),
+                fixed(0.0, 4),
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 /// The value rows of `cost_by_tag.csv` use for classes without the tag, and

@@ -145,7 +145,11 @@ pub(super) fn validate_class(
     })
 }
 
-fn validate_arrivals(c: &Checker, p: &str, a: &RawArrivals) -> Result<ArrivalSpec, InputError> {
+pub(super) fn validate_arrivals(
+    c: &Checker,
+    p: &str,
+    a: &RawArrivals,
+) -> Result<ArrivalSpec, InputError> {
     let Some(mean_rps) = a.mean_rps else {
         return Err(c.err(
             format!("{p}.mean_rps"),
@@ -282,7 +286,11 @@ fn validate_growth(c: &Checker, p: &str, g: Option<&RawGrowth>) -> Result<Growth
     }
 }
 
-fn validate_tokens(c: &Checker, p: &str, t: &RawTokens) -> Result<TokenDist, InputError> {
+pub(super) fn validate_tokens(
+    c: &Checker,
+    p: &str,
+    t: &RawTokens,
+) -> Result<TokenDist, InputError> {
     let field = |k: &str| format!("{p}.{k}");
     let present: Vec<&str> = [
         ("value", t.value.is_some()),

@@ -15,6 +15,7 @@ use crate::domain::{
 use crate::error::InputError;
 use crate::input::document::{parse_toml, Checker};
 
+pub mod batch;
 mod calibration;
 mod class;
 mod expected;
@@ -247,6 +248,19 @@ fn validate(
     overrides: &Overrides,
 ) -> Result<Scenario, InputError> {
     let c = Checker { file };
+    let split = batch::split(&c, &mut raw)?;
+    let mut sc = validate_interactive(raw, file, overrides).map_err(|e| split.reindex(e))?;
+    batch::attach(&c, split, &mut sc)?;
+    work::checked(&c, sc)
+}
+
+/// Everything but the batch part (see `batch`).
+fn validate_interactive(
+    mut raw: RawScenario,
+    file: &Path,
+    overrides: &Overrides,
+) -> Result<Scenario, InputError> {
+    let c = Checker { file };
     // The options first: a plan's replications replace the scenario's.
     let (sweep, plan, frontier) = command_options(&c, &raw)?;
     // A scheduled outage may start anywhere in the horizon the file was
@@ -341,28 +355,27 @@ fn validate(
         route_order::price_orders(class, &deployments);
     }
 
-    work::checked(
-        &c,
-        Scenario {
-            name,
-            description: h.description.clone(),
-            horizon_hours: horizon as u32,
-            seed,
-            replications,
-            start_weekday,
-            start_date,
-            percentiles,
-            reference_band,
-            client,
-            classes,
-            deployments,
-            sweep,
-            plan,
-            frontier,
-            gateway,
-            outages,
-        },
-    )
+    Ok(Scenario {
+        name,
+        description: h.description.clone(),
+        horizon_hours: horizon as u32,
+        seed,
+        replications,
+        start_weekday,
+        start_date,
+        percentiles,
+        reference_band,
+        client,
+        classes,
+        deployments,
+        sweep,
+        plan,
+        frontier,
+        gateway,
+        outages,
+        batch_deployments: Vec::new(),
+        batch_classes: Vec::new(),
+    })
 }
 
 /// `scenario.name` (default: the file's stem): it names the results folder, so letters,

@@ -89,8 +89,13 @@ pub(super) fn apply_offerings(
         if let Some(r) = &offering.reserved {
             check_term_sold(&c, i, id, r, t)?;
         }
-        let merged =
-            crate::input::catalog::merge_under(offering.deployment_table(&platform.id), t.clone());
+        let mut base = offering.deployment_table(&platform.id);
+        if t.contains_key("batch") {
+            let b = batch_sold(&c, i, id, offering, t)?;
+            base.remove("on_demand");
+            base.insert("batch".into(), b.deployment_table().into());
+        }
+        let merged = crate::input::catalog::merge_under(base, t.clone());
         *d = toml::Value::Table(merged);
     }
     Ok(table)
@@ -129,4 +134,37 @@ fn check_term_sold(
                 .join(", ")
         ),
     ))
+}
+
+/// A `[deployment.batch]` on an offering: the offering must sell batch, and the window asked
+/// for must be one the vendor sells.
+fn batch_sold<'a>(
+    c: &Checker,
+    i: usize,
+    id: &str,
+    offering: &'a crate::input::catalog::Offering,
+    t: &toml::Table,
+) -> Result<&'a crate::input::catalog::OfferingBatch, InputError> {
+    let Some(b) = &offering.batch else {
+        return Err(c.err(
+            format!("deployment[{i}].batch"),
+            format!("offering \"{id}\" sells no batch API in the catalog (llmcap catalog lists the offerings with one); leave [deployment.batch] out, or use platform = \"custom\" with your own batch prices"),
+        ));
+    };
+    let window = t
+        .get("batch")
+        .and_then(|v| v.get("completion_window_hours"))
+        .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|n| n as f64)));
+    if let Some(w) = window {
+        if !b.sells_window(w) {
+            return Err(c.err(
+                format!("deployment[{i}].batch.completion_window_hours"),
+                format!(
+                    "offering \"{id}\" sells batch with a completion window of {}, got {w} h",
+                    b.describe_windows()
+                ),
+            ));
+        }
+    }
+    Ok(b)
 }

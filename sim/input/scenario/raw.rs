@@ -153,6 +153,11 @@ pub struct RawClass {
     pub output_tokens: Option<RawTokens>,
     pub cached_input_share: Option<f64>,
     pub cache_write_share: Option<f64>,
+    /// The class may wait: it goes to a batch deployment, with a completion-time target
+    /// instead of a TTFT SLA.
+    pub deferrable: Option<bool>,
+    /// A deferrable class's completion-time target from arrival, hours (default: the window).
+    pub completion_sla_hours: Option<f64>,
 }
 
 /// `[class.portkey]` and its `[[...targets]]`: a strategy (`mode`, `targets`) or a target
@@ -247,8 +252,11 @@ pub struct RawDeployment {
     pub platform: String,
     pub model: String,
     pub region: Option<String>,
-    pub latency: RawLatency,
+    /// Required unless the deployment is a batch one (checked by validation).
+    pub latency: Option<RawLatency>,
     pub on_demand: Option<RawOnDemand>,
+    /// A batch deployment: jobs of requests done within a completion window.
+    pub batch: Option<RawBatch>,
     pub reserved: Option<RawReserved>,
     /// LiteLLM's per-deployment cooldown_time (gateway.router = "litellm").
     pub cooldown_s: Option<f64>,
@@ -257,6 +265,22 @@ pub struct RawDeployment {
     /// The catalog offering that takes over when this deployment's offering retires
     /// inside the horizon.
     pub migrate_to: Option<String>,
+}
+
+/// `[deployment.batch]`: the vendor's batch API (docs/model.md, section 10.2).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawBatch {
+    pub input_per_1m: Option<f64>,
+    pub output_per_1m: Option<f64>,
+    pub completion_window_hours: Option<f64>,
+    pub expires: Option<bool>,
+    pub submit_every_minutes: Option<f64>,
+    pub max_requests_per_job: Option<f64>,
+    pub min_requests_per_job: Option<f64>,
+    pub enqueued_tokens: Option<f64>,
+    pub turnaround_median_hours: Option<f64>,
+    pub turnaround_p99_hours: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -368,7 +368,12 @@ pub(super) fn validate_deployment(
         return Err(c.err(format!("{p}.name"), "must not be empty"));
     }
     check_catalog(c, p, d)?;
-    let l = &d.latency;
+    let Some(l) = &d.latency else {
+        return Err(c.err(
+            format!("{p}.latency"),
+            "is missing: give median_ms and p99_ms (or an offering that has them)",
+        ));
+    };
     let median_ms = c.range(&format!("{p}.latency.median_ms"), l.median_ms, 0.0, 3.6e6)?;
     let p99_ms = c.range(&format!("{p}.latency.p99_ms"), l.p99_ms, 0.0, 3.6e6)?;
     if p99_ms < median_ms || (median_ms == 0.0 && p99_ms > 0.0) {
@@ -442,7 +447,7 @@ pub(super) fn validate_deployment(
 
 /// A deployment on a catalog platform must use a model that platform sells;
 /// platform "custom" is outside the catalog and unchecked.
-fn check_catalog(c: &Checker, p: &str, d: &RawDeployment) -> Result<(), InputError> {
+pub(super) fn check_catalog(c: &Checker, p: &str, d: &RawDeployment) -> Result<(), InputError> {
     use crate::input::catalog::{Catalog, CUSTOM_PLATFORM};
     if d.platform == CUSTOM_PLATFORM {
         return Ok(());

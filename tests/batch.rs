@@ -1,0 +1,240 @@
+//! Batch deployments and deferrable classes: bills and completion times derived by hand, expiry, bad input.
+
+use std::path::Path;
+
+use predicates::prelude::*;
+
+use crate::common::{command_ok, llmcap, read_json, write};
+
+/// An interactive class on pay-as-you-go (needed: a scenario has one) and a deferrable class
+/// arriving every 128 s exactly (deterministic, 2^-7 req/s, so every time is exact in binary)
+/// with 1,000 input and 200 output tokens, on a custom batch deployment: jobs every 60 min,
+/// a fixed turnaround of `TURNAROUND` h, a window of `WINDOW` h. Horizon 6 h.
+const BATCH: &str = r#"
+[scenario]
+name = "batch"
+horizon_hours = 6
+seed = 5
+replications = 1
+
+[[class]]
+name = "chat"
+model = "m"
+route = ["paygo"]
+arrivals = { mean_rps = 0.01 }
+input_tokens = { dist = "fixed", value = 100 }
+output_tokens = { dist = "fixed", value = 10 }
+
+[[class]]
+name = "docs"
+model = "m"
+deferrable = true
+completion_sla_hours = 1.4
+route = ["jobs"]
+arrivals = { process = "deterministic", mean_rps = 0.0078125 }
+input_tokens = { dist = "fixed", value = 1000 }
+output_tokens = { dist = "fixed", value = 200 }
+
+[[deployment]]
+name = "paygo"
+platform = "custom"
+model = "m"
+latency = { median_ms = 300, p99_ms = 300 }
+on_demand = { input_per_1m = 2.0, output_per_1m = 8.0 }
+
+[[deployment]]
+name = "jobs"
+platform = "custom"
+model = "m"
+batch = { input_per_1m = 1.0, output_per_1m = 4.0, completion_window_hours = WINDOW, submit_every_minutes = 60, turnaround_median_hours = TURNAROUND, turnaround_p99_hours = TURNAROUND }
+"#;
+
+fn run(dir: &Path, window: &str, turnaround: &str) -> serde_json::Value {
+    let text = BATCH
+        .replace("WINDOW", window)
+        .replace("TURNAROUND", turnaround);
+    let sc = write(dir, "batch.toml", &text);
+    let out = dir.join("out");
+    command_ok("run", &sc, &out, &[]);
+    read_json(&out.join("summary.json"))
+}
+
+/// hourly.csv's batch rows: (hour, requests, cost_total_usd).
+fn batch_rows(dir: &Path) -> Vec<(usize, f64, f64)> {
+    let text = std::fs::read_to_string(dir.join("out/hourly.csv")).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let (h, pool, req, cost) = (
+        col("hour"),
+        col("pool"),
+        col("requests"),
+        col("cost_total_usd"),
+    );
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|r| r[pool] == "batch")
+        .map(|r| {
+            (
+                r[h].parse().unwrap(),
+                r[req].parse().unwrap(),
+                r[cost].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn fixed_turnaround_gives_the_completion_times_and_bill_derived_by_hand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = run(tmp.path(), "24", "0.5");
+    let c = &s["batch"]["classes"][0];
+    // Arrivals at 128 k s, k = 1..168 (168 x 128 = 21,504 < 21,600). Jobs go at 3,600 j s,
+    // j = 1..5 (the tick at 21,600 is the horizon), each with the 28 requests since the last
+    // tick, and are done 1,800 s later (hours 1..5); the last 28 are never submitted.
+    assert_eq!(c["requests"], 168.0);
+    assert_eq!(c["completed"], 140.0);
+    assert_eq!(c["unfinished"], 28.0);
+    assert_eq!(c["expired"], 0.0);
+    assert_eq!(c["jobs"], 5.0);
+    // 140 x (1,000 x $1 + 200 x $4) / 1e6 = $0.252; on demand 140 x (1,000 x $2 + 200 x $8) / 1e6.
+    let cost = c["cost_usd"].as_f64().unwrap();
+    assert!((cost - 0.252).abs() < 1e-9, "{cost}");
+    let od = c["on_demand_usd"].as_f64().unwrap();
+    assert!((od - 0.504).abs() < 1e-9, "{od}");
+    assert_eq!(c["on_demand_alternative"], "paygo");
+    // Completion times: 3,600 j + 1,800 - 128 k for each k in job j.
+    let mut times: Vec<f64> = Vec::new();
+    for k in 1..=140u64 {
+        let j = (128 * k).div_ceil(3600);
+        times.push((3600 * j + 1800 - 128 * k) as f64);
+    }
+    times.sort_by(f64::total_cmp);
+    assert_eq!((times[0], times[139]), (1816.0, 5336.0));
+    let rank = |p: f64| times[((p / 100.0 * 140.0).ceil() as usize).max(1) - 1] / 3600.0;
+    for (key, p) in [
+        ("completion_p50_hours", 50.0),
+        ("completion_p99_hours", 99.0),
+    ] {
+        let got = c[key].as_f64().unwrap();
+        // The histogram keeps 3 significant digits.
+        assert!(
+            (got / rank(p) - 1.0).abs() < 2e-3,
+            "{key}: {got} vs {}",
+            rank(p)
+        );
+    }
+    let within = times.iter().filter(|t| **t <= 1.4 * 3600.0).count() as f64 / 168.0;
+    assert!((c["within_sla_share"].as_f64().unwrap() - within).abs() < 1e-12);
+    // hourly.csv books each job in the hour it completed: 28 requests, $0.0504, hours 1..5.
+    let rows = batch_rows(tmp.path());
+    assert_eq!(rows.len(), 6);
+    for (h, req, cost) in rows {
+        let (want_req, want_cost) = if h == 0 { (0.0, 0.0) } else { (28.0, 0.0504) };
+        assert_eq!(req, want_req, "hour {h}");
+        assert!((cost - want_cost).abs() < 1e-9, "hour {h}: {cost}");
+    }
+    let bill = s["batch"]["bill_total_usd"].as_f64().unwrap();
+    let interactive = s["cost"]["total_usd"]["mean"].as_f64().unwrap();
+    assert!((bill - interactive - 0.252).abs() < 1e-9);
+    let focus = std::fs::read_to_string(tmp.path().join("out/focus.csv")).unwrap();
+    assert_eq!(
+        focus.matches("m/batch-input-tokens").count(),
+        5 * 2,
+        "SkuId and SkuPriceId"
+    );
+    let report = std::fs::read_to_string(tmp.path().join("out/report.md")).unwrap();
+    assert!(report.contains("## Batch: deferrable classes"), "{report}");
+}
+
+#[test]
+fn a_window_shorter_than_the_turnaround_expires_every_job_and_bills_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = run(tmp.path(), "1", "2");
+    let c = &s["batch"]["classes"][0];
+    // Jobs 1..4 expire at 3,600 j + 3,600 s, inside the horizon; job 5's window ends at the
+    // horizon (21,600 s), so its 28 requests are unfinished like the 28 never submitted.
+    assert_eq!(c["expired"], 112.0);
+    assert_eq!(c["completed"], 0.0);
+    assert_eq!(c["unfinished"], 56.0);
+    assert_eq!(c["cost_usd"], 0.0);
+    assert_eq!(c["completion_p50_hours"], serde_json::Value::Null);
+    assert!(batch_rows(tmp.path())
+        .iter()
+        .all(|r| r.1 == 0.0 && r.2 == 0.0));
+}
+
+/// `llmcap run` on `BATCH` edited by `edit` exits 2 naming the file, `key` and `allowed`, and
+/// writes nothing.
+fn rejects(edit: impl Fn(&str) -> String, key: &str, allowed: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = edit(&BATCH.replace("WINDOW", "24").replace("TURNAROUND", "0.5"));
+    let sc = write(tmp.path(), "bad.toml", &text);
+    let out = tmp.path().join("results");
+    llmcap()
+        .args(["run", sc.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.toml"))
+        .stderr(predicate::str::contains(key))
+        .stderr(predicate::str::contains(allowed));
+    assert!(!out.exists(), "nothing may be written");
+}
+
+#[test]
+fn bad_batch_input_names_the_file_and_key() {
+    // A deferrable class routed to a deployment that is not a batch one.
+    rejects(
+        |s| s.replace("route = [\"jobs\"]", "route = [\"paygo\"]"),
+        "class[1].route[0]",
+        "not a batch deployment",
+    );
+    // A batch deployment serving a class that is not deferrable.
+    rejects(
+        |s| s.replace("route = [\"paygo\"]", "route = [\"jobs\"]"),
+        "class[0].route[0]",
+        "serves deferrable classes only",
+    );
+    // A TTFT SLA on a deferrable class.
+    rejects(
+        |s| s.replace("completion_sla_hours = 1.4", "sla = { ttft_ms = 500 }"),
+        "class[1].sla",
+        "completion_sla_hours",
+    );
+    // A window the vendor does not sell (OpenAI: 24 h only).
+    rejects(
+        |s| {
+            s.replace("model = \"m\"", "model = \"gpt-4o\"").replace(
+                "name = \"jobs\"\nplatform = \"custom\"\nmodel = \"gpt-4o\"\nbatch = { input_per_1m = 1.0, output_per_1m = 4.0, completion_window_hours = 24,",
+                "name = \"jobs\"\noffering = \"openai/gpt-4o/standard\"\nbatch = { completion_window_hours = 48,",
+            )
+        },
+        "deployment[1].batch.completion_window_hours",
+        "24 h only",
+    );
+    // A batch offering the catalog does not sell.
+    rejects(
+        |s| {
+            s.replace("model = \"m\"", "model = \"gpt-4.1\"").replace(
+                "name = \"jobs\"\nplatform = \"custom\"\nmodel = \"gpt-4.1\"\nbatch = { input_per_1m = 1.0, output_per_1m = 4.0,",
+                "name = \"jobs\"\noffering = \"openai/gpt-4.1/standard\"\nbatch = {",
+            )
+        },
+        "deployment[1].batch",
+        "sells no batch API",
+    );
+    // An error in the rest of the file keeps the index it has there (the batch deployment
+    // before it is taken out for validation).
+    rejects(
+        |s| {
+            let parts: Vec<&str> = s.split("[[deployment]]").collect();
+            let swapped = format!(
+                "{}[[deployment]]{}\n[[deployment]]{}",
+                parts[0], parts[2], parts[1]
+            );
+            swapped.replace("output_per_1m = 8.0 }", "output_per_1m = -8.0 }")
+        },
+        "deployment[1].on_demand.output_per_1m",
+        "got -8",
+    );
+}
