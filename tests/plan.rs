@@ -398,3 +398,164 @@ fn a_search_over_measurements_simulates_nothing() {
         }
     );
 }
+
+/// A class routed over a reserved deployment `ptu` and two on-demand ones, `a` and `b`,
+/// behind `router`: the walk with weighted routing, LiteLLM (ptu at order 1, a and b sharing
+/// order 2) or Portkey (fallback from ptu to a 3:1 loadbalance over a and b). `route` lists
+/// the deployments it uses; `units` is ptu's (deployed only when on the route).
+fn routed_scenario(router: &str, route: &[&str], units: u32) -> String {
+    let list = route
+        .iter()
+        .map(|d| format!("\"{d}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let on_demand: Vec<&&str> = route.iter().filter(|d| **d != "ptu").collect();
+    let (gateway, class) = match router {
+        "walk" => {
+            let weights = route
+                .iter()
+                .map(|d| if *d == "ptu" { "2" } else { "1" })
+                .collect::<Vec<_>>()
+                .join(", ");
+            (
+                String::new(),
+                format!("routing = \"weighted\"\nweights = [{weights}]\n"),
+            )
+        }
+        "litellm" => {
+            let orders = route
+                .iter()
+                .map(|d| if *d == "ptu" { "1" } else { "2" })
+                .collect::<Vec<_>>()
+                .join(", ");
+            (
+                "[gateway]\nrouter = \"litellm\"\nnum_retries = 1\n".to_string(),
+                format!("orders = [{orders}]\n"),
+            )
+        }
+        "portkey" => {
+            let mut tree = String::from("portkey = { mode = \"fallback\", targets = [");
+            if route.contains(&"ptu") {
+                tree.push_str("{ deployment = \"ptu\" }, ");
+            }
+            if !on_demand.is_empty() {
+                let lb = on_demand
+                    .iter()
+                    .map(|d| {
+                        let w = if ***d == *"a" { 3 } else { 1 };
+                        format!("{{ deployment = \"{d}\", weight = {w} }}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                tree.push_str(&format!("{{ mode = \"loadbalance\", targets = [{lb}] }}"));
+            }
+            tree.push_str("] }\n");
+            ("[gateway]\nrouter = \"portkey\"\n".to_string(), tree)
+        }
+        other => panic!("no router {other}"),
+    };
+    // Without ptu on the route it is not deployed at all (a reservation is billed unused).
+    let ptu = if route.contains(&"ptu") {
+        format!(
+            r#"[[deployment]]
+name = "ptu"
+platform = "custom"
+model = "m"
+latency = {{ median_ms = 300, p99_ms = 900 }}
+reserved = {{ units = {units}, tpm_per_unit = 20000, concurrency_per_unit = 2, output_weight = 3, term = "monthly", max_wait_ms = 200, price_per_unit_hour = {{ monthly = 0.5 }} }}
+"#
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        r#"
+[scenario]
+name = "routed"
+horizon_hours = 2
+seed = 9
+replications = 2
+
+{gateway}
+[[class]]
+name = "chat"
+model = "m"
+route = [{list}]
+{class}arrivals = {{ mean_rps = 3.0 }}
+input_tokens = {{ dist = "lognormal", median = 800, p90 = 3000 }}
+output_tokens = {{ dist = "lognormal", median = 150, p90 = 500 }}
+
+{ptu}
+[[deployment]]
+name = "a"
+platform = "custom"
+model = "m"
+latency = {{ median_ms = 400, p99_ms = 1500 }}
+on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0, rpm = 120 }}
+
+[[deployment]]
+name = "b"
+platform = "custom"
+model = "m"
+latency = {{ median_ms = 500, p99_ms = 2000 }}
+on_demand = {{ input_per_1m = 3.0, output_per_1m = 12.0 }}
+"#
+    )
+}
+
+/// Behind each router, `plan`'s reserved-only and all-on-demand alternatives edit the routing
+/// the router reads (weights, LiteLLM steps, the Portkey tree) as a planner would by hand: each
+/// costs exactly what `llmcap run` gives for the scenario written that way. (Before, removing
+/// the reserved deployment left the LiteLLM steps, the Portkey tree and the weights pointing
+/// past the shortened route, and the plan panicked.)
+#[test]
+fn plan_alternatives_behind_every_router_match_the_scenario_edited_by_hand() {
+    let tmp = tempfile::tempdir().unwrap();
+    for router in ["walk", "litellm", "portkey"] {
+        let sc = write(
+            tmp.path(),
+            &format!("{router}.toml"),
+            &routed_scenario(router, &["ptu", "a", "b"], 4),
+        );
+        let out = tmp.path().join(format!("{router}-plan"));
+        plan_ok(&sc, &out, &["--sla", "p99<=2s", "--max-units", "40"]);
+        let j = read_json(&out.join("plan.json"));
+        let evaluated = j["evaluated"].as_array().unwrap();
+        let find = |mode: &str| -> &serde_json::Value {
+            evaluated
+                .iter()
+                .filter(|e| e["mode"] == mode)
+                .max_by_key(|e| e["units"].as_u64().unwrap())
+                .unwrap_or_else(|| panic!("{router}: no {mode} in {evaluated:?}"))
+        };
+        let on_demand = find("on-demand-only");
+        let reserved = find("reserved-only");
+        let units = reserved["units"].as_u64().unwrap() as u32;
+        for (e, route, units) in [
+            (on_demand, vec!["a", "b"], 4),
+            (reserved, vec!["ptu"], units),
+        ] {
+            let name = format!("{router}-{}", e["mode"].as_str().unwrap());
+            let by_hand = write(
+                tmp.path(),
+                &format!("{name}.toml"),
+                &routed_scenario(router, &route, units),
+            );
+            let run = tmp.path().join(&name);
+            crate::common::command_ok("run", &by_hand, &run, &[]);
+            let s = read_json(&run.join("summary.json"));
+            for (plan_key, run_key) in [
+                ("total_usd", "total_usd"),
+                ("on_demand_usd", "on_demand_usd"),
+            ] {
+                let got = e["summary"][plan_key]["mean"].as_f64().unwrap();
+                let want = s["cost"][run_key]["mean"].as_f64().unwrap();
+                assert!(
+                    (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                    "{name}: plan's {plan_key} {got} vs run {want}"
+                );
+            }
+            assert!(s["requests"]["served"].as_f64().unwrap() > 0.0, "{name}");
+        }
+    }
+}

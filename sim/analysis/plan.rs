@@ -366,10 +366,12 @@ fn configure(base: &Scenario, r: usize, mode: Mode, units: u32) -> Scenario {
                 sc.deployments[r].set_units(units, reserved_units);
             }
             if mode == Mode::ReservedOnly {
-                for route in sc.classes.iter_mut().flat_map(|c| c.routes_mut()) {
-                    if let Some(at) = route.iter().position(|&d| d == r) {
-                        route.truncate(at + 1);
-                    }
+                for c in &mut sc.classes {
+                    // Cut each route after the reserved deployment (LiteLLM steps and Portkey
+                    // targets after it go with it).
+                    c.retain_route(|route, p| {
+                        route.iter().position(|&d| d == r).is_none_or(|at| p <= at)
+                    });
                 }
             }
         }
@@ -401,8 +403,10 @@ pub fn remove_deployment(sc: &mut Scenario, r: usize) {
         }
     }
     sc.outages.retain(|o| !o.deployments.is_empty());
+    for c in &mut sc.classes {
+        c.retain_route(|route, p| route[p] != r);
+    }
     for route in sc.classes.iter_mut().flat_map(|c| c.routes_mut()) {
-        route.retain(|&d| d != r);
         for d in route {
             if *d > r {
                 *d -= 1;
@@ -431,7 +435,7 @@ fn impossible(base: &Scenario, r: usize, mode: Mode) -> Option<String> {
         Mode::OnDemandOnly => base
             .classes
             .iter()
-            .find(|c| c.route.iter().all(|&d| d == r))
+            .find(|&c| !c.clone().retain_route(|route, p| route[p] != r))
             .map(|c| {
                 format!(
                     "class \"{}\" has no deployment but the reserved one",

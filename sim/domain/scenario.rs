@@ -95,6 +95,57 @@ pub enum PkKind {
     },
 }
 
+/// Copies node `i` of `tree` and what is below it into `out` (pre-order), with each leaf's
+/// route position renumbered by `new_pos` and the leaves whose position goes left out. A
+/// strategy left with no target, or a loadbalance one left with weight 0 only (it could draw
+/// nothing), goes too. Returns whether node `i` was kept.
+fn prune_portkey(
+    tree: &PortkeyTree,
+    i: usize,
+    parent: Option<u16>,
+    new_pos: &[Option<usize>],
+    out: &mut Vec<PkNode>,
+) -> bool {
+    let node = &tree.nodes[i];
+    match &node.kind {
+        PkKind::Leaf { pos, .. } => {
+            let Some(np) = new_pos.get(*pos).copied().flatten() else {
+                return false;
+            };
+            let mut n = node.clone();
+            n.parent = parent;
+            if let PkKind::Leaf { pos, .. } = &mut n.kind {
+                *pos = np;
+            }
+            out.push(n);
+            true
+        }
+        PkKind::Strategy { mode, children, .. } => {
+            let me = out.len();
+            let mut n = node.clone();
+            n.parent = parent;
+            out.push(n);
+            let mut kept = Vec::with_capacity(children.len());
+            for &c in children {
+                let at = out.len() as u16;
+                if prune_portkey(tree, usize::from(c), Some(me as u16), new_pos, out) {
+                    kept.push(at);
+                }
+            }
+            let drawable = *mode != PkMode::Loadbalance
+                || kept.iter().any(|&k| out[usize::from(k)].weight > 0.0);
+            if kept.is_empty() || !drawable {
+                out.truncate(me);
+                return false;
+            }
+            if let PkKind::Strategy { children, .. } = &mut out[me].kind {
+                *children = kept;
+            }
+            true
+        }
+    }
+}
+
 /// Portkey's `strategy.mode` (conditional is resolved by the importer into classes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PkMode {
@@ -380,6 +431,61 @@ impl Class {
     /// The route of hour 0 and every later order, to edit them alike.
     pub fn routes_mut(&mut self) -> impl Iterator<Item = &mut Vec<usize>> {
         std::iter::once(&mut self.route).chain(self.route_changes.iter_mut().map(|(_, r)| r))
+    }
+
+    /// Keeps the entries of each route (hour 0's and every later order) for which
+    /// `keep(route, position)` holds, and with hour 0's route everything that points into it by
+    /// position: the weights of weighted routing, the LiteLLM steps (their group sizes counted
+    /// again) and the Portkey tree (a strategy left with no target goes too). `plan` and
+    /// `frontier` edit routes through this, so a class behind any router stays consistent.
+    /// Returns false when hour 0 is left with no way to send a request.
+    pub fn retain_route(&mut self, keep: impl Fn(&[usize], usize) -> bool) -> bool {
+        let old = self.route.clone();
+        // The new position of each old one, or None when it goes.
+        let mut new_pos = Vec::with_capacity(old.len());
+        let mut next = 0;
+        for p in 0..old.len() {
+            new_pos.push(keep(&old, p).then(|| {
+                next += 1;
+                next - 1
+            }));
+        }
+        for (_, r) in &mut self.route_changes {
+            let kept: Vec<usize> = (0..r.len()).filter(|&p| keep(r, p)).map(|p| r[p]).collect();
+            *r = kept;
+        }
+        self.route = (0..old.len())
+            .filter(|&p| new_pos[p].is_some())
+            .map(|p| old[p])
+            .collect();
+        if let Routing::Weighted(w) = &mut self.routing {
+            *w = (0..w.len())
+                .filter(|&p| new_pos.get(p).copied().flatten().is_some())
+                .map(|p| w[p])
+                .collect();
+        }
+        for s in &mut self.steps {
+            s.members = s.members.iter().filter_map(|&p| new_pos[p]).collect();
+        }
+        self.steps.retain(|s| !s.members.is_empty());
+        let sizes: Vec<u32> = (self.steps.iter())
+            .map(|s| {
+                let group = self.steps.iter().filter(|t| t.group == s.group);
+                group.map(|t| t.members.len() as u32).sum()
+            })
+            .collect();
+        for (s, n) in self.steps.iter_mut().zip(sizes) {
+            s.group_size = n;
+        }
+        if let Some(tree) = &self.portkey {
+            let mut nodes = Vec::with_capacity(tree.nodes.len());
+            let alive = prune_portkey(tree, 0, None, &new_pos, &mut nodes);
+            self.portkey = alive.then_some(PortkeyTree { nodes });
+            if !alive {
+                return false;
+            }
+        }
+        !self.route.is_empty()
     }
 
     /// The class as seen from hour `hour` on: that hour's route at hour 0, later orders moved
