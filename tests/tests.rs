@@ -11,6 +11,7 @@ mod common;
 mod deploy;
 mod diff;
 mod failover;
+mod fit;
 mod frontier;
 mod fuzz_smoke;
 mod import;

@@ -152,7 +152,7 @@ pub fn section(o: &mut String, b: &BatchSummary) {
         ));
     }
     o.push_str(&format!(
-        "\nBatch bill: {} per replication{}.\n",
+        "\nBatch bill: {} per replication{}.\n\n",
         usd_cents(b.cost_usd),
         b.bill_total_usd.map_or(String::new(), |t| format!(
             "; with the interactive classes' {} the whole bill is {}",

@@ -805,7 +805,7 @@ pub fn write_fit(staging: Staging, fit: &Fit) -> Result<PathBuf, OutputError> {
 mod tests {
     use super::*;
     use crate::analysis::fit::tests::{
-        csv_format, gamma_poisson_trace, poisson_trace, public_trace, shipped, write_trace,
+        csv_format, gamma_poisson_trace, poisson_trace, shipped, write_trace,
     };
     use crate::analysis::fit::{fit, DEFAULT_INTERVAL_S};
     use crate::domain::trace::TraceFormat;
@@ -813,20 +813,15 @@ mod tests {
     use crate::domain::Scenario;
     use crate::model::rng::{stream, Purpose};
 
-    /// The shipped sample and the public traces that are there (`test` says
-    /// which it skipped).
-    fn traces(test: &str) -> Vec<(std::path::PathBuf, TraceFormat)> {
-        let public = [
-            ("azure2023_conv.csv", TraceFormat::Azure),
-            ("azure2023_code.csv", TraceFormat::Azure),
-            ("mooncake_fast25_conversation.jsonl", TraceFormat::Mooncake),
-        ];
-        let mut v: Vec<_> = public
-            .into_iter()
-            .filter_map(|(file, format)| Some((public_trace(file, test)?, format)))
-            .collect();
-        v.push((shipped("burstgpt_sample.csv"), TraceFormat::BurstGpt));
-        v
+    /// The shipped sample and a synthetic Poisson trace (the public traces are checked from the
+    /// command line in tests/fit.rs).
+    fn traces(dir: &Path) -> Vec<(std::path::PathBuf, TraceFormat)> {
+        let synthetic = dir.join("poisson.csv");
+        write_trace(&synthetic, &poisson_trace(5, 4.0, 1800.0));
+        vec![
+            (shipped("burstgpt_sample.csv"), TraceFormat::BurstGpt),
+            (synthetic, csv_format()),
+        ]
     }
 
     /// `fit.toml` under a minimal header and the deployment its route names.
@@ -879,9 +874,8 @@ on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}
 
     #[test]
     fn fit_toml_is_a_valid_class_for_every_shipped_trace() {
-        for (path, format) in
-            traces("report::fit::fit_toml_is_a_valid_class_for_every_shipped_trace")
-        {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, format) in traces(dir.path()) {
             let file = path.display();
             let f = fit(&path, format, DEFAULT_INTERVAL_S).unwrap();
             let toml = fit_toml(&f);
@@ -986,13 +980,6 @@ on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}
 
     #[test]
     fn simulating_the_fit_regenerates_the_trace() {
-        let test = "report::fit::simulating_the_fit_regenerates_the_trace";
-        if let Some(path) = public_trace("azure2023_conv.csv", test) {
-            let f = fit(&path, TraceFormat::Azure, 60.0).unwrap();
-            // k = 0.046 per minute: over 24 h the rate's sd is sqrt(k / 1440) = 0.6%.
-            simulate_and_compare(&f, 24);
-        }
-
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("poisson.csv");
         write_trace(&path, &poisson_trace(17, 10.0, 3600.0));
@@ -1002,14 +989,12 @@ on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}
 
     #[test]
     fn write_fit_writes_every_file() {
-        let Some(path) = public_trace(
-            "azure2023_code.csv",
-            "report::fit::write_fit_writes_every_file",
-        ) else {
-            return;
-        };
-        let f = fit(&path, TraceFormat::Azure, 60.0).unwrap();
         let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bursty.csv");
+        // Two hours at 2 requests/s, Gamma-Poisson per minute with k = 1: bursty.
+        let rows = gamma_poisson_trace(3, |_| 2.0, 1.0, 60.0, 7200.0);
+        write_trace(&path, &rows);
+        let f = fit(&path, csv_format(), 60.0).unwrap();
         let dest = dir.path().join("code-fit");
         let out = write_fit(Staging::create(&dest).unwrap(), &f).unwrap();
         assert_eq!(out, dest);
@@ -1020,9 +1005,11 @@ on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}
         let json: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dest.join("fit.json")).unwrap()).unwrap();
         assert!(json["manifest"]["llmcap_version"].is_string());
-        assert_eq!(json["requests"], 8819);
+        assert_eq!(json["requests"], rows.len());
         assert_eq!(json["arrivals"]["interval_s"], 60);
-        assert!(json["input_tokens"]["lognormal"]["ks"].as_f64().unwrap() > 0.0);
+        // Every request has 100 input tokens: the fitted lognormal is that point.
+        assert_eq!(json["input_tokens"]["lognormal"]["median"], 100.0);
+        assert_eq!(json["input_tokens"]["lognormal"]["ks"], 0.0);
         let md = std::fs::read_to_string(dest.join("fit.md")).unwrap();
         assert!(md.contains("![trace against fit](fit.png)"));
         assert!(md.contains("bursty"));
@@ -1032,7 +1019,8 @@ on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}
         );
         let lines = headline(&f);
         assert_eq!(lines.len(), 3);
-        assert!(lines[0].contains("8,819 requests"), "{}", lines[0]);
+        let n = count(rows.len() as f64);
+        assert!(lines[0].contains(&format!("{n} requests")), "{}", lines[0]);
     }
 
     #[test]
@@ -1069,12 +1057,13 @@ on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}
         ));
     }
 
-    /// Writes the outputs of the shipped traces to /tmp/llmcap_fit/ for a
-    /// visual check: `cargo test --lib report::fit -- --ignored`.
+    /// Writes the outputs of the shipped and synthetic traces to /tmp/llmcap_fit/ for a
+    /// visual check: `cargo test --lib report::fit -- --ignored` (a public trace: `llmcap fit`).
     #[test]
     #[ignore]
     fn render_examples() {
-        for (path, format) in traces("report::fit::render_examples") {
+        std::fs::create_dir_all("/tmp/llmcap_fit").unwrap();
+        for (path, format) in traces(Path::new("/tmp/llmcap_fit")) {
             let f = fit(&path, format, DEFAULT_INTERVAL_S).unwrap();
             let dest = Path::new("/tmp/llmcap_fit").join(class_name(&f));
             let staging = Staging::create(&dest).unwrap();
