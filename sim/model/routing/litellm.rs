@@ -158,27 +158,13 @@ impl Router {
             u.roll(now);
             u.calls += 1;
             let (took, retry_after) = match self.call(m, d, now, &req) {
-                Call::Admitted {
-                    wait_us,
-                    latency_us,
-                    queued_past_horizon,
-                    cached,
-                    cache_write,
-                } => {
-                    let call_us = wait_us.saturating_add(latency_us);
-                    match cfg
-                        .timeout_us
-                        .filter(|&t| call_us > t && !queued_past_horizon)
-                    {
+                Call::Admitted(call) => {
+                    match call.timed_out(cfg.timeout_us) {
                         None => {
-                            self.lite[d].succeeded(now, call_us, &req);
+                            self.lite[d].succeeded(now, call.call_us(), &req);
                             let served = Served {
                                 d,
-                                wait_us,
-                                latency_us,
-                                queued_past_horizon,
-                                cached,
-                                cache_write,
+                                call,
                                 spilled: req.step > 0 || req.calls > 1,
                                 rescued: req.met_error,
                             };

@@ -118,31 +118,43 @@ enum Answer {
 enum Call {
     Error,
     Refused,
-    /// Admitted: the wait for a slot, the latency after it (both microseconds),
-    /// whether the request is still queued when the horizon is reached, and the
-    /// input tokens read from and written to the prompt cache.
-    Admitted {
-        wait_us: SimTime,
-        latency_us: SimTime,
-        queued_past_horizon: bool,
-        cached: u32,
-        cache_write: u32,
-    },
+    Admitted(Admission),
+}
+
+/// What a deployment's admission of a call gives, whichever router made the call.
+#[derive(Debug, Clone, Copy)]
+struct Admission {
+    /// The wait for a slot and the latency after it, microseconds.
+    wait_us: SimTime,
+    latency_us: SimTime,
+    /// Still queued for a slot when the horizon is reached.
+    queued_past_horizon: bool,
+    /// Input tokens read from and written to the prompt cache.
+    cached: u32,
+    cache_write: u32,
+}
+
+impl Admission {
+    /// Microseconds from the call to its first token.
+    fn call_us(&self) -> SimTime {
+        self.wait_us.saturating_add(self.latency_us)
+    }
+
+    /// The gateway's per-call timeout when it passes before the first token (never for a
+    /// call still queued at the horizon: its outcome lies beyond the run).
+    fn timed_out(&self, timeout_us: Option<SimTime>) -> Option<SimTime> {
+        timeout_us.filter(|&t| self.call_us() > t && !self.queued_past_horizon)
+    }
 }
 
 /// A request admitted by deployment `d`, to be booked.
 struct Served {
     d: usize,
-    wait_us: SimTime,
-    latency_us: SimTime,
-    queued_past_horizon: bool,
+    call: Admission,
     /// Served by another deployment than the first it would have tried.
     spilled: bool,
     /// An earlier call met an error or a cooldown.
     rescued: bool,
-    /// Input tokens read from and written to the prompt cache.
-    cached: u32,
-    cache_write: u32,
 }
 
 impl Router {
@@ -327,23 +339,12 @@ impl Router {
                     errored = true;
                 }
                 Call::Refused => self.refused(m, hour, d, pos < last, now),
-                Call::Admitted {
-                    wait_us,
-                    latency_us,
-                    queued_past_horizon,
-                    cached,
-                    cache_write,
-                } => {
-                    let rescued = errored || req.met_error;
+                Call::Admitted(call) => {
                     let served = Served {
                         d,
-                        wait_us,
-                        latency_us,
-                        queued_past_horizon,
-                        cached,
-                        cache_write,
+                        call,
                         spilled: pos > 0,
-                        rescued,
+                        rescued: errored || req.met_error,
                     };
                     self.serve(sc, m, now, &req, served);
                     return None;
@@ -376,7 +377,7 @@ impl Router {
                 wait_us,
                 slowdown,
                 queued_past_horizon,
-            } => Call::Admitted {
+            } => Call::Admitted(Admission {
                 wait_us,
                 // Adding 0.5 and truncating rounds a non-negative value like f64::round,
                 // without the libm call (measurable at millions of requests per second).
@@ -384,7 +385,7 @@ impl Router {
                 queued_past_horizon,
                 cached,
                 cache_write,
-            },
+            }),
             Answer::Refused => Call::Refused,
         }
     }
@@ -411,7 +412,7 @@ impl Router {
         let hour = (now / US_PER_HOUR) as usize;
         let d = s.d;
         let cs = &mut m.classes[ci];
-        if s.queued_past_horizon {
+        if s.call.queued_past_horizon {
             // Still waiting for a slot at the end of the run: neither served
             // nor billed within the horizon.
             cs.in_flight += 1;
@@ -419,13 +420,12 @@ impl Router {
             return;
         }
         let ttft = (now - req.arrived)
-            .saturating_add(s.wait_us)
-            .saturating_add(s.latency_us)
+            .saturating_add(s.call.call_us())
             .saturating_add(self.gateway_us);
         let t = Tokens {
             input: req.input as u64,
-            cached: s.cached as u64,
-            cache_write: s.cache_write as u64,
+            cached: s.call.cached as u64,
+            cache_write: s.call.cache_write as u64,
             output: req.output as u64,
         };
         m.add_served(now, hour, ci, d, &t);

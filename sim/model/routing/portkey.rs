@@ -81,25 +81,14 @@ impl Router {
             }
             req.calls = req.calls.saturating_add(1);
             let (status, took) = match self.call(m, d, now, &req) {
-                Call::Admitted {
-                    wait_us,
-                    latency_us,
-                    queued_past_horizon,
-                    cached,
-                    cache_write,
-                } => {
-                    let call_us = wait_us.saturating_add(latency_us);
-                    match timeout_us.filter(|&t| call_us > t && !queued_past_horizon) {
+                Call::Admitted(call) => {
+                    match call.timed_out(*timeout_us) {
                         // The gateway aborts the call when the timeout passes: a 408.
                         Some(t) => (TIMED_OUT, t),
                         None => {
                             let served = Served {
                                 d,
-                                wait_us,
-                                latency_us,
-                                queued_past_horizon,
-                                cached,
-                                cache_write,
+                                call,
                                 spilled: !first,
                                 rescued: req.met_error,
                             };
