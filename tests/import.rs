@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use predicates::prelude::*;
+
 use crate::common::{llmcap, write};
 
 /// Imports `config` (YAML text) and returns the written scenario as a TOML table and stderr.
@@ -371,8 +373,23 @@ fn a_file_llmcap_did_not_write_is_never_replaced() {
     }
 }
 
+/// Read-as mappings for the public configs' models the catalog does not sell: retired models
+/// replayed on today's (gpt-3.5-turbo, gpt-4) and Azure deployment names.
+const PUBLIC_MODEL_MAP: &[&str] = &[
+    "gpt-3.5-turbo=gpt-4o-mini",
+    "gpt-35-turbo=gpt-4o-mini",
+    "gpt-35-1=gpt-4o-mini",
+    "<your-deployment-name>=gpt-4o-mini",
+    "gpt-4=gpt-4.1",
+    "gpt-4-primary=gpt-4.1",
+    "gpt-4-fallback=gpt-4.1",
+    "chatgpt-v-2=gpt-4o",
+];
+
 /// Every public LiteLLM config in ../shared/gateway-configs/litellm imports (exit 0 with a
-/// scenario that validates) or is refused with exit 2 and a reason.
+/// scenario that validates) or is refused with exit 2 and a reason. As published, 5 import;
+/// with `--model` mappings for their retired models and Azure deployment names, all 13 that are
+/// valid YAML do.
 #[test]
 fn public_litellm_configs_import_or_are_refused_clearly() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/gateway-configs/litellm");
@@ -393,56 +410,160 @@ fn public_litellm_configs_import_or_are_refused_clearly() {
         .collect();
     configs.sort();
     assert_eq!(configs.len(), 15, "the folder holds 15 configs");
-    let (mut imported, mut refused) = (0, 0);
-    for (i, cfg) in configs.iter().enumerate() {
-        let out = tmp.path().join(format!("s{i}.toml"));
-        let o = llmcap()
-            .args([
-                "import",
-                "litellm",
-                cfg.to_str().unwrap(),
-                "--skip-unsupported",
-                "--quiet",
-                "--out",
-            ])
-            .arg(&out)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        let name = cfg.file_name().unwrap().to_string_lossy();
-        match o.status.code() {
-            Some(0) => {
-                imported += 1;
-                llmcap()
-                    .args(["validate", out.to_str().unwrap()])
-                    .assert()
-                    .success();
+    let mapped: Vec<String> = PUBLIC_MODEL_MAP
+        .iter()
+        .flat_map(|m| ["--model".to_string(), m.to_string()])
+        .collect();
+    for (pass, extra, want) in [("as published", Vec::new(), 5), ("mapped", mapped, 13)] {
+        let (mut imported, mut refused) = (0, 0);
+        for (i, cfg) in configs.iter().enumerate() {
+            let out = tmp.path().join(format!("{pass}-{i}.toml"));
+            let o = llmcap()
+                .args(["import", "litellm"])
+                .arg(cfg)
+                .args(["--skip-unsupported", "--quiet"])
+                .args(&extra)
+                .arg("--out")
+                .arg(&out)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            let name = cfg.file_name().unwrap().to_string_lossy();
+            match o.status.code() {
+                Some(0) => {
+                    imported += 1;
+                    llmcap()
+                        .args(["validate", out.to_str().unwrap()])
+                        .assert()
+                        .success();
+                }
+                Some(2) => {
+                    refused += 1;
+                    assert!(
+                        stderr.contains(&*name),
+                        "{pass} {name}: the error names the file: {stderr}"
+                    );
+                    assert!(
+                        stderr.contains("not valid YAML")
+                            || stderr.contains("no deployment llmcap can model"),
+                        "{pass} {name}: a reason: {stderr}"
+                    );
+                    assert!(!out.exists());
+                }
+                other => panic!("{pass} {name}: exit {other:?}: {stderr}"),
             }
-            Some(2) => {
-                refused += 1;
-                assert!(
-                    stderr.contains(&*name),
-                    "{name}: the error names the file: {stderr}"
-                );
-                assert!(
-                    stderr.contains("not valid YAML")
-                        || stderr.contains("no deployment llmcap can model"),
-                    "{name}: a reason: {stderr}"
-                );
-                assert!(!out.exists());
+            // The two configs that are not valid YAML as published are refused as such.
+            if name.contains("weight-based-shuffling") || name.contains("proxy_proxy_config") {
+                assert!(stderr.contains("not valid YAML"), "{name}: {stderr}");
             }
-            other => panic!("{name}: exit {other:?}: {stderr}"),
+            // The AWS gateway's Bedrock config has models llmcap's catalog sells.
+            if name.contains("us-west-2") {
+                assert_eq!(o.status.code(), Some(0), "{name}: {stderr}");
+            }
         }
-        // The two configs that are not valid YAML as published are refused as such.
-        if name.contains("weight-based-shuffling") || name.contains("proxy_proxy_config") {
-            assert!(stderr.contains("not valid YAML"), "{name}: {stderr}");
-        }
-        // The AWS gateway's Bedrock config has models llmcap's catalog sells.
-        if name.contains("us-west-2") {
-            assert_eq!(o.status.code(), Some(0), "{name}: {stderr}");
-        }
+        assert_eq!(
+            (imported, refused),
+            (want, 15 - want),
+            "{pass}: {imported} imported, {refused} refused"
+        );
     }
-    assert!(imported >= 4, "{imported} imported, {refused} refused");
+}
+
+/// `--model FROM=MODEL` reads a model the config names as a catalog model, says so in the
+/// scenario's comments, and refuses a model the platform does not sell (exit 2, the flag named).
+#[test]
+fn model_mapping_reads_a_retired_model_as_todays() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write(
+        tmp.path(),
+        "old.yaml",
+        "model_list:\n  - model_name: chat\n    litellm_params:\n      model: azure/chatgpt-v-2\n      api_base: https://x.openai.azure.com/\n  - model_name: chat\n    litellm_params:\n      model: openai/gpt-3.5-turbo\n",
+    );
+    let out = tmp.path().join("new.toml");
+    llmcap()
+        .args(["import", "litellm"])
+        .arg(&cfg)
+        .args([
+            "--model",
+            "chatgpt-v-2=gpt-4o",
+            "--model",
+            "gpt-3.5-turbo=gpt-4o-mini",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let toml = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        toml.contains(
+            "model gpt-4o from --model chatgpt-v-2=gpt-4o (the config names chatgpt-v-2)"
+        ),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("from --model gpt-3.5-turbo=gpt-4o-mini"),
+        "{toml}"
+    );
+    assert!(toml.contains("offering = \"openai/gpt-4o-mini/"), "{toml}");
+    llmcap().arg("validate").arg(&out).assert().success();
+    // Without the mapping: refused, saying how to map it.
+    let bad = tmp.path().join("bad.toml");
+    llmcap()
+        .args(["import", "litellm"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "model_list[0].litellm_params.model",
+        ))
+        .stderr(predicate::str::contains("--model DEPLOYMENT=MODEL"));
+    // Portkey targets read through the same mapping.
+    let pk = write(
+        tmp.path(),
+        "old.json",
+        r#"{"strategy": {"mode": "fallback"}, "targets": [{"provider": "openai", "override_params": {"model": "gpt-3.5-turbo"}}, {"provider": "openai", "override_params": {"model": "gpt-4o"}}]}"#,
+    );
+    let pk_out = tmp.path().join("pk.toml");
+    llmcap()
+        .args(["import", "portkey"])
+        .arg(&pk)
+        .args(["--model", "gpt-3.5-turbo=gpt-4o-mini", "--quiet", "--out"])
+        .arg(&pk_out)
+        .assert()
+        .success();
+    let toml = std::fs::read_to_string(&pk_out).unwrap();
+    assert!(toml.contains("offering = \"openai/gpt-4o-mini/"), "{toml}");
+    assert!(toml.contains("offering = \"openai/gpt-4o/"), "{toml}");
+    llmcap()
+        .args(["import", "portkey"])
+        .arg(&pk)
+        .arg("--out")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("targets[0].override_params.model"))
+        .stderr(predicate::str::contains("--model NAME=MODEL"));
+    // A model the platform does not sell, and a mapping without its `=`.
+    for (arg, says) in [
+        (
+            "chatgpt-v-2=gpt-9",
+            "--model chatgpt-v-2=gpt-9: azure-openai does not sell \"gpt-9\"",
+        ),
+        ("chatgpt-v-2", "expected FROM=MODEL"),
+    ] {
+        llmcap()
+            .args(["import", "litellm"])
+            .arg(&cfg)
+            .args(["--model", arg, "--out"])
+            .arg(&bad)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+        assert!(!bad.exists());
+    }
 }
 
 /// scenarios/two_provider.toml behind a LiteLLM router: the application sends each request once,

@@ -54,6 +54,13 @@ pub struct ImportCommon {
     /// (repeatable). A LiteLLM config does not say which Azure deployments are PTU.
     #[arg(long, value_name = "NAME=UNITS", value_parser = parse_provisioned)]
     pub provisioned: Vec<(String, u32)>,
+    /// Read a model the config names as a catalog model (repeatable): FROM is a model id without
+    /// its provider prefix, a model_info.base_model, an Azure deployment name or a model group;
+    /// MODEL a model the catalog sells on that platform (`llmcap catalog` lists them). For a
+    /// retired model replayed on today's (gpt-3.5-turbo=gpt-4o-mini) or an Azure deployment name
+    /// (chatgpt-v-2=gpt-4o).
+    #[arg(long = "model", value_name = "FROM=MODEL", value_parser = parse_model_map)]
+    pub models: Vec<(String, String)>,
     /// Import the deployments llmcap can model and list the others as warnings, instead of
     /// refusing the config.
     #[arg(long)]
@@ -74,6 +81,15 @@ fn parse_provisioned(s: &str) -> anyhow::Result<(String, u32)> {
         anyhow::bail!("\"{s}\": expected NAME=UNITS with a name and at least 1 unit");
     }
     Ok((name.trim().to_string(), units))
+}
+
+fn parse_model_map(s: &str) -> anyhow::Result<(String, String)> {
+    match s.split_once('=') {
+        Some((from, to)) if !from.trim().is_empty() && !to.trim().is_empty() => {
+            Ok((from.trim().to_string(), to.trim().to_string()))
+        }
+        _ => anyhow::bail!("\"{s}\": expected FROM=MODEL, e.g. gpt-3.5-turbo=gpt-4o-mini"),
+    }
 }
 
 pub fn import(a: ImportArgs) -> Result<(), Failure> {
@@ -104,6 +120,7 @@ fn run_import(c: &ImportCommon, importer: Importer) -> Result<(), Failure> {
     let opts = ImportOptions {
         provisioned: c.provisioned.clone(),
         skip_unsupported: c.skip_unsupported,
+        models: c.models.clone(),
         traffic,
     };
     let imported = importer(&text, &c.config, &opts).map_err(input)?;

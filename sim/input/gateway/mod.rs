@@ -35,6 +35,10 @@ pub struct ImportOptions {
     /// Skip deployments llmcap cannot model (unknown provider, model not in the catalog) instead
     /// of refusing the config.
     pub skip_unsupported: bool,
+    /// `FROM=MODEL` (`--model`): a model the config names (its model id without the provider
+    /// prefix, `model_info.base_model`, an Azure deployment name or a model group) read as this
+    /// catalog model: for a retired model replayed on today's, or an Azure deployment name.
+    pub models: Vec<(String, String)>,
     /// Traffic classes (`[[class]]` tables, e.g. `llmcap fit`'s fit.toml) with the file they came
     /// from.
     pub traffic: Option<traffic::Traffic>,

@@ -551,12 +551,20 @@ fn target(
         return skip(cx, e);
     };
     let catalog = Catalog::shipped();
-    let Some(cat_model) = models::catalog_model(catalog, platform, model) else {
+    let mapped = match models::mapped_model(catalog, platform, &opts.models, &[model]) {
+        Some(Ok((m, _))) => Some(m),
+        Some(Err(why)) => {
+            let e = cx.err(&format!("{path}.override_params.model"), why);
+            return skip(cx, e);
+        }
+        None => None,
+    };
+    let Some(cat_model) = mapped.or_else(|| models::catalog_model(catalog, platform, model)) else {
         let closest = models::closest_models(catalog, Some(platform), model);
         let e = cx.err(
             &format!("{path}.override_params.model"),
             format!(
-                "{platform} does not sell \"{model}\" in the catalog; closest: {}",
+                "{platform} does not sell \"{model}\" in the catalog; closest: {} (--model NAME=MODEL reads it as one of them)",
                 closest.join(", ")
             ),
         );

@@ -54,7 +54,7 @@ pub(super) fn read_entry(
         .and_then(|i| i.get("id"))
         .and_then(|v| v.as_str())
         .map(String::from);
-    let (platform, cat_model, from_group) = match resolve(
+    let (platform, cat_model, model_note) = match resolve(
         cx,
         path,
         &b.model,
@@ -62,6 +62,7 @@ pub(super) fn read_entry(
         b.info,
         catalog,
         exact.as_ref(),
+        &opts.models,
     ) {
         Ok(r) => r,
         Err(e) if opts.skip_unsupported => {
@@ -90,13 +91,7 @@ pub(super) fn read_entry(
     } else {
         "on_demand"
     };
-    let mut provenance = Vec::new();
-    if from_group {
-        provenance.push(format!(
-            "model {cat_model} read from the model group's name: an Azure model string names the deployment ({}); set model_info.base_model to say which model it serves",
-            b.model
-        ));
-    }
+    let mut provenance: Vec<String> = model_note.into_iter().collect();
     let (offering, mut overrides) = match &exact {
         Some(t) => (
             t.get("offering")

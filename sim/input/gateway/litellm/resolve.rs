@@ -6,8 +6,10 @@ use crate::input::gateway::models;
 
 use super::Ctx;
 
-/// The platform and catalog model of a LiteLLM model string, and whether the model was read
-/// from the group's name (an Azure deployment named otherwise).
+/// The platform and catalog model of a LiteLLM model string, and where the model was read when
+/// not from the string itself (the group's name for an Azure deployment named otherwise, or a
+/// `--model` mapping in `map`).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn resolve(
     cx: &Ctx,
     path: &str,
@@ -16,7 +18,8 @@ pub(super) fn resolve(
     info: Option<&yaml_serde::Mapping>,
     catalog: &Catalog,
     exact: Option<&toml::Table>,
-) -> Result<(&'static str, String, bool), InputError> {
+    map: &[(String, String)],
+) -> Result<(&'static str, String, Option<String>), InputError> {
     let mpath = format!("{path}.litellm_params.model");
     if model.contains('*') {
         return Err(cx.err(
@@ -73,7 +76,7 @@ pub(super) fn resolve(
                     .map(|(_, o)| o.model.clone())
             });
         if let Some(m) = m {
-            return Ok((platform, m, false));
+            return Ok((platform, m, None));
         }
     }
     // The model id: a Bedrock route (converse/, invoke/) and an ARN's base model aside.
@@ -87,6 +90,16 @@ pub(super) fn resolve(
         .and_then(|i| i.get("base_model"))
         .and_then(|v| v.as_str())
         .map(|b| b.split_once('/').map_or(b, |(_, r)| r));
+    let names: Vec<&str> = [Some(id), base, Some(model), Some(group)]
+        .into_iter()
+        .flatten()
+        .collect();
+    if let Some(mapped) = models::mapped_model(catalog, platform, map, &names) {
+        return match mapped {
+            Ok((m, why)) => Ok((platform, m, Some(why))),
+            Err(why) => Err(cx.err(&mpath, why)),
+        };
+    }
     let arn = id.starts_with("arn:");
     let candidates: Vec<&str> = match (base, arn, platform) {
         (Some(b), _, _) => vec![b, id],
@@ -101,24 +114,27 @@ pub(super) fn resolve(
     };
     for c in &candidates {
         if let Some(m) = models::catalog_model(catalog, platform, c) {
-            return Ok((platform, m, false));
+            return Ok((platform, m, None));
         }
     }
     if platform == "azure-openai" && base.is_none() {
         if let Some(m) = models::catalog_model(catalog, platform, group) {
-            return Ok((platform, m, true));
+            let why = format!(
+                "model {m} read from the model group's name: an Azure model string names the deployment ({model}); set model_info.base_model (or --model {id}=MODEL) to say which model it serves"
+            );
+            return Ok((platform, m, Some(why)));
         }
     }
     let closest = models::closest_models(catalog, Some(platform), candidates[0]);
     let hint = if platform == "azure-openai" && base.is_none() {
-        " (an Azure model string names the deployment: set model_info.base_model to the model it serves)"
+        " (an Azure model string names the deployment: set model_info.base_model, or give --model DEPLOYMENT=MODEL, to say which model it serves)"
     } else {
         ""
     };
     Err(cx.err(
         &mpath,
         format!(
-            "{platform} does not sell \"{}\" in the catalog{hint}; closest: {}",
+            "{platform} does not sell \"{}\" in the catalog{hint}; closest: {} (--model NAME=MODEL reads it as one of them)",
             candidates[0],
             closest.join(", ")
         ),
