@@ -1803,3 +1803,47 @@ offering = "{offering}"
             "unknown offering \"openai/gpt-4o/flex\"",
         ));
 }
+
+/// `arrivals.hour_of_week`: 168 values, not with the other shape keys.
+#[test]
+fn bad_hour_of_week_profiles_are_rejected() {
+    let arrivals = "arrivals = { mean_rps = 3.0, peak_hour = 1, peak_to_trough = 2.0 }";
+    let week = |n: usize, first: &str| {
+        let mut v = vec!["1.0".to_string(); n];
+        v[0] = first.to_string();
+        v.join(", ")
+    };
+    rejects(
+        |s| {
+            s.replace(
+                arrivals,
+                &format!(
+                    "arrivals = {{ mean_rps = 3.0, hour_of_week = [{}] }}",
+                    week(167, "1.0")
+                ),
+            )
+        },
+        "class[0].arrivals.hour_of_week",
+        "must list 168 hour-of-week multipliers, Monday 00:00 first, got 167",
+    );
+    rejects(
+        |s| {
+            s.replace(
+                arrivals,
+                &format!(
+                    "arrivals = {{ mean_rps = 3.0, hour_of_week = [{}] }}",
+                    week(168, "-1.0")
+                ),
+            )
+        },
+        "class[0].arrivals.hour_of_week",
+        "-1",
+    );
+    rejects(
+        |s| {
+            s.replace(arrivals, &format!("arrivals = {{ mean_rps = 3.0, peak_hour = 1, peak_to_trough = 2.0, hour_of_week = [{}] }}", week(168, "2.0")))
+        },
+        "class[0].arrivals.peak_hour",
+        "cannot be combined with arrivals.hour_of_week",
+    );
+}

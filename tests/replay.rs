@@ -1474,7 +1474,14 @@ fn fit_of_a_usage_export_writes_a_class_that_validates() {
     let toml = std::fs::read_to_string(out.join("fit.toml")).unwrap();
     // 118,080 / 604,800 = 0.19524 req/s.
     assert!(toml.contains("mean_rps = 0.19524"), "{toml}");
-    assert!(toml.contains("weekday = ["), "{toml}");
+    // Office hours on weekdays and a flat weekend are no hourly x weekday product: the fit
+    // gives the week's 168 hours (30 / (118,080 / 10,080) = 2.561 in office hours, 0.512 else).
+    assert!(toml.contains("hour_of_week = ["), "{toml}");
+    assert!(!toml.contains("\nweekday = ["), "{toml}");
+    assert!(
+        toml.contains("2.561, # Mon") || toml.contains("2.561,"),
+        "{toml}"
+    );
     assert!(toml.contains("dist = \"exponential\""), "{toml}");
     assert!(toml.contains("mean = 800 "), "{toml}");
     let md = std::fs::read_to_string(out.join("fit.md")).unwrap();

@@ -58,6 +58,7 @@ pub fn mmc_prediction(sc: &Scenario, d: usize) -> Option<MmcPrediction> {
         || a.overdispersion > 0.0
         || !flat(&a.hourly)
         || !flat(&a.weekday)
+        || a.hour_of_week.is_some()
     {
         return None;
     }

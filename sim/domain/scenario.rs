@@ -831,6 +831,11 @@ impl Scenario {
         for (i, c) in self.classes.iter().enumerate() {
             let a = &c.arrivals;
             let flat = a.weekday.iter().all(|f| (f - 1.0).abs() < 1e-12);
+            let key = if a.hour_of_week.is_some() {
+                "hour_of_week"
+            } else {
+                "weekday"
+            };
             if !flat && self.horizon_hours % 168 != 0 {
                 // The weekday pattern's own effect: growth and seasonality
                 // move the mean on purpose and are reported on their own.
@@ -844,7 +849,7 @@ impl Scenario {
                 // Half a percent is below what a planner would act on.
                 if (mean / a.mean_rps - 1.0).abs() > 0.005 {
                     w.push(format!(
-                        "class[{i}].arrivals.weekday: the factors average to 1 over whole weeks, but the horizon is {} h, so this run's mean rate is {mean:.3} req/s rather than mean_rps = {} (before any growth or seasonality)",
+                        "class[{i}].arrivals.{key}: the factors average to 1 over whole weeks, but the horizon is {} h, so this run's mean rate is {mean:.3} req/s rather than mean_rps = {} (before any growth or seasonality)",
                         self.horizon_hours, a.mean_rps
                     ));
                 }

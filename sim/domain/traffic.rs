@@ -28,6 +28,11 @@ pub struct ArrivalSpec {
     pub hourly: [f64; 24],
     /// Day-of-week factors (Monday first), mean 1.
     pub weekday: [f64; 7],
+    /// `arrivals.hour_of_week`: 168 multipliers (Monday 00:00 first), mean 1, used instead of
+    /// `hourly` x `weekday` when a week's shape is not one daily shape scaled by day (office
+    /// hours on weekdays, a flat weekend). `hourly` and `weekday` then hold its averages by hour
+    /// and by day, for reports.
+    pub hour_of_week: Option<Vec<f64>>,
     pub overdispersion: f64,
     pub burst_interval_s: u32,
     /// Growth by month since the start (months counted by anniversary, see
@@ -78,7 +83,11 @@ impl ArrivalSpec {
         let hod = (hour % 24) as usize;
         let day = start_date + (hour / 24) as i64;
         let dow = time::weekday(day) as usize;
-        let base = self.mean_rps * self.hourly[hod] * self.weekday[dow];
+        let shape = match &self.hour_of_week {
+            Some(w) => w[dow * 24 + hod],
+            None => self.hourly[hod] * self.weekday[dow],
+        };
+        let base = self.mean_rps * shape;
         if self.growth == Growth::None && self.seasonality == [1.0; 12] {
             return base;
         }
@@ -269,11 +278,38 @@ mod tests {
         assert_eq!(interpolate(&pts, 1.0), 1000.0);
     }
 
+    /// With `hour_of_week`, hour h of day d runs at mean x w[24 d + h], whatever hourly and
+    /// weekday hold: 2026-01-05 is a Monday, so hour 24 x 5 + 10 of a run from it is Saturday
+    /// 10:00.
+    #[test]
+    fn hour_of_week_replaces_hourly_times_weekday() {
+        let start = time::parse_date("2026-01-05").unwrap();
+        let w: Vec<f64> = (0..168)
+            .map(|i| if i == 5 * 24 + 10 { 3.0 } else { 0.5 })
+            .collect();
+        let a = ArrivalSpec {
+            hour_of_week: Some(w),
+            process: ArrivalProcess::Poisson,
+            mean_rps: 2.0,
+            hourly: [2.0; 24],
+            weekday: [2.0; 7],
+            overdispersion: 0.0,
+            burst_interval_s: 60,
+            growth: Growth::None,
+            seasonality: [1.0; 12],
+        };
+        assert_eq!(a.rate_in_hour(5 * 24 + 10, start), 6.0);
+        assert_eq!(a.rate_in_hour(5 * 24 + 11, start), 1.0);
+        // A week later, the same hour of the week.
+        assert_eq!(a.rate_in_hour(168 + 5 * 24 + 10, start), 6.0);
+    }
+
     #[test]
     fn growth_and_seasonality_over_three_months_by_hand() {
         // 2026-01-01 .. 2026-04-01: January (31 days), February (28), March (31).
         let start = time::parse_date("2026-01-01").unwrap();
         let mut a = ArrivalSpec {
+            hour_of_week: None,
             process: ArrivalProcess::Poisson,
             mean_rps: 1.0,
             hourly: [1.0; 24],

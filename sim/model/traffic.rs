@@ -243,6 +243,7 @@ mod tests {
 
     fn spec(rps: f64) -> ArrivalSpec {
         ArrivalSpec {
+            hour_of_week: None,
             process: ArrivalProcess::Poisson,
             mean_rps: rps,
             hourly: [1.0; 24],

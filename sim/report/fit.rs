@@ -239,8 +239,32 @@ pub fn fit_toml(fit: &Fit) -> String {
     o
 }
 
-/// The `hourly` and `weekday` lines of `fit.toml` (or why they are flat).
+/// The `hour_of_week` lines of `fit.toml`: one line of 24 per day, Monday first.
+fn hour_of_week_toml(o: &mut String, a: &ArrivalFit, w: &[f64]) {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let _ = writeln!(
+        o,
+        "# Hour-of-week multipliers, Monday 00:00 UTC first (mean 1): {}.",
+        a.hour_of_week_note
+    );
+    let _ = writeln!(o, "hour_of_week = [");
+    for (d, day) in w.chunks(24).enumerate() {
+        let vals: Vec<String> = day.iter().map(|x| format!("{x:.3}")).collect();
+        let _ = writeln!(o, "    {}, # {}", vals.join(", "), DAYS[d]);
+    }
+    let _ = writeln!(o, "]");
+    let _ = writeln!(
+        o,
+        "# hourly and weekday: left out (hour_of_week gives the whole week); their averages are in fit.md."
+    );
+}
+
+/// The `hourly` and `weekday` lines of `fit.toml` (or why they are flat), or `hour_of_week`.
 fn profiles_toml(o: &mut String, a: &ArrivalFit) {
+    if let Some(w) = &a.hour_of_week {
+        hour_of_week_toml(o, a, w);
+        return;
+    }
     match &a.hourly {
         Some(v) => {
             let _ = writeln!(
@@ -494,6 +518,7 @@ fn arrivals_section(o: &mut String, fit: &Fit) {
     let _ = writeln!(o, "| `burst_interval_s` | {} |", a.interval_s);
     let _ = writeln!(o, "| `hourly` | {} |", a.hourly_note);
     let _ = writeln!(o, "| `weekday` | {} |", a.weekday_note);
+    let _ = writeln!(o, "| `hour_of_week` | {} |", a.hour_of_week_note);
     let _ = writeln!(o);
     let _ = writeln!(o, "{}\n", arrivals_in_words(fit));
 }

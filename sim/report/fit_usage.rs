@@ -128,7 +128,7 @@ pub(crate) fn tokens_and_method(o: &mut String, fit: &Fit, u: &UsageFit) {
     );
     let _ = writeln!(
         o,
-        "- Hour-of-day profile from 24 hours of data, day-of-week profile from 7 days: requests per hour of day (day of week, UTC) over the span's seconds in it, normalised to mean 1. They multiply: the rate in hour h of day d is `mean_rps` × hourly[h] × weekday[d]."
+        "- Hour-of-day profile from 24 hours of data, day-of-week profile from 7 days: requests per hour of day (day of week, UTC) over the span's seconds in it, normalised to mean 1. They multiply: the rate in hour h of day d is `mean_rps` × hourly[h] × weekday[d]. When the week is not one daily shape scaled by day (office hours on weekdays, a flat weekend), fit.toml gives the 168 hour-of-week multipliers instead (`hour_of_week`, chosen by quasi-AIC: the chi-square of the counts around each model's expected counts, over the dispersion left by the larger model, plus twice its parameters, 30 against 168)."
     );
     let _ = writeln!(
         o,

@@ -517,7 +517,7 @@ fn class_assumptions(o: &mut String, sc: &Scenario) {
         let trough = a.hourly.iter().cloned().fold(f64::INFINITY, f64::min);
         let _ = writeln!(
             o,
-            "- **{}** (model `{}`, route {}): {} arrivals, mean {} req/s (expected {} over the horizon); hour-of-day peak/trough {:.2}/{:.2} of the mean; day-of-week factors {}; overdispersion {}{}. Input tokens: {}{}. Output tokens: {}.{}{}",
+            "- **{}** (model `{}`, route {}): {} arrivals, mean {} req/s (expected {} over the horizon); hour-of-day peak/trough {:.2}/{:.2} of the mean; {} {}; overdispersion {}{}. Input tokens: {}{}. Output tokens: {}.{}{}",
             c.name,
             c.model,
             c.route.iter().map(|&d| format!("`{}`", sc.deployments[d].name)).collect::<Vec<_>>().join(" → "),
@@ -526,6 +526,7 @@ fn class_assumptions(o: &mut String, sc: &Scenario) {
             count(a.expected_arrivals(sc.horizon_hours, sc.start_date)),
             peak,
             trough,
+            if a.hour_of_week.is_some() { "an hour-of-week profile (168 multipliers), whose day averages are" } else { "day-of-week factors" },
             a.weekday.iter().map(|w| format!("{w:.2}")).collect::<Vec<_>>().join(", "),
             a.overdispersion,
             if a.overdispersion > 0.0 { format!(" per {} s interval", a.burst_interval_s) } else { String::new() },

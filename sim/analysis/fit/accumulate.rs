@@ -27,6 +27,8 @@ pub(super) struct Accumulator {
     by_hour: [u64; 24],
     /// Requests per day of week (UTC, Monday first; wall-clock times only).
     by_weekday: [u64; 7],
+    /// Requests per hour of the week (UTC, Monday 00:00 first; wall-clock times only).
+    by_week_hour: Vec<u64>,
     pub(super) input: TokenAcc,
     pub(super) output: TokenAcc,
     /// Requests kept for the quantiles at most.
@@ -48,6 +50,7 @@ impl Accumulator {
             counts: Vec::new(),
             by_hour: [0; 24],
             by_weekday: [0; 7],
+            by_week_hour: vec![0; HOURS_PER_WEEK],
             input: TokenAcc::default(),
             output: TokenAcc::default(),
             cap,
@@ -94,6 +97,8 @@ impl Accumulator {
         self.by_hour[self.hour_of_day(t)] += requests;
         if self.wall_clock {
             self.by_weekday[day_of_week(t)] += requests;
+            let slot = day_of_week(t) * 24 + self.hour_of_day(t);
+            self.by_week_hour[slot] += requests;
         }
         self.n += requests;
         Ok(())
@@ -168,6 +173,32 @@ impl Accumulator {
         (mean > 0.0).then(|| rates.iter().map(|r| r / mean).collect())
     }
 
+    /// The hour-of-day multipliers (hour 0 first, mean 1) and why, or why they are flat.
+    fn daily(&self, span: f64) -> (Option<Vec<f64>>, String) {
+        if span >= PROFILE_MIN_SPAN_S {
+            let exposure = self.exposure();
+            if let Some(v) = Self::multipliers(&self.by_hour, &exposure[..24]) {
+                let (lo, hi) = min_max(&v);
+                let (peak, trough) = (argmax(&v), argmin(&v));
+                let note = format!(
+                "fitted from {:.1} days of data; peak at hour {peak} ({hi:.2}x the mean), trough at hour {trough} ({lo:.2}x)",
+                span / 86_400.0,
+            );
+                (Some(v), note)
+            } else {
+                (None, "flat: no requests".to_string())
+            }
+        } else {
+            (
+                None,
+                format!(
+                "flat: the trace covers {}, less than the 24 hours an hour-of-day profile needs",
+                duration(span)
+            ),
+            )
+        }
+    }
+
     /// The day-of-week factors (Monday first, mean 1) and why, or why they are flat.
     fn weekly(&self, span: f64) -> (Option<Vec<f64>>, String) {
         const NAMES: [&str; 7] = [
@@ -236,48 +267,62 @@ impl Accumulator {
         } else {
             "hour 0 = the first request's hour"
         };
-        let (hourly, hourly_note) = if span >= PROFILE_MIN_SPAN_S {
-            let exposure = self.exposure();
-            if let Some(v) = Self::multipliers(&self.by_hour, &exposure[..24]) {
-                let (lo, hi) = min_max(&v);
-                let (peak, trough) = (argmax(&v), argmin(&v));
-                let note = format!(
-                    "fitted from {:.1} days of data; peak at hour {peak} ({hi:.2}x the mean), trough at hour {trough} ({lo:.2}x)",
-                    span / 86_400.0,
-                );
-                (Some(v), note)
-            } else {
-                (None, "flat: no requests".to_string())
-            }
-        } else {
-            (
-                None,
-                format!(
-                    "flat: the trace covers {}, less than the 24 hours an hour-of-day profile needs",
-                    duration(span)
-                ),
-            )
-        };
+        let (hourly, hourly_note) = self.daily(span);
 
         let (weekday, weekday_note) = self.weekly(span);
+        // With a day-of-week profile (7 days of wall-clock data), the hour-of-week one too.
+        let week_hours = weekday.as_ref().and_then(|_| {
+            let e = exposure_slots(
+                self.first - 4.0 * 86_400.0,
+                self.last - 4.0 * 86_400.0,
+                3600.0,
+                HOURS_PER_WEEK,
+            );
+            Self::multipliers(&self.by_week_hour, &e)
+        });
 
         // Expected count per interval under the fitted profiles, scaled so
         // the expected counts add up to the counted ones (the intervals need
         // not cover whole days).
-        let shape: Vec<f64> = (0..full)
+        let midpoint = |i: usize| self.first + (i as f64 + 0.5) * dt;
+        let separable: Vec<f64> = (0..full)
             .map(|i| {
-                let t = self.first + (i as f64 + 0.5) * dt;
+                let t = midpoint(i);
                 let h = hourly.as_ref().map_or(1.0, |v| v[self.hour_of_day(t)]);
                 h * weekday.as_ref().map_or(1.0, |v| v[day_of_week(t)])
             })
             .collect();
-        let total: f64 = shape.iter().sum();
-        let scale = if total > 0.0 {
-            xs.iter().sum::<f64>() / total
-        } else {
-            m
+        let expected_of = |shape: &[f64]| -> Vec<f64> {
+            let total: f64 = shape.iter().sum();
+            let scale = if total > 0.0 {
+                xs.iter().sum::<f64>() / total
+            } else {
+                m
+            };
+            shape.iter().map(|v| v * scale).collect()
         };
-        let expected: Vec<f64> = shape.iter().map(|v| v * scale).collect();
+        let mut expected = expected_of(&separable);
+        let (hour_of_week, hour_of_week_note) = match week_hours {
+            None => (
+                None,
+                "not used: it needs 7 days of wall-clock data, as the day-of-week profile does"
+                    .to_string(),
+            ),
+            Some(w) => {
+                let shape: Vec<f64> = (0..full)
+                    .map(|i| {
+                        let t = midpoint(i);
+                        w[day_of_week(t) * 24 + self.hour_of_day(t)]
+                    })
+                    .collect();
+                let weekly = expected_of(&shape);
+                let (used, note) = week_shape_wins(&xs, &expected, &weekly);
+                if used {
+                    expected = weekly;
+                }
+                (used.then_some(w), note)
+            }
+        };
         let profiled = hourly.is_some() || weekday.is_some();
         let (mut k, mut note) = match (idc, profiled) {
             (None, _) => (
@@ -332,6 +377,8 @@ impl Accumulator {
             hourly_note,
             weekday,
             weekday_note,
+            hour_of_week,
+            hour_of_week_note,
             counts,
             expected,
         }
@@ -345,6 +392,54 @@ fn day_of_week(t: f64) -> usize {
 
 /// Seconds of [a, b] in each slot of `len` seconds, slots numbered from 0 at time 0 and counted
 /// modulo 24 (hours of the day; days use the first 7).
+/// Hours in a week: the hour-of-week profile's length.
+const HOURS_PER_WEEK: usize = 168;
+
+/// Whether the hour-of-week profile's expected counts `weekly` beat hourly x weekday's
+/// `product` by a quasi-AIC (each model's chi-square over the dispersion left by the larger one,
+/// plus twice its parameters: 24 + 7 - 1 against 168), and the note that says so.
+fn week_shape_wins(xs: &[f64], product: &[f64], weekly: &[f64]) -> (bool, String) {
+    let (chi_product, chi_week) = (chi2(xs, product), chi2(xs, weekly));
+    let n = xs.len().saturating_sub(HOURS_PER_WEEK).max(1) as f64;
+    let phi = (chi_week / n).max(1.0);
+    let gain = (chi_product - chi_week) / phi;
+    let needed = 2.0 * (HOURS_PER_WEEK as f64 - 30.0);
+    if gain > needed {
+        (true, format!(
+            "used: the week is not one daily shape scaled by day (quasi-AIC: the hour-of-week profile explains {gain:.0} units of chi-square more than hourly x weekday, over the {needed:.0} its extra 138 parameters must); hourly and weekday are its averages"
+        ))
+    } else {
+        (false, format!(
+            "not used: hourly x weekday fits about as well (quasi-AIC gain {gain:.0}, below the {needed:.0} the extra 138 parameters need)"
+        ))
+    }
+}
+
+/// Σ (x − e)² / e over the intervals with e > 0: how far counts are from their expected values.
+fn chi2(xs: &[f64], expected: &[f64]) -> f64 {
+    xs.iter()
+        .zip(expected)
+        .filter(|(_, e)| **e > 0.0)
+        .map(|(x, e)| (x - e).powi(2) / e)
+        .sum()
+}
+
+/// Seconds of [a, b) in each of `slots` repeating slots of `len` seconds (slot 0 starting at
+/// time 0).
+fn exposure_slots(a: f64, b: f64, len: f64, slots: usize) -> Vec<f64> {
+    let mut out = vec![0.0; slots];
+    let mut h = (a / len).floor();
+    while h * len < b {
+        let lo = (h * len).max(a);
+        let hi = ((h + 1.0) * len).min(b);
+        if hi > lo {
+            out[(h as i64).rem_euclid(slots as i64) as usize] += hi - lo;
+        }
+        h += 1.0;
+    }
+    out
+}
+
 fn exposure(a: f64, b: f64, len: f64) -> [f64; 24] {
     let mut out = [0.0; 24];
     let slots = if len >= 86_400.0 { 7 } else { 24 };

@@ -122,6 +122,11 @@ pub struct ArrivalFit {
     pub weekday: Option<Vec<f64>>,
     /// What the day-of-week profile is and why (or why it is flat).
     pub weekday_note: String,
+    /// 168 hour-of-week multipliers (UTC, Monday 00:00 first, mean 1), when the week is not one
+    /// daily shape scaled by day (chosen by quasi-AIC over hourly x weekday); None otherwise.
+    pub hour_of_week: Option<Vec<f64>>,
+    /// Whether the hour-of-week profile is used, and why.
+    pub hour_of_week_note: String,
     /// Requests in each complete interval, from the first request's time.
     pub counts: Vec<u64>,
     /// The fitted model's expected count in each complete interval.

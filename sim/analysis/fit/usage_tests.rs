@@ -83,6 +83,13 @@ fn a_generated_export_is_fitted_back_by_hand() {
         assert!((v - want).abs() < 1e-9, "day {d}: {v}");
     }
     assert_eq!(a.overdispersion, 0.0);
+    // The shape is hourly x weekday exactly: the hour-of-week profile gains nothing.
+    assert!(a.hour_of_week.is_none(), "{}", a.hour_of_week_note);
+    assert!(
+        a.hour_of_week_note.starts_with("not used"),
+        "{}",
+        a.hour_of_week_note
+    );
     assert!((f.input_tokens.mean - 500.0).abs() < 1e-9);
     assert!((f.output_tokens.mean - 100.0).abs() < 1e-9);
     let u = f.usage.as_ref().unwrap();
@@ -361,4 +368,59 @@ fn a_missing_metric_is_named_with_the_metrics_found() {
         &UsageFormat::AzureMonitor,
     );
     assert!(e.contains("not JSON") && e.contains("line 2"), "{e}");
+}
+
+/// Office hours: 30 requests a minute 09:00-17:00 UTC on weekdays, 6 at every other hour of the
+/// week (a flat weekend), for two weeks. No hourly x weekday product gives that, so the fit
+/// uses the hour-of-week profile: the week's mean is (5 x 8 x 30 + 128 x 6) / 168 = 11.714 a
+/// minute, so office hours are 30 / 11.714 = 2.561 and the rest 6 / 11.714 = 0.512, exactly;
+/// the counts then follow the profile exactly (k = 0).
+#[test]
+fn office_hours_are_fitted_as_an_hour_of_week_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<Minute> = (0..14 * 1440)
+        .map(|m| {
+            let t = MONDAY + m * 60;
+            let hour = t.rem_euclid(86_400) / 3600;
+            let day = crate::domain::time::weekday(t.div_euclid(86_400));
+            let r = if day < 5 && (9..17).contains(&hour) {
+                30
+            } else {
+                6
+            };
+            (t, r, 800.0 * r as f64, 150.0 * r as f64)
+        })
+        .collect();
+    let path = write(dir.path(), "office.csv", &per_minute_csv(&rows));
+    let f = fit_usage(&path, &per_minute(), None).unwrap();
+    let a = &f.arrivals;
+    let w = a
+        .hour_of_week
+        .as_ref()
+        .unwrap_or_else(|| panic!("{}", a.hour_of_week_note));
+    assert!(
+        a.hour_of_week_note.starts_with("used"),
+        "{}",
+        a.hour_of_week_note
+    );
+    let mean = (5.0 * 8.0 * 30.0 + 128.0 * 6.0) / 168.0;
+    for (i, v) in w.iter().enumerate() {
+        let (day, hour) = (i / 24, i % 24);
+        let want = if day < 5 && (9..17).contains(&hour) {
+            30.0
+        } else {
+            6.0
+        } / mean;
+        assert!(
+            (v - want).abs() < 1e-9,
+            "hour {hour} of day {day}: {v} vs {want}"
+        );
+    }
+    assert_eq!(a.overdispersion, 0.0);
+    // The expected counts are the data: office minutes 30, the others 6.
+    assert!(a
+        .expected
+        .iter()
+        .zip(&a.counts)
+        .all(|(e, &c)| (e - c as f64).abs() < 1e-9));
 }

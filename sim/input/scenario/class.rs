@@ -180,12 +180,44 @@ pub(super) fn validate_arrivals(
         ("peak_hour", a.peak_hour),
         ("peak_to_trough", a.peak_to_trough),
     )?;
-    let weekday = factors(
+    let mut weekday = factors(
         c,
         &format!("{p}.weekday"),
         &a.weekday,
         "day-of-week factors, Monday first",
     )?;
+    let hour_of_week = match &a.hour_of_week {
+        None => None,
+        Some(_) => {
+            let set = [
+                ("hourly", a.hourly.is_some()),
+                ("peak_hour", a.peak_hour.is_some()),
+                ("peak_to_trough", a.peak_to_trough.is_some()),
+                ("weekday", a.weekday.is_some()),
+            ];
+            if let Some((k, _)) = set.iter().find(|(_, s)| *s) {
+                return Err(c.err(
+                    format!("{p}.{k}"),
+                    "cannot be combined with arrivals.hour_of_week, which gives the whole week's shape",
+                ));
+            }
+            let w: [f64; HOURS_PER_WEEK] = factors(
+                c,
+                &format!("{p}.hour_of_week"),
+                &a.hour_of_week,
+                "hour-of-week multipliers, Monday 00:00 first",
+            )?;
+            Some(w.to_vec())
+        }
+    };
+    // With a week's shape, hourly and weekday are its averages (what reports show).
+    let hourly = match &hour_of_week {
+        Some(w) => {
+            weekday = std::array::from_fn(|d| w[d * 24..d * 24 + 24].iter().sum::<f64>() / 24.0);
+            std::array::from_fn(|h| (0..7).map(|d| w[d * 24 + h]).sum::<f64>() / 7.0)
+        }
+        None => hourly,
+    };
     let overdispersion = c.range(
         &format!("{p}.overdispersion"),
         a.overdispersion.unwrap_or(0.0),
@@ -216,12 +248,16 @@ pub(super) fn validate_arrivals(
         mean_rps,
         hourly,
         weekday,
+        hour_of_week,
         overdispersion,
         burst_interval_s,
         growth: validate_growth(c, &format!("{p}.growth"), a.growth.as_ref())?,
         seasonality,
     })
 }
+
+/// Hours in a week: the length of `arrivals.hour_of_week`.
+const HOURS_PER_WEEK: usize = 168;
 
 /// N factors normalised to mean 1 (all 1 when absent); `what` names them in the error.
 fn factors<const N: usize>(

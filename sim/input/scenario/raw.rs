@@ -213,6 +213,8 @@ pub struct RawArrivals {
     pub peak_hour: Option<f64>,
     pub peak_to_trough: Option<f64>,
     pub weekday: Option<Vec<f64>>,
+    /// 168 hour-of-week multipliers, Monday 00:00 first.
+    pub hour_of_week: Option<Vec<f64>>,
     pub overdispersion: Option<f64>,
     pub burst_interval_s: Option<u32>,
     pub growth: Option<RawGrowth>,

@@ -16,6 +16,7 @@ pub(super) fn trace_summary(t: &TraceSource) -> ArrivalSpec {
     let st = &t.stats;
     let span = (t.period_us() as f64 / 1e6).max(1e-9);
     ArrivalSpec {
+        hour_of_week: None,
         process: ArrivalProcess::Poisson,
         mean_rps: st.requests as f64 * t.rate_scale / span,
         hourly: [1.0; 24],
@@ -36,6 +37,7 @@ fn no_profile_keys(c: &Checker, p: &str, a: &RawArrivals) -> Result<(), InputErr
         ("peak_hour", a.peak_hour.is_some()),
         ("peak_to_trough", a.peak_to_trough.is_some()),
         ("weekday", a.weekday.is_some()),
+        ("hour_of_week", a.hour_of_week.is_some()),
         ("overdispersion", a.overdispersion.is_some()),
         ("burst_interval_s", a.burst_interval_s.is_some()),
         ("growth", a.growth.is_some()),
