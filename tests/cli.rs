@@ -343,6 +343,49 @@ fn unknown_key_is_rejected() {
 }
 
 #[test]
+fn quota_shapes_and_max_tokens_are_rejected_with_key_and_allowed() {
+    let od = "rpm = 600, tpm = 400000, shared_pool_tpm";
+    let quota = |keys: &'static str| {
+        move |s: &str| s.replace(od, &format!("rpm = 600, {keys}, shared_pool_tpm"))
+    };
+    rejects(
+        quota(r#"quota = "minute""#),
+        "deployment[1].on_demand.quota",
+        "allowed: bucket, azure, anthropic, bedrock, vertex",
+    );
+    rejects(
+        quota(r#"quota = "azure", rpm_window_s = 9"#),
+        "deployment[1].on_demand.rpm_window_s",
+        "dividing a minute",
+    );
+    rejects(
+        quota(r#"quota = "anthropic", itpm = 200000, tpm = 400000"#),
+        "deployment[1].on_demand.tpm",
+        "give itpm and otpm instead",
+    );
+    rejects(
+        quota(r#"quota = "bedrock", output_burndown = 500"#),
+        "deployment[1].on_demand.output_burndown",
+        "a number from 1 to 100",
+    );
+    rejects(
+        quota(r#"tpm = 400000, itpm = 200000"#),
+        "deployment[1].on_demand.itpm",
+        "applies to quota = \"anthropic\" only",
+    );
+    rejects(
+        |s| {
+            s.replace(
+                "[[deployment]]\nname = \"ptu\"",
+                "max_tokens = -1\n\n[[deployment]]\nname = \"ptu\"",
+            )
+        },
+        "class[0].max_tokens",
+        "whole number >= 1",
+    );
+}
+
+#[test]
 fn bad_start_dates_are_rejected() {
     rejects(
         |s| s.replace("seed = 11", "seed = 11\nstart_date = \"2026-02-30\""),

@@ -26,6 +26,7 @@ mod portkey;
 mod prices;
 mod properties;
 mod queueing;
+mod quota;
 mod replay;
 mod schema;
 mod shard;

@@ -530,6 +530,7 @@ mod tests {
             cache_write_per_1m: 2.5,
             rpm: None,
             tpm: None,
+            quota: crate::domain::Quota::Bucket,
             shared_pool_tpm: 1e9,
             background: [0.0; 24],
             max_pool_utilization: 0.95,

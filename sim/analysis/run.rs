@@ -220,6 +220,8 @@ pub fn run_replication(sc: &Scenario, rep: u32, progress: Option<&AtomicU64>) ->
                         class.output_tokens.sample(&mut s.token_rng),
                     ),
                 };
+                // A response stops at the `max_tokens` the request sends.
+                let output = class.max_tokens.map_or(output, |m| output.min(m));
                 if let Some(t) = s.next(horizon) {
                     queue.schedule(t, Event::Arrival(c));
                 }

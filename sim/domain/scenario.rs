@@ -379,6 +379,9 @@ pub struct Class {
     /// Share of each request's input tokens written to the prompt cache (billed at the cache-write
     /// price where a platform prices writes), 0..=1 - `cached_input_share`.
     pub cache_write_share: f64,
+    /// The `max_tokens` the class's requests send; `None`: the request's own output. Counted
+    /// at admission by the quota shapes that count it, and a response stops at it.
+    pub max_tokens: Option<u32>,
 }
 
 /// The cached and cache-written parts of `input` tokens at these shares (see
@@ -645,12 +648,44 @@ pub struct OnDemand {
     pub cache_write_per_1m: f64,
     pub rpm: Option<f64>,
     pub tpm: Option<f64>,
+    /// How the platform enforces `rpm` and `tpm` (and the shape's own limits).
+    pub quota: Quota,
     /// Capacity of the shared pool your traffic competes in, tokens per minute.
     pub shared_pool_tpm: f64,
     /// Other tenants' load as a fraction of the pool, by hour of day (mean =
     /// `background_utilization`).
     pub background: [f64; 24],
     pub max_pool_utilization: f64,
+}
+
+/// The shape of an on-demand deployment's quota limiter (`on_demand.quota`), as each vendor
+/// documents its enforcement (docs/model.md section 6.1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Quota {
+    /// `rpm` and `tpm` as token buckets refilled continuously per minute, counting actual
+    /// input + output tokens (llmcap's default).
+    Bucket,
+    /// Azure OpenAI standard deployments: `rpm` counted in fixed windows of `rpm_window_s`
+    /// seconds (rpm x window / 60 requests each), `tpm` in fixed clock minutes counting
+    /// input + `max_tokens` at admission.
+    Azure { rpm_window_s: u32 },
+    /// Anthropic API: token buckets for `rpm`, input tokens (`itpm`, cache reads not counted)
+    /// and output tokens (`otpm`, `max_tokens` reserved at admission, settled at the end).
+    Anthropic {
+        itpm: Option<f64>,
+        otpm: Option<f64>,
+    },
+    /// Amazon Bedrock: token buckets for `rpm` and `tpm`; input + `max_tokens` reserved at
+    /// admission, settled at the end to input (less cache reads) + output x `output_burndown`.
+    Bedrock { output_burndown: f64 },
+    /// Vertex AI standard (per-project) quota: token buckets for `rpm` and `tpm`, the latter
+    /// counting input tokens only.
+    Vertex,
+}
+
+impl Quota {
+    /// The scenario's names of the shapes, in [`Quota`] order.
+    pub const NAMES: [&'static str; 5] = ["bucket", "azure", "anthropic", "bedrock", "vertex"];
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -309,6 +309,14 @@ pub struct OfferingOnDemand {
     pub cache_write_per_1m: Option<Sourced<f64>>,
     pub tpm: Option<Sourced<f64>>,
     pub rpm: Option<Sourced<f64>>,
+    /// The quota shape the vendor enforces (`on_demand.quota` names; docs/model.md 6.1). A
+    /// scenario uses it only when it asks for it (`quota = "vendor"`).
+    pub quota: Option<Sourced<String>>,
+    /// The shapes' own limits, merged only into a deployment that chose that shape.
+    pub rpm_window_s: Option<Sourced<f64>>,
+    pub itpm: Option<Sourced<f64>>,
+    pub otpm: Option<Sourced<f64>>,
+    pub output_burndown: Option<Sourced<f64>>,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -685,6 +693,29 @@ impl Check<'_> {
         }
         if let Some(v) = &od.rpm {
             self.number(&format!("{at}.on_demand.rpm"), v, 1.0, 1e12);
+        }
+        for (k, v, lo, hi) in [
+            ("rpm_window_s", &od.rpm_window_s, 1.0, 60.0),
+            ("itpm", &od.itpm, 1.0, 1e12),
+            ("otpm", &od.otpm, 1.0, 1e12),
+            ("output_burndown", &od.output_burndown, 1.0, 100.0),
+        ] {
+            if let Some(v) = v {
+                self.number(&format!("{at}.on_demand.{k}"), v, lo, hi);
+            }
+        }
+        if let Some(q) = &od.quota {
+            self.sourced(&format!("{at}.on_demand.quota"), q);
+            if !crate::domain::Quota::NAMES.contains(&q.value.as_str()) {
+                self.bad(
+                    &format!("{at}.on_demand.quota"),
+                    format!(
+                        "unknown shape \"{}\"; allowed: {}",
+                        q.value,
+                        crate::domain::Quota::NAMES.join(", ")
+                    ),
+                );
+            }
         }
     }
 

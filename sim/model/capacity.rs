@@ -17,6 +17,7 @@ use rand_distr::{Distribution, Exp1};
 
 use crate::domain::limits::MAX_TRACKED_QUEUE;
 use crate::domain::{OnDemand, OutageEffect, OutageSchedule, Reserved, Scenario};
+use crate::model::limiter::{Ask, Limiter, Settle, Throttle};
 use crate::model::rng::{key_of, stream, Purpose};
 
 /// A request admitted by a reserved pool.
@@ -110,52 +111,8 @@ impl ReservedPool {
     }
 }
 
-/// A token bucket: `capacity` tokens, refilled at `capacity` per minute.
-#[derive(Debug, Clone)]
-pub struct TokenBucket {
-    capacity: f64,
-    per_us: f64,
-    level: f64,
-    last: SimTime,
-}
-
-impl TokenBucket {
-    pub fn per_minute(capacity: f64) -> Self {
-        TokenBucket {
-            capacity,
-            per_us: capacity / US_PER_MIN as f64,
-            level: capacity,
-            last: 0,
-        }
-    }
-
-    fn refill(&mut self, now: SimTime) {
-        if now > self.last {
-            self.level = (self.level + (now - self.last) as f64 * self.per_us).min(self.capacity);
-            self.last = now;
-        }
-    }
-
-    pub fn has(&mut self, now: SimTime, amount: f64) -> bool {
-        self.refill(now);
-        self.level >= amount
-    }
-
-    pub fn take(&mut self, amount: f64) {
-        self.level -= amount;
-    }
-}
-
-/// Why an on-demand deployment answered 429.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Throttle {
-    Rpm,
-    Tpm,
-}
-
 pub struct OnDemandPool {
-    rpm: Option<TokenBucket>,
-    tpm: Option<TokenBucket>,
+    quota: Limiter,
     shared_pool_tpm: f64,
     background: [f64; 24],
     max_util: f64,
@@ -167,8 +124,7 @@ pub struct OnDemandPool {
 impl OnDemandPool {
     pub fn new(o: &OnDemand) -> Self {
         OnDemandPool {
-            rpm: o.rpm.map(TokenBucket::per_minute),
-            tpm: o.tpm.map(TokenBucket::per_minute),
+            quota: Limiter::new(o.quota, o.rpm, o.tpm),
             shared_pool_tpm: o.shared_pool_tpm,
             background: o.background,
             max_util: o.max_pool_utilization,
@@ -178,27 +134,18 @@ impl OnDemandPool {
         }
     }
 
-    /// Checks the account quotas and, if they allow it, admits the request.
-    /// Quotas count the request's input plus output tokens.
-    pub fn try_admit(&mut self, now: SimTime, input: u32, output: u32) -> Result<(), Throttle> {
-        let tokens = input as u64 + output as u64;
-        if let Some(b) = &mut self.rpm {
-            if !b.has(now, 1.0) {
-                return Err(Throttle::Rpm);
-            }
-        }
-        if let Some(b) = &mut self.tpm {
-            if !b.has(now, tokens as f64) {
-                return Err(Throttle::Tpm);
-            }
-            b.take(tokens as f64);
-        }
-        if let Some(b) = &mut self.rpm {
-            b.take(1.0);
-        }
+    /// Checks the account quotas and, if they allow it, admits the request (see
+    /// [`Limiter::try_admit`]: on admission, the settlement due when the request ends).
+    pub fn try_admit(&mut self, now: SimTime, a: &Ask) -> Result<Option<Settle>, Throttle> {
+        let settle = self.quota.try_admit(now, a)?;
         self.roll_minute(now);
-        self.tokens_this_minute += tokens;
-        Ok(())
+        self.tokens_this_minute += a.input as u64 + a.output as u64;
+        Ok(settle)
+    }
+
+    /// Settles the quota charge of a request admitted with `s` when it ends, at `end`.
+    pub fn settle(&mut self, end: SimTime, s: Settle) {
+        self.quota.settle(end, s);
     }
 
     fn roll_minute(&mut self, now: SimTime) {
@@ -534,12 +481,20 @@ mod tests {
 
     #[test]
     fn token_bucket_throttles_and_refills() {
-        let mut b = TokenBucket::per_minute(60.0);
+        let mut b = Limiter::new(crate::domain::Quota::Bucket, Some(60.0), None);
+        let a = Ask {
+            input: 1,
+            cached: 0,
+            output: 0,
+            max_tokens: 0,
+        };
         for _ in 0..60 {
-            assert!(b.has(0, 1.0));
-            b.take(1.0);
+            assert!(b.try_admit(0, &a).is_ok());
         }
-        assert!(!b.has(0, 1.0));
-        assert!(b.has(1_000_000, 1.0), "one token per second refills");
+        assert_eq!(b.try_admit(0, &a), Err(Throttle::Rpm));
+        assert!(
+            b.try_admit(1_000_000, &a).is_ok(),
+            "one request per second refills"
+        );
     }
 }

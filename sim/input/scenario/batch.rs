@@ -345,8 +345,9 @@ fn class(c: &Checker, p: &str, k: &RawClass, sc: &Scenario) -> Result<BatchClass
             ("substitutes", k.substitutes.is_some()),
             ("cached_input_share", k.cached_input_share.is_some()),
             ("cache_write_share", k.cache_write_share.is_some()),
+            ("max_tokens", k.max_tokens.is_some()),
         ],
-        "does not apply to a deferrable class: it goes to one batch deployment, has a completion-time target (completion_sla_hours) instead of a TTFT SLA, and llmcap does not model prompt caching on batch jobs",
+        "does not apply to a deferrable class: it goes to one batch deployment, has a completion-time target (completion_sla_hours) instead of a TTFT SLA, llmcap does not model prompt caching on batch jobs, and batch deployments have no per-minute quota for max_tokens to count against",
     )?;
     if k.arrivals.trace.is_some() {
         return Err(c.err(

@@ -114,6 +114,20 @@ pub(super) fn validate_class(
     let steps = super::steps::steps(c, p, k, &routing, litellm)?;
     let portkey = super::portkey::tree(c, p, k, &routing, portkey)?;
     let (cached_input_share, cache_write_share) = cache_shares(c, p, k)?;
+    let max_tokens = k
+        .max_tokens
+        .map(|v| {
+            let at = format!("{p}.max_tokens");
+            let m = c.whole(&at, v, 1)?;
+            if m > MAX_TOKENS_LIMIT {
+                return Err(c.err(
+                    at,
+                    format!("must be a whole number from 1 to {MAX_TOKENS_LIMIT}, got {v}"),
+                ));
+            }
+            Ok(m)
+        })
+        .transpose()?;
     route_order::sort(
         &routing,
         &mut route,
@@ -142,8 +156,13 @@ pub(super) fn validate_class(
         output_tokens,
         cached_input_share,
         cache_write_share,
+        max_tokens,
     })
 }
+
+/// The largest `max_tokens` a class may send: ten times the longest output any catalog model
+/// allows (128,000), far above any real request, and small enough to count in a u32.
+const MAX_TOKENS_LIMIT: u32 = 10_000_000;
 
 pub(super) fn validate_arrivals(
     c: &Checker,

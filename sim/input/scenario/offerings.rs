@@ -95,7 +95,9 @@ pub(super) fn apply_offerings(
             base.remove("on_demand");
             base.insert("batch".into(), b.deployment_table().into());
         }
-        let merged = crate::input::catalog::merge_under(base, t.clone());
+        let mut own = t.clone();
+        quota_keys(&c, i, id, offering, &mut own, &mut base)?;
+        let merged = crate::input::catalog::merge_under(base, own);
         *d = toml::Value::Table(merged);
     }
     Ok(table)
@@ -167,4 +169,59 @@ fn batch_sold<'a>(
         }
     }
     Ok(b)
+}
+
+/// A deployment that chooses a quota shape (`on_demand.quota`) gets the offering's limits for
+/// that shape; `"vendor"` takes the shape the catalog says the vendor enforces. Without a
+/// `quota` key nothing changes: the shapes are opt-in, so a catalog limit never alters a
+/// scenario that does not ask for it.
+fn quota_keys(
+    c: &Checker,
+    i: usize,
+    id: &str,
+    offering: &crate::input::catalog::Offering,
+    own: &mut toml::Table,
+    base: &mut toml::Table,
+) -> Result<(), InputError> {
+    let Some(od) = offering.on_demand.as_ref() else {
+        return Ok(());
+    };
+    let Some(mine) = own.get_mut("on_demand").and_then(|v| v.as_table_mut()) else {
+        return Ok(());
+    };
+    let Some(name) = mine.get("quota").and_then(|v| v.as_str()) else {
+        return Ok(());
+    };
+    let name = if name == "vendor" {
+        let Some(q) = &od.quota else {
+            return Err(c.err(
+                format!("deployment[{i}].on_demand.quota"),
+                format!("is \"vendor\", but offering \"{id}\" states no quota shape; give one of bucket, azure, anthropic, bedrock, vertex"),
+            ));
+        };
+        mine.insert("quota".into(), q.value.clone().into());
+        q.value.clone()
+    } else {
+        name.to_string()
+    };
+    let Some(b) = base.get_mut("on_demand").and_then(|v| v.as_table_mut()) else {
+        return Ok(());
+    };
+    let keys = match name.as_str() {
+        "azure" => vec![("rpm_window_s", &od.rpm_window_s)],
+        "anthropic" => {
+            // Anthropic limits input and output separately: the catalog's combined `tpm`
+            // (ITPM + OTPM, for the bucket shape) does not apply.
+            b.remove("tpm");
+            vec![("itpm", &od.itpm), ("otpm", &od.otpm)]
+        }
+        "bedrock" => vec![("output_burndown", &od.output_burndown)],
+        _ => Vec::new(),
+    };
+    for (k, v) in keys {
+        if let Some(v) = v {
+            b.insert(k.into(), v.value.into());
+        }
+    }
+    Ok(())
 }

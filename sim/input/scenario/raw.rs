@@ -153,6 +153,8 @@ pub struct RawClass {
     pub output_tokens: Option<RawTokens>,
     pub cached_input_share: Option<f64>,
     pub cache_write_share: Option<f64>,
+    /// The `max_tokens` the class's requests send, tokens.
+    pub max_tokens: Option<f64>,
     /// The class may wait: it goes to a batch deployment, with a completion-time target
     /// instead of a TTFT SLA.
     pub deferrable: Option<bool>,
@@ -305,6 +307,12 @@ pub struct RawOnDemand {
     pub cache_write_per_1m: Option<f64>,
     pub rpm: Option<f64>,
     pub tpm: Option<f64>,
+    /// The quota limiter's shape (`Quota::NAMES`), and the shapes' own keys.
+    pub quota: Option<String>,
+    pub rpm_window_s: Option<f64>,
+    pub itpm: Option<f64>,
+    pub otpm: Option<f64>,
+    pub output_burndown: Option<f64>,
     pub shared_pool_tpm: Option<f64>,
     pub background_utilization: Option<f64>,
     pub background_hourly: Option<Vec<f64>>,

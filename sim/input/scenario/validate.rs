@@ -6,8 +6,8 @@ use crate::domain::limits::{MAX_HORIZON_HOURS, MAX_SLOTS, MAX_TRACKED_QUEUE};
 use crate::domain::traffic::shape_profile;
 use crate::domain::{
     known_term_hours, ClientPolicy, Cooldown, Deployment, Gateway, Jitter, Latency, LiteCooldown,
-    LiteLlm, OnDemand, Outage, OutageEffect, OutageSchedule, Pool, Reserved, Strategy, HOURLY,
-    KNOWN_TERMS, RESERVATION_SPLIT_PLATFORMS, STRATEGIES,
+    LiteLlm, OnDemand, Outage, OutageEffect, OutageSchedule, Pool, Quota, Reserved, Strategy,
+    HOURLY, KNOWN_TERMS, RESERVATION_SPLIT_PLATFORMS, STRATEGIES,
 };
 use crate::error::InputError;
 use crate::input::document::{ms_to_us, Checker};
@@ -503,6 +503,7 @@ fn validate_on_demand(c: &Checker, p: &str, o: &RawOnDemand) -> Result<OnDemand,
         .tpm
         .map(|v| c.positive(&format!("{p}.tpm"), v))
         .transpose()?;
+    let quota = quota(c, p, o, tpm)?;
     let bg_mean = c.range(
         &format!("{p}.background_utilization"),
         o.background_utilization.unwrap_or(0.0),
@@ -535,11 +536,89 @@ fn validate_on_demand(c: &Checker, p: &str, o: &RawOnDemand) -> Result<OnDemand,
         cache_write_per_1m,
         rpm,
         tpm,
+        quota,
         shared_pool_tpm,
         background,
         max_pool_utilization: max_util,
     })
 }
+
+/// `on_demand.quota` and the keys of its shape; a shape's key on another shape is an error.
+fn quota(c: &Checker, p: &str, o: &RawOnDemand, tpm: Option<f64>) -> Result<Quota, InputError> {
+    let name = o.quota.as_deref().unwrap_or("bucket");
+    if name == "vendor" {
+        return Err(c.err(
+            format!("{p}.quota"),
+            format!(
+                "\"vendor\" takes the shape from the deployment's catalog offering, and this deployment has none; allowed here: {}",
+                Quota::NAMES.join(", ")
+            ),
+        ));
+    }
+    let shape = c.one_of(&format!("{p}.quota"), name, &Quota::NAMES)?;
+    let keys = [
+        ("rpm_window_s", o.rpm_window_s.is_some(), "azure"),
+        ("itpm", o.itpm.is_some(), "anthropic"),
+        ("otpm", o.otpm.is_some(), "anthropic"),
+        ("output_burndown", o.output_burndown.is_some(), "bedrock"),
+    ];
+    for (key, set, owner) in keys {
+        if set && name != owner {
+            return Err(c.err(
+                format!("{p}.{key}"),
+                format!(
+                    "applies to quota = \"{owner}\" only (this deployment's quota is \"{name}\")"
+                ),
+            ));
+        }
+    }
+    Ok(match shape {
+        1 => {
+            let at = format!("{p}.rpm_window_s");
+            let w = o.rpm_window_s.unwrap_or(DEFAULT_RPM_WINDOW_S as f64);
+            if !(w.is_finite() && w.fract() == 0.0 && w >= 1.0 && w <= 60.0 && 60.0 % w == 0.0) {
+                return Err(c.err(
+                    at,
+                    format!("must be a whole number of seconds dividing a minute (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60; Azure documents 1 or 10), got {w}"),
+                ));
+            }
+            Quota::Azure {
+                rpm_window_s: w as u32,
+            }
+        }
+        2 => {
+            if tpm.is_some() {
+                return Err(c.err(
+                    format!("{p}.tpm"),
+                    "does not apply to quota = \"anthropic\", which limits input and output tokens separately: give itpm and otpm instead",
+                ));
+            }
+            let limit = |key: &str, v: Option<f64>| {
+                v.map(|v| c.range(&format!("{p}.{key}"), v, 1.0, 1e12))
+                    .transpose()
+            };
+            Quota::Anthropic {
+                itpm: limit("itpm", o.itpm)?,
+                otpm: limit("otpm", o.otpm)?,
+            }
+        }
+        3 => Quota::Bedrock {
+            output_burndown: c.range(
+                &format!("{p}.output_burndown"),
+                o.output_burndown.unwrap_or(1.0),
+                1.0,
+                100.0,
+            )?,
+        },
+        4 => Quota::Vertex,
+        _ => Quota::Bucket,
+    })
+}
+
+/// Azure's RPM evaluation window when the scenario does not give one: the catalog's Azure
+/// quota tables write some request limits per 10 seconds ("300 / 10s"), and Microsoft Learn says
+/// "typically 1 or 10 seconds"; the longer of the two is the more lenient (an assumption).
+const DEFAULT_RPM_WINDOW_S: u32 = 10;
 
 /// An hour-of-day profile given as 24 multipliers, as a peak/trough shape, or flat.
 pub(super) fn profile(

@@ -22,6 +22,7 @@ use crate::model::capacity::{
     outage_windows, partition_near, OnDemandPool, OutageTimeline, ReservedPool,
 };
 use crate::model::engine::{SimTime, US_PER_HOUR};
+use crate::model::limiter::{Ask, Settle};
 use crate::model::metrics::RepMetrics;
 use crate::model::rng::{stream, Purpose, SimRng};
 
@@ -100,6 +101,8 @@ pub struct Router {
     cache_shares: Vec<(f64, f64)>,
     /// Some class caches part of its prompts (else every split is (0, 0)).
     caching: bool,
+    /// Per class: the `max_tokens` its requests send (None: their own output).
+    max_tokens: Vec<Option<u32>>,
 }
 
 /// What a deployment said to one request.
@@ -110,6 +113,8 @@ enum Answer {
         wait_us: SimTime,
         slowdown: f64,
         queued_past_horizon: bool,
+        /// On-demand: the quota settlement due when the request ends.
+        settle: Option<Settle>,
     },
     Refused,
 }
@@ -210,6 +215,7 @@ impl Router {
                 .iter()
                 .map(|c| (c.cached_input_share, c.cache_write_share))
                 .collect(),
+            max_tokens: sc.classes.iter().map(|c| c.max_tokens).collect(),
             lite: match sc.gateway.litellm {
                 Some(_) => (0..n).map(|_| litellm::Usage::default()).collect(),
                 None => Vec::new(),
@@ -276,18 +282,28 @@ impl Router {
                         wait_us: wait,
                         slowdown: 1.0,
                         queued_past_horizon,
+                        settle: None,
                     }
                 }
                 None => Answer::Refused,
             },
-            PoolState::OnDemand(pool) => match pool.try_admit(now, req.input, req.output) {
-                Ok(()) => Answer::Admitted {
-                    wait_us: 0,
-                    slowdown: OnDemandPool::slowdown(pool.utilization(now)),
-                    queued_past_horizon: false,
-                },
-                Err(_) => Answer::Refused,
-            },
+            PoolState::OnDemand(pool) => {
+                let ask = Ask {
+                    input: req.input,
+                    cached,
+                    output: req.output,
+                    max_tokens: self.max_tokens[req.class as usize].unwrap_or(req.output),
+                };
+                match pool.try_admit(now, &ask) {
+                    Ok(settle) => Answer::Admitted {
+                        wait_us: 0,
+                        slowdown: OnDemandPool::slowdown(pool.utilization(now)),
+                        queued_past_horizon: false,
+                        settle,
+                    },
+                    Err(_) => Answer::Refused,
+                }
+            }
         }
     }
 
@@ -377,15 +393,24 @@ impl Router {
                 wait_us,
                 slowdown,
                 queued_past_horizon,
-            } => Call::Admitted(Admission {
-                wait_us,
+                settle,
+            } => {
                 // Adding 0.5 and truncating rounds a non-negative value like f64::round,
                 // without the libm call (measurable at millions of requests per second).
-                latency_us: (self.deps[d].latency_us(req, cached, slowdown) * factor + 0.5) as u64,
-                queued_past_horizon,
-                cached,
-                cache_write,
-            }),
+                let latency_us =
+                    (self.deps[d].latency_us(req, cached, slowdown) * factor + 0.5) as u64;
+                if let (Some(s), PoolState::OnDemand(pool)) = (settle, &mut self.deps[d].pool) {
+                    // Decode is not simulated: the request ends at its first token.
+                    pool.settle(now.saturating_add(wait_us).saturating_add(latency_us), s);
+                }
+                Call::Admitted(Admission {
+                    wait_us,
+                    latency_us,
+                    queued_past_horizon,
+                    cached,
+                    cache_write,
+                })
+            }
             Answer::Refused => Call::Refused,
         }
     }
