@@ -45,6 +45,7 @@
 //!   rng.rs                  one random stream per (replication, purpose, index)
 //!   traffic.rs              arrival processes and request sampling
 //!   capacity.rs             reserved pools (FIFO queue) and shared on-demand pools, outages
+//!   limiter.rs              on-demand quota limiters, one shape per vendor (Azure, Anthropic, ...)
 //!   routing.rs              routes, spillover, retries, gateway cooldown
 //!   metrics.rs              counters, hourly buckets, streaming TTFT histograms, MeanCi
 //! analysis/                 stage 3: what is computed from runs

@@ -309,8 +309,7 @@ pub struct OfferingOnDemand {
     pub cache_write_per_1m: Option<Sourced<f64>>,
     pub tpm: Option<Sourced<f64>>,
     pub rpm: Option<Sourced<f64>>,
-    /// The quota shape the vendor enforces (`on_demand.quota` names; docs/model.md 6.1). A
-    /// scenario uses it only when it asks for it (`quota = "vendor"`).
+    /// The quota shape the vendor enforces (docs/model.md 6.1), used by `quota = "vendor"` only.
     pub quota: Option<Sourced<String>>,
     /// The shapes' own limits, merged only into a deployment that chose that shape.
     pub rpm_window_s: Option<Sourced<f64>>,
@@ -688,13 +687,9 @@ impl Check<'_> {
                 self.number(&format!("{at}.on_demand.{k}"), v, 0.0, 1e6);
             }
         }
-        if let Some(v) = &od.tpm {
-            self.number(&format!("{at}.on_demand.tpm"), v, 1.0, 1e12);
-        }
-        if let Some(v) = &od.rpm {
-            self.number(&format!("{at}.on_demand.rpm"), v, 1.0, 1e12);
-        }
         for (k, v, lo, hi) in [
+            ("tpm", &od.tpm, 1.0, 1e12),
+            ("rpm", &od.rpm, 1.0, 1e12),
             ("rpm_window_s", &od.rpm_window_s, 1.0, 60.0),
             ("itpm", &od.itpm, 1.0, 1e12),
             ("otpm", &od.otpm, 1.0, 1e12),
@@ -705,15 +700,13 @@ impl Check<'_> {
             }
         }
         if let Some(q) = &od.quota {
-            self.sourced(&format!("{at}.on_demand.quota"), q);
-            if !crate::domain::Quota::NAMES.contains(&q.value.as_str()) {
+            let (key, names) = (format!("{at}.on_demand.quota"), crate::domain::Quota::NAMES);
+            self.sourced(&key, q);
+            if !names.contains(&q.value.as_str()) {
+                let allowed = names.join(", ");
                 self.bad(
-                    &format!("{at}.on_demand.quota"),
-                    format!(
-                        "unknown shape \"{}\"; allowed: {}",
-                        q.value,
-                        crate::domain::Quota::NAMES.join(", ")
-                    ),
+                    &key,
+                    format!("unknown shape \"{}\"; allowed: {allowed}", q.value),
                 );
             }
         }
