@@ -576,7 +576,8 @@ fn quota(c: &Checker, p: &str, o: &RawOnDemand, tpm: Option<f64>) -> Result<Quot
         1 => {
             let at = format!("{p}.rpm_window_s");
             let w = o.rpm_window_s.unwrap_or(DEFAULT_RPM_WINDOW_S as f64);
-            if !(w.is_finite() && w.fract() == 0.0 && w >= 1.0 && w <= 60.0 && 60.0 % w == 0.0) {
+            if !(w.is_finite() && w.fract() == 0.0 && (1.0..=60.0).contains(&w) && 60.0 % w == 0.0)
+            {
                 return Err(c.err(
                     at,
                     format!("must be a whole number of seconds dividing a minute (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60; Azure documents 1 or 10), got {w}"),
