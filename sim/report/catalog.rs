@@ -28,6 +28,9 @@ fn price(o: &Offering) -> String {
         if let Some(r) = &od.rpm {
             let _ = write!(s, ", {} RPM", grouped(r.value, 0));
         }
+        if let Some(q) = &od.quota {
+            let _ = write!(s, "; enforced as {} (quota = \"vendor\")", q.value);
+        }
         return s;
     }
     if let Some(r) = &o.reserved {

@@ -569,6 +569,27 @@ fn cache_prices(p: &crate::domain::OnDemand) -> String {
     s
 }
 
+/// How a deployment's quotas are enforced (`on_demand.quota`), said only for the vendors'
+/// shapes: the default buckets read as before.
+fn quota_shape(q: &crate::domain::Quota) -> String {
+    use crate::domain::Quota;
+    match *q {
+        Quota::Bucket => String::new(),
+        Quota::Azure { rpm_window_s } => format!(
+            " as Azure enforces them (RPM in {rpm_window_s} s windows, TPM per clock minute counting input + max_tokens)"
+        ),
+        Quota::Anthropic { itpm, otpm } => format!(
+            " as Anthropic enforces them ({} ITPM, {} OTPM; output reserved at max_tokens)",
+            itpm.map(count).unwrap_or("no".into()),
+            otpm.map(count).unwrap_or("no".into()),
+        ),
+        Quota::Bedrock { output_burndown } => format!(
+            " as Bedrock enforces them (input + max_tokens reserved, output tokens counted x{output_burndown} at the end)"
+        ),
+        Quota::Vertex => " as Vertex AI enforces them (TPM counts input tokens)".into(),
+    }
+}
+
 /// The deployments as the scenario describes them.
 fn deployment_assumptions(o: &mut String, sc: &Scenario) {
     let _ = writeln!(o, "\n### Deployments\n");
@@ -576,12 +597,13 @@ fn deployment_assumptions(o: &mut String, sc: &Scenario) {
         let l = &d.latency;
         let pool = match &d.pool {
             Pool::OnDemand(p) => format!(
-                "on-demand at ${}/1M input{} and ${}/1M output tokens; quotas: {} RPM, {} TPM; shared pool {} TPM with other tenants' load {:.0}–{:.0}% by hour (capped at {:.0}%)",
+                "on-demand at ${}/1M input{} and ${}/1M output tokens; quotas: {} RPM, {} TPM{}; shared pool {} TPM with other tenants' load {:.0}–{:.0}% by hour (capped at {:.0}%)",
                 p.input_per_1m,
                 cache_prices(p),
                 p.output_per_1m,
                 p.rpm.map(count).unwrap_or("no".into()),
                 p.tpm.map(count).unwrap_or("no".into()),
+                quota_shape(&p.quota),
                 if p.shared_pool_tpm.is_finite() { count(p.shared_pool_tpm) } else { "unbounded".into() },
                 100.0 * p.background.iter().cloned().fold(f64::INFINITY, f64::min),
                 100.0 * p.background.iter().cloned().fold(0.0, f64::max),
