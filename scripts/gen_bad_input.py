@@ -339,6 +339,7 @@ od("quota_window_not_divisor", Q + 'quota = "azure", rpm = 600, rpm_window_s = 7
 od("quota_window_zero", Q + 'quota = "azure", rpm = 600, rpm_window_s = 0', ["deployment[1].on_demand.rpm_window_s", "got 0", "1 or 10"])
 od("quota_window_on_bucket", Q + 'rpm = 600, rpm_window_s = 1', ["deployment[1].on_demand.rpm_window_s", "quota = \"azure\" only"])
 od("quota_itpm_zero", Q + 'quota = "anthropic", itpm = 0, otpm = 8000', ["deployment[1].on_demand.itpm", "got 0", "1 to"])
+od("quota_cache_reads_on_bedrock", Q + 'quota = "bedrock", itpm_cache_reads = true', ["deployment[1].on_demand.itpm_cache_reads", "quota = \"anthropic\" only"])
 od("quota_otpm_on_azure", Q + 'quota = "azure", otpm = 8000', ["deployment[1].on_demand.otpm", "quota = \"anthropic\" only"])
 od("quota_anthropic_tpm", Q + 'quota = "anthropic", tpm = 280000, itpm = 200000', ["deployment[1].on_demand.tpm", "itpm and otpm"])
 od("quota_burndown_below_one", Q + 'quota = "bedrock", output_burndown = 0.5', ["deployment[1].on_demand.output_burndown", "0.5", "1 to 100"])

@@ -78,6 +78,7 @@ fn anthropic_input_and_output_limits_refuse_independently() {
     let q = Quota::Anthropic {
         itpm: Some(1000.0),
         otpm: Some(100.0),
+        itpm_cache_reads: false,
     };
     // Input-heavy: 400 input tokens use the ITPM bucket (1,000 -> 600 -> 200), the third
     // request finds 200 < 400 and is refused by ITPM; OTPM (10 each) is far from its limit.
@@ -97,6 +98,14 @@ fn anthropic_input_and_output_limits_refuse_independently() {
     // charge 100, so ten pass at once and the eleventh is refused.
     let mut l = Limiter::new(q, None, None);
     assert_eq!(admitted(&mut l, 11, |_| 0, ask(400, 300, 1, 1)), 10);
+    // The models Anthropic marks with a dagger count them: 400 each, two pass.
+    let dagger = Quota::Anthropic {
+        itpm: Some(1000.0),
+        otpm: Some(100.0),
+        itpm_cache_reads: true,
+    };
+    let mut l = Limiter::new(dagger, None, None);
+    assert_eq!(admitted(&mut l, 3, |_| 0, ask(400, 300, 1, 1)), 2);
 }
 
 #[test]
@@ -106,6 +115,7 @@ fn anthropic_returns_unused_max_tokens_when_the_request_ends() {
     let q = Quota::Anthropic {
         itpm: None,
         otpm: Some(100.0),
+        itpm_cache_reads: false,
     };
     let a = ask(10, 0, 10, 40);
     let mut l = Limiter::new(q, None, None);
@@ -336,11 +346,24 @@ offering = "{od}"
         (
             Quota::Anthropic {
                 itpm: Some(200_000.0),
-                otpm: Some(80_000.0)
+                otpm: Some(80_000.0),
+                itpm_cache_reads: false,
             },
             Some(4000.0),
             None
         )
+    );
+    // Claude Haiku 3.5 counts cache reads towards ITPM (Anthropic's dagger).
+    let haiku = dep("anthropic/claude-3-5-haiku/standard")
+        .replace("claude-sonnet-4", "claude-3-5-haiku")
+        + "on_demand = { quota = \"vendor\" }\n";
+    assert_eq!(
+        pool(&haiku).0,
+        Quota::Anthropic {
+            itpm: Some(400_000.0),
+            otpm: Some(80_000.0),
+            itpm_cache_reads: true,
+        }
     );
     // Bedrock's Claude Sonnet 4 burns output 5:1.
     let bedrock = dep("bedrock/claude-sonnet-4/us-cris") + "on_demand = { quota = \"vendor\" }\n";

@@ -669,11 +669,13 @@ pub enum Quota {
     /// seconds (rpm x window / 60 requests each), `tpm` in fixed clock minutes counting
     /// input + `max_tokens` at admission.
     Azure { rpm_window_s: u32 },
-    /// Anthropic API: token buckets for `rpm`, input tokens (`itpm`, cache reads not counted)
-    /// and output tokens (`otpm`, `max_tokens` reserved at admission, settled at the end).
+    /// Anthropic API: token buckets for `rpm`, input tokens (`itpm`; cache reads counted only
+    /// for the models Anthropic marks, `itpm_cache_reads`) and output tokens (`otpm`,
+    /// `max_tokens` reserved at admission, settled at the end).
     Anthropic {
         itpm: Option<f64>,
         otpm: Option<f64>,
+        itpm_cache_reads: bool,
     },
     /// Amazon Bedrock: token buckets for `rpm` and `tpm`; input + `max_tokens` reserved at
     /// admission, settled at the end to input (less cache reads) + output x `output_burndown`.

@@ -77,6 +77,7 @@ pub struct Sourced<T> {
 }
 
 mod batch;
+mod quota;
 pub use batch::OfferingBatch;
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -309,12 +310,13 @@ pub struct OfferingOnDemand {
     pub cache_write_per_1m: Option<Sourced<f64>>,
     pub tpm: Option<Sourced<f64>>,
     pub rpm: Option<Sourced<f64>>,
-    /// The quota shape the vendor enforces (docs/model.md 6.1), used by `quota = "vendor"` only.
+    /// The quota shape the vendor enforces (docs/model.md 6.1), used by `quota = "vendor"` only,
+    /// and the shapes' own limits, merged only into a deployment that chose that shape.
     pub quota: Option<Sourced<String>>,
-    /// The shapes' own limits, merged only into a deployment that chose that shape.
     pub rpm_window_s: Option<Sourced<f64>>,
     pub itpm: Option<Sourced<f64>>,
     pub otpm: Option<Sourced<f64>>,
+    pub itpm_cache_reads: Option<Sourced<bool>>,
     pub output_burndown: Option<Sourced<f64>>,
 }
 
@@ -687,29 +689,12 @@ impl Check<'_> {
                 self.number(&format!("{at}.on_demand.{k}"), v, 0.0, 1e6);
             }
         }
-        for (k, v, lo, hi) in [
-            ("tpm", &od.tpm, 1.0, 1e12),
-            ("rpm", &od.rpm, 1.0, 1e12),
-            ("rpm_window_s", &od.rpm_window_s, 1.0, 60.0),
-            ("itpm", &od.itpm, 1.0, 1e12),
-            ("otpm", &od.otpm, 1.0, 1e12),
-            ("output_burndown", &od.output_burndown, 1.0, 100.0),
-        ] {
+        for (k, v, lo, hi) in [("tpm", &od.tpm, 1.0, 1e12), ("rpm", &od.rpm, 1.0, 1e12)] {
             if let Some(v) = v {
                 self.number(&format!("{at}.on_demand.{k}"), v, lo, hi);
             }
         }
-        if let Some(q) = &od.quota {
-            let (key, names) = (format!("{at}.on_demand.quota"), crate::domain::Quota::NAMES);
-            self.sourced(&key, q);
-            if !names.contains(&q.value.as_str()) {
-                let allowed = names.join(", ");
-                self.bad(
-                    &key,
-                    format!("unknown shape \"{}\"; allowed: {allowed}", q.value),
-                );
-            }
-        }
+        self.quota_shape(&format!("{at}.on_demand"), od);
     }
 
     /// A reserved offering's unit: its throughput, token weights, unit counts and terms.

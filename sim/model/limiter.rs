@@ -168,7 +168,7 @@ impl Limiter {
                     .map(|r| Window::new(len, (r * rpm_window_s as f64 / 60.0).floor().max(1.0)));
                 l.tpm_window = tpm.map(|t| Window::new(US_PER_MIN, t));
             }
-            Quota::Anthropic { itpm, otpm } => {
+            Quota::Anthropic { itpm, otpm, .. } => {
                 l.rpm = rpm.map(Bucket::per_minute);
                 l.tokens = itpm.map(Bucket::per_minute);
                 l.output = otpm.map(Bucket::per_minute);
@@ -192,7 +192,16 @@ impl Limiter {
         match self.shape {
             Quota::Bucket => ([input + output, 0.0], [input + output, 0.0]),
             Quota::Azure { .. } => ([input + max, 0.0], [input + max, 0.0]),
-            Quota::Anthropic { .. } => ([input - cached, max], [input - cached, output]),
+            Quota::Anthropic {
+                itpm_cache_reads, ..
+            } => {
+                let counted = if itpm_cache_reads {
+                    input
+                } else {
+                    input - cached
+                };
+                ([counted, max], [counted, output])
+            }
             Quota::Bedrock { output_burndown } => (
                 [input + max, 0.0],
                 [input - cached + output * output_burndown, 0.0],

@@ -578,7 +578,7 @@ fn quota_shape(q: &crate::domain::Quota) -> String {
         Quota::Azure { rpm_window_s } => format!(
             " as Azure enforces them (RPM in {rpm_window_s} s windows, TPM per clock minute counting input + max_tokens)"
         ),
-        Quota::Anthropic { itpm, otpm } => format!(
+        Quota::Anthropic { itpm, otpm, .. } => format!(
             " as Anthropic enforces them ({} ITPM, {} OTPM; output reserved at max_tokens)",
             itpm.map(count).unwrap_or("no".into()),
             otpm.map(count).unwrap_or("no".into()),

@@ -213,6 +213,9 @@ fn quota_keys(
             // Anthropic limits input and output separately: the catalog's combined `tpm`
             // (ITPM + OTPM, for the bucket shape) does not apply.
             b.remove("tpm");
+            if let Some(v) = &od.itpm_cache_reads {
+                b.insert("itpm_cache_reads".into(), v.value.into());
+            }
             vec![("itpm", &od.itpm), ("otpm", &od.otpm)]
         }
         "bedrock" => vec![("output_burndown", &od.output_burndown)],

@@ -312,6 +312,7 @@ pub struct RawOnDemand {
     pub rpm_window_s: Option<f64>,
     pub itpm: Option<f64>,
     pub otpm: Option<f64>,
+    pub itpm_cache_reads: Option<bool>,
     pub output_burndown: Option<f64>,
     pub shared_pool_tpm: Option<f64>,
     pub background_utilization: Option<f64>,

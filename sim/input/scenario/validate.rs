@@ -560,6 +560,11 @@ fn quota(c: &Checker, p: &str, o: &RawOnDemand, tpm: Option<f64>) -> Result<Quot
         ("rpm_window_s", o.rpm_window_s.is_some(), "azure"),
         ("itpm", o.itpm.is_some(), "anthropic"),
         ("otpm", o.otpm.is_some(), "anthropic"),
+        (
+            "itpm_cache_reads",
+            o.itpm_cache_reads.is_some(),
+            "anthropic",
+        ),
         ("output_burndown", o.output_burndown.is_some(), "bedrock"),
     ];
     for (key, set, owner) in keys {
@@ -601,6 +606,7 @@ fn quota(c: &Checker, p: &str, o: &RawOnDemand, tpm: Option<f64>) -> Result<Quot
             Quota::Anthropic {
                 itpm: limit("itpm", o.itpm)?,
                 otpm: limit("otpm", o.otpm)?,
+                itpm_cache_reads: o.itpm_cache_reads.unwrap_or(false),
             }
         }
         3 => Quota::Bedrock {
