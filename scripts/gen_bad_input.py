@@ -730,6 +730,55 @@ shard("merge_folder_without_shards", "merge S0 S1 empty", ["empty", "no shard fi
 shard("merge_missing_file", "merge S0 gone.json.gz", ["gone.json.gz", "cannot read"], setup=(S0,))
 shard("merge_nothing", "merge", ["SHARDS"])
 
+# [deployment.reserved_rate]: a token-rate reservation on the on-demand deployment (docs/model.md 10.3).
+RR = 'reserved_rate = { input_tpm = 30000, output_tpm = 5000, min_input_tpm = 30000, input_tpm_step = 30000, term = "1-month", input_per_1k_tpm_hour = { "1-month" = 0.2 }, output_per_1k_tpm_hour = { "1-month" = 0.5 } }'
+RATE_BASE = edit(P, P + "\n" + RR)
+def rate(name, old, new, expect, cmd="run s.toml"):
+    """A token-rate reservation case: RATE_BASE with `old` in the reservation replaced by `new`."""
+    assert RR.count(old) == 1, old
+    case("scenario_reserved_rate_" + name, cmd, ["s.toml"] + list(expect), {"s.toml": RATE_BASE.replace(RR, RR.replace(old, new))})
+rate("both_shapes", "{ input_tpm = 30000,", "{ input_tpm = 30000, usd_per_minute = 2,", ["deployment[1].reserved_rate.usd_per_minute", "not both"])
+rate("no_rate", "input_tpm = 30000, output_tpm = 5000, min_input_tpm = 30000, input_tpm_step = 30000, ", "", ["deployment[1].reserved_rate", "input_tpm and output_tpm", "usd_per_minute"])
+rate("input_negative", "{ input_tpm = 30000,", "{ input_tpm = -30000,", ["deployment[1].reserved_rate.input_tpm", "-30000"])
+rate("off_step", "{ input_tpm = 30000,", "{ input_tpm = 45000,", ["deployment[1].reserved_rate.input_tpm", "input_tpm_step = 30000", "45000"])
+rate("below_min", "{ input_tpm = 30000,", "{ input_tpm = 30000, min_output_tpm = 10000,", ["deployment[1].reserved_rate.output_tpm", "min_output_tpm = 10000", "5000"])
+rate("both_zero", "{ input_tpm = 30000, output_tpm = 5000, min_input_tpm = 30000,", "{ input_tpm = 0, output_tpm = 0, min_input_tpm = 30000,", ["deployment[1].reserved_rate.input_tpm", "both 0"])
+rate("term_not_priced", 'term = "1-month"', 'term = "3-month"', ["deployment[1].reserved_rate.term", "3-month", "priced terms: 1-month"])
+rate("price_one_side", 'input_per_1k_tpm_hour = { "1-month" = 0.2 }', 'input_per_1k_tpm_hour = { "1-month" = 0.2, "3-month" = 0.18 }', ["deployment[1].reserved_rate.input_per_1k_tpm_hour.3-month", "both"])
+rate("price_negative", '"1-month" = 0.5', '"1-month" = -0.5', ["deployment[1].reserved_rate.output_per_1k_tpm_hour.1-month", "-0.5"])
+rate("term_hours_unknown", '{ "1-month" = 0.2 }, output_per_1k_tpm_hour = { "1-month" = 0.5 }', '{ "1-month" = 0.2, "2-week" = 0.25 }, output_per_1k_tpm_hour = { "1-month" = 0.5, "2-week" = 0.6 }', ["deployment[1].reserved_rate.term_hours", "2-week", "1-month"])
+rate("term_hours_negative", 'term = "1-month"', 'term = "1-month", term_hours = { "1-month" = -730 }', ["deployment[1].reserved_rate.term_hours.1-month", "-730"])
+rate("spend_with_token_price", "input_tpm = 30000, output_tpm = 5000, min_input_tpm = 30000, input_tpm_step = 30000,", "usd_per_minute = 2,", ["deployment[1].reserved_rate.input_per_1k_tpm_hour", "price_per_reserved_usd"])
+rate("spend_zero", "input_tpm = 30000, output_tpm = 5000, min_input_tpm = 30000, input_tpm_step = 30000, term = \"1-month\", input_per_1k_tpm_hour = { \"1-month\" = 0.2 }, output_per_1k_tpm_hour = { \"1-month\" = 0.5 }", "usd_per_minute = 0, term = \"1-month\", price_per_reserved_usd = { \"1-month\" = 1.0 }", ["deployment[1].reserved_rate.usd_per_minute", "0"])
+rate("spend_with_step", "input_tpm = 30000, output_tpm = 5000, min_input_tpm = 30000, input_tpm_step = 30000, term = \"1-month\", input_per_1k_tpm_hour = { \"1-month\" = 0.2 }, output_per_1k_tpm_hour = { \"1-month\" = 0.5 }", "usd_per_minute = 2, input_tpm_step = 1000, term = \"1-month\", price_per_reserved_usd = { \"1-month\" = 1.0 }", ["deployment[1].reserved_rate.input_tpm_step", "usd_per_minute"])
+rate("unknown_key", "{ input_tpm = 30000,", "{ input_tpm = 30000, burst_tpm = 10,", ["deployment[1].reserved_rate", "unknown field `burst_tpm`"])
+rate("term_missing", 'term = "1-month", ', "", ["deployment[1]", "missing field `term`"])
+scen("reserved_rate_on_reserved_units", R, R + "\n" + RR.replace("5000", "5000", 1), ["deployment[0].reserved_rate", "[deployment.on_demand]"])
+OA = 'name = "paygo"\nplatform = "azure-openai"\nmodel = "gpt-4o"'
+case("scenario_reserved_rate_offering_not_sold", "run s.toml", ["s.toml", "deployment[1].reserved_rate", "sells no token-rate reservation", "openai/gpt-4o/standard"],
+     {"s.toml": RATE_BASE.replace(OA, 'name = "paygo"\noffering = "azure-openai/gpt-4o/global-standard"').replace('platform = "azure-openai"\nmodel = "gpt-4o"\nlatency = { median_ms = 300', 'platform = "azure-openai"\nmodel = "gpt-4o"\nlatency = { median_ms = 300')})
+case("scenario_reserved_rate_offering_term", "run s.toml", ["s.toml", "deployment[0].reserved_rate.term", "30-day (720 h)", "1-month"],
+     {"s.toml": edit(BASE[BASE.index('[[deployment]]\nname = "ptu"'):], '[[deployment]]\nname = "paygo"\noffering = "openai/gpt-4o/standard"\nreserved_rate = { input_tpm = 30000, output_tpm = 2500, term = "1-month" }\n').replace('route = ["ptu", "paygo"]', 'route = ["paygo"]')})
+# A [[price_change]] of the reservation's prices.
+def rate_pc(name, table, expect, base=RATE_BASE):
+    body = base.replace('seed = 7', 'seed = 7\nstart_date = "2027-01-04"') + '\n[[price_change]]\ndate = "2027-01-05"\ndeployment = "paygo"\n' + table + '\n'
+    case("scenario_price_change_reserved_rate_" + name, "validate s.toml", ["s.toml"] + list(expect), {"s.toml": body.replace("horizon_hours = 2", "horizon_hours = 48")})
+rate_pc("no_reservation", 'reserved_rate = { input_per_1k_tpm_hour = { "1-month" = 0.1 } }', ["price_change[0].reserved_rate", "no [deployment.reserved_rate]"], base=BASE)
+rate_pc("term_unknown", 'reserved_rate = { input_per_1k_tpm_hour = { "3-month" = 0.1 } }', ["price_change[0].reserved_rate.input_per_1k_tpm_hour.3-month", "1-month"])
+rate_pc("wrong_measure", 'reserved_rate = { price_per_reserved_usd = { "1-month" = 0.9 } }', ["price_change[0].reserved_rate.price_per_reserved_usd", "input_per_1k_tpm_hour"])
+rate_pc("negative", 'reserved_rate = { output_per_1k_tpm_hour = { "1-month" = -1 } }', ["price_change[0].reserved_rate.output_per_1k_tpm_hour.1-month", "-1"])
+rate_pc("empty", 'reserved_rate = { }', ["price_change[0].reserved_rate", "sets no price"])
+# Commands that do not price a token-rate reservation yet refuse it, naming the key and the command.
+# sweep bills a reservation in every point, but its break-even cannot value tokens at the list
+# prices of a deployment whose tokens are partly covered: paygo is the pair's compare deployment.
+case("cli_sweep_reserved_rate_compare_refused", "sweep s.toml --key deployment.ptu.reserved.units --values 15,20",
+     ["s.toml", "deployment[1].reserved_rate", "break-even", "compare"], {"s.toml": RATE_BASE})
+for cmd, args in [('plan', 'plan s.toml --sla "p99<=1s"'),
+                  ("ladder", 'plan s.toml --ladder --sla "p99<=1s" --months 12'),
+                  ("frontier", "frontier s.toml")]:
+    word = {"ladder": "plan --ladder"}.get(cmd, cmd)
+    case(f"cli_{cmd}_reserved_rate_refused", args, ["s.toml", "deployment[1].reserved_rate", f"llmcap {word} does not support a token-rate reservation", "llmcap run"], {"s.toml": RATE_BASE})
+
 def main():
     if os.path.isdir(OUT):
         for f in os.listdir(OUT):

@@ -741,6 +741,7 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
         ..a.sim.overrides()
     };
     let (sc, bytes) = load(&a.scenario, &a.traces, &overrides)?;
+    llmcap::analysis::cost::refuse_reserved_rate(&sc, &a.scenario, "plan").map_err(input)?;
     let spec = plan_spec(&a.flags(), &a.scenario, &sc)?;
     if !a.sim.quiet {
         warn(&a.scenario, &sc);

@@ -19,7 +19,7 @@ pub mod hourly {
     pub const WEEKDAY: &str = "weekday";
     pub const DEPLOYMENT: &str = "deployment";
     pub const COST_TOTAL_USD: &str = "cost_total_usd";
-    pub const COLUMNS: [&str; 21] = [
+    pub const COLUMNS: [&str; 26] = [
         HOUR,
         "day",
         "hour_of_day",
@@ -42,6 +42,14 @@ pub mod hourly {
         "cache_write_tokens",
         "cost_cached_input_usd",
         "cost_reserved_overage_usd",
+        // A token-rate reservation ([deployment.reserved_rate]): the part of cost_reserved_usd
+        // it costs, the requests it covered (the rest of the deployment's were billed at list
+        // price in cost_on_demand_usd), and how much of it they used.
+        "cost_reserved_rate_usd",
+        "reserved_rate_covered_requests",
+        "reserved_rate_utilization_input",
+        "reserved_rate_utilization_output",
+        "reserved_rate_utilization_spend",
     ];
 }
 

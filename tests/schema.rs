@@ -97,8 +97,10 @@ fn outputs_match_the_pinned_schema() {
     ];
     // `plan --ladder`: --months replaces the short horizon; a day's sample a month.
     let ladder: &[&str] = &["--ladder", "--months", "12", "--sample-hours", "24"];
-    let commands: [(&str, &str, &[&str]); 6] = [
+    let commands: [(&str, &str, &[&str]); 7] = [
         ("run", "scenarios/two_provider.toml", &[]),
+        // A run with token-rate reservations (summary.json's deployments[].reserved_rate).
+        ("run", "scenarios/reserved_rate.toml", &[]),
         ("sweep", "scenarios/breakeven_azure.toml", &[]),
         (
             "plan",
@@ -120,9 +122,15 @@ fn outputs_match_the_pinned_schema() {
         } else {
             ""
         };
-        let out = tmp
-            .path()
-            .join(format!("{command}{}", flag.replace(' ', "")));
+        let out = tmp.path().join(format!(
+            "{command}{}{}",
+            flag.replace(' ', ""),
+            if input.contains("reserved_rate") {
+                "-reserved-rate"
+            } else {
+                ""
+            }
+        ));
         llmcap()
             .current_dir(repo())
             .args([command, input, "--out", out.to_str().unwrap(), "--quiet"])

@@ -28,6 +28,7 @@ mod properties;
 mod queueing;
 mod quota;
 mod replay;
+mod reserved_rate;
 mod schema;
 mod shard;
 mod sweep;

@@ -77,6 +77,41 @@ fn split(sc: &Scenario, pooled: &RepMetrics, reps: f64, d: usize) -> DeploymentS
     let dep = &sc.deployments[d];
     let cell = |c: usize| pooled.class_total(c, d);
     let (used, idle) = match &dep.pool {
+        Pool::OnDemand(o) if o.reserved_rate.is_some() => {
+            // Overflow at list price, plus each side of the reservation's fee shared by what
+            // each class used of it (over the horizon, at hour 0's prices); the rest idle.
+            let mut used: Vec<f64> = (0..nc)
+                .map(|c| o.cost(&cell(c).list_tokens()) / reps)
+                .collect();
+            let totals = crate::analysis::cost::deployment_totals(sc, pooled)[d];
+            let before: f64 = used.iter().sum();
+            if before > 0.0 {
+                let exact = totals.on_demand / reps;
+                used.iter_mut().for_each(|u| *u *= exact / before);
+            }
+            let hours = f64::from(pooled.hours.max(1));
+            let mut idle = 0.0;
+            let fee_total = totals.reserved / reps;
+            let sides = crate::analysis::cost::rate_sides(o);
+            let fee_hour: f64 = sides.iter().map(|s| s.fee).sum();
+            // Fees of later price periods scale each side alike.
+            let k = if fee_hour > 0.0 {
+                fee_total / (fee_hour * hours)
+            } else {
+                0.0
+            };
+            for side in &sides {
+                let mut share_sum = 0.0;
+                for (c, u) in used.iter_mut().enumerate() {
+                    let share = crate::analysis::cost::rate_amount(o, side, &cell(c).covered)
+                        / (side.capacity * hours * reps);
+                    *u += side.fee * hours * k * share;
+                    share_sum += share;
+                }
+                idle += side.fee * hours * k * (1.0 - share_sum).max(0.0);
+            }
+            (used, idle)
+        }
         Pool::OnDemand(o) => {
             let mut used: Vec<f64> = (0..nc).map(|c| o.cost(&cell(c).tokens()) / reps).collect();
             // Prices that change: the deployment's bill at each hour's prices, shared

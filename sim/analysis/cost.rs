@@ -2,10 +2,12 @@
 //! or not. Costs are computed from integer token counts at the end, so the sum
 //! does not depend on the order requests were served in.
 
-use crate::domain::{Deployment, OnDemand, Pool, Reserved, Scenario, Tokens};
-use crate::model::metrics::{Bins, HourCell, RepMetrics};
+use crate::domain::{Deployment, OnDemand, Pool, RateMeasure, Reserved, Scenario, Tokens};
+use crate::model::metrics::{Bins, Covered, HourCell, RepMetrics};
 
-/// Cost of one hour of one deployment, split by pool.
+/// Cost of one hour of one deployment, split by pool. A token-rate reservation
+/// (`[deployment.reserved_rate]`) on an on-demand deployment puts its commitment in `reserved`
+/// (paid every hour, used or not) and its overflow, at list price, in `on_demand`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct HourCost {
     pub on_demand: f64,
@@ -28,9 +30,9 @@ impl HourCost {
 pub fn hour_cost(d: &Deployment, hour: usize, cell: &HourCell) -> HourCost {
     match d.pool_at(hour as u64) {
         Pool::OnDemand(o) => HourCost {
-            on_demand: o.cost(&cell.tokens()),
-            cached: o.cached_cost(&cell.tokens()),
-            reserved: 0.0,
+            on_demand: o.cost(&cell.list_tokens()),
+            cached: o.cached_cost(&cell.list_tokens()),
+            reserved: o.reserved_rate.as_ref().map_or(0.0, |r| r.hour_cost()),
             overage: 0.0,
         },
         Pool::Reserved(r) => HourCost {
@@ -157,12 +159,13 @@ pub fn deployment_totals(sc: &Scenario, m: &RepMetrics) -> Vec<HourCost> {
         .zip(&m.deployments)
         .map(|((d, dep), s)| match &dep.pool {
             Pool::OnDemand(_) => {
-                let (on_demand, cached) =
-                    on_demand_cost(dep, m.hours, s.tokens(), |h| m.hour_cell(h, d).tokens());
+                let (on_demand, cached) = on_demand_cost(dep, m.hours, s.list_tokens(), |h| {
+                    m.hour_cell(h, d).list_tokens()
+                });
                 HourCost {
                     on_demand,
                     cached,
-                    reserved: 0.0,
+                    reserved: rate_commitment_cost(dep, m.hours),
                     overage: 0.0,
                 }
             }
@@ -204,6 +207,194 @@ pub fn on_demand_cost(
             (usd, cached)
         }
     }
+}
+
+/// What deployment `d`'s token-rate reservation (`[deployment.reserved_rate]`) costs over the
+/// first `hours` hours, paid whether used or not, each price period at its prices; 0 without
+/// one.
+pub fn rate_commitment_cost(d: &Deployment, hours: u32) -> f64 {
+    d.price_periods(hours)
+        .iter()
+        .map(|&(from, to, pool)| match pool {
+            Pool::OnDemand(o) => {
+                o.reserved_rate.as_ref().map_or(0.0, |r| r.hour_cost()) * f64::from(to - from)
+            }
+            Pool::Reserved(_) => 0.0,
+        })
+        .sum()
+}
+
+/// One side of a token-rate reservation (input TPM, output TPM, or the spend rate) for one
+/// hour: its fee and how much it could cover, in its own measure (tokens, or USD at list
+/// price). Reports amortise each side's fee over what it covered (FOCUS, cost by tag,
+/// attribution).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateSide {
+    /// "input", "output" or "spend".
+    pub what: &'static str,
+    /// USD for the hour.
+    pub fee: f64,
+    /// Reserved quantity in the vendor's unit (1,000 TPM, or USD per minute).
+    pub quantity: f64,
+    /// USD per hour per unit of `quantity`.
+    pub unit_price: f64,
+    /// What the side could cover in the hour (tokens, or USD of list-price usage).
+    pub capacity: f64,
+}
+
+/// The sides of on-demand pool `o`'s token-rate reservation at its prices; empty without one.
+pub fn rate_sides(o: &OnDemand) -> Vec<RateSide> {
+    let Some(r) = &o.reserved_rate else {
+        return Vec::new();
+    };
+    let (a, b) = r.unit_prices.get(&r.term).copied().unwrap_or((0.0, 0.0));
+    match r.measure {
+        RateMeasure::Tokens {
+            input_tpm,
+            output_tpm,
+        } => [("input", input_tpm, a), ("output", output_tpm, b)]
+            .into_iter()
+            .filter(|(_, tpm, _)| *tpm > 0.0)
+            .map(|(what, tpm, price)| RateSide {
+                what,
+                fee: tpm / 1000.0 * price,
+                quantity: tpm / 1000.0,
+                unit_price: price,
+                capacity: tpm * 60.0,
+            })
+            .collect(),
+        RateMeasure::Spend { usd_per_minute } => vec![RateSide {
+            what: "spend",
+            fee: usd_per_minute * 60.0 * a,
+            quantity: usd_per_minute,
+            unit_price: 60.0 * a,
+            capacity: usd_per_minute * 60.0,
+        }],
+    }
+}
+
+/// What `covered` used of side `side` of pool `o`'s reservation, in the side's measure.
+pub fn rate_amount(o: &OnDemand, side: &RateSide, covered: &Covered) -> f64 {
+    let t = covered.tokens();
+    match side.what {
+        "input" => (t.input - t.cached) as f64,
+        "output" => t.output as f64,
+        _ => o.cost(&t),
+    }
+}
+
+/// How much of a token-rate reservation was used: what it covered / what it reserved over the
+/// same minutes, per side. Tokens: input (uncached + cache writes) and output; spend: the list
+/// value of what it covered (at each hour's prices) over the USD reserved.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RateUse {
+    pub input: Option<f64>,
+    pub output: Option<f64>,
+    pub spend: Option<f64>,
+}
+
+/// The use of deployment `d`'s token-rate reservation over `minutes` minutes in which it
+/// covered `covered`, valued (for spend) at prices `o`. None without a reservation.
+pub fn rate_use(o: &OnDemand, covered: &Covered, minutes: f64) -> Option<RateUse> {
+    let r = o.reserved_rate.as_ref()?;
+    let share =
+        |used: f64, per_minute: f64| (per_minute > 0.0).then(|| used / (per_minute * minutes));
+    let t = covered.tokens();
+    Some(match r.measure {
+        RateMeasure::Tokens {
+            input_tpm,
+            output_tpm,
+        } => RateUse {
+            input: share((t.input - t.cached) as f64, input_tpm),
+            output: share(t.output as f64, output_tpm),
+            spend: None,
+        },
+        RateMeasure::Spend { usd_per_minute } => RateUse {
+            spend: share(o.cost(&t), usd_per_minute),
+            ..RateUse::default()
+        },
+    })
+}
+
+/// The use of deployment `d`'s token-rate reservation over the first `hours` hours of `m`
+/// (each hour's covered list value at that hour's prices). None without a reservation.
+pub fn rate_utilization(
+    d: &Deployment,
+    hours: u32,
+    cells: impl Fn(usize) -> Covered,
+) -> Option<RateUse> {
+    let Pool::OnDemand(o) = &d.pool else {
+        return None;
+    };
+    o.reserved_rate.as_ref()?;
+    let minutes = f64::from(hours.max(1)) * 60.0;
+    let mut total = Covered::default();
+    let mut value = 0.0;
+    for (from, to, pool) in d.price_periods(hours.max(1)) {
+        let Pool::OnDemand(p) = pool else { continue };
+        let mut c = Covered::default();
+        for h in from..to {
+            c.add(&cells(h as usize));
+        }
+        value += p.cost(&c.tokens());
+        total.add(&c);
+    }
+    let mut u = rate_use(o, &total, minutes)?;
+    if let (Some(_), Some(r)) = (u.spend, &o.reserved_rate) {
+        if let RateMeasure::Spend { usd_per_minute } = r.measure {
+            u.spend = Some(value / (usd_per_minute * minutes));
+        }
+    }
+    Some(u)
+}
+
+/// Sweep's break-even values the reserved deployment's tokens at the list prices of its compare
+/// deployment `compare`: a token-rate reservation there (which makes part of its tokens cost
+/// nothing more) is refused, naming the key. Elsewhere in the scenario a reservation is billed
+/// in every point as `run` bills it.
+pub fn refuse_rate_compare(
+    sc: &Scenario,
+    file: &std::path::Path,
+    compare: usize,
+) -> Result<(), crate::error::InputError> {
+    let d = &sc.deployments[compare];
+    match &d.pool {
+        Pool::OnDemand(o) if o.reserved_rate.is_some() => Err(crate::error::InputError::Invalid {
+            file: file.to_path_buf(),
+            path: format!("deployment[{compare}].reserved_rate"),
+            message: format!(
+                "llmcap sweep's break-even values the reserved deployment's tokens at the list prices of \"{}\", which has a token-rate reservation (part of its tokens cost nothing more): name another on-demand deployment in [sweep] compare (or --compare), or take [deployment.reserved_rate] out",
+                d.name
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Commands that price configurations of their own (plan and its ladder, frontier) do not
+/// price a token-rate reservation yet: they refuse a scenario that has one
+/// rather than leave its commitment out of their bills. The error names the file, the key and
+/// the command that does bill it (`run`).
+pub fn refuse_reserved_rate(
+    sc: &Scenario,
+    file: &std::path::Path,
+    command: &str,
+) -> Result<(), crate::error::InputError> {
+    let Some(i) = sc
+        .deployments
+        .iter()
+        .position(|d| matches!(&d.pool, Pool::OnDemand(o) if o.reserved_rate.is_some()))
+    else {
+        return Ok(());
+    };
+    Err(crate::error::InputError::Invalid {
+        file: file.to_path_buf(),
+        path: format!("deployment[{i}].reserved_rate"),
+        message: format!(
+            "llmcap {command} does not support a token-rate reservation yet (deployment \"{}\"): it would leave the reservation's commitment out of the bills it compares. Use llmcap run (which bills it: commitment, overflow at list price, utilization), or take [deployment.reserved_rate] out to {command} the rest",
+            sc.deployments[i].name
+        ),
+    })
 }
 
 /// Reserved utilization of deployment `d`: weighted tokens served / weighted

@@ -534,6 +534,7 @@ mod tests {
             shared_pool_tpm: 1e9,
             background: [0.0; 24],
             max_pool_utilization: 0.95,
+            reserved_rate: None,
         };
         let r = Reserved {
             units: 15,

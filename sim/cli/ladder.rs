@@ -21,6 +21,8 @@ pub fn ladder(a: PlanArgs) -> Result<(), Failure> {
         ..a.sim.overrides()
     };
     let (sc, bytes) = load(&a.scenario, &a.traces, &overrides)?;
+    llmcap::analysis::cost::refuse_reserved_rate(&sc, &a.scenario, "plan --ladder")
+        .map_err(input)?;
     let spec = plan_spec(&a.flags(), &a.scenario, &sc)?;
     let months = ladder::ladder_months(&sc, &a.scenario).map_err(input)?;
     if !a.sim.quiet {

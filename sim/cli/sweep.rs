@@ -64,6 +64,10 @@ pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
     let table = load_table(&a.scenario, &bytes, &a.traces)?;
     let spec = sweep_spec(&a, &sc)?;
     let sweep = Sweep::build(&table, &a.scenario, spec, &a.sim.overrides()).map_err(input)?;
+    if let Ok(p) = &sweep.pair {
+        llmcap::analysis::cost::refuse_rate_compare(&sweep.points[0], &a.scenario, p.compare)
+            .map_err(input)?;
+    }
     if !a.sim.quiet {
         warn(&a.scenario, &sweep.points[0]);
     }

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod limits;
 pub mod measurement;
 pub mod options;
+pub mod reserved_rate;
 pub mod scenario;
 pub mod time;
 pub mod trace;
@@ -14,6 +15,7 @@ pub mod traffic;
 
 pub use batch::{BatchClass, BatchDeployment};
 pub use options::{FrontierOptions, PlanOptions, SlaTarget, SweepSpec};
+pub use reserved_rate::{RateMeasure, RateReservation};
 pub use scenario::*;
 pub use trace::{TraceSource, TraceStats};
 pub use traffic::{ArrivalProcess, ArrivalSpec, Growth, TokenDist};

@@ -656,6 +656,10 @@ pub struct OnDemand {
     /// `background_utilization`).
     pub background: [f64; 24],
     pub max_pool_utilization: f64,
+    /// A reservation measured in token rate on this deployment (`[deployment.reserved_rate]`):
+    /// traffic within it is covered, the rest overflows to these on-demand prices and quotas.
+    /// Boxed: most deployments have none, and `Pool`'s variants stay close in size.
+    pub reserved_rate: Option<Box<crate::domain::RateReservation>>,
 }
 
 /// The shape of an on-demand deployment's quota limiter (`on_demand.quota`), as each vendor

@@ -78,7 +78,9 @@ pub struct Sourced<T> {
 
 mod batch;
 mod quota;
+mod reserved_rate;
 pub use batch::OfferingBatch;
+pub use reserved_rate::{OfferingRateTerm, OfferingReservedRate, RATE_MEASURES};
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -181,6 +183,11 @@ pub struct Offering {
     /// takes these values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<OfferingBatch>,
+    /// A reservation measured in token rate, sold next to the on-demand tier
+    /// (`[offering.reserved_rate]`): a scenario deployment with a `[deployment.reserved_rate]`
+    /// table takes these values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_rate: Option<OfferingReservedRate>,
     /// Whether the offering is still sold (`llmcap catalog --check` requires it).
     pub lifecycle: Option<OfferingLifecycle>,
 }
@@ -648,6 +655,9 @@ impl Check<'_> {
         self.latency(at, &o.latency);
         if let Some(b) = &o.batch {
             self.batch(at, o, b);
+        }
+        if let Some(r) = &o.reserved_rate {
+            self.reserved_rate(at, o, r);
         }
         match (o.kind.as_str(), &o.on_demand, &o.reserved) {
             ("on_demand", Some(od), None) => self.on_demand(at, od),

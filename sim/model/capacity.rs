@@ -16,7 +16,10 @@ use crate::model::engine::{SimTime, US_PER_HOUR, US_PER_MIN};
 use rand_distr::{Distribution, Exp1};
 
 use crate::domain::limits::MAX_TRACKED_QUEUE;
-use crate::domain::{OnDemand, OutageEffect, OutageSchedule, Reserved, Scenario};
+use crate::domain::{
+    Deployment, OnDemand, OutageEffect, OutageSchedule, Pool, RateMeasure, Reserved, Scenario,
+    Tokens,
+};
 use crate::model::limiter::{Ask, Limiter, Settle, Throttle};
 use crate::model::rng::{key_of, stream, Purpose};
 
@@ -108,6 +111,82 @@ impl ReservedPool {
             end,
             queue_ahead,
         })
+    }
+}
+
+/// A token-rate reservation's use within the current calendar minute (minute k covers
+/// `[k, k + 1)` minutes from hour 0): a request is covered when it fits in what is left of the
+/// minute's reservation, and then takes its share; else it overflows whole to the on-demand
+/// tier (docs/model.md section 10.3).
+#[derive(Debug, Clone)]
+pub struct RateWindow {
+    measure: RateMeasure,
+    minute: u64,
+    /// Used this minute: input and output tokens, or USD of list-price usage (and 0).
+    used: (f64, f64),
+    /// List prices of a spend reservation from each time on (the deployment's price periods),
+    /// to value a request at the prices of the hour it is served in.
+    prices: Vec<(SimTime, OnDemand)>,
+}
+
+impl RateWindow {
+    /// Deployment `d`'s reservation, if it has one, over a run of `hours` hours.
+    pub fn of(d: &Deployment, hours: u32) -> Option<RateWindow> {
+        let Pool::OnDemand(o) = &d.pool else {
+            return None;
+        };
+        let r = o.reserved_rate.as_ref()?;
+        let prices = d
+            .price_periods(hours.max(1))
+            .into_iter()
+            .filter_map(|(from, _, p)| match p {
+                Pool::OnDemand(o) => Some((u64::from(from) * US_PER_HOUR, o.clone())),
+                Pool::Reserved(_) => None,
+            })
+            .collect();
+        Some(RateWindow {
+            measure: r.measure.clone(),
+            minute: 0,
+            used: (0.0, 0.0),
+            prices,
+        })
+    }
+
+    /// Whether the reservation covers a request served at `now` with tokens `t` (and, if so,
+    /// takes its share of the minute). Calls come in time order.
+    pub fn cover(&mut self, now: SimTime, t: &Tokens) -> bool {
+        let m = now / US_PER_MIN;
+        if m != self.minute {
+            self.minute = m;
+            self.used = (0.0, 0.0);
+        }
+        let need = match self.measure {
+            // Input counts what Bedrock counts against input TPM: input tokens not read from the
+            // prompt cache (InputTokenCount + CacheWriteInputTokens).
+            RateMeasure::Tokens { .. } => ((t.input - t.cached) as f64, t.output as f64),
+            RateMeasure::Spend { .. } => {
+                let at = self.prices.partition_point(|(from, _)| *from <= now);
+                let o = &self.prices[at.saturating_sub(1)].1;
+                (o.cost(t), 0.0)
+            }
+        };
+        let cap = match self.measure {
+            RateMeasure::Tokens {
+                input_tpm,
+                output_tpm,
+            } => (input_tpm, output_tpm),
+            RateMeasure::Spend { usd_per_minute } => (usd_per_minute, 0.0),
+        };
+        // A relative slack of 1e-12 keeps sums of list prices that equal the reservation
+        // exactly (in decimal) covered despite binary rounding.
+        let fits = |used: f64, need: f64, cap: f64| used + need <= cap * (1.0 + 1e-12);
+        if fits(self.used.0, need.0, cap.0) && fits(self.used.1, need.1, cap.1) {
+            self.used.0 += need.0;
+            self.used.1 += need.1;
+            true
+        } else {
+            false
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::reserved_rate::Covered;
 use crate::domain::Tokens;
 use crate::model::engine::{SimTime, US_PER_HOUR, US_PER_MIN};
 
@@ -196,6 +197,9 @@ pub struct DeploymentStats {
     /// The queue outgrew `capacity::MAX_TRACKED_QUEUE`, so `queue_seen_sum` is
     /// only a lower bound.
     pub queue_saturated: bool,
+    /// The part of what was served that a token-rate reservation covered.
+    #[serde(default, skip_serializing_if = "Covered::is_empty")]
+    pub covered: Covered,
 }
 
 /// One simulated hour of one deployment.
@@ -216,6 +220,9 @@ pub struct HourCell {
     pub busy_us: u64,
     pub rejected: u64,
     pub spilled: u64,
+    /// The part of the served requests and tokens a token-rate reservation covered.
+    #[serde(default, skip_serializing_if = "Covered::is_empty")]
+    pub covered: Covered,
 }
 
 impl HourCell {
@@ -230,6 +237,7 @@ impl HourCell {
         self.busy_us += b.busy_us;
         self.rejected += b.rejected;
         self.spilled += b.spilled;
+        self.covered.add(&b.covered);
     }
 }
 
@@ -245,6 +253,9 @@ pub struct ClassCell {
     #[serde(default)]
     pub cache_write_tokens: u64,
     pub busy_us: u64,
+    /// The part of the tokens a token-rate reservation covered.
+    #[serde(default, skip_serializing_if = "Covered::is_empty")]
+    pub covered: Covered,
 }
 
 /// The tokens of a cell, split as platforms bill them.
@@ -257,6 +268,16 @@ macro_rules! billed_tokens {
                     cached: self.cached_input_tokens,
                     cache_write: self.cache_write_tokens,
                     output: self.output_tokens,
+                }
+            }
+            /// The tokens billed at list price: all but those a token-rate reservation covered.
+            pub fn list_tokens(&self) -> crate::domain::Tokens {
+                let (t, c) = (self.tokens(), self.covered.tokens());
+                crate::domain::Tokens {
+                    input: t.input - c.input,
+                    cached: t.cached - c.cached,
+                    cache_write: t.cache_write - c.cache_write,
+                    output: t.output - c.output,
                 }
             }
         }
@@ -563,17 +584,35 @@ impl RepMetrics {
         }
     }
 
+    /// Books the part of a served request (already in [`RepMetrics::add_served`]) that deployment
+    /// `d`'s token-rate reservation covered.
+    pub fn add_covered(&mut self, now: SimTime, hour: usize, c: usize, d: usize, t: &Tokens) {
+        self.cell(hour, d).covered.add_request(t);
+        let nd = self.deployments.len();
+        if let Some(m) = &mut self.minutes {
+            m.cells[(now / US_PER_MIN) as usize * nd + d]
+                .covered
+                .add_request(t);
+        }
+        match self.class_cell(hour, c, d) {
+            Some(cc) => cc.covered.add_request(t),
+            None => self.class_totals[c * nd + d].covered.add_request(t),
+        }
+    }
+
     /// Ends a replication: each deployment's served requests and tokens are the sums of its
     /// hour cells, and each class total's tokens the sum of its class cells (when kept).
     /// Counting them once here, not per request, keeps [`RepMetrics::add_served`] short.
     pub fn close(&mut self) {
         let nd = self.deployments.len();
         for (d, ds) in self.deployments.iter_mut().enumerate() {
-            let (mut served, mut t) = (0, Tokens::default());
+            let (mut served, mut t, mut covered) = (0, Tokens::default(), Covered::default());
             for cell in self.hourly.iter().skip(d).step_by(nd.max(1)) {
                 served += cell.requests;
                 t += cell.tokens();
+                covered.add(&cell.covered);
             }
+            ds.covered = covered;
             ds.served = served;
             ds.input_tokens = t.input;
             ds.output_tokens = t.output;
@@ -586,10 +625,13 @@ impl RepMetrics {
         let nc = self.classes.len();
         for (i, total) in self.class_totals.iter_mut().enumerate() {
             let (c, d) = (i / nd, i % nd);
-            let mut t = Tokens::default();
+            let (mut t, mut covered) = (Tokens::default(), Covered::default());
             for h in 0..self.hours as usize {
-                t += self.class_cells[(h * nc + c) * nd + d].tokens();
+                let cell = &self.class_cells[(h * nc + c) * nd + d];
+                t += cell.tokens();
+                covered.add(&cell.covered);
             }
+            total.covered = covered;
             total.input_tokens = t.input;
             total.output_tokens = t.output;
             total.cached_input_tokens = t.cached;
@@ -733,6 +775,7 @@ impl RepMetrics {
             a.busy_us += b.busy_us;
             a.queued_at_horizon += b.queued_at_horizon;
             a.queue_saturated |= b.queue_saturated;
+            a.covered.add(&b.covered);
         }
         for (a, b) in self.hourly.iter_mut().zip(&o.hourly) {
             a.add(b);
@@ -763,6 +806,7 @@ impl RepMetrics {
             a.cached_input_tokens += b.cached_input_tokens;
             a.cache_write_tokens += b.cache_write_tokens;
             a.busy_us += b.busy_us;
+            a.covered.add(&b.covered);
         }
         self.ttft_incident.merge(&o.ttft_incident);
         self.ttft_normal.merge(&o.ttft_normal);

@@ -31,6 +31,29 @@ fn price(o: &Offering) -> String {
         if let Some(q) = &od.quota {
             let _ = write!(s, "; enforced as {} (quota = \"vendor\")", q.value);
         }
+        if let Some(r) = &o.reserved_rate {
+            let _ = write!(
+                s,
+                "; {} ({}, overflow to this tier): ",
+                r.product.value, r.measure.value
+            );
+            if r.measure.value == "tokens" {
+                let side = |min: &Option<Sourced<f64>>, step: &Option<Sourced<f64>>| {
+                    format!(
+                        "min {} step {}",
+                        grouped(min.as_ref().map_or(0.0, |v| v.value), 0),
+                        grouped(step.as_ref().map_or(1.0, |v| v.value), 0)
+                    )
+                };
+                let _ = write!(
+                    s,
+                    "input TPM {}, output TPM {}; ",
+                    side(&r.min_input_tpm, &r.input_tpm_step),
+                    side(&r.min_output_tpm, &r.output_tpm_step)
+                );
+            }
+            let _ = write!(s, "terms {}", r.describe_terms());
+        }
         return s;
     }
     if let Some(r) = &o.reserved {

@@ -20,7 +20,7 @@
 
 use crate::analysis::batch::BatchResults;
 use crate::domain::time::{civil_from_days, US_PER_HOUR};
-use crate::domain::{Deployment, Pool, Reserved, Scenario};
+use crate::domain::{Deployment, OnDemand, Pool, Reserved, Scenario};
 use crate::error::OutputError;
 use crate::format::fixed;
 use crate::model::metrics::RepMetrics;
@@ -95,6 +95,11 @@ pub const COLUMNS: &[&str] = &[
 pub const TOKEN_PRICING_UNIT: &str = "1000000 Tokens";
 /// Reserved capacity is priced and consumed per unit and hour.
 pub const RESERVED_UNIT: &str = "Unit-Hours";
+/// PricingUnit of a token-rate reservation's input or output side: 1,000 tokens per minute
+/// reserved for an hour (Bedrock prices its Reserved tier per 1K TPM).
+pub const RATE_TPM_UNIT: &str = "1000 TPM-Hours";
+/// PricingUnit of a spend reservation: USD per minute reserved for an hour.
+pub const RATE_SPEND_UNIT: &str = "USD-per-Minute-Hours";
 const BILLING_ACCOUNT: &str = "llmcap-simulation";
 
 fn stamp(days: i64, hour: u64) -> String {
@@ -147,7 +152,10 @@ fn provider(platform: &str) -> (&'static str, &'static str) {
 
 /// What a reserved deployment's rows say about its commitment.
 struct Commitment<'a> {
-    reserved: &'a Reserved,
+    /// The term bought.
+    term: &'a str,
+    /// CommitmentDiscountUnit: reserved units, or a token-rate reservation's unit.
+    unit: &'static str,
     /// "Used" / "Unused" on usage rows, `None` on the purchase.
     status: Option<&'static str>,
     quantity: f64,
@@ -196,11 +204,12 @@ impl Charge<'_> {
         let cd = self.commitment.as_ref();
         // A reserved-unit row outside the commitment is the hourly overage.
         let term = match (cd, self.tokens) {
-            (Some(c), _) => c.reserved.term.as_str(),
+            (Some(c), _) => c.term,
             (None, None) => crate::domain::HOURLY,
             (None, Some(_)) => "",
         };
         let sku = match self.tokens {
+            Some(kind) if kind.starts_with("reserved-") => format!("{}/{kind}", dep.model),
             Some(kind) => format!("{}/{kind}-tokens", dep.model),
             None => format!("{}/reserved-unit", dep.model),
         };
@@ -234,7 +243,7 @@ impl Charge<'_> {
             "CommitmentDiscountQuantity" => cd.map(|c| money(c.quantity)).unwrap_or_default(),
             "CommitmentDiscountStatus" => cd.and_then(|c| c.status).unwrap_or_default().into(),
             "CommitmentDiscountType" if cd.is_some() => "Reservation".into(),
-            "CommitmentDiscountUnit" if cd.is_some() => RESERVED_UNIT.into(),
+            "CommitmentDiscountUnit" => cd.map(|c| c.unit.into()).unwrap_or_default(),
             "ConsumedQuantity" => self.consumed.map(|(q, _)| money(q)).unwrap_or_default(),
             "ConsumedUnit" => self.consumed.map(|(_, u)| u.into()).unwrap_or_default(),
             "ContractedCost" => money(self.pricing_quantity * self.contracted_unit),
@@ -270,6 +279,9 @@ impl Charge<'_> {
                 Some("cache-write") => "Cache Write Tokens",
                 Some("batch-input") => "Batch Input Tokens",
                 Some("batch-output") => "Batch Output Tokens",
+                Some("reserved-input-tpm") => "Reserved Input Tokens Per Minute",
+                Some("reserved-output-tpm") => "Reserved Output Tokens Per Minute",
+                Some("reserved-spend") => "Reserved Spend Per Minute",
                 Some(_) => "Output Tokens",
                 None => "Reserved Units",
             }
@@ -324,9 +336,11 @@ pub fn focus(
             match dep.pool_at(h as u64) {
                 Pool::OnDemand(o) => {
                     for &c in &classes {
+                        // Tokens a token-rate reservation covered are not billed at list price
+                        // (see `rate_charges`).
                         let t = match c {
-                            Some(c) => pooled.class_cells[(h * nc + c) * nd + d].tokens(),
-                            None => pooled.hour_cell(h, d).tokens(),
+                            Some(c) => pooled.class_cells[(h * nc + c) * nd + d].list_tokens(),
+                            None => pooled.hour_cell(h, d).list_tokens(),
                         };
                         // Cached and cache-written input are their own meters, as on the
                         // vendors' bills; "input" is the uncached rest.
@@ -357,6 +371,7 @@ pub fn focus(
                             });
                         }
                     }
+                    rate_charges(sc, pooled, reps, h, d, o, &classes, &tags_of, &mut charges);
                 }
                 Pool::Reserved(r) => {
                     reserved_charges(sc, pooled, reps, h, d, r, &classes, &tags_of, &mut charges)
@@ -434,6 +449,106 @@ fn batch_rows(
     Ok(())
 }
 
+/// The charges of an on-demand pool's token-rate reservation in hour `h`, per side (input TPM,
+/// output TPM, or the spend rate): the hour's fee (a Purchase, billed, effective 0), then its
+/// effective cost amortised over what each class used of the side ("Used", consumed in tokens
+/// or USD of list-price usage) and the rest ("Unused"), as reserved units are.
+#[allow(clippy::too_many_arguments)]
+fn rate_charges<'a>(
+    sc: &Scenario,
+    pooled: &RepMetrics,
+    reps: f64,
+    h: usize,
+    d: usize,
+    o: &'a OnDemand,
+    classes: &[Option<usize>],
+    tags_of: &dyn Fn(Option<usize>) -> String,
+    out: &mut Vec<Charge<'a>>,
+) {
+    let Some(r) = &o.reserved_rate else {
+        return;
+    };
+    let (nc, nd) = (sc.classes.len(), sc.deployments.len());
+    let model = &sc.deployments[d].model;
+    for side in crate::analysis::cost::rate_sides(o) {
+        let (kind, unit, consumed_unit): (&'static str, &'static str, &'static str) =
+            match side.what {
+                "input" => ("reserved-input-tpm", RATE_TPM_UNIT, "Tokens"),
+                "output" => ("reserved-output-tpm", RATE_TPM_UNIT, "Tokens"),
+                _ => ("reserved-spend", RATE_SPEND_UNIT, "USD"),
+            };
+        let commitment = |status: Option<&'static str>, quantity: f64| Commitment {
+            term: &r.term,
+            unit,
+            status,
+            quantity,
+        };
+        out.push(Charge {
+            purchase: true,
+            billed: side.fee,
+            effective: 0.0,
+            list_unit: side.unit_price,
+            contracted_unit: side.unit_price,
+            pricing_quantity: side.quantity,
+            pricing_unit: unit,
+            consumed: None,
+            commitment: Some(commitment(None, side.quantity)),
+            tokens: Some(kind),
+            description: format!(
+                "{model} reserved {} rate, {} term: the hour's fee",
+                side.what, r.term
+            ),
+            tags: "{}".into(),
+        });
+        let mut used = 0.0;
+        for &c in classes {
+            let covered = match c {
+                Some(c) => pooled.class_cells[(h * nc + c) * nd + d].covered,
+                None => pooled.hour_cell(h, d).covered,
+            };
+            let amount = crate::analysis::cost::rate_amount(o, &side, &covered) / reps;
+            if amount <= 0.0 {
+                continue;
+            }
+            let share = amount / side.capacity;
+            used += share;
+            let q = side.quantity * share;
+            out.push(Charge {
+                purchase: false,
+                billed: 0.0,
+                effective: side.fee * share,
+                list_unit: side.unit_price,
+                contracted_unit: side.unit_price,
+                pricing_quantity: q,
+                pricing_unit: unit,
+                consumed: Some((amount, consumed_unit)),
+                commitment: Some(commitment(Some("Used"), q)),
+                tokens: Some(kind),
+                description: format!("{model} reserved {} rate, {} term, used", side.what, r.term),
+                tags: tags_of(c),
+            });
+        }
+        let idle = (1.0 - used).max(0.0);
+        out.push(Charge {
+            purchase: false,
+            billed: 0.0,
+            effective: side.fee * idle,
+            list_unit: side.unit_price,
+            contracted_unit: side.unit_price,
+            pricing_quantity: side.quantity * idle,
+            pricing_unit: unit,
+            consumed: None,
+            commitment: Some(commitment(Some("Unused"), side.quantity * idle)),
+            tokens: Some(kind),
+            description: format!(
+                "{model} reserved {} rate, {} term, unused",
+                side.what, r.term
+            ),
+            tags: "{}".into(),
+        });
+    }
+}
+
 /// A reserved deployment's hour: the purchase (the fee, billed), then the fee
 /// amortised over the classes' slot time ("Used") and the rest ("Unused").
 #[allow(clippy::too_many_arguments)]
@@ -469,7 +584,8 @@ fn reserved_charges<'a>(
         pricing_unit: RESERVED_UNIT,
         consumed: None,
         commitment: Some(Commitment {
-            reserved: r,
+            term: &r.term,
+            unit: RESERVED_UNIT,
             status: None,
             quantity: units,
         }),
@@ -504,7 +620,8 @@ fn reserved_charges<'a>(
             pricing_unit: RESERVED_UNIT,
             consumed: consumed.then_some((q, RESERVED_UNIT)),
             commitment: Some(Commitment {
-                reserved: r,
+                term: &r.term,
+                unit: RESERVED_UNIT,
                 status: Some(status),
                 quantity: q,
             }),

@@ -425,6 +425,28 @@ fn deployments_table(o: &mut String, sc: &Scenario, s: &Summary) {
             },
         );
     }
+    for d in &s.deployments {
+        let Some(r) = &d.reserved_rate else { continue };
+        let pct = |u: Option<f64>| u.map_or("–".to_string(), |u| format!("{:.1}%", 100.0 * u));
+        let used = match r.measure {
+            "spend" => format!("spend {}", pct(r.utilization_spend)),
+            _ => format!(
+                "input {}, output {}",
+                pct(r.utilization_input),
+                pct(r.utilization_output)
+            ),
+        };
+        let _ = writeln!(
+            o,
+            "- `{}`: token-rate reservation (`{}` term): commitment ${:.2} (paid whether used or not) + overflow ${:.2} at list price; {} request(s) covered, {} overflowed to the on-demand tier; used {used}.",
+            d.name,
+            r.term,
+            r.commitment_usd,
+            r.overflow_usd,
+            count(r.covered_requests),
+            count(r.overflow_requests),
+        );
+    }
     let _ = writeln!(o);
 }
 
@@ -590,6 +612,31 @@ fn quota_shape(q: &crate::domain::Quota) -> String {
     }
 }
 
+/// An on-demand deployment's token-rate reservation as the scenario describes it.
+fn rate_assumption(p: &crate::domain::OnDemand) -> String {
+    let Some(r) = &p.reserved_rate else {
+        return String::new();
+    };
+    let what = match r.measure {
+        crate::domain::RateMeasure::Tokens {
+            input_tpm,
+            output_tpm,
+        } => format!(
+            "{} input and {} output tokens per minute",
+            count(input_tpm),
+            count(output_tpm)
+        ),
+        crate::domain::RateMeasure::Spend { usd_per_minute } => {
+            format!("${usd_per_minute} of list-price usage per minute")
+        }
+    };
+    format!(
+        "; a token-rate reservation of {what} on term `{}` (${:.2}/hour billed whether used or not): requests that fit in what is left of each minute's reservation are covered, the rest overflow to this on-demand tier at list price and quotas",
+        r.term,
+        r.hour_cost()
+    )
+}
+
 /// The deployments as the scenario describes them.
 fn deployment_assumptions(o: &mut String, sc: &Scenario) {
     let _ = writeln!(o, "\n### Deployments\n");
@@ -608,7 +655,7 @@ fn deployment_assumptions(o: &mut String, sc: &Scenario) {
                 100.0 * p.background.iter().cloned().fold(f64::INFINITY, f64::min),
                 100.0 * p.background.iter().cloned().fold(0.0, f64::max),
                 100.0 * p.max_pool_utilization,
-            ),
+            ) + &rate_assumption(p),
             Pool::Reserved(r) => format!(
                 "reserved: {} units × {} input-equivalent TPM (output weight {}{}), {} slots ({} per unit: an assumption that shapes how waits build up, not prefill speed; see docs/model.md), term `{}` at ${}/unit-hour{} (${:.2}/hour billed whether used or not); queue bound {}, wait bound {}",
                 r.units,
@@ -651,10 +698,18 @@ fn deployment_assumptions(o: &mut String, sc: &Scenario) {
         for c in &d.price_changes {
             let prices = match &c.pool {
                 Pool::OnDemand(p) => format!(
-                    "${}/1M input{} and ${}/1M output tokens",
+                    "${}/1M input{} and ${}/1M output tokens{}",
                     p.input_per_1m,
                     cache_prices(p),
-                    p.output_per_1m
+                    p.output_per_1m,
+                    p.reserved_rate
+                        .as_ref()
+                        .map(|r| format!(
+                            "; token-rate reservation ${:.2}/hour on term `{}`",
+                            r.hour_cost(),
+                            r.term
+                        ))
+                        .unwrap_or_default()
                 ),
                 Pool::Reserved(r) => format!(
                     "term `{}` at ${}/unit-hour (${:.2}/hour)",

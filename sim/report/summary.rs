@@ -199,6 +199,74 @@ pub struct DeploymentSummary {
     /// When the scenario makes this pool an M/M/c queue: what Erlang C predicts
     /// for the three quantities above.
     pub mmc_theory: Option<MmcPrediction>,
+    /// A token-rate reservation on this on-demand deployment: its commitment, the overflow
+    /// billed at list price, and how much of it was used; null without one.
+    pub reserved_rate: Option<RateSummary>,
+}
+
+/// A deployment's token-rate reservation over the run (`[deployment.reserved_rate]`), means
+/// per replication. `commitment_usd + overflow_usd` is the deployment's `cost_usd`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RateSummary {
+    /// "tokens" (input and output TPM) or "spend" (USD per minute).
+    pub measure: &'static str,
+    pub term: String,
+    pub input_tpm: Option<f64>,
+    pub output_tpm: Option<f64>,
+    pub usd_per_minute: Option<f64>,
+    /// Paid every hour whether used or not.
+    pub commitment_usd: f64,
+    /// The requests beyond the reservation, at list (on-demand) prices.
+    pub overflow_usd: f64,
+    pub covered_requests: f64,
+    pub overflow_requests: f64,
+    /// Input tokens counted against an input reservation (uncached + cache writes), and output
+    /// tokens, of the covered requests.
+    pub covered_input_tokens: f64,
+    pub covered_output_tokens: f64,
+    /// What was covered / what was reserved over the horizon, per side (null for a side not
+    /// reserved).
+    pub utilization_input: Option<f64>,
+    pub utilization_output: Option<f64>,
+    pub utilization_spend: Option<f64>,
+}
+
+/// The token-rate reservation of deployment `d`, from the metrics pooled over `n` replications.
+fn rate_summary(sc: &Scenario, pooled: &RepMetrics, n: f64, d: usize) -> Option<RateSummary> {
+    let dep = &sc.deployments[d];
+    let Pool::OnDemand(o) = &dep.pool else {
+        return None;
+    };
+    let r = o.reserved_rate.as_ref()?;
+    let s = &pooled.deployments[d];
+    let hours = pooled.hours;
+    let totals = deployment_totals(sc, pooled)[d];
+    let u = crate::analysis::cost::rate_utilization(dep, hours, |h| pooled.hour_cell(h, d).covered)
+        .unwrap_or_default();
+    let (input_tpm, output_tpm, usd_per_minute) = match r.measure {
+        crate::domain::RateMeasure::Tokens {
+            input_tpm,
+            output_tpm,
+        } => (Some(input_tpm), Some(output_tpm), None),
+        crate::domain::RateMeasure::Spend { usd_per_minute } => (None, None, Some(usd_per_minute)),
+    };
+    let c = s.covered.tokens();
+    Some(RateSummary {
+        measure: r.measure.kind(),
+        term: r.term.clone(),
+        input_tpm,
+        output_tpm,
+        usd_per_minute,
+        commitment_usd: crate::analysis::cost::rate_commitment_cost(dep, hours),
+        overflow_usd: totals.on_demand / n,
+        covered_requests: s.covered.requests as f64 / n,
+        overflow_requests: (s.served - s.covered.requests) as f64 / n,
+        covered_input_tokens: (c.input - c.cached) as f64 / n,
+        covered_output_tokens: c.output as f64 / n,
+        utilization_input: u.input.map(|x| x / n),
+        utilization_output: u.output.map(|x| x / n),
+        utilization_spend: u.spend.map(|x| x / n),
+    })
 }
 
 /// What the summary needs from one replication: a few numbers per class and
@@ -478,6 +546,7 @@ impl Summary {
                         _ => None,
                     },
                     mmc_theory: mmc_prediction(sc, d),
+                    reserved_rate: rate_summary(sc, pooled, n, d),
                 }
             })
             .collect();

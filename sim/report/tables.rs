@@ -3,7 +3,7 @@
 
 use crate::analysis::batch::BatchResults;
 use crate::analysis::cost::{bin_cost, bin_utilization};
-use crate::domain::{Scenario, WEEKDAYS};
+use crate::domain::{Pool, Scenario, WEEKDAYS};
 use crate::error::OutputError;
 use crate::format::{fixed, fixed_opt};
 use crate::model::batch::BatchHour;
@@ -173,6 +173,11 @@ pub struct HourlyRow {
     pub rejected: f64,
     pub spilled: f64,
     pub errors: f64,
+    /// The part of `cost_reserved` a token-rate reservation costs.
+    pub cost_rate: f64,
+    /// Requests a token-rate reservation covered, and how much of it they used.
+    pub covered_requests: f64,
+    pub rate_use: Option<crate::analysis::cost::RateUse>,
 }
 
 /// The rows of hourly.csv.
@@ -208,6 +213,19 @@ pub fn bin_rows(sc: &Scenario, replications: usize, bins: &Bins) -> Vec<HourlyRo
                 rejected: cell.rejected as f64 / reps,
                 spilled: cell.spilled as f64 / reps,
                 errors: cell.errors as f64 / reps,
+                cost_rate: match dep.pool_at(bins.hour_of(h) as u64) {
+                    Pool::OnDemand(o) if o.reserved_rate.is_some() => cost.reserved,
+                    _ => 0.0,
+                },
+                covered_requests: cell.covered.requests as f64 / reps,
+                rate_use: match dep.pool_at(bins.hour_of(h) as u64) {
+                    Pool::OnDemand(o) => crate::analysis::cost::rate_use(
+                        o,
+                        &cell.covered,
+                        bins.bin_us as f64 / crate::model::engine::US_PER_MIN as f64 * reps,
+                    ),
+                    Pool::Reserved(_) => None,
+                },
             });
         }
     }
@@ -257,6 +275,11 @@ pub fn hourly(
                 fixed(r.cache_write_tokens, 1),
                 fixed(r.cost_cached, 4),
                 fixed(r.cost_overage, 4),
+                fixed(r.cost_rate, 4),
+                fixed(r.covered_requests, 2),
+                fixed_opt(r.rate_use.and_then(|u| u.input), 6),
+                fixed_opt(r.rate_use.and_then(|u| u.output), 6),
+                fixed_opt(r.rate_use.and_then(|u| u.spend), 6),
             ],
         )?;
     }
@@ -311,6 +334,11 @@ fn batch_hour(
                 fixed(0.0, 1),
                 fixed(0.0, 4),
                 fixed(0.0, 4),
+                fixed(0.0, 4),
+                fixed(0.0, 2),
+                String::new(),
+                String::new(),
+                String::new(),
             ],
         )?;
     }
@@ -369,7 +397,20 @@ pub fn cost_by_tag(
                         let cc = pooled.class_cells[(h * nc + c) * nd + d];
                         pc.0 += cc.input_tokens as f64 / reps;
                         pc.1 += cc.output_tokens as f64 / reps;
-                        pc.2 += o.cost(&cc.tokens()) / reps;
+                        pc.2 += o.cost(&cc.list_tokens()) / reps;
+                    }
+                    // A token-rate reservation's fee: each side's shared by what each class
+                    // used of it, the rest idle.
+                    for side in crate::analysis::cost::rate_sides(o) {
+                        let mut used = 0.0;
+                        for (c, pc) in per_class.iter_mut().enumerate() {
+                            let cc = pooled.class_cells[(h * nc + c) * nd + d];
+                            let share = crate::analysis::cost::rate_amount(o, &side, &cc.covered)
+                                / (side.capacity * reps);
+                            pc.3 += side.fee * share;
+                            used += share;
+                        }
+                        idle += side.fee * (1.0 - used).max(0.0);
                     }
                 }
                 Pool::Reserved(r) => {
@@ -404,11 +445,10 @@ pub fn cost_by_tag(
                 }
             }
             values.sort_by(|a, b| a.0.cmp(&b.0));
-            if sc
-                .deployments
-                .iter()
-                .any(|d| matches!(d.pool, Pool::Reserved(_)))
-            {
+            if sc.deployments.iter().any(|d| match &d.pool {
+                Pool::Reserved(_) => true,
+                Pool::OnDemand(o) => o.reserved_rate.is_some(),
+            }) {
                 values.push((IDLE_RESERVED.to_string(), (0.0, 0.0, 0.0, idle)));
             }
             for (v, (i, o, od, res)) in values {

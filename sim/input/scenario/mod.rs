@@ -24,6 +24,7 @@ mod options;
 pub mod portkey;
 mod prices;
 pub mod raw;
+mod reserved_rate;
 mod route_order;
 mod steps;
 mod trace_scan;

@@ -97,6 +97,10 @@ pub(super) fn apply_offerings(
         }
         let mut own = t.clone();
         quota_keys(&c, i, id, offering, &mut own, &mut base)?;
+        if t.contains_key("reserved_rate") {
+            let r = rate_sold(&c, i, id, offering, t)?;
+            base.insert("reserved_rate".into(), r.deployment_table().into());
+        }
         let merged = crate::input::catalog::merge_under(base, own);
         *d = toml::Value::Table(merged);
     }
@@ -134,6 +138,59 @@ fn check_term_sold(
                 .map(|t| t.describe())
                 .collect::<Vec<_>>()
                 .join(", ")
+        ),
+    ))
+}
+
+/// A `[deployment.reserved_rate]` on an offering: the offering must sell one, on the term asked
+/// for (unless the scenario prices that term itself).
+fn rate_sold<'a>(
+    c: &Checker,
+    i: usize,
+    id: &str,
+    offering: &'a crate::input::catalog::Offering,
+    t: &toml::Table,
+) -> Result<&'a crate::input::catalog::OfferingReservedRate, InputError> {
+    let Some(r) = &offering.reserved_rate else {
+        let with: Vec<String> = crate::input::catalog::Catalog::shipped()
+            .offerings()
+            .filter(|(_, o)| o.reserved_rate.is_some())
+            .map(|(p, o)| format!("{}/{}", p.id, o.id))
+            .collect();
+        return Err(c.err(
+            format!("deployment[{i}].reserved_rate"),
+            format!(
+                "offering \"{id}\" sells no token-rate reservation in the catalog; offerings with one: {} (or use platform = \"custom\" with your own prices)",
+                with.join(", ")
+            ),
+        ));
+    };
+    let rr = t.get("reserved_rate").and_then(|v| v.as_table());
+    let Some(term) = rr.and_then(|r| r.get("term")).and_then(|v| v.as_str()) else {
+        return Ok(r);
+    };
+    let priced_here = rr.is_some_and(|r| {
+        [
+            "input_per_1k_tpm_hour",
+            "output_per_1k_tpm_hour",
+            "price_per_reserved_usd",
+        ]
+        .iter()
+        .any(|k| {
+            r.get(*k)
+                .and_then(|v| v.as_table())
+                .is_some_and(|p| p.contains_key(term))
+        })
+    });
+    if r.term(term).is_some() || priced_here {
+        return Ok(r);
+    }
+    Err(c.err(
+        format!("deployment[{i}].reserved_rate.term"),
+        format!(
+            "offering \"{id}\" sells its {} on terms {}, not \"{term}\" (or price the term yourself)",
+            r.product.value,
+            r.describe_terms()
         ),
     ))
 }

@@ -14,6 +14,13 @@ use crate::error::InputError;
 use crate::input::catalog::{Catalog, Offering};
 use crate::input::document::Checker;
 
+/// A token-rate reservation's new prices by term: each side's, or None to keep it.
+type RatePrices = BTreeMap<String, (Option<f64>, Option<f64>)>;
+
+/// A price table of a change's `reserved_rate`: its key, its value, and whether it prices the
+/// first side (input, or spend) rather than the second (output).
+type RateTable<'a> = (&'static str, &'a Option<BTreeMap<String, f64>>, bool);
+
 /// The prices one change sets.
 #[derive(Debug, Clone)]
 enum Edit {
@@ -24,6 +31,9 @@ enum Edit {
         write: Option<f64>,
     },
     Reserved(BTreeMap<String, f64>),
+    /// A token-rate reservation's term prices (see `RateReservation::unit_prices`): each
+    /// side's new price, or None to keep it; with the on-demand prices of the same change.
+    Rate(Box<Edit>, RatePrices),
 }
 
 /// One change, checked: deployment index, first hour, date, what set it, the prices.
@@ -144,6 +154,18 @@ fn edited(mut pool: Pool, e: &Edit) -> Pool {
                 r.price_per_unit_hour.insert(term.clone(), *p);
             }
         }
+        (Pool::OnDemand(_), Edit::Rate(on_demand, prices)) => {
+            pool = edited(pool, on_demand);
+            if let Pool::OnDemand(o) = &mut pool {
+                if let Some(r) = &mut o.reserved_rate {
+                    for (term, (a, b)) in prices {
+                        if let Some(old) = r.unit_prices.get_mut(term) {
+                            *old = (a.unwrap_or(old.0), b.unwrap_or(old.1));
+                        }
+                    }
+                }
+            }
+        }
         // The kinds are matched when the change is read.
         _ => {}
     }
@@ -195,6 +217,24 @@ fn price_change(
             .transpose()
     };
     let edit = match (&deployments[d].pool, &p.on_demand, &p.reserved) {
+        (Pool::OnDemand(od), o, None) if p.reserved_rate.is_some() => {
+            let on_demand = match o {
+                Some(o) => Edit::OnDemand {
+                    input: price("on_demand.input_per_1m", o.input_per_1m)?,
+                    output: price("on_demand.output_per_1m", o.output_per_1m)?,
+                    cached: price("on_demand.cached_input_per_1m", o.cached_input_per_1m)?,
+                    write: price("on_demand.cache_write_per_1m", o.cache_write_per_1m)?,
+                },
+                None => Edit::OnDemand {
+                    input: None,
+                    output: None,
+                    cached: None,
+                    write: None,
+                },
+            };
+            let rate = rate_prices(c, &at, p, od)?;
+            Edit::Rate(Box::new(on_demand), rate)
+        }
         (Pool::OnDemand(_), Some(o), None) => {
             let e = Edit::OnDemand {
                 input: price("on_demand.input_per_1m", o.input_per_1m)?,
@@ -260,6 +300,86 @@ fn price_change(
         what: at,
         edit,
     })
+}
+
+/// A change's `reserved_rate` prices on on-demand pool `od`: the deployment must hold a
+/// token-rate reservation, the tables must be its measure's, and every term one it prices.
+fn rate_prices(
+    c: &Checker,
+    at: &str,
+    p: &RawPriceChange,
+    od: &crate::domain::OnDemand,
+) -> Result<RatePrices, InputError> {
+    let key = format!("{at}.reserved_rate");
+    let Some(rr) = &p.reserved_rate else {
+        return Ok(BTreeMap::new());
+    };
+    let Some(r) = &od.reserved_rate else {
+        return Err(c.err(
+            key,
+            format!(
+                "deployment \"{}\" has no [deployment.reserved_rate] whose prices could change",
+                p.deployment
+            ),
+        ));
+    };
+    let tokens = matches!(r.measure, crate::domain::RateMeasure::Tokens { .. });
+    let (allowed, tables): (&str, Vec<RateTable>) = if tokens {
+        (
+            "input_per_1k_tpm_hour, output_per_1k_tpm_hour",
+            vec![
+                ("input_per_1k_tpm_hour", &rr.input_per_1k_tpm_hour, true),
+                ("output_per_1k_tpm_hour", &rr.output_per_1k_tpm_hour, false),
+            ],
+        )
+    } else {
+        (
+            "price_per_reserved_usd",
+            vec![("price_per_reserved_usd", &rr.price_per_reserved_usd, true)],
+        )
+    };
+    for (k, v) in [
+        ("input_per_1k_tpm_hour", &rr.input_per_1k_tpm_hour),
+        ("output_per_1k_tpm_hour", &rr.output_per_1k_tpm_hour),
+        ("price_per_reserved_usd", &rr.price_per_reserved_usd),
+    ] {
+        if v.is_some() && !allowed.contains(k) {
+            return Err(c.err(
+                format!("{key}.{k}"),
+                format!(
+                    "does not price a {} reservation; allowed: {allowed}",
+                    r.measure.kind()
+                ),
+            ));
+        }
+    }
+    let mut out: RatePrices = BTreeMap::new();
+    for (k, table, first) in tables {
+        for (term, v) in table.iter().flatten() {
+            let kp = format!("{key}.{k}.{term}");
+            if !r.unit_prices.contains_key(term) {
+                return Err(c.err(
+                    kp,
+                    format!(
+                        "deployment \"{}\" reserves on no term \"{term}\"; its terms: {}",
+                        p.deployment,
+                        r.unit_prices.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            let v = c.range(&kp, *v, 0.0, 1e9)?;
+            let e = out.entry(term.clone()).or_default();
+            if first {
+                e.0 = Some(v);
+            } else {
+                e.1 = Some(v);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(c.err(key, format!("sets no price; give {allowed}")));
+    }
+    Ok(out)
 }
 
 /// The day an offering retires, if its catalog entry gives one.

@@ -34,6 +34,16 @@ pub struct RawPriceChange {
     pub deployment: String,
     pub on_demand: Option<RawPriceOnDemand>,
     pub reserved: Option<RawPriceReserved>,
+    pub reserved_rate: Option<RawPriceReservedRate>,
+}
+
+/// The token-rate reservation's term prices a change sets (terms the deployment prices).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawPriceReservedRate {
+    pub input_per_1k_tpm_hour: Option<BTreeMap<String, f64>>,
+    pub output_per_1k_tpm_hour: Option<BTreeMap<String, f64>>,
+    pub price_per_reserved_usd: Option<BTreeMap<String, f64>>,
 }
 
 /// The on-demand prices a change sets; the others keep their value.
@@ -262,6 +272,8 @@ pub struct RawDeployment {
     /// A batch deployment: jobs of requests done within a completion window.
     pub batch: Option<RawBatch>,
     pub reserved: Option<RawReserved>,
+    /// A reservation in token rate on an on-demand deployment (docs/model.md section 10.3).
+    pub reserved_rate: Option<RawReservedRate>,
     /// LiteLLM's per-deployment cooldown_time (gateway.router = "litellm").
     pub cooldown_s: Option<f64>,
     /// The Retry-After the platform sends with its 429s.
@@ -340,6 +352,25 @@ pub struct RawReserved {
     pub term_hours: Option<BTreeMap<String, f64>>,
     pub max_queue: Option<f64>,
     pub max_wait_ms: Option<f64>,
+}
+
+/// `[deployment.reserved_rate]`: reserved input and output tokens per minute, or a reserved
+/// spend rate, on top of an on-demand deployment.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawReservedRate {
+    pub input_tpm: Option<f64>,
+    pub output_tpm: Option<f64>,
+    pub usd_per_minute: Option<f64>,
+    pub min_input_tpm: Option<f64>,
+    pub min_output_tpm: Option<f64>,
+    pub input_tpm_step: Option<f64>,
+    pub output_tpm_step: Option<f64>,
+    pub term: String,
+    pub input_per_1k_tpm_hour: Option<BTreeMap<String, f64>>,
+    pub output_per_1k_tpm_hour: Option<BTreeMap<String, f64>>,
+    pub price_per_reserved_usd: Option<BTreeMap<String, f64>>,
+    pub term_hours: Option<BTreeMap<String, f64>>,
 }
 
 /// `[sweep]`: one key, many values (see `sweep`).

@@ -399,7 +399,17 @@ pub(super) fn validate_deployment(
         load_slows_base,
     };
     let pool = match (&d.on_demand, &d.reserved) {
-        (Some(o), None) => Pool::OnDemand(validate_on_demand(c, &format!("{p}.on_demand"), o)?),
+        (Some(o), None) => {
+            let mut od = validate_on_demand(c, &format!("{p}.on_demand"), o)?;
+            if let Some(r) = &d.reserved_rate {
+                od.reserved_rate = Some(Box::new(super::reserved_rate::validate_reserved_rate(
+                    c,
+                    &format!("{p}.reserved_rate"),
+                    r,
+                )?));
+            }
+            Pool::OnDemand(od)
+        }
         (None, Some(r)) => {
             let res = validate_reserved(c, &format!("{p}.reserved"), r)?;
             if res.overage_units() > 0
@@ -412,6 +422,12 @@ pub(super) fn validate_deployment(
                         d.platform,
                         RESERVATION_SPLIT_PLATFORMS.join(", ")
                     ),
+                ));
+            }
+            if d.reserved_rate.is_some() {
+                return Err(c.err(
+                    format!("{p}.reserved_rate"),
+                    "a token-rate reservation overflows to the on-demand tier of its deployment: give it with [deployment.on_demand] (the list prices and quotas of the overflow), not with [deployment.reserved] units",
                 ));
             }
             Pool::Reserved(res)
@@ -540,6 +556,7 @@ fn validate_on_demand(c: &Checker, p: &str, o: &RawOnDemand) -> Result<OnDemand,
         shared_pool_tpm,
         background,
         max_pool_utilization: max_util,
+        reserved_rate: None,
     })
 }
 

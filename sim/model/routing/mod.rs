@@ -19,7 +19,7 @@ use crate::domain::{
     ClientPolicy, Cooldown, Jitter, OutageEffect, Pool, Routing, Scenario, Tokens,
 };
 use crate::model::capacity::{
-    outage_windows, partition_near, OnDemandPool, OutageTimeline, ReservedPool,
+    outage_windows, partition_near, OnDemandPool, OutageTimeline, RateWindow, ReservedPool,
 };
 use crate::model::engine::{SimTime, US_PER_HOUR};
 use crate::model::limiter::{Ask, Settle};
@@ -103,6 +103,8 @@ pub struct Router {
     caching: bool,
     /// Per class: the `max_tokens` its requests send (None: their own output).
     max_tokens: Vec<Option<u32>>,
+    /// Per deployment: its token-rate reservation's use this minute, if it has one.
+    rate: Vec<Option<RateWindow>>,
 }
 
 /// What a deployment said to one request.
@@ -115,6 +117,8 @@ enum Answer {
         queued_past_horizon: bool,
         /// On-demand: the quota settlement due when the request ends.
         settle: Option<Settle>,
+        /// Covered by the deployment's token-rate reservation.
+        covered: bool,
     },
     Refused,
 }
@@ -137,6 +141,8 @@ struct Admission {
     /// Input tokens read from and written to the prompt cache.
     cached: u32,
     cache_write: u32,
+    /// Covered by the deployment's token-rate reservation (not billed at list price).
+    covered: bool,
 }
 
 impl Admission {
@@ -220,6 +226,11 @@ impl Router {
                 Some(_) => (0..n).map(|_| litellm::Usage::default()).collect(),
                 None => Vec::new(),
             },
+            rate: sc
+                .deployments
+                .iter()
+                .map(|d| RateWindow::of(d, sc.horizon_hours))
+                .collect(),
         }
     }
 
@@ -263,8 +274,28 @@ impl Router {
         m: &mut RepMetrics,
         now: SimTime,
         req: &Request,
-        cached: u32,
+        (cached, cache_write): (u32, u32),
     ) -> Answer {
+        if let Some(w) = &mut self.rate[d] {
+            let t = Tokens {
+                input: req.input as u64,
+                cached: cached as u64,
+                cache_write: cache_write as u64,
+                output: req.output as u64,
+            };
+            // Within the reservation: served at the deployment's latency without the shared
+            // pool's load slowdown (vendors serve reserved traffic first), outside the
+            // on-demand quotas (reservations add to the rate limits).
+            if w.cover(now, &t) {
+                return Answer::Admitted {
+                    wait_us: 0,
+                    slowdown: 1.0,
+                    queued_past_horizon: false,
+                    settle: None,
+                    covered: true,
+                };
+            }
+        }
         match &mut self.deps[d].pool {
             PoolState::Reserved(pool) => match pool.try_admit(now, req.input, cached, req.output) {
                 Some(a) => {
@@ -283,6 +314,7 @@ impl Router {
                         slowdown: 1.0,
                         queued_past_horizon,
                         settle: None,
+                        covered: false,
                     }
                 }
                 None => Answer::Refused,
@@ -300,6 +332,7 @@ impl Router {
                         slowdown: OnDemandPool::slowdown(pool.utilization(now)),
                         queued_past_horizon: false,
                         settle,
+                        covered: false,
                     },
                     Err(_) => Answer::Refused,
                 }
@@ -388,12 +421,13 @@ impl Router {
             None => {}
         }
         let (cached, cache_write) = self.cache_split(req);
-        match self.ask(d, m, now, req, cached) {
+        match self.ask(d, m, now, req, (cached, cache_write)) {
             Answer::Admitted {
                 wait_us,
                 slowdown,
                 queued_past_horizon,
                 settle,
+                covered,
             } => {
                 // Adding 0.5 and truncating rounds a non-negative value like f64::round,
                 // without the libm call (measurable at millions of requests per second).
@@ -409,6 +443,7 @@ impl Router {
                     queued_past_horizon,
                     cached,
                     cache_write,
+                    covered,
                 })
             }
             Answer::Refused => Call::Refused,
@@ -454,6 +489,9 @@ impl Router {
             output: req.output as u64,
         };
         m.add_served(now, hour, ci, d, &t);
+        if s.call.covered {
+            m.add_covered(now, hour, ci, d, &t);
+        }
         let ds = &mut m.deployments[d];
         let cs = &mut m.classes[ci];
         if sc.client.timeout_us.is_some_and(|t| ttft > t) {
