@@ -1489,6 +1489,16 @@ fn fit_of_a_usage_export_writes_a_class_that_validates() {
     let json = read_json(&out.join("fit.json"));
     assert_eq!(json["usage"]["grain_s"], 60);
     assert_eq!(json["usage"]["missing_bins"], 0);
+    // fit.png's right panel: tokens per request in each minute, 800 and 150 in every one.
+    let tpr = json["usage"]["tokens_per_request"].as_array().unwrap();
+    assert_eq!(
+        tpr.len(),
+        json["arrivals"]["intervals"].as_u64().unwrap() as usize
+    );
+    assert!(
+        tpr.iter().all(|v| v[0] == 800.0 && v[1] == 150.0),
+        "{tpr:?}"
+    );
     // Weekday factors by hand: Mon-Fri 480 x 30 + 960 x 6 = 20,160 requests a day, Sat-Sun
     // 1,440 x 6 = 8,640; mean 16,868.57.
     let w = json["arrivals"]["weekday"].as_array().unwrap();

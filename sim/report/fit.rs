@@ -15,7 +15,7 @@ use crate::report::fit_usage;
 use crate::report::output::Staging;
 use crate::report::plots::{
     self,
-    fit::{FitChart, TokenCdf},
+    fit::{FitChart, TokenCdf, TokenSeries},
 };
 
 /// The files a fit writes, in the order they are written.
@@ -414,7 +414,7 @@ pub fn chart(fit: &Fit) -> FitChart {
         expected: a.expected.clone(),
         sd: a.expected.iter().map(|&m| a.count_sd(m)).collect(),
         overdispersion: a.overdispersion,
-        // An export holds no per-request counts to draw.
+        // An export holds no per-request counts: its tokens per request over time instead.
         tokens: if fit.usage.is_some() {
             vec![]
         } else {
@@ -423,6 +423,10 @@ pub fn chart(fit: &Fit) -> FitChart {
                 curve(&fit.output_tokens, "output"),
             ]
         },
+        token_series: fit.usage.as_ref().map(|u| TokenSeries {
+            per_interval: u.tokens_per_request.clone(),
+            means: [fit.input_tokens.mean, fit.output_tokens.mean],
+        }),
     }
 }
 

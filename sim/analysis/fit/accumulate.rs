@@ -37,6 +37,9 @@ pub(super) struct Accumulator {
     pub(super) bad: BadRows,
     /// Bins of a usage export added.
     pub(super) bins: u64,
+    /// A usage export's input and output token totals per counting interval (empty for a
+    /// request trace).
+    interval_tokens: Vec<[f64; 2]>,
 }
 
 impl Accumulator {
@@ -57,6 +60,7 @@ impl Accumulator {
             rng: stream(RESERVOIR_SEED, 0, Purpose::Tokens, key_of("fit")),
             bad: BadRows::default(),
             bins: 0,
+            interval_tokens: Vec::new(),
         }
     }
 
@@ -122,7 +126,26 @@ impl Accumulator {
         self.count(t, requests)?;
         self.input.add_total(requests, input);
         self.output.add_total(requests, output);
+        // count() has checked the interval against MAX_INTERVALS.
+        let i = ((t - self.first) / self.interval_s) as usize;
+        if i >= self.interval_tokens.len() {
+            self.interval_tokens.resize(i + 1, [0.0; 2]);
+        }
+        self.interval_tokens[i][0] += input;
+        self.interval_tokens[i][1] += output;
         Ok(())
+    }
+
+    /// A usage export's mean input and output tokens per request in each of the first `full`
+    /// intervals (None for an interval without requests).
+    pub(super) fn tokens_per_request(&self, full: usize) -> Vec<Option<[f64; 2]>> {
+        (0..full)
+            .map(|i| {
+                let n = self.counts.get(i).copied().unwrap_or(0);
+                let [a, b] = self.interval_tokens.get(i).copied().unwrap_or([0.0; 2]);
+                (n > 0).then(|| [a / n as f64, b / n as f64])
+            })
+            .collect()
     }
 
     fn hour_of_day(&self, t: f64) -> usize {

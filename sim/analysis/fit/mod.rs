@@ -221,6 +221,7 @@ pub fn fit_usage(
     }
     let span = acc.last - acc.first;
     let arrivals = acc.arrivals(interval, span);
+    let tokens_per_request = acc.tokens_per_request(arrivals.intervals);
     let input_tokens = acc.input.finish_totals();
     let output_tokens = acc.output.finish_totals();
     Ok(Fit {
@@ -247,6 +248,7 @@ pub fn fit_usage(
             observed: export.observed,
             notes: export.notes,
             token_assumption: TOKEN_ASSUMPTION.into(),
+            tokens_per_request,
         }),
     })
 }

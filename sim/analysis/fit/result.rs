@@ -54,6 +54,9 @@ pub struct UsageFit {
     pub notes: Vec<String>,
     /// What llmcap assumes of the tokens of one request.
     pub token_assumption: String,
+    /// Mean input and output tokens per request in each complete counting interval (null for an
+    /// interval without requests): how steady the request size was over the export.
+    pub tokens_per_request: Vec<Option<[f64; 2]>>,
 }
 
 impl UsageFit {

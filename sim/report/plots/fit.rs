@@ -1,7 +1,9 @@
 //! `fit.png`: how well llmcap's traffic model fits a trace. Left, the
 //! requests per counting interval over the trace with the fitted mean and the
 //! ±2 standard deviation band of the fitted Gamma-Poisson model; right, the
-//! input and output token CDFs on a log axis, trace against fitted lognormal.
+//! input and output token CDFs on a log axis, trace against fitted lognormal, or, for a usage
+//! export (token totals, no per-request counts), the tokens per request over time against the
+//! fitted means.
 
 use std::path::Path;
 
@@ -44,6 +46,18 @@ pub struct FitChart {
     /// The fitted overdispersion k, shown in the legend.
     pub overdispersion: f64,
     pub tokens: Vec<TokenCdf>,
+    /// A usage export's tokens per request over time (then `tokens` is empty).
+    pub token_series: Option<TokenSeries>,
+}
+
+/// A usage export's mean input and output tokens per request in each counting interval, and
+/// the fitted means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenSeries {
+    /// `[input, output]` per request in each interval; None without requests.
+    pub per_interval: Vec<Option<[f64; 2]>>,
+    /// The fitted means per request, `[input, output]`.
+    pub means: [f64; 2],
 }
 
 const MAX_Y_TICKS: usize = 8;
@@ -103,7 +117,10 @@ fn draw(pixels: &mut [u8], path: &Path, title: &str, data: &FitChart) -> Result<
         .plot
         .split_horizontally((f64::from(WIDTH) * LEFT_SHARE) as u32);
     draw_counts(&canvas, &left, data, dt, &interval).map_err(&err)?;
-    draw_tokens(&canvas, &right, data).map_err(&err)?;
+    match &data.token_series {
+        Some(ts) => draw_token_series(&canvas, &right, ts, dt).map_err(&err)?,
+        None => draw_tokens(&canvas, &right, data).map_err(&err)?,
+    }
     canvas.finish(path)
 }
 
@@ -295,6 +312,96 @@ fn draw_tokens(canvas: &Canvas<'_>, area: &Area<'_>, data: &FitChart) -> Result<
     Ok(())
 }
 
+/// A usage export's panel: mean input and output tokens per request in each interval over
+/// time, with the fitted means dashed (what fit.toml's exponential token distributions average).
+fn draw_token_series(
+    canvas: &Canvas<'_>,
+    area: &Area<'_>,
+    ts: &TokenSeries,
+    dt: f64,
+) -> Result<(), DrawError> {
+    let n = ts.per_interval.len();
+    let span = n as f64 * dt;
+    let (unit, unit_name) = time_unit(span);
+    let x = SpanAxis::new(0.0, (span / unit).max(1e-9), MAX_X_TICKS);
+    let top = ts
+        .per_interval
+        .iter()
+        .flatten()
+        .flat_map(|v| v.iter())
+        .chain(ts.means.iter())
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let y = LinearAxis::up_to(top, MAX_Y_TICKS);
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(MARGIN)
+        .margin_right(MARGIN_RIGHT)
+        .margin_top(HEADING_ROOM)
+        .margin_bottom(MARGIN)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d(x.coord(), y.coord())?;
+    house_style(&mut chart.configure_mesh())
+        .x_desc(format!("time since the first request ({unit_name})"))
+        .y_desc("tokens per request")
+        .x_label_formatter(&|v| x.label(*v))
+        .y_label_formatter(&|v| y.label(*v))
+        .draw()?;
+    let width = if n > 400 { 1 } else { 2 };
+    let end = span / unit;
+    for (k, color) in TOKEN_COLORS.iter().enumerate() {
+        // Intervals without requests break the line.
+        let mut run: Points = Vec::new();
+        let mut runs: Vec<Points> = Vec::new();
+        for (i, v) in ts.per_interval.iter().enumerate() {
+            match v.map(|v| v[k]).filter(|v| v.is_finite()) {
+                Some(v) => run.push(((i as f64 + 0.5) * dt / unit, v)),
+                None => runs.push(std::mem::take(&mut run)),
+            }
+        }
+        runs.push(run);
+        for r in runs.into_iter().filter(|r| !r.is_empty()) {
+            chart.draw_series(std::iter::once(PathElement::new(
+                r,
+                color.stroke_width(width),
+            )))?;
+        }
+        if ts.means[k].is_finite() {
+            chart.draw_series(DashedLineSeries::new(
+                [(0.0, ts.means[k]), (end, ts.means[k])],
+                10,
+                6,
+                MEAN_COLOR.stroke_width(LINE_WIDTH),
+            ))?;
+        }
+    }
+    let key = |k: usize, label: &str| {
+        vec![
+            (
+                format!("{label} tokens per request, per {} s", grouped(dt, 0)),
+                Key::Line(TOKEN_COLORS[k]),
+            ),
+            (
+                format!("fitted mean {}", grouped(ts.means[k], 0)),
+                Key::Dashed(MEAN_COLOR),
+            ),
+        ]
+    };
+    heading(
+        &canvas.root,
+        &chart,
+        "tokens per request over the export (totals / requests)",
+        &[key(0, "input"), key(1, "output")],
+    )?;
+    if ts.per_interval.iter().all(Option::is_none) {
+        let px = chart.plotting_area().get_pixel_range();
+        drop(chart);
+        note(canvas, px, "no interval with requests")?;
+    }
+    Ok(())
+}
+
 /// A step outline: value i holds from i w to (i + 1) w. Runs of equal
 /// values are one segment (thick lines draw cleaner without zero-length
 /// pieces).
@@ -428,6 +535,22 @@ mod tests {
                     ks: 0.07,
                 },
             ],
+            token_series: None,
+        }
+    }
+
+    /// A usage export's chart: tokens per request over time, with a gap (no requests).
+    fn export_sample(n: usize) -> FitChart {
+        let per_interval = (0..n)
+            .map(|i| (i % 50 != 7).then_some([800.0 + (i % 13) as f64 * 20.0, 150.0]))
+            .collect();
+        FitChart {
+            tokens: vec![],
+            token_series: Some(TokenSeries {
+                per_interval,
+                means: [920.0, 150.0],
+            }),
+            ..sample(n)
         }
     }
 
@@ -435,6 +558,7 @@ mod tests {
     fn draws_a_deterministic_png() {
         super::super::assert_deterministic(|| png("Fit", &sample(58)));
         super::super::assert_deterministic(|| png("Fit, long", &sample(20_000)));
+        super::super::assert_deterministic(|| png("Fit, export", &export_sample(2_000)));
     }
 
     #[test]
@@ -448,8 +572,19 @@ mod tests {
             sd: vec![],
             overdispersion: 0.0,
             tokens: vec![],
+            token_series: None,
         };
         super::super::save(&path, png("Fit", &empty));
+        assert!(std::fs::metadata(&path).unwrap().len() > 10_000);
+        // An export without an interval that has requests says so.
+        let none = FitChart {
+            token_series: Some(TokenSeries {
+                per_interval: vec![None; 3],
+                means: [0.0, 0.0],
+            }),
+            ..empty
+        };
+        super::super::save(&path, png("Fit", &none));
         assert!(std::fs::metadata(&path).unwrap().len() > 10_000);
     }
 
