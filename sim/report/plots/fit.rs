@@ -149,21 +149,8 @@ fn draw_counts(
         .copied()
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
-    let y = LinearAxis::up_to(top, MAX_Y_TICKS);
-    let mut chart = ChartBuilder::on(area)
-        .margin_left(MARGIN)
-        .margin_right(MARGIN)
-        .margin_top(HEADING_ROOM)
-        .margin_bottom(MARGIN)
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
-        .build_cartesian_2d(x.coord(), y.coord())?;
-    house_style(&mut chart.configure_mesh())
-        .x_desc(format!("time since the first request ({unit_name})"))
-        .y_desc(format!("requests per {interval} s"))
-        .x_label_formatter(&|v| x.label(*v))
-        .y_label_formatter(&|v| y.label(*v))
-        .draw()?;
+    let y_desc = format!("requests per {interval} s");
+    let mut chart = time_panel(area, MARGIN, &x, unit_name, top, &y_desc)?;
 
     let outline = |v: &[f64]| steps(v, dt / unit);
     if n > 0 {
@@ -333,21 +320,7 @@ fn draw_token_series(
         .copied()
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
-    let y = LinearAxis::up_to(top, MAX_Y_TICKS);
-    let mut chart = ChartBuilder::on(area)
-        .margin_left(MARGIN)
-        .margin_right(MARGIN_RIGHT)
-        .margin_top(HEADING_ROOM)
-        .margin_bottom(MARGIN)
-        .x_label_area_size(X_LABEL_AREA)
-        .y_label_area_size(Y_LABEL_AREA)
-        .build_cartesian_2d(x.coord(), y.coord())?;
-    house_style(&mut chart.configure_mesh())
-        .x_desc(format!("time since the first request ({unit_name})"))
-        .y_desc("tokens per request")
-        .x_label_formatter(&|v| x.label(*v))
-        .y_label_formatter(&|v| y.label(*v))
-        .draw()?;
+    let mut chart = time_panel(area, MARGIN_RIGHT, &x, unit_name, top, "tokens per request")?;
     let width = if n > 400 { 1 } else { 2 };
     let end = span / unit;
     for (k, color) in TOKEN_COLORS.iter().enumerate() {
@@ -400,6 +373,41 @@ fn draw_token_series(
         note(canvas, px, "no interval with requests")?;
     }
     Ok(())
+}
+
+/// A chart over time: both axes linear, with our ticks.
+type TimeChart<'a, 'b> = ChartContext<
+    'a,
+    BitMapBackend<'b>,
+    Cartesian2d<Ticked<RangedCoordf64>, Ticked<RangedCoordf64>>,
+>;
+
+/// A panel over time (x in `unit_name` from the first request, y from 0 to a little above
+/// `top`), its heading room left above, the grid and labels drawn.
+fn time_panel<'a, 'b>(
+    area: &'a Area<'b>,
+    margin_right: u32,
+    x: &SpanAxis,
+    unit_name: &str,
+    top: f64,
+    y_desc: &str,
+) -> Result<TimeChart<'a, 'b>, DrawError> {
+    let y = LinearAxis::up_to(top, MAX_Y_TICKS);
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(MARGIN)
+        .margin_right(margin_right)
+        .margin_top(HEADING_ROOM)
+        .margin_bottom(MARGIN)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d(x.coord(), y.coord())?;
+    house_style(&mut chart.configure_mesh())
+        .x_desc(format!("time since the first request ({unit_name})"))
+        .y_desc(y_desc)
+        .x_label_formatter(&|v| x.label(*v))
+        .y_label_formatter(&|v| y.label(*v))
+        .draw()?;
+    Ok(chart)
 }
 
 /// A step outline: value i holds from i w to (i + 1) w. Runs of equal
