@@ -94,7 +94,7 @@ pub enum Command {
     /// Write a scenario's routing as a gateway config (LiteLLM): model groups, order levels or
     /// weights, quotas, prices, retries, timeout and cooldown.
     Export(gateway::ExportArgs),
-    /// Merge the shard files of a sharded command (`sweep`, `run`, `frontier` or `plan --shard I/N`) into the outputs one
+    /// Merge the shard files of a sharded command (`sweep`, `run`, `plan`, `pick` or `frontier --shard I/N`) into the outputs one
     /// process would have written, byte for byte; checks that the shards agree and that every
     /// shard is there exactly once.
     Merge(shard::MergeArgs),
