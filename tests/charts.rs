@@ -321,3 +321,80 @@ fn a_one_hour_run_charts_sixty_minutes_that_add_up_to_the_hour() {
     assert!(pooled3.minute_bins().is_none());
     assert_eq!(pooled3.chart_bins().count, 3);
 }
+
+/// The cost chart of token-rate reservations (scenarios/reserved_rate.toml, 4 h): each such
+/// deployment has a reservation layer (its commitment, paid every hour) and an overflow layer
+/// (on-demand at list price), and each hour's layers add up to the hour's cost in hourly.csv, so
+/// a reservation nothing overflows from is still drawn.
+#[test]
+fn token_rate_reservations_are_drawn_as_commitment_and_overflow() {
+    use llmcap::report::{run_charts, tables};
+    let path = repo("scenarios/reserved_rate.toml");
+    let text = std::fs::read_to_string(&path).expect("shipped scenario");
+    let o = Overrides {
+        horizon_hours: Some(4),
+        replications: Some(1),
+        ..Overrides::default()
+    };
+    let sc = Scenario::from_toml_with(&text, &path, &o).expect("valid");
+    let (pooled, digests) =
+        llmcap::analysis::run::run_each(&sc, 1, None, |m| RepDigest::of(&sc, m));
+    let bins = pooled.hour_bins();
+    let rows = tables::bin_rows(&sc, 1, &bins);
+    let panels = run_charts::cost_panels(&sc, &rows, bins.count);
+    let stacks: Vec<_> = panels.iter().flat_map(|p| &p.stacks).collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let (dest, _) = llmcap::report::write_run(
+        staging(&tmp.path().join("run")),
+        &sc,
+        &pooled,
+        &digests,
+        &llmcap::analysis::batch::run(&sc),
+        manifest(&sc),
+    )
+    .expect("run outputs written");
+    let mut csv = csv::Reader::from_path(dest.join("hourly.csv")).expect("hourly.csv");
+    let header = csv.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (hour, dep, total, reserved) = (
+        col("hour"),
+        col("deployment"),
+        col("cost_total_usd"),
+        col("cost_reserved_usd"),
+    );
+    let mut checked = 0;
+    for record in csv.records() {
+        let r = record.unwrap();
+        let h: usize = r[hour].parse().unwrap();
+        let name = &r[dep];
+        let mine: Vec<_> = stacks
+            .iter()
+            .filter(|s| s.label.starts_with(&format!("{name} (")))
+            .collect();
+        let d = sc.deployments.iter().find(|d| d.name == name).unwrap();
+        let rate =
+            matches!(&d.pool, llmcap::domain::Pool::OnDemand(o) if o.reserved_rate.is_some());
+        assert_eq!(mine.len(), if rate { 2 } else { 1 }, "{name}");
+        let sum: f64 = mine.iter().map(|s| s.values[h]).sum();
+        let want: f64 = r[total].parse().unwrap();
+        // hourly.csv prints 4 decimals.
+        assert!(
+            (sum - want).abs() < 1e-3,
+            "{name} hour {h}: {sum} vs {want}"
+        );
+        if rate {
+            let commitment: f64 = r[reserved].parse().unwrap();
+            assert!(commitment > 0.0, "{name}: a commitment every hour");
+            let layer = mine
+                .iter()
+                .find(|s| s.label.ends_with("(token-rate reservation)"))
+                .unwrap();
+            assert!(
+                (layer.values[h] - commitment).abs() < 1e-3,
+                "{name} hour {h}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4 * 3, "three reservations over 4 hours");
+}

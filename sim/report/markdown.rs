@@ -438,11 +438,11 @@ fn deployments_table(o: &mut String, sc: &Scenario, s: &Summary) {
         };
         let _ = writeln!(
             o,
-            "- `{}`: token-rate reservation (`{}` term): commitment ${:.2} (paid whether used or not) + overflow ${:.2} at list price; {} request(s) covered, {} overflowed to the on-demand tier; used {used}.",
+            "- `{}`: token-rate reservation (`{}` term): commitment {} (paid whether used or not) + overflow {} at list price; {} request(s) covered, {} overflowed to the on-demand tier; used {used}.",
             d.name,
             r.term,
-            r.commitment_usd,
-            r.overflow_usd,
+            usd_cents(r.commitment_usd),
+            usd_cents(r.overflow_usd),
             count(r.covered_requests),
             count(r.overflow_requests),
         );

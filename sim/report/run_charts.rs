@@ -69,36 +69,40 @@ struct DeploymentSeries {
     utilization: Option<Series>,
 }
 
+/// The cost chart's series of each deployment (a token-rate reservation's deployment has two).
 fn deployment_series(sc: &Scenario, rows: &[HourlyRow], hours: usize) -> Vec<DeploymentSeries> {
     debug_assert_eq!(rows.len(), hours * sc.deployments.len());
     let n = sc.deployments.len();
     sc.deployments
         .iter()
         .enumerate()
-        .map(|(d, dep)| {
+        .flat_map(|(d, dep)| {
             let of = |f: &dyn Fn(&HourlyRow) -> f64| -> Vec<f64> {
                 (0..hours).map(|h| f(&rows[h * n + d])).collect()
             };
-            match dep.pool {
-                Pool::Reserved(_) => DeploymentSeries {
-                    deployment: d,
-                    stack: Series {
-                        label: format!("{} (reserved)", dep.name),
-                        values: of(&|r| r.cost_reserved),
-                    },
+            let stack = |what: &str, values: Vec<f64>| DeploymentSeries {
+                deployment: d,
+                stack: Series {
+                    label: format!("{} ({what})", dep.name),
+                    values,
+                },
+                utilization: None,
+            };
+            match &dep.pool {
+                Pool::Reserved(_) => vec![DeploymentSeries {
                     utilization: Some(Series {
                         label: format!("{} utilization", dep.name),
                         values: of(&|r| r.utilization.unwrap_or(0.0)),
                     }),
-                },
-                Pool::OnDemand(_) => DeploymentSeries {
-                    deployment: d,
-                    stack: Series {
-                        label: format!("{} (on-demand)", dep.name),
-                        values: of(&|r| r.cost_on_demand),
-                    },
-                    utilization: None,
-                },
+                    ..stack("reserved", of(&|r| r.cost_reserved))
+                }],
+                // A token-rate reservation is billed every hour beside the overflow at list
+                // price: two layers, so the commitment is seen when nothing overflows.
+                Pool::OnDemand(o) if o.reserved_rate.is_some() => vec![
+                    stack("token-rate reservation", of(&|r| r.cost_reserved)),
+                    stack("overflow, on-demand", of(&|r| r.cost_on_demand)),
+                ],
+                Pool::OnDemand(_) => vec![stack("on-demand", of(&|r| r.cost_on_demand))],
             }
         })
         .collect()
