@@ -18,6 +18,10 @@ pub mod hourly {
     pub const HOUR: &str = "hour";
     pub const WEEKDAY: &str = "weekday";
     pub const DEPLOYMENT: &str = "deployment";
+    pub const POOL: &str = "pool";
+    /// The pool of a batch deployment's rows (deferrable classes; summary.json reports them
+    /// under `batch`, not `deployments`).
+    pub const BATCH_POOL: &str = "batch";
     pub const COST_TOTAL_USD: &str = "cost_total_usd";
     pub const COLUMNS: [&str; 26] = [
         HOUR,
@@ -26,7 +30,7 @@ pub mod hourly {
         WEEKDAY,
         DEPLOYMENT,
         "platform",
-        "pool",
+        POOL,
         "requests",
         "input_tokens",
         "output_tokens",

@@ -469,3 +469,205 @@ fn open_against_reads_b_as_open_does() {
     // An A read over fewer hours than its own cannot stand for the whole folder.
     assert!(open_against(&ra3, &b).unwrap().is_none());
 }
+
+/// `llmcap run scenario --horizon-hours 24 --out dir EXTRA...`.
+fn run_24h(scenario: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec!["--horizon-hours", "24"];
+    args.extend_from_slice(extra);
+    command_ok("run", scenario, out, &args);
+}
+
+/// hourly.csv's cost of the rows with pool `batch`, summed by hand.
+fn batch_rows_cost(dir: &Path) -> f64 {
+    let mut r = csv::Reader::from_path(dir.join("hourly.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let (pool, cost) = (col("pool"), col("cost_total_usd"));
+    r.records()
+        .map(|rec| rec.unwrap())
+        .filter(|rec| &rec[pool] == "batch")
+        .map(|rec| rec[cost].parse::<f64>().unwrap())
+        .sum()
+}
+
+/// Every kind's rows (and each tag dimension's) add up to the whole change.
+fn kinds_add_up(rows: &[CsvRow], total: f64) {
+    for kind in ["class", "deployment", "component", "hour"] {
+        let sum: f64 = rows
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.delta)
+            .sum();
+        assert!(
+            (sum - total).abs() < 0.01 + 1e-6 * total.abs(),
+            "{kind}: {sum} vs {total}"
+        );
+    }
+    let mut dims: BTreeMap<String, f64> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.kind == "tag") {
+        *dims
+            .entry(r.key.split('=').next().unwrap().to_string())
+            .or_default() += r.delta;
+    }
+    assert!(!dims.is_empty());
+    for (d, sum) in dims {
+        assert!(
+            (sum - total).abs() < 0.01 + 1e-6 * total.abs(),
+            "tag {d}: {sum} vs {total}"
+        );
+    }
+}
+
+/// Issue 16: two runs with a batch deployment (summary.json lists it under `batch`, not
+/// `deployments`) diff fine; the batch deployment's change is its hourly.csv rows' change.
+#[test]
+fn runs_with_a_batch_deployment_diff_and_show_its_cost_and_completion() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = repo("scenarios/batch_offload.toml");
+    let (a, b) = (tmp.path().join("bo1"), tmp.path().join("bo2"));
+    run_24h(&scenario, &a, &[]);
+    run_24h(&scenario, &b, &["--seed", "7"]);
+    let out = tmp.path().join("diff");
+    let (stdout, rows) = diff_ok(&a, &b, &out);
+
+    let (ca, cb) = (batch_rows_cost(&a), batch_rows_cost(&b));
+    assert!(ca > 0.0 && cb > 0.0, "{ca} {cb}");
+    let dep = rows
+        .iter()
+        .find(|r| r.kind == "deployment" && r.key == "batch (azure-openai)")
+        .unwrap();
+    assert!(
+        (dep.delta - (cb - ca)).abs() < 1e-3,
+        "{dep:?} vs {ca} -> {cb}"
+    );
+    assert!(dep.note.contains("(batch)"), "{dep:?}");
+    let json = crate::common::read_json(&out.join("diff.json"));
+    let row = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "deployment" && r["key"] == "batch (azure-openai)")
+        .unwrap();
+    assert!((row["a_usd"].as_f64().unwrap() - ca).abs() < 1e-3, "{row}");
+    assert!((row["b_usd"].as_f64().unwrap() - cb).abs() < 1e-3, "{row}");
+    // The whole bill includes the batch rows, and every kind splits it.
+    let total = total_cost(&b) - total_cost(&a);
+    assert!((json["delta_usd"].as_f64().unwrap() - total).abs() < 1e-3);
+    kinds_add_up(&rows, total);
+    // Batch tokens are their own components; the batch class is a class row with its completion.
+    let comp: f64 = rows
+        .iter()
+        .filter(|r| {
+            r.kind == "component" && r.key.starts_with("batch (azure-openai): gpt-4o batch")
+        })
+        .map(|r| r.delta)
+        .sum();
+    assert!((comp - (cb - ca)).abs() < 1e-3, "{comp} vs {}", cb - ca);
+    let class = rows
+        .iter()
+        .find(|r| r.kind == "class" && r.key == "doc-summaries")
+        .unwrap();
+    assert!(class.note.contains("completion p99"), "{class:?}");
+    assert!(class.note.contains("24 h window"), "{class:?}");
+    // Completion against the window, from each summary.json's batch section.
+    let batch = json["batch"].as_array().unwrap();
+    assert_eq!(batch.len(), 1);
+    let sa = crate::common::read_json(&a.join("summary.json"));
+    let p99 = &sa["batch"]["classes"][0]["completion_p99_hours"];
+    assert_eq!(&batch[0]["a"]["completion_p99_hours"], p99);
+    assert!(stdout.contains("batch class doc-summaries:"), "{stdout}");
+    assert!(stdout.contains("batch deployments"), "{stdout}");
+}
+
+/// A design with and without a batch deployment: A sends the documents to global standard, B to
+/// Global Batch. The batch deployment is only in B, and diff says so.
+#[test]
+fn a_batch_deployment_added_is_diffed_and_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo("scenarios/batch_offload.toml")).unwrap();
+    let cut = text.find("[[deployment]]\nname = \"batch\"").unwrap();
+    let without = text[..cut]
+        .replace("deferrable = true", "")
+        .replace("completion_sla_hours = 12", "")
+        .replace("route = [\"batch\"]", "route = [\"standard\"]");
+    let plain = crate::common::write(tmp.path(), "no_batch.toml", &without);
+    let (a, b) = (tmp.path().join("plain"), tmp.path().join("batch"));
+    run_24h(&plain, &a, &[]);
+    run_24h(&repo("scenarios/batch_offload.toml"), &b, &[]);
+    assert_eq!(batch_rows_cost(&a), 0.0);
+    let cb = batch_rows_cost(&b);
+    assert!(cb > 0.0);
+
+    let (stdout, rows) = diff_ok(&a, &b, &tmp.path().join("diff"));
+    let dep = rows
+        .iter()
+        .find(|r| r.kind == "deployment" && r.key == "batch (azure-openai)")
+        .unwrap();
+    assert!((dep.delta - cb).abs() < 1e-3, "{dep:?} vs {cb}");
+    assert!(dep.note.contains("only in B"), "{dep:?}");
+    assert!(
+        stdout.contains("batch deployment(s) \"batch\" only in B"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("batch class doc-summaries: none ->"),
+        "{stdout}"
+    );
+    kinds_add_up(&rows, total_cost(&b) - total_cost(&a));
+    // The other way round: B dropped it.
+    let (stdout, _) = diff_ok(&b, &a, &tmp.path().join("back"));
+    assert!(
+        stdout.contains("batch deployment(s) \"batch\" only in A"),
+        "{stdout}"
+    );
+}
+
+/// A deployment in neither summary.json's deployments nor its batch section is still refused, and
+/// so is a batch deployment's row whose pool is not `batch`.
+#[test]
+fn unknown_deployments_are_still_refused_beside_batch_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = repo("scenarios/batch_offload.toml");
+    let a = tmp.path().join("a");
+    run_24h(&scenario, &a, &[]);
+    let edit = |name: &str, from: &str, to: &str| -> PathBuf {
+        let d = tmp.path().join(name);
+        copy_dir(&a, &d);
+        let text = std::fs::read_to_string(d.join("hourly.csv")).unwrap();
+        assert!(text.contains(from));
+        std::fs::write(d.join("hourly.csv"), text.replacen(from, to, 1)).unwrap();
+        d
+    };
+    let ghost = edit(
+        "ghost",
+        ",batch,azure-openai,batch,",
+        ",ghost,azure-openai,batch,",
+    );
+    let pool = edit(
+        "pool",
+        ",batch,azure-openai,batch,",
+        ",batch,azure-openai,on_demand,",
+    );
+    let cases = [
+        (
+            &ghost,
+            "line 4: column deployment: \"ghost\" is not a deployment of summary.json (allowed: \"batch\", \"ptu\", \"standard\")",
+        ),
+        (
+            &pool,
+            "line 4: column pool: deployment \"batch\" has pool \"on_demand\", but summary.json's batch section lists it",
+        ),
+    ];
+    for (bad, why) in cases {
+        llmcap()
+            .args(["diff", a.to_str().unwrap(), bad.to_str().unwrap(), "--out"])
+            .arg(tmp.path().join("out"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                bad.join("hourly.csv").to_str().unwrap(),
+            ))
+            .stderr(predicate::str::contains(why));
+        assert!(!tmp.path().join("out").exists());
+    }
+}

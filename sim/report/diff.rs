@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::analysis::diff::{Answer, Diff, Kind, PlatformAnswer, Row, Verdict, NATIVE_THRESHOLD};
+use crate::analysis::diff::{
+    Answer, BatchChange, BatchClass, Diff, Kind, PlatformAnswer, Row, Verdict, NATIVE_THRESHOLD,
+};
 use crate::error::OutputError;
 use crate::format::{count, fixed, signed, usd_cents};
 use crate::report::output::Staging;
@@ -138,7 +140,37 @@ pub fn headline(d: &Diff) -> Vec<String> {
     };
     out.push(traffic);
     out.push(service(d));
+    out.extend(d.batch.iter().map(batch_line));
     out
+}
+
+/// A batch class's cost and completion against its window, A -> B (each run's whole horizon).
+fn batch_line(c: &BatchChange) -> String {
+    let one = |b: Option<&BatchClass>| match b {
+        None => "none".to_string(),
+        Some(b) => format!(
+            "{} on \"{}\", {} of {} completed, p50 / p99 {} / {} h of a {:.0} h window{}",
+            usd_cents(b.cost_usd),
+            b.deployment,
+            count(b.completed),
+            count(b.requests),
+            b.completion_p50_hours
+                .map_or("n/a".into(), |h| format!("{h:.1}")),
+            b.completion_p99_hours
+                .map_or("n/a".into(), |h| format!("{h:.1}")),
+            b.completion_window_hours,
+            match (b.completion_sla_hours, b.within_sla_share) {
+                (Some(s), Some(w)) => format!(", {:.1}% within its {s:.0} h target", w * 100.0),
+                _ => String::new(),
+            }
+        ),
+    };
+    format!(
+        "batch class {}: {} -> {} (each run's whole horizon)",
+        c.class,
+        one(c.a.as_ref()),
+        one(c.b.as_ref())
+    )
 }
 
 /// TTFT p99, availability and the requests lost, A -> B.

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::domain::WEEKDAYS;
 
-use super::folder::{Component, Metered, RunFolder, Service};
+use super::folder::{BatchClass, Component, Metered, RunFolder, Service};
 use super::reveal::reveal;
 
 /// The kinds of rows, in the order the outputs list them.
@@ -151,7 +151,32 @@ pub struct Diff {
     pub deployment_classes: BTreeMap<String, Vec<String>>,
     /// Each class's tags.
     pub class_tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// The deferrable (batch) classes of either run: completion against the window, and cost
+    /// (summary.json's `batch`, each run's whole horizon). Empty, and left out of diff.json,
+    /// when neither run has one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub batch: Vec<BatchChange>,
     pub rows: Vec<Row>,
+}
+
+/// A deferrable (batch) class in run A and run B (`None` where the run does not have it).
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchChange {
+    pub class: String,
+    pub a: Option<BatchClass>,
+    pub b: Option<BatchClass>,
+}
+
+fn batch_changes(a: &RunFolder, b: &RunFolder) -> Vec<BatchChange> {
+    let names: BTreeSet<&String> = a.batch.keys().chain(b.batch.keys()).collect();
+    names
+        .into_iter()
+        .map(|c| BatchChange {
+            class: c.clone(),
+            a: a.batch.get(c).cloned(),
+            b: b.batch.get(c).cloned(),
+        })
+        .collect()
 }
 
 /// The service of runs A and B (not decomposed: the drivers explain cost only).
@@ -247,6 +272,7 @@ pub fn diff(a: &RunFolder, b: &RunFolder, views: impl Fn(&str) -> Option<Platfor
             .chain(b.class_tags.iter())
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        batch: batch_changes(a, b),
         rows,
     }
 }
@@ -294,6 +320,33 @@ fn notes(a: &RunFolder, b: &RunFolder) -> Vec<String> {
             "the seeds differ ({} and {}): part of every delta is sampling noise, not a change",
             a.seed, b.seed
         ));
+    }
+    let batch_deps = |r: &RunFolder| -> BTreeSet<String> {
+        r.batch.values().map(|c| c.deployment.clone()).collect()
+    };
+    let (ba, bb) = (batch_deps(a), batch_deps(b));
+    if !ba.is_empty() || !bb.is_empty() {
+        notes.push(
+            "batch deployments (deferrable classes) are billed per token at batch prices in the hour each job completed, so their hour rows follow completion times, not arrivals"
+                .to_string(),
+        );
+    }
+    for (only, run, other) in [(&bb, "B", &ba), (&ba, "A", &bb)] {
+        let new: Vec<&String> = only.difference(other).collect();
+        if !new.is_empty() {
+            notes.push(format!(
+                "batch deployment(s) {} only in {run}: {} moved to (or from) batch pricing",
+                new.iter()
+                    .map(|d| format!("\"{d}\""))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if run == "B" {
+                    "B added them; their classes' cost"
+                } else {
+                    "B dropped them; their classes' cost"
+                }
+            ));
+        }
     }
     for r in [a, b] {
         if r.attribution.is_none() {
@@ -367,7 +420,9 @@ fn class_rows(a: &RunFolder, b: &RunFolder) -> Vec<Row> {
             per_req(ca, na) * 1000.0,
             per_req(cb, nb) * 1000.0
         );
-        if let (Some(ka), Some(kb)) = (ka, kb) {
+        if let Some(bn) = batch_note(a.batch.get(c.as_str()), b.batch.get(c.as_str())) {
+            note.push_str(&bn);
+        } else if let (Some(ka), Some(kb)) = (ka, kb) {
             note.push_str(&format!(
                 "; mean input tokens {:.0} -> {:.0}, output {:.0} -> {:.0}",
                 ka.mean_input_tokens,
@@ -417,6 +472,38 @@ fn class_rows(a: &RunFolder, b: &RunFolder) -> Vec<Row> {
     }
 
     rows
+}
+
+/// A batch class's completion against its window, A -> B (`None` when neither run defers it).
+fn batch_note(a: Option<&BatchClass>, b: Option<&BatchClass>) -> Option<String> {
+    let one = |c: Option<&BatchClass>| match c {
+        None => "not batch".to_string(),
+        Some(c) => {
+            let mut t = String::from("completion p99 ");
+            t.push_str(&match c.completion_p99_hours {
+                Some(h) => format!("{h:.1} h"),
+                None => "n/a".into(),
+            });
+            t.push_str(&format!(
+                " of a {:.0} h window on \"{}\"",
+                c.completion_window_hours, c.deployment
+            ));
+            if let (Some(sla), Some(share)) = (c.completion_sla_hours, c.within_sla_share) {
+                t.push_str(&format!(", {:.1}% within {sla:.0} h", share * 100.0));
+            }
+            if c.expired > 0.0 || c.unfinished > 0.0 {
+                t.push_str(&format!(
+                    ", {:.0} expired, {:.0} unfinished",
+                    c.expired, c.unfinished
+                ));
+            }
+            t
+        }
+    };
+    if a.is_none() && b.is_none() {
+        return None;
+    }
+    Some(format!("; batch: {} -> {}", one(a), one(b)))
 }
 
 /// One row per tag value other than class, naming the classes that carry it.

@@ -45,6 +45,9 @@ pub enum Component {
     ReservedIdle,
     /// Reserved unit-hours not split by use (runs without per-class cells).
     Reserved,
+    /// Batch input and output tokens (deferrable classes), booked in the hour the job completed.
+    BatchInput,
+    BatchOutput,
 }
 
 impl Component {
@@ -55,11 +58,19 @@ impl Component {
             Component::ReservedUsed => "reserved unit-hours used",
             Component::ReservedIdle => "reserved unit-hours idle",
             Component::Reserved => "reserved unit-hours",
+            Component::BatchInput => "batch input tokens",
+            Component::BatchOutput => "batch output tokens",
         }
     }
 
     pub(super) fn per_request(self) -> bool {
-        matches!(self, Component::OnDemandInput | Component::OnDemandOutput)
+        matches!(
+            self,
+            Component::OnDemandInput
+                | Component::OnDemandOutput
+                | Component::BatchInput
+                | Component::BatchOutput
+        )
     }
 }
 
@@ -104,6 +115,24 @@ pub struct ClassRun {
     pub arrived: f64,
     pub mean_input_tokens: f64,
     pub mean_output_tokens: f64,
+}
+
+/// One deferrable (batch) class of a run, from summary.json's `batch.classes` (whole horizon,
+/// mean per replication).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BatchClass {
+    pub deployment: String,
+    pub completion_window_hours: f64,
+    /// The class's own completion target, if it set one.
+    pub completion_sla_hours: Option<f64>,
+    pub requests: f64,
+    pub completed: f64,
+    pub expired: f64,
+    pub unfinished: f64,
+    pub within_sla_share: Option<f64>,
+    pub completion_p50_hours: Option<f64>,
+    pub completion_p99_hours: Option<f64>,
+    pub cost_usd: f64,
 }
 
 /// One deployment of a run.
@@ -168,8 +197,14 @@ pub struct RunFolder {
     pub class_tags: BTreeMap<String, BTreeMap<String, String>>,
     /// Cost per class and deployment (from focus.csv).
     pub class_deployments: BTreeMap<String, BTreeMap<String, f64>>,
-    /// `cost.total_usd.mean` of summary.json: every cost file must add up to it.
+    /// `cost.total_usd.mean` of summary.json: cost_by_tag.csv and attribution.csv add up to it.
     pub total_usd: Option<f64>,
+    /// The whole bill, batch deployments included (`batch.bill_total_usd`, else `total_usd`):
+    /// hourly.csv and focus.csv add up to it.
+    pub bill_usd: Option<f64>,
+    /// The deferrable classes (summary.json's `batch.classes`), by name; their deployments are
+    /// in `deployments` with pool `batch`.
+    pub batch: BTreeMap<String, BatchClass>,
     /// `attribution.csv` per (platform, dimension), `None` if the run has none.
     pub attribution: Option<BTreeMap<(String, String), AttributionRow>>,
     pub service: Service,
@@ -281,17 +316,22 @@ impl RunFolder {
         }
 
         self.total_usd = summary["cost"]["total_usd"]["mean"].as_f64();
+        self.bill_usd = self.total_usd;
+        self.read_batch(summary, &path)?;
         self.service = Service::of(summary);
+        let batch_deps: std::collections::BTreeSet<String> =
+            self.batch.values().map(|c| c.deployment.clone()).collect();
 
-        let t = Table::open(
-            &self.dir.join(hourly::FILE),
-            &[
-                hourly::HOUR,
-                hourly::WEEKDAY,
-                hourly::DEPLOYMENT,
-                hourly::COST_TOTAL_USD,
-            ],
-        )?;
+        let mut need = vec![
+            hourly::HOUR,
+            hourly::WEEKDAY,
+            hourly::DEPLOYMENT,
+            hourly::COST_TOTAL_USD,
+        ];
+        if !batch_deps.is_empty() {
+            need.push(hourly::POOL);
+        }
+        let t = Table::open(&self.dir.join(hourly::FILE), &need)?;
         let mut seen = std::collections::BTreeSet::new();
         let mut all = 0.0;
         for (i, rec) in t.rows.iter().enumerate() {
@@ -301,8 +341,25 @@ impl RunFolder {
                 return Err(malformed(
                     &t.path,
                     format!(
-                        "line {}: column deployment: \"{dep}\" is not a deployment of summary.json",
-                        t.line(rec)
+                        "line {}: column deployment: \"{dep}\" is not a deployment of summary.json (allowed: {})",
+                        t.line(rec),
+                        self.deployment_names()
+                    ),
+                ));
+            }
+            // A batch deployment is known from summary.json's batch section only: its rows must
+            // say so in the pool column, and no other row may.
+            let pool = t.text(rec, hourly::POOL);
+            if !batch_deps.is_empty() && (batch_deps.contains(dep) != (pool == hourly::BATCH_POOL))
+            {
+                return Err(malformed(
+                    &t.path,
+                    format!(
+                        "line {}: column pool: deployment \"{dep}\" has pool \"{pool}\", but summary.json's batch section {} it (allowed: \"{}\" for {}, a deployments[].pool for the others)",
+                        t.line(rec),
+                        if batch_deps.contains(dep) { "lists" } else { "does not list" },
+                        hourly::BATCH_POOL,
+                        batch_deps.iter().map(|d| format!("\"{d}\"")).collect::<Vec<_>>().join(", ")
                     ),
                 ));
             }
@@ -339,14 +396,14 @@ impl RunFolder {
             return Err(malformed(
                 &t.path,
                 format!(
-                    "{} rows, but {} h x {} deployment(s) of summary.json make {want} (truncated?)",
+                    "{} rows, but {} h x {} deployment(s) of summary.json (batch deployments included) make {want} (truncated?)",
                     seen.len(),
                     self.horizon_hours,
                     self.deployments.len()
                 ),
             ));
         }
-        self.check_total(&t.path, "every row", all, t.rows.len(), 5e-5)?;
+        self.check_bill(&t.path, "every row", all, t.rows.len(), 5e-5)?;
 
         let t = Table::open(
             &self.dir.join(cost_by_tag::FILE),
@@ -444,6 +501,8 @@ impl RunFolder {
                 }
                 "Used" => Component::ReservedUsed,
                 "Unused" => Component::ReservedIdle,
+                _ if sku.ends_with("/batch-input-tokens") => Component::BatchInput,
+                _ if sku.ends_with("/batch-output-tokens") => Component::BatchOutput,
                 _ if sku.ends_with("/input-tokens") => Component::OnDemandInput,
                 _ if sku.ends_with("/output-tokens") => Component::OnDemandOutput,
                 _ => {
@@ -480,6 +539,22 @@ impl RunFolder {
                     )
                 })?;
             if let Some(class) = tags.remove("llmcap-class") {
+                if matches!(component, Component::BatchInput | Component::BatchOutput) {
+                    // cost_by_tag.csv leaves batch cost out (summary.json's cost.total_usd
+                    // does too): add it to the class and tag rows from its FOCUS line, so
+                    // that each dimension still splits the whole bill.
+                    *self
+                        .tags
+                        .entry((cost_by_tag::CLASS.to_string(), class.clone()))
+                        .or_default() += cost;
+                    for d in &self.dimensions {
+                        let v = tags
+                            .get(d)
+                            .cloned()
+                            .unwrap_or_else(|| cost_by_tag::UNTAGGED.to_string());
+                        *self.tags.entry((d.clone(), v)).or_default() += cost;
+                    }
+                }
                 *self
                     .class_deployments
                     .entry(class.clone())
@@ -489,8 +564,102 @@ impl RunFolder {
                 self.class_tags.insert(class, tags);
             }
         }
-        self.check_total(&t.path, "every row", all, t.rows.len(), 5e-7)?;
+        self.check_bill(&t.path, "every row", all, t.rows.len(), 5e-7)?;
         Ok(())
+    }
+
+    /// Reads summary.json's `batch` section (absent when the run has no deferrable class): each
+    /// class, and its deployment as one of the run's deployments with pool `batch`.
+    fn read_batch(&mut self, summary: &serde_json::Value, path: &Path) -> Result<(), DiffError> {
+        let batch = &summary["batch"];
+        if batch.is_null() {
+            return Ok(());
+        }
+        let classes = batch["classes"]
+            .as_array()
+            .ok_or_else(|| malformed(path, "batch.classes: expected a list"))?;
+        for (i, c) in classes.iter().enumerate() {
+            let at = |k: &str| format!("batch.classes[{i}].{k}");
+            let text = |k: &str| -> Result<String, DiffError> {
+                c[k].as_str().map(String::from).ok_or_else(|| {
+                    malformed(path, format!("{}: expected a string, got {}", at(k), c[k]))
+                })
+            };
+            let num = |k: &str| -> Result<f64, DiffError> {
+                c[k].as_f64().ok_or_else(|| {
+                    malformed(path, format!("{}: expected a number, got {}", at(k), c[k]))
+                })
+            };
+            let name = text("name")?;
+            let deployment = text("deployment")?;
+            if let Some(d) = self.deployments.get(&deployment) {
+                if d.pool != hourly::BATCH_POOL {
+                    return Err(malformed(
+                        path,
+                        format!(
+                            "{}: \"{deployment}\" is a {} deployment of deployments[], not a batch deployment",
+                            at("deployment"),
+                            d.pool
+                        ),
+                    ));
+                }
+            }
+            let class = BatchClass {
+                deployment: deployment.clone(),
+                completion_window_hours: num("completion_window_hours")?,
+                completion_sla_hours: c["completion_sla_hours"].as_f64(),
+                requests: num("requests")?,
+                completed: num("completed")?,
+                expired: c["expired"].as_f64().unwrap_or(0.0),
+                unfinished: c["unfinished"].as_f64().unwrap_or(0.0),
+                within_sla_share: c["within_sla_share"].as_f64(),
+                completion_p50_hours: c["completion_p50_hours"].as_f64(),
+                completion_p99_hours: c["completion_p99_hours"].as_f64(),
+                cost_usd: num("cost_usd")?,
+            };
+            let d = self
+                .deployments
+                .entry(deployment)
+                .or_insert_with(|| DeploymentRun {
+                    platform: String::new(),
+                    model: String::new(),
+                    pool: hourly::BATCH_POOL.to_string(),
+                    served: 0.0,
+                });
+            d.platform = text("platform")?;
+            d.model = c["model"].as_str().unwrap_or("").to_string();
+            d.served += class.completed;
+            // The class is one of the run's classes (summary.json's classes list leaves it
+            // out): its arrivals count in the requests, its tokens are not reported.
+            self.classes.entry(name.clone()).or_insert(ClassRun {
+                model: d.model.clone(),
+                arrived: class.requests,
+                mean_input_tokens: 0.0,
+                mean_output_tokens: 0.0,
+            });
+            self.batch.insert(name, class);
+        }
+        self.bill_usd = match &batch["bill_total_usd"] {
+            serde_json::Value::Null => self
+                .total_usd
+                .map(|t| t + self.batch.values().map(|c| c.cost_usd).sum::<f64>()),
+            v => Some(v.as_f64().ok_or_else(|| {
+                malformed(
+                    path,
+                    format!("batch.bill_total_usd: expected a number, got {v}"),
+                )
+            })?),
+        };
+        Ok(())
+    }
+
+    /// The deployments of summary.json, quoted, for error messages.
+    fn deployment_names(&self) -> String {
+        self.deployments
+            .keys()
+            .map(|d| format!("\"{d}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn read_attribution(&mut self) -> Result<(), DiffError> {
@@ -573,7 +742,46 @@ impl RunFolder {
         rows: usize,
         rounding: f64,
     ) -> Result<(), DiffError> {
-        let Some(total) = self.total_usd else {
+        self.check_sum(
+            path,
+            what,
+            sum,
+            rows,
+            rounding,
+            self.total_usd,
+            "cost.total_usd",
+        )
+    }
+
+    /// [`Self::check_total`] against the whole bill, batch deployments included.
+    fn check_bill(
+        &self,
+        path: &Path,
+        what: &str,
+        sum: f64,
+        rows: usize,
+        rounding: f64,
+    ) -> Result<(), DiffError> {
+        let key = if self.batch.is_empty() {
+            "cost.total_usd"
+        } else {
+            "batch.bill_total_usd"
+        };
+        self.check_sum(path, what, sum, rows, rounding, self.bill_usd, key)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_sum(
+        &self,
+        path: &Path,
+        what: &str,
+        sum: f64,
+        rows: usize,
+        rounding: f64,
+        total: Option<f64>,
+        key: &str,
+    ) -> Result<(), DiffError> {
+        let Some(total) = total else {
             return Ok(());
         };
         let tolerance = rounding * rows as f64 + 1e-9 * total.abs() + 1e-9;
@@ -581,7 +789,7 @@ impl RunFolder {
             return Err(malformed(
                 path,
                 format!(
-                    "the costs of {what} add up to {sum:.6} USD but summary.json's cost.total_usd is {total:.6} (truncated or edited?)"
+                    "the costs of {what} add up to {sum:.6} USD but summary.json's {key} is {total:.6} (truncated or edited?)"
                 ),
             ));
         }

@@ -20,6 +20,12 @@
 //!   ([`Drivers`]);
 //! - `hour`: per simulated hour.
 //!
+//! Batch deployments (deferrable classes) are read from hourly.csv (pool `batch`) and
+//! summary.json's `batch` section, which lists them apart from `deployments`: their cost is per
+//! token at batch prices, booked in the hour each job completed, and appears in the deployment,
+//! component (batch input / output tokens), class, tag and hour rows; each batch class's
+//! completion times against its window are compared in [`Diff::batch`].
+//!
 //! Beside the cost, the service of each run ([`ServiceChange`]): TTFT p99, availability and
 //! the requests lost, from each summary.json over the run's own horizon (not decomposed).
 //!
@@ -41,10 +47,12 @@ mod reveal;
 mod table;
 
 pub use answer::{Answer, PlatformAnswer};
-pub use decompose::{diff, Diff, Drivers, Kind, PlatformView, Reveal, Row, ServiceChange, Verdict};
+pub use decompose::{
+    diff, BatchChange, Diff, Drivers, Kind, PlatformView, Reveal, Row, ServiceChange, Verdict,
+};
 pub use folder::{
-    open, open_against, AttributionRow, ClassRun, Component, DeploymentRun, DiffError, Metered,
-    RunFolder, Service,
+    open, open_against, AttributionRow, BatchClass, ClassRun, Component, DeploymentRun, DiffError,
+    Metered, RunFolder, Service,
 };
 pub use reveal::catalog_view;
 
