@@ -606,7 +606,9 @@ fn a_batch_deployment_added_is_diffed_and_named() {
     assert!((dep.delta - cb).abs() < 1e-3, "{dep:?} vs {cb}");
     assert!(dep.note.contains("only in B"), "{dep:?}");
     assert!(
-        stdout.contains("batch deployment(s) \"batch\" only in B"),
+        stdout.contains(
+            "batch deployment \"batch\" only in B (B added it): its classes are billed at batch prices in B (class(es) doc-summaries)"
+        ),
         "{stdout}"
     );
     assert!(
@@ -617,7 +619,7 @@ fn a_batch_deployment_added_is_diffed_and_named() {
     // The other way round: B dropped it.
     let (stdout, _) = diff_ok(&b, &a, &tmp.path().join("back"));
     assert!(
-        stdout.contains("batch deployment(s) \"batch\" only in A"),
+        stdout.contains("batch deployment \"batch\" only in A (B dropped it)"),
         "{stdout}"
     );
 }

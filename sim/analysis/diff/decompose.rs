@@ -331,20 +331,30 @@ fn notes(a: &RunFolder, b: &RunFolder) -> Vec<String> {
                 .to_string(),
         );
     }
-    for (only, run, other) in [(&bb, "B", &ba), (&ba, "A", &bb)] {
-        let new: Vec<&String> = only.difference(other).collect();
-        if !new.is_empty() {
+    for (only, other, r, how) in [
+        (
+            &bb,
+            &ba,
+            b,
+            "only in B (B added it): its classes are billed at batch prices in B",
+        ),
+        (
+            &ba,
+            &bb,
+            a,
+            "only in A (B dropped it): its classes are billed at batch prices in A only",
+        ),
+    ] {
+        for d in only.difference(other) {
+            let classes: Vec<&str> = r
+                .batch
+                .iter()
+                .filter(|(_, c)| &c.deployment == d)
+                .map(|(n, _)| n.as_str())
+                .collect();
             notes.push(format!(
-                "batch deployment(s) {} only in {run}: {} moved to (or from) batch pricing",
-                new.iter()
-                    .map(|d| format!("\"{d}\""))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if run == "B" {
-                    "B added them; their classes' cost"
-                } else {
-                    "B dropped them; their classes' cost"
-                }
+                "batch deployment \"{d}\" {how} (class(es) {})",
+                classes.join(", ")
             ));
         }
     }
