@@ -319,6 +319,52 @@ impl RunFolder {
         self.bill_usd = self.total_usd;
         self.read_batch(summary, &path)?;
         self.service = Service::of(summary);
+        self.read_hourly(hours)?;
+
+        let t = Table::open(
+            &self.dir.join(cost_by_tag::FILE),
+            &[
+                cost_by_tag::HOUR,
+                cost_by_tag::DIMENSION,
+                cost_by_tag::VALUE,
+                cost_by_tag::COST_TOTAL_USD,
+            ],
+        )?;
+        // Each dimension (class, then each tag) splits the whole bill.
+        let mut per_dimension: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+        for rec in &t.rows {
+            let h = t.hour(rec)?;
+            let dim = t.text(rec, cost_by_tag::DIMENSION).to_string();
+            if dim != cost_by_tag::CLASS && !self.dimensions.contains(&dim) {
+                self.dimensions.push(dim.clone());
+            }
+            let e = per_dimension.entry(dim.clone()).or_default();
+            e.0 += t.number(rec, "cost_total_usd")?;
+            e.1 += 1;
+            if h < hours {
+                let key = (dim, t.text(rec, cost_by_tag::VALUE).to_string());
+                *self.tags.entry(key).or_default() += t.number(rec, cost_by_tag::COST_TOTAL_USD)?;
+            }
+        }
+
+        if !per_dimension.contains_key("class") {
+            return Err(malformed(
+                &t.path,
+                "no row of dimension \"class\" (truncated?)",
+            ));
+        }
+        for (dim, (sum, n)) in &per_dimension {
+            self.check_total(&t.path, &format!("dimension \"{dim}\""), *sum, *n, 5e-5)?;
+        }
+
+        self.read_focus()?;
+        self.read_attribution()?;
+        Ok(self)
+    }
+
+    /// Reads hourly.csv: each deployment's cost per hour (batch deployments included), checking
+    /// that every hour of every deployment is there once and that the rows add up to the bill.
+    fn read_hourly(&mut self, hours: u32) -> Result<(), DiffError> {
         let batch_deps: std::collections::BTreeSet<String> =
             self.batch.values().map(|c| c.deployment.clone()).collect();
 
@@ -404,46 +450,7 @@ impl RunFolder {
             ));
         }
         self.check_bill(&t.path, "every row", all, t.rows.len(), 5e-5)?;
-
-        let t = Table::open(
-            &self.dir.join(cost_by_tag::FILE),
-            &[
-                cost_by_tag::HOUR,
-                cost_by_tag::DIMENSION,
-                cost_by_tag::VALUE,
-                cost_by_tag::COST_TOTAL_USD,
-            ],
-        )?;
-        // Each dimension (class, then each tag) splits the whole bill.
-        let mut per_dimension: BTreeMap<String, (f64, usize)> = BTreeMap::new();
-        for rec in &t.rows {
-            let h = t.hour(rec)?;
-            let dim = t.text(rec, cost_by_tag::DIMENSION).to_string();
-            if dim != cost_by_tag::CLASS && !self.dimensions.contains(&dim) {
-                self.dimensions.push(dim.clone());
-            }
-            let e = per_dimension.entry(dim.clone()).or_default();
-            e.0 += t.number(rec, "cost_total_usd")?;
-            e.1 += 1;
-            if h < hours {
-                let key = (dim, t.text(rec, cost_by_tag::VALUE).to_string());
-                *self.tags.entry(key).or_default() += t.number(rec, cost_by_tag::COST_TOTAL_USD)?;
-            }
-        }
-
-        if !per_dimension.contains_key("class") {
-            return Err(malformed(
-                &t.path,
-                "no row of dimension \"class\" (truncated?)",
-            ));
-        }
-        for (dim, (sum, n)) in &per_dimension {
-            self.check_total(&t.path, &format!("dimension \"{dim}\""), *sum, *n, 5e-5)?;
-        }
-
-        self.read_focus()?;
-        self.read_attribution()?;
-        Ok(self)
+        Ok(())
     }
 
     fn read_focus(&mut self) -> Result<(), DiffError> {
