@@ -126,25 +126,33 @@ pub fn catalog_model(catalog: &Catalog, platform: &str, id: &str) -> Option<Stri
 }
 
 /// Catalog model names closest to `id` (for "did you mean"): on `platform` first, then anywhere.
+/// What a `--model FROM=TO` mapping gives for a deployment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mapped {
+    /// The catalog model, and the provenance the scenario's comment gives.
+    Model { model: String, why: String },
+    /// The platform does not sell TO: why, with the closest names.
+    NotSold(String),
+}
+
 /// The model `--model FROM=TO` gives when FROM is one of `names` (the names a deployment goes
-/// by in its config): `Some(Ok((catalog model, provenance)))`, `Some(Err(why))` when `platform`
-/// does not sell TO, `None` without a mapping for it.
+/// by in its config), or None without a mapping for it.
 pub fn mapped_model(
     catalog: &Catalog,
     platform: &str,
     map: &[(String, String)],
     names: &[&str],
-) -> Option<Result<(String, String), String>> {
+) -> Option<Mapped> {
     let (from, to) = map.iter().find(|(f, _)| names.contains(&f.as_str()))?;
     Some(match catalog_model(catalog, platform, to) {
-        Some(m) => Ok((
-            m.clone(),
-            format!(
+        Some(m) => Mapped::Model {
+            why: format!(
                 "model {m} from --model {from}={to} (the config names {})",
                 names.first().copied().unwrap_or(from.as_str())
             ),
-        )),
-        None => Err(format!(
+            model: m,
+        },
+        None => Mapped::NotSold(format!(
             "--model {from}={to}: {platform} does not sell \"{to}\" in the catalog; closest: {}",
             closest_models(catalog, Some(platform), to).join(", ")
         )),

@@ -552,8 +552,8 @@ fn target(
     };
     let catalog = Catalog::shipped();
     let mapped = match models::mapped_model(catalog, platform, &opts.models, &[model]) {
-        Some(Ok((m, _))) => Some(m),
-        Some(Err(why)) => {
+        Some(models::Mapped::Model { model, .. }) => Some(model),
+        Some(models::Mapped::NotSold(why)) => {
             let e = cx.err(&format!("{path}.override_params.model"), why);
             return skip(cx, e);
         }

@@ -96,8 +96,8 @@ pub(super) fn resolve(
         .collect();
     if let Some(mapped) = models::mapped_model(catalog, platform, map, &names) {
         return match mapped {
-            Ok((m, why)) => Ok((platform, m, Some(why))),
-            Err(why) => Err(cx.err(&mpath, why)),
+            models::Mapped::Model { model, why } => Ok((platform, model, Some(why))),
+            models::Mapped::NotSold(why) => Err(cx.err(&mpath, why)),
         };
     }
     let arn = id.starts_with("arn:");
