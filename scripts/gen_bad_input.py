@@ -69,9 +69,9 @@ on_demand = {{ input_per_1m = 1, output_per_1m = 2 }}
 '''
 
 AZURE = '''TIMESTAMP,ContextTokens,GeneratedTokens
-2023-11-16 18:15:46.6805900,374,44
-2023-11-16 18:15:50.9951690,396,109
-2023-11-16 18:15:51.0000000,879,55
+2024-03-04 09:00:00.2500000,520,60
+2024-03-04 09:00:03.7500000,610,120
+2024-03-04 09:00:04.0000000,930,75
 '''
 BURSTGPT = '''Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type
 5,ChatGPT,472,18,490,Conversation log
@@ -442,12 +442,12 @@ trace("file_missing", 'trace = "nope.csv", format = "azure"', {}, ["class[0].arr
 trace("file_is_folder", 'trace = "dir", format = "azure"', {"dir/x": ""}, ["class[0].arrivals.trace", "dir"])
 case("trace_with_tokens", "run t.toml", ["t.toml", "class[0]", "input_tokens"], {"t.toml": TRACE_BASE.format(trace='trace = "a.csv", format = "azure"').replace('arrivals = {', 'input_tokens = { dist = "fixed", value = 10 }\narrivals = {'), "a.csv": AZURE})
 trace("with_mean_rps", 'trace = "a.csv", format = "azure", mean_rps = 2', {"a.csv": AZURE}, ["class[0].arrivals", "mean_rps"])
-trace("azure_bad_time", 'trace = "a.csv", format = "azure"', {"a.csv": AZURE.replace("2023-11-16 18:15:50.9951690", "yesterday")}, ["a.csv:3", "TIMESTAMP"])
-trace("azure_negative_tokens", 'trace = "a.csv", format = "azure"', {"a.csv": AZURE.replace(",396,", ",-396,")}, ["a.csv:3", "ContextTokens"])
-trace("azure_unsorted", 'trace = "a.csv", format = "azure"', {"a.csv": AZURE.replace("18:15:51.0000000", "18:15:40.0000000")}, ["a.csv:4"])
+trace("azure_bad_time", 'trace = "a.csv", format = "azure"', {"a.csv": AZURE.replace("2024-03-04 09:00:03.7500000", "yesterday")}, ["a.csv:3", "TIMESTAMP"])
+trace("azure_negative_tokens", 'trace = "a.csv", format = "azure"', {"a.csv": AZURE.replace(",610,", ",-610,")}, ["a.csv:3", "ContextTokens"])
+trace("azure_unsorted", 'trace = "a.csv", format = "azure"', {"a.csv": AZURE.replace("09:00:04.0000000", "08:59:59.0000000")}, ["a.csv:4"])
 trace("azure_missing_column", 'trace = "a.csv", format = "azure"', {"a.csv": AZURE.replace("GeneratedTokens", "Generated")}, ["a.csv", "GeneratedTokens"])
 trace("azure_header_only", 'trace = "a.csv", format = "azure"', {"a.csv": AZURE.splitlines()[0] + "\n"}, ["a.csv"])
-trace("azure_short_row", 'trace = "a.csv", format = "azure"', {"a.csv": AZURE.replace(",396,109", ",396")}, ["a.csv:3"])
+trace("azure_short_row", 'trace = "a.csv", format = "azure"', {"a.csv": AZURE.replace(",610,120", ",610")}, ["a.csv:3"])
 trace("burstgpt_fraction", 'trace = "b.csv", format = "burstgpt"', {"b.csv": BURSTGPT.replace(",1087,", ",1087.5,")}, ["b.csv:3", "Request tokens"])
 trace("burstgpt_missing_column", 'trace = "b.csv", format = "burstgpt"', {"b.csv": BURSTGPT.replace("Response tokens", "Reply tokens")}, ["b.csv", "Response tokens"])
 trace("burstgpt_bad_time", 'trace = "b.csv", format = "burstgpt"', {"b.csv": BURSTGPT.replace("\n45,", "\nabc,")}, ["b.csv:3", "Timestamp"])
@@ -472,7 +472,7 @@ trace("bad_rows_unknown", 'trace = "a.csv", format = "azure", bad_rows = "ignore
 trace("not_utf8_path_ok_but_binary", 'trace = "a.csv", format = "azure"', {"a.csv": "TIMESTAMP,ContextTokens,GeneratedTokens\n\x00\x01\x02,1,2\n"}, ["a.csv:2"])
 trace("override_unknown_class", 'trace = "a.csv", format = "azure"', {"a.csv": AZURE}, ["--trace", "nope"], cmd="run t.toml --trace nope=a.csv")
 case("trace_override_missing_file", "run t.toml --trace replay=gone.csv", ["--trace replay=gone.csv", "no such file"], {"t.toml": TRACE_BASE.format(trace='trace = "a.csv", format = "azure"'), "a.csv": AZURE})
-trace("override_bad_rows", 'trace = "a.csv", format = "azure"', {"a.csv": AZURE, "b.csv": AZURE.replace(",396,", ",x,")}, ["b.csv:3"], cmd="validate t.toml --trace b.csv")
+trace("override_bad_rows", 'trace = "a.csv", format = "azure"', {"a.csv": AZURE, "b.csv": AZURE.replace(",610,", ",x,")}, ["b.csv:3"], cmd="validate t.toml --trace b.csv")
 trace("sweep_demand_scale", 'trace = "a.csv", format = "azure"', {"a.csv": AZURE}, ["demand_scale"], cmd="sweep t.toml --key demand_scale --values 1,2")
 
 # ---------------------------------------------------------------------------------------------
@@ -591,7 +591,7 @@ cli("fit_interval", "fit c.csv --format csv --time-column t --input-column in --
 cli("fit_interval_zero", "fit c.csv --format csv --time-column t --input-column in --output-column out --interval 0", ["--interval"], files={"c.csv": CSV})
 cli("fit_missing_trace", "fit gone.csv --format azure", ["gone.csv"], files={})
 # fit skips unusable rows (and says how many); a trace with none left is refused.
-cli("fit_no_usable_row", "fit a.csv --format azure", ["a.csv", "usable"], files={"a.csv": AZURE.replace(",374,", ",-374,").replace(",396,", ",-396,").replace(",879,", ",x,")})
+cli("fit_no_usable_row", "fit a.csv --format azure", ["a.csv", "usable"], files={"a.csv": AZURE.replace(",520,", ",-520,").replace(",610,", ",-610,").replace(",930,", ",x,")})
 cli("fit_jsonl_format_bad", "fit m.jsonl --format mooncake", ["m.jsonl", "usable"], files={"m.jsonl": "[1]\n{}\n"})
 cli("fit_burstgpt_bad", "fit b.csv --format burstgpt", ["b.csv", "usable"], files={"b.csv": BURSTGPT.splitlines()[0] + "\n5,ChatGPT,x,1,1,API log\n"})
 cli("fit_columns_on_azure", "fit a.csv --format azure --time-column t", ["--time-column"], files={"a.csv": AZURE})

@@ -87,7 +87,7 @@ const INTERESTING: &[&str] = &[
     "false",
     "[0, 1]",
     "{ a = 1 }",
-    "2023-11-16 18:15:46.6805900",
+    "2024-03-04 09:00:00.2500000",
     "\"p99<=0ms\"",
 ];
 
@@ -155,7 +155,7 @@ fn parse_args() -> Args {
 }
 
 /// Small hand-written seeds, so every target has one without the public traces.
-const AZURE: &str = "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,374,44\n2023-11-16 18:15:50.9951690,396,109\n2023-11-16 18:15:51.0000000,879,55\n";
+const AZURE: &str = "TIMESTAMP,ContextTokens,GeneratedTokens\n2024-03-04 09:00:00.2500000,520,60\n2024-03-04 09:00:03.7500000,610,120\n2024-03-04 09:00:04.0000000,930,75\n";
 const MOONCAKE: &str = "{\"timestamp\": 0, \"input_length\": 1200, \"output_length\": 40, \"hash_ids\": [1]}\n{\"timestamp\": 1000, \"input_length\": 700, \"output_length\": 30, \"hash_ids\": [2]}\n";
 const CSV: &str = "t,in,out,model\n0,100,10,a\n1.5,200,20,b\n3,300,30,a\n";
 const OPTIONS: &str = "[sweep]\nkey = \"deployment.ptu.reserved.units\"\nfrom = 15\nto = 300\nstep = 5\nreplications = 2\ncompare = \"paygo\"\n\n[plan]\nsla = \"p99<=800ms\"\ndeployment = \"ptu\"\nterms = [\"monthly\", \"hourly\"]\nmax_units = 100\nreplications = 3\n";

@@ -413,11 +413,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.csv");
         let mut text = b"TIMESTAMP,ContextTokens,GeneratedTokens\n".to_vec();
-        text.extend_from_slice(b"2023-11-16 18:15:46.6,\"");
+        text.extend_from_slice(b"2024-03-04 09:00:00.2,\"");
         text.extend_from_slice(&[b'x'; 700]);
         text.extend_from_slice(b"\n\xff\xfe\n");
-        text.extend_from_slice(b"2023-11-16 18:15:47.0,374,44\n");
-        text.extend_from_slice(b"2023-11-16 18:15:48.0,396,109\n");
+        text.extend_from_slice(b"2024-03-04 09:00:01.0,520,60\n");
+        text.extend_from_slice(b"2024-03-04 09:00:02.0,610,120\n");
         std::fs::write(&path, &text).unwrap();
         let rows: Vec<_> = TraceReader::open(&path, TraceFormat::Azure)
             .unwrap()
@@ -427,7 +427,7 @@ mod tests {
             .filter_map(|r| r.as_ref().ok())
             .map(|r| (r.line, r.input, r.output))
             .collect();
-        assert_eq!(ok, vec![(4, 374, 44), (5, 396, 109)]);
+        assert_eq!(ok, vec![(4, 520, 60), (5, 610, 120)]);
         assert_eq!(rows.len(), 3, "{rows:?}");
     }
 

@@ -301,7 +301,7 @@ fn profiles_toml(o: &mut String, a: &ArrivalFit) {
     }
 }
 
-/// " (2023-11-16 18:15:46 to 19:14:08 UTC)" for wall-clock traces.
+/// " (2024-03-04 09:00:00 to 09:58:21 UTC)" for wall-clock traces.
 pub(crate) fn when(fit: &Fit) -> String {
     match (&fit.first_utc, &fit.last_utc) {
         (Some(a), Some(b)) => {

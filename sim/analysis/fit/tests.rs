@@ -368,7 +368,7 @@ fn reservoir_keeps_a_uniform_sample_and_exact_totals() {
 #[test]
 fn utc_formats_and_round_trips() {
     assert_eq!(utc(0.0), "1970-01-01 00:00:00");
-    assert_eq!(utc(1_700_158_546.68), "2023-11-16 18:15:46");
+    assert_eq!(utc(1_709_542_800.25), "2024-03-04 09:00:00");
     for s in [
         "2000-02-29 12:34:56",
         "1999-12-31 23:59:59",
