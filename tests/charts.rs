@@ -237,6 +237,29 @@ fn shipped_charts_place_labels_without_collisions() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// `run`'s outputs of `sc` written to a temporary folder, and its hourly.csv: the header and
+/// the rows.
+fn written_hourly(
+    sc: &Scenario,
+    pooled: &llmcap::model::metrics::RepMetrics,
+    digests: &[RepDigest],
+) -> (csv::StringRecord, Vec<csv::StringRecord>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dest, _) = llmcap::report::write_run(
+        staging(&tmp.path().join("run")),
+        sc,
+        pooled,
+        digests,
+        &llmcap::analysis::batch::run(sc),
+        manifest(sc),
+    )
+    .expect("run outputs written");
+    let mut csv = csv::Reader::from_path(dest.join("hourly.csv")).expect("hourly.csv");
+    let header = csv.headers().unwrap().clone();
+    let records = csv.records().map(|r| r.unwrap()).collect();
+    (header, records)
+}
+
 /// A run shorter than 3 h draws its time series per simulated minute: a 1 h run's cost chart
 /// has 60 values per deployment; the on-demand ones add up to the hour's cost in hourly.csv,
 /// each reserved one is the hour's price / 60, and the minutes' mean utilization is the hour's.
@@ -259,18 +282,7 @@ fn a_one_hour_run_charts_sixty_minutes_that_add_up_to_the_hour() {
     let rows = tables::bin_rows(&sc, 2, &bins);
     let panels = run_charts::cost_panels(&sc, &rows, bins.count);
 
-    let tmp = tempfile::tempdir().unwrap();
-    let (dest, _) = llmcap::report::write_run(
-        staging(&tmp.path().join("run")),
-        &sc,
-        &pooled,
-        &digests,
-        &llmcap::analysis::batch::run(&sc),
-        manifest(&sc),
-    )
-    .expect("run outputs written");
-    let mut csv = csv::Reader::from_path(dest.join("hourly.csv")).expect("hourly.csv");
-    let header = csv.headers().unwrap().clone();
+    let (header, records) = written_hourly(&sc, &pooled, &digests);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let (dep, total, util) = (
         col("deployment"),
@@ -278,8 +290,7 @@ fn a_one_hour_run_charts_sixty_minutes_that_add_up_to_the_hour() {
         col("reserved_utilization"),
     );
     let mut checked = 0;
-    for record in csv.records() {
-        let r = record.unwrap();
+    for r in &records {
         let name = &r[dep];
         let hour_cost: f64 = r[total].parse().unwrap();
         let panel = panels
@@ -343,18 +354,7 @@ fn token_rate_reservations_are_drawn_as_commitment_and_overflow() {
     let rows = tables::bin_rows(&sc, 1, &bins);
     let panels = run_charts::cost_panels(&sc, &rows, bins.count);
     let stacks: Vec<_> = panels.iter().flat_map(|p| &p.stacks).collect();
-    let tmp = tempfile::tempdir().unwrap();
-    let (dest, _) = llmcap::report::write_run(
-        staging(&tmp.path().join("run")),
-        &sc,
-        &pooled,
-        &digests,
-        &llmcap::analysis::batch::run(&sc),
-        manifest(&sc),
-    )
-    .expect("run outputs written");
-    let mut csv = csv::Reader::from_path(dest.join("hourly.csv")).expect("hourly.csv");
-    let header = csv.headers().unwrap().clone();
+    let (header, records) = written_hourly(&sc, &pooled, &digests);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let (hour, dep, total, reserved) = (
         col("hour"),
@@ -363,8 +363,7 @@ fn token_rate_reservations_are_drawn_as_commitment_and_overflow() {
         col("cost_reserved_usd"),
     );
     let mut checked = 0;
-    for record in csv.records() {
-        let r = record.unwrap();
+    for r in &records {
         let h: usize = r[hour].parse().unwrap();
         let name = &r[dep];
         let mine: Vec<_> = stacks

@@ -1851,42 +1851,30 @@ offering = "{offering}"
 #[test]
 fn bad_hour_of_week_profiles_are_rejected() {
     let arrivals = "arrivals = { mean_rps = 3.0, peak_hour = 1, peak_to_trough = 2.0 }";
-    let week = |n: usize, first: &str| {
-        let mut v = vec!["1.0".to_string(); n];
-        v[0] = first.to_string();
-        v.join(", ")
-    };
-    rejects(
-        |s| {
-            s.replace(
-                arrivals,
-                &format!(
-                    "arrivals = {{ mean_rps = 3.0, hour_of_week = [{}] }}",
-                    week(167, "1.0")
-                ),
-            )
-        },
-        "class[0].arrivals.hour_of_week",
-        "must list 168 hour-of-week multipliers, Monday 00:00 first, got 167",
-    );
-    rejects(
-        |s| {
-            s.replace(
-                arrivals,
-                &format!(
-                    "arrivals = {{ mean_rps = 3.0, hour_of_week = [{}] }}",
-                    week(168, "-1.0")
-                ),
-            )
-        },
-        "class[0].arrivals.hour_of_week",
-        "-1",
-    );
-    rejects(
-        |s| {
-            s.replace(arrivals, &format!("arrivals = {{ mean_rps = 3.0, peak_hour = 1, peak_to_trough = 2.0, hour_of_week = [{}] }}", week(168, "2.0")))
-        },
-        "class[0].arrivals.peak_hour",
-        "cannot be combined with arrivals.hour_of_week",
-    );
+    // (extra keys, number of values, first value) -> the key and the words of the error.
+    for (extra, n, first, key, says) in [
+        (
+            "",
+            167,
+            "1.0",
+            "class[0].arrivals.hour_of_week",
+            "must list 168 hour-of-week multipliers, Monday 00:00 first, got 167",
+        ),
+        ("", 168, "-1.0", "class[0].arrivals.hour_of_week", "-1"),
+        (
+            "peak_hour = 1, peak_to_trough = 2.0, ",
+            168,
+            "2.0",
+            "class[0].arrivals.peak_hour",
+            "cannot be combined with arrivals.hour_of_week",
+        ),
+    ] {
+        let mut week = vec!["1.0"; n];
+        week[0] = first;
+        let with = format!(
+            "arrivals = {{ mean_rps = 3.0, {extra}hour_of_week = [{}] }}",
+            week.join(", ")
+        );
+        rejects(|s| s.replace(arrivals, &with), key, says);
+    }
 }

@@ -1478,10 +1478,17 @@ fn fit_of_a_usage_export_writes_a_class_that_validates() {
     // gives the week's 168 hours (30 / (118,080 / 10,080) = 2.561 in office hours, 0.512 else).
     assert!(toml.contains("hour_of_week = ["), "{toml}");
     assert!(!toml.contains("\nweekday = ["), "{toml}");
-    assert!(
-        toml.contains("2.561, # Mon") || toml.contains("2.561,"),
-        "{toml}"
-    );
+    let monday: Vec<&str> = (0..24)
+        .map(|h| {
+            if (9..17).contains(&h) {
+                "2.561"
+            } else {
+                "0.512"
+            }
+        })
+        .collect();
+    let monday = format!("    {}, # Mon", monday.join(", "));
+    assert!(toml.lines().any(|l| l == monday), "{monday}\n{toml}");
     assert!(toml.contains("dist = \"exponential\""), "{toml}");
     assert!(toml.contains("mean = 800 "), "{toml}");
     let md = std::fs::read_to_string(out.join("fit.md")).unwrap();

@@ -418,22 +418,26 @@ fn day_of_week(t: f64) -> usize {
 /// Hours in a week: the hour-of-week profile's length.
 const HOURS_PER_WEEK: usize = 168;
 
+/// Parameters of the hourly x weekday profile: 24 + 7, less one for the common scale.
+const PRODUCT_PARAMETERS: usize = 24 + 7 - 1;
+
 /// Whether the hour-of-week profile's expected counts `weekly` beat hourly x weekday's
 /// `product` by a quasi-AIC (each model's chi-square over the dispersion left by the larger one,
-/// plus twice its parameters: 24 + 7 - 1 against 168), and the note that says so.
+/// plus twice its parameters: [`PRODUCT_PARAMETERS`] against [`HOURS_PER_WEEK`]), and the note that says so.
 fn week_shape_wins(xs: &[f64], product: &[f64], weekly: &[f64]) -> (bool, String) {
     let (chi_product, chi_week) = (chi2(xs, product), chi2(xs, weekly));
     let n = xs.len().saturating_sub(HOURS_PER_WEEK).max(1) as f64;
     let phi = (chi_week / n).max(1.0);
     let gain = (chi_product - chi_week) / phi;
-    let needed = 2.0 * (HOURS_PER_WEEK as f64 - 30.0);
+    let extra = HOURS_PER_WEEK - PRODUCT_PARAMETERS;
+    let needed = 2.0 * extra as f64;
     if gain > needed {
         (true, format!(
-            "used: the week is not one daily shape scaled by day (quasi-AIC: the hour-of-week profile explains {gain:.0} units of chi-square more than hourly x weekday, over the {needed:.0} its extra 138 parameters must); hourly and weekday are its averages"
+            "used: the week is not one daily shape scaled by day (quasi-AIC: the hour-of-week profile explains {gain:.0} units of chi-square more than hourly x weekday, over the {needed:.0} its extra {extra} parameters must); hourly and weekday are its averages"
         ))
     } else {
         (false, format!(
-            "not used: hourly x weekday fits about as well (quasi-AIC gain {gain:.0}, below the {needed:.0} the extra 138 parameters need)"
+            "not used: hourly x weekday fits about as well (quasi-AIC gain {gain:.0}, below the {needed:.0} the extra {extra} parameters need)"
         ))
     }
 }
