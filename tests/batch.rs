@@ -148,20 +148,44 @@ fn fixed_turnaround_gives_the_completion_times_and_bill_derived_by_hand() {
 }
 
 #[test]
-fn a_window_shorter_than_the_turnaround_expires_every_job_and_bills_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let s = run(tmp.path(), "1", "2");
-    let c = &s["batch"]["classes"][0];
-    // Jobs 1..4 expire at 3,600 j + 3,600 s, inside the horizon; job 5's window ends at the
-    // horizon (21,600 s), so its 28 requests are unfinished like the 28 never submitted.
-    assert_eq!(c["expired"], 112.0);
-    assert_eq!(c["completed"], 0.0);
-    assert_eq!(c["unfinished"], 56.0);
-    assert_eq!(c["cost_usd"], 0.0);
-    assert_eq!(c["completion_p50_hours"], serde_json::Value::Null);
-    assert!(batch_rows(tmp.path())
-        .iter()
-        .all(|r| r.1 == 0.0 && r.2 == 0.0));
+fn an_expired_job_returns_and_bills_the_share_it_finished_within_the_window() {
+    // Jobs 1..4 (28 requests each, submitted and started at 3,600 j s) expire at their window's
+    // end, 3,600 j + 3,600 s, inside the horizon; job 5's window ends at the horizon (21,600 s),
+    // so its 28 requests are unfinished like the 28 never submitted. An expired job has done
+    // window / turnaround of its requests, the first submitted: floor(28 x 1/2) = 14 with a 2 h
+    // turnaround, floor(28 x 1/3) = 9 with 3 h.
+    for (turnaround, done) in [("2", 14.0), ("3", 9.0)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = run(tmp.path(), "1", turnaround);
+        let c = &s["batch"]["classes"][0];
+        assert_eq!(c["completed"], 4.0 * done, "turnaround {turnaround} h");
+        assert_eq!(c["partial"], 4.0 * done);
+        assert_eq!(c["expired"], 4.0 * (28.0 - done));
+        assert_eq!(c["unfinished"], 56.0);
+        // Each returned request: 1,000 x $1 + 200 x $4 per 1M = $0.0018.
+        let cost = c["cost_usd"].as_f64().unwrap();
+        assert!((cost - 4.0 * done * 0.0018).abs() < 1e-9, "{cost}");
+        // Booked in the hour each job expired (hours 2..5): `done` requests each.
+        for (h, req, cost) in batch_rows(tmp.path()) {
+            let want = if (2..=5).contains(&h) { done } else { 0.0 };
+            assert_eq!(req, want, "hour {h}");
+            assert!((cost - want * 0.0018).abs() < 1e-9, "hour {h}: {cost}");
+        }
+        // Request i (1-based) of job j waits 3,600 (j + 1) - 128 (28 (j - 1) + i) =
+        // 7,184 + 16 j - 128 i s: the slowest is job 4's first (7,120 s), the fastest job 1's
+        // last returned (7,200 - 128 done). The histogram keeps 3 significant digits.
+        let p99 = c["completion_p99_hours"].as_f64().unwrap() * 3600.0;
+        let fastest = 7_200.0 - 128.0 * done;
+        assert!((p99 / 7_120.0 - 1.0).abs() < 2e-3, "{p99}");
+        let p50 = c["completion_p50_hours"].as_f64().unwrap() * 3600.0;
+        assert!(p50 > fastest && p50 < 7_120.0, "{p50}");
+        // None back within the 1.4 h target: the fastest takes longer than 5,040 s.
+        assert!(fastest > 5_040.0);
+        assert_eq!(c["within_sla_share"], 0.0);
+        let report = std::fs::read_to_string(tmp.path().join("out/report.md")).unwrap();
+        let line = format!("{} ({} of them from expired jobs)", 4.0 * done, 4.0 * done);
+        assert!(report.contains(&line), "{line} in {report}");
+    }
 }
 
 /// `llmcap run` on `BATCH` edited by `edit` exits 2 naming the file, `key` and `allowed`, and

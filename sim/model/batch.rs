@@ -4,9 +4,11 @@
 //! tokens of the jobs still running plus its own fit under the enqueued-token limit (FIFO: the
 //! client resubmits a refused job when earlier ones finish), and is done a turnaround later.
 //! A job whose turnaround passes the completion window expires where the vendor expires jobs:
-//! its requests are not billed and count as failed. Every request of a job completes when the
-//! job does (its output file); completed requests are billed at batch prices in the hour their
-//! job completes. Known at submission: nothing here needs an event queue.
+//! the requests it had finished by then (its share window / turnaround, in submission order:
+//! the job progresses at an even pace) come back at the window's end and are billed, the rest
+//! are not billed and count as expired. Every request of a job completes when the job does
+//! (its output file); completed requests are billed at batch prices in the hour their job
+//! completes. Known at submission: nothing here needs an event queue.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -26,8 +28,11 @@ pub struct BatchStats {
     pub arrived: u64,
     /// Completed within the horizon, billed.
     pub completed: u64,
-    /// In a job that expired at the window's end: not billed.
+    /// In a job that expired at the window's end, not finished by then: not billed.
     pub expired: u64,
+    /// Finished by an expired job before its window's end: returned then, billed, and part of
+    /// `completed`.
+    pub partial: u64,
     /// A single request larger than the enqueued-token limit: no job can hold it.
     pub refused: u64,
     /// Not submitted, or in a job still running, when the horizon ends.
@@ -62,6 +67,7 @@ impl BatchStats {
         self.arrived += o.arrived;
         self.completed += o.completed;
         self.expired += o.expired;
+        self.partial += o.partial;
         self.refused += o.refused;
         self.unfinished += o.unfinished;
         self.met_sla += o.met_sla;
@@ -268,27 +274,45 @@ impl Deployment<'_> {
         };
         let expired = bd.expires && turnaround > bd.window_us;
         let end = start + if expired { bd.window_us } else { turnaround };
+        // An expired job returns what it finished: the first window / turnaround of its
+        // requests (an even pace through the job, in submission order).
+        let n = self.open.len();
+        let finished = if expired {
+            ((n as f64 * bd.window_us as f64 / turnaround as f64).floor() as usize).min(n)
+        } else {
+            n
+        };
         self.running.push(Reverse((end, tokens)));
         self.running_tokens += tokens;
         let first = self.open[0].class;
         stats[first].jobs += 1;
         stats[first].jobs_waited += waited as u64;
-        for p in std::mem::take(&mut self.open) {
-            self.book(p, end, expired, stats);
+        for (i, p) in std::mem::take(&mut self.open).into_iter().enumerate() {
+            self.book(p, end, expired, i < finished, stats);
         }
         self.open_tokens = 0;
     }
 
-    fn book(&self, p: Pending, end: SimTime, expired: bool, stats: &mut [BatchStats]) {
+    /// Books request `p` of a job that ends at `end`; `expired`: the job expired, and
+    /// `finished`: `p` was done before it did (or the job did not expire).
+    fn book(
+        &self,
+        p: Pending,
+        end: SimTime,
+        expired: bool,
+        finished: bool,
+        stats: &mut [BatchStats],
+    ) {
         let s = &mut stats[p.class];
         if end >= self.horizon {
             s.unfinished += 1;
             return;
         }
-        if expired {
+        if !finished {
             s.expired += 1;
             return;
         }
+        s.partial += expired as u64;
         let bd = &self.sc.batch_deployments[self.d];
         let k = &self.sc.batch_classes[p.class];
         let hour = end / US_PER_HOUR;

@@ -32,6 +32,9 @@ pub struct BatchClassSummary {
     pub completion_sla_hours: f64,
     pub requests: f64,
     pub completed: f64,
+    /// Of `completed`: finished by a job that expired, returned at the window's end.
+    pub partial: f64,
+    /// In an expired job and not finished by then: not billed.
     pub expired: f64,
     /// Requests larger than the enqueued-token limit: no job can hold them.
     pub refused: f64,
@@ -73,6 +76,7 @@ pub fn summary(sc: &Scenario, b: &BatchResults, total_usd: Option<f64>) -> Optio
                 completion_sla_hours: k.completion_sla_us as f64 / US_PER_HOUR as f64,
                 requests: s.arrived as f64 / reps,
                 completed: s.completed as f64 / reps,
+                partial: s.partial as f64 / reps,
                 expired: s.expired as f64 / reps,
                 refused: s.refused as f64 / reps,
                 unfinished: s.unfinished as f64 / reps,
@@ -98,11 +102,24 @@ pub fn summary(sc: &Scenario, b: &BatchResults, total_usd: Option<f64>) -> Optio
     })
 }
 
+/// The completed requests, and how many of them came back from expired jobs.
+fn completed(c: &BatchClassSummary) -> String {
+    if c.partial > 0.0 {
+        format!(
+            "{} ({} of them from expired jobs)",
+            grouped(c.completed, 0),
+            grouped(c.partial, 0)
+        )
+    } else {
+        grouped(c.completed, 0)
+    }
+}
+
 /// report.md's batch section.
 pub fn section(o: &mut String, b: &BatchSummary) {
     let h = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{} h", grouped(v, 2)));
     o.push_str("\n## Batch: deferrable classes\n\n");
-    o.push_str("Deferrable classes go to batch deployments: their requests are gathered into jobs, each done within the vendor's completion window at batch prices, or expired (not billed) where the vendor expires jobs (docs/model.md, section 10.2). Completion time runs from a request's arrival to its job's results. Means per replication; hourly.csv books batch cost in the hour the job completed (rows with pool `batch`).\n\n");
+    o.push_str("Deferrable classes go to batch deployments: their requests are gathered into jobs, each done within the vendor's completion window at batch prices, or expired where the vendor expires jobs: an expired job returns the requests it had finished (billed; \"of them from expired jobs\" below) and the rest are not billed (docs/model.md, section 10.2). Completion time runs from a request's arrival to its job's results. Means per replication; hourly.csv books batch cost in the hour the job completed (rows with pool `batch`).\n\n");
     o.push_str("| class | batch deployment | window | target | requests | completed | expired | unfinished at horizon | completion p50 / p90 / p99 | within target |\n");
     o.push_str("|---|---|---|---|---:|---:|---:|---:|---|---:|\n");
     for c in &b.classes {
@@ -119,7 +136,7 @@ pub fn section(o: &mut String, b: &BatchSummary) {
             },
             grouped(c.completion_sla_hours, 2),
             grouped(c.requests, 0),
-            grouped(c.completed, 0),
+            completed(c),
             grouped(c.expired, 0),
             grouped(c.unfinished, 0),
             h(c.completion_p50_hours),
