@@ -262,3 +262,81 @@ fn bad_batch_input_names_the_file_and_key() {
         "got -8",
     );
 }
+
+/// `BATCH` (24 h window, 30 min turnaround: $0.252 of batch jobs over the 6 h, derived by hand
+/// above) with the chat class on a reserved deployment first, for the commands that size it.
+fn with_reserved(dir: &Path) -> std::path::PathBuf {
+    let text = BATCH
+        .replace("WINDOW", "24")
+        .replace("TURNAROUND", "0.5")
+        .replace(
+            "route = [\"paygo\"]",
+            "route = [\"ptu\", \"paygo\"]\nsla = { ttft_ms = 1000, percentile = 99 }",
+        )
+        + r#"
+[[deployment]]
+name = "ptu"
+platform = "custom"
+model = "m"
+latency = { median_ms = 300, p99_ms = 300 }
+reserved = { units = 1, tpm_per_unit = 100000, output_weight = 1, concurrency_per_unit = 4, term = "monthly", price_per_unit_hour = { monthly = 1.0, hourly = 2.0 } }
+
+[frontier]
+units = { ptu = [1, 2] }
+"#;
+    write(dir, "batch_reserved.toml", &text)
+}
+
+#[test]
+fn plan_frontier_and_sweep_give_the_batch_jobs_beside_every_configuration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = with_reserved(tmp.path());
+    // The same batch bill per month in plan and frontier: $0.252 x 730 / 6 h = $30.66.
+    let per_month = 0.252 * 730.0 / 6.0;
+    for (command, json, md) in [
+        ("plan", "plan.json", "plan.md"),
+        ("frontier", "frontier.json", "frontier.md"),
+    ] {
+        let out = tmp.path().join(command);
+        command_ok(command, &sc, &out, &[]);
+        let b = &read_json(&out.join(json))["batch"];
+        let got = b["usd_per_month"].as_f64().unwrap();
+        assert!((got - per_month).abs() < 1e-9, "{command}: {got}");
+        assert!((b["cost_usd"].as_f64().unwrap() - 0.252).abs() < 1e-12);
+        assert_eq!(b["classes"][0]["completed"], 140.0, "{command}");
+        let text = std::fs::read_to_string(out.join(md)).unwrap();
+        assert!(
+            text.contains("## Batch jobs (the same in every configuration)")
+                && text.contains("It adds $30.66 per month ($0.25 over the simulated 6 h"),
+            "{command}: {text}"
+        );
+    }
+    // A sweep of the reserved units leaves the jobs as they are: one aside, no rows by point.
+    let out = tmp.path().join("units");
+    let units = ["--key", "deployment.ptu.reserved.units", "--values", "1,2"];
+    command_ok("sweep", &sc, &out, &units);
+    let s = read_json(&out.join("sweep.json"));
+    assert!((s["batch"]["cost_usd"].as_f64().unwrap() - 0.252).abs() < 1e-12);
+    assert!(s.get("batch_by_point").is_none(), "{s}");
+    // A sweep of the batch input price changes them: 140 x (1,000 x $2 + 200 x $4) / 1e6 =
+    // $0.392 at the second point.
+    let out = tmp.path().join("price");
+    let price = [
+        "--key",
+        "deployment.jobs.batch.input_per_1m",
+        "--values",
+        "1,2",
+    ];
+    command_ok("sweep", &sc, &out, &price);
+    let s = read_json(&out.join("sweep.json"));
+    let by_point: Vec<f64> = (s["batch_by_point"].as_array().unwrap().iter())
+        .map(|b| b["cost_usd"].as_f64().unwrap())
+        .collect();
+    assert_eq!(by_point.len(), 2);
+    assert!((by_point[0] - 0.252).abs() < 1e-12 && (by_point[1] - 0.392).abs() < 1e-12);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("| 2 | $0.39 | $47.69 | 140 | 0 |"),
+        "{report}"
+    );
+}

@@ -112,6 +112,7 @@ fn charts_of(path: &Path, text: &str, out: &Path) -> Vec<ChartLayout> {
                     &result,
                     manifest(&sc),
                     None,
+                    None,
                 )
             });
             written.expect("plan outputs written");
@@ -152,6 +153,7 @@ fn frontier_chart(path: &Path, text: &str, out: &Path) -> Vec<ChartLayout> {
             &sc,
             &result,
             manifest(&sc),
+            None,
         )
     });
     written.expect("frontier outputs written");

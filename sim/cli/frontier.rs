@@ -145,10 +145,20 @@ pub fn finish_frontier(
         replications: result.replications,
         ..m
     };
-    let dest = report::frontier::write_frontier(staging, sc, &result, m).map_err(runtime)?;
+    // The same beside every configuration; a merge of shards computes it again.
+    let batch = report::batch::aside(sc, &llmcap::analysis::batch::run(sc));
+    let dest = report::frontier::write_frontier(staging, sc, &result, m, batch.as_ref())
+        .map_err(runtime)?;
     if !quiet {
         for line in report::frontier::headline(&result) {
             say(&format!("{}: {line}", sc.name));
+        }
+        if let Some(b) = &batch {
+            say(&format!(
+                "{}: batch jobs: {} per month on top of every configuration (see frontier.md)",
+                sc.name,
+                llmcap::format::usd_cents(b.usd_per_month)
+            ));
         }
         let what = match shards {
             None => format!("simulated on {threads} thread(s)"),

@@ -145,7 +145,7 @@ pub fn finish_sweep(
     }
     let breakeven = breakevens(sweep, &outcomes);
     let base = &sweep.points[0];
-    let result = SweepResult::build(
+    let mut result = SweepResult::build(
         sweep,
         points,
         breakeven,
@@ -153,6 +153,13 @@ pub fn finish_sweep(
             shards,
             ..manifest(scenario, bytes, base, threads)
         },
+    );
+    // Batch jobs share no capacity with the online deployments: each point's are simulated
+    // apart (a few jobs an interval), here, so a merge of shards writes the same bytes.
+    result.set_batch(
+        (sweep.points.iter())
+            .map(|p| report::batch::aside(p, &llmcap::analysis::batch::run(p)))
+            .collect(),
     );
     let dest = report::sweep::write_sweep(staging, base, &result).map_err(runtime)?;
     if !quiet {

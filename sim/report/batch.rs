@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::analysis::batch::BatchResults;
 use crate::domain::time::US_PER_HOUR;
 use crate::domain::Scenario;
-use crate::format::{grouped, percent, usd_cents};
+use crate::format::{count, grouped, percent, usd_cents};
 
 /// summary.json `batch`: means per replication, like every other number there.
 #[derive(Debug, Clone, Serialize)]
@@ -177,4 +177,60 @@ pub fn section(o: &mut String, b: &BatchSummary) {
             usd_cents(t)
         ))
     ));
+}
+
+/// The deferrable classes beside a command that sizes the online deployments (`plan`, `sweep`,
+/// `frontier`): batch deployments share no capacity with online ones, so every configuration
+/// such a command tries leaves the batch jobs as they are. Their bill is one number beside
+/// every configuration's, not part of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchAside {
+    /// USD at batch prices per replication of the horizon, every deferrable class.
+    pub cost_usd: f64,
+    /// `cost_usd` scaled to a month of 730 hours (the unit of plan's and frontier's bills).
+    pub usd_per_month: f64,
+    pub horizon_hours: u32,
+    pub classes: Vec<BatchClassSummary>,
+}
+
+/// The batch aside of scenario `sc` from its batch results, or None without deferrable classes.
+pub fn aside(sc: &Scenario, b: &BatchResults) -> Option<BatchAside> {
+    let s = summary(sc, b, None)?;
+    Some(BatchAside {
+        cost_usd: s.cost_usd,
+        usd_per_month: s.cost_usd * crate::domain::time::HOURS_PER_MONTH / sc.horizon_hours as f64,
+        horizon_hours: sc.horizon_hours,
+        classes: s.classes,
+    })
+}
+
+/// The paragraph and table a report gives the batch jobs beside its configurations.
+pub fn aside_section(o: &mut String, a: &BatchAside, command: &str) {
+    let h = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{} h", grouped(v, 2)));
+    o.push_str("\n## Batch jobs (the same in every configuration)\n\n");
+    o.push_str(&format!(
+        "The deferrable classes go to batch deployments, which share no capacity with the online ones: every configuration `llmcap {command}` tries leaves them as they are, so their bill is not in the configurations' bills. It adds {} per month ({} over the simulated {} h, per replication, at batch prices) to whichever configuration you choose.\n\n",
+        usd_cents(a.usd_per_month),
+        usd_cents(a.cost_usd),
+        count(a.horizon_hours as f64),
+    ));
+    o.push_str("| class | batch deployment | requests | completed | expired | completion p50 / p99 | target | within target | cost |\n");
+    o.push_str("|---|---|---:|---:|---:|---|---:|---:|---:|\n");
+    for c in &a.classes {
+        o.push_str(&format!(
+            "| {} | {} ({}) | {} | {} | {} | {} / {} | {} h | {} | {} |\n",
+            c.name,
+            c.deployment,
+            c.platform,
+            grouped(c.requests, 0),
+            completed(c),
+            grouped(c.expired, 0),
+            h(c.completion_p50_hours),
+            h(c.completion_p99_hours),
+            grouped(c.completion_sla_hours, 2),
+            c.within_sla_share.map_or("-".into(), |s| percent(s, 1)),
+            usd_cents(c.cost_usd),
+        ));
+    }
+    o.push('\n');
 }

@@ -10,6 +10,7 @@ use crate::domain::Scenario;
 use crate::error::OutputError;
 use crate::format::{count, fixed, fixed_opt, grouped, ms, percent, usd_whole};
 use crate::model::metrics::MeanCi;
+use crate::report::batch::BatchAside;
 use crate::report::output::Staging;
 use crate::report::plots::{
     self,
@@ -31,6 +32,9 @@ struct FrontierJson<'a> {
     manifest: &'a Manifest,
     #[serde(flatten)]
     result: &'a FrontierResult,
+    /// The deferrable classes' batch jobs, the same beside every configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch: Option<&'a BatchAside>,
 }
 
 /// A row as a planner names it: "ptu 30 yearly > paygo".
@@ -131,7 +135,12 @@ fn upgrades<'a>(f: &'a FrontierResult, from: &Row) -> Vec<&'a Row> {
 }
 
 /// `frontier.md`.
-pub fn render(sc: &Scenario, f: &FrontierResult, m: &Manifest) -> String {
+pub fn render(
+    sc: &Scenario,
+    f: &FrontierResult,
+    m: &Manifest,
+    batch: Option<&BatchAside>,
+) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# llmcap frontier: {}\n", sc.name);
     if !sc.description.is_empty() {
@@ -168,6 +177,9 @@ pub fn render(sc: &Scenario, f: &FrontierResult, m: &Manifest) -> String {
         );
     }
     what_to_buy(&mut o, f);
+    if let Some(b) = batch {
+        super::batch::aside_section(&mut o, b, "frontier");
+    }
     frontier_table(&mut o, f);
     method(&mut o, f, m);
     o
@@ -456,10 +468,12 @@ pub fn write_frontier(
     sc: &Scenario,
     f: &FrontierResult,
     manifest: Manifest,
+    batch: Option<&BatchAside>,
 ) -> Result<PathBuf, OutputError> {
     let json = serde_json::to_vec_pretty(&FrontierJson {
         manifest: &manifest,
         result: f,
+        batch,
     })
     .map_err(|e| OutputError::Encode {
         what: "frontier.json",
@@ -474,6 +488,6 @@ pub fn write_frontier(
             &chart(f),
         )?,
     )?;
-    staging.write("frontier.md", render(sc, f, &manifest).as_bytes())?;
+    staging.write("frontier.md", render(sc, f, &manifest, batch).as_bytes())?;
     staging.commit()
 }

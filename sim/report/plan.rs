@@ -10,6 +10,7 @@ use crate::domain::Scenario;
 use crate::error::OutputError;
 use crate::format::{compared, count, fixed, fixed_opt, usd_cents, usd_whole};
 use crate::model::metrics::MeanCi;
+use crate::report::batch::BatchAside;
 use crate::report::output::Staging;
 use crate::report::plots::{
     self,
@@ -32,6 +33,9 @@ struct PlanJson<'a> {
     manifest: &'a Manifest,
     #[serde(flatten)]
     result: &'a PlanResult,
+    /// The deferrable classes' batch jobs, the same beside every configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch: Option<&'a BatchAside>,
 }
 
 fn money_ci(c: &MeanCi) -> String {
@@ -94,7 +98,7 @@ fn describe(c: &Candidate, r: &PlanResult) -> String {
 }
 
 /// The lines the terminal shows: the chosen plan and the all-on-demand cost.
-pub fn headline(r: &PlanResult) -> Vec<String> {
+pub fn headline(r: &PlanResult, batch: Option<&BatchAside>) -> Vec<String> {
     let mut out = Vec::new();
     match r.chosen() {
         Some(c) => out.push(format!(
@@ -132,6 +136,12 @@ pub fn headline(r: &PlanResult) -> Vec<String> {
             "all on-demand: {} per month, {} the SLA",
             money_ci(&od.monthly_usd),
             if od.meets_sla { "meets" } else { "misses" }
+        ));
+    }
+    if let Some(b) = batch {
+        out.push(format!(
+            "batch jobs: {} per month on top of any of these (deferrable classes on batch deployments; see plan.md)",
+            usd_cents(b.usd_per_month)
         ));
     }
     out
@@ -210,7 +220,7 @@ pub fn plan_csv(r: &PlanResult) -> Result<Vec<u8>, OutputError> {
 }
 
 /// `plan.md`.
-pub fn render(sc: &Scenario, r: &PlanResult, m: &Manifest) -> String {
+pub fn render(sc: &Scenario, r: &PlanResult, m: &Manifest, batch: Option<&BatchAside>) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# llmcap plan: {}\n", sc.name);
     if !sc.description.is_empty() {
@@ -225,6 +235,9 @@ pub fn render(sc: &Scenario, r: &PlanResult, m: &Manifest) -> String {
 ");
     }
     recommendation_section(&mut o, r);
+    if let Some(b) = batch {
+        super::batch::aside_section(&mut o, b, "plan");
+    }
     candidates_section(&mut o, r);
     evaluated_section(&mut o, r);
     method_section(&mut o, m);
@@ -440,17 +453,19 @@ pub fn write_plan(
     r: &PlanResult,
     manifest: Manifest,
     document: Option<&toml::Table>,
+    batch: Option<&BatchAside>,
 ) -> Result<PathBuf, OutputError> {
     staging.write_json(
         "plan.json",
         &PlanJson {
             manifest: &manifest,
             result: r,
+            batch,
         },
     )?;
     staging.write("plan.csv", &plan_csv(r)?)?;
     draw(&staging, sc, r)?;
-    staging.write("plan.md", render(sc, r, &manifest).as_bytes())?;
+    staging.write("plan.md", render(sc, r, &manifest, batch).as_bytes())?;
     let chosen = crate::analysis::plan::chosen_scenario(sc, r).filter(super::litellm::expressible);
     if let (Some(doc), Some(chosen)) = (document, chosen) {
         let yaml = super::litellm::render(&chosen, doc, &manifest.scenario_file)?;

@@ -14,6 +14,7 @@ use crate::format::{
     compared, count, fixed, fixed_ci, fixed_opt, grouped, percent, usd_cents, usd_ci,
 };
 use crate::model::metrics::MeanCi;
+use crate::report::batch::BatchAside;
 use crate::report::output::Staging;
 use crate::report::plots::{
     self,
@@ -72,9 +73,28 @@ pub struct SweepResult {
     /// when the swept key changes prices, weights or the mix, e.g. a class's cached share).
     pub closed_form_by_point: Vec<Option<f64>>,
     pub points: Vec<PointSummary>,
+    /// The deferrable classes' batch jobs at the first point (None without any): beside every
+    /// point's bill, not in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchAside>,
+    /// Every point's batch jobs, when the swept key changes them (empty when they are the same
+    /// at every point).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub batch_by_point: Vec<BatchAside>,
 }
 
 impl SweepResult {
+    /// Sets the batch jobs of every point (`None` each without deferrable classes): one aside
+    /// when they are the same at every point, else every point's.
+    pub fn set_batch(&mut self, by_point: Vec<Option<BatchAside>>) {
+        let json = |b: &Option<BatchAside>| serde_json::to_string(b).unwrap_or_default();
+        let same = by_point.windows(2).all(|w| json(&w[0]) == json(&w[1]));
+        self.batch = by_point.first().cloned().flatten();
+        if !same {
+            self.batch_by_point = by_point.into_iter().flatten().collect();
+        }
+    }
+
     pub fn build(
         sweep: &Sweep,
         points: Vec<PointSummary>,
@@ -161,6 +181,8 @@ impl SweepResult {
             marginal_utilization: marginal,
             closed_form_by_point,
             points,
+            batch: None,
+            batch_by_point: Vec::new(),
         }
     }
 
@@ -335,6 +357,47 @@ pub fn in_band(v: f64, band: (f64, f64)) -> &'static str {
 }
 
 /// `report.md` of a sweep.
+/// The batch jobs beside the points: one section when they are the same at every point, else a
+/// row per point (the swept key changes them).
+fn batch_section(o: &mut String, r: &SweepResult) {
+    let Some(first) = &r.batch else { return };
+    if r.batch_by_point.is_empty() {
+        super::batch::aside_section(o, first, "sweep");
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "## Batch jobs by point
+"
+    );
+    let _ = writeln!(o, "The deferrable classes go to batch deployments, whose bill is not in the points' costs above; `{}` changes them, so each point's is here (per replication of the horizon, and per month of 730 h; completion times over every deferrable class's completed requests, the first class shown).\n", r.key);
+    let _ = writeln!(
+        o,
+        "| {} | batch cost | per month | completed | expired | completion p99 | within target |",
+        r.key
+    );
+    let _ = writeln!(o, "|---:|---:|---:|---:|---:|---:|---:|");
+    for (p, b) in r.points.iter().zip(&r.batch_by_point) {
+        let sum =
+            |f: fn(&super::batch::BatchClassSummary) -> f64| b.classes.iter().map(f).sum::<f64>();
+        let c = b.classes.first();
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            p.value,
+            usd_cents(b.cost_usd),
+            usd_cents(b.usd_per_month),
+            count(sum(|c| c.completed)),
+            count(sum(|c| c.expired)),
+            c.and_then(|c| c.completion_p99_hours)
+                .map_or("-".into(), |h| format!("{h:.2} h")),
+            c.and_then(|c| c.within_sla_share)
+                .map_or("-".into(), |s| percent(s, 1)),
+        );
+    }
+    let _ = writeln!(o);
+}
+
 pub fn render(sc: &Scenario, r: &SweepResult) -> String {
     let mut o = String::new();
     let n = r.points.len();
@@ -362,6 +425,7 @@ pub fn render(sc: &Scenario, r: &SweepResult) -> String {
     }
     breakeven_section(&mut o, r);
     cheapest_section(&mut o, r);
+    batch_section(&mut o, r);
     charts_section(&mut o, r);
     points_section(&mut o, r);
     method_section(&mut o, r);
