@@ -422,3 +422,42 @@ fn a_sweep_of_the_reserved_rate_sizes_it() {
     assert!((small.1 - big.1 - 16.20).abs() < 0.0146, "{rows:?}");
     assert!((tok_small - (5.40 + 16.20)).abs() < 0.0146, "{rows:?}");
 }
+
+#[test]
+fn failover_onto_a_reservation_prices_only_the_rescued_overflow() {
+    // Class a tries `primary` first; a full outage takes it out for hour 1 of 2, so hour 1's
+    // 3,600 requests fail over to `tok` (rescued). Its reservation covers 30 of each minute's 60
+    // (as above), so 1,800 rescued requests cost nothing more and 1,800 overflow at $0.0045:
+    // $8.10 (at list price all 3,600 would be $16.20).
+    let extra = r#"
+[[deployment]]
+name = "primary"
+platform = "custom"
+model = "m"
+latency = { median_ms = 200, p99_ms = 200 }
+on_demand = { input_per_1m = 1.0, output_per_1m = 1.0 }
+
+[[outage]]
+name = "primary down"
+deployments = ["primary"]
+start_hour = 1
+duration_hours = 1
+"#;
+    let text =
+        scenario(2, "", extra).replace("route = [\"tok\"]", "route = [\"primary\", \"tok\"]");
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(tmp.path(), "failover.toml", &text);
+    let out = tmp.path().join("out");
+    command_ok("run", &sc, &out, &[]);
+    let s = read_json(&out.join("summary.json"));
+    let r = &s["resilience"];
+    close("rescued", r["rescued"].as_f64().unwrap(), 3600.0);
+    close("rescued $", r["rescued_cost_usd"].as_f64().unwrap(), 8.10);
+    close(
+        "tok covered",
+        deployment(&s, "tok")["reserved_rate"]["covered_requests"]
+            .as_f64()
+            .unwrap(),
+        1800.0,
+    );
+}

@@ -164,7 +164,8 @@ pub struct DeploymentStats {
     pub skipped_cooldown: u64,
     /// Times the gateway put the deployment in cooldown.
     pub cooldowns: u64,
-    /// Requests served here after an error or cooldown elsewhere, and their tokens.
+    /// Requests served here after an error or cooldown elsewhere, and their tokens (those a
+    /// token-rate reservation covered left out: they cost nothing more).
     pub rescued: u64,
     pub rescued_input_tokens: u64,
     pub rescued_output_tokens: u64,

@@ -71,7 +71,8 @@ pub struct Resilience {
     /// (mean per replication): failures the redundancy prevented.
     pub rescued: f64,
     /// What those requests cost on the deployments that served them (on-demand
-    /// prices; reserved capacity counts 0, it is paid for anyway), mean per replication.
+    /// prices; reserved capacity, and a token-rate reservation's covered requests, count 0:
+    /// they are paid for anyway), mean per replication.
     pub rescued_cost_usd: f64,
     /// Reserved deployments that are never first on a route (standby
     /// capacity) and what they cost, mean per replication.

@@ -499,7 +499,12 @@ impl Router {
             m.add_failed(now, hour);
             return;
         }
-        if s.rescued {
+        // A rescued request within a token-rate reservation costs nothing more (the
+        // reservation is paid anyway, as reserved units are): only overflow is priced.
+        if s.rescued && s.call.covered {
+            ds.rescued += 1;
+            cs.rescued += 1;
+        } else if s.rescued {
             ds.rescued += 1;
             ds.rescued_input_tokens += req.input as u64;
             ds.rescued_output_tokens += req.output as u64;
