@@ -537,6 +537,10 @@ fn model_mapping_reads_a_retired_model_as_todays() {
     let toml = std::fs::read_to_string(&pk_out).unwrap();
     assert!(toml.contains("offering = \"openai/gpt-4o-mini/"), "{toml}");
     assert!(toml.contains("offering = \"openai/gpt-4o/"), "{toml}");
+    // The mapped target's deployment says which mapping named its model; the other says none.
+    let says = "# model gpt-4o-mini from --model gpt-3.5-turbo=gpt-4o-mini (the config names gpt-3.5-turbo)";
+    assert_eq!(toml.matches(says).count(), 1, "{toml}");
+    assert_eq!(toml.matches("from --model").count(), 1, "{toml}");
     llmcap()
         .args(["import", "portkey"])
         .arg(&pk)

@@ -64,6 +64,8 @@ struct Target {
     name: String,
     offering: String,
     model: String,
+    /// The `--model FROM=MODEL` mapping that named `model`, as the deployment's comment says it.
+    mapped: Option<String>,
 }
 
 /// A node of the config's tree, as read: a strategy (`mode`, `children`) or a target.
@@ -163,6 +165,9 @@ pub fn import(text: &str, file: &Path, opts: &ImportOptions) -> Result<Imported,
         let mut d = Section::array("deployment");
         d.comments
             .push(format!("{}: {} ({})", t.path, t.model, t.offering));
+        if let Some(why) = &t.mapped {
+            d.comments.push(why.clone());
+        }
         d.set(
             "name",
             t.name.clone(),
@@ -552,13 +557,14 @@ fn target(
     };
     let catalog = Catalog::shipped();
     let mapped = match models::mapped_model(catalog, platform, &opts.models, &[model]) {
-        Some(models::Mapped::Model { model, .. }) => Some(model),
+        Some(models::Mapped::Model { model, why }) => Some((model, why)),
         Some(models::Mapped::NotSold(why)) => {
             let e = cx.err(&format!("{path}.override_params.model"), why);
             return skip(cx, e);
         }
         None => None,
     };
+    let (mapped, why) = mapped.unzip();
     let Some(cat_model) = mapped.or_else(|| models::catalog_model(catalog, platform, model)) else {
         let closest = models::closest_models(catalog, Some(platform), model);
         let e = cx.err(
@@ -588,6 +594,7 @@ fn target(
         name,
         offering,
         model: cat_model,
+        mapped: why,
     }))
 }
 
