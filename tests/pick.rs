@@ -569,3 +569,110 @@ fn same_answer_on_one_and_two_threads() {
     }
     assert_eq!(md[0], md[1]);
 }
+
+#[test]
+fn on_demand_routes_are_simulated_and_sized_under_their_vendors_quota_shapes() {
+    // Flat traffic of 2 requests/s (120 a minute) per workload, fixed tokens, a max_tokens each.
+    // The needs by hand (docs/model.md 6.1 and 12.5):
+    // - summaries (1,000 in, 300 out, max_tokens 1,000) on the Claude API: ITPM 120 x 1,000 =
+    //   120,000 of 200,000 (kept); OTPM 120 x 1,000 = 120,000 of 80,000: simulated at 180,000;
+    // - on Bedrock (burndown 5): 120 x max(1,000 + 1,000, 1,000 + 300 x 5) = 300,000 of 200,000:
+    //   simulated at 450,000;
+    // - extract (500 in, 50 out, max_tokens 200) on Azure: TPM 120 x 700 = 84,000; RPM per 10 s
+    //   window: Poisson(20)'s 99.9th percentile, 35, is 210 a minute.
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+[profile]
+name = "shapes"
+sla = "p99<=10s"
+
+[simulation]
+horizon_hours = 2
+replications = 1
+
+[[workload]]
+name = "summaries"
+model = "claude-sonnet-4-6"
+requests_per_day = 172800
+input_tokens = { dist = "fixed", value = 1000 }
+output_tokens = { dist = "fixed", value = 300 }
+max_tokens = 1000
+
+[[workload]]
+name = "extract"
+model = "gpt-4o"
+requests_per_day = 172800
+input_tokens = { dist = "fixed", value = 500 }
+output_tokens = { dist = "fixed", value = 50 }
+max_tokens = 200
+"#;
+    let p = write(dir.path(), "shapes.toml", text);
+    let out = dir.path().join("out");
+    let (_, md, json) = pick(&p, &out, &[]);
+    let limit = |workload: &str, offering: &str, key: &str| -> (f64, Option<f64>, String) {
+        let e = workload_route(&json, workload, offering);
+        let q = &e["quota"];
+        let l = q["limits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["key"] == key)
+            .unwrap_or_else(|| panic!("{workload} {offering} {key}: {q:#}"));
+        (
+            l["peak"].as_f64().unwrap(),
+            l["raised"].as_f64(),
+            q["shape"].as_str().unwrap().to_string(),
+        )
+    };
+    let anthropic = "anthropic/claude-sonnet-4-6/standard";
+    assert_eq!(
+        limit("summaries", anthropic, "itpm"),
+        (120_000.0, None, "anthropic".into())
+    );
+    assert_eq!(
+        limit("summaries", anthropic, "otpm"),
+        (120_000.0, Some(180_000.0), "anthropic".into())
+    );
+    assert_eq!(
+        limit("summaries", "bedrock/claude-sonnet-4-6/us-cris", "tpm"),
+        (300_000.0, Some(450_000.0), "bedrock".into())
+    );
+    let azure = workload(&json, "extract")["evaluations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["route"]["platform"] == "azure-openai")
+        .expect("an Azure route")["route"]["on_demand"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(limit("extract", &azure, "tpm").0, 84_000.0);
+    assert_eq!(limit("extract", &azure, "rpm").0, 210.0);
+    // pick.md says, per route, the shape, the count, the need against the default and the ask.
+    assert!(
+        md.contains("| OTPM | max_tokens reserved per request, per minute | 120,000 | 80,000 | yes: 180,000 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| ITPM | input tokens per minute (cache reads not counted) | 120,000 | 200,000 | no (default suffices) |"),
+        "{md}"
+    );
+    // The generated deployments enforce the vendors' shapes, with the raised limits.
+    let design = std::fs::read_to_string(out.join("design.toml")).unwrap();
+    assert!(design.contains("quota = \"vendor\""), "{design}");
+    assert!(design.contains("max_tokens = 1000"), "{design}");
+}
+
+/// The evaluation of `workload` whose on-demand offering is `offering`.
+fn workload_route<'a>(
+    json: &'a serde_json::Value,
+    workload_name: &str,
+    offering: &str,
+) -> &'a serde_json::Value {
+    workload(json, workload_name)["evaluations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["route"]["on_demand"] == offering)
+        .unwrap_or_else(|| panic!("{workload_name}: no route on {offering}"))
+}

@@ -446,3 +446,175 @@ on_demand = { input_per_1m = 3.0, output_per_1m = 15.0, rpm = 200, tpm = 200000,
         );
     }
 }
+
+/// Bursty traffic at half the quota of an on-demand deployment "paygo" limited by `od` (600 RPM;
+/// 5 requests/s, overdispersion 2 over 1 s intervals), no retries. With `reserved`, the class
+/// tries a reserved deployment "ptu" first, and `[frontier]` tries that route and paygo alone.
+/// One replication: plan's attainment is the mean of the replications' shares, run's the share
+/// of all their requests, which agree only for one.
+fn spilling(reserved: bool, od: &str) -> String {
+    let (route, ptu) = if reserved {
+        (
+            r#"["ptu", "paygo"]"#,
+            r#"
+[[deployment]]
+name = "ptu"
+platform = "custom"
+model = "m"
+latency = { median_ms = 500, p99_ms = 1500 }
+reserved = { units = 1, tpm_per_unit = 100000000, concurrency_per_unit = 100, output_weight = 1, term = "monthly", price_per_unit_hour = { hourly = 10.0, monthly = 6.0 } }
+
+[frontier]
+units = { ptu = [1] }
+routes = [["ptu", "paygo"], ["paygo"]]
+"#,
+        )
+    } else {
+        (r#"["paygo"]"#, "")
+    };
+    format!(
+        r#"
+[scenario]
+name = "shaped"
+horizon_hours = 2
+seed = 11
+replications = 1
+[client]
+max_attempts = 1
+
+[[class]]
+name = "c"
+model = "m"
+route = {route}
+sla = {{ ttft_ms = 2000, percentile = 99 }}
+arrivals = {{ mean_rps = 5.0, overdispersion = 2, burst_interval_s = 1 }}
+input_tokens = {{ dist = "fixed", value = 100 }}
+output_tokens = {{ dist = "fixed", value = 50 }}
+
+[[deployment]]
+name = "paygo"
+platform = "custom"
+model = "m"
+latency = {{ median_ms = 100, p99_ms = 300 }}
+on_demand = {{ input_per_1m = 2.0, output_per_1m = 10.0, rpm = 600{od} }}
+{ptu}"#
+    )
+}
+
+/// (monthly cost, throttled share, SLA attainment) of `llmcap run` on `text`.
+fn run_outcome(dir: &std::path::Path, name: &str, text: &str) -> (f64, f64, f64) {
+    let file = crate::common::write(dir, &format!("{name}.toml"), text);
+    let out = dir.join(name);
+    crate::common::command_ok("run", &file, &out, &[]);
+    let s = crate::common::read_json(&out.join("summary.json"));
+    let r = &s["requests"];
+    (
+        s["cost"]["total_usd"]["mean"].as_f64().unwrap() / 2.0 * 730.0,
+        r["throttled"].as_f64().unwrap() / r["arrived"].as_f64().unwrap(),
+        s["sla"][0]["attainment"]["mean"].as_f64().unwrap(),
+    )
+}
+
+#[test]
+fn plan_and_frontier_simulate_the_scenario_s_quota_shape() {
+    // plan's on-demand-only alternative and frontier's "paygo" route are the scenario with the
+    // reserved deployment taken out: they equal `llmcap run` of that scenario written by hand,
+    // 429s and SLA attainment included, under Azure's 1 s windows (10 requests a second) and
+    // under the per-minute bucket; and the two shapes differ, so the shape is what is simulated.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut throttled = Vec::new();
+    for (name, od) in [
+        ("azure", r#", quota = "azure", rpm_window_s = 1"#),
+        ("bucket", ""),
+    ] {
+        let want = run_outcome(dir, &format!("{name}-run"), &spilling(false, od));
+        let file = crate::common::write(dir, &format!("{name}.toml"), &spilling(true, od));
+        let plan = dir.join(format!("{name}-plan"));
+        crate::common::command_ok("plan", &file, &plan, &["--max-units", "3"]);
+        let j = crate::common::read_json(&plan.join("plan.json"));
+        let od_only = j["evaluated"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["mode"] == "on-demand-only")
+            .unwrap_or_else(|| panic!("{name}: no on-demand-only in {j:#}"));
+        let s = &od_only["summary"];
+        let got = (
+            s["total_usd"]["mean"].as_f64().unwrap() / 2.0 * 730.0,
+            s["throttled_share"].as_f64().unwrap(),
+            s["sla_attainment"]["mean"].as_f64().unwrap(),
+        );
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+        assert!(
+            close(got.0, want.0) && close(got.1, want.1) && close(got.2, want.2),
+            "{name}: plan's on-demand only {got:?} vs run {want:?}"
+        );
+        let front = dir.join(format!("{name}-frontier"));
+        crate::common::command_ok("frontier", &file, &front, &[]);
+        let mut r = csv::Reader::from_path(front.join("frontier.csv")).unwrap();
+        let h = r.headers().unwrap().clone();
+        let row = r
+            .records()
+            .map(|x| x.unwrap())
+            .find(|x| x[h.iter().position(|c| c == "route").unwrap()] == *"paygo")
+            .expect("the paygo route");
+        let field =
+            |k: &str| -> f64 { row[h.iter().position(|c| c == k).unwrap()].parse().unwrap() };
+        // frontier.csv writes 2 decimals of dollars and 5 of shares.
+        assert!(
+            (field("monthly_usd") - want.0).abs() <= 0.01,
+            "{name}: frontier {} vs run {}",
+            field("monthly_usd"),
+            want.0
+        );
+        assert!(
+            (field("throttled_share") - want.1).abs() <= 1e-5,
+            "{name}: frontier throttled {} vs run {}",
+            field("throttled_share"),
+            want.1
+        );
+        assert!(
+            (field("sla_attainment") - want.2).abs() <= 1e-5,
+            "{name}: frontier attainment {} vs run {}",
+            field("sla_attainment"),
+            want.2
+        );
+        throttled.push(want.1);
+    }
+    // Azure's 1 s windows refuse the bursts' excess; the bucket, holding 600, absorbs them.
+    assert!(
+        throttled[0] > 0.01 && throttled[1] == 0.0,
+        "throttled shares azure {}, bucket {}",
+        throttled[0],
+        throttled[1]
+    );
+}
+
+#[test]
+fn the_shipped_quota_shapes_scenario_throttles_only_under_one_second_windows() {
+    // scenarios/quota_shapes.toml: the same bursty requests (6/s on average, a fifth of 1,800
+    // RPM) under the per-minute bucket, Azure's 10 s windows and Azure's 1 s windows.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quota_shapes.toml");
+    let out = tmp.path().join("q");
+    crate::common::command_ok("run", &file, &out, &[]);
+    let s = crate::common::read_json(&out.join("summary.json"));
+    let share: Vec<(String, f64)> = s["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let r = &c["requests"];
+            (
+                c["name"].as_str().unwrap().to_string(),
+                r["throttled"].as_f64().unwrap() / r["arrived"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(share[0], ("extract-bucket".to_string(), 0.0));
+    assert_eq!(share[1], ("extract-10s".to_string(), 0.0));
+    assert_eq!(share[2].0, "extract-1s");
+    // The scenario's comment says about 7% (7.46% at seed 20261204).
+    assert!((0.06..0.09).contains(&share[2].1), "{share:?}");
+}

@@ -6,11 +6,12 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::analysis::pick::{
-    BreakEven, Config, Design, Evaluation, PickResult, Verdict, WorkloadPick,
+    BreakEven, Config, DeploymentSpec, Design, Evaluation, PickResult, QuotaNeed, Verdict,
+    WorkloadPick,
 };
 use crate::analysis::plan::Mode;
 use crate::error::OutputError;
-use crate::format::usd_whole;
+use crate::format::{grouped, usd_whole};
 
 use super::output::Staging;
 use super::summary::Manifest;
@@ -219,34 +220,134 @@ fn capacity_plan_section(m: &mut String, r: &PickResult, d: &Design) {
     for dep in &d.deployments {
         let cap = match (dep.units, &dep.term) {
             (Some(u), Some(t)) => format!("{u} reserved units, {t} term"),
-            _ => match (dep.tpm, dep.rpm) {
-                (None, None) => "on demand, default quota".into(),
-                (t, r) => format!(
-                    "on demand, quota raised to {} TPM / {} RPM",
-                    t.map_or("default".into(), |v| format!("{v:.0}")),
-                    r.map_or("default".into(), |v| format!("{v:.0}"))
-                ),
-            },
+            _ => od_capacity(dep),
         };
         let _ = writeln!(m, "| {} | {} | {cap} |", dep.name, dep.offering);
     }
     let _ = writeln!(m);
     for w in &r.workloads {
         for e in [w.primary(), w.fallback()].into_iter().flatten() {
-            if let Some(q) = &e.quota {
-                if q.raised() {
-                    let _ = writeln!(
-                        m,
-                        "- Quota: {} {} peaks at {:.0} TPM / {:.0} RPM against the default {} TPM / {} RPM; request an increase before launch (the simulation assumes it).",
-                        e.route.platform,
-                        e.route.model,
-                        q.peak_tpm,
-                        q.peak_rpm,
-                        q.default_tpm.map_or("unlimited".into(), |v| format!("{v:.0}")),
-                        q.default_rpm.map_or("unlimited".into(), |v| format!("{v:.0}"))
-                    );
-                }
+            if let Some(q) = e.quota.as_ref().filter(|q| q.raised()) {
+                let _ = writeln!(
+                    m,
+                    "- Quota: {} {} ({}): {}; request the increase before launch (the simulation assumes it).",
+                    e.route.platform,
+                    e.route.model,
+                    shape_name(q),
+                    ask(q)
+                );
             }
+        }
+    }
+}
+
+/// An on-demand deployment's capacity: its quota shape and the limits raised above the catalog's.
+fn od_capacity(dep: &DeploymentSpec) -> String {
+    let raised: Vec<String> = [
+        ("TPM", dep.tpm),
+        ("RPM", dep.rpm),
+        ("ITPM", dep.itpm),
+        ("OTPM", dep.otpm),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| format!("{} {k}", grouped(v, 0))))
+    .collect();
+    let shape = dep
+        .quota
+        .as_deref()
+        .map_or("llmcap's per-minute buckets".to_string(), |s| {
+            format!("the {s} quota shape")
+        });
+    if raised.is_empty() {
+        format!("on demand, default quota ({shape})")
+    } else {
+        format!(
+            "on demand, quota raised to {} ({shape})",
+            raised.join(" / ")
+        )
+    }
+}
+
+/// The quota shape of a route, in words.
+fn shape_name(q: &QuotaNeed) -> String {
+    match (q.shape.as_str(), q.rpm_window_s) {
+        ("azure", Some(w)) => format!("Azure's shape, RPM per {w} s window"),
+        ("azure", None) => "Azure's shape".into(),
+        ("anthropic", _) => "Anthropic's shape".into(),
+        ("bedrock", _) => "Bedrock's shape".into(),
+        ("vertex", _) => "Vertex AI's shape".into(),
+        _ => "llmcap's per-minute buckets".into(),
+    }
+}
+
+/// What to ask the vendor for: each raised limit with its peak need and default.
+fn ask(q: &QuotaNeed) -> String {
+    let asks: Vec<String> = q
+        .limits
+        .iter()
+        .filter_map(|l| {
+            l.raised.map(|v| {
+                format!(
+                    "ask for {} {} (peak need {} against the default {})",
+                    grouped(v, 0),
+                    l.key.to_uppercase(),
+                    grouped(l.peak, 0),
+                    l.default.map_or("unlimited".into(), |d| grouped(d, 0))
+                )
+            })
+        })
+        .collect();
+    asks.join(", and ")
+}
+
+/// "### On-demand quotas": per evaluated on-demand route, the shape, what each limit counts, the
+/// peak need against the default, what to ask for, and the share the simulation throttled.
+fn quota_section(m: &mut String, r: &PickResult) {
+    let rows: Vec<(&WorkloadPick, &Evaluation, &QuotaNeed)> = r
+        .workloads
+        .iter()
+        .flat_map(|w| w.evaluations.iter().map(move |e| (w, e)))
+        .filter_map(|(w, e)| e.quota.as_ref().map(|q| (w, e, q)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(m, "\n### On-demand quotas\n");
+    let _ = writeln!(m, "Each on-demand route is simulated with the quota shape its vendor enforces (docs/model.md 6.1), where the catalog states one. A limit's peak need is what that shape counts at the peak-hour rate; a limit whose need passes 80% of its default is simulated at 1.5x the need, and is the one to ask the vendor for. Without a workload `max_tokens`, a request counts its actual output where the vendor counts `max_tokens`: a lower bound. Throttled: the share of requests the on-demand-only simulation answered 429 after the client's retries.\n");
+    let _ = writeln!(m, "| workload | platform | offering | shape | limit | counts | peak need | default | ask the vendor | throttled |");
+    let _ = writeln!(m, "|---|---|---|---|---|---|---|---|---|---|");
+    for (w, e, q) in rows {
+        let throttled = e
+            .on_demand
+            .as_ref()
+            .map_or("n/a".into(), |c| pct(c.throttled_share));
+        for (i, l) in q.limits.iter().enumerate() {
+            let first = i == 0;
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                if first { w.workload.as_str() } else { "" },
+                if first { e.route.platform.as_str() } else { "" },
+                if first {
+                    e.route.on_demand.as_deref().unwrap_or("")
+                } else {
+                    ""
+                },
+                if first { shape_name(q) } else { String::new() },
+                l.key.to_uppercase(),
+                l.counts,
+                grouped(l.peak, 0),
+                l.default.map_or("unlimited".into(), |d| grouped(d, 0)),
+                l.raised.map_or("no (default suffices)".into(), |v| format!(
+                    "yes: {}",
+                    grouped(v, 0)
+                )),
+                if first {
+                    throttled.clone()
+                } else {
+                    String::new()
+                },
+            );
         }
     }
 }
@@ -454,6 +555,7 @@ fn evidence_section(m: &mut String, r: &PickResult) {
             }
         }
     }
+    quota_section(m, r);
 }
 
 /// "## Excluded platforms": each platform a workload could not use, and why.

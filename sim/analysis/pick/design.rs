@@ -15,9 +15,8 @@ use crate::model::metrics::MeanCi;
 use super::choose::WorkloadPick;
 use super::finops::{finops, FinopsPlan};
 use super::profile::Profile;
-use super::scenario::{
-    build, od_spec, quota, scenario_table, ClassSpec, DeploymentSpec, PickError,
-};
+use super::quota::quota;
+use super::scenario::{build, od_spec, scenario_table, ClassSpec, DeploymentSpec, PickError};
 
 /// One simulation of the whole design.
 #[derive(Debug, Clone, Serialize)]
@@ -63,19 +62,14 @@ pub(super) fn design(
     let mut routes = routes(profile, picks);
     // Quotas sized for everything that may arrive at each on-demand deployment.
     for (name, (offering, users)) in &routes.od_users {
-        let peak: f64 = users.iter().map(|&i| profile.workloads[i].peak_rps).sum();
-        let tokens: f64 = users
+        let demands: Vec<_> = users
             .iter()
-            .map(|&i| {
-                let w = &profile.workloads[i];
-                w.peak_rps * (w.mean_input_tokens + w.mean_output_tokens)
-            })
-            .sum::<f64>()
-            / peak.max(1e-12);
+            .map(|&i| profile.workloads[i].demand())
+            .collect();
         routes.deployments.push(od_spec(
             name.clone(),
             offering,
-            &quota(catalog, offering, peak, tokens),
+            &quota(catalog, offering, &demands),
         ));
     }
     let (outages, outage_text) = outages(profile, &routes.primaries);
@@ -150,8 +144,7 @@ fn routes<'a>(profile: &'a Profile, picks: &[WorkloadPick]) -> Routes<'a> {
                 offering: p.route.reserved.clone().expect("reserved config"),
                 units: Some(best.units),
                 term: Some(best.term.clone()),
-                tpm: None,
-                rpm: None,
+                ..DeploymentSpec::default()
             });
         }
         if best.mode != Mode::ReservedOnly {

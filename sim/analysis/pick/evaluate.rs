@@ -13,8 +13,9 @@ use crate::model::metrics::{Hist, MeanCi};
 
 use super::candidates::Route;
 use super::profile::Profile;
+use super::quota::{quota, QuotaNeed};
 use super::scenario::{
-    build, od_spec, quota, scenario_table, ClassSpec, DeploymentSpec, PickError, QuotaNeed, NO_SLA,
+    build, od_spec, scenario_table, ClassSpec, DeploymentSpec, PickError, NO_SLA,
 };
 use super::Candidate;
 
@@ -178,11 +179,10 @@ pub(super) fn evaluate(
     sims: Sims,
 ) -> Result<(Evaluation, Measurements), PickError> {
     let (w, route) = (&profile.workloads[c.workload], &c.route);
-    let tokens = w.mean_input_tokens + w.mean_output_tokens;
     let quota = route
         .on_demand
         .as_ref()
-        .map(|o| quota(catalog, o, w.peak_rps, tokens));
+        .map(|o| quota(catalog, o, &[w.demand()]));
     let sc = candidate_scenario(catalog, profile, c, quota.as_ref())?;
     let mut eval = Evaluation {
         route: route.clone(),
@@ -269,8 +269,7 @@ fn candidate_scenario(
             offering: r.clone(),
             units: Some(min.max(1)),
             term: Some(term),
-            tpm: None,
-            rpm: None,
+            ..DeploymentSpec::default()
         });
         names.push("reserved".to_string());
     }

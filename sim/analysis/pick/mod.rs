@@ -20,6 +20,7 @@ mod design;
 mod evaluate;
 mod finops;
 mod profile;
+mod quota;
 mod regions;
 mod scenario;
 
@@ -29,10 +30,11 @@ pub use design::{Design, DesignRun};
 pub use evaluate::{BreakEven, Config, Evaluation};
 pub use finops::FinopsPlan;
 pub use profile::{Profile, Workload, CERTIFICATIONS, DEFAULT_OUTAGE_HOURS, PLATFORM_KINDS};
+pub use quota::{LimitNeed, QuotaNeed};
 pub use regions::{
     offering_within, region_within, regions, residency_values, serving_scope, Region,
 };
-pub use scenario::{ClientGateway, DeploymentSpec, PickError, QuotaNeed, CLIENT, NO_SLA};
+pub use scenario::{ClientGateway, DeploymentSpec, PickError, CLIENT, NO_SLA};
 
 use std::sync::atomic::AtomicU64;
 

@@ -70,6 +70,8 @@ struct RawWorkload {
     peak_to_trough: Option<f64>,
     input_tokens: toml::Value,
     output_tokens: toml::Value,
+    /// The `max_tokens` the workload's requests send (checked as a scenario class's).
+    max_tokens: Option<toml::Value>,
     #[serde(default)]
     tags: BTreeMap<String, String>,
 }
@@ -125,12 +127,27 @@ pub struct Workload {
     pub output_tokens: toml::Value,
     pub mean_input_tokens: f64,
     pub mean_output_tokens: f64,
+    /// The `max_tokens` its requests send (none: each request's own output, a lower bound on
+    /// what the quota shapes that count `max_tokens` see).
+    pub max_tokens: Option<u32>,
     /// Peak-hour arrivals per second (of the hour-of-day profile).
     pub peak_rps: f64,
     pub tags: BTreeMap<String, String>,
 }
 
 impl Workload {
+    /// Its traffic on an on-demand deployment, for quota sizing.
+    pub(super) fn demand(&self) -> super::quota::Demand {
+        super::quota::Demand {
+            peak_rps: self.peak_rps,
+            input: self.mean_input_tokens,
+            output: self.mean_output_tokens,
+            max_tokens: self
+                .max_tokens
+                .map_or(self.mean_output_tokens, |m| m as f64),
+        }
+    }
+
     /// Tokens (input + output) per month at the mean rate.
     pub fn tokens_per_month(&self) -> f64 {
         self.mean_rps
@@ -332,6 +349,7 @@ fn workload(
         output_tokens: w.output_tokens.clone(),
         mean_input_tokens: mean_in,
         mean_output_tokens: mean_out,
+        max_tokens: probe.classes[0].max_tokens,
         peak_rps: peak_rps(&probe, start_weekday, mean_rps),
         tags: w.tags.clone(),
     })
@@ -507,6 +525,9 @@ fn probe_class(
     );
     class.insert("input_tokens".into(), w.input_tokens.clone());
     class.insert("output_tokens".into(), w.output_tokens.clone());
+    if let Some(m) = &w.max_tokens {
+        class.insert("max_tokens".into(), m.clone());
+    }
     let mut dep = toml::Table::new();
     dep.insert("name".into(), "probe".into());
     dep.insert(

@@ -2,11 +2,10 @@
 
 use serde::Serialize;
 
+use super::profile::{arrivals, Profile, Workload};
+use super::quota::QuotaNeed;
 use crate::analysis::plan::SlaTarget;
 use crate::domain::Scenario;
-use crate::input::catalog::Catalog;
-
-use super::profile::{arrivals, Profile, Workload};
 
 // ---------------------------------------------------------------------------
 // Scenario tables.
@@ -69,17 +68,21 @@ fn gateway_table() -> toml::Table {
 }
 
 /// A deployment in a generated scenario.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct DeploymentSpec {
     pub name: String,
     pub offering: String,
     /// Reserved: units and term.
     pub units: Option<u32>,
     pub term: Option<String>,
-    /// On demand: the quota the simulation assumes (raised above the
-    /// catalog default when the peak needs it).
+    /// On demand: the offering's vendor quota shape when the simulation enforces it (written
+    /// `quota = "vendor"`; none: llmcap's per-minute buckets), and the quotas the simulation assumes when raised above the
+    /// catalog's defaults (`itpm` and `otpm`: Anthropic's shape).
+    pub quota: Option<String>,
     pub tpm: Option<f64>,
     pub rpm: Option<f64>,
+    pub itpm: Option<f64>,
+    pub otpm: Option<f64>,
 }
 
 impl DeploymentSpec {
@@ -93,14 +96,21 @@ impl DeploymentSpec {
             r.insert("term".into(), term.clone().into());
             t.insert("reserved".into(), r.into());
         }
-        if self.tpm.is_some() || self.rpm.is_some() {
-            let mut o = toml::Table::new();
-            if let Some(v) = self.tpm {
-                o.insert("tpm".into(), v.into());
+        let mut o = toml::Table::new();
+        if self.quota.is_some() {
+            o.insert("quota".into(), "vendor".into());
+        }
+        for (key, v) in [
+            ("tpm", self.tpm),
+            ("rpm", self.rpm),
+            ("itpm", self.itpm),
+            ("otpm", self.otpm),
+        ] {
+            if let Some(v) = v {
+                o.insert(key.into(), v.into());
             }
-            if let Some(v) = self.rpm {
-                o.insert("rpm".into(), v.into());
-            }
+        }
+        if !o.is_empty() {
             t.insert("on_demand".into(), o.into());
         }
         t
@@ -180,6 +190,9 @@ pub(super) fn scenario_table(
             );
             k.insert("input_tokens".into(), w.input_tokens.clone());
             k.insert("output_tokens".into(), w.output_tokens.clone());
+            if let Some(m) = w.max_tokens {
+                k.insert("max_tokens".into(), (m as i64).into());
+            }
             k.into()
         })
         .collect();
@@ -204,67 +217,19 @@ pub const NO_SLA: SlaTarget = SlaTarget {
     ttft_ms: CLIENT.timeout_ms,
 };
 
-/// The on-demand quota a simulation assumes: the catalog's default, raised
-/// to 1.5x the peak need when the peak needs more than 80% of it (quotas are
-/// adjustable on request; `pick` says when to ask).
-pub(super) fn quota(
-    catalog: &Catalog,
-    offering: &str,
-    peak_rps: f64,
-    tokens_per_request: f64,
-) -> QuotaNeed {
-    let need_rpm = peak_rps * 60.0;
-    let need_tpm = need_rpm * tokens_per_request;
-    let (def_tpm, def_rpm) = catalog
-        .offering(offering)
-        .and_then(|(_, o)| o.on_demand.as_ref())
-        .map(|od| {
-            (
-                od.tpm.as_ref().map(|v| v.value),
-                od.rpm.as_ref().map(|v| v.value),
-            )
-        })
-        .unwrap_or((None, None));
-    let raise = |def: Option<f64>, need: f64| match def {
-        Some(d) if need > 0.8 * d => Some((need * 1.5).ceil()),
-        _ => None,
-    };
-    QuotaNeed {
-        default_tpm: def_tpm,
-        default_rpm: def_rpm,
-        peak_tpm: need_tpm,
-        peak_rpm: need_rpm,
-        raised_tpm: raise(def_tpm, need_tpm),
-        raised_rpm: raise(def_rpm, need_rpm),
-    }
-}
-
-/// A workload's peak need against an on-demand quota.
-#[derive(Debug, Clone, Serialize)]
-pub struct QuotaNeed {
-    pub default_tpm: Option<f64>,
-    pub default_rpm: Option<f64>,
-    pub peak_tpm: f64,
-    pub peak_rpm: f64,
-    /// What the simulation assumed instead of the default, when raised.
-    pub raised_tpm: Option<f64>,
-    pub raised_rpm: Option<f64>,
-}
-
-impl QuotaNeed {
-    pub fn raised(&self) -> bool {
-        self.raised_tpm.is_some() || self.raised_rpm.is_some()
-    }
-}
-
+/// An on-demand deployment of `offering` with the quotas of `q`: the vendor's shape when the
+/// catalog states one (`quota = "vendor"`), and each raised limit written over the catalog's.
 pub(super) fn od_spec(name: String, offering: &str, q: &QuotaNeed) -> DeploymentSpec {
     DeploymentSpec {
         name,
         offering: offering.to_string(),
         units: None,
         term: None,
-        tpm: q.raised_tpm,
-        rpm: q.raised_rpm,
+        quota: (q.shape != "bucket").then(|| q.shape.clone()),
+        tpm: q.raised_of("tpm"),
+        rpm: q.raised_of("rpm"),
+        itpm: q.raised_of("itpm"),
+        otpm: q.raised_of("otpm"),
     }
 }
 
