@@ -117,7 +117,7 @@ pub(super) fn quota(catalog: &Catalog, offering: &str, demands: &[Demand]) -> Qu
             let in_window: f64 = demands.iter().map(|d| d.peak_rps * w).sum();
             limits.push((
                 "rpm",
-                format!("requests per {w:.0} s window (the 99.9th percentile of a peak-hour window's arrivals, times windows per minute)"),
+                format!("requests per {w:.0} s window (need: the 99.9th percentile of a peak-hour window's arrivals, x {:.0} windows a minute)", 60.0 / w),
                 rpm_default,
                 poisson_quantile(in_window) * 60.0 / w,
             ));
