@@ -225,19 +225,28 @@ fn capacity_plan_section(m: &mut String, r: &PickResult, d: &Design) {
         let _ = writeln!(m, "| {} | {} | {cap} |", dep.name, dep.offering);
     }
     let _ = writeln!(m);
+    let mut asked = false;
     for w in &r.workloads {
         for e in [w.primary(), w.fallback()].into_iter().flatten() {
             if let Some(q) = e.quota.as_ref().filter(|q| q.raised()) {
                 let _ = writeln!(
                     m,
-                    "- Quota: {} {} ({}): {}; request the increase before launch (the simulation assumes it).",
+                    "- Quota for {} on {} {} ({}): {}; request the increase before launch (the simulation assumes it).",
+                    w.workload,
                     e.route.platform,
                     e.route.model,
                     shape_name(q),
                     ask(q)
                 );
+                asked = true;
             }
         }
+    }
+    if asked {
+        let _ = writeln!(
+            m,
+            "- A deployment that several workloads can reach (a primary and another workload's fallback) is sized for their needs together: the quotas in the table above."
+        );
     }
 }
 
