@@ -164,7 +164,18 @@ pub fn render(sc: &Scenario, document: &toml::Table, from: &str) -> Result<Strin
             let units = match &dep.pool {
                 Pool::OnDemand(o) => {
                     p.rpm = o.rpm.map(|x| x.round() as u64);
-                    p.tpm = o.tpm.map(|x| x.round() as u64);
+                    // LiteLLM has one token limit: Anthropic's input and output limits
+                    // (quota = "anthropic") are written as their sum, as the catalog maps them
+                    // for the bucket shape.
+                    let tpm = match o.quota {
+                        crate::domain::Quota::Anthropic {
+                            itpm: Some(i),
+                            otpm: Some(t),
+                            ..
+                        } => o.tpm.or(Some(i + t)),
+                        _ => o.tpm,
+                    };
+                    p.tpm = tpm.map(|x| x.round() as u64);
                     p.input_cost_per_token = Some(o.input_per_1m / 1e6);
                     p.output_cost_per_token = Some(o.output_per_1m / 1e6);
                     None
