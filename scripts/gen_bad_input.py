@@ -773,16 +773,20 @@ rate_pc("term_unknown", 'reserved_rate = { input_per_1k_tpm_hour = { "3-month" =
 rate_pc("wrong_measure", 'reserved_rate = { price_per_reserved_usd = { "1-month" = 0.9 } }', ["price_change[0].reserved_rate.price_per_reserved_usd", "input_per_1k_tpm_hour"])
 rate_pc("negative", 'reserved_rate = { output_per_1k_tpm_hour = { "1-month" = -1 } }', ["price_change[0].reserved_rate.output_per_1k_tpm_hour.1-month", "-1"])
 rate_pc("empty", 'reserved_rate = { }', ["price_change[0].reserved_rate", "sets no price"])
-# Commands that do not price a token-rate reservation yet refuse it, naming the key and the command.
 # sweep bills a reservation in every point, but its break-even cannot value tokens at the list
 # prices of a deployment whose tokens are partly covered: paygo is the pair's compare deployment.
 case("cli_sweep_reserved_rate_compare_refused", "sweep s.toml --key deployment.ptu.reserved.units --values 15,20",
      ["s.toml", "deployment[1].reserved_rate", "break-even", "compare"], {"s.toml": RATE_BASE})
-for cmd, args in [('plan', 'plan s.toml --sla "p99<=1s"'),
-                  ("ladder", 'plan s.toml --ladder --sla "p99<=1s" --months 12'),
-                  ("frontier", "frontier s.toml")]:
-    word = {"ladder": "plan --ladder"}.get(cmd, cmd)
-    case(f"cli_{cmd}_reserved_rate_refused", args, ["s.toml", "deployment[1].reserved_rate", f"llmcap {word} does not support a token-rate reservation", "llmcap run"], {"s.toml": RATE_BASE})
+# plan sizes one reservation at a time: named (or the only one), a token-rate reservation in the
+# vendor's steps (docs/model.md 12.5); reserved units next to one are refused, and so is the ladder.
+case("cli_plan_reserved_rate_which", 'plan s.toml --sla "p99<=1s"', ["s.toml", "plan.deployment", "more than one reservation", '"paygo"', '"ptu"', "--deployment"], {"s.toml": RATE_BASE})
+case("cli_plan_units_next_to_reserved_rate", 'plan s.toml --deployment ptu --sla "p99<=1s"', ["s.toml", "deployment[1].reserved_rate", "llmcap plan sizes reserved units here", "--deployment paygo"], {"s.toml": RATE_BASE})
+case("cli_plan_reserved_rate_max_units", 'plan s.toml --deployment paygo --max-units 30 --sla "p99<=1s"', ["--max-units", "token-rate reservation", "min_*_tpm", "30"], {"s.toml": RATE_BASE})
+case("cli_plan_reserved_rate_term", 'plan s.toml --deployment paygo --terms 3-month --sla "p99<=1s"', ["--terms", '"3-month"', "paygo", "it prices: 1-month"], {"s.toml": RATE_BASE})
+case("cli_plan_reserved_rate_shard", 'plan s.toml --deployment paygo --shard 0/2 --sla "p99<=1s"', ["--shard", "s.toml", "paygo", "one process"], {"s.toml": RATE_BASE})
+case("scenario_plan_reserved_rate_max_units", "validate s.toml", ["s.toml", "plan.max_units", "token-rate reservation", "20"],
+     {"s.toml": RATE_BASE + '\n[plan]\ndeployment = "paygo"\nmax_units = 20\n'})
+case("cli_ladder_reserved_rate_refused", 'plan s.toml --ladder --sla "p99<=1s" --months 12', ["s.toml", "deployment[1].reserved_rate", "llmcap plan --ladder does not buy token-rate reservations", "llmcap plan without --ladder"], {"s.toml": RATE_BASE})
 
 def main():
     if os.path.isdir(OUT):

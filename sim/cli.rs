@@ -530,7 +530,7 @@ fn validate(a: ValidateArgs) -> Result<(), Failure> {
         None => None,
     };
     if sc.plan.is_some() {
-        plan_spec(&PlanFlags::default(), &a.scenario, &sc)?;
+        plan_kind(&PlanFlags::default(), &a.scenario, &sc, "plan")?;
     }
     // [frontier] is checked as `frontier` would check it: every configuration validated.
     let grid = match &sc.frontier {
@@ -711,20 +711,58 @@ pub(crate) fn plan_spec(
         terms.as_deref(),
         max_units,
     )
-    .map_err(|e| {
-        // A value from the command line is named by its flag, not by the file's key.
-        let flag = match e.path() {
-            "plan.deployment" if a.deployment.is_some() => Some("--deployment".to_string()),
-            "plan.terms" if a.terms.is_some() => Some("--terms".to_string()),
-            "plan.max_units" if a.max_units.is_some() => Some("--max-units".to_string()),
-            k if k.starts_with("--") => Some(k.to_string()),
-            _ => None,
-        };
-        if let (Some(flag), InputError::Invalid { message, .. }) = (&flag, &e) {
-            return input(anyhow::anyhow!("{flag}: {message}"));
-        }
-        input(e)
-    })
+    .map_err(|e| flag_error(a, e))
+}
+
+/// A `[plan]` error, named by its flag when the value came from the command line.
+fn flag_error(a: &PlanFlags, e: InputError) -> Failure {
+    let flag = match e.path() {
+        "plan.deployment" if a.deployment.is_some() => Some("--deployment".to_string()),
+        "plan.terms" if a.terms.is_some() => Some("--terms".to_string()),
+        "plan.max_units" if a.max_units.is_some() => Some("--max-units".to_string()),
+        k if k.starts_with("--") => Some(k.to_string()),
+        _ => None,
+    };
+    if let (Some(flag), InputError::Invalid { message, .. }) = (&flag, &e) {
+        return input(anyhow::anyhow!("{flag}: {message}"));
+    }
+    input(e)
+}
+
+/// What `plan` sizes: a token-rate reservation (`analysis::rate_plan`) when the deployment it
+/// plans has one, else reserved units (refused next to a token-rate reservation).
+pub(crate) enum PlanKind {
+    Units(PlanSpec),
+    Rate(llmcap::analysis::rate_plan::RateSpec),
+}
+
+/// The plan the flags, then `[plan]`, ask for; errors name the flag or the key.
+pub(crate) fn plan_kind(
+    a: &PlanFlags,
+    scenario: &Path,
+    sc: &Scenario,
+    command: &str,
+) -> Result<PlanKind, Failure> {
+    let raw = sc.plan.clone().unwrap_or_default();
+    let sla = match &a.sla {
+        Some(t) => Some(parse_sla(t).map_err(|e| input(anyhow::anyhow!("--sla {e}")))?),
+        None => raw.sla,
+    };
+    let terms = a.terms.clone().or(raw.terms.clone());
+    let rate = llmcap::analysis::rate_plan::spec(
+        sc,
+        scenario,
+        sla,
+        a.deployment.clone().or(raw.deployment.clone()).as_deref(),
+        terms.as_deref(),
+        a.max_units.or(raw.max_units),
+    )
+    .map_err(|e| flag_error(a, e))?;
+    if let Some(rate) = rate {
+        return Ok(PlanKind::Rate(rate));
+    }
+    llmcap::analysis::cost::refuse_reserved_rate(sc, scenario, command).map_err(input)?;
+    Ok(PlanKind::Units(plan_spec(a, scenario, sc)?))
 }
 
 fn plan(a: PlanArgs) -> Result<(), Failure> {
@@ -741,8 +779,19 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
         ..a.sim.overrides()
     };
     let (sc, bytes) = load(&a.scenario, &a.traces, &overrides)?;
-    llmcap::analysis::cost::refuse_reserved_rate(&sc, &a.scenario, "plan").map_err(input)?;
-    let spec = plan_spec(&a.flags(), &a.scenario, &sc)?;
+    let spec = match plan_kind(&a.flags(), &a.scenario, &sc, "plan")? {
+        PlanKind::Units(spec) => spec,
+        PlanKind::Rate(spec) => {
+            if shard_spec.is_some() {
+                return Err(input(anyhow::anyhow!(
+                    "--shard: {}: plan of the token-rate reservation of deployment \"{}\" runs in one process (its search is sequential and small); leave --shard out",
+                    a.scenario.display(),
+                    sc.deployments[spec.deployment].name
+                )));
+            }
+            return rate_plan(&a, &sc, &bytes, &spec);
+        }
+    };
     if !a.sim.quiet {
         warn(&a.scenario, &sc);
     }
@@ -779,6 +828,57 @@ fn plan(a: PlanArgs) -> Result<(), Failure> {
         staging,
         (a.sim.quiet, a.sim.json),
     )
+}
+
+/// `plan` of a token-rate reservation: the search of `analysis::rate_plan`, its plan.md,
+/// plan.csv and plan.json.
+fn rate_plan(
+    a: &PlanArgs,
+    sc: &Scenario,
+    bytes: &[u8],
+    spec: &llmcap::analysis::rate_plan::RateSpec,
+) -> Result<(), Failure> {
+    if !a.sim.quiet {
+        warn(&a.scenario, sc);
+    }
+    let threads = a.sim.threads();
+    let dest = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(format!("{}-plan", sc.name)));
+    let staging = stage(&dest, scenario_inputs(&a.scenario, sc), a.sim.wait)?;
+    // The search decides how many sizes it simulates: count against about thirty.
+    let total = sc.horizon_hours as u64 * sc.replications as u64 * 30;
+    let (result, took) = with_progress(total, a.sim.quiet, |progress| {
+        llmcap::analysis::rate_plan::plan(sc, spec, threads, Some(progress))
+    })?;
+    if let Some(why) = &result.input_failure {
+        return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
+    }
+    let dest = report::rate_plan::write_rate_plan(
+        staging,
+        sc,
+        &result,
+        manifest(&a.scenario, bytes, sc, threads),
+    )
+    .map_err(runtime)?;
+    if !a.sim.quiet {
+        for line in report::rate_plan::headline(&result) {
+            say(&format!("{}: {line}", sc.name));
+        }
+        say(&format!(
+            "{} size(s) x {} replication(s) simulated in {:.2} s on {threads} thread(s)",
+            count(result.evaluated.len() as f64 + 1.0),
+            count(sc.replications as f64),
+            took.as_secs_f64()
+        ));
+    }
+    if a.sim.json {
+        emit_json(&dest, "plan.json")?;
+    } else if !a.sim.quiet {
+        println!("{}", dest.join("plan.md").display());
+    }
+    Ok(())
 }
 
 /// Writes a plan's outputs and prints its headline: the same for one process and a merge of its

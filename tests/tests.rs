@@ -27,6 +27,7 @@ mod prices;
 mod properties;
 mod queueing;
 mod quota;
+mod rate_plan;
 mod replay;
 mod reserved_rate;
 mod schema;

@@ -213,11 +213,21 @@ pub fn on_demand_cost(
 /// first `hours` hours, paid whether used or not, each price period at its prices; 0 without
 /// one.
 pub fn rate_commitment_cost(d: &Deployment, hours: u32) -> f64 {
+    rate_commitment_cost_on(d, None, hours)
+}
+
+/// [`rate_commitment_cost`] with the reservation bought on `term` (None: its own term), each
+/// price period at that term's prices: what `plan` prices a simulated size at under each term
+/// (the term changes the price, not what is covered).
+pub fn rate_commitment_cost_on(d: &Deployment, term: Option<&str>, hours: u32) -> f64 {
     d.price_periods(hours)
         .iter()
         .map(|&(from, to, pool)| match pool {
             Pool::OnDemand(o) => {
-                o.reserved_rate.as_ref().map_or(0.0, |r| r.hour_cost()) * f64::from(to - from)
+                o.reserved_rate
+                    .as_ref()
+                    .map_or(0.0, |r| r.hour_cost_on(term.unwrap_or(&r.term)))
+                    * f64::from(to - from)
             }
             Pool::Reserved(_) => 0.0,
         })
@@ -371,10 +381,10 @@ pub fn refuse_rate_compare(
     }
 }
 
-/// Commands that price configurations of their own (plan and its ladder, frontier) do not
-/// price a token-rate reservation yet: they refuse a scenario that has one
-/// rather than leave its commitment out of their bills. The error names the file, the key and
-/// the command that does bill it (`run`).
+/// The commands that do not price a token-rate reservation refuse a scenario that has one rather
+/// than leave its commitment out of their bills: `plan --ladder` (it buys reserved units month
+/// by month) and `plan` when it sizes reserved units (it sizes one reservation at a time). The
+/// error names the file, the key and what does handle it.
 pub fn refuse_reserved_rate(
     sc: &Scenario,
     file: &std::path::Path,
@@ -387,13 +397,20 @@ pub fn refuse_reserved_rate(
     else {
         return Ok(());
     };
+    let name = &sc.deployments[i].name;
+    let message = if command == "plan --ladder" {
+        format!(
+            "llmcap plan --ladder does not buy token-rate reservations month by month yet (deployment \"{name}\"): it would leave the reservation's commitment out of the ladder's bills. llmcap plan without --ladder sizes it for the horizon ([plan] deployment = \"{name}\"), llmcap run and sweep bill it; or take [deployment.reserved_rate] out to plan the ladder of the rest"
+        )
+    } else {
+        format!(
+            "llmcap {command} sizes reserved units here, and does not size them next to a token-rate reservation (deployment \"{name}\"): plan sizes one reservation at a time. Name the token-rate deployment ([plan] deployment = \"{name}\" or --deployment {name}) to size that reservation, or take [deployment.reserved_rate] out to size the units"
+        )
+    };
     Err(crate::error::InputError::Invalid {
         file: file.to_path_buf(),
         path: format!("deployment[{i}].reserved_rate"),
-        message: format!(
-            "llmcap {command} does not support a token-rate reservation yet (deployment \"{}\"): it would leave the reservation's commitment out of the bills it compares. Use llmcap run (which bills it: commitment, overflow at list price, utilization), or take [deployment.reserved_rate] out to {command} the rest",
-            sc.deployments[i].name
-        ),
+        message,
     })
 }
 

@@ -16,6 +16,7 @@ pub mod frontier;
 pub mod ladder;
 pub mod pick;
 pub mod plan;
+pub mod rate_plan;
 pub mod run;
 pub mod shard;
 pub mod sweep;

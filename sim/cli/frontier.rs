@@ -73,7 +73,6 @@ pub fn frontier(a: FrontierArgs) -> Result<(), Failure> {
     };
     let overrides = a.sim.overrides();
     let (sc, bytes) = load(&a.scenario, &a.traces, &overrides)?;
-    llmcap::analysis::cost::refuse_reserved_rate(&sc, &a.scenario, "frontier").map_err(input)?;
     let table = load_table(&a.scenario, &bytes, &a.traces)?;
     let f = build(&a.scenario, &sc, &table, a.sla.as_deref(), &overrides)?;
     if !a.sim.quiet {

@@ -15,7 +15,7 @@ pub mod traffic;
 
 pub use batch::{BatchClass, BatchDeployment};
 pub use options::{FrontierOptions, PlanOptions, SlaTarget, SweepSpec};
-pub use reserved_rate::{RateMeasure, RateReservation};
+pub use reserved_rate::{RateMeasure, RateReservation, RateSteps};
 pub use scenario::*;
 pub use trace::{TraceSource, TraceStats};
 pub use traffic::{ArrivalProcess, ArrivalSpec, Growth, TokenDist};

@@ -42,6 +42,49 @@ pub struct RateReservation {
     pub unit_prices: BTreeMap<String, (f64, f64)>,
     /// Hours each priced term commits to (0 = none).
     pub term_hours: BTreeMap<String, f64>,
+    /// The sizes the vendor sells (token reservations): per side, a minimum and a step above
+    /// it; `plan` searches these. (0, 1) when not given; unused for a spend reservation.
+    pub steps: RateSteps,
+}
+
+/// The sizes a vendor sells a token reservation in: `min_input_tpm` plus whole
+/// `input_tpm_step`s, and the same for output (docs/scenario.md `[deployment.reserved_rate]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateSteps {
+    pub min_input_tpm: f64,
+    pub input_tpm_step: f64,
+    pub min_output_tpm: f64,
+    pub output_tpm_step: f64,
+}
+
+impl Default for RateSteps {
+    fn default() -> Self {
+        RateSteps {
+            min_input_tpm: 0.0,
+            input_tpm_step: 1.0,
+            min_output_tpm: 0.0,
+            output_tpm_step: 1.0,
+        }
+    }
+}
+
+impl RateSteps {
+    /// Size number `k` of a side sold from `min` in steps of `step` (k = 0 is the smallest
+    /// nonzero size: the minimum, or one step when the minimum is 0).
+    pub fn size(min: f64, step: f64, k: u64) -> f64 {
+        let first = if min > 0.0 { min } else { step };
+        first + k as f64 * step
+    }
+
+    /// The index of the smallest size of a side at or above `tpm`.
+    pub fn index_at_least(min: f64, step: f64, tpm: f64) -> u64 {
+        let first = if min > 0.0 { min } else { step };
+        if tpm <= first {
+            0
+        } else {
+            ((tpm - first) / step - 1e-9).ceil() as u64
+        }
+    }
 }
 
 impl RateMeasure {

@@ -593,6 +593,27 @@ impl Deployment {
         }
     }
 
+    /// Sets the rate and term of this on-demand deployment's token-rate reservation at every
+    /// price period (the rate is fixed for the run; prices may change), or takes the
+    /// reservation out (`None`: all on demand). What `plan` varies when it sizes one.
+    pub fn set_reserved_rate(&mut self, rate: Option<(&crate::domain::RateMeasure, &str)>) {
+        let pools = std::iter::once(&mut self.pool)
+            .chain(self.price_changes.iter_mut().map(|c| &mut c.pool));
+        for pool in pools {
+            if let Pool::OnDemand(o) = pool {
+                match rate {
+                    None => o.reserved_rate = None,
+                    Some((measure, term)) => {
+                        if let Some(r) = o.reserved_rate.as_mut() {
+                            r.measure = measure.clone();
+                            r.term = term.to_string();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The deployment as seen from hour `hour` on: that hour's prices at hour 0, later
     /// changes moved back by `hour` (a month's sample in `plan --ladder`).
     pub fn from_hour(&self, hour: u32) -> Deployment {

@@ -20,6 +20,7 @@ pub mod output;
 pub mod pick;
 pub mod plan;
 pub mod plots;
+pub mod rate_plan;
 pub mod run_charts;
 pub mod shard;
 pub mod summary;

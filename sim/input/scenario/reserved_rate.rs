@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::{known_term_hours, RateMeasure, RateReservation, KNOWN_TERMS};
+use crate::domain::{known_term_hours, RateMeasure, RateReservation, RateSteps, KNOWN_TERMS};
 use crate::error::InputError;
 use crate::input::document::Checker;
 
@@ -87,11 +87,19 @@ pub(super) fn validate_reserved_rate(
     };
     let unit_prices = prices(c, p, r, &measure)?;
     let term_hours = term_hours(c, p, r, &unit_prices)?;
+    let d = RateSteps::default();
     Ok(RateReservation {
         measure,
         term: r.term.clone(),
         unit_prices,
         term_hours,
+        // Checked by `tpm` above (a spend reservation refuses them).
+        steps: RateSteps {
+            min_input_tpm: r.min_input_tpm.unwrap_or(d.min_input_tpm),
+            input_tpm_step: r.input_tpm_step.unwrap_or(d.input_tpm_step),
+            min_output_tpm: r.min_output_tpm.unwrap_or(d.min_output_tpm),
+            output_tpm_step: r.output_tpm_step.unwrap_or(d.output_tpm_step),
+        },
     })
 }
 

@@ -1,0 +1,341 @@
+//! `llmcap plan` sizing a token-rate reservation (and `frontier` billing one): the sizes a small deterministic case must pick by hand, the recommended bill equal to `run` of it, the shipped scenario.
+
+use std::path::Path;
+
+use crate::common::{command_ok, read_json, write};
+
+/// Two hours of one request a second, evenly spaced, 1,000 tokens in and 100 out (list price
+/// $3 / $15 per 1M: $0.0045 a request on `tok`; $2.50 / $10: $0.0035 on `usd`). `tok` is sold
+/// from 20,000 input TPM in steps of 7,000 and from 2,000 output TPM in steps of 1,500, at
+/// $0.05 / $0.20 per 1,000 TPM-hour on 1-month and $0.04 / $0.18 on 3-month; `usd` reserves
+/// spend at $0.80 per reserved USD. `tok_rate` and `usd_rate` are the sizes written.
+fn scenario(tok_rate: &str, usd_rate: &str, extra: &str) -> String {
+    format!(
+        r#"
+[scenario]
+name = "rate"
+horizon_hours = 2
+seed = 5
+start_date = "2027-01-04"
+
+[[class]]
+name = "a"
+model = "m"
+route = ["tok"]
+sla = {{ ttft_ms = 1000, percentile = 99 }}
+arrivals = {{ process = "deterministic", mean_rps = 1.0 }}
+input_tokens = {{ dist = "fixed", value = 1000 }}
+output_tokens = {{ dist = "fixed", value = 100 }}
+
+[[class]]
+name = "b"
+model = "m"
+route = ["usd"]
+arrivals = {{ process = "deterministic", mean_rps = 1.0 }}
+input_tokens = {{ dist = "fixed", value = 1000 }}
+output_tokens = {{ dist = "fixed", value = 100 }}
+
+[[deployment]]
+name = "tok"
+platform = "custom"
+model = "m"
+latency = {{ median_ms = 200, p99_ms = 200 }}
+on_demand = {{ input_per_1m = 3.0, output_per_1m = 15.0 }}
+reserved_rate = {{ {tok_rate}, min_input_tpm = 20000, input_tpm_step = 7000, min_output_tpm = 2000, output_tpm_step = 1500, input_per_1k_tpm_hour = {{ "1-month" = 0.05, "3-month" = 0.04 }}, output_per_1k_tpm_hour = {{ "1-month" = 0.2, "3-month" = 0.18 }}, term_hours = {{ "3-month" = 2190 }} }}
+
+[[deployment]]
+name = "usd"
+platform = "custom"
+model = "m"
+latency = {{ median_ms = 200, p99_ms = 200 }}
+on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}
+reserved_rate = {{ {usd_rate}, price_per_reserved_usd = {{ monthly = 0.8 }} }}
+{extra}
+"#
+    )
+}
+
+const TOK: &str = r#"input_tpm = 27000, output_tpm = 3500, term = "1-month""#;
+const USD: &str = r#"usd_per_minute = 0.07, term = "monthly""#;
+
+fn close(what: &str, got: f64, want: f64, rel: f64) {
+    assert!(
+        (got - want).abs() <= rel * want.abs().max(1e-12),
+        "{what}: got {got}, want {want}"
+    );
+}
+
+fn plan(dir: &Path, text: &str, args: &[&str]) -> serde_json::Value {
+    let sc = write(dir, "rate.toml", text);
+    let out = dir.join("plan");
+    let _ = std::fs::remove_dir_all(&out);
+    command_ok("plan", &sc, &out, args);
+    read_json(&out.join("plan.json"))
+}
+
+/// `run` of `text`: summary.json's mean total bill.
+fn run_bill(dir: &Path, text: &str) -> f64 {
+    let sc = write(dir, "chosen.toml", text);
+    let out = dir.join("run");
+    let _ = std::fs::remove_dir_all(&out);
+    command_ok("run", &sc, &out, &[]);
+    read_json(&out.join("summary.json"))["cost"]["total_usd"]["mean"]
+        .as_f64()
+        .unwrap()
+}
+
+#[test]
+fn a_token_reservation_is_sized_in_the_vendors_steps_as_by_hand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = plan(
+        tmp.path(),
+        &scenario(TOK, USD, ""),
+        &["--deployment", "tok"],
+    );
+    // By hand: every minute has 60 requests (60,000 input, 6,000 output tokens). Covering one
+    // more request a minute saves 60 x $0.0045 = $0.27 an hour of overflow and costs 1,000 input
+    // + 100 output TPM = $0.05 + $0.02 = $0.07 an hour (1-month), so the whole minute is worth
+    // covering: the smallest sizes sold at or above it are 20,000 + 6 x 7,000 = 62,000 input and
+    // 2,000 + 3 x 1,500 = 6,500 output TPM. One step less on either side leaves requests out
+    // (55,000: 55 a minute; 5,000: 50 a minute), one more covers nothing more. The 3-month term
+    // is cheaper: 62 x $0.04 + 6.5 x $0.18 = $3.65 an hour (1-month: $4.40), $7.30 for 2 h,
+    // nothing overflowing. No reservation: 2 h x 3,600 x $0.0045 = $32.40.
+    let c = &p["chosen"];
+    assert_eq!(c["term"], "3-month", "{c}");
+    assert_eq!(c["input_tpm"].as_f64(), Some(62000.0), "{c}");
+    assert_eq!(c["output_tpm"].as_f64(), Some(6500.0), "{c}");
+    close(
+        "commitment",
+        c["commitment_usd"]["3-month"].as_f64().unwrap(),
+        7.30,
+        1e-9,
+    );
+    close("overflow", c["overflow_usd"].as_f64().unwrap(), 0.0, 1e-9);
+    close(
+        "input used",
+        c["utilization_input"].as_f64().unwrap(),
+        60.0 / 62.0,
+        1e-3,
+    );
+    // What is signed: $3.65 x 2,190 h.
+    close(
+        "signed",
+        c["term_commitment_usd"].as_f64().unwrap(),
+        3.65 * 2190.0,
+        1e-9,
+    );
+    // The margins: one input step less (55,000) covers 55 requests a minute, so 5 a minute
+    // overflow (4 in the first minute, which has 59): 599 x $0.0045 = $2.6955, for 2 h x 7 x
+    // $0.04 = $0.56 less commitment; one output step less (5,000) covers 50: 1,199 x $0.0045 =
+    // $5.3955 for 2 x 1.5 x $0.18 = $0.54 less; one step more adds commitment only.
+    let margin = |side: &str, dir: i64| {
+        c["margins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["side"] == side && m["direction"].as_i64() == Some(dir))
+            .unwrap_or_else(|| panic!("{side} {dir}: {c}"))
+            .clone()
+    };
+    let m = margin("input", -1);
+    close(
+        "input -1 saved",
+        m["extra_commitment_usd"].as_f64().unwrap(),
+        -0.56,
+        1e-9,
+    );
+    close(
+        "input -1 overflow",
+        m["overflow_saved_usd"].as_f64().unwrap(),
+        -2.6955,
+        1e-9,
+    );
+    let m = margin("output", -1);
+    close(
+        "output -1 saved",
+        m["extra_commitment_usd"].as_f64().unwrap(),
+        -0.54,
+        1e-9,
+    );
+    close(
+        "output -1 overflow",
+        m["overflow_saved_usd"].as_f64().unwrap(),
+        -5.3955,
+        1e-9,
+    );
+    let m = margin("input", 1);
+    close(
+        "input +1",
+        m["extra_commitment_usd"].as_f64().unwrap(),
+        0.56,
+        1e-9,
+    );
+    close(
+        "input +1 saves",
+        m["overflow_saved_usd"].as_f64().unwrap(),
+        0.0,
+        1e-9,
+    );
+    // No reservation on `tok` (`usd` is billed as written in every configuration, the same).
+    let none = &p["no_reservation"];
+    close(
+        "no reservation overflow",
+        none["overflow_usd"].as_f64().unwrap(),
+        32.40,
+        2e-4,
+    );
+    // The recommended configuration's bill is what `run` bills it, exactly.
+    let chosen = scenario(
+        r#"input_tpm = 62000, output_tpm = 6500, term = "3-month""#,
+        USD,
+        "",
+    );
+    close(
+        "run of the recommendation",
+        run_bill(tmp.path(), &chosen),
+        c["bill_usd"].as_f64().unwrap(),
+        1e-9,
+    );
+    let md = std::fs::read_to_string(tmp.path().join("plan/plan.md")).unwrap();
+    assert!(
+        md.contains(
+            "Reserve **62,000 input / 6,500 output TPM** on the **`3-month`** term for `tok`"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("one input step less (55,000 input TPM)"),
+        "{md}"
+    );
+    let csv = std::fs::read_to_string(tmp.path().join("plan/plan.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("62000,6500,,3-month,true,")),
+        "{csv}"
+    );
+}
+
+#[test]
+fn a_spend_reservation_is_sized_in_round_steps_as_by_hand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = plan(
+        tmp.path(),
+        &scenario(TOK, USD, ""),
+        &["--deployment", "usd"],
+    );
+    // By hand: a request is worth $0.0035 at list price and costs $0.0028 covered (0.8 per
+    // reserved USD), so the whole minute is worth covering: 60 x $0.0035 = $0.21 a minute. The
+    // busiest minute's list value is $0.21; the search's step is the round number at or above
+    // 1/200 of it ($0.00105): $0.002, and $0.21 is a size. Its commitment: $0.21 x 60 x 0.8 =
+    // $10.08 an hour, $20.16 for 2 h, nothing overflowing. One step less ($0.208) leaves one
+    // request a minute out: $0.42 of overflow for $0.192 less commitment.
+    let c = &p["chosen"];
+    assert_eq!(c["term"], "monthly", "{c}");
+    close("spend", c["usd_per_minute"].as_f64().unwrap(), 0.21, 1e-12);
+    close(
+        "commitment",
+        c["commitment_usd"]["monthly"].as_f64().unwrap(),
+        20.16,
+        1e-9,
+    );
+    close("overflow", c["overflow_usd"].as_f64().unwrap(), 0.0, 1e-9);
+    let chosen = scenario(TOK, r#"usd_per_minute = 0.21, term = "monthly""#, "");
+    close(
+        "run of the recommendation",
+        run_bill(tmp.path(), &chosen),
+        c["bill_usd"].as_f64().unwrap(),
+        1e-9,
+    );
+}
+
+#[test]
+fn a_reservation_dearer_than_list_price_is_not_bought() {
+    // At $0.30 per 1,000 input TPM-hour a covered request costs more than its $0.0045 overflow
+    // ($0.30 + 100 output TPM > $0.27 an hour per request a minute): no reservation is best.
+    let tmp = tempfile::tempdir().unwrap();
+    let text = scenario(TOK, USD, "").replace(
+        r#""1-month" = 0.05, "3-month" = 0.04"#,
+        r#""1-month" = 0.30, "3-month" = 0.30"#,
+    );
+    let p = plan(tmp.path(), &text, &["--deployment", "tok"]);
+    assert!(p["chosen"].is_null(), "{}", p["chosen"]);
+    let md = std::fs::read_to_string(tmp.path().join("plan/plan.md")).unwrap();
+    assert!(md.contains("No reservation for `tok`"), "{md}");
+}
+
+#[test]
+fn the_shipped_scenario_plans_its_bedrock_reservation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/reserved_rate.toml");
+    let out = tmp.path().join("plan");
+    command_ok(
+        "plan",
+        &path,
+        &out,
+        &["--deployment", "sonnet", "--horizon-hours", "6"],
+    );
+    let p = read_json(&out.join("plan.json"));
+    // Over these 6 night hours no reservation meets the SLA and is cheapest (the Bedrock prices
+    // break even with list price only at 100% use): no recommendation, but the best size tried.
+    assert!(p["chosen"].is_null(), "{}", p["chosen"]);
+    let c = &p["candidates"][0];
+    // On the vendor's steps: 100,000 / 10,000 minimum, 1,000 steps.
+    for (k, min) in [("input_tpm", 100_000.0), ("output_tpm", 10_000.0)] {
+        let v = c[k].as_f64().unwrap();
+        assert!(v >= min && (v - min) % 1000.0 == 0.0, "{k} {v}");
+    }
+    // `run` of that size on that term bills the same.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let written = r#"reserved_rate = { input_tpm = 150000, output_tpm = 30000, term = "1-month" }"#;
+    assert!(text.contains(written));
+    let chosen = text
+        .replace(
+            written,
+            &format!(
+                r#"reserved_rate = {{ input_tpm = {}, output_tpm = {}, term = "{}" }}"#,
+                c["input_tpm"],
+                c["output_tpm"],
+                c["term"].as_str().unwrap()
+            ),
+        )
+        .replace("horizon_hours = 168", "horizon_hours = 6");
+    close(
+        "run of the recommendation",
+        run_bill(tmp.path(), &chosen),
+        c["bill_usd"].as_f64().unwrap(),
+        1e-9,
+    );
+}
+
+#[test]
+fn frontier_bills_a_token_rate_reservation_as_run_does() {
+    // `frontier` prices each configuration from the simulated bill, which holds the
+    // reservation's commitment and its overflow: the route through `tok` at 27,000 / 3,500 TPM
+    // costs what `run` bills, per month.
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = r#"
+[[deployment]]
+name = "ptu"
+platform = "custom"
+model = "m"
+latency = { median_ms = 200, p99_ms = 200 }
+reserved = { units = 1, tpm_per_unit = 100000000, concurrency_per_unit = 100, output_weight = 1, term = "monthly", price_per_unit_hour = { monthly = 6.0 } }
+
+[frontier]
+units = { ptu = [1] }
+"#;
+    let text = scenario(TOK, USD, extra);
+    let sc = write(tmp.path(), "rate.toml", &text);
+    let out = tmp.path().join("frontier");
+    command_ok("frontier", &sc, &out, &[]);
+    let mut r = csv::Reader::from_path(out.join("frontier.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    let tok = rows.last().unwrap();
+    let monthly: f64 = tok[col("monthly_usd")].parse().unwrap();
+    // The same scenario run (ptu unused: the route through tok leaves it out, as frontier does).
+    let alone = scenario(TOK, USD, "");
+    let bill = run_bill(tmp.path(), &alone);
+    close("frontier vs run", monthly, bill / 2.0 * 730.0, 1e-4);
+}
