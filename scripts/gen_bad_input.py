@@ -778,7 +778,7 @@ rate_pc("empty", 'reserved_rate = { }', ["price_change[0].reserved_rate", "sets 
 case("cli_sweep_reserved_rate_compare_refused", "sweep s.toml --key deployment.ptu.reserved.units --values 15,20",
      ["s.toml", "deployment[1].reserved_rate", "break-even", "compare"], {"s.toml": RATE_BASE})
 # plan sizes one reservation at a time: named (or the only one), a token-rate reservation in the
-# vendor's steps (docs/model.md 12.5); reserved units next to one are refused, and so is the ladder.
+# vendor's steps (docs/model.md 12.4.3); reserved units next to one are refused, and so is the ladder.
 case("cli_plan_reserved_rate_which", 'plan s.toml --sla "p99<=1s"', ["s.toml", "plan.deployment", "more than one reservation", '"paygo"', '"ptu"', "--deployment"], {"s.toml": RATE_BASE})
 case("cli_plan_units_next_to_reserved_rate", 'plan s.toml --deployment ptu --sla "p99<=1s"', ["s.toml", "deployment[1].reserved_rate", "llmcap plan sizes reserved units here", "--deployment paygo"], {"s.toml": RATE_BASE})
 case("cli_plan_reserved_rate_max_units", 'plan s.toml --deployment paygo --max-units 30 --sla "p99<=1s"', ["--max-units", "token-rate reservation", "min_*_tpm", "30"], {"s.toml": RATE_BASE})

@@ -1,6 +1,6 @@
 //! Planning a token-rate reservation (`[deployment.reserved_rate]`): how much input and output
 //! rate (or spend per minute) to reserve, on which term, for one deployment, against no
-//! reservation at all (docs/model.md section 12.5).
+//! reservation at all (docs/model.md section 12.4.3).
 //!
 //! A reservation does not make a request faster than the deployment's own latency, but what
 //! overflows meets the on-demand quotas and the shared pool's load, so the SLA can depend on the

@@ -1,5 +1,5 @@
 //! Outputs of a plan that sizes a token-rate reservation: `plan.json`, `plan.csv`, `plan.md`
-//! (docs/model.md section 12.5).
+//! (docs/model.md section 12.4.3).
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -224,13 +224,15 @@ fn recommendation(o: &mut String, r: &RatePlan) {
     };
     let _ = writeln!(
         o,
-        "Reserve **{}** on the **`{}`** term for `{}`: the scenario's bill is **{}** over {} h ({} per month), of which the commitment {} and the overflow at list price {}; with no reservation it is {} ({}).\n",
+        "Reserve **{}** on the **`{}`** term for `{}`: the scenario's bill is **{}** over {} h ({} per month), of which `{}` costs {}: the commitment {} (paid whether used or not) plus the overflow at list price {}. With no reservation the bill is {} ({}).\n",
         size_label(&c.point),
         c.term,
         r.deployment,
         usd_cents(c.bill_usd),
         r.horizon_hours,
         usd_cents(c.monthly_usd),
+        r.deployment,
+        usd_cents(c.point.commitment_usd[&c.term] + c.point.overflow_usd),
         usd_cents(c.point.commitment_usd[&c.term]),
         usd_cents(c.point.overflow_usd),
         usd_cents(none.cost("none")),
@@ -304,9 +306,13 @@ fn recommendation(o: &mut String, r: &RatePlan) {
         if diff > 0.0 { "more" } else { "less" },
         r.horizon_hours,
         if none.meets() {
-            ""
+            String::new()
         } else {
-            ", which is what meeting the SLA costs: with no reservation the overflow's quotas and load miss it"
+            format!(
+                ", which is what meeting the SLA costs: with no reservation {} of all requests are throttled (429s of the on-demand quotas, after retries) and the SLA attainment is {}",
+                percent(none.summary.throttled_share, 2),
+                none.summary.sla_attainment.map_or("–".to_string(), |a| percent(a.mean, 2))
+            )
         }
     );
     let ties: Vec<&str> = r.candidates[1..]
