@@ -97,10 +97,12 @@ fn outputs_match_the_pinned_schema() {
     ];
     // `plan --ladder`: --months replaces the short horizon; a day's sample a month.
     let ladder: &[&str] = &["--ladder", "--months", "12", "--sample-hours", "24"];
-    let commands: [(&str, &str, &[&str]); 7] = [
+    let commands: [(&str, &str, &[&str]); 8] = [
         ("run", "scenarios/two_provider.toml", &[]),
         // A run with token-rate reservations (summary.json's deployments[].reserved_rate).
         ("run", "scenarios/reserved_rate.toml", &[]),
+        // A plan sizing one ([plan] deployment = "sonnet"): plan.md, plan.csv, plan.json.
+        ("plan", "scenarios/reserved_rate.toml", &[]),
         ("sweep", "scenarios/breakeven_azure.toml", &[]),
         (
             "plan",
