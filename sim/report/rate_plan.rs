@@ -192,7 +192,12 @@ pub fn render(sc: &Scenario, r: &RatePlan, m: &Manifest) -> String {
     traffic_table(&mut o, r);
     evaluated_table(&mut o, r);
     let _ = writeln!(o, "## Method\n");
-    let _ = writeln!(o, "- Sizes are what the vendor sells: min_input_tpm plus whole input_tpm_steps, the same for output (here {} + k x {} input, {} + k x {} output TPM; a step finer than 1/{} of the busiest hour's rate is searched in multiples), or for a spend reservation multiples of a round step of about 1/{} of the busiest hour's list value per minute (here ${}).", count(r.grid.min_input_tpm), count(r.grid.input_step), count(r.grid.min_output_tpm), count(r.grid.output_step), RESOLUTION, RESOLUTION, trim(r.grid.spend_step()));
+    let sizes = if r.grid.measure == "spend" {
+        format!("multiples of a round spend step of about 1/{RESOLUTION} of the busiest hour's list value per minute (here ${})", trim(r.grid.spend_step()))
+    } else {
+        format!("what the vendor sells: min_input_tpm plus whole input_tpm_steps, the same for output (here {} + k x {} input, {} + k x {} output TPM; a step finer than 1/{RESOLUTION} of the busiest hour's rate is searched in multiples)", count(r.grid.min_input_tpm), count(r.grid.input_step), count(r.grid.min_output_tpm), count(r.grid.output_step))
+    };
+    let _ = writeln!(o, "- Sizes are {sizes}.");
     let _ = writeln!(o, "- The search starts from the deployment's own traffic with no reservation: both sides at the quietest hour's, the 25th, 50th, 75th and 90th percentile hour's and the busiest hour's rate (table above). From the best of those (meets the SLA, then cheapest) it tries one jump up and down on each side and on both together, moves to a better size or halves the jump, down to one step. A request is covered only when both its input and its output fit, so both sides move together too. At most {} sizes; every size is simulated on the same traffic (common random numbers), and the term changes the price only, so each size is priced under every term.", MAX_SIZES);
     let _ = writeln!(o, "- Coverage does not make a request faster; what overflows meets the on-demand quotas (429s, retries, spills) and the shared pool's load, which is how the SLA can depend on the size (docs/model.md 10.3).");
     let _ = writeln!(
