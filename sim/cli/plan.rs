@@ -238,15 +238,8 @@ pub fn finish_plan(
     // The batch jobs are the same beside every configuration (cheap: a few jobs an interval),
     // so a merge of shards computes them again from the scenario and writes the same bytes.
     let batch = report::batch::aside(sc, &llmcap::analysis::batch::run(sc));
-    let dest = report::plan::write_plan(
-        staging,
-        sc,
-        &result,
-        m,
-        document.as_ref(),
-        batch.as_ref(),
-    )
-    .map_err(runtime)?;
+    let dest = report::plan::write_plan(staging, sc, &result, m, document.as_ref(), batch.as_ref())
+        .map_err(runtime)?;
     if !quiet {
         for line in report::plan::headline(&result, batch.as_ref()) {
             say(&format!("{}: {line}", sc.name));
