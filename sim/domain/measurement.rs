@@ -127,6 +127,33 @@ pub struct WindowSample {
     pub util_p95_pct: Option<f64>,
 }
 
+/// The statistics a tool reports for one load level when it keeps no per-request rows (a
+/// GuideLLM benchmark with its `requests` stripped, or a row of GuideLLM's CSV): counts, the
+/// TTFT percentiles of the served requests and the level's means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevelSummary {
+    /// Where it is in the file: `benchmarks[2]` or `line 5`.
+    pub at: String,
+    /// The load level (see [`LevelKind`]); `None` when the file does not say.
+    pub level: Option<f64>,
+    /// Served requests the TTFT statistics are over.
+    pub served: u64,
+    /// Failed requests (the statistics do not say which were 429s).
+    pub errored: u64,
+    /// Requests cut off when the benchmark ended.
+    pub incomplete: u64,
+    /// Reported TTFT quantiles of the served requests, (probability, ms), by probability.
+    pub ttft_ms: Vec<(f64, f64)>,
+    pub ttft_mean_ms: Option<f64>,
+    /// Served requests per second (the level's throughput).
+    pub requests_per_s: Option<f64>,
+    /// Mean prompt and output tokens of a served request.
+    pub input_mean: Option<f64>,
+    pub output_mean: Option<f64>,
+    /// Mean end-to-end latency of a served request, seconds.
+    pub e2e_mean_s: Option<f64>,
+}
+
 /// Everything read from one measurement file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measurements {
@@ -137,6 +164,9 @@ pub struct Measurements {
     pub level_kind: LevelKind,
     /// Per-request rows (empty for azure-benchmark).
     pub requests: Vec<RequestSample>,
+    /// Per-level statistics (GuideLLM reports without complete per-request rows); a file has
+    /// per-request rows or level summaries, not both.
+    pub summaries: Vec<LevelSummary>,
     /// Window rows (azure-benchmark only).
     pub windows: Vec<WindowSample>,
     /// The aggregation window of the window rows, seconds.

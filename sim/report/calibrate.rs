@@ -150,6 +150,12 @@ fn sources(o: &mut String, c: &Calibration) {
     for s in &c.sources {
         let rows = if c.format == MeasurementFormat::AzureBenchmark {
             format!("{} windows", s.windows)
+        } else if s.requests == 0 && s.summaries > 0 {
+            if s.summaries == 1 {
+                "1 level summary".to_string()
+            } else {
+                format!("{} level summaries", s.summaries)
+            }
         } else {
             format!("{} requests", s.requests)
         };
@@ -198,12 +204,21 @@ fn parameters(o: &mut String, c: &Calibration) {
         let _ = writeln!(o, "| capacity, weighted tokens/min at 100% | {}{} | {} | tokens per minute / reported utilization, median of {} windows; output weight {} |", grouped(r.capacity_tpm.value, 0), per(r.capacity_tpm.value), ci(&r.capacity_tpm, 0), r.windows, sig(r.output_weight, 3));
         let _ = writeln!(o, "| requests in service at 100% (slots) | {}{} | {} | Little's law: requests/s × mean end-to-end latency / utilization |", sig(r.slots.value, 3), per(r.slots.value), ci(&r.slots, 2));
     }
-    let _ = writeln!(
-        o,
-        "\nIntervals: percentile bootstrap, {} resamples (seed {}).",
-        crate::analysis::calibrate::BOOTSTRAP,
-        c.seed
-    );
+    if c.from_summaries {
+        let _ = writeln!(
+            o,
+            "\nIntervals: no per-request rows to resample; a parametric bootstrap, {} replicates (seed {}), of each level's reported percentiles drawn from the large-sample distribution of sample quantiles of its n served requests (docs/calibrate.md).",
+            crate::analysis::calibrate::BOOTSTRAP,
+            c.seed
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "\nIntervals: percentile bootstrap, {} resamples (seed {}).",
+            crate::analysis::calibrate::BOOTSTRAP,
+            c.seed
+        );
+    }
     if !c.cannot.is_empty() {
         let _ = writeln!(o, "\n## What could not be fitted, and why\n");
         for w in &c.cannot {
@@ -217,6 +232,8 @@ fn goodness(o: &mut String, c: &Calibration) {
     let b = &c.base;
     if let Some(ks) = b.ks {
         let _ = writeln!(o, "Base latency (TTFT with the prefill and load taken out) against the fitted lognormal, {} requests; Kolmogorov-Smirnov distance {}.\n", b.n, sig(ks, 3));
+    } else if c.from_summaries {
+        let _ = writeln!(o, "Base latency against the fitted lognormal: the reported percentiles (with the load taken out, n-weighted geometric mean over the levels fitted), {} served requests. No Kolmogorov-Smirnov distance: it needs the requests.\n", b.n);
     }
     let _ = writeln!(
         o,
@@ -236,6 +253,9 @@ fn goodness(o: &mut String, c: &Calibration) {
             signed_pct(error_pct(*m, *f))
         );
     }
+    if c.from_summaries {
+        reported_against_fitted(o, c);
+    }
     if let Some(l) = &c.load {
         let _ = writeln!(o, "\nMedian TTFT against load (fitted data):\n\n| level | tokens/min | measured median ms | fitted ms | error |\n| --- | ---: | ---: | ---: | ---: |");
         for (lv, y, m, f) in &l.points {
@@ -252,6 +272,44 @@ fn goodness(o: &mut String, c: &Calibration) {
     }
 }
 
+/// Level summaries: each level's reported percentiles against the fitted model at its load.
+fn reported_against_fitted(o: &mut String, c: &Calibration) {
+    let b = &c.base;
+    let _ = writeln!(o, "\nReported TTFT percentiles of every level against the fitted model at its measured load (held-out levels included):\n\n| level | served | tokens/min | p50 measured / fitted ms | p90 | p99 |\n| --- | ---: | ---: | --- | --- | --- |");
+    for l in c.levels.iter().filter(|l| !l.ttft_quantiles_ms.is_empty()) {
+        let s = match (&c.load, l.tokens_per_min) {
+            (Some(ld), Some(y)) => {
+                1.0 / (1.0 - (y / ld.shared_pool_tpm.value).min(crate::analysis::calibrate::MAX_RHO))
+            }
+            _ => 1.0,
+        };
+        let cell = |p: f64, z: f64| {
+            let fitted = s * b.median_ms.value * (b.sigma * z).exp();
+            l.ttft_quantiles_ms
+                .iter()
+                .find(|q| (q.0 - p).abs() < 1e-9)
+                .map_or("–".into(), |q| {
+                    format!(
+                        "{} / {} ({})",
+                        grouped(q.1, 1),
+                        grouped(fitted, 1),
+                        signed_pct(error_pct(q.1, fitted))
+                    )
+                })
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} |",
+            level_name(c, l.level),
+            l.served,
+            l.tokens_per_min.map_or("–".into(), |y| grouped(y, 0)),
+            cell(0.5, 0.0),
+            cell(0.9, 1.281_551_6),
+            cell(0.99, crate::analysis::calibrate::stats::Z99)
+        );
+    }
+}
+
 fn signed_pct(v: f64) -> String {
     if v.is_finite() {
         format!("{}%", signed(v, 1))
@@ -261,12 +319,27 @@ fn signed_pct(v: f64) -> String {
 }
 
 fn level_row(o: &mut String, c: &Calibration, l: &Level) {
-    let share = if l.requests > 0 {
+    let thrown = if c.from_summaries {
+        "–".to_string()
+    } else {
+        l.throttled.to_string()
+    };
+    let share = if c.from_summaries {
+        "–".into()
+    } else if l.requests > 0 {
         percent(l.throttled as f64 / l.requests as f64, 1)
     } else {
         "–".into()
     };
-    let ttft = if !l.ttft_ms.is_empty() {
+    let reported = |p: f64| {
+        l.ttft_quantiles_ms
+            .iter()
+            .find(|q| (q.0 - p).abs() < 1e-9)
+            .map_or("–".into(), |q| grouped(q.1, 0))
+    };
+    let ttft = if !l.ttft_quantiles_ms.is_empty() {
+        format!("{} / {} / {}", reported(0.5), reported(0.9), reported(0.99))
+    } else if !l.ttft_ms.is_empty() {
         let q = |p| {
             grouped(
                 crate::analysis::calibrate::stats::quantile(&l.ttft_ms, p),
@@ -282,11 +355,10 @@ fn level_row(o: &mut String, c: &Calibration, l: &Level) {
     let opt = |v: Option<f64>, d| v.map_or("–".into(), |v| grouped(v, d));
     let _ = writeln!(
         o,
-        "| {} | {} | {} | {} | {} | {share} | {ttft} | {} | {} |",
+        "| {} | {} | {} | {thrown} | {} | {share} | {ttft} | {} | {} |",
         level_name(c, l.level),
         l.requests,
         l.served,
-        l.throttled,
         l.errors,
         opt(l.tokens_per_min, 0),
         l.util_pct
@@ -328,7 +400,11 @@ fn holdout(o: &mut String, c: &Calibration) {
         );
         return;
     }
-    let _ = writeln!(o, "The last {} of each level's served requests (by start time, else in file order; windows for azure-openai-benchmark) were left out of the fit and predicted with the fitted parameters.\n", percent(c.holdout_fraction, 0));
+    if c.from_summaries {
+        let _ = writeln!(o, "Whole load levels were left out of the fit ({} of the levels, evenly spaced between the lowest and the highest load, which stay in the fit) and their reported percentiles predicted with the fitted parameters at their measured load.\n", percent(c.holdout_fraction, 0));
+    } else {
+        let _ = writeln!(o, "The last {} of each level's served requests (by start time, else in file order; windows for azure-openai-benchmark) were left out of the fit and predicted with the fitted parameters.\n", percent(c.holdout_fraction, 0));
+    }
     if c.holdout.is_empty() {
         let _ = writeln!(o, "Nothing was left to predict.");
         return;

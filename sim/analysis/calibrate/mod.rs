@@ -12,13 +12,19 @@
 //! service reports), its concurrency (slots, from Little's law at that utilization), the base
 //! TTFT from the windows' mean and 95th percentile, and the 429 share at each load level.
 //!
-//! Every estimate has a 95% percentile-bootstrap interval (resampling requests within their
+//! Level summaries (a GuideLLM report without per-request rows: each benchmark's reported TTFT
+//! percentiles, count, throughput and tokens per request) give the same base lognormal and
+//! load dependence, matched to the reported percentiles; their intervals come from the
+//! sampling distribution of sample quantiles (docs/calibrate.md), and whole levels are held out.
+//!
+//! Every other estimate has a 95% percentile-bootstrap interval (resampling requests within their
 //! level, or windows, with the seeded generator). With `holdout` = f, the last f of each
 //! level's served requests (by start time, else in file order) or windows are left out of the
 //! fit and predicted.
 
 mod requests;
 pub mod stats;
+mod summaries;
 mod windows;
 
 use std::path::PathBuf;
@@ -67,6 +73,8 @@ pub struct Source {
     pub target: Option<String>,
     pub requests: usize,
     pub windows: usize,
+    /// Level summaries (statistics-only files).
+    pub summaries: usize,
     pub notes: Vec<String>,
 }
 
@@ -80,6 +88,8 @@ pub struct Level {
     pub errors: u64,
     /// Served TTFTs, ms, sorted (per-request sources).
     pub ttft_ms: Vec<f64>,
+    /// Reported TTFT quantiles, (probability, ms) (level summaries).
+    pub ttft_quantiles_ms: Vec<(f64, f64)>,
     pub mean_input: Option<f64>,
     /// The deployment's own tokens per minute at this level, when it can be measured.
     pub tokens_per_min: Option<f64>,
@@ -168,6 +178,8 @@ pub struct Calibration {
     pub holdout: Vec<HoldoutRow>,
     /// What could not be fitted, and why.
     pub cannot: Vec<String>,
+    /// Fitted to level summaries (reported percentiles) rather than rows or windows.
+    pub from_summaries: bool,
     pub seed: u64,
 }
 
@@ -193,11 +205,18 @@ pub fn calibrate(sets: &[Measurements], opts: &Options) -> Result<Calibration, I
             target: m.target.clone(),
             requests: m.requests.len(),
             windows: m.windows.len(),
+            summaries: m.summaries.len(),
             notes: m.notes.clone(),
         })
         .collect();
+    // Statistics when any file has them without complete per-request rows.
+    let stats_only = sets
+        .iter()
+        .any(|m| m.requests.is_empty() && !m.summaries.is_empty());
     let mut c = if format == MeasurementFormat::AzureBenchmark {
         windows::fit(sets, opts).map_err(fail)?
+    } else if stats_only {
+        summaries::fit(sets, opts).map_err(fail)?
     } else {
         requests::fit(sets, opts).map_err(fail)?
     };

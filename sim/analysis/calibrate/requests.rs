@@ -77,6 +77,7 @@ pub(super) fn fit(sets: &[Measurements], opts: &Options) -> Result<Calibration, 
         holdout_fraction: opts.holdout,
         holdout,
         cannot,
+        from_summaries: false,
         seed: opts.seed,
     })
 }
@@ -420,6 +421,7 @@ fn level_summary(g: &Group) -> Level {
                 .filter_map(|r| r.ttft_s.map(|t| t * 1000.0))
                 .collect(),
         ),
+        ttft_quantiles_ms: Vec::new(),
         mean_input: (!inputs.is_empty()).then(|| mean(&inputs)),
         tokens_per_min: g.tokens_per_min,
         window_ttft_ms: None,

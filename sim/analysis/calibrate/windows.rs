@@ -59,6 +59,7 @@ pub(super) fn fit(sets: &[Measurements], opts: &Options) -> Result<Calibration, 
         holdout_fraction: opts.holdout,
         holdout,
         cannot,
+        from_summaries: false,
         seed: opts.seed,
     })
 }
@@ -293,6 +294,7 @@ fn level_summary(g: &Group) -> Level {
         throttled: thr,
         errors: fail - thr.min(fail),
         ttft_ms: Vec::new(),
+        ttft_quantiles_ms: Vec::new(),
         mean_input: (!ctx.is_empty()).then(|| mean(&ctx)),
         tokens_per_min: (!tpm.is_empty()).then(|| mean(&tpm)),
         window_ttft_ms: ttft_pair(&g.windows),

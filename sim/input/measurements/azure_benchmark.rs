@@ -104,6 +104,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
         target: args.deployment,
         level_kind: LevelKind::Concurrency,
         requests: Vec::new(),
+        summaries: Vec::new(),
         windows,
         window_s: args.window.unwrap_or(DEFAULT_WINDOW_S),
         notes,

@@ -157,6 +157,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
             LevelKind::Concurrency
         },
         requests,
+        summaries: Vec::new(),
         windows: Vec::new(),
         window_s: 0.0,
         notes: Vec::new(),

@@ -128,6 +128,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
         target,
         level_kind: LevelKind::Concurrency,
         requests,
+        summaries: Vec::new(),
         windows: Vec::new(),
         window_s: 0.0,
         notes,

@@ -1,5 +1,6 @@
 //! Load-test measurement readers for `llmcap calibrate`: LLMPerf per-request results,
-//! GuideLLM benchmark reports (JSON or YAML), azure-openai-benchmark logs (its
+//! GuideLLM benchmark reports (JSON or YAML, per-request rows or per-benchmark statistics,
+//! and its CSV report of statistics), azure-openai-benchmark logs (its
 //! human-readable output or `--output-format jsonl`) and a generic per-request CSV.
 //!
 //! Each reader returns [`Measurements`] (domain types). A file that cannot be read as its
@@ -10,6 +11,7 @@
 mod azure_benchmark;
 mod csv_requests;
 mod guidellm;
+mod guidellm_csv;
 mod llmperf;
 
 use std::path::Path;
@@ -60,6 +62,15 @@ fn read_text(path: &Path) -> Result<String, InputError> {
             "not UTF-8 text; a measurement file is JSON, YAML, CSV or a text log".into(),
         )
     })
+}
+
+/// "1 level summary", "3 level summaries".
+fn level_summaries(n: usize) -> String {
+    if n == 1 {
+        "1 level summary".into()
+    } else {
+        format!("{n} level summaries")
+    }
 }
 
 fn invalid(path: &Path, key: &str, message: String) -> InputError {

@@ -31,28 +31,54 @@ const MAX_TICKS: usize = 8;
 const GAP: u32 = 30;
 const DASH: (u32, u32) = (10, 7);
 const POINT_SIZE: u32 = 7;
+/// The fitted CDF beside reported percentiles is drawn from z = −3.09 to 3.09 (p0.1 to p99.9,
+/// GuideLLM's outermost percentiles).
+const FITTED_Z: f64 = 3.09;
 const THROTTLE_COLOR: RGBColor = PALETTE[5];
 
 type Points = Vec<(f64, f64)>;
 
-/// The levels drawn: (label, measured CDF points, fitted CDF points).
-fn curves(c: &Calibration) -> Vec<(String, Points, Points)> {
+/// One level drawn: its label, the measured CDF (a line through the requests, or the reported
+/// percentiles as dots) and the fitted CDF.
+struct Curve {
+    name: String,
+    measured: Points,
+    dots: bool,
+    fitted: Points,
+}
+
+/// The measured CDF points of a level: its sorted requests, or its reported percentiles.
+fn measured(l: &crate::analysis::calibrate::Level) -> (Points, bool) {
+    if !l.ttft_quantiles_ms.is_empty() {
+        let pts = l
+            .ttft_quantiles_ms
+            .iter()
+            .map(|&(p, x)| (x, p))
+            .collect();
+        return (pts, true);
+    }
+    let n = l.ttft_ms.len() as f64;
+    let step = (l.ttft_ms.len() / 400).max(1);
+    let pts = l
+        .ttft_ms
+        .iter()
+        .enumerate()
+        .step_by(step)
+        .map(|(i, x)| (*x, (i + 1) as f64 / n))
+        .collect();
+    (pts, false)
+}
+
+/// The levels drawn.
+fn curves(c: &Calibration) -> Vec<Curve> {
     let b = &c.base;
     let k = c.prefill.as_ref().map_or(0.0, |p| p.ms_per_1k.value);
     c.levels
         .iter()
-        .filter(|l| !l.ttft_ms.is_empty())
+        .filter(|l| !l.ttft_ms.is_empty() || !l.ttft_quantiles_ms.is_empty())
         .take(MAX_LEVELS)
         .map(|l| {
-            let n = l.ttft_ms.len() as f64;
-            let step = (l.ttft_ms.len() / 400).max(1);
-            let meas: Points = l
-                .ttft_ms
-                .iter()
-                .enumerate()
-                .step_by(step)
-                .map(|(i, x)| (*x, (i + 1) as f64 / n))
-                .collect();
+            let (meas, dots) = measured(l);
             let s = match (&c.load, l.tokens_per_min) {
                 (Some(ld), Some(y)) => {
                     1.0 / (1.0
@@ -62,8 +88,19 @@ fn curves(c: &Calibration) -> Vec<(String, Points, Points)> {
             };
             // The fitted TTFT at the level's mean prompt: s × (lognormal + prefill).
             let shift = k * l.mean_input.unwrap_or(0.0) / 1000.0;
-            let lo = l.ttft_ms[0].max(1e-3);
-            let hi = l.ttft_ms[l.ttft_ms.len() - 1];
+            // Reported percentiles stop at p0.1 / p99.9: the fitted curve spans the same
+            // probabilities, so it is drawn from near 0 to near 1 like the dots.
+            let tail = |z: f64| s * (b.median_ms.value * (b.sigma * z).exp() + shift);
+            let (mut lo, mut hi) = (
+                meas.first().map_or(1.0, |p| p.0),
+                meas.last().map_or(1.0, |p| p.0),
+            );
+            if dots {
+                lo = lo.min(tail(-FITTED_Z));
+                hi = hi.max(tail(FITTED_Z));
+            }
+            let lo = lo.max(1e-3);
+            let hi = hi.max(lo * 1.01);
             let fitted: Points = (0..=CURVE_POINTS)
                 .filter_map(|i| {
                     let x = lo * (hi / lo).powf(i as f64 / CURVE_POINTS as f64);
@@ -75,7 +112,12 @@ fn curves(c: &Calibration) -> Vec<(String, Points, Points)> {
             let name = l.level.map_or("measured".into(), |v| {
                 format!("{} {}", sig(v, 3), c.level_kind.label())
             });
-            (name, meas, fitted)
+            Curve {
+                name,
+                measured: meas,
+                dots,
+                fitted,
+            }
         })
         .collect()
 }
@@ -90,8 +132,12 @@ fn draw(pixels: &mut [u8], path: &Path, c: &Calibration) -> Result<(), OutputErr
     let mut legend: Vec<LegendEntry> = cv
         .iter()
         .enumerate()
-        .map(|(i, (name, _, _))| LegendEntry {
-            label: format!("{name} (solid measured, dashed fitted)"),
+        .map(|(i, cu)| LegendEntry {
+            label: if cu.dots {
+                format!("{} (dots reported percentiles, dashed fitted)", cu.name)
+            } else {
+                format!("{} (solid measured, dashed fitted)", cu.name)
+            },
             color: PALETTE[i % PALETTE.len()],
             swatch: Swatch::Line,
         })
@@ -129,10 +175,10 @@ fn draw(pixels: &mut [u8], path: &Path, c: &Calibration) -> Result<(), OutputErr
     canvas.finish(path)
 }
 
-fn draw_cdfs(area: &Area<'_>, cv: &[(String, Points, Points)]) -> Result<(), DrawError> {
+fn draw_cdfs(area: &Area<'_>, cv: &[Curve]) -> Result<(), DrawError> {
     let xs: Vec<f64> = cv
         .iter()
-        .flat_map(|c| c.1.iter().map(|p| p.0))
+        .flat_map(|c| c.measured.iter().chain(&c.fitted).map(|p| p.0))
         .filter(|x| *x > 0.0)
         .collect();
     let min = xs.iter().copied().fold(f64::INFINITY, f64::min);
@@ -168,14 +214,23 @@ fn draw_cdfs(area: &Area<'_>, cv: &[(String, Points, Points)]) -> Result<(), Dra
         .y_label_formatter(&|v| format!("{v:.1}"))
         .draw()?;
     let inside = |p: &&(f64, f64)| p.0 >= lo && p.0 <= hi;
-    for (i, (_, meas, fitted)) in cv.iter().enumerate() {
+    for (i, cu) in cv.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
-        chart.draw_series(LineSeries::new(
-            meas.iter().filter(inside).copied(),
-            color.stroke_width(LINE_WIDTH),
-        ))?;
+        if cu.dots {
+            chart.draw_series(
+                cu.measured
+                    .iter()
+                    .filter(inside)
+                    .map(|p| Circle::new(*p, POINT_SIZE, color.filled())),
+            )?;
+        } else {
+            chart.draw_series(LineSeries::new(
+                cu.measured.iter().filter(inside).copied(),
+                color.stroke_width(LINE_WIDTH),
+            ))?;
+        }
         chart.draw_series(DashedLineSeries::new(
-            fitted.iter().filter(inside).copied(),
+            cu.fitted.iter().filter(inside).copied(),
             DASH.0,
             DASH.1,
             color.stroke_width(LINE_WIDTH),
@@ -211,13 +266,13 @@ fn load_points(c: &Calibration) -> (Vec<(f64, f64, Option<f64>)>, String) {
     let pts = c
         .levels
         .iter()
-        .filter(|l| !l.ttft_ms.is_empty())
-        .map(|l| {
-            (
-                l.level.unwrap_or(1.0),
-                crate::analysis::calibrate::stats::quantile(&l.ttft_ms, 0.5),
-                Some(median),
-            )
+        .filter_map(|l| {
+            let m = if l.ttft_ms.is_empty() {
+                l.ttft_quantiles_ms.iter().find(|q| q.0 == 0.5)?.1
+            } else {
+                crate::analysis::calibrate::stats::quantile(&l.ttft_ms, 0.5)
+            };
+            Some((l.level.unwrap_or(1.0), m, Some(median)))
         })
         .collect();
     (
