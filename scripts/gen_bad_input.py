@@ -617,6 +617,17 @@ cli("calibrate_csv_bad_status", "calibrate r.csv --format csv", ["r.csv", "line 
 cli("calibrate_csv_bad_number", "calibrate r.csv --format csv", ["r.csv", "line 2", "ttft_ms", "fast"], files={"r.csv": "ttft_ms,input_tokens\nfast,2\n"})
 cli("calibrate_guidellm_no_benchmarks", "calibrate g.json --format guidellm", ["g.json", "benchmarks"], files={"g.json": '{"runs": []}'})
 cli("calibrate_guidellm_bad_yaml", "calibrate g.yaml --format guidellm", ["g.yaml", "YAML"], files={"g.yaml": "benchmarks: [\n  {a: 1\n"})
+# GuideLLM statistics without per-request rows: its CSV report (one header row, GuideLLM 0.3) and
+# a JSON benchmark whose TTFT statistics are malformed. Made-up numbers.
+GUIDELLM_CSV_HEAD = 'Name,Successful Requests,Successful Request concurrency mean,Successful Time to first token ms median,"Successful Time to first token ms [min, 0.1, 1, 5, 10, 25, 75, 90, 95, 99, max]"\n'
+GUIDELLM_CSV_ROW = 'synchronous,40,1.0,30.0,"[25.0, 25.0, 25.5, 26.0, 27.0, 28.0, 32.0, 35.0, 37.0, 41.0, 42.0]"\n'
+GUIDELLM_STATS = '{"benchmarks": [{"metrics": {"time_to_first_token_ms": {"successful": {"median": 30.0, "count": 40, "percentiles": {"p10": 26.0, "p25": 28.0, "p75": 32.0, "p90": 35.0, "p95": 37.0, "p99": 41.0}}}}}]}'
+cli("calibrate_guidellm_csv_missing_column", "calibrate g.csv --format guidellm", ["g.csv", "line 1", "Successful Time to first token ms median"], files={"g.csv": GUIDELLM_CSV_HEAD.replace("Successful Time to first token ms median", "ttft median") + GUIDELLM_CSV_ROW})
+cli("calibrate_guidellm_csv_bad_number", "calibrate g.csv --format guidellm", ["g.csv", "line 3", "Successful Requests", "many"], files={"g.csv": GUIDELLM_CSV_HEAD + GUIDELLM_CSV_ROW + GUIDELLM_CSV_ROW.replace(",40,", ",many,")})
+cli("calibrate_guidellm_csv_bad_percentiles", "calibrate g.csv --format guidellm", ["g.csv", "line 2", "list of 11 numbers"], files={"g.csv": GUIDELLM_CSV_HEAD + GUIDELLM_CSV_ROW.replace("[25.0, 25.0, ", "[25.0, ")})
+cli("calibrate_guidellm_stats_bad_percentile", "calibrate g.json --format guidellm", ["g.json", "benchmarks[0].metrics.time_to_first_token_ms.successful.percentiles.p90", "slow"], files={"g.json": GUIDELLM_STATS.replace('"p90": 35.0', '"p90": "slow"')})
+cli("calibrate_guidellm_stats_missing_percentile", "calibrate g.json --format guidellm", ["g.json", "percentiles.p95", "p10, p25, p75, p90, p95 and p99"], files={"g.json": GUIDELLM_STATS.replace('"p95": 37.0, ', '')})
+cli("calibrate_guidellm_stats_too_few", "calibrate g.json --format guidellm", ["g.json", "too few served requests", "12", "20"], files={"g.json": GUIDELLM_STATS.replace('"count": 40', '"count": 12')})
 cli("calibrate_azure_no_stats", "calibrate a.log --format azure-benchmark", ["a.log", "no statistics lines"], files={"a.log": "hello\n"})
 cli("calibrate_azure_bad_value", "calibrate a.log --format azure-benchmark", ["a.log", "line 1", "ttft_avg", "fast"], files={"a.log": "2024-05-16 08:12:49 INFO rpm: 8.0 processing: 2 completed: 0 failures: 0 throttled: 0 requests: 0 tpm: 0 ttft_avg: fast ttft_95th: n/a\n"})
 cli("calibrate_holdout_too_big", "calibrate r.csv --format csv --holdout 0.9", ["--holdout", "0.9"], files={"r.csv": CAL_CSV})

@@ -279,7 +279,8 @@ fn reported_against_fitted(o: &mut String, c: &Calibration) {
     for l in c.levels.iter().filter(|l| !l.ttft_quantiles_ms.is_empty()) {
         let s = match (&c.load, l.tokens_per_min) {
             (Some(ld), Some(y)) => {
-                1.0 / (1.0 - (y / ld.shared_pool_tpm.value).min(crate::analysis::calibrate::MAX_RHO))
+                1.0 / (1.0
+                    - (y / ld.shared_pool_tpm.value).min(crate::analysis::calibrate::MAX_RHO))
             }
             _ => 1.0,
         };
@@ -401,7 +402,7 @@ fn holdout(o: &mut String, c: &Calibration) {
         return;
     }
     if c.from_summaries {
-        let _ = writeln!(o, "Whole load levels were left out of the fit ({} of the levels, evenly spaced between the lowest and the highest load, which stay in the fit) and their reported percentiles predicted with the fitted parameters at their measured load.\n", percent(c.holdout_fraction, 0));
+        let _ = writeln!(o, "Whole load levels were left out of the fit: {} of the {} levels (round({} of the levels with statistics and a throughput), at least 1 when there are 3 or more, evenly spaced between the lowest and the highest load, which stay in the fit); their reported percentiles are predicted with the fitted parameters at their measured load.\n", c.holdout.len(), c.levels.len(), percent(c.holdout_fraction, 0));
     } else {
         let _ = writeln!(o, "The last {} of each level's served requests (by start time, else in file order; windows for azure-openai-benchmark) were left out of the fit and predicted with the fitted parameters.\n", percent(c.holdout_fraction, 0));
     }

@@ -230,4 +230,6 @@ pub fn error_pct(measured: f64, predicted: f64) -> f64 {
 }
 
 #[cfg(test)]
+mod summary_tests;
+#[cfg(test)]
 pub(crate) mod tests;

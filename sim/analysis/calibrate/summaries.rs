@@ -86,7 +86,7 @@ fn tokens_per_min(s: &LevelSummary, kind: LevelKind) -> Option<f64> {
         let c = s.level.filter(|_| kind == LevelKind::Concurrency)?;
         s.e2e_mean_s.filter(|e| *e > 0.0).map(|e| c / e)
     })?;
-    (tokens > 0.0).then(|| rps * tokens * 60.0)
+    (tokens > 0.0).then_some(rps * tokens * 60.0)
 }
 
 /// The load line through the levels' medians (m = m₀ + (1/S) m Y) and the base lognormal of
@@ -230,7 +230,13 @@ pub(super) fn fit(sets: &[Measurements], opts: &Options) -> Result<Calibration, 
     }
     let load_points: Vec<Point> = train
         .iter()
-        .map(|l| (l.s.served as f64, l.tokens_per_min, l.logq.unwrap_or_default()))
+        .map(|l| {
+            (
+                l.s.served as f64,
+                l.tokens_per_min,
+                l.logq.unwrap_or_default(),
+            )
+        })
         .collect();
     let mut fitted = if with_load {
         fit_once(&load_points, true)
@@ -261,13 +267,28 @@ pub(super) fn fit(sets: &[Measurements], opts: &Options) -> Result<Calibration, 
                 level_text(lowest.s)
             ));
         }
-        fitted = fit_once(&[(lowest.s.served as f64, None, lowest.logq.unwrap_or_default())], false);
-        vec![(lowest.s.served as f64, None, lowest.logq.unwrap_or_default())]
+        fitted = fit_once(
+            &[(
+                lowest.s.served as f64,
+                None,
+                lowest.logq.unwrap_or_default(),
+            )],
+            false,
+        );
+        vec![(
+            lowest.s.served as f64,
+            None,
+            lowest.logq.unwrap_or_default(),
+        )]
     };
     let fit = fitted.ok_or("the base latency could not be fitted to the reported percentiles")?;
     let pool = fit.line.map(|l| l.1);
     if let Some(s) = pool {
-        let top = points.iter().filter_map(|p| p.1).map(|y| y / s).fold(0.0, f64::max);
+        let top = points
+            .iter()
+            .filter_map(|p| p.1)
+            .map(|y| y / s)
+            .fold(0.0, f64::max);
         if top > MAX_RHO {
             cannot.push(format!(
                 "load dependence: the fit puts the busiest level at {:.0}% of the pool, beyond the model's cap of {:.0}% (max_pool_utilization), where its slowdown stops growing",
@@ -288,7 +309,12 @@ pub(super) fn fit(sets: &[Measurements], opts: &Options) -> Result<Calibration, 
             .iter()
             .map(|l| {
                 let y = l.tokens_per_min.unwrap_or(0.0);
-                (l.s.level, y, l.logq.unwrap_or_default()[MID].exp(), m0 * slowdown(y, s))
+                (
+                    l.s.level,
+                    y,
+                    l.logq.unwrap_or_default()[MID].exp(),
+                    m0 * slowdown(y, s),
+                )
             })
             .collect(),
     });
@@ -334,7 +360,13 @@ fn intervals(
             fit_once(&p, with_load)
         })
         .collect();
-    let pick = |f: &dyn Fn(&Fit) -> f64| interval(reps.iter().map(|r| r.as_ref().map_or(f64::NAN, f)).collect());
+    let pick = |f: &dyn Fn(&Fit) -> f64| {
+        interval(
+            reps.iter()
+                .map(|r| r.as_ref().map_or(f64::NAN, f))
+                .collect(),
+        )
+    };
     (
         pick(&|f| f.median),
         pick(&|f| f.median * (Z99 * f.sigma).exp()),
@@ -342,7 +374,13 @@ fn intervals(
     )
 }
 
-fn base_of(points: &[Point], fit: &Fit, median: (f64, f64), p99: (f64, f64), with_load: bool) -> Base {
+fn base_of(
+    points: &[Point],
+    fit: &Fit,
+    median: (f64, f64),
+    p99: (f64, f64),
+    with_load: bool,
+) -> Base {
     let shift = |y: &Option<f64>| match (fit.line, y) {
         (Some((_, s)), Some(y)) => slowdown(*y, s).ln(),
         _ => 0.0,
@@ -352,7 +390,11 @@ fn base_of(points: &[Point], fit: &Fit, median: (f64, f64), p99: (f64, f64), wit
         .iter()
         .enumerate()
         .map(|(i, &(p, z))| {
-            let measured = points.iter().map(|(w, y, q)| w * (q[i] - shift(y))).sum::<f64>() / n;
+            let measured = points
+                .iter()
+                .map(|(w, y, q)| w * (q[i] - shift(y)))
+                .sum::<f64>()
+                / n;
             (p, measured.exp(), fit.median * (fit.sigma * z).exp())
         })
         .collect();
@@ -362,8 +404,16 @@ fn base_of(points: &[Point], fit: &Fit, median: (f64, f64), p99: (f64, f64), wit
         format!("the reported TTFT percentiles of one load level ({n} served requests)")
     };
     Base {
-        median_ms: Estimate { value: fit.median, lo: median.0, hi: median.1 },
-        p99_ms: Estimate { value: fit.median * (Z99 * fit.sigma).exp(), lo: p99.0, hi: p99.1 },
+        median_ms: Estimate {
+            value: fit.median,
+            lo: median.0,
+            hi: median.1,
+        },
+        p99_ms: Estimate {
+            value: fit.median * (Z99 * fit.sigma).exp(),
+            lo: p99.0,
+            hi: p99.1,
+        },
         sigma: fit.sigma,
         ks: None,
         n: n as usize,
@@ -389,7 +439,11 @@ fn predict(levels: &[Lvl], fit: &Fit, cannot: &mut Vec<String>) -> Vec<HoldoutRo
                 stats: PREDICTED
                     .iter()
                     .filter_map(|&(name, p, z)| {
-                        Some((name.to_string(), at(l.s, p)?, s * fit.median * (fit.sigma * z).exp()))
+                        Some((
+                            name.to_string(),
+                            at(l.s, p)?,
+                            s * fit.median * (fit.sigma * z).exp(),
+                        ))
                     })
                     .collect(),
             }

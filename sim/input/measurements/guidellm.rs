@@ -99,7 +99,10 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
             None => None,
         };
         let summary = summary(path, &at, bench, level)?;
-        let served_before = rows.iter().filter(|r: &&RequestSample| r.outcome == Outcome::Ok).count();
+        let served_before = rows
+            .iter()
+            .filter(|r: &&RequestSample| r.outcome == Outcome::Ok)
+            .count();
         let requests = match bench.get("requests") {
             Some(r) if !r.is_null() => r,
             _ => {
@@ -237,9 +240,17 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
 }
 
 /// One statistic of a metric's successful requests: `metrics.<metric>.successful.<key>`.
-fn stat(path: &Path, at: &str, bench: &Value, metric: &str, key: &str) -> Result<Option<f64>, InputError> {
+fn stat(
+    path: &Path,
+    at: &str,
+    bench: &Value,
+    metric: &str,
+    key: &str,
+) -> Result<Option<f64>, InputError> {
     match bench.pointer(&format!("/metrics/{metric}/successful")) {
-        Some(m) if m.is_object() => number(path, &format!("{at}.metrics.{metric}.successful"), m, key),
+        Some(m) if m.is_object() => {
+            number(path, &format!("{at}.metrics.{metric}.successful"), m, key)
+        }
         _ => Ok(None),
     }
 }
@@ -258,13 +269,24 @@ fn count(path: &Path, at: &str, obj: &Value, key: &str) -> Result<Option<u64>, I
 }
 
 /// A benchmark's statistics as a level summary; `None` when it has no TTFT statistics.
-fn summary(path: &Path, at: &str, bench: &Value, level: Option<f64>) -> Result<Option<LevelSummary>, InputError> {
+fn summary(
+    path: &Path,
+    at: &str,
+    bench: &Value,
+    level: Option<f64>,
+) -> Result<Option<LevelSummary>, InputError> {
     let ttft_at = format!("{at}.metrics.time_to_first_token_ms.successful");
-    let Some(ttft) = bench.pointer("/metrics/time_to_first_token_ms/successful").filter(|v| v.is_object()) else {
+    let Some(ttft) = bench
+        .pointer("/metrics/time_to_first_token_ms/successful")
+        .filter(|v| v.is_object())
+    else {
         return Ok(None);
     };
     // Request totals: `request_totals` (GuideLLM 0.3) or `metrics.request_totals` (0.4 and later).
-    let (totals, totals_at) = match (bench.get("request_totals"), bench.pointer("/metrics/request_totals")) {
+    let (totals, totals_at) = match (
+        bench.get("request_totals"),
+        bench.pointer("/metrics/request_totals"),
+    ) {
         (Some(t), _) if t.is_object() => (Some(t), format!("{at}.request_totals")),
         (_, Some(t)) if t.is_object() => (Some(t), format!("{at}.metrics.request_totals")),
         _ => (None, String::new()),
@@ -297,9 +319,8 @@ fn summary(path: &Path, at: &str, bench: &Value, level: Option<f64>) -> Result<O
     }
     quantiles.sort_by(|a, b| a.0.total_cmp(&b.0));
     if served > 0 {
-        check_quantiles(&quantiles).map_err(|(key, message)| {
-            invalid(path, &format!("{pct_at}.{key}"), message)
-        })?;
+        check_quantiles(&quantiles)
+            .map_err(|(key, message)| invalid(path, &format!("{pct_at}.{key}"), message))?;
     }
     let errored = match total("errored")? {
         Some(n) => n,
@@ -308,7 +329,12 @@ fn summary(path: &Path, at: &str, bench: &Value, level: Option<f64>) -> Result<O
             .and_then(Value::as_f64)
             .map_or(0, |v| v.max(0.0) as u64),
     };
-    let e2e = seconds(path, &format!("{at}.metrics.request_latency.successful"), "mean", stat(path, at, bench, "request_latency", "mean")?)?;
+    let e2e = seconds(
+        path,
+        &format!("{at}.metrics.request_latency.successful"),
+        "mean",
+        stat(path, at, bench, "request_latency", "mean")?,
+    )?;
     Ok(Some(LevelSummary {
         at: at.to_string(),
         level,

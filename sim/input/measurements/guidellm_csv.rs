@@ -36,17 +36,72 @@ enum Role {
 
 /// (role, required, GuideLLM 0.3 header, GuideLLM 0.4+ header rows joined by " / ").
 const COLUMNS: [(Role, bool, &str, &str); 11] = [
-    (Role::Served, true, "Successful Requests", "Request Counts / Successful"),
-    (Role::Errored, false, "Errored Requests", "Request Counts / Errored"),
-    (Role::Incomplete, false, "Incomplete Requests", "Request Counts / Incomplete"),
-    (Role::TtftMean, false, "Successful Time to first token ms mean", "Time to First Token / Successful ms / Mean"),
-    (Role::TtftMedian, true, "Successful Time to first token ms median", "Time to First Token / Successful ms / Median"),
-    (Role::TtftPercentiles, true, "Successful Time to first token ms [min, 0.1, 1, 5, 10, 25, 75, 90, 95, 99, max]", "Time to First Token / Successful ms / Percentiles"),
-    (Role::Concurrency, false, "Successful Request concurrency mean", "Server Throughput / Successful Concurrency / Mean"),
-    (Role::RequestsPerS, false, "Successful Requests per second mean", "Server Throughput / Successful Requests/Sec / Mean"),
-    (Role::InputMean, false, "Successful Prompt token count mean", "Token Metrics / Successful Input Tokens / Mean"),
-    (Role::OutputMean, false, "Successful Output token count mean", "Token Metrics / Successful Output Tokens / Mean"),
-    (Role::LatencyMean, false, "Successful Request latency mean", "Request Latency / Successful Sec / Mean"),
+    (
+        Role::Served,
+        true,
+        "Successful Requests",
+        "Request Counts / Successful",
+    ),
+    (
+        Role::Errored,
+        false,
+        "Errored Requests",
+        "Request Counts / Errored",
+    ),
+    (
+        Role::Incomplete,
+        false,
+        "Incomplete Requests",
+        "Request Counts / Incomplete",
+    ),
+    (
+        Role::TtftMean,
+        false,
+        "Successful Time to first token ms mean",
+        "Time to First Token / Successful ms / Mean",
+    ),
+    (
+        Role::TtftMedian,
+        true,
+        "Successful Time to first token ms median",
+        "Time to First Token / Successful ms / Median",
+    ),
+    (
+        Role::TtftPercentiles,
+        true,
+        "Successful Time to first token ms [min, 0.1, 1, 5, 10, 25, 75, 90, 95, 99, max]",
+        "Time to First Token / Successful ms / Percentiles",
+    ),
+    (
+        Role::Concurrency,
+        false,
+        "Successful Request concurrency mean",
+        "Server Throughput / Successful Concurrency / Mean",
+    ),
+    (
+        Role::RequestsPerS,
+        false,
+        "Successful Requests per second mean",
+        "Server Throughput / Successful Requests/Sec / Mean",
+    ),
+    (
+        Role::InputMean,
+        false,
+        "Successful Prompt token count mean",
+        "Token Metrics / Successful Input Tokens / Mean",
+    ),
+    (
+        Role::OutputMean,
+        false,
+        "Successful Output token count mean",
+        "Token Metrics / Successful Output Tokens / Mean",
+    ),
+    (
+        Role::LatencyMean,
+        false,
+        "Successful Request latency mean",
+        "Request Latency / Successful Sec / Mean",
+    ),
 ];
 
 /// The probabilities of the percentiles list, min and max left out (`None`).
@@ -77,16 +132,31 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
     for rec in rdr.records() {
         records.push(rec.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
-            invalid(path, &format!("line {line}"), format!("not a valid CSV row: {e}"))
+            invalid(
+                path,
+                &format!("line {line}"),
+                format!("not a valid CSV row: {e}"),
+            )
         })?);
     }
-    let first = records
-        .first()
-        .ok_or_else(|| invalid(path, "line 1", "empty; a GuideLLM CSV report has a header and one row per benchmark".into()))?;
+    let first = records.first().ok_or_else(|| {
+        invalid(
+            path,
+            "line 1",
+            "empty; a GuideLLM CSV report has a header and one row per benchmark".into(),
+        )
+    })?;
     let multirow = first.iter().any(|c| c.trim() == MULTIROW_MARK);
     let header_rows = if multirow { MULTIROW_HEADER_ROWS } else { 1 };
     if records.len() < header_rows {
-        return Err(invalid(path, "line 1", format!("{header_rows} header rows expected (GuideLLM 0.4 layout), found {}", records.len())));
+        return Err(invalid(
+            path,
+            "line 1",
+            format!(
+                "{header_rows} header rows expected (GuideLLM 0.4 layout), found {}",
+                records.len()
+            ),
+        ));
     }
     let width = first.len();
     let names: Vec<String> = (0..width)
@@ -109,8 +179,16 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
                     "line 1",
                     format!(
                         "no column `{name}`; a GuideLLM CSV report ({}) has it{}",
-                        if multirow { "GuideLLM 0.4 or later, three header rows" } else { "GuideLLM 0.3, one header row" },
-                        if names.iter().any(|n| n == "ttft_ms" || n == "ttft_s") { " (a per-request CSV is read with --format csv)" } else { "" }
+                        if multirow {
+                            "GuideLLM 0.4 or later, three header rows"
+                        } else {
+                            "GuideLLM 0.3, one header row"
+                        },
+                        if names.iter().any(|n| n == "ttft_ms" || n == "ttft_s") {
+                            " (a per-request CSV is read with --format csv)"
+                        } else {
+                            ""
+                        }
                     ),
                 ))
             }
@@ -135,7 +213,11 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
                 None => Ok(None),
                 Some((name, v)) => match v.parse::<f64>() {
                     Ok(x) if x.is_finite() && x >= 0.0 => Ok(Some(x)),
-                    _ => Err(invalid(path, &at, format!("column `{name}`: must be a number of 0 or more, got \"{v}\""))),
+                    _ => Err(invalid(
+                        path,
+                        &at,
+                        format!("column `{name}`: must be a number of 0 or more, got \"{v}\""),
+                    )),
                 },
             }
         };
@@ -143,12 +225,21 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
             match num(role)? {
                 None => Ok(0),
                 Some(x) if x.fract() == 0.0 => Ok(x as u64),
-                Some(x) => Err(invalid(path, &at, format!("column `{}`: a request count must be a whole number, got {x}", cell(role).map_or("", |c| c.0)))),
+                Some(x) => Err(invalid(
+                    path,
+                    &at,
+                    format!(
+                        "column `{}`: a request count must be a whole number, got {x}",
+                        cell(role).map_or("", |c| c.0)
+                    ),
+                )),
             }
         };
         let served = whole(Role::Served)?;
         let Some(median) = num(Role::TtftMedian)? else {
-            notes.push(format!("{at}: no TTFT statistics (no served request); not used"));
+            notes.push(format!(
+                "{at}: no TTFT statistics (no served request); not used"
+            ));
             continue;
         };
         let mut quantiles = vec![(0.5, median)];
@@ -160,7 +251,8 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
         }
         quantiles.sort_by(|a, b| a.0.total_cmp(&b.0));
         if served > 0 {
-            check_quantiles(&quantiles).map_err(|(key, message)| invalid(path, &at, format!("TTFT {key}: {message}")))?;
+            check_quantiles(&quantiles)
+                .map_err(|(key, message)| invalid(path, &at, format!("TTFT {key}: {message}")))?;
         }
         summaries.push(LevelSummary {
             at: at.clone(),

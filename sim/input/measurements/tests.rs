@@ -221,3 +221,162 @@ fn csv_columns_statuses_and_errors() {
         assert!(message(&e).contains(words), "{text}: {e}");
     }
 }
+
+/// A GuideLLM 0.4-style benchmark without `requests`: totals under `metrics`, p50 among the
+/// percentiles. Made-up numbers.
+const GUIDELLM_STATS: &str = r#"{"benchmarks": [
+ {"worker": {"backend_model": "m2"},
+  "metrics": {
+   "request_totals": {"successful": 30, "errored": 2, "incomplete": 1, "total": 33},
+   "time_to_first_token_ms": {"successful": {"mean": 52.0, "median": 50.0, "count": 30,
+      "percentiles": {"p001": 40.0, "p01": 40.0, "p05": 42.0, "p10": 44.0, "p25": 47.0, "p50": 50.0,
+                      "p75": 54.0, "p90": 60.0, "p95": 64.0, "p99": 70.0, "p999": 70.0}}},
+   "request_concurrency": {"successful": {"mean": 2.0}},
+   "requests_per_second": {"successful": {"mean": 3.0}},
+   "request_latency": {"successful": {"mean": 0.6}},
+   "prompt_token_count": {"successful": {"mean": 200.0}},
+   "output_token_count": {"successful": {"mean": 20.0}}}}]}"#;
+
+#[test]
+fn guidellm_statistics_without_rows_become_level_summaries() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "s.json", GUIDELLM_STATS);
+    let m = read(&p, F::Guidellm).unwrap();
+    assert!(m.requests.is_empty());
+    assert_eq!(m.summaries.len(), 1);
+    let s = &m.summaries[0];
+    assert_eq!((s.at.as_str(), s.level), ("benchmarks[0]", Some(2.0)));
+    assert_eq!((s.served, s.errored, s.incomplete), (30, 2, 1));
+    assert_eq!(s.ttft_ms.len(), 11);
+    assert_eq!(s.ttft_ms[5], (0.5, 50.0));
+    assert_eq!(s.ttft_ms[9], (0.99, 70.0));
+    assert_eq!(
+        (s.requests_per_s, s.input_mean, s.output_mean, s.e2e_mean_s),
+        (Some(3.0), Some(200.0), Some(20.0), Some(0.6))
+    );
+    assert_eq!(m.target.as_deref(), Some("m2"));
+    // One row kept of 30 served (GuideLLM's --output-sampling): the statistics are used.
+    let sampled = GUIDELLM_STATS.replace(
+        r#""metrics": {"#,
+        r#""requests": {"successful": [{"time_to_first_token_ms": 51.0, "prompt_tokens": 200}]}, "metrics": {"#,
+    );
+    let m = read(&write(d.path(), "t.json", &sampled), F::Guidellm).unwrap();
+    assert!(m.requests.is_empty() && m.summaries.len() == 1);
+    assert!(
+        m.notes
+            .iter()
+            .any(|n| n.contains("1 per-request rows kept of 30")),
+        "{:?}",
+        m.notes
+    );
+    for (from, to, at, words) in [
+        (
+            r#""p90": 60.0"#,
+            r#""p90": "slow""#,
+            "percentiles.p90",
+            "\"slow\"",
+        ),
+        (
+            r#""p90": 60.0, "#,
+            "",
+            "percentiles.p90",
+            "p10, p25, p75, p90",
+        ),
+        (
+            r#""p90": 60.0"#,
+            r#""p90": 50.5"#,
+            "percentiles.p90",
+            "must not decrease",
+        ),
+        (r#""count": 30"#, r#""count": 2.5"#, "count", "whole number"),
+    ] {
+        let bad = write(d.path(), "bad.json", &GUIDELLM_STATS.replace(from, to));
+        let e = read(&bad, F::Guidellm).unwrap_err();
+        assert_eq!(
+            e.path(),
+            format!("benchmarks[0].metrics.time_to_first_token_ms.successful.{at}"),
+            "{e}"
+        );
+        assert!(message(&e).contains(words), "{e}");
+    }
+}
+
+/// GuideLLM 0.3's CSV layout: one header row, the percentiles as a list in one cell.
+const GUIDELLM_CSV_03: &str = "Type,Name,Successful Requests,Errored Requests,Incomplete Requests,Successful Requests per second mean,Successful Request concurrency mean,Successful Prompt token count mean,Successful Output token count mean,Successful Time to first token ms mean,Successful Time to first token ms median,Successful Time to first token ms std dev,\"Successful Time to first token ms [min, 0.1, 1, 5, 10, 25, 75, 90, 95, 99, max]\"
+generative_benchmark,synchronous,40,0,1,1.5,1.0,300,30,31.0,30.0,2.0,\"[25.0, 25.0, 25.5, 26.0, 27.0, 28.0, 32.0, 35.0, 37.0, 41.0, 42.0]\"
+generative_benchmark,throughput,80,4,2,6.0,8.0,300,30,95.0,90.0,9.0,\"[70.0, 70.0, 72.0, 75.0, 78.0, 84.0, 99.0, 110.0, 118.0, 130.0, 131.0]\"
+";
+
+/// GuideLLM 0.4's layout: three header rows (group, field, statistic).
+const GUIDELLM_CSV_04: &str = "Run Info,Request Counts,Request Counts,Time to First Token,Time to First Token,Server Throughput,Server Throughput,Token Metrics
+Run ID,Successful,Errored,Successful ms,Successful ms,Successful Requests/Sec,Successful Concurrency,Successful Input Tokens
+,,,Median,Percentiles,Mean,Mean,Mean
+r1,40,0,30.0,\"[25.0, 25.0, 25.5, 26.0, 27.0, 28.0, 32.0, 35.0, 37.0, 41.0, 42.0]\",1.5,1.0,300
+r1,12,0,,,,,
+";
+
+#[test]
+fn guidellm_csv_reports_in_both_layouts() {
+    let d = tempfile::tempdir().unwrap();
+    let m = read(&write(d.path(), "b3.csv", GUIDELLM_CSV_03), F::Guidellm).unwrap();
+    assert_eq!(m.summaries.len(), 2);
+    let s = &m.summaries[1];
+    assert_eq!(
+        (s.at.as_str(), s.level, s.served, s.errored),
+        ("line 3", Some(8.0), 80, 4)
+    );
+    assert_eq!(s.ttft_ms.len(), 10); // the median and 9 percentiles, min and max left out
+    assert_eq!(s.ttft_ms[0], (0.001, 70.0));
+    assert!(s.ttft_ms.contains(&(0.5, 90.0)) && s.ttft_ms.contains(&(0.99, 130.0)));
+    assert_eq!(
+        (s.requests_per_s, s.output_mean, s.ttft_mean_ms),
+        (Some(6.0), Some(30.0), Some(95.0))
+    );
+    let m4 = read(&write(d.path(), "b4.csv", GUIDELLM_CSV_04), F::Guidellm).unwrap();
+    assert_eq!(m4.summaries.len(), 1);
+    assert_eq!(m4.summaries[0].ttft_ms, m.summaries[0].ttft_ms);
+    assert_eq!(m4.summaries[0].at, "line 4");
+    assert!(
+        m4.notes
+            .iter()
+            .any(|n| n.contains("line 5: no TTFT statistics")),
+        "{:?}",
+        m4.notes
+    );
+    for (text, at, words) in [
+        (
+            GUIDELLM_CSV_03.replace("Successful Time to first token ms median", "TTFT median"),
+            "line 1",
+            "Successful Time to first token ms median",
+        ),
+        (
+            GUIDELLM_CSV_04.replace("Successful,Errored", "OK,Errored"),
+            "line 1",
+            "Request Counts / Successful",
+        ),
+        (
+            GUIDELLM_CSV_03.replace(",31.0,30.0,", ",31.0,fast,"),
+            "line 2",
+            "\"fast\"",
+        ),
+        (
+            GUIDELLM_CSV_03.replace("[70.0, 70.0, ", "[70.0, "),
+            "line 3",
+            "list of 11 numbers",
+        ),
+        (
+            GUIDELLM_CSV_03.replace("110.0, 118.0", "110.0, 100.0"),
+            "line 3",
+            "must not decrease",
+        ),
+        (
+            GUIDELLM_CSV_04.replace("r1,12,0,,,,,", "r1,12,0,,,"),
+            "line 5",
+            "fields",
+        ),
+    ] {
+        let e = read(&write(d.path(), "bad.csv", &text), F::Guidellm).unwrap_err();
+        assert_eq!(e.path(), at, "{e}");
+        assert!(message(&e).contains(words), "{e}");
+    }
+}

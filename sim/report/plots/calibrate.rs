@@ -50,11 +50,7 @@ struct Curve {
 /// The measured CDF points of a level: its sorted requests, or its reported percentiles.
 fn measured(l: &crate::analysis::calibrate::Level) -> (Points, bool) {
     if !l.ttft_quantiles_ms.is_empty() {
-        let pts = l
-            .ttft_quantiles_ms
-            .iter()
-            .map(|&(p, x)| (x, p))
-            .collect();
+        let pts = l.ttft_quantiles_ms.iter().map(|&(p, x)| (x, p)).collect();
         return (pts, true);
     }
     let n = l.ttft_ms.len() as f64;
