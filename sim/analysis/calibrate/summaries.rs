@@ -250,36 +250,12 @@ pub(super) fn fit(sets: &[Measurements], opts: &Options) -> Result<Calibration, 
         ));
         with_load = false;
     }
-    // Without a load fit: the lowest level with enough requests, as the per-request fit does.
     let points: Vec<Point> = if with_load {
         load_points
     } else {
-        let lowest = levels
-            .iter()
-            .find(|l| !l.hold && l.logq.is_some() && l.s.served >= MIN_FIT_REQUESTS as u64)
-            .ok_or_else(|| ValueError::new(format!(
-                "too few served requests at any one load level to fit a TTFT distribution (at least {MIN_FIT_REQUESTS} needed; the level summaries count {})",
-                levels.iter().map(|l| l.s.served.to_string()).collect::<Vec<_>>().join(", ")
-            )))?;
-        if levels.len() > 1 {
-            cannot.push(format!(
-                "base latency: fitted at the lowest load level ({}) only; without a load fit the other levels are predicted as if they had its load",
-                level_text(lowest.s)
-            ));
-        }
-        fitted = fit_once(
-            &[(
-                lowest.s.served as f64,
-                None,
-                lowest.logq.unwrap_or_default(),
-            )],
-            false,
-        );
-        vec![(
-            lowest.s.served as f64,
-            None,
-            lowest.logq.unwrap_or_default(),
-        )]
+        let lowest = lowest_level(&levels, &mut cannot)?;
+        fitted = fit_once(&[lowest], false);
+        vec![lowest]
     };
     let fit = fitted.ok_or("the base latency could not be fitted to the reported percentiles")?;
     let pool = fit.line.map(|l| l.1);
@@ -335,6 +311,29 @@ pub(super) fn fit(sets: &[Measurements], opts: &Options) -> Result<Calibration, 
         from_summaries: true,
         seed: opts.seed,
     })
+}
+
+/// Without a load fit, the base is fitted at the lowest level with enough requests, as the
+/// per-request fit does.
+fn lowest_level(levels: &[Lvl], cannot: &mut Vec<String>) -> Result<Point, ValueError> {
+    let lowest = levels
+        .iter()
+        .find(|l| !l.hold && l.logq.is_some() && l.s.served >= MIN_FIT_REQUESTS as u64)
+        .ok_or_else(|| ValueError::new(format!(
+            "too few served requests at any one load level to fit a TTFT distribution (at least {MIN_FIT_REQUESTS} needed; the level summaries count {})",
+            levels.iter().map(|l| l.s.served.to_string()).collect::<Vec<_>>().join(", ")
+        )))?;
+    if levels.len() > 1 {
+        cannot.push(format!(
+            "base latency: fitted at the lowest load level ({}) only; without a load fit the other levels are predicted as if they had its load",
+            level_text(lowest.s)
+        ));
+    }
+    Ok((
+        lowest.s.served as f64,
+        None,
+        lowest.logq.unwrap_or_default(),
+    ))
 }
 
 fn level_text(s: &LevelSummary) -> String {

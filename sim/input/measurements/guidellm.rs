@@ -48,26 +48,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
     {
         return super::guidellm_csv::read(path, text);
     }
-    let yaml = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
-    let root: Value = if yaml {
-        yaml_serde::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line(), l.column()))
-                .unwrap_or((1, 1));
-            InputError::Parse {
-                file: path.to_path_buf(),
-                line,
-                column,
-                path: ".".into(),
-                message: format!("not a GuideLLM report in YAML: {e}"),
-            }
-        })?
-    } else {
-        parse_json(path, text)?
-    };
+    let root = parse_root(path, text)?;
     let benchmarks = root
         .get("benchmarks")
         .and_then(Value::as_array)
@@ -118,75 +99,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
                 continue;
             }
         };
-        for (kind, outcome) in [("successful", Outcome::Ok), ("errored", Outcome::Error)] {
-            let list = match requests.get(kind) {
-                None | Some(Value::Null) => continue,
-                Some(Value::Array(a)) => a,
-                Some(other) => {
-                    return Err(invalid(
-                        path,
-                        &format!("{at}.requests.{kind}"),
-                        format!("must be a list of requests, got {}", describe(other)),
-                    ))
-                }
-            };
-            for (i, r) in list.iter().enumerate() {
-                let rat = format!("{at}.requests.{kind}[{i}]");
-                if !r.is_object() {
-                    return Err(invalid(
-                        path,
-                        &rat,
-                        format!("must be an object (one request), got {}", describe(r)),
-                    ));
-                }
-                let ttft = seconds(
-                    path,
-                    &rat,
-                    "time_to_first_token_ms",
-                    number(path, &rat, r, "time_to_first_token_ms")?.map(|ms| ms / 1000.0),
-                )?;
-                if outcome == Outcome::Ok && ttft.is_none() {
-                    return Err(invalid(
-                        path,
-                        &format!("{rat}.time_to_first_token_ms"),
-                        "a successful request needs its time to first token (ms)".into(),
-                    ));
-                }
-                let throttled = outcome == Outcome::Error
-                    && r.get("error")
-                        .and_then(Value::as_str)
-                        .is_some_and(|e| e.contains("429"));
-                rows.push(RequestSample {
-                    start_s: number(path, &rat, r, "start_time")?,
-                    ttft_s: if outcome == Outcome::Ok { ttft } else { None },
-                    e2e_s: seconds(
-                        path,
-                        &rat,
-                        "request_latency",
-                        number(path, &rat, r, "request_latency")?,
-                    )?,
-                    input: tokens(
-                        path,
-                        &rat,
-                        "prompt_tokens",
-                        number(path, &rat, r, "prompt_tokens")?,
-                    )?,
-                    output: tokens(
-                        path,
-                        &rat,
-                        "output_tokens",
-                        number(path, &rat, r, "output_tokens")?,
-                    )?,
-                    outcome: if throttled {
-                        Outcome::Throttled
-                    } else {
-                        outcome
-                    },
-                    level,
-                    at: rat,
-                });
-            }
-        }
+        request_rows(path, &at, requests, level, &mut rows)?;
         incomplete += requests
             .get("incomplete")
             .and_then(Value::as_array)
@@ -237,6 +150,110 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
         window_s: 0.0,
         notes,
     })
+}
+
+/// The report as a JSON value, from JSON or YAML (by the file's extension).
+fn parse_root(path: &Path, text: &str) -> Result<Value, InputError> {
+    let yaml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    if yaml {
+        yaml_serde::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .unwrap_or((1, 1));
+            InputError::Parse {
+                file: path.to_path_buf(),
+                line,
+                column,
+                path: ".".into(),
+                message: format!("not a GuideLLM report in YAML: {e}"),
+            }
+        })
+    } else {
+        parse_json(path, text)
+    }
+}
+
+/// A benchmark's per-request rows (`requests.successful[]` and `errored[]`), appended to `rows`.
+fn request_rows(
+    path: &Path,
+    at: &str,
+    requests: &Value,
+    level: Option<f64>,
+    rows: &mut Vec<RequestSample>,
+) -> Result<(), InputError> {
+    for (kind, outcome) in [("successful", Outcome::Ok), ("errored", Outcome::Error)] {
+        let list = match requests.get(kind) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Array(a)) => a,
+            Some(other) => {
+                return Err(invalid(
+                    path,
+                    &format!("{at}.requests.{kind}"),
+                    format!("must be a list of requests, got {}", describe(other)),
+                ))
+            }
+        };
+        for (i, r) in list.iter().enumerate() {
+            let rat = format!("{at}.requests.{kind}[{i}]");
+            if !r.is_object() {
+                return Err(invalid(
+                    path,
+                    &rat,
+                    format!("must be an object (one request), got {}", describe(r)),
+                ));
+            }
+            let ttft = seconds(
+                path,
+                &rat,
+                "time_to_first_token_ms",
+                number(path, &rat, r, "time_to_first_token_ms")?.map(|ms| ms / 1000.0),
+            )?;
+            if outcome == Outcome::Ok && ttft.is_none() {
+                return Err(invalid(
+                    path,
+                    &format!("{rat}.time_to_first_token_ms"),
+                    "a successful request needs its time to first token (ms)".into(),
+                ));
+            }
+            let throttled = outcome == Outcome::Error
+                && r.get("error")
+                    .and_then(Value::as_str)
+                    .is_some_and(|e| e.contains("429"));
+            rows.push(RequestSample {
+                start_s: number(path, &rat, r, "start_time")?,
+                ttft_s: if outcome == Outcome::Ok { ttft } else { None },
+                e2e_s: seconds(
+                    path,
+                    &rat,
+                    "request_latency",
+                    number(path, &rat, r, "request_latency")?,
+                )?,
+                input: tokens(
+                    path,
+                    &rat,
+                    "prompt_tokens",
+                    number(path, &rat, r, "prompt_tokens")?,
+                )?,
+                output: tokens(
+                    path,
+                    &rat,
+                    "output_tokens",
+                    number(path, &rat, r, "output_tokens")?,
+                )?,
+                outcome: if throttled {
+                    Outcome::Throttled
+                } else {
+                    outcome
+                },
+                level,
+                at: rat,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// One statistic of a metric's successful requests: `metrics.<metric>.successful.<key>`.

@@ -146,55 +146,8 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
             "empty; a GuideLLM CSV report has a header and one row per benchmark".into(),
         )
     })?;
-    let multirow = first.iter().any(|c| c.trim() == MULTIROW_MARK);
-    let header_rows = if multirow { MULTIROW_HEADER_ROWS } else { 1 };
-    if records.len() < header_rows {
-        return Err(invalid(
-            path,
-            "line 1",
-            format!(
-                "{header_rows} header rows expected (GuideLLM 0.4 layout), found {}",
-                records.len()
-            ),
-        ));
-    }
     let width = first.len();
-    let names: Vec<String> = (0..width)
-        .map(|j| {
-            records[..header_rows]
-                .iter()
-                .filter_map(|r| r.get(j).map(str::trim).filter(|c| !c.is_empty()))
-                .collect::<Vec<_>>()
-                .join(" / ")
-        })
-        .collect();
-    let mut cols: Vec<(Role, usize, &str)> = Vec::new();
-    for (role, required, old, new) in COLUMNS {
-        let name = if multirow { new } else { old };
-        match names.iter().position(|n| n == name) {
-            Some(j) => cols.push((role, j, name)),
-            None if required => {
-                return Err(invalid(
-                    path,
-                    "line 1",
-                    format!(
-                        "no column `{name}`; a GuideLLM CSV report ({}) has it{}",
-                        if multirow {
-                            "GuideLLM 0.4 or later, three header rows"
-                        } else {
-                            "GuideLLM 0.3, one header row"
-                        },
-                        if names.iter().any(|n| n == "ttft_ms" || n == "ttft_s") {
-                            " (a per-request CSV is read with --format csv)"
-                        } else {
-                            ""
-                        }
-                    ),
-                ))
-            }
-            None => {}
-        }
-    }
+    let (multirow, header_rows, cols) = header(path, &records)?;
     let mut summaries = Vec::new();
     let mut notes = Vec::new();
     for rec in &records[header_rows..] {
@@ -284,6 +237,64 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Measurements, InputError> 
         window_s: 0.0,
         notes,
     })
+}
+
+/// The header: whether it is GuideLLM 0.4's three rows, how many rows it takes, and the
+/// columns read as (role, index, name).
+type Header = (bool, usize, Vec<(Role, usize, &'static str)>);
+
+fn header(path: &Path, records: &[csv::StringRecord]) -> Result<Header, InputError> {
+    let first = &records[0];
+    let width = first.len();
+    let multirow = first.iter().any(|c| c.trim() == MULTIROW_MARK);
+    let header_rows = if multirow { MULTIROW_HEADER_ROWS } else { 1 };
+    if records.len() < header_rows {
+        return Err(invalid(
+            path,
+            "line 1",
+            format!(
+                "{header_rows} header rows expected (GuideLLM 0.4 layout), found {}",
+                records.len()
+            ),
+        ));
+    }
+    let names: Vec<String> = (0..width)
+        .map(|j| {
+            records[..header_rows]
+                .iter()
+                .filter_map(|r| r.get(j).map(str::trim).filter(|c| !c.is_empty()))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        })
+        .collect();
+    let mut cols: Vec<(Role, usize, &'static str)> = Vec::new();
+    for (role, required, old, new) in COLUMNS {
+        let name = if multirow { new } else { old };
+        match names.iter().position(|n| n == name) {
+            Some(j) => cols.push((role, j, name)),
+            None if required => {
+                return Err(invalid(
+                    path,
+                    "line 1",
+                    format!(
+                        "no column `{name}`; a GuideLLM CSV report ({}) has it{}",
+                        if multirow {
+                            "GuideLLM 0.4 or later, three header rows"
+                        } else {
+                            "GuideLLM 0.3, one header row"
+                        },
+                        if names.iter().any(|n| n == "ttft_ms" || n == "ttft_s") {
+                            " (a per-request CSV is read with --format csv)"
+                        } else {
+                            ""
+                        }
+                    ),
+                ))
+            }
+            None => {}
+        }
+    }
+    Ok((multirow, header_rows, cols))
 }
 
 /// `[a, b, ...]` (Python's list syntax, as GuideLLM writes it) with 11 finite numbers.
