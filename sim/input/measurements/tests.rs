@@ -269,6 +269,12 @@ fn guidellm_statistics_without_rows_become_level_summaries() {
         "{:?}",
         m.notes
     );
+    // As many rows as the statistics count: the rows are read, as before, with the summary.
+    let full = sampled.replace(r#""count": 30"#, r#""count": 1"#);
+    let m = read(&write(d.path(), "u.json", &full), F::Guidellm).unwrap();
+    assert_eq!(m.requests.len(), 1);
+    assert_eq!(m.requests[0].ttft_s, Some(0.051));
+    assert_eq!(m.summaries.len(), 1);
     for (from, to, at, words) in [
         (
             r#""p90": 60.0"#,

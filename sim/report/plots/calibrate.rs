@@ -1,7 +1,8 @@
-//! `calibrate.png`: left, the measured TTFT distribution of each load level (solid) against
-//! the fitted model's (dashed), on a log time axis; right, TTFT against load: the measured
-//! median of each level (per-request sources) or its mean (azure-openai-benchmark windows)
-//! as points, the fitted model as a line or points, and for provisioned deployments the
+//! `calibrate.png`: left, the measured TTFT distribution of each load level (solid; dots at the
+//! reported percentiles of a level summary) against the fitted model's (dashed), on a log time
+//! axis; right, TTFT against load: the measured median of each level (per-request sources and
+//! level summaries, held-out summary levels included) or its mean (azure-openai-benchmark
+//! windows) as points, the fitted model as a line or points, and for provisioned deployments the
 //! measured 429 share in a second colour.
 
 use std::path::Path;
@@ -238,10 +239,19 @@ fn draw_cdfs(area: &Area<'_>, cv: &[Curve]) -> Result<(), DrawError> {
 /// (x, measured, fitted) per level, and the x axis description.
 fn load_points(c: &Calibration) -> (Vec<(f64, f64, Option<f64>)>, String) {
     if let Some(l) = &c.load {
-        return (
-            l.points.iter().map(|p| (p.1, p.2, Some(p.3))).collect(),
-            "the deployment's own tokens per minute".into(),
-        );
+        let mut pts: Vec<(f64, f64, Option<f64>)> =
+            l.points.iter().map(|p| (p.1, p.2, Some(p.3))).collect();
+        // Level summaries hold out whole levels: they are drawn too, at their predicted median.
+        if c.from_summaries {
+            for r in &c.holdout {
+                let y = c.levels.iter().find(|lv| lv.level == r.level);
+                let p50 = r.stats.iter().find(|s| s.0 == "p50");
+                if let (Some(y), Some(p50)) = (y.and_then(|lv| lv.tokens_per_min), p50) {
+                    pts.push((y, p50.1, Some(p50.2)));
+                }
+            }
+        }
+        return (pts, "the deployment's own tokens per minute".into());
     }
     let b = &c.base;
     if c.reserved.is_some() {
