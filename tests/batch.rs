@@ -340,3 +340,28 @@ fn plan_frontier_and_sweep_give_the_batch_jobs_beside_every_configuration() {
         "{report}"
     );
 }
+
+#[test]
+fn the_ladder_gives_each_months_batch_jobs_at_its_growth() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(with_reserved(tmp.path()))
+        .unwrap()
+        .replace(
+            "arrivals = { process = \"deterministic\", mean_rps = 0.0078125 }",
+            "arrivals = { process = \"deterministic\", mean_rps = 0.0078125, growth = { monthly = 0.5 } }",
+        );
+    let sc = write(tmp.path(), "ladder.toml", &text);
+    let out = tmp.path().join("ladder");
+    command_ok("plan", &sc, &out, &["--ladder", "--months", "12"]);
+    let months = read_json(&out.join("ladder.json"))["batch_by_month"].clone();
+    let cost = |m: usize| months[m]["cost_usd"].as_f64().unwrap();
+    assert_eq!(months.as_array().unwrap().len(), 12);
+    // Month 1, 730 h: an arrival every 128 s; the hourly jobs up to 729 h (the 730th tick is
+    // the month's end) hold the arrivals up to 2,624,400 s, k <= 20,503, each done 30 min later
+    // inside the month: 20,503 x $0.0018. Month 2 at 1.5x: every 85.33 s, k <= 30,754.
+    assert!((cost(0) - 20_503.0 * 0.0018).abs() < 1e-9, "{}", cost(0));
+    assert!((cost(1) - 30_754.0 * 0.0018).abs() < 1e-9, "{}", cost(1));
+    let md = std::fs::read_to_string(out.join("ladder.md")).unwrap();
+    assert!(md.contains("## Batch jobs by month (the same beside every way)"), "{md}");
+    assert!(md.contains("| 1 | 2026-01-05 | $36.91 | 20,531 | 20,503 | 0 |"), "{md}");
+}

@@ -189,6 +189,7 @@ fn ladder_chart(path: &Path, text: &str, out: &Path) -> Vec<ChartLayout> {
             &sc,
             &result,
             manifest(&sc),
+            &[],
         )
     });
     written.expect("ladder outputs written");

@@ -44,16 +44,32 @@ pub fn ladder(a: PlanArgs) -> Result<(), Failure> {
     if let Some(why) = &result.input_failure {
         return Err(runtime(anyhow::anyhow!("{why}; nothing was written")));
     }
+    // The batch jobs of every month, 730 h at the month's growth: the same beside every way.
+    let batch: Vec<_> = (0..months)
+        .filter_map(|m| {
+            let s = ladder::month_scenario(&sc, m, 730);
+            report::batch::aside(&s, &llmcap::analysis::batch::run(&s))
+        })
+        .collect();
     let dest = report::ladder::write_ladder(
         staging,
         &sc,
         &result,
         manifest(&a.scenario, &bytes, &sc, threads),
+        &batch,
     )
     .map_err(runtime)?;
     if !a.sim.quiet {
         for line in report::ladder::headline(&result) {
             eprintln!("{}: {line}", sc.name);
+        }
+        if !batch.is_empty() {
+            let total: f64 = batch.iter().map(|b| b.cost_usd).sum();
+            eprintln!(
+                "{}: batch jobs: {} over the {months} months on top of every way (ladder.md)",
+                sc.name,
+                llmcap::format::usd_whole(total)
+            );
         }
         eprintln!(
             "{months} month(s) x {sample} h x {} replication(s) planned in {:.2} s on {threads} thread(s)",

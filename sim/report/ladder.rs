@@ -11,6 +11,7 @@ use crate::domain::time::{self, format_date, HOURS_PER_MONTH};
 use crate::domain::Scenario;
 use crate::error::OutputError;
 use crate::format::{compared, count, fixed, percent, usd_cents, usd_whole};
+use crate::report::batch::BatchAside;
 use crate::report::output::Staging;
 use crate::report::plots::ladder::{self as chart, LadderChart};
 use crate::report::summary::Manifest;
@@ -24,6 +25,10 @@ struct LadderJson<'a> {
     manifest: &'a Manifest,
     #[serde(flatten)]
     result: &'a LadderResult,
+    /// The deferrable classes' batch jobs of each month (730 h at the month's growth), the same
+    /// beside every way; empty without deferrable classes.
+    #[serde(skip_serializing_if = "<[BatchAside]>::is_empty")]
+    batch_by_month: &'a [BatchAside],
 }
 
 /// Writes the ladder's files and commits the folder.
@@ -32,18 +37,55 @@ pub fn write_ladder(
     sc: &Scenario,
     r: &LadderResult,
     manifest: Manifest,
+    batch_by_month: &[BatchAside],
 ) -> Result<PathBuf, OutputError> {
     staging.write_json(
         "ladder.json",
         &LadderJson {
             manifest: &manifest,
             result: r,
+            batch_by_month,
         },
     )?;
     staging.write("ladder.csv", &ladder_csv(r)?)?;
     staging.write(chart::FILE, &chart::png(&chart_data(sc, r))?)?;
-    staging.write("ladder.md", render(sc, r).as_bytes())?;
+    let mut md = render(sc, r);
+    batch_section(&mut md, r, batch_by_month);
+    staging.write("ladder.md", md.as_bytes())?;
     staging.commit()
+}
+
+/// "## Batch jobs by month": the deferrable classes' jobs, the same beside every way (batch
+/// deployments share no capacity with the reserved one), month by month at the month's growth.
+fn batch_section(o: &mut String, r: &LadderResult, by_month: &[BatchAside]) {
+    if by_month.is_empty() {
+        return;
+    }
+    let total: f64 = by_month.iter().map(|b| b.cost_usd).sum();
+    let _ = writeln!(o, "\n## Batch jobs by month (the same beside every way)\n");
+    let _ = writeln!(o, "The deferrable classes go to batch deployments, which share no capacity with `{}`: every way above leaves them as they are, so their bill is not in the totals. Each month is simulated for 730 h at its growth: {} over the {} months. Jobs still running at a month's end are not billed in it.\n", r.deployment, usd_whole(total), by_month.len());
+    let _ = writeln!(o, "| month | starts | batch cost | requests | completed | expired | completion p99 | within target |");
+    let _ = writeln!(o, "|---:|---|---:|---:|---:|---:|---:|---:|");
+    for (m, (b, need)) in by_month.iter().zip(&r.months).enumerate() {
+        let sum = |f: fn(&crate::report::batch::BatchClassSummary) -> f64| {
+            b.classes.iter().map(f).sum::<f64>()
+        };
+        let c = b.classes.first();
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            m + 1,
+            format_date(need.start_date),
+            usd_cents(b.cost_usd),
+            count(sum(|c| c.requests)),
+            count(sum(|c| c.completed)),
+            count(sum(|c| c.expired)),
+            c.and_then(|c| c.completion_p99_hours)
+                .map_or("-".into(), |h| format!("{h:.2} h")),
+            c.and_then(|c| c.within_sla_share)
+                .map_or("-".into(), |s| percent(s, 1)),
+        );
+    }
 }
 
 /// The cheapest ladder (always the first way).

@@ -272,6 +272,10 @@ pub fn month_scenario(sc: &Scenario, m: u32, hours: u32) -> Scenario {
         c.arrivals.mean_rps *= c.arrivals.growth.factor(m);
         c.arrivals.growth = Growth::None;
     }
+    for k in &mut s.batch_classes {
+        k.arrivals.mean_rps *= k.arrivals.growth.factor(m);
+        k.arrivals.growth = Growth::None;
+    }
     // Prices as of the month's first hour, later changes from there.
     let hour = ((start - sc.start_date) * 24) as u32;
     s.deployments = sc.deployments.iter().map(|d| d.from_hour(hour)).collect();
