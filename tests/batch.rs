@@ -362,6 +362,12 @@ fn the_ladder_gives_each_months_batch_jobs_at_its_growth() {
     assert!((cost(0) - 20_503.0 * 0.0018).abs() < 1e-9, "{}", cost(0));
     assert!((cost(1) - 30_754.0 * 0.0018).abs() < 1e-9, "{}", cost(1));
     let md = std::fs::read_to_string(out.join("ladder.md")).unwrap();
-    assert!(md.contains("## Batch jobs by month (the same beside every way)"), "{md}");
-    assert!(md.contains("| 1 | 2026-01-05 | $36.91 | 20,531 | 20,503 | 0 |"), "{md}");
+    assert!(
+        md.contains("## Batch jobs by month (the same beside every way)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| 1 | 2026-01-05 | $36.91 | 20,531 | 20,503 | 0 |"),
+        "{md}"
+    );
 }
