@@ -37,6 +37,9 @@ pub struct BatchStats {
     pub refused: u64,
     /// Not submitted, or in a job still running, when the horizon ends.
     pub unfinished: u64,
+    /// Of `unfinished`: those whose completion-time target lies past the horizon (the run ended
+    /// before they could be judged; `pick` leaves them out of the share that met the target).
+    pub censored: u64,
     /// Completed within the class's completion-time target.
     pub met_sla: u64,
     /// Jobs submitted, and those that waited for the enqueued-token limit.
@@ -70,6 +73,7 @@ impl BatchStats {
         self.partial += o.partial;
         self.refused += o.refused;
         self.unfinished += o.unfinished;
+        self.censored += o.censored;
         self.met_sla += o.met_sla;
         self.jobs += o.jobs;
         self.jobs_waited += o.jobs_waited;
@@ -204,6 +208,8 @@ fn run_deployment(sc: &Scenario, rep: u32, d: usize, stats: &mut [BatchStats]) {
     }
     for p in &dep.open {
         stats[p.class].unfinished += 1;
+        let k = &sc.batch_classes[p.class];
+        stats[p.class].censored += (p.arrived + k.completion_sla_us >= horizon) as u64;
     }
 }
 
@@ -306,6 +312,8 @@ impl Deployment<'_> {
         let s = &mut stats[p.class];
         if end >= self.horizon {
             s.unfinished += 1;
+            let k = &self.sc.batch_classes[p.class];
+            s.censored += (p.arrived + k.completion_sla_us >= self.horizon) as u64;
             return;
         }
         if !finished {

@@ -18,6 +18,7 @@ pub mod litellm;
 pub mod markdown;
 pub mod output;
 pub mod pick;
+mod pick_batch;
 pub mod plan;
 pub mod plots;
 pub mod rate_plan;

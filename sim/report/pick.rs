@@ -84,6 +84,18 @@ pub fn headline(r: &PickResult) -> Vec<String> {
     let mut out = Vec::new();
     for w in &r.workloads {
         match (&w.verdict, w.primary()) {
+            (Verdict::Recommended, Some(p)) if p.on_batch().is_some() => {
+                let b = p.on_batch().expect("on batch");
+                out.push(format!(
+                    "{}: {} {} batch API, {} per month ({} of requests within {} h)",
+                    w.workload,
+                    p.route.platform,
+                    p.route.model,
+                    usd_whole(b.monthly_usd),
+                    pct(b.met_share),
+                    b.completion_sla_hours
+                ));
+            }
             (Verdict::Recommended, Some(p)) => {
                 let best = p.best().expect("recommended");
                 let fb = w
@@ -186,6 +198,7 @@ pub fn render(r: &PickResult) -> String {
         finops_section(&mut m, d);
         availability_section(&mut m, r, d);
     }
+    super::pick_batch::batch_section(&mut m, r);
     evidence_section(&mut m, r);
     excluded_section(&mut m, r);
     caveats_section(&mut m, r);
@@ -422,6 +435,14 @@ fn routing_section(m: &mut String, r: &PickResult) {
     let _ = writeln!(m, "\n## Routing policy\n");
     for (w, wl) in r.workloads.iter().zip(&r.profile.workloads) {
         let Some(pe) = w.primary() else { continue };
+        if let Some(b) = pe.on_batch() {
+            let _ = writeln!(
+                m,
+                "- **{}** ({}): submitted to {}'s batch API ({}) as jobs; no online route.",
+                wl.name, pe.route.model, pe.route.platform, b.offering
+            );
+            continue;
+        }
         let best = pe.best().expect("recommended");
         let mut steps = Vec::new();
         match best.mode {
@@ -690,6 +711,21 @@ fn profile_section(m: &mut String, r: &PickResult) {
 
 fn answer(m: &mut String, r: &PickResult, w: &WorkloadPick) {
     match (&w.verdict, w.primary()) {
+        (Verdict::Recommended, Some(p)) if p.on_batch().is_some() => {
+            let b = p.on_batch().expect("on batch");
+            let _ = writeln!(
+                m,
+                "- **{}** (deferrable): **{}**'s batch API for {} ({}): {} per month, {} of requests completed within {} h; no fallback: {}.",
+                w.workload,
+                p.route.platform,
+                p.route.model,
+                b.offering,
+                usd_whole(b.monthly_usd),
+                pct(b.met_share),
+                b.completion_sla_hours,
+                w.fallback_note.clone().unwrap_or_default()
+            );
+        }
         (Verdict::Recommended, Some(p)) => {
             let best = p.best().expect("recommended");
             let _ = writeln!(

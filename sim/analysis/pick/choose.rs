@@ -78,7 +78,11 @@ pub(super) fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -
     let (bc, _) = cost_and_ttft(&picks.evaluations[b]).expect("has best");
     let chosen_platform = picks.evaluations[b].route.platform.clone();
     let fb = fallback_order(&picks.evaluations, &chosen_platform);
-    if profile.two_provider {
+    if picks.evaluations[b].on_batch().is_some() {
+        picks.fallback_note = Some(format!(
+            "served by {chosen_platform}'s batch API: a batch job has no fallback route (an expired or failed job is resubmitted), so no second provider is designed for it"
+        ));
+    } else if profile.two_provider {
         picks.fallback = fb.first().copied();
         if picks.fallback.is_none() {
             picks.fallback_note = Some(format!(
@@ -95,8 +99,14 @@ pub(super) fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -
 }
 
 /// What ranks an evaluation: the monthly cost of its best configuration, then its TTFT at
-/// the SLA percentile (None: no configuration meets the SLA).
+/// the SLA percentile (None: no configuration meets the SLA). A deferrable workload's batch
+/// API, where it meets the completion-time target, is its configuration: its batch bill, then
+/// its p99 completion time.
 fn cost_and_ttft(e: &Evaluation) -> Option<(f64, f64)> {
+    if let Some(b) = e.on_batch() {
+        let p99 = b.completion_p99_hours.map_or(f64::INFINITY, |h| h * 3.6e6);
+        return Some((b.monthly_usd, p99));
+    }
     e.best().map(|c| {
         (
             c.monthly_usd.mean,
@@ -246,6 +256,16 @@ fn exclude_the_rest(profile: &Profile, picks: &mut WorkloadPick, b: usize, bc: f
             continue;
         }
         let what = format!("{} via {}", e.route.model, e.route.platform);
+        if let (false, Some(bt)) = (e.route.substitute, e.on_batch()) {
+            let x = Exclusion::Cost(format!(
+                "{what}: its batch API meets the completion target at {} per month, {:+.1}% against the chosen {}",
+                usd_whole(bt.monthly_usd),
+                (bt.monthly_usd / bc - 1.0) * 100.0,
+                usd_whole(bc)
+            ));
+            picks.excluded.push((e.route.platform.clone(), x));
+            continue;
+        }
         let x = match (e.route.substitute, e.best()) {
             (true, _) => Exclusion::Cost(format!(
                 "{what}: a substitute (fallback only), not the chosen fallback"

@@ -48,7 +48,7 @@ pub struct Design {
     pub finops: Vec<FinopsPlan>,
 }
 
-fn dep_name(platform: &str, model: &str, kind: &str) -> String {
+pub(super) fn dep_name(platform: &str, model: &str, kind: &str) -> String {
     format!("{platform}-{model}-{kind}")
 }
 
@@ -58,8 +58,12 @@ pub(super) fn design(
     picks: &[WorkloadPick],
     threads: usize,
     progress: Option<&AtomicU64>,
-) -> Result<Design, PickError> {
+) -> Result<Option<Design>, PickError> {
     let mut routes = routes(profile, picks);
+    if routes.classes.is_empty() {
+        // Every workload goes to a batch API: llmcap does not run batch-only scenarios.
+        return Ok(None);
+    }
     // Quotas sized for everything that may arrive at each on-demand deployment.
     for (name, (offering, users)) in &routes.od_users {
         let demands: Vec<_> = users
@@ -77,7 +81,7 @@ pub(super) fn design(
         "llmcap pick design for profile {}: primary and fallback per workload behind a gateway, with a full outage of each primary platform",
         profile.name
     );
-    let table = scenario_table(
+    let mut table = scenario_table(
         profile,
         &format!("{}-design", profile.name),
         &description,
@@ -86,6 +90,7 @@ pub(super) fn design(
         true,
         &outages,
     );
+    add_batch(&mut table, profile, &routes.batch);
     let scenario_toml = toml::to_string(&table).map_err(|e| PickError::Internal(e.to_string()))?;
     let sc = build(table, profile)?;
     let (with_fallback, rows) = design_run(&sc, "primary + fallback", threads, progress);
@@ -105,7 +110,25 @@ pub(super) fn design(
         finops: Vec::new(),
     };
     design.finops = finops(profile, &design, &rows);
-    Ok(design)
+    Ok(Some(design))
+}
+
+/// The deferrable workloads served on a batch API, each a deferrable class on a batch
+/// deployment of its platform's on-demand offering (the catalog's `[offering.batch]`), added
+/// to the design's scenario table: `llmcap run design.toml` bills them as pick does.
+fn add_batch(t: &mut toml::Table, profile: &Profile, batch: &[(usize, String, String)]) {
+    for (i, model, offering) in batch {
+        let w = &profile.workloads[*i];
+        let platform = offering.split('/').next().unwrap_or_default();
+        let name = dep_name(platform, model, "batch");
+        let k = super::batch::batch_class(w, &w.name, model, &name);
+        let d = super::batch::batch_deployment(&name, offering);
+        for (key, v) in [("class", k), ("deployment", d)] {
+            if let Some(toml::Value::Array(a)) = t.get_mut(key) {
+                a.push(v.into());
+            }
+        }
+    }
 }
 
 /// Where the design sends each workload.
@@ -120,6 +143,8 @@ struct Routes<'a> {
     single_routes: Vec<Vec<String>>,
     /// The primary platforms, in the order of the workloads.
     primaries: Vec<String>,
+    /// The deferrable workloads on a batch API: (workload, model, on-demand offering).
+    batch: Vec<(usize, String, String)>,
 }
 
 /// The routes of the recommended picks: the primary's reserved and on-demand deployments (as
@@ -131,9 +156,14 @@ fn routes<'a>(profile: &'a Profile, picks: &[WorkloadPick]) -> Routes<'a> {
         classes: Vec::new(),
         single_routes: Vec::new(),
         primaries: Vec::new(),
+        batch: Vec::new(),
     };
     for (i, (wp, w)) in picks.iter().zip(&profile.workloads).enumerate() {
         let p = wp.primary().expect("recommended");
+        if let Some(b) = p.on_batch() {
+            r.batch.push((i, p.route.model.clone(), b.offering.clone()));
+            continue;
+        }
         let best = p.best().expect("recommended");
         let mut route = Vec::new();
         if best.mode != Mode::OnDemandOnly {
@@ -264,9 +294,16 @@ fn design_run(
     });
     let summary = PointSummary::of(0.0, &kept, &pooled.overall_ttft(), false);
     let hours = sc.horizon_hours as f64;
-    let monthly: Vec<f64> = kept
-        .iter()
-        .map(|o| o.total_usd() / hours * HOURS_PER_MONTH)
+    // Batch jobs are billed beside the online traffic (as `run`'s summary does).
+    let batch_usd = |rep: usize| -> f64 {
+        if sc.batch_classes.is_empty() {
+            return 0.0;
+        }
+        let stats = crate::model::batch::run_replication(sc, rep as u32);
+        stats.iter().map(|s| s.cost_usd).sum()
+    };
+    let monthly: Vec<f64> = (kept.iter().enumerate())
+        .map(|(rep, o)| (o.total_usd() + batch_usd(rep)) / hours * HOURS_PER_MONTH)
         .collect();
     let availability: Vec<f64> = kept
         .iter()

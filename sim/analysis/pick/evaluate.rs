@@ -11,6 +11,7 @@ use crate::domain::{Pool, Scenario};
 use crate::input::catalog::Catalog;
 use crate::model::metrics::{Hist, MeanCi};
 
+use super::batch::{batch_scenario, evaluate_batch, BatchEval};
 use super::candidates::Route;
 use super::profile::Profile;
 use super::quota::{quota, QuotaNeed};
@@ -72,9 +73,19 @@ pub struct Evaluation {
     pub reserved_note: Option<String>,
     /// Catalog notes on the offerings' lifecycle and region caveats.
     pub caveats: Vec<String>,
+    /// A deferrable workload on the platform's batch API for the model (none: not deferrable,
+    /// or the platform sells no batch API for it and serves it online).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchEval>,
 }
 
 impl Evaluation {
+    /// A deferrable workload served on the platform's batch API: it sells one for the model,
+    /// and the simulated batch jobs meet the completion-time target.
+    pub fn on_batch(&self) -> Option<&BatchEval> {
+        self.batch.as_ref().filter(|b| b.meets)
+    }
+
     /// The cheapest configuration meeting the SLA.
     pub fn best(&self) -> Option<&Config> {
         [self.on_demand.as_ref(), self.reserved.as_ref()]
@@ -196,7 +207,12 @@ pub(super) fn evaluate(
             .flatten()
             .flat_map(|o| caveats(catalog, o))
             .collect(),
+        batch: None,
     };
+    if let Some(bs) = batch_scenario(catalog, profile, w, route, eval.quota.as_ref())? {
+        let od = route.on_demand.as_deref().unwrap_or_default();
+        eval.batch = Some(evaluate_batch(&bs, od));
+    }
     let Some(offering) = route.reserved.clone() else {
         let ((reps, hist), kept) = on_demand_point(&sc, sims)?;
         let summary = PointSummary::of(0.0, &reps, &hist, false);

@@ -14,6 +14,7 @@
 //! from a table of answers: every number comes from the catalog's data and
 //! the simulations.
 
+mod batch;
 mod candidates;
 mod choose;
 mod design;
@@ -24,6 +25,7 @@ mod quota;
 mod regions;
 mod scenario;
 
+pub use batch::{BatchEval, BATCH_MET_SHARE};
 pub use candidates::{lifecycle, routes, Exclusion, Route};
 pub use choose::{Verdict, WorkloadPick, COST_TIE};
 pub use design::{Design, DesignRun};
@@ -235,7 +237,16 @@ fn finish(
         lifecycle_date_from: considered.lifecycle_date_from,
     };
     if result.recommended() {
-        let design = design(catalog, profile, &result.workloads, threads, progress)?;
+        let Some(design) = design(catalog, profile, &result.workloads, threads, progress)? else {
+            // Every workload on a batch API: their platforms, and no online design.
+            for w in &result.workloads {
+                let p = w.primary().map(|e| e.route.platform.clone());
+                if let Some(p) = p.filter(|p| !result.platforms.contains(p)) {
+                    result.platforms.push(p);
+                }
+            }
+            return Ok(result);
+        };
         if let Some(b) = profile.budget_usd_per_month {
             let cost = design.with_fallback.monthly_usd.mean;
             if cost > b {

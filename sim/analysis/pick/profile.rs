@@ -72,6 +72,10 @@ struct RawWorkload {
     output_tokens: toml::Value,
     /// The `max_tokens` the workload's requests send (checked as a scenario class's).
     max_tokens: Option<toml::Value>,
+    /// The workload can wait: pick sends it to each platform's batch API where one is sold.
+    deferrable: Option<bool>,
+    /// Its completion-time target, hours from arrival (deferrable only; default the window).
+    completion_sla_hours: Option<f64>,
     #[serde(default)]
     tags: BTreeMap<String, String>,
 }
@@ -133,6 +137,14 @@ pub struct Workload {
     /// Peak-hour arrivals per second (of the hour-of-day profile).
     pub peak_rps: f64,
     pub tags: BTreeMap<String, String>,
+    /// `deferrable = true`: served by the platform's batch API where it sells one for the
+    /// model (docs/model.md, section 12.5).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deferrable: bool,
+    /// The completion-time target of a deferrable workload, hours from arrival (None: the
+    /// batch offering's completion window).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion_sla_hours: Option<f64>,
 }
 
 impl Workload {
@@ -335,6 +347,7 @@ fn workload(
     // The token distributions are checked (and their means computed)
     // by the scenario validator, through a one-class probe scenario.
     let probe = probe_class(w, peak_hour, peak_to_trough, c.file, i)?;
+    let (deferrable, completion_sla_hours) = deferrable(c, w, i)?;
     let mean_in = probe.classes[0].input_tokens.mean();
     let mean_out = probe.classes[0].output_tokens.mean();
     let mean_rps = mean_rps(c, w, i, mean_in + mean_out)?;
@@ -352,7 +365,43 @@ fn workload(
         max_tokens: probe.classes[0].max_tokens,
         peak_rps: peak_rps(&probe, start_weekday, mean_rps),
         tags: w.tags.clone(),
+        deferrable,
+        completion_sla_hours,
     })
+}
+
+/// `workload[i].deferrable` and `completion_sla_hours`: the target only on a deferrable
+/// workload, more than 0 and at most [`MAX_PICK_HOURS`]; a deferrable workload sends no
+/// `max_tokens` (a batch job has no per-minute quota for it to count against).
+fn deferrable(c: &Checker, w: &RawWorkload, i: usize) -> Result<(bool, Option<f64>), InputError> {
+    let at = |k: &str| format!("workload[{i}].{k}");
+    let deferrable = w.deferrable.unwrap_or(false);
+    if !deferrable && w.completion_sla_hours.is_some() {
+        return Err(c.err(
+            at("completion_sla_hours"),
+            "applies to deferrable workloads only (deferrable = true); an online workload has the profile's sla",
+        ));
+    }
+    if deferrable && w.max_tokens.is_some() {
+        return Err(c.err(
+            at("max_tokens"),
+            "does not apply to a deferrable workload: batch jobs have no per-minute quota for max_tokens to count against",
+        ));
+    }
+    let sla = match w.completion_sla_hours {
+        Some(h) => {
+            let h = c.range(&at("completion_sla_hours"), h, 0.0, MAX_PICK_HOURS as f64)?;
+            if h <= 0.0 {
+                return Err(c.err(
+                    at("completion_sla_hours"),
+                    format!("must be greater than 0, got {h}"),
+                ));
+            }
+            Some(h)
+        }
+        None => None,
+    };
+    Ok((deferrable, sla))
 }
 
 /// `workload[i]`'s model with its alternatives, and its substitutes: none empty, the
