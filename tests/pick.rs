@@ -676,3 +676,108 @@ fn workload_route<'a>(
         .find(|e| e["route"]["on_demand"] == offering)
         .unwrap_or_else(|| panic!("{workload_name}: no route on {offering}"))
 }
+
+/// A deferrable workload (fixed token lengths, so its bill is checked by hand): the batch API
+/// of each platform that sells one for gpt-4o is simulated, the cheapest meeting the target is
+/// the primary, its bill is completed requests x (6,000 x $1.25 + 400 x $5) / 1M, scaled to
+/// 730 h, and `llmcap run` of the design bills exactly what pick reports. A deferrable
+/// workload whose model has no batch API anywhere (Claude) is served online.
+#[test]
+fn deferrable_workload_goes_to_the_batch_api_and_run_bills_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "nightly.toml",
+        r#"[profile]
+name = "nightly"
+sla = "p99<=8s"
+
+[simulation]
+horizon_hours = 48
+replications = 2
+seed = 7
+
+[[workload]]
+name = "chat"
+model = "gpt-4o"
+requests_per_day = 20000
+input_tokens = { dist = "fixed", value = 1000 }
+output_tokens = { dist = "fixed", value = 200 }
+
+[[workload]]
+name = "summaries"
+model = "gpt-4o"
+deferrable = true
+completion_sla_hours = 24
+requests_per_day = 5000
+input_tokens = { dist = "fixed", value = 6000 }
+output_tokens = { dist = "fixed", value = 400 }
+
+[[workload]]
+name = "tickets"
+model = "claude-sonnet-4-6"
+deferrable = true
+requests_per_day = 2000
+input_tokens = { dist = "fixed", value = 2000 }
+output_tokens = { dist = "fixed", value = 200 }
+"#,
+    );
+    let out = dir.path().join("p");
+    let (code, md, json) = pick(&p, &out, &[]);
+    assert_eq!(code, 0, "{md}");
+    let w = workload(&json, "summaries");
+    let primary = &w["evaluations"][w["primary"].as_u64().unwrap() as usize];
+    let b = &primary["batch"];
+    assert_eq!(b["meets"], true, "{b:#}");
+    assert!(w["fallback"].is_null());
+    let (platform, offering) = (
+        primary["route"]["platform"].as_str().unwrap(),
+        b["offering"].as_str().unwrap(),
+    );
+    // Both gpt-4o batch APIs sell at $1.25 / $5 per 1M (the catalog's [offering.batch]).
+    assert!(["openai", "azure-openai"].contains(&platform), "{platform}");
+    let completed = b["completed"].as_f64().unwrap();
+    let by_hand = completed * (6000.0 * 1.25 + 400.0 * 5.0) / 1e6 / 2.0 / 48.0 * 730.0;
+    let monthly = b["monthly_usd"].as_f64().unwrap();
+    assert!(
+        (monthly - by_hand).abs() < 1e-6 * by_hand,
+        "{monthly} vs {by_hand}"
+    );
+    assert!((b["online_monthly_usd"].as_f64().unwrap() - 2.0 * by_hand).abs() < 1e-6 * by_hand);
+    assert!(md.contains("## Deferrable workloads"), "{md}");
+    assert!(md.contains(offering), "{md}");
+    // The Claude workload has no batch API in the catalog: served online.
+    let t = workload(&json, "tickets");
+    assert!(t["evaluations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e.get("batch").is_none()));
+    assert!(
+        md.contains("served online as any workload: tickets on"),
+        "{md}"
+    );
+    // `llmcap run` of the design bills the batch jobs exactly as pick does.
+    let run = dir.path().join("run");
+    llmcap()
+        .args(["run", out.join("design.toml").to_str().unwrap(), "--out"])
+        .arg(&run)
+        .arg("--quiet")
+        .assert()
+        .success();
+    let s = read_json(&run.join("summary.json"));
+    let class = &s["batch"]["classes"][0];
+    assert_eq!(class["name"], "summaries");
+    let run_monthly = class["cost_usd"].as_f64().unwrap() / 48.0 * 730.0;
+    assert!(
+        (run_monthly - monthly).abs() < 1e-9 * monthly,
+        "{run_monthly} vs {monthly}"
+    );
+    let design = json["design"]["with_fallback"]["monthly_usd"]["mean"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        design > monthly,
+        "the design's bill is online + batch: {design}"
+    );
+}
