@@ -238,26 +238,20 @@ fn finish(
     };
     if result.recommended() {
         let Some(design) = design(catalog, profile, &result.workloads, threads, progress)? else {
-            // Every workload on a batch API: their platforms, and no online design.
+            // Every workload on a batch API: their platforms and bills, and no online design.
+            let mut cost = 0.0;
             for w in &result.workloads {
-                let p = w.primary().map(|e| e.route.platform.clone());
+                let p = w.primary();
+                cost += p.and_then(|e| e.on_batch()).map_or(0.0, |b| b.monthly_usd);
+                let p = p.map(|e| e.route.platform.clone());
                 if let Some(p) = p.filter(|p| !result.platforms.contains(p)) {
                     result.platforms.push(p);
                 }
             }
+            result.over_budget = over_budget(profile, cost);
             return Ok(result);
         };
-        if let Some(b) = profile.budget_usd_per_month {
-            let cost = design.with_fallback.monthly_usd.mean;
-            if cost > b {
-                result.over_budget = Some(format!(
-                    "the design costs {} per month in simulation, {:.0}% over the budget of {}",
-                    usd_whole(cost),
-                    (cost / b - 1.0) * 100.0,
-                    usd_whole(b)
-                ));
-            }
-        }
+        result.over_budget = over_budget(profile, design.with_fallback.monthly_usd.mean);
         let mut platforms: Vec<String> = Vec::new();
         for d in &design.deployments {
             let p = d.offering.split('/').next().unwrap_or_default().to_string();
@@ -269,4 +263,17 @@ fn finish(
         result.design = Some(design);
     }
     Ok(result)
+}
+
+/// Why a design costing `cost` a month in simulation is over the profile's budget, if it is.
+fn over_budget(profile: &Profile, cost: f64) -> Option<String> {
+    let b = profile.budget_usd_per_month?;
+    (cost > b).then(|| {
+        format!(
+            "the design costs {} per month in simulation, {:.0}% over the budget of {}",
+            usd_whole(cost),
+            (cost / b - 1.0) * 100.0,
+            usd_whole(b)
+        )
+    })
 }
