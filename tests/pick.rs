@@ -746,6 +746,16 @@ output_tokens = { dist = "fixed", value = 200 }
     assert!((b["online_monthly_usd"].as_f64().unwrap() - 2.0 * by_hand).abs() < 1e-6 * by_hand);
     assert!(md.contains("## Deferrable workloads"), "{md}");
     assert!(md.contains(offering), "{md}");
+    // The profile table marks the deferrable workloads and their targets.
+    assert!(
+        md.contains("| summaries (deferrable: within 24 h) | gpt-4o |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| tickets (deferrable: within the batch window) |"),
+        "{md}"
+    );
+    assert!(md.contains("| chat | gpt-4o |"), "{md}");
     // The Claude workload has no batch API in the catalog: served online.
     let t = workload(&json, "tickets");
     assert!(t["evaluations"]

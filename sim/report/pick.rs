@@ -687,8 +687,13 @@ fn profile_section(m: &mut String, r: &PickResult) {
     for w in &p.workloads {
         let _ = writeln!(
             m,
-            "| {} | {} | {:.0} | {:.1}M | {:.0} / {:.0} | {:.2} | {} |",
+            "| {}{} | {} | {:.0} | {:.1}M | {:.0} / {:.0} | {:.2} | {} |",
             w.name,
+            match (w.deferrable, w.completion_sla_hours) {
+                (false, _) => String::new(),
+                (true, Some(h)) => format!(" (deferrable: within {h} h)"),
+                (true, None) => " (deferrable: within the batch window)".to_string(),
+            },
             w.models.join(", "),
             w.mean_rps * 86_400.0,
             w.tokens_per_month() / 1e6,
