@@ -62,7 +62,7 @@ fn design_litellm(scenario_toml: &str) -> Result<String, OutputError> {
 }
 
 fn ms(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |v| format!("{v:.0} ms"))
+    v.map_or("n/a".into(), |v| format!("{} ms", grouped(v, 0)))
 }
 
 fn pct(v: f64) -> String {
@@ -71,7 +71,7 @@ fn pct(v: f64) -> String {
 
 fn sla_text(r: &PickResult) -> String {
     match r.profile.sla {
-        Some(s) => format!("p{} TTFT <= {} ms", s.percentile, s.ttft_ms),
+        Some(s) => format!("p{} TTFT <= {} ms", s.percentile, grouped(s.ttft_ms, 0)),
         None => format!(
             "none (a configuration only has to serve within the {} s client timeout)",
             crate::analysis::pick::CLIENT.timeout_ms / 1000.0
@@ -687,7 +687,7 @@ fn profile_section(m: &mut String, r: &PickResult) {
     for w in &p.workloads {
         let _ = writeln!(
             m,
-            "| {}{} | {} | {:.0} | {:.1}M | {:.0} / {:.0} | {:.2} | {} |",
+            "| {}{} | {} | {} | {:.1}M | {} / {} | {:.2} | {} |",
             w.name,
             match (w.deferrable, w.completion_sla_hours) {
                 (false, _) => String::new(),
@@ -695,10 +695,10 @@ fn profile_section(m: &mut String, r: &PickResult) {
                 (true, None) => " (deferrable: within the batch window)".to_string(),
             },
             w.models.join(", "),
-            w.mean_rps * 86_400.0,
+            grouped(w.mean_rps * 86_400.0, 0),
             w.tokens_per_month() / 1e6,
-            w.mean_input_tokens,
-            w.mean_output_tokens,
+            grouped(w.mean_input_tokens, 0),
+            grouped(w.mean_output_tokens, 0),
             w.peak_rps,
             w.tags
                 .iter()
