@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh TARGET SECONDS [SEED]
 #   scripts/fuzz.sh all 600            # every target, 600 s each
 #
-# Targets: scenario, profile, azure, burstgpt, mooncake, csv, diff, options. Crashing (and > 1 s)
+# Targets: scenario, profile, azure, burstgpt, mooncake, csv, diff, options, guidellm. Crashing (and > 1 s)
 # inputs are saved under fuzz-crashes/ in the current folder. Run it niced on a shared machine:
 #   nice -n 19 scripts/fuzz.sh scenario 3600
 set -euo pipefail
@@ -27,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 (cd "$repo" && source scripts/common.sh && llmcap_build && \
   "$bin" run scenarios/baseline.toml --out "$tmp/run" --quiet --horizon-hours 3 --replications 2 >/dev/null)
 if [ "$target" = all ]; then
-  targets="scenario profile azure burstgpt mooncake csv diff options"
+  targets="scenario profile azure burstgpt mooncake csv diff options guidellm"
 else
   targets=$target
 fi

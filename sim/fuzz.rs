@@ -37,6 +37,10 @@ pub const TARGETS: &[(&str, &str)] = &[
         "options",
         "[sweep] / [plan] option parsers and the SLA parser",
     ),
+    (
+        "guidellm",
+        "GuideLLM statistics reader (JSON, and its CSV report) + the calibrate fit",
+    ),
 ];
 
 /// Values that sit at the edges of what the parsers check.
@@ -158,6 +162,28 @@ fn parse_args() -> Args {
 const AZURE: &str = "TIMESTAMP,ContextTokens,GeneratedTokens\n2024-03-04 09:00:00.2500000,520,60\n2024-03-04 09:00:03.7500000,610,120\n2024-03-04 09:00:04.0000000,930,75\n";
 const MOONCAKE: &str = "{\"timestamp\": 0, \"input_length\": 1200, \"output_length\": 40, \"hash_ids\": [1]}\n{\"timestamp\": 1000, \"input_length\": 700, \"output_length\": 30, \"hash_ids\": [2]}\n";
 const CSV: &str = "t,in,out,model\n0,100,10,a\n1.5,200,20,b\n3,300,30,a\n";
+/// GuideLLM statistics, made-up numbers: three levels as JSON without requests, and two as
+/// GuideLLM 0.3's CSV report.
+const GUIDELLM_JSON: &str = r#"{"benchmarks": [
+ {"metrics": {"request_totals": {"successful": 40, "errored": 1, "incomplete": 0, "total": 41},
+  "time_to_first_token_ms": {"successful": {"median": 100.0, "count": 40, "percentiles":
+   {"p001": 80.0, "p01": 80.0, "p05": 85.0, "p10": 88.0, "p25": 94.0, "p50": 100.0, "p75": 108.0,
+    "p90": 120.0, "p95": 128.0, "p99": 150.0, "p999": 151.0}}},
+  "request_concurrency": {"successful": {"mean": 1.0}}, "requests_per_second": {"successful": {"mean": 2.0}},
+  "prompt_token_count": {"successful": {"mean": 500.0}}, "output_token_count": {"successful": {"mean": 50.0}}}},
+ {"metrics": {"request_totals": {"successful": 80, "errored": 0, "incomplete": 2, "total": 82},
+  "time_to_first_token_ms": {"successful": {"median": 130.0, "count": 80, "percentiles":
+   {"p001": 100.0, "p01": 101.0, "p05": 108.0, "p10": 112.0, "p25": 121.0, "p50": 130.0, "p75": 141.0,
+    "p90": 158.0, "p95": 170.0, "p99": 200.0, "p999": 205.0}}},
+  "request_concurrency": {"successful": {"mean": 4.0}}, "requests_per_second": {"successful": {"mean": 7.0}},
+  "prompt_token_count": {"successful": {"mean": 500.0}}, "output_token_count": {"successful": {"mean": 50.0}}}},
+ {"metrics": {"request_totals": {"successful": 120, "errored": 3, "incomplete": 0, "total": 123},
+  "time_to_first_token_ms": {"successful": {"median": 190.0, "count": 120, "percentiles":
+   {"p001": 140.0, "p01": 142.0, "p05": 155.0, "p10": 162.0, "p25": 175.0, "p50": 190.0, "p75": 207.0,
+    "p90": 232.0, "p95": 250.0, "p99": 300.0, "p999": 310.0}}},
+  "request_concurrency": {"successful": {"mean": 8.0}}, "requests_per_second": {"successful": {"mean": 11.0}},
+  "prompt_token_count": {"successful": {"mean": 500.0}}, "output_token_count": {"successful": {"mean": 50.0}}}}]}"#;
+const GUIDELLM_CSV: &str = "Type,Name,Successful Requests,Errored Requests,Incomplete Requests,Successful Requests per second mean,Successful Request concurrency mean,Successful Prompt token count mean,Successful Output token count mean,Successful Time to first token ms mean,Successful Time to first token ms median,Successful Time to first token ms std dev,\"Successful Time to first token ms [min, 0.1, 1, 5, 10, 25, 75, 90, 95, 99, max]\"\ngenerative_benchmark,synchronous,50,0,0,2.0,1.0,400,40,61.0,60.0,4.0,\"[50.0, 50.0, 51.0, 53.0, 55.0, 57.0, 64.0, 70.0, 74.0, 82.0, 84.0]\"\ngenerative_benchmark,throughput,90,2,1,8.0,6.0,400,40,121.0,118.0,12.0,\"[90.0, 90.0, 93.0, 99.0, 103.0, 110.0, 129.0, 140.0, 150.0, 170.0, 172.0]\"\n";
 const OPTIONS: &str = "[sweep]\nkey = \"deployment.ptu.reserved.units\"\nfrom = 15\nto = 300\nstep = 5\nreplications = 2\ncompare = \"paygo\"\n\n[plan]\nsla = \"p99<=800ms\"\ndeployment = \"ptu\"\nterms = [\"monthly\", \"hourly\"]\nmax_units = 100\nreplications = 3\n";
 const OPTIONS_2: &str =
     "[sweep]\nkey = \"demand_scale\"\nvalues = [0.5, 1, 2]\n\n[plan]\nsla = \"99.9% under 2 s\"\n";
@@ -209,6 +235,10 @@ fn seeds(a: &Args) -> Vec<Vec<u8>> {
         }
         "csv" => vec![CSV.as_bytes().to_vec()],
         "options" => vec![OPTIONS.as_bytes().to_vec(), OPTIONS_2.as_bytes().to_vec()],
+        "guidellm" => vec![
+            GUIDELLM_JSON.as_bytes().to_vec(),
+            GUIDELLM_CSV.as_bytes().to_vec(),
+        ],
         "diff" => Vec::new(), // the run folder's files, see Diff
         _ => unreachable!(),
     };
@@ -333,6 +363,24 @@ fn exec(target: &str, w: &Work, data: &[u8], which: usize) {
         }
         "profile" => {
             let _ = llmcap::analysis::pick::Profile::from_toml(&text, &w.dir.join("fuzz.toml"));
+        }
+        "guidellm" => {
+            // A CSV report when the first line looks like one, else JSON (the reader goes by
+            // the file's extension).
+            let csv = data.starts_with(b"Type,") || data.starts_with(b"Run Info,");
+            let file = w.dir.join(if csv { "report.csv" } else { "report.json" });
+            std::fs::write(&file, data).expect("the work folder is writable");
+            let format = llmcap::domain::measurement::MeasurementFormat::Guidellm;
+            if let Ok(m) = llmcap::input::measurements::read(&file, format) {
+                let opts = llmcap::analysis::calibrate::Options {
+                    deployment: "fuzz".into(),
+                    holdout: 0.2,
+                    units: None,
+                    output_weight: 1.0,
+                    seed: 1,
+                };
+                let _ = llmcap::analysis::calibrate::calibrate(&[m], &opts);
+            }
         }
         "azure" | "burstgpt" | "mooncake" | "csv" => {
             let file = w.dir.join("trace");
