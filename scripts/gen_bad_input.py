@@ -635,7 +635,7 @@ cli("calibrate_guidellm_stats_bad_percentile", "calibrate g.json --format guidel
 cli("calibrate_guidellm_stats_missing_percentile", "calibrate g.json --format guidellm", ["g.json", "percentiles.p95", "p10, p25, p75, p90, p95 and p99"], files={"g.json": GUIDELLM_STATS.replace('"p95": 37.0, ', '')})
 cli("calibrate_guidellm_stats_too_few", "calibrate g.json --format guidellm", ["g.json", "too few served requests", "12", "20"], files={"g.json": GUIDELLM_STATS.replace('"count": 40', '"count": 12')})
 cli("calibrate_azure_no_stats", "calibrate a.log --format azure-benchmark", ["a.log", "no statistics lines"], files={"a.log": "hello\n"})
-cli("calibrate_azure_bad_value", "calibrate a.log --format azure-benchmark", ["a.log", "line 1", "ttft_avg", "fast"], files={"a.log": "2024-05-16 08:12:49 INFO rpm: 8.0 processing: 2 completed: 0 failures: 0 throttled: 0 requests: 0 tpm: 0 ttft_avg: fast ttft_95th: n/a\n"})
+cli("calibrate_azure_bad_value", "calibrate a.log --format azure-benchmark", ["a.log", "line 1", "ttft_avg", "fast"], files={"a.log": "2026-03-02 10:12:49 INFO rpm: 8.0 processing: 2 completed: 0 failures: 0 throttled: 0 requests: 0 tpm: 0 ttft_avg: fast ttft_95th: n/a\n"})
 cli("calibrate_holdout_too_big", "calibrate r.csv --format csv --holdout 0.9", ["--holdout", "0.9"], files={"r.csv": CAL_CSV})
 cli("calibrate_holdout_negative", "calibrate r.csv --format csv --holdout -0.1", ["--holdout", "-0.1"], files={"r.csv": CAL_CSV})
 cli("calibrate_units_zero", "calibrate r.csv --format csv --units 0", ["--units", "0"], files={"r.csv": CAL_CSV})

@@ -2,7 +2,7 @@
 //! one statistics line per dump interval (a second), each over the requests that started in
 //! the last `aggregation_window` seconds (60 by default). Two layouts are read:
 //!
-//! - the human-readable log: `2024-05-16 08:12:49 [INFO] rpm: 8.0 processing: 2 completed: 0
+//! - the human-readable log: `2026-03-02 10:12:49 [INFO] rpm: 8.0 processing: 2 completed: 0
 //!   failures: 0 throttled: 0 requests: 0 tpm: 12080.0 ttft_avg: 0.693 ttft_95th: 0.962 ...
 //!   e2e_avg: ... util_avg: 104.8% util_95th: 118.8%` (`n/a` while a window is empty), with
 //!   the run's `Load test args: {json}` line (clients, rate, aggregation_window);

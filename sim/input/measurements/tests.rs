@@ -121,11 +121,11 @@ fn guidellm_json_and_yaml() {
     assert!(message(&read(&bad, F::Guidellm).unwrap_err()).contains("benchmarks"));
 }
 
-const AZURE_LOG: &str = "2024-05-16 08:12:47 INFO     Load test args: {\"deployment\": \"gpt-4-ptu\", \"clients\": 10, \"rate\": 43.0, \"aggregation_window\": 60.0, \"context_tokens\": 1000, \"max_tokens\": 500}
-2024-05-16 08:12:48 INFO     starting load...
-2024-05-16 08:12:49 INFO     rpm: n/a   processing: 2    completed: 0     failures: 0    throttled: 0    requests: 0     tpm: 0      ttft_avg: n/a    ttft_95th: n/a    tbt_avg: n/a    tbt_95th: n/a    e2e_avg: n/a    e2e_95th: n/a    context_tpr_avg n/a  gen_tpr_10th n/a  gen_tpr_avg n/a  gen_tpr_90th n/a  util_avg: n/a    util_95th: n/a
+const AZURE_LOG: &str = "2026-03-02 10:12:47 INFO     Load test args: {\"deployment\": \"my-ptu\", \"clients\": 8, \"rate\": 36.0, \"aggregation_window\": 60.0, \"context_tokens\": 1000, \"max_tokens\": 500}
+2026-03-02 10:12:48 INFO     starting load...
+2026-03-02 10:12:49 INFO     rpm: n/a   processing: 2    completed: 0     failures: 0    throttled: 0    requests: 0     tpm: 0      ttft_avg: n/a    ttft_95th: n/a    tbt_avg: n/a    tbt_95th: n/a    e2e_avg: n/a    e2e_95th: n/a    context_tpr_avg n/a  gen_tpr_10th n/a  gen_tpr_avg n/a  gen_tpr_90th n/a  util_avg: n/a    util_95th: n/a
 WARNING something
-2024-05-16 08:13:50 INFO     rpm: 9.0   processing: 1    completed: 14    failures: 3    throttled: 3    requests: 14    tpm: 13500.0 ttft_avg: 0.71   ttft_95th: 0.95   tbt_avg: 0.03   tbt_95th: 0.04   e2e_avg: 13.2   e2e_95th: 15.9   context_tpr_avg 1000 gen_tpr_10th 500  gen_tpr_avg 500  gen_tpr_90th 500  util_avg: 97.5%  util_95th: 110.2%
+2026-03-02 10:13:50 INFO     rpm: 9.0   processing: 1    completed: 14    failures: 3    throttled: 3    requests: 14    tpm: 13500.0 ttft_avg: 0.71   ttft_95th: 0.95   tbt_avg: 0.03   tbt_95th: 0.04   e2e_avg: 13.2   e2e_95th: 15.9   context_tpr_avg 1000 gen_tpr_10th 500  gen_tpr_avg 500  gen_tpr_90th 500  util_avg: 97.5%  util_95th: 110.2%
 Traceback (most recent call last):
 ";
 
@@ -138,7 +138,7 @@ fn azure_benchmark_text_log() {
     let w = &m.windows[1];
     assert_eq!(
         (w.line, w.run_s, w.clients, w.rate_rpm),
-        (5, 62.0, 10.0, Some(43.0))
+        (5, 62.0, 8.0, Some(36.0))
     );
     assert_eq!((w.requests, w.throttled, w.failures), (14, 3, 3));
     assert_eq!(
@@ -150,7 +150,7 @@ fn azure_benchmark_text_log() {
         (Some(1000.0), Some(500.0), Some(13500.0))
     );
     assert_eq!(m.windows[0].ttft_avg_s, None);
-    assert_eq!(m.target.as_deref(), Some("gpt-4-ptu"));
+    assert_eq!(m.target.as_deref(), Some("my-ptu"));
     let bad = write(
         d.path(),
         "bad.txt",
