@@ -339,3 +339,54 @@ units = { ptu = [1] }
     let bill = run_bill(tmp.path(), &alone);
     close("frontier vs run", monthly, bill / 2.0 * 730.0, 1e-4);
 }
+
+#[test]
+fn a_sharded_rate_plan_is_refused_and_the_sweep_it_names_runs_in_shards() {
+    // plan's search of a reservation size steps on what the last size gave, so it is not dealt
+    // into shards: exit 2 before any work, naming the sweep that spreads chosen sizes instead;
+    // that sweep runs in shards.
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write(tmp.path(), "rate.toml", &scenario(TOK, USD, ""));
+    let out = tmp.path().join("plan");
+    let o = crate::common::llmcap()
+        .args(["plan", "--deployment", "tok", "--shard", "0/2", "--out"])
+        .arg(&out)
+        .arg(&sc)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let named = "--key deployment.tok.reserved_rate.input_tpm";
+    assert!(err.contains("rate.toml") && err.contains(named), "{err}");
+    assert!(!out.exists(), "nothing is written");
+    for i in ["0/2", "1/2"] {
+        let shard = tmp.path().join(format!("shard-{}", &i[..1]));
+        command_ok(
+            "sweep",
+            &sc,
+            &shard,
+            &[
+                "--shard",
+                i,
+                "--key",
+                "deployment.tok.reserved_rate.input_tpm",
+                "--values",
+                "27000,41000",
+            ],
+        );
+    }
+    let merged = tmp.path().join("merged");
+    crate::common::llmcap()
+        .arg("merge")
+        .arg(tmp.path().join("shard-0"))
+        .arg(tmp.path().join("shard-1"))
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    let rows = csv::Reader::from_path(merged.join("sweep.csv"))
+        .unwrap()
+        .records()
+        .count();
+    assert_eq!(rows, 2, "one row per size");
+}

@@ -110,10 +110,11 @@ pub(super) fn plan(a: PlanArgs) -> Result<(), Failure> {
         PlanKind::Units(spec) => spec,
         PlanKind::Rate(spec) => {
             if shard_spec.is_some() {
+                let name = &sc.deployments[spec.deployment].name;
                 return Err(input(anyhow::anyhow!(
-                    "--shard: {}: plan of the token-rate reservation of deployment \"{}\" runs in one process (its search is sequential and small); leave --shard out",
+                    "--shard: {}: plan of the token-rate reservation of deployment \"{name}\" runs in one process: its search steps on what the last size gave, and the sizes it may visit (up to {res} steps per side, both sides) are too many to simulate in advance. Leave --shard out, or spread chosen sizes over machines with `llmcap sweep --shard I/N --key deployment.{name}.reserved_rate.input_tpm --values A,B,...` (docs/scale-out.md)",
                     a.scenario.display(),
-                    sc.deployments[spec.deployment].name
+                    res = llmcap::analysis::rate_plan::RESOLUTION,
                 )));
             }
             return rate_plan(&a, &sc, &bytes, &spec);
