@@ -791,3 +791,61 @@ output_tokens = { dist = "fixed", value = 200 }
         "the design's bill is online + batch: {design}"
     );
 }
+
+/// Vertex AI sells Gemini 2.5 Pro in batch at half its on-demand price ($0.625 / $5 per 1M):
+/// a deferrable gemini-2.5-pro workload gets a batch candidate on Vertex, billed by hand as
+/// completed requests x (3,000 x $0.625 + 500 x $5) / 1M scaled to 730 h; the Gemini API's
+/// route has no batch offering in the catalog, so it serves the workload online.
+#[test]
+fn a_deferrable_gemini_pro_workload_is_offered_vertex_batch_at_half_price() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "reports.toml",
+        r#"[profile]
+name = "reports"
+sla = "p99<=60s"
+
+[simulation]
+horizon_hours = 48
+replications = 1
+seed = 3
+
+[[workload]]
+name = "reports"
+model = "gemini-2.5-pro"
+deferrable = true
+requests_per_day = 2400
+input_tokens = { dist = "fixed", value = 3000 }
+output_tokens = { dist = "fixed", value = 500 }
+"#,
+    );
+    let out = dir.path().join("p");
+    let (code, md, json) = pick(&p, &out, &[]);
+    assert_eq!(code, 0, "{md}");
+    let evals = workload(&json, "reports")["evaluations"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let on = |platform: &str| {
+        evals
+            .iter()
+            .find(|e| e["route"]["platform"] == platform)
+            .unwrap_or_else(|| panic!("no {platform} evaluation: {evals:#?}"))
+    };
+    let b = &on("vertex-ai")["batch"];
+    assert_eq!(
+        b["offering"], "vertex-ai/gemini-2.5-pro/paygo-global",
+        "{b:#}"
+    );
+    let completed = b["completed"].as_f64().unwrap();
+    assert!(completed > 0.0, "{b:#}");
+    let by_hand = completed * (3000.0 * 0.625 + 500.0 * 5.0) / 1e6 / 48.0 * 730.0;
+    let monthly = b["monthly_usd"].as_f64().unwrap();
+    assert!(
+        (monthly - by_hand).abs() < 1e-6 * by_hand,
+        "{monthly} vs {by_hand}"
+    );
+    assert!((b["online_monthly_usd"].as_f64().unwrap() - 2.0 * by_hand).abs() < 1e-6 * by_hand);
+    assert!(on("gemini-api").get("batch").is_none());
+}
