@@ -680,8 +680,8 @@ fn workload_route<'a>(
 /// A deferrable workload (fixed token lengths, so its bill is checked by hand): the batch API
 /// of each platform that sells one for gpt-4o is simulated, the cheapest meeting the target is
 /// the primary, its bill is completed requests x (6,000 x $1.25 + 400 x $5) / 1M, scaled to
-/// 730 h, and `llmcap run` of the design bills exactly what pick reports. A deferrable
-/// workload whose model has no batch API anywhere (Claude) is served online.
+/// 730 h, and `llmcap run` of the design bills exactly what pick reports. A deferrable Claude
+/// workload goes to Anthropic's batch API; the platforms without one serve it online.
 #[test]
 fn deferrable_workload_goes_to_the_batch_api_and_run_bills_the_same() {
     let dir = tempfile::tempdir().unwrap();
@@ -756,13 +756,31 @@ output_tokens = { dist = "fixed", value = 200 }
         "{md}"
     );
     assert!(md.contains("| chat | gpt-4o |"), "{md}");
-    // The Claude workload has no batch API in the catalog: served online.
+    // The Claude workload: Anthropic's Message Batches API at half price ($1.50 / $7.50), by
+    // hand; the other platforms selling Claude have no batch offering in the catalog and serve
+    // it online.
     let t = workload(&json, "tickets");
-    assert!(t["evaluations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|e| e.get("batch").is_none()));
+    let mut on_anthropic = 0;
+    for e in t["evaluations"].as_array().unwrap() {
+        let platform = e["route"]["platform"].as_str().unwrap();
+        if platform == "anthropic" {
+            on_anthropic += 1;
+            let b = &e["batch"];
+            let completed = b["completed"].as_f64().unwrap();
+            let by_hand = completed * (2000.0 * 1.5 + 200.0 * 7.5) / 1e6 / 2.0 / 48.0 * 730.0;
+            let got = b["monthly_usd"].as_f64().unwrap();
+            assert!((got - by_hand).abs() < 1e-6 * by_hand, "{got} vs {by_hand}");
+        } else {
+            assert!(e.get("batch").is_none(), "{platform}: {e:#}");
+            if e["route"]["substitute"] != true {
+                assert!(
+                    md.contains(&format!("tickets on {platform}")),
+                    "{platform}: {md}"
+                );
+            }
+        }
+    }
+    assert_eq!(on_anthropic, 1, "{t:#}");
     assert!(
         md.contains("served online as any workload: tickets on"),
         "{md}"
