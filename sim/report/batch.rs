@@ -19,7 +19,7 @@ pub struct BatchSummary {
     pub classes: Vec<BatchClassSummary>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BatchClassSummary {
     pub name: String,
     pub deployment: String,
@@ -183,7 +183,7 @@ pub fn section(o: &mut String, b: &BatchSummary) {
 /// `frontier`): batch deployments share no capacity with online ones, so every configuration
 /// such a command tries leaves the batch jobs as they are. Their bill is one number beside
 /// every configuration's, not part of it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BatchAside {
     /// USD at batch prices per replication of the horizon, every deferrable class.
     pub cost_usd: f64,

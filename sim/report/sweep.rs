@@ -87,8 +87,7 @@ impl SweepResult {
     /// Sets the batch jobs of every point (`None` each without deferrable classes): one aside
     /// when they are the same at every point, else every point's.
     pub fn set_batch(&mut self, by_point: Vec<Option<BatchAside>>) {
-        let json = |b: &Option<BatchAside>| serde_json::to_string(b).unwrap_or_default();
-        let same = by_point.windows(2).all(|w| json(&w[0]) == json(&w[1]));
+        let same = by_point.windows(2).all(|w| w[0] == w[1]);
         self.batch = by_point.first().cloned().flatten();
         if !same {
             self.batch_by_point = by_point.into_iter().flatten().collect();
