@@ -1,4 +1,4 @@
-//! Chart layout: every chart the shipped scenarios produce (run, sweep, plan, frontier, ladder; short horizons) places its labels without collisions or covering a data marker; short runs chart per minute.
+//! Chart layout: every chart the shipped scenarios produce (run, sweep, plan of units or of a token-rate reservation, frontier, ladder; short horizons) places its labels without collisions or covering a data marker; short runs chart per minute.
 
 use std::path::Path;
 
@@ -119,6 +119,23 @@ fn charts_of(path: &Path, text: &str, out: &Path) -> Vec<ChartLayout> {
             charts.extend(plan);
         }
     }
+    // plan.png of a token-rate reservation plan ([plan] deployment names the one to size).
+    let named = sc.plan.as_ref().and_then(|p| p.deployment.clone());
+    if let Ok(Some(spec)) =
+        llmcap::analysis::rate_plan::spec(&sc, path, None, named.as_deref(), None, None)
+    {
+        let result = llmcap::analysis::rate_plan::plan(&sc, &spec, 2, None);
+        let (written, plan) = record(|| {
+            llmcap::report::rate_plan::write_rate_plan(
+                staging(&out.join("rate_plan")),
+                &sc,
+                &result,
+                manifest(&sc),
+            )
+        });
+        written.expect("rate plan outputs written");
+        charts.extend(plan);
+    }
     charts.extend(frontier_chart(path, text, out));
     charts.extend(ladder_chart(path, text, out));
     charts
@@ -234,6 +251,7 @@ fn shipped_charts_place_labels_without_collisions() {
         "sensitivity.png",
         "frontier.png",
         "ladder.png",
+        "plan.png",
     ] {
         assert!(seen.contains(file), "no shipped scenario drew {file}");
     }

@@ -390,3 +390,89 @@ fn a_sharded_rate_plan_is_refused_and_the_sweep_it_names_runs_in_shards() {
         .count();
     assert_eq!(rows, 2, "one row per size");
 }
+
+/// plan.png is written beside plan.md: a PNG that decodes at the charts' 1,400 x 800 and is not
+/// blank. What it draws is what the plan simulated: `tok`'s traffic with no reservation, each
+/// hour (by hand: 60 requests a minute of 1,000 input and 100 output tokens, so 60,000 input and
+/// 6,000 output TPM; the first minute has 59, as above, so the first hour 3,599: 59,983.3 TPM),
+/// the recommended 62,000 / 6,500 TPM as the reserved rate, ringed on the 3-month term at its
+/// bill per month, and every simulated size's bill per month on each term (plan.json's bills x
+/// 730 / 2 h).
+#[test]
+fn plan_png_draws_the_simulated_plan() {
+    use llmcap::domain::Scenario;
+    use llmcap::input::scenario::Overrides;
+    let tmp = tempfile::tempdir().unwrap();
+    let text = scenario(TOK, USD, "");
+    let p = plan(tmp.path(), &text, &["--deployment", "tok"]);
+    let bytes = std::fs::read(tmp.path().join("plan/plan.png")).expect("plan.png written");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    assert!(bytes.len() > 20_000, "only {} bytes", bytes.len());
+    let img = image::load_from_memory(&bytes).expect("plan.png decodes");
+    assert_eq!((img.width(), img.height()), (1400, 800));
+    let rgb = img.to_rgb8();
+    let colours: std::collections::BTreeSet<[u8; 3]> = rgb.pixels().map(|p| p.0).collect();
+    assert!(colours.len() > 50, "{} colours: blank?", colours.len());
+    let md = std::fs::read_to_string(tmp.path().join("plan/plan.md")).unwrap();
+    assert!(
+        md.contains("](plan.png)") && md.contains("plan.png shows"),
+        "{md}"
+    );
+
+    let path = tmp.path().join("rate.toml");
+    let o = Overrides {
+        plan: true,
+        ..Overrides::default()
+    };
+    let sc = Scenario::from_toml_with(&text, &path, &o).expect("valid");
+    let spec = llmcap::analysis::rate_plan::spec(&sc, &path, None, Some("tok"), None, None)
+        .unwrap()
+        .expect("a rate plan");
+    let r = llmcap::analysis::rate_plan::plan(&sc, &spec, 2, None);
+    let c = llmcap::report::rate_plan::chart(&sc, &r);
+    let input = &c.panels[0].hourly;
+    assert_eq!(input.len(), 2);
+    close("hour 0 input TPM", input[0], 3599.0 * 1000.0 / 60.0, 1e-12);
+    close("hour 1 input TPM", input[1], 60_000.0, 1e-12);
+    close("hour 1 output TPM", c.panels[1].hourly[1], 6_000.0, 1e-12);
+    assert_eq!(c.panels[0].reserved, Some(62_000.0));
+    assert_eq!(c.panels[1].reserved, Some(6_500.0));
+    let m = c.marked.as_ref().expect("a recommendation");
+    assert!(m.recommended);
+    assert_eq!(c.terms[m.term].term, "3-month term");
+    assert_eq!(m.size, 62_000.0);
+    let month = 730.0 / 2.0;
+    close(
+        "ringed bill",
+        m.monthly_usd,
+        p["chosen"]["bill_usd"].as_f64().unwrap() * month,
+        1e-12,
+    );
+    close(
+        "no reservation",
+        c.none_monthly_usd,
+        p["no_reservation"]["total_usd"]["none"]["mean"]
+            .as_f64()
+            .unwrap()
+            * month,
+        1e-12,
+    );
+    // Every size simulated, on each term, at its bill in plan.json.
+    let evaluated = p["evaluated"].as_array().unwrap();
+    assert_eq!(c.terms.len(), 2);
+    for t in &c.terms {
+        let term = t.term.trim_end_matches(" term");
+        assert_eq!(t.points.len(), evaluated.len());
+        for (pt, e) in t.points.iter().zip(evaluated) {
+            assert_eq!(Some(pt.size), e["input_tpm"].as_f64());
+            let bill = e["total_usd"][term]["mean"].as_f64().unwrap();
+            close(
+                &format!("{term} {}", pt.size),
+                pt.monthly_usd,
+                bill * month,
+                1e-12,
+            );
+            assert_eq!(pt.meets_sla, e["summary"]["meets_sla"] != false);
+        }
+    }
+}

@@ -204,6 +204,16 @@ pub struct Traffic {
     pub usd_per_minute: Vec<f64>,
 }
 
+/// The deployment's traffic with no reservation, hour by hour over the horizon (mean over
+/// replications), per minute: what the reservation would count (input not read from the cache,
+/// output; or the list value). plan.png draws it against the recommended size.
+#[derive(Debug, Clone, Default)]
+pub struct HourlyRates {
+    pub input_tpm: Vec<f64>,
+    pub output_tpm: Vec<f64>,
+    pub usd_per_minute: Vec<f64>,
+}
+
 /// One size simulated: its bill under each term and how much of the reservation was used.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RatePoint {
@@ -290,6 +300,9 @@ pub struct RatePlan {
     pub horizon_hours: u32,
     pub grid: Grid,
     pub traffic: Traffic,
+    /// The traffic of every hour (not in plan.json: plan.md gives its percentiles).
+    #[serde(skip)]
+    pub hourly: HourlyRates,
     /// The best size on each term, best first (meets the SLA, then cheaper).
     pub candidates: Vec<RateCandidate>,
     /// All on demand.
@@ -660,6 +673,11 @@ pub fn plan(
         horizon_hours: sc.horizon_hours,
         grid: g,
         traffic,
+        hourly: HourlyRates {
+            input_tpm: input,
+            output_tpm: output,
+            usd_per_minute: value,
+        },
         candidates,
         no_reservation,
         evaluated: s

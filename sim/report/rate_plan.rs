@@ -1,5 +1,5 @@
 //! Outputs of a plan that sizes a token-rate reservation: `plan.json`, `plan.csv`, `plan.md`
-//! (docs/model.md section 12.4.3).
+//! and `plan.png` (docs/model.md section 12.4.3).
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -9,8 +9,9 @@ use serde::Serialize;
 use crate::analysis::rate_plan::{RateCandidate, RatePlan, RatePoint, MAX_SIZES, RESOLUTION};
 use crate::domain::Scenario;
 use crate::error::OutputError;
-use crate::format::{count, fixed, fixed_opt, percent, usd_cents};
+use crate::format::{count, fixed, fixed_opt, percent, usd_cents, usd_whole};
 use crate::report::output::Staging;
+use crate::report::plots::rate_plan::{Marked, RatePanel, RatePlanChart, SizePoint, TermSizes};
 use crate::report::summary::Manifest;
 use crate::report::tables::{finish, row};
 
@@ -189,6 +190,7 @@ pub fn render(sc: &Scenario, r: &RatePlan, m: &Manifest) -> String {
     }
     recommendation(&mut o, r);
     terms_table(&mut o, r);
+    chart_note(&mut o, r);
     traffic_table(&mut o, r);
     evaluated_table(&mut o, r);
     let _ = writeln!(o, "## Method\n");
@@ -372,6 +374,29 @@ fn terms_table(o: &mut String, r: &RatePlan) {
     );
 }
 
+fn chart_note(o: &mut String, r: &RatePlan) {
+    let what = if r.chosen().is_some() {
+        "the recommended size"
+    } else {
+        "the best size tried (not recommended)"
+    };
+    let sides = if r.grid.measure == "spend" {
+        "its list value per minute"
+    } else {
+        "its input and its output TPM"
+    };
+    let _ = writeln!(
+        o,
+        "![bill against reserved size, and the traffic against the reserved rate](plan.png)\n"
+    );
+    let _ = writeln!(
+        o,
+        "plan.png shows, above, the scenario's bill per month of every size simulated against its reserved {} on each term (hollow where the size misses the SLA; the line joins the cheapest bill at each size), no reservation as a dashed line, and {what} ringed; below, `{}`'s traffic with no reservation hour by hour ({sides}, hourly means: minutes vary around them), split at {what}'s rate into what fits under it and what lies above it and overflows.\n",
+        if r.grid.measure == "spend" { "spend rate" } else { "input TPM" },
+        r.deployment
+    );
+}
+
 fn signed(c: &RateCandidate) -> String {
     c.term_commitment_usd.map_or("–".to_string(), usd_cents)
 }
@@ -432,6 +457,130 @@ fn evaluated_table(o: &mut String, r: &RatePlan) {
     let _ = writeln!(o);
 }
 
+/// What `plan.png` draws, every number from the plan: each simulated size's bill per month
+/// (730 h) on each term against its size (reserved input TPM, or USD per minute), no
+/// reservation's, the recommended size (else the best tried), and the deployment's hourly
+/// traffic with no reservation against that size's rates.
+pub fn chart(sc: &Scenario, r: &RatePlan) -> RatePlanChart {
+    let month = crate::domain::time::HOURS_PER_MONTH / f64::from(r.horizon_hours.max(1));
+    let spend = r.grid.measure == "spend";
+    let size =
+        |p: &RatePoint| if spend { p.usd_per_minute } else { p.input_tpm }.unwrap_or(f64::NAN);
+    let terms: Vec<String> = match r.evaluated.first() {
+        Some(p) => p.commitment_usd.keys().cloned().collect(),
+        None => r.candidates.iter().map(|c| c.term.clone()).collect(),
+    };
+    let bills = |t: &String| -> Vec<SizePoint> {
+        r.evaluated
+            .iter()
+            .map(|p| SizePoint {
+                size: size(p),
+                monthly_usd: p.cost(t) * month,
+                meets_sla: p.meets(),
+            })
+            .collect()
+    };
+    // Terms that bill every size the same are one series (else one hides the other).
+    let mut groups: Vec<(Vec<&String>, Vec<SizePoint>)> = Vec::new();
+    for t in &terms {
+        let points = bills(t);
+        let same = |a: &[SizePoint]| {
+            a.iter().zip(&points).all(|(a, b)| {
+                (a.monthly_usd - b.monthly_usd).abs() <= 1e-9 * a.monthly_usd.abs().max(1.0)
+            })
+        };
+        match groups.iter_mut().find(|g| same(&g.1)) {
+            Some(g) => g.0.push(t),
+            None => groups.push((vec![t], points)),
+        }
+    }
+    let sizes: Vec<TermSizes> = groups
+        .iter()
+        .map(|(names, points)| TermSizes {
+            term: match names.as_slice() {
+                [one] => format!("{one} term"),
+                many => format!(
+                    "{} terms (the same bills)",
+                    many.iter()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            },
+            points: points.clone(),
+        })
+        .collect();
+    let recommended = r.chosen();
+    let at = recommended.or(r.candidates.first());
+    let marked = at.map(|c| Marked {
+        term: groups
+            .iter()
+            .position(|g| g.0.contains(&&c.term))
+            .unwrap_or(0),
+        size: size(&c.point),
+        monthly_usd: c.monthly_usd,
+        label: format!(
+            "{}: {} on {}, {} per month",
+            if recommended.is_some() {
+                "recommended"
+            } else {
+                "best tried"
+            },
+            size_label(&c.point),
+            c.term,
+            usd_whole(c.monthly_usd)
+        ),
+        recommended: recommended.is_some(),
+    });
+    let h = &r.hourly;
+    let d = &r.deployment;
+    // Past 31 days the chart draws each day's mean of its hours.
+    let each = match crate::report::plots::Bucket::for_horizon(h.input_tpm.len()) {
+        crate::report::plots::Bucket::Day => "each day (mean of its hours)",
+        _ => "each hour",
+    };
+    let panels = if spend {
+        vec![RatePanel {
+            heading: format!("`{d}`: list value per minute, {each}, no reservation"),
+            hourly: h.usd_per_minute.clone(),
+            reserved: at.and_then(|c| c.point.usd_per_minute),
+            prefix: "$",
+        }]
+    } else {
+        vec![
+            RatePanel {
+                heading: format!("`{d}`: input TPM (uncached + cache writes), {each}"),
+                hourly: h.input_tpm.clone(),
+                reserved: at.and_then(|c| c.point.input_tpm),
+                prefix: "",
+            },
+            RatePanel {
+                heading: format!("`{d}`: output TPM, {each}"),
+                hourly: h.output_tpm.clone(),
+                reserved: at.and_then(|c| c.point.output_tpm),
+                prefix: "",
+            },
+        ]
+    };
+    RatePlanChart {
+        title: format!(
+            "{}: token-rate reservation of `{d}`, sizes simulated by plan",
+            sc.name
+        ),
+        size_desc: if spend {
+            "reserved spend rate, USD per minute of list value".to_string()
+        } else {
+            "reserved input TPM (each size's output TPM: plan.csv)".to_string()
+        },
+        size_prefix: if spend { "$" } else { "" },
+        terms: sizes,
+        none_monthly_usd: r.no_reservation.cost("none") * month,
+        none_meets_sla: r.no_reservation.meets(),
+        marked,
+        panels,
+    }
+}
+
 /// Writes a rate plan's outputs into `staging` and moves them into place.
 pub fn write_rate_plan(
     staging: Staging,
@@ -449,5 +598,9 @@ pub fn write_rate_plan(
     )?;
     staging.write("plan.csv", &plan_csv(r)?)?;
     staging.write("plan.md", render(sc, r, &manifest).as_bytes())?;
+    staging.write(
+        crate::report::plots::rate_plan::FILE,
+        &crate::report::plots::rate_plan::png(&chart(sc, r))?,
+    )?;
     staging.commit()
 }

@@ -44,6 +44,7 @@ pub mod fit;
 pub mod frontier;
 pub mod hourly_cost;
 pub mod ladder;
+pub mod rate_plan;
 pub mod sensitivity;
 pub mod traffic;
 pub mod ttft_cdf;
