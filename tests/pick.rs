@@ -867,3 +867,135 @@ output_tokens = { dist = "fixed", value = 500 }
     assert!((b["online_monthly_usd"].as_f64().unwrap() - 2.0 * by_hand).abs() < 1e-6 * by_hand);
     assert!(on("gemini-api").get("batch").is_none());
 }
+
+/// The batch window and the submission interval a deferrable workload is simulated with.
+/// `digest` (Llama 3.3 70B, target 72 h) goes to Bedrock, which sells windows of 24 to 168 h at
+/// one price: the window bought is the longest not beyond the target, 72 h. Its bill is the
+/// completed requests x (3,000 + 300) tokens x $0.36 per 1M, per 730 h. Its expiry share, by
+/// hand: a job expires when its turnaround (llmcap's default, lognormal through a median of
+/// 0.12 h and a p99 of 5.8 h: sigma = ln(5.8 / 0.12) / 2.326 = 1.667) passes the window,
+/// P(T > 72 h) = 1 - Phi(ln(600) / 1.667) = 6.2e-5 a job (24 h: 7.4e-4), so over the 96 hourly
+/// jobs about 0.006 jobs expire: none. `reports` and `reports-hourly` are the same Llama
+/// workload submitted every 360 and every 60 minutes, with no target (so the shortest window,
+/// 24 h, which is then the target). A request waits for the next submission, uniform over the
+/// interval with a flat rate (200 requests an hour: Bedrock's 100-request minimum per job
+/// holds), then its job's turnaround: the median of U(0, S) + T is 0.74 h for S = 1 h and
+/// 3.38 h for S = 6 h (numerically, from the lognormal above). Three deferrable workloads of one
+/// model on one platform get a batch deployment each in the design, which carries both keys,
+/// and `llmcap run` of it bills `digest` as pick does.
+#[test]
+fn a_deferrable_workload_buys_the_window_of_its_target_and_submits_as_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = |name: &str, every: &str| {
+        format!(
+            "[[workload]]\nname = \"{name}\"\nmodel = \"llama-3.3-70b\"\ndeferrable = true\n{every}requests_per_day = 4800\ninput_tokens = {{ dist = \"fixed\", value = 2000 }}\noutput_tokens = {{ dist = \"fixed\", value = 200 }}\n"
+        )
+    };
+    let text = format!(
+        r#"[profile]
+name = "windows"
+sla = "p99<=8s"
+
+[simulation]
+horizon_hours = 48
+replications = 2
+seed = 11
+
+[[workload]]
+name = "chat"
+model = "gpt-4o"
+requests_per_day = 20000
+input_tokens = {{ dist = "fixed", value = 1000 }}
+output_tokens = {{ dist = "fixed", value = 200 }}
+
+[[workload]]
+name = "digest"
+model = "llama-3.3-70b"
+deferrable = true
+completion_sla_hours = 72
+requests_per_day = 4800
+input_tokens = {{ dist = "fixed", value = 3000 }}
+output_tokens = {{ dist = "fixed", value = 300 }}
+
+{}
+{}"#,
+        reports("reports", "submit_every_minutes = 360\n"),
+        reports("reports-hourly", "")
+    );
+    let p = write(dir.path(), "windows.toml", &text);
+    let out = dir.path().join("p");
+    let (code, md, json) = pick(&p, &out, &[]);
+    assert_eq!(code, 0, "{md}");
+    let b = &workload_route(&json, "digest", "bedrock/llama-3.3-70b/us-cris")["batch"];
+    assert_eq!(b["window_hours"].as_f64(), Some(72.0), "{b:#}");
+    assert_eq!(b["completion_sla_hours"].as_f64(), Some(72.0));
+    assert_eq!(b["submit_every_minutes"].as_f64(), Some(60.0));
+    assert_eq!(b["expires"], true);
+    let completed = b["completed"].as_f64().unwrap();
+    // Every request completes or is still running at the end (its 72 h target past the 48 h).
+    let unfinished = b["unfinished"].as_f64().unwrap();
+    assert_eq!(b["arrived"].as_f64(), Some(completed + unfinished), "{b:#}");
+    assert_eq!(b["censored"].as_f64(), Some(unfinished), "{b:#}");
+    let by_hand = completed * 3300.0 * 0.36 / 1e6 / 2.0 / 48.0 * 730.0;
+    let monthly = b["monthly_usd"].as_f64().unwrap();
+    assert!(
+        (monthly - by_hand).abs() < 1e-9 * by_hand,
+        "{monthly} vs {by_hand}"
+    );
+    assert_eq!(b["expired"].as_u64(), Some(0), "{b:#}");
+    assert_eq!(b["meets"], true);
+    assert!(
+        md.contains(
+            "| digest | bedrock | bedrock/llama-3.3-70b/us-cris | 72 h, expires | 60 min | 72 h |"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("the longest window the offering sells not beyond"),
+        "{md}"
+    );
+
+    let p50 = |w: &str| {
+        workload_route(&json, w, "bedrock/llama-3.3-70b/us-cris")["batch"]["completion_p50_hours"]
+            .as_f64()
+            .unwrap()
+    };
+    let (six, one) = (p50("reports"), p50("reports-hourly"));
+    assert!((six - 3.38).abs() < 0.4, "every 360 min: p50 {six} h");
+    assert!((one - 0.74).abs() < 0.2, "every 60 min: p50 {one} h");
+    let r = &workload_route(&json, "reports", "bedrock/llama-3.3-70b/us-cris")["batch"];
+    assert_eq!(r["submit_every_minutes"].as_f64(), Some(360.0));
+    assert_eq!(r["window_hours"].as_f64(), Some(24.0));
+
+    // The design buys the same window and submission interval; `run` bills digest as pick.
+    let design = std::fs::read_to_string(out.join("design.toml")).unwrap();
+    for (w, window, every) in [
+        ("digest", 72, 60),
+        ("reports", 24, 360),
+        ("reports-hourly", 24, 60),
+    ] {
+        let table = format!("name = \"bedrock-llama-3.3-70b-{w}-batch\"\noffering = \"bedrock/llama-3.3-70b/us-cris\"\n\n[deployment.batch]\ncompletion_window_hours = {window}.0\nsubmit_every_minutes = {every}.0\n");
+        assert!(design.contains(&table), "{table}\n{design}");
+    }
+    let run = dir.path().join("run");
+    llmcap()
+        .args(["run", out.join("design.toml").to_str().unwrap(), "--out"])
+        .arg(&run)
+        .arg("--quiet")
+        .assert()
+        .success();
+    let s = read_json(&run.join("summary.json"));
+    let class = s["batch"]["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "digest")
+        .expect("digest in run's batch classes")
+        .clone();
+    assert_eq!(class["completion_window_hours"].as_f64(), Some(72.0));
+    let run_monthly = class["cost_usd"].as_f64().unwrap() / 48.0 * 730.0;
+    assert!(
+        (run_monthly - monthly).abs() < 1e-9 * monthly,
+        "{run_monthly} vs {monthly}"
+    );
+}

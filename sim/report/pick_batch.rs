@@ -22,12 +22,12 @@ pub(super) fn batch_section(m: &mut String, r: &PickResult) {
     let _ = writeln!(m, "## Deferrable workloads\n");
     let _ = writeln!(
         m,
-        "A deferrable workload goes to each platform's batch API for its model (the catalog's `[offering.batch]` on the platform's on-demand offering: its prices, its shortest completion window, whether jobs expire, its per-job caps; jobs submitted every {} min with llmcap's default turnaround), simulated as `llmcap run` simulates a deferrable class. It meets its target when at least {:.0}% of its requests complete within `completion_sla_hours` of arrival; expired, refused and unfinished requests count against it, except those still unfinished at the horizon's end whose target lies past it (not judged). Platforms are ranked by the whole bill: the batch bill where the batch API meets the target, the online bill otherwise.\n",
+        "A deferrable workload goes to each platform's batch API for its model (the catalog's `[offering.batch]` on the platform's on-demand offering: its prices, whether jobs expire, its per-job caps), simulated as `llmcap run` simulates a deferrable class, with jobs submitted every `submit_every_minutes` (default {} min) and llmcap's default turnaround. The completion window is the one a planner would buy: the longest window the offering sells not beyond the workload's `completion_sla_hours` (in whole hours), or its shortest window when the target is shorter than every window or not given; the batch price does not depend on the window, and a window as long as the target expires no request that could still meet it. It meets its target when at least {:.0}% of its requests complete within `completion_sla_hours` of arrival; expired, refused and unfinished requests count against it, except those still unfinished at the horizon's end whose target lies past it (not judged). Platforms are ranked by the whole bill: the batch bill where the batch API meets the target, the online bill otherwise.\n",
         crate::input::scenario::batch::DEFAULT_SUBMIT_EVERY_MINUTES,
         BATCH_MET_SHARE * 100.0
     );
-    let _ = writeln!(m, "| workload | platform | batch offering | window | target | batch per month | same tokens online | completion p50 | completion p99 | within target | meets |");
-    let _ = writeln!(m, "|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(m, "| workload | platform | batch offering | window | jobs every | target | batch per month | same tokens online | completion p50 | completion p99 | within target | meets |");
+    let _ = writeln!(m, "|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut online = Vec::new();
     for &i in &deferrable {
         let w = &r.workloads[i];
@@ -43,12 +43,13 @@ pub(super) fn batch_section(m: &mut String, r: &PickResult) {
             };
             let _ = writeln!(
                 m,
-                "| {} | {} | {} | {} h{} | {} h | {} | {} | {} | {} | {:.2}% | {} |",
+                "| {} | {} | {} | {} h{} | {} min | {} h | {} | {} | {} | {} | {:.2}% | {} |",
                 w.workload,
                 e.route.platform,
                 b.offering,
                 b.window_hours,
                 if b.expires { ", expires" } else { "" },
+                b.submit_every_minutes,
                 b.completion_sla_hours,
                 usd_whole(b.monthly_usd),
                 usd_whole(b.online_monthly_usd),

@@ -25,6 +25,8 @@ pub struct BatchEval {
     pub window_hours: f64,
     pub expires: bool,
     pub completion_sla_hours: f64,
+    /// Minutes between two submissions of the workload's jobs.
+    pub submit_every_minutes: f64,
     /// The batch bill per month (completed requests at batch prices), mean over replications.
     pub monthly_usd: f64,
     /// What the same completed tokens cost per month at the offering's on-demand prices.
@@ -63,10 +65,14 @@ pub(super) fn batch_scenario(
     if !w.deferrable || route.substitute {
         return Ok(None);
     }
-    let has_batch = catalog.offering(od).is_some_and(|(_, o)| o.batch.is_some());
-    if !has_batch {
+    let Some(sold) = catalog.offering(od).and_then(|(_, o)| o.batch.as_ref()) else {
         return Ok(None);
-    }
+    };
+    let window = window_hours(
+        sold.window_hours_min.value,
+        sold.window_hours_max.value,
+        w.completion_sla_hours,
+    );
     let class = ClassSpec {
         workload: w,
         model: route.model.clone(),
@@ -78,15 +84,36 @@ pub(super) fn batch_scenario(
     let mut t = scenario_table(profile, &name, "", &[class], &deployments, false, &[]);
     // Named as the design names it: the batch model's draws are keyed by the deployment's
     // name, so the design bills exactly what this evaluation does.
-    let dep = super::design::dep_name(&route.platform, &route.model, "batch");
+    let dep = batch_dep_name(profile, w, &route.platform, &route.model);
     let k = batch_class(w, &format!("{}-batch", w.name), &route.model, &dep);
-    let d = batch_deployment(&dep, od);
+    let d = batch_deployment(&dep, od, window, w.submit_minutes());
     for (key, v) in [("class", k), ("deployment", d)] {
         if let Some(toml::Value::Array(a)) = t.get_mut(key) {
             a.push(v.into());
         }
     }
     build(t, profile).map(Some)
+}
+
+/// The name of workload `w`'s batch deployment of `model` on `platform`:
+/// `PLATFORM-MODEL-batch`, or `PLATFORM-MODEL-WORKLOAD-batch` when another deferrable workload
+/// of the profile may use the same model (each workload buys its own window and submission
+/// interval, so each has a deployment of its own). The evaluation and the design name it alike.
+pub(super) fn batch_dep_name(
+    profile: &Profile,
+    w: &Workload,
+    platform: &str,
+    model: &str,
+) -> String {
+    let shared = profile
+        .workloads
+        .iter()
+        .any(|o| o.name != w.name && o.deferrable && o.models.iter().any(|m| m == model));
+    if shared {
+        super::design::dep_name(platform, &format!("{model}-{}", w.name), "batch")
+    } else {
+        super::design::dep_name(platform, model, "batch")
+    }
 }
 
 /// Workload `w` as the deferrable class `name` of `model`, routed to batch deployment
@@ -116,13 +143,38 @@ pub(super) fn batch_class(w: &Workload, name: &str, model: &str, deployment: &st
     k
 }
 
-/// A batch deployment `name` of on-demand offering `offering`: its `[offering.batch]`'s
-/// prices, window (the shortest sold), expiry and per-job caps, llmcap's defaults otherwise.
-pub(super) fn batch_deployment(name: &str, offering: &str) -> toml::Table {
+/// The completion window a planner buys for a completion-time target of `target` hours from
+/// an offering that sells windows of `min` to `max` hours: the longest window sold not beyond
+/// the target, in whole hours (Bedrock's `timeoutDurationInHours` is an integer), or the
+/// shortest window sold when the target is shorter than every one or not given. The price
+/// does not depend on the window (one batch price per offering), and the window runs from a
+/// job's start, which is never before a request's arrival: a window as long as the target
+/// expires no request that could still complete within it, while a longer one only lets late
+/// requests finish (billed, yet missing the target).
+pub fn window_hours(min: f64, max: f64, target: Option<f64>) -> f64 {
+    match target {
+        Some(t) if t > min => t.floor().clamp(min, max),
+        _ => min,
+    }
+}
+
+/// A batch deployment `name` of on-demand offering `offering` with a completion window of
+/// `window_hours` (one the offering sells: [`window_hours`]) and jobs submitted every
+/// `submit_minutes`: its `[offering.batch]`'s prices, expiry and per-job caps, llmcap's
+/// default turnaround.
+pub(super) fn batch_deployment(
+    name: &str,
+    offering: &str,
+    window_hours: f64,
+    submit_minutes: f64,
+) -> toml::Table {
     let mut d = toml::Table::new();
     d.insert("name".into(), name.into());
     d.insert("offering".into(), offering.into());
-    d.insert("batch".into(), toml::Table::new().into());
+    let mut b = toml::Table::new();
+    b.insert("completion_window_hours".into(), window_hours.into());
+    b.insert("submit_every_minutes".into(), submit_minutes.into());
+    d.insert("batch".into(), b.into());
     d
 }
 
@@ -146,6 +198,7 @@ pub(super) fn evaluate_batch(sc: &Scenario, offering: &str) -> BatchEval {
         window_hours: bd.window_us as f64 / US_PER_HOUR as f64,
         expires: bd.expires,
         completion_sla_hours: k.completion_sla_us as f64 / US_PER_HOUR as f64,
+        submit_every_minutes: bd.submit_every_us as f64 / 60e6,
         monthly_usd: s.cost_usd * per_month,
         online_monthly_usd: s.on_demand_usd * per_month,
         arrived: s.arrived,
@@ -159,5 +212,23 @@ pub(super) fn evaluate_batch(sc: &Scenario, offering: &str) -> BatchEval {
         meets: met_share >= BATCH_MET_SHARE,
         completion_p50_hours: hours(s.completion.percentile_ms(50.0)),
         completion_p99_hours: hours(s.completion.percentile_ms(99.0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window_hours;
+
+    #[test]
+    fn the_window_is_the_longest_sold_not_beyond_the_target() {
+        // Bedrock sells 24 to 168 h; OpenAI 24 h only.
+        assert_eq!(window_hours(24.0, 168.0, Some(72.0)), 72.0);
+        assert_eq!(window_hours(24.0, 168.0, Some(72.9)), 72.0);
+        assert_eq!(window_hours(24.0, 168.0, Some(24.5)), 24.0);
+        assert_eq!(window_hours(24.0, 168.0, Some(500.0)), 168.0);
+        // A target shorter than every window, or none: the shortest sold.
+        assert_eq!(window_hours(24.0, 168.0, Some(12.0)), 24.0);
+        assert_eq!(window_hours(24.0, 168.0, None), 24.0);
+        assert_eq!(window_hours(24.0, 24.0, Some(72.0)), 24.0);
     }
 }

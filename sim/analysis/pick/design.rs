@@ -116,13 +116,13 @@ pub(super) fn design(
 /// The deferrable workloads served on a batch API, each a deferrable class on a batch
 /// deployment of its platform's on-demand offering (the catalog's `[offering.batch]`), added
 /// to the design's scenario table: `llmcap run design.toml` bills them as pick does.
-fn add_batch(t: &mut toml::Table, profile: &Profile, batch: &[(usize, String, String)]) {
-    for (i, model, offering) in batch {
+fn add_batch(t: &mut toml::Table, profile: &Profile, batch: &[(usize, String, String, f64)]) {
+    for (i, model, offering, window) in batch {
         let w = &profile.workloads[*i];
         let platform = offering.split('/').next().unwrap_or_default();
-        let name = dep_name(platform, model, "batch");
+        let name = super::batch::batch_dep_name(profile, w, platform, model);
         let k = super::batch::batch_class(w, &w.name, model, &name);
-        let d = super::batch::batch_deployment(&name, offering);
+        let d = super::batch::batch_deployment(&name, offering, *window, w.submit_minutes());
         for (key, v) in [("class", k), ("deployment", d)] {
             if let Some(toml::Value::Array(a)) = t.get_mut(key) {
                 a.push(v.into());
@@ -143,8 +143,9 @@ struct Routes<'a> {
     single_routes: Vec<Vec<String>>,
     /// The primary platforms, in the order of the workloads.
     primaries: Vec<String>,
-    /// The deferrable workloads on a batch API: (workload, model, on-demand offering).
-    batch: Vec<(usize, String, String)>,
+    /// The deferrable workloads on a batch API: (workload, model, on-demand offering, the
+    /// completion window its evaluation chose, hours).
+    batch: Vec<(usize, String, String, f64)>,
 }
 
 /// The routes of the recommended picks: the primary's reserved and on-demand deployments (as
@@ -161,7 +162,8 @@ fn routes<'a>(profile: &'a Profile, picks: &[WorkloadPick]) -> Routes<'a> {
     for (i, (wp, w)) in picks.iter().zip(&profile.workloads).enumerate() {
         let p = wp.primary().expect("recommended");
         if let Some(b) = p.on_batch() {
-            r.batch.push((i, p.route.model.clone(), b.offering.clone()));
+            r.batch
+                .push((i, p.route.model.clone(), b.offering.clone(), b.window_hours));
             continue;
         }
         let best = p.best().expect("recommended");

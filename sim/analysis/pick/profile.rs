@@ -76,6 +76,8 @@ struct RawWorkload {
     deferrable: Option<bool>,
     /// Its completion-time target, hours from arrival (deferrable only; default the window).
     completion_sla_hours: Option<f64>,
+    /// How often its batch jobs are submitted, minutes (deferrable only; default 60).
+    submit_every_minutes: Option<f64>,
     #[serde(default)]
     tags: BTreeMap<String, String>,
 }
@@ -145,6 +147,18 @@ pub struct Workload {
     /// batch offering's completion window).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completion_sla_hours: Option<f64>,
+    /// How often a deferrable workload's gathered requests are submitted as a batch job,
+    /// minutes (None: [`DEFAULT_SUBMIT_EVERY_MINUTES`](crate::input::scenario::batch::DEFAULT_SUBMIT_EVERY_MINUTES)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submit_every_minutes: Option<f64>,
+}
+
+impl Workload {
+    /// Minutes between two submissions of its batch jobs (the profile's, or llmcap's default).
+    pub fn submit_minutes(&self) -> f64 {
+        self.submit_every_minutes
+            .unwrap_or(crate::input::scenario::batch::DEFAULT_SUBMIT_EVERY_MINUTES)
+    }
 }
 
 impl Workload {
@@ -347,7 +361,7 @@ fn workload(
     // The token distributions are checked (and their means computed)
     // by the scenario validator, through a one-class probe scenario.
     let probe = probe_class(w, peak_hour, peak_to_trough, c.file, i)?;
-    let (deferrable, completion_sla_hours) = deferrable(c, w, i)?;
+    let (deferrable, completion_sla_hours, submit_every_minutes) = deferrable(c, w, i)?;
     let mean_in = probe.classes[0].input_tokens.mean();
     let mean_out = probe.classes[0].output_tokens.mean();
     let mean_rps = mean_rps(c, w, i, mean_in + mean_out)?;
@@ -367,21 +381,44 @@ fn workload(
         tags: w.tags.clone(),
         deferrable,
         completion_sla_hours,
+        submit_every_minutes,
     })
 }
 
-/// `workload[i].deferrable` and `completion_sla_hours`: the target only on a deferrable
-/// workload, more than 0 and at most [`MAX_PICK_HOURS`]; a deferrable workload sends no
-/// `max_tokens` (a batch job has no per-minute quota for it to count against).
-fn deferrable(c: &Checker, w: &RawWorkload, i: usize) -> Result<(bool, Option<f64>), InputError> {
+/// `workload[i].deferrable`, `completion_sla_hours` and `submit_every_minutes`: the target
+/// and the submission interval only on a deferrable workload, the target more than 0 and at
+/// most [`MAX_PICK_HOURS`], the interval from 1 minute to a week (as a batch deployment's); a
+/// deferrable workload sends no `max_tokens` (a batch job has no per-minute quota for it to
+/// count against).
+fn deferrable(
+    c: &Checker,
+    w: &RawWorkload,
+    i: usize,
+) -> Result<(bool, Option<f64>, Option<f64>), InputError> {
     let at = |k: &str| format!("workload[{i}].{k}");
     let deferrable = w.deferrable.unwrap_or(false);
-    if !deferrable && w.completion_sla_hours.is_some() {
-        return Err(c.err(
-            at("completion_sla_hours"),
-            "applies to deferrable workloads only (deferrable = true); an online workload has the profile's sla",
-        ));
+    for (key, set) in [
+        ("completion_sla_hours", w.completion_sla_hours.is_some()),
+        ("submit_every_minutes", w.submit_every_minutes.is_some()),
+    ] {
+        if !deferrable && set {
+            return Err(c.err(
+                at(key),
+                "applies to deferrable workloads only (deferrable = true); an online workload has the profile's sla",
+            ));
+        }
     }
+    let submit = w
+        .submit_every_minutes
+        .map(|m| {
+            c.range(
+                &at("submit_every_minutes"),
+                m,
+                1.0,
+                crate::input::scenario::batch::MAX_SUBMIT_EVERY_MINUTES,
+            )
+        })
+        .transpose()?;
     if deferrable && w.max_tokens.is_some() {
         return Err(c.err(
             at("max_tokens"),
@@ -401,7 +438,7 @@ fn deferrable(c: &Checker, w: &RawWorkload, i: usize) -> Result<(bool, Option<f6
         }
         None => None,
     };
-    Ok((deferrable, sla))
+    Ok((deferrable, sla, submit))
 }
 
 /// `workload[i]`'s model with its alternatives, and its substitutes: none empty, the

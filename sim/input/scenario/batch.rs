@@ -17,6 +17,8 @@ use super::validate::check_catalog;
 /// are OpenAI's (docs/model.md, section 10.2); the turnaround is an assumption.
 pub const DEFAULT_WINDOW_HOURS: f64 = 24.0;
 pub const DEFAULT_SUBMIT_EVERY_MINUTES: f64 = 60.0;
+/// The longest interval between two submissions: a week.
+pub const MAX_SUBMIT_EVERY_MINUTES: f64 = 7.0 * 24.0 * 60.0;
 pub const DEFAULT_MAX_REQUESTS_PER_JOB: f64 = 50_000.0;
 /// Assumption: OpenRouter's batch beta (230k+ batches over many providers) saw a median of
 /// 7 minutes and 90% within an hour; the lognormal through those two points has a p99 of
@@ -268,7 +270,7 @@ fn deployment(c: &Checker, p: &str, d: &RawDeployment) -> Result<BatchDeployment
         &format!("{p}.submit_every_minutes"),
         submit_every_minutes.unwrap_or(DEFAULT_SUBMIT_EVERY_MINUTES),
         1.0,
-        7.0 * 24.0 * 60.0,
+        MAX_SUBMIT_EVERY_MINUTES,
     )?;
     let max_req = c.whole(
         &format!("{p}.max_requests_per_job"),
