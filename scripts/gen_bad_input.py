@@ -799,7 +799,7 @@ rate_pc("empty", 'reserved_rate = { }', ["price_change[0].reserved_rate", "sets 
 case("cli_sweep_reserved_rate_compare_refused", "sweep s.toml --key deployment.ptu.reserved.units --values 15,20",
      ["s.toml", "deployment[1].reserved_rate", "break-even", "compare"], {"s.toml": RATE_BASE})
 # plan sizes one reservation at a time: named (or the only one), a token-rate reservation in the
-# vendor's steps (docs/model.md 12.4.3); reserved units next to one are refused, and so is the ladder.
+# vendor's steps (docs/model.md 12.4.3); reserved units next to one are refused.
 case("cli_plan_reserved_rate_which", 'plan s.toml --sla "p99<=1s"', ["s.toml", "plan.deployment", "more than one reservation", '"paygo"', '"ptu"', "--deployment"], {"s.toml": RATE_BASE})
 case("cli_plan_units_next_to_reserved_rate", 'plan s.toml --deployment ptu --sla "p99<=1s"', ["s.toml", "deployment[1].reserved_rate", "llmcap plan sizes reserved units here", "--deployment paygo"], {"s.toml": RATE_BASE})
 case("cli_plan_reserved_rate_max_units", 'plan s.toml --deployment paygo --max-units 30 --sla "p99<=1s"', ["--max-units", "token-rate reservation", "min_*_tpm", "30"], {"s.toml": RATE_BASE})
@@ -807,7 +807,11 @@ case("cli_plan_reserved_rate_term", 'plan s.toml --deployment paygo --terms 3-mo
 case("cli_plan_reserved_rate_shard", 'plan s.toml --deployment paygo --shard 0/2 --sla "p99<=1s"', ["--shard", "s.toml", "paygo", "one process"], {"s.toml": RATE_BASE})
 case("scenario_plan_reserved_rate_max_units", "validate s.toml", ["s.toml", "plan.max_units", "token-rate reservation", "20"],
      {"s.toml": RATE_BASE + '\n[plan]\ndeployment = "paygo"\nmax_units = 20\n'})
-case("cli_ladder_reserved_rate_refused", 'plan s.toml --ladder --sla "p99<=1s" --months 12', ["s.toml", "deployment[1].reserved_rate", "llmcap plan --ladder does not buy token-rate reservations", "llmcap plan without --ladder"], {"s.toml": RATE_BASE})
+# plan --ladder buys one reservation at a time too: a token-rate one month by month (12.4.1),
+# named or the only one; reserved units next to one are refused, and so is max_units for it.
+case("cli_ladder_reserved_rate_which", 'plan s.toml --ladder --sla "p99<=1s" --months 12', ["s.toml", "plan.deployment", "more than one reservation", '"paygo"', '"ptu"', "--deployment"], {"s.toml": RATE_BASE})
+case("cli_ladder_units_next_to_reserved_rate", 'plan s.toml --ladder --deployment ptu --sla "p99<=1s" --months 12', ["s.toml", "deployment[1].reserved_rate", "llmcap plan --ladder sizes reserved units here", "--deployment paygo"], {"s.toml": RATE_BASE})
+case("cli_ladder_reserved_rate_max_units", 'plan s.toml --ladder --deployment paygo --max-units 30 --sla "p99<=1s" --months 12', ["--max-units", "token-rate reservation", "min_*_tpm", "30"], {"s.toml": RATE_BASE})
 
 def main():
     if os.path.isdir(OUT):

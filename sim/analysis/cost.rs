@@ -381,10 +381,9 @@ pub fn refuse_rate_compare(
     }
 }
 
-/// The commands that do not price a token-rate reservation refuse a scenario that has one rather
-/// than leave its commitment out of their bills: `plan --ladder` (it buys reserved units month
-/// by month) and `plan` when it sizes reserved units (it sizes one reservation at a time). The
-/// error names the file, the key and what does handle it.
+/// `plan` and `plan --ladder`, when they size reserved units, refuse a scenario that also has a
+/// token-rate reservation: they size one reservation at a time. The error names the file, the
+/// key and what does handle it.
 pub fn refuse_reserved_rate(
     sc: &Scenario,
     file: &std::path::Path,
@@ -398,15 +397,9 @@ pub fn refuse_reserved_rate(
         return Ok(());
     };
     let name = &sc.deployments[i].name;
-    let message = if command == "plan --ladder" {
-        format!(
-            "llmcap plan --ladder does not buy token-rate reservations month by month yet (deployment \"{name}\"): it would leave the reservation's commitment out of the ladder's bills. llmcap plan without --ladder sizes it for the horizon ([plan] deployment = \"{name}\"), llmcap run and sweep bill it; or take [deployment.reserved_rate] out to plan the ladder of the rest"
-        )
-    } else {
-        format!(
-            "llmcap {command} sizes reserved units here, and does not size them next to a token-rate reservation (deployment \"{name}\"): plan sizes one reservation at a time. Name the token-rate deployment ([plan] deployment = \"{name}\" or --deployment {name}) to size that reservation, or take [deployment.reserved_rate] out to size the units"
-        )
-    };
+    let message = format!(
+        "llmcap {command} sizes reserved units here, and does not size them next to a token-rate reservation (deployment \"{name}\"): it sizes one reservation at a time. Name the token-rate deployment ([plan] deployment = \"{name}\" or --deployment {name}) to size that reservation, or take [deployment.reserved_rate] out to size the units"
+    );
     Err(crate::error::InputError::Invalid {
         file: file.to_path_buf(),
         path: format!("deployment[{i}].reserved_rate"),

@@ -397,6 +397,100 @@ fn digest(sc: &Scenario, d: usize, terms: &[String], m: &RepMetrics) -> RepRate 
     }
 }
 
+/// Every replication of each of `scenarios` in parallel on `threads` threads, digested for
+/// deployment `d`'s reservation priced under `terms` (the first is the one simulated).
+fn replicate(
+    scenarios: &[Scenario],
+    d: usize,
+    terms: &[String],
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> Vec<Vec<RepRate>> {
+    let jobs: Vec<(usize, u32)> = scenarios
+        .iter()
+        .enumerate()
+        .flat_map(|(p, sc)| (0..sc.replications).map(move |r| (p, r)))
+        .collect();
+    let work = || {
+        jobs.par_iter()
+            .map(|&(p, r)| {
+                let sc = &scenarios[p];
+                let m = crate::analysis::run::run_replication(sc, r, progress);
+                (p, digest(sc, d, terms, &m))
+            })
+            .collect::<Vec<_>>()
+    };
+    let done = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    };
+    let mut by_scenario: Vec<Vec<RepRate>> = scenarios.iter().map(|_| Vec::new()).collect();
+    for (p, r) in done {
+        by_scenario[p].push(r);
+    }
+    by_scenario
+}
+
+/// A reservation of any size simulated: the bill apart from its commitment and the SLA.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct MeasuredBill {
+    /// The scenario's whole bill minus the reservation's commitment (its overflow at list
+    /// price plus every other deployment as written), mean per replication, $.
+    pub other_usd: f64,
+    /// The SLA met, as `plan` judges it.
+    pub meets: bool,
+}
+
+/// Simulates `base` (the SLA of `spec` set) with deployment `spec.deployment`'s reservation at
+/// each of `measures` (None: taken out) on `term`, in parallel: what `plan --ladder` bills a
+/// month at the sizes it holds, which need not be on the search's grid. Also the first
+/// scenario-input failure any replication met.
+pub fn simulate_measures(
+    base: &Scenario,
+    spec: &RateSpec,
+    term: &str,
+    measures: &[Option<RateMeasure>],
+    threads: usize,
+    progress: Option<&AtomicU64>,
+) -> (Vec<MeasuredBill>, Option<String>) {
+    let sc = with_sla(base, spec.sla);
+    let d = spec.deployment;
+    let scenarios: Vec<Scenario> = measures
+        .iter()
+        .map(|m| {
+            let mut s = sc.clone();
+            s.deployments[d].set_reserved_rate(m.as_ref().map(|m| (m, term)));
+            s
+        })
+        .collect();
+    let terms = [term.to_string()];
+    let mut failure = None;
+    let bills = replicate(&scenarios, d, &terms, threads, progress)
+        .into_iter()
+        .map(|reps| {
+            let n = reps.len().max(1) as f64;
+            let outcomes: Vec<RepOutcome> = reps.iter().map(|r| r.outcome.clone()).collect();
+            if failure.is_none() {
+                failure = outcomes.iter().find_map(|o| o.input_failure.clone());
+            }
+            let mut hist = Hist::default();
+            for r in &reps {
+                hist.merge(&r.hist);
+            }
+            let summary = PointSummary::of(0.0, &outcomes, &hist, false);
+            MeasuredBill {
+                other_usd: reps
+                    .iter()
+                    .map(|r| r.outcome.total_usd() - r.commitment[term])
+                    .sum::<f64>()
+                    / n,
+                meets: summary.meets_sla.unwrap_or(true),
+            }
+        })
+        .collect();
+    (bills, failure)
+}
+
 /// The searcher: simulated sizes by size, the traffic of no reservation.
 struct Search<'a> {
     base: Scenario,
@@ -428,34 +522,8 @@ impl Search<'_> {
             .iter()
             .map(|&s| configure(&self.base, d, &self.grid, s, &term))
             .collect();
-        let jobs: Vec<(usize, u32)> = scenarios
-            .iter()
-            .enumerate()
-            .flat_map(|(p, sc)| (0..sc.replications).map(move |r| (p, r)))
-            .collect();
-        let terms = &self.spec.terms;
-        let progress = self.progress;
-        let work = || {
-            jobs.par_iter()
-                .map(|&(p, r)| {
-                    let sc = &scenarios[p];
-                    let m = crate::analysis::run::run_replication(sc, r, progress);
-                    (p, digest(sc, d, terms, &m))
-                })
-                .collect::<Vec<_>>()
-        };
-        let done = match rayon::ThreadPoolBuilder::new()
-            .num_threads(self.threads)
-            .build()
-        {
-            Ok(pool) => pool.install(work),
-            Err(_) => work(),
-        };
-        let mut by_point: Vec<Vec<RepRate>> = todo.iter().map(|_| Vec::new()).collect();
-        for (p, r) in done {
-            by_point[p].push(r);
-        }
-        for (size, reps) in todo.into_iter().zip(by_point) {
+        let done = replicate(&scenarios, d, &self.spec.terms, self.threads, self.progress);
+        for (size, reps) in todo.into_iter().zip(done) {
             let point = self.point(size, &reps);
             self.points.insert(size, point);
         }

@@ -13,7 +13,7 @@ use crate::error::OutputError;
 use crate::format::{compared, count, fixed, percent, usd_cents, usd_whole};
 use crate::report::batch::BatchAside;
 use crate::report::output::Staging;
-use crate::report::plots::ladder::{self as chart, LadderChart};
+use crate::report::plots::ladder::{self as chart, HeldPanel, LadderChart};
 use crate::report::summary::Manifest;
 use crate::report::tables::{finish, row};
 
@@ -50,23 +50,29 @@ pub fn write_ladder(
     staging.write("ladder.csv", &ladder_csv(r)?)?;
     staging.write(chart::FILE, &chart::png(&chart_data(sc, r))?)?;
     let mut md = render(sc, r);
-    batch_section(&mut md, r, batch_by_month);
+    let starts: Vec<i64> = r.months.iter().map(|m| m.start_date).collect();
+    batch_section(&mut md, &r.deployment, &starts, batch_by_month);
     staging.write("ladder.md", md.as_bytes())?;
     staging.commit()
 }
 
 /// "## Batch jobs by month": the deferrable classes' jobs, the same beside every way (batch
 /// deployments share no capacity with the reserved one), month by month at the month's growth.
-fn batch_section(o: &mut String, r: &LadderResult, by_month: &[BatchAside]) {
+pub(crate) fn batch_section(
+    o: &mut String,
+    deployment: &str,
+    starts: &[i64],
+    by_month: &[BatchAside],
+) {
     if by_month.is_empty() {
         return;
     }
     let total: f64 = by_month.iter().map(|b| b.cost_usd).sum();
     let _ = writeln!(o, "\n## Batch jobs by month (the same beside every way)\n");
-    let _ = writeln!(o, "The deferrable classes go to batch deployments, which share no capacity with `{}`: every way above leaves them as they are, so their bill is not in the totals. Each month is simulated for 730 h at its growth: {} over the {} months. Jobs still running at a month's end are not billed in it.\n", r.deployment, usd_whole(total), by_month.len());
+    let _ = writeln!(o, "The deferrable classes go to batch deployments, which share no capacity with `{}`: every way above leaves them as they are, so their bill is not in the totals. Each month is simulated for 730 h at its growth: {} over the {} months. Jobs still running at a month's end are not billed in it.\n", deployment, usd_whole(total), by_month.len());
     let _ = writeln!(o, "| month | starts | batch cost | requests | completed | expired | completion p99 | within target |");
     let _ = writeln!(o, "|---:|---|---:|---:|---:|---:|---:|---:|");
-    for (m, (b, need)) in by_month.iter().zip(&r.months).enumerate() {
+    for (m, (b, start)) in by_month.iter().zip(starts).enumerate() {
         let sum = |f: fn(&crate::report::batch::BatchClassSummary) -> f64| {
             b.classes.iter().map(f).sum::<f64>()
         };
@@ -75,7 +81,7 @@ fn batch_section(o: &mut String, r: &LadderResult, by_month: &[BatchAside]) {
             o,
             "| {} | {} | {} | {} | {} | {} | {} | {} |",
             m + 1,
-            format_date(need.start_date),
+            format_date(*start),
             usd_cents(b.cost_usd),
             count(sum(|c| c.requests)),
             count(sum(|c| c.completed)),
@@ -147,8 +153,8 @@ fn chart_data(sc: &Scenario, r: &LadderResult) -> LadderChart {
                 .filter(|&&t| s.held.iter().any(|h| h[t] > 0))
                 .map(|&t| {
                     (
-                        r.terms[t].name.clone(),
-                        s.held.iter().map(|h| h[t]).collect(),
+                        format!("{} units", r.terms[t].name),
+                        s.held.iter().map(|h| f64::from(h[t])).collect(),
                     )
                 })
                 .collect()
@@ -161,21 +167,35 @@ fn chart_data(sc: &Scenario, r: &LadderResult) -> LadderChart {
             r.deployment,
             r.months.len()
         ),
-        held,
-        required: r.required(),
-        bills: r
-            .strategies
-            .iter()
-            .map(|s| {
-                let name = if s.meets_sla {
-                    s.name.clone()
-                } else {
-                    format!("{} (misses the SLA)", s.name)
-                };
-                (name, (0..r.months.len()).map(|m| s.month_usd(m)).collect())
-            })
-            .collect(),
+        panels: vec![HeldPanel {
+            heading: "units held by term against units required".into(),
+            held,
+            required: r.required().into_iter().map(f64::from).collect(),
+        }],
+        required_label: "units required".into(),
+        bills: bills(r.strategies.iter().map(|s| {
+            (
+                s.name.as_str(),
+                s.meets_sla,
+                (0..r.months.len()).map(|m| s.month_usd(m)).collect(),
+            )
+        })),
     }
+}
+
+/// Each way's bill line for the chart, named with "(misses the SLA)" when it does.
+pub(crate) fn bills<'a>(
+    ways: impl Iterator<Item = (&'a str, bool, Vec<f64>)>,
+) -> Vec<(String, Vec<f64>)> {
+    ways.map(|(name, meets, usd)| {
+        let name = if meets {
+            name.to_string()
+        } else {
+            format!("{name} (misses the SLA)")
+        };
+        (name, usd)
+    })
+    .collect()
 }
 
 /// The terminal's summary lines.
@@ -214,7 +234,7 @@ fn last_day(r: &LadderResult, m: u32) -> String {
 }
 
 /// "1 month", "3 months".
-fn plural(n: u32, what: &str) -> String {
+pub(crate) fn plural(n: u32, what: &str) -> String {
     format!(
         "{} {what}{}",
         count(n as f64),
@@ -223,7 +243,7 @@ fn plural(n: u32, what: &str) -> String {
 }
 
 /// "month 7" or "months 3–4" (1-based, inclusive).
-fn months_span(from: u32, to: u32) -> String {
+pub(crate) fn months_span(from: u32, to: u32) -> String {
     if from == to {
         format!("month {from}")
     } else {
@@ -232,7 +252,7 @@ fn months_span(from: u32, to: u32) -> String {
 }
 
 /// Runs of the same purchase renewed whole as it ends: (first, last) indices.
-fn runs(p: &[Purchase]) -> Vec<(usize, usize)> {
+pub(crate) fn runs(p: &[Purchase]) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
     for (i, b) in p.iter().enumerate() {
         let joined = out.last_mut().filter(|(_, last)| {

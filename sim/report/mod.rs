@@ -14,6 +14,7 @@ pub mod fit_usage;
 pub mod focus;
 pub mod frontier;
 pub mod ladder;
+pub mod ladder_rate;
 pub mod litellm;
 pub mod markdown;
 pub mod output;

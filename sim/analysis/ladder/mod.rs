@@ -23,6 +23,7 @@
 //! simulated at the largest simulated number of units not above those held
 //! (an upper bound when more are held).
 
+pub mod rate;
 pub mod solve;
 
 use std::path::Path;
@@ -288,6 +289,28 @@ pub fn month_scenario(sc: &Scenario, m: u32, hours: u32) -> Scenario {
     s
 }
 
+/// Month `m`'s first day (days since 1970-01-01) and its mean requests per second over the
+/// whole month, all classes (the scenario's rate).
+pub fn month_demand(sc: &Scenario, m: u32) -> (i64, f64) {
+    let (from, to) = (
+        time::month_start(sc.start_date, m),
+        time::month_start(sc.start_date, m + 1),
+    );
+    let (h0, h1) = (
+        ((from - sc.start_date) * 24) as u64,
+        ((to - sc.start_date) * 24) as u64,
+    );
+    let requests: f64 = (h0..h1)
+        .map(|h| {
+            sc.classes
+                .iter()
+                .map(|c| c.expected_in_hour(h, sc.start_date))
+                .sum::<f64>()
+        })
+        .sum();
+    (from, requests / ((h1 - h0) as f64 * 3600.0))
+}
+
 /// The requirement of every month, by simulation.
 pub fn needs(
     sc: &Scenario,
@@ -320,26 +343,11 @@ pub fn needs(
             let usd = e.monthly_usd.values().next().map_or(0.0, |c| c.mean);
             (usd, e.meets())
         });
-        let (from, to) = (
-            time::month_start(sc.start_date, m),
-            time::month_start(sc.start_date, m + 1),
-        );
-        let (h0, h1) = (
-            ((from - sc.start_date) * 24) as u64,
-            ((to - sc.start_date) * 24) as u64,
-        );
-        let requests: f64 = (h0..h1)
-            .map(|h| {
-                sc.classes
-                    .iter()
-                    .map(|c| c.expected_in_hour(h, sc.start_date))
-                    .sum::<f64>()
-            })
-            .sum();
+        let (from, demand_rps) = month_demand(sc, m);
         out.push(MonthNeed {
             month: m,
             start_date: from,
-            demand_rps: requests / ((h1 - h0) as f64 * 3600.0),
+            demand_rps,
             units: f.units,
             spill,
             on_demand,
@@ -359,7 +367,7 @@ fn reserved<'a>(sc: &'a Scenario, spec: &PlanSpec) -> &'a Reserved {
     }
 }
 
-fn gcd(a: u32, b: u32) -> u32 {
+pub fn gcd(a: u32, b: u32) -> u32 {
     if b == 0 {
         a
     } else {
@@ -508,7 +516,7 @@ pub fn decide(
 }
 
 /// The cheapest term of one month, if any.
-fn cheapest_monthly(terms: &[LadderTerm]) -> Option<usize> {
+pub fn cheapest_monthly(terms: &[LadderTerm]) -> Option<usize> {
     (0..terms.len())
         .filter(|&t| terms[t].months == 1)
         .min_by(|&a, &b| {
@@ -518,18 +526,23 @@ fn cheapest_monthly(terms: &[LadderTerm]) -> Option<usize> {
         })
 }
 
-/// Covers `need` with the terms `use_terms` (indices into `terms`) and prices it.
-#[allow(clippy::too_many_arguments)]
-fn priced(
-    kind: Kind,
-    name: &str,
-    need: &[u32],
-    use_terms: &[usize],
-    block: u32,
-    terms: &[LadderTerm],
-    needs: &[MonthNeed],
-    possible: bool,
-) -> (Solution, Strategy) {
+/// A requirement covered by the cheapest purchases of some terms: the solution, its purchases
+/// with their reasons, what is held and committed per month.
+#[derive(Debug, Clone)]
+pub struct Cover {
+    pub solution: Solution,
+    pub purchases: Vec<Purchase>,
+    /// Units held per month, by term (indices into all the terms).
+    pub held: Vec<Vec<u32>>,
+    /// Committed $ per month inside the window.
+    pub reserved_usd: Vec<f64>,
+    /// Committed $ after the window.
+    pub after_window_usd: f64,
+}
+
+/// Covers `need` (units, in blocks of `block`) with the terms `use_terms` (indices into
+/// `terms`) at the lowest committed cost, and prices it month by month.
+pub fn cover(need: &[u32], use_terms: &[usize], block: u32, terms: &[LadderTerm]) -> Cover {
     let sub: Vec<LadderTerm> = use_terms.iter().map(|&t| terms[t].clone()).collect();
     let mut sol = solve::solve(need, block, &sub, HOURS_PER_MONTH);
     for b in &mut sol.buys {
@@ -549,25 +562,47 @@ fn priced(
             }
         }
     }
-    let on_demand_usd = needs
-        .iter()
-        .zip(&held)
-        .map(|(nd, h)| nd.spill_at(h.iter().sum()))
-        .collect();
     let purchases = purchases(&sol, terms, use_terms, need, block);
-    let strategy = Strategy {
-        kind,
-        name: name.to_string(),
+    Cover {
+        solution: sol,
         purchases,
         held,
         reserved_usd,
-        on_demand_usd,
         after_window_usd: after,
+    }
+}
+
+/// Covers `need` with the terms `use_terms` (indices into `terms`) and prices it.
+#[allow(clippy::too_many_arguments)]
+fn priced(
+    kind: Kind,
+    name: &str,
+    need: &[u32],
+    use_terms: &[usize],
+    block: u32,
+    terms: &[LadderTerm],
+    needs: &[MonthNeed],
+    possible: bool,
+) -> (Solution, Strategy) {
+    let c = cover(need, use_terms, block, terms);
+    let on_demand_usd = needs
+        .iter()
+        .zip(&c.held)
+        .map(|(nd, h)| nd.spill_at(h.iter().sum()))
+        .collect();
+    let strategy = Strategy {
+        kind,
+        name: name.to_string(),
+        purchases: c.purchases,
+        held: c.held,
+        reserved_usd: c.reserved_usd,
+        on_demand_usd,
+        after_window_usd: c.after_window_usd,
         meets_sla: possible,
         total_usd: 0.0,
     }
     .totalled();
-    (sol, strategy)
+    (c.solution, strategy)
 }
 
 /// Each purchase with the numbers behind it, from the solution's duals.

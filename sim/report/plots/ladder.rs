@@ -1,6 +1,8 @@
-//! Commitment ladder: two panels over the months of the plan. Above, the
-//! units the cheapest ladder holds, stacked by term, against the units each
-//! month requires (a dashed step line); below, each way's bill per month.
+//! Commitment ladder: panels over the months of the plan. Above, what the
+//! cheapest ladder holds, stacked by term, against what each month requires
+//! (a dashed step line): one panel for reserved units, one per side of a
+//! token-rate reservation (input TPM, output TPM; or USD per minute); below,
+//! each way's bill per month.
 
 use std::path::Path;
 
@@ -18,12 +20,24 @@ use crate::format::usd_whole;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LadderChart {
     pub title: String,
-    /// Per term (bottom of the stack first): its name and the units held each month.
-    pub held: Vec<(String, Vec<u32>)>,
-    /// Units each month requires.
-    pub required: Vec<u32>,
+    /// One panel per quantity bought (units; or each side of a token-rate reservation).
+    pub panels: Vec<HeldPanel>,
+    /// The requirement line's legend label ("units required", "required").
+    pub required_label: String,
     /// Per way of buying (the cheapest ladder first): its name and $ per month.
     pub bills: Vec<(String, Vec<f64>)>,
+}
+
+/// One quantity the ladder holds.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HeldPanel {
+    /// The panel's heading.
+    pub heading: String,
+    /// Per term (bottom of the stack first): its legend label and the amount held each month.
+    /// A label names one colour in every panel.
+    pub held: Vec<(String, Vec<f64>)>,
+    /// What each month requires.
+    pub required: Vec<f64>,
 }
 
 /// The file this chart is written to in a results folder.
@@ -39,8 +53,10 @@ const REQUIRED: RGBColor = PALETTE[7];
 /// Room above each panel for its heading.
 const HEADING_ROOM: u32 = 34;
 const PANEL_GAP: u32 = 10;
-/// The units panel gets this share of the height.
+/// The held panels together get this share of the height.
 const UNITS_SHARE: f64 = 0.58;
+/// With more than one held panel, they get this share instead (the bill panel keeps the rest).
+const SIDES_SHARE: f64 = 0.62;
 const Y_TICKS: usize = 5;
 
 /// Draws the chart as PNG bytes. With no months, the axes carry a note.
@@ -50,92 +66,26 @@ pub fn png(data: &LadderChart) -> Result<Vec<u8>, OutputError> {
 
 fn draw(pixels: &mut [u8], path: &Path, data: &LadderChart) -> Result<(), OutputError> {
     let err = chart_err(path);
-    let months = data.required.len();
+    let months = data.panels.first().map_or(0, |p| p.required.len());
     let (legend, art) = legend(data);
     let canvas = Canvas::new(pixels, path, &data.title, &legend)?;
     redraw_swatches(&canvas.root, &legend, &art).map_err(&err)?;
 
     let (_, plot_h) = canvas.plot.dim_in_pixel();
-    let top_h = (f64::from(plot_h) * UNITS_SHARE) as u32;
+    let share = if data.panels.len() > 1 {
+        SIDES_SHARE
+    } else {
+        UNITS_SHARE
+    };
+    let top_h = (f64::from(plot_h) * share) as u32;
     let (top, bottom) = canvas.plot.split_vertically(top_h);
     let x_max = months.max(1) as f64;
     let x_ticks = month_ticks(months);
-
-    // Units: stacked steps by term, the requirement over them.
-    let totals: Vec<f64> = (0..months)
-        .map(|m| {
-            data.held
-                .iter()
-                .map(|(_, v)| v.get(m).copied().unwrap_or(0))
-                .sum::<u32>() as f64
-        })
-        .collect();
-    let most = totals
-        .iter()
-        .chain(&data.required.iter().map(|&u| u as f64).collect::<Vec<_>>())
-        .copied()
-        .fold(0.0, f64::max);
-    let y = LinearAxis::up_to(most, Y_TICKS);
-    let mut chart = ChartBuilder::on(&top)
-        .margin_left(MARGIN)
-        .margin_right(MARGIN_RIGHT)
-        .margin_top(HEADING_ROOM)
-        .margin_bottom(PANEL_GAP)
-        .x_label_area_size(0)
-        .y_label_area_size(Y_LABEL_AREA)
-        .build_cartesian_2d(
-            Ticked::new(
-                RangedCoordf64::from(0.0..x_max),
-                x_ticks.clone(),
-                Vec::new(),
-            ),
-            y.coord(),
-        )
-        .map_err(&err)?;
-    house_style(&mut chart.configure_mesh())
-        .x_label_formatter(&|_| String::new())
-        .y_label_formatter(&|v| y.label(*v))
-        .draw()
-        .map_err(&err)?;
-    let mut base = vec![0.0; months];
-    for (i, (_, units)) in data.held.iter().enumerate() {
-        let upper: Vec<f64> = (0..months)
-            .map(|m| base[m] + units.get(m).copied().unwrap_or(0) as f64)
-            .collect();
-        if upper != base {
-            let mut outline = steps(&upper);
-            outline.extend(steps(&base).into_iter().rev());
-            let color = TERM_COLORS[i % TERM_COLORS.len()];
-            chart
-                .draw_series(std::iter::once(Polygon::new(
-                    outline,
-                    color.mix(AREA_OPACITY).filled(),
-                )))
-                .map_err(&err)?;
-        }
-        base = upper;
+    let labels = term_labels(data);
+    let rows = top.split_evenly((data.panels.len().max(1), 1));
+    for (panel, area) in data.panels.iter().zip(&rows) {
+        held_panel(&canvas, area, panel, &labels, &x_ticks, x_max)?;
     }
-    let required: Vec<f64> = data.required.iter().map(|&u| u as f64).collect();
-    chart
-        .draw_series(DashedLineSeries::new(
-            steps(&required),
-            10,
-            6,
-            REQUIRED.stroke_width(3),
-        ))
-        .map_err(&err)?;
-    finish_panel(
-        &canvas.root,
-        &chart,
-        "units held by term against units required",
-        0,
-    )
-    .map_err(&err)?;
-    if months == 0 {
-        let area = chart.plotting_area().get_pixel_range();
-        canvas.note_centered(path, area, "no months")?;
-    }
-    drop(chart);
 
     // The bill: one step line per way of buying.
     let most = data
@@ -196,21 +146,113 @@ fn draw(pixels: &mut [u8], path: &Path, data: &LadderChart) -> Result<(), Output
     canvas.finish(path)
 }
 
+/// Every term label in the order first met, so a term keeps its colour in every panel.
+fn term_labels(data: &LadderChart) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (name, _) in data.panels.iter().flat_map(|p| &p.held) {
+        if !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    out
+}
+
+/// One held panel: stacked steps by term, the requirement dashed over them.
+fn held_panel(
+    canvas: &Canvas<'_>,
+    area: &super::Area<'_>,
+    data: &HeldPanel,
+    labels: &[String],
+    x_ticks: &[f64],
+    x_max: f64,
+) -> Result<(), OutputError> {
+    let path = Path::new(FILE);
+    let err = chart_err(path);
+    let months = data.required.len();
+    let totals: Vec<f64> = (0..months)
+        .map(|m| {
+            data.held
+                .iter()
+                .map(|(_, v)| v.get(m).copied().unwrap_or(0.0))
+                .sum::<f64>()
+        })
+        .collect();
+    let most = totals
+        .iter()
+        .chain(&data.required)
+        .copied()
+        .fold(0.0, f64::max);
+    let y = LinearAxis::up_to(most, Y_TICKS);
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(MARGIN)
+        .margin_right(MARGIN_RIGHT)
+        .margin_top(HEADING_ROOM)
+        .margin_bottom(PANEL_GAP)
+        .x_label_area_size(0)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d(
+            Ticked::new(
+                RangedCoordf64::from(0.0..x_max),
+                x_ticks.to_vec(),
+                Vec::new(),
+            ),
+            y.coord(),
+        )
+        .map_err(&err)?;
+    house_style(&mut chart.configure_mesh())
+        .x_label_formatter(&|_| String::new())
+        .y_label_formatter(&|v| y.label(*v))
+        .draw()
+        .map_err(&err)?;
+    let mut base = vec![0.0; months];
+    for (name, held) in &data.held {
+        let upper: Vec<f64> = (0..months)
+            .map(|m| base[m] + held.get(m).copied().unwrap_or(0.0))
+            .collect();
+        if upper != base {
+            let mut outline = steps(&upper);
+            outline.extend(steps(&base).into_iter().rev());
+            let i = labels.iter().position(|l| l == name).unwrap_or(0);
+            let color = TERM_COLORS[i % TERM_COLORS.len()];
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    color.mix(AREA_OPACITY).filled(),
+                )))
+                .map_err(&err)?;
+        }
+        base = upper;
+    }
+    chart
+        .draw_series(DashedLineSeries::new(
+            steps(&data.required),
+            10,
+            6,
+            REQUIRED.stroke_width(3),
+        ))
+        .map_err(&err)?;
+    finish_panel(&canvas.root, &chart, &data.heading, 0).map_err(&err)?;
+    if months == 0 {
+        let area = chart.plotting_area().get_pixel_range();
+        canvas.note_centered(path, area, "no months")?;
+    }
+    Ok(())
+}
+
 /// The legend: term areas, the requirement line, then each way's bill.
 fn legend(data: &LadderChart) -> (Vec<LegendEntry>, Vec<Option<SwatchArt>>) {
-    let mut legend: Vec<LegendEntry> = data
-        .held
-        .iter()
+    let mut legend: Vec<LegendEntry> = term_labels(data)
+        .into_iter()
         .enumerate()
-        .map(|(i, (name, _))| LegendEntry {
-            label: format!("{name} units"),
+        .map(|(i, label)| LegendEntry {
+            label,
             color: TERM_COLORS[i % TERM_COLORS.len()],
             swatch: Swatch::Area,
         })
         .collect();
     let mut art: Vec<Option<SwatchArt>> = vec![None; legend.len()];
     legend.push(LegendEntry {
-        label: "units required".into(),
+        label: data.required_label.clone(),
         color: REQUIRED,
         swatch: Swatch::Line,
     });
@@ -256,14 +298,24 @@ mod tests {
     fn draws_the_same_bytes_twice_and_with_no_months() {
         let data = LadderChart {
             title: "ladder".into(),
-            held: vec![
-                ("yearly".into(), vec![15; 12]),
-                (
-                    "monthly".into(),
-                    [0, 0, 0, 0, 0, 0, 10, 10, 10, 10, 10, 10].to_vec(),
-                ),
-            ],
-            required: [15, 15, 15, 15, 15, 15, 25, 25, 25, 25, 25, 25].to_vec(),
+            panels: vec![HeldPanel {
+                heading: "units held by term against units required".into(),
+                held: vec![
+                    ("yearly units".into(), vec![15.0; 12]),
+                    (
+                        "monthly units".into(),
+                        [
+                            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0,
+                        ]
+                        .to_vec(),
+                    ),
+                ],
+                required: [
+                    15.0, 15.0, 15.0, 15.0, 15.0, 15.0, 25.0, 25.0, 25.0, 25.0, 25.0, 25.0,
+                ]
+                .to_vec(),
+            }],
+            required_label: "units required".into(),
             bills: vec![
                 ("cheapest ladder".into(), vec![3_285.0; 12]),
                 ("all on-demand".into(), vec![10_000.0; 12]),
