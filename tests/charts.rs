@@ -197,8 +197,24 @@ fn ladder_chart(path: &Path, text: &str, out: &Path) -> Vec<ChartLayout> {
     {
         return Vec::new();
     }
-    let spec = llmcap::analysis::plan::spec(&sc, path, None, None, None, None).expect("plan spec");
     let months = ladder::ladder_months(&sc, path).expect("12 months");
+    let rate = llmcap::analysis::rate_plan::spec(&sc, path, None, None, None, None);
+    if let Ok(Some(spec)) = rate {
+        // A token-rate reservation: its ladder, one panel per side.
+        let result = ladder::rate::ladder(&sc, &spec, months, 24, 2, None);
+        let (written, charts) = record(|| {
+            llmcap::report::ladder_rate::write_rate_ladder(
+                staging(&out.join("ladder")),
+                &sc,
+                &result,
+                manifest(&sc),
+                &[],
+            )
+        });
+        written.expect("ladder outputs written");
+        return charts;
+    }
+    let spec = llmcap::analysis::plan::spec(&sc, path, None, None, None, None).expect("plan spec");
     let result = ladder::ladder(&sc, &spec, months, 24, 2, None);
     let (written, charts) = record(|| {
         llmcap::report::ladder::write_ladder(

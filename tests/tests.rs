@@ -16,6 +16,7 @@ mod frontier;
 mod fuzz_smoke;
 mod import;
 mod ladder;
+mod ladder_rate;
 mod layout;
 mod limits;
 mod litellm;

@@ -313,7 +313,9 @@ fn sentence(r: &RateLadder, s: &RateSide, p: &[Purchase], (first, last): (usize,
     });
     let amount = |k: u32| size(s, f64::from(k) * s.block);
     let span = months_span(from, to);
-    let need = if lo == hi {
+    let need = if lo == hi && from == to {
+        format!("{span} requires {}", amount(lo))
+    } else if lo == hi {
         format!("{span} require {} each", amount(lo))
     } else {
         format!(
@@ -327,14 +329,18 @@ fn sentence(r: &RateLadder, s: &RateSide, p: &[Purchase], (first, last): (usize,
     let mut price = format!("{} costs {} {unit}", b.term, usd_cents(own));
     if let Some((name, usd)) = b.versus_monthly.as_ref().filter(|(_, u)| *u > 0.0) {
         let rel = b.unit_month_usd / usd - 1.0;
-        let how = if rel <= 0.0 { "less" } else { "more" };
         let (theirs, _) = per_price_unit(s, *usd);
-        let _ = write!(
-            price,
-            ", {} {how} than {name} ({})",
-            percent(rel.abs(), 1),
-            usd_cents(theirs)
-        );
+        if rel.abs() < 5e-4 {
+            let _ = write!(price, ", the same as {name}");
+        } else {
+            let how = if rel < 0.0 { "less" } else { "more" };
+            let _ = write!(
+                price,
+                ", {} {how} than {name} ({})",
+                percent(rel.abs(), 1),
+                usd_cents(theirs)
+            );
+        }
     }
     let _ = write!(o, " Why: {need}, and {price}.");
     let when = format!("{} in month {from}", b.term);
