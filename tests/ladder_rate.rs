@@ -271,3 +271,72 @@ output_tokens = {{ dist = "fixed", value = 200 }}"#
         );
     }
 }
+
+#[test]
+fn a_spend_reservation_is_laddered_as_one_side() {
+    // One request a second of $0.0035 at list price ($2.50 / $10 per 1M), 1.5 in months
+    // 11-12; $0.80 per reserved USD monthly, $0.70 quarterly (a made-up discount).
+    let tmp = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"
+[scenario]
+name = "spend-ladder"
+horizon_hours = 1
+seed = 5
+start_date = "2027-01-01"
+
+[[class]]
+name = "b"
+model = "m"
+route = ["usd"]
+arrivals = {{ process = "deterministic", mean_rps = 1.0{} }}
+input_tokens = {{ dist = "fixed", value = 1000 }}
+output_tokens = {{ dist = "fixed", value = 100 }}
+
+[[deployment]]
+name = "usd"
+platform = "custom"
+model = "m"
+latency = {{ median_ms = 200, p99_ms = 200 }}
+on_demand = {{ input_per_1m = 2.5, output_per_1m = 10.0 }}
+reserved_rate = {{ usd_per_minute = 0.07, term = "monthly", price_per_reserved_usd = {{ monthly = 0.8, quarterly = 0.7 }}, term_hours = {{ monthly = 730, quarterly = 2190 }} }}
+"#,
+        growth()
+    );
+    let out = ladder(tmp.path(), &text);
+    let (header, rows) = csv_rows(&out.join("ladder.csv"));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let num = |r: &Vec<String>, c: &str| -> f64 { r[col(c)].parse().unwrap() };
+    // A minute of 60 requests is $0.21 at list price, worth covering (reserving $0.21 costs
+    // $0.168 or $0.147 of it): the economic size is $0.21 (a size on the month's $0.002 grid); at
+    // 1.5 a second 90 requests, $0.315: $0.316. Blocks are gcd($0.21, $0.316) = $0.002. The base
+    // is held all year on quarterly terms, $0.21 x 60 x 730 x 0.70 = $6,438.60 a month; the top
+    // $0.106 on monthly terms in months 11-12, $0.106 x 60 x 730 x 0.80 = $3,714.24 a month.
+    for (m, r) in rows.iter().enumerate() {
+        let top = GROWTH[m] > 1.0;
+        assert_eq!(num(r, "usd_per_minute_quarterly"), 0.21, "month {}", m + 1);
+        let monthly = if top { 0.106 } else { 0.0 };
+        close("monthly", num(r, "usd_per_minute_monthly"), monthly, 1e-9);
+        close(
+            "required",
+            num(r, "required_usd_per_minute"),
+            if top { 0.316 } else { 0.21 },
+            1e-9,
+        );
+        let committed = 6_438.60 + if top { 3_714.24 } else { 0.0 };
+        close("committed", num(r, "committed_usd"), committed, 1e-9);
+        assert!(
+            num(r, "on_demand_usd") < 2.0,
+            "month {}: little overflows",
+            m + 1
+        );
+    }
+    let json = read_json(&out.join("ladder.json"));
+    assert_eq!(json["measure"], "spend");
+    close(
+        "block",
+        json["sides"][0]["block"].as_f64().unwrap(),
+        0.002,
+        1e-9,
+    );
+}

@@ -388,7 +388,7 @@ pub fn ladder(
             .filter(|h| measure_of(r.measure.kind(), h).is_some())
             .filter(|h| !known[m].contains_key(&key(h)))
             .collect();
-        todo.sort_by(|a, b| key(a).cmp(&key(b)));
+        todo.sort_by_key(|a| key(a));
         todo.dedup_by(|a, b| key(a) == key(b));
         if todo.is_empty() {
             continue;
