@@ -158,6 +158,10 @@ pub fn sizing_term(r: &RateReservation, terms: &[String]) -> String {
         .unwrap_or_else(|| r.term.clone())
 }
 
+/// What a term costs more per block and month beyond its first, so that of two terms the same
+/// per hour the exact flow buys the shorter (2 micro-dollars: the flow counts whole ones).
+const TIE_USD: f64 = 2e-6;
+
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 {
         a
@@ -223,7 +227,11 @@ fn sides(
             .filter_map(|name| {
                 let p = *r.unit_prices.get(name)?;
                 let hours = r.term_hours(name);
-                let price = |p| block_hour(&r.measure, i, side.block, p);
+                let months = hours.map_or(1, |h| ((h / HOURS_PER_MONTH).round() as u32).max(1));
+                // Ties go to the shorter commitment (as `plan` breaks them): a term is charged
+                // TIE_USD more per month beyond the first, far below a cent of any bill.
+                let tie = TIE_USD * f64::from(months - 1) / (HOURS_PER_MONTH * f64::from(months));
+                let price = |p| block_hour(&r.measure, i, side.block, p) + tie;
                 let by_month = if d.price_changes.is_empty() {
                     Vec::new()
                 } else {
@@ -240,7 +248,7 @@ fn sides(
                 };
                 Some(LadderTerm {
                     name: name.clone(),
-                    months: hours.map_or(1, |h| ((h / HOURS_PER_MONTH).round() as u32).max(1)),
+                    months,
                     price_per_unit_hour: price(p),
                     commits: hours.is_some(),
                     by_month,
