@@ -341,3 +341,36 @@ reserved_rate = {{ usd_per_minute = 0.07, term = "monthly", price_per_reserved_u
         1e-9,
     );
 }
+
+#[test]
+fn a_price_cut_is_bought_at_from_its_month() {
+    // The hand case with the 3-month input price cut from $0.04 to $0.03 per 1,000 TPM-hour on
+    // 2027-07-01 (month 7): an input block on 3-month bought from then costs 8 x 0.03 x 730 x 3
+    // = $525.60, less than two months of 1-month ($584), so the top input layer (4 blocks,
+    // months 11-12) goes on a 3-month term too. Input: 8 blocks on 3-month in months 1 and 4
+    // at $700.80 and in months 7 and 10 at $525.60 = $19,622.40, plus the top 4 x $525.60 =
+    // $2,102.40; output as before, 4 x 13 x $197.10 + 2 x 6 x $73 = $11,125.20. In all
+    // $32,850.00 (some of the top term may run past the window: it is paid in full).
+    let tmp = tempfile::tempdir().unwrap();
+    let text = scenario("2027-01-01", 1, &steady(1.0, &growth())) + "\n[[price_change]]\ndate = \"2027-07-01\"\ndeployment = \"tok\"\nreserved_rate = { input_per_1k_tpm_hour = { \"3-month\" = 0.03 } }\n";
+    let out = ladder(tmp.path(), &text);
+    let json = read_json(&out.join("ladder.json"));
+    let best = &json["strategies"][0];
+    let committed = best["reserved_usd"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .sum::<f64>()
+        + best["after_window_usd"].as_f64().unwrap();
+    close("committed", committed, 32_850.0, 1e-7);
+    let (header, rows) = csv_rows(&out.join("ladder.csv"));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for r in &rows[10..] {
+        assert_eq!(r[col("input_tpm_1-month")], "0");
+        assert_eq!(r[col("input_tpm_3-month")], "96000");
+        assert_eq!(r[col("output_tpm_1-month")], "3000");
+    }
+    let md = std::fs::read_to_string(out.join("ladder.md")).unwrap();
+    assert!(md.contains("Prices change on 2027-07-01"), "{md}");
+}

@@ -220,22 +220,22 @@ fn sides(
             }]
         }
     };
-    let months = required.len() as u32;
+    let window = required.len() as u32;
     for (i, side) in out.iter_mut().enumerate() {
         side.terms = terms
             .iter()
             .filter_map(|name| {
                 let p = *r.unit_prices.get(name)?;
                 let hours = r.term_hours(name);
-                let months = hours.map_or(1, |h| ((h / HOURS_PER_MONTH).round() as u32).max(1));
+                let length = hours.map_or(1, |h| ((h / HOURS_PER_MONTH).round() as u32).max(1));
                 // Ties go to the shorter commitment (as `plan` breaks them): a term is charged
                 // TIE_USD more per month beyond the first, far below a cent of any bill.
-                let tie = TIE_USD * f64::from(months - 1) / (HOURS_PER_MONTH * f64::from(months));
+                let tie = TIE_USD * f64::from(length - 1) / (HOURS_PER_MONTH * f64::from(length));
                 let price = |p| block_hour(&r.measure, i, side.block, p) + tie;
                 let by_month = if d.price_changes.is_empty() {
                     Vec::new()
                 } else {
-                    (0..months)
+                    (0..window)
                         .map(|m| match d.pool_at(u64::from(horizon_of(start_date, m))) {
                             Pool::OnDemand(o) => o
                                 .reserved_rate
@@ -248,7 +248,7 @@ fn sides(
                 };
                 Some(LadderTerm {
                     name: name.clone(),
-                    months,
+                    months: length,
                     price_per_unit_hour: price(p),
                     commits: hours.is_some(),
                     by_month,
