@@ -785,6 +785,22 @@ case("scenario_reserved_rate_offering_not_sold", "run s.toml", ["s.toml", "deplo
      {"s.toml": RATE_BASE.replace(OA, 'name = "paygo"\noffering = "azure-openai/gpt-4o/global-standard"').replace('platform = "azure-openai"\nmodel = "gpt-4o"\nlatency = { median_ms = 300', 'platform = "azure-openai"\nmodel = "gpt-4o"\nlatency = { median_ms = 300')})
 case("scenario_reserved_rate_offering_term", "run s.toml", ["s.toml", "deployment[0].reserved_rate.term", "30-day (720 h)", "1-month"],
      {"s.toml": edit(BASE[BASE.index('[[deployment]]\nname = "ptu"'):], '[[deployment]]\nname = "paygo"\noffering = "openai/gpt-4o/standard"\nreserved_rate = { input_tpm = 30000, output_tpm = 2500, term = "1-month" }\n').replace('route = ["ptu", "paygo"]', 'route = ["paygo"]')})
+# [frontier] reserved_rate: the reservation sizes a frontier tries (docs/scenario.md [frontier]),
+# each checked against the deployment's reservation before any work.
+def rate_frontier(name, table, expect):
+    """A frontier case: RATE_BASE with a [frontier] table."""
+    case("cli_frontier_reserved_rate_" + name, "frontier s.toml", ["s.toml"] + list(expect), {"s.toml": RATE_BASE + "\n[frontier]\n" + table + "\n"})
+rate_frontier("below_min", 'reserved_rate = { paygo = ["none", { input_tpm = 15000, output_tpm = 5000 }] }', ["frontier.reserved_rate.paygo[1]", "min_input_tpm = 30000", "15000"])
+rate_frontier("off_step", 'reserved_rate = { paygo = [{ input_tpm = 45000, output_tpm = 5000 }] }', ["frontier.reserved_rate.paygo[0]", "input_tpm_step = 30000", "45000"])
+rate_frontier("no_reservation", 'reserved_rate = { ptu = ["none"] }', ["frontier.reserved_rate.ptu", "not a deployment with a token-rate reservation", "paygo"])
+rate_frontier("empty", 'reserved_rate = { paygo = [] }', ["frontier.reserved_rate.paygo", "at least one size", "none"])
+rate_frontier("wrong_measure", 'reserved_rate = { paygo = [{ usd_per_minute = 2 }] }', ["frontier.reserved_rate.paygo[0]", "tokens per minute", "input_tpm"])
+rate_frontier("not_a_size", 'reserved_rate = { paygo = ["half"] }', ["frontier.reserved_rate.paygo[0]", "\"none\"", "half"])
+rate_frontier("unknown_key", 'reserved_rate = { paygo = [{ input_tpm = 30000, burst_tpm = 10 }] }', ["frontier.reserved_rate.paygo[0].burst_tpm", "not a size key"])
+rate_frontier("twice", 'reserved_rate = { paygo = [{ input_tpm = 30000 }, { input_tpm = 30000, output_tpm = 0 }] }', ["frontier.reserved_rate.paygo[1]", "same size"])
+rate_frontier("both_zero", 'reserved_rate = { paygo = [{ input_tpm = 0, output_tpm = 0 }] }', ["frontier.reserved_rate.paygo[0].input_tpm", "both 0", "none"])
+rate_frontier("term_not_priced", 'reserved_rate = { paygo = ["none", { input_tpm = 30000, output_tpm = 5000 }] }\nterms = { paygo = ["3-month"] }', ["frontier.terms.paygo[0]", "3-month", "priced terms: 1-month"])
+rate_frontier("terms_without_sizes", 'terms = { paygo = ["1-month"] }', ["frontier.terms.paygo", "not a reserved deployment", "reserved_rate"])
 # A [[price_change]] of the reservation's prices.
 def rate_pc(name, table, expect, base=RATE_BASE):
     body = base.replace('seed = 7', 'seed = 7\nstart_date = "2027-01-04"') + '\n[[price_change]]\ndate = "2027-01-05"\ndeployment = "paygo"\n' + table + '\n'

@@ -1,4 +1,4 @@
-//! `llmcap frontier`: the grid of a [frontier] table priced by hand, the Pareto rows, the sustained-rate search's bracket, the shipped frontier scenario, and bad [frontier] tables exiting 2 naming the key.
+//! `llmcap frontier`: the grid of a [frontier] table priced by hand, the Pareto rows, the shipped reservation sizes, the sustained-rate search's bracket, the shipped frontier scenario, and bad [frontier] tables exiting 2 naming the key.
 
 use std::path::Path;
 
@@ -219,6 +219,43 @@ fn the_shipped_frontier_runs_a_short_horizon() {
     // 6 unit counts x 3 terms on two routes, plus on demand alone.
     assert_eq!(rows.len(), 6 * 3 * 2 + 1);
     assert!(rows.iter().any(|r| field(&h, r, "pareto") == "true"));
+}
+
+#[test]
+fn the_shipped_reservation_sizes_run_a_short_horizon() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    llmcap()
+        .args(["frontier"])
+        .arg(repo.join("scenarios/reserved_rate.toml"))
+        .args(["--horizon-hours", "2", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let (h, rows) = csv_rows(&out.join("frontier.csv"));
+    // No reservation once, then two sizes on Bedrock's two terms.
+    let sizes: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (field(&h, r, "reserved_rate"), field(&h, r, "terms")))
+        .collect();
+    assert_eq!(
+        sizes,
+        [
+            ("sonnet=none", ""),
+            ("sonnet=100000/16000 TPM", "sonnet=1-month"),
+            ("sonnet=100000/16000 TPM", "sonnet=3-month"),
+            ("sonnet=150000/30000 TPM", "sonnet=1-month"),
+            ("sonnet=150000/30000 TPM", "sonnet=3-month"),
+        ]
+    );
+    let md = std::fs::read_to_string(out.join("frontier.md")).unwrap();
+    // The cheapest row is always on the frontier: at night, no reservation.
+    assert!(md.contains("sonnet no reservation"), "{md}");
+    assert!(
+        md.contains("`[frontier] reserved_rate` is tried at each size"),
+        "{md}"
+    );
 }
 
 /// `llmcap frontier` on GRID edited by `edit` exits 2 naming the key and what is allowed, and

@@ -1,4 +1,4 @@
-//! `llmcap plan` sizing a token-rate reservation (and `frontier` billing one): the sizes a small deterministic case must pick by hand, the recommended bill equal to `run` of it, the shipped scenario.
+//! `llmcap plan` sizing a token-rate reservation (and `frontier` billing one and trying its sizes): the sizes a small deterministic case must pick by hand, the recommended bill equal to `run` of it, the frontier's rows of each size by hand and equal to `run`, the shipped scenario.
 
 use std::path::Path;
 
@@ -475,4 +475,91 @@ fn plan_png_draws_the_simulated_plan() {
             assert_eq!(pt.meets_sla, e["summary"]["meets_sla"] != false);
         }
     }
+}
+
+#[test]
+fn frontier_tries_reservation_sizes_each_priced_under_every_term_as_by_hand() {
+    // `tok` at no reservation, at the whole minute (62,000 / 6,500 TPM: the smallest sizes sold
+    // above 60,000 / 6,000) and at the minimums (20,000 / 2,000 TPM: 20 of each minute's 60
+    // requests covered), each size priced on 1-month and 3-month. Same traffic in every row, so
+    // `usd` costs the same in all of them, and the rows differ by `tok`'s bill alone (2 h):
+    //   none:            7,199 requests x $0.0045                      = $32.3955
+    //   62k/6.5k 1-month: (62 x 0.05 + 6.5 x 0.20) x 2 = 4.40 x 2       = $8.80, no overflow
+    //   62k/6.5k 3-month: (62 x 0.04 + 6.5 x 0.18) x 2 = 3.65 x 2       = $7.30, no overflow
+    //   20k/2k 1-month:   (20 x 0.05 + 2 x 0.20) x 2 = $2.80, + 4,799 overflowing x $0.0045
+    //   20k/2k 3-month:   (20 x 0.04 + 2 x 0.18) x 2 = $2.32, + the same $21.5955
+    // Every request is served at 200 ms on either side of the reservation, so p99 and
+    // availability tie and the frontier is the cheapest row: 62k/6.5k TPM on 3-month.
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = r#"
+[frontier]
+reserved_rate = { tok = ["none", { input_tpm = 62000, output_tpm = 6500 }, { input_tpm = 20000, output_tpm = 2000 }] }
+"#;
+    let sc = write(tmp.path(), "rate.toml", &scenario(TOK, USD, extra));
+    let out = tmp.path().join("frontier");
+    command_ok("frontier", &sc, &out, &[]);
+    let mut r = csv::Reader::from_path(out.join("frontier.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    let cell = |i: usize, n: &str| rows[i][col(n)].to_string();
+    let sizes: Vec<(String, String)> = (0..rows.len())
+        .map(|i| (cell(i, "reserved_rate"), cell(i, "terms")))
+        .collect();
+    let want = [
+        ("tok=none", ""),
+        ("tok=62000/6500 TPM", "tok=1-month"),
+        ("tok=62000/6500 TPM", "tok=3-month"),
+        ("tok=20000/2000 TPM", "tok=1-month"),
+        ("tok=20000/2000 TPM", "tok=3-month"),
+    ];
+    assert_eq!(
+        sizes,
+        want.map(|(a, b)| (a.to_string(), b.to_string())).to_vec()
+    );
+    let monthly = |i: usize| cell(i, "monthly_usd").parse::<f64>().unwrap();
+    let tok_bill = [
+        32.3955,
+        8.80,
+        7.30,
+        2.80 + 4799.0 * 0.0045,
+        2.32 + 4799.0 * 0.0045,
+    ];
+    for i in 1..5 {
+        close(
+            &format!("row {i} against no reservation"),
+            monthly(i) - monthly(0),
+            (tok_bill[i] - tok_bill[0]) / 2.0 * 730.0,
+            1e-6,
+        );
+    }
+    let pareto: Vec<bool> = (0..5).map(|i| cell(i, "pareto") == "true").collect();
+    assert_eq!(pareto, [false, false, true, false, false]);
+    assert!((0..5).all(|i| cell(i, "ttft_p99_ms") == cell(0, "ttft_p99_ms")));
+    // The sustained-demand search runs for the frontier's row like any other.
+    assert!(!cell(2, "sustained_demand_scale").is_empty());
+    let md = std::fs::read_to_string(out.join("frontier.md")).unwrap();
+    assert!(md.contains("tok 62k/6.5k TPM 3-month"), "{md}");
+
+    // Each row bills what `run` of its configuration bills: the minimums on the 3-month term
+    // (the written term is 1-month: the term changes the price only), and no reservation.
+    let small = r#"input_tpm = 20000, output_tpm = 2000, term = "3-month""#;
+    let bill = run_bill(tmp.path(), &scenario(small, USD, ""));
+    close(
+        "20k/2k 3-month vs run",
+        monthly(4),
+        bill / 2.0 * 730.0,
+        1e-9,
+    );
+    let text = scenario(TOK, USD, "");
+    let start = text.find("reserved_rate = { input_tpm = 27000").unwrap();
+    let end = start + text[start..].find('\n').unwrap();
+    let none = format!("{}{}", &text[..start], &text[end..]);
+    let bill = run_bill(tmp.path(), &none);
+    close(
+        "no reservation vs run",
+        monthly(0),
+        bill / 2.0 * 730.0,
+        1e-9,
+    );
 }

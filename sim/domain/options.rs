@@ -41,6 +41,10 @@ pub struct PlanOptions {
     pub sla: Option<SlaTarget>,
 }
 
+/// Per deployment with a token-rate reservation (by name): the sizes a frontier tries (None:
+/// no reservation).
+pub type RateSizes = Vec<(String, Vec<Option<crate::domain::RateMeasure>>)>;
+
 /// A checked `[frontier]` table: the grid `llmcap frontier` simulates. Each value is checked on
 /// its own here; the deployments, terms and routes against the scenario by
 /// `analysis::frontier::Frontier::build`.
@@ -53,6 +57,10 @@ pub struct FrontierOptions {
     pub terms: Vec<(String, Vec<String>)>,
     /// Routing options, each a route every class takes (None: the scenario's routes as written).
     pub routes: Option<Vec<Vec<String>>>,
+    /// Per deployment with a token-rate reservation (by name, in name order): the sizes to try,
+    /// in the order given; None is no reservation. A deployment not listed keeps its written
+    /// reservation, on its written term.
+    pub reserved_rate: RateSizes,
     /// Replications per configuration (None: the scenario's).
     pub replications: Option<u32>,
     /// Replaces every class's SLA (as `[plan] sla` does).

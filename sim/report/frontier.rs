@@ -298,7 +298,7 @@ fn frontier_table(o: &mut String, f: &FrontierResult) {
     );
     let _ = writeln!(
         o,
-        "| configuration (units, term, route) | $ per month | p99 TTFT | TTFT at SLA pct | availability | meets SLA | sustains |"
+        "| configuration (units or reservation size, term, route) | $ per month | p99 TTFT | TTFT at SLA pct | availability | meets SLA | sustains |"
     );
     let _ = writeln!(o, "| --- | ---: | ---: | ---: | ---: | --- | --- |");
     for r in f.frontier() {
@@ -338,6 +338,9 @@ fn method(o: &mut String, f: &FrontierResult, m: &Manifest) {
     let _ = writeln!(o, "## Method\n");
     let _ = writeln!(o, "- Every configuration runs on the same arrivals and tokens (common random numbers), so differences between rows are the configuration's. The term changes the price, not the traffic: each configuration is simulated once and priced under every term combination.");
     let _ = writeln!(o, "- A reserved deployment that no class's route uses under a routing option is not bought in that configuration. Costs per month are the horizon's cost scaled to 730 hours; reservations bill whether used or not.");
+    if f.configurations.iter().any(|c| !c.reserved_rate.is_empty()) {
+        let _ = writeln!(o, "- A token-rate reservation listed in `[frontier] reserved_rate` is tried at each size (\"no reservation\": all its traffic on demand); a size is \"input/output TPM\" or \"$ per minute\". Each size is simulated once (its commitment on the written term) and priced under each term the reservation prices: its commitment at that term's prices plus the overflow at list price, as `llmcap run` bills it.");
+    }
     match &f.rate_note {
         Some(n) => {
             let _ = writeln!(o, "- Sustained rate: {n}.");
@@ -371,6 +374,7 @@ pub fn frontier_csv(f: &FrontierResult) -> Result<Vec<u8>, OutputError> {
             "configuration",
             "route",
             "units",
+            "reserved_rate",
             "terms",
             "replications",
             "monthly_usd",
@@ -411,6 +415,15 @@ pub fn frontier_csv(f: &FrontierResult) -> Result<Vec<u8>, OutputError> {
             c.units
                 .iter()
                 .map(|(d, u)| format!("{d}={u}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            c.reserved_rate
+                .iter()
+                .map(|x| match (x.input_tpm, x.output_tpm, x.usd_per_minute) {
+                    (Some(i), Some(o), _) => format!("{}={i}/{o} TPM", x.deployment),
+                    (_, _, Some(u)) => format!("{}=${u}/min", x.deployment),
+                    _ => format!("{}=none", x.deployment),
+                })
                 .collect::<Vec<_>>()
                 .join("; "),
             r.terms
@@ -455,7 +468,13 @@ fn chart(f: &FrontierResult) -> FrontierChart {
                 p99_ms: f.p99(r),
                 availability: f.availability(r),
                 pareto: r.pareto,
-                label: describe(f, r),
+                // With one routing option, the route says nothing the chart needs.
+                label: match f.routes.len() {
+                    1 => describe(f, r)
+                        .trim_end_matches(" (the scenario's routes)")
+                        .to_string(),
+                    _ => describe(f, r),
+                },
             })
             .collect(),
         sla_ms,

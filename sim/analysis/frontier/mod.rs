@@ -20,7 +20,7 @@ mod grid;
 mod price;
 mod sustain;
 
-pub use price::{ConfigResult, FrontierResult, Measured, Row};
+pub use price::{ConfigResult, FrontierResult, Measured, RateSize, Row};
 pub use sustain::{search_share, Evaluation, Rate, Rates, RecordError};
 
 use std::collections::BTreeMap;
@@ -30,13 +30,14 @@ use std::sync::atomic::AtomicU64;
 use crate::analysis::plan::{class_slas, remove_deployment};
 use crate::analysis::sweep::{run_points_each, set_key, DEMAND_SCALE};
 use crate::domain::limits::{MAX_EXPECTED_REQUESTS, MAX_POINTS, MAX_REPLICATION_HOURS};
-use crate::domain::{FrontierOptions, Pool, Scenario, Sla, SlaTarget};
+use crate::domain::{FrontierOptions, Pool, RateMeasure, Scenario, Sla, SlaTarget};
 use crate::error::{InputError, ValueError};
 use crate::format::count;
 use crate::input::scenario::work::Work;
 use crate::input::scenario::Overrides;
 
-use grid::{check_each, combinations, grid_lists, priced_terms, rate_note, units_key};
+pub use grid::size_label;
+use grid::{check_each, combinations, grid_lists, priced_terms, rate_note, units_key, Axis};
 pub use price::searched;
 use price::{price, searched_of};
 use sustain::{replay, simulate_trials, sustained_rates};
@@ -52,6 +53,9 @@ pub struct Config {
     pub route: usize,
     /// (deployment name, units) of each reserved deployment the routes use, in scenario order.
     pub units: Vec<(String, u32)>,
+    /// (deployment name, size) of each token-rate reservation the routes use whose size the
+    /// grid varies (`[frontier] reserved_rate`), in scenario order; None: no reservation.
+    pub rates: Vec<(String, Option<RateMeasure>)>,
     /// The validated scenario of the configuration.
     pub scenario: Scenario,
     /// The document it was validated from (units and routes written in), for the rate search.
@@ -59,27 +63,55 @@ pub struct Config {
 }
 
 impl Config {
-    /// "ptu 30 > paygo": the route with each reserved deployment's units after its name.
+    /// "ptu 30 > paygo", "sonnet 100k/16k TPM": the route with each reserved deployment's
+    /// units, or the size of a reservation the grid varies, after its name.
     pub fn label(&self, routes: &[Option<Vec<String>>]) -> String {
-        let units = |name: &str| {
-            self.units
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, u)| format!("{name} {u}"))
-                .unwrap_or_else(|| name.to_string())
-        };
-        match &routes[self.route] {
-            Some(r) => r.iter().map(|d| units(d)).collect::<Vec<_>>().join(" > "),
-            None if self.units.is_empty() => "the scenario's routes".to_string(),
-            None => format!(
-                "{} (the scenario's routes)",
-                self.units
+        label_of(
+            &self.units,
+            &self.rates,
+            routes[self.route].as_deref(),
+            |_| None,
+        )
+    }
+}
+
+/// A configuration's (or a priced row's) name: the route, each deployment on the grid with its
+/// units or reservation size and, when `term` gives one, its term ("ptu 30 yearly > paygo",
+/// "sonnet 100k/16k TPM 1-month", "sonnet no reservation").
+pub(crate) fn label_of<'a>(
+    units: &[(String, u32)],
+    rates: &[(String, Option<RateMeasure>)],
+    route: Option<&[String]>,
+    term: impl Fn(&str) -> Option<&'a str>,
+) -> String {
+    let one = |name: &str| {
+        let what = units
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, u)| u.to_string())
+            .or_else(|| {
+                rates
                     .iter()
-                    .map(|(n, u)| format!("{n} {u}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+                    .find(|(n, _)| n == name)
+                    .map(|(_, m)| size_label(m.as_ref()))
+            });
+        match (what, term(name)) {
+            (Some(w), Some(t)) => format!("{name} {w} {t}"),
+            (Some(w), None) => format!("{name} {w}"),
+            _ => name.to_string(),
         }
+    };
+    let on_grid = units
+        .iter()
+        .map(|(n, _)| n)
+        .chain(rates.iter().map(|(n, _)| n));
+    match route {
+        Some(r) => r.iter().map(|d| one(d)).collect::<Vec<_>>().join(" > "),
+        None if units.is_empty() && rates.is_empty() => "the scenario's routes".to_string(),
+        None => format!(
+            "{} (the scenario's routes)",
+            on_grid.map(|n| one(n)).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -93,8 +125,9 @@ pub struct Frontier {
     /// The routing options: a route every class takes, or None for the scenario's own routes.
     pub routes: Vec<Option<Vec<String>>>,
     pub configs: Vec<Config>,
-    /// Per reserved deployment (by name): the terms priced, with their price per unit-hour.
-    pub terms: BTreeMap<String, Vec<(String, f64)>>,
+    /// Per deployment on the grid (by name): the terms priced (each reserved deployment's, and
+    /// each token-rate reservation's whose size the grid varies).
+    pub terms: BTreeMap<String, Vec<String>>,
     /// The scenario's mean request rate, all classes (demand scale 1).
     pub base_rps: f64,
     /// Why the sustained-rate search does not run, when it does not.
@@ -135,15 +168,28 @@ fn apply_sla(sc: &mut Scenario, sla: Option<SlaTarget>) {
     }
 }
 
-/// The scenario of a document: validated, reserved deployments no route uses removed, the
-/// frontier's SLA applied.
+/// The scenario of a document: validated, the token-rate reservations the grid varies set to
+/// their sizes (on their written term: the term changes the price only), reserved deployments
+/// no route uses removed, the frontier's SLA applied.
 fn configured(
     doc: &toml::Table,
     file: &Path,
     overrides: &Overrides,
     sla: Option<SlaTarget>,
+    rates: &[(String, Option<RateMeasure>)],
 ) -> Result<Scenario, InputError> {
     let mut sc = Scenario::from_table_with(doc.clone(), file, overrides)?;
+    for (name, m) in rates {
+        if let Some(d) = sc.deployments.iter_mut().find(|d| d.name == *name) {
+            let term = match &d.pool {
+                Pool::OnDemand(o) => o.reserved_rate.as_ref().map(|r| r.term.clone()),
+                Pool::Reserved(_) => None,
+            };
+            if let Some(term) = term {
+                d.set_reserved_rate(m.as_ref().map(|m| (m, term.as_str())));
+            }
+        }
+    }
     for d in (0..sc.deployments.len()).rev() {
         let reserved = matches!(sc.deployments[d].pool, Pool::Reserved(_));
         if reserved && !sc.classes.iter().any(|c| c.route.contains(&d)) {
@@ -182,7 +228,16 @@ impl Frontier {
             n_configs += used.iter().map(|(_, c)| c.len() as f64).product::<f64>();
             n_rows += used
                 .iter()
-                .map(|(n, c)| (c.len() * terms[n].len().max(1)) as f64)
+                .map(|(n, c)| {
+                    let t = terms.get(n).map_or(1, |t| t.len().max(1));
+                    match c {
+                        Axis::Units(v) => (v.len() * t) as f64,
+                        Axis::Rate(v) => v
+                            .iter()
+                            .map(|m| if m.is_some() { t } else { 1 })
+                            .sum::<usize>() as f64,
+                    }
+                })
                 .product::<f64>();
         }
         let most = MAX_CONFIGURATIONS as f64;
@@ -195,7 +250,7 @@ impl Frontier {
                     "frontier.terms"
                 },
                 format!(
-                    "the grid makes {} configurations priced as {} rows; at most {} of each are allowed: list fewer unit counts, terms or routes",
+                    "the grid makes {} configurations priced as {} rows; at most {} of each are allowed: list fewer unit counts, reservation sizes, terms or routes",
                     count(n_configs),
                     count(n_rows),
                     count(most)
@@ -206,11 +261,13 @@ impl Frontier {
         for (ri, (route, used)) in routes.iter().zip(&lists).enumerate() {
             let sizes: Vec<usize> = used.iter().map(|(_, c)| c.len()).collect();
             for at in combinations(&sizes) {
-                let units: Vec<(String, u32)> = used
-                    .iter()
-                    .zip(&at)
-                    .map(|((n, c), &k)| (n.clone(), c[k]))
-                    .collect();
+                let (mut units, mut rates) = (Vec::new(), Vec::new());
+                for ((n, c), &k) in used.iter().zip(&at) {
+                    match c {
+                        Axis::Units(v) => units.push((n.clone(), v[k])),
+                        Axis::Rate(v) => rates.push((n.clone(), v[k].clone())),
+                    }
+                }
                 let mut doc = table.clone();
                 for (name, u) in &units {
                     set_key(&mut doc, &units_key(name), *u as f64)
@@ -219,16 +276,18 @@ impl Frontier {
                 if let Some(r) = route {
                     set_routes(&mut doc, r);
                 }
-                let scenario = configured(&doc, file, &overrides, options.sla).map_err(|e| {
-                    invalid(
-                        file,
-                        "frontier",
-                        format!("a configuration does not validate: {e}"),
-                    )
-                })?;
+                let scenario =
+                    configured(&doc, file, &overrides, options.sla, &rates).map_err(|e| {
+                        invalid(
+                            file,
+                            "frontier",
+                            format!("a configuration does not validate: {e}"),
+                        )
+                    })?;
                 configs.push(Config {
                     route: ri,
                     units,
+                    rates,
                     scenario,
                     document: doc,
                 });
@@ -326,7 +385,8 @@ impl Frontier {
     fn scaled(&self, i: usize, scale: f64) -> Result<Scenario, ValueError> {
         let mut doc = self.configs[i].document.clone();
         set_key(&mut doc, DEMAND_SCALE, scale).map_err(|e| ValueError::from(e.to_string()))?;
-        configured(&doc, &self.file, &self.overrides, self.options.sla)
+        let rates = &self.configs[i].rates;
+        configured(&doc, &self.file, &self.overrides, self.options.sla, rates)
             .map_err(|e| ValueError::from(e.to_string()))
     }
 }
@@ -395,6 +455,12 @@ pub fn finish(
                 },
                 route_names: f.routes[c.route].clone(),
                 units: c.units.clone(),
+                reserved_rate: c
+                    .rates
+                    .iter()
+                    .map(|(n, m)| RateSize::of(n, m.as_ref()))
+                    .collect(),
+                rates: c.rates.clone(),
                 label: c.label(&f.routes),
                 measured: m,
                 rate: rates.remove(&i),

@@ -1,12 +1,16 @@
 //! What a configuration measured, each configuration priced under every term combination, and
 //! the Pareto frontier marked: the rows of a frontier and the result every writer reads.
 
-use crate::analysis::cost::{reserved_cost, reserved_cost_on};
+use crate::analysis::cost::{
+    rate_commitment_cost, rate_commitment_cost_on, reserved_cost, reserved_cost_on,
+};
 use crate::analysis::plan::{ClassSla, HOURS_PER_MONTH};
 use crate::analysis::sweep::{PointSummary, RepOutcome};
+use crate::domain::{Pool, RateMeasure};
 use crate::model::metrics::{Hist, MeanCi};
 
-use super::grid::combinations;
+use super::grid::{combinations, size_label};
+use super::label_of;
 use super::sustain::Rate;
 use super::Frontier;
 
@@ -28,11 +32,21 @@ impl Measured {
     /// From configuration `i`'s outcomes in replication order and its pooled TTFT histogram
     /// (the same in one process and from shards).
     pub fn of(f: &Frontier, i: usize, reps: &[RepOutcome], hist: &Hist) -> Measured {
-        let sc = &f.configs[i].scenario;
+        let c = &f.configs[i];
+        let sc = &c.scenario;
+        // The reservations the terms price: reserved units, and the token-rate reservations
+        // whose size the grid varies (a reservation it does not vary stays as `run` bills it).
         let reserved: f64 = sc
             .deployments
             .iter()
-            .map(|d| reserved_cost(d, sc.horizon_hours))
+            .map(|d| {
+                let rate = if c.rates.iter().any(|(n, _)| *n == d.name) {
+                    rate_commitment_cost(d, sc.horizon_hours)
+                } else {
+                    0.0
+                };
+                reserved_cost(d, sc.horizon_hours) + rate
+            })
             .sum();
         let (served, arrived) = reps
             .iter()
@@ -63,6 +77,10 @@ pub struct ConfigResult {
     #[serde(skip)]
     pub route_names: Option<Vec<String>>,
     pub units: Vec<(String, u32)>,
+    /// The token-rate reservations whose size the grid varies, with their size.
+    pub reserved_rate: Vec<RateSize>,
+    #[serde(skip)]
+    pub rates: Vec<(String, Option<RateMeasure>)>,
     pub label: String,
     #[serde(flatten)]
     pub measured: Measured,
@@ -70,11 +88,43 @@ pub struct ConfigResult {
     pub rate: Option<Rate>,
 }
 
-/// A configuration priced under one term of each reserved deployment it uses.
+/// A token-rate reservation's size in a configuration (every rate null: no reservation).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RateSize {
+    pub deployment: String,
+    pub input_tpm: Option<f64>,
+    pub output_tpm: Option<f64>,
+    pub usd_per_minute: Option<f64>,
+    /// "100k/16k TPM", "$2.5/min", "no reservation".
+    pub label: String,
+}
+
+impl RateSize {
+    pub fn of(deployment: &str, m: Option<&RateMeasure>) -> RateSize {
+        let (input_tpm, output_tpm, usd_per_minute) = match m {
+            Some(RateMeasure::Tokens {
+                input_tpm,
+                output_tpm,
+            }) => (Some(*input_tpm), Some(*output_tpm), None),
+            Some(RateMeasure::Spend { usd_per_minute }) => (None, None, Some(*usd_per_minute)),
+            None => (None, None, None),
+        };
+        RateSize {
+            deployment: deployment.to_string(),
+            input_tpm,
+            output_tpm,
+            usd_per_minute,
+            label: size_label(m),
+        }
+    }
+}
+
+/// A configuration priced under one term of each reservation on the grid it uses.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Row {
     pub config: usize,
-    /// (deployment, term) of each reserved deployment of the configuration.
+    /// (deployment, term) of each reserved deployment of the configuration and of each
+    /// token-rate reservation the grid sizes (none for no reservation).
     pub terms: Vec<(String, String)>,
     /// Mean cost per month (730 h) and its 95% interval over replications.
     pub monthly_usd: MeanCi,
@@ -110,31 +160,17 @@ impl FrontierResult {
         v
     }
 
-    /// A row as a planner names it: "ptu 30 yearly > paygo", each reserved deployment with its
-    /// units and term, in route order.
+    /// A row as a planner names it: "ptu 30 yearly > paygo", "sonnet 100k/16k TPM 1-month",
+    /// each deployment on the grid with its units or reservation size and its term, in route
+    /// order.
     pub fn describe(&self, r: &Row) -> String {
         let c = self.config(r);
-        let one = |name: &str| {
-            let units = c.units.iter().find(|(n, _)| n == name);
-            let term = r.terms.iter().find(|(n, _)| n == name);
-            match (units, term) {
-                (Some((_, u)), Some((_, t))) => format!("{name} {u} {t}"),
-                (Some((_, u)), None) => format!("{name} {u}"),
-                _ => name.to_string(),
-            }
-        };
-        match &c.route_names {
-            Some(route) => route.iter().map(|d| one(d)).collect::<Vec<_>>().join(" > "),
-            None if c.units.is_empty() => "the scenario's routes".into(),
-            None => format!(
-                "{} (the scenario's routes)",
-                c.units
-                    .iter()
-                    .map(|(n, _)| one(n))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
+        label_of(&c.units, &c.rates, c.route_names.as_deref(), |name| {
+            r.terms
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.as_str())
+        })
     }
 
     pub fn config(&self, r: &Row) -> &ConfigResult {
@@ -171,22 +207,34 @@ pub(super) fn price(f: &Frontier, measured: &[Measured]) -> Vec<Row> {
     let mut rows = Vec::new();
     for (i, (c, m)) in f.configs.iter().zip(measured).enumerate() {
         let hours = c.scenario.horizon_hours as f64;
-        let lists: Vec<&Vec<(String, f64)>> = c.units.iter().map(|(n, _)| &f.terms[n]).collect();
-        for at in combinations(&lists.iter().map(|l| l.len()).collect::<Vec<_>>()) {
-            let chosen: Vec<(&str, u32, &(String, f64))> = c
-                .units
+        let h = c.scenario.horizon_hours;
+        // Per deployment on the grid, the terms it is priced under (no reservation: none).
+        let lists: Vec<(&str, Vec<Option<&String>>)> = c
+            .units
+            .iter()
+            .map(|(n, _)| (n.as_str(), f.terms[n].iter().map(Some).collect()))
+            .chain(c.rates.iter().map(|(n, m)| match m {
+                Some(_) => (n.as_str(), f.terms[n].iter().map(Some).collect()),
+                None => (n.as_str(), vec![None]),
+            }))
+            .collect();
+        for at in combinations(&lists.iter().map(|(_, l)| l.len()).collect::<Vec<_>>()) {
+            let chosen: Vec<(&str, &String)> = lists
                 .iter()
-                .zip(&lists)
                 .zip(&at)
-                .filter_map(|(((n, u), l), &k)| Some((n.as_str(), *u, l.get(k)?)))
+                .filter_map(|((n, l), &k)| Some((*n, (*l.get(k)?)?)))
                 .collect();
-            // Each pool as a run bills it on that term: the reservation at the term's price,
-            // units beyond it hourly, each price period at its prices.
+            // Each reservation as a run bills it on that term: reserved units at the term's
+            // price (units beyond the reservation hourly), a token-rate reservation's
+            // commitment at the term's prices, each price period at its prices.
             let reserved: f64 = chosen
                 .iter()
-                .filter_map(|(n, _, t)| {
+                .filter_map(|(n, t)| {
                     let d = c.scenario.deployments.iter().find(|d| d.name == *n)?;
-                    Some(reserved_cost_on(d, &t.0, c.scenario.horizon_hours))
+                    Some(match d.pool {
+                        Pool::Reserved(_) => reserved_cost_on(d, t, h),
+                        Pool::OnDemand(_) => rate_commitment_cost_on(d, Some(t.as_str()), h),
+                    })
                 })
                 .sum();
             let monthly: Vec<f64> = m
@@ -204,7 +252,7 @@ pub(super) fn price(f: &Frontier, measured: &[Measured]) -> Vec<Row> {
                 config: i,
                 terms: chosen
                     .iter()
-                    .map(|(n, _, t)| (n.to_string(), t.0.clone()))
+                    .map(|(n, t)| (n.to_string(), t.to_string()))
                     .collect(),
                 monthly_usd,
                 pareto: false,

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::domain::limits::{MAX_PLAN_UNITS, MAX_POINTS, MAX_REPLICATIONS};
-use crate::domain::{FrontierOptions, PlanOptions, SlaTarget, SweepSpec};
+use crate::domain::{FrontierOptions, PlanOptions, RateMeasure, SlaTarget, SweepSpec};
 use crate::error::{InputError, ValueError};
 use crate::input::document::Checker;
 use crate::input::scenario::raw::{RawFrontier, RawPlan, RawSweep};
@@ -272,6 +272,7 @@ pub(super) fn validate_frontier(
             }
         }
     }
+    let reserved_rate = frontier_rate_sizes(c, raw)?;
     if let Some(r) = raw.replications {
         if r == 0 || r > MAX_REPLICATIONS {
             return Err(c.err(
@@ -315,11 +316,125 @@ pub(super) fn validate_frontier(
         units,
         terms,
         routes: raw.routes.clone(),
+        reserved_rate,
         replications: raw.replications,
         sla,
         rate_steps,
         max_demand_scale,
     })
+}
+
+/// What `[frontier] reserved_rate` allows of one size, for error messages.
+const RATE_SIZE: &str = "\"none\" (no reservation), a table { input_tpm = N, output_tpm = N } (tokens per minute; a side left out is 0) or a table { usd_per_minute = X }";
+
+/// Checks `[frontier] reserved_rate` on its own: per deployment, a non-empty list of distinct
+/// sizes, each "none" or the rate keys of `[deployment.reserved_rate]` (whole TPM from 0, not
+/// both 0; or USD per minute above 0). Whether the deployment has a reservation of that measure
+/// and whether each size is one the vendor sells is checked against the scenario by
+/// `analysis::frontier::Frontier::build`.
+fn frontier_rate_sizes(
+    c: &Checker,
+    raw: &RawFrontier,
+) -> Result<crate::domain::options::RateSizes, InputError> {
+    let mut out = Vec::new();
+    for (name, list) in raw.reserved_rate.iter().flatten() {
+        let at = format!("frontier.reserved_rate.{name}");
+        if list.is_empty() {
+            return Err(c.err(
+                at,
+                format!("must list at least one size (leave the deployment out to keep its written reservation); a size is {RATE_SIZE}"),
+            ));
+        }
+        if list.len() > MAX_POINTS {
+            return Err(c.err(
+                at,
+                format!("lists {} sizes; at most {MAX_POINTS}", list.len()),
+            ));
+        }
+        let mut sizes: Vec<Option<RateMeasure>> = Vec::with_capacity(list.len());
+        for (i, v) in list.iter().enumerate() {
+            let ai = format!("{at}[{i}]");
+            let size = rate_size(c, &ai, v)?;
+            if sizes.contains(&size) {
+                return Err(c.err(ai, "is the same size as an earlier one"));
+            }
+            sizes.push(size);
+        }
+        out.push((name.clone(), sizes));
+    }
+    Ok(out)
+}
+
+/// One size of `[frontier] reserved_rate` (`at` names it).
+fn rate_size(c: &Checker, at: &str, v: &toml::Value) -> Result<Option<RateMeasure>, InputError> {
+    let t = match v {
+        toml::Value::String(s) if s == "none" => return Ok(None),
+        toml::Value::Table(t) => t,
+        other => return Err(c.err(at, format!("must be {RATE_SIZE}; got {other}"))),
+    };
+    let num = |k: &str| -> Result<Option<f64>, InputError> {
+        match t.get(k) {
+            None => Ok(None),
+            Some(toml::Value::Integer(n)) => Ok(Some(*n as f64)),
+            Some(toml::Value::Float(x)) => Ok(Some(*x)),
+            Some(other) => Err(c.err(
+                format!("{at}.{k}"),
+                format!("must be a number, got {other}"),
+            )),
+        }
+    };
+    let (input, output, usd) = (
+        num("input_tpm")?,
+        num("output_tpm")?,
+        num("usd_per_minute")?,
+    );
+    if let Some(k) = t
+        .keys()
+        .find(|k| !["input_tpm", "output_tpm", "usd_per_minute"].contains(&k.as_str()))
+    {
+        return Err(c.err(
+            format!("{at}.{k}"),
+            format!("is not a size key; a size is {RATE_SIZE}"),
+        ));
+    }
+    match (input.is_some() || output.is_some(), usd) {
+        (true, None) => {
+            let side = |k: &str, v: Option<f64>| -> Result<f64, InputError> {
+                let v = v.unwrap_or(0.0);
+                if v.is_finite() && v.fract() == 0.0 && (0.0..=1e11).contains(&v) {
+                    Ok(v)
+                } else {
+                    Err(c.err(
+                        format!("{at}.{k}"),
+                        format!(
+                            "must be a whole number of tokens per minute from 0 to 10^11, got {v}"
+                        ),
+                    ))
+                }
+            };
+            let (input_tpm, output_tpm) = (side("input_tpm", input)?, side("output_tpm", output)?);
+            if input_tpm + output_tpm == 0.0 {
+                return Err(c.err(
+                    format!("{at}.input_tpm"),
+                    "input_tpm and output_tpm are both 0: write \"none\" for no reservation",
+                ));
+            }
+            Ok(Some(RateMeasure::Tokens {
+                input_tpm,
+                output_tpm,
+            }))
+        }
+        (false, Some(v)) => {
+            let usd_per_minute =
+                c.range(&format!("{at}.usd_per_minute"), v, f64::MIN_POSITIVE, 1e7)?;
+            Ok(Some(RateMeasure::Spend { usd_per_minute }))
+        }
+        (true, Some(_)) => Err(c.err(
+            format!("{at}.usd_per_minute"),
+            "give either input_tpm and output_tpm or usd_per_minute, not both",
+        )),
+        (false, None) => Err(c.err(at, format!("must be {RATE_SIZE}; got an empty table"))),
+    }
 }
 
 /// Parses "p99<=800ms", "p99 < 1s", "99% under 1s", "99.9% <= 2 s".

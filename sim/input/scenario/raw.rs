@@ -409,6 +409,9 @@ pub struct RawFrontier {
     pub terms: Option<BTreeMap<String, Vec<String>>>,
     /// Routing options: each a route (deployment names, in order) every class takes.
     pub routes: Option<Vec<Vec<String>>>,
+    /// Deployment with a token-rate reservation -> the sizes to try ("none", or a table of
+    /// `input_tpm` / `output_tpm` or `usd_per_minute`), checked by hand for the error's key.
+    pub reserved_rate: Option<BTreeMap<String, Vec<toml::Value>>>,
     pub replications: Option<u32>,
     pub sla: Option<String>,
     pub rate_steps: Option<f64>,

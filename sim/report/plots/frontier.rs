@@ -183,11 +183,11 @@ fn draw(
         draw_marker(&canvas.root, chart.backend_coord(&(p.cost, p.p99_ms)), m).map_err(&err)?;
     }
     let sla_px = sla.map(|s| (chart.backend_coord(&(x.lo, s)).1, s));
-    let labelled: Vec<((i32, i32), &str)> = frontier
-        .iter()
-        .take(MAX_LABELS)
-        .map(|p| (chart.backend_coord(&(p.cost, p.p99_ms)), p.label.as_str()))
+    let texts: Vec<((i32, i32), String)> = shared_labels(&frontier)
+        .into_iter()
+        .map(|(p, text)| (chart.backend_coord(&(p.cost, p.p99_ms)), text))
         .collect();
+    let labelled: Vec<((i32, i32), &str)> = texts.iter().map(|(at, t)| (*at, t.as_str())).collect();
     draw_labels(&canvas.root, (&xs, &ys), sla_px, &labelled, &lines).map_err(&err)?;
     if points.is_empty() {
         canvas.note_centered(path, (xs, ys), "no configuration served a request")?;
@@ -248,6 +248,30 @@ fn legend(
         art.push(Some(SwatchArt::Dashed(SLA_COLOR)));
     }
     (legend, art)
+}
+
+/// The labels of the first [`MAX_LABELS`] frontier points (cheapest first), rows at the very
+/// same point (a configuration priced on two terms at one price) sharing one: "sonnet 100k/16k
+/// TPM 1-month (+1 tied)".
+fn shared_labels<'a>(frontier: &[&&'a FrontierPoint]) -> Vec<(&'a FrontierPoint, String)> {
+    let mut first: Vec<(&FrontierPoint, usize)> = Vec::new();
+    for &&p in frontier {
+        match first
+            .iter_mut()
+            .find(|(q, _)| q.cost == p.cost && q.p99_ms == p.p99_ms)
+        {
+            Some((_, ties)) => *ties += 1,
+            None => first.push((p, 0)),
+        }
+    }
+    first
+        .into_iter()
+        .take(MAX_LABELS)
+        .map(|(p, ties)| match ties {
+            0 => (p, p.label.clone()),
+            n => (p, format!("{} (+{n} tied)", p.label)),
+        })
+        .collect()
 }
 
 /// The SLA line's label, then each frontier point's, each at the first spot clear of the
