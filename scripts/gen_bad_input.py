@@ -800,6 +800,8 @@ rate_frontier("unknown_key", 'reserved_rate = { paygo = [{ input_tpm = 30000, bu
 rate_frontier("twice", 'reserved_rate = { paygo = [{ input_tpm = 30000 }, { input_tpm = 30000, output_tpm = 0 }] }', ["frontier.reserved_rate.paygo[1]", "same size"])
 rate_frontier("both_zero", 'reserved_rate = { paygo = [{ input_tpm = 0, output_tpm = 0 }] }', ["frontier.reserved_rate.paygo[0].input_tpm", "both 0", "none"])
 rate_frontier("term_not_priced", 'reserved_rate = { paygo = ["none", { input_tpm = 30000, output_tpm = 5000 }] }\nterms = { paygo = ["3-month"] }', ["frontier.terms.paygo[0]", "3-month", "priced terms: 1-month"])
+# 100 unit counts x 101 reservation sizes: 10,100 configurations, past the 10,000 allowed.
+rate_frontier("too_many", "units = { ptu = [" + ", ".join(str(15 + 5 * k) for k in range(100)) + "] }\nreserved_rate = { paygo = [" + ", ".join("{ input_tpm = %d, output_tpm = 5000 }" % (30000 * (k + 1)) for k in range(101)) + "] }", ["frontier.units", "10,100 configurations", "at most 10,000", "reservation sizes"])
 rate_frontier("terms_without_sizes", 'terms = { paygo = ["1-month"] }', ["frontier.terms.paygo", "not a reserved deployment", "reserved_rate"])
 # A [[price_change]] of the reservation's prices.
 def rate_pc(name, table, expect, base=RATE_BASE):

@@ -10,7 +10,8 @@ use crate::domain::{Deployment, FrontierOptions, Pool, RateMeasure, RateReservat
 use crate::error::InputError;
 use crate::input::scenario::Overrides;
 
-use super::{apply_sla, invalid, set_routes};
+use super::{apply_sla, invalid, set_routes, MAX_CONFIGURATIONS};
+use crate::format::count;
 
 /// The names of the scenario's reserved deployments.
 fn reserved_names(base: &Scenario) -> Vec<&str> {
@@ -332,6 +333,57 @@ pub(super) fn grid_lists(
                 .collect()
         })
         .collect()
+}
+
+/// The grid counted before any configuration is built: at most [`MAX_CONFIGURATIONS`]
+/// configurations and as many priced rows (a reserved deployment's unit count and a
+/// reservation's size are priced once per term, no reservation once). Past it, the error
+/// names `frontier.units` (`frontier.reserved_rate` when only sizes are listed) or, when the
+/// configurations fit but the rows do not, `frontier.terms`.
+pub(super) fn check_size(
+    lists: &[Vec<(String, Axis)>],
+    terms: &BTreeMap<String, Vec<String>>,
+    options: &FrontierOptions,
+    file: &Path,
+) -> Result<(), InputError> {
+    let (mut n_configs, mut n_rows) = (0f64, 0f64);
+    for used in lists {
+        n_configs += used.iter().map(|(_, c)| c.len() as f64).product::<f64>();
+        n_rows += used
+            .iter()
+            .map(|(n, c)| {
+                let t = terms.get(n).map_or(1, |t| t.len().max(1));
+                match c {
+                    Axis::Units(v) => (v.len() * t) as f64,
+                    Axis::Rate(v) => v
+                        .iter()
+                        .map(|m| if m.is_some() { t } else { 1 })
+                        .sum::<usize>() as f64,
+                }
+            })
+            .product::<f64>();
+    }
+    let most = MAX_CONFIGURATIONS as f64;
+    if n_configs <= most && n_rows <= most {
+        return Ok(());
+    }
+    let key = if n_configs <= most {
+        "frontier.terms"
+    } else if options.units.is_empty() && !options.reserved_rate.is_empty() {
+        "frontier.reserved_rate"
+    } else {
+        "frontier.units"
+    };
+    Err(invalid(
+        file,
+        key,
+        format!(
+            "the grid makes {} configurations priced as {} rows; at most {} of each are allowed: list fewer unit counts, reservation sizes, terms or routes",
+            count(n_configs),
+            count(n_rows),
+            count(most)
+        ),
+    ))
 }
 
 /// Writes a token-rate reservation's size into a scenario document (the deployment named

@@ -37,7 +37,9 @@ use crate::input::scenario::work::Work;
 use crate::input::scenario::Overrides;
 
 pub use grid::size_label;
-use grid::{check_each, combinations, grid_lists, priced_terms, rate_note, units_key, Axis};
+use grid::{
+    check_each, check_size, combinations, grid_lists, priced_terms, rate_note, units_key, Axis,
+};
 pub use price::searched;
 use price::{price, searched_of};
 use sustain::{replay, simulate_trials, sustained_rates};
@@ -222,41 +224,7 @@ impl Frontier {
             Some(list) => list.iter().cloned().map(Some).collect(),
         };
         let lists = grid_lists(&base, &options, &routes);
-        // The grid, counted before any configuration is built.
-        let (mut n_configs, mut n_rows) = (0f64, 0f64);
-        for used in &lists {
-            n_configs += used.iter().map(|(_, c)| c.len() as f64).product::<f64>();
-            n_rows += used
-                .iter()
-                .map(|(n, c)| {
-                    let t = terms.get(n).map_or(1, |t| t.len().max(1));
-                    match c {
-                        Axis::Units(v) => (v.len() * t) as f64,
-                        Axis::Rate(v) => v
-                            .iter()
-                            .map(|m| if m.is_some() { t } else { 1 })
-                            .sum::<usize>() as f64,
-                    }
-                })
-                .product::<f64>();
-        }
-        let most = MAX_CONFIGURATIONS as f64;
-        if n_configs > most || n_rows > most {
-            return Err(invalid(
-                file,
-                if n_configs > most {
-                    "frontier.units"
-                } else {
-                    "frontier.terms"
-                },
-                format!(
-                    "the grid makes {} configurations priced as {} rows; at most {} of each are allowed: list fewer unit counts, reservation sizes, terms or routes",
-                    count(n_configs),
-                    count(n_rows),
-                    count(most)
-                ),
-            ));
-        }
+        check_size(&lists, &terms, &options, file)?;
         let mut configs = Vec::new();
         for (ri, (route, used)) in routes.iter().zip(&lists).enumerate() {
             let sizes: Vec<usize> = used.iter().map(|(_, c)| c.len()).collect();
@@ -352,7 +320,7 @@ impl Frontier {
                 &self.file,
                 key,
                 format!(
-                    "{} configurations make {what}: list fewer unit counts or routes, use fewer replications, a shorter horizon or fewer rate steps",
+                    "{} configurations make {what}: list fewer unit counts, reservation sizes or routes, use fewer replications, a shorter horizon or fewer rate steps",
                     count(self.configs.len() as f64)
                 ),
             )),
