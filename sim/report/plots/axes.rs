@@ -332,15 +332,38 @@ pub(crate) fn ceil_125(v: f64) -> f64 {
 
 /// Ticks of a log axis over `px` pixels: labelled ones (1-2-5, or only powers
 /// of ten when 1 and 2 would be closer than `min_gap_px`) and grid-only ones
-/// (the other integer multiples of a power of ten) in `lo..=hi`.
+/// (the other integer multiples of a power of ten) in `lo..=hi`. An axis
+/// spanning less than a decade would keep two labels or fewer (2,000 and 5,000
+/// over 2,000..5,000): there every multiple is labelled, or else 1-2-3-5,
+/// when its closest pair of labels is still `min_gap_px` apart.
 pub(crate) fn log_ticks(lo: f64, hi: f64, px: f64, min_gap_px: f64) -> (Vec<f64>, Vec<f64>) {
-    let decades = (hi / lo).log10().max(1e-9);
-    let gap_1_to_2 = px / decades * 2f64.log10();
-    let labelled: &[f64] = if gap_1_to_2 >= min_gap_px {
+    const EVERY: [f64; 9] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
+    let px_per_decade = px / (hi / lo).log10().max(1e-9);
+    // The closest two labels of a set, in pixels (10 closes the decade).
+    let gap = |set: &[f64]| {
+        set.iter()
+            .zip(set.iter().skip(1).chain(std::iter::once(&10.0)))
+            .map(|(a, b)| (b / a).log10() * px_per_decade)
+            .fold(f64::INFINITY, f64::min)
+    };
+    let coarse: &[f64] = if gap(&[1.0, 2.0, 5.0]) >= min_gap_px {
         &[1.0, 2.0, 5.0]
     } else {
         &[1.0]
     };
+    let ticks = split_log_ticks(lo, hi, coarse);
+    if ticks.0.len() >= 3 {
+        return ticks;
+    }
+    [&EVERY[..], &[1.0, 2.0, 3.0, 5.0][..]]
+        .into_iter()
+        .find(|finer| gap(finer) >= min_gap_px)
+        .map_or(ticks, |finer| split_log_ticks(lo, hi, finer))
+}
+
+/// The integer multiples of a power of ten in `lo..=hi`: those whose multiple is in `labelled`,
+/// then the others.
+fn split_log_ticks(lo: f64, hi: f64, labelled: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let (mut bold, mut light) = (Vec::new(), Vec::new());
     let (_, mut p) = split_decade(lo);
     while p <= hi * (1.0 + 1e-9) {
@@ -358,4 +381,29 @@ pub(crate) fn log_ticks(lo: f64, hi: f64, px: f64, min_gap_px: f64) -> (Vec<f64>
         p *= 10.0;
     }
     (bold, light)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_ticks;
+
+    #[test]
+    fn a_log_axis_within_a_decade_gets_more_than_two_labels() {
+        // 2,000..5,000 ms over 590 px (1,483 px a decade): 1-2-5 labels only 2,000 and 5,000;
+        // every multiple is at least 68 px apart (9,000 to 10,000 is the closest pair), so all
+        // of 2,000, 3,000, 4,000, 5,000 are labelled.
+        let (bold, light) = log_ticks(2000.0, 5000.0, 590.0, 40.0);
+        assert_eq!(bold, vec![2000.0, 3000.0, 4000.0, 5000.0]);
+        assert!(light.is_empty());
+        // At 70 px apart, every multiple is too tight (68 px); 1-2-3-5 (3 to 5: 329 px) fits.
+        let (bold, light) = log_ticks(2000.0, 5000.0, 590.0, 70.0);
+        assert_eq!(bold, vec![2000.0, 3000.0, 5000.0]);
+        assert_eq!(light, vec![4000.0]);
+        // A wide axis keeps 1-2-5 (already three labels or more).
+        let (bold, _) = log_ticks(100.0, 10_000.0, 800.0, 40.0);
+        assert_eq!(
+            bold,
+            vec![100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0]
+        );
+    }
 }

@@ -425,7 +425,17 @@ fn legend(data: &RatePlanChart) -> (Vec<LegendEntry>, Vec<Option<SwatchArt>>) {
     };
     if !data.panels.is_empty() {
         legend.push(LegendEntry {
-            label: "hourly traffic up to the reserved rate".into(),
+            label: format!(
+                "{} up to the reserved rate",
+                match data
+                    .panels
+                    .first()
+                    .map(|p| HourAxis::new(p.hourly.len()).bucket)
+                {
+                    Some(super::Bucket::Day) => "daily mean traffic",
+                    _ => "hourly traffic",
+                }
+            ),
             color: UNDER,
             swatch: Swatch::Area,
         });
