@@ -729,7 +729,8 @@ output_tokens = { dist = "fixed", value = 200 }
     let primary = &w["evaluations"][w["primary"].as_u64().unwrap() as usize];
     let b = &primary["batch"];
     assert_eq!(b["meets"], true, "{b:#}");
-    assert!(w["fallback"].is_null());
+    // The two-provider minimum: the other gpt-4o batch API is the fallback.
+    assert_eq!(w["fallback_kind"], "batch", "{w:#}");
     let (platform, offering) = (
         primary["route"]["platform"].as_str().unwrap(),
         b["offering"].as_str().unwrap(),
@@ -997,5 +998,179 @@ output_tokens = {{ dist = "fixed", value = 300 }}
     assert!(
         (run_monthly - monthly).abs() < 1e-9 * monthly,
         "{run_monthly} vs {monthly}"
+    );
+}
+
+/// The two-provider minimum for deferrable workloads on a batch API. `summaries` (gpt-4o):
+/// OpenAI and Azure OpenAI both sell a gpt-4o batch API (both $1.25 / $5 per 1M), so the
+/// fallback is the batch API of the one not chosen, billed by hand as its completed requests x
+/// (6,000 x $1.25 + 400 x $5) / 1M per 730 h. `digest` (Llama 3.3 70B): only Bedrock sells a
+/// batch API for it, so the fallback serves it online on Azure (the other platform selling it),
+/// at Azure's on-demand $0.71 / $0.71 per 1M: every request served (no throttling), the same
+/// requests as Bedrock's batch evaluation draws (one random stream per workload), so arrived x
+/// 3,300 x $0.71 / 1M per 730 h; pick.md flags it. design.toml carries the batch fallback as a
+/// commented-out deployment, so `llmcap run design.toml` bills exactly what pick reports; with
+/// `two_provider = false` there is no fallback.
+#[test]
+fn a_deferrable_workload_on_batch_gets_a_fallback_on_another_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = |two_provider: &str| {
+        format!(
+            r#"[profile]
+name = "fallbacks"
+sla = "p99<=8s"
+{two_provider}
+[simulation]
+horizon_hours = 48
+replications = 2
+seed = 5
+
+[[workload]]
+name = "chat"
+model = "gpt-4o"
+requests_per_day = 20000
+input_tokens = {{ dist = "fixed", value = 1000 }}
+output_tokens = {{ dist = "fixed", value = 200 }}
+
+[[workload]]
+name = "summaries"
+model = "gpt-4o"
+deferrable = true
+completion_sla_hours = 24
+requests_per_day = 5000
+input_tokens = {{ dist = "fixed", value = 6000 }}
+output_tokens = {{ dist = "fixed", value = 400 }}
+
+[[workload]]
+name = "digest"
+model = "llama-3.3-70b"
+deferrable = true
+completion_sla_hours = 24
+requests_per_day = 4800
+input_tokens = {{ dist = "fixed", value = 3000 }}
+output_tokens = {{ dist = "fixed", value = 300 }}
+"#
+        )
+    };
+    let p = write(dir.path(), "fallbacks.toml", &text(""));
+    let out = dir.path().join("p");
+    let (code, md, json) = pick(&p, &out, &[]);
+    assert_eq!(code, 0, "{md}");
+    let per_month = |usd: f64| usd / 2.0 / 48.0 * 730.0;
+
+    let w = workload(&json, "summaries");
+    let (primary, fallback) = (chosen(w, "primary"), chosen(w, "fallback"));
+    let mut both = [
+        primary["platform"].as_str().unwrap(),
+        fallback["platform"].as_str().unwrap(),
+    ];
+    both.sort_unstable();
+    assert_eq!(both, ["azure-openai", "openai"], "{w:#}");
+    assert_eq!(w["fallback_kind"], "batch");
+    let fb = &w["evaluations"][w["fallback"].as_u64().unwrap() as usize]["batch"];
+    assert_eq!(fb["meets"], true, "{fb:#}");
+    let by_hand =
+        per_month(fb["completed"].as_f64().unwrap() * (6000.0 * 1.25 + 400.0 * 5.0) / 1e6);
+    let bill = w["fallback_monthly_usd"].as_f64().unwrap();
+    assert!(
+        (bill - by_hand).abs() < 1e-6 * by_hand,
+        "{bill} vs {by_hand}"
+    );
+    let fp = fallback["platform"].as_str().unwrap();
+    assert!(
+        md.contains(&format!("Fallback **{fp}**'s batch API for gpt-4o")),
+        "{md}"
+    );
+    assert!(
+        md.contains("llmcap does not simulate batch outages"),
+        "{md}"
+    );
+    assert!(
+        md.contains("its jobs are resubmitted to the fallback's batch API"),
+        "{md}"
+    );
+
+    let d = workload(&json, "digest");
+    assert_eq!(chosen(d, "primary")["platform"], "bedrock", "{d:#}");
+    assert_eq!(chosen(d, "fallback")["platform"], "azure-openai", "{d:#}");
+    assert_eq!(d["fallback_kind"], "online");
+    let e = &d["evaluations"][d["fallback"].as_u64().unwrap() as usize];
+    assert!(e.get("batch").is_none(), "{e:#}");
+    assert_eq!(
+        e["on_demand"]["throttled_share"].as_f64(),
+        Some(0.0),
+        "{e:#}"
+    );
+    let arrived = workload_route(&json, "digest", "bedrock/llama-3.3-70b/us-cris")["batch"]
+        ["arrived"]
+        .as_f64()
+        .unwrap();
+    let by_hand = per_month(arrived * 3300.0 * 0.71 / 1e6);
+    let bill = d["fallback_monthly_usd"].as_f64().unwrap();
+    assert_eq!(Some(bill), e["on_demand"]["monthly_usd"]["mean"].as_f64());
+    assert!(
+        (bill - by_hand).abs() < 1e-3 * by_hand,
+        "{bill} vs {by_hand}"
+    );
+    let flag = format!(
+        "only bedrock sells a batch API for llama-3.3-70b; the fallback serves it online on azure-openai at {} a month",
+        llmcap::format::usd_whole(bill)
+    );
+    assert!(md.contains(&flag), "{flag}\n{md}");
+    assert_eq!(d["fallback_note"].as_str(), Some(&flag[..]));
+
+    // design.toml: the batch fallback commented out; `run` bills the batch primaries only, as
+    // pick does.
+    let design = std::fs::read_to_string(out.join("design.toml")).unwrap();
+    let dep = format!("# name = \"{fp}-gpt-4o-batch\"\n");
+    assert!(design.contains(&dep), "{dep}\n{design}");
+    assert!(
+        design.contains("send its requests online to\n# azure-openai/llama-3.3-70b/"),
+        "{design}"
+    );
+    let run = dir.path().join("run");
+    llmcap()
+        .args(["run", out.join("design.toml").to_str().unwrap(), "--out"])
+        .arg(&run)
+        .arg("--quiet")
+        .assert()
+        .success();
+    let s = read_json(&run.join("summary.json"));
+    let classes = s["batch"]["classes"].as_array().unwrap();
+    assert_eq!(classes.len(), 2, "{classes:#?}");
+    let batch_bill: f64 = ["summaries", "digest"]
+        .iter()
+        .map(|n| {
+            let w = workload(&json, n);
+            w["evaluations"][w["primary"].as_u64().unwrap() as usize]["batch"]["monthly_usd"]
+                .as_f64()
+                .unwrap()
+        })
+        .sum();
+    let run_bill: f64 = classes
+        .iter()
+        .map(|c| c["cost_usd"].as_f64().unwrap())
+        .sum::<f64>()
+        / 48.0
+        * 730.0;
+    assert!(
+        (run_bill - batch_bill).abs() < 1e-9 * batch_bill,
+        "{run_bill} vs {batch_bill}"
+    );
+
+    // Waived: no fallback for either.
+    let p = write(dir.path(), "waived.toml", &text("two_provider = false\n"));
+    let (code, md, json) = pick(&p, &dir.path().join("w"), &[]);
+    assert_eq!(code, 0, "{md}");
+    for n in ["summaries", "digest"] {
+        let w = workload(&json, n);
+        assert!(
+            w["fallback"].is_null() && w.get("fallback_kind").is_none(),
+            "{w:#}"
+        );
+    }
+    assert!(
+        md.contains("No fallback: the profile waives the two-provider minimum"),
+        "{md}"
     );
 }

@@ -87,13 +87,14 @@ pub fn headline(r: &PickResult) -> Vec<String> {
             (Verdict::Recommended, Some(p)) if p.on_batch().is_some() => {
                 let b = p.on_batch().expect("on batch");
                 out.push(format!(
-                    "{}: {} {} batch API, {} per month ({} of requests within {} h)",
+                    "{}: {} {} batch API, {} per month ({} of requests within {} h){}",
                     w.workload,
                     p.route.platform,
                     p.route.model,
                     usd_whole(b.monthly_usd),
                     pct(b.met_share),
-                    b.completion_sla_hours
+                    b.completion_sla_hours,
+                    super::pick_batch::fallback_brief(w)
                 ));
             }
             (Verdict::Recommended, Some(p)) => {
@@ -438,8 +439,12 @@ fn routing_section(m: &mut String, r: &PickResult) {
         if let Some(b) = pe.on_batch() {
             let _ = writeln!(
                 m,
-                "- **{}** ({}): submitted to {}'s batch API ({}) as jobs; no online route.",
-                wl.name, pe.route.model, pe.route.platform, b.offering
+                "- **{}** ({}): submitted to {}'s batch API ({}) as jobs; no online route{}.",
+                wl.name,
+                pe.route.model,
+                pe.route.platform,
+                b.offering,
+                super::pick_batch::resubmit(w)
             );
             continue;
         }
@@ -720,7 +725,7 @@ fn answer(m: &mut String, r: &PickResult, w: &WorkloadPick) {
             let b = p.on_batch().expect("on batch");
             let _ = writeln!(
                 m,
-                "- **{}** (deferrable): **{}**'s batch API for {} ({}): {} per month, {} of requests completed within {} h; no fallback: {}.",
+                "- **{}** (deferrable): **{}**'s batch API for {} ({}): {} per month, {} of requests completed within {} h.",
                 w.workload,
                 p.route.platform,
                 p.route.model,
@@ -728,8 +733,8 @@ fn answer(m: &mut String, r: &PickResult, w: &WorkloadPick) {
                 usd_whole(b.monthly_usd),
                 pct(b.met_share),
                 b.completion_sla_hours,
-                w.fallback_note.clone().unwrap_or_default()
             );
+            let _ = writeln!(m, "  {}", super::pick_batch::fallback_line(w));
         }
         (Verdict::Recommended, Some(p)) => {
             let best = p.best().expect("recommended");

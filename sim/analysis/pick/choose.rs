@@ -38,12 +38,32 @@ pub struct WorkloadPick {
     /// Indices into `evaluations`.
     pub primary: Option<usize>,
     pub fallback: Option<usize>,
-    /// Why the two-provider minimum could not be met, when it could not.
+    /// Why the two-provider minimum could not be met, when it could not; for a deferrable
+    /// workload on a batch API, also why its fallback serves it online (only one platform
+    /// sells a batch API for the model, or the others' miss the target).
     pub fallback_note: Option<String>,
+    /// A deferrable workload on a batch API: how its fallback serves it (another platform's
+    /// batch API, else that platform online). None for an online workload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_kind: Option<FallbackKind>,
+    /// A deferrable workload on a batch API: its fallback's monthly bill for the whole
+    /// workload (the batch bill, or the on-demand bill when it serves it online).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_monthly_usd: Option<f64>,
     /// When no configuration meets the SLA: the evaluation that came
     /// closest (lowest TTFT at the SLA percentile).
     pub closest: Option<usize>,
     pub verdict: Verdict,
+}
+
+/// How the fallback of a deferrable workload on a batch API serves it.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FallbackKind {
+    /// Jobs resubmitted to the fallback platform's batch API.
+    Batch,
+    /// The workload served online on the fallback platform's on-demand offering.
+    Online,
 }
 
 impl WorkloadPick {
@@ -79,9 +99,12 @@ pub(super) fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -
     let chosen_platform = picks.evaluations[b].route.platform.clone();
     let fb = fallback_order(&picks.evaluations, &chosen_platform);
     if picks.evaluations[b].on_batch().is_some() {
-        picks.fallback_note = Some(format!(
-            "served by {chosen_platform}'s batch API: a batch job has no fallback route (an expired or failed job is resubmitted), so no second provider is designed for it"
-        ));
+        if profile.two_provider {
+            batch_fallback(w, &mut picks, b, &fb);
+        } else {
+            picks.fallback_note =
+                Some("the profile waives the two-provider minimum (two_provider = false)".into());
+        }
     } else if profile.two_provider {
         picks.fallback = fb.first().copied();
         if picks.fallback.is_none() {
@@ -96,6 +119,58 @@ pub(super) fn choose(profile: &Profile, w: &Workload, mut picks: WorkloadPick) -
     }
     exclude_the_rest(profile, &mut picks, b, bc);
     picks
+}
+
+/// The fallback of a deferrable workload whose primary (`b`) is a batch API: the cheapest other
+/// platform whose batch API meets the completion target (ranked as primaries are), else the
+/// first of the online fallback order `fb` serving the workload on demand, with why (the flag
+/// when only the primary's platform sells a batch API for the model); none when no other
+/// platform sells the model.
+fn batch_fallback(w: &Workload, picks: &mut WorkloadPick, b: usize, fb: &[usize]) {
+    let (platform, model) = {
+        let r = &picks.evaluations[b].route;
+        (r.platform.clone(), r.model.clone())
+    };
+    let others = |e: &Evaluation| e.route.platform != platform && !e.route.substitute;
+    let on_batch: Vec<usize> = (0..picks.evaluations.len())
+        .filter(|&i| others(&picks.evaluations[i]) && picks.evaluations[i].on_batch().is_some())
+        .collect();
+    if let Some(f) = primary(&picks.evaluations, &on_batch) {
+        let bill = picks.evaluations[f].on_batch().map(|x| x.monthly_usd);
+        picks.fallback = Some(f);
+        picks.fallback_kind = Some(FallbackKind::Batch);
+        picks.fallback_monthly_usd = bill;
+        return;
+    }
+    let Some(&f) = fb.first() else {
+        picks.fallback_note = Some(format!(
+            "the two-provider minimum cannot be met: under the profile's constraints only {platform} sells {}; add a substitute model (workload.substitutes) that another platform sells, or waive it with two_provider = false",
+            w.models.iter().chain(&w.substitutes).cloned().collect::<Vec<_>>().join(" / ")
+        ));
+        return;
+    };
+    let e = &picks.evaluations[f];
+    let bill = e.on_demand.as_ref().map_or(0.0, |c| c.monthly_usd.mean);
+    let missing: Vec<String> = (picks.evaluations.iter())
+        .filter(|e| others(e) && e.batch.is_some())
+        .map(|e| e.route.platform.clone())
+        .collect();
+    let why = if missing.is_empty() {
+        format!("only {platform} sells a batch API for {model}")
+    } else {
+        format!(
+            "the other batch APIs for {model} ({}) miss the completion target",
+            missing.join(", ")
+        )
+    };
+    picks.fallback_note = Some(format!(
+        "{why}; the fallback serves it online on {} at {} a month",
+        e.route.platform,
+        usd_whole(bill)
+    ));
+    picks.fallback = Some(f);
+    picks.fallback_kind = Some(FallbackKind::Online);
+    picks.fallback_monthly_usd = Some(bill);
 }
 
 /// What ranks an evaluation: the monthly cost of its best configuration, then its TTFT at

@@ -91,10 +91,14 @@ pub(super) fn design(
         &outages,
     );
     add_batch(&mut table, profile, &routes.batch);
-    let scenario_toml = toml::to_string(&table).map_err(|e| PickError::Internal(e.to_string()))?;
+    let mut scenario_toml =
+        toml::to_string(&table).map_err(|e| PickError::Internal(e.to_string()))?;
+    scenario_toml.push_str(&batch_fallbacks(profile, picks)?);
     let sc = build(table, profile)?;
     let (with_fallback, rows) = design_run(&sc, "primary + fallback", threads, progress);
-    let has_fallback = picks.iter().any(|p| p.fallback.is_some());
+    // A batch workload's fallback is not simulated (llmcap does not simulate batch outages).
+    let has_fallback = (picks.iter())
+        .any(|p| p.fallback.is_some() && p.primary().is_some_and(|e| e.on_batch().is_none()));
     let single_provider = if has_fallback {
         let sc = single_provider(profile, &routes, &outages)?;
         Some(design_run(&sc, "primary only", threads, progress).0)
@@ -129,6 +133,52 @@ fn add_batch(t: &mut toml::Table, profile: &Profile, batch: &[(usize, String, St
             }
         }
     }
+}
+
+/// The fallbacks of the deferrable workloads on a batch API, as comments for design.toml: the
+/// fallback's batch deployment (commented out, so `llmcap run design.toml` bills what pick
+/// reports: llmcap does not simulate batch outages), or the on-demand offering that would
+/// serve the workload online. Empty without such a fallback.
+fn batch_fallbacks(profile: &Profile, picks: &[WorkloadPick]) -> Result<String, PickError> {
+    let mut out = String::new();
+    for (wp, w) in picks.iter().zip(&profile.workloads) {
+        let (Some(p), Some(f)) = (wp.primary(), wp.fallback()) else {
+            continue;
+        };
+        if p.on_batch().is_none() {
+            continue;
+        }
+        let (fp, model) = (&f.route.platform, &f.route.model);
+        out.push_str(&format!(
+            "\n# Fallback of deferrable workload {}, not simulated (llmcap does not simulate batch\n# outages): when {}'s batch API is unavailable, ",
+            w.name, p.route.platform
+        ));
+        if let Some(fb) = f.on_batch() {
+            let name = super::batch::batch_dep_name(profile, w, fp, model);
+            let d = super::batch::batch_deployment(
+                &name,
+                &fb.offering,
+                fb.window_hours,
+                w.submit_minutes(),
+            );
+            let mut t = toml::Table::new();
+            t.insert("deployment".into(), toml::Value::Array(vec![d.into()]));
+            let text = toml::to_string(&t).map_err(|e| PickError::Internal(e.to_string()))?;
+            out.push_str(&format!(
+                "resubmit its jobs to {fp}'s batch\n# API: this deployment, routed from the class {}. Commented out, so that `llmcap run`\n# bills what pick reports.\n",
+                w.name
+            ));
+            for line in text.lines() {
+                out.push_str(&format!("# {line}\n").replace("# \n", "#\n"));
+            }
+        } else {
+            out.push_str(&format!(
+                "send its requests online to\n# {} on demand (no other platform's batch API meets the target).\n",
+                f.route.on_demand.as_deref().unwrap_or_default()
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// Where the design sends each workload.

@@ -27,7 +27,7 @@ mod scenario;
 
 pub use batch::{BatchEval, BATCH_MET_SHARE};
 pub use candidates::{lifecycle, routes, Exclusion, Route};
-pub use choose::{Verdict, WorkloadPick, COST_TIE};
+pub use choose::{FallbackKind, Verdict, WorkloadPick, COST_TIE};
 pub use design::{Design, DesignRun};
 pub use evaluate::{BreakEven, Config, Evaluation};
 pub use finops::FinopsPlan;
@@ -219,6 +219,8 @@ fn finish(
             primary: None,
             fallback: None,
             fallback_note: None,
+            fallback_kind: None,
+            fallback_monthly_usd: None,
             closest: None,
             verdict: Verdict::Recommended,
         };
