@@ -1109,7 +1109,7 @@ output_tokens = {{ dist = "fixed", value = 300 }}
     let bill = d["fallback_monthly_usd"].as_f64().unwrap();
     assert_eq!(Some(bill), e["on_demand"]["monthly_usd"]["mean"].as_f64());
     assert!(
-        (bill - by_hand).abs() < 1e-3 * by_hand,
+        (bill - by_hand).abs() < 1e-9 * by_hand,
         "{bill} vs {by_hand}"
     );
     let flag = format!(
