@@ -89,7 +89,12 @@ fn fallback_paragraph(m: &mut String, r: &PickResult, deferrable: &[usize]) {
     }
     let _ = writeln!(
         m,
-        "Fallbacks (the two-provider minimum applies to batch workloads too): the cheapest other platform whose batch API meets the completion target, else the first online fallback of the online rules (another platform's on-demand offering, preferring one that meets the SLA). When the primary's batch API is unavailable, its jobs are resubmitted to the fallback's batch API, or, with an online fallback, sent as online requests to the fallback's on-demand offering, billed at its on-demand prices. llmcap does not simulate batch outages: the fallback's bill is what the whole workload would cost there for a month, not a measured cost of an incident, and the design's injected outages and availability cover the online routes only. design.toml carries a batch fallback as a commented-out deployment, so `llmcap run design.toml` bills what pick reports.\n"
+        "Fallbacks (the two-provider minimum applies to batch workloads too): the cheapest other platform whose batch API meets the completion target, else the first online fallback of the online rules (another platform's on-demand offering, preferring one that meets the SLA). When the primary's batch API is unavailable, its jobs are resubmitted to the fallback's batch API, or, with an online fallback, sent as online requests to the fallback's on-demand offering, billed at its on-demand prices. llmcap does not simulate batch outages: the fallback's bill is what the whole workload would cost there for a month, not a measured cost of an incident, and the design's injected outages and availability cover the online routes only.{}\n",
+        if r.design.is_some() {
+            " design.toml carries a batch fallback as a commented-out deployment, so `llmcap run design.toml` bills what pick reports."
+        } else {
+            ""
+        }
     );
     for w in on_batch {
         let _ = writeln!(m, "- **{}**: {}", w.workload, fallback_line(w));
