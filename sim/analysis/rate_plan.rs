@@ -15,11 +15,16 @@
 //! busiest hour's list value per minute. It starts from the traffic itself: the deployment's
 //! rate with no reservation at the quietest hour, the 25th, 50th, 75th and 90th percentile
 //! hours and the busiest hour (both sides at the same percentile, so the two budgets stay
-//! balanced), and keeps the best (meets the SLA, then cheapest). From there, a pattern search:
+//! balanced), and keeps the best (meets the SLA, then cheapest; when none meets it, the nearest
+//! to it, then cheapest: a larger reservation covers more, so less overflow meets the on-demand
+//! quotas and the shared pool). From there, a pattern search:
 //! one jump up and down on each side and on both together; it moves to a better neighbour, or
 //! halves the jump when none is better, until the jump is one step and no neighbour is better.
 //! Moving both sides together matters: a request is covered only if both its input and its
-//! output fit, so adding to one side alone may cover nothing more. The search stops after
+//! output fit, so adding to one side alone may cover nothing more. Nothing caps a size from
+//! above (vendors sell in steps, without a published maximum), so while every size misses the
+//! SLA the search walks up toward it, until a size meets it (then down to the cheapest that
+//! does) or more reservation brings it no nearer ([`SHORTFALL_GRAIN`]). The search stops after
 //! [`MAX_SIZES`] sizes, which the report says.
 
 use std::collections::BTreeMap;
@@ -41,6 +46,11 @@ pub const RESOLUTION: f64 = 200.0;
 
 /// Most reservation sizes one plan simulates (over all terms), besides no reservation.
 pub const MAX_SIZES: usize = 80;
+
+/// Shortfalls from the SLA closer than this (a hundredth of a percentage point of attainment)
+/// are ties, which cost breaks: among sizes that all miss, a larger reservation is worth its
+/// price only when it brings the SLA measurably nearer, not for simulation noise.
+pub const SHORTFALL_GRAIN: f64 = 1e-4;
 
 /// The percentiles of the hourly rate the search starts from (0 = quietest hour, 100 =
 /// busiest).
@@ -250,9 +260,20 @@ impl RatePoint {
             .or_else(|| self.total_usd.values().next())
             .map_or(f64::INFINITY, |c| c.mean)
     }
-    /// Sorts better first: meets the SLA, then cheaper on `term`.
-    fn key(&self, term: &str) -> (bool, f64) {
-        (!self.meets(), self.cost(term))
+    /// How far the SLA is missed: the SLA margin's shortfall (target minus attainment of the
+    /// class furthest from its target, mean over replications) in units of [`SHORTFALL_GRAIN`];
+    /// 0 when the size meets the SLA (or none is set).
+    pub fn shortfall(&self) -> f64 {
+        if self.meets() {
+            return 0.0;
+        }
+        let m = self.summary.sla_margin.map_or(0.0, |m| m.mean);
+        (-m / SHORTFALL_GRAIN).round().max(0.0)
+    }
+    /// Sorts better first: meets the SLA, then cheaper on `term`; among sizes that miss it,
+    /// nearer the SLA first (the smaller shortfall), then cheaper.
+    pub fn key(&self, term: &str) -> (bool, f64, f64) {
+        (!self.meets(), self.shortfall(), self.cost(term))
     }
 }
 
@@ -316,12 +337,71 @@ pub struct RatePlan {
 impl RatePlan {
     /// The recommended reservation, when the cheapest configuration meeting the SLA has one.
     pub fn chosen(&self) -> Option<&RateCandidate> {
-        let best = self.candidates.first().filter(|c| c.point.meets())?;
-        let none = &self.no_reservation;
-        let none_better = (none.meets() && !best.point.meets())
-            || (none.meets() == best.point.meets() && none.cost("none") <= best.bill_usd);
-        (!none_better).then_some(best)
+        self.best().filter(|c| c.point.meets())
     }
+
+    /// The best reservation against no reservation (meets the SLA, then cheaper; among
+    /// configurations that all miss it, nearer, then cheaper): None when no reservation is
+    /// better, or as good.
+    pub fn best(&self) -> Option<&RateCandidate> {
+        let best = self.candidates.first()?;
+        let none = &self.no_reservation;
+        (best.point.key(&best.term) < none.key("none")).then_some(best)
+    }
+
+    /// When nothing tried meets the SLA (no size, and not no reservation): the configuration
+    /// that comes nearest, with its attainment against the target.
+    pub fn shortfall(&self) -> Option<Shortfall> {
+        let none = &self.no_reservation;
+        if none.meets() || self.candidates.iter().any(|c| c.point.meets()) {
+            return None;
+        }
+        let (p, term, bounded) = match self.best() {
+            Some(c) => (&c.point, Some(c.term.clone()), c.bounded),
+            None => (none, None, self.candidates.iter().any(|c| c.bounded)),
+        };
+        let margin = p.summary.sla_margin.map_or(0.0, |m| m.mean);
+        // One target for every class (the usual case, and always with --sla): the class
+        // furthest from it is the one with the lowest attainment. Otherwise the lowest
+        // attainment and the largest shortfall may be two classes': say the shortfall's.
+        let shared = self.sla.first().map(|c| c.percentile / 100.0).filter(|t| {
+            self.sla
+                .iter()
+                .all(|c| (c.percentile / 100.0 - t).abs() < 1e-12)
+        });
+        let (attainment, target) = match shared {
+            Some(t) => (t + margin, Some(t)),
+            None => (p.summary.sla_attainment.map_or(0.0, |a| a.mean), None),
+        };
+        Some(Shortfall {
+            input_tpm: p.input_tpm,
+            output_tpm: p.output_tpm,
+            usd_per_minute: p.usd_per_minute,
+            term,
+            attainment,
+            target,
+            shortfall: -margin,
+            bounded,
+        })
+    }
+}
+
+/// What plan.json says when no size tried meets the SLA: the nearest configuration (the
+/// reservation on its term, or no reservation: every size null) and how far it misses.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Shortfall {
+    pub input_tpm: Option<f64>,
+    pub output_tpm: Option<f64>,
+    pub usd_per_minute: Option<f64>,
+    pub term: Option<String>,
+    /// SLA attainment there: the share of requests within the TTFT target (the lowest class's).
+    pub attainment: f64,
+    /// The share the SLA asks (null when the classes' SLAs ask different shares).
+    pub target: Option<f64>,
+    /// Target minus attainment of the class furthest from its target (mean over replications).
+    pub shortfall: f64,
+    /// The search stopped at [`MAX_SIZES`]: a nearer size may lie further on.
+    pub bounded: bool,
 }
 
 /// The scenario of `size` on `term` (the SLA set).
@@ -725,10 +805,9 @@ pub fn plan(
     }
     candidates.sort_by(|a, b| {
         let hours = |c: &RateCandidate| c.term_hours.unwrap_or(0.0);
-        a.point
-            .key(&a.term)
-            .0
-            .cmp(&b.point.key(&b.term).0)
+        let (ka, kb) = (a.point.key(&a.term), b.point.key(&b.term));
+        ka.0.cmp(&kb.0)
+            .then(ka.1.total_cmp(&kb.1))
             .then(a.bill_usd.total_cmp(&b.bill_usd))
             .then(hours(a).total_cmp(&hours(b)))
     });

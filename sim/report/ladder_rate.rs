@@ -447,6 +447,16 @@ fn answer_notes(o: &mut String, r: &RateLadder, b: &RateWay) {
             missed.join(", ")
         );
     }
+    for (m, need) in r.months.iter().enumerate() {
+        if let Some(s) = &need.nearest {
+            let _ = writeln!(
+                o,
+                "- Month {}: {}; that is the month's requirement.",
+                m + 1,
+                crate::report::rate_plan::shortfall_sentence(&r.sla, s)
+            );
+        }
+    }
     minimum_notes(o, r, b);
 }
 

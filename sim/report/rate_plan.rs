@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::analysis::rate_plan::{RateCandidate, RatePlan, RatePoint, MAX_SIZES, RESOLUTION};
+use crate::analysis::plan::ClassSla;
+use crate::analysis::rate_plan::{
+    RateCandidate, RatePlan, RatePoint, Shortfall, MAX_SIZES, RESOLUTION,
+};
 use crate::domain::Scenario;
 use crate::error::OutputError;
 use crate::format::{count, fixed, fixed_opt, percent, usd_cents, usd_whole};
@@ -22,15 +25,62 @@ struct PlanJson<'a> {
     result: &'a RatePlan,
     /// The recommended reservation (null: no reservation is best, or nothing meets the SLA).
     chosen: Option<&'a RateCandidate>,
+    /// When nothing tried meets the SLA: the configuration nearest it and how far it misses
+    /// (null when some configuration meets it).
+    nearest: Option<Shortfall>,
 }
 
 /// "150,000 input / 30,000 output TPM" or "$0.50 per minute"; "no reservation".
 pub fn size_label(p: &RatePoint) -> String {
-    match (p.input_tpm, p.output_tpm, p.usd_per_minute) {
+    label(p.input_tpm, p.output_tpm, p.usd_per_minute)
+}
+
+fn label(input: Option<f64>, output: Option<f64>, usd: Option<f64>) -> String {
+    match (input, output, usd) {
         (Some(i), Some(o), _) => format!("{} input / {} output TPM", count(i), count(o)),
         (_, _, Some(u)) => format!("${} per minute", trim(u)),
         _ => "no reservation".to_string(),
     }
+}
+
+/// "p99 <= 800 ms" (every class's SLA alike) or "every class's SLA".
+fn sla_words(sla: &[ClassSla]) -> String {
+    match sla.first() {
+        Some(f)
+            if sla
+                .iter()
+                .all(|s| s.percentile == f.percentile && s.ttft_ms == f.ttft_ms) =>
+        {
+            format!("p{} <= {} ms", f.percentile, f.ttft_ms)
+        }
+        _ => "every class's SLA".to_string(),
+    }
+}
+
+/// When nothing tried meets the SLA: "no size tried meets p99 <= 800 ms: the nearest, …, reaches
+/// 97.10% against the target's 99.00% (1.90 points short)", and when the bound stopped the search.
+pub fn shortfall_sentence(sla: &[ClassSla], s: &Shortfall) -> String {
+    let what = match &s.term {
+        Some(t) => format!(
+            "{} on `{t}`",
+            label(s.input_tpm, s.output_tpm, s.usd_per_minute)
+        ),
+        None => "no reservation".to_string(),
+    };
+    let against = match s.target {
+        Some(t) => format!("against the target's {}", percent(t, 2)),
+        None => "for the class furthest from its target".to_string(),
+    };
+    let mut line = format!(
+        "no size tried meets {}: the nearest, {what}, reaches {} {against} ({} points short)",
+        sla_words(sla),
+        percent(s.attainment, 2),
+        fixed(s.shortfall * 100.0, 2)
+    );
+    if s.bounded {
+        line += &format!("; the search stopped at its bound of {MAX_SIZES} sizes while still nearing the SLA, so a larger size may come nearer or meet it");
+    }
+    line
 }
 
 /// A spend rate without trailing zeros: 0.5, 0.0025.
@@ -60,10 +110,17 @@ pub fn headline(r: &RatePlan) -> Vec<String> {
             usd_cents(none.cost("none")),
             r.horizon_hours
         )],
-        _ => vec![format!(
-            "no size of `{}`'s reservation tried meets the SLA, and neither does no reservation",
-            r.deployment
-        )],
+        _ => match r.shortfall() {
+            Some(s) => vec![format!(
+                "`{}`: {}",
+                r.deployment,
+                shortfall_sentence(&r.sla, &s)
+            )],
+            None => vec![format!(
+                "no size of `{}`'s reservation tried meets the SLA, and neither does no reservation",
+                r.deployment
+            )],
+        },
     }
 }
 
@@ -217,15 +274,39 @@ fn recommendation(o: &mut String, r: &RatePlan) {
         for line in headline(r) {
             let _ = writeln!(o, "{}.\n", capital(&line));
         }
-        if let Some(c) = r.candidates.first() {
-            let _ = writeln!(
-                o,
-                "The best reservation tried, {} on `{}`, costs {} (no reservation: {}).\n",
-                size_label(&c.point),
-                c.term,
-                usd_cents(c.bill_usd),
-                usd_cents(none.cost("none"))
-            );
+        match (r.shortfall(), r.best()) {
+            (Some(_), Some(c)) => {
+                let _ = writeln!(
+                    o,
+                    "Nothing tried meets the SLA, so the search went toward it: a larger reservation covers more, and less overflow meets the on-demand quotas (429s) and the shared pool. The nearest, {} on `{}`, costs {}; no reservation costs {} and reaches {} (it throttles {} of all requests, the nearest {}). Meeting the SLA takes more than a reservation: a larger on-demand quota, another deployment to spill to, or a looser SLA.\n",
+                    size_label(&c.point),
+                    c.term,
+                    usd_cents(c.bill_usd),
+                    usd_cents(none.cost("none")),
+                    none.summary.sla_attainment.map_or("–".to_string(), |a| percent(a.mean, 2)),
+                    percent(none.summary.throttled_share, 2),
+                    percent(c.point.summary.throttled_share, 2)
+                );
+            }
+            (Some(_), None) => {
+                let _ = writeln!(
+                    o,
+                    "No reservation comes as near the SLA as any size tried, and costs {}: reserving does not bring this SLA nearer.\n",
+                    usd_cents(none.cost("none"))
+                );
+            }
+            (None, _) => {
+                if let Some(c) = r.candidates.first() {
+                    let _ = writeln!(
+                        o,
+                        "The best reservation tried, {} on `{}`, costs {} (no reservation: {}).\n",
+                        size_label(&c.point),
+                        c.term,
+                        usd_cents(c.bill_usd),
+                        usd_cents(none.cost("none"))
+                    );
+                }
+            }
         }
         return;
     };
@@ -377,6 +458,8 @@ fn terms_table(o: &mut String, r: &RatePlan) {
 fn chart_note(o: &mut String, r: &RatePlan) {
     let what = if r.chosen().is_some() {
         "the recommended size"
+    } else if r.shortfall().is_some() {
+        "the size nearest the SLA (which it misses)"
     } else {
         "the best size tried (not recommended)"
     };
@@ -594,6 +677,7 @@ pub fn write_rate_plan(
             manifest: &manifest,
             result: r,
             chosen: r.chosen(),
+            nearest: r.shortfall(),
         },
     )?;
     staging.write("plan.csv", &plan_csv(r)?)?;

@@ -5,7 +5,8 @@
 //! 1. **Requirement per month.** Each month's sample (as for units: its first `sample_hours`
 //!    at the month's growth) is sized by `plan`'s rate search ([`rate_plan::plan`]) on the term
 //!    cheapest per hour: the economic size, the one whose commitment plus overflow is lowest
-//!    (meeting the SLA first), or no reservation when that is cheaper. A longer term changes the
+//!    (meeting the SLA first; when no size meets it, the one nearest it, then the cheapest), or
+//!    no reservation when that is as good and cheaper. A longer term changes the
 //!    price of the same rate, never what it covers, so it is the ladder's business, not the
 //!    sizing's.
 //! 2. **Purchases.** Each side (input TPM, output TPM; or the spend rate) is a separate purchase,
@@ -72,6 +73,9 @@ pub struct RateMonth {
     pub on_demand: (f64, bool),
     /// Sizes the month's search simulated.
     pub sizes_simulated: usize,
+    /// When no size the month's search tried meets the SLA (nor no reservation): the nearest,
+    /// which is the requirement, and how far it misses.
+    pub nearest: Option<rate_plan::Shortfall>,
 }
 
 /// One side of one way: its purchases (units are blocks) and what it holds.
@@ -260,15 +264,12 @@ fn sides(
 }
 
 /// The month's economic size from its rate plan: the best size on the sizing term against no
-/// reservation (meets the SLA first, then cheaper); None when no reservation wins. With it,
-/// whether that configuration meets the SLA.
+/// reservation (meets the SLA first, then cheaper; when nothing meets it, the nearest, then
+/// cheaper); None when no reservation wins. With it, whether that configuration meets the SLA.
 fn economic(p: &RatePlan) -> (Option<Vec<f64>>, bool) {
     let none = &p.no_reservation;
-    match p.candidates.first() {
-        Some(c)
-            if (c.point.meets() && !none.meets())
-                || (c.point.meets() == none.meets() && c.bill_usd < none.cost("none")) =>
-        {
+    match p.best() {
+        Some(c) => {
             let pt = &c.point;
             let sizes = match (pt.input_tpm, pt.output_tpm, pt.usd_per_minute) {
                 (Some(i), Some(o), _) => vec![i, o],
@@ -361,6 +362,7 @@ pub fn ladder(
                 meets_sla: chosen[m].1,
                 on_demand: (none.cost("none") * scale, none.meets()),
                 sizes_simulated: plans[m].evaluated.len() + 1,
+                nearest: plans[m].shortfall(),
             }
         })
         .collect();
