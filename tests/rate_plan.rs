@@ -563,3 +563,108 @@ reserved_rate = { tok = ["none", { input_tpm = 62000, output_tpm = 6500 }, { inp
         1e-9,
     );
 }
+
+/// The hand case with `tok`'s on-demand side held to 10 requests a minute (a token bucket of
+/// 10, refilled at 10 a minute), no retries, and input reserved at $0.30 per 1,000 TPM-hour (a
+/// covered request costs more than its overflow, so only the SLA buys a reservation).
+fn throttled(latency: &str) -> String {
+    scenario(TOK, USD, "[client]\nmax_attempts = 1\n")
+        .replace(
+            r#""1-month" = 0.05, "3-month" = 0.04"#,
+            r#""1-month" = 0.30, "3-month" = 0.30"#,
+        )
+        .replacen(
+            "on_demand = { input_per_1m = 3.0, output_per_1m = 15.0 }",
+            "on_demand = { input_per_1m = 3.0, output_per_1m = 15.0, rpm = 10 }",
+            1,
+        )
+        .replacen("latency = { median_ms = 200, p99_ms = 200 }", latency, 1)
+}
+
+#[test]
+fn when_no_size_tried_meets_the_sla_the_search_walks_up_to_the_smallest_that_does() {
+    // By hand: each minute's first covered requests take the reservation, the rest overflow one
+    // a second into the 10-request bucket. An overflow of n a minute drains the bucket by n and
+    // refills it by 10, so only n <= 10 is never throttled: the reservation must cover 50 of
+    // the 60 requests a minute. With no reservation ~10 a minute are served, so every start
+    // (the hours' served rate) is the smallest size, 20,000 / 2,000 TPM (20 covered, 40
+    // overflowing, most throttled): every start misses, and the cheapest of them is no
+    // reservation. Nearer the SLA first walks up: input 48,000 TPM covers 48 (12 overflow: a
+    // 429 or two a minute, 97-98% within the SLA), 55,000 covers 55. On output, 5,000 TPM
+    // covers 50 and 6,500 covers 60; one output step (1,500 TPM, $0.27 an hour on 3-month)
+    // saves 5 overflowing requests a minute ($1.35 an hour), so the cheapest size meeting the
+    // SLA is 55,000 / 6,500 TPM, on 3-month ($16.50 + $1.17 an hour against $16.50 + $1.30).
+    let tmp = tempfile::tempdir().unwrap();
+    let p = plan(
+        tmp.path(),
+        &throttled("latency = { median_ms = 200, p99_ms = 200 }"),
+        &["--deployment", "tok"],
+    );
+    let none = &p["no_reservation"];
+    assert_eq!(none["summary"]["meets_sla"], false, "{none}");
+    let c = &p["chosen"];
+    assert_eq!(c["input_tpm"].as_f64(), Some(55000.0), "{c}");
+    assert_eq!(c["output_tpm"].as_f64(), Some(6500.0), "{c}");
+    assert_eq!(c["term"], "3-month", "{c}");
+    assert_eq!(c["summary"]["meets_sla"], true, "{c}");
+    assert!(p["nearest"].is_null(), "{}", p["nearest"]);
+    // One input step less (48,000) misses: the SLA, not the price, sets the size.
+    let sizes = p["evaluated"].as_array().unwrap();
+    let at = |i: f64, o: f64| {
+        sizes
+            .iter()
+            .find(|s| s["input_tpm"].as_f64() == Some(i) && s["output_tpm"].as_f64() == Some(o))
+            .unwrap_or_else(|| panic!("{i}/{o} not simulated"))
+    };
+    assert_eq!(at(48000.0, 6500.0)["summary"]["meets_sla"], false);
+    assert_eq!(at(20000.0, 2000.0)["summary"]["meets_sla"], false);
+    // `run` of it bills what plan says.
+    let chosen = throttled("latency = { median_ms = 200, p99_ms = 200 }").replacen(
+        TOK,
+        r#"input_tpm = 55000, output_tpm = 6500, term = "3-month""#,
+        1,
+    );
+    close(
+        "run of the recommendation",
+        run_bill(tmp.path(), &chosen),
+        c["bill_usd"].as_f64().unwrap(),
+        1e-9,
+    );
+}
+
+#[test]
+fn when_nothing_meets_the_sla_the_nearest_size_is_reported_with_its_attainment() {
+    // The same throttled case, but `tok` answers in 200 ms median / 2 s p99: about 5% of
+    // requests take over the 1 s target whatever is reserved, so no size meets p99 <= 1000 ms.
+    // Covering more still brings the SLA nearer (fewer 429s) until nothing is throttled (50
+    // covered a minute, as above); past that every size is as near, and the cheapest of them is
+    // the answer: 55,000 / 6,500 TPM on 3-month again.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = plan(
+        tmp.path(),
+        &throttled("latency = { median_ms = 200, p99_ms = 2000 }"),
+        &["--deployment", "tok"],
+    );
+    assert!(p["chosen"].is_null(), "{}", p["chosen"]);
+    let n = &p["nearest"];
+    assert_eq!(n["input_tpm"].as_f64(), Some(55000.0), "{n}");
+    assert_eq!(n["output_tpm"].as_f64(), Some(6500.0), "{n}");
+    assert_eq!(n["term"], "3-month", "{n}");
+    assert_eq!(n["target"].as_f64(), Some(0.99), "{n}");
+    let a = n["attainment"].as_f64().unwrap();
+    let short = n["shortfall"].as_f64().unwrap();
+    assert!(a > 0.9 && a < 0.99, "{n}");
+    close("attainment + shortfall", a + short, 0.99, 1e-9);
+    // Nearer than no reservation, which throttles most of the traffic.
+    let none = p["no_reservation"]["summary"]["sla_attainment"]["mean"]
+        .as_f64()
+        .unwrap();
+    assert!(none < a - 0.3, "no reservation {none}, nearest {a}");
+    let md = std::fs::read_to_string(tmp.path().join("plan/plan.md")).unwrap();
+    let want = format!(
+        "no size tried meets p99 <= 1000 ms: the nearest, 55,000 input / 6,500 output TPM on `3-month`, reaches {:.2}% against the target's 99.00% ({:.2} points short)",
+        a * 100.0,
+        short * 100.0
+    );
+    assert!(md.contains(&want), "{want}\n{md}");
+}
