@@ -257,7 +257,7 @@ pub fn render(sc: &Scenario, r: &RatePlan, m: &Manifest) -> String {
         format!("what the vendor sells: min_input_tpm plus whole input_tpm_steps, the same for output (here {} + k x {} input, {} + k x {} output TPM; a step finer than 1/{RESOLUTION} of the busiest hour's rate is searched in multiples)", count(r.grid.min_input_tpm), count(r.grid.input_step), count(r.grid.min_output_tpm), count(r.grid.output_step))
     };
     let _ = writeln!(o, "- Sizes are {sizes}.");
-    let _ = writeln!(o, "- The search starts from the deployment's own traffic with no reservation: both sides at the quietest hour's, the 25th, 50th, 75th and 90th percentile hour's and the busiest hour's rate (table above). From the best of those (meets the SLA, then cheapest) it tries one jump up and down on each side and on both together, moves to a better size or halves the jump, down to one step. A request is covered only when both its input and its output fit, so both sides move together too. At most {} sizes; every size is simulated on the same traffic (common random numbers), and the term changes the price only, so each size is priced under every term.", MAX_SIZES);
+    let _ = writeln!(o, "- The search starts from the deployment's own traffic with no reservation: both sides at the quietest hour's, the 25th, 50th, 75th and 90th percentile hour's and the busiest hour's rate (table above). From the best of those (meets the SLA, then cheapest; when none meets it, the nearest to it, then cheapest, so the search walks up toward the SLA) it tries one jump up and down on each side and on both together, moves to a better size or halves the jump, down to one step. A request is covered only when both its input and its output fit, so both sides move together too. At most {} sizes; every size is simulated on the same traffic (common random numbers), and the term changes the price only, so each size is priced under every term.", MAX_SIZES);
     let _ = writeln!(o, "- Coverage does not make a request faster; what overflows meets the on-demand quotas (429s, retries, spills) and the shared pool's load, which is how the SLA can depend on the size (docs/model.md 10.3).");
     let _ = writeln!(
         o,
@@ -271,43 +271,7 @@ fn recommendation(o: &mut String, r: &RatePlan) {
     let _ = writeln!(o, "## Recommendation\n");
     let none = &r.no_reservation;
     let Some(c) = r.chosen() else {
-        for line in headline(r) {
-            let _ = writeln!(o, "{}.\n", capital(&line));
-        }
-        match (r.shortfall(), r.best()) {
-            (Some(_), Some(c)) => {
-                let _ = writeln!(
-                    o,
-                    "Nothing tried meets the SLA, so the search went toward it: a larger reservation covers more, and less overflow meets the on-demand quotas (429s) and the shared pool. The nearest, {} on `{}`, costs {}; no reservation costs {} and reaches {} (it throttles {} of all requests, the nearest {}). Meeting the SLA takes more than a reservation: a larger on-demand quota, another deployment to spill to, or a looser SLA.\n",
-                    size_label(&c.point),
-                    c.term,
-                    usd_cents(c.bill_usd),
-                    usd_cents(none.cost("none")),
-                    none.summary.sla_attainment.map_or("–".to_string(), |a| percent(a.mean, 2)),
-                    percent(none.summary.throttled_share, 2),
-                    percent(c.point.summary.throttled_share, 2)
-                );
-            }
-            (Some(_), None) => {
-                let _ = writeln!(
-                    o,
-                    "No reservation comes as near the SLA as any size tried, and costs {}: reserving does not bring this SLA nearer.\n",
-                    usd_cents(none.cost("none"))
-                );
-            }
-            (None, _) => {
-                if let Some(c) = r.candidates.first() {
-                    let _ = writeln!(
-                        o,
-                        "The best reservation tried, {} on `{}`, costs {} (no reservation: {}).\n",
-                        size_label(&c.point),
-                        c.term,
-                        usd_cents(c.bill_usd),
-                        usd_cents(none.cost("none"))
-                    );
-                }
-            }
-        }
+        no_recommendation(o, r);
         return;
     };
     let _ = writeln!(
@@ -416,6 +380,54 @@ fn recommendation(o: &mut String, r: &RatePlan) {
     }
     if c.bounded {
         let _ = writeln!(o, "The search stopped at its bound of {MAX_SIZES} sizes before it converged: a cheaper size may lie further on.\n");
+    }
+}
+
+/// plan.md's recommendation when no reservation is recommended: no reservation is best, or
+/// nothing tried meets the SLA (then the nearest, and what it takes).
+fn no_recommendation(o: &mut String, r: &RatePlan) {
+    let none = &r.no_reservation;
+    for line in headline(r) {
+        let _ = writeln!(o, "{}.\n", capital(&line));
+    }
+    match (r.shortfall(), r.best()) {
+        (Some(s), Some(c)) => {
+            let _ = writeln!(
+                o,
+                "Nothing tried meets the SLA, so the search went toward it: a larger reservation covers more, and less overflow meets the on-demand quotas (429s) and the shared pool. The nearest, {} on `{}`, costs {}; no reservation costs {} and reaches {} (it throttles {} of all requests, the nearest {}).{}\n",
+                size_label(&c.point),
+                c.term,
+                usd_cents(c.bill_usd),
+                usd_cents(none.cost("none")),
+                none.summary.sla_attainment.map_or("–".to_string(), |a| percent(a.mean, 2)),
+                percent(none.summary.throttled_share, 2),
+                percent(c.point.summary.throttled_share, 2),
+                if s.bounded {
+                    ""
+                } else {
+                    " A larger size comes no nearer: meeting the SLA takes more than a reservation (a larger on-demand quota, another deployment to spill to, or a looser SLA)."
+                }
+            );
+        }
+        (Some(_), None) => {
+            let _ = writeln!(
+                o,
+                "No reservation comes as near the SLA as any size tried, and costs {}: reserving does not bring this SLA nearer.\n",
+                usd_cents(none.cost("none"))
+            );
+        }
+        (None, _) => {
+            if let Some(c) = r.candidates.first() {
+                let _ = writeln!(
+                    o,
+                    "The best reservation tried, {} on `{}`, costs {} (no reservation: {}).\n",
+                    size_label(&c.point),
+                    c.term,
+                    usd_cents(c.bill_usd),
+                    usd_cents(none.cost("none"))
+                );
+            }
+        }
     }
 }
 
