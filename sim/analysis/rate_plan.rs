@@ -23,7 +23,7 @@
 //! Moving both sides together matters: a request is covered only if both its input and its
 //! output fit, so adding to one side alone may cover nothing more. Nothing caps a size from
 //! above (vendors sell in steps, without a published maximum), so while every size misses the
-//! SLA the search walks up toward it, until a size meets it (then down to the cheapest that
+//! SLA the search walks up toward it (doubling the jump after each such move), until a size meets it (then down to the cheapest that
 //! does) or more reservation brings it no nearer ([`SHORTFALL_GRAIN`]). The search stops after
 //! [`MAX_SIZES`] sizes, which the report says.
 
@@ -906,6 +906,12 @@ fn descend(s: &mut Search, starts: &[Size], term: &str) -> (Size, bool) {
             }
         });
         if best != at {
+            // Walking up toward an SLA every size so far misses: double the jump, so a size
+            // far above the traffic's hourly rates is reached within the bound on sizes.
+            if !s.points[&best].meets() && best > at {
+                di = di.saturating_mul(2);
+                dout = dout.saturating_mul(2);
+            }
             at = best;
         } else if di == 1 && dout == 1 {
             return (at, false);
