@@ -371,26 +371,24 @@ fn sentence(r: &LadderResult, p: &[Purchase], (first, last): (usize, usize)) -> 
         )
     };
     let _ = write!(s, " Why: {need}, and {}.", price_reason(b));
+    s.push_str(&without_sentence(b, from));
+    s
+}
+
+/// What leaving purchase `b` (bought in month `from`) out of the plan would cost: the last
+/// sentence of its reason, from the flow's reduced cost (None: nothing else covers the month).
+pub(crate) fn without_sentence(b: &Purchase, from: u32) -> String {
     let when = format!("{} in month {from}", b.term);
     match b.without_usd {
-        Some(x) if x > 0.005 => {
-            let _ = write!(
-                s,
-                " Without buying {when}, the cheapest plan costs {} more.",
-                usd_whole(x)
-            );
-        }
+        Some(x) if x > 0.005 => format!(
+            " Without buying {when}, the cheapest plan costs {} more.",
+            usd_whole(x)
+        ),
         Some(_) => {
-            let _ = write!(
-                s,
-                " A plan without buying {when} costs the same (a tie: either may be signed)."
-            );
+            format!(" A plan without buying {when} costs the same (a tie: either may be signed).")
         }
-        None => {
-            let _ = write!(s, " Nothing else the plan may buy covers month {from}.");
-        }
+        None => format!(" Nothing else the plan may buy covers month {from}."),
     }
-    s
 }
 
 /// The lines under the answer table: what to sign now, the ladder against each other way,

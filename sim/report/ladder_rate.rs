@@ -343,25 +343,7 @@ fn sentence(r: &RateLadder, s: &RateSide, p: &[Purchase], (first, last): (usize,
         }
     }
     let _ = write!(o, " Why: {need}, and {price}.");
-    let when = format!("{} in month {from}", b.term);
-    match b.without_usd {
-        Some(x) if x > 0.005 => {
-            let _ = write!(
-                o,
-                " Without buying {when}, the cheapest plan costs {} more.",
-                usd_whole(x)
-            );
-        }
-        Some(_) => {
-            let _ = write!(
-                o,
-                " A plan without buying {when} costs the same (a tie: either may be signed)."
-            );
-        }
-        None => {
-            let _ = write!(o, " Nothing else the plan may buy covers month {from}.");
-        }
-    }
+    o.push_str(&crate::report::ladder::without_sentence(b, from));
     o
 }
 
