@@ -2,9 +2,9 @@
 //! one statistics line per dump interval (a second), each over the requests that started in
 //! the last `aggregation_window` seconds (60 by default). Two layouts are read:
 //!
-//! - the human-readable log: `2026-03-02 10:12:49 [INFO] rpm: 8.0 processing: 2 completed: 0
-//!   failures: 0 throttled: 0 requests: 0 tpm: 12080.0 ttft_avg: 0.693 ttft_95th: 0.962 ...
-//!   e2e_avg: ... util_avg: 104.8% util_95th: 118.8%` (`n/a` while a window is empty), with
+//! - the human-readable log: `2026-03-02 10:13:50 INFO rpm: 9.0 processing: 1 completed: 14
+//!   failures: 3 throttled: 3 requests: 14 tpm: 13500.0 ttft_avg: 0.64 ttft_95th: 0.83 ...
+//!   e2e_avg: ... util_avg: 97.5% util_95th: 110.2%` (made-up values; `n/a` while a window is empty), with
 //!   the run's `Load test args: {json}` line (clients, rate, aggregation_window);
 //! - `--output-format jsonl`: one JSON object per line (`run_seconds`, `rpm`, `processing`,
 //!   `completed`, `failures`, `throttled`, `requests`, `tpm.{context,gen,total}`,

@@ -125,7 +125,7 @@ const AZURE_LOG: &str = "2026-03-02 10:12:47 INFO     Load test args: {\"deploym
 2026-03-02 10:12:48 INFO     starting load...
 2026-03-02 10:12:49 INFO     rpm: n/a   processing: 2    completed: 0     failures: 0    throttled: 0    requests: 0     tpm: 0      ttft_avg: n/a    ttft_95th: n/a    tbt_avg: n/a    tbt_95th: n/a    e2e_avg: n/a    e2e_95th: n/a    context_tpr_avg n/a  gen_tpr_10th n/a  gen_tpr_avg n/a  gen_tpr_90th n/a  util_avg: n/a    util_95th: n/a
 WARNING something
-2026-03-02 10:13:50 INFO     rpm: 9.0   processing: 1    completed: 14    failures: 3    throttled: 3    requests: 14    tpm: 13500.0 ttft_avg: 0.71   ttft_95th: 0.95   tbt_avg: 0.03   tbt_95th: 0.04   e2e_avg: 13.2   e2e_95th: 15.9   context_tpr_avg 1000 gen_tpr_10th 500  gen_tpr_avg 500  gen_tpr_90th 500  util_avg: 97.5%  util_95th: 110.2%
+2026-03-02 10:13:50 INFO     rpm: 9.0   processing: 1    completed: 14    failures: 3    throttled: 3    requests: 14    tpm: 13500.0 ttft_avg: 0.64   ttft_95th: 0.83   tbt_avg: 0.018  tbt_95th: 0.027  e2e_avg: 12.6   e2e_95th: 14.8   context_tpr_avg 1000 gen_tpr_10th 500  gen_tpr_avg 500  gen_tpr_90th 500  util_avg: 97.5%  util_95th: 110.2%
 Traceback (most recent call last):
 ";
 
@@ -143,7 +143,7 @@ fn azure_benchmark_text_log() {
     assert_eq!((w.requests, w.throttled, w.failures), (14, 3, 3));
     assert_eq!(
         (w.ttft_avg_s, w.ttft_p95_s, w.util_avg_pct),
-        (Some(0.71), Some(0.95), Some(97.5))
+        (Some(0.64), Some(0.83), Some(97.5))
     );
     assert_eq!(
         (w.context_tokens, w.gen_tokens, w.tpm),
@@ -154,7 +154,7 @@ fn azure_benchmark_text_log() {
     let bad = write(
         d.path(),
         "bad.txt",
-        &AZURE_LOG.replace("ttft_avg: 0.71", "ttft_avg: fast"),
+        &AZURE_LOG.replace("ttft_avg: 0.64", "ttft_avg: fast"),
     );
     let e = read(&bad, F::AzureBenchmark).unwrap_err();
     assert_eq!(e.path(), "line 5");
