@@ -375,6 +375,46 @@ fn sentence(r: &LadderResult, p: &[Purchase], (first, last): (usize, usize)) -> 
     s
 }
 
+/// One way's line of ladder.md's answer table (units or a token-rate reservation).
+pub(crate) struct AnswerRow<'a> {
+    pub name: &'a str,
+    /// Committed per month of the window.
+    pub reserved_usd: &'a [f64],
+    pub after_window_usd: f64,
+    /// On demand (and, for a rate ladder, every other deployment) per month.
+    pub on_demand_usd: &'a [f64],
+    pub total_usd: f64,
+    pub meets_sla: bool,
+}
+
+/// ladder.md's "The answer": each way's committed, after-window, on-demand and total bills.
+/// `on_demand` names the third column.
+pub(crate) fn answer_table<'a>(
+    o: &mut String,
+    on_demand: &str,
+    rows: impl Iterator<Item = AnswerRow<'a>>,
+) {
+    let _ = writeln!(o, "## The answer\n");
+    let _ = writeln!(
+        o,
+        "| way | committed in the window | committed after it | {on_demand} | total | meets the SLA every month |"
+    );
+    let _ = writeln!(o, "|---|---:|---:|---:|---:|---|");
+    for s in rows {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} |",
+            s.name,
+            usd_whole(s.reserved_usd.iter().sum::<f64>()),
+            usd_whole(s.after_window_usd),
+            usd_whole(s.on_demand_usd.iter().sum::<f64>()),
+            usd_whole(s.total_usd),
+            if s.meets_sla { "yes" } else { "no" }
+        );
+    }
+    let _ = writeln!(o);
+}
+
 /// What leaving purchase `b` (bought in month `from`) out of the plan would cost: the last
 /// sentence of its reason, from the flow's reduced cost (None: nothing else covers the month).
 pub(crate) fn without_sentence(b: &Purchase, from: u32) -> String {
@@ -480,25 +520,18 @@ pub fn render(sc: &Scenario, r: &LadderResult) -> String {
     ) {
         let _ = writeln!(o, "{note}\n");
     }
-    let _ = writeln!(o, "## The answer\n");
-    let _ = writeln!(
-        o,
-        "| way | committed in the window | committed after it | on-demand | total | meets the SLA every month |"
+    answer_table(
+        &mut o,
+        "on-demand",
+        r.strategies.iter().map(|s| AnswerRow {
+            name: &s.name,
+            reserved_usd: &s.reserved_usd,
+            after_window_usd: s.after_window_usd,
+            on_demand_usd: &s.on_demand_usd,
+            total_usd: s.total_usd,
+            meets_sla: s.meets_sla,
+        }),
     );
-    let _ = writeln!(o, "|---|---:|---:|---:|---:|---|");
-    for s in &r.strategies {
-        let _ = writeln!(
-            o,
-            "| {} | {} | {} | {} | {} | {} |",
-            s.name,
-            usd_whole(s.reserved_usd.iter().sum::<f64>()),
-            usd_whole(s.after_window_usd),
-            usd_whole(s.on_demand_usd.iter().sum::<f64>()),
-            usd_whole(s.total_usd),
-            if s.meets_sla { "yes" } else { "no" }
-        );
-    }
-    let _ = writeln!(o);
     if let Some(b) = best(r) {
         answer_notes(&mut o, r, b);
         let _ = writeln!(o, "\n## Purchases, and why each is made then\n");

@@ -494,22 +494,20 @@ pub fn render(sc: &Scenario, r: &RateLadder) -> String {
     ) {
         let _ = writeln!(o, "{note}\n");
     }
-    let _ = writeln!(o, "## The answer\n");
-    let _ = writeln!(o, "| way | committed in the window | committed after it | on-demand and other | total | meets the SLA every month |");
-    let _ = writeln!(o, "|---|---:|---:|---:|---:|---|");
-    for s in &r.strategies {
-        let _ = writeln!(
-            o,
-            "| {} | {} | {} | {} | {} | {} |",
-            s.name,
-            usd_whole(s.reserved_usd.iter().sum::<f64>()),
-            usd_whole(s.after_window_usd),
-            usd_whole(s.on_demand_usd.iter().sum::<f64>()),
-            usd_whole(s.total_usd),
-            if s.meets_sla { "yes" } else { "no" }
-        );
-    }
-    let _ = writeln!(o);
+    crate::report::ladder::answer_table(
+        &mut o,
+        "on-demand and other",
+        r.strategies
+            .iter()
+            .map(|s| crate::report::ladder::AnswerRow {
+                name: &s.name,
+                reserved_usd: &s.reserved_usd,
+                after_window_usd: s.after_window_usd,
+                on_demand_usd: &s.on_demand_usd,
+                total_usd: s.total_usd,
+                meets_sla: s.meets_sla,
+            }),
+    );
     if let Some(b) = best(r) {
         answer_notes(&mut o, r, b);
         let _ = writeln!(o, "\n## Purchases, and why each is made then\n");
